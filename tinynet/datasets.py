@@ -1,0 +1,241 @@
+"""Data to train on: seeded synthetic sets (offline), helpers for hand-written loops.
+
+Every generator takes its own `seed` and draws from its own NumPy generator, so the data set
+does not depend on (or disturb) tinynet's global generator: the same seed gives the same data
+on every machine, and `tinynet.set_seed` still controls the model's initial weights.
+
+Inputs come back as float32 arrays of shape (n_samples, n_features); labels as float32 0/1
+for binary tasks and int64 class indices for multi-class ones.
+"""
+
+import numpy as np
+
+from tinynet.validation import check_float, check_int, to_float_array
+
+
+def _check_seed(seed, where):
+    if seed is None:
+        return None
+    return check_int(seed, f"{where}(seed=...)", minimum=0)
+
+
+def make_classification(n_samples=1000, n_features=20, n_informative=10, n_redundant=5,
+                        class_sep=1.0, flip_y=0.01, seed=None):
+    """A binary classification task like the article's: numeric features, a 0/1 label.
+
+    How the points are made (the recipe of scikit-learn's generator, written from scratch):
+      - each class gets two Gaussian clusters whose centres sit on corners of a hypercube of
+        side 2 * class_sep in the `n_informative` dimensions; each cluster is stretched and
+        rotated by its own random matrix, so the classes are not linearly separable;
+      - `n_redundant` features are random linear combinations of the informative ones;
+      - the remaining features are pure N(0, 1) noise;
+      - a fraction `flip_y` of the labels is replaced by random ones (label noise);
+      - finally the columns are shuffled, so the informative ones are not simply first.
+
+    Returns x: float32 (n_samples, n_features), y: float32 (n_samples,) of 0.0 and 1.0.
+    """
+    where = "make_classification"
+    n_samples = check_int(n_samples, f"{where}(n_samples=...)", minimum=2)
+    n_features = check_int(n_features, f"{where}(n_features=...)", minimum=1)
+    n_informative = check_int(n_informative, f"{where}(n_informative=...)", minimum=1)
+    n_redundant = check_int(n_redundant, f"{where}(n_redundant=...)", minimum=0)
+    class_sep = check_float(class_sep, f"{where}(class_sep=...)", low=0.0)
+    flip_y = check_float(flip_y, f"{where}(flip_y=...)", low=0.0, high=1.0)
+    if n_informative + n_redundant > n_features:
+        raise ValueError(
+            f"{where}: n_informative + n_redundant must be <= n_features, got "
+            f"{n_informative} + {n_redundant} > {n_features}"
+        )
+    rng = np.random.default_rng(_check_seed(seed, where))
+
+    n_clusters = 4  # two per class
+    # Distinct hypercube corners (+-class_sep in each informative dimension).
+    corners = rng.choice([-1.0, 1.0], size=(n_clusters, n_informative)) * class_sep
+    labels = np.arange(n_samples) % 2  # balanced classes
+    cluster = labels + 2 * (np.arange(n_samples) // 2 % 2)  # clusters 0,2 -> class 0; 1,3 -> 1
+
+    informative = rng.standard_normal((n_samples, n_informative))
+    for k in range(n_clusters):
+        rows = cluster == k
+        mixing = rng.uniform(-1.0, 1.0, size=(n_informative, n_informative))
+        informative[rows] = informative[rows] @ mixing + corners[k]
+
+    redundant = informative @ rng.uniform(-1.0, 1.0, size=(n_informative, n_redundant))
+    n_noise = n_features - n_informative - n_redundant
+    noise = rng.standard_normal((n_samples, n_noise))
+    x = np.hstack([informative, redundant, noise])
+
+    flip = rng.random(n_samples) < flip_y
+    labels = np.where(flip, rng.integers(0, 2, size=n_samples), labels)
+
+    x = x[:, rng.permutation(n_features)]  # hide which columns are informative
+    order = rng.permutation(n_samples)  # mix the classes
+    return x[order].astype(np.float32), labels[order].astype(np.float32)
+
+
+def make_moons(n_samples=500, noise=0.1, seed=None):
+    """Two interleaving half circles in 2-D: a small task for decision-boundary pictures.
+
+    Class 0 lies on the upper half circle of radius 1 around (0, 0); class 1 on the lower
+    half circle around (1, 0.5). Gaussian noise of std `noise` is added to every point.
+
+    Returns x: float32 (n_samples, 2), y: float32 (n_samples,) of 0.0 and 1.0.
+    """
+    where = "make_moons"
+    n_samples = check_int(n_samples, f"{where}(n_samples=...)", minimum=2)
+    noise = check_float(noise, f"{where}(noise=...)", low=0.0)
+    rng = np.random.default_rng(_check_seed(seed, where))
+    n_upper = n_samples // 2
+    n_lower = n_samples - n_upper
+    t_upper = np.linspace(0.0, np.pi, n_upper)
+    t_lower = np.linspace(0.0, np.pi, n_lower)
+    upper = np.stack([np.cos(t_upper), np.sin(t_upper)], axis=1)
+    lower = np.stack([1.0 - np.cos(t_lower), 0.5 - np.sin(t_lower)], axis=1)
+    x = np.vstack([upper, lower]) + noise * rng.standard_normal((n_samples, 2))
+    y = np.concatenate([np.zeros(n_upper), np.ones(n_lower)])
+    order = rng.permutation(n_samples)
+    return x[order].astype(np.float32), y[order].astype(np.float32)
+
+
+def make_spirals(n_samples=600, n_classes=3, noise=0.2, turns=1.0, seed=None):
+    """`n_classes` interleaved spiral arms in 2-D (the CS231n toy set).
+
+    Arm k: radius r in [0, 1], angle = 2*pi*turns*r + 2*pi*k/n_classes, plus Gaussian noise
+    of std `noise` on the angle. Not linearly separable: a network must bend its boundary.
+
+    Returns x: float32 (n_samples, 2), y: int64 (n_samples,) class indices in [0, n_classes).
+    """
+    where = "make_spirals"
+    n_samples = check_int(n_samples, f"{where}(n_samples=...)", minimum=2)
+    n_classes = check_int(n_classes, f"{where}(n_classes=...)", minimum=2)
+    noise = check_float(noise, f"{where}(noise=...)", low=0.0)
+    turns = check_float(turns, f"{where}(turns=...)", low=0.0, low_open=True)
+    rng = np.random.default_rng(_check_seed(seed, where))
+    y = np.arange(n_samples) % n_classes
+    radius = rng.random(n_samples)
+    angle = 2 * np.pi * (turns * radius + y / n_classes)
+    angle = angle + noise * rng.standard_normal(n_samples)
+    x = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
+    order = rng.permutation(n_samples)
+    return x[order].astype(np.float32), y[order].astype(np.int64)
+
+
+def make_regression(n_samples=1000, n_features=10, noise=0.1, target_scale=100.0,
+                    target_offset=50.0, seed=None):
+    """A nonlinear regression task whose targets have a real scale (not mean 0, std 1).
+
+    y = target_offset + target_scale * (sin(x @ w1) + 0.5 * tanh(x @ w2)) / 1.2 + noise,
+    with x ~ N(0, 1) and random unit directions w1, w2. With the defaults y lives roughly in
+    [-50, 150]: a network whose last layer is BatchNormalization would have to undo the
+    normalization to reach that range (lesson 07).
+
+    Returns x: float32 (n_samples, n_features), y: float32 (n_samples, 1).
+    """
+    where = "make_regression"
+    n_samples = check_int(n_samples, f"{where}(n_samples=...)", minimum=2)
+    n_features = check_int(n_features, f"{where}(n_features=...)", minimum=1)
+    noise = check_float(noise, f"{where}(noise=...)", low=0.0)
+    target_scale = check_float(target_scale, f"{where}(target_scale=...)", low=0.0,
+                               low_open=True)
+    target_offset = check_float(target_offset, f"{where}(target_offset=...)")
+    rng = np.random.default_rng(_check_seed(seed, where))
+    x = rng.standard_normal((n_samples, n_features))
+    w1 = rng.standard_normal(n_features)
+    w2 = rng.standard_normal(n_features)
+    w1 /= np.linalg.norm(w1)
+    w2 /= np.linalg.norm(w2)
+    signal = (np.sin(x @ w1) + 0.5 * np.tanh(x @ w2)) / 1.2
+    y = target_offset + target_scale * (signal + noise * rng.standard_normal(n_samples))
+    return x.astype(np.float32), y.reshape(-1, 1).astype(np.float32)
+
+
+def train_test_split(x, y, test_size=0.2, shuffle=True, seed=None):
+    """Split (x, y) into (x_train, x_test, y_train, y_test), like scikit-learn's function.
+
+    test_size: a fraction in (0, 1) (the test set gets round(test_size * n) samples, at least
+    one) or an int count. With shuffle=False the last samples become the test set.
+    """
+    where = "train_test_split"
+    x = np.asarray(x)
+    y = np.asarray(y)
+    if x.ndim == 0 or y.ndim == 0:
+        raise ValueError(f"{where}: x and y must be arrays of samples, got shapes "
+                         f"{x.shape} and {y.shape}")
+    n = len(x)
+    if len(y) != n:
+        raise ValueError(f"{where}: x and y must have the same number of samples, got "
+                         f"{n} and {len(y)}")
+    if isinstance(test_size, (int, np.integer)) and not isinstance(test_size, bool):
+        n_test = check_int(test_size, f"{where}(test_size=...)", minimum=1)
+    else:
+        fraction = check_float(test_size, f"{where}(test_size=...)", low=0.0, high=1.0,
+                               low_open=True, high_open=True)
+        n_test = max(1, int(round(fraction * n)))
+    if n_test >= n:
+        raise ValueError(f"{where}: test_size leaves no training samples ({n_test} of {n} "
+                         "would go to the test set)")
+    index = np.arange(n)
+    if shuffle:
+        index = np.random.default_rng(_check_seed(seed, where)).permutation(n)
+    train, test = index[: n - n_test], index[n - n_test:]
+    return x[train], x[test], y[train], y[test]
+
+
+def standardize(x_train, *others):
+    """Scale every feature to mean 0 and std 1, with statistics from `x_train` only.
+
+    The same shift and scale are applied to the other arrays (validation, test), as they
+    must be: the test set's own statistics are not known at training time. Constant features
+    (std 0) are only centred. Returns the standardized arrays (a tuple when `others` given).
+    """
+    x_train = to_float_array(x_train, "standardize(x_train)", dtype=np.float64, min_ndim=2)
+    mean = x_train.mean(axis=0)
+    std = x_train.std(axis=0)
+    std[std == 0] = 1.0
+    dtype = np.float32
+    out = [((x_train - mean) / std).astype(dtype)]
+    for i, other in enumerate(others):
+        other = to_float_array(other, f"standardize(array {i + 2})", dtype=np.float64,
+                               min_ndim=2)
+        if other.shape[1:] != x_train.shape[1:]:
+            raise ValueError(f"standardize: array {i + 2} has feature shape {other.shape[1:]},"
+                             f" expected {x_train.shape[1:]} like x_train")
+        out.append(((other - mean) / std).astype(dtype))
+    return out[0] if not others else tuple(out)
+
+
+def batches(x, y, batch_size=32, shuffle=True, seed=None):
+    """Yield (x_batch, y_batch) pairs covering the data once: one epoch of a hand-written loop.
+
+        for x_batch, y_batch in batches(x, y, batch_size=32, seed=0):
+            ...
+
+    The last batch is smaller when batch_size does not divide the number of samples.
+    With shuffle=True the order is a permutation drawn from `seed` (or, when seed is None,
+    from tinynet's global generator, so `tinynet.set_seed` makes it reproducible).
+    """
+    where = "batches"
+    x = np.asarray(x)
+    y = np.asarray(y)
+    n = len(x)
+    if len(y) != n:
+        raise ValueError(f"{where}: x and y must have the same number of samples, got "
+                         f"{n} and {len(y)}")
+    batch_size = check_int(batch_size, f"{where}(batch_size=...)", minimum=1)
+    if shuffle:
+        if seed is None:
+            from tinynet.config import get_rng
+
+            index = get_rng().permutation(n)
+        else:
+            index = np.random.default_rng(_check_seed(seed, where)).permutation(n)
+    else:
+        index = np.arange(n)
+    # Checks above run at the call; the generator below only slices.
+    return _iterate_batches(x, y, index, batch_size)
+
+
+def _iterate_batches(x, y, index, batch_size):
+    for start in range(0, len(index), batch_size):
+        rows = index[start:start + batch_size]
+        yield x[rows], y[rows]
