@@ -6,11 +6,28 @@ on every machine, and `tinynet.set_seed` still controls the model's initial weig
 
 Inputs come back as float32 arrays of shape (n_samples, n_features); labels as float32 0/1
 for binary tasks and int64 class indices for multi-class ones.
+
+MNIST lives in its own file, `tinynet/mnist.py`; `load_mnist` is re-exported here so that
+`from tinynet.datasets import load_mnist` works like the synthetic sets.
 """
 
 import numpy as np
 
+from tinynet.mnist import DownloadError, load_mnist, read_idx
 from tinynet.validation import check_float, check_int, to_float_array
+
+__all__ = [
+    "DownloadError",
+    "batches",
+    "load_mnist",
+    "make_classification",
+    "make_moons",
+    "make_regression",
+    "make_spirals",
+    "read_idx",
+    "standardize",
+    "train_test_split",
+]
 
 
 def _check_seed(seed, where):
@@ -48,11 +65,12 @@ def make_classification(n_samples=1000, n_features=20, n_informative=10, n_redun
         )
     rng = np.random.default_rng(_check_seed(seed, where))
 
-    n_clusters = 4  # two per class
-    # Distinct hypercube corners (+-class_sep in each informative dimension).
-    corners = rng.choice([-1.0, 1.0], size=(n_clusters, n_informative)) * class_sep
+    # Two clusters per class, unless one informative dimension offers only 2 corners.
+    n_clusters = 4 if n_informative >= 2 else 2
+    corners = _distinct_corners(rng, n_clusters, n_informative) * class_sep
     labels = np.arange(n_samples) % 2  # balanced classes
-    cluster = labels + 2 * (np.arange(n_samples) // 2 % 2)  # clusters 0,2 -> class 0; 1,3 -> 1
+    # cluster k belongs to class k % 2: clusters 0, 2 -> class 0; 1, 3 -> class 1
+    cluster = np.arange(n_samples) % n_clusters
 
     informative = rng.standard_normal((n_samples, n_informative))
     for k in range(n_clusters):
@@ -71,6 +89,21 @@ def make_classification(n_samples=1000, n_features=20, n_informative=10, n_redun
     x = x[:, rng.permutation(n_features)]  # hide which columns are informative
     order = rng.permutation(n_samples)  # mix the classes
     return x[order].astype(np.float32), labels[order].astype(np.float32)
+
+
+def _distinct_corners(rng, n_corners, n_dims):
+    """`n_corners` different vertices of the hypercube {-1, +1}^n_dims, shape (n_corners, n_dims).
+
+    Drawing each coordinate at random would often give two clusters the same corner (with
+    2 informative dimensions, 4 random corners collide 9 times out of 10), and a class 0 and
+    a class 1 cluster on the same corner cannot be told apart. So the first (at most 16)
+    coordinates are the bits of distinct integers; any further ones are random signs.
+    """
+    n_bits = min(n_dims, 16)
+    index = rng.choice(2 ** n_bits, size=n_corners, replace=False)
+    bits = (index[:, None] >> np.arange(n_bits)) & 1
+    rest = rng.choice([-1.0, 1.0], size=(n_corners, n_dims - n_bits))
+    return np.hstack([2.0 * bits - 1.0, rest])
 
 
 def make_moons(n_samples=500, noise=0.1, seed=None):
@@ -110,6 +143,9 @@ def make_spirals(n_samples=600, n_classes=3, noise=0.2, turns=1.0, seed=None):
     n_classes = check_int(n_classes, f"{where}(n_classes=...)", minimum=2)
     noise = check_float(noise, f"{where}(noise=...)", low=0.0)
     turns = check_float(turns, f"{where}(turns=...)", low=0.0, low_open=True)
+    if n_samples < n_classes:
+        raise ValueError(f"{where}: n_samples must be >= n_classes so every class gets a "
+                         f"sample, got n_samples={n_samples}, n_classes={n_classes}")
     rng = np.random.default_rng(_check_seed(seed, where))
     y = np.arange(n_samples) % n_classes
     radius = rng.random(n_samples)
@@ -124,9 +160,11 @@ def make_regression(n_samples=1000, n_features=10, noise=0.1, target_scale=100.0
                     target_offset=50.0, seed=None):
     """A nonlinear regression task whose targets have a real scale (not mean 0, std 1).
 
-    y = target_offset + target_scale * (sin(x @ w1) + 0.5 * tanh(x @ w2)) / 1.2 + noise,
-    with x ~ N(0, 1) and random unit directions w1, w2. With the defaults y lives roughly in
-    [-50, 150]: a network whose last layer is BatchNormalization would have to undo the
+    y = target_offset + target_scale * (signal + noise * e),
+    signal = (sin(x @ w1) + 0.5 * tanh(x @ w2)) / 1.2,
+    with x ~ N(0, 1), e ~ N(0, 1) and random unit directions w1, w2, so `noise` is relative
+    to the signal's scale. With the defaults y has mean about 50 and std about 60, and lives
+    roughly in [-50, 150]: a network whose last layer is BatchNormalization would have to undo the
     normalization to reach that range (lesson 07).
 
     Returns x: float32 (n_samples, n_features), y: float32 (n_samples, 1).

@@ -20,7 +20,7 @@ softmax inside, in a numerically stable form.
 import numpy as np
 
 from tinynet.layers.activation import sigmoid, softmax
-from tinynet.validation import unknown_name_error
+from tinynet.validation import to_float_array, unknown_name_error
 
 EPSILON = 1e-7  # Keras's clipping constant for probabilities
 
@@ -42,6 +42,17 @@ class Loss:
         self.from_logits = from_logits
 
     def __call__(self, y_true, y_pred):
+        """The loss of y_pred against y_true, checked first: called by hand, a shape mismatch
+        would otherwise broadcast silently into a wrong number."""
+        where = f"{type(self).__name__}()(y_true, y_pred)"
+        pred_dtype = np.asarray(y_pred).dtype
+        dtype = pred_dtype if pred_dtype in (np.float32, np.float64) else np.float64
+        y_pred = to_float_array(y_pred, f"{where}: y_pred", dtype=dtype)
+        y_true = to_float_array(y_true, f"{where}: y_true", dtype=dtype)
+        if len(y_true) != len(y_pred):
+            raise ValueError(f"{where}: y_true and y_pred must have the same number of "
+                             f"samples, got {len(y_true)} and {len(y_pred)}")
+        self.check_targets(y_true, (None, *y_pred.shape[1:]), where)
         return self.loss(y_true, y_pred)
 
     def __repr__(self):
@@ -131,10 +142,28 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
     name = "sparse_categorical_crossentropy"
 
     def prepare_targets(self, y_true, y_pred):
-        labels = y_true.reshape(-1).astype(np.int64)
+        labels = y_true.reshape(-1).astype(np.int64, copy=False)
         one_hot = np.zeros(y_pred.shape, dtype=y_pred.dtype)
         one_hot[np.arange(len(labels)), labels] = 1
         return one_hot
+
+    # With probabilities (the usual case), only p[n, y_n] enters the loss, so the two methods
+    # below pick it out instead of building the one-hot matrix: the same numbers, less work.
+
+    def loss(self, y_true, y_pred):
+        if self.from_logits:
+            return super().loss(y_true, y_pred)
+        labels = y_true.reshape(-1).astype(np.int64, copy=False)
+        p_true = y_pred[np.arange(len(labels)), labels]  # probability of the right class
+        return float(-np.mean(np.log(np.clip(p_true, EPSILON, 1 - EPSILON))))
+
+    def gradient_from_logits(self, y_true, p):
+        """(p - one_hot(y)) / N, written as: copy p, subtract 1 at each sample's label."""
+        labels = y_true.reshape(-1).astype(np.int64, copy=False)
+        grad = p.copy()
+        grad[np.arange(len(labels)), labels] -= 1
+        grad /= p.shape[0]
+        return grad
 
     def check_targets(self, y, output_shape, where):
         classes = output_shape[-1]
@@ -142,7 +171,12 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
             raise ValueError(f"{where}: sparse_categorical_crossentropy needs integer labels "
                              f"of shape ({len(y)},), got {y.shape}; for one-hot targets use "
                              f"'categorical_crossentropy'")
-        if np.any(y != np.round(y)) or np.any((y < 0) | (y >= classes)):
+        fractions = y[y != np.round(y)]
+        if fractions.size:
+            raise ValueError(f"{where}: sparse labels must be whole numbers (class indices "
+                             f"0 to {classes - 1}), got {fractions.size} non-integer value(s) "
+                             f"such as {fractions.flat[0]:g}")
+        if np.any((y < 0) | (y >= classes)):
             raise ValueError(f"{where}: sparse labels must be integers in [0, {classes}) for a "
                              f"model with {classes} outputs, got values from {y.min():g} to "
                              f"{y.max():g}")

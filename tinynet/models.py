@@ -10,9 +10,12 @@ The whole of training is four lines, repeated for every batch (see `train_step`)
 Everything else here is bookkeeping: batching, averaging, callbacks, checks, saving.
 """
 
+import math
 import os
 import sys
 import tempfile
+import warnings
+import zipfile
 
 import numpy as np
 
@@ -22,6 +25,7 @@ from tinynet.callbacks import Callback, History
 from tinynet.config import get_rng
 from tinynet.layers.activation import Activation
 from tinynet.layers.base import Layer
+from tinynet.layers.batchnorm import BatchNormalization
 from tinynet.layers.dense import Dense
 from tinynet.progress import ProgressBar, format_logs
 from tinynet.validation import check_float, check_int, to_float_array
@@ -50,6 +54,8 @@ class Sequential:
     """Sequential(layers=None, name='sequential'): layers applied one after the other."""
 
     def __init__(self, layers=None, name="sequential"):
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"Sequential(name=...) must be a non-empty string, got {name!r}")
         self.name = name
         self.layers = []
         self.built = False
@@ -190,7 +196,7 @@ class Sequential:
             return self.traced_train_step(x, y)
         y_pred = self.forward(x, training=True)
         logs = self.compute_logs(y, y_pred)
-        self.backward_from_loss(y, y_pred)
+        self.backward_from_loss(y, y_pred, input_grad=False)
         self.optimizer.apply(self.trainable_params, self.trainable_grads)
         return logs
 
@@ -200,7 +206,9 @@ class Sequential:
             logs[name] = function(y, y_pred)
         return logs
 
-    def backward_from_loss(self, y, y_pred):
+    def backward_from_loss(self, y, y_pred, input_grad=True):
+        """Fill every layer's grads from the loss; return dL/d(model input), or None when
+        input_grad=False (training: the gradient with respect to the data is never used)."""
         if self.uses_fused_gradient():
             grad = self.loss.gradient_from_logits(y, y_pred)
             grad = self.layers[-1].backward_from_logits(grad)
@@ -208,8 +216,13 @@ class Sequential:
         else:
             grad = self.loss.gradient(y, y_pred)
             layers = self.layers
-        for layer in reversed(layers):
+        for layer in reversed(layers[1:]):
             grad = layer.backward(grad)
+        if layers:
+            if not input_grad and isinstance(layers[0], Dense):
+                # a first Dense layer's dx would cost a matrix product as large as dkernel
+                return layers[0].backward(grad, input_grad=False)
+            grad = layers[0].backward(grad)
         return grad
 
     def traced_train_step(self, x, y):
@@ -267,6 +280,9 @@ class Sequential:
         return x, y
 
     def check_compiled(self, where):
+        if not self.layers:
+            raise ValueError(f"{where}: this Sequential model has no layers; add some with "
+                             f"Sequential([...]) or model.add(layer), then compile")
         if not getattr(self, "compiled", False):
             raise RuntimeError(f"{where}: compile the model first, e.g. model.compile("
                                f"optimizer='adam', loss='binary_crossentropy', "
@@ -286,7 +302,7 @@ class Sequential:
         x, y = self.check_xy(x, y, "fit")
         batch_size = check_int(batch_size, "fit(batch_size=...)", minimum=1)
         epochs = check_int(epochs, "fit(epochs=...)", minimum=0)
-        check_verbose(verbose, "fit")
+        verbose = check_verbose(verbose, "fit")
         validation_split = check_float(validation_split, "fit(validation_split=...)", 0.0, 1.0,
                                        high_open=True)
         if not isinstance(shuffle, bool):
@@ -304,6 +320,13 @@ class Sequential:
             x, val = x[:split], (x[split:], y[split:])
             y = y[:split]
 
+        if min(batch_size, len(x)) == 1 and any(
+                isinstance(layer, BatchNormalization) for layer in self.layers):
+            warnings.warn("fit: batches of one sample with BatchNormalization. A batch of one "
+                          "has variance 0, so BatchNormalization outputs beta and passes back "
+                          "zero gradients: the layers before it will not learn. Use "
+                          "batch_size >= 2 (16 or more works best).", RuntimeWarning,
+                          stacklevel=2)
         history = History()
         self.history = history
         callbacks = [history, *callbacks]
@@ -329,21 +352,24 @@ class Sequential:
                     callback.on_train_batch_begin(step)
                 batch = slice(step * batch_size, (step + 1) * batch_size)
                 index = order[batch] if shuffle else batch
-                logs = self.train_step(x[index], y[index])
+                # weights that blow up overflow inside NumPy; the non-finite loss that follows
+                # is reported below with a hint, so NumPy's own warnings would only add noise
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    logs = self.train_step(x[index], y[index])
                 size = min(batch_size, n - step * batch_size)
                 seen += size
                 for key, value in logs.items():
                     sums[key] = sums.get(key, 0.0) + value * size
-                epoch_logs = {key: total / seen for key, total in sums.items()}
                 if bar is not None:
-                    bar.update(step + 1, epoch_logs)
+                    bar.update(step + 1, {key: total / seen for key, total in sums.items()})
                 for callback in callbacks:
                     callback.on_train_batch_end(step, logs)
-                if not np.isfinite(logs["loss"]):
-                    self.report_divergence(history, epoch, step, logs["loss"], verbose)
+                if not math.isfinite(logs["loss"]):
+                    self.report_divergence(history, epoch, step, steps, logs["loss"])
                     break
                 if self.stop_training:
                     break
+            epoch_logs = {key: total / seen for key, total in sums.items()}
             if val is not None and not history.diverged:
                 val_values = self.evaluate(*val, batch_size=batch_size, verbose=0)
                 val_values = val_values if isinstance(val_values, list) else [val_values]
@@ -354,6 +380,8 @@ class Sequential:
                 bar.finish(epoch_logs)
             elif verbose == 2:
                 print(f"Epoch {epoch + 1}/{epochs} - {format_logs(epoch_logs)}")
+            if history.diverged:  # after the progress line, so the two do not mix
+                announce(history.stop_message, verbose)
             for callback in callbacks:
                 callback.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
@@ -362,16 +390,18 @@ class Sequential:
             callback.on_train_end()
         return history
 
-    def report_divergence(self, history, epoch, step, loss, verbose):
+    def report_divergence(self, history, epoch, step, steps, loss):
+        """Stop fit after a NaN or infinite batch loss and say where and what to try. The
+        history so far stays in the History that fit returns (history.diverged is True)."""
         history.diverged = True
         history.stop_message = (
-            f"Training stopped: the loss became {loss} at epoch {epoch + 1}, step {step + 1}. "
-            f"The weights have blown up; try a smaller learning rate (now "
-            f"{self.optimizer.learning_rate:g}), standardized inputs, or batch normalization."
+            f"Training stopped at epoch {epoch + 1}, step {step + 1}/{steps}: the loss became "
+            f"{format_number(loss)}. The weights have blown up. Try a smaller learning rate "
+            f"(now {self.optimizer.learning_rate:g}), check that the inputs are standardized "
+            f"(mean 0, std 1) and free of extreme values, or add BatchNormalization. "
+            f"The history up to this epoch is kept in the History that fit returns."
         )
         self.stop_training = True
-        if verbose:
-            print(history.stop_message, file=sys.stderr)
 
     def check_validation_data(self, validation_data):
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
@@ -382,7 +412,13 @@ class Sequential:
         """One gradient step on (x, y); returns [loss, *metrics] (or just the loss)."""
         self.check_compiled("train_on_batch")
         x, y = self.check_xy(x, y, "train_on_batch")
-        logs = self.train_step(x, y)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            logs = self.train_step(x, y)
+        if not np.isfinite(logs["loss"]):
+            warnings.warn(f"train_on_batch: the loss became {format_number(logs['loss'])}; "
+                          f"the weights have blown up. Try a smaller learning rate (now "
+                          f"{self.optimizer.learning_rate:g}) or check the inputs.",
+                          RuntimeWarning, stacklevel=2)
         values = list(logs.values())
         return values if len(values) > 1 else values[0]
 
@@ -392,7 +428,7 @@ class Sequential:
         self.check_compiled("evaluate")
         x, y = self.check_xy(x, y, "evaluate")
         batch_size = check_int(batch_size, "evaluate(batch_size=...)", minimum=1)
-        check_verbose(verbose, "evaluate")
+        verbose = check_verbose(verbose, "evaluate")
         sums = {}
         for start in range(0, len(x), batch_size):
             xb, yb = x[start:start + batch_size], y[start:start + batch_size]
@@ -409,7 +445,7 @@ class Sequential:
         so a sample's prediction never depends on the other samples."""
         x = self.check_x(x, "predict")
         batch_size = check_int(batch_size, "predict(batch_size=...)", minimum=1)
-        check_verbose(verbose, "predict")
+        verbose = check_verbose(verbose, "predict")
         outputs = [self.forward(x[start:start + batch_size], training=False)
                    for start in range(0, len(x), batch_size)]
         return np.concatenate(outputs, axis=0)
@@ -434,15 +470,21 @@ class Sequential:
         if len(weights) != len(expected):
             raise ValueError(f"set_weights: this model has {len(expected)} weight arrays, got "
                              f"{len(weights)}")
+        arrays = []
         for (layer, key), value in zip(expected, weights, strict=True):
-            shape = np.shape(value)
-            if shape != layer.weight(key).shape:
+            array = np.asarray(value)
+            if array.shape != layer.weight(key).shape:
                 raise ValueError(f"set_weights: weight '{key}' of layer '{layer.name}' must "
-                                 f"have shape {layer.weight(key).shape}, got {shape}")
+                                 f"have shape {layer.weight(key).shape}, got {array.shape}")
+            if not np.issubdtype(array.dtype, np.number):
+                raise TypeError(f"set_weights: weight '{key}' of layer '{layer.name}' must be "
+                                f"numeric, got an array of dtype {array.dtype}")
+            arrays.append(array)
+        # every array has passed its checks: only now is anything written
         start = 0
         for layer in self.layers:
             count = len(layer.weight_keys())
-            layer.set_weights(list(weights[start:start + count]))
+            layer.set_weights(arrays[start:start + count])
             start += count
 
     def architecture(self):
@@ -453,17 +495,31 @@ class Sequential:
 
     def save_weights(self, path):
         """Save every weight to a .npz file, atomically: a temporary file is written next to
-        `path` and renamed over it, so a failed save never leaves a half-written file."""
+        `path`, flushed to disk, then renamed over `path` (os.replace is one step on every
+        operating system). A save that fails half-way leaves the previous file intact."""
         if not self.built:
             raise ValueError("save_weights: the model is not built yet, it has no weights")
-        path = os.fspath(path)
+        path = check_path(path, "save_weights")
+        folder = os.path.dirname(os.path.abspath(path))
+        if os.path.isdir(path):
+            raise IsADirectoryError(f"save_weights: {path} is a folder; give a file name such "
+                                    f"as {os.path.join(path, 'model.weights.npz')}")
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(f"save_weights: the folder {folder} does not exist; "
+                                    f"create it first, e.g. os.makedirs(folder)")
         arrays = {f"weight_{i:04d}": w for i, w in enumerate(self.get_weights())}
         arrays["architecture"] = np.array(self.architecture())
-        folder = os.path.dirname(os.path.abspath(path))
-        handle, temp_path = tempfile.mkstemp(dir=folder, prefix=".tinynet-", suffix=".tmp")
+        try:
+            handle, temp_path = tempfile.mkstemp(dir=folder, prefix=".tinynet-", suffix=".tmp")
+        except PermissionError:
+            raise PermissionError(f"save_weights: cannot write in the folder {folder} "
+                                  f"(permission denied)") from None
         try:
             with os.fdopen(handle, "wb") as file:
                 np.savez(file, **arrays)
+                file.flush()
+                os.fsync(file.fileno())  # on disk before the rename, or a crash could lose both
+            os.chmod(temp_path, default_file_mode())  # mkstemp makes files only we can read
             os.replace(temp_path, path)
         except BaseException:
             if os.path.exists(temp_path):
@@ -471,29 +527,18 @@ class Sequential:
             raise
 
     def load_weights(self, path):
-        """Load weights saved by save_weights. Refuses a missing or corrupt file and a file
-        saved from a different architecture; either loads everything or changes nothing."""
+        """Load weights saved by save_weights. Refuses a missing, corrupt or foreign file and a
+        file saved from a different architecture; either loads everything or changes nothing."""
         if not self.built:
             raise ValueError("load_weights: build the model first (give the first layer an "
                              "input_shape), so there are weights to load into")
-        path = os.fspath(path)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"load_weights: no such file: {path}")
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                stored = {key: data[key] for key in data.files}
-        except Exception as err:
-            raise ValueError(f"load_weights: {path} is not a readable tinynet weights file "
-                             f"(.npz): {err}") from None
-        if "architecture" not in stored:
-            raise ValueError(f"load_weights: {path} was not saved by tinynet's save_weights "
-                             f"(it has no architecture record)")
+        path = check_path(path, "load_weights")
+        stored = read_weights_file(path)
         saved = [str(s) for s in stored["architecture"]]
         if saved != self.architecture():
             raise ValueError(f"load_weights: {path} holds weights for a different model.\n"
                              f"  file : {saved}\n  model: {self.architecture()}")
-        weights = [stored[f"weight_{i:04d}"] for i in range(len(saved))]
-        self.set_weights(weights)
+        self.set_weights([stored[f"weight_{i:04d}"] for i in range(len(saved))])
 
     # -- summary -------------------------------------------------------------------------
 
@@ -539,10 +584,73 @@ def format_bytes(size):
         size /= 1024
 
 
+def announce(message, verbose):
+    """A training failure is never silent: printed to stderr when fit prints, else a warning
+    (which points at the user's call to fit)."""
+    if verbose:
+        print(message, file=sys.stderr)
+    else:
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+
+def format_number(value):
+    """nan -> 'NaN', inf -> 'inf', -inf -> '-inf', as a student would write them."""
+    return "NaN" if np.isnan(value) else f"{value:g}"
+
+
+def check_path(path, where):
+    """A file name as str (or bytes); pathlib.Path is accepted."""
+    try:
+        return os.fspath(path)
+    except TypeError:
+        raise TypeError(f"{where}: path must be a file name (a str or pathlib.Path), "
+                        f"got {path!r}") from None
+
+
+def default_file_mode():
+    """The permissions open() gives a new file: 0o666 minus the user's umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def read_weights_file(path):
+    """The arrays of a file written by save_weights, or an error that says why it is not one."""
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"load_weights: {path} is a folder, not a weights file")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"load_weights: no such file: {path}")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"load_weights: {path} is not a tinynet weights file: save_weights "
+                         f"writes a .npz archive, and this file is not one (it is corrupt, "
+                         f"truncated or of another format)")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            stored = {key: data[key] for key in data.files}
+    except Exception as err:  # a damaged archive, or one holding pickled Python objects
+        raise ValueError(f"load_weights: {path} is damaged or holds something other than "
+                         f"plain arrays ({type(err).__name__}), so save_weights did not "
+                         f"write it") from None
+    architecture = stored.get("architecture")
+    if architecture is None or architecture.ndim != 1:
+        raise ValueError(f"load_weights: {path} was not saved by tinynet's save_weights (it "
+                         f"has no architecture record); its arrays: {sorted(stored)}")
+    missing = [f"weight_{i:04d}" for i in range(len(architecture))
+               if f"weight_{i:04d}" not in stored]
+    if missing:
+        raise ValueError(f"load_weights: {path} is incomplete: it describes "
+                         f"{len(architecture)} weights but lacks {', '.join(missing)}")
+    return stored
+
+
 def check_verbose(verbose, where):
-    if verbose not in (0, 1, 2) or isinstance(verbose, bool):
-        raise ValueError(f"{where}(verbose=...) must be 0 (silent), 1 (progress bar) or 2 "
-                         f"(one line per epoch), got {verbose!r}")
+    """0, 1 or 2; Keras's 'auto' means 1."""
+    if verbose == "auto":
+        return 1
+    if isinstance(verbose, bool) or verbose not in (0, 1, 2):
+        raise ValueError(f"{where}(verbose=...) must be 0 (silent), 1 (progress bar), 2 "
+                         f"(one line per epoch) or 'auto', got {verbose!r}")
+    return int(verbose)
 
 
 def check_callbacks(callbacks):

@@ -6,6 +6,8 @@ velocity) is created on the first call and matched by position, so always pass t
 the same order.
 """
 
+import math
+
 import numpy as np
 
 from tinynet.validation import check_float, unknown_name_error
@@ -99,13 +101,13 @@ class Adam(Optimizer):
         return {"m": np.zeros_like(param), "v": np.zeros_like(param)}
 
     def update(self, param, grad, slots):
+        # Python floats (not NumPy float64 scalars) keep float32 arrays in float32
         t = self.iterations
-        dtype = param.dtype.type
-        alpha = self.learning_rate * np.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        alpha = self.learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
         m, v = slots["m"], slots["v"]
-        m += dtype(1 - self.beta_1) * (grad - m)
-        v += dtype(1 - self.beta_2) * (grad * grad - v)
-        param -= dtype(alpha) * m / (np.sqrt(v) + dtype(self.epsilon))
+        m += (1 - self.beta_1) * (grad - m)
+        v += (1 - self.beta_2) * (grad * grad - v)
+        param -= alpha * m / (np.sqrt(v) + self.epsilon)
 
 
 OPTIMIZERS = {"adam": Adam, "sgd": SGD}

@@ -6,6 +6,7 @@ and what came. Errors are raised where the mistake enters, never deep inside a N
 """
 
 import difflib
+import inspect
 import numbers
 
 import numpy as np
@@ -46,30 +47,63 @@ def unknown_name_error(kind, name, choices):
     return ValueError(f"Unknown {kind} {name!r}.{hint} Valid choices: {', '.join(choices)}")
 
 
+def unknown_argument_error(where, given, valid):
+    """A TypeError for keyword arguments a constructor does not take, e.g. Dense(activaton=...),
+    with the closest valid argument name and the list of valid ones."""
+    valid = sorted(valid)
+    name = sorted(given)[0]
+    close = difflib.get_close_matches(name, valid, n=1)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    return TypeError(f"{where}: unknown argument {name!r}.{hint} Valid arguments: "
+                     f"{', '.join(valid)}")
+
+
+def constructor_arguments(cls):
+    """The keyword arguments `cls(...)` accepts, gathered from its constructors and its
+    parents' (Dense: units, activation, ..., name, dtype, input_shape)."""
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    names = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is not None and klass is not object:
+            names.update(p.name for p in inspect.signature(init).parameters.values()
+                         if p.kind in kinds and p.name != "self")
+    return names
+
+
 def to_float_array(data, name, dtype="float32", min_ndim=1):
     """Convert lists, ints and float64 arrays to a finite float array of `dtype`.
 
-    Refuses (with the argument's name) data that is empty, non-numeric, has too few
+    Refuses (with the argument's name) data that is empty, non-numeric, ragged, has too few
     dimensions, or holds NaN/inf.
     """
     if data is None:
         raise TypeError(f"{name} is required, got None")
     try:
         array = np.asarray(data)
-    except (ValueError, TypeError) as err:
-        raise TypeError(f"{name} must be a numeric array, could not convert it: {err}") from None
+    except (ValueError, TypeError):
+        # the usual cause: a list of rows of different lengths
+        raise TypeError(f"{name} must be a rectangular numeric array (every row the same "
+                        f"length), got a {type(data).__name__} that NumPy cannot turn into "
+                        f"one") from None
     if array.dtype == object or not (
         np.issubdtype(array.dtype, np.number) or array.dtype == bool
     ):
         raise TypeError(f"{name} must be numeric, got an array of dtype {array.dtype}")
-    if array.ndim < min_ndim:
-        raise ValueError(
-            f"{name} must have at least {min_ndim} dimension(s), got shape {array.shape}"
-        )
-    if array.size == 0 or array.shape[0] == 0:
+    if np.issubdtype(array.dtype, np.complexfloating):
+        raise TypeError(f"{name} must hold real numbers, got complex values")
+    if array.size == 0:
         raise ValueError(f"{name} is empty (shape {array.shape}); it needs at least one sample")
-    array = array.astype(dtype, copy=False)
+    if array.ndim < min_ndim:
+        hint = " (one row per sample: use x.reshape(-1, 1) for a single feature)" \
+            if array.ndim == 1 and min_ndim == 2 else ""
+        axes = " (samples, features)" if min_ndim == 2 else ""
+        raise ValueError(f"{name} must have at least {min_ndim} dimension(s){axes}, got shape "
+                         f"{array.shape}{hint}")
+    with np.errstate(over="ignore"):  # a value too big for float32 becomes inf, caught below
+        array = array.astype(dtype, copy=False)
     if not np.all(np.isfinite(array)):
         bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
-        raise ValueError(f"{name} contains {bad} NaN or infinite value(s); clean the data first")
+        raise ValueError(f"{name} contains {bad} NaN or infinite value(s) (or values too large "
+                         f"for {dtype}); clean the data first")
     return array

@@ -5,6 +5,7 @@ from tinynet.layers.base import Layer
 from tinynet.layers.batchnorm import BatchNorm, BatchNormalization
 from tinynet.layers.dense import Dense
 from tinynet.layers.dropout import Dropout
+from tinynet.layers.layernorm import LayerNorm, LayerNormalization
 
 __all__ = [
     "Activation",
@@ -13,6 +14,8 @@ __all__ = [
     "Dense",
     "Dropout",
     "Layer",
+    "LayerNorm",
+    "LayerNormalization",
     "ReLU",
     "Sigmoid",
     "Softmax",

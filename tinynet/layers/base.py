@@ -14,7 +14,12 @@ A layer knows nothing of the model that holds it.
 import numpy as np
 
 from tinynet.config import standardize_dtype
-from tinynet.validation import check_int
+from tinynet.validation import (
+    check_int,
+    constructor_arguments,
+    to_float_array,
+    unknown_argument_error,
+)
 
 
 class Layer:
@@ -29,7 +34,10 @@ class Layer:
     # The order of get_weights(): Keras's order, so weights move between Keras and tinynet.
     weight_order = ()
 
-    def __init__(self, name=None, dtype=None, input_shape=None):
+    def __init__(self, name=None, dtype=None, input_shape=None, **unknown):
+        if unknown:  # a typo such as Dense(64, activaton='relu') gets the closest real name
+            raise unknown_argument_error(f"{type(self).__name__}()", unknown,
+                                         constructor_arguments(type(self)))
         if name is not None and (not isinstance(name, str) or not name):
             raise TypeError(f"{type(self).__name__}: name must be a non-empty string, "
                             f"got {name!r}")
@@ -68,9 +76,13 @@ class Layer:
 
     def __call__(self, x, training=False):
         """Run forward, building the layer first from x's shape if needed."""
-        x = np.asarray(x, dtype=self.dtype)
+        where = type(self).__name__ + (f" '{self.name}'" if self.name else "")
+        x = to_float_array(x, f"{where}: x", dtype=self.dtype, min_ndim=2)
         if not self.built:
             self.build((None, *x.shape[1:]))
+        elif x.shape[1:] != tuple(self.input_shape[1:]):
+            raise ValueError(f"{where} was built for samples of shape "
+                             f"{tuple(self.input_shape[1:])}, got x of shape {x.shape}")
         return self.forward(x, training=training)
 
     # -- weights --------------------------------------------------------------------------

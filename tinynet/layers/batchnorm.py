@@ -31,6 +31,12 @@ Where the dx formula comes from: every x_n moves mu and var, so dL/dx_n has thre
     dL/dmu  = -sum(gh) / s   (the path through var vanishes: sum(x_m - mu) = 0)
 
 Substituting x_n - mu = s * x_hat_n and putting everything over N * s gives the formula above.
+gamma is the same for every sample, so sum(gh) = gamma * dbeta and sum(gh * x_hat) =
+gamma * dgamma: the code reuses the two sums the parameter gradients already needed,
+
+    dx = gamma / (N * s) * (N * g - dbeta - x_hat * dgamma)
+
+and forward keeps only x_hat and 1 / s for it (no copy of x, mu or var).
 
 A batch of one sample in training mode: var = 0, x_hat = 0, so y = beta and every gradient
 that flows back through x_hat is exactly 0. That is finite (Keras does the same), but useless
@@ -84,15 +90,17 @@ class BatchNormalization(Layer):
     def forward(self, x, training=False):
         if training:
             mu = x.mean(axis=0)
-            var = x.var(axis=0)  # biased: the paper's Algorithm 1 and Keras both divide by N
+            centered = x - mu
+            # biased: the paper's Algorithm 1 and Keras both divide by N
+            var = (centered * centered).mean(axis=0)
             self.update_moving_statistics(mu, var)
         else:
-            mu = self.state["moving_mean"]
+            centered = x - self.state["moving_mean"]
             var = self.state["moving_variance"]
         self.training = training
         # backward needs only these two: x_hat and 1 / sqrt(var + eps)
         self.inv_std = 1.0 / np.sqrt(var + self.epsilon)
-        self.x_hat = (x - mu) * self.inv_std
+        self.x_hat = centered * self.inv_std
         y = self.x_hat
         if self.scale:
             y = y * self.params["gamma"]
@@ -109,20 +117,20 @@ class BatchNormalization(Layer):
 
     def backward(self, grad_output):
         g = grad_output
+        dbeta = g.sum(axis=0)
+        dgamma = (g * self.x_hat).sum(axis=0)
         if self.center:
-            np.sum(g, axis=0, out=self.grads["beta"])
+            self.grads["beta"][...] = dbeta
         if self.scale:
-            np.sum(g * self.x_hat, axis=0, out=self.grads["gamma"])
-            gh = g * self.params["gamma"]  # dL/dx_hat
+            self.grads["gamma"][...] = dgamma
+            gamma_inv_std = self.params["gamma"] * self.inv_std  # (D,)
         else:
-            gh = g
+            gamma_inv_std = self.inv_std
         if not self.training:
             # the moving statistics are constants: x_hat is an affine function of x
-            return gh * self.inv_std
+            return g * gamma_inv_std
         n = g.shape[0]
-        return (self.inv_std / n) * (
-            n * gh - gh.sum(axis=0) - self.x_hat * np.sum(gh * self.x_hat, axis=0)
-        )
+        return (gamma_inv_std / n) * (n * g - dbeta - self.x_hat * dgamma)
 
 
 BatchNorm = BatchNormalization

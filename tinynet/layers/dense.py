@@ -61,13 +61,18 @@ class Dense(Layer):
             z += self.params["bias"]
         return self.activation.forward(z)
 
-    def backward(self, grad_output):
+    def backward(self, grad_output, input_grad=True):
         grad_z = self.activation.backward(grad_output)
-        return self.backward_from_logits(grad_z)
+        return self.backward_from_logits(grad_z, input_grad)
 
-    def backward_from_logits(self, grad_z):
-        """Backward from dL/dz, skipping the activation (the loss fused it, e.g. p - y)."""
+    def backward_from_logits(self, grad_z, input_grad=True):
+        """Backward from dL/dz, skipping the activation (the loss fused it, e.g. p - y).
+
+        input_grad=False skips dx and returns None: a model's first layer does that in
+        training, where dL/d(data) is never used and would cost as much as dkernel."""
         np.matmul(self.x.T, grad_z, out=self.grads["kernel"])
         if self.use_bias:
             np.sum(grad_z, axis=0, out=self.grads["bias"])
+        if not input_grad:
+            return None
         return grad_z @ self.params["kernel"].T

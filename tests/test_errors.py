@@ -1,0 +1,513 @@
+"""Every bad input a student is likely to type meets an error that teaches.
+
+Each test asserts the exception's type and the key words of its message: the argument (or
+layer) it names, what was expected and what came. None relies on a NumPy error text.
+"""
+
+import numpy as np
+import pytest
+
+import tinynet
+from tinynet import initializers, losses, optimizers
+from tinynet.layers import Activation, BatchNormalization, Dense, Dropout, ReLU
+from tinynet.models import Sequential
+from tinynet.optimizers import SGD, Adam
+
+
+def raises(exception, call, *words):
+    """Run call(), expect `exception`, and check that the message holds every word."""
+    with pytest.raises(exception) as info:
+        call()
+    message = str(info.value)
+    for word in words:
+        assert word in message, f"{word!r} missing from the message: {message}"
+    return message
+
+
+def binary_model():
+    """3 features -> 1 sigmoid output, compiled with binary cross-entropy."""
+    tinynet.set_seed(0)
+    model = Sequential([Dense(4, input_shape=(3,)), BatchNormalization(),
+                        Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def softmax_model(loss, classes=3):
+    tinynet.set_seed(0)
+    model = Sequential([Dense(4, input_shape=(3,)), Dense(classes, activation="softmax")])
+    model.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
+    return model
+
+
+def data(n=10):
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(n, 3)), (np.arange(n) % 2).astype(float)
+
+
+X, Y = data()
+
+
+# -- x and y ------------------------------------------------------------------------------
+
+def with_nan(array):
+    array = array.copy()
+    array.flat[1] = np.nan
+    return array
+
+
+BAD_DATA = [
+    # (case, x, y, exception, words in the message)
+    ("wrong feature count", np.zeros((10, 4)), Y, ValueError, ["x", "(3,)", "3 features",
+                                                               "(10, 4)"]),
+    ("x and y of different lengths", X, Y[:9], ValueError, ["same number of samples", "10",
+                                                             "9"]),
+    ("1-D x", X[:, 0], Y, ValueError, ["x", "2 dimension", "(10,)", "reshape(-1, 1)"]),
+    ("empty x", np.zeros((0, 3)), np.zeros(0), ValueError, ["x", "empty", "(0, 3)"]),
+    ("empty list x", [], [], ValueError, ["x", "empty"]),
+    ("empty y", X, [], ValueError, ["y", "empty"]),
+    ("non-numeric x", [["a", "b", "c"]] * 10, Y, TypeError, ["x", "numeric", "<U1"]),
+    ("ragged x", [[1, 2, 3], [1, 2]], [0, 1], TypeError, ["x", "rectangular",
+                                                           "same length"]),
+    ("non-numeric y", X, ["cat", "dog"] * 5, TypeError, ["y", "numeric"]),
+    ("NaN in x", with_nan(X), Y, ValueError, ["x", "1 NaN or infinite"]),
+    ("inf in y", X, np.where(Y > 0, np.inf, 0.0), ValueError, ["y", "5 NaN or infinite"]),
+    ("x too large for float32", X * 1e300, Y, ValueError, ["x", "too large for float32"]),
+    ("y missing", X, None, TypeError, ["y", "required", "None"]),
+]
+
+
+@pytest.mark.parametrize("case, x, y, exception, words", BAD_DATA,
+                         ids=[case[0] for case in BAD_DATA])
+def test_fit_refuses_bad_data_naming_x_or_y(case, x, y, exception, words):
+    raises(exception, lambda: binary_model().fit(x, y, verbose=0), "fit:", *words)
+
+
+@pytest.mark.parametrize("method", ["evaluate", "train_on_batch"])
+def test_evaluate_and_train_on_batch_check_data_like_fit(method):
+    model = binary_model()
+    call = getattr(model, method)
+    kwargs = {"verbose": 0} if method == "evaluate" else {}
+    raises(ValueError, lambda: call(np.zeros((10, 4)), Y, **kwargs), method, "3 features")
+    raises(ValueError, lambda: call(X, Y[:7], **kwargs), method, "same number of samples")
+    raises(ValueError, lambda: call(with_nan(X), Y, **kwargs), method, "NaN")
+
+
+@pytest.mark.parametrize("where, call", [
+    ("predict", lambda model: model.predict(np.zeros((5, 4)))),
+    ("model(x)", lambda model: model(np.zeros((5, 4)))),
+])
+def test_predict_and_call_check_the_feature_count(where, call):
+    raises(ValueError, lambda: call(binary_model()), where, "(3,)", "(5, 4)")
+
+
+def test_predict_refuses_1d_and_nan_inputs():
+    model = binary_model()
+    raises(ValueError, lambda: model.predict(X[:, 0]), "predict", "2 dimension")
+    raises(ValueError, lambda: model.predict(with_nan(X)), "predict", "NaN")
+
+
+def test_a_built_layer_called_on_the_wrong_shape_names_the_layer():
+    layer = Dense(2, name="hidden")
+    layer(np.zeros((4, 3)))
+    raises(ValueError, lambda: layer(np.zeros((4, 5))), "Dense 'hidden'", "(3,)", "(4, 5)")
+    raises(TypeError, lambda: layer([["a", "b", "c"]]), "Dense 'hidden'", "numeric")
+
+
+def test_validation_data_is_checked_like_the_training_data():
+    model = binary_model()
+    raises(TypeError, lambda: model.fit(X, Y, validation_data=X, verbose=0),
+           "validation_data", "(x_val, y_val)")
+    raises(ValueError, lambda: model.fit(X, Y, validation_data=(np.zeros((4, 5)), Y[:4]),
+                                         verbose=0), "validation_data", "3 features")
+
+
+# -- targets that do not fit the loss -------------------------------------------------------
+
+@pytest.mark.parametrize("bad", [2.0, -0.5])
+def test_binary_crossentropy_refuses_targets_outside_0_1(bad):
+    y = Y.copy()
+    y[3] = bad
+    raises(ValueError, lambda: binary_model().fit(X, y, verbose=0),
+           "binary_crossentropy", "[0, 1]", f"{bad:g}")
+
+
+@pytest.mark.parametrize("bad", [3, 7, -1])
+def test_sparse_labels_outside_the_classes_are_refused(bad):
+    labels = np.arange(10) % 3
+    labels[4] = bad
+    raises(ValueError, lambda: softmax_model("sparse_categorical_crossentropy").fit(
+        X, labels, verbose=0), "sparse labels", "[0, 3)", "3 outputs", str(bad))
+
+
+def test_sparse_labels_must_be_whole_numbers():
+    labels = (np.arange(10) % 3).astype(float)
+    labels[2] = 1.5
+    raises(ValueError, lambda: softmax_model("sparse_categorical_crossentropy").fit(
+        X, labels, verbose=0), "sparse labels", "whole numbers", "1.5")
+
+
+def test_sparse_labels_given_one_hot_point_to_categorical_crossentropy():
+    one_hot = np.eye(3)[np.arange(10) % 3]
+    raises(ValueError, lambda: softmax_model("sparse_categorical_crossentropy").fit(
+        X, one_hot, verbose=0), "(10,)", "(10, 3)", "'categorical_crossentropy'")
+
+
+@pytest.mark.parametrize("y, got", [
+    (np.eye(4)[np.arange(10) % 4], "(10, 4)"),
+    (np.arange(10) % 3, "(10,)"),
+])
+def test_categorical_targets_must_be_one_hot_of_the_output_width(y, got):
+    raises(ValueError, lambda: softmax_model("categorical_crossentropy").fit(X, y, verbose=0),
+           "one-hot", "(10, 3)", got, "sparse_categorical_crossentropy")
+
+
+def test_mse_targets_must_match_the_output_shape():
+    model = Sequential([Dense(1, input_shape=(3,))])
+    model.compile(loss="mse")
+    raises(ValueError, lambda: model.fit(X, np.zeros((10, 2)), verbose=0),
+           "y has shape (10, 2)", "(None, 1)", "(10, 1)")
+
+
+def test_a_loss_called_by_hand_refuses_shapes_that_would_broadcast_silently():
+    raises(ValueError, lambda: losses.mse(np.zeros(3), np.zeros((3, 3))),
+           "MeanSquaredError()", "(3,)", "(3, 3)")
+    raises(ValueError, lambda: losses.mse([1.0, 2.0], [1.0, 2.0, 3.0]),
+           "same number of samples", "2 and 3")
+    raises(ValueError, lambda: losses.binary_crossentropy([1.0, 0.0, 2.0], [0.5, 0.5, 0.5]),
+           "BinaryCrossentropy()", "[0, 1]")
+    halves = np.full((2, 2), 0.5)
+    raises(ValueError, lambda: losses.sparse_categorical_crossentropy([0, 3], halves),
+           "sparse labels", "[0, 2)")
+
+
+# -- numbers out of range or of the wrong type ---------------------------------------------
+
+BAD_ARGUMENTS = [
+    # (call, exception, words)
+    (lambda: Dense(0), ValueError, ["Dense(units=...)", ">= 1", "got 0"]),
+    (lambda: Dense(-3), ValueError, ["Dense(units=...)", ">= 1", "got -3"]),
+    (lambda: Dense(3.5), TypeError, ["Dense(units=...)", "integer", "3.5", "float"]),
+    (lambda: Dense("64"), TypeError, ["Dense(units=...)", "integer", "'64'", "str"]),
+    (lambda: Dense(True), TypeError, ["Dense(units=...)", "integer", "True"]),
+    (lambda: Dense(3, use_bias="yes"), TypeError, ["use_bias", "True or False"]),
+    (lambda: Dense(3, input_shape=(0,)), ValueError, ["input_shape", ">= 1", "got 0"]),
+    (lambda: Dense(3, input_shape="20"), TypeError, ["input_shape", "(20,)", "'20'"]),
+    (lambda: Dense(3, name=""), TypeError, ["name", "non-empty string"]),
+    (lambda: Dense(3, dtype="int32"), ValueError, ["dtype", "'float32' or 'float64'",
+                                                   "'int32'"]),
+    (lambda: Dropout(1.0), ValueError, ["Dropout(rate=...)", "[0, 1)", "got 1"]),
+    (lambda: Dropout(-0.1), ValueError, ["Dropout(rate=...)", "[0, 1)", "got -0.1"]),
+    (lambda: Dropout("0.5"), TypeError, ["Dropout(rate=...)", "number", "'0.5'"]),
+    (lambda: BatchNormalization(momentum=1.5), ValueError,
+     ["BatchNormalization(momentum=...)", "[0, 1]", "1.5"]),
+    (lambda: BatchNormalization(momentum=-0.1), ValueError, ["momentum", "[0, 1]", "-0.1"]),
+    (lambda: BatchNormalization(momentum="high"), TypeError, ["momentum", "number"]),
+    (lambda: BatchNormalization(epsilon=0), ValueError,
+     ["BatchNormalization(epsilon=...)", "(0, inf]", "got 0"]),
+    (lambda: BatchNormalization(epsilon=float("nan")), ValueError, ["epsilon", "finite"]),
+    (lambda: BatchNormalization(center=1), TypeError, ["center", "True or False"]),
+    (lambda: Adam(learning_rate=0), ValueError, ["Adam(learning_rate=...)", "(0, inf]",
+                                                 "got 0"]),
+    (lambda: Adam(learning_rate=-0.01), ValueError, ["learning_rate", "-0.01"]),
+    (lambda: Adam(learning_rate="0.001"), TypeError, ["learning_rate", "number", "'0.001'"]),
+    (lambda: Adam(learning_rate=float("inf")), ValueError, ["learning_rate", "finite"]),
+    (lambda: Adam(epsilon=-1e-7), ValueError, ["Adam(epsilon=...)", "[0, inf]"]),
+    (lambda: Adam(beta_1=1.0), ValueError, ["Adam(beta_1=...)", "[0, 1)"]),
+    (lambda: SGD(learning_rate=0), ValueError, ["SGD(learning_rate=...)", "(0, inf]"]),
+    (lambda: SGD(momentum=1.5), ValueError, ["SGD(momentum=...)", "[0, 1]", "1.5"]),
+    (lambda: SGD(nesterov="yes"), TypeError, ["nesterov", "True or False"]),
+    (lambda: initializers.RandomNormal(stddev=-1), ValueError, ["stddev", "-1"]),
+    (lambda: initializers.RandomUniform(0.5, -0.5), ValueError, ["maxval", "minval"]),
+    (lambda: losses.BinaryCrossentropy(from_logits="no"), TypeError,
+     ["from_logits", "True or False"]),
+]
+
+
+@pytest.mark.parametrize("call, exception, words", BAD_ARGUMENTS)
+def test_constructors_refuse_out_of_range_or_mistyped_arguments(call, exception, words):
+    raises(exception, call, *words)
+
+
+BAD_FIT_ARGUMENTS = [
+    ({"batch_size": 0}, ValueError, ["fit(batch_size=...)", ">= 1", "got 0"]),
+    ({"batch_size": 2.5}, TypeError, ["fit(batch_size=...)", "integer", "2.5"]),
+    ({"batch_size": "32"}, TypeError, ["fit(batch_size=...)", "integer", "'32'"]),
+    ({"epochs": -1}, ValueError, ["fit(epochs=...)", ">= 0", "-1"]),
+    ({"epochs": 1.5}, TypeError, ["fit(epochs=...)", "integer", "1.5"]),
+    ({"validation_split": 1.0}, ValueError, ["fit(validation_split=...)", "[0, 1)", "got 1"]),
+    ({"validation_split": -0.2}, ValueError, ["validation_split", "-0.2"]),
+    ({"validation_split": "0.2"}, TypeError, ["validation_split", "number", "'0.2'"]),
+    ({"validation_split": 0.95}, ValueError, ["validation_split=0.95", "leaves no samples",
+                                              "10 samples"]),
+    ({"verbose": 3}, ValueError, ["fit(verbose=...)", "0 (silent)", "got 3"]),
+    ({"shuffle": "yes"}, TypeError, ["fit(shuffle=...)", "True or False"]),
+    ({"callbacks": "history"}, TypeError, ["fit(callbacks=...)", "list"]),
+    ({"callbacks": [print]}, TypeError, ["fit(callbacks=...)", "not a tinynet Callback"]),
+]
+
+
+@pytest.mark.parametrize("kwargs, exception, words", BAD_FIT_ARGUMENTS,
+                         ids=[str(case[0]) for case in BAD_FIT_ARGUMENTS])
+def test_fit_refuses_out_of_range_or_mistyped_arguments(kwargs, exception, words):
+    kwargs.setdefault("verbose", 0)
+    raises(exception, lambda: binary_model().fit(X, Y, **kwargs), *words)
+
+
+def test_evaluate_and_predict_check_batch_size_and_verbose():
+    model = binary_model()
+    raises(ValueError, lambda: model.evaluate(X, Y, batch_size=0), "evaluate(batch_size=...)",
+           ">= 1")
+    raises(ValueError, lambda: model.predict(X, batch_size=-1), "predict(batch_size=...)",
+           "got -1")
+    raises(ValueError, lambda: model.evaluate(X, Y, verbose=True), "evaluate(verbose=...)",
+           "True")
+
+
+# -- order of calls, empty models ---------------------------------------------------------
+
+@pytest.mark.parametrize("method, args", [
+    ("fit", (X, Y)), ("evaluate", (X, Y)), ("train_on_batch", (X, Y)),
+])
+def test_training_or_evaluating_before_compile_says_to_compile(method, args):
+    model = Sequential([Dense(1, input_shape=(3,))])
+    raises(RuntimeError, lambda: getattr(model, method)(*args), method, "compile the model "
+           "first", "model.compile(")
+
+
+@pytest.mark.parametrize("call", [
+    lambda model: model.fit(X, Y),
+    lambda model: model.compile(loss="mse"),
+    lambda model: model.predict(X),
+    lambda model: model(X),
+    lambda model: model.build((None, 3)),
+])
+def test_a_model_with_no_layers_says_so(call):
+    raises(ValueError, lambda: call(Sequential()), "no layers", "add")
+
+
+def test_compile_needs_a_loss_and_a_list_of_metrics():
+    model = Sequential([Dense(1, input_shape=(3,))])
+    raises(ValueError, lambda: model.compile(), "loss is required", "binary_crossentropy")
+    raises(TypeError, lambda: model.compile(loss="mse", metrics="mae"), "metrics", "list",
+           "'mae'")
+    raises(ValueError, lambda: model.compile(loss="mse", metrics=["accuracy"]), "accuracy",
+           "classification loss", "'mse'")
+
+
+def test_sequential_add_refuses_what_is_not_a_layer_or_is_misplaced():
+    raises(TypeError, lambda: Sequential().add("dense"), "Sequential.add", "tinynet layer",
+           "'dense'")
+    raises(TypeError, lambda: Sequential(Dense(3)), "list of layers", "Dense")
+    raises(TypeError, lambda: Sequential(name=5), "Sequential(name=...)", "string", "5")
+    layer = Dense(3, input_shape=(2,))
+    model = Sequential([layer])
+    raises(ValueError, lambda: model.add(layer), "already in this model")
+    raises(ValueError, lambda: model.add(Dense(2, input_shape=(3,))), "only the first layer",
+           "input_shape")
+
+
+# -- mistyped names: the valid choices and the closest match ------------------------------
+
+MISTYPED_NAMES = [
+    (lambda: Dense(3, activation="rleu"), ["activation", "'rleu'", "Did you mean 'relu'?",
+                                           "sigmoid, softmax, tanh"]),
+    (lambda: Activation("sigmod"), ["activation", "Did you mean 'sigmoid'?"]),
+    (lambda: Sequential([Dense(1, input_shape=(3,))]).compile(loss="binary_crossentropi"),
+     ["loss", "Did you mean 'binary_crossentropy'?", "mse"]),
+    (lambda: Sequential([Dense(1, input_shape=(3,))]).compile(optimizer="adamm", loss="mse"),
+     ["optimizer", "Did you mean 'adam'?", "adam, sgd"]),
+    (lambda: Sequential([Dense(1, input_shape=(3,))]).compile(loss="mse", metrics=["maee"]),
+     ["metric", "Did you mean 'mae'?", "accuracy"]),
+    (lambda: Dense(3, kernel_initializer="glorot_unifrom"),
+     ["kernel_initializer", "Did you mean 'glorot_uniform'?", "he_normal"]),
+    (lambda: Dense(3, bias_initializer="zero"), ["bias_initializer", "Did you mean 'zeros'?"]),
+]
+
+
+@pytest.mark.parametrize("call, words", MISTYPED_NAMES)
+def test_a_mistyped_name_lists_the_choices_and_the_closest_one(call, words):
+    raises(ValueError, call, "Unknown", "Valid choices", *words)
+
+
+def test_a_name_of_the_wrong_type_is_a_type_error():
+    raises(TypeError, lambda: Dense(3, activation=3), "activation", "'relu'")
+    raises(TypeError, lambda: losses.get(3), "loss", "'binary_crossentropy'")
+    raises(TypeError, lambda: optimizers.get(None), "optimizer", "'adam'")
+    raises(TypeError, lambda: initializers.get(0.5), "initializer", "'glorot_uniform'")
+
+
+@pytest.mark.parametrize("call, unknown, close", [
+    (lambda: Dense(3, activaton="relu"), "activaton", "activation"),
+    (lambda: Dense(3, input_dim=20), "input_dim", "input_shape"),
+    (lambda: BatchNormalization(epsilom=1e-3), "epsilom", "epsilon"),
+    (lambda: Dropout(0.5, nmae="drop"), "nmae", "name"),
+    (lambda: ReLU(dtpye="float64"), "dtpye", "dtype"),
+])
+def test_a_mistyped_constructor_argument_names_the_closest_one(call, unknown, close):
+    raises(TypeError, call, f"unknown argument '{unknown}'", f"Did you mean '{close}'?",
+           "Valid arguments")
+
+
+# -- set_weights: the wrong count or shapes change nothing ---------------------------------
+
+def weights_unchanged(model, before):
+    return all(np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))
+
+
+def test_set_weights_with_the_wrong_count_says_how_many():
+    model = binary_model()
+    before = model.get_weights()
+    raises(ValueError, lambda: model.set_weights(before[:-1]), "set_weights", "8 weight arrays",
+           "got 7")
+    assert weights_unchanged(model, before)
+
+
+def test_set_weights_with_a_wrong_shape_names_the_layer_and_both_shapes():
+    model = binary_model()
+    before = model.get_weights()
+    bad = [w + 1 for w in before]
+    bad[-2] = np.zeros((1, 4))  # the last kernel, transposed
+    raises(ValueError, lambda: model.set_weights(bad), "set_weights", "'kernel'",
+           "'dense_1'", "(4, 1)", "(1, 4)")
+    assert weights_unchanged(model, before)
+
+
+def test_set_weights_changes_nothing_when_the_last_array_is_not_numeric():
+    model = binary_model()
+    before = model.get_weights()
+    bad = [w + 1 for w in before]
+    bad[-1] = np.array(["a"])
+    raises(TypeError, lambda: model.set_weights(bad), "set_weights", "'bias'", "numeric")
+    assert weights_unchanged(model, before)
+
+
+def test_set_weights_needs_a_list_and_a_built_model():
+    raises(TypeError, lambda: binary_model().set_weights(np.zeros(3)), "set_weights", "list")
+    raises(ValueError, lambda: Sequential([Dense(2)]).set_weights([]), "set_weights",
+           "not built")
+
+
+# -- load_weights / save_weights: bad files change nothing ---------------------------------
+
+def test_load_weights_from_a_missing_file(tmp_path):
+    model = binary_model()
+    missing = tmp_path / "nothing.npz"
+    raises(FileNotFoundError, lambda: model.load_weights(missing), "load_weights",
+           "no such file", str(missing))
+
+
+def test_load_weights_from_a_folder(tmp_path):
+    raises(IsADirectoryError, lambda: binary_model().load_weights(tmp_path), "load_weights",
+           "is a folder")
+
+
+@pytest.mark.parametrize("content", [b"", b"not a weights file at all", b"PK\x03\x04broken"])
+def test_load_weights_from_a_corrupt_file_changes_nothing(tmp_path, content):
+    path = tmp_path / "bad.npz"
+    path.write_bytes(content)
+    model = binary_model()
+    before = model.get_weights()
+    raises(ValueError, lambda: model.load_weights(path), "load_weights",
+           "not a tinynet weights file", ".npz")
+    assert weights_unchanged(model, before)
+
+
+def test_load_weights_from_a_truncated_file_changes_nothing(tmp_path):
+    path = tmp_path / "weights.npz"
+    model = binary_model()
+    model.save_weights(path)
+    path.write_bytes(path.read_bytes()[:200])
+    before = model.get_weights()
+    raises(ValueError, lambda: model.load_weights(path), "not a tinynet weights file")
+    assert weights_unchanged(model, before)
+
+
+def test_load_weights_from_a_npy_file(tmp_path):
+    path = tmp_path / "array.npy"
+    np.save(path, np.zeros(3))
+    raises(ValueError, lambda: binary_model().load_weights(path), "not a tinynet weights file")
+
+
+def test_load_weights_from_a_foreign_npz_names_what_is_missing(tmp_path):
+    path = tmp_path / "foreign.npz"
+    np.savez(path, kernel=np.zeros((3, 4)))
+    model = binary_model()
+    before = model.get_weights()
+    raises(ValueError, lambda: model.load_weights(path), "not saved by tinynet",
+           "architecture", "'kernel'")
+    assert weights_unchanged(model, before)
+
+
+def test_load_weights_refuses_an_npz_holding_pickled_objects(tmp_path):
+    path = tmp_path / "pickled.npz"
+    np.savez(path, architecture=np.array([{"a": 1}], dtype=object))
+    raises(ValueError, lambda: binary_model().load_weights(path), "damaged or holds",
+           "plain arrays")
+
+
+def test_load_weights_refuses_an_incomplete_file(tmp_path):
+    model = binary_model()
+    path = tmp_path / "incomplete.npz"
+    weights = {f"weight_{i:04d}": w for i, w in enumerate(model.get_weights()[:-1])}
+    np.savez(path, architecture=np.array(model.architecture()), **weights)
+    before = model.get_weights()
+    raises(ValueError, lambda: model.load_weights(path), "incomplete", "weight_0007")
+    assert weights_unchanged(model, before)
+
+
+def test_load_weights_into_a_different_architecture_changes_nothing(tmp_path):
+    path = tmp_path / "other.npz"
+    tinynet.set_seed(1)
+    Sequential([Dense(5, input_shape=(3,)), Dense(1)]).save_weights(path)
+    model = binary_model()
+    before = model.get_weights()
+    raises(ValueError, lambda: model.load_weights(path), "different model",
+           "Dense:kernel:(3, 5)", "Dense:kernel:(3, 4)")
+    assert weights_unchanged(model, before)
+
+
+def test_load_and_save_need_a_built_model_and_a_path(tmp_path):
+    unbuilt = Sequential([Dense(2)])
+    raises(ValueError, lambda: unbuilt.save_weights(tmp_path / "w.npz"), "save_weights",
+           "not built")
+    raises(ValueError, lambda: unbuilt.load_weights(tmp_path / "w.npz"), "load_weights",
+           "build the model first")
+    raises(TypeError, lambda: binary_model().save_weights(42), "save_weights", "file name",
+           "42")
+
+
+def test_save_weights_into_a_missing_folder_says_to_create_it(tmp_path):
+    missing = tmp_path / "no" / "such" / "folder"
+    raises(FileNotFoundError, lambda: binary_model().save_weights(missing / "w.npz"),
+           "save_weights", str(missing), "does not exist", "os.makedirs")
+
+
+def test_save_weights_onto_a_folder_suggests_a_file_name(tmp_path):
+    raises(IsADirectoryError, lambda: binary_model().save_weights(tmp_path), "save_weights",
+           "is a folder", "model.weights.npz")
+
+
+# -- what is converted, not refused ---------------------------------------------------------
+
+def test_lists_ints_and_float64_are_converted_not_refused():
+    model = binary_model()
+    x_list = X.tolist()
+    y_ints = [int(v) for v in Y]
+    history = model.fit(x_list, y_ints, batch_size=np.int64(5), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    x_ints = np.arange(30).reshape(10, 3)
+    assert model.predict(x_ints).dtype == np.float32
+    assert model.predict(X.astype(np.float64)).shape == (10, 1)
+    assert np.isfinite(model.evaluate(X, Y.reshape(-1, 1).astype(bool), verbose=0)[0])
+
+
+def test_numpy_scalars_and_ints_are_accepted_as_hyperparameters():
+    assert Dense(np.int64(3)).units == 3
+    assert Adam(learning_rate=1).learning_rate == 1.0
+    assert BatchNormalization(momentum=np.float32(0.9)).momentum == pytest.approx(0.9)
+
+
+def test_verbose_auto_means_1(capsys):
+    binary_model().fit(X, Y, verbose="auto")
+    assert "Epoch 1/1" in capsys.readouterr().out

@@ -1,0 +1,113 @@
+"""Layer normalization (Ba, Kiros & Hinton, 2016), per sample, over the feature axis.
+
+Batch normalization averages each feature over the batch; layer normalization averages each
+sample over its features. For a batch x of shape (N, D), with the statistics of row n:
+
+    mu    = mean(x, axis=1)                       (N, 1) one mean per sample
+    var   = mean((x - mu)^2, axis=1)              (N, 1) per-sample variance, biased (divide by D)
+    x_hat = (x - mu) / sqrt(var + eps)            (N, D) each ROW has zero mean, unit variance
+    y     = gamma * x_hat + beta                  (N, D) gamma, beta: (D,), one per feature
+
+A sample's output depends on that sample only, never on the rest of its batch. So there is
+nothing to estimate for inference: training and inference do the same computation, there are
+no moving statistics, and a batch of one sample works like any other.
+
+Backward, with g = dL/dy: gamma and beta are shared by every sample, so their gradients sum
+over the batch axis, exactly as in BatchNormalization:
+
+    dbeta  = sum(g, axis=0)                       (D,)
+    dgamma = sum(g * x_hat, axis=0)               (D,)
+
+For dx, every x_nj moves its own row's mu_n and var_n (and nothing in other rows). This is
+BN's closed form turned sideways: the same three paths, with the sums running over the D
+features of one sample instead of over the N samples of one feature. Writing
+gh = g * gamma = dL/dx_hat and s_n = sqrt(var_n + eps):
+
+    dL/dx_nj  = gh_nj / s_n  +  dL/dvar_n * 2 (x_nj - mu_n) / D  +  dL/dmu_n / D
+    dL/dvar_n = sum_k gh_nk * (x_nk - mu_n) * (-1/2) s_n^-3 = -sum_k(gh_nk * x_hat_nk) / (2 s_n^2)
+    dL/dmu_n  = -sum_k(gh_nk) / s_n     (the path through var_n vanishes: sum_k(x_nk - mu_n) = 0)
+
+Substituting x_nj - mu_n = s_n * x_hat_nj and putting everything over D * s_n:
+
+    dx = (1 / (D * s)) * (D * gh - sum(gh, axis=1) - x_hat * sum(gh * x_hat, axis=1))
+
+(s and both sums have shape (N, 1), one value per sample.) Unlike in BN, gamma varies along
+the summed axis, so the sums of gh cannot reuse dbeta and dgamma: they are computed apart.
+Forward keeps only x_hat and 1 / s for backward.
+
+A sample with a single feature (D = 1) has var = 0, so x_hat = 0 and y = beta: layer
+normalization needs at least two features to mean anything.
+"""
+
+import numpy as np
+
+from tinynet.layers.base import Layer
+from tinynet.validation import check_float
+
+
+class LayerNormalization(Layer):
+    """LayerNormalization(epsilon=1e-3, center=True, scale=True), over the last axis.
+
+    Weights, in get_weights() order: gamma (if scale), beta (if center), each of shape (D,),
+    both trainable. There are no non-trainable weights: no moving statistics.
+    """
+
+    weight_order = ("gamma", "beta")
+
+    def __init__(self, epsilon=1e-3, center=True, scale=True, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = check_float(epsilon, "LayerNormalization(epsilon=...)", low=0.0,
+                                   low_open=True)
+        for flag, value in (("center", center), ("scale", scale)):
+            if not isinstance(value, bool):
+                raise TypeError(f"LayerNormalization({flag}=...) must be True or False, "
+                                f"got {value!r}")
+        self.center = center
+        self.scale = scale
+        self.x_hat = None
+        self.inv_std = None
+
+    def build(self, input_shape):
+        if len(input_shape) != 2:
+            raise ValueError(f"LayerNormalization '{self.name}' expects inputs of shape "
+                             f"(batch, features), got input shape {tuple(input_shape)}")
+        features = input_shape[-1]
+        if self.scale:
+            self.params["gamma"] = np.ones(features, dtype=self.dtype)
+        if self.center:
+            self.params["beta"] = np.zeros(features, dtype=self.dtype)
+        self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+        super().build(input_shape)
+
+    def forward(self, x, training=False):
+        # `training` is ignored on purpose: both modes use the sample's own statistics
+        mu = x.mean(axis=1, keepdims=True)
+        centered = x - mu
+        # biased, like BN and Keras: divide by the number of features D
+        var = (centered * centered).mean(axis=1, keepdims=True)
+        # backward needs only these two: x_hat (N, D) and 1 / sqrt(var + eps) (N, 1)
+        self.inv_std = 1.0 / np.sqrt(var + self.epsilon)
+        self.x_hat = centered * self.inv_std
+        y = self.x_hat
+        if self.scale:
+            y = y * self.params["gamma"]
+        if self.center:
+            y = y + self.params["beta"]
+        return y
+
+    def backward(self, grad_output):
+        g = grad_output
+        if self.center:
+            self.grads["beta"][...] = g.sum(axis=0)
+        if self.scale:
+            self.grads["gamma"][...] = (g * self.x_hat).sum(axis=0)
+            grad_x_hat = g * self.params["gamma"]
+        else:
+            grad_x_hat = g
+        d = g.shape[1]
+        sum_grad = grad_x_hat.sum(axis=1, keepdims=True)                        # (N, 1)
+        sum_grad_x_hat = (grad_x_hat * self.x_hat).sum(axis=1, keepdims=True)   # (N, 1)
+        return (self.inv_std / d) * (d * grad_x_hat - sum_grad - self.x_hat * sum_grad_x_hat)
+
+
+LayerNorm = LayerNormalization
