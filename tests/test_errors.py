@@ -300,6 +300,8 @@ def test_sequential_add_refuses_what_is_not_a_layer_or_is_misplaced():
            "'dense'")
     raises(TypeError, lambda: Sequential(Dense(3)), "list of layers", "Dense")
     raises(TypeError, lambda: Sequential(name=5), "Sequential(name=...)", "string", "5")
+    raises(TypeError, lambda: Sequential([Dense(3)]).build(20), "build(input_shape=...)",
+           "(None, 20)", "got 20")
     layer = Dense(3, input_shape=(2,))
     model = Sequential([layer])
     raises(ValueError, lambda: model.add(layer), "already in this model")

@@ -14,6 +14,7 @@ import pathlib
 import numpy as np
 import pytest
 
+from tinynet import losses
 from tinynet.layers import Activation, BatchNormalization, Dense
 from tinynet.models import Sequential
 from tinynet.optimizers import SGD, Adam
@@ -27,15 +28,16 @@ with np.load(FIXTURE) as _data:
 N_WEIGHTS = len(REF["weight_names"])
 INITIAL = [REF[f"initial_{i:02d}"] for i in range(N_WEIGHTS)]
 
-# The bar for the epoch losses.
+# The bar for the epoch losses (measured: 8e-7 apart with Adam, 1e-8 with SGD).
 LOSS_TOLERANCE = 1e-4
-# "float32 noise" for a weight: what two float32 implementations summing in different orders
-# reach after 16 updates (measured: at most 1e-6 apart, the moving means 3e-6).
+# "float32 noise" for a weight: where two float32 implementations that sum in different
+# orders end after 16 updates (measured: at most 4e-6 apart, the moving means included).
 WEIGHT_RTOL, WEIGHT_ATOL = 1e-4, 1e-5
 # A Dense bias right before BN has a gradient that is exactly 0 in exact arithmetic, so each
-# framework follows its own round-off; Adam turns that noise into steps of ~lr * noise / eps.
-# The two must still stay within a few such steps of each other (measured: 2.4e-5).
-PRE_BN_BIAS_ATOL = 1e-4
+# framework moves it by its own round-off, which Adam scales to steps of ~lr * noise / eps
+# (Keras moved them by at most 3e-5 here, tinynet lands within 4e-5 of Keras). They must
+# stay within a fifth of ONE full Adam step (lr = 1e-3), while every other weight moved ~1e-2.
+PRE_BN_BIAS_ATOL = 2e-4
 
 
 def article_model(optimizer):
@@ -117,10 +119,15 @@ def test_trained_weights_equal_keras_to_float32_noise(adam_run):
     assert_weights_match(model.get_weights(), "")
 
 
-def test_training_actually_moved_the_weights():
-    # guards the two tests above: if nothing moved, "final == keras" would say little
-    moved = [np.max(np.abs(REF[f"final_{i:02d}"] - INITIAL[i])) for i in range(N_WEIGHTS)]
-    assert sum(m > 1e-3 for m in moved) >= N_WEIGHTS - 2
+def test_keras_too_barely_moves_a_dense_bias_right_before_batchnorm():
+    # BN subtracts the batch mean, so such a bias gets a zero gradient in both frameworks.
+    # Every other weight did move: so "final weights equal Keras's" above says something.
+    for i in range(N_WEIGHTS):
+        moved = np.max(np.abs(REF[f"final_{i:02d}"] - INITIAL[i]))
+        if is_bias_before_batchnorm(i):
+            assert moved < 1e-4
+        else:
+            assert moved > 1e-3
 
 
 def test_evaluate_and_predict_after_training_equal_keras(adam_run):
@@ -149,8 +156,6 @@ def test_sgd_nesterov_training_equals_keras(sgd_run):
 ])
 def test_loss_values_equal_keras_including_clipped_probabilities(index, loss_name,
                                                                   from_logits, y_key, p_key):
-    from tinynet import losses
-
     loss = losses.LOSSES[loss_name](from_logits=from_logits)
     y_true = REF["loss_cases_" + y_key]
     # float32, as Keras computed them: there 1 - 1e-7 rounds to 1 - 1.19e-7, which changes

@@ -204,7 +204,7 @@ def test_layernorm_in_a_model_is_named_like_keras_and_counted_in_the_summary():
     assert "Non-trainable params: 0" in text
 
 
-def test_layernorm_model_trains_and_weights_round_trip():
+def test_layernorm_model_trains_and_weights_round_trip(tmp_path):
     tinynet.set_seed(0)
     model = Sequential([Dense(8, input_shape=(4,)), LayerNormalization(),
                         Dense(1, activation="sigmoid")])
@@ -218,6 +218,11 @@ def test_layernorm_model_trains_and_weights_round_trip():
                         Dense(1, activation="sigmoid")])
     clone.set_weights(model.get_weights())
     np.testing.assert_array_equal(clone.predict(x), model.predict(x))
+    model.save_weights(str(tmp_path / "ln.weights.npz"))
+    loaded = Sequential([Dense(8, input_shape=(4,)), LayerNormalization(),
+                         Dense(1, activation="sigmoid")])
+    loaded.load_weights(str(tmp_path / "ln.weights.npz"))
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
 
 
 def test_layernorm_rejects_bad_arguments():

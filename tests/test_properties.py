@@ -117,7 +117,8 @@ def test_a_whole_model_with_batchnorm_and_the_fused_gradient_passes_gradcheck(x,
 
 # -- finite outputs and gradients in float32, for large inputs too ---------------------------
 
-def layers_to_try(features):
+def layers_to_try():
+    """One of every layer, with every activation."""
     return [Dense(3, activation=name) for name in ACTIVATIONS] + [
         BatchNormalization(), Dropout(0.5), *[Activation(name) for name in ACTIVATIONS]]
 
@@ -128,7 +129,7 @@ def layers_to_try(features):
 def test_every_layer_stays_finite_forward_and_backward(x, training, seed):
     tinynet.set_seed(seed)
     rng = np.random.default_rng(seed)
-    for layer in layers_to_try(x.shape[1]):
+    for layer in layers_to_try():
         layer.build((None, x.shape[1]))
         y = layer.forward(x, training=training)
         assert y.dtype == np.float32

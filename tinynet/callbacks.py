@@ -8,6 +8,8 @@ A callback sees the model as `self.model` (set by fit) and may stop training by 
 `self.model.stop_training = True`.
 """
 
+import functools
+
 import numpy as np
 
 
@@ -150,6 +152,10 @@ class EarlyStopping(Callback):
 # -- Recorder: what happens inside the network while it trains -------------------------------
 
 PERCENTILES = (15, 50, 85)  # the three curves of Ioffe & Szegedy (2015), Fig. 1(b, c)
+# raw records are kept until there are this many (or they take this much memory); then their
+# statistics are computed together
+FLUSH_RECORDS = 64
+FLUSH_BYTES = 64 * 2**20
 
 
 class Recorder(Callback):
@@ -191,6 +197,11 @@ class Recorder(Callback):
     (an array indexed by record) and .keys(layer); keep them with .save(path) and
     Recorder.load(path). Recording never changes the training itself: the same seed gives the
     same weights with or without a recorder.
+
+    How it stays cheap: a recorded step only keeps its raw numbers (each kind laid end to end
+    in one vector); the statistics are computed later for many records at once (every 64
+    records, at the end of training, or when read), where one NumPy call serves every
+    record. Recording every 10 steps then costs a few percent of the training time.
     """
 
     def __init__(self, every=10, layers=None, histograms=False, bins=40, hist_range=None,
@@ -219,13 +230,14 @@ class Recorder(Callback):
         self.layer_names = []      # recorded layers, in model order
         self.layer_types = {}      # name -> 'Dense', 'Activation', ...
         self.activations = {}      # name -> 'relu', 'sigmoid', ... (layers that have one)
-        self.data = {}             # name -> {key -> list with one value per record}
+        self.columns = {}          # name -> {statistic: list of arrays, one per flush}
         self.edges = {}            # (name, 'input' | 'output') -> histogram bin edges
         self.indices = []          # positions of the recorded layers in model.layers
         self.recorded_model = None
         self.recording = False
         self.params_before = None
         self.probe = None
+        self.pending = []          # raw records whose statistics are not computed yet
 
     def __repr__(self):
         return (f"Recorder(every={self.every}, {len(self.step_list)} records of "
@@ -281,27 +293,32 @@ class Recorder(Callback):
             activation = activation_name(layer)
             if activation is not None:
                 self.activations[layer.name] = activation
-            self.data[layer.name] = {}
+            self.columns[layer.name] = {}
 
     def on_train_batch_begin(self, step, logs=None):
         self.recording = self.global_step % self.every == 0
         if not self.recording:
             return
         self.model.trace_next_step = True
-        # copies of the weights before the step, to measure how much the step moves them
-        self.params_before = {(i, key): value.copy() for i in self.indices
-                              for key, value in self.model.layers[i].params.items()}
+        # a copy of the weights before the step, to measure how far the step moves them
+        self.params_before = flatten_all(self.recorded_arrays("params"))
         if self.x_probe is not None:
             self.probe = self.run_probe()
 
     def on_train_batch_end(self, step, logs=None):
         if self.recording and self.model.trace is not None:
-            self.record(self.model.trace)
+            self.keep(self.model.trace)
             self.model.trace = None  # the arrays of a whole step: free them now
         self.recording = False
         self.global_step += 1
 
-    # -- measuring ------------------------------------------------------------------------
+    def on_train_end(self, logs=None):
+        self.flush()
+
+    def recorded_arrays(self, kind):
+        """The 'params' or 'grads' arrays of the recorded layers, in order."""
+        return [array for i in self.indices
+                for array in getattr(self.model.layers[i], kind).values()]
 
     def run_probe(self):
         """Forward x_probe through the model; return its inputs and outputs per layer.
@@ -330,50 +347,102 @@ class Recorder(Callback):
             get_rng().bit_generator.state = saved_rng
         return {"inputs": inputs, "outputs": outputs}
 
-    def record(self, trace):
-        """Compute and store every statistic of one recorded step."""
+    # -- recording: keep the raw numbers of one step --------------------------------------
+
+    def keep(self, trace):
+        """Keep the raw numbers of this step, each kind laid end to end in one vector."""
         activations = self.probe if self.x_probe is not None else trace
-        cache = {}  # layer i's output is layer i+1's input: summarize each array once
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for i in self.indices:
-                layer = self.model.layers[i]
-                store = self.data[layer.name]
-                x, y = activations["inputs"][i], activations["outputs"][i]
-                for which, values in (("input", x), ("output", y)):
-                    if id(values) not in cache:
-                        cache[id(values)] = summary_statistics(values)
-                    for key, value in cache[id(values)].items():
-                        append(store, f"{which}_{key}", value)
-                    if self.histograms:
-                        append(store, f"{which}_hist", self.histogram(layer, which, values))
-                if self.per_unit:
-                    unit_values = x.reshape(len(x), -1)
-                    append(store, "input_unit_percentiles", percentiles(unit_values))
-                grad_input = trace["grad_inputs"][i]
-                if grad_input is not None:
-                    append(store, "grad_input_norm", norm(grad_input))
-                for key, param in layer.params.items():
-                    before = self.params_before[(i, key)]
-                    append(store, f"grad_norm/{key}", norm(layer.grads[key]))
-                    append(store, f"update_ratio/{key}", update_ratio(before, param))
-                activation = self.activations.get(layer.name)
-                if activation in ("sigmoid", "tanh"):
-                    append(store, "saturated_fraction", saturated_fraction(y, activation))
-                elif activation == "relu":
-                    append(store, "dead_fraction", dead_fraction(y))
+        # layer i's output is layer i+1's input (the same array): keep each array once
+        unique, slots = {}, []
+        for i in self.indices:
+            pair = []
+            for values in (activations["inputs"][i], activations["outputs"][i]):
+                pair.append(unique.setdefault(id(values), (len(unique), values))[0])
+            slots.append(pair)
+        arrays = [values for _, values in unique.values()]
+        grad_inputs = [trace["grad_inputs"][i] for i in self.indices]
+        layout = (tuple(a.shape for a in arrays), tuple(g.size for g in grad_inputs))
+        if self.pending and self.pending[-1]["layout"] != layout:
+            self.flush()  # e.g. the smaller last batch of an epoch: a group of its own
+        self.pending.append({
+            "layout": layout,
+            "slots": slots,
+            "activations": flatten_all(arrays),
+            "grad_inputs": flatten_all(grad_inputs),
+            "grads": flatten_all(self.recorded_arrays("grads")),  # copied: reused next step
+            "params_before": self.params_before,
+            "params_after": flatten_all(self.recorded_arrays("params")),
+        })
         self.step_list.append(self.global_step)
         self.params_before = None
         self.probe = None
+        if len(self.pending) >= FLUSH_RECORDS or sum(
+                record["activations"].nbytes for record in self.pending) > FLUSH_BYTES:
+            self.flush()
 
-    def histogram(self, layer, which, values):
-        """Share of `values` in each bin; the bins of a layer are fixed at its first record."""
+    # -- the statistics, computed for many records at once --------------------------------
+
+    def flush(self):
+        """Compute the statistics of the pending records and add them to the columns."""
+        if not self.pending:
+            return
+        pending, self.pending = self.pending, []
+        shapes, grad_sizes = pending[0]["layout"]
+        slots = pending[0]["slots"]
+
+        def stack(kind):  # (records, values): one row per record
+            return np.stack([record[kind] for record in pending])
+
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            blocks = split(stack("activations"), shapes)  # each (records, *array shape)
+            summaries = [summary_statistics(block) for block in blocks]
+            grad_input_norms = segment_norms(stack("grad_inputs"), grad_sizes)
+            sizes = [param.size for param in self.recorded_arrays("params")]
+            grad_norms = segment_norms(stack("grads"), sizes)
+            before = stack("params_before").astype(np.float64)
+            weight_norms = segment_norms(before, sizes)
+            step_norms = segment_norms(stack("params_after") - before, sizes)
+            ratios = np.where(weight_norms > 0, step_norms / np.maximum(weight_norms, 1e-300),
+                              np.nan)
+            param_column = 0
+            for j, i in enumerate(self.indices):
+                layer = self.model.layers[i]
+                new = {}
+                for which, slot in zip(("input", "output"), slots[j], strict=True):
+                    for key, values in summaries[slot].items():
+                        new[f"{which}_{key}"] = values
+                    if self.histograms:
+                        new[f"{which}_hist"] = self.histogram(layer, which, blocks[slot])
+                if self.per_unit:
+                    x = blocks[slots[j][0]]
+                    unit_values = x.reshape(len(x), x.shape[1], -1)  # (records, batch, units)
+                    new["input_unit_percentiles"] = np.moveaxis(
+                        percentiles(unit_values, axis=1), 0, 1)      # (records, 3, units)
+                new["grad_input_norm"] = grad_input_norms[:, j]
+                for key in layer.params:
+                    new[f"grad_norm/{key}"] = grad_norms[:, param_column]
+                    new[f"update_ratio/{key}"] = ratios[:, param_column]
+                    param_column += 1
+                activation = self.activations.get(layer.name)
+                y = blocks[slots[j][1]]
+                if activation in ("sigmoid", "tanh"):
+                    new["saturated_fraction"] = saturated_fraction(y, activation)
+                elif activation == "relu":
+                    new["dead_fraction"] = dead_fraction(y)
+                for key, values in new.items():
+                    self.columns[layer.name].setdefault(key, []).append(values)
+
+    def histogram(self, layer, which, block):
+        """Share of the values of each record in each bin: (records, bins). A layer's bins
+        are fixed at its first record, so that histograms of different steps compare."""
         edges = self.edges.get((layer.name, which))
         if edges is None:
-            edges = self.choose_edges(layer, which, values)
+            edges = self.choose_edges(layer, which, block[0])
             self.edges[(layer.name, which)] = edges
         # values outside the range go to the end bins, so every histogram sums to 1
-        counts, _ = np.histogram(np.clip(values, edges[0], edges[-1]), bins=edges)
-        return counts / values.size
+        clipped = np.clip(block.reshape(len(block), -1), edges[0], edges[-1])
+        return np.array([np.histogram(values, bins=edges)[0] / values.size
+                         for values in clipped])
 
     def choose_edges(self, layer, which, values):
         if self.hist_range is not None:
@@ -392,10 +461,11 @@ class Recorder(Callback):
     # -- reading the records --------------------------------------------------------------
 
     def check_layer(self, layer_name):
-        if layer_name not in self.data:
+        self.flush()
+        if not isinstance(layer_name, str) or layer_name not in self.columns:
             raise KeyError(f"Recorder: no layer named {layer_name!r} was recorded; recorded "
                            f"layers: {', '.join(self.layer_names) or '(none yet)'}")
-        return self.data[layer_name]
+        return self.columns[layer_name]
 
     def keys(self, layer_name):
         """The names of the statistics recorded for one layer."""
@@ -404,11 +474,11 @@ class Recorder(Callback):
     def get(self, layer_name, key):
         """One statistic of one layer as an array whose first axis is the record
         (aligned with .steps), e.g. get('dense', 'grad_norm/kernel')."""
-        store = self.check_layer(layer_name)
-        if key not in store:
+        columns = self.check_layer(layer_name)
+        if key not in columns:
             raise KeyError(f"Recorder: layer {layer_name!r} has no statistic {key!r}; it has: "
-                           f"{', '.join(store)}")
-        return np.asarray(store[key], dtype=np.float64)
+                           f"{', '.join(columns) or '(no records yet)'}")
+        return np.concatenate(columns[key])
 
     def hist_edges(self, layer_name, which="output"):
         """The bin edges (bins + 1,) of the 'input' or 'output' histograms of a layer."""
@@ -426,7 +496,7 @@ class Recorder(Callback):
         '<layer>/<which>_hist_edges': ...}."""
         out = {"steps": self.steps}
         for name in self.layer_names:
-            for key in self.data[name]:
+            for key in self.keys(name):
                 out[f"{name}/{key}"] = self.get(name, key)
         for (name, which), edges in self.edges.items():
             out[f"{name}/{which}_hist_edges"] = edges
@@ -441,7 +511,8 @@ class Recorder(Callback):
         path = os.fspath(path)
         folder = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(folder):
-            raise FileNotFoundError(f"Recorder.save: the folder {folder} does not exist")
+            raise FileNotFoundError(f"Recorder.save: the folder {folder} does not exist; "
+                                    f"create it first, e.g. os.makedirs(folder)")
         arrays = self.as_dict()
         arrays["__meta__/layer_names"] = np.array(self.layer_names, dtype=str)
         arrays["__meta__/layer_types"] = np.array(
@@ -476,7 +547,7 @@ class Recorder(Callback):
         recorder.activations = {name: str(a) for name, a in zip(names, activations,
                                                                 strict=True) if str(a)}
         recorder.step_list = [int(step) for step in arrays.pop("steps")]
-        recorder.data = {name: {} for name in names}
+        recorder.columns = {name: {} for name in names}
         # the longest matching name first, in case one layer's name starts another's
         by_length = sorted(names, key=len, reverse=True)
         for full_key, value in arrays.items():
@@ -485,82 +556,103 @@ class Recorder(Callback):
             if key.endswith("_hist_edges"):
                 recorder.edges[(name, key[:-len("_hist_edges")])] = value
             else:
-                recorder.data[name][key] = list(value)
+                recorder.columns[name][key] = [value]
         return recorder
 
 
-# -- the statistics, one small function each -------------------------------------------------
+# -- the statistics: each takes a block of records, (records, ...) -> one value per record ----
 
-def summary_statistics(values):
-    """mean, std and the 15/50/85th percentiles over ALL the values of one array.
+def summary_statistics(block):
+    """mean, std and the 15/50/85th percentiles over ALL values of each record's array.
 
-    Written with sum and dot rather than np.mean / np.std / np.percentile: same numbers, but
-    on the small arrays of one training step those functions spend most of their time in
-    Python overhead, and the recorder must stay cheap (at most 10% of training time).
-
+    block: (records, ...). For one record's values x (n of them):
         mean = sum(x) / n        std = sqrt(sum((x - mean)^2) / n)    (biased, like np.std)
+    Returns a dict of arrays of shape (records,).
     """
-    flat = values.reshape(-1)
-    n = flat.size
-    mean = float(flat.sum(dtype=np.float64)) / n
-    centered = flat - flat.dtype.type(mean)
-    std = float(np.sqrt(np.dot(centered, centered) / n))
-    p15, p50, p85 = percentiles(flat)
-    return {"mean": mean, "std": std, "p15": float(p15), "p50": float(p50),
-            "p85": float(p85)}
+    flat = block.reshape(len(block), -1)
+    p15, p50, p85 = percentiles(flat, axis=1)
+    return {"mean": flat.mean(axis=1, dtype=np.float64),
+            "std": flat.std(axis=1, dtype=np.float64),
+            "p15": p15, "p50": p50, "p85": p85}
 
 
-def percentiles(values, q=PERCENTILES):
-    """np.percentile(values, q, axis=0) (linear interpolation), from one np.partition.
+def percentiles(values, axis=0, q=PERCENTILES):
+    """np.percentile(values, q, axis) with its default linear interpolation.
 
-    The q-th percentile of n sorted values v sits at position t = q/100 * (n - 1), between
-    v[floor(t)] and v[floor(t) + 1]:
+    Sort the n values into v; the q-th percentile sits at position t = q/100 * (n - 1),
+    between v[floor(t)] and v[floor(t) + 1]:
 
         p = v[floor(t)] + (t - floor(t)) * (v[floor(t) + 1] - v[floor(t)])
 
-    np.partition puts just those order statistics in their sorted places, without sorting
-    the rest. values: (n,) -> (len(q),), or (n, units) -> (len(q), units).
+    The result has the q's on its first axis: (len(q), rest of the shape).
+    (np.sort is used rather than np.partition: on these small rows NumPy's vectorized sort is
+    the faster of the two, and it is the obvious algorithm.)
     """
-    n = values.shape[0]
+    values = np.moveaxis(values, axis, -1)  # sort along the last, contiguous axis
+    low, high, fraction = percentile_positions(values.shape[-1], tuple(q))
+    ordered = np.sort(values, axis=-1)
+    v_low, v_high = ordered[..., low], ordered[..., high]  # (..., len(q))
+    return np.moveaxis(v_low + fraction * (v_high - v_low), -1, 0)
+
+
+@functools.lru_cache(maxsize=64)
+def percentile_positions(n, q):
+    """floor(t), floor(t) + 1 and t - floor(t) for t = q/100 * (n - 1); cached, since a
+    recorder asks for the same few n again and again."""
     position = [percent / 100 * (n - 1) for percent in q]
-    low = [int(t) for t in position]  # floor, since t >= 0
+    low = [int(t) for t in position]  # floor, as t >= 0
     high = [min(i + 1, n - 1) for i in low]
-    ordered = np.partition(values, sorted(set(low + high)), axis=0)
-    v_low = ordered[low].astype(np.float64)
-    v_high = ordered[high].astype(np.float64)
     fraction = np.array([t - i for t, i in zip(position, low, strict=True)])
-    fraction = fraction.reshape((-1,) + (1,) * (values.ndim - 1))  # one per row of v_low
-    return v_low + fraction * (v_high - v_low)
+    return low, high, fraction
 
 
-def norm(values):
-    """The Euclidean (Frobenius) norm over all entries: sqrt(sum(values^2))."""
-    flat = values.reshape(-1)
-    return float(np.sqrt(np.dot(flat, flat)))
-
-
-def update_ratio(before, after):
-    """||after - before|| / ||before||: how far one step moved a weight, relative to its size
-    (makemore's rule of thumb: around 1e-3). NaN while the weight is all zeros."""
-    size = norm(before)
-    return norm(after - before) / size if size > 0 else float("nan")
+def segment_norms(rows, sizes):
+    """Euclidean norms of consecutive segments of each row: rows (records, sum(sizes)) ->
+    (records, len(sizes)), entry [r, k] = sqrt(sum(segment_k(row r)^2))."""
+    norms = np.zeros((len(rows), len(sizes)))
+    start = 0
+    for k, size in enumerate(sizes):
+        segment = rows[:, start:start + size].astype(np.float64)  # float64: sums of squares
+        norms[:, k] = np.sqrt(np.einsum("ij,ij->i", segment, segment))
+        start += size
+    return norms
 
 
 def saturated_fraction(y, activation):
-    """Share of outputs in the flat tails, where the derivative is almost 0."""
+    """Share of each record's outputs in the flat tails, where the derivative is almost 0:
+    sigmoid below 0.01 or above 0.99, tanh beyond +-0.99. y: (records, ...) -> (records,)."""
+    flat = y.reshape(len(y), -1)
     if activation == "sigmoid":
-        return float(np.mean((y < 0.01) | (y > 0.99)))
-    return float(np.mean(np.abs(y) > 0.99))
+        saturated = (flat < 0.01) | (flat > 0.99)
+    else:
+        saturated = np.abs(flat) > 0.99
+    return saturated.mean(axis=1)
 
 
 def dead_fraction(y):
-    """Share of ReLU units that output 0 for every sample: they pass back no gradient."""
-    flat = y.reshape(len(y), -1)
-    return float(np.mean(np.all(flat <= 0, axis=0)))
+    """Share of ReLU units that output 0 for every sample of the batch: they pass back no
+    gradient. y: (records, batch, ...) -> (records,). A unit is dead on a batch when its
+    largest output over the batch is 0."""
+    largest = y.reshape(y.shape[0], y.shape[1], -1).max(axis=1)  # (records, units)
+    return (largest <= 0).mean(axis=1)
 
 
-def append(store, key, value):
-    store.setdefault(key, []).append(value)
+def flatten_all(arrays):
+    """The arrays flattened and laid end to end in one new vector (a copy)."""
+    if not arrays:
+        return np.zeros(0)
+    return np.concatenate([array.reshape(-1) for array in arrays])
+
+
+def split(rows, shapes):
+    """Undo flatten_all for a stack of records: rows (records, total) -> one block
+    (records, *shape) per shape."""
+    blocks, start = [], 0
+    for shape in shapes:
+        size = int(np.prod(shape))
+        blocks.append(rows[:, start:start + size].reshape(len(rows), *shape))
+        start += size
+    return blocks
 
 
 def activation_name(layer):

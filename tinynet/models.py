@@ -112,6 +112,9 @@ class Sequential:
         if not self.layers:
             raise ValueError("This Sequential model has no layers; add some with "
                              "Sequential([...]) or model.add(layer) first")
+        if not isinstance(input_shape, (tuple, list)) or len(input_shape) < 2:
+            raise TypeError(f"build(input_shape=...) must be a tuple with the batch axis first, "
+                            f"like (None, 20), got {input_shape!r}")
         shape = tuple(input_shape)
         for layer in self.layers:
             shape = self.build_layer(layer, shape)

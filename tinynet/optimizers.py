@@ -98,16 +98,33 @@ class Adam(Optimizer):
         self.epsilon = check_float(epsilon, "Adam(epsilon=...)", low=0.0)
 
     def create_slots(self, param):
-        return {"m": np.zeros_like(param), "v": np.zeros_like(param)}
+        # scratch holds the intermediate results of one update (see update)
+        return {"m": np.zeros_like(param), "v": np.zeros_like(param),
+                "scratch": np.empty_like(param)}
+
+    def apply(self, params, grads):
+        # alpha depends only on the step t, so it is computed once per step, not per array
+        t = self.iterations + 1
+        self.alpha = self.learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        super().apply(params, grads)
 
     def update(self, param, grad, slots):
-        # Python floats (not NumPy float64 scalars) keep float32 arrays in float32
-        t = self.iterations
-        alpha = self.learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
-        m, v = slots["m"], slots["v"]
-        m += (1 - self.beta_1) * (grad - m)
-        v += (1 - self.beta_2) * (grad * grad - v)
-        param -= alpha * m / (np.sqrt(v) + self.epsilon)
+        # The docstring's three lines, each computed in the array `scratch`, so that a step
+        # allocates nothing: for a large kernel, fresh arrays cost more than the arithmetic.
+        # alpha, beta_1, beta_2, epsilon are Python floats: float32 arrays stay float32.
+        m, v, scratch = slots["m"], slots["v"], slots["scratch"]
+        np.subtract(grad, m, out=scratch)        # m += (1 - beta_1) * (g - m)
+        scratch *= 1 - self.beta_1
+        m += scratch
+        np.multiply(grad, grad, out=scratch)     # v += (1 - beta_2) * (g*g - v)
+        scratch -= v
+        scratch *= 1 - self.beta_2
+        v += scratch
+        np.sqrt(v, out=scratch)                  # param -= alpha * m / (sqrt(v) + epsilon)
+        scratch += self.epsilon
+        np.divide(m, scratch, out=scratch)
+        scratch *= self.alpha
+        param -= scratch
 
 
 OPTIMIZERS = {"adam": Adam, "sgd": SGD}

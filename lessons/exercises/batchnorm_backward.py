@@ -47,9 +47,10 @@ def batchnorm_backward(grad_output, x, gamma, epsilon=1e-3):
 
     Hint: recompute mu, var and x_hat from x first (beta is not needed: it does not change
     any gradient). Two routes both work: backpropagate step by step through the graph
-    (x -> mu -> x - mu -> var -> sqrt -> x_hat), or simplify on paper to a closed form,
-    dx = (1 / (N * sqrt(var + eps))) * (N * a - sum(a) - x_hat * sum(a * x_hat)) with one
-    array `a` for you to identify. Every sum runs over the batch (axis 0).
+    (x -> mu -> x - mu -> var -> sqrt -> x_hat), keeping every intermediate gradient, or
+    simplify on paper: substituting x - mu = sqrt(var + eps) * x_hat, all three terms share
+    the factor 1 / (N * sqrt(var + eps)) and dx fits on one line. Every sum runs over the
+    batch (axis 0) and gives one value per feature.
     """
     # TODO: compute dx, dgamma and dbeta
     raise NotImplementedError("batchnorm_backward: write the backward pass")

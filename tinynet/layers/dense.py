@@ -72,7 +72,7 @@ class Dense(Layer):
         training, where dL/d(data) is never used and would cost as much as dkernel."""
         np.matmul(self.x.T, grad_z, out=self.grads["kernel"])
         if self.use_bias:
-            np.sum(grad_z, axis=0, out=self.grads["bias"])
+            grad_z.sum(axis=0, out=self.grads["bias"])
         if not input_grad:
             return None
         return grad_z @ self.params["kernel"].T

@@ -1,0 +1,533 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+# ---
+
+# %% [markdown]
+# # Lesson 02: inside a BatchNormalization layer
+#
+# **Question.** What exactly does a `BatchNormalization` layer compute, on the way forward
+# and on the way back, and why does it behave differently when training and when predicting?
+#
+# 1. One small batch through the layer, step by step: mean, variance, normalized values,
+#    scale and shift. We compute each step by hand with NumPy and check that the tinynet
+#    layer gives the same numbers.
+# 2. The backward pass: derived step by step, then checked against finite differences.
+# 3. Training mode vs inference mode on the same input.
+# 4. How the moving averages used at inference converge, with momentum 0.99 (Keras's
+#    default) and 0.9.
+# 5. Why the bias of a `Dense` layer placed right before BN does nothing: its gradient is 0.
+#
+# Everything runs in float64, so that round-off (about 1e-16) cannot hide a real difference.
+#
+# Run it:  `python lessons/02_inside_batchnorm.py`  (options: `--quick`, `--seed N`, `--out DIR`)
+
+# %%
+import os
+import sys
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
+sys.path.insert(0, HERE)  # lessons/ is a folder of scripts, not a package
+from lesson_tools import parse_args, save_figure, show_figures
+
+import tinynet
+from tinynet.datasets import make_classification
+from tinynet.gradcheck import compare, numerical_gradient
+from tinynet.layers import Activation, BatchNormalization, Dense
+from tinynet.models import Sequential
+from tinynet.optimizers import SGD
+
+args = parse_args(2, "Lesson 02: inside a BatchNormalization layer")
+tinynet.set_seed(args.seed)
+rng = np.random.default_rng(args.seed)
+STREAM_STEPS = 150 if args.quick else 800  # batches for the moving-average experiments
+BIAS_STEPS = 10 if args.quick else 100  # training steps in the Dense-bias experiment
+np.set_printoptions(precision=3, suppress=True, linewidth=100)
+FEATURE_COLORS = ["#0072B2", "#D55E00", "#009E73"]  # Okabe-Ito, one per feature
+
+# %% [markdown]
+# ## 1. One batch, step by step
+#
+# A batch of N = 6 samples with D = 3 features on very different scales (think: an age in
+# years, a temperature in degrees below zero, a ratio between 0 and 1). In training mode, for each
+# feature separately (statistics over the batch axis, axis 0):
+#
+#     mu    = mean(x, axis=0)                    (D,)   batch mean
+#     var   = mean((x - mu)^2, axis=0)           (D,)   batch variance, dividing by N
+#     x_hat = (x - mu) / sqrt(var + eps)         (N, D) mean 0, variance ~1 per feature
+#     y     = gamma * x_hat + beta               (N, D) learned scale and shift
+#
+# eps = 1e-3 (Keras's default) keeps the division safe when a feature barely varies.
+# gamma and beta start at 1 and 0; here we set them to other values so the last step shows.
+
+# %%
+x = rng.normal(loc=[50.0, -3.0, 0.5], scale=[10.0, 1.0, 0.2], size=(6, 3))
+gamma = np.array([2.0, 0.5, 1.0])
+beta = np.array([1.0, 0.0, -1.0])
+
+bn = BatchNormalization(dtype="float64")
+bn.build((None, 3))
+bn.set_weights([gamma, beta, np.zeros(3), np.ones(3)])  # gamma, beta, moving mean, moving var
+eps = bn.epsilon
+
+mu = x.mean(axis=0)
+var = ((x - mu) ** 2).mean(axis=0)
+x_hat = (x - mu) / np.sqrt(var + eps)
+y_by_hand = gamma * x_hat + beta
+y_layer = bn(x, training=True)
+
+print("x (6 samples x 3 features):\n", x)
+print("mu    =", mu)
+print("var   =", var)
+print("x_hat (each column now has mean 0 and std ~1):\n", x_hat)
+print("x_hat column means:", x_hat.mean(axis=0), "  stds:", x_hat.std(axis=0))
+print("  (the stds are sqrt(var / (var + eps)) =", np.sqrt(var / (var + eps)),
+      ": eps pulls them below 1, most for the feature with the smallest variance)")
+print("y = gamma * x_hat + beta (column means = beta, stds ~ gamma):\n", y_by_hand)
+print(compare("y: by hand vs layer", y_by_hand, y_layer))
+forward_diff = float(np.max(np.abs(y_by_hand - y_layer)))
+
+# %% [markdown]
+# **What to look at.** Each panel shows the 6 values of each feature as dots, with the
+# feature's mean and standard deviation written under it. In panel 1 the three features live
+# on scales fifty times apart; after step 3 they all sit in the same range around 0; in
+# step 4 each feature gets its own learned scale (gamma) and centre (beta).
+
+# %%
+def short(value):
+    """2 significant digits; round-off below 1e-9 shown as 0."""
+    return "0" if abs(value) < 1e-9 else f"{value:.2g}"
+
+
+stages = [("1. input x", x), ("2. centred: x - mu", x - mu),
+          ("3. normalized: x_hat", x_hat), ("4. output: gamma * x_hat + beta", y_by_hand)]
+fig, axes = plt.subplots(1, 4, figsize=(16, 4.2))
+for ax, (title, values) in zip(axes, stages, strict=True):
+    for j in range(3):
+        ax.scatter(np.full(len(values), j), values[:, j], s=45, color=FEATURE_COLORS[j],
+                   zorder=3)
+        ax.hlines(values[:, j].mean(), j - 0.25, j + 0.25, color="k", lw=1.5)
+    ax.set_xticks(range(3))
+    ax.set_xticklabels([f"feature {j}\nmean {short(values[:, j].mean())}\nstd "
+                        f"{short(values[:, j].std())}" for j in range(3)])
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+axes[0].set_ylabel("value (black bar: the feature's mean)")
+fig.suptitle("One batch of 6 samples through BatchNormalization, training mode")
+fig.tight_layout()
+save_figure(fig, args.out, "02_forward_steps")
+
+# %% [markdown]
+# ## 2. The backward pass
+#
+# The layer receives g = dL/dy (N, D) and must return dL/dx, dL/dgamma, dL/dbeta. Walk the
+# forward computation backwards, one line at a time (the chain rule), writing
+# `s = sqrt(var + eps)` and `xc = x - mu`:
+#
+#     forward                      backward (reverse order)
+#     y     = gamma * x_hat + beta   dbeta  = sum_n g          dgamma = sum_n g * x_hat
+#                                    dx_hat = g * gamma
+#     x_hat = xc / s                 ds     = -sum_n dx_hat * xc / s^2
+#                                    dxc    = dx_hat / s                 (first path)
+#     s     = sqrt(var + eps)        dvar   = ds / (2 s)
+#     var   = mean_n xc^2            dxc   += dvar * 2 xc / N            (second path)
+#     xc    = x - mu                 dmu    = -sum_n dxc
+#                                    dx     = dxc
+#     mu    = mean_n x               dx    += dmu / N                    (third path)
+#
+# Every sample x_n reaches the loss along three paths: directly, through mu, and through
+# var (mu and var are made of every sample in the batch). Substituting and simplifying
+# (use xc = s * x_hat and sum_n x_hat = 0) gives the compact form that tinynet's layer uses:
+#
+#     dx = 1 / (N s) * (N * dx_hat - sum_n dx_hat - x_hat * sum_n (dx_hat * x_hat))
+#
+# Two consequences to remember: sum_n dx = 0 for every feature (shifting all inputs by the
+# same amount changes nothing), and sum_n dx * x_hat = 0 (scaling them changes nothing).
+#
+# We check three versions against each other: the step-by-step version above (written out in
+# NumPy), the layer's compact `backward`, and finite differences
+# (`tinynet.gradcheck.numerical_gradient`: nudge each input by +-h, watch the loss).
+#
+# The loss is L = sum(y * R) for a fixed random R, so dL/dy = R. Do **not** use L = sum(y):
+# the sum of a normalized output is the same whatever x is, so its gradient is 0 and even a
+# wrong backward would "pass".
+
+
+# %%
+def batchnorm_backward_step_by_step(g, x, gamma, eps):
+    """dL/dx, dL/dgamma, dL/dbeta by walking the forward graph backwards (table above)."""
+    n = x.shape[0]
+    mu = x.mean(axis=0)
+    xc = x - mu
+    var = (xc ** 2).mean(axis=0)
+    s = np.sqrt(var + eps)
+    x_hat = xc / s
+    dbeta = g.sum(axis=0)
+    dgamma = (g * x_hat).sum(axis=0)
+    dx_hat = g * gamma
+    ds = -(dx_hat * xc).sum(axis=0) / s ** 2
+    dxc = dx_hat / s
+    dvar = ds / (2 * s)
+    dxc = dxc + dvar * 2 * xc / n
+    dmu = -dxc.sum(axis=0)
+    dx = dxc + dmu / n
+    return dx, dgamma, dbeta
+
+
+R = rng.normal(size=x.shape)
+
+
+def loss():
+    return float(np.sum(bn.forward(x, training=True) * R))
+
+
+loss()
+dx_layer = bn.backward(R)  # the layer's compact formula
+analytic = {"x": dx_layer, "gamma": bn.grads["gamma"].copy(), "beta": bn.grads["beta"].copy()}
+staged = dict(zip(["x", "gamma", "beta"],
+                  batchnorm_backward_step_by_step(R, x, bn.params["gamma"], eps), strict=True))
+numeric = {"x": numerical_gradient(loss, x), "gamma": numerical_gradient(loss, bn.params["gamma"]),
+           "beta": numerical_gradient(loss, bn.params["beta"])}
+
+print("step by step vs the layer's compact formula:")
+for name in analytic:
+    print(" ", compare(f"d{name}", staged[name], analytic[name]))
+print("the layer vs finite differences:")
+checks = {name: compare(f"d{name}", analytic[name], numeric[name]) for name in analytic}
+for comparison in checks.values():
+    print(" ", comparison)
+worst_rel_error = max(c.rel_error for c in checks.values())
+print(f"column sums of dx (shifting every input of a feature changes nothing): "
+      f"{dx_layer.sum(axis=0)}")
+
+bn.forward(x, training=True)
+dx_sum_loss = bn.backward(np.ones_like(x))
+print(f"the trap: with L = sum(y), max |dL/dx| = {np.max(np.abs(dx_sum_loss)):.1e}, a check that "
+      f"could not fail")
+
+# %% [markdown]
+# **What to look at.** Left: each dot is one entry of a gradient, the hand-written value
+# against the finite-difference value: on the diagonal means they agree. Right: the relative
+# error of each gradient on a log scale; a correct backward in float64 sits near 1e-9 or
+# below, a wrong one near 1e-2 or above.
+
+# %%
+fig, (ax_scatter, ax_bars) = plt.subplots(1, 2, figsize=(12, 4.5))
+for (name, a), color in zip(analytic.items(), FEATURE_COLORS, strict=True):
+    ax_scatter.scatter(numeric[name].ravel(), a.ravel(), color=color, s=40, label=f"d{name}")
+everything = np.concatenate([v.ravel() for v in numeric.values()])
+ax_scatter.plot([everything.min(), everything.max()], [everything.min(), everything.max()],
+                color="grey", lw=1, ls="--", label="y = x")
+ax_scatter.set_xlabel("finite differences")
+ax_scatter.set_ylabel("hand-written backward")
+ax_scatter.set_title("Each gradient entry: analytic vs numeric")
+ax_scatter.legend()
+ax_scatter.grid(alpha=0.3)
+errors = [max(checks[name].rel_error, 1e-17) for name in analytic]  # log scale needs > 0
+ax_bars.bar([f"d{name}" for name in analytic], errors, color=FEATURE_COLORS)
+ax_bars.axhline(1e-6, color="k", ls="--", lw=1, label="1e-6: a usual pass threshold")
+ax_bars.set_yscale("log")
+ax_bars.set_ylabel("relative error (log scale)")
+ax_bars.set_title("Relative error vs finite differences")
+ax_bars.legend()
+fig.tight_layout()
+save_figure(fig, args.out, "02_gradcheck")
+
+# %% [markdown]
+# ## 3. Training mode vs inference mode
+#
+# In **training** mode the layer normalizes with the statistics of the current batch, so a
+# sample's output depends on the other samples in its batch. At **inference** (`predict`,
+# `evaluate`, validation) there may be a single sample, and its prediction must not depend on
+# its neighbours: the layer uses instead the *moving averages* of the batch statistics it saw
+# during training:
+#
+#     moving_mean     = momentum * moving_mean     + (1 - momentum) * mu
+#     moving_variance = momentum * moving_variance + (1 - momentum) * var
+#     inference:  y = gamma * (x - moving_mean) / sqrt(moving_variance + eps) + beta
+#
+# A fresh layer holds moving_mean = 0 and moving_variance = 1, so at first its inference
+# output is just the input, not normalized at all.
+#
+# We feed batches of 32 from one fixed distribution (feature means [50, -3, 0.5], stds
+# [10, 1, 0.2], as in section 1) and compare, on the same test batch, the output in
+# training mode with the output in inference mode, before and after that stream of batches.
+
+# %%
+LOC, SCALE = np.array([50.0, -3.0, 0.5]), np.array([10.0, 1.0, 0.2])
+
+
+def draw_batch(size=32):
+    return rng.normal(loc=LOC, scale=SCALE, size=(size, 3))
+
+
+layer = BatchNormalization(dtype="float64")  # momentum 0.99, gamma 1, beta 0
+layer.build((None, 3))
+test_batch = draw_batch(64)
+infer_out_before = layer(test_batch, training=False)
+for _ in range(STREAM_STEPS):
+    layer(draw_batch(), training=True)
+infer_out_after = layer(test_batch, training=False)
+# training mode uses only the batch's own statistics: the moving averages play no part
+train_out = layer(test_batch, training=True)
+gap_before = float(np.mean(np.abs(train_out - infer_out_before)))
+gap_after = float(np.mean(np.abs(train_out - infer_out_after)))
+print("mean |training-mode output - inference-mode output| on the same 64 samples:")
+print(f"  fresh layer: {gap_before:.3f}    after {STREAM_STEPS} training batches: "
+      f"{gap_after:.3f}  ({'smaller' if gap_after < gap_before else 'larger'} after training)")
+
+# One sample, two different batch companions: its training-mode output changes.
+sample = test_batch[:1]
+out_a = layer(np.vstack([sample, draw_batch(7)]), training=True)[0]
+out_b = layer(np.vstack([sample, draw_batch(7) + SCALE]), training=True)[0]  # shifted mates
+in_a = layer(np.vstack([sample, draw_batch(7)]), training=False)[0]
+in_b = layer(np.vstack([sample, draw_batch(7) + SCALE]), training=False)[0]
+print(f"the same sample in two batches of 8: training mode gives {out_a} vs {out_b} "
+      f"(max change {np.max(np.abs(out_a - out_b)):.2f});")
+print(f"  inference mode gives {in_a} vs {in_b} (max change {np.max(np.abs(in_a - in_b)):.1e})")
+
+# %% [markdown]
+# **What to look at.** Each dot is one output value (64 samples x 3 features), its
+# training-mode value across, its inference-mode value up. Before any training the fresh
+# layer's inference output is the raw input (feature 0 around 50) while training mode gives
+# normalized values: the dots are far from the diagonal. After the stream of batches the
+# moving averages match the data, and the dots sit on the diagonal.
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(12, 5))
+panels = [("fresh layer (moving mean 0, moving variance 1)", infer_out_before),
+          (f"after {STREAM_STEPS} training batches", infer_out_after)]
+for ax, (title, infer_out) in zip(axes, panels, strict=True):
+    for j in range(3):
+        ax.scatter(train_out[:, j], infer_out[:, j], s=14, color=FEATURE_COLORS[j],
+                   label=f"feature {j}")
+    ax.axline((0, 0), slope=1, color="grey", lw=1, ls="--", label="same output")
+    ax.set_xlabel("training-mode output (batch statistics)")
+    ax.set_ylabel("inference-mode output (moving statistics)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+axes[0].set_yscale("symlog")  # raw feature 0 near 50 and the others near 0 on one axis
+axes[0].set_ylabel("inference-mode output (moving statistics; symlog scale)")
+fig.tight_layout()
+save_figure(fig, args.out, "02_train_vs_inference")
+
+# %% [markdown]
+# ## 4. How fast the moving averages converge
+#
+# After t updates the starting value still has weight momentum^t in the average. With the
+# default momentum 0.99 that is 0.99^100 = 37% after 100 steps; with 0.9 it is 0.003%. But a
+# smaller momentum averages over fewer batches (about 1 / (1 - momentum)), so it is noisier.
+#
+# One more detail: the batch variance divides by N (biased), so the moving variance settles
+# near (N - 1) / N times the true variance, not at the true variance itself.
+
+# %%
+TRUE_MEAN, TRUE_STD, BATCH = 5.0, 2.0, 32
+momenta = [0.99, 0.9]
+tracks = {}
+for momentum in momenta:
+    stream_rng = np.random.default_rng(args.seed + 1)  # the same batches for both momenta
+    layer = BatchNormalization(momentum=momentum, dtype="float64")
+    layer.build((None, 1))
+    means, variances = [], []
+    for _ in range(STREAM_STEPS):
+        layer(stream_rng.normal(TRUE_MEAN, TRUE_STD, size=(BATCH, 1)), training=True)
+        means.append(layer.state["moving_mean"][0])
+        variances.append(layer.state["moving_variance"][0])
+    tracks[momentum] = (np.array(means), np.array(variances))
+
+variance_target = TRUE_STD ** 2 * (BATCH - 1) / BATCH
+
+
+def steps_to_settle(values, target, tolerance=0.05):
+    """The number of steps after which |value - target| <= tolerance * |target| for good
+    (None if the last value is still outside)."""
+    outside = np.nonzero(np.abs(values - target) > tolerance * abs(target))[0]
+    if len(outside) == 0:
+        return 0
+    if outside[-1] == len(values) - 1:
+        return None
+    return int(outside[-1]) + 1
+
+
+settle, noise = {}, {}
+tail = max(STREAM_STEPS // 4, 10)
+for momentum, (means, variances) in tracks.items():
+    settle[momentum] = steps_to_settle(means, TRUE_MEAN)
+    noise[momentum] = float(np.std(means[-tail:]))
+    settled = "never" if settle[momentum] is None else f"after {settle[momentum]} steps"
+    print(f"momentum {momentum}: moving mean within 5% of {TRUE_MEAN} {settled}; final "
+          f"moving mean {means[-1]:.3f}, moving variance {variances[-1]:.3f} (target "
+          f"{variance_target:.3f}); std of the moving mean over the last {tail} steps "
+          f"{noise[momentum]:.4f}")
+
+# %% [markdown]
+# **What to look at.** The dashed lines are the values the averages should reach. The 0.9
+# curve (green) gets there within a few dozen steps but keeps wobbling; the 0.99 curve (blue)
+# is smooth but needs hundreds of steps. Until it arrives, anything evaluated in inference
+# mode uses stale statistics: this is why a BN network's *validation* loss can look bad in the
+# first epoch (lesson 01).
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+steps = np.arange(1, STREAM_STEPS + 1)
+momentum_colors = {0.99: "#0072B2", 0.9: "#009E73"}
+for momentum, (means, variances) in tracks.items():
+    axes[0].plot(steps, means, color=momentum_colors[momentum], lw=2,
+                 label=f"momentum {momentum}")
+    axes[1].plot(steps, variances, color=momentum_colors[momentum], lw=2,
+                 label=f"momentum {momentum}")
+axes[0].axhline(TRUE_MEAN, color="k", ls="--", lw=1, label=f"true mean {TRUE_MEAN}")
+axes[1].axhline(variance_target, color="k", ls="--", lw=1,
+                label=f"(N-1)/N x true variance = {variance_target:.3f}")
+axes[0].set_ylabel("moving_mean")
+axes[1].set_ylabel("moving_variance")
+for ax in axes:
+    ax.set_xlabel("training step (one batch of 32 each)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+axes[0].set_title("moving mean: starts at 0")
+axes[1].set_title("moving variance: starts at 1")
+fig.tight_layout()
+save_figure(fig, args.out, "02_moving_averages")
+
+# %% [markdown]
+# ## 5. The bias of a Dense layer right before BN does nothing
+#
+# `Dense` computes z = x @ W + b, then BN subtracts the batch mean of z. The batch mean of
+# z contains b, so b is subtracted right back out:
+#
+#     z - mean(z) = (x @ W + b) - (mean(x) @ W + b) = (x - mean(x)) @ W
+#
+# The output (in training mode) does not depend on b at all, so dL/db = 0. In formulas:
+# dL/db = sum_n dL/dz_n, and we saw in section 2 that the columns of BN's dx sum to 0.
+#
+# We measure it on a small network, Dense(16) -> BN -> ReLU -> Dense(1, sigmoid), trained
+# with SGD: the gradient norms of the first Dense's kernel and bias, and, for comparison, of
+# the last Dense's bias (which is *not* followed by BN). The first bias starts at random
+# non-zero values so that "it stayed at 0" cannot be the explanation.
+
+# %%
+tinynet.set_seed(args.seed)
+x_small, y_small = make_classification(n_samples=256, n_features=10, n_informative=5,
+                                       n_redundant=2, seed=args.seed)
+model = Sequential([
+    Dense(16, input_shape=(10,), dtype="float64"),
+    BatchNormalization(dtype="float64"),
+    Activation("relu", dtype="float64"),
+    Dense(1, activation="sigmoid", dtype="float64"),
+])
+model.compile(optimizer=SGD(learning_rate=0.1), loss="binary_crossentropy")
+first_dense, last_dense = model.layers[0], model.layers[-1]
+first_dense.set_weights([first_dense.params["kernel"], rng.normal(size=16)])
+bias_at_start = first_dense.params["bias"].copy()
+
+# Adding any vector to that bias leaves the training-mode output unchanged:
+out_1 = model(x_small[:64], training=True)
+first_dense.params["bias"] += 100.0
+out_2 = model(x_small[:64], training=True)
+first_dense.params["bias"] -= 100.0
+print(f"adding 100 to every entry of the bias changes the output by at most "
+      f"{np.max(np.abs(out_1 - out_2)):.1e}")
+
+norms = {"first Dense kernel": [], "first Dense bias (before BN)": [],
+         "last Dense bias (no BN after it)": []}
+for _ in range(BIAS_STEPS):
+    rows = rng.choice(len(x_small), size=32, replace=False)
+    model.train_on_batch(x_small[rows], y_small[rows])
+    norms["first Dense kernel"].append(np.linalg.norm(first_dense.grads["kernel"]))
+    norms["first Dense bias (before BN)"].append(np.linalg.norm(first_dense.grads["bias"]))
+    norms["last Dense bias (no BN after it)"].append(np.linalg.norm(last_dense.grads["bias"]))
+norms = {name: np.array(values) for name, values in norms.items()}
+bias_moved = float(np.max(np.abs(first_dense.params["bias"] - bias_at_start)))
+for name, values in norms.items():
+    print(f"  |gradient| of the {name:<33}: median {np.median(values):.1e}, "
+          f"largest {values.max():.1e}")
+print(f"after {BIAS_STEPS} SGD steps the pre-BN bias moved by at most {bias_moved:.1e}")
+
+# %% [markdown]
+# **What to look at.** Gradient norms over training on a log scale. The pre-BN bias (orange)
+# lies some ten orders of magnitude below the others: that is float64 round-off, the
+# numerical face of an exact zero. This is why the paper drops that bias, and why Keras
+# examples write `Dense(64, use_bias=False)` before `BatchNormalization()`; BN's beta does
+# the bias's job.
+
+# %%
+fig, ax = plt.subplots(figsize=(8, 4.5))
+norm_colors = ["#0072B2", "#E69F00", "#009E73"]
+for (name, values), color in zip(norms.items(), norm_colors, strict=True):
+    ax.plot(np.arange(1, BIAS_STEPS + 1), np.maximum(values, 1e-20), color=color, lw=2,
+            label=name)
+ax.set_yscale("log")
+ax.set_xlabel("training step")
+ax.set_ylabel("gradient norm (log scale; exact 0 drawn at 1e-20)")
+ax.set_title("Dense(16) -> BN -> ReLU -> Dense(1): gradient norms")
+ax.grid(alpha=0.3)
+ax.legend()
+fig.tight_layout()
+save_figure(fig, args.out, "02_bias_before_bn")
+
+# %% [markdown]
+# ## What this run measured
+
+# %%
+article = Sequential([Dense(64, input_shape=(20,)), BatchNormalization(), Activation("relu"),
+                      Dense(32), BatchNormalization(), Activation("relu"),
+                      Dense(1, activation="sigmoid")])
+wasted = sum(layer.params["bias"].size for layer, following in
+             zip(article.layers[:-1], article.layers[1:], strict=True)
+             if isinstance(layer, Dense) and layer.use_bias
+             and isinstance(following, BatchNormalization))
+bias_ratio = np.median(norms["first Dense bias (before BN)"]) / np.median(
+    norms["first Dense kernel"])
+
+print("\nSummary")
+smallest = int(np.argmin(var))
+print(f"- Forward: the layer matches the four NumPy lines to {forward_diff:.1e}; every "
+      f"normalized column has mean within {np.abs(x_hat.mean(axis=0)).max():.0e} of 0 and "
+      f"std between {x_hat.std(axis=0).min():.4f} and {x_hat.std(axis=0).max():.4f}; the "
+      f"lowest is feature {smallest}, whose variance {var[smallest]:.3g} is the closest to "
+      f"eps = {eps:g}.")
+verdict = "passes" if worst_rel_error < 1e-6 else "FAILS"
+print(f"- Backward: the largest relative error against finite differences is "
+      f"{worst_rel_error:.1e}: the check {verdict} (threshold 1e-6).")
+print(f"- Training vs inference: on the same samples the two modes differ by {gap_before:.3f} "
+      f"on a fresh layer and by {gap_after:.3f} after {STREAM_STEPS} training batches.")
+for momentum in momenta:
+    settled = ("did not settle" if settle[momentum] is None
+               else f"settled within 5% after {settle[momentum]} steps")
+    print(f"- Momentum {momentum}: the moving mean {settled} (theory: the start's weight "
+          f"{momentum}^t drops below 5% at t = {int(np.ceil(np.log(0.05) / np.log(momentum)))})"
+          f"; wobble at the end {noise[momentum]:.4f}.")
+quieter = min(noise, key=noise.get)
+print(f"  The quieter average at the end: momentum {quieter}.")
+print(f"- Dense bias before BN: its gradient is {bias_ratio:.0e} times the kernel's (median "
+      f"over {BIAS_STEPS} steps); it moved {bias_moved:.0e} in training. In the article's "
+      f"model {wasted} such bias parameters do nothing.")
+
+print(f"RESULT forward_max_diff={forward_diff:.3e} gradcheck_rel_error={worst_rel_error:.3e}")
+print(f"RESULT gap_before={gap_before:.4f} gap_after={gap_after:.4f}")
+print(f"RESULT settle_0.99={settle[0.99]} settle_0.9={settle[0.9]} "
+      f"noise_0.99={noise[0.99]:.5f} noise_0.9={noise[0.9]:.5f}")
+print(f"RESULT bias_grad_ratio={bias_ratio:.3e} bias_moved={bias_moved:.3e} wasted={wasted}")
+
+show_figures()
+
+# %% [markdown]
+# ## Try this
+#
+# * In section 1 give feature 2 a scale of 0.005 instead of 0.2 (its variance is then
+#   below eps = 1e-3): what is its std after normalization? Then try
+#   `BatchNormalization(epsilon=1e-8)`.
+# * Break the backward on purpose: drop the `dmu` line of `batchnorm_backward_step_by_step`
+#   and see which comparison fails and by how much.
+# * Replace R by `np.ones_like(x)` in the gradient check and watch every dx become ~0.
+# * In section 4 try momentum 0.999, or batches of 4 instead of 32: how far is the moving
+#   variance from the true variance then?
+# * In section 5 put the ReLU *before* the BN layer: does the bias gradient stay at 0?
+#   (Then implement your own BN in `lessons/exercises/batchnorm_forward.py`.)

@@ -1,0 +1,471 @@
+# %% [markdown]
+# # Lesson 07: where does BatchNormalization go?
+#
+# Three placement questions, each answered by a measurement:
+#
+# 1. **Before or after the activation?** The paper (Ioffe & Szegedy 2015) and the article put
+#    BN between the Dense layer and its activation. Others put it after. We train both on
+#    several seeds and ask whether the difference is larger than the seed-to-seed noise.
+# 2. **BN on the input layer, or standardized inputs?** Both make every input feature mean 0,
+#    std 1. Are they the same?
+# 3. **BN on the output layer of a regression network?** The article calls it
+#    counterproductive. We measure why, on targets with a real scale (mean about 47, std
+#    about 57).
+#
+# And one practical trick: for inference, a BN layer can be folded into the Dense layer before
+# it, leaving a network with no BN at all that computes exactly the same function.
+#
+# Run it: `python lessons/07_where_bn_goes.py [--quick] [--seed N] [--out DIR]`.
+
+# %%
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import matplotlib.pyplot as plt
+from lesson_tools import parse_args, save_figure, show_figures
+
+import tinynet
+from tinynet.datasets import make_classification, make_regression, standardize, train_test_split
+from tinynet.layers import Activation, BatchNormalization, Dense
+from tinynet.models import Sequential
+from tinynet.optimizers import Adam
+
+args = parse_args(7, "Lesson 07: where does BatchNormalization go?")
+QUICK = args.quick
+SEED = args.seed
+
+# Okabe-Ito colours (readable with every kind of colour blindness)
+BLUE, ORANGE, GREEN, VERMILLION, PURPLE = "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7"
+
+N_SEEDS = 2 if QUICK else 8
+EPOCHS = 3 if QUICK else 10
+N_SAMPLES = 1000 if QUICK else 2000
+
+
+def binary_accuracy(model, x, y):
+    return float(np.mean((model.predict(x).reshape(-1) > 0.5) == (y > 0.5)))
+
+
+# %% [markdown]
+# ## 1. BN before or after the activation
+#
+#     before (paper, article):  Dense(no bias) -> BN -> ReLU
+#     after:                    Dense          -> ReLU -> BN
+#
+# Arguments for **before**: the paper normalizes `Wu`, whose distribution is "more symmetric,
+# non-sparse" than a ReLU's output, so the nonlinearity always sees well-scaled inputs (for a
+# sigmoid this keeps it out of saturation); the Dense bias becomes useless (BN's beta replaces
+# it). Arguments for **after**: the next Dense layer then receives standardized inputs (mean
+# 0, std 1 per unit) instead of non-negative, skewed ReLU outputs; one published ImageNet
+# benchmark (CaffeNet) found "after" slightly better (0.499 vs 0.474 top-1 accuracy).
+#
+# Same task as the article (20 features, binary), 3 hidden layers of 64 ReLU units, Adam,
+# batch 32. What to look for: do the two clouds of seeds separate, or overlap?
+
+
+# %%
+def build_placement(where):
+    """where: 'before', 'after' or 'no BN'."""
+    layers = []
+    for i in range(3):
+        shape = {"input_shape": (20,)} if i == 0 else {}
+        if where == "before":
+            layers += [Dense(64, use_bias=False, **shape), BatchNormalization(),
+                       Activation("relu")]
+        elif where == "after":
+            layers += [Dense(64, **shape), Activation("relu"), BatchNormalization()]
+        else:
+            layers += [Dense(64, **shape), Activation("relu")]
+    layers.append(Dense(1, activation="sigmoid"))
+    return Sequential(layers)
+
+
+PLACEMENTS = ["before", "after", "no BN"]
+COLOR_OF = {"before": BLUE, "after": GREEN, "no BN": ORANGE}
+placement_acc = {where: [] for where in PLACEMENTS}
+placement_loss = {where: [] for where in PLACEMENTS}
+only_one_right = []  # per seed: share of test examples exactly one of before/after gets right
+next_layer_input = {}
+for s in range(N_SEEDS):
+    seed = SEED + s
+    x, y = make_classification(n_samples=N_SAMPLES, n_features=20, seed=seed)
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, seed=seed)
+    x_train, x_test = standardize(x_train, x_test)
+    right = {}
+    for where in PLACEMENTS:
+        tinynet.set_seed(seed)
+        model = build_placement(where)
+        model.compile(optimizer=Adam(), loss="binary_crossentropy", metrics=["accuracy"])
+        history = model.fit(x_train, y_train, batch_size=32, epochs=EPOCHS, verbose=0,
+                            validation_data=(x_test, y_test))
+        right[where] = (model.predict(x_test).reshape(-1) > 0.5) == (y_test > 0.5)
+        placement_acc[where].append(float(right[where].mean()))
+        placement_loss[where].append(history.history["val_loss"])
+        if s == 0 and where != "no BN":
+            # what the second Dense layer receives (layers 0-2 are the first block)
+            h = x_test
+            for layer in model.layers[:3]:
+                h = layer(h)
+            next_layer_input[where] = h
+    only_one_right.append(float(np.mean(right["before"] != right["after"])))
+placement_acc = {where: np.array(values) for where, values in placement_acc.items()}
+
+
+
+def noise_of_difference(diff, only_one_right, n_test):
+    """Standard error of the mean accuracy difference over seeds, from two sources; the larger
+    one is kept (a cautious choice):
+      - seed to seed: std(diff) / sqrt(n_seeds);
+      - the finite test set: on one test set of n_test examples, the difference of two
+        accuracies has variance about q / n_test, where q is the share of examples that
+        exactly one of the two models gets right; the mean over seeds divides by n_seeds^2.
+    """
+    n = len(diff)
+    from_seeds = float(np.std(diff, ddof=1) / np.sqrt(n))
+    from_test_set = float(np.sqrt(np.sum(np.array(only_one_right) / n_test)) / n)
+    return max(from_seeds, from_test_set)
+
+
+# paired by seed: the same data for both placements
+diff = placement_acc["after"] - placement_acc["before"]
+mean_diff = float(diff.mean())
+std_error = noise_of_difference(diff, only_one_right, len(y_test))
+within_noise = abs(mean_diff) <= 2 * std_error
+
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+for k, where in enumerate(PLACEMENTS):
+    values = placement_acc[where]
+    jitter = np.linspace(-0.12, 0.12, len(values))
+    axes[0].plot(k + jitter, values, "o", color=COLOR_OF[where], alpha=0.7)
+    axes[0].plot([k - 0.25, k + 0.25], [values.mean()] * 2, color="black", lw=2)
+    curves = np.array(placement_loss[where])
+    epochs = np.arange(1, curves.shape[1] + 1)
+    axes[1].plot(epochs, curves.mean(axis=0), color=COLOR_OF[where], lw=2,
+                 label=f"{where} (mean of {N_SEEDS} seeds)")
+    axes[1].fill_between(epochs, curves.min(axis=0), curves.max(axis=0),
+                         color=COLOR_OF[where], alpha=0.15)
+axes[0].set_xticks(range(len(PLACEMENTS)),
+                   ["BN before ReLU\n(paper, article)", "BN after ReLU", "no BN"])
+axes[0].set_ylabel("test accuracy")
+axes[0].set_title(f"One dot per seed, bar = mean: after - before = {mean_diff:+.3f} "
+                  f"+- {std_error:.3f}", fontsize=10)
+axes[1].set_xlabel("epoch")
+axes[1].set_ylabel("validation loss (binary cross-entropy)")
+axes[1].set_title("Validation loss: mean and range over seeds", fontsize=10)
+axes[1].legend()
+save_figure(fig, args.out, "bn_before_or_after_activation")
+
+
+def describe_inputs(h):
+    """The mean over units of each unit's mean and std over the test examples."""
+    return float(h.mean(axis=0).mean()), float(h.std(axis=0).mean())
+
+
+print("\n== 1. BN before or after the activation ==")
+for where in PLACEMENTS:
+    values = placement_acc[where]
+    print(f"   {where:>6s}: test accuracy {values.mean():.3f} (seeds: "
+          + ", ".join(f"{v:.3f}" for v in values) + ")")
+verdict = ("within noise: this experiment does not separate the two placements"
+           if within_noise else
+           f"beyond the noise: '{'after' if mean_diff > 0 else 'before'}' is ahead by "
+           f"{100 * abs(mean_diff):.1f} points on this task "
+           f"(published benchmarks on other tasks disagree, so do not generalize)")
+print(f"   after - before = {mean_diff:+.3f}, standard error {std_error:.3f} over {N_SEEDS} "
+      f"paired seeds: {verdict}.")
+for where in ("before", "after"):
+    mean, std = describe_inputs(next_layer_input[where])
+    print(f"   {where:>6s}: the second Dense layer's inputs have per-unit mean {mean:.2f} and "
+          f"std {std:.2f} on average (first seed, test set)")
+
+# %% [markdown]
+# ## 2. BN on the input layer vs standardized inputs
+#
+# Real tabular data comes in units: one feature in thousands, another in hundredths. Here the
+# same 20 features are rescaled by factors from 0.01 to 1,000 and shifted. Three ways to feed
+# them to a small network (Dense 64 ReLU, Dense 32 ReLU, sigmoid; no BN inside):
+#
+# - raw values;
+# - standardized with the training set's mean and std (`tinynet.datasets.standardize`);
+# - raw values into a `BatchNormalization` as the first layer.
+#
+# In training mode the input BN standardizes each batch with that batch's statistics, and its
+# moving averages estimate the training set's mean and variance: a learned, noisy version of
+# `standardize`. What to look for: the raw network lags; the other two are close.
+
+# %%
+INPUT_WAYS = ["raw", "standardized", "raw + input BN"]
+input_acc = {way: [] for way in INPUT_WAYS}
+for s in range(N_SEEDS):
+    seed = SEED + s
+    x, y = make_classification(n_samples=N_SAMPLES, n_features=20, seed=seed)
+    rng = np.random.default_rng(seed)
+    scales = 10 ** rng.uniform(-2, 3, size=20)  # from 0.01 to 1000
+    offsets = 3 * scales * rng.uniform(-1, 1, size=20)
+    x_raw = (x * scales + offsets).astype(np.float32)
+    raw_train, raw_test, y_train, y_test = train_test_split(x_raw, y, test_size=0.25, seed=seed)
+    std_train, std_test = standardize(raw_train, raw_test)
+    for way in INPUT_WAYS:
+        tinynet.set_seed(seed)
+        layers = [Dense(64, activation="relu"), Dense(32, activation="relu"),
+                  Dense(1, activation="sigmoid")]
+        if way == "raw + input BN":
+            layers.insert(0, BatchNormalization())
+        model = Sequential(layers)
+        model.compile(optimizer=Adam(), loss="binary_crossentropy", metrics=["accuracy"])
+        x_fit, x_eval = (std_train, std_test) if way == "standardized" else (raw_train, raw_test)
+        model.fit(x_fit, y_train, batch_size=32, epochs=EPOCHS, verbose=0)
+        input_acc[way].append(binary_accuracy(model, x_eval, y_test))
+        if s == 0 and way == "raw + input BN":
+            _, _, moving_mean, moving_var = model.layers[0].get_weights()
+            true_var = raw_train.astype(np.float64).var(axis=0)
+            mean_error = np.abs(moving_mean - raw_train.mean(axis=0)) / np.sqrt(true_var)
+            var_ratio = moving_var / true_var
+            input_steps = EPOCHS * int(np.ceil(len(raw_train) / 32))
+input_acc = {way: np.array(values) for way, values in input_acc.items()}
+
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+colors = [ORANGE, BLUE, GREEN]
+for k, way in enumerate(INPUT_WAYS):
+    values = input_acc[way]
+    jitter = np.linspace(-0.12, 0.12, len(values))
+    axes[0].plot(k + jitter, values, "o", color=colors[k], alpha=0.7)
+    axes[0].plot([k - 0.25, k + 0.25], [values.mean()] * 2, color="black", lw=2)
+axes[0].set_xticks(range(len(INPUT_WAYS)), INPUT_WAYS)
+axes[0].set_ylabel("test accuracy")
+axes[0].set_title("Inputs with scales from 0.01 to 1000 (one dot per seed)", fontsize=10)
+axes[1].loglog(true_var, var_ratio, "o", color=GREEN)
+axes[1].axhline(1.0, color="grey", ls="--", lw=1)
+axes[1].set_xlabel("true variance of the input feature (training set)")
+axes[1].set_ylabel("input BN's moving variance / true variance")
+axes[1].set_title("What the input BN layer estimated (first seed)", fontsize=10)
+save_figure(fig, args.out, "input_bn_vs_standardized")
+
+print("\n== 2. BN on the input layer vs standardized inputs ==")
+for way in INPUT_WAYS:
+    print(f"   {way:>15s}: test accuracy {input_acc[way].mean():.3f}")
+gap_std = input_acc["standardized"].mean() - input_acc["raw"].mean()
+gap_bn = input_acc["raw + input BN"].mean() - input_acc["standardized"].mean()
+print(f"   Standardizing gains {gap_std:+.3f} over raw inputs; the input BN layer gets "
+      f"{gap_bn:+.3f} relative to standardizing.")
+worst = int(np.argmax(np.abs(np.log(var_ratio))))
+residue = 0.99 ** input_steps  # the weight the starting value 1 still has
+# moving variance ~ residue * 1 + (1 - residue) * (biased batch variance, (31/32) * true_var)
+predicted = residue / true_var[worst] + (1 - residue) * 31 / 32
+print(f"   Its moving mean is within {mean_error.max():.3f} std of the true mean for every "
+      f"feature; moving variance / true variance has median {np.median(var_ratio):.2f}, worst "
+      f"{var_ratio[worst]:.1f}, for a feature of variance {true_var[worst]:.2g}.")
+print(f"   Why: the moving variance starts at 1, and after {input_steps} steps that start still "
+      f"weighs 0.99^{input_steps} = {residue:.4f}; for a variance of {true_var[worst]:.2g} this "
+      f"predicts a ratio of {predicted:.1f} (measured {var_ratio[worst]:.1f}).")
+print("   So the input BN layer learns a noisy standardization, with extra parameters and a "
+      "dependence on the batch; `standardize` does it exactly, once, for free.")
+
+# %% [markdown]
+# ## 3. BN on the output layer of a regression network
+#
+# The targets of `make_regression` have mean about 47 and std about 57. A final BN layer after
+# the last Dense(1) outputs `gamma * x_hat + beta`. In training mode x_hat has mean 0 and
+# std 1 over the batch, so **every batch of predictions has mean exactly beta and std exactly
+# |gamma|**, whatever the inputs are. Three consequences to measure:
+#
+# - gamma and beta start at 1 and 0 and must be learned up to the targets' std and mean, one
+#   small optimizer step at a time;
+# - even then, a batch whose targets happen to average 55 instead of 47 cannot be predicted:
+#   the batch's mean prediction is pinned to beta;
+# - each prediction depends on the other examples in the batch.
+#
+# The right way to handle targets with a scale is to standardize the **targets** (and undo it
+# on the predictions), shown as the third network. What to look for: the BN-output network's
+# loss stays far above the others, and its predictions are squeezed into a narrow band.
+
+# %%
+REG_EPOCHS = 10 if QUICK else 60
+x, y = make_regression(n_samples=1000, n_features=10, seed=SEED)
+x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, seed=SEED)
+y_mean, y_std = float(y_train.mean()), float(y_train.std())
+
+
+def build_regression(bn_output):
+    layers = [Dense(64, activation="relu", input_shape=(10,)), Dense(64, activation="relu"),
+              Dense(1)]
+    if bn_output:
+        layers.append(BatchNormalization())
+    return Sequential(layers)
+
+
+REGRESSION_RUNS = ["linear output", "BN on the output", "BN on the output, head start",
+                   "linear output, scaled targets"]
+regression = {}
+for name in REGRESSION_RUNS:
+    tinynet.set_seed(SEED)
+    model = build_regression(name.startswith("BN"))
+    model.compile(optimizer=Adam(), loss="mse")
+    if name.endswith("head start"):
+        # give BN the answer to its first problem: gamma, beta = the targets' std and mean
+        model.build((None, 10))
+        bn = model.layers[-1]
+        _, _, moving_mean, moving_var = bn.get_weights()
+        bn.set_weights([np.full(1, y_std, np.float32), np.full(1, y_mean, np.float32),
+                        moving_mean, moving_var])
+    scaled = name.endswith("scaled targets")
+    targets = (y_train - y_mean) / y_std if scaled else y_train
+    history = model.fit(x_train, targets, batch_size=32, epochs=REG_EPOCHS, verbose=0)
+    train_loss = np.array(history.history["loss"]) * (y_std ** 2 if scaled else 1.0)
+    prediction = model.predict(x_test)
+    if scaled:
+        prediction = prediction * y_std + y_mean
+    test_mse = float(np.mean((prediction - y_test) ** 2))
+    regression[name] = {"model": model, "loss": train_loss, "prediction": prediction,
+                        "mse": test_mse, "r2": 1 - test_mse / float(y_test.var())}
+
+bn_model = regression["BN on the output"]["model"]
+gamma, beta = bn_model.layers[-1].get_weights()[:2]
+# in training mode, a batch's predictions have mean beta and std |gamma|: check on one batch
+saved = bn_model.get_weights()
+batch_prediction = bn_model(x_train[:32], training=True)
+bn_model.set_weights(saved)  # that forward pass also moved the moving averages: undo it
+# the part of the loss no beta can remove: how far each batch's target mean is from the
+# overall mean (random batches of 32, as fit draws them)
+rng = np.random.default_rng(SEED)
+batch_means = np.array([y_train[rng.choice(len(y_train), 32, replace=False)].mean()
+                        for _ in range(2000)])
+pinned_mean_loss = float(np.mean((batch_means - y_train.mean()) ** 2))
+
+names = list(regression)
+colors = [BLUE, VERMILLION, PURPLE, GREEN]
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.4))
+for name, color in zip(names, colors, strict=True):
+    run = regression[name]
+    axes[0].semilogy(np.arange(1, REG_EPOCHS + 1), run["loss"], color=color, lw=2,
+                     label=f"{name} (test MSE {run['mse']:.0f})")
+    axes[1].plot(y_test, run["prediction"], ".", color=color, alpha=0.5, ms=4, label=name)
+axes[0].axhline(float(y_train.var()), color="grey", ls=":", lw=1)
+axes[0].text(REG_EPOCHS, float(y_train.var()) * 1.1, "predict the mean (variance of y)",
+             color="grey", ha="right", fontsize=8)
+axes[0].set_xlabel("epoch")
+axes[0].set_ylabel("training MSE, in target units squared")
+axes[0].set_title("Training loss (log scale)", fontsize=10)
+axes[0].legend(fontsize=8)
+low, high = float(y_test.min()), float(y_test.max())
+axes[1].plot([low, high], [low, high], color="grey", ls="--", lw=1)
+axes[1].set_xlabel("true target (test set)")
+axes[1].set_ylabel("prediction (inference mode)")
+axes[1].set_title("Predictions vs truth: the diagonal is perfect", fontsize=10)
+axes[1].legend(fontsize=8)
+save_figure(fig, args.out, "bn_on_regression_output")
+
+linear = regression["linear output"]
+with_bn = regression["BN on the output"]
+head_start = regression["BN on the output, head start"]
+rescaled = regression["linear output, scaled targets"]
+print("\n== 3. BN on the output layer of a regression network ==")
+print(f"   Targets: mean {y_mean:.1f}, std {y_std:.1f} (training set).")
+for name in names:
+    run = regression[name]
+    print(f"   {name:>30s}: test MSE {run['mse']:8.1f}, R^2 {run['r2']:+.3f}")
+print(f"   BN on the output is {with_bn['mse'] / linear['mse']:.1f}x "
+      f"{'worse' if with_bn['mse'] > linear['mse'] else 'better'} than a linear output "
+      f"after {REG_EPOCHS} epochs.")
+reg_steps = REG_EPOCHS * int(np.ceil(len(x_train) / 32))
+print(f"   After training its gamma = {gamma[0]:.2f} and beta = {beta[0]:.2f}, far from the "
+      f"targets' std {y_std:.1f} and mean {y_mean:.1f}: Adam moves each weight by at most "
+      f"about its learning rate 0.001 per step, so {reg_steps} steps move them by at most "
+      f"about {0.001 * reg_steps:.2f}.")
+print(f"   In training mode one batch of its predictions has mean {batch_prediction.mean():.3f} "
+      f"(beta = {beta[0]:.3f}) and std {batch_prediction.std():.3f} (|gamma| = "
+      f"{abs(gamma[0]):.3f}), whatever the batch.")
+print(f"   Even with perfect gamma and beta, pinning each batch's mean prediction to beta puts a "
+      f"floor of about {pinned_mean_loss:.0f} under the training MSE (the spread of the "
+      f"batch-mean targets around the overall mean, for random batches of 32).")
+print(f"   With a head start (gamma, beta set to {y_std:.1f}, {y_mean:.1f} before training) "
+      f"the BN-output net reaches a training MSE of {head_start['loss'][-1]:.0f} (batch "
+      f"statistics) but a test MSE of {head_start['mse']:.0f} (moving statistics): "
+      f"{head_start['mse'] / linear['mse']:.2f}x the linear output's test MSE "
+      f"({'still worse' if head_start['mse'] > linear['mse'] else 'no worse'}).")
+print(f"   Scaling the targets instead: test MSE {rescaled['mse']:.1f} vs {linear['mse']:.1f} "
+      f"unscaled ({'better' if rescaled['mse'] < linear['mse'] else 'no better'}).")
+
+# %% [markdown]
+# ## 4. Folding BN into the Dense layer for inference
+#
+# In inference mode BN is an affine map per unit with constants: with
+# `s = gamma / sqrt(moving_variance + eps)`,
+#
+#     BN(x @ W + b) = (x @ W + b - moving_mean) * s + beta
+#                   = x @ (W * s) + ((b - moving_mean) * s + beta)
+#
+# So `W' = W * s` (each output column scaled) and `b' = (b - moving_mean) * s + beta` give one
+# Dense layer that does both. Deployed networks do this to save time. We check it in float64
+# on a trained network (the article's model).
+
+# %%
+tinynet.set_floatx("float64")
+tinynet.set_seed(SEED)
+x, y = make_classification(n_samples=1000, n_features=20, seed=SEED)
+article = Sequential([Dense(64, input_shape=(20,)), BatchNormalization(), Activation("relu"),
+                      Dense(32), BatchNormalization(), Activation("relu"),
+                      Dense(1, activation="sigmoid")])
+article.compile(optimizer=Adam(), loss="binary_crossentropy")
+article.fit(x, y, batch_size=32, epochs=2 if QUICK else 5, verbose=0)
+
+folded_layers, folded_weights = [], []
+layers = article.layers
+i = 0
+while i < len(layers):
+    layer = layers[i]
+    if isinstance(layer, Dense) and i + 1 < len(layers) and isinstance(layers[i + 1],
+                                                                        BatchNormalization):
+        kernel, bias = layer.get_weights()
+        bn = layers[i + 1]
+        gamma, beta, moving_mean, moving_var = bn.get_weights()
+        s = gamma / np.sqrt(moving_var + bn.epsilon)
+        folded_layers.append(Dense(layer.units))
+        folded_weights += [kernel * s, (bias - moving_mean) * s + beta]
+        i += 2
+    else:
+        copy = (Dense(layer.units, activation=layer.activation.activation)
+                if isinstance(layer, Dense) else Activation(layer.activation))
+        folded_layers.append(copy)
+        folded_weights += layer.get_weights()
+        i += 1
+folded = Sequential(folded_layers)
+folded.build((None, 20))
+folded.set_weights(folded_weights)
+fold_error = float(np.max(np.abs(folded.predict(x) - article.predict(x))))
+tinynet.set_floatx("float32")
+
+print("\n== 4. Folding BN into the Dense layer ==")
+print(f"   {len(article.layers)} layers -> {len(folded.layers)} layers, "
+      f"{article.count_params():,} -> {folded.count_params():,} parameters; largest difference "
+      f"between the two networks' outputs on 1,000 examples: {fold_error:.1e} (float64).")
+
+# %% [markdown]
+# ## Try this
+#
+# - Part 1 with sigmoid instead of ReLU: does "before" vs "after" matter more when the
+#   activation saturates?
+# - Part 2 with `momentum=0.9` on the input BN: does the worst variance ratio improve?
+# - Part 3 with `Adam(learning_rate=0.1)`: gamma and beta can now grow fast enough. Is the
+#   BN-output network as good as the linear one? (Look at the batch-mean cost.)
+# - Part 4: fold a BN that comes *after* the activation. Into which layer can it go?
+
+# %%
+print("\n== Summary ==")
+print(f"   Before vs after the activation: {mean_diff:+.3f} +- {std_error:.3f} "
+      f"({'within noise' if within_noise else 'beyond noise'}).")
+print(f"   Input BN vs standardized inputs: {gap_bn:+.3f}; standardized vs raw: {gap_std:+.3f}.")
+print(f"   Regression test MSE: linear output {linear['mse']:.1f}, BN output "
+      f"{with_bn['mse']:.1f} ({head_start['mse']:.1f} with a head start), scaled targets "
+      f"{rescaled['mse']:.1f}.")
+print(f"RESULT mean_diff={mean_diff:.4f} std_error={std_error:.4f} "
+      f"within_noise={int(within_noise)} raw={input_acc['raw'].mean():.4f} "
+      f"standardized={input_acc['standardized'].mean():.4f} "
+      f"input_bn={input_acc['raw + input BN'].mean():.4f} mse_linear={linear['mse']:.4f} "
+      f"mse_bn_output={with_bn['mse']:.4f} mse_head_start={head_start['mse']:.4f} "
+      f"mse_scaled={rescaled['mse']:.4f} "
+      f"fold_error={fold_error:.3e}")
+show_figures()

@@ -1,0 +1,414 @@
+"""The student grader: passes right answers, names the usual mistakes, and says "not done yet"
+for the untouched exercise files.
+
+The correct solutions live here, in the tests, and never in lessons/exercises/.
+"""
+
+import ast
+import pathlib
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from tinynet import grade
+
+EXERCISES = pathlib.Path(__file__).resolve().parent.parent / "lessons" / "exercises"
+EXERCISE_FILES = sorted(EXERCISES.glob("*.py"))
+
+# Plain NumPy solutions, the way a student would write them.
+SOLUTION = textwrap.dedent('''
+    import numpy as np
+
+
+    def sigmoid_forward(x):
+        e = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+    def sigmoid_backward(grad_output, y):
+        return grad_output * y * (1 - y)
+
+
+    def dense_forward(x, kernel, bias):
+        return x @ kernel + bias
+
+
+    def dense_backward(grad_output, x, kernel):
+        dx = grad_output @ kernel.T
+        dkernel = x.T @ grad_output
+        dbias = grad_output.sum(axis=0)
+        return dx, dkernel, dbias
+
+
+    def batchnorm_forward(x, gamma, beta, epsilon=1e-3):
+        mu = x.mean(axis=0)
+        var = ((x - mu) ** 2).mean(axis=0)
+        x_hat = (x - mu) / np.sqrt(var + epsilon)
+        return gamma * x_hat + beta, mu, var
+
+
+    def update_moving_statistics(moving_mean, moving_variance, mu, var, momentum=0.99):
+        new_mean = momentum * moving_mean + (1 - momentum) * mu
+        new_variance = momentum * moving_variance + (1 - momentum) * var
+        return new_mean, new_variance
+
+
+    def batchnorm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon=1e-3):
+        return gamma * (x - moving_mean) / np.sqrt(moving_variance + epsilon) + beta
+
+
+    def batchnorm_backward(grad_output, x, gamma, epsilon=1e-3):
+        n = x.shape[0]
+        mu = x.mean(axis=0)
+        var = ((x - mu) ** 2).mean(axis=0)
+        std = np.sqrt(var + epsilon)
+        x_hat = (x - mu) / std
+        dbeta = grad_output.sum(axis=0)
+        dgamma = (grad_output * x_hat).sum(axis=0)
+        a = grad_output * gamma
+        dx = (n * a - a.sum(axis=0) - x_hat * (a * x_hat).sum(axis=0)) / (n * std)
+        return dx, dgamma, dbeta
+
+
+    def adam_step(param, grad, m, v, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999,
+                  epsilon=1e-7):
+        m = beta_1 * m + (1 - beta_1) * grad
+        v = beta_2 * v + (1 - beta_2) * grad ** 2
+        alpha = learning_rate * np.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+        return param - alpha * m / (np.sqrt(v) + epsilon), m, v
+''')
+
+# The same functions answered by tinynet's own layers and optimizer.
+TINYNET_SOLUTION = textwrap.dedent('''
+    import numpy as np
+
+    from tinynet.layers import BatchNormalization, Dense
+    from tinynet.layers.activation import sigmoid as sigmoid_forward
+    from tinynet.layers.activation import sigmoid_backward
+    from tinynet.optimizers import Adam
+
+
+    def dense_layer(kernel, bias):
+        layer = Dense(kernel.shape[1], kernel_initializer="zeros", dtype="float64")
+        layer.build((None, kernel.shape[0]))
+        layer.set_weights([kernel, bias])
+        return layer
+
+
+    def dense_forward(x, kernel, bias):
+        return dense_layer(kernel, bias).forward(x)
+
+
+    def dense_backward(grad_output, x, kernel):
+        layer = dense_layer(kernel, np.zeros(kernel.shape[1]))
+        layer.forward(x)
+        dx = layer.backward(grad_output)
+        return dx, layer.grads["kernel"], layer.grads["bias"]
+
+
+    def bn_layer(gamma, beta, epsilon, momentum=0.0, mean=None, variance=None):
+        layer = BatchNormalization(momentum=momentum, epsilon=epsilon, dtype="float64")
+        layer.build((None, gamma.shape[0]))
+        mean = np.zeros_like(gamma) if mean is None else mean
+        variance = np.ones_like(gamma) if variance is None else variance
+        layer.set_weights([gamma, beta, mean, variance])
+        return layer
+
+
+    def batchnorm_forward(x, gamma, beta, epsilon=1e-3):
+        layer = bn_layer(gamma, beta, epsilon)   # momentum 0: moving stats = batch stats
+        out = layer.forward(x, training=True)
+        return out, layer.state["moving_mean"], layer.state["moving_variance"]
+
+
+    def update_moving_statistics(moving_mean, moving_variance, mu, var, momentum=0.99):
+        layer = bn_layer(np.ones_like(mu), np.zeros_like(mu), 1e-3, momentum,
+                         moving_mean, moving_variance)
+        layer.update_moving_statistics(mu, var)
+        return layer.state["moving_mean"], layer.state["moving_variance"]
+
+
+    def batchnorm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon=1e-3):
+        layer = bn_layer(gamma, beta, epsilon, 0.0, moving_mean, moving_variance)
+        return layer.forward(x, training=False)
+
+
+    def batchnorm_backward(grad_output, x, gamma, epsilon=1e-3):
+        layer = bn_layer(gamma, np.zeros_like(gamma), epsilon)
+        layer.forward(x, training=True)
+        dx = layer.backward(grad_output)
+        return dx, layer.grads["gamma"], layer.grads["beta"]
+
+
+    def adam_step(param, grad, m, v, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999,
+                  epsilon=1e-7):
+        optimizer = Adam(learning_rate, beta_1, beta_2, epsilon)
+        slots = optimizer.create_slots(param)
+        slots["m"][...] = m
+        slots["v"][...] = v
+        optimizer.slots = [slots]
+        optimizer.iterations = t - 1
+        optimizer.apply([param], [grad])
+        return param, slots["m"], slots["v"]
+''')
+
+
+def run_grader(tmp_path, capsys, source, name="solution.py"):
+    """Write `source` to a file, grade it; returns (exit code, printed text)."""
+    path = tmp_path / name
+    path.write_text(source)
+    code = grade.main([str(path)])
+    return code, capsys.readouterr().out
+
+
+def status_lines(output):
+    """{function name: 'PASS' / 'FAIL' / 'TODO'} from the grader's report."""
+    result = {}
+    for line in output.splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[0] in ("PASS", "FAIL", "TODO"):
+            result[words[1]] = words[0]
+    return result
+
+
+def broken(old, new):
+    """The plain solution with one deliberate mistake."""
+    assert old in SOLUTION, old
+    return SOLUTION.replace(old, new)
+
+
+# -- right answers pass --------------------------------------------------------------------------
+
+def test_grader_passes_plain_numpy_solutions(tmp_path, capsys):
+    code, output = run_grader(tmp_path, capsys, SOLUTION)
+    assert status_lines(output) == {name: "PASS" for name in grade.EXERCISES}, output
+    assert "All 9 functions pass" in output
+    assert code == 0
+
+
+def test_grader_passes_tinynets_own_implementations(tmp_path, capsys):
+    code, output = run_grader(tmp_path, capsys, TINYNET_SOLUTION)
+    assert status_lines(output) == {name: "PASS" for name in grade.EXERCISES}, output
+    assert code == 0
+
+
+def test_backward_passes_are_also_checked_against_finite_differences(tmp_path, capsys):
+    _, output = run_grader(tmp_path, capsys, SOLUTION)
+    assert "PASS  sigmoid_backward" in output
+    sigmoid_line = next(line for line in output.splitlines() if "sigmoid_backward" in line)
+    assert "vs finite differences" in sigmoid_line
+    # multi-output functions report one line per gradient
+    for gradient in ("dx", "dkernel", "dbias", "dgamma", "dbeta"):
+        lines = [line.split() for line in output.splitlines()]
+        assert any(words[0] == gradient and "finite" in words for words in lines if words)
+
+
+# -- the usual mistakes fail, with the right hint --------------------------------------------------
+
+MISTAKES = {
+    "unbiased variance in the forward pass": (
+        "var = ((x - mu) ** 2).mean(axis=0)\n    x_hat",
+        "var = x.var(axis=0, ddof=1)\n    x_hat",
+        "batchnorm_forward", "unbiased variance"),
+    "unbiased variance in the backward pass": (
+        "var = ((x - mu) ** 2).mean(axis=0)\n    std",
+        "var = x.var(axis=0, ddof=1)\n    std",
+        "batchnorm_backward", "unbiased variance"),
+    "dx missing its 1/N": (
+        "/ (n * std)", "/ std", "batchnorm_backward", "missed the 1/N"),
+    "dx paths through mu and var missing their 1/N": (
+        "dx = (n * a - a.sum(axis=0) - x_hat * (a * x_hat).sum(axis=0)) / (n * std)",
+        "dx = (a - a.sum(axis=0) - x_hat * (a * x_hat).sum(axis=0)) / std",
+        "batchnorm_backward", "missed the 1/N"),
+    "dx as if mu and var were constants": (
+        "dx = (n * a - a.sum(axis=0) - x_hat * (a * x_hat).sum(axis=0)) / (n * std)",
+        "dx = a / std", "batchnorm_backward", "direct path"),
+    "BN bias gradient not summed over the batch": (
+        "return dx, dgamma, dbeta", "return dx, dgamma, grad_output",
+        "batchnorm_backward", "forgot to sum over the batch"),
+    "Dense bias gradient not summed over the batch": (
+        "dbias = grad_output.sum(axis=0)", "dbias = grad_output",
+        "dense_backward", "forgot to sum over the batch"),
+    "Dense bias gradient averaged": (
+        "dbias = grad_output.sum(axis=0)", "dbias = grad_output.mean(axis=0)",
+        "dense_backward", "divided by N"),
+    "Dense kernel gradient transposed": (
+        "dkernel = x.T @ grad_output", "dkernel = grad_output.T @ x",
+        "dense_backward", "transposed"),
+    "BN statistics over the wrong axis": (
+        "mu = x.mean(axis=0)\n    var = ((x - mu) ** 2).mean(axis=0)\n    x_hat",
+        "mu = x.mean(axis=1, keepdims=True)\n    var = ((x - mu) ** 2).mean(axis=1, "
+        "keepdims=True)\n    x_hat",
+        "batchnorm_forward", "axis 1"),
+    "a BN backward sum over the wrong axis": (
+        "x_hat * (a * x_hat).sum(axis=0)", "x_hat * (a * x_hat).sum(axis=1, keepdims=True)",
+        "batchnorm_backward", "axis 1"),
+    "BN bias gradient over the wrong axis": (
+        "dbeta = grad_output.sum(axis=0)", "dbeta = grad_output.sum(axis=1)",
+        "batchnorm_backward", "axis 1"),
+    "epsilon outside the square root": (
+        "x_hat = (x - mu) / np.sqrt(var + epsilon)",
+        "x_hat = (x - mu) / (np.sqrt(var) + epsilon)",
+        "batchnorm_forward", "INSIDE the square root"),
+    "inference with the batch statistics": (
+        "return gamma * (x - moving_mean) / np.sqrt(moving_variance + epsilon) + beta",
+        "return batchnorm_forward(x, gamma, beta, epsilon)[0]",
+        "batchnorm_inference", "training mode"),
+    "PyTorch's momentum convention": (
+        "new_mean = momentum * moving_mean + (1 - momentum) * mu",
+        "new_mean = (1 - momentum) * moving_mean + momentum * mu",
+        "update_moving_statistics", "PyTorch's convention"),
+    "Adam without bias correction": (
+        "alpha = learning_rate * np.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)",
+        "alpha = learning_rate", "adam_step", "forgot the bias correction"),
+    "Adam with PyTorch's epsilon": (
+        "return param - alpha * m / (np.sqrt(v) + epsilon), m, v",
+        "return param - learning_rate * (m / (1 - beta_1 ** t)) / "
+        "(np.sqrt(v / (1 - beta_2 ** t)) + epsilon), m, v",
+        "adam_step", "PyTorch's order"),
+    "Adam with epsilon inside the square root": (
+        "return param - alpha * m / (np.sqrt(v) + epsilon), m, v",
+        "return param - alpha * m / np.sqrt(v + epsilon), m, v",
+        "adam_step", "outside the square root"),
+    "sigmoid backward without grad_output": (
+        "return grad_output * y * (1 - y)", "return y * (1 - y)",
+        "sigmoid_backward", "forgot to multiply by grad_output"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(MISTAKES))
+def test_a_usual_mistake_fails_with_the_hint_that_names_it(tmp_path, capsys, mistake):
+    old, new, function, hint = MISTAKES[mistake]
+    code, output = run_grader(tmp_path, capsys, broken(old, new))
+    statuses = status_lines(output)
+    assert statuses[function] == "FAIL", output
+    # every other function still passes: the failure is pinned on the right one
+    assert [name for name, status in statuses.items() if status != "PASS"] == [function]
+    report = output[output.index(f"FAIL  {function}"):]
+    hint_text = " ".join(report[report.index("hint:"):].split())   # undo the line wrapping
+    assert hint in hint_text, output
+    assert code == 1
+
+
+def test_a_failure_shows_the_first_wrong_value_its_index_and_relative_error(tmp_path, capsys):
+    source = broken("dbeta = grad_output.sum(axis=0)",
+                    "dbeta = grad_output.sum(axis=0)\n    dbeta[-1] += 0.5")
+    _, output = run_grader(tmp_path, capsys, source)
+    assert "dbeta (the third value you return) is wrong" in output
+    assert "first wrong value: dbeta[2] expected" in output
+    assert "relative error" in output and "1 of 3 values are wrong" in output
+
+
+def test_a_wrong_shape_reports_expected_and_got_shapes(tmp_path, capsys):
+    source = broken("dbias = grad_output.sum(axis=0)",
+                    "dbias = grad_output.sum(axis=0, keepdims=True)")
+    _, output = run_grader(tmp_path, capsys, source)
+    assert "dbias (the third value you return) has the wrong shape" in output
+    assert "expected shape (2,), got (1, 2)" in output
+    assert "keepdims" in output
+
+
+def test_an_exception_shows_its_last_line_and_where_it_happened(tmp_path, capsys):
+    source = broken("return x @ kernel + bias", "return kernel @ x + bias")
+    code, output = run_grader(tmp_path, capsys, source)
+    assert status_lines(output)["dense_forward"] == "FAIL"
+    assert "raised ValueError: matmul" in output
+    assert "solution.py:" in output and "return kernel @ x + bias" in output
+    assert code == 1
+
+
+def test_a_missing_return_is_pointed_out(tmp_path, capsys):
+    source = broken("return grad_output * y * (1 - y)", "grad_output * y * (1 - y)")
+    _, output = run_grader(tmp_path, capsys, source)
+    assert "returned None: did you forget the `return` statement?" in output
+
+
+def test_a_naive_sigmoid_passes_with_a_note_about_overflow(tmp_path, capsys):
+    source = broken("e = np.exp(-np.abs(x))\n    return np.where(x >= 0, 1 / (1 + e), "
+                    "e / (1 + e))", "return 1 / (1 + np.exp(-x))")
+    code, output = run_grader(tmp_path, capsys, source)
+    assert status_lines(output)["sigmoid_forward"] == "PASS"
+    assert "note: RuntimeWarning: overflow" in output
+    assert code == 0
+
+
+# -- the exercise files -------------------------------------------------------------------------
+
+def exercise_functions(path):
+    tree = ast.parse(path.read_text())
+    return [node for node in tree.body if isinstance(node, ast.FunctionDef)]
+
+
+def test_every_exercise_function_is_known_to_the_grader_and_vice_versa():
+    names = [f.name for path in EXERCISE_FILES for f in exercise_functions(path)]
+    assert sorted(names) == sorted(grade.EXERCISES)
+
+
+@pytest.mark.parametrize("path", EXERCISE_FILES, ids=[p.name for p in EXERCISE_FILES])
+def test_exercise_files_hold_a_docstring_and_no_solution(path):
+    for function in exercise_functions(path):
+        docstring = ast.get_docstring(function)
+        assert docstring and "Args:" in docstring and "Returns:" in docstring
+        assert "Hint" in docstring
+        # the body is the docstring and a single `raise NotImplementedError(...)`
+        assert len(function.body) == 2, function.name
+        raised = function.body[1]
+        assert isinstance(raised, ast.Raise)
+        assert raised.exc.func.id == "NotImplementedError"
+
+
+@pytest.mark.parametrize("path", EXERCISE_FILES, ids=[p.name for p in EXERCISE_FILES])
+def test_untouched_exercise_files_are_not_done_yet(capsys, path):
+    code = grade.main([str(path)])
+    output = capsys.readouterr().out
+    names = [f.name for f in exercise_functions(path)]
+    assert status_lines(output) == {name: "TODO" for name in names}
+    assert output.count("not done yet") == len(names)
+    assert code == 1
+
+
+# -- the command line -----------------------------------------------------------------------------
+
+def test_grader_runs_as_a_module_with_exit_codes(tmp_path):
+    good = tmp_path / "good.py"
+    good.write_text(SOLUTION)
+    run = subprocess.run([sys.executable, "-m", "tinynet.grade", str(good)],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    untouched = subprocess.run([sys.executable, "-m", "tinynet.grade",
+                                str(EXERCISES / "adam.py")], capture_output=True, text=True)
+    assert untouched.returncode == 1
+    assert "not done yet" in untouched.stdout
+
+
+def test_grading_leaves_sys_path_and_sys_modules_alone(tmp_path, capsys):
+    path_before, modules_before = list(sys.path), set(sys.modules)
+    run_grader(tmp_path, capsys, SOLUTION)
+    assert sys.path == path_before
+    assert not {name for name in set(sys.modules) - modules_before if "solution" in name}
+
+
+def test_grading_is_reproducible(tmp_path, capsys):
+    source = broken("/ (n * std)", "/ std")
+    assert run_grader(tmp_path, capsys, source) == run_grader(tmp_path, capsys, source)
+
+
+def test_a_file_that_does_not_import_fails_politely(tmp_path, capsys):
+    code, output = run_grader(tmp_path, capsys, "def sigmoid_forward(x)\n    return x\n")
+    assert "does not import: SyntaxError" in output
+    assert code == 1
+
+
+def test_a_missing_file_lists_the_exercises(tmp_path, capsys):
+    code = grade.main([str(tmp_path / "nope.py")])
+    output = capsys.readouterr().out
+    assert "There is no file" in output and "batchnorm_backward.py" in output
+    assert code == 1
+
+
+def test_a_file_without_known_functions_says_which_are_known(tmp_path, capsys):
+    code, output = run_grader(tmp_path, capsys, "def helper():\n    return 1\n")
+    assert "None of the functions the grader knows" in output and "adam_step" in output
+    assert code == 1

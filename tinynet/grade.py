@@ -1,0 +1,900 @@
+"""The exercise grader: checks a student's functions and says precisely what is wrong.
+
+    python -m tinynet.grade lessons/exercises/batchnorm_backward.py      (or: tinynet-grade ...)
+
+For every function it knows (sigmoid_forward, dense_backward, batchnorm_backward, adam_step,
+...) that the file defines, the grader:
+
+  1. calls it on random float64 inputs of several shapes (seeded: the same inputs every run),
+     including a square one (N = D) where a transposed or wrong-axis answer has the right
+     shape and must be caught by its values;
+  2. compares every output with tinynet's own implementation (the layers and optimizers of
+     this package, not a second copy of the solution), and the gradients of the backward
+     passes also with finite differences of tinynet's forward pass;
+  3. prints PASS, or FAIL with the first wrong value (its index, expected vs got, the relative
+     error) and a hint. The hint comes from trying the usual mistakes: the grader computes
+     each known-wrong answer (unbiased variance, a missing 1/N, a bias gradient not summed
+     over the batch, the mean over the wrong axis, no bias correction in Adam, epsilon on
+     the wrong side of a square root, ...) and names the one the student's output equals.
+
+Exit code: 0 when every function found passes, 1 otherwise (a function still raising
+NotImplementedError is "not done yet").
+
+To add an exercise: write a `<name>_checks(rng)` function returning a list of Checks (the
+inputs, tinynet's expected outputs, the known mistakes) and add it to EXERCISES.
+"""
+
+import argparse
+import importlib.util
+import os
+import sys
+import textwrap
+import traceback
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tinynet.gradcheck import numerical_gradient, relative_error
+from tinynet.layers.activation import sigmoid, sigmoid_backward
+from tinynet.layers.batchnorm import BatchNormalization
+from tinynet.layers.dense import Dense
+from tinynet.layers.layernorm import LayerNormalization
+from tinynet.optimizers import Adam
+
+RTOL = 1e-6        # against tinynet: both are exact formulas in float64
+RTOL_FD = 1e-5     # against finite differences (h = 1e-5 leaves about 1e-9 of noise)
+EXERCISE_FOLDER = os.path.join("lessons", "exercises")
+
+
+# -- what a check is -------------------------------------------------------------------------------
+
+@dataclass
+class Mistake:
+    """A known-wrong answer for one output, and the hint that explains it."""
+
+    output: str
+    value: np.ndarray
+    hint: str
+
+
+def known_mistakes(*mistakes):
+    """[Mistake, ...] from (output, function computing the wrong answer, hint) triples.
+
+    Each wrong answer is computed right away; one that cannot even be computed with these
+    shapes (a broadcasting error, a division by zero) cannot be the student's, and is left out.
+    """
+    result = []
+    for output, compute, hint in mistakes:
+        try:
+            with np.errstate(divide="raise", invalid="raise", over="ignore"):
+                value = np.asarray(compute(), dtype=np.float64)
+        except (ValueError, FloatingPointError, IndexError):
+            continue
+        result.append(Mistake(output, value, hint))
+    return result
+
+
+@dataclass
+class Check:
+    """One call of the student's function: its inputs, and what each output must be."""
+
+    label: str             # how the inputs are described to the student: "x of shape (4, 3)"
+    args: dict             # argument name -> value, in the function's parameter order
+    expected: dict         # output name -> array, in the order the function returns them
+    order: tuple = ()      # the order in which outputs are checked (simplest first)
+    mistakes: list = field(default_factory=list)
+    reference: str = "tinynet"          # or "finite differences"
+    n: int = None          # the batch size N, when there is one (for the hints)
+
+
+def finite_differences(loss, arrays):
+    """{name: dloss/darray} by central differences, for each array (changed in place)."""
+    return {name: numerical_gradient(loss, array) for name, array in arrays.items()}
+
+
+def shape_label(**arrays):
+    return ", ".join(f"{name} of shape {value.shape}" for name, value in arrays.items())
+
+
+# -- hints shared by several exercises -------------------------------------------------------------
+
+AXIS_HINT = ("you reduced over axis 1 (the features of each sample). Batch normalization "
+             "averages each feature over the BATCH: axis=0, one value per feature.")
+SUM_AXIS_HINT = ("a sum in your dx runs over axis 1 (the features of each sample). dL/dmu and "
+                 "dL/dvar collect every sample of the batch: sum over axis=0 (keepdims=True "
+                 "or not, as long as it is axis 0).")
+UNBIASED_HINT = ("you used the unbiased variance (dividing by N - 1, e.g. ddof=1). Batch "
+                 "normalization divides by N: np.var(x, axis=0), the biased variance.")
+EPSILON_SQRT_HINT = ("epsilon goes INSIDE the square root: sqrt(var + epsilon), not "
+                     "sqrt(var) + epsilon.")
+IGNORED_EPSILON_HINT = ("you ignored the epsilon argument (this check passes epsilon=0.5): "
+                        "use the parameter, not a hard-coded 1e-3.")
+MOMENTUM_HINT = ("momentum weighs the OLD running value (Keras's convention): moving = "
+                 "momentum * moving + (1 - momentum) * batch. You used PyTorch's convention.")
+
+
+# -- sigmoid ---------------------------------------------------------------------------------------
+
+def sigmoid_forward_checks(rng):
+    checks = [sigmoid_forward_check(rng.normal(0.0, 3.0, size=shape))
+              for shape in [(4, 3), (5, 5), (2, 3, 4)]]
+    # very large |x|: exp overflows in a naive formula
+    x = np.linspace(-800.0, 800.0, 9).reshape(1, 9)
+    checks.append(Check("x with very large values (-800 to 800)", {"x": x},
+                        {"y": sigmoid(x)}))
+    return checks
+
+
+def sigmoid_forward_check(x):
+    return Check(shape_label(x=x), {"x": x}, {"y": sigmoid(x)}, mistakes=known_mistakes(
+        ("y", lambda: 1 / (1 + np.exp(x)),
+         "check the sign in the exponent: y = 1 / (1 + exp(-x)), so y grows with x and "
+         "sigmoid(0) = 0.5."),
+        ("y", lambda: np.tanh(x), "that is tanh(x), not the sigmoid."),
+    ))
+
+
+def sigmoid_backward_checks(rng):
+    checks = [sigmoid_backward_check(rng.normal(size=shape),
+                                     sigmoid(rng.normal(0.0, 2.0, size=shape)))
+              for shape in [(4, 3), (5, 5), (16, 7)]]
+    # finite differences of tinynet's sigmoid, as an independent reference
+    x = rng.normal(size=(3, 4))
+    g = rng.normal(size=(3, 4))
+    y = sigmoid(x)
+    numeric = finite_differences(lambda: np.sum(sigmoid(x) * g), {"grad_input": x})
+    checks.append(Check(shape_label(grad_output=g, y=y), {"grad_output": g, "y": y}, numeric,
+                        n=3, reference="finite differences"))
+    return checks
+
+
+def sigmoid_backward_check(g, y):
+    return Check(shape_label(grad_output=g, y=y), {"grad_output": g, "y": y},
+                 {"grad_input": sigmoid_backward(g, y)}, n=g.shape[0], mistakes=known_mistakes(
+        ("grad_input", lambda: y * (1 - y),
+         "you forgot to multiply by grad_output: dL/dx = dL/dy * dy/dx."),
+        ("grad_input", lambda: g * sigmoid(y) * (1 - sigmoid(y)),
+         "y is already sigmoid(x): use y * (1 - y), not sigmoid(y) * (1 - sigmoid(y))."),
+        ("grad_input", lambda: g * (1 - y * y),
+         "1 - y^2 is the derivative of tanh; the sigmoid's is y * (1 - y)."),
+        ("grad_input", lambda: g * y, "you lost the factor (1 - y): dy/dx = y * (1 - y)."),
+    ))
+
+
+# -- dense -----------------------------------------------------------------------------------------
+
+DENSE_SHAPES = [(4, 3, 2), (5, 5, 5), (16, 7, 3)]   # (N, D_in, D_out); the second is square
+DENSE_ORDER = ("dbias", "dkernel", "dx")            # simplest first
+
+
+def tinynet_dense(kernel, bias):
+    layer = Dense(kernel.shape[1], kernel_initializer="zeros", dtype="float64")
+    layer.build((None, kernel.shape[0]))
+    layer.set_weights([kernel, bias])
+    return layer
+
+
+def dense_inputs(rng, n, d_in, d_out):
+    """x (N, D_in), kernel (D_in, D_out), bias (D_out,), grad_output (N, D_out)."""
+    return (rng.normal(size=(n, d_in)), rng.normal(0.0, 0.5, size=(d_in, d_out)),
+            rng.normal(size=d_out), rng.normal(size=(n, d_out)))
+
+
+def dense_forward_checks(rng):
+    return [dense_forward_check(*dense_inputs(rng, *shape)[:3]) for shape in DENSE_SHAPES]
+
+
+def dense_forward_check(x, kernel, bias):
+    z = tinynet_dense(kernel, bias).forward(x)
+    return Check(shape_label(x=x, kernel=kernel, bias=bias),
+                 {"x": x, "kernel": kernel, "bias": bias}, {"z": z}, n=x.shape[0],
+                 mistakes=known_mistakes(
+        ("z", lambda: x @ kernel, "you forgot to add the bias."),
+        ("z", lambda: x @ kernel.T + bias,
+         "you used kernel.T: with Keras's layout (D_in, D_out), z = x @ kernel."),
+        ("z", lambda: x @ kernel - bias, "the bias is added, not subtracted."),
+    ))
+
+
+def dense_backward_checks(rng):
+    checks = [dense_backward_check(*dense_inputs(rng, *shape)) for shape in DENSE_SHAPES]
+    # finite differences of tinynet's Dense, as an independent reference
+    x, kernel, bias, g = dense_inputs(rng, 3, 4, 2)
+    layer = tinynet_dense(kernel, bias)
+    varied = {"dx": x.copy(), "dkernel": kernel.copy(), "dbias": bias.copy()}
+
+    def loss():
+        layer.set_weights([varied["dkernel"], varied["dbias"]])
+        return np.sum(layer.forward(varied["dx"]) * g)
+
+    checks.append(Check(shape_label(grad_output=g, x=x, kernel=kernel),
+                        {"grad_output": g, "x": x, "kernel": kernel},
+                        finite_differences(loss, varied), DENSE_ORDER, n=3,
+                        reference="finite differences"))
+    return checks
+
+
+def dense_backward_check(x, kernel, bias, g):
+    n = x.shape[0]
+    layer = tinynet_dense(kernel, bias)
+    layer.forward(x)
+    expected = {"dx": layer.backward(g), "dkernel": layer.grads["kernel"].copy(),
+                "dbias": layer.grads["bias"].copy()}
+    return Check(shape_label(grad_output=g, x=x, kernel=kernel),
+                 {"grad_output": g, "x": x, "kernel": kernel}, expected, DENSE_ORDER, n=n,
+                 mistakes=known_mistakes(
+        ("dbias", lambda: g.mean(axis=0),
+         f"you took the mean over the batch (divided by N = {n}). grad_output already holds "
+         f"the loss's 1/N: dbias is the plain sum over axis 0."),
+        ("dkernel", lambda: x.T @ g / n,
+         f"you divided by N = {n}. grad_output already holds the loss's 1/N: no extra 1/N "
+         f"in dkernel."),
+        ("dkernel", lambda: g.T @ x,
+         "that is the transpose of dkernel: grad_output.T @ x has shape (D_out, D_in); "
+         "dkernel must have the kernel's shape (D_in, D_out)."),
+        ("dx", lambda: g @ kernel,
+         "the kernel needs a transpose: grad_output (N, D_out) times a (D_out, D_in) matrix "
+         "gives dx (N, D_in)."),
+    ))
+
+
+# -- batch normalization ---------------------------------------------------------------------------
+
+BN_SHAPES = [(4, 3), (5, 5), (16, 7)]    # (N, D); the second is square
+# (N, D) and epsilon of each forward check; the last one catches a hard-coded epsilon
+BN_FORWARD_CASES = [*((shape, 1e-3) for shape in BN_SHAPES), ((6, 4), 0.5)]
+BN_BACKWARD_ORDER = ("dbeta", "dgamma", "dx")
+
+
+def tinynet_batchnorm(gamma, beta, epsilon, momentum=0.0, moving=None):
+    """A float64 tinynet BN layer. momentum=0 makes its moving statistics, after one
+    training-mode forward pass, exactly that batch's mu and var."""
+    layer = BatchNormalization(momentum=momentum, epsilon=epsilon, dtype="float64")
+    layer.build((None, gamma.shape[0]))
+    if moving is None:
+        moving = (np.zeros_like(gamma), np.ones_like(gamma))
+    layer.set_weights([gamma, beta, *moving])
+    return layer
+
+
+def batch_statistics(x, epsilon, ddof=0, axis=0, epsilon_outside=False):
+    """(mu, std, x_hat) with the usual mistakes switchable: ddof=1 (unbiased variance),
+    axis=1 (per sample), epsilon outside the square root. Only used to build wrong answers;
+    the right ones come from tinynet's BatchNormalization."""
+    mu = x.mean(axis=axis, keepdims=True)
+    var = x.var(axis=axis, ddof=ddof, keepdims=True)
+    std = np.sqrt(var) + epsilon if epsilon_outside else np.sqrt(var + epsilon)
+    return mu, std, (x - mu) / std
+
+
+def x_hat_variant(x, epsilon=1e-3, **options):
+    return batch_statistics(x, epsilon, **options)[2]
+
+
+def bn_inputs(rng, n, d):
+    """x (N, D) not centred or unit-scaled, gamma and beta (D,) away from 1 and 0, and an
+    upstream gradient (N, D)."""
+    return (rng.normal(1.5, 3.0, size=(n, d)), rng.uniform(0.5, 2.0, size=d),
+            rng.normal(size=d), rng.normal(size=(n, d)))
+
+
+def epsilon_label(label, epsilon):
+    return label + (f", epsilon={epsilon}" if epsilon != 1e-3 else "")
+
+
+def batchnorm_forward_checks(rng):
+    return [batchnorm_forward_check(*bn_inputs(rng, *shape)[:3], epsilon)
+            for shape, epsilon in BN_FORWARD_CASES]
+
+
+def batchnorm_forward_check(x, gamma, beta, eps):
+    layer = tinynet_batchnorm(gamma, beta, eps)
+    out = layer.forward(x, training=True)
+    expected = {"out": out, "mu": layer.state["moving_mean"].copy(),
+                "var": layer.state["moving_variance"].copy()}
+    layer_norm = LayerNormalization(epsilon=eps, dtype="float64")
+    layer_norm.build((None, x.shape[1]))
+    layer_norm.set_weights([gamma, beta])
+    return Check(epsilon_label(shape_label(x=x), eps),
+                 {"x": x, "gamma": gamma, "beta": beta, "epsilon": eps}, expected,
+                 ("mu", "var", "out"), n=x.shape[0], mistakes=known_mistakes(
+        ("mu", lambda: x.mean(axis=1), AXIS_HINT),
+        ("var", lambda: x.var(axis=0, ddof=1), UNBIASED_HINT),
+        ("var", lambda: x.var(axis=1), AXIS_HINT),
+        ("var", lambda: x.std(axis=0),
+         "that is the standard deviation; return the variance (its square)."),
+        ("var", lambda: x.var(axis=0) + eps,
+         "return the plain batch variance; epsilon only enters x_hat."),
+        ("out", lambda: gamma * x_hat_variant(x, eps, ddof=1) + beta, UNBIASED_HINT),
+        ("out", lambda: gamma * x_hat_variant(x, eps, epsilon_outside=True) + beta,
+         EPSILON_SQRT_HINT),
+        ("out", lambda: gamma * x_hat_variant(x, 0.0) + beta,
+         "you left out epsilon: divide by sqrt(var + epsilon)."),
+        ("out", lambda: gamma * x_hat_variant(x, 1e-3) + beta, IGNORED_EPSILON_HINT),
+        ("out", lambda: layer_norm.forward(x),
+         AXIS_HINT + " (Normalizing each sample over its features is layer normalization.)"),
+        ("out", lambda: x_hat_variant(x, eps),
+         "out is x_hat: you forgot the learned scale and shift, gamma * x_hat + beta."),
+        ("out", lambda: gamma * x_hat_variant(x, eps),
+         "you forgot to add beta: out = gamma * x_hat + beta."),
+        ("out", lambda: x_hat_variant(x, eps) + beta,
+         "you forgot to multiply by gamma: out = gamma * x_hat + beta."),
+        ("out", lambda: gamma * (x - x.mean(axis=0)) / (x.var(axis=0) + eps) + beta,
+         "divide by the standard deviation sqrt(var + epsilon), not by the variance."),
+    ))
+
+
+def update_moving_statistics_checks(rng):
+    return [update_moving_statistics_check(
+                rng.normal(size=d), rng.uniform(0.5, 2.0, size=d),
+                rng.normal(size=d), rng.uniform(0.5, 2.0, size=d), momentum)
+            for d, momentum in [(3, 0.99), (5, 0.9), (7, 0.7)]]
+
+
+def update_moving_statistics_check(moving_mean, moving_variance, mu, var, momentum):
+    d = mu.shape[0]
+    layer = tinynet_batchnorm(np.ones(d), np.zeros(d), 1e-3, momentum,
+                              moving=(moving_mean, moving_variance))
+    layer.update_moving_statistics(mu, var)
+    expected = {"new_moving_mean": layer.state["moving_mean"].copy(),
+                "new_moving_variance": layer.state["moving_variance"].copy()}
+    swapped = 1 - momentum   # PyTorch's meaning of the word
+    return Check(f"D = {d} features, momentum={momentum}",
+                 {"moving_mean": moving_mean, "moving_variance": moving_variance, "mu": mu,
+                  "var": var, "momentum": momentum}, expected, mistakes=known_mistakes(
+        ("new_moving_mean", lambda: swapped * moving_mean + momentum * mu, MOMENTUM_HINT),
+        ("new_moving_variance", lambda: swapped * moving_variance + momentum * var,
+         MOMENTUM_HINT),
+        ("new_moving_mean", lambda: 0.99 * moving_mean + 0.01 * mu,
+         "you used 0.99 instead of the momentum argument."),
+    ))
+
+
+def batchnorm_inference_checks(rng):
+    checks = []
+    for (n, d), epsilon in BN_FORWARD_CASES:
+        x, gamma, beta, _ = bn_inputs(rng, n, d)
+        moving = (rng.normal(size=d), rng.uniform(0.5, 4.0, size=d))
+        checks.append(batchnorm_inference_check(x, gamma, beta, *moving, epsilon))
+    return checks
+
+
+def batchnorm_inference_check(x, gamma, beta, mean, variance, eps):
+    layer = tinynet_batchnorm(gamma, beta, eps, moving=(mean, variance))
+    out = layer.forward(x, training=False)
+    return Check(epsilon_label(shape_label(x=x), eps),
+                 {"x": x, "gamma": gamma, "beta": beta, "moving_mean": mean,
+                  "moving_variance": variance, "epsilon": eps}, {"out": out}, n=x.shape[0],
+                 mistakes=known_mistakes(
+        ("out", lambda: gamma * x_hat_variant(x, eps) + beta,
+         "you normalized with the BATCH's mean and variance: that is training mode. "
+         "Inference uses moving_mean and moving_variance, so that a sample's output does not "
+         "depend on the rest of its batch."),
+        ("out", lambda: gamma * (x - mean) / (np.sqrt(variance) + eps) + beta,
+         EPSILON_SQRT_HINT),
+        ("out", lambda: gamma * (x - mean) / (variance + eps) + beta,
+         "moving_variance is a variance: divide by its square root, "
+         "sqrt(moving_variance + epsilon)."),
+        ("out", lambda: gamma * (x - mean) / np.sqrt(variance + 1e-3) + beta,
+         IGNORED_EPSILON_HINT),
+    ))
+
+
+def batchnorm_dx_paths(g, x, gamma, epsilon=1e-3, sum_axis=None, **options):
+    """BN's dx split into its three paths (direct, through mu, through var), with the
+    mistakes of batch_statistics switchable, and sums over `sum_axis` (default: the axis of
+    the statistics). Only used to build wrong answers."""
+    axis = options.get("axis", 0)
+    sum_axis = axis if sum_axis is None else sum_axis
+    _, std, x_hat = batch_statistics(x, epsilon, **options)
+    n = x.shape[axis]
+    a = g * gamma                                                     # dL/dx_hat
+    direct = a / std
+    through_mu = -a.sum(axis=sum_axis, keepdims=True) / (n * std)
+    through_var = -x_hat * (a * x_hat).sum(axis=sum_axis, keepdims=True) / (n * std)
+    return direct, through_mu, through_var
+
+
+def batchnorm_backward_checks(rng):
+    checks = [batchnorm_backward_check(*bn_inputs(rng, *shape)) for shape in BN_SHAPES]
+    # finite differences of tinynet's BN (training mode), as an independent reference
+    x, gamma, beta, g = bn_inputs(rng, 3, 4)
+    layer = tinynet_batchnorm(gamma, beta, 1e-3)
+    varied = {"dx": x.copy(), "dgamma": gamma.copy(), "dbeta": beta.copy()}
+
+    def loss():
+        layer.params["gamma"][...] = varied["dgamma"]
+        layer.params["beta"][...] = varied["dbeta"]
+        return np.sum(layer.forward(varied["dx"], training=True) * g)
+
+    checks.append(Check(shape_label(grad_output=g, x=x),
+                        {"grad_output": g, "x": x, "gamma": gamma, "epsilon": 1e-3},
+                        finite_differences(loss, varied), BN_BACKWARD_ORDER, n=3,
+                        reference="finite differences"))
+    return checks
+
+
+def batchnorm_backward_check(x, gamma, beta, g):
+    n, d = x.shape
+    layer = tinynet_batchnorm(gamma, beta, 1e-3)
+    layer.forward(x, training=True)
+    expected = {"dx": layer.backward(g), "dgamma": layer.grads["gamma"].copy(),
+                "dbeta": layer.grads["beta"].copy()}
+    direct, through_mu, through_var = batchnorm_dx_paths(g, x, gamma)
+    _, mu_rows, var_rows = batchnorm_dx_paths(g, x, gamma, sum_axis=1)  # sums on axis 1
+    x_hat = x_hat_variant(x)   # the right x_hat, here only to build wrong dgammas
+    return Check(shape_label(grad_output=g, x=x),
+                 {"grad_output": g, "x": x, "gamma": gamma, "epsilon": 1e-3}, expected,
+                 BN_BACKWARD_ORDER, n=n, mistakes=known_mistakes(
+        ("dbeta", lambda: g.mean(axis=0),
+         "you took the mean over the batch: dbeta is the plain sum over axis 0 "
+         "(grad_output already holds the loss's 1/N)."),
+        ("dgamma", lambda: (g * x).sum(axis=0),
+         "dgamma = sum(grad_output * x_hat): the normalized input, not x."),
+        ("dgamma", lambda: (g * x_hat).mean(axis=0),
+         "you took the mean over the batch: dgamma is a plain sum over axis 0."),
+        ("dgamma", lambda: (g * x_hat * gamma).sum(axis=0),
+         "gamma does not appear in dgamma: out = gamma * x_hat + beta, so dout/dgamma = "
+         "x_hat."),
+        ("dgamma", lambda: (g * x_hat_variant(x, ddof=1)).sum(axis=0), UNBIASED_HINT),
+        ("dgamma", lambda: (g * x_hat_variant(x, epsilon_outside=True)).sum(axis=0),
+         EPSILON_SQRT_HINT),
+        ("dx", lambda: direct,
+         "you only followed the direct path x -> x_hat, as if mu and var were constants. "
+         "Every x[n, j] also moves mu[j] and var[j]: add those two paths (see the "
+         "docstring)."),
+        ("dx", lambda: direct + through_var,
+         "the path through mu is missing: add dL/dmu * dmu/dx, with dmu/dx = 1/N."),
+        ("dx", lambda: direct + through_mu,
+         "the path through var is missing: add dL/dvar * dvar/dx, with dvar/dx[n] = "
+         "2 (x[n] - mu) / N."),
+        ("dx", lambda: direct + n * (through_mu + through_var),
+         f"you missed the 1/N in the paths through mu and var (N = {n}): dmu/dx = 1/N and "
+         f"dvar/dx = 2 (x - mu) / N."),
+        ("dx", lambda: n * (direct + through_mu + through_var),
+         f"your dx is N = {n} times too large: you missed the 1/N in front."),
+        ("dx", lambda: sum(batchnorm_dx_paths(g, x, gamma, ddof=1)), UNBIASED_HINT),
+        ("dx", lambda: sum(batchnorm_dx_paths(g, x, gamma, epsilon_outside=True)),
+         EPSILON_SQRT_HINT),
+        ("dx", lambda: sum(batchnorm_dx_paths(g, x, gamma, axis=1)), AXIS_HINT),
+        ("dx", lambda: direct + mu_rows + var_rows, SUM_AXIS_HINT),
+        ("dx", lambda: direct + mu_rows + through_var, SUM_AXIS_HINT),
+        ("dx", lambda: direct + through_mu + var_rows, SUM_AXIS_HINT),
+        ("dx", lambda: sum(batchnorm_dx_paths(g, x, np.ones(d))),
+         "gamma is missing from dx: dL/dx_hat = grad_output * gamma."),
+    ))
+
+
+# -- Adam ------------------------------------------------------------------------------------------
+
+# shape, t, learning_rate, beta_1, beta_2, epsilon, gradient scale; the last one has a large
+# epsilon and small gradients, so that where epsilon sits changes the answer
+ADAM_CASES = [((3, 4), 1, 0.001, 0.9, 0.999, 1e-7, 1.0),
+              ((7,), 5, 0.01, 0.9, 0.999, 1e-7, 1.0),
+              ((4, 4), 3, 0.05, 0.8, 0.99, 0.1, 0.05)]
+
+
+def tinynet_adam_step(param, grad, m, v, t, learning_rate, beta_1, beta_2, epsilon):
+    """tinynet's Adam, set to be at step t with the given m and v."""
+    optimizer = Adam(learning_rate, beta_1, beta_2, epsilon)
+    param = param.copy()
+    slots = optimizer.create_slots(param)
+    slots["m"][...] = m
+    slots["v"][...] = v
+    optimizer.slots = [slots]
+    optimizer.iterations = t - 1        # apply() counts this update as step t
+    optimizer.apply([param], [grad])
+    return {"param_new": param, "m_new": slots["m"].copy(), "v_new": slots["v"].copy()}
+
+
+def adam_step_checks(rng):
+    checks = []
+    for shape, t, lr, b1, b2, eps, scale in ADAM_CASES:
+        param, grad = rng.normal(size=shape), rng.normal(0.0, scale, size=shape)
+        if t == 1:   # the first step: m and v are still zero
+            m, v = np.zeros(shape), np.zeros(shape)
+        else:
+            m = rng.normal(0.0, scale, size=shape)
+            v = rng.uniform(0.5, 2.0, size=shape) * scale ** 2
+        checks.append(adam_step_check(param, grad, m, v, t, lr, b1, b2, eps))
+    return checks
+
+
+def adam_step_check(param, grad, m, v, t, lr, b1, b2, eps):
+    expected = tinynet_adam_step(param, grad, m, v, t, lr, b1, b2, eps)
+    # the right m_new, v_new and alpha, here only to build wrong answers for param_new
+    m_new, v_new = b1 * m + (1 - b1) * grad, b2 * v + (1 - b2) * grad * grad
+    correction_1, correction_2 = 1 - b1 ** t, 1 - b2 ** t
+    alpha = lr * np.sqrt(correction_2) / correction_1
+    direction = m_new / (np.sqrt(v_new) + eps)
+    label = (f"param of shape {param.shape}, t={t}, learning_rate={lr}, beta_1={b1}, "
+             f"beta_2={b2}, epsilon={eps}")
+    return Check(label, {"param": param, "grad": grad, "m": m, "v": v, "t": t,
+                         "learning_rate": lr, "beta_1": b1, "beta_2": b2, "epsilon": eps},
+                 expected, ("m_new", "v_new", "param_new"), mistakes=known_mistakes(
+        ("m_new", lambda: (1 - b1) * m + b1 * grad,
+         "beta_1 weighs the OLD m: m_new = beta_1 * m + (1 - beta_1) * grad."),
+        ("m_new", lambda: m_new / correction_1,
+         "return the raw running average m_new, not the bias-corrected one: the next step "
+         "builds on the raw value."),
+        ("v_new", lambda: b2 * v + (1 - b2) * grad,
+         "v averages the SQUARED gradient: (1 - beta_2) * grad**2."),
+        ("v_new", lambda: (1 - b2) * v + b2 * grad * grad,
+         "beta_2 weighs the OLD v: v_new = beta_2 * v + (1 - beta_2) * grad**2."),
+        ("v_new", lambda: v_new / correction_2,
+         "return the raw running average v_new, not the bias-corrected one."),
+        ("param_new", lambda: param - lr * direction,
+         "you forgot the bias correction: alpha = learning_rate * sqrt(1 - beta_2**t) / "
+         "(1 - beta_1**t)."),
+        ("param_new", lambda: param - lr * (m_new / correction_1)
+         / (np.sqrt(v_new / correction_2) + eps),
+         "you added epsilon to the bias-corrected sqrt(v_hat): that is PyTorch's order. "
+         "Keras folds the correction into alpha and adds epsilon to sqrt(v_new)."),
+        ("param_new", lambda: param - alpha * m_new / np.sqrt(v_new + eps),
+         "epsilon goes outside the square root: sqrt(v_new) + epsilon."),
+        ("param_new", lambda: param + alpha * direction,
+         "wrong sign: a descent step moves AGAINST the gradient, param - alpha * ..."),
+        ("param_new", lambda: param - alpha * m / (np.sqrt(v) + eps),
+         "you used the old m and v: update them first, then step with m_new and v_new."),
+        ("param_new", lambda: param - lr * correction_1 / np.sqrt(correction_2) * direction,
+         "the bias correction is upside down: alpha = learning_rate * sqrt(1 - beta_2**t) / "
+         "(1 - beta_1**t)."),
+        ("param_new", lambda: param - lr * np.sqrt(1 - b2 ** (t + 1)) / (1 - b1 ** (t + 1))
+         * direction,
+         "off by one step: this is step t (the first step is t = 1), so the correction uses "
+         "beta**t."),
+    ))
+
+
+# -- the exercises the grader knows ---------------------------------------------------------------
+
+@dataclass
+class Exercise:
+    outputs: tuple       # names of what the function returns, in order
+    make_checks: object  # rng -> [Check, ...]
+
+
+EXERCISES = {
+    "sigmoid_forward": Exercise(("y",), sigmoid_forward_checks),
+    "sigmoid_backward": Exercise(("grad_input",), sigmoid_backward_checks),
+    "dense_forward": Exercise(("z",), dense_forward_checks),
+    "dense_backward": Exercise(("dx", "dkernel", "dbias"), dense_backward_checks),
+    "batchnorm_forward": Exercise(("out", "mu", "var"), batchnorm_forward_checks),
+    "update_moving_statistics": Exercise(("new_moving_mean", "new_moving_variance"),
+                                         update_moving_statistics_checks),
+    "batchnorm_inference": Exercise(("out",), batchnorm_inference_checks),
+    "batchnorm_backward": Exercise(("dx", "dgamma", "dbeta"), batchnorm_backward_checks),
+    "adam_step": Exercise(("param_new", "m_new", "v_new"), adam_step_checks),
+}
+
+
+# -- comparing one output --------------------------------------------------------------------------
+
+class Failure(Exception):
+    """Raised inside grading with the lines to show the student."""
+
+    def __init__(self, *lines):
+        super().__init__(lines[0])
+        self.lines = [line for line in lines if line]
+
+
+def wrong_entries(got, expected, rtol):
+    """Boolean mask of the entries of `got` that differ from `expected` (NaN counts as
+    wrong). The absolute floor, rtol * 1e-3 of the largest entry, lets values that are 0 up
+    to round-off (e.g. 1e-17 instead of 0) pass."""
+    floor = rtol * 1e-3 * max(float(np.max(np.abs(expected), initial=0.0)), 1.0)
+    return ~(np.abs(got - expected) <= floor + rtol * np.abs(expected))
+
+
+def matches(got, candidate, rtol):
+    candidate = np.asarray(candidate, dtype=np.float64)
+    return candidate.shape == got.shape and not wrong_entries(got, candidate, rtol).any()
+
+
+def index_text(name, index):
+    return f"{name}[{', '.join(str(i) for i in index)}]" if index else name
+
+
+def shape_hint(got, expected, n):
+    """Why an output has the wrong shape, for the usual cases."""
+    if len(got) == 2 and got == expected[::-1] and got != expected:
+        return "the shape is transposed: check the order of a matrix product, or a .T."
+    if len(expected) == 1:
+        d = expected[0]
+        if got == (n, d):
+            return (f"one row per sample is left: you forgot to sum over the batch (axis 0),"
+                    f" which gives one value per feature, shape ({d},).")
+        if got in ((n,), (n, 1)):
+            return (f"you reduced over axis 1 (the features) instead of axis 0 (the batch): "
+                    f"the result should have one value per feature, shape ({d},).")
+        if got == (1, d):
+            return "keepdims=True leaves a (1, D) array: drop keepdims (or use .reshape(-1))."
+        if got == ():
+            return "you reduced over every axis to one number: reduce over axis=0 only."
+    return None
+
+
+def ratio_hint(got, expected, n):
+    """If every value is off by the same factor, name the factor."""
+    nonzero = np.abs(expected) > 1e-6 * np.max(np.abs(expected), initial=0.0)
+    if not nonzero.any() or not np.all(np.isfinite(got)):
+        return None
+    ratios = got[nonzero] / expected[nonzero]
+    factor = float(np.median(ratios))
+    if factor == 0 or not np.allclose(ratios, factor, rtol=1e-6):
+        return None
+    known = [(-1.0, "every value has the wrong sign.")]
+    if n is not None and n > 1:
+        known += [(n, f"every value is N = {n} times too large: a missing 1/N (a sum where a "
+                      f"mean belongs?)."),
+                  (1 / n, f"every value is N = {n} times too small: an extra 1/N (a mean "
+                          f"where a sum belongs?)."),
+                  (n / (n - 1), "every value is off by N / (N - 1): the unbiased variance?")]
+    for value, hint in known:
+        if np.isclose(factor, value, rtol=1e-6):
+            return hint
+    return f"every value is off by the same factor, {factor:.6g}."
+
+
+ORDINALS = ("first", "second", "third", "fourth")
+
+
+def compare_output(name, position, count, got, check, rtol):
+    """Raise Failure if the output `name` (the student's `got`) is wrong, with a hint.
+    Returns the relative error when it is right."""
+    expected = np.asarray(check.expected[name], dtype=np.float64)
+    which = name if count == 1 else f"{name} (the {ORDINALS[position]} value you return)"
+    where = check.label + ("" if check.reference == "tinynet" else
+                           f", compared with {check.reference}")
+    single_precision = getattr(got, "dtype", None) == np.float32
+    try:
+        got = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise Failure(f"{which} is not an array of numbers: got {type(got).__name__}.") \
+            from None
+    if got.shape != expected.shape:
+        raise Failure(f"{which} has the wrong shape",
+                      f"    inputs: {where}",
+                      f"    expected shape {expected.shape}, got {got.shape}",
+                      hint_line(shape_hint(got.shape, expected.shape, check.n)
+                                or find_mistake(name, got, check, rtol)))
+    wrong = wrong_entries(got, expected, rtol)
+    if not wrong.any():
+        return relative_error(got, expected)
+    index = tuple(int(i) for i in np.argwhere(wrong)[0])
+    want, have = expected[index], got[index]
+    hint = find_mistake(name, got, check, rtol) or ratio_hint(got, expected, check.n)
+    if hint is None and not np.isfinite(have):
+        hint = ("got a non-finite value: exp of a large number overflows to inf, and inf/inf "
+                "or 0/0 gives nan. Look for a division or an exp that can blow up.")
+    if hint is None and single_precision:
+        hint = "your result is float32: compute in float64 (do not cast to float32)."
+    error = (f"relative error {abs(have - want) / abs(want):.1e}"
+             if want != 0 and np.isfinite(have) else "")
+    raise Failure(f"{which} is wrong",
+                  f"    inputs: {where}",
+                  f"    first wrong value: {index_text(name, index)} expected {want:.8g}, "
+                  f"got {have:.8g}",
+                  f"    {error + ', ' if error else ''}{int(wrong.sum())} of {wrong.size} "
+                  f"values are wrong",
+                  hint_line(hint))
+
+
+def find_mistake(name, got, check, rtol):
+    """The hint of the first known mistake whose answer equals the student's output."""
+    for mistake in check.mistakes:
+        if mistake.output == name and matches(got, mistake.value, rtol):
+            return mistake.hint
+    return None
+
+
+def hint_line(hint):
+    return f"hint: {hint}" if hint else None
+
+
+# -- running the student's function ----------------------------------------------------------------
+
+class NotDone(Exception):
+    pass
+
+
+def copy_arguments(args):
+    """Fresh copies, so that a function that writes into its inputs spoils nothing."""
+    return [value.copy() if isinstance(value, np.ndarray) else value for value in args.values()]
+
+
+def call_student(function, check, path, notes):
+    """Call the function on the check's inputs; returns its result, raises NotDone or
+    Failure, and records NumPy's warnings in `notes`."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = function(*copy_arguments(check.args))
+        except NotImplementedError:
+            raise NotDone() from None
+        except Exception as error:   # the student's bug, shown as the traceback's last line
+            raise Failure(*exception_lines(error, path, check)) from None
+    for warning in caught:
+        advice = " (see the hint in the docstring)" if "overflow" in str(warning.message) else ""
+        notes.add(f"{warning.category.__name__}: {warning.message}, for {check.label}{advice}")
+    return result
+
+
+def exception_lines(error, path, check):
+    lines = [f"raised {type(error).__name__}: {error}",
+             f"    inputs: {check.label}"]
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+              if os.path.abspath(frame.filename) == os.path.abspath(path)]
+    if frames:
+        frame = frames[-1]
+        lines.append(f"    at line {frame.lineno} of {os.path.basename(path)}:")
+        lines.append(f"        {frame.line}")
+    text = str(error)
+    if "broadcast" in text:
+        lines.append(hint_line("two arrays with incompatible shapes met. Check the axis of "
+                               "each mean or sum: the batch is axis 0, so x.mean(axis=0) has "
+                               "one value per feature and broadcasts against x."))
+    elif "matmul" in text or "aligned" in text:
+        lines.append(hint_line("the shapes of a matrix product do not fit: (a, b) @ (b, c). "
+                               "Write down each array's shape; one of them needs a .T."))
+    elif isinstance(error, TypeError) and "argument" in text:
+        lines.append(hint_line("keep the function's parameters as they were given."))
+    return lines
+
+
+def split_outputs(result, outputs):
+    """The function's result as a list of outputs, checking that there are as many as
+    the docstring promises."""
+    if result is None:
+        raise Failure("returned None: did you forget the `return` statement?")
+    if len(outputs) == 1:
+        if isinstance(result, tuple) and len(result) == 1:
+            return list(result)
+        return [result]
+    if not isinstance(result, (tuple, list)) or len(result) != len(outputs):
+        got = (f"{len(result)} values" if isinstance(result, (tuple, list))
+               else f"one {type(result).__name__}")
+        raise Failure(f"should return a tuple of {len(outputs)} values "
+                      f"({', '.join(outputs)}), got {got}.")
+    return list(result)
+
+
+@dataclass
+class Result:
+    name: str
+    status: str        # 'pass', 'fail' or 'todo'
+    lines: list
+    notes: set
+
+
+def grade_function(name, function, path, seed):
+    exercise = EXERCISES[name]
+    checks = exercise.make_checks(np.random.default_rng(seed))
+    notes = set()
+    errors = {}
+    try:
+        for check in checks:
+            rtol = RTOL if check.reference == "tinynet" else RTOL_FD
+            outputs = split_outputs(call_student(function, check, path, notes),
+                                    exercise.outputs)
+            got = dict(zip(exercise.outputs, outputs, strict=True))
+            for output in check.order or exercise.outputs:
+                position = exercise.outputs.index(output)
+                error = compare_output(output, position, len(exercise.outputs), got[output],
+                                       check, rtol)
+                errors.setdefault(output, {})
+                errors[output][check.reference] = max(errors[output].get(check.reference, 0.0),
+                                                      error)
+    except NotDone:
+        return Result(name, "todo", ["not done yet (it still raises NotImplementedError)"],
+                      set())
+    except Failure as failure:
+        return Result(name, "fail", failure.lines, notes)
+    # one line per output (per gradient), in the style of makemore's "backprop ninja"
+    agreement = {output: ", ".join(f"{error:.0g} vs {reference}"
+                                   for reference, error in errors[output].items())
+                 for output in exercise.outputs}
+    if len(exercise.outputs) == 1:
+        return Result(name, "pass", [f"{len(checks)} checks, largest relative error "
+                                     f"{agreement[exercise.outputs[0]]}"], notes)
+    width = max(len(output) for output in exercise.outputs)
+    lines = [f"{output:<{width}}  relative error <= {agreement[output]}"
+             for output in exercise.outputs]
+    return Result(name, "pass", [f"{len(checks)} checks"] + lines, notes)
+
+
+# -- the command line ------------------------------------------------------------------------------
+
+def load_student_file(path):
+    """Import the file at `path` as a module, without touching sys.path or sys.modules."""
+    module_name = "student_" + os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def grade_file(path, seed=0, print_fn=print):
+    """Grade every known function defined in the file; returns True if all of them pass."""
+    print_fn(f"Grading {path}")
+    if not os.path.isfile(path) or not path.endswith(".py"):
+        problem = "There is no file" if not os.path.isfile(path) else "Not a Python file:"
+        print_fn(f"  {problem} {path}. The exercises are in {EXERCISE_FOLDER}/:")
+        print_fn(f"  {', '.join(list_exercise_files())}")
+        return False
+    try:
+        module = load_student_file(path)
+    except Exception as error:   # a syntax error or a failing import in the student's file
+        print_fn(f"  The file does not import: {type(error).__name__}: {error}")
+        if isinstance(error, SyntaxError) and error.text:
+            print_fn(f"      {error.text.rstrip()}")
+        print_fn("  Fix that first, then run the grader again.")
+        return False
+    names = [name for name in EXERCISES if callable(getattr(module, name, None))]
+    if not names:
+        print_fn(f"  None of the functions the grader knows is in this file. It knows: "
+                 f"{', '.join(EXERCISES)}.")
+        return False
+    width = max(len(name) for name in names)
+    results = [grade_function(name, getattr(module, name), path, seed) for name in names]
+    for result in results:
+        status = {"pass": "PASS", "fail": "FAIL", "todo": "TODO"}[result.status]
+        if result.status == "fail":
+            print_fn(f"  {status}  {result.name}")
+            details = result.lines
+        else:
+            print_fn(f"  {status}  {result.name:<{width}}  {result.lines[0]}")
+            details = result.lines[1:]
+        for line in details + [f"note: {note}" for note in sorted(result.notes)]:
+            print_fn(wrap(line, indent=8))
+    passed = sum(result.status == "pass" for result in results)
+    todo = sum(result.status == "todo" for result in results)
+    print_fn("")
+    if passed == len(results):
+        print_fn(f"  All {passed} functions pass. Well done!")
+    elif todo == len(results):
+        print_fn("  Nothing done yet: replace each `raise NotImplementedError` with your code")
+        print_fn("  (the docstrings say what to compute), then run the grader again.")
+    else:
+        print_fn(f"  {passed} of {len(results)} functions pass. Fix the first problem above, "
+                 f"save, and run the grader again.")
+    return passed == len(results)
+
+
+def wrap(line, indent):
+    """Indent a detail line; hints and notes (prose) are wrapped to 100 columns and continue
+    under their first word. Lines with values and code are never broken."""
+    if not line.startswith(("hint: ", "note: ")):
+        return " " * indent + line
+    return textwrap.fill(line, width=100, initial_indent=" " * indent,
+                         subsequent_indent=" " * (indent + 6), break_on_hyphens=False)
+
+
+def list_exercise_files():
+    here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        EXERCISE_FOLDER)
+    if not os.path.isdir(here):
+        return []
+    return sorted(name for name in os.listdir(here) if name.endswith(".py"))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="tinynet-grade",
+        description="Check your exercise solutions against tinynet and finite differences.",
+        epilog=f"example: python -m tinynet.grade {EXERCISE_FOLDER}/sigmoid.py")
+    parser.add_argument("paths", nargs="+", metavar="FILE", help="exercise file(s) to grade")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the random test inputs (default 0)")
+    args = parser.parse_args(argv)
+    all_pass = True
+    for i, path in enumerate(args.paths):
+        if i:
+            print()
+        all_pass &= grade_file(path, seed=args.seed)
+    return 0 if all_pass else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
