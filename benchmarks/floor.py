@@ -13,7 +13,9 @@ way a careful person writes it by hand for one fixed network, with nothing gener
     backward   fused output gradient dL/dz = (p - y) / N; BN in closed form
                    dx = gamma / (N * sqrt(var + eps)) * (N * g - dbeta - x_hat * dgamma);
                no gradient with respect to the data itself
-    update     Adam, Keras 3's rule (m, v, bias correction folded into the step size)
+    update     Adam, Keras 3's rule (m, v, bias correction folded into the step size), each
+               line written as its formula reads: m += c1 * (g - m) and so on, in place for
+               m, v and the weights, with NumPy's temporaries for the right-hand sides
     reported   the batch loss and accuracy, measured before the update (as fit reports them)
 
 The weights come from a tinynet model (`from_model`), so both start from the same numbers and

@@ -136,7 +136,7 @@ print("  of layer 1's kernel divided by layer 10's:")
 for key, recorder in at_init.items():
     std = hidden_outputs(recorder, key[0], "output_std")
     grads = hidden_grad_norms(recorder)
-    print(f"    {label(*key):45s} std {std[0]:9.3g} -> {std[-1]:9.3g}   "
+    print(f"    {label(*key):50s} std {std[0]:9.3g} -> {std[-1]:9.3g}   "
           f"grad ratio {grads[0] / grads[-1]:9.3g}")
 
 # %% [markdown]
@@ -195,12 +195,13 @@ for activation, init in TRAINED:
         tinynet.set_seed(args.seed)
         model = build(activation, init, bn)
         recorder = Recorder(every=EVERY, histograms=True)
-        epochs = int(np.ceil(STEPS / np.ceil(len(x_train) / BATCH)))
+        steps_per_epoch = int(np.ceil(len(x_train) / BATCH))
+        epochs = int(np.ceil(STEPS / steps_per_epoch))
         model.fit(x_train, y_train, batch_size=BATCH, epochs=epochs, verbose=0,
                   callbacks=[recorder])
         loss, accuracy = model.evaluate(x_val, y_val, verbose=0)
         runs[(activation, init, bn)] = {"recorder": recorder, "loss": loss,
-                                        "accuracy": accuracy, "steps": recorder.global_step}
+                                        "accuracy": accuracy, "steps": epochs * steps_per_epoch}
 
 # %% [markdown]
 # **What to look at.** One panel per network, one line per layer (darker = deeper), log
@@ -263,10 +264,10 @@ save_figure(fig, args.out, "3_activation_histograms")
 
 # %%
 def describe_ratio(ratio):
-    """'15x larger' / '1e+06x smaller': how layer 1's gradient compares with layer 10's."""
+    """'15x larger' / '4.7e+05x smaller': layer 1's gradient norm compared with layer 10's."""
     if ratio >= 1:
-        return f"{ratio:.3g}x larger than"
-    return f"{1 / ratio:.3g}x smaller than"
+        return f"{ratio:.3g}x larger"
+    return f"{1 / ratio:.3g}x smaller"
 
 
 relu_plain = at_init[("relu", "small", False)]
@@ -282,8 +283,8 @@ bn_stds = np.concatenate([hidden_outputs(rec, key[0], "output_std")
 print()
 print("Summary")
 print(f"1. Vanishing gradients (sigmoid, no BN): at initialization layer 1's kernel gradient "
-      f"is {describe_ratio(ratio[('sigmoid', 'glorot', False)])} layer {DEPTH}'s.")
-print(f"   With BN it is {describe_ratio(ratio[('sigmoid', 'glorot', True)])} layer "
+      f"is {describe_ratio(ratio[('sigmoid', 'glorot', False)])} than layer {DEPTH}'s.")
+print(f"   With BN it is {describe_ratio(ratio[('sigmoid', 'glorot', True)])} than layer "
       f"{DEPTH}'s.")
 print(f"2. Collapsing / exploding activations (ReLU, no BN): the std of layer {DEPTH}'s output "
       f"is {last_std[('relu', 'small', False)]:.2g} with N(0, 0.05^2) weights and "
@@ -295,18 +296,23 @@ print(f"   The gradients follow: with N(0, 1) weights layer 1's kernel gradient 
 print(f"   With BN every hidden ReLU output has std between {bn_stds.min():.3f} and "
       f"{bn_stds.max():.3f}, at every depth and for both inits (theory 0.584).")
 print(f"3. BN does NOT make gradients equal across depth. In the ReLU networks with BN, layer "
-      f"1's kernel gradient is {describe_ratio(ratio[('relu', 'small', True)])} layer "
-      f"{DEPTH}'s (N(0, 0.05^2) init) and {describe_ratio(ratio[('relu', 'large', True)])} "
-      f"(N(0, 1) init).")
-direction = "grow toward the input" if min(ratio[("relu", "small", True)],
-                                           ratio[("relu", "large", True)]) > 1 else \
-    "do not shrink toward the input in the same way"
-print(f"   At initialization BN's gradients {direction} (Yang et al. 2019 show this grows with "
-      f"depth). What BN fixes is the scale of the activations, not the gradient profile.")
+      f"1's kernel gradient is {describe_ratio(ratio[('relu', 'small', True)])} than layer "
+      f"{DEPTH}'s with N(0, 0.05^2) weights, and {describe_ratio(ratio[('relu', 'large', True)])}"
+      f" with N(0, 1) weights.")
+bn_ratios = [ratio[("relu", "small", True)], ratio[("relu", "large", True)]]
+if min(bn_ratios) > 1:
+    direction = "grow toward the input"
+elif max(bn_ratios) < 1:
+    direction = "shrink toward the input"
+else:
+    direction = "change with depth in no common direction"
+print(f"   At initialization BN's gradients {direction}"
+      + (" (Yang et al. 2019: the effect grows with depth)." if min(bn_ratios) > 1 else ".")
+      + " What BN fixes is the scale of the activations, not the gradient profile.")
 print(f"4. Training ({runs[('sigmoid', 'glorot', False)]['steps']} steps of SGD, learning rate "
       f"{LEARNING_RATE}), validation accuracy:")
 for key, run in runs.items():
-    print(f"     {label(*key):45s} {run['accuracy']:.3f}  (loss {run['loss']:.3f})")
+    print(f"     {label(*key):50s} {run['accuracy']:.3f}  (loss {run['loss']:.3f})")
 for activation, init in TRAINED:
     plain, bn = runs[(activation, init, False)], runs[(activation, init, True)]
     better = "higher" if bn["accuracy"] > plain["accuracy"] else "not higher"

@@ -137,6 +137,10 @@ print(f"data: {DATA}: {len(x_train)} training and {len(x_test)} test images of "
 # The panels would show that lag, not the network. We use momentum 0.9 (PyTorch's default):
 # the averages follow the batches within about 10 steps. And we skip step 0.
 
+#
+# Two small callbacks do the bookkeeping: `TestAccuracy` measures test accuracy every
+# `EVERY` steps, and `StopAfter` ends training after exactly `STEPS` steps.
+
 # %%
 def build(bn, init):
     layers = []
@@ -211,10 +215,11 @@ def train(bn, init, learning_rate, probe=False):
 # %% [markdown]
 # ## Experiment 1: default-like init N(0, 0.1^2), learning rate 0.5
 #
-# The paper's Figure 1, with weights N(0, 0.1^2) (close to Keras's Glorot default at these
-# sizes) and SGD at learning rate 0.5. A `Recorder` with `x_probe` follows the input of the
-# last hidden layer's sigmoids on 500 fixed test images; `per_unit=True` keeps the
-# percentiles of each unit separately.
+# The paper's Figure 1, with weights N(0, 0.1^2) (the std of Keras's Glorot default for a
+# 100 x 100 layer) and SGD at learning rate 0.5 (the paper gives no learning rate). The paper
+# trained for 50,000 steps; 2,000 show the effect here. A `Recorder` with `x_probe` follows
+# the input of the last hidden layer's sigmoids on 500 fixed test images; `per_unit=True`
+# keeps the percentiles of each unit separately.
 
 # %%
 SETTING_1 = "init N(0, 0.1^2), SGD lr 0.5"

@@ -16,10 +16,10 @@
 # heatmap. A run whose loss blew up to NaN or infinity is shown as *diverged*.
 #
 # The network: 6 hidden layers of 100 ReLU units, then one sigmoid output, trained with
-# plain SGD on batches of 60 (the setting of Bjorck et al. 2018, as measured in
-# `RECIPES.md`). Weights start from N(0, (gain * s)^2), where s = sqrt(2 / fan_in) is He's
-# scale for ReLU: gain 1 is the textbook choice, gain 0.1 starts with weights ten times too
-# small, gain 10 ten times too large.
+# plain SGD on batches of 60 (like the learning-rate experiments of Bjorck et al. 2018,
+# "Understanding Batch Normalization"). Weights start from N(0, (gain * s)^2), where
+# s = sqrt(2 / fan_in) is He's scale for ReLU: gain 1 is the textbook choice, gain 0.1
+# starts with weights ten times too small, gain 10 ten times too large.
 #
 # Run it:  `python lessons/05_init_and_learning_rate.py`  (options: `--quick`, `--seed N`,
 # `--out DIR`)
@@ -27,6 +27,10 @@
 # %%
 import os
 import sys
+
+# These networks are tiny: one BLAS thread is faster than several fighting over a busy CPU.
+# (It must be set before NumPy is imported.)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import warnings
 
 import matplotlib.pyplot as plt
@@ -37,6 +41,7 @@ sys.path.insert(0, HERE)  # lessons/ is a folder of scripts, not a package
 from lesson_tools import parse_args, save_figure, show_figures
 
 import tinynet
+from tinynet import plot
 from tinynet.callbacks import Callback
 from tinynet.datasets import make_classification, standardize, train_test_split
 from tinynet.initializers import RandomNormal
@@ -156,32 +161,16 @@ for kind, with_bn in KINDS.items():
 # %%
 row_labels = [f"{g:g} x He" for g in GAINS]
 col_labels = [f"{lr:g}" for lr in LEARNING_RATES]
-VMAX = 1.0  # losses above this (up to the clipped maximum of the loss) share the top colour
+VMAX = 1.0  # losses above this share the top colour
 
-fig, axes = plt.subplots(1, 2, figsize=(6 + 1.3 * len(LEARNING_RATES), 1.5 + 0.8 * len(GAINS)),
-                         constrained_layout=True)
-cmap = plt.get_cmap("viridis").with_extremes(bad="#BBBBBB")
-for ax, kind in zip(axes, KINDS, strict=True):
-    values = final_loss[kind]
-    image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=0.0, vmax=VMAX,
-                      aspect="auto")
-    for i in range(len(GAINS)):
-        for j in range(len(LEARNING_RATES)):
-            text = "diverged" if np.isnan(values[i, j]) else f"{values[i, j]:.2f}"
-            dark_cell = not np.isnan(values[i, j]) and values[i, j] < 0.55 * VMAX
-            ax.text(j, i, text, ha="center", va="center", fontsize=8,
-                    color="white" if dark_cell else "black")
-    ax.set_xticks(range(len(LEARNING_RATES)))
-    ax.set_xticklabels(col_labels)
-    ax.set_yticks(range(len(GAINS)))
-    ax.set_yticklabels(row_labels)
-    ax.set_xlabel("learning rate (SGD)")
-    ax.set_ylabel("initial weight scale")
-    n_good = int(np.sum(values < SUCCESS_LOSS))
-    ax.set_title(f"{kind}: {n_good} of {values.size} runs reach loss < {SUCCESS_LOSS:.2f}")
-fig.colorbar(image, ax=axes, label=f"final training loss (chance = {CHANCE_LOSS:.2f})")
-fig.suptitle(f"ReLU {DEPTH}x{WIDTH}, SGD, {STEPS} steps: final loss for every init scale "
-             f"and learning rate")
+panel_titles = {f"{kind}: {int(np.sum(final_loss[kind] < SUCCESS_LOSS))} of "
+                f"{final_loss[kind].size} runs reach loss < {SUCCESS_LOSS:.2f}": final_loss[kind]
+                for kind in KINDS}
+fig = plot.heatmaps(panel_titles, row_labels, col_labels, xlabel="learning rate (SGD)",
+                    ylabel="initial weight scale", vmin=0.0, vmax=VMAX,
+                    colorbar_label=f"final training loss (chance = {CHANCE_LOSS:.2f})",
+                    title=f"ReLU {DEPTH}x{WIDTH}, SGD, {STEPS} steps: final loss for every "
+                          f"init scale and learning rate")
 save_figure(fig, args.out, "05_heatmaps")
 
 # %% [markdown]
@@ -192,22 +181,21 @@ save_figure(fig, args.out, "05_heatmaps")
 # A cross at the top edge marks a run that diverged.
 
 # %%
-COLORS = {"with BN": "#0072B2", "without BN": "#E69F00"}  # Okabe-Ito blue / orange
 he_row = GAINS.index(1.0)
 mid_col = int(np.argmin(np.abs(np.log(LEARNING_RATES) - np.log(0.1))))
 slices = [(LEARNING_RATES, lambda kind: final_loss[kind][he_row, :],
            "learning rate (He init, gain 1)"),
           (GAINS, lambda kind: final_loss[kind][:, mid_col],
            f"initial weight scale, x He (learning rate {LEARNING_RATES[mid_col]:g})")]
-fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), layout="constrained")
 for ax, (grid, pick, xlabel) in zip(axes, slices, strict=True):
     top = 1.1 * VMAX
     for kind in KINDS:
         values = pick(kind)
-        ax.plot(grid, np.minimum(values, VMAX), "o-", color=COLORS[kind], lw=2, label=kind)
+        ax.plot(grid, np.minimum(values, VMAX), "o-", color=plot.color_for(kind), lw=2, label=kind)
         diverged = np.isnan(values)
         ax.plot(np.array(grid)[diverged], np.full(diverged.sum(), top), "x", ms=12, mew=3,
-                color=COLORS[kind], label=f"{kind}: diverged" if diverged.any() else None)
+                color=plot.color_for(kind), label=f"{kind}: diverged" if diverged.any() else None)
     ax.axhline(CHANCE_LOSS, color="grey", ls="--", lw=1, label="chance (always 0.5)")
     ax.set_xscale("log")
     ax.set_ylim(0, top * 1.05)
@@ -217,7 +205,6 @@ for ax, (grid, pick, xlabel) in zip(axes, slices, strict=True):
     ax.legend(fontsize=8)
 axes[0].set_title("How large a learning rate can each network take?")
 axes[1].set_title("How wrong can the initial scale be?")
-fig.tight_layout()
 save_figure(fig, args.out, "05_slices")
 
 # %% [markdown]
@@ -233,19 +220,20 @@ contrast = [j for j in range(len(LEARNING_RATES))
             if not plain_he[j] < SUCCESS_LOSS and bn_he[j] < SUCCESS_LOSS]
 show_col = contrast[-1] if contrast else mid_col
 show_lr = LEARNING_RATES[show_col]
-fig, ax = plt.subplots(figsize=(8, 4.5))
+fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
 for kind in KINDS:
     losses = curves[kind, 1.0, show_lr]
-    ax.plot(np.arange(1, len(losses) + 1), np.minimum(losses, 5.0), color=COLORS[kind], lw=1.5,
-            label=f"{kind} ({len(losses)} steps" + (", then NaN)" if np.isnan(
-                final_loss[kind][he_row, show_col]) else ")"))
+    ended = (f"NaN at step {len(losses)}" if np.isnan(final_loss[kind][he_row, show_col])
+             else f"{len(losses)} steps")
+    ax.plot(np.arange(1, len(losses) + 1), np.minimum(losses, 5.0), color=plot.color_for(kind),
+            lw=1.5, label=f"{kind} ({ended})")
 ax.axhline(CHANCE_LOSS, color="grey", ls="--", lw=1, label="chance")
-ax.set_xlabel("training step")
+ax.set_xscale("log")
+ax.set_xlabel("training step (log scale)")
 ax.set_ylabel("training batch loss (clipped at 5)")
 ax.set_title(f"He init, learning rate {show_lr:g}")
 ax.grid(alpha=0.3)
 ax.legend()
-fig.tight_layout()
 save_figure(fig, args.out, "05_curves")
 
 # %% [markdown]
@@ -258,9 +246,16 @@ save_figure(fig, args.out, "05_curves")
 
 
 def working_range(values, grid):
-    """'0.01 to 0.3' for the grid values whose run trained, or 'none'."""
-    ok = [g for g, v in zip(grid, values, strict=True) if v < SUCCESS_LOSS]
-    return "none" if not ok else f"{ok[0]:g}" if len(ok) == 1 else f"{ok[0]:g} to {ok[-1]:g}"
+    """The grid values whose run trained: 'none', '0.3', '0.01 to 0.3' (when they are
+    neighbours in the grid) or '0.01, 0.1'."""
+    ok = [k for k, v in enumerate(values) if v < SUCCESS_LOSS]
+    if not ok:
+        return "none"
+    if len(ok) == 1:
+        return f"{grid[ok[0]]:g}"
+    if ok[-1] - ok[0] == len(ok) - 1:
+        return f"{grid[ok[0]]:g} to {grid[ok[-1]]:g}"
+    return ", ".join(f"{grid[k]:g}" for k in ok)
 
 
 n_cells = len(GAINS) * len(LEARNING_RATES)
@@ -321,7 +316,7 @@ show_figures()
 # * Replace `SGD` by `Adam` (learning rates 1e-4 to 1e-1): is the network without BN still
 #   so fragile? Adam rescales every step, which hides part of what BN does.
 # * Use `Activation("sigmoid")` instead of ReLU, and gains around 1: which panel changes
-#   more? (`RECIPES.md`: with BN every learning rate from 0.01 to 10 works.)
+#   more? Does the "without BN" panel now fail at small learning rates instead of large ones?
 # * Make the network deeper (`DEPTH = 12`): how does the good area of the "without BN"
 #   panel change?
 # * Put the bias back (`use_bias=True`) in the BN network: does any number change? (Lesson 02.)

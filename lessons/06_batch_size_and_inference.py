@@ -20,7 +20,8 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
+sys.path.insert(0, HERE)  # lessons/ is a folder of scripts, not a package
 import matplotlib.pyplot as plt
 from lesson_tools import parse_args, save_figure, show_figures
 
@@ -37,8 +38,8 @@ SEED = args.seed
 # Okabe-Ito colours (readable with every kind of colour blindness); one per normalization
 COLORS = {"BN": "#0072B2", "LayerNorm": "#009E73", "no normalization": "#E69F00"}
 
-N_SAMPLES = 800 if QUICK else 2000
-EPOCHS = 2 if QUICK else 5
+N_SAMPLES = 800 if QUICK else 1600
+EPOCHS = 2 if QUICK else 4
 BATCH_SIZES = [2, 8, 32] if QUICK else [2, 4, 8, 32, 128]
 SWEEP_SEEDS = [SEED] if QUICK else [SEED, SEED + 1]
 
@@ -259,8 +260,9 @@ print(f"   Even in training mode on pairs of test examples, the very setting it 
 #
 # Take the net trained with batches of 32 (which works well). Predict the test set twice: in
 # inference mode (moving statistics, what `model.predict` does), and in training mode on
-# batches of 32 (each batch's own statistics). Then put **one** test example in 20 different
-# random batches and look at how its prediction moves with its batch-mates.
+# batches of 32 (each batch's own statistics). Then put **one** test example (the one the
+# model is least sure about) in 20 different random batches and look at how its prediction
+# moves with its batch-mates.
 
 # %%
 bn32 = kept[32]
@@ -270,8 +272,9 @@ flipped = float(np.mean((p_inference > 0.5) != (p_training > 0.5)))
 max_diff = float(np.max(np.abs(p_inference - p_training)))
 
 rng = np.random.default_rng(SEED)
-probe = x_test[:1]
-others = np.delete(x_test, 0, axis=0)
+unsure = int(np.argmin(np.abs(p_inference - 0.5)))  # the least certain test example
+probe = x_test[unsure:unsure + 1]
+others = np.delete(x_test, unsure, axis=0)
 p_probe = []
 for _ in range(20):
     mates = others[rng.choice(len(others), size=31, replace=False)]
@@ -289,7 +292,7 @@ axes[0].legend(loc="upper left")
 axes[1].plot(np.arange(1, 21), p_probe, "o", color=COLORS["BN"], label="training mode")
 axes[1].axhline(p_probe_inference, color="black", lw=1.5, label="inference mode")
 axes[1].set_xlabel("random batch of 31 other test examples (trial)")
-axes[1].set_ylabel("p(class 1) for test example 0")
+axes[1].set_ylabel(f"p(class 1) for test example {unsure}")
 axes[1].set_title("One example, 20 different batch-mates", fontsize=10)
 axes[1].legend()
 save_figure(fig, args.out, "training_vs_inference_mode")
@@ -298,9 +301,11 @@ print("\n== 3. Training mode vs inference mode (BN net trained with batches of 3
 print(f"   Test accuracy: inference mode {accuracy(p_inference, y_test):.3f}, training mode "
       f"{accuracy(p_training, y_test):.3f}; the predicted class differs for "
       f"{100 * flipped:.1f}% of test examples, the probability by up to {max_diff:.3f}.")
-print(f"   Test example 0 in 20 random batches: p(class 1) from {p_probe.min():.3f} to "
-      f"{p_probe.max():.3f} in training mode, always {p_probe_inference:.3f} in inference "
-      f"mode.")
+crossings = int(np.sum((p_probe > 0.5) != (p_probe_inference > 0.5)))
+print(f"   Test example {unsure} (the least certain) in 20 random batches: p(class 1) from "
+      f"{p_probe.min():.3f} to {p_probe.max():.3f} in training mode, always "
+      f"{p_probe_inference:.3f} in inference mode; its predicted class differs from inference "
+      f"mode's in {crossings} of the 20 batches.")
 
 # %% [markdown]
 # ## 3b. Moving averages that have not converged
@@ -373,10 +378,11 @@ slow, fast = momentum_runs[0.99], momentum_runs[0.9]
 same_weights = all(np.array_equal(a, b) for a, b in zip(slow["dense"], fast["dense"],
                                                           strict=True))
 few = min(10, len(slow["step"])) - 1  # the check after 100 steps (or the last one)
-print(f"\n== 3b. Moving averages (raw inputs around 50), after {slow['step'][few]} and "
-      f"{STEPS} steps ==")
+checks = sorted({few, len(slow["step"]) - 1})
+print("\n== 3b. Moving averages (raw inputs around 50), after "
+      + " and ".join(str(slow["step"][k]) for k in checks) + " steps ==")
 for name, record in (("0.99", slow), ("0.9", fast)):
-    for k in (few, -1):
+    for k in checks:
         print(f"   momentum {name:>4s}, step {record['step'][k]:3d}: moving mean of unit 0 = "
               f"{record['moving_mean'][k]:6.2f} (true {record['true_mean'][k]:6.2f}); test "
               f"accuracy {record['acc_moving'][k]:.3f} with moving statistics, "
@@ -397,9 +403,9 @@ print(f"   After {slow['step'][few]} steps the accuracy lost to the moving stati
 # which mode a hand-written layer is in, and predicts **one example at a time**. In training
 # mode a batch of one has variance 0, so x_hat = 0 and every BN layer outputs exactly beta,
 # whatever the input. Symptom: every prediction is the same number, and the accuracy is the
-# share of the majority class. (Training with batches of one is as bad: the output is always
-# beta, so every gradient through BN is 0 and the layers before it never learn; tinynet's `fit`
-# warns about it.)
+# share of whichever class that number picks. (Training with batches of one is as bad: the
+# output is always beta, so every gradient through BN is 0 and the layers before it never
+# learn; tinynet's `fit` warns about it.)
 #
 # A subtler variant: predicting in training mode on batches that are sorted by class (a test
 # file written class by class). Each batch is normalized against itself, which removes exactly
@@ -411,7 +417,8 @@ print(f"   After {slow['step'][few]} steps the accuracy lost to the moving stati
 # %%
 one_at_a_time = training_mode_outputs(bn32, x_test, batch_size=1).reshape(-1)
 distinct = np.unique(one_at_a_time)
-majority = max(np.mean(y_test), 1 - np.mean(y_test))
+constant_class = int(distinct[0] > 0.5)  # the class every example gets
+constant_share = float(np.mean(y_test == constant_class))
 by_class = np.argsort(y_test, kind="stable")
 p_sorted = training_mode_outputs(bn32, x_test[by_class], 32).reshape(-1)
 acc_sorted = accuracy(p_sorted, y_test[by_class])
@@ -425,9 +432,9 @@ colors = [COLORS["BN"], "#CC79A7", "#D55E00"]
 ax.bar(list(bars), list(bars.values()), color=colors)
 for i, value in enumerate(bars.values()):
     ax.text(i, value + 0.01, f"{value:.3f}", ha="center")
-ax.axhline(majority, color="grey", ls=":", lw=1)
-ax.text(-0.45, majority + 0.01, "share of the majority class", color="grey", ha="left",
-        fontsize=9)
+ax.axhline(constant_share, color="black", ls=":", lw=1.5,
+           label=f"always predicting class {constant_class}")
+ax.legend(loc="upper right")
 ax.set_ylim(0, 1.05)
 ax.set_ylabel("test accuracy")
 ax.set_title("The same trained BN net, evaluated three ways", fontsize=10)
@@ -436,7 +443,8 @@ save_figure(fig, args.out, "forgot_inference_mode")
 print("\n== 4. The 'forgot to switch to inference mode' bug ==")
 print(f"   One example at a time with training=True: {len(distinct)} distinct output value(s) "
       f"over {len(x_test)} test examples (p = {distinct[0]:.4f}); accuracy "
-      f"{accuracy(one_at_a_time, y_test):.3f}, the majority-class share is {majority:.3f}.")
+      f"{accuracy(one_at_a_time, y_test):.3f}, which is the share of class {constant_class} in "
+      f"the test set ({constant_share:.3f}): the network says the same thing for everyone.")
 print(f"   Training mode on class-sorted batches of 32: accuracy {acc_sorted:.3f}, "
       f"vs {acc_right:.3f} with model.predict.")
 

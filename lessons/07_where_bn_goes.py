@@ -23,7 +23,8 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
+sys.path.insert(0, HERE)  # lessons/ is a folder of scripts, not a package
 import matplotlib.pyplot as plt
 from lesson_tools import parse_args, save_figure, show_figures
 
@@ -151,7 +152,8 @@ axes[0].set_xticks(range(len(PLACEMENTS)),
                    ["BN before ReLU\n(paper, article)", "BN after ReLU", "no BN"])
 axes[0].set_ylabel("test accuracy")
 axes[0].set_title(f"One dot per seed, bar = mean: after - before = {mean_diff:+.3f} "
-                  f"+- {std_error:.3f}", fontsize=10)
+                  f"+- {std_error:.3f} ({'within' if within_noise else 'beyond'} noise)",
+                  fontsize=10)
 axes[1].set_xlabel("epoch")
 axes[1].set_ylabel("validation loss (binary cross-entropy)")
 axes[1].set_title("Validation loss: mean and range over seeds", fontsize=10)
@@ -342,20 +344,26 @@ for name, color in zip(names, colors, strict=True):
     run = regression[name]
     axes[0].semilogy(np.arange(1, REG_EPOCHS + 1), run["loss"], color=color, lw=2,
                      label=f"{name} (test MSE {run['mse']:.0f})")
-    axes[1].plot(y_test, run["prediction"], ".", color=color, alpha=0.5, ms=4, label=name)
+    if not name.endswith("scaled targets"):  # three clouds are enough to read
+        axes[1].plot(y_test, run["prediction"], ".", color=color, alpha=0.5, ms=4, label=name)
 axes[0].axhline(float(y_train.var()), color="grey", ls=":", lw=1)
 axes[0].text(REG_EPOCHS, float(y_train.var()) * 1.1, "predict the mean (variance of y)",
              color="grey", ha="right", fontsize=8)
+axes[0].axhline(pinned_mean_loss, color=PURPLE, ls=":", lw=1)
+axes[0].text(1, pinned_mean_loss * 1.1, "floor for a BN output: spread of batch means",
+             color=PURPLE, ha="left", va="bottom", fontsize=8)
+lowest = min(pinned_mean_loss, *(run["loss"].min() for run in regression.values()))
+axes[0].set_ylim(lowest * 0.5, float(y_train.var()) * 3)
 axes[0].set_xlabel("epoch")
 axes[0].set_ylabel("training MSE, in target units squared")
 axes[0].set_title("Training loss (log scale)", fontsize=10)
-axes[0].legend(fontsize=8)
+axes[0].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
 low, high = float(y_test.min()), float(y_test.max())
 axes[1].plot([low, high], [low, high], color="grey", ls="--", lw=1)
 axes[1].set_xlabel("true target (test set)")
+axes[1].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3)
 axes[1].set_ylabel("prediction (inference mode)")
 axes[1].set_title("Predictions vs truth: the diagonal is perfect", fontsize=10)
-axes[1].legend(fontsize=8)
 save_figure(fig, args.out, "bn_on_regression_output")
 
 linear = regression["linear output"]

@@ -362,8 +362,6 @@ class Recorder(Callback):
         arrays = [values for _, values in unique.values()]
         grad_inputs = [trace["grad_inputs"][i] for i in self.indices]
         layout = (tuple(a.shape for a in arrays), tuple(g.size for g in grad_inputs))
-        if self.pending and self.pending[-1]["layout"] != layout:
-            self.flush()  # e.g. the smaller last batch of an epoch: a group of its own
         self.pending.append({
             "layout": layout,
             "slots": slots,
@@ -383,15 +381,32 @@ class Recorder(Callback):
     # -- the statistics, computed for many records at once --------------------------------
 
     def flush(self):
-        """Compute the statistics of the pending records and add them to the columns."""
+        """Compute the statistics of the pending records and add them to the columns.
+
+        Records are stacked by layout (the smaller last batch of an epoch has a layout of
+        its own); the results are put back in the order the records were taken."""
         if not self.pending:
             return
         pending, self.pending = self.pending, []
-        shapes, grad_sizes = pending[0]["layout"]
-        slots = pending[0]["slots"]
+        groups = {}
+        for position, record in enumerate(pending):
+            groups.setdefault(record["layout"], []).append(position)
+        results = [self.statistics([pending[p] for p in positions])
+                   for positions in groups.values()]
+        order = np.argsort(np.concatenate(list(groups.values())))  # back to record order
+        for name in self.layer_names:
+            for key in results[0][name]:
+                values = np.concatenate([result[name][key] for result in results])
+                self.columns[name].setdefault(key, []).append(values[order])
+
+    def statistics(self, records):
+        """The statistics of records of one layout: {layer name: {key: array (records,
+        ...)}}."""
+        shapes, grad_sizes = records[0]["layout"]
+        slots = records[0]["slots"]
 
         def stack(kind):  # (records, values): one row per record
-            return np.stack([record[kind] for record in pending])
+            return np.stack([record[kind] for record in records])
 
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             blocks = split(stack("activations"), shapes)  # each (records, *array shape)
@@ -399,15 +414,16 @@ class Recorder(Callback):
             grad_input_norms = segment_norms(stack("grad_inputs"), grad_sizes)
             sizes = [param.size for param in self.recorded_arrays("params")]
             grad_norms = segment_norms(stack("grads"), sizes)
-            before = stack("params_before").astype(np.float64)
+            before = stack("params_before")
             weight_norms = segment_norms(before, sizes)
+            # a small step from w is exact in w's own precision (Sterbenz): no rounding here
             step_norms = segment_norms(stack("params_after") - before, sizes)
             ratios = np.where(weight_norms > 0, step_norms / np.maximum(weight_norms, 1e-300),
                               np.nan)
-            param_column = 0
+            out, param_column = {}, 0
             for j, i in enumerate(self.indices):
                 layer = self.model.layers[i]
-                new = {}
+                new = out[layer.name] = {}
                 for which, slot in zip(("input", "output"), slots[j], strict=True):
                     for key, values in summaries[slot].items():
                         new[f"{which}_{key}"] = values
@@ -429,8 +445,7 @@ class Recorder(Callback):
                     new["saturated_fraction"] = saturated_fraction(y, activation)
                 elif activation == "relu":
                     new["dead_fraction"] = dead_fraction(y)
-                for key, values in new.items():
-                    self.columns[layer.name].setdefault(key, []).append(values)
+        return out
 
     def histogram(self, layer, which, block):
         """Share of the values of each record in each bin: (records, bins). A layer's bins
@@ -451,6 +466,8 @@ class Recorder(Callback):
             low, high = 0.0, 1.0
         elif which == "output" and activation_name(layer) == "tanh":
             low, high = -1.0, 1.0
+        elif which == "output" and activation_name(layer) == "relu":
+            low, high = 0.0, 1.5 * float(np.max(values)) or 1.0  # room to grow; never < 0
         else:
             # the first record's spread, widened by half of it on each side: room for drift
             low, high = float(np.min(values)), float(np.max(values))
@@ -571,8 +588,8 @@ def summary_statistics(block):
     """
     flat = block.reshape(len(block), -1)
     p15, p50, p85 = percentiles(flat, axis=1)
-    return {"mean": flat.mean(axis=1, dtype=np.float64),
-            "std": flat.std(axis=1, dtype=np.float64),
+    return {"mean": flat.mean(axis=1).astype(np.float64),
+            "std": flat.std(axis=1).astype(np.float64),
             "p15": p15, "p50": p50, "p85": p85}
 
 
@@ -609,13 +626,14 @@ def percentile_positions(n, q):
 def segment_norms(rows, sizes):
     """Euclidean norms of consecutive segments of each row: rows (records, sum(sizes)) ->
     (records, len(sizes)), entry [r, k] = sqrt(sum(segment_k(row r)^2))."""
-    norms = np.zeros((len(rows), len(sizes)))
+    squares = np.zeros((len(rows), len(sizes)))
     start = 0
     for k, size in enumerate(sizes):
-        segment = rows[:, start:start + size].astype(np.float64)  # float64: sums of squares
-        norms[:, k] = np.sqrt(np.einsum("ij,ij->i", segment, segment))
+        segment = rows[:, start:start + size]
+        # the row-wise sum of squares, added up in float64 whatever the rows' precision
+        squares[:, k] = np.einsum("ij,ij->i", segment, segment, dtype=np.float64)
         start += size
-    return norms
+    return np.sqrt(squares)
 
 
 def saturated_fraction(y, activation):

@@ -1,0 +1,294 @@
+"""Every plot renders to a PNG headless, draws what it promises, and refuses bad input."""
+
+import os
+import subprocess
+import sys
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+import tinynet  # noqa: E402
+from tinynet import plot  # noqa: E402
+from tinynet.callbacks import History, Recorder  # noqa: E402
+from tinynet.layers import Activation, BatchNormalization, Dense  # noqa: E402
+from tinynet.models import Sequential  # noqa: E402
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def build(with_bn):
+    layers = [Dense(8, input_shape=(4,))]
+    if with_bn:
+        layers.append(BatchNormalization())
+    layers += [Activation("tanh"), Dense(6, activation="relu"), Dense(1, activation="sigmoid")]
+    model = Sequential(layers)
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+@pytest.fixture(scope="module")
+def runs():
+    """Histories and recorders of a small model trained with and without BN."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(96, 4)).astype(np.float32)
+    y = (x[:, 0] * x[:, 1] > 0).astype(np.float32)
+    histories, recorders = {}, {}
+    for with_bn, label in ((True, "with BN"), (False, "without BN")):
+        tinynet.set_seed(0)
+        recorder = Recorder(every=2, histograms=True, per_unit=True)
+        histories[label] = build(with_bn).fit(x, y, batch_size=16, epochs=3, verbose=0,
+                                              validation_split=0.25, callbacks=[recorder])
+        recorders[label] = recorder
+    return histories, recorders
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def assert_png(path):
+    with open(path, "rb") as file:
+        assert file.read(8) == PNG_MAGIC
+    assert [name for name in os.listdir(os.path.dirname(path)) if name.startswith(".")] == []
+
+
+def test_importing_tinynet_does_not_import_matplotlib():
+    code = "import sys, tinynet, tinynet.callbacks; print('matplotlib' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_with_and_without_bn_get_their_fixed_colours():
+    assert plot.color_for("with BN") == plot.COLORS[0]
+    assert plot.color_for("BN, lr 0.1") == plot.COLORS[0]
+    assert plot.color_for("without BN") == plot.COLORS[1]
+    assert plot.color_for("no BN") == plot.COLORS[1]
+    assert plot.color_for("plain") == plot.COLORS[1]
+    other = plot.color_for("LayerNorm")
+    assert other not in plot.COLORS[:2] and other == plot.color_for("LayerNorm")
+
+
+def test_loss_curves_draw_a_solid_and_a_dashed_line_per_run(runs, tmp_path):
+    histories, _ = runs
+    path = tmp_path / "loss.png"
+    fig = plot.loss_curves(histories, path=path)
+    ax = fig.axes[0]
+    assert len(ax.lines) == 4
+    assert [line.get_linestyle() for line in ax.lines] == ["-", "--", "-", "--"]
+    assert ax.lines[0].get_color() == ax.lines[1].get_color() == plot.COLORS[0]
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), histories["with BN"].history["loss"])
+    assert ax.get_xlabel() == "epoch" and ax.get_title()
+    assert len(ax.get_legend().get_texts()) == 4
+    assert_png(str(path))
+
+
+def test_loss_curves_accept_dicts_and_arrays_and_can_hide_validation():
+    fig = plot.loss_curves({"a": {"loss": [3, 2, 1]}, "b": np.array([2.0, 1.5])}, val=False)
+    assert len(fig.axes[0].lines) == 2
+
+
+def test_step_curves_draw_one_line_per_run_with_a_log_axis(runs):
+    _, recorders = runs
+    curves = {label: (r.steps, r.get("dense", "grad_norm/kernel"))
+              for label, r in recorders.items()}
+    fig = plot.step_curves(curves, ylabel="gradient norm", logy=True)
+    ax = fig.axes[0]
+    assert len(ax.lines) == 2 and ax.get_yscale() == "log"
+    assert ax.get_xlabel() == "training step"
+
+
+def test_gradient_flow_has_a_panel_per_recorder_and_a_line_per_dense_layer(runs, tmp_path):
+    _, recorders = runs
+    fig = plot.gradient_flow(recorders, path=tmp_path / "flow.png")
+    assert len(fig.axes) == 2
+    for ax in fig.axes:
+        assert len(ax.lines) == 3  # dense, dense_1, dense_2
+        assert ax.get_yscale() == "log"
+    np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(),
+                               recorders["with BN"].get("dense", "grad_norm/kernel"))
+    assert_png(str(tmp_path / "flow.png"))
+
+
+def test_gradient_flow_takes_a_single_recorder_and_any_key(runs):
+    _, recorders = runs
+    fig = plot.gradient_flow(recorders["with BN"], key="grad_input_norm")
+    assert len(fig.axes) == 1 and len(fig.axes[0].lines) == 5  # every layer has dL/dx
+
+
+def test_gradient_flow_bars_draw_a_bar_per_layer_and_chosen_step(runs):
+    _, recorders = runs
+    fig = plot.gradient_flow_bars(recorders, step_index=[0, -1])
+    ax = fig.axes[0]
+    assert len(ax.containers) == 4  # 2 recorders x 2 steps
+    assert all(len(bars) == 3 for bars in ax.containers)
+    heights = [bar.get_height() for bar in ax.containers[0]]
+    want = [recorders["with BN"].get(name, "grad_norm/kernel")[0]
+            for name in ("dense", "dense_1", "dense_2")]
+    np.testing.assert_allclose(heights, want)
+
+
+def test_update_ratios_draw_a_line_per_layer_and_the_reference(runs):
+    _, recorders = runs
+    fig = plot.update_ratios(recorders)
+    assert [len(ax.lines) for ax in fig.axes] == [3 + 1, 3 + 1]  # Dense layers + reference
+    assert fig.axes[0].lines[-1].get_ydata()[0] == -3
+    np.testing.assert_allclose(fig.axes[1].lines[0].get_ydata()[1:], np.log10(
+        recorders["without BN"].get("dense", "update_ratio/kernel")[1:]))
+
+
+def test_a_panel_without_the_parameter_says_so(runs):
+    _, recorders = runs
+    fig = plot.update_ratios(recorders, param="gamma")
+    assert len(fig.axes[0].lines) == 1 + 1  # batch_normalization + the reference
+    assert len(fig.axes[1].lines) == 1  # without BN there is no gamma: only the reference
+    assert "no layer has" in fig.axes[1].texts[0].get_text()
+
+
+def test_update_ratios_without_the_parameter_anywhere_is_a_clear_error(runs):
+    _, recorders = runs
+    with pytest.raises(KeyError, match="update_ratio/gamma"):
+        plot.update_ratios(recorders["without BN"], param="gamma")
+
+
+def test_activation_histograms_draw_one_curve_per_hidden_nonlinear_layer(runs, tmp_path):
+    _, recorders = runs
+    fig = plot.activation_histograms(recorders, path=tmp_path / "hist.png")
+    assert len(fig.axes) == 2
+    ax = fig.axes[0]
+    assert len(ax.lines) == 2  # tanh and relu; the sigmoid output is left out
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert "saturated" in legend[0] and "dead" in legend[1]
+    assert_png(str(tmp_path / "hist.png"))
+
+
+def test_activation_histograms_need_recorded_histograms():
+    tinynet.set_seed(0)
+    recorder = Recorder(every=1)
+    build(False).fit(np.zeros((8, 4)), np.zeros(8), verbose=0, callbacks=[recorder])
+    with pytest.raises(KeyError, match="histograms=True"):
+        plot.activation_histograms(recorder)
+
+
+def test_percentile_bands_draw_three_curves_per_panel(runs, tmp_path):
+    _, recorders = runs
+    fig = plot.percentile_bands(recorders, "activation", path=tmp_path / "bands.png")
+    assert len(fig.axes) == 2
+    for ax, recorder in zip(fig.axes, recorders.values(), strict=True):
+        assert len(ax.lines) == 3
+        np.testing.assert_allclose(ax.lines[1].get_ydata(),
+                                   recorder.get("activation", "input_p50"))
+    assert fig.axes[0].lines[0].get_color() == plot.COLORS[0]
+    assert fig.axes[1].lines[0].get_color() == plot.COLORS[1]
+    assert_png(str(tmp_path / "bands.png"))
+
+
+def test_percentile_bands_of_one_unit_use_the_per_unit_percentiles(runs):
+    _, recorders = runs
+    fig = plot.percentile_bands(recorders, "dense_2", unit=4)
+    values = recorders["with BN"].get("dense_2", "input_unit_percentiles")
+    np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), values[:, 2, 4])  # p85
+    with pytest.raises(IndexError, match="unit"):
+        plot.percentile_bands(recorders, "dense_2", unit=6)
+
+
+def test_heatmap_writes_every_cell_and_labels_nan_cells(tmp_path):
+    values = np.array([[0.9, np.nan, 0.5], [0.1, 0.2, 0.3]])
+    fig = plot.heatmap(values, ["a", "b"], [1, 2, 3], "init scale", "learning rate",
+                       path=tmp_path / "heat.png", colorbar_label="accuracy")
+    ax = fig.axes[0]
+    texts = [text.get_text() for text in ax.texts]
+    assert len(texts) == 6 and "diverged" in texts and "0.90" in texts
+    assert len(fig.axes) == 2  # the heatmap and its colour bar
+    assert_png(str(tmp_path / "heat.png"))
+
+
+def test_heatmaps_share_one_colour_scale():
+    grids = {"with BN": np.array([[0.2, 0.4]]), "without BN": np.array([[0.6, 1.0]])}
+    fig = plot.heatmaps(grids, ["lr 0.1"], ["x1", "x2"], "init", "lr")
+    images = [ax.images[0] for ax in fig.axes if ax.images]
+    assert len(images) == 2
+    assert all(image.get_clim() == (0.2, 1.0) for image in images)
+
+
+def test_decision_boundary_draws_regions_and_points(tmp_path):
+    tinynet.set_seed(0)
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(60, 2))
+    y = (x[:, 0] > 0).astype(np.float32)
+    model = Sequential([Dense(4, activation="relu", input_shape=(2,)),
+                        Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    fig = plot.decision_boundary(model, x, y, resolution=30, path=tmp_path / "db.png")
+    ax = fig.axes[0]
+    assert len(ax.collections) >= 2  # the filled regions and the points of each class
+    assert ax.get_xlabel() == "feature 1"
+    assert_png(str(tmp_path / "db.png"))
+
+
+def test_an_axes_can_be_passed_in():
+    fig, ax = plt.subplots()
+    returned = plot.loss_curves({"run": [1.0, 0.5]}, ax=ax)
+    assert returned is fig and len(ax.lines) == 1
+
+
+@pytest.mark.parametrize("call, error, name", [
+    (lambda: plot.loss_curves([1, 2]), TypeError, "runs"),
+    (lambda: plot.loss_curves({}), ValueError, "runs"),
+    (lambda: plot.loss_curves({"a": {"loss": [1]}}, metric="accuracy"), KeyError, "accuracy"),
+    (lambda: plot.loss_curves({"a": "loss"}), TypeError, "History"),
+    (lambda: plot.loss_curves({"a": [1]}, ax="left"), TypeError, "Axes"),
+    (lambda: plot.step_curves({"a": [1, 2, 3]}, ylabel="x"), TypeError, "steps"),
+    (lambda: plot.step_curves({"a": ([1, 2], [1])}, ylabel="x"), ValueError, "values"),
+    (lambda: plot.gradient_flow(History()), TypeError, "recorders"),
+    (lambda: plot.gradient_flow({"a": Recorder()}), ValueError, "no records"),
+    (lambda: plot.heatmap([[1, 2]], ["a", "b"], ["x", "y"], "x", "y"), ValueError, "shape"),
+    (lambda: plot.heatmap([[1, 2]], "a", ["x", "y"], "x", "y"), TypeError, "row_labels"),
+    (lambda: plot.decision_boundary("model", np.zeros((3, 2)), [0, 1, 0]), TypeError,
+     "predict"),
+    (lambda: plot.color_for(3), TypeError, "label"),
+])
+def test_bad_arguments_raise_errors_that_name_them(call, error, name):
+    with pytest.raises(error, match=name):
+        call()
+
+
+def test_recorder_arguments_are_checked_by_name(runs):
+    _, recorders = runs
+    with pytest.raises(KeyError, match="dense_9"):
+        plot.percentile_bands(recorders, "dense_9")
+    with pytest.raises(TypeError, match="step_index"):
+        plot.gradient_flow_bars(recorders, step_index="last")
+    with pytest.raises(IndexError, match="step_index"):
+        plot.gradient_flow_bars(recorders, step_index=99)
+    with pytest.raises(ValueError, match="which"):
+        plot.activation_histograms(recorders, which="both")
+
+
+def test_saving_into_a_missing_folder_is_refused(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        plot.loss_curves({"a": [1.0, 0.5]}, path=tmp_path / "missing" / "loss.png")
+
+
+def test_a_loaded_recorder_plots_like_the_original(runs, tmp_path):
+    _, recorders = runs
+    recorders["with BN"].save(tmp_path / "run.npz")
+    loaded = Recorder.load(tmp_path / "run.npz")
+    fig = plot.gradient_flow({"loaded": loaded})
+    np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(),
+                               recorders["with BN"].get("dense", "grad_norm/kernel"))
+
+
+def test_the_example_script_saves_its_three_figures(tmp_path):
+    script = os.path.join(os.path.dirname(__file__), "..", "examples", "record_and_plot.py")
+    subprocess.run([sys.executable, script, "--out", str(tmp_path), "--epochs", "1"],
+                   check=True, capture_output=True, env={**os.environ, "MPLBACKEND": "Agg"})
+    assert sorted(os.listdir(tmp_path)) == ["gradient_flow.png", "loss_curves.png",
+                                            "percentile_bands.png"]
