@@ -80,10 +80,10 @@ INITS = {
 }
 
 
-def build(activation, init, bn):
-    """DEPTH x [Dense(WIDTH) -> BatchNormalization (if bn) -> activation] -> Dense(1, sigmoid)."""
+def build(activation, init, bn, depth=DEPTH):
+    """depth x [Dense(WIDTH) -> BatchNormalization (if bn) -> activation] -> Dense(1, sigmoid)."""
     layers = []
-    for i in range(DEPTH):
+    for i in range(depth):
         first = {"input_shape": (x_train.shape[1],)} if i == 0 else {}
         layers.append(Dense(WIDTH, use_bias=not bn, kernel_initializer=INITS[init][1],
                             name=f"dense_{i + 1}", **first))
@@ -103,13 +103,14 @@ def label(activation, init, bn):
 
 def hidden_outputs(recorder, activation, key, record=0):
     """`key` ('output_std', ...) of the hidden activation layers at one record, layer 1 first."""
-    return np.array([recorder.get(f"{activation}_{i + 1}", key)[record] for i in range(DEPTH)])
+    names = [name for name in recorder.layer_names if name.startswith(f"{activation}_")]
+    return np.array([recorder.get(name, key)[record] for name in names])
 
 
 def hidden_grad_norms(recorder, record=0):
-    """||dL/dkernel|| of the 10 hidden Dense layers at one record, first layer first."""
-    return np.array([recorder.get(f"dense_{i + 1}", "grad_norm/kernel")[record]
-                     for i in range(DEPTH)])
+    """||dL/dkernel|| of the hidden Dense layers at one record, first layer first."""
+    names = [name for name in recorder.layer_names if name.startswith("dense_")]
+    return np.array([recorder.get(name, "grad_norm/kernel")[record] for name in names])
 
 
 # %% [markdown]
@@ -119,16 +120,19 @@ def hidden_grad_norms(recorder, record=0):
 # gradient of that step, measured before the weights move.
 
 # %%
+def record_at_init(activation, init, bn, depth=DEPTH):
+    """A Recorder holding one training step of a freshly built network."""
+    tinynet.set_seed(args.seed)
+    model = build(activation, init, bn, depth)
+    recorder = Recorder(every=1)
+    model.fit(x_train[:BATCH], y_train[:BATCH], batch_size=BATCH, epochs=1, verbose=0,
+              callbacks=[recorder])
+    return recorder
+
+
 CONFIGS = [("sigmoid", "glorot"), ("relu", "small"), ("relu", "large")]
-at_init = {}
-for activation, init in CONFIGS:
-    for bn in (False, True):
-        tinynet.set_seed(args.seed)
-        model = build(activation, init, bn)
-        recorder = Recorder(every=1)
-        model.fit(x_train[:BATCH], y_train[:BATCH], batch_size=BATCH, epochs=1, verbose=0,
-                  callbacks=[recorder])
-        at_init[(activation, init, bn)] = recorder
+at_init = {(activation, init, bn): record_at_init(activation, init, bn)
+           for activation, init in CONFIGS for bn in (False, True)}
 
 print("At initialization (one batch of", BATCH, "samples):")
 print("  std of the hidden layers' outputs, layer 1 -> layer 10, and the gradient norm")
@@ -151,21 +155,23 @@ for key, recorder in at_init.items():
 # %%
 import matplotlib.pyplot as plt
 
-from tinynet.plot import color_for
+from tinynet import plot
+
+plt.rcParams.update(plot.STYLE)  # tinynet.plot's classroom style for our own figures too
 
 STYLES = {("sigmoid", "glorot"): "o-", ("relu", "small"): "s--", ("relu", "large"): "^:"}
 fig, (ax_std, ax_grad) = plt.subplots(1, 2, figsize=(12, 4.8))
 depth = np.arange(1, DEPTH + 1)
 for (activation, init, bn), recorder in at_init.items():
     style = STYLES[(activation, init)]
-    color = color_for("with BN" if bn else "without BN")
+    color = plot.color_for("with BN" if bn else "without BN")
     name = label(activation, init, bn)
     ax_std.plot(depth, hidden_outputs(recorder, activation, "output_std"), style, color=color,
                 label=name)
     ax_grad.plot(depth, hidden_grad_norms(recorder), style, color=color, label=name)
 ax_std.axhline(np.sqrt(0.5 - 1 / (2 * np.pi)), color="grey", lw=0.8)
-ax_std.text(1, np.sqrt(0.5 - 1 / (2 * np.pi)) * 2.5, "theory for ReLU + BN: 0.584",
-            color="grey")
+ax_std.text(DEPTH, np.sqrt(0.5 - 1 / (2 * np.pi)) * 2.5, "theory for ReLU + BN: 0.584",
+            ha="right", color="grey")
 for ax, ylabel, title in [(ax_std, "std of the layer's output",
                            "Activations at initialization"),
                           (ax_grad, "||dL/d kernel||", "Kernel gradients at initialization")]:
@@ -174,12 +180,21 @@ for ax, ylabel, title in [(ax_std, "std of the layer's output",
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.set_xticks(depth)
-    ax.grid(alpha=0.3)
 handles, labels = ax_grad.get_legend_handles_labels()
-fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8.5)
+fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=10)
 fig.suptitle(f"{DEPTH} hidden layers of {WIDTH}, one batch of {BATCH}, before any training")
 fig.tight_layout(rect=(0, 0.12, 1, 1))
 save_figure(fig, args.out, "1_init_activations_and_gradients")
+
+# %% [markdown]
+# Does the gradient profile with BN depend on depth? The same measurement on a ReLU + BN
+# network twice as deep.
+
+# %%
+deeper = record_at_init("relu", "small", True, depth=2 * DEPTH)
+deeper_grads = hidden_grad_norms(deeper)
+print(f"ReLU, N(0, 0.05^2), with BN, {2 * DEPTH} hidden layers: layer 1's kernel gradient / "
+      f"layer {2 * DEPTH}'s = {deeper_grads[0] / deeper_grads[-1]:.3g}")
 
 # %% [markdown]
 # ## 2. Training: sigmoid and poorly initialized ReLU, with and without BN
@@ -204,38 +219,25 @@ for activation, init in TRAINED:
                                         "accuracy": accuracy, "steps": epochs * steps_per_epoch}
 
 # %% [markdown]
-# **What to look at.** One panel per network, one line per layer (darker = deeper), log
-# scale. Without BN the sigmoid network's lines are spread over many orders of magnitude
-# (the first layers hardly learn) and the small-init ReLU network's lines all lie near zero.
-# With BN every layer gets a usable gradient throughout training.
+# **What to look at.** One panel per network, one line per layer (dark = near the input,
+# light = near the output), log scale. Without BN the sigmoid network's lines are spread over
+# many orders of magnitude (the first layers hardly learn) and the small-init ReLU network's
+# gradients sink toward zero. With BN every layer gets a usable gradient throughout training.
 
 # %%
-fig, axes = plt.subplots(1, len(runs), figsize=(4.2 * len(runs), 4.2), sharey=True)
-colors = plt.cm.viridis(np.linspace(0.9, 0.0, DEPTH))
-for ax, (key, run) in zip(axes, runs.items(), strict=True):
-    recorder = run["recorder"]
-    for i in range(DEPTH):
-        values = recorder.get(f"dense_{i + 1}", "grad_norm/kernel")
-        ax.plot(recorder.steps, values, color=colors[i],
-                label=f"layer {i + 1}" if i in (0, DEPTH - 1) else None)
-    ax.set_yscale("log")
-    ax.set_title(label(*key).replace(", w", ",\nw"), fontsize=9)
-    ax.set_xlabel("training step")
-    ax.grid(alpha=0.3)
-axes[0].set_ylabel("||dL/d kernel||")
-axes[0].legend()
-fig.suptitle("Gradient norm of every hidden kernel during training")
-fig.tight_layout()
+fig = plot.gradient_flow({label(*key): run["recorder"] for key, run in runs.items()},
+                         title="Gradient norm of every kernel during training")
 save_figure(fig, args.out, "2_gradient_norms_over_training")
 
 # %% [markdown]
-# **What to look at.** Histograms of each hidden layer's output, at the first step and at
-# the last. Without BN the deep layers of the small-init ReLU network are a spike at 0 and
-# the sigmoids crowd into a narrow band around 0.5; with BN every layer keeps a broad,
-# similar distribution, at the start and after training.
+# **What to look at.** Histograms of each hidden layer's output, at the first step (top) and
+# at the last (bottom). Without BN the deep layers of the small-init ReLU network are a spike
+# at 0 and the sigmoids crowd into a narrow band around 0.5; with BN every layer keeps a
+# broad, similar distribution, at the start and after training.
 
 # %%
 fig, axes = plt.subplots(2, len(runs), figsize=(4.2 * len(runs), 7.5))
+colors = plot.depth_colors(DEPTH)  # dark = near the input, light = deep
 for column, (key, run) in enumerate(runs.items()):
     recorder = run["recorder"]
     for row, (record, when) in enumerate([(0, "step 0"), (-1, f"step {recorder.steps[-1]}")]):
@@ -247,13 +249,12 @@ for column, (key, run) in enumerate(runs.items()):
             centers = (edges[:-1] + edges[1:]) / 2
             ax.plot(centers, share, color=colors[i],
                     label=f"layer {i + 1}" if i in (0, DEPTH - 1) else None)
-        ax.set_title(f"{label(*key)}\n{when}".replace(", w", ",\nw"), fontsize=8.5)
+        ax.set_title(f"{label(*key)}\n{when}".replace(", w", ",\nw"), fontsize=10)
         ax.set_xlabel("activation value")
-        ax.grid(alpha=0.3)
-    axes[0, column].legend(fontsize=8)
+        axes[0, column].legend(fontsize=8)
 for row in range(2):
     axes[row, 0].set_ylabel("share of values per bin")
-fig.suptitle("Output histograms of the 10 hidden layers (dark = deep)")
+fig.suptitle("Output histograms of the 10 hidden layers (dark = near the input, light = deep)")
 fig.tight_layout()
 save_figure(fig, args.out, "3_activation_histograms")
 
@@ -306,9 +307,12 @@ elif max(bn_ratios) < 1:
     direction = "shrink toward the input"
 else:
     direction = "change with depth in no common direction"
-print(f"   At initialization BN's gradients {direction}"
-      + (" (Yang et al. 2019: the effect grows with depth)." if min(bn_ratios) > 1 else ".")
-      + " What BN fixes is the scale of the activations, not the gradient profile.")
+deeper_ratio = deeper_grads[0] / deeper_grads[-1]
+grows = "larger" if deeper_ratio > ratio[("relu", "small", True)] else "not larger"
+print(f"   At initialization BN's gradients {direction}. With {2 * DEPTH} hidden layers the "
+      f"ratio is {grows}: {deeper_ratio:.3g} against {ratio[('relu', 'small', True)]:.3g} "
+      f"with {DEPTH} (Yang et al. 2019 explain why it grows with depth).")
+print("   What BN fixes is the scale of the activations, not the gradient profile.")
 print(f"4. Training ({runs[('sigmoid', 'glorot', False)]['steps']} steps of SGD, learning rate "
       f"{LEARNING_RATE}), validation accuracy:")
 for key, run in runs.items():
@@ -324,6 +328,7 @@ print("RESULT " + " ".join([
     f"sigmoid_bn_grad_ratio={ratio[('sigmoid', 'glorot', True)]:.6g}",
     f"relu_small_bn_grad_ratio={ratio[('relu', 'small', True)]:.6g}",
     f"relu_large_bn_grad_ratio={ratio[('relu', 'large', True)]:.6g}",
+    f"relu_small_bn_grad_ratio_deeper={deeper_ratio:.6g}",
     f"relu_small_plain_last_std={last_std[('relu', 'small', False)]:.6g}",
     f"relu_large_plain_last_std={last_std[('relu', 'large', False)]:.6g}",
     f"relu_bn_std_min={bn_stds.min():.6g}",

@@ -244,7 +244,9 @@ run_2 = {bn: train(bn, RandomNormal(stddev=0.01), 0.1) for bn in (False, True)}
 # %%
 import matplotlib.pyplot as plt
 
-from tinynet.plot import color_for
+from tinynet import plot
+
+plt.rcParams.update(plot.STYLE)  # tinynet.plot's classroom style for our own figures too
 
 NAMES = {False: "without BN", True: "with BN"}
 
@@ -257,29 +259,28 @@ def percentile_record(run):
     return recorder.steps[keep], values
 
 
+def accuracy_curves(run):
+    """{'without BN': (steps, accuracy), 'with BN': ...} for plot.step_curves."""
+    return {NAMES[bn]: (run[bn]["accuracy"].steps, run[bn]["accuracy"].accuracy)
+            for bn in (False, True)}
+
+
 fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
-for bn in (False, True):
-    record = run_1[bn]["accuracy"]
-    axes[0].plot(record.steps, record.accuracy, color=color_for(NAMES[bn]), label=NAMES[bn])
+plot.step_curves(accuracy_curves(run_1), "test accuracy", ax=axes[0],
+                 title=f"(a) test accuracy\n{SETTING_1}")
 axes[0].set_ylim(0, 1)
-axes[0].set_xlabel("training step")
-axes[0].set_ylabel("test accuracy")
-axes[0].set_title(f"(a) test accuracy\n{SETTING_1}")
-axes[0].legend()
 low = min(percentile_record(run_1[bn])[1].min() for bn in (False, True))
 high = max(percentile_record(run_1[bn])[1].max() for bn in (False, True))
 for ax, bn, letter in [(axes[1], False, "b"), (axes[2], True, "c")]:
     steps, values = percentile_record(run_1[bn])
     for column, (q, style) in enumerate([(15, ":"), (50, "-"), (85, "--")]):
-        ax.plot(steps, values[:, column, UNIT], style, color=color_for(NAMES[bn]),
+        ax.plot(steps, values[:, column, UNIT], style, color=plot.color_for(NAMES[bn]),
                 label=f"{q}th percentile")
     ax.set_ylim(low - 0.1 * (high - low), high + 0.1 * (high - low))
     ax.set_xlabel("training step")
     ax.set_ylabel("input of the sigmoid")
     ax.set_title(f"({letter}) one last-layer sigmoid's input, {NAMES[bn]}")
-    ax.legend(fontsize=8)
-for ax in axes:
-    ax.grid(alpha=0.3)
+    ax.legend(fontsize=9)
 fig.suptitle(f"Ioffe & Szegedy 2015, Figure 1, on {DATA}")
 fig.tight_layout()
 save_figure(fig, args.out, "1_figure1_reproduction")
@@ -291,19 +292,12 @@ save_figure(fig, args.out, "1_figure1_reproduction")
 # so the same tiny weights work.
 
 # %%
-fig, ax = plt.subplots(figsize=(6.5, 4.5))
-for bn in (False, True):
-    record = run_2[bn]["accuracy"]
-    ax.plot(record.steps, record.accuracy, color=color_for(NAMES[bn]), label=NAMES[bn])
+fig = plot.step_curves(accuracy_curves(run_2), "test accuracy",
+                       title=f"{SETTING_2}, on {DATA}")
+ax = fig.axes[0]
 ax.axhline(0.1, color="grey", lw=0.8, ls=":")
 ax.text(0, 0.12, "chance (10 classes)", color="grey")
 ax.set_ylim(0, 1)
-ax.set_xlabel("training step")
-ax.set_ylabel("test accuracy")
-ax.set_title(f"{SETTING_2}, on {DATA}")
-ax.legend()
-ax.grid(alpha=0.3)
-fig.tight_layout()
 save_figure(fig, args.out, "2_small_init_accuracy")
 
 # %% [markdown]
@@ -326,11 +320,12 @@ def when(step):
 def spread_summary(run):
     """For unit UNIT: spread (p85 - p15) at the first and last measurement, max/min ratio of
     the spread, how far the median moved; and the median over all units of that ratio."""
-    _, values = percentile_record(run)
+    steps, values = percentile_record(run)
     spread = values[:, 2, :] - values[:, 0, :]          # (records, units)
     ratio = spread.max(axis=0) / spread.min(axis=0)
     drift = values[:, 1, :].max(axis=0) - values[:, 1, :].min(axis=0)
     return {"first": spread[0, UNIT], "last": spread[-1, UNIT], "ratio": ratio[UNIT],
+            "first_step": steps[0], "last_step": steps[-1],
             "drift": drift[UNIT], "ratio_all": float(np.median(ratio)),
             "drift_all": float(np.median(drift))}
 
@@ -354,7 +349,7 @@ print("2. Internal covariate shift: the input of sigmoid", UNIT, "of the last hi
 for bn in (False, True):
     s = spread[bn]
     print(f"   {NAMES[bn]:10s}: spread (85th - 15th percentile) {s['first']:.3g} at step "
-          f"{EVERY}, {s['last']:.3g} at step {last_step}; largest/smallest spread "
+          f"{s['first_step']}, {s['last']:.3g} at step {s['last_step']}; largest/smallest spread "
           f"{s['ratio']:.3g}; the median moved by {s['drift']:.3g}")
 more = "more" if spread[False]["ratio_all"] > spread[True]["ratio_all"] else "less"
 print(f"   Over all 100 units (median): the spread changes by a factor "

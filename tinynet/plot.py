@@ -157,7 +157,7 @@ def gradient_flow(recorders, key="grad_norm/kernel", path=None, title=None):
             ax.set_title(label)
             if names:
                 ax.set_yscale("log")
-                ax.legend(title="layer (input to output)")
+                legend_below(ax, len(names), title="layer (input to output)")
             else:
                 note_missing(ax, key)
         axes[0].set_ylabel(f"{gradient_label(key)} (log scale)")
@@ -224,7 +224,7 @@ def update_ratios(recorder_or_dict, param="kernel", path=None, title=None):
             ax.axhline(-3, color="black", linestyle="--", linewidth=1.5, label="1e-3 reference")
             ax.set_xlabel("training step")
             ax.set_title(label)
-            ax.legend()
+            legend_below(ax, len(names) + 1)
         axes[0].set_ylabel(f"log10(||update|| / ||{param}||)")
         suptitle(fig, axes, title or "Update-to-weight ratio per layer")
         return finish(fig, path)
@@ -451,6 +451,12 @@ def panels(count, sharey):
     fig, axes = plt.subplots(1, count, figsize=(6 * count + 0.5, 4.8), sharey=sharey,
                              squeeze=False, layout="constrained")
     return fig, list(axes[0])
+
+
+def legend_below(ax, entries, title=None):
+    """A legend under the panel, so that it never hides a curve."""
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=min(entries, 4),
+              title=title, frameon=False)
 
 
 def suptitle(fig, axes, text):

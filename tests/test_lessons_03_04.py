@@ -1,0 +1,130 @@
+"""Lessons 03 (gradient flow) and 04 (internal covariate shift) run in quick mode, write their
+figures, and their headline comparisons come out the way the lessons say.
+
+Each lesson prints one machine-readable line, `RESULT key=value ...`, computed from its run;
+the tests read that line instead of the narration."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+LESSONS = REPO / "lessons"
+
+
+def run_lesson(script, out):
+    env = dict(os.environ, MPLBACKEND="Agg")
+    completed = subprocess.run(
+        [sys.executable, str(LESSONS / script), "--quick", "--out", str(out), "--seed", "0"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return completed.stdout
+
+
+def parse_result(stdout):
+    lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
+    assert len(lines) == 1, f"expected one RESULT line, got {len(lines)}"
+    result = {}
+    for pair in lines[0].split()[1:]:
+        key, value = pair.split("=", 1)
+        try:
+            result[key] = float(value)
+        except ValueError:
+            result[key] = value
+    return result
+
+
+@pytest.fixture(scope="module")
+def lesson_03(tmp_path_factory):
+    out = tmp_path_factory.mktemp("lesson_03")
+    stdout = run_lesson("03_gradient_flow.py", out)
+    return out, stdout, parse_result(stdout)
+
+
+@pytest.fixture(scope="module")
+def lesson_04(tmp_path_factory):
+    out = tmp_path_factory.mktemp("lesson_04")
+    stdout = run_lesson("04_internal_covariate_shift.py", out)
+    return out, stdout, parse_result(stdout)
+
+
+def test_lesson_03_writes_its_figures(lesson_03):
+    out, _, _ = lesson_03
+    for name in ["1_init_activations_and_gradients.png", "2_gradient_norms_over_training.png",
+                 "3_activation_histograms.png"]:
+        path = out / name
+        assert path.is_file() and path.stat().st_size > 10_000, name
+
+
+def test_lesson_03_sigmoid_gradient_vanishes_toward_the_input_without_bn(lesson_03):
+    _, _, result = lesson_03
+    assert result["sigmoid_plain_grad_ratio"] < 1e-3
+    assert result["sigmoid_bn_grad_ratio"] > 100 * result["sigmoid_plain_grad_ratio"]
+
+
+def test_lesson_03_relu_activations_collapse_or_explode_without_bn(lesson_03):
+    _, _, result = lesson_03
+    assert result["relu_small_plain_last_std"] < 1e-3
+    assert result["relu_large_plain_last_std"] > 1e3
+
+
+def test_lesson_03_bn_keeps_relu_activations_near_the_theoretical_spread(lesson_03):
+    _, _, result = lesson_03
+    # sqrt(1/2 - 1/(2 pi)) = 0.584 for a ReLU of a standard normal
+    assert 0.45 < result["relu_bn_std_min"] <= result["relu_bn_std_max"] < 0.75
+
+
+def test_lesson_03_bn_gradients_grow_toward_the_input_at_init(lesson_03):
+    _, _, result = lesson_03
+    assert result["relu_small_bn_grad_ratio"] > 1
+    assert result["relu_large_bn_grad_ratio"] > 1
+
+
+def test_lesson_03_bn_gradient_ratio_grows_with_depth(lesson_03):
+    _, _, result = lesson_03
+    assert result["relu_small_bn_grad_ratio_deeper"] > result["relu_small_bn_grad_ratio"]
+
+
+def test_lesson_03_bn_networks_learn_and_plain_ones_do_not(lesson_03):
+    _, _, result = lesson_03
+    assert result["relu_bn_accuracy"] > result["relu_plain_accuracy"] + 0.1
+
+
+def test_lesson_03_narration_matches_the_result_line(lesson_03):
+    _, stdout, result = lesson_03
+    assert f"{result['relu_bn_accuracy']:.3f}" in stdout
+    assert "grow toward the input" in stdout
+
+
+def test_lesson_04_writes_its_figures(lesson_04):
+    out, _, _ = lesson_04
+    for name in ["1_figure1_reproduction.png", "2_small_init_accuracy.png"]:
+        path = out / name
+        assert path.is_file() and path.stat().st_size > 10_000, name
+
+
+def test_lesson_04_says_which_data_it_used(lesson_04):
+    _, stdout, result = lesson_04
+    if result["data"] == "synthetic":
+        assert "synthetic digits (offline stand-in for MNIST)" in stdout
+    else:
+        assert "data: MNIST" in stdout
+
+
+def test_lesson_04_sigmoid_input_moves_more_without_bn(lesson_04):
+    _, _, result = lesson_04
+    assert result["spread_ratio_plain"] > 3 * result["spread_ratio_bn"]
+
+
+def test_lesson_04_bn_learns_faster(lesson_04):
+    _, _, result = lesson_04
+    assert result["early_accuracy_bn"] > result["early_accuracy_plain"] + 0.1
+    assert result["final_accuracy_bn"] > result["final_accuracy_plain"]
+
+
+def test_lesson_04_tiny_init_leaves_the_plain_network_at_chance(lesson_04):
+    _, _, result = lesson_04
+    assert result["small_init_accuracy_plain"] < 0.2
