@@ -54,6 +54,7 @@ from lesson_tools import parse_args, save_figure, show_figures
 args = parse_args(3, "Lesson 03: gradient flow with and without batch normalization")
 
 DEPTH = 10           # hidden layers
+SQUASHING = "sigmoid"  # the saturating activation compared with ReLU (try "tanh")
 WIDTH = 100          # units per hidden layer
 BATCH = 64
 LEARNING_RATE = 0.1  # plain SGD
@@ -130,7 +131,7 @@ def record_at_init(activation, init, bn, depth=DEPTH):
     return recorder
 
 
-CONFIGS = [("sigmoid", "glorot"), ("relu", "small"), ("relu", "large")]
+CONFIGS = [(SQUASHING, "glorot"), ("relu", "small"), ("relu", "large")]
 at_init = {(activation, init, bn): record_at_init(activation, init, bn)
            for activation, init in CONFIGS for bn in (False, True)}
 
@@ -140,7 +141,7 @@ print("  of layer 1's kernel divided by layer 10's:")
 for key, recorder in at_init.items():
     std = hidden_outputs(recorder, key[0], "output_std")
     grads = hidden_grad_norms(recorder)
-    print(f"    {label(*key):50s} std {std[0]:9.3g} -> {std[-1]:9.3g}   "
+    print(f"    {label(*key):52s} std {std[0]:9.3g} -> {std[-1]:9.3g}   "
           f"grad ratio {grads[0] / grads[-1]:9.3g}")
 
 # %% [markdown]
@@ -159,11 +160,11 @@ from tinynet import plot
 
 plt.rcParams.update(plot.STYLE)  # tinynet.plot's classroom style for our own figures too
 
-STYLES = {("sigmoid", "glorot"): "o-", ("relu", "small"): "s--", ("relu", "large"): "^:"}
+STYLES = {(SQUASHING, "glorot"): "o-", ("relu", "small"): "s--", ("relu", "large"): "^:"}
 fig, (ax_std, ax_grad) = plt.subplots(1, 2, figsize=(12, 4.8))
 depth = np.arange(1, DEPTH + 1)
 for (activation, init, bn), recorder in at_init.items():
-    style = STYLES[(activation, init)]
+    style = STYLES.get((activation, init), "d-.")
     color = plot.color_for("with BN" if bn else "without BN")
     name = label(activation, init, bn)
     ax_std.plot(depth, hidden_outputs(recorder, activation, "output_std"), style, color=color,
@@ -203,7 +204,7 @@ print(f"ReLU, N(0, 0.05^2), with BN, {2 * DEPTH} hidden layers: layer 1's kernel
 # keeps, every few steps, each layer's gradient norm and histograms of its output.
 
 # %%
-TRAINED = [("sigmoid", "glorot"), ("relu", "small")]
+TRAINED = [(SQUASHING, "glorot"), ("relu", "small")]
 runs = {}
 for activation, init in TRAINED:
     for bn in (False, True):
@@ -283,9 +284,11 @@ bn_stds = np.concatenate([hidden_outputs(rec, key[0], "output_std")
 
 print()
 print("Summary")
-print(f"1. Vanishing gradients (sigmoid, no BN): at initialization layer 1's kernel gradient "
-      f"is {describe_ratio(ratio[('sigmoid', 'glorot', False)])} than layer {DEPTH}'s.")
-print(f"   With BN it is {describe_ratio(ratio[('sigmoid', 'glorot', True)])} than layer "
+squash_ratio = ratio[(SQUASHING, "glorot", False)]
+heading = "Vanishing gradients" if squash_ratio < 0.01 else "Gradients across depth"
+print(f"1. {heading} ({SQUASHING}, no BN): at initialization layer 1's kernel "
+      f"gradient is {describe_ratio(squash_ratio)} than layer {DEPTH}'s.")
+print(f"   With BN it is {describe_ratio(ratio[(SQUASHING, 'glorot', True)])} than layer "
       f"{DEPTH}'s.")
 print(f"2. Collapsing / exploding activations (ReLU, no BN): the std of layer {DEPTH}'s output "
       f"is {last_std[('relu', 'small', False)]:.2g} with N(0, 0.05^2) weights and "
@@ -313,7 +316,7 @@ print(f"   At initialization BN's gradients {direction}. With {2 * DEPTH} hidden
       f"ratio is {grows}: {deeper_ratio:.3g} against {ratio[('relu', 'small', True)]:.3g} "
       f"with {DEPTH} (Yang et al. 2019 explain why it grows with depth).")
 print("   What BN fixes is the scale of the activations, not the gradient profile.")
-print(f"4. Training ({runs[('sigmoid', 'glorot', False)]['steps']} steps of SGD, learning rate "
+print(f"4. Training ({runs[(SQUASHING, 'glorot', False)]['steps']} steps of SGD, learning rate "
       f"{LEARNING_RATE}), validation accuracy:")
 for key, run in runs.items():
     print(f"     {label(*key):50s} {run['accuracy']:.3f}  (loss {run['loss']:.3f})")
@@ -324,8 +327,8 @@ for activation, init in TRAINED:
           f"{bn['accuracy']:.3f} vs {plain['accuracy']:.3f} without.")
 
 print("RESULT " + " ".join([
-    f"sigmoid_plain_grad_ratio={ratio[('sigmoid', 'glorot', False)]:.6g}",
-    f"sigmoid_bn_grad_ratio={ratio[('sigmoid', 'glorot', True)]:.6g}",
+    f"sigmoid_plain_grad_ratio={ratio[(SQUASHING, 'glorot', False)]:.6g}",
+    f"sigmoid_bn_grad_ratio={ratio[(SQUASHING, 'glorot', True)]:.6g}",
     f"relu_small_bn_grad_ratio={ratio[('relu', 'small', True)]:.6g}",
     f"relu_large_bn_grad_ratio={ratio[('relu', 'large', True)]:.6g}",
     f"relu_small_bn_grad_ratio_deeper={deeper_ratio:.6g}",
@@ -333,8 +336,8 @@ print("RESULT " + " ".join([
     f"relu_large_plain_last_std={last_std[('relu', 'large', False)]:.6g}",
     f"relu_bn_std_min={bn_stds.min():.6g}",
     f"relu_bn_std_max={bn_stds.max():.6g}",
-    f"sigmoid_plain_accuracy={runs[('sigmoid', 'glorot', False)]['accuracy']:.6g}",
-    f"sigmoid_bn_accuracy={runs[('sigmoid', 'glorot', True)]['accuracy']:.6g}",
+    f"sigmoid_plain_accuracy={runs[(SQUASHING, 'glorot', False)]['accuracy']:.6g}",
+    f"sigmoid_bn_accuracy={runs[(SQUASHING, 'glorot', True)]['accuracy']:.6g}",
     f"relu_plain_accuracy={runs[('relu', 'small', False)]['accuracy']:.6g}",
     f"relu_bn_accuracy={runs[('relu', 'small', True)]['accuracy']:.6g}",
 ]))
@@ -342,10 +345,10 @@ print("RESULT " + " ".join([
 # %% [markdown]
 # ## Try this
 # - Set `DEPTH = 20`: how do the sigmoid network's ratio and BN's ratio change?
-# - Replace `"glorot"` by He init (`"he_normal"`) for the ReLU network without BN: does the
-#   activation spread still collapse?
-# - Use `"tanh"` instead of `"sigmoid"`: tanh is centred at 0 and its derivative reaches 1.
-#   Does the gradient still vanish?
+# - Add He init, `"he": ("He normal", "he_normal")`, to `INITS` and put `("relu", "he")` in
+#   `CONFIGS`: does the spread still collapse without BN?
+# - Set `SQUASHING = "tanh"`: tanh is centred at 0 and its derivative reaches 1. Does the
+#   gradient still vanish?
 # - Raise the learning rate to 1.0: which networks still train?
 
 # %%

@@ -128,3 +128,9 @@ def test_lesson_04_bn_learns_faster(lesson_04):
 def test_lesson_04_tiny_init_leaves_the_plain_network_at_chance(lesson_04):
     _, _, result = lesson_04
     assert result["small_init_accuracy_plain"] < 0.2
+
+
+def test_lesson_04_narration_matches_the_result_line(lesson_04):
+    _, stdout, result = lesson_04
+    assert f"{result['final_accuracy_bn']:.3f} with BN" in stdout
+    assert "moves more without BN" in stdout
