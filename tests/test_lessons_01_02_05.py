@@ -6,32 +6,10 @@ prints machine-readable lines `RESULT key=value ...` next to its narration; the 
 those.
 """
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-LESSONS = Path(__file__).resolve().parent.parent / "lessons"
-
-
-def run_lesson(filename, out, seed=0):
-    """Run one lesson with --quick; return {key: value} from its RESULT lines."""
-    env = dict(os.environ, MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1")
-    completed = subprocess.run(
-        [sys.executable, str(LESSONS / filename), "--quick", "--out", str(out),
-         "--seed", str(seed)],
-        capture_output=True, text=True, env=env, timeout=300,
-    )
-    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-4000:]
-    results = {}
-    for line in completed.stdout.splitlines():
-        if line.startswith("RESULT "):
-            for pair in line.split()[1:]:
-                key, value = pair.split("=", 1)
-                results[key] = value
-    return results
+from lesson_runner import parse_result, run_lesson
 
 
 def number(text):
@@ -41,19 +19,19 @@ def number(text):
 @pytest.fixture(scope="module")
 def lesson01(tmp_path_factory):
     out = tmp_path_factory.mktemp("lesson01")
-    return out, run_lesson("01_article_model.py", out)
+    return out, parse_result(run_lesson("01_article_model.py", out))
 
 
 @pytest.fixture(scope="module")
 def lesson02(tmp_path_factory):
     out = tmp_path_factory.mktemp("lesson02")
-    return out, run_lesson("02_inside_batchnorm.py", out)
+    return out, parse_result(run_lesson("02_inside_batchnorm.py", out))
 
 
 @pytest.fixture(scope="module")
 def lesson05(tmp_path_factory):
     out = tmp_path_factory.mktemp("lesson05")
-    return out, run_lesson("05_init_and_learning_rate.py", out)
+    return out, parse_result(run_lesson("05_init_and_learning_rate.py", out))
 
 
 def figures_in(out):

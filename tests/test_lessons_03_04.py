@@ -4,37 +4,16 @@ figures, and their headline comparisons come out the way the lessons say.
 Each lesson prints one machine-readable line, `RESULT key=value ...`, computed from its run;
 the tests read that line instead of the narration."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from lesson_runner import parse_result, run_lesson
 
 REPO = Path(__file__).resolve().parent.parent
-LESSONS = REPO / "lessons"
 
 
-def run_lesson(script, out):
-    env = dict(os.environ, MPLBACKEND="Agg")
-    completed = subprocess.run(
-        [sys.executable, str(LESSONS / script), "--quick", "--out", str(out), "--seed", "0"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    return completed.stdout
 
 
-def parse_result(stdout):
-    lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
-    assert len(lines) == 1, f"expected one RESULT line, got {len(lines)}"
-    result = {}
-    for pair in lines[0].split()[1:]:
-        key, value = pair.split("=", 1)
-        try:
-            result[key] = float(value)
-        except ValueError:
-            result[key] = value
-    return result
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,42 @@
+"""Run a lesson the way a student does (`python lessons/NN_name.py --quick`) and read the
+machine-readable lines it prints next to its narration: `RESULT key=value key=value ...`.
+
+Shared by the tests/test_lessons_*.py files (pytest puts this folder on sys.path)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+LESSONS = REPO / "lessons"
+
+
+def run_lesson(filename, out, seed=0):
+    """Run lessons/<filename> with --quick in a subprocess; return what it printed.
+
+    Fails the test (showing the end of the output) when the lesson exits with an error."""
+    env = dict(os.environ, MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1")
+    completed = subprocess.run(
+        [sys.executable, str(LESSONS / filename), "--quick", "--out", str(out),
+         "--seed", str(seed)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-4000:]
+    return completed.stdout
+
+
+def parse_result(stdout):
+    """{key: value} from every `RESULT` line; a value is a float when it reads as one, else
+    the text (e.g. 'mnist', 'None')."""
+    lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
+    assert lines, "the lesson printed no RESULT line"
+    result = {}
+    for line in lines:
+        for pair in line.split()[1:]:
+            key, value = pair.split("=", 1)
+            try:
+                result[key] = float(value)
+            except ValueError:
+                result[key] = value
+    return result
