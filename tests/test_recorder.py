@@ -305,3 +305,84 @@ def test_percentiles_match_numpy(shape):
     if len(shape) == 2:
         np.testing.assert_allclose(percentiles(values, axis=1),
                                    np.percentile(values, Q, axis=1))
+
+
+
+def relu_model():
+    """Dense -> BN -> Activation('relu') -> Dense(sigmoid): a ReLU layer of its own, whose
+    sorted output the recorder derives from its sorted input."""
+    model = Sequential([Dense(8, input_shape=(5,)), BatchNormalization(), Activation("relu"),
+                        Dense(1, activation="sigmoid")])
+    model.compile(optimizer=SGD(learning_rate=LEARNING_RATE), loss="binary_crossentropy")
+    return model
+
+
+def test_a_relu_layer_output_percentiles_equal_numpy():
+    tinynet.set_seed(4)
+    model = relu_model()
+    x, y = data()
+    twin = relu_model()
+    twin.set_weights(model.get_weights())
+    relu_in = twin.layers[1].forward(twin.layers[0].forward(x, training=True), training=True)
+    relu_out = np.maximum(relu_in, 0)
+    assert np.mean(relu_out == 0) > 0.2  # enough zeros for p15 to be one of them
+    recorder = Recorder(every=1)
+    model.fit(x, y, batch_size=40, epochs=1, shuffle=False, verbose=0, callbacks=[recorder])
+    for which, values in (("input", relu_in), ("output", relu_out)):
+        got = [recorder.get("activation", f"{which}_p{q}")[0] for q in Q]
+        np.testing.assert_allclose(got, np.percentile(values, Q), rtol=1e-6, atol=1e-7)
+        assert recorder.get("activation", f"{which}_std")[0] == pytest.approx(np.std(values),
+                                                                            rel=1e-5)
+
+
+def test_statistics_do_not_depend_on_when_they_are_computed(monkeypatch):
+    """Records are summarized in groups (one table per batch size, flushed when full):
+    flushing after every record or after every 5 gives the same arrays, in step order."""
+    import tinynet.callbacks as callbacks
+
+    x, y = data(n=50)
+
+    def record(flush_records):
+        monkeypatch.setattr(callbacks, "FLUSH_RECORDS", flush_records)
+        tinynet.set_seed(6)
+        recorder = Recorder(every=1, histograms=True, per_unit=True)
+        # batches of 16, 16, 16 and 2: steps 3, 7 and 11 have a table of their own
+        relu_model().fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0,
+                         callbacks=[recorder])
+        return recorder
+
+    one, five = record(1), record(5)
+    np.testing.assert_array_equal(five.steps, np.arange(12))
+    for name in one.layer_names:
+        assert one.keys(name) == five.keys(name)
+        for key in one.keys(name):
+            np.testing.assert_array_equal(one.get(name, key), five.get(name, key))
+    # the data is the first layer's input: each record saw its own batch
+    stds = five.get("dense", "input_std")
+    assert stds[3] == pytest.approx(np.std(x[48:]), rel=1e-5)
+    assert stds[4] == pytest.approx(np.std(x[:16]), rel=1e-5)
+
+
+def test_a_recorder_of_layers_without_weights_works():
+    tinynet.set_seed(0)
+    model = relu_model()
+    x, y = data()
+    recorder = Recorder(every=1, layers=["activation"])
+    model.fit(x, y, batch_size=20, epochs=1, verbose=0, callbacks=[recorder])
+    assert recorder.layer_names == ["activation"]
+    assert recorder.keys("activation")[:2] == ["input_mean", "input_std"]
+    assert not any(key.startswith("update_ratio") for key in recorder.keys("activation"))
+    assert recorder.get("activation", "output_p50").shape == (2,)
+
+
+def test_a_probe_recorder_handles_a_smaller_last_batch():
+    """With x_probe every record's activations have the probe's shape, but the gradients
+    still have the batch's: the 2-sample last batch must be told apart."""
+    tinynet.set_seed(1)
+    model = relu_model()
+    x, y = data(n=50)
+    recorder = Recorder(every=1, x_probe=x[:7])
+    model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0, callbacks=[recorder])
+    norms = recorder.get("dense", "grad_input_norm")
+    assert norms.shape == (4,) and np.all(np.isfinite(norms)) and np.all(norms > 0)
+    assert recorder.get("dense", "input_std")[3] == pytest.approx(np.std(x[:7]), rel=1e-5)

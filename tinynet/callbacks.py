@@ -154,7 +154,7 @@ class EarlyStopping(Callback):
 PERCENTILES = (15, 50, 85)  # the three curves of Ioffe & Szegedy (2015), Fig. 1(b, c)
 # raw records are kept until there are this many (or they take this much memory); then their
 # statistics are computed together
-FLUSH_RECORDS = 64
+FLUSH_RECORDS = 32
 FLUSH_BYTES = 16 * 2**20
 
 
@@ -198,11 +198,13 @@ class Recorder(Callback):
     Recorder.load(path). Recording never changes the training itself: the same seed gives the
     same weights with or without a recorder.
 
-    How it stays cheap: a recorded step only keeps its raw numbers (each kind laid end to end
-    in one vector); the statistics are computed later for many records at once (every 64
-    records, at the end of training, or when read), where one NumPy call serves every
-    record. On the article's small model (a training step takes a quarter of a millisecond)
-    recording every 10 steps costs about a tenth of the training time; on bigger models, less.
+    How it stays cheap: a recorded step only copies its raw numbers into a row of a table
+    allocated once (see RecordTable); the statistics are computed later for many records at
+    once (every 32 records, at the end of training, or when read), where one NumPy call serves
+    every record. Sorting, for the percentiles, is the largest cost; a ReLU layer's output is
+    not sorted again (see sort_activations). On the article's small model (a training step
+    takes about a quarter of a millisecond) recording every 10 steps costs about 8-9% of the
+    training time; on bigger models, less.
     """
 
     def __init__(self, every=10, layers=None, histograms=False, bins=40, hist_range=None,
@@ -238,7 +240,7 @@ class Recorder(Callback):
         self.recording = False
         self.params_before = None
         self.probe = None
-        self.pending = []          # raw records whose statistics are not computed yet
+        self.tables = {}           # layout -> RecordTable: raw records not summarized yet
 
     def __repr__(self):
         return (f"Recorder(every={self.every}, {len(self.step_list)} records of "
@@ -315,6 +317,7 @@ class Recorder(Callback):
 
     def on_train_end(self, logs=None):
         self.flush()
+        self.tables = {}  # let the raw numbers' memory go: only the statistics are kept
 
     def recorded_arrays(self, kind):
         """The 'params' or 'grads' arrays of the recorded layers, in order."""
@@ -351,82 +354,86 @@ class Recorder(Callback):
     # -- recording: keep the raw numbers of one step --------------------------------------
 
     def keep(self, trace):
-        """Keep the raw numbers of this step, each kind laid end to end in one vector."""
+        """Keep the raw numbers of this step: one row of the table of its layout.
+
+        Nothing is computed here, not even a norm: on a small model a NumPy call costs more
+        in overhead than in arithmetic, so all the work waits for the flush, where one call
+        serves every record of a table."""
         activations = self.probe if self.x_probe is not None else trace
+        inputs, outputs = activations["inputs"], activations["outputs"]
         # layer i's output is layer i+1's input (the same array): keep each array once
-        unique, slots = {}, []
+        arrays, slots, slot_of = [], [], {}  # slot_of: id(array) -> its position in arrays
         for i in self.indices:
             pair = []
-            for values in (activations["inputs"][i], activations["outputs"][i]):
-                pair.append(unique.setdefault(id(values), (len(unique), values))[0])
-            slots.append(pair)
-        arrays = [values for _, values in unique.values()]
-        grad_inputs = [trace["grad_inputs"][i] for i in self.indices]
-        layout = (tuple(a.shape for a in arrays), tuple(g.size for g in grad_inputs))
-        # the gradients and weights are summarized now (a few numbers per layer); only the
-        # activations, whose percentiles need every value, wait for the flush
-        params = self.recorded_arrays("params")
-        gradient_norms = norms(grad_inputs + self.recorded_arrays("grads"))  # one pass for all
-        self.pending.append({
-            "layout": layout,
-            "slots": slots,
-            "activations": flatten_all(arrays),
-            "grad_input_norms": gradient_norms[:len(grad_inputs)],
-            "grad_norms": gradient_norms[len(grad_inputs):],
-            "update_ratios": update_ratios(self.params_before, flatten_all(params),
-                                           [param.size for param in params]),
-        })
+            for values in (inputs[i], outputs[i]):
+                if id(values) not in slot_of:
+                    slot_of[id(values)] = len(arrays)
+                    arrays.append(values)
+                pair.append(slot_of[id(values)])
+            slots.append(tuple(pair))
+        # dL/dx of each recorded layer, then dL/dparam of each of their parameters
+        gradients = [trace["grad_inputs"][i] for i in self.indices]
+        gradients += self.recorded_arrays("grads")
+        parts = {"activations": arrays, "gradients": gradients,
+                 "weights_before": [self.params_before],
+                 "weights_after": self.recorded_arrays("params")}
+        # what the table's rows hold (the smaller last batch of an epoch has a layout, and
+        # so a table, of its own): the activations' shapes and the training batch's size (it
+        # sets the gradients' shapes; with x_probe, the activations do not show it)
+        layout = (tuple([a.shape for a in arrays]), tuple(slots), len(trace["inputs"][0]))
+        if layout not in self.tables:
+            self.tables[layout] = RecordTable(parts)
+        table = self.tables[layout]
+        table.add(len(self.step_list), parts)
         self.step_list.append(self.global_step)
         self.params_before = None
         self.probe = None
-        if len(self.pending) >= FLUSH_RECORDS or sum(
-                record["activations"].nbytes for record in self.pending) > FLUSH_BYTES:
+        if table.full:
             self.flush()
 
     # -- the statistics, computed for many records at once --------------------------------
 
     def flush(self):
-        """Compute the statistics of the pending records and add them to the columns.
+        """Compute the statistics of the records in the tables and add them to the columns.
 
-        Records are stacked by layout (the smaller last batch of an epoch has a layout of
-        its own); the results are put back in the order the records were taken."""
-        if not self.pending:
+        Each table (layout) is summarized on its own; the results are put back in the order
+        the records were taken. The tables are emptied, but their memory is kept for the
+        next records (a table that got no record since the last flush is let go)."""
+        tables = [(layout, table) for layout, table in self.tables.items() if table.positions]
+        if not tables:
             return
-        pending, self.pending = self.pending, []
-        groups = {}
-        for position, record in enumerate(pending):
-            groups.setdefault(record["layout"], []).append(position)
-        results = [self.statistics([pending[p] for p in positions])
-                   for positions in groups.values()]
-        order = np.argsort(np.concatenate(list(groups.values())))  # back to record order
+        results = [self.statistics(layout, table) for layout, table in tables]
+        positions = np.concatenate([table.positions for _, table in tables])
+        order = np.argsort(positions)  # back to record order
         for name in self.layer_names:
             for key in results[0][name]:
                 values = np.concatenate([result[name][key] for result in results])
                 self.columns[name].setdefault(key, []).append(values[order])
+        self.tables = {layout: table for layout, table in tables}
+        for table in self.tables.values():
+            table.positions = []
 
-    def statistics(self, records):
-        """The statistics of records of one layout: {layer name: {key: array (records,
+    def statistics(self, layout, table):
+        """The statistics of the records of one table: {layer name: {key: array (records,
         ...)}}."""
-        shapes = records[0]["layout"][0]
-        slots = records[0]["slots"]
-
-        def stack(kind):  # (records, values): one row per record
-            return np.stack([record[kind] for record in records])
+        shapes, slots, _ = layout
+        sizes = table.sizes["gradients"]
+        n_layers = len(self.indices)
+        rows = table.filled  # (records, values) for each kind
 
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            blocks = split(stack("activations"), shapes)  # each (records, *array shape)
-            summaries = [summary_statistics(block) for block in blocks]
-            grad_input_norms = stack("grad_input_norms")  # (records, layers)
-            grad_norms = stack("grad_norms")              # (records, params)
-            ratios = stack("update_ratios")               # (records, params)
+            gradient_norms = segment_norms(rows("gradients"), sizes)  # (records, segments)
+            grad_input_norms = gradient_norms[:, :n_layers]            # (records, layers)
+            grad_norms = gradient_norms[:, n_layers:]                  # (records, params)
+            ratios = update_ratios(rows("weights_before"), rows("weights_after"),
+                                   sizes[n_layers:])                   # (records, params)
+            blocks = split(rows("activations"), shapes)  # each (records, *array shape)
             out, param_column = {}, 0
             for j, i in enumerate(self.indices):
                 layer = self.model.layers[i]
                 new = out[layer.name] = {}
-                for which, slot in zip(("input", "output"), slots[j], strict=True):
-                    for key, values in summaries[slot].items():
-                        new[f"{which}_{key}"] = values
-                    if self.histograms:
+                if self.histograms:
+                    for which, slot in zip(("input", "output"), slots[j], strict=True):
                         new[f"{which}_hist"] = self.histogram(layer, which, blocks[slot])
                 if self.per_unit:
                     x = blocks[slots[j][0]]
@@ -444,7 +451,42 @@ class Recorder(Callback):
                     new["saturated_fraction"] = saturated_fraction(y, activation)
                 elif activation == "relu":
                     new["dead_fraction"] = dead_fraction(y)
+            # last, as the table's activations are sorted in place: the statistics of the
+            # values themselves
+            self.sort_activations(rows("activations"), table.sizes["activations"], slots)
+            summaries = sorted_summaries(rows("activations"), table.sizes["activations"])
+            for j, name in enumerate(self.layer_names):
+                values = {f"{which}_{key}": column[:, slot]
+                          for which, slot in zip(("input", "output"), slots[j], strict=True)
+                          for key, column in summaries.items()}
+                out[name] = {**values, **out[name]}  # these first in .keys()
         return out
+
+    def sort_activations(self, rows, sizes, slots):
+        """Sort the values of each activation array of each record, in place in `rows`
+        (records, total), where the arrays lie end to end with these sizes. (The table is
+        the recorder's own copy, refilled after the flush anyway, so the flush uses it as
+        scratch space: working where the numbers lie needs no new memory.)
+
+        Sorting is the costly part of the statistics, and a ReLU layer's output needs none of
+        its own: max(., 0) keeps the order (a <= b gives max(a, 0) <= max(b, 0)), so
+
+            sorted(relu(x)) = relu(sorted(x))      value for value, exactly
+
+        and an Activation('relu') layer's sorted output is its sorted input, clipped at 0.
+        """
+        relu_input = {}  # output slot -> input slot, for the Activation('relu') layers
+        for name, (x_slot, y_slot) in zip(self.layer_names, slots, strict=True):
+            if (self.layer_types[name] == "Activation" and self.activations.get(name) == "relu"
+                    and x_slot < y_slot):  # the input is sorted first
+                relu_input[y_slot] = x_slot
+        starts = np.cumsum((0, *sizes))
+        arrays = [rows[:, start:stop] for start, stop in zip(starts[:-1], starts[1:], strict=True)]
+        for slot, values in enumerate(arrays):
+            if slot in relu_input:
+                np.maximum(arrays[relu_input[slot]], 0, out=values)
+            else:
+                values.sort(axis=1)
 
     def histogram(self, layer, which, block):
         """Share of the values of each record in each bin: (records, bins). A layer's bins
@@ -580,37 +622,124 @@ class Recorder(Callback):
         return recorder
 
 
+class RecordTable:
+    """The raw numbers of up to `capacity` records of one layout, one row per record: its
+    activations, gradients, weights before and weights after the step, each kind's arrays
+    laid end to end, and the kinds one after the other.
+
+    The table is allocated once and reused after each flush. Memory the program has not
+    used yet is slow to write the first time (the system maps it in, 4 KB page by 4 KB page):
+    a new array for each record would pay that again and again, and on a small model it
+    would cost more than the copy itself.
+    """
+
+    def __init__(self, parts):
+        """parts: {kind: list of arrays} of a first record, for the sizes and the dtype."""
+        self.columns, start = {}, 0  # kind -> its slice of a row
+        self.sizes = {}              # kind -> the sizes of its arrays
+        for kind, arrays in parts.items():
+            self.sizes[kind] = tuple(array.size for array in arrays)
+            self.columns[kind] = slice(start, start + sum(self.sizes[kind]))
+            start = self.columns[kind].stop
+        sized = [array for arrays in parts.values() for array in arrays if array.size]
+        dtype = np.result_type(*sized) if sized else np.dtype(np.float64)
+        self.capacity = max(1, min(FLUSH_RECORDS, FLUSH_BYTES // max(start * dtype.itemsize, 1)))
+        self.rows = np.empty((self.capacity, start), dtype=dtype)
+        self.positions = []  # the record number of each filled row
+
+    @property
+    def full(self):
+        return len(self.positions) == self.capacity
+
+    def add(self, position, parts):
+        """Copy the arrays of one record into the next free row (a single NumPy call:
+        with axis=None, concatenate flattens the arrays itself)."""
+        arrays = [array for kind_arrays in parts.values() for array in kind_arrays]
+        np.concatenate(arrays, axis=None, out=self.rows[len(self.positions)])
+        self.positions.append(position)
+
+    def filled(self, kind):
+        """One kind of numbers of the filled rows: (records, values)."""
+        return self.rows[:len(self.positions), self.columns[kind]]
+
+
 # -- the statistics: each takes a block of records, (records, ...) -> one value per record ----
 
-def summary_statistics(block):
-    """mean, std and the 15/50/85th percentiles over ALL values of each record's array.
+def sorted_summaries(rows, sizes):
+    """mean, std and the 15/50/85th percentiles of every array of every record.
 
-    block: (records, ...). For one record's values x (n of them):
+    rows: (records, total), each row a record's arrays laid end to end (`sizes` values each),
+    every array's values SORTED. For the n values x of one array:
+
         mean = sum(x) / n        std = sqrt(sum((x - mean)^2) / n)    (biased, like np.std)
-    Returns a dict of arrays of shape (records,).
+
+    Returns {'mean', 'std', 'p15', 'p50', 'p85'}, each (records, len(sizes)). The
+    percentiles of all the arrays are picked from their columns in one go (see
+    sorted_percentiles for the formula). `rows` is used as scratch space: it holds the
+    squares (x - mean)^2 afterwards.
     """
-    flat = block.reshape(len(block), -1)
-    p15, p50, p85 = percentiles(flat, axis=1)
-    return {"mean": flat.mean(axis=1).astype(np.float64),
-            "std": flat.std(axis=1).astype(np.float64),
-            "p15": p15, "p50": p50, "p85": p85}
+    starts = np.cumsum((0, *sizes[:-1]))
+    n = np.asarray(sizes)
+    low, high, fraction = sorted_positions(tuple(sizes))  # (arrays * 3,) each
+    v_low, v_high = rows[:, low], rows[:, high]
+    percentile = (v_low + fraction * (v_high - v_low)).reshape(len(rows), len(sizes), 3)
+    mean = segment_sums(rows, sizes) / n  # (records, arrays), in float64
+    for k, (start, size) in enumerate(zip(starts, sizes, strict=True)):
+        rows[:, start:start + size] -= mean[:, k:k + 1].astype(rows.dtype)
+    np.square(rows, out=rows)
+    std = np.sqrt(segment_sums(rows, sizes) / n)
+    return {"mean": mean, "std": std, "p15": percentile[..., 0].astype(np.float64),
+            "p50": percentile[..., 1].astype(np.float64),
+            "p85": percentile[..., 2].astype(np.float64)}
+
+
+@functools.lru_cache(maxsize=64)
+def sorted_positions(sizes, q=PERCENTILES):
+    """For arrays of these sizes laid end to end, each sorted: the columns floor(t) and
+    floor(t) + 1 of each array's q-th percentiles, and t - floor(t) (see sorted_percentiles),
+    array after array. (Cached: a recorder asks for the same few layouts again and again.)"""
+    low, high, fraction, start = [], [], [], 0
+    for size in sizes:
+        lows, highs, fractions = percentile_positions(size, tuple(q))
+        low += [start + i for i in lows]
+        high += [start + i for i in highs]
+        fraction += list(fractions)
+        start += size
+    return np.array(low, dtype=np.intp), np.array(high, dtype=np.intp), np.array(fraction)
+
+
+def segment_sums(rows, sizes):
+    """(records, len(sizes)): the sum of each array of each row (the arrays laid end to end,
+    with these sizes), with NumPy's pairwise summation in the rows' precision, as np.mean and
+    np.std do."""
+    sums = np.empty((len(rows), len(sizes)))
+    start = 0
+    for k, size in enumerate(sizes):
+        sums[:, k] = rows[:, start:start + size].sum(axis=1)
+        start += size
+    return sums
 
 
 def percentiles(values, axis=0, q=PERCENTILES):
     """np.percentile(values, q, axis) with its default linear interpolation.
-
-    Sort the n values into v; the q-th percentile sits at position t = q/100 * (n - 1),
-    between v[floor(t)] and v[floor(t) + 1]:
-
-        p = v[floor(t)] + (t - floor(t)) * (v[floor(t) + 1] - v[floor(t)])
 
     The result has the q's on its first axis: (len(q), rest of the shape).
     (np.sort is used rather than np.partition: on these small rows NumPy's vectorized sort is
     the faster of the two, and it is the obvious algorithm.)
     """
     values = np.moveaxis(values, axis, -1)  # sort along the last, contiguous axis
-    low, high, fraction = percentile_positions(values.shape[-1], tuple(q))
-    ordered = np.sort(values, axis=-1)
+    return sorted_percentiles(np.sort(values, axis=-1), q)
+
+
+def sorted_percentiles(ordered, q=PERCENTILES):
+    """The q-th percentiles of values already sorted along the last axis: (len(q), ...).
+
+    With the n values sorted into v, the q-th percentile sits at position t = q/100 * (n - 1),
+    between v[floor(t)] and v[floor(t) + 1] (np.percentile's default, linear interpolation):
+
+        p = v[floor(t)] + (t - floor(t)) * (v[floor(t) + 1] - v[floor(t)])
+    """
+    low, high, fraction = percentile_positions(ordered.shape[-1], tuple(q))
     v_low, v_high = ordered[..., low], ordered[..., high]  # (..., len(q))
     return np.moveaxis(v_low + fraction * (v_high - v_low), -1, 0)
 
@@ -626,35 +755,34 @@ def percentile_positions(n, q):
     return low, high, fraction
 
 
-def norms(arrays):
-    """[||a|| for a in arrays]: the Euclidean (Frobenius) norm sqrt(sum(a^2)) of each array,
-    from one vector of all of them laid end to end, its squares summed per segment (in
-    float64: there may be many of them)."""
-    if not arrays:
-        return np.zeros(0)
-    flat = flatten_all(arrays)
-    return np.sqrt(np.add.reduceat(flat * flat, segment_starts(arrays), dtype=np.float64))
+def segment_norms(rows, sizes):
+    """The Euclidean (Frobenius) norm sqrt(sum(a^2)) of every array a of every record.
+
+    rows: (records, total), each row the arrays of one record laid end to end, `sizes` their
+    sizes. Returns (records, len(sizes)). Each sum of squares is the dot product of a row's
+    segment with itself, np.einsum('ij,ij->i', a, a), in the arrays' own precision (as
+    np.linalg.norm does) and with no temporary array of squares.
+    """
+    squares = np.empty((len(rows), len(sizes)))
+    start = 0
+    for k, size in enumerate(sizes):
+        segment = rows[:, start:start + size]
+        squares[:, k] = np.einsum("ij,ij->i", segment, segment)
+        start += size
+    return np.sqrt(squares)
 
 
 def update_ratios(before, after, sizes):
-    """||w_after - w_before|| / ||w_before|| for each weight w, from the vectors of all
-    weights laid end to end before and after the step: how far one step moved each weight,
-    relative to its size (makemore's rule of thumb: around 1e-3). NaN for a weight that is
-    all zeros (a bias at step 0)."""
-    if not sizes:
-        return np.zeros(0)
-    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    change = after - before  # a small step is exact in w's own precision (Sterbenz)
-    step = np.sqrt(np.add.reduceat(change * change, starts, dtype=np.float64))
-    weight = np.sqrt(np.add.reduceat(before * before, starts, dtype=np.float64))
+    """||w_after - w_before|| / ||w_before|| for each weight w of each record, from the rows
+    (records, total) of all weights laid end to end before and after the step: how far one
+    step moved each weight, relative to its size (makemore's rule of thumb: around 1e-3).
+    Returns (records, len(sizes)); NaN for a weight that is all zeros (a bias at step 0).
+    `after` is used as scratch space: it holds the change afterwards."""
+    change = after
+    change -= before  # in place; a small step is exact in w's own precision (Sterbenz)
+    step, weight = segment_norms(change, sizes), segment_norms(before, sizes)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(weight > 0, step / weight, np.nan)
-
-
-def segment_starts(arrays):
-    """Where each array starts once they are laid end to end."""
-    return np.concatenate(([0], np.cumsum([array.size for array in arrays[:-1]],
-                                          dtype=np.int64)))
 
 
 def saturated_fraction(y, activation):
