@@ -324,3 +324,23 @@ def test_forward_and_backward_over_the_stack_give_every_gradient():
     grad_input = model.backward(np.ones_like(out))
     assert grad_input.shape == x.shape
     assert np.any(model.layers[0].grads["kernel"] != 0)
+
+
+def test_trace_next_step_keeps_what_each_layer_saw_for_one_step():
+    tinynet.set_seed(0)
+    model = Sequential([Dense(3, input_shape=(4,), activation="relu"),
+                        Dense(1, activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="binary_crossentropy")
+    x = np.random.default_rng(0).normal(size=(5, 4)).astype("float32")
+    y = np.array([0, 1, 1, 0, 1], dtype="float32")
+    hidden = model.layers[0].forward(x, training=True).copy()  # before the step's update
+    model.trace_next_step = True
+    model.train_on_batch(x, y)
+    assert model.trace_next_step is False  # one step only
+    assert model.trace["inputs"][0] is not None
+    np.testing.assert_array_equal(model.trace["inputs"][0], x)
+    np.testing.assert_array_equal(model.trace["inputs"][1], hidden)
+    assert [g.shape for g in model.trace["grad_inputs"]] == [(5, 4), (5, 3)]
+    model.trace = None
+    model.train_on_batch(x, y)
+    assert model.trace is None  # an ordinary step keeps nothing

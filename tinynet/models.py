@@ -51,7 +51,14 @@ def output_activation(layer):
 
 
 class Sequential:
-    """Sequential(layers=None, name='sequential'): layers applied one after the other."""
+    """Sequential(layers=None, name='sequential'): layers applied one after the other.
+
+    Looking inside one training step: set `model.trace_next_step = True` (in a callback's
+    on_train_batch_begin, or before train_on_batch) and the next step also keeps, in
+    `model.trace`, three lists aligned with `model.layers`: 'inputs' (what each layer saw),
+    'outputs' (what it gave) and 'grad_inputs' (dL/d input of each layer). The Recorder
+    callback is built on this; lessons use it directly for measurements of their own.
+    """
 
     def __init__(self, layers=None, name="sequential"):
         if not isinstance(name, str) or not name:
@@ -62,7 +69,7 @@ class Sequential:
         self.compiled = False
         self.stop_training = False
         self.history = None
-        self.trace_next_step = False  # set by a recorder: keep every activation of one step
+        self.trace_next_step = False  # True: keep every activation of the next step
         self.trace = None
         if layers is not None:
             if not isinstance(layers, (list, tuple)):
