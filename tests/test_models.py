@@ -344,3 +344,35 @@ def test_trace_next_step_keeps_what_each_layer_saw_for_one_step():
     model.trace = None
     model.train_on_batch(x, y)
     assert model.trace is None  # an ordinary step keeps nothing
+
+
+def test_the_progress_line_shows_step_time_even_for_sub_millisecond_steps():
+    from tinynet.progress import format_step_time
+
+    assert format_step_time(0.00025) == "250us/step"
+    assert format_step_time(0.0021) == "2ms/step"
+
+
+def small_fit_model():
+    tinynet.set_seed(0)
+    model = Sequential([Dense(8, input_shape=(20,), activation="relu"),
+                        Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+@pytest.mark.parametrize("verbose", [0, 1, 2])
+def test_fit_verbose_levels_print_what_keras_prints(capsys, verbose):
+    x, y = make_classification(n_samples=100, seed=0)
+    small_fit_model().fit(x, y, epochs=2, batch_size=32, verbose=verbose)
+    printed = capsys.readouterr().out
+    if verbose == 0:
+        assert printed == ""
+        return
+    lines = [line for line in printed.splitlines() if line.strip()]
+    assert sum("loss: " in line and "accuracy: " in line for line in lines) == 2  # per epoch
+    if verbose == 1:  # the progress bar: step count, time per step, running logs
+        assert "Epoch 1/2" in printed and "4/4 [" in printed
+        assert "s/step" in printed
+    else:
+        assert lines[0].startswith("Epoch 1/2 - loss: ")

@@ -8,6 +8,13 @@ def format_logs(logs):
     return " - ".join(f"{key}: {value:.4f}" for key, value in logs.items())
 
 
+def format_step_time(seconds):
+    """'2ms/step' or, for steps under a millisecond (small models are that fast), '250us/step'."""
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.0f}ms/step"
+    return f"{seconds * 1e6:.0f}us/step"
+
+
 class ProgressBar:
     """Draws `  12/32 [=======>......] - 2ms/step - loss: 0.6931 - accuracy: 0.5000`.
 
@@ -29,7 +36,7 @@ class ProgressBar:
         bar = "=" * max(done - 1, 0) + (arrow if done else "") + "." * (self.width - done)
         per_step = (time.perf_counter() - self.start) / max(step, 1)
         digits = len(str(self.steps))
-        text = f"{step:{digits}d}/{self.steps} [{bar}] - {per_step * 1000:.0f}ms/step"
+        text = f"{step:{digits}d}/{self.steps} [{bar}] - {format_step_time(per_step)}"
         return text + (f" - {format_logs(logs)}" if logs else "")
 
     def update(self, step, logs):
