@@ -1,7 +1,7 @@
 """The article's model in tinynet gives Keras 3's numbers.
 
-tests/data/keras_article_reference.npz was made by tools/make_keras_reference.py: Keras 3 trained
-the article's model for two epochs (batch 32, shuffle=False) from fixed starting weights on
+tests/data/keras_article_reference.npz was made by tests/data/make_keras_reference.py: Keras 3
+trained the article's model for two epochs (batch 32, shuffle=False) from fixed starting weights on
 fixed data, and saved its history, final weights, predictions and summary totals. Here tinynet
 starts from the same weights (via set_weights, in Keras's order) and must land on the same
 numbers, up to float32 round-off. When Keras is importable, one more test runs it live.
@@ -21,7 +21,7 @@ from tinynet.optimizers import SGD, Adam
 
 HERE = pathlib.Path(__file__).parent
 FIXTURE = HERE / "data" / "keras_article_reference.npz"
-TOOL = HERE.parent / "tools" / "make_keras_reference.py"
+TOOL = HERE / "data" / "make_keras_reference.py"
 
 with np.load(FIXTURE) as _data:
     REF = {key: _data[key] for key in _data.files}

@@ -1,7 +1,7 @@
 """LayerNormalization: per-sample statistics, hand-written backward, weights and summary.
 
 The fixture tests/data/torch_layernorm_reference.npz was made by
-tools/make_torch_layernorm_reference.py (torch.nn.functional.layer_norm and autograd).
+tests/data/make_torch_layernorm_reference.py (torch.nn.functional.layer_norm and autograd).
 """
 
 import pathlib

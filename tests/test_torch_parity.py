@@ -1,6 +1,6 @@
 """tinynet's hand-written BatchNormalization against PyTorch autograd, in float64.
 
-The fixture tests/data/torch_batchnorm_reference.npz was made by tools/make_torch_reference.py
+The fixture tests/data/torch_batchnorm_reference.npz was made by tests/data/make_torch_reference.py
 (random inputs and upstream gradients, torch's outputs and autograd gradients). When torch is
 importable, one more test makes fresh cases live.
 """
@@ -16,7 +16,7 @@ from tinynet.layers import BatchNormalization, Dense
 
 HERE = pathlib.Path(__file__).parent
 FIXTURE = HERE / "data" / "torch_batchnorm_reference.npz"
-TOOL = HERE.parent / "tools" / "make_torch_reference.py"
+TOOL = HERE / "data" / "make_torch_reference.py"
 TOLERANCE = 1e-9  # the issue's bar: equal to autograd to 1e-9 in float64
 
 

@@ -10,7 +10,7 @@ results:
                                                              of sum(y * grad_output)
 
     python -m venv /tmp/kvenv && /tmp/kvenv/bin/pip install torch
-    /tmp/kvenv/bin/python tools/make_torch_layernorm_reference.py
+    /tmp/kvenv/bin/python tests/data/make_torch_layernorm_reference.py
 """
 
 import os
@@ -18,7 +18,7 @@ import os
 import numpy as np
 import torch
 
-OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "data",
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                    "torch_layernorm_reference.npz")
 EPSILON = 1e-3   # Keras's (and tinynet's) default; torch's own default is 1e-5
 

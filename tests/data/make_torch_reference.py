@@ -20,7 +20,7 @@ saved only to show the difference. The Dense -> BN chain catches a wrong BN grad
 check of BN alone can miss (the Dense gradients depend on it).
 
     python -m venv /tmp/kvenv && /tmp/kvenv/bin/pip install torch
-    /tmp/kvenv/bin/python tools/make_torch_reference.py
+    /tmp/kvenv/bin/python tests/data/make_torch_reference.py
 """
 
 import os
@@ -28,7 +28,7 @@ import os
 import numpy as np
 import torch
 
-OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "data",
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                    "torch_batchnorm_reference.npz")
 EPSILON = 1e-3   # Keras's (and tinynet's) default; torch's own default is 1e-5
 MOMENTUM = 0.1   # torch's convention: running = (1 - 0.1) * running + 0.1 * batch

@@ -21,7 +21,7 @@ How to run it (Keras and PyTorch in a venv outside the repo; no TensorFlow neede
     python -m venv /tmp/kvenv
     /tmp/kvenv/bin/pip install "keras>=3" torch
     /tmp/kvenv/bin/pip install -e . --no-deps
-    KERAS_BACKEND=torch /tmp/kvenv/bin/python tools/make_keras_reference.py
+    KERAS_BACKEND=torch /tmp/kvenv/bin/python tests/data/make_keras_reference.py
 """
 
 import os
@@ -34,7 +34,7 @@ import numpy as np  # noqa: E402
 
 from tinynet.datasets import make_classification  # noqa: E402
 
-OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "data",
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                    "keras_article_reference.npz")
 DATA_SEED = 2024
 WEIGHT_SEED = 7
