@@ -21,28 +21,16 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
-import tinynet
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_step import article_model  # the same network bench_step.py times
+
 from tinynet.callbacks import Recorder
 from tinynet.datasets import make_classification
-from tinynet.layers import Activation, BatchNormalization, Dense
-from tinynet.models import Sequential
-from tinynet.optimizers import Adam
-
-
-def article_model():
-    model = Sequential([
-        Dense(64, input_shape=(20,)), BatchNormalization(), Activation("relu"),
-        Dense(32), BatchNormalization(), Activation("relu"),
-        Dense(1, activation="sigmoid"),
-    ])
-    model.compile(optimizer=Adam(), loss="binary_crossentropy", metrics=["accuracy"])
-    return model
 
 
 def timed_fit(x, y, every):
     """CPU seconds of one fit (20 epochs, batch 32) with a recorder when `every` is given."""
-    tinynet.set_seed(1)
-    model = article_model()
+    model = article_model(seed=1)
     callbacks = [Recorder(every=every)] if every else []
     start = time.process_time()
     model.fit(x, y, epochs=20, batch_size=32, validation_split=0.25, verbose=0,
