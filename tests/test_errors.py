@@ -513,3 +513,34 @@ def test_numpy_scalars_and_ints_are_accepted_as_hyperparameters():
 def test_verbose_auto_means_1(capsys):
     binary_model().fit(X, Y, verbose="auto")
     assert "Epoch 1/1" in capsys.readouterr().out
+
+
+def test_a_failed_build_leaves_no_half_built_layers():
+    reused = Dense(2)
+    Sequential([Dense(3, input_shape=(5,)), reused])  # reused is now built for 3 inputs
+    model = Sequential([Dense(4), reused])
+    with pytest.raises(ValueError, match="built for inputs"):
+        model.build((None, 7))
+    first = model.layers[0]
+    assert not first.built and first.params == {} and not model.built
+
+
+def test_a_layer_that_cannot_be_added_does_not_stay_in_the_model():
+    reused = Dense(2)
+    Sequential([Dense(3, input_shape=(5,)), reused])
+    model = Sequential([Dense(4, input_shape=(5,))])
+    with pytest.raises(ValueError, match="built for inputs"):
+        model.add(reused)
+    assert len(model.layers) == 1
+    assert model.count_params() == 5 * 4 + 4
+
+
+def test_fit_warns_when_the_last_batch_holds_one_sample_and_bn_is_there():
+    tinynet.set_seed(0)
+    model = Sequential([Dense(4, input_shape=(3,)), BatchNormalization(),
+                        Dense(1, activation="sigmoid")])
+    model.compile(loss="binary_crossentropy")
+    x = np.random.default_rng(0).normal(size=(33, 3))
+    y = (x[:, 0] > 0).astype(float)
+    with pytest.warns(RuntimeWarning, match="one sample alone in the last batch"):
+        model.fit(x, y, batch_size=32, verbose=0)

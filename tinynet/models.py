@@ -100,10 +100,15 @@ class Sequential:
             raise ValueError(f"Sequential.add: only the first layer takes input_shape, but "
                              f"layer '{layer.name}' (number {len(self.layers) + 1}) has one")
         self.layers.append(layer)
-        if len(self.layers) == 1 and layer.input_shape is not None:
-            self.build(layer.input_shape)
-        elif self.built:
-            self.build_layer(layer, self.layers[-2].output_shape)
+        try:
+            if len(self.layers) == 1 and layer.input_shape is not None:
+                self.build(layer.input_shape)
+            elif self.built:
+                self.build_layer(layer, self.layers[-2].output_shape)
+        except (ValueError, TypeError):
+            self.layers.pop()  # a layer that cannot be built does not stay in the model
+            self.collect_parameters()
+            raise
 
     def unique_name(self, base):
         """'dense', then 'dense_1', 'dense_2', ... within this model."""
@@ -123,8 +128,17 @@ class Sequential:
             raise TypeError(f"build(input_shape=...) must be a tuple with the batch axis first, "
                             f"like (None, 20), got {input_shape!r}")
         shape = tuple(input_shape)
-        for layer in self.layers:
-            shape = self.build_layer(layer, shape)
+        # all or nothing: if a later layer refuses the shape, the earlier ones are unbuilt
+        # again, so that the next attempt (with the mistake fixed) starts from a clean model
+        unbuilt = [(layer, layer.input_shape) for layer in self.layers if not layer.built]
+        try:
+            for layer in self.layers:
+                shape = self.build_layer(layer, shape)
+        except (ValueError, TypeError):
+            for layer, declared_shape in unbuilt:
+                layer.unbuild(declared_shape)
+            self.collect_parameters()
+            raise
         self.built = True
 
     def build_layer(self, layer, input_shape):
@@ -330,13 +344,19 @@ class Sequential:
             x, val = x[:split], (x[split:], y[split:])
             y = y[:split]
 
-        if min(batch_size, len(x)) == 1 and any(
-                isinstance(layer, BatchNormalization) for layer in self.layers):
+        has_bn = any(isinstance(layer, BatchNormalization) for layer in self.layers)
+        if has_bn and min(batch_size, len(x)) == 1:
             warnings.warn("fit: batches of one sample with BatchNormalization. A batch of one "
                           "has variance 0, so BatchNormalization outputs beta and passes back "
                           "zero gradients: the layers before it will not learn. Use "
                           "batch_size >= 2 (16 or more works best).", RuntimeWarning,
                           stacklevel=2)
+        elif has_bn and len(x) % batch_size == 1:
+            warnings.warn(f"fit: {len(x)} training samples in batches of {batch_size} leave "
+                          f"one sample alone in the last batch of every epoch. On that batch "
+                          f"BatchNormalization sees variance 0 and pulls its moving variance "
+                          f"toward 0. Choose a batch_size that does not leave 1 sample over.",
+                          RuntimeWarning, stacklevel=2)
         history = History()
         self.history = history
         callbacks = [history, *callbacks]

@@ -63,6 +63,13 @@ class Layer:
         self.output_shape = self.compute_output_shape(self.input_shape)
         self.built = True
 
+    def unbuild(self, input_shape=None):
+        """Forget the weights made by build (used when building a model fails half-way)."""
+        self.input_shape = input_shape
+        self.output_shape = None
+        self.built = False
+        self.params, self.grads, self.state = {}, {}, {}
+
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
