@@ -544,3 +544,13 @@ def test_fit_warns_when_the_last_batch_holds_one_sample_and_bn_is_there():
     y = (x[:, 0] > 0).astype(float)
     with pytest.warns(RuntimeWarning, match="one sample alone in the last batch"):
         model.fit(x, y, batch_size=32, verbose=0)
+
+
+def test_huge_but_finite_float64_data_is_accepted_and_nan_among_it_is_not():
+    from tinynet.validation import to_float_array
+
+    huge = np.full((4, 2), 1e308)  # its sum overflows, its values are fine
+    assert to_float_array(huge, "x", dtype="float64").shape == (4, 2)
+    huge[2, 1] = np.nan
+    with pytest.raises(ValueError, match="1 NaN or infinite"):
+        to_float_array(huge, "x", dtype="float64")

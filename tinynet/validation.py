@@ -102,7 +102,12 @@ def to_float_array(data, name, dtype="float32", min_ndim=1):
                          f"{array.shape}{hint}")
     with np.errstate(over="ignore"):  # a value too big for float32 becomes inf, caught below
         array = array.astype(dtype, copy=False)
-    if not np.all(np.isfinite(array)):
+    # Fast check first: a NaN or inf anywhere makes the sum non-finite, and summing needs no
+    # temporary array (np.isfinite would build a mask as large as the data). Only when the
+    # sum is not finite (a bad value, or a float64 sum that overflowed) count exactly.
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(array, axis=None, dtype=np.float64)
+    if not np.isfinite(total) and not np.all(np.isfinite(array)):
         bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
         raise ValueError(f"{name} contains {bad} NaN or infinite value(s) (or values too large "
                          f"for {dtype}); clean the data first")
