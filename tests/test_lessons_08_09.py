@@ -4,16 +4,8 @@ and their headline comparisons come out the way the lessons say.
 Each lesson prints one machine-readable line, `RESULT key=value ...`, computed from its run;
 the tests read that line instead of the narration."""
 
-from pathlib import Path
-
 import pytest
 from lesson_runner import parse_result, run_lesson
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-
-
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,19 @@ A callback sees the model as `self.model` (set by fit) and may stop training by 
 """
 
 import functools
+import os
+import tempfile
 
 import numpy as np
+
+from tinynet.config import get_rng
+from tinynet.validation import (
+    check_bool,
+    check_float,
+    check_int,
+    to_float_array,
+    unknown_name_error,
+)
 
 
 class Callback:
@@ -91,8 +102,6 @@ class EarlyStopping(Callback):
     def __init__(self, monitor="val_loss", patience=0, min_delta=0.0, mode="auto",
                  restore_best_weights=False, verbose=0):
         super().__init__()
-        from tinynet.validation import check_float, check_int
-
         if not isinstance(monitor, str):
             raise TypeError(f"EarlyStopping(monitor=...) must be a name like 'val_loss', "
                             f"got {monitor!r}")
@@ -210,14 +219,11 @@ class Recorder(Callback):
     def __init__(self, every=10, layers=None, histograms=False, bins=40, hist_range=None,
                  x_probe=None, probe_training=False, per_unit=False):
         super().__init__()
-        from tinynet.validation import check_int, to_float_array
-
         self.every = check_int(every, "Recorder(every=...)", minimum=1)
         self.layers = check_layer_choice(layers)
         for flag, value in (("histograms", histograms), ("probe_training", probe_training),
                             ("per_unit", per_unit)):
-            if not isinstance(value, bool):
-                raise TypeError(f"Recorder({flag}=...) must be True or False, got {value!r}")
+            check_bool(value, f"Recorder({flag}=...)")
         self.histograms = histograms
         self.bins = check_int(bins, "Recorder(bins=...)", minimum=1)
         self.hist_range = check_hist_range(hist_range)
@@ -270,8 +276,6 @@ class Recorder(Callback):
 
     def choose_layers(self, model):
         """Turn the `layers` argument into positions in model.layers and fill the names."""
-        from tinynet.validation import unknown_name_error
-
         names = [layer.name for layer in model.layers]
         if self.layers is None:
             indices = list(range(len(names)))
@@ -330,8 +334,6 @@ class Recorder(Callback):
         In training mode BatchNormalization would update its moving statistics and Dropout
         would draw from tinynet's generator: both are put back afterwards, so probing never
         changes the training run."""
-        from tinynet.config import get_rng
-
         model = self.model
         if self.probe_training:
             saved_state = [{key: value.copy() for key, value in layer.state.items()}
@@ -567,9 +569,6 @@ class Recorder(Callback):
     def save(self, path):
         """Write the records to a .npz file, atomically (a temporary file renamed over
         `path`), so an interrupted save never leaves half a file behind."""
-        import os
-        import tempfile
-
         path = os.fspath(path)
         folder = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(folder):

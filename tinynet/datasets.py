@@ -13,6 +13,7 @@ MNIST lives in its own file, `tinynet/mnist.py`; `load_mnist` is re-exported her
 
 import numpy as np
 
+from tinynet.config import get_rng
 from tinynet.mnist import DownloadError, load_mnist, read_idx
 from tinynet.validation import check_float, check_int, to_float_array
 
@@ -262,8 +263,6 @@ def batches(x, y, batch_size=32, shuffle=True, seed=None):
     batch_size = check_int(batch_size, f"{where}(batch_size=...)", minimum=1)
     if shuffle:
         if seed is None:
-            from tinynet.config import get_rng
-
             index = get_rng().permutation(n)
         else:
             index = np.random.default_rng(_check_seed(seed, where)).permutation(n)

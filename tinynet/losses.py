@@ -20,7 +20,7 @@ softmax inside, in a numerically stable form.
 import numpy as np
 
 from tinynet.layers.activation import sigmoid, softmax
-from tinynet.validation import to_float_array, unknown_name_error
+from tinynet.validation import check_bool, to_float_array, unknown_name_error
 
 EPSILON = 1e-7  # Keras's clipping constant for probabilities
 
@@ -36,10 +36,7 @@ class Loss:
     fused_activation = None
 
     def __init__(self, from_logits=False):
-        if not isinstance(from_logits, bool):
-            raise TypeError(f"{type(self).__name__}(from_logits=...) must be True or False, "
-                            f"got {from_logits!r}")
-        self.from_logits = from_logits
+        self.from_logits = check_bool(from_logits, f"{type(self).__name__}(from_logits=...)")
 
     def __call__(self, y_true, y_pred):
         """The loss of y_pred against y_true, checked first: called by hand, a shape mismatch

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinynet.validation import check_int
+from tinynet.validation import check_bool, check_int
 
 # Base URLs tried in order. Tests (and users behind a firewall) may replace this list, or
 # pass load_mnist(mirrors=[...]).
@@ -309,8 +309,7 @@ def load_mnist(path=None, normalize=True, flatten=True, n_train=None, n_test=Non
     where = "load_mnist"
     for flag_name, flag in [("normalize", normalize), ("flatten", flatten),
                             ("download", download), ("verbose", verbose)]:
-        if not isinstance(flag, (bool, np.bool_)):
-            raise TypeError(f"{where}({flag_name}=...) must be True or False, got {flag!r}")
+        check_bool(flag, f"{where}({flag_name}=...)")
     if n_train is not None:
         n_train = check_int(n_train, f"{where}(n_train=...)", minimum=1)
     if n_test is not None:

@@ -28,7 +28,7 @@ from tinynet.layers.base import Layer
 from tinynet.layers.batchnorm import BatchNormalization
 from tinynet.layers.dense import Dense
 from tinynet.progress import ProgressBar, format_logs
-from tinynet.validation import check_float, check_int, to_float_array
+from tinynet.validation import check_bool, check_float, check_int, to_float_array
 
 
 def snake_case(class_name):
@@ -329,8 +329,7 @@ class Sequential:
         verbose = check_verbose(verbose, "fit")
         validation_split = check_float(validation_split, "fit(validation_split=...)", 0.0, 1.0,
                                        high_open=True)
-        if not isinstance(shuffle, bool):
-            raise TypeError(f"fit(shuffle=...) must be True or False, got {shuffle!r}")
+        shuffle = check_bool(shuffle, "fit(shuffle=...)")
         callbacks = check_callbacks(callbacks)
 
         val = None

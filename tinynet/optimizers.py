@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from tinynet.validation import check_float, unknown_name_error
+from tinynet.validation import check_bool, check_float, unknown_name_error
 
 
 class Optimizer:
@@ -55,9 +55,7 @@ class SGD(Optimizer):
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
         super().__init__(learning_rate)
         self.momentum = check_float(momentum, "SGD(momentum=...)", 0.0, 1.0)
-        if not isinstance(nesterov, bool):
-            raise TypeError(f"SGD(nesterov=...) must be True or False, got {nesterov!r}")
-        self.nesterov = nesterov
+        self.nesterov = check_bool(nesterov, "SGD(nesterov=...)")
 
     def create_slots(self, param):
         return {"velocity": np.zeros_like(param)} if self.momentum > 0 else {}

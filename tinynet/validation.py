@@ -21,6 +21,14 @@ def check_int(value, name, minimum=None):
     return int(value)
 
 
+def check_bool(value, name):
+    """Return `value` as a bool; only True and False (or NumPy's bools) are accepted, so a
+    string such as 'False' (which Python would treat as true) is refused."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def check_float(value, name, low=None, high=None, low_open=False, high_open=False):
     """Return `value` as a float inside [low, high] (ends excluded when *_open)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

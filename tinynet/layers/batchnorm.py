@@ -46,7 +46,7 @@ for learning: use batches of at least 2 (better, 16 or more), or LayerNormalizat
 import numpy as np
 
 from tinynet.layers.base import Layer
-from tinynet.validation import check_float
+from tinynet.validation import check_bool, check_float
 
 
 class BatchNormalization(Layer):
@@ -63,12 +63,8 @@ class BatchNormalization(Layer):
         self.momentum = check_float(momentum, "BatchNormalization(momentum=...)", 0.0, 1.0)
         self.epsilon = check_float(epsilon, "BatchNormalization(epsilon=...)", low=0.0,
                                    low_open=True)
-        for flag, value in (("center", center), ("scale", scale)):
-            if not isinstance(value, bool):
-                raise TypeError(f"BatchNormalization({flag}=...) must be True or False, "
-                                f"got {value!r}")
-        self.center = center
-        self.scale = scale
+        self.center = check_bool(center, "BatchNormalization(center=...)")
+        self.scale = check_bool(scale, "BatchNormalization(scale=...)")
         self.x_hat = None
         self.inv_std = None
         self.training = False

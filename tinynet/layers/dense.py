@@ -18,7 +18,7 @@ import numpy as np
 from tinynet import initializers
 from tinynet.layers.activation import Activation, check_activation_name
 from tinynet.layers.base import Layer
-from tinynet.validation import check_int
+from tinynet.validation import check_bool, check_int
 
 
 class Dense(Layer):
@@ -31,9 +31,7 @@ class Dense(Layer):
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
         self.units = check_int(units, "Dense(units=...)", minimum=1)
-        if not isinstance(use_bias, bool):
-            raise TypeError(f"Dense(use_bias=...) must be True or False, got {use_bias!r}")
-        self.use_bias = use_bias
+        self.use_bias = check_bool(use_bias, "Dense(use_bias=...)")
         name = check_activation_name(activation, "Dense")
         self.activation = Activation(name, dtype=self.dtype)
         self.kernel_initializer = initializers.get(kernel_initializer, "kernel_initializer")

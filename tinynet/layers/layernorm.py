@@ -42,7 +42,7 @@ normalization needs at least two features to mean anything.
 import numpy as np
 
 from tinynet.layers.base import Layer
-from tinynet.validation import check_float
+from tinynet.validation import check_bool, check_float
 
 
 class LayerNormalization(Layer):
@@ -58,12 +58,8 @@ class LayerNormalization(Layer):
         super().__init__(**kwargs)
         self.epsilon = check_float(epsilon, "LayerNormalization(epsilon=...)", low=0.0,
                                    low_open=True)
-        for flag, value in (("center", center), ("scale", scale)):
-            if not isinstance(value, bool):
-                raise TypeError(f"LayerNormalization({flag}=...) must be True or False, "
-                                f"got {value!r}")
-        self.center = center
-        self.scale = scale
+        self.center = check_bool(center, "LayerNormalization(center=...)")
+        self.scale = check_bool(scale, "LayerNormalization(scale=...)")
         self.x_hat = None
         self.inv_std = None
 
