@@ -22,9 +22,15 @@
 #
 # Run it:  `python lessons/01_article_model.py`  (options: `--quick`, `--seed N`, `--out DIR`)
 
+# %% tags=["parameters"]
+# The lesson's options. In a notebook, change them here, then run all cells. On the command
+# line, --quick, --seed N and --out DIR override them.
+QUICK = False  # True: a small version that runs in a few seconds
+SEED = 0       # the random seed: same seed, same numbers, same figures
+OUT = None     # folder for the figures; None: figures/01 beside the lesson
+
 # %%
 import os
-import sys
 
 # These networks are tiny: one BLAS thread is faster than several fighting over a busy CPU.
 # (It must be set before NumPy is imported.)
@@ -32,17 +38,15 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
-sys.path.insert(0, HERE)  # lessons/ is a folder of scripts, not a package
-from lesson_tools import parse_args, save_figure, show_figures
-
 import tinynet
+from tinynet.classroom import headline, lesson_options, save_figure, show_figures
 from tinynet.datasets import make_classification
 from tinynet.layers import Activation, BatchNormalization, Dense
 from tinynet.models import Sequential
 from tinynet.optimizers import Adam
 
-args = parse_args(1, "Lesson 01: the article's model with and without batch normalization")
+args = lesson_options(1, "Lesson 01: the article's model with and without batch normalization",
+                      quick=QUICK, seed=SEED, out=OUT)
 N_SAMPLES = 600 if args.quick else 2000
 EPOCHS = 6 if args.quick else 30
 N_SEEDS = 2 if args.quick else 5  # repeats for the robustness check at the end
@@ -261,6 +265,8 @@ print(f"RESULT val_loss_bn={bn['val_loss'][-1]:.4f} val_loss_plain={plain['val_l
       f" val_accuracy_bn={bn['val_accuracy'][-1]:.4f} "
       f"val_accuracy_plain={plain['val_accuracy'][-1]:.4f}")
 print(f"RESULT seeds={N_SEEDS} bn_wins={wins}")
+headline(f"final validation loss over {N_SEEDS} seeds: {final_bn.mean():.3f} with BN vs "
+         f"{final_plain.mean():.3f} without")
 
 show_figures()
 

@@ -23,9 +23,15 @@
 #
 # Run it:  `python lessons/02_inside_batchnorm.py`  (options: `--quick`, `--seed N`, `--out DIR`)
 
+# %% tags=["parameters"]
+# The lesson's options. In a notebook, change them here, then run all cells. On the command
+# line, --quick, --seed N and --out DIR override them.
+QUICK = False  # True: a small version that runs in a few seconds
+SEED = 0       # the random seed: same seed, same numbers, same figures
+OUT = None     # folder for the figures; None: figures/02 beside the lesson
+
 # %%
 import os
-import sys
 
 # These networks are tiny: one BLAS thread is faster than several fighting over a busy CPU.
 # (It must be set before NumPy is imported.)
@@ -34,18 +40,16 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import matplotlib.pyplot as plt
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
-sys.path.insert(0, HERE)  # lessons/ is a folder of scripts, not a package
-from lesson_tools import parse_args, save_figure, show_figures
-
 import tinynet
+from tinynet.classroom import headline, lesson_options, save_figure, show_figures
 from tinynet.datasets import make_classification
 from tinynet.gradcheck import compare, numerical_gradient
 from tinynet.layers import Activation, BatchNormalization, Dense
 from tinynet.models import Sequential
 from tinynet.optimizers import SGD
 
-args = parse_args(2, "Lesson 02: inside a BatchNormalization layer")
+args = lesson_options(2, "Lesson 02: inside a BatchNormalization layer",
+                      quick=QUICK, seed=SEED, out=OUT)
 tinynet.set_seed(args.seed)
 rng = np.random.default_rng(args.seed)
 STREAM_STEPS = 500 if args.quick else 800  # batches for the moving-average experiments
@@ -523,6 +527,8 @@ print(f"RESULT gap_before={gap_before:.4f} gap_after={gap_after:.4f}")
 print(f"RESULT settle_0.99={settle[0.99]} settle_0.9={settle[0.9]} "
       f"noise_0.99={noise[0.99]:.5f} noise_0.9={noise[0.9]:.5f}")
 print(f"RESULT bias_grad_ratio={bias_ratio:.3e} bias_moved={bias_moved:.3e} wasted={wasted}")
+headline(f"training vs inference mode differ by {gap_before:.3f} on a fresh layer, "
+         f"{gap_after:.3f} after {STREAM_STEPS} batches")
 
 show_figures()
 

@@ -28,9 +28,15 @@
 #
 # Run it:  `python lessons/03_gradient_flow.py`  (options: `--quick`, `--seed N`, `--out DIR`)
 
+# %% tags=["parameters"]
+# The lesson's options. In a notebook, change them here, then run all cells. On the command
+# line, --quick, --seed N and --out DIR override them.
+QUICK = False  # True: a small version that runs in a few seconds
+SEED = 0       # the random seed: same seed, same numbers, same figures
+OUT = None     # folder for the figures; None: figures/03 beside the lesson
+
 # %%
 import os
-import sys
 
 # Our matrices are small (batch 64 x 100 units): one BLAS thread is faster than several
 # threads that wait for each other, above all on a shared machine. Set before NumPy loads.
@@ -41,17 +47,15 @@ import numpy as np
 
 import tinynet
 from tinynet.callbacks import Recorder
+from tinynet.classroom import headline, lesson_options, save_figure, show_figures
 from tinynet.datasets import make_classification, standardize, train_test_split
 from tinynet.initializers import RandomNormal
 from tinynet.layers import Activation, BatchNormalization, Dense
 from tinynet.models import Sequential
 from tinynet.optimizers import SGD
 
-HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
-sys.path.insert(0, HERE)  # lessons/ is a folder of scripts, not a package
-from lesson_tools import parse_args, save_figure, show_figures
-
-args = parse_args(3, "Lesson 03: gradient flow with and without batch normalization")
+args = lesson_options(3, "Lesson 03: gradient flow with and without batch normalization",
+                      quick=QUICK, seed=SEED, out=OUT)
 
 DEPTH = 10           # hidden layers
 SQUASHING = "sigmoid"  # the saturating activation compared with ReLU (try "tanh")
@@ -341,6 +345,9 @@ print("RESULT " + " ".join([
     f"relu_plain_accuracy={runs[('relu', 'small', False)]['accuracy']:.6g}",
     f"relu_bn_accuracy={runs[('relu', 'small', True)]['accuracy']:.6g}",
 ]))
+
+headline(f"{SQUASHING}, {DEPTH} layers, no BN: layer 1's gradient is "
+         f"{describe_ratio(squash_ratio)} than layer {DEPTH}'s")
 
 # %% [markdown]
 # ## Try this

@@ -20,9 +20,15 @@
 # Run it:  `python lessons/04_internal_covariate_shift.py`  (options: `--quick`, `--seed N`,
 # `--out DIR`)
 
+# %% tags=["parameters"]
+# The lesson's options. In a notebook, change them here, then run all cells. On the command
+# line, --quick, --seed N and --out DIR override them.
+QUICK = False  # True: a small version that runs in a few seconds
+SEED = 0       # the random seed: same seed, same numbers, same figures
+OUT = None     # folder for the figures; None: figures/04 beside the lesson
+
 # %%
 import os
-import sys
 
 # Our matrices are small (batch 60 x 100 units): one BLAS thread is faster than several
 # threads that wait for each other, above all on a shared machine. Set before NumPy loads.
@@ -31,19 +37,17 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
-sys.path.insert(0, HERE)  # lessons/ is a folder of scripts, not a package
-from lesson_tools import parse_args, save_figure, show_figures
-
 import tinynet
 from tinynet import datasets
 from tinynet.callbacks import Callback, Recorder
+from tinynet.classroom import headline, lesson_options, save_figure, show_figures
 from tinynet.initializers import RandomNormal
 from tinynet.layers import Activation, BatchNormalization, Dense
 from tinynet.models import Sequential
 from tinynet.optimizers import SGD
 
-args = parse_args(4, "Lesson 04: internal covariate shift (Ioffe & Szegedy 2015, Figure 1)")
+args = lesson_options(4, "Lesson 04: internal covariate shift (Ioffe & Szegedy 2015, Figure 1)",
+                      quick=QUICK, seed=SEED, out=OUT)
 
 BATCH = 60                                # the paper's batch size
 STEPS = 400 if args.quick else 2000       # training steps per network
@@ -425,6 +429,7 @@ print("RESULT " + " ".join([
     f"small_init_accuracy_bn={final_2[True]:.6g}",
     f"small_init_accuracy_plain={final_2[False]:.6g}",
 ]))
+headline(f"accuracy {TARGET:.2f} reached at step {reach[True]} with BN, {reach[False]} without")
 
 
 # %% [markdown]

@@ -72,8 +72,52 @@ def test_with_and_without_bn_get_their_fixed_colours():
     assert plot.color_for("without BN") == plot.COLORS[1]
     assert plot.color_for("no BN") == plot.COLORS[1]
     assert plot.color_for("plain") == plot.COLORS[1]
-    other = plot.color_for("LayerNorm")
-    assert other not in plot.COLORS[:2] and other == plot.color_for("LayerNorm")
+    assert plot.color_for("no normalization") == plot.COLORS[1]
+
+
+def test_each_kind_of_normalization_has_its_own_colour_in_every_lesson():
+    kinds = ["with BN", "without BN", "LayerNorm", "GroupNorm"]
+    colors = [plot.color_for(kind) for kind in kinds]
+    assert colors == [plot.KIND_COLORS[kind] for kind in kinds]
+    assert len(set(colors)) == 4
+    assert plot.color_for("BN + dropout") == plot.KIND_COLORS["with BN"]
+    other = plot.color_for("dropout")
+    assert other not in colors and other == plot.color_for("dropout")
+
+
+def test_the_classroom_style_is_readable_from_the_back_of_a_room():
+    style = plot.STYLE
+    assert style["axes.titlesize"] >= 14 and style["figure.titlesize"] >= 14
+    for key in ("axes.labelsize", "xtick.labelsize", "ytick.labelsize", "legend.fontsize",
+                "font.size"):
+        assert style[key] >= 12, key
+
+
+def test_use_style_makes_the_classroom_style_the_default():
+    with matplotlib.rc_context():
+        plot.use_style()
+        assert plt.rcParams["legend.fontsize"] == plot.STYLE["legend.fontsize"]
+        assert plt.rcParams["axes.titlesize"] == plot.STYLE["axes.titlesize"]
+
+
+def test_a_setting_value_has_one_colour_and_neighbours_differ():
+    colors = [plot.setting_color("momentum", m) for m in (0.5, 0.9, 0.99, 0.999)]
+    assert len(set(colors)) == 4
+    assert plot.setting_color("momentum", 0.99) == plot.setting_color("momentum", "0.99")
+    batch = [plot.setting_color("batch_size", b) for b in (2, 4, 8, 16, 32, 64, 128)]
+    assert len(set(batch)) == len(batch)
+    assert all(c not in (plot.BLUE, plot.ORANGE) for c in colors + batch)
+
+
+@pytest.mark.parametrize("setting, value, error, name", [
+    ("speed", 1, ValueError, "momentum"),
+    ("momentum", 1.0, ValueError, "momentum"),
+    ("batch_size", 0, ValueError, "batch_size"),
+    ("learning_rate", "fast", TypeError, "value"),
+])
+def test_setting_color_refuses_what_it_cannot_place(setting, value, error, name):
+    with pytest.raises(error, match=name):
+        plot.setting_color(setting, value)
 
 
 def test_loss_curves_draw_a_solid_and_a_dashed_line_per_run(runs, tmp_path):

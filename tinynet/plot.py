@@ -11,8 +11,14 @@
     decision_boundary      what a 2-D classifier has learned
 
 Every function returns the matplotlib Figure and saves it (atomically) when given `path`.
-Colours come from the Okabe-Ito palette, which stays distinguishable for colour-blind readers;
-"with BN" is always blue and "without BN" always orange. Fonts are sized for a projector.
+
+The classroom style lives here, and only here: `STYLE` (fonts sized for a projector: titles
+16 pt, labels 14, ticks and legends 13), `use_style()` to make it the default for a lesson's
+own figures, `color_for(label)` for the kinds of network (with BN blue, without BN orange,
+LayerNorm bluish green, GroupNorm reddish purple; Okabe-Ito colours, which colour-blind
+readers tell apart) and `setting_color(setting, value)` for the values of a setting (e.g.
+momentum 0.99 has the same colour in every lesson). `save(fig, path)` writes a figure
+atomically and `show()` opens the windows when there is a screen.
 
 This module imports matplotlib; `import tinynet` does not, so training needs no plotting library.
 """
@@ -31,46 +37,106 @@ from matplotlib import pyplot as plt
 # Okabe & Ito (2008): eight colours that colour-blind readers can tell apart
 COLORS = ["#0072B2",  # blue            - with BN
           "#E69F00",  # orange          - without BN
-          "#009E73",  # bluish green
-          "#CC79A7",  # reddish purple
+          "#009E73",  # bluish green    - LayerNorm
+          "#CC79A7",  # reddish purple  - GroupNorm
           "#56B4E9",  # sky blue
           "#D55E00",  # vermillion
           "#F0E442",  # yellow
           "#000000"]  # black
-BLUE, ORANGE = COLORS[0], COLORS[1]
+BLUE, ORANGE, GREEN, PURPLE, SKY, VERMILLION = COLORS[:6]
 
-# readable from the back of a classroom
+# One colour per kind of network, the same in every lesson and every figure.
+KIND_COLORS = {
+    "with BN": BLUE,
+    "without BN": ORANGE,
+    "LayerNorm": GREEN,
+    "GroupNorm": PURPLE,
+}
+
+# Readable from the back of a classroom: titles 16 pt, labels 14, ticks and legends 13.
 STYLE = {
-    "font.size": 13,
-    "axes.titlesize": 14,
-    "axes.labelsize": 13,
-    "xtick.labelsize": 12,
-    "ytick.labelsize": 12,
-    "legend.fontsize": 11,
-    "figure.titlesize": 15,
-    "lines.linewidth": 2.2,
+    "font.size": 14,
+    "axes.titlesize": 16,
+    "axes.labelsize": 14,
+    "xtick.labelsize": 13,
+    "ytick.labelsize": 13,
+    "legend.fontsize": 13,
+    "legend.title_fontsize": 13,
+    "figure.titlesize": 18,
+    "lines.linewidth": 2.4,
+    "lines.markersize": 7,
     "axes.grid": True,
     "grid.alpha": 0.3,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.prop_cycle": matplotlib.cycler(color=COLORS),
+    "figure.dpi": 100,
+    "savefig.dpi": 110,
 }
 DPI = 110
 
 
+def use_style():
+    """Make the classroom style the default for every figure drawn from now on (a lesson
+    calls it once at the top, so its own figures look like tinynet.plot's)."""
+    plt.rcParams.update(STYLE)
+
+
 def color_for(label):
-    """A stable colour for a run's label: anything saying 'without BN', 'no BN' or 'plain' is
-    orange, anything else mentioning BN is blue, and other labels get a fixed colour of their
-    own (the same in every lesson, as it is computed from the text)."""
+    """A stable colour for a run's label, the same in every lesson:
+
+        'without BN', 'no BN', 'plain', 'no normalization'  -> orange
+        'LayerNorm', 'layer norm'                           -> bluish green
+        'GroupNorm', 'group norm'                           -> reddish purple
+        anything else mentioning BN / batch norm            -> blue
+        any other label: a fixed colour computed from its text (never blue or orange)."""
     if not isinstance(label, str):
         raise TypeError(f"color_for(label=...) must be a string, got {label!r}")
     text = label.lower()
-    if any(words in text for words in ("without bn", "no bn", "plain", "without batch")):
-        return ORANGE
+    if any(words in text for words in ("without bn", "no bn", "plain", "without batch",
+                                       "no normalization", "without normalization")):
+        return KIND_COLORS["without BN"]
+    if any(words in text for words in ("layernorm", "layer norm", "layernormalization")):
+        return KIND_COLORS["LayerNorm"]
+    if any(words in text for words in ("groupnorm", "group norm", "groupnormalization")):
+        return KIND_COLORS["GroupNorm"]
     if any(words in text for words in ("bn", "batchnorm", "batch norm")):
-        return BLUE
-    others = COLORS[2:7]  # not blue/orange (reserved), not black
+        return KIND_COLORS["with BN"]
+    others = [SKY, VERMILLION, "#F0E442"]  # not the four kinds' colours, not black
     return others[zlib.crc32(label.encode()) % len(others)]
+
+
+# A setting's colour comes from where its value sits on a fixed scale, so momentum 0.99 has
+# the same colour in lesson 02 as in lesson 06. Each entry: (how to place a value on the
+# scale, the scale's two ends). Viridis from dark to light is ordered and colour-blind safe.
+SETTING_SCALES = {
+    # momentum m: by -log10(1 - m), so 0.9, 0.99 and 0.999 are evenly spaced
+    "momentum": (lambda m: -np.log10(1.0 - m), (0.0, 3.0)),
+    "batch_size": (np.log2, (1.0, 10.0)),          # 2 ... 1024
+    "learning_rate": (np.log10, (-4.0, 1.0)),      # 1e-4 ... 10
+    "init_scale": (np.log10, (-3.0, 1.0)),         # 1e-3 ... 10
+    "depth": (lambda d: d, (1.0, 12.0)),           # number of layers
+}
+
+
+def setting_color(setting, value):
+    """The fixed colour of one value of a setting, e.g. setting_color('momentum', 0.99):
+    dark for small values, light for large ones, the same in every lesson. Settings:
+    momentum, batch_size, learning_rate, init_scale, depth."""
+    if setting not in SETTING_SCALES:
+        raise ValueError(f"setting_color(setting=...) must be one of "
+                         f"{', '.join(SETTING_SCALES)}, got {setting!r}")
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"setting_color(value=...) must be a number, got {value!r}") from None
+    place, (low, high) = SETTING_SCALES[setting]
+    if setting == "momentum" and not 0.0 <= value < 1.0:
+        raise ValueError(f"setting_color: a momentum must be in [0, 1), got {value}")
+    if setting != "momentum" and setting != "depth" and value <= 0:
+        raise ValueError(f"setting_color: a {setting} must be > 0, got {value}")
+    position = (float(place(value)) - low) / (high - low)
+    return matplotlib.colors.to_hex(plt.cm.viridis(0.85 * min(max(position, 0.0), 1.0)))
 
 
 def depth_colors(count):
@@ -369,9 +435,9 @@ def draw_cells(ax, values, row_labels, col_labels, fmt, cmap, vmin, vmax, nan_la
                 red, green, blue, _ = image.cmap(image.norm(value))
                 light = 0.299 * red + 0.587 * green + 0.114 * blue > 0.5
                 ax.text(c, r, fmt.format(value), ha="center", va="center",
-                        color="black" if light else "white", fontsize=12)
+                        color="black" if light else "white", fontsize=13)
             else:
-                ax.text(c, r, nan_label, ha="center", va="center", color="black", fontsize=11)
+                ax.text(c, r, nan_label, ha="center", va="center", color="black", fontsize=12)
     return image
 
 
@@ -466,6 +532,21 @@ def suptitle(fig, axes, text):
         fig.suptitle(text)
 
 
+def show():
+    """Show the open figures when there is a display (not under Agg, e.g. in tests or CI).
+    In a notebook the inline backend has already drawn them, so nothing more is needed."""
+    backend = matplotlib.get_backend().lower()
+    if backend in ("agg", "pdf", "svg", "ps", "cairo", "template") or "inline" in backend:
+        return
+    plt.show()
+
+
+def save(fig, path):
+    """Write `fig` to `path` atomically (see finish) and return the path."""
+    finish(fig, path)
+    return path
+
+
 def finish(fig, path):
     """Save the figure when a path is given, atomically: written to a temporary file in the
     same folder, then renamed, so a half-written image never replaces a good one."""
@@ -480,7 +561,7 @@ def finish(fig, path):
                                              suffix="." + extension)
         os.close(handle)
         try:
-            fig.savefig(temp_path, format=extension, dpi=DPI)
+            fig.savefig(temp_path, format=extension, dpi=DPI, bbox_inches="tight")
             os.replace(temp_path, path)
         except BaseException:
             if os.path.exists(temp_path):

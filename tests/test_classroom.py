@@ -1,0 +1,76 @@
+"""The lesson helpers: options from a first cell or the command line, the headline line,
+figures saved where they are asked to go."""
+
+import subprocess
+import sys
+
+import pytest
+
+from tinynet import classroom
+
+
+def test_the_first_cells_values_are_the_defaults(tmp_path):
+    options = classroom.lesson_options(1, "lesson", quick=True, seed=4, out=tmp_path / "f",
+                                       argv=[])
+    assert (options.quick, options.seed) == (True, 4)
+    assert (tmp_path / "f").is_dir()
+
+
+def test_the_command_line_overrides_the_first_cell(tmp_path):
+    options = classroom.lesson_options(1, "lesson", quick=False, seed=0, argv=[
+        "--quick", "--seed", "3", "--out", str(tmp_path)])
+    assert (options.quick, options.seed, options.out) == (True, 3, str(tmp_path))
+
+
+def test_in_a_notebook_the_kernels_own_arguments_are_ignored(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "ipykernel", object())
+    monkeypatch.setattr(sys, "argv", ["ipykernel_launcher.py", "-f", "kernel-1234.json"])
+    monkeypatch.chdir(tmp_path)
+    options = classroom.lesson_options(7, "lesson", seed=2)
+    assert (options.quick, options.seed) == (False, 2)
+    assert options.out == str(tmp_path / "figures" / "07")
+
+
+def test_help_shows_the_default_folder_once_and_readably(tmp_path):
+    script = tmp_path / "lesson.py"
+    script.write_text("from tinynet.classroom import lesson_options\n"
+                      "lesson_options(3, 'a lesson')\n")
+    result = subprocess.run([sys.executable, str(script), "--help"], capture_output=True,
+                            text=True, cwd=tmp_path, check=True)
+    text = " ".join(result.stdout.split())
+    assert "(default: figures/03)" in text
+    assert str(tmp_path) not in text
+
+
+def test_headline_prints_one_line_that_starts_with_headline(capsys):
+    line = classroom.headline("BN is 1.8x faster (+- 0.2, 5 seeds)")
+    assert capsys.readouterr().out == "Headline: BN is 1.8x faster (+- 0.2, 5 seeds)\n"
+    assert line.startswith("Headline: ")
+
+
+@pytest.mark.parametrize("call, error, name", [
+    (lambda: classroom.lesson_options(0, "x", argv=[]), ValueError, "number"),
+    (lambda: classroom.lesson_options(1, "x", quick="yes", argv=[]), TypeError, "quick"),
+    (lambda: classroom.lesson_options(1, "x", seed=0.5, argv=[]), TypeError, "seed"),
+    (lambda: classroom.headline(""), ValueError, "text"),
+    (lambda: classroom.headline("two\nlines"), ValueError, "one line"),
+])
+def test_bad_options_are_named(call, error, name):
+    with pytest.raises(error, match=name):
+        call()
+
+
+def test_save_figure_writes_a_png_and_says_where(tmp_path, capsys):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    path = classroom.save_figure(fig, str(tmp_path), "curve")
+    plt.close(fig)
+    assert path.endswith("curve.png")
+    with open(path, "rb") as file:
+        assert file.read(4) == b"\x89PNG"
+    assert "figure written" in capsys.readouterr().out

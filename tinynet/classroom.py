@@ -1,0 +1,115 @@
+"""What every lesson needs around its science: its options, its figures, and its headline.
+
+A lesson starts with one cell of options, which a notebook user edits and a command line
+overrides:
+
+    QUICK = False   # True: a small version that runs in a few seconds
+    SEED = 0        # same seed, same numbers, same figures
+    OUT = None      # folder for the figures (None: figures/NN, see figure_folder)
+
+    options = lesson_options(1, "Lesson 01: ...", quick=QUICK, seed=SEED, out=OUT)
+
+    python lessons/01_article_model.py --quick --seed 3 --out /tmp/figs
+
+Everything is imported from the installed package (`from tinynet.classroom import ...`), so a
+lesson runs from any working directory, in Jupyter, VS Code or Colab, with nothing but tinynet
+installed. Matplotlib is imported only when a figure is saved or shown.
+"""
+
+import argparse
+import os
+import sys
+
+
+def in_notebook():
+    """True inside a Jupyter kernel (Jupyter, VS Code's notebooks, Colab)."""
+    return "ipykernel" in sys.modules
+
+
+def figure_folder(number):
+    """Where lesson `number`'s figures go by default: figures/NN beside the lesson script when
+    it runs as a script, else figures/NN in the working directory (a notebook's kernel starts
+    in the notebook's own folder, so both give lessons/figures/NN for the shipped lessons)."""
+    script = getattr(sys.modules.get("__main__"), "__file__", None)
+    if in_notebook() or not script:
+        base = os.getcwd()
+    else:
+        base = os.path.dirname(os.path.abspath(script))
+    return os.path.join(base, "figures", f"{number:02d}")
+
+
+def lesson_options(number, description, quick=False, seed=0, out=None, argv=None):
+    """The lesson's options: the values given here (from the lesson's first cell), overridden
+    by --quick, --seed N and --out DIR on the command line. Returns an argparse.Namespace with
+    .quick (bool), .seed (int) and .out (a folder that now exists).
+
+    In a notebook the kernel's own command line is ignored, so only the cell's values count.
+    """
+    if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 99:
+        raise ValueError(f"lesson_options(number=...) must be the lesson's number, 1 to 99, "
+                         f"got {number!r}")
+    if not isinstance(quick, bool):
+        raise TypeError(f"lesson_options(quick=...) must be True or False, got {quick!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"lesson_options(seed=...) must be an int, got {seed!r}")
+    if out is not None and not isinstance(out, (str, os.PathLike)):
+        raise TypeError(f"lesson_options(out=...) must be a folder path or None, got {out!r}")
+    default_out = os.fspath(out) if out is not None else figure_folder(number)
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", default=default_out,
+                        help=f"folder for the figures (default: {shown_path(default_out)})")
+    parser.add_argument("--quick", action="store_true", default=quick,
+                        help="a small version that runs in a few seconds (used by the tests)")
+    parser.add_argument("--seed", type=int, default=seed,
+                        help=f"random seed: same seed, same numbers (default: {seed})")
+    if argv is None:
+        argv = [] if in_notebook() else sys.argv[1:]
+    options = parser.parse_args(argv)
+    os.makedirs(options.out, exist_ok=True)
+    return options
+
+
+def shown_path(path):
+    """A path as short as it can be shown: relative to the working directory when inside it."""
+    absolute = os.path.abspath(path)
+    try:
+        relative = os.path.relpath(absolute)
+    except ValueError:  # another drive, on Windows
+        return absolute
+    return absolute if relative.startswith("..") else relative
+
+
+def headline(text):
+    """Print the lesson's one headline line, `Headline: <text>`, which the lesson book shows on
+    its index page. `text` should carry the measured number, e.g.
+    headline(f"BN reaches 90% accuracy {ratio:.1f}x sooner (+- {se:.1f}, 5 seeds)")."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"headline(text=...) must be a non-empty string, got {text!r}")
+    if "\n" in text:
+        raise ValueError("headline(text=...) must be one line; it contains a line break")
+    line = f"Headline: {text.strip()}"
+    print(line)
+    return line
+
+
+def save_figure(fig, out, name):
+    """Save `fig` as out/name.png (atomically, in the classroom style's resolution), print
+    where it went, and return the path."""
+    from tinynet import plot  # matplotlib is loaded only by lessons that draw
+
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"save_figure(name=...) must be a file name, got {name!r}")
+    path = os.path.join(out, name if name.endswith(".png") else name + ".png")
+    plot.save(fig, path)
+    print(f"  figure written: {shown_path(path)}")
+    return path
+
+
+def show_figures():
+    """Open the figures in windows when there is a screen; do nothing in tests, on a server,
+    or in a notebook (which has already drawn them inline)."""
+    if "matplotlib" not in sys.modules:
+        return
+    from tinynet import plot
+
+    plot.show()
