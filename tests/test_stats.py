@@ -1,0 +1,51 @@
+"""Comparisons over seeds carry their noise, and their words follow the numbers."""
+
+import numpy as np
+import pytest
+
+from tinynet.stats import compare, mean_and_se
+
+
+def test_standard_error_is_the_sample_std_over_root_n():
+    mean, se = mean_and_se([1.0, 2.0, 3.0, 4.0])
+    assert mean == 2.5
+    assert se == pytest.approx(np.sqrt(((1.5**2 + 0.5**2) * 2) / 3) / 2)
+
+
+def test_one_seed_has_no_noise_estimate_and_no_verdict():
+    result = compare([0.3], [0.2], "loss")
+    assert np.isnan(result.se) and not result.clear and result.favours is None
+    assert "no verdict" in result.sentence()
+
+
+def test_a_difference_inside_the_noise_is_called_no_difference():
+    result = compare([0.30, 0.20, 0.25], [0.24, 0.26, 0.22], "loss")
+    assert not result.clear
+    assert result.sentence().endswith("no clear difference at this scale")
+
+
+@pytest.mark.parametrize("lower_is_better, winner", [(True, "without BN"), (False, "with BN")])
+def test_a_clear_difference_names_the_better_side(lower_is_better, winner):
+    result = compare([0.9, 0.91, 0.92], [0.80, 0.82, 0.81], "score",
+                     lower_is_better=lower_is_better)
+    assert result.clear and result.favours == winner
+    assert f"{winner} is better" in result.sentence()
+    assert "±" in result.sentence() and "3 seeds" in result.sentence()
+
+
+def test_unpaired_runs_add_the_two_standard_errors_in_quadrature():
+    result = compare([1.0, 2.0, 3.0], [1.0, 3.0], "x", paired=False)
+    assert result.se == pytest.approx(np.hypot(mean_and_se([1, 2, 3])[1], mean_and_se([1, 3])[1]))
+
+
+@pytest.mark.parametrize("call, error, name", [
+    (lambda: compare([1, 2], [1], "x"), ValueError, "paired"),
+    (lambda: compare([1, np.nan], [1, 2], "x"), ValueError, "NaN"),
+    (lambda: compare([], [], "x"), ValueError, "non-empty"),
+    (lambda: compare(["a"], [1], "x"), TypeError, "numbers"),
+    (lambda: compare([1], [1], ""), TypeError, "what"),
+    (lambda: compare([1], [1], "x", names="BN"), TypeError, "names"),
+])
+def test_bad_input_is_named(call, error, name):
+    with pytest.raises(error, match=name):
+        call()
