@@ -1,3 +1,9 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+# ---
+
 # %% [markdown]
 # # Lesson 06: batch size, and training mode vs inference mode
 #

@@ -1,3 +1,9 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+# ---
+
 # %% [markdown]
 # # Lesson 07: where does BatchNormalization go?
 #
