@@ -74,3 +74,11 @@ def test_save_figure_writes_a_png_and_says_where(tmp_path, capsys):
     with open(path, "rb") as file:
         assert file.read(4) == b"\x89PNG"
     assert "figure written" in capsys.readouterr().out
+
+
+def test_with_options_refuses_a_notebook_without_an_options_cell():
+    notebook = {"cells": [{"cell_type": "code", "metadata": {}, "source": "x = 1"}]}
+    with pytest.raises(ValueError, match="options cell"):
+        classroom.with_options(notebook, quick=True)
+    with pytest.raises(TypeError, match="quick"):
+        classroom.with_options(notebook, quick="yes")

@@ -18,6 +18,7 @@ installed. Matplotlib is imported only when a figure is saved or shown.
 
 import argparse
 import os
+import re
 import sys
 
 
@@ -67,6 +68,35 @@ def lesson_options(number, description, quick=False, seed=0, out=None, argv=None
     options = parser.parse_args(argv)
     os.makedirs(options.out, exist_ok=True)
     return options
+
+
+def with_options(notebook, quick=None, seed=None, out=None):
+    """Set a lesson notebook's options before running it, e.g. quick=True for a fast run:
+    rewrites the lines `QUICK = ...`, `SEED = ...`, `OUT = ...` of its options cell (the cell
+    tagged "parameters") in place, and returns the notebook. Options left as None keep the
+    notebook's own values. notebook: an nbformat notebook (or the same structure of dicts)."""
+    if quick is not None and not isinstance(quick, bool):
+        raise TypeError(f"with_options(quick=...) must be True, False or None, got {quick!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise TypeError(f"with_options(seed=...) must be an int or None, got {seed!r}")
+    cells = [cell for cell in notebook["cells"]
+             if "parameters" in cell.get("metadata", {}).get("tags", [])]
+    if not cells:
+        raise ValueError("with_options: the notebook has no options cell (a code cell tagged "
+                         "'parameters' that sets QUICK, SEED and OUT)")
+    source = "".join(cells[0]["source"])
+    for name, value in (("QUICK", quick), ("SEED", seed), ("OUT", out)):
+        if value is None:
+            continue
+        if name == "OUT":
+            value = os.fspath(value)
+        pattern = rf"^{name} = [^#\n]*?(\s*(#.*)?)$"
+        if not re.search(pattern, source, flags=re.MULTILINE):
+            raise ValueError(f"with_options: the options cell has no line '{name} = ...'")
+        source = re.sub(pattern, lambda match, v=value, n=name: f"{n} = {v!r}{match.group(1)}",
+                        source, count=1, flags=re.MULTILINE)
+    cells[0]["source"] = source
+    return notebook
 
 
 def shown_path(path):
