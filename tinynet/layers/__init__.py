@@ -3,20 +3,41 @@
 from tinynet.layers.activation import Activation, ReLU, Sigmoid, Softmax, Tanh
 from tinynet.layers.base import Layer
 from tinynet.layers.batchnorm import BatchNorm, BatchNormalization
+from tinynet.layers.conv2d import Conv2D
 from tinynet.layers.dense import Dense
 from tinynet.layers.dropout import Dropout
+from tinynet.layers.groupnorm import GroupNormalization
 from tinynet.layers.layernorm import LayerNorm, LayerNormalization
+from tinynet.layers.pooling import (
+    AveragePooling2D,
+    AvgPool2D,
+    GlobalAveragePooling2D,
+    GlobalAvgPool2D,
+    MaxPool2D,
+    MaxPooling2D,
+)
+from tinynet.layers.reshape import Flatten, Reshape
 
 __all__ = [
     "Activation",
+    "AveragePooling2D",
+    "AvgPool2D",
     "BatchNorm",
     "BatchNormalization",
+    "Conv2D",
     "Dense",
     "Dropout",
+    "Flatten",
+    "GlobalAveragePooling2D",
+    "GlobalAvgPool2D",
+    "GroupNormalization",
     "Layer",
     "LayerNorm",
     "LayerNormalization",
+    "MaxPool2D",
+    "MaxPooling2D",
     "ReLU",
+    "Reshape",
     "Sigmoid",
     "Softmax",
     "Tanh",

@@ -1,0 +1,213 @@
+"""Conv2D: one small Dense layer applied at every position of an image (channels last).
+
+Shapes: x (N, H, W, C_in), kernel (kh, kw, C_in, C_out) as in Keras, bias (C_out,),
+y (N, H_out, W_out, C_out). With strides (sh, sw) and x_pad the padded input:
+
+    z[n, i, j, o] = bias[o] + sum over a, b, c of x_pad[n, i*sh+a, j*sw+b, c] * kernel[a, b, c, o]
+    y = activation(z)
+
+The obvious code is six nested loops (n, i, j, o outside; a, b, c inside the sum). Written that
+way a LeNet step would take minutes, so the code does the same sum as ONE matrix product
+("im2col"): every (kh, kw, C_in) window of x_pad becomes one row of a matrix,
+
+    cols[(n, i, j), (a, b, c)] = x_pad[n, i*sh + a, j*sw + b, c]     (N*H_out*W_out, kh*kw*C_in)
+    z = cols @ kernel.reshape(kh*kw*C_in, C_out) + bias               (N*H_out*W_out, C_out)
+
+which is Dense's forward with one "sample" per output pixel. So backward is Dense's backward,
+given g = dL/dz reshaped to (N*H_out*W_out, C_out):
+
+    dkernel = cols.T @ g          reshaped to (kh, kw, C_in, C_out)
+    dbias   = sum(g, axis=0)      (C_out,)
+    dcols   = g @ kernel2d.T      (N*H_out*W_out, kh*kw*C_in): what each window's pixels receive
+
+and, as the only new step, each input pixel adds up what it received from every window it was
+part of (windows overlap when the stride is smaller than the kernel):
+
+    dx_pad[n, i*sh + a, j*sw + b, c] += dcols[(n, i, j), (a, b, c)]   for every i, j, a, b
+    dx = dx_pad without its padding border
+
+That scatter is done with one vectorized addition per kernel offset (a, b), kh*kw of them, each
+over all samples and output pixels at once ("col2im").
+
+Padding, as Keras (and TensorFlow) compute it, per spatial axis of size H, window k, stride s:
+    'valid'  no padding: H_out = floor((H - k) / s) + 1
+    'same'   H_out = ceil(H / s); total = max((H_out - 1) * s + k - H, 0) zeros, of which
+             total // 2 go on top and the rest at the bottom (the odd one at the bottom/right).
+These window helpers are shared with the pooling layers (pooling.py).
+"""
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from tinynet import initializers
+from tinynet.layers.activation import Activation, check_activation_name
+from tinynet.layers.base import Layer
+from tinynet.layers.batchnorm import get_regularizer
+from tinynet.validation import check_bool, check_int
+
+# -- window arithmetic, shared with pooling.py ------------------------------------------------
+
+
+def check_pair(value, where):
+    """3 -> (3, 3); (3, 5) -> (3, 5): a window size or stride for (height, width)."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{where} must be an int or a tuple of 2 ints (height, width), "
+                             f"got {value!r}")
+        return tuple(check_int(v, where, minimum=1) for v in value)
+    size = check_int(value, where, minimum=1)
+    return (size, size)
+
+
+def check_padding(padding, where):
+    """'valid' or 'same' (any case, as Keras accepts)."""
+    if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
+        raise ValueError(f"{where} must be 'valid' or 'same', got {padding!r}")
+    return padding.lower()
+
+
+def padding_amounts(size, window, stride, padding):
+    """For one spatial axis: (pad_before, pad_after, output_size). See the module docstring."""
+    if padding == "valid":
+        return 0, 0, (size - window) // stride + 1
+    out = -(-size // stride)  # ceil(size / stride)
+    total = max((out - 1) * stride + window - size, 0)
+    return total // 2, total - total // 2, out
+
+
+def spatial_padding(input_shape, window, strides, padding, where):
+    """((top, bottom), (left, right)) and (H_out, W_out) for inputs (N, H, W, C).
+    Raises a ValueError naming the layer when the window does not fit."""
+    if len(input_shape) != 4:
+        raise ValueError(f"{where} expects images of shape (batch, height, width, channels), "
+                         f"got input shape {tuple(input_shape)}")
+    top, bottom, out_h = padding_amounts(input_shape[1], window[0], strides[0], padding)
+    left, right, out_w = padding_amounts(input_shape[2], window[1], strides[1], padding)
+    if out_h < 1 or out_w < 1:
+        raise ValueError(f"{where}: a {window[0]}x{window[1]} window does not fit in "
+                         f"{input_shape[1]}x{input_shape[2]} images with padding='valid'; use "
+                         f"a smaller window, larger images or padding='same'")
+    return ((top, bottom), (left, right)), (out_h, out_w)
+
+
+def pad_images(x, pads, value=0.0):
+    """x (N, H, W, C) -> (N, H + top + bottom, W + left + right, C); no copy without padding."""
+    if pads == ((0, 0), (0, 0)):
+        return x
+    return np.pad(x, ((0, 0), *pads, (0, 0)), constant_values=value)
+
+
+def crop_images(x_pad, pads):
+    """The inverse of pad_images: cut the border off again."""
+    (top, bottom), (left, right) = pads
+    return x_pad[:, top:x_pad.shape[1] - bottom, left:x_pad.shape[2] - right, :]
+
+
+def image_windows(x_pad, window, strides):
+    """A view (no copy) of every window of x_pad, shape (N, H_out, W_out, kh, kw, C):
+
+        windows[n, i, j, a, b, c] = x_pad[n, i*sh + a, j*sw + b, c]
+    """
+    views = sliding_window_view(x_pad, window, axis=(1, 2))  # (N, H', W', C, kh, kw), stride 1
+    views = views[:, ::strides[0], ::strides[1]]
+    return views.transpose(0, 1, 2, 4, 5, 3)
+
+
+def add_windows_back(grad_windows, padded_shape, strides):
+    """The adjoint of image_windows: every pixel sums the gradients of the windows it was in.
+
+    Inputs:  grad_windows (N, H_out, W_out, kh, kw, C); padded_shape (N, H_pad, W_pad, C)
+    Returns: grad_x_pad (N, H_pad, W_pad, C)
+
+    Obvious form: for every n, i, j, a, b: grad_x_pad[n, i*sh + a, j*sw + b] += grad_windows[n,
+    i, j, a, b]. Here one vectorized addition per window offset (a, b) does all n, i, j at once.
+    """
+    _, out_h, out_w, kh, kw, _ = grad_windows.shape
+    sh, sw = strides
+    grad_x_pad = np.zeros(padded_shape, dtype=grad_windows.dtype)
+    for a in range(kh):
+        for b in range(kw):
+            grad_x_pad[:, a:a + sh * out_h:sh, b:b + sw * out_w:sw] += grad_windows[:, :, :, a, b]
+    return grad_x_pad
+
+
+# -- the layer --------------------------------------------------------------------------------
+
+
+class Conv2D(Layer):
+    """Conv2D(filters, kernel_size, strides=(1, 1), padding='valid', activation=None,
+    use_bias=True, kernel_initializer='glorot_uniform', bias_initializer='zeros',
+    kernel_regularizer=None, bias_regularizer=None), plus name, dtype, trainable, input_shape.
+
+    Shapes: x (N, H, W, C_in) -> y (N, H_out, W_out, filters). Weights, in get_weights()
+    order (Keras's layout): kernel (kh, kw, C_in, filters), bias (filters,).
+    """
+
+    weight_order = ("kernel", "bias")
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", activation=None,
+                 use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = check_int(filters, "Conv2D(filters=...)", minimum=1)
+        self.kernel_size = check_pair(kernel_size, "Conv2D(kernel_size=...)")
+        self.strides = check_pair(strides, "Conv2D(strides=...)")
+        self.padding = check_padding(padding, "Conv2D(padding=...)")
+        self.use_bias = check_bool(use_bias, "Conv2D(use_bias=...)")
+        self.activation = Activation(check_activation_name(activation, "Conv2D"),
+                                     dtype=self.dtype)
+        self.kernel_initializer = initializers.get(kernel_initializer, "kernel_initializer")
+        self.bias_initializer = initializers.get(bias_initializer, "bias_initializer")
+        self.kernel_regularizer = get_regularizer(kernel_regularizer, "kernel_regularizer")
+        self.bias_regularizer = get_regularizer(bias_regularizer, "bias_regularizer")
+        self.pads = None
+        self.cols = None
+        self.padded_shape = None
+
+    def build(self, input_shape):
+        self.pads, _ = spatial_padding(input_shape, self.kernel_size, self.strides,
+                                       self.padding, self.where)
+        shape = (*self.kernel_size, input_shape[-1], self.filters)
+        self.params["kernel"] = self.kernel_initializer(shape, self.dtype)
+        if self.kernel_regularizer is not None:
+            self.regularizers["kernel"] = self.kernel_regularizer
+        if self.use_bias:
+            self.params["bias"] = self.bias_initializer((self.filters,), self.dtype)
+            if self.bias_regularizer is not None:
+                self.regularizers["bias"] = self.bias_regularizer
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        _, (out_h, out_w) = spatial_padding(input_shape, self.kernel_size, self.strides,
+                                            self.padding, self.where)
+        return (input_shape[0], out_h, out_w, self.filters)
+
+    def forward(self, x, training=False):
+        """Inputs: x (N, H, W, C_in). Returns: y (N, H_out, W_out, filters)."""
+        self.check_input(x)
+        kernel = self.params["kernel"]
+        x_pad = pad_images(x, self.pads)
+        self.padded_shape = x_pad.shape
+        windows = image_windows(x_pad, self.kernel_size, self.strides)
+        # the copy that makes one matrix product possible: (N*H_out*W_out, kh*kw*C_in)
+        self.cols = windows.reshape(-1, kernel.shape[0] * kernel.shape[1] * kernel.shape[2])
+        z = self.cols @ kernel.reshape(-1, self.filters)
+        if self.use_bias:
+            z += self.params["bias"]
+        return self.activation.forward(z.reshape(*windows.shape[:3], self.filters))
+
+    def backward(self, grad_output):
+        """Inputs: grad_output = dL/dy (N, H_out, W_out, filters). Returns: dL/dx (N, H, W,
+        C_in); sets grads['kernel'] (kh, kw, C_in, filters) and grads['bias'] (filters,)."""
+        self.check_grad_output(grad_output, self.cols)
+        grad_z = self.activation.backward(grad_output)
+        g = grad_z.reshape(-1, self.filters)                      # (N*H_out*W_out, filters)
+        kernel = self.params["kernel"]
+        self.grads["kernel"] = (self.cols.T @ g).reshape(kernel.shape)
+        if self.use_bias:
+            self.grads["bias"] = g.sum(axis=0)
+        self.add_regularization_gradients()
+        grad_cols = g @ kernel.reshape(-1, self.filters).T        # (N*H_out*W_out, kh*kw*C_in)
+        grad_windows = grad_cols.reshape(*grad_z.shape[:3], *kernel.shape[:3])
+        grad_x_pad = add_windows_back(grad_windows, self.padded_shape, self.strides)
+        return crop_images(grad_x_pad, self.pads)

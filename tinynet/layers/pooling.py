@@ -1,0 +1,176 @@
+"""Pooling: shrink an image by summarizing each window of every channel with one number.
+
+Shapes: x (N, H, W, C) -> y (N, H_out, W_out, C), channels untouched. With the windows of the
+(padded) input, windows[n, i, j, a, b, c] = x_pad[n, i*sh + a, j*sw + b, c] (see conv2d.py, which
+also holds the padding arithmetic):
+
+    MaxPooling2D      y[n, i, j, c] = max over a, b of windows[n, i, j, a, b, c]
+    AveragePooling2D  y[n, i, j, c] = sum over a, b of windows[n, i, j, a, b, c] / count[i, j]
+
+Backward, with g = dL/dy:
+    max      the whole gradient goes to the pixel that was the maximum (the first one, in
+             row-major order, if several tie, as in PyTorch); the others get 0
+    average  every pixel of a window gets g / count[i, j]
+and, when windows overlap, a pixel adds up what it got from each window it was in.
+
+padding='same' follows Keras (TensorFlow): the padded pixels never count. For max pooling the
+border is -inf, which never wins; for average pooling count[i, j] is the number of REAL pixels
+in window (i, j), so a corner window of 'same' pooling averages only the pixels it covers.
+(Keras's PyTorch backend, when the padding is uneven, pads by repeating the edge pixels and
+averages those too; tinynet does what Keras's TensorFlow and JAX backends do.)
+
+GlobalAveragePooling2D averages each channel over the whole image: (N, H, W, C) -> (N, C).
+"""
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from tinynet.layers.base import Layer
+from tinynet.layers.conv2d import (
+    add_windows_back,
+    check_padding,
+    check_pair,
+    crop_images,
+    image_windows,
+    pad_images,
+    spatial_padding,
+)
+from tinynet.validation import check_bool
+
+
+class Pooling2D(Layer):
+    """What max and average pooling share: pool_size, strides (default: pool_size), padding."""
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", **kwargs):
+        super().__init__(**kwargs)
+        where = type(self).__name__
+        self.pool_size = check_pair(pool_size, f"{where}(pool_size=...)")
+        self.strides = (self.pool_size if strides is None
+                        else check_pair(strides, f"{where}(strides=...)"))
+        self.padding = check_padding(padding, f"{where}(padding=...)")
+        self.pads = None
+        self.padded_shape = None
+
+    def build(self, input_shape):
+        self.pads, _ = spatial_padding(input_shape, self.pool_size, self.strides, self.padding,
+                                       self.where)
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        _, (out_h, out_w) = spatial_padding(input_shape, self.pool_size, self.strides,
+                                            self.padding, self.where)
+        return (input_shape[0], out_h, out_w, input_shape[-1])
+
+
+class MaxPooling2D(Pooling2D):
+    """MaxPooling2D(pool_size=(2, 2), strides=None, padding='valid'): the largest value of each
+    window. Shapes: x (N, H, W, C) -> y (N, H_out, W_out, C)."""
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", **kwargs):
+        super().__init__(pool_size, strides, padding, **kwargs)
+        self.argmax = None
+
+    def forward(self, x, training=False):
+        """Inputs: x (N, H, W, C). Returns: y (N, H_out, W_out, C)."""
+        self.check_input(x)
+        x_pad = pad_images(x, self.pads, value=-np.inf)  # padding never wins the max
+        self.padded_shape = x_pad.shape
+        windows = image_windows(x_pad, self.pool_size, self.strides)
+        # one row per window: (N, H_out, W_out, ph*pw, C); argmax gives the FIRST maximum
+        flat = windows.reshape(*windows.shape[:3], -1, windows.shape[-1])
+        self.argmax = flat.argmax(axis=3)[:, :, :, None, :]           # (N, H_out, W_out, 1, C)
+        return np.take_along_axis(flat, self.argmax, axis=3)[:, :, :, 0, :]
+
+    def backward(self, grad_output):
+        """Inputs: grad_output = dL/dy (N, H_out, W_out, C). Returns: dL/dx (N, H, W, C)."""
+        self.check_grad_output(grad_output, self.argmax)
+        n, out_h, out_w, channels = grad_output.shape
+        grad_flat = np.zeros((n, out_h, out_w, self.pool_size[0] * self.pool_size[1],
+                              channels), dtype=grad_output.dtype)
+        np.put_along_axis(grad_flat, self.argmax, grad_output[:, :, :, None, :], axis=3)
+        grad_windows = grad_flat.reshape(n, out_h, out_w, *self.pool_size, channels)
+        grad_x_pad = add_windows_back(grad_windows, self.padded_shape, self.strides)
+        return crop_images(grad_x_pad, self.pads)
+
+
+class AveragePooling2D(Pooling2D):
+    """AveragePooling2D(pool_size=(2, 2), strides=None, padding='valid'): the mean of each
+    window's real pixels. Shapes: x (N, H, W, C) -> y (N, H_out, W_out, C)."""
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", **kwargs):
+        super().__init__(pool_size, strides, padding, **kwargs)
+        self.count = None
+
+    def window_counts(self, height, width):
+        """count[i, j], the number of real (not padding) pixels in window (i, j): (H_out, W_out,
+        1). It is a product of one count per axis, each found by pooling a row of ones."""
+        counts = []
+        for size, pads, window, stride in zip((height, width), self.pads, self.pool_size,
+                                              self.strides, strict=True):
+            ones = np.pad(np.ones(size), pads)
+            counts.append(sliding_window_view(ones, window)[::stride].sum(axis=1))
+        return np.multiply.outer(*counts)[:, :, None]
+
+    def forward(self, x, training=False):
+        """Inputs: x (N, H, W, C). Returns: y (N, H_out, W_out, C)."""
+        self.check_input(x)
+        x_pad = pad_images(x, self.pads)
+        self.padded_shape = x_pad.shape
+        self.count = self.window_counts(x.shape[1], x.shape[2]).astype(x.dtype)
+        windows = image_windows(x_pad, self.pool_size, self.strides)
+        return windows.sum(axis=(3, 4)) / self.count
+
+    def backward(self, grad_output):
+        """Inputs: grad_output = dL/dy (N, H_out, W_out, C). Returns: dL/dx (N, H, W, C)."""
+        self.check_grad_output(grad_output, self.count)
+        share = grad_output / self.count                       # what each pixel of a window gets
+        n, out_h, out_w, channels = grad_output.shape
+        # the same share for every (a, b) of a window: a broadcast view, nothing copied
+        grad_windows = np.broadcast_to(share[:, :, :, None, None, :],
+                                       (n, out_h, out_w, *self.pool_size, channels))
+        grad_x_pad = add_windows_back(grad_windows, self.padded_shape, self.strides)
+        return crop_images(grad_x_pad, self.pads)
+
+
+class GlobalAveragePooling2D(Layer):
+    """GlobalAveragePooling2D(keepdims=False): each channel's mean over the whole image.
+
+    Forward:  y[n, c] = mean over i, j of x[n, i, j, c]     x (N, H, W, C) -> y (N, C)
+              (keepdims=True keeps y as (N, 1, 1, C))
+    Backward: dx[n, i, j, c] = g[n, c] / (H * W)            every pixel had the same weight
+    """
+
+    def __init__(self, keepdims=False, **kwargs):
+        super().__init__(**kwargs)
+        self.keepdims = check_bool(keepdims, "GlobalAveragePooling2D(keepdims=...)")
+        self.x_shape = None
+
+    def build(self, input_shape):
+        if len(input_shape) != 4:
+            raise ValueError(f"{self.where} expects images of shape (batch, height, width, "
+                             f"channels), got input shape {tuple(input_shape)}")
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        if self.keepdims:
+            return (input_shape[0], 1, 1, input_shape[-1])
+        return (input_shape[0], input_shape[-1])
+
+    def forward(self, x, training=False):
+        """Inputs: x (N, H, W, C). Returns: y (N, C), or (N, 1, 1, C) with keepdims."""
+        self.check_input(x)
+        self.x_shape = x.shape
+        return x.mean(axis=(1, 2), keepdims=self.keepdims)
+
+    def backward(self, grad_output):
+        """Inputs: grad_output (N, C) or (N, 1, 1, C). Returns: dL/dx (N, H, W, C)."""
+        self.check_grad_output(grad_output, self.x_shape)
+        n, height, width, channels = self.x_shape
+        share = grad_output.reshape(n, 1, 1, channels) / (height * width)
+        return np.broadcast_to(share, self.x_shape).copy()  # a real array the caller may edit
+
+
+# Keras's short names for the same layers
+MaxPool2D = MaxPooling2D
+AvgPool2D = AveragePooling2D
+GlobalAvgPool2D = GlobalAveragePooling2D
