@@ -62,7 +62,7 @@ BAD_DATA = [
                                                                "(10, 4)"]),
     ("x and y of different lengths", X, Y[:9], ValueError, ["same number of samples", "10",
                                                              "9"]),
-    ("1-D x", X[:, 0], Y, ValueError, ["x", "2 dimension", "(10,)", "reshape(-1, 1)"]),
+    ("1-D x", X[:, 0], Y, ValueError, ["x", "2 dimension", "(10,)", "each of 3 features"]),
     ("empty x", np.zeros((0, 3)), np.zeros(0), ValueError, ["x", "empty", "(0, 3)"]),
     ("empty list x", [], [], ValueError, ["x", "empty"]),
     ("empty y", X, [], ValueError, ["y", "empty"]),
@@ -341,7 +341,7 @@ def test_a_name_of_the_wrong_type_is_a_type_error():
 
 @pytest.mark.parametrize("call, unknown, close", [
     (lambda: Dense(3, activaton="relu"), "activaton", "activation"),
-    (lambda: Dense(3, input_dim=20), "input_dim", "input_shape"),
+    (lambda: Dense(3, input_shap=(20,)), "input_shap", "input_shape"),
     (lambda: BatchNormalization(epsilom=1e-3), "epsilom", "epsilon"),
     (lambda: Dropout(0.5, nmae="drop"), "nmae", "name"),
     (lambda: ReLU(dtpye="float64"), "dtpye", "dtype"),

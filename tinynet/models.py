@@ -1,11 +1,16 @@
 """Sequential: a stack of layers, trained with Keras's compile / fit / evaluate / predict.
 
-The whole of training is four lines, repeated for every batch (see `train_step`):
+The whole of training is one step repeated for every batch (`train_step`):
 
-    y_pred = model.forward(x, training=True)        # each layer in turn
-    loss   = loss_fn(y, y_pred)
-    model.backward(dL/dy_pred)                       # each layer in reverse: the chain rule
-    optimizer.apply(params, grads)                   # move every weight a little downhill
+    y_pred = model.forward(x, training=True)                  # forward: each layer in turn
+    loss   = model.loss.loss(y, y_pred)                        # loss: how wrong, one number
+    model.backward(model.loss.gradient(y, y_pred))             # backward: the chain rule
+    optimizer.apply(model.parameters, model.gather_gradients())  # update: a step downhill
+
+`model.parameters` is ONE flat vector holding every trainable weight; each layer's
+`params[name]` is a view into it (see tinynet.layers.base), so the optimizer's formula runs
+once per step over all weights. The gradients are gathered into a second flat vector at every
+step, from each layer's `grads`, so a layer may simply assign its gradients.
 
 Everything else here is bookkeeping: batching, averaging, callbacks, checks, saving.
 """
@@ -15,19 +20,19 @@ import os
 import sys
 import tempfile
 import warnings
+import weakref
 import zipfile
 
 import numpy as np
 
 from tinynet import losses, optimizers
 from tinynet import metrics as metric_functions
-from tinynet.callbacks import Callback, History
+from tinynet.callbacks import Callback, CallbackList, History
 from tinynet.config import get_rng
-from tinynet.layers.activation import Activation
 from tinynet.layers.base import Layer
 from tinynet.layers.batchnorm import BatchNormalization
-from tinynet.layers.dense import Dense
-from tinynet.progress import ProgressBar, format_logs
+from tinynet.layers.input import InputLayer
+from tinynet.progress import ProgressBar
 from tinynet.validation import check_bool, check_float, check_int, to_float_array
 
 
@@ -41,42 +46,38 @@ def snake_case(class_name):
     return out
 
 
-def output_activation(layer):
-    """The name of the nonlinearity a layer ends with ('sigmoid', ...) or None."""
-    if isinstance(layer, Dense):
-        return layer.activation.activation
-    if isinstance(layer, Activation):
-        return layer.activation
-    return None
-
-
 class Sequential:
-    """Sequential(layers=None, name='sequential'): layers applied one after the other.
+    """Sequential(layers=None, name='sequential', trainable=True): layers applied in order.
 
     Looking inside one training step: set `model.trace_next_step = True` (in a callback's
-    on_train_batch_begin, or before train_on_batch) and the next step also keeps, in
-    `model.trace`, three lists aligned with `model.layers`: 'inputs' (what each layer saw),
-    'outputs' (what it gave) and 'grad_inputs' (dL/d input of each layer). The Recorder
-    callback is built on this; lessons use it directly for measurements of their own.
+    on_train_batch_begin, or before train_on_batch) and after the next step `model.trace`
+    holds three lists aligned with `model.layers`: 'inputs' (what each layer saw), 'outputs'
+    (what it gave) and 'grad_inputs' (dL/d input of each layer). The Recorder callback is
+    built on this; lessons use it directly for measurements of their own.
     """
 
-    def __init__(self, layers=None, name="sequential"):
+    def __init__(self, layers=None, name="sequential", trainable=True):
         if not isinstance(name, str) or not name:
             raise TypeError(f"Sequential(name=...) must be a non-empty string, got {name!r}")
         self.name = name
         self.layers = []
+        self.input_layer = None  # an Input(shape=...) given as the first item, if any
         self.built = False
         self.compiled = False
         self.stop_training = False
         self.history = None
         self.trace_next_step = False  # True: keep every activation of the next step
         self.trace = None
+        self.parameters = None        # the flat vector of trainable weights (after compile)
+        self.layer_inputs, self.layer_grad_inputs = [], []
         if layers is not None:
             if not isinstance(layers, (list, tuple)):
                 raise TypeError(f"Sequential(layers=...) must be a list of layers, "
                                 f"got {type(layers).__name__}")
             for layer in layers:
                 self.add(layer)
+        if not check_bool(trainable, "Sequential(trainable=...)"):
+            self.trainable = False
 
     def __repr__(self):
         return f"Sequential(name={self.name!r}, layers={len(self.layers)})"
@@ -85,30 +86,37 @@ class Sequential:
 
     def add(self, layer):
         """Append a layer, give it a Keras-style name if it has none, and build it if the
-        shape of its input is already known."""
-        if not isinstance(layer, Layer):
-            raise TypeError(f"Sequential.add: expected a tinynet layer such as Dense(64), "
-                            f"got {layer!r}")
-        if any(layer is other for other in self.layers):
-            raise ValueError(f"Sequential.add: layer '{layer.name}' is already in this model")
+        shape of its input is already known. An Input(shape=...) may come first."""
+        if isinstance(layer, InputLayer):
+            return self.add_input(layer)
+        check_new_layer(self, layer)
         if layer.name is None:
             layer.name = self.unique_name(snake_case(type(layer).__name__))
-        elif any(other.name == layer.name for other in self.layers):
-            raise ValueError(f"Sequential.add: two layers named '{layer.name}'; names must be "
-                             f"unique in a model")
-        if self.layers and layer.input_shape is not None and not layer.built:
-            raise ValueError(f"Sequential.add: only the first layer takes input_shape, but "
-                             f"layer '{layer.name}' (number {len(self.layers) + 1}) has one")
         self.layers.append(layer)
         try:
-            if len(self.layers) == 1 and layer.input_shape is not None:
-                self.build(layer.input_shape)
+            if len(self.layers) == 1 and self.declared_input_shape() is not None:
+                self.build(self.declared_input_shape())
             elif self.built:
                 self.build_layer(layer, self.layers[-2].output_shape)
         except (ValueError, TypeError):
             self.layers.pop()  # a layer that cannot be built does not stay in the model
-            self.collect_parameters()
             raise
+        self.parameters_changed()
+
+    def add_input(self, input_layer):
+        if self.layers or self.input_layer is not None:
+            raise ValueError("Sequential.add: an Input/InputLayer can only be the first item "
+                             "of a model")
+        self.input_layer = input_layer
+
+    def pop(self):
+        """Remove the last layer (Keras's model.pop()) and return it."""
+        if not self.layers:
+            raise ValueError("Sequential.pop: the model has no layers to remove")
+        layer = self.layers.pop()
+        self.built = self.built and bool(self.layers)
+        self.parameters_changed()
+        return layer
 
     def unique_name(self, base):
         """'dense', then 'dense_1', 'dense_2', ... within this model."""
@@ -119,11 +127,12 @@ class Sequential:
             name = f"{base}_{count}"
         return name
 
-    def build(self, input_shape):
+    def build(self, input_shape=None):
         """Build every layer for inputs of `input_shape`, e.g. (None, 20)."""
         if not self.layers:
             raise ValueError("This Sequential model has no layers; add some with "
                              "Sequential([...]) or model.add(layer) first")
+        input_shape = input_shape or self.declared_input_shape()
         if not isinstance(input_shape, (tuple, list)) or len(input_shape) < 2:
             raise TypeError(f"build(input_shape=...) must be a tuple with the batch axis first, "
                             f"like (None, 20), got {input_shape!r}")
@@ -137,9 +146,14 @@ class Sequential:
         except (ValueError, TypeError):
             for layer, declared_shape in unbuilt:
                 layer.unbuild(declared_shape)
-            self.collect_parameters()
             raise
         self.built = True
+        self.parameters_changed()
+
+    def declared_input_shape(self):
+        if self.input_layer is not None:
+            return self.input_layer.input_shape
+        return self.layers[0].input_shape if self.layers else None
 
     def build_layer(self, layer, input_shape):
         if layer.built:
@@ -148,39 +162,132 @@ class Sequential:
                                  f" but receives {tuple(input_shape)}")
         else:
             layer.build(tuple(input_shape))
-        self.collect_parameters()
         return layer.output_shape
-
-    def collect_parameters(self):
-        """The flat lists the optimizer updates: every trainable array and its gradient."""
-        self.trainable_params = []
-        self.trainable_grads = []
-        for layer in self.layers:
-            for key in layer.params:
-                self.trainable_params.append(layer.params[key])
-                self.trainable_grads.append(layer.grads[key])
 
     @property
     def input_shape(self):
+        if self.input_layer is not None:
+            return self.input_layer.input_shape
         return self.layers[0].input_shape if self.layers else None
 
     @property
     def output_shape(self):
         return self.layers[-1].output_shape if self.built else None
 
+    def get_layer(self, name=None, index=None):
+        """A layer by its name or by its position in model.layers (Keras's get_layer)."""
+        if (name is None) == (index is None):
+            raise ValueError("get_layer: give either name=... or index=..., not both or neither")
+        if index is not None:
+            index = check_int(index, "get_layer(index=...)")
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(f"get_layer(index={index}): the model has {len(self.layers)} "
+                                 f"layers")
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"get_layer: no layer named {name!r}; the layers are "
+                         f"{[layer.name for layer in self.layers]}")
+
+    # -- freezing and the weight lists -------------------------------------------------------
+
+    @property
+    def trainable(self):
+        """False when every layer is frozen. Setting it sets every layer's trainable."""
+        return any(layer.trainable for layer in self.layers) if self.layers else True
+
+    @trainable.setter
+    def trainable(self, value):
+        value = check_bool(value, "model.trainable")
+        for layer in self.layers:
+            layer.trainable = value
+
+    @property
+    def weights(self):
+        return [w for layer in self.layers for w in layer.weights]
+
+    @property
+    def trainable_params(self):
+        """The old name of trainable_weights, kept so that existing code still runs."""
+        return self.trainable_weights
+
+    @property
+    def trainable_weights(self):
+        return [w for layer in self.layers for w in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self):
+        return [w for layer in self.layers for w in layer.non_trainable_weights]
+
+    # -- the flat parameter vector -----------------------------------------------------------
+
+    def parameters_changed(self):
+        """After compile, a change of layers (add, pop, build) rebuilds the parameter vector."""
+        if self.compiled and self.built:
+            self.bind_parameters()
+
+    def bind_parameters(self):
+        """Copy every trainable weight into one flat vector and give each layer a view of its
+        part, so that one vectorized optimizer step updates them all."""
+        self.trainable_slots = [(layer, key) for layer in self.layers if layer.trainable
+                                for key in layer.weight_keys() if key in layer.params]
+        arrays = [layer.params[key] for layer, key in self.trainable_slots]
+        dtypes = {layer.dtype for layer in self.layers}
+        if len(dtypes) > 1:
+            raise ValueError(f"compile: every layer must use the same dtype, got "
+                             f"{sorted(dtypes)}; build all layers after one set_floatx(...)")
+        dtype = self.layers[0].dtype
+        flat = np.concatenate([a.reshape(-1) for a in arrays]) if arrays else np.zeros(0, dtype)
+        if self.parameters is not None and self.parameters.shape != flat.shape:
+            self.optimizer.reset()  # other weights now: the old Adam moments mean nothing
+        self.parameters, self.gradients = flat, np.zeros_like(flat)
+        self.views, start = [], 0
+        for (layer, key), array in zip(self.trainable_slots, arrays, strict=True):
+            layer.params[key] = flat[start:start + array.size].reshape(array.shape)
+            self.views.append(layer.params[key])
+            start += array.size
+
+    def gather_gradients(self):
+        """Every trainable weight's gradient, copied into one flat vector (in the order of
+        `parameters`). Read fresh at every step, so a layer may assign new gradient arrays."""
+        grads = []
+        for (layer, key), view in zip(self.trainable_slots, self.views, strict=True):
+            grad = layer.grads.get(key)
+            if grad is None or grad.shape != view.shape:
+                raise RuntimeError(f"{layer.where}.backward must set grads[{key!r}] to an array "
+                                   f"of shape {view.shape}, got "
+                                   f"{None if grad is None else grad.shape}")
+            if layer.params[key] is not view:  # a new array was put in place of the view
+                view[...] = layer.params[key]
+                layer.params[key] = view
+            grads.append(grad.reshape(-1))
+        if grads:
+            np.concatenate(grads, out=self.gradients)
+        return self.gradients
+
     # -- the two passes over the whole stack ------------------------------------------------
 
     def forward(self, x, training=False):
-        """Run every layer in order. training=True uses batch statistics and dropout."""
+        """Run every layer in order. training=True uses batch statistics and dropout.
+        Inputs: x (N, ...). Returns: the last layer's output."""
+        self.layer_inputs = []
         for layer in self.layers:
+            self.layer_inputs.append(x)  # kept for model.trace (a reference, not a copy)
             x = layer.forward(x, training=training)
         return x
 
     def backward(self, grad_output):
-        """Chain rule over the stack: from dL/d(output) to dL/d(input). Fills each layer's
-        grads."""
+        """Chain rule over the stack, last layer first: from dL/d(output) to dL/d(input).
+        Each layer sets its grads. Inputs: dL/dy_pred. Returns: dL/dx."""
+        if not self.layer_inputs:
+            raise RuntimeError("Sequential.backward was called before forward: call "
+                               "model.forward(x, training=True) first")
+        grad_inputs = []
         for layer in reversed(self.layers):
             grad_output = layer.backward(grad_output)
+            grad_inputs.append(grad_output)
+        self.layer_grad_inputs = grad_inputs[::-1]
         return grad_output
 
     def __call__(self, x, training=False):
@@ -196,81 +303,67 @@ class Sequential:
             raise ValueError("compile: this Sequential model has no layers; add some first")
         if loss is None:
             raise ValueError("compile: loss is required, e.g. loss='binary_crossentropy'")
-        self.optimizer = optimizers.get(optimizer)
+        optimizer = optimizers.get(optimizer)
+        claim_optimizer(optimizer, self)
+        self.optimizer = optimizer
         self.loss = losses.get(loss)
-        if metrics is None:
-            metrics = []
-        if isinstance(metrics, str) or not isinstance(metrics, (list, tuple)):
-            raise TypeError(f"compile(metrics=...) must be a list such as ['accuracy'], "
-                            f"got {metrics!r}")
-        # a list of (name shown in the logs, function)
-        self.metrics = [metric_functions.get(m, self.loss.name) for m in metrics]
+        self.metrics = [as_metric(metric_functions.get(m, self.loss.name))
+                        for m in check_metrics(metrics)]
         self.compiled = True
+        self.parameters = None
+        warn_about_output_and_loss(self)
+        self.parameters_changed()
 
-    def uses_fused_gradient(self):
-        """True when the last activation and the loss combine into dL/dz = (p - y) / N."""
-        fused = self.loss.fused_activation
-        return (fused is not None and not self.loss.from_logits
-                and output_activation(self.layers[-1]) == fused)
+    @property
+    def metrics_names(self):
+        """['loss', 'accuracy', ...]: the names of what evaluate returns, in that order."""
+        return ["loss", *[m.name for m in getattr(self, "metrics", [])]]
 
-    def train_step(self, x, y):
-        """One gradient step on one batch; returns this batch's loss and metrics, measured
-        on the forward pass before the update (as Keras reports them)."""
-        if self.trace_next_step:
-            return self.traced_train_step(x, y)
+    def train_step(self, x, y, sample_weight=None):
+        """One gradient step on one batch. Returns the batch's loss (measured on the forward
+        pass before the update, as Keras reports it) and the predictions y_pred."""
+        # forward
         y_pred = self.forward(x, training=True)
-        logs = self.compute_logs(y, y_pred)
-        self.backward_from_loss(y, y_pred, input_grad=False)
-        self.optimizer.apply(self.trainable_params, self.trainable_grads)
-        return logs
+        # loss (plus the regularizers' penalties, as Keras adds them)
+        loss = self.loss.loss(y, y_pred, sample_weight) + self.regularization_loss()
+        # backward
+        self.backward(self.loss.gradient(y, y_pred, sample_weight))
+        # update
+        self.optimizer.apply(self.parameters, self.gather_gradients())
+        if self.trace_next_step:
+            self.keep_trace(y_pred)
+        return loss, y_pred
 
-    def compute_logs(self, y, y_pred):
-        logs = {"loss": self.loss.loss(y, y_pred)}
-        for name, function in self.metrics:
-            logs[name] = function(y, y_pred)
-        return logs
+    def regularization_loss(self):
+        return sum(layer.regularization_loss() for layer in self.layers if layer.regularizers)
 
-    def backward_from_loss(self, y, y_pred, input_grad=True):
-        """Fill every layer's grads from the loss; return dL/d(model input), or None when
-        input_grad=False (training: the gradient with respect to the data is never used)."""
-        if self.uses_fused_gradient():
-            grad = self.loss.gradient_from_logits(y, y_pred)
-            grad = self.layers[-1].backward_from_logits(grad)
-            layers = self.layers[:-1]
-        else:
-            grad = self.loss.gradient(y, y_pred)
-            layers = self.layers
-        for layer in reversed(layers[1:]):
-            grad = layer.backward(grad)
-        if layers:
-            if not input_grad and isinstance(layers[0], Dense):
-                # a first Dense layer's dx would cost a matrix product as large as dkernel
-                return layers[0].backward(grad, input_grad=False)
-            grad = layers[0].backward(grad)
-        return grad
-
-    def traced_train_step(self, x, y):
-        """train_step that also keeps, for a recorder, each layer's input and output and the
-        gradient with respect to each layer's input (in self.trace)."""
-        inputs, outputs = [], []
-        for layer in self.layers:
-            inputs.append(x)
-            x = layer.forward(x, training=True)
-            outputs.append(x)
-        y_pred = x
-        logs = self.compute_logs(y, y_pred)
-        grad_inputs = [None] * len(self.layers)
-        if self.uses_fused_gradient():
-            grad = self.layers[-1].backward_from_logits(self.loss.gradient_from_logits(y, y_pred))
-        else:
-            grad = self.layers[-1].backward(self.loss.gradient(y, y_pred))
-        grad_inputs[-1] = grad
-        for i in range(len(self.layers) - 2, -1, -1):
-            grad = self.layers[i].backward(grad)
-            grad_inputs[i] = grad
-        self.trace = {"inputs": inputs, "outputs": outputs, "grad_inputs": grad_inputs}
+    def keep_trace(self, y_pred):
+        """What the Recorder reads: each layer's input, output and dL/d(input) of this step."""
+        self.trace = {"inputs": self.layer_inputs,
+                      "outputs": [*self.layer_inputs[1:], y_pred],
+                      "grad_inputs": self.layer_grad_inputs}
         self.trace_next_step = False
-        self.optimizer.apply(self.trainable_params, self.trainable_grads)
+
+    # -- running means of the loss and the metrics over an epoch ----------------------------
+
+    def reset_metrics(self):
+        self.loss_sum, self.loss_count = 0.0, 0
+        for metric in self.metrics:
+            metric.reset_state()
+
+    def update_metrics(self, loss, y, y_pred, sample_weight):
+        """Add one batch; return the logs so far: the loss averaged over the batches weighted
+        by their size, and each metric accumulated over every sample seen (as Keras)."""
+        self.loss_sum += loss * len(y_pred)
+        self.loss_count += len(y_pred)
+        for metric in self.metrics:
+            metric.update_state(y, y_pred)
+        return self.metric_results()
+
+    def metric_results(self):
+        logs = {"loss": self.loss_sum / max(self.loss_count, 1)}
+        for metric in self.metrics:
+            logs[metric.name] = float(metric.result())
         return logs
 
     # -- checking what users pass in ---------------------------------------------------------
@@ -279,204 +372,209 @@ class Sequential:
         """Convert x to the model's float type and check its shape against the model."""
         if not self.layers:
             raise ValueError(f"{where}: this Sequential model has no layers; add some first")
-        dtype = self.layers[0].dtype
-        x = to_float_array(x, f"{where}: x", dtype=dtype, min_ndim=2)
+        x = to_model_array(self, x, where)
         if not self.built:
             self.build((None, *x.shape[1:]))
-        expected = self.input_shape[1:]
-        if tuple(x.shape[1:]) != tuple(expected):
-            raise ValueError(f"{where}: the model expects samples of shape {tuple(expected)} "
+        expected = tuple(self.input_shape[1:])
+        if tuple(x.shape[1:]) != expected:
+            raise ValueError(f"{where}: the model expects samples of shape {expected} "
                              f"({expected[-1]} features), got x of shape {x.shape}")
         return x
 
-    def check_xy(self, x, y, where):
-        x = self.check_x(x, where)
-        y = to_float_array(y, f"{where}: y", dtype=x.dtype)
-        if len(x) != len(y):
+    def check_xy(self, x, y, where, sample_weight=None):
+        """x, y (and sample_weight) converted and checked, all before the model is built."""
+        xa = to_model_array(self, x, where)
+        ya = to_float_array(y, f"{where}: y", dtype=xa.dtype)
+        if len(xa) != len(ya):
             raise ValueError(f"{where}: x and y must have the same number of samples, got "
-                             f"{len(x)} and {len(y)}")
-        self.loss.check_targets(y, self.output_shape, where)
+                             f"{len(xa)} and {len(ya)}" + transposed_hint(xa, ya))
+        weights = check_sample_weight(sample_weight, len(xa), where)
+        xa = self.check_x(xa, where)
+        self.loss.check_targets(ya, self.output_shape, where)
+        return xa, self.shape_targets(ya), weights
+
+    def shape_targets(self, y):
         if isinstance(self.loss, losses.SparseCategoricalCrossentropy):
-            y = y.reshape(-1).astype(np.int64)
-        elif y.shape != self.output_shape[1:] and y.size == len(y) * np.prod(
-                self.output_shape[1:]):
-            y = y.reshape(len(y), *self.output_shape[1:])  # (n,) -> (n, 1): the same for BCE
-        return x, y
+            return y.reshape(-1).astype(np.int64)
+        expected = self.output_shape[1:]
+        if y.shape[1:] != expected and y.size == len(y) * math.prod(expected):
+            return y.reshape(len(y), *expected)  # (n,) -> (n, 1): the same for BCE
+        return y
 
     def check_compiled(self, where):
         if not self.layers:
             raise ValueError(f"{where}: this Sequential model has no layers; add some with "
                              f"Sequential([...]) or model.add(layer), then compile")
-        if not getattr(self, "compiled", False):
+        if not self.compiled:
             raise RuntimeError(f"{where}: compile the model first, e.g. model.compile("
                                f"optimizer='adam', loss='binary_crossentropy', "
                                f"metrics=['accuracy'])")
 
     # -- fit / evaluate / predict ------------------------------------------------------------
 
-    def fit(self, x, y, batch_size=32, epochs=1, verbose=1, validation_split=0.0,
-            validation_data=None, shuffle=True, callbacks=None):
-        """Train for `epochs` passes over (x, y) in batches; return a History.
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, validation_freq=1):
+        """Train for epochs `initial_epoch` .. `epochs - 1` over (x, y) in batches; return a
+        History. Arguments, defaults and behaviour are Keras 3's:
 
-        The epoch's loss and metrics are means over its batches weighted by batch size, each
-        measured before that batch's update. validation_split holds out the LAST fraction of
-        the data (before shuffling); shuffle reorders the rest at every epoch.
+        The epoch's loss is the mean over its batches weighted by batch size, each measured
+        before that batch's update; metrics accumulate over the epoch. validation_split holds
+        out the LAST fraction of the data (before shuffling); shuffle reorders the rest at
+        every epoch. sample_weight (n,) weighs each sample's loss; class_weight {class:
+        weight} does the same by class. batch_size=None means 32.
         """
-        self.check_compiled("fit")
-        x, y = self.check_xy(x, y, "fit")
-        batch_size = check_int(batch_size, "fit(batch_size=...)", minimum=1)
-        epochs = check_int(epochs, "fit(epochs=...)", minimum=0)
-        verbose = check_verbose(verbose, "fit")
-        validation_split = check_float(validation_split, "fit(validation_split=...)", 0.0, 1.0,
-                                       high_open=True)
-        shuffle = check_bool(shuffle, "fit(shuffle=...)")
-        callbacks = check_callbacks(callbacks)
-
-        val = None
-        if validation_data is not None:
-            val = self.check_validation_data(validation_data)
-        elif validation_split > 0:
-            split = int(np.floor(len(x) * (1 - validation_split)))
-            if split == 0 or split == len(x):
-                raise ValueError(f"fit(validation_split={validation_split}) leaves no samples "
-                                 f"for training or validation with {len(x)} samples")
-            x, val = x[:split], (x[split:], y[split:])
-            y = y[:split]
-
-        has_bn = any(isinstance(layer, BatchNormalization) for layer in self.layers)
-        if has_bn and min(batch_size, len(x)) == 1:
-            warnings.warn("fit: batches of one sample with BatchNormalization. A batch of one "
-                          "has variance 0, so BatchNormalization outputs beta and passes back "
-                          "zero gradients: the layers before it will not learn. Use "
-                          "batch_size >= 2 (16 or more works best).", RuntimeWarning,
-                          stacklevel=2)
-        elif has_bn and len(x) % batch_size == 1:
-            warnings.warn(f"fit: {len(x)} training samples in batches of {batch_size} leave "
-                          f"one sample alone in the last batch of every epoch. On that batch "
-                          f"BatchNormalization sees variance 0 and pulls its moving variance "
-                          f"toward 0. Choose a batch_size that does not leave 1 sample over.",
-                          RuntimeWarning, stacklevel=2)
-        history = History()
-        self.history = history
-        callbacks = [history, *callbacks]
-        for callback in callbacks:
-            callback.set_model(self)
+        plan = check_fit_arguments(self, x, y, batch_size, epochs, verbose, validation_split,
+                                   validation_data, shuffle, class_weight, sample_weight,
+                                   initial_epoch, validation_freq)
+        self.history = History()
+        callbacks = CallbackList([self.history, *check_callbacks(callbacks, "fit")],
+                                 model=self, epochs=plan.epochs, steps=plan.steps,
+                                 verbose=plan.verbose)
         self.stop_training = False
-        n = len(x)
-        steps = int(np.ceil(n / batch_size))
-        for callback in callbacks:
-            callback.on_train_begin()
-
-        for epoch in range(epochs):
-            for callback in callbacks:
-                callback.on_epoch_begin(epoch)
-            if verbose == 1:
-                print(f"Epoch {epoch + 1}/{epochs}")
-            bar = ProgressBar(steps) if verbose == 1 else None
-            order = get_rng().permutation(n) if shuffle else None
-            sums = {}
-            seen = 0
-            for step in range(steps):
-                for callback in callbacks:
-                    callback.on_train_batch_begin(step)
-                batch = slice(step * batch_size, (step + 1) * batch_size)
-                index = order[batch] if shuffle else batch
-                # weights that blow up overflow inside NumPy; the non-finite loss that follows
-                # is reported below with a hint, so NumPy's own warnings would only add noise
-                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                    logs = self.train_step(x[index], y[index])
-                size = min(batch_size, n - step * batch_size)
-                seen += size
-                for key, value in logs.items():
-                    sums[key] = sums.get(key, 0.0) + value * size
-                if bar is not None:
-                    bar.update(step + 1, {key: total / seen for key, total in sums.items()})
-                for callback in callbacks:
-                    callback.on_train_batch_end(step, logs)
-                if not math.isfinite(logs["loss"]):
-                    self.report_divergence(history, epoch, step, steps, logs["loss"])
-                    break
-                if self.stop_training:
-                    break
-            epoch_logs = {key: total / seen for key, total in sums.items()}
-            if val is not None and not history.diverged:
-                val_values = self.evaluate(*val, batch_size=batch_size, verbose=0)
-                val_values = val_values if isinstance(val_values, list) else [val_values]
-                for key, value in zip(["loss", *[m[0] for m in self.metrics]], val_values,
-                                      strict=True):
-                    epoch_logs["val_" + key] = value
-            if bar is not None:
-                bar.finish(epoch_logs)
-            elif verbose == 2:
-                print(f"Epoch {epoch + 1}/{epochs} - {format_logs(epoch_logs)}")
-            if history.diverged:  # after the progress line, so the two do not mix
-                announce(history.stop_message, verbose)
-            for callback in callbacks:
-                callback.on_epoch_end(epoch, epoch_logs)
+        logs = {}
+        callbacks.on_train_begin()
+        for epoch in range(plan.initial_epoch, plan.epochs):
+            callbacks.on_epoch_begin(epoch)
+            logs = self.train_epoch(plan, epoch, callbacks)
+            if plan.validation is not None and (epoch + 1) % plan.validation_freq == 0 \
+                    and not self.history.diverged:
+                logs.update(self.validate(plan))
+            if plan.bar is not None:
+                plan.bar.finish(logs)
+            if self.history.diverged:  # after the progress line, so the two do not mix
+                announce(self.history.stop_message, plan.verbose)
+            callbacks.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
-        for callback in callbacks:
-            callback.on_train_end()
-        return history
+        callbacks.on_train_end(logs)
+        return self.history
 
-    def report_divergence(self, history, epoch, step, steps, loss):
+    def train_epoch(self, plan, epoch, callbacks):
+        """One pass over the training data; returns the epoch's logs."""
+        if plan.verbose:
+            print(f"Epoch {epoch + 1}/{plan.epochs}")
+        plan.bar = ProgressBar(plan.steps, verbose=plan.verbose) if plan.verbose else None
+        self.reset_metrics()
+        order = get_rng().permutation(len(plan.x)) if plan.shuffle else np.arange(len(plan.x))
+        logs = {}
+        for step in range(plan.steps):
+            callbacks.on_train_batch_begin(step)
+            index = order[step * plan.batch_size:(step + 1) * plan.batch_size]
+            xb, yb = plan.x[index], plan.y[index]
+            wb = None if plan.sample_weight is None else plan.sample_weight[index]
+            # weights that blow up overflow inside NumPy; the non-finite loss that follows
+            # is reported below with a hint, so NumPy's own warnings would only add noise
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                loss, y_pred = self.train_step(xb, yb, wb)
+            logs = self.update_metrics(loss, yb, y_pred, wb)
+            if plan.bar is not None:
+                plan.bar.update(step + 1, logs)
+            callbacks.on_train_batch_end(step, logs)
+            if not math.isfinite(loss):
+                self.report_divergence(epoch, step, plan.steps, loss)
+                break
+            if self.stop_training:
+                break
+        return dict(logs)
+
+    def validate(self, plan):
+        x_val, y_val, w_val = plan.validation
+        values = self.evaluate(x_val, y_val, batch_size=plan.batch_size, verbose=0,
+                               sample_weight=w_val, return_dict=True)
+        return {"val_" + key: value for key, value in values.items()}
+
+    def report_divergence(self, epoch, step, steps, loss):
         """Stop fit after a NaN or infinite batch loss and say where and what to try. The
         history so far stays in the History that fit returns (history.diverged is True)."""
-        history.diverged = True
-        history.stop_message = (
+        self.history.diverged = True
+        self.history.stop_message = (
             f"Training stopped at epoch {epoch + 1}, step {step + 1}/{steps}: the loss became "
             f"{format_number(loss)}. The weights have blown up. Try a smaller learning rate "
-            f"(now {self.optimizer.learning_rate:g}), check that the inputs are standardized "
-            f"(mean 0, std 1) and free of extreme values, or add BatchNormalization. "
-            f"The history up to this epoch is kept in the History that fit returns."
+            f"(now {self.optimizer.current_learning_rate():g}), check that the inputs are "
+            f"standardized (mean 0, std 1) and free of extreme values, or add "
+            f"BatchNormalization. The history up to this epoch is kept in the History that fit "
+            f"returns."
         )
         self.stop_training = True
 
-    def check_validation_data(self, validation_data):
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise TypeError("fit(validation_data=...) must be a tuple (x_val, y_val)")
-        return self.check_xy(*validation_data, "fit(validation_data=...)")
-
-    def train_on_batch(self, x, y):
-        """One gradient step on (x, y); returns [loss, *metrics] (or just the loss)."""
+    def train_on_batch(self, x, y, sample_weight=None, class_weight=None, return_dict=False):
+        """One gradient step on (x, y); returns [loss, *metrics] (or just the loss) of this
+        batch, measured before the update."""
         self.check_compiled("train_on_batch")
-        x, y = self.check_xy(x, y, "train_on_batch")
+        x, y, weights = self.check_xy(x, y, "train_on_batch", sample_weight)
+        weights = apply_class_weight(y, weights, class_weight, "train_on_batch")
+        warn_one_sample_batch(self, len(x), "train_on_batch")
+        self.reset_metrics()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            logs = self.train_step(x, y)
-        if not np.isfinite(logs["loss"]):
-            warnings.warn(f"train_on_batch: the loss became {format_number(logs['loss'])}; "
-                          f"the weights have blown up. Try a smaller learning rate (now "
-                          f"{self.optimizer.learning_rate:g}) or check the inputs.",
+            loss, y_pred = self.train_step(x, y, weights)
+        logs = self.update_metrics(loss, y, y_pred, weights)
+        if not np.isfinite(loss):
+            warnings.warn(f"train_on_batch: the loss became {format_number(loss)}; the weights "
+                          f"have blown up. Try a smaller learning rate (now "
+                          f"{self.optimizer.current_learning_rate():g}) or check the inputs.",
                           RuntimeWarning, stacklevel=2)
-        values = list(logs.values())
-        return values if len(values) > 1 else values[0]
+        return format_results(logs, return_dict)
 
-    def evaluate(self, x, y, batch_size=32, verbose=1):
-        """Loss and metrics in inference mode: returns [loss, *metrics] (or just the loss).
-        Each is the mean over batches weighted by batch size, as in Keras."""
+    def test_on_batch(self, x, y, sample_weight=None, return_dict=False):
+        """Loss and metrics of one batch in inference mode (nothing is updated)."""
+        return self.evaluate(x, y, batch_size=len(np.asarray(x)) or 1, verbose=0,
+                             sample_weight=sample_weight, return_dict=return_dict)
+
+    def predict_on_batch(self, x):
+        """The outputs for one batch in inference mode."""
+        return self.forward(self.check_x(x, "predict_on_batch"), training=False)
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 callbacks=None, return_dict=False):
+        """Loss and metrics in inference mode: returns [loss, *metrics] (or just the loss), or
+        a dict with return_dict=True. The loss is the mean over batches weighted by batch
+        size, the metrics accumulate over all samples, as in Keras."""
         self.check_compiled("evaluate")
-        x, y = self.check_xy(x, y, "evaluate")
-        batch_size = check_int(batch_size, "evaluate(batch_size=...)", minimum=1)
+        x, y, weights = self.check_xy(x, y, "evaluate", sample_weight)
+        batch_size = check_batch_size(batch_size, "evaluate")
         verbose = check_verbose(verbose, "evaluate")
-        sums = {}
-        for start in range(0, len(x), batch_size):
-            xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-            logs = self.compute_logs(yb, self.forward(xb, training=False))
-            for key, value in logs.items():
-                sums[key] = sums.get(key, 0.0) + value * len(xb)
-        values = [total / len(x) for total in sums.values()]
-        if verbose:
-            print(format_logs(dict(zip(sums, values, strict=True))))
-        return values if len(values) > 1 else values[0]
+        callbacks = CallbackList(check_callbacks(callbacks, "evaluate"), model=self)
+        steps = math.ceil(len(x) / batch_size)
+        bar = ProgressBar(steps, verbose=verbose) if verbose else None
+        callbacks.on_test_begin()
+        self.reset_metrics()
+        logs = {}
+        for step, start in enumerate(range(0, len(x), batch_size)):
+            callbacks.on_test_batch_begin(step)
+            part = slice(start, start + batch_size)
+            wb = None if weights is None else weights[part]
+            y_pred = self.forward(x[part], training=False)
+            loss = self.loss.loss(y[part], y_pred, wb) + self.regularization_loss()
+            logs = self.update_metrics(loss, y[part], y_pred, wb)
+            if bar is not None:
+                bar.update(step + 1, logs)
+            callbacks.on_test_batch_end(step, logs)
+        if bar is not None:
+            bar.finish(logs)
+        callbacks.on_test_end(logs)
+        return format_results(logs, return_dict)
 
-    def predict(self, x, batch_size=32, verbose=0):
+    def predict(self, x, batch_size=None, verbose="auto", callbacks=None):
         """Outputs for x in inference mode (moving statistics, no dropout), batch by batch,
         so a sample's prediction never depends on the other samples."""
         x = self.check_x(x, "predict")
-        batch_size = check_int(batch_size, "predict(batch_size=...)", minimum=1)
+        batch_size = check_batch_size(batch_size, "predict")
         verbose = check_verbose(verbose, "predict")
-        outputs = [self.forward(x[start:start + batch_size], training=False)
-                   for start in range(0, len(x), batch_size)]
+        callbacks = CallbackList(check_callbacks(callbacks, "predict"), model=self)
+        steps = math.ceil(len(x) / batch_size)
+        bar = ProgressBar(steps, verbose=verbose) if verbose else None
+        callbacks.on_predict_begin()
+        outputs = []
+        for step, start in enumerate(range(0, len(x), batch_size)):
+            callbacks.on_predict_batch_begin(step)
+            outputs.append(self.forward(x[start:start + batch_size], training=False))
+            if bar is not None:
+                bar.update(step + 1)
+            callbacks.on_predict_batch_end(step, {"outputs": outputs[-1]})
+        if bar is not None:
+            bar.finish()
+        callbacks.on_predict_end()
         return np.concatenate(outputs, axis=0)
 
     # -- weights -------------------------------------------------------------------------
@@ -510,11 +608,8 @@ class Sequential:
                                 f"numeric, got an array of dtype {array.dtype}")
             arrays.append(array)
         # every array has passed its checks: only now is anything written
-        start = 0
-        for layer in self.layers:
-            count = len(layer.weight_keys())
-            layer.set_weights(arrays[start:start + count])
-            start += count
+        for (layer, key), array in zip(expected, arrays, strict=True):
+            layer.weight(key)[...] = array
 
     def architecture(self):
         """A description of the layers and weight shapes, stored with saved weights so that
@@ -523,51 +618,66 @@ class Sequential:
                 for layer in self.layers for key in layer.weight_keys()]
 
     def save_weights(self, path):
-        """Save every weight to a .npz file, atomically: a temporary file is written next to
-        `path`, flushed to disk, then renamed over `path` (os.replace is one step on every
-        operating system). A save that fails half-way leaves the previous file intact."""
+        """Save every weight. A name ending in '.weights.h5' writes Keras's own layout (needs
+        h5py: pip install "tinynet[keras]"), so Keras's model.load_weights reads it; any other
+        name writes a .npz archive. Either way the file is written atomically: a temporary
+        file next to `path`, flushed to disk, then renamed over it, so a save that fails
+        half-way leaves the previous file intact."""
         if not self.built:
             raise ValueError("save_weights: the model is not built yet, it has no weights")
         path = check_path(path, "save_weights")
-        folder = os.path.dirname(os.path.abspath(path))
-        if os.path.isdir(path):
-            raise IsADirectoryError(f"save_weights: {path} is a folder; give a file name such "
-                                    f"as {os.path.join(path, 'model.weights.npz')}")
-        if not os.path.isdir(folder):
-            raise FileNotFoundError(f"save_weights: the folder {folder} does not exist; "
-                                    f"create it first, e.g. os.makedirs(folder)")
+        if path.endswith(".weights.h5"):
+            from tinynet import saving
+
+            return saving.save_weights_h5(self, path)
         arrays = {f"weight_{i:04d}": w for i, w in enumerate(self.get_weights())}
         arrays["architecture"] = np.array(self.architecture())
-        try:
-            handle, temp_path = tempfile.mkstemp(dir=folder, prefix=".tinynet-", suffix=".tmp")
-        except PermissionError:
-            raise PermissionError(f"save_weights: cannot write in the folder {folder} "
-                                  f"(permission denied)") from None
-        try:
-            with os.fdopen(handle, "wb") as file:
-                np.savez(file, **arrays)
-                file.flush()
-                os.fsync(file.fileno())  # on disk before the rename, or a crash could lose both
-            os.chmod(temp_path, default_file_mode())  # mkstemp makes files only we can read
-            os.replace(temp_path, path)
-        except BaseException:
-            if os.path.exists(temp_path):
-                os.remove(temp_path)
-            raise
+        write_atomically(path, lambda file: np.savez(file, **arrays), "save_weights")
 
     def load_weights(self, path):
-        """Load weights saved by save_weights. Refuses a missing, corrupt or foreign file and a
-        file saved from a different architecture; either loads everything or changes nothing."""
+        """Load weights saved by save_weights (.npz, or Keras's .weights.h5). Refuses a
+        missing, corrupt or foreign file and a file saved from a different architecture;
+        either loads everything or changes nothing."""
         if not self.built:
             raise ValueError("load_weights: build the model first (give the first layer an "
                              "input_shape), so there are weights to load into")
         path = check_path(path, "load_weights")
+        if path.endswith(".h5"):
+            from tinynet import saving
+
+            return saving.load_weights_h5(self, path)
         stored = read_weights_file(path)
         saved = [str(s) for s in stored["architecture"]]
         if saved != self.architecture():
             raise ValueError(f"load_weights: {path} holds weights for a different model.\n"
                              f"  file : {saved}\n  model: {self.architecture()}")
         self.set_weights([stored[f"weight_{i:04d}"] for i in range(len(saved))])
+
+    # -- the whole model as a Keras file: configuration and saving ---------------------------
+
+    def save(self, path):
+        """Save the whole model (architecture, weights, optimizer) in Keras 3's .keras format,
+        which keras.models.load_model reads. Needs h5py (pip install "tinynet[keras]")."""
+        from tinynet import saving
+
+        return saving.save_model(self, check_path(path, "save"))
+
+    def get_config(self):
+        """The model's configuration, as Keras writes it in a .keras file."""
+        from tinynet import saving
+
+        return saving.model_get_config(self)
+
+    @classmethod
+    def from_config(cls, config):
+        from tinynet import saving
+
+        return saving.model_from_config(config)
+
+    def to_json(self):
+        from tinynet import saving
+
+        return saving.model_to_json(self)
 
     # -- summary -------------------------------------------------------------------------
 
@@ -579,30 +689,65 @@ class Sequential:
         if not self.built:
             raise ValueError("summary: the model is not built yet; give the first layer an "
                              "input_shape, e.g. Dense(64, input_shape=(20,)), or call fit")
-        rows = [(f"{layer.name} ({type(layer).__name__})", str(layer.output_shape),
-                 f"{layer.count_params():,}") for layer in self.layers]
-        width = [max(len(r[i]) for r in [("Layer (type)", "Output Shape", "Param #"), *rows])
-                 for i in range(3)]
-        width = [max(width[0], 30), max(width[1], 20), max(width[2], 10)]
+        print_fn(summary_text(self))
 
-        def line(cells):
-            return (f"{cells[0]:<{width[0]}}  {cells[1]:<{width[1]}}  "
-                    f"{cells[2]:>{width[2]}}")
 
-        rule = "-" * len(line(("", "", "")))
-        trainable = sum(layer.count_trainable_params() for layer in self.layers)
-        total = self.count_params()
-        itemsize = np.dtype(self.layers[0].dtype).itemsize
-        lines = [f'Model: "{self.name}"', rule, line(("Layer (type)", "Output Shape",
-                                                       "Param #")), rule]
-        lines += [line(row) for row in rows]
-        lines += [rule,
-                  f"Total params: {total:,} ({format_bytes(total * itemsize)})",
-                  f"Trainable params: {trainable:,} ({format_bytes(trainable * itemsize)})",
-                  f"Non-trainable params: {total - trainable:,} "
-                  f"({format_bytes((total - trainable) * itemsize)})",
-                  rule]
-        print_fn("\n".join(lines))
+def load_model(path):
+    """A Sequential model from a .keras file written by tinynet's or Keras 3's model.save."""
+    from tinynet import saving
+
+    return saving.load_model(check_path(path, "load_model"))
+
+
+def model_from_json(text):
+    """A Sequential model (new weights) from the JSON text of model.to_json()."""
+    from tinynet import saving
+
+    return saving.model_from_json(text)
+
+
+class _BatchMean:  # TEMPORARY until metrics.py has metric objects
+    def __init__(self, name, function):
+        self.name, self.function = name, function
+        self.reset_state()
+
+    def reset_state(self):
+        self.total, self.count = 0.0, 0
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        self.total += self.function(y_true, y_pred) * len(y_pred)
+        self.count += len(y_pred)
+
+    def result(self):
+        return self.total / max(self.count, 1)
+
+
+def as_metric(metric):
+    return _BatchMean(*metric) if isinstance(metric, tuple) else metric
+
+
+# -- summary ---------------------------------------------------------------------------------
+
+def summary_text(model):
+    rows = [(f"{layer.name} ({type(layer).__name__})", str(layer.output_shape),
+             f"{layer.count_params():,}") for layer in model.layers]
+    header = ("Layer (type)", "Output Shape", "Param #")
+    width = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
+    width = [max(width[0], 30), max(width[1], 20), max(width[2], 10)]
+
+    def line(cells):
+        return f"{cells[0]:<{width[0]}}  {cells[1]:<{width[1]}}  {cells[2]:>{width[2]}}"
+
+    rule = "-" * len(line(("", "", "")))
+    trainable = sum(layer.count_trainable_params() for layer in model.layers)
+    total = model.count_params()
+    itemsize = np.dtype(model.layers[0].dtype).itemsize
+    lines = [f'Model: "{model.name}"', rule, line(header), rule, *[line(r) for r in rows], rule,
+             f"Total params: {total:,} ({format_bytes(total * itemsize)})",
+             f"Trainable params: {trainable:,} ({format_bytes(trainable * itemsize)})",
+             f"Non-trainable params: {total - trainable:,} "
+             f"({format_bytes((total - trainable) * itemsize)})", rule]
+    return "\n".join(lines)
 
 
 def format_bytes(size):
@@ -611,6 +756,14 @@ def format_bytes(size):
         if size < 1024 or unit == "GB":
             return f"{size:.2f} {unit}"
         size /= 1024
+
+
+def format_results(logs, return_dict):
+    """Keras's return value: a dict, or [loss, *metrics], or the loss alone."""
+    if return_dict:
+        return dict(logs)
+    values = list(logs.values())
+    return values if len(values) > 1 else values[0]
 
 
 def announce(message, verbose):
@@ -627,13 +780,257 @@ def format_number(value):
     return "NaN" if np.isnan(value) else f"{value:g}"
 
 
+# -- checks of fit's arguments (all run before anything is built or trained) -----------------
+
+class FitPlan:
+    """Everything fit needs, checked: the arrays, the batch size, the validation data."""
+
+
+def check_fit_arguments(model, x, y, batch_size, epochs, verbose, validation_split,
+                        validation_data, shuffle, class_weight, sample_weight, initial_epoch,
+                        validation_freq):
+    model.check_compiled("fit")
+    check_not_a_generator(x, y)
+    plan = FitPlan()
+    plan.batch_size = check_batch_size(batch_size, "fit")
+    plan.epochs = check_int(epochs, "fit(epochs=...)", minimum=0)
+    plan.initial_epoch = check_int(initial_epoch, "fit(initial_epoch=...)", minimum=0)
+    plan.verbose = check_verbose(verbose, "fit")
+    plan.shuffle = check_bool(shuffle, "fit(shuffle=...)")
+    plan.validation_freq = check_int(validation_freq, "fit(validation_freq=...)", minimum=1)
+    split = check_float(validation_split, "fit(validation_split=...)", 0.0, 1.0, high_open=True)
+    x, y, weights = model.check_xy(x, y, "fit", sample_weight)
+    weights = apply_class_weight(y, weights, class_weight, "fit")
+    plan.validation = None
+    if validation_data is not None:
+        plan.validation = check_validation_data(model, validation_data)
+    elif split > 0:
+        x, y, weights, plan.validation = split_off_validation(x, y, weights, split)
+    plan.x, plan.y, plan.sample_weight = x, y, weights
+    plan.steps = math.ceil(len(x) / plan.batch_size)
+    plan.bar = None
+    warn_one_sample_batch(model, len(x), "fit", plan.batch_size)
+    return plan
+
+
+def split_off_validation(x, y, weights, split):
+    """The LAST fraction of the data becomes the validation set (Keras: before shuffling)."""
+    cut = int(np.floor(len(x) * (1 - split)))
+    if cut == 0 or cut == len(x):
+        raise ValueError(f"fit(validation_split={split}) leaves no samples for training or "
+                         f"validation with {len(x)} samples")
+    val_weights = None if weights is None else weights[cut:]
+    train_weights = None if weights is None else weights[:cut]
+    return x[:cut], y[:cut], train_weights, (x[cut:], y[cut:], val_weights)
+
+
+def check_not_a_generator(x, y):
+    if y is None and x is not None and not hasattr(x, "__len__"):
+        raise TypeError(f"fit takes arrays: fit(x, y, batch_size=32), and batches them itself; "
+                        f"got a {type(x).__name__} of batches and no y. Pass the whole arrays "
+                        f"x and y instead")
+    if y is None:
+        raise TypeError("fit: y is required (got None): fit(x, y), with one target per sample")
+
+
+def check_validation_data(model, validation_data):
+    where = "fit(validation_data=...)"
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+        count = len(validation_data) if isinstance(validation_data, (tuple, list)) else None
+        raise TypeError(f"{where} must be a tuple (x_val, y_val) or (x_val, y_val, "
+                        f"sample_weight_val), got "
+                        f"{f'{count} items' if count is not None else type(validation_data)}")
+    x_val, y_val, *rest = validation_data
+    return model.check_xy(x_val, y_val, where, rest[0] if rest else None)
+
+
+def check_sample_weight(sample_weight, n, where):
+    if sample_weight is None:
+        return None
+    weights = to_float_array(sample_weight, f"{where}: sample_weight", dtype="float64")
+    if weights.shape not in ((n,), (n, 1)):
+        raise ValueError(f"{where}: sample_weight must hold one weight per sample, shape "
+                         f"({n},), got {weights.shape}")
+    if np.any(weights < 0):
+        raise ValueError(f"{where}: sample_weight must be >= 0, got {weights.min():g}")
+    return weights.reshape(-1)
+
+
+def apply_class_weight(y, weights, class_weight, where):
+    """class_weight {class: weight} -> one weight per sample, by each sample's class (the
+    integer label, the rounded binary target, or the one-hot argmax), as Keras does."""
+    if class_weight is None:
+        return weights
+    if weights is not None:
+        raise ValueError(f"{where}: give sample_weight or class_weight, not both (Keras refuses "
+                         f"the pair too); multiply them into one sample_weight")
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"{where}(class_weight=...) must be a dict {{class: weight}}, got "
+                        f"{type(class_weight).__name__}")
+    labels = y.argmax(axis=-1) if y.ndim == 2 and y.shape[1] > 1 else np.round(y).reshape(-1)
+    missing = sorted(set(labels.astype(int).tolist()) - set(class_weight))
+    if missing:
+        raise ValueError(f"{where}(class_weight=...): no weight for class(es) {missing}; "
+                         f"give one for every class in y")
+    return np.array([class_weight[int(label)] for label in labels], dtype=np.float64)
+
+
+def check_batch_size(batch_size, where):
+    """None means 32, Keras's default."""
+    return 32 if batch_size is None else check_int(batch_size, f"{where}(batch_size=...)",
+                                                   minimum=1)
+
+
+def check_verbose(verbose, where):
+    """0, 1 or 2; Keras's 'auto' means 1."""
+    if verbose == "auto":
+        return 1
+    if isinstance(verbose, bool) or verbose not in (0, 1, 2):
+        raise ValueError(f"{where}(verbose=...) must be 0 (silent), 1 (progress bar), 2 "
+                         f"(one line per epoch) or 'auto', got {verbose!r}")
+    return int(verbose)
+
+
+def check_callbacks(callbacks, where):
+    if callbacks is None:
+        return []
+    if not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"{where}(callbacks=...) must be a list of Callback objects, "
+                        f"got {type(callbacks).__name__}")
+    for callback in callbacks:
+        if not isinstance(callback, Callback):
+            raise TypeError(f"{where}(callbacks=...): {callback!r} is not a tinynet Callback")
+    return list(callbacks)
+
+
+def check_metrics(metrics):
+    if metrics is None:
+        return []
+    if isinstance(metrics, str) or not isinstance(metrics, (list, tuple)):
+        raise TypeError(f"compile(metrics=...) must be a list such as ['accuracy'], "
+                        f"got {metrics!r}")
+    return metrics
+
+
+def check_new_layer(model, layer):
+    if not isinstance(layer, Layer):
+        raise TypeError(f"Sequential.add: expected a tinynet layer such as Dense(64), "
+                        f"got {layer!r}")
+    if any(layer is other for other in model.layers):
+        raise ValueError(f"Sequential.add: layer '{layer.name}' is already in this model")
+    if layer.name is not None and any(other.name == layer.name for other in model.layers):
+        raise ValueError(f"Sequential.add: two layers named '{layer.name}'; names must be "
+                         f"unique in a model")
+    if (model.layers or model.input_layer) and layer.input_shape is not None \
+            and not layer.built:
+        raise ValueError(f"Sequential.add: only the first layer takes input_shape, but "
+                         f"layer '{layer.name}' (number {len(model.layers) + 1}) has one")
+
+
+def to_model_array(model, x, where):
+    """x as an array of the model's float type; one sample given as a vector gets the hint
+    that matches the model's input width."""
+    array = to_float_array(x, f"{where}: x", dtype=model.layers[0].dtype, min_ndim=1)
+    width = model.input_shape[-1] if model.input_shape is not None else None
+    if array.ndim == 1:
+        hint = "one row per sample"
+        if width is not None:
+            hint = (f"x.reshape(1, -1) for one sample of {width} features" if len(array) == width
+                    else f"one row per sample, each of {width} features")
+        raise ValueError(f"{where}: x must have 2 dimensions (samples, features), got a vector "
+                         f"of shape {array.shape}; use {hint}")
+    return array
+
+
+def transposed_hint(x, y):
+    return (f"; is x transposed? x.T has {x.shape[-1]} samples" if x.ndim == 2
+            and x.shape[1] == len(y) else "")
+
+
+def claim_optimizer(optimizer, model):
+    """One optimizer object serves one model (Keras refuses to share one too): its Adam
+    moments belong to that model's weights."""
+    owner = getattr(optimizer, "owner", None)
+    if owner is not None and owner() is not None and owner() is not model:
+        raise ValueError(f"compile: this {type(optimizer).__name__} optimizer is already used "
+                         f"by the model '{owner().name}'; give each model its own, e.g. "
+                         f"optimizer={type(optimizer).__name__}()")
+    optimizer.owner = weakref.ref(model)
+
+
+def warn_about_output_and_loss(model):
+    """A last activation that cannot work with the loss trains silently to nonsense."""
+    last = model.layers[-1]
+    activation = getattr(last, "activation", None)
+    activation = getattr(activation, "activation", activation)
+    units = last.output_shape[-1] if last.built else None
+    name, logits = model.loss.name, getattr(model.loss, "from_logits", False)
+    message = None
+    if name == "binary_crossentropy" and activation == "softmax" and units == 1:
+        message = ("softmax over 1 unit always outputs 1.0, so the loss cannot go down; use "
+                   "activation='sigmoid' for binary classification")
+    elif name == "binary_crossentropy" and not logits and activation in ("linear", "relu"):
+        message = (f"the last layer outputs '{activation}' values, not probabilities; use "
+                   f"activation='sigmoid', or loss=BinaryCrossentropy(from_logits=True)")
+    if message:
+        warnings.warn(f"compile: {message}", UserWarning, stacklevel=3)
+
+
+def warn_one_sample_batch(model, n, where, batch_size=None):
+    if not any(isinstance(layer, BatchNormalization) and layer.trainable
+               for layer in model.layers):
+        return
+    if min(batch_size or n, n) == 1:
+        warnings.warn(f"{where}: batches of one sample with BatchNormalization. A batch of one "
+                      f"has variance 0, so BatchNormalization outputs beta and passes back "
+                      f"zero gradients: the layers before it will not learn. Use batches of "
+                      f">= 2 samples (16 or more works best).", RuntimeWarning, stacklevel=3)
+    elif batch_size and n % batch_size == 1:
+        warnings.warn(f"{where}: {n} training samples in batches of {batch_size} leave "
+                      f"one sample alone in the last batch of every epoch. On that batch "
+                      f"BatchNormalization sees variance 0 and pulls its moving variance "
+                      f"toward 0. Choose a batch_size that does not leave 1 sample over.",
+                      RuntimeWarning, stacklevel=3)
+
+
+# -- files -----------------------------------------------------------------------------------
+
 def check_path(path, where):
     """A file name as str (or bytes); pathlib.Path is accepted."""
     try:
-        return os.fspath(path)
+        path = os.fspath(path)
     except TypeError:
         raise TypeError(f"{where}: path must be a file name (a str or pathlib.Path), "
                         f"got {path!r}") from None
+    return path.decode() if isinstance(path, bytes) else path
+
+
+def write_atomically(path, write, where):
+    """Write a file with write(file) into a temporary file next to `path`, flush it to disk,
+    then rename it over `path` (os.replace is one step on every operating system)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{where}: {path} is a folder; give a file name such as "
+                                f"{os.path.join(path, 'model.weights.npz')}")
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"{where}: the folder {folder} does not exist; create it "
+                                f"first, e.g. os.makedirs(folder)")
+    try:
+        handle, temp_path = tempfile.mkstemp(dir=folder, prefix=".tinynet-", suffix=".tmp")
+    except PermissionError:
+        raise PermissionError(f"{where}: cannot write in the folder {folder} (permission "
+                              f"denied)") from None
+    try:
+        with os.fdopen(handle, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())  # on disk before the rename, or a crash could lose both
+        os.chmod(temp_path, default_file_mode())  # mkstemp makes files only we can read
+        os.replace(temp_path, path)
+    except BaseException:
+        if os.path.exists(temp_path):
+            os.remove(temp_path)
+        raise
 
 
 def default_file_mode():
@@ -670,25 +1067,3 @@ def read_weights_file(path):
         raise ValueError(f"load_weights: {path} is incomplete: it describes "
                          f"{len(architecture)} weights but lacks {', '.join(missing)}")
     return stored
-
-
-def check_verbose(verbose, where):
-    """0, 1 or 2; Keras's 'auto' means 1."""
-    if verbose == "auto":
-        return 1
-    if isinstance(verbose, bool) or verbose not in (0, 1, 2):
-        raise ValueError(f"{where}(verbose=...) must be 0 (silent), 1 (progress bar), 2 "
-                         f"(one line per epoch) or 'auto', got {verbose!r}")
-    return int(verbose)
-
-
-def check_callbacks(callbacks):
-    if callbacks is None:
-        return []
-    if not isinstance(callbacks, (list, tuple)):
-        raise TypeError(f"fit(callbacks=...) must be a list of Callback objects, "
-                        f"got {type(callbacks).__name__}")
-    for callback in callbacks:
-        if not isinstance(callback, Callback):
-            raise TypeError(f"fit(callbacks=...): {callback!r} is not a tinynet Callback")
-    return list(callbacks)

@@ -101,10 +101,14 @@ def to_float_array(data, name, dtype="float32", min_ndim=1):
     if np.issubdtype(array.dtype, np.complexfloating):
         raise TypeError(f"{name} must hold real numbers, got complex values")
     if array.size == 0:
+        if array.ndim >= 2 and len(array) > 0:
+            raise ValueError(f"{name} has {len(array)} samples but each has 0 values (shape "
+                             f"{array.shape}); a sample needs at least one feature")
         raise ValueError(f"{name} is empty (shape {array.shape}); it needs at least one sample")
     if array.ndim < min_ndim:
-        hint = " (one row per sample: use x.reshape(-1, 1) for a single feature)" \
-            if array.ndim == 1 and min_ndim == 2 else ""
+        hint = (" (one row per sample: x.reshape(1, -1) if this is one sample, "
+                "x.reshape(-1, 1) if it is many samples of one feature)"
+                if array.ndim == 1 and min_ndim == 2 else "")
         axes = " (samples, features)" if min_ndim == 2 else ""
         raise ValueError(f"{name} must have at least {min_ndim} dimension(s){axes}, got shape "
                          f"{array.shape}{hint}")

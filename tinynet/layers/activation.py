@@ -1,6 +1,6 @@
 """Activation layers: an elementwise (or, for softmax, row-wise) nonlinearity.
 
-Each activation is a pair of functions on arrays of shape (N, D):
+Each activation is a pair of functions on arrays of any shape, (N, D) or (N, H, W, C):
 
     relu     y = max(x, 0)                  dL/dx = dL/dy * (y > 0)
     sigmoid  y = 1 / (1 + exp(-x))          dL/dx = dL/dy * y * (1 - y)
@@ -9,7 +9,8 @@ Each activation is a pair of functions on arrays of shape (N, D):
     softmax  y_i = exp(x_i) / sum_j exp(x_j)
              dL/dx_i = y_i * (dL/dy_i - sum_j dL/dy_j * y_j)
 
-Every derivative is written with the OUTPUT y, so forward only needs to keep y.
+Each derivative takes dL/dy, the input x and the output y, and uses whichever is simpler
+(for the five above, y alone): derivative(grad_output, x, y) -> dL/dx.
 """
 
 import numpy as np
@@ -22,7 +23,7 @@ def relu(x):
     return np.maximum(x, 0)
 
 
-def relu_backward(grad_output, y):
+def relu_backward(grad_output, x, y):
     return grad_output * (y > 0)
 
 
@@ -33,7 +34,7 @@ def sigmoid(x):
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
-def sigmoid_backward(grad_output, y):
+def sigmoid_backward(grad_output, x, y):
     return grad_output * y * (1 - y)
 
 
@@ -41,7 +42,7 @@ def tanh(x):
     return np.tanh(x)
 
 
-def tanh_backward(grad_output, y):
+def tanh_backward(grad_output, x, y):
     return grad_output * (1 - y * y)
 
 
@@ -49,7 +50,7 @@ def linear(x):
     return x
 
 
-def linear_backward(grad_output, y):
+def linear_backward(grad_output, x, y):
     return grad_output
 
 
@@ -59,7 +60,7 @@ def softmax(x):
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def softmax_backward(grad_output, y):
+def softmax_backward(grad_output, x, y):
     return y * (grad_output - np.sum(grad_output * y, axis=-1, keepdims=True))
 
 
@@ -94,18 +95,25 @@ class Activation(Layer):
         super().__init__(**kwargs)
         self.activation = check_activation_name(activation, type(self).__name__)
         self.function, self.derivative = ACTIVATIONS[self.activation]
+        self.x = None
         self.y = None
 
     def forward(self, x, training=False):
+        """Inputs: x, any shape (N, ...). Returns: y = activation(x), the same shape."""
+        self.x = x
         self.y = self.function(x)
         return self.y
 
     def backward(self, grad_output):
-        return self.derivative(grad_output, self.y)
-
-    def backward_from_logits(self, grad_logits):
-        """Used when the loss already gave dL/d(this layer's input), e.g. (p - y) / N."""
-        return grad_logits
+        """Inputs: grad_output = dL/dy, the shape of y. Returns: dL/dx, the same shape."""
+        if self.y is None:
+            raise RuntimeError(f"{self.where}.backward was called before forward: call "
+                               f"forward(x, training=True) first")
+        if getattr(grad_output, "shape", None) != self.y.shape:
+            raise ValueError(f"{self.where}.backward: grad_output must have the shape of the "
+                             f"last output, {self.y.shape}, got "
+                             f"{getattr(grad_output, 'shape', type(grad_output).__name__)}")
+        return self.derivative(grad_output, self.x, self.y)
 
 
 class ReLU(Activation):

@@ -3,18 +3,33 @@
 A layer is a function with a hand-written derivative:
 
     forward(x, training)     -> output           (keeps what backward will need)
-    backward(grad_output)    -> grad_input       (fills self.grads for each parameter)
+    backward(grad_output)    -> grad_input       (and sets self.grads for each parameter)
 
 `grad_output` is dL/d(output), `grad_input` is dL/d(x): the chain rule, one layer at a time.
-Trainable arrays live in `self.params`, their gradients under the same keys in `self.grads`.
-Non-trainable weights (BatchNorm's moving statistics) live in `self.state`.
-A layer knows nothing of the model that holds it.
+
+Where the numbers live:
+    self.params[name]   trainable arrays (Dense's kernel and bias, BN's gamma and beta)
+    self.grads[name]    their gradients, set by backward: plain assignment
+                        (self.grads["kernel"] = dkernel) is all a layer has to do
+    self.state[name]    non-trainable arrays (BN's moving statistics)
+
+A layer knows nothing of the model that holds it. When a model is compiled it gathers every
+trainable array into ONE flat vector and gives each layer a view into it, so that the optimizer
+updates all weights with one vectorized formula. A view shares memory with the vector: writing
+into it (`layer.params["kernel"][...] = new`, as set_weights does) changes the model; putting a
+NEW array in its place (`layer.params["kernel"] = new`) detaches it, which the model notices at
+its next training step (it copies the new values into the vector and restores the view).
+
+Freezing: `layer.trainable = False` (or `Dense(..., trainable=False)`) keeps the weights as they
+are during training and counts them as non-trainable, as in Keras. A change takes effect for
+training at the next `model.compile()`, as in Keras 3.
 """
 
 import numpy as np
 
 from tinynet.config import standardize_dtype
 from tinynet.validation import (
+    check_bool,
     check_int,
     constructor_arguments,
     to_float_array,
@@ -28,32 +43,46 @@ class Layer:
     Arguments common to every layer:
         name:        a string; a model names unnamed layers like Keras ('dense', 'dense_1').
         dtype:       'float32' (default) or 'float64'.
+        trainable:   False freezes the layer's weights (default True).
         input_shape: the shape of one sample, e.g. (20,); only needed on a model's first layer.
+        input_dim:   an int, the same as input_shape=(input_dim,) (Keras 2 spelling).
     """
 
     # The order of get_weights(): Keras's order, so weights move between Keras and tinynet.
     weight_order = ()
 
-    def __init__(self, name=None, dtype=None, input_shape=None, **unknown):
+    def __init__(self, name=None, dtype=None, trainable=True, input_shape=None, input_dim=None,
+                 **unknown):
         if unknown:  # a typo such as Dense(64, activaton='relu') gets the closest real name
             raise unknown_argument_error(f"{type(self).__name__}()", unknown,
                                          constructor_arguments(type(self)))
+        where = type(self).__name__
         if name is not None and (not isinstance(name, str) or not name):
-            raise TypeError(f"{type(self).__name__}: name must be a non-empty string, "
-                            f"got {name!r}")
+            raise TypeError(f"{where}: name must be a non-empty string, got {name!r}")
         self.name = name
-        self.dtype = standardize_dtype(dtype, f"{type(self).__name__}(dtype=...)")
+        self.dtype = standardize_dtype(dtype, f"{where}(dtype=...)")
+        self.trainable = check_bool(trainable, f"{where}(trainable=...)")
+        if input_dim is not None:
+            if input_shape is not None:
+                raise ValueError(f"{where}: give input_shape or input_dim, not both")
+            input_shape = (check_int(input_dim, f"{where}(input_dim=...)", minimum=1),)
         self.input_shape = None
         if input_shape is not None:
-            self.input_shape = (None, *_check_sample_shape(input_shape, type(self).__name__))
+            self.input_shape = (None, *check_sample_shape(input_shape, where))
         self.output_shape = None
         self.built = False
         self.params = {}
         self.grads = {}
         self.state = {}
+        self.regularizers = {}  # weight name -> regularizer (kernel_regularizer=... and so on)
 
     def __repr__(self):
         return f"{type(self).__name__}(name={self.name!r})"
+
+    @property
+    def where(self):
+        """How errors name this layer: "Dense 'dense_1'"."""
+        return type(self).__name__ + (f" '{self.name}'" if self.name else "")
 
     # -- building -------------------------------------------------------------------------
 
@@ -82,15 +111,46 @@ class Layer:
         raise NotImplementedError
 
     def __call__(self, x, training=False):
-        """Run forward, building the layer first from x's shape if needed."""
-        where = type(self).__name__ + (f" '{self.name}'" if self.name else "")
-        x = to_float_array(x, f"{where}: x", dtype=self.dtype, min_ndim=2)
+        """Run forward on any array-like x (converted to the layer's float type first)."""
+        x = to_float_array(x, f"{self.where}: x", dtype=self.dtype, min_ndim=2)
+        return self.forward(x, training=training)
+
+    def check_input(self, x):
+        """The first line of every forward: x must be an array whose samples have the shape
+        this layer was built for. An unbuilt layer is built here, from x's shape."""
+        if not isinstance(x, np.ndarray) or x.ndim < 2:
+            raise TypeError(f"{self.where}.forward: x must be a NumPy array of shape (batch, "
+                            f"...), got {type(x).__name__} {getattr(x, 'shape', '')}".rstrip())
         if not self.built:
             self.build((None, *x.shape[1:]))
-        elif x.shape[1:] != tuple(self.input_shape[1:]):
-            raise ValueError(f"{where} was built for samples of shape "
+        elif x.shape[1:] != self.input_shape[1:]:
+            raise ValueError(f"{self.where} was built for samples of shape "
                              f"{tuple(self.input_shape[1:])}, got x of shape {x.shape}")
-        return self.forward(x, training=training)
+
+    def check_grad_output(self, grad_output, cache):
+        """The first line of every backward: forward must have run (its `cache` is what
+        backward differentiates), and grad_output must have the shape of forward's output."""
+        if cache is None:
+            raise RuntimeError(f"{self.where}.backward was called before forward: call "
+                               f"forward(x, training=True) first; backward differentiates "
+                               f"what forward last computed")
+        if not isinstance(grad_output, np.ndarray) or grad_output.shape[1:] != \
+                self.output_shape[1:]:
+            raise ValueError(f"{self.where}.backward: grad_output must have the shape of the "
+                             f"layer's output, (batch, {', '.join(map(str, self.output_shape[1:]))}"
+                             f"), got {getattr(grad_output, 'shape', type(grad_output).__name__)}")
+
+    # -- regularization ---------------------------------------------------------------------
+
+    def regularization_loss(self):
+        """The penalty this layer's regularizers add to the loss (0.0 without any)."""
+        return sum(float(reg(self.weight(key))) for key, reg in self.regularizers.items())
+
+    def add_regularization_gradients(self):
+        """grads[key] += d(penalty)/d(weight): called by backward, after the data's gradient."""
+        for key, reg in self.regularizers.items():
+            if key in self.grads:
+                self.grads[key] = self.grads[key] + reg.gradient(self.params[key])
 
     # -- weights --------------------------------------------------------------------------
 
@@ -98,56 +158,93 @@ class Layer:
         """The array stored under `key`, trainable or not."""
         return self.params[key] if key in self.params else self.state[key]
 
-    def get_weights(self):
-        """Copies of the weights, in Keras's order (e.g. Dense: kernel, bias)."""
-        return [self.weight(key).copy() for key in self.weight_keys()]
-
     def weight_keys(self):
         """Names of the weights that exist, in Keras's order."""
         return [key for key in self.weight_order if key in self.params or key in self.state]
+
+    @property
+    def weights(self):
+        """Every weight array (not a copy), in Keras's order."""
+        return [self.weight(key) for key in self.weight_keys()]
+
+    @property
+    def trainable_weights(self):
+        """The arrays that training changes: params, unless the layer is frozen."""
+        if not self.trainable:
+            return []
+        return [self.params[key] for key in self.weight_keys() if key in self.params]
+
+    @property
+    def non_trainable_weights(self):
+        """The arrays training leaves alone: the state, and every weight of a frozen layer."""
+        if not self.trainable:
+            return self.weights
+        return [self.state[key] for key in self.weight_keys() if key in self.state]
+
+    def get_weights(self):
+        """Copies of the weights, in Keras's order (e.g. Dense: kernel, bias)."""
+        return [w.copy() for w in self.weights]
 
     def set_weights(self, weights):
         """Overwrite the weights in place from a list in get_weights() order.
 
         Everything is checked before anything is written: either all weights change or none.
         """
-        keys = self.weight_keys()
-        where = f"{type(self).__name__} '{self.name}'.set_weights"
+        where = f"{self.where}.set_weights"
         if not self.built:
             raise ValueError(f"{where}: the layer is not built yet; give the model an "
                              f"input_shape or call it on data first")
-        if not isinstance(weights, (list, tuple)):
-            raise TypeError(f"{where}: expected a list of {len(keys)} arrays, "
-                            f"got {type(weights).__name__}")
-        if len(weights) != len(keys):
-            raise ValueError(f"{where}: expected {len(keys)} arrays ({', '.join(keys)}), "
-                             f"got {len(weights)}")
-        arrays = []
-        for key, value in zip(keys, weights, strict=True):
-            value = np.asarray(value)
-            target = self.weight(key)
-            if value.shape != target.shape:
-                raise ValueError(f"{where}: weight '{key}' must have shape {target.shape}, "
-                                 f"got {value.shape}")
-            if not np.issubdtype(value.dtype, np.number):
-                raise TypeError(f"{where}: weight '{key}' must be numeric, got {value.dtype}")
-            arrays.append(value)
-        for key, value in zip(keys, arrays, strict=True):
-            # in place, so that an optimizer holding this array keeps seeing the new values
-            self.weight(key)[...] = value
+        arrays = check_weight_list(weights, self.weight_keys(), self.weights, where)
+        for target, value in zip(self.weights, arrays, strict=True):
+            target[...] = value  # in place: the model's flat vector keeps seeing the new values
 
     def count_params(self):
         """Number of scalars in all weights, trainable or not."""
-        return self.count_trainable_params() + self.count_non_trainable_params()
+        return int(sum(w.size for w in self.weights))
 
     def count_trainable_params(self):
-        return int(sum(value.size for value in self.params.values()))
+        return int(sum(w.size for w in self.trainable_weights))
 
     def count_non_trainable_params(self):
-        return int(sum(value.size for value in self.state.values()))
+        return int(sum(w.size for w in self.non_trainable_weights))
+
+    # -- configuration (Keras's get_config / from_config) ---------------------------------
+
+    def get_config(self):
+        """The layer's constructor arguments as Keras writes them in a .keras file."""
+        from tinynet import saving  # the Keras file format lives in one module
+
+        return saving.layer_get_config(self)
+
+    @classmethod
+    def from_config(cls, config):
+        """A new layer from get_config()'s dictionary."""
+        from tinynet import saving
+
+        return saving.layer_from_config(cls.__name__, config)
 
 
-def _check_sample_shape(shape, where):
+def check_weight_list(weights, keys, targets, where):
+    """Check a list of arrays against the weights it will replace; return them as arrays."""
+    if not isinstance(weights, (list, tuple)):
+        raise TypeError(f"{where}: expected a list of {len(keys)} arrays, "
+                        f"got {type(weights).__name__}")
+    if len(weights) != len(keys):
+        raise ValueError(f"{where}: expected {len(keys)} arrays ({', '.join(keys)}), "
+                         f"got {len(weights)}")
+    arrays = []
+    for key, value, target in zip(keys, weights, targets, strict=True):
+        value = np.asarray(value)
+        if value.shape != target.shape:
+            raise ValueError(f"{where}: weight '{key}' must have shape {target.shape}, "
+                             f"got {value.shape}")
+        if not np.issubdtype(value.dtype, np.number):
+            raise TypeError(f"{where}: weight '{key}' must be numeric, got {value.dtype}")
+        arrays.append(value)
+    return arrays
+
+
+def check_sample_shape(shape, where):
     """input_shape=(20,) or 20 -> (20,); refuses anything that is not positive ints."""
     if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
         shape = (shape,)
@@ -155,3 +252,6 @@ def _check_sample_shape(shape, where):
         raise TypeError(f"{where}: input_shape must be a tuple of positive ints like (20,), "
                         f"got {shape!r}")
     return tuple(check_int(size, f"{where}: input_shape entries", minimum=1) for size in shape)
+
+
+_check_sample_shape = check_sample_shape  # the old private name, kept for existing imports

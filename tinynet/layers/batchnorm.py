@@ -1,21 +1,21 @@
-"""Batch normalization (Ioffe & Szegedy, 2015), per feature, over the batch axis.
+"""Batch normalization (Ioffe & Szegedy, 2015): each feature normalized over the batch.
 
-Training mode, for a batch x of shape (N, D):
+The math lives in three plain functions; the layer only keeps flags, weights and the moving
+statistics, and calls them. For x of shape (N, D) (or (N, H, W, C): then every statistic is
+taken over N, H and W, one per channel, and "N" below means N * H * W):
 
-    mu    = mean(x, axis=0)                       (D,)  batch mean
-    var   = mean((x - mu)^2, axis=0)              (D,)  batch variance, BIASED (divide by N)
-    x_hat = (x - mu) / sqrt(var + eps)            (N, D) zero mean, unit variance per feature
-    y     = gamma * x_hat + beta                  (N, D) learned scale and shift
+    batchnorm_train(x, gamma, beta, epsilon) -> y, cache           (training mode)
 
-and the running estimates used at inference are updated (Keras's convention for momentum):
+        mu    = sum(x, axis=0) / N                    (D,)  batch mean
+        var   = sum((x - mu)^2, axis=0) / N           (D,)  batch variance, BIASED (divide by N)
+        x_hat = (x - mu) / sqrt(var + epsilon)        (N, D) zero mean, unit variance per feature
+        y     = gamma * x_hat + beta                  (N, D) learned scale and shift
 
-    moving_mean     = momentum * moving_mean     + (1 - momentum) * mu
-    moving_variance = momentum * moving_variance + (1 - momentum) * var
+    batchnorm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon) -> y, cache
 
-Inference mode uses the moving statistics instead of the batch's, so a sample's output does not
-depend on the other samples in its batch:
+        y = gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta
 
-    y = gamma * (x - moving_mean) / sqrt(moving_variance + eps) + beta
+    batchnorm_backward(grad_output, cache) -> dx, dgamma, dbeta
 
 Backward (training mode), with g = dL/dy and sums over the batch axis:
 
@@ -24,7 +24,9 @@ Backward (training mode), with g = dL/dy and sums over the batch axis:
     dx     = (1 / (N * sqrt(var + eps))) * (N * gh - sum(gh) - x_hat * sum(gh * x_hat)),
              where gh = g * gamma = dL/dx_hat
 
-Where the dx formula comes from: every x_n moves mu and var, so dL/dx_n has three paths,
+Where the dx formula comes from (lesson 02 goes through the same steps one node of the graph
+at a time, and checks them against this closed form): every x_n moves mu and var, so dL/dx_n
+has three paths,
 
     dL/dx_n = gh_n / s  +  dL/dvar * 2 (x_n - mu) / N  +  dL/dmu / N,     s = sqrt(var + eps)
     dL/dvar = sum_m gh_m * (x_m - mu) * (-1/2) s^-3 = -sum(gh * x_hat) / (2 s^2)
@@ -36,97 +38,234 @@ gamma * dgamma: the code reuses the two sums the parameter gradients already nee
 
     dx = gamma / (N * s) * (N * g - dbeta - x_hat * dgamma)
 
-and forward keeps only x_hat and 1 / s for it (no copy of x, mu or var).
+and the cache keeps only x_hat and 1 / s for it (no copy of x, mu or var). In inference mode
+mu and var are constants, so y is an affine function of x and dx = g * gamma / s.
 
 A batch of one sample in training mode: var = 0, x_hat = 0, so y = beta and every gradient
 that flows back through x_hat is exactly 0. That is finite (Keras does the same), but useless
 for learning: use batches of at least 2 (better, 16 or more), or LayerNormalization.
 """
 
+import warnings
+
 import numpy as np
 
+from tinynet import initializers
 from tinynet.layers.base import Layer
 from tinynet.validation import check_bool, check_float
 
 
-class BatchNormalization(Layer):
-    """BatchNormalization(momentum=0.99, epsilon=1e-3, center=True, scale=True).
+def batch_statistics(x):
+    """Mean and biased variance of x over every axis but the last: two arrays of shape (D,).
 
-    Weights, in get_weights() order: gamma (if scale), beta (if center), moving_mean,
-    moving_variance, each of shape (D,). gamma/beta are trainable; the moving statistics are not.
+    Both are accumulated in float64 and rounded once to x's type. In float32 a plain sum of
+    many large equal values is off in its last bits, and epsilon = 1e-3 turns that error into
+    a visible output (a constant feature of 12345.678 would not normalize to 0). If the squares
+    overflow float32 (|x| above ~1e19), the variance is recomputed in float64.
+    """
+    axes = tuple(range(x.ndim - 1))
+    n = x.size // x.shape[-1]
+    mu = (x.sum(axis=axes, dtype=np.float64) / n).astype(x.dtype)
+    centered = x - mu
+    var = ((centered * centered).sum(axis=axes, dtype=np.float64) / n).astype(x.dtype)
+    if not np.all(np.isfinite(var)):
+        with np.errstate(over="ignore"):
+            centered64 = centered.astype(np.float64)
+            var = ((centered64 * centered64).sum(axis=axes) / n).astype(x.dtype)
+    return mu, var, centered
+
+
+def batchnorm_train(x, gamma, beta, epsilon):
+    """Training-mode batch normalization with this batch's statistics.
+
+    Inputs:
+        x:       (N, D) or (N, H, W, C); statistics over every axis but the last
+        gamma:   (D,) scale, or None for no scale;  beta: (D,) shift, or None for no shift
+        epsilon: float, added to the variance
+    Returns:
+        y:     same shape as x
+        cache: (x_hat, inv_std, gamma, mu, var, training=True), what backward needs
+               (mu and var also feed the moving statistics)
+    """
+    mu, var, centered = batch_statistics(x)
+    # backward needs only these two: x_hat and 1 / sqrt(var + eps)
+    inv_std = 1.0 / np.sqrt(var + x.dtype.type(epsilon))
+    x_hat = centered * inv_std
+    return scale_and_shift(x_hat, gamma, beta), (x_hat, inv_std, gamma, mu, var, True)
+
+
+def batchnorm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon):
+    """Inference-mode batch normalization: the moving statistics replace the batch's, so a
+    sample's output does not depend on the rest of its batch.
+
+    Inputs:  x (N, D) or (N, H, W, C); gamma, beta (D,) or None; moving_mean,
+             moving_variance (D,); epsilon float
+    Returns: y (same shape as x), cache for batchnorm_backward
+    """
+    inv_std = 1.0 / np.sqrt(moving_variance + x.dtype.type(epsilon))
+    x_hat = (x - moving_mean) * inv_std
+    return scale_and_shift(x_hat, gamma, beta), (x_hat, inv_std, gamma, None, None, False)
+
+
+def scale_and_shift(x_hat, gamma, beta):
+    """y = gamma * x_hat + beta, where gamma or beta may be absent (scale=False, center=False)."""
+    y = x_hat if gamma is None else x_hat * gamma
+    return y if beta is None else y + beta
+
+
+def batchnorm_backward(grad_output, cache):
+    """Gradients of batch normalization, from the cache of batchnorm_train or _inference.
+
+    Inputs:
+        grad_output: g = dL/dy, the shape of x
+        cache:       from the forward pass
+    Returns:
+        dx (the shape of x), dgamma (D,), dbeta (D,)
+    """
+    x_hat, inv_std, gamma, _, _, training = cache
+    g = grad_output
+    axes = tuple(range(g.ndim - 1))
+    dbeta = g.sum(axis=axes)
+    dgamma = (g * x_hat).sum(axis=axes)
+    gamma_inv_std = inv_std if gamma is None else gamma * inv_std  # (D,)
+    if not training:  # the moving statistics are constants: x_hat is affine in x
+        return g * gamma_inv_std, dgamma, dbeta
+    n = g.size // g.shape[-1]
+    dx = (gamma_inv_std / n) * (n * g - dbeta - x_hat * dgamma)
+    return dx, dgamma, dbeta
+
+
+def update_moving_average(moving, value, momentum):
+    """moving = momentum * moving + (1 - momentum) * value, in place (Keras's convention:
+    momentum weighs the OLD value; PyTorch's momentum=0.1 is Keras's momentum=0.9)."""
+    moving *= momentum
+    moving += (1 - momentum) * value
+
+
+class BatchNormalization(Layer):
+    """Normalizes each feature (each channel of a 4-D input) with statistics of the batch.
+
+    It behaves differently in training and in inference:
+        training=True (inside fit / train_on_batch): the batch's own mean and variance are
+            used, and the moving statistics move toward them:
+                moving_mean     = momentum * moving_mean     + (1 - momentum) * batch_mean
+                moving_variance = momentum * moving_variance + (1 - momentum) * batch_variance
+            (the biased batch variance, divide by N, as in Keras; PyTorch stores the unbiased
+            one, N / (N - 1) times larger).
+        training=False (predict / evaluate): the moving statistics are used, so each sample's
+            output depends on that sample only.
+    Frozen (trainable=False): always inference mode, even inside fit, and nothing is updated:
+    Keras 3's rule, which keeps fine-tuning from wrecking a pretrained network.
+
+    Arguments (Keras 3's names and defaults):
+        axis=-1:        the feature (channel) axis; only the last axis is supported.
+        momentum=0.99:  how much of the old moving value each update keeps.
+        epsilon=1e-3:   added to the variance before the square root.
+        center=True:    learn a shift beta;  scale=True: learn a scale gamma.
+        beta_initializer='zeros', gamma_initializer='ones',
+        moving_mean_initializer='zeros', moving_variance_initializer='ones'.
+        beta_regularizer=None, gamma_regularizer=None: penalties added to the loss.
+        plus name, dtype, trainable, input_shape (see Layer).
+
+    Shapes: x (N, D) or (N, H, W, C) -> y of the same shape. Weights, in get_weights() order:
+    gamma (if scale), beta (if center), moving_mean, moving_variance, each of shape (D,).
     """
 
     weight_order = ("gamma", "beta", "moving_mean", "moving_variance")
 
-    def __init__(self, momentum=0.99, epsilon=1e-3, center=True, scale=True, **kwargs):
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones",
+                 moving_mean_initializer="zeros", moving_variance_initializer="ones",
+                 beta_regularizer=None, gamma_regularizer=None, renorm=False, **kwargs):
         super().__init__(**kwargs)
-        self.momentum = check_float(momentum, "BatchNormalization(momentum=...)", 0.0, 1.0)
-        self.epsilon = check_float(epsilon, "BatchNormalization(epsilon=...)", low=0.0,
-                                   low_open=True)
-        self.center = check_bool(center, "BatchNormalization(center=...)")
-        self.scale = check_bool(scale, "BatchNormalization(scale=...)")
-        self.x_hat = None
-        self.inv_std = None
-        self.training = False
+        where = "BatchNormalization"
+        self.axis = check_last_axis(axis, where)
+        self.momentum = check_float(momentum, f"{where}(momentum=...)", 0.0, 1.0)
+        self.epsilon = check_float(epsilon, f"{where}(epsilon=...)", low=0.0, low_open=True)
+        self.center = check_bool(center, f"{where}(center=...)")
+        self.scale = check_bool(scale, f"{where}(scale=...)")
+        if check_bool(renorm, f"{where}(renorm=...)"):
+            raise ValueError(f"{where}(renorm=True): batch renormalization is not available in "
+                             f"tinynet; use renorm=False, or GroupNormalization / "
+                             f"LayerNormalization for small batches")
+        self.beta_initializer = initializers.get(beta_initializer, "beta_initializer")
+        self.gamma_initializer = initializers.get(gamma_initializer, "gamma_initializer")
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer,
+                                                        "moving_mean_initializer")
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer,
+                                                            "moving_variance_initializer")
+        self.beta_regularizer = get_regularizer(beta_regularizer, "beta_regularizer")
+        self.gamma_regularizer = get_regularizer(gamma_regularizer, "gamma_regularizer")
+        self.cache = None
 
     def build(self, input_shape):
-        if len(input_shape) != 2:
-            raise ValueError(f"BatchNormalization '{self.name}' expects inputs of shape "
-                             f"(batch, features), got input shape {tuple(input_shape)}")
-        features = input_shape[-1]
+        if self.axis not in (-1, len(input_shape) - 1):
+            raise ValueError(f"{self.where}: axis={self.axis} is not the last axis of inputs "
+                             f"of shape {tuple(input_shape)}; tinynet normalizes the last axis")
+        features = (input_shape[-1],)
         if self.scale:
-            self.params["gamma"] = np.ones(features, dtype=self.dtype)
+            self.params["gamma"] = self.gamma_initializer(features, self.dtype)
+            if self.gamma_regularizer is not None:
+                self.regularizers["gamma"] = self.gamma_regularizer
         if self.center:
-            self.params["beta"] = np.zeros(features, dtype=self.dtype)
-        self.state["moving_mean"] = np.zeros(features, dtype=self.dtype)
-        self.state["moving_variance"] = np.ones(features, dtype=self.dtype)
-        self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+            self.params["beta"] = self.beta_initializer(features, self.dtype)
+            if self.beta_regularizer is not None:
+                self.regularizers["beta"] = self.beta_regularizer
+        self.state["moving_mean"] = self.moving_mean_initializer(features, self.dtype)
+        self.state["moving_variance"] = self.moving_variance_initializer(features, self.dtype)
         super().build(input_shape)
 
     def forward(self, x, training=False):
-        if training:
-            mu = x.mean(axis=0)
-            centered = x - mu
-            # biased: the paper's Algorithm 1 and Keras both divide by N
-            var = (centered * centered).mean(axis=0)
-            self.update_moving_statistics(mu, var)
+        """Inputs: x (N, D) or (N, H, W, C). Returns: y, the same shape."""
+        self.check_input(x)
+        gamma, beta = self.params.get("gamma"), self.params.get("beta")
+        if training and self.trainable:
+            y, self.cache = batchnorm_train(x, gamma, beta, self.epsilon)
+            self.update_moving_statistics(mean=self.cache[3], variance=self.cache[4])
         else:
-            centered = x - self.state["moving_mean"]
-            var = self.state["moving_variance"]
-        self.training = training
-        # backward needs only these two: x_hat and 1 / sqrt(var + eps)
-        self.inv_std = 1.0 / np.sqrt(var + self.epsilon)
-        self.x_hat = centered * self.inv_std
-        y = self.x_hat
-        if self.scale:
-            y = y * self.params["gamma"]
-        if self.center:
-            y = y + self.params["beta"]
+            y, self.cache = batchnorm_inference(x, gamma, beta, self.state["moving_mean"],
+                                                self.state["moving_variance"], self.epsilon)
         return y
 
-    def update_moving_statistics(self, mu, var):
-        m = self.momentum
-        self.state["moving_mean"] *= m
-        self.state["moving_mean"] += (1 - m) * mu
-        self.state["moving_variance"] *= m
-        self.state["moving_variance"] += (1 - m) * var
+    def update_moving_statistics(self, mean, variance):
+        update_moving_average(self.state["moving_mean"], mean, self.momentum)
+        update_moving_average(self.state["moving_variance"], variance, self.momentum)
+        if not np.isfinite(self.state["moving_variance"]).all():
+            warnings.warn(f"{self.where}: the moving variance overflowed to inf: the inputs "
+                          f"are too large for {self.dtype} (|x| around 1e19 or more). Scale "
+                          f"the inputs down (standardize them); inference will output beta.",
+                          RuntimeWarning, stacklevel=3)
 
     def backward(self, grad_output):
-        g = grad_output
-        dbeta = g.sum(axis=0)
-        dgamma = (g * self.x_hat).sum(axis=0)
-        if self.center:
-            self.grads["beta"][...] = dbeta
+        """Inputs: grad_output (the shape of y). Returns: dL/dx, the same shape; sets
+        grads['gamma'] and grads['beta']."""
+        self.check_grad_output(grad_output, self.cache)
+        dx, dgamma, dbeta = batchnorm_backward(grad_output, self.cache)
         if self.scale:
-            self.grads["gamma"][...] = dgamma
-            gamma_inv_std = self.params["gamma"] * self.inv_std  # (D,)
-        else:
-            gamma_inv_std = self.inv_std
-        if not self.training:
-            # the moving statistics are constants: x_hat is an affine function of x
-            return g * gamma_inv_std
-        n = g.shape[0]
-        return (gamma_inv_std / n) * (n * g - dbeta - self.x_hat * dgamma)
+            self.grads["gamma"] = dgamma
+        if self.center:
+            self.grads["beta"] = dbeta
+        self.add_regularization_gradients()
+        return dx
+
+
+def check_last_axis(axis, where):
+    """Only the channels-last layout is supported: axis=-1 (or None, or a positive index, which
+    the layer cannot check until it is built and so must be the last axis)."""
+    if axis in (-1, None) or (isinstance(axis, int) and not isinstance(axis, bool) and axis > 0):
+        return -1 if axis is None else axis
+    raise ValueError(f"{where}(axis={axis!r}): tinynet normalizes the last axis (channels "
+                     f"last, Keras's default axis=-1); transpose the data to put the features "
+                     f"last")
+
+
+def get_regularizer(identifier, name):
+    """None, or a regularizer from tinynet.regularizers (imported only when one is asked)."""
+    if identifier is None:
+        return None
+    from tinynet import regularizers
+
+    return regularizers.get(identifier)
 
 
 BatchNorm = BatchNormalization

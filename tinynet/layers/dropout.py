@@ -6,29 +6,43 @@ survivors by 1 / (1 - rate), so the expected output equals the input; in inferen
     backward:  dx = g * mask / (1 - rate)   (or g in inference)
 """
 
+import numpy as np
+
 from tinynet.config import get_rng
 from tinynet.layers.base import Layer
-from tinynet.validation import check_float
+from tinynet.validation import check_float, check_int
 
 
 class Dropout(Layer):
-    """Dropout(rate): rate in [0, 1) is the fraction of units dropped during training."""
+    """Dropout(rate, seed=None): rate in [0, 1) is the fraction of units dropped in training.
 
-    def __init__(self, rate, **kwargs):
+    seed: None draws the masks from tinynet's global generator (tinynet.set_seed makes them
+    repeat); an int gives this layer a generator of its own, as Keras's seed= does.
+    """
+
+    def __init__(self, rate, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.rate = check_float(rate, "Dropout(rate=...)", 0.0, 1.0, high_open=True)
+        self.seed = None if seed is None else check_int(seed, "Dropout(seed=...)", minimum=0)
+        self.rng = None if seed is None else np.random.default_rng(self.seed)
         self.scaled_mask = None
+        self.ran_forward = None
 
     def forward(self, x, training=False):
+        """Inputs: x (N, ...). Returns: y, the same shape."""
+        self.check_input(x)
+        self.ran_forward = True
         if not training or self.rate == 0.0:
             self.scaled_mask = None
             return x
         keep = 1.0 - self.rate
-        mask = get_rng().random(x.shape) < keep
+        mask = (self.rng or get_rng()).random(x.shape) < keep
         self.scaled_mask = mask.astype(x.dtype) / x.dtype.type(keep)
         return x * self.scaled_mask
 
     def backward(self, grad_output):
+        """Inputs: grad_output = dL/dy. Returns: dL/dx = grad_output * mask / (1 - rate)."""
+        self.check_grad_output(grad_output, self.ran_forward)
         if self.scaled_mask is None:
             return grad_output
         return grad_output * self.scaled_mask

@@ -64,23 +64,22 @@ class LayerNormalization(Layer):
         self.inv_std = None
 
     def build(self, input_shape):
-        if len(input_shape) != 2:
-            raise ValueError(f"LayerNormalization '{self.name}' expects inputs of shape "
-                             f"(batch, features), got input shape {tuple(input_shape)}")
         features = input_shape[-1]
         if self.scale:
             self.params["gamma"] = np.ones(features, dtype=self.dtype)
         if self.center:
             self.params["beta"] = np.zeros(features, dtype=self.dtype)
-        self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
         super().build(input_shape)
 
     def forward(self, x, training=False):
-        # `training` is ignored on purpose: both modes use the sample's own statistics
-        mu = x.mean(axis=1, keepdims=True)
+        """Inputs: x (N, D) or (N, ..., D), normalized over the last axis. Returns: y, the
+        same shape. `training` is ignored on purpose: both modes use the sample's own
+        statistics."""
+        self.check_input(x)
+        mu = x.mean(axis=-1, keepdims=True)
         centered = x - mu
         # biased, like BN and Keras: divide by the number of features D
-        var = (centered * centered).mean(axis=1, keepdims=True)
+        var = (centered * centered).mean(axis=-1, keepdims=True)
         # backward needs only these two: x_hat (N, D) and 1 / sqrt(var + eps) (N, 1)
         self.inv_std = 1.0 / np.sqrt(var + self.epsilon)
         self.x_hat = centered * self.inv_std
@@ -92,17 +91,21 @@ class LayerNormalization(Layer):
         return y
 
     def backward(self, grad_output):
+        """Inputs: grad_output = dL/dy, the shape of x. Returns: dL/dx, the same shape; sets
+        grads['gamma'] and grads['beta'] (D,), summed over every axis but the last."""
+        self.check_grad_output(grad_output, self.x_hat)
         g = grad_output
+        batch_axes = tuple(range(g.ndim - 1))
         if self.center:
-            self.grads["beta"][...] = g.sum(axis=0)
+            self.grads["beta"] = g.sum(axis=batch_axes)
         if self.scale:
-            self.grads["gamma"][...] = (g * self.x_hat).sum(axis=0)
+            self.grads["gamma"] = (g * self.x_hat).sum(axis=batch_axes)
             grad_x_hat = g * self.params["gamma"]
         else:
             grad_x_hat = g
-        d = g.shape[1]
-        sum_grad = grad_x_hat.sum(axis=1, keepdims=True)                        # (N, 1)
-        sum_grad_x_hat = (grad_x_hat * self.x_hat).sum(axis=1, keepdims=True)   # (N, 1)
+        d = g.shape[-1]
+        sum_grad = grad_x_hat.sum(axis=-1, keepdims=True)                        # (N, 1)
+        sum_grad_x_hat = (grad_x_hat * self.x_hat).sum(axis=-1, keepdims=True)   # (N, 1)
         return (self.inv_std / d) * (d * grad_x_hat - sum_grad - self.x_hat * sum_grad_x_hat)
 
 

@@ -1,9 +1,15 @@
 """Optimizers: turn gradients into weight updates.
 
-An optimizer sees arrays, not layers: `apply(params, grads)` takes two lists of arrays of the
-same shapes and updates each params[i] IN PLACE. Its per-parameter state (Adam's m and v, SGD's
-velocity) is created on the first call and matched by position, so always pass the lists in
-the same order.
+An optimizer sees arrays, not layers. A compiled model keeps all its trainable weights in ONE
+flat vector, so a training step is one call, `optimizer.apply(params, grads)`, and each rule
+below is its textbook lines run once over the whole vector. `apply` also takes lists of arrays
+(for a hand-written loop): each position then gets its own state (Adam's m and v, SGD's
+velocity), created on the first call and matched by position, so pass the lists in the same
+order every time.
+
+learning_rate is a float, or a schedule from tinynet.optimizers.schedules (a function of the
+step count) evaluated before every update, as in Keras. A callback may assign a new float to
+`optimizer.learning_rate` between steps.
 """
 
 import math
@@ -14,28 +20,54 @@ from tinynet.validation import check_bool, check_float, unknown_name_error
 
 
 class Optimizer:
-    def __init__(self, learning_rate):
-        self.learning_rate = check_float(learning_rate, f"{type(self).__name__}"
-                                         f"(learning_rate=...)", low=0.0, low_open=True)
+    """Base class: subclasses define create_slots(param) and update(param, grad, slots, lr)."""
+
+    def __init__(self, learning_rate, **unknown):
+        where = f"{type(self).__name__}"
+        if "lr" in unknown:
+            raise TypeError(f"{where}(lr=...): the argument is called learning_rate in Keras 3 "
+                            f"and tinynet, e.g. {where}(learning_rate=0.001)")
+        if unknown:
+            raise TypeError(f"{where}() got unknown argument(s) {', '.join(unknown)}")
+        if callable(learning_rate):
+            self.learning_rate = learning_rate  # a schedule: called with the step count
+        else:
+            self.learning_rate = check_float(learning_rate, f"{where}(learning_rate=...)",
+                                             low=0.0, low_open=True)
         self.iterations = 0  # number of updates applied so far
         self.slots = None
 
+    def current_learning_rate(self):
+        """The learning rate of the next update: the float, or the schedule at this step."""
+        if callable(self.learning_rate):
+            return float(self.learning_rate(self.iterations))
+        return self.learning_rate
+
     def apply(self, params, grads):
-        """One update of every params[i] from grads[i]."""
-        if self.slots is None:
-            self.slots = [self.create_slots(p) for p in params]
-        elif len(self.slots) != len(params):
-            raise ValueError(f"{type(self).__name__}.apply: got {len(params)} parameters, but "
-                             f"this optimizer was first used with {len(self.slots)}; use a new "
-                             f"optimizer for a new model")
+        """One update of every params[i] from grads[i], in place. params and grads: one array
+        each (a model's flat vectors) or two lists of arrays of matching shapes."""
+        if isinstance(params, np.ndarray):
+            params, grads = [params], [grads]
+        if self.slots is None or [s["shape"] for s in self.slots] != [p.shape for p in params]:
+            if self.slots is not None and self.iterations:
+                raise ValueError(f"{type(self).__name__}.apply: got parameters of shapes "
+                                 f"{[p.shape for p in params]}, but this optimizer was used "
+                                 f"with {[s['shape'] for s in self.slots]}; use a new optimizer "
+                                 f"for a new model (or compile again)")
+            self.slots = [{"shape": p.shape, **self.create_slots(p)} for p in params]
+        learning_rate = self.current_learning_rate()
         self.iterations += 1
         for param, grad, slots in zip(params, grads, self.slots, strict=True):
-            self.update(param, grad, slots)
+            self.update(param, grad, slots, learning_rate)
+
+    def reset(self):
+        """Forget the per-parameter state (a model compiled again with other weights)."""
+        self.slots = None
 
     def create_slots(self, param):
         return {}
 
-    def update(self, param, grad, slots):
+    def update(self, param, grad, slots, learning_rate):
         raise NotImplementedError
 
     def __repr__(self):
@@ -52,24 +84,23 @@ class SGD(Optimizer):
     With momentum 0 this is param -= learning_rate * g.
     """
 
-    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
-        super().__init__(learning_rate)
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
+        super().__init__(learning_rate, **kwargs)
         self.momentum = check_float(momentum, "SGD(momentum=...)", 0.0, 1.0)
         self.nesterov = check_bool(nesterov, "SGD(nesterov=...)")
 
     def create_slots(self, param):
+        # Keras keeps a velocity only when momentum is used; so does tinynet
         return {"velocity": np.zeros_like(param)} if self.momentum > 0 else {}
 
-    def update(self, param, grad, slots):
-        lr = param.dtype.type(self.learning_rate)
+    def update(self, param, grad, slots, learning_rate):
         if self.momentum == 0:
-            param -= lr * grad
+            param -= learning_rate * grad
             return
         velocity = slots["velocity"]
-        velocity *= param.dtype.type(self.momentum)
-        velocity -= lr * grad
+        velocity[...] = self.momentum * velocity - learning_rate * grad
         if self.nesterov:
-            param += self.momentum * velocity - lr * grad
+            param += self.momentum * velocity - learning_rate * grad
         else:
             param += velocity
 
@@ -89,40 +120,22 @@ class Adam(Optimizer):
     PyTorch adds it to the corrected sqrt(v) and defaults to 1e-8).
     """
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
-        super().__init__(learning_rate)
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate, **kwargs)
         self.beta_1 = check_float(beta_1, "Adam(beta_1=...)", 0.0, 1.0, high_open=True)
         self.beta_2 = check_float(beta_2, "Adam(beta_2=...)", 0.0, 1.0, high_open=True)
         self.epsilon = check_float(epsilon, "Adam(epsilon=...)", low=0.0)
 
     def create_slots(self, param):
-        # scratch holds the intermediate results of one update (see update)
-        return {"m": np.zeros_like(param), "v": np.zeros_like(param),
-                "scratch": np.empty_like(param)}
+        return {"m": np.zeros_like(param), "v": np.zeros_like(param)}
 
-    def apply(self, params, grads):
-        # alpha depends only on the step t, so it is computed once per step, not per array
-        t = self.iterations + 1
-        self.alpha = self.learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
-        super().apply(params, grads)
-
-    def update(self, param, grad, slots):
-        # The docstring's three lines, each computed in the array `scratch`, so that a step
-        # allocates nothing: for a large kernel, fresh arrays cost more than the arithmetic.
-        # alpha, beta_1, beta_2, epsilon are Python floats: float32 arrays stay float32.
-        m, v, scratch = slots["m"], slots["v"], slots["scratch"]
-        np.subtract(grad, m, out=scratch)        # m += (1 - beta_1) * (g - m)
-        scratch *= 1 - self.beta_1
-        m += scratch
-        np.multiply(grad, grad, out=scratch)     # v += (1 - beta_2) * (g*g - v)
-        scratch -= v
-        scratch *= 1 - self.beta_2
-        v += scratch
-        np.sqrt(v, out=scratch)                  # param -= alpha * m / (sqrt(v) + epsilon)
-        scratch += self.epsilon
-        np.divide(m, scratch, out=scratch)
-        scratch *= self.alpha
-        param -= scratch
+    def update(self, param, grad, slots, learning_rate):
+        # Python floats times float32 arrays stay float32, so the step keeps the model's dtype
+        m, v, t = slots["m"], slots["v"], self.iterations
+        m += (1 - self.beta_1) * (grad - m)
+        v += (1 - self.beta_2) * (grad * grad - v)
+        alpha = learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        param -= alpha * m / (np.sqrt(v) + self.epsilon)
 
 
 OPTIMIZERS = {"adam": Adam, "sgd": SGD}
@@ -139,4 +152,4 @@ def get(identifier):
         if key not in OPTIMIZERS:
             raise unknown_name_error("optimizer", identifier, OPTIMIZERS)
         return OPTIMIZERS[key]()
-    raise TypeError(f"optimizer must be 'adam', 'sgd' or an Optimizer, got {identifier!r}")
+    raise TypeError(f"optimizer must be a name like 'adam' or an Optimizer, got {identifier!r}")
