@@ -1,12 +1,15 @@
-"""Losses: values by hand, gradients against finite differences, the fused p - y gradient."""
+"""Losses: Keras 3's values and gradients (fixture), finite differences, weights, names."""
+
+import os
 
 import numpy as np
 import pytest
 
 from tinynet import losses
-from tinynet.gradcheck import check_loss, relative_error
-from tinynet.layers.activation import sigmoid, sigmoid_backward, softmax, softmax_backward
+from tinynet.gradcheck import check_loss
+from tinynet.layers.activation import sigmoid, softmax
 
+REF = np.load(os.path.join(os.path.dirname(__file__), "data", "keras_issue12_reference.npz"))
 GRADIENT_TOLERANCE = 1e-6
 
 
@@ -28,6 +31,64 @@ def categorical_case(n=5, k=4, seed=0):
     return labels, np.eye(k)[labels], softmax(z), z
 
 
+# -- Keras 3's numbers (float32) -------------------------------------------------------------
+
+KERAS_CASES = {
+    "bce": (losses.BinaryCrossentropy(), losses.binary_crossentropy, {}, "y_bin", "p_bin"),
+    "bce_logits": (losses.BinaryCrossentropy(from_logits=True), losses.binary_crossentropy,
+                   {"from_logits": True}, "y_bin", "z_bin"),
+    "cce": (losses.CategoricalCrossentropy(), losses.categorical_crossentropy, {},
+            "one_hot", "p_soft"),
+    "cce_logits": (losses.CategoricalCrossentropy(from_logits=True),
+                   losses.categorical_crossentropy, {"from_logits": True}, "one_hot", "z"),
+    "scce": (losses.SparseCategoricalCrossentropy(), losses.sparse_categorical_crossentropy,
+             {}, "labels", "p_soft"),
+    "scce_logits": (losses.SparseCategoricalCrossentropy(from_logits=True),
+                    losses.sparse_categorical_crossentropy, {"from_logits": True}, "labels",
+                    "z"),
+    "mse": (losses.MeanSquaredError(), losses.mean_squared_error, {}, "y_reg", "p_reg"),
+    "mae": (losses.MeanAbsoluteError(), losses.mean_absolute_error, {}, "y_reg", "p_reg"),
+    "huber": (losses.Huber(), losses.huber, {}, "y_reg", "p_reg"),
+    "huber_delta": (losses.Huber(delta=0.5), None, {}, "y_reg", "p_reg"),
+}
+
+
+@pytest.mark.parametrize("case", KERAS_CASES)
+def test_weighted_loss_and_its_gradient_equal_keras(case):
+    loss, _, _, y_key, p_key = KERAS_CASES[case]
+    y, p, w = REF["input_" + y_key], REF["input_" + p_key], REF["input_sample_weight"]
+    assert loss(y, p, sample_weight=w) == pytest.approx(float(REF[f"loss_{case}_value"]),
+                                                        rel=1e-5, abs=1e-6)
+    gradient = loss.gradient(y, p, sample_weight=w)
+    assert gradient.dtype == np.float32
+    np.testing.assert_allclose(gradient, REF[f"loss_{case}_grad"], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("case", [c for c in KERAS_CASES if KERAS_CASES[c][1] is not None])
+def test_loss_functions_return_keras_per_sample_values(case):
+    _, function, kwargs, y_key, p_key = KERAS_CASES[case]
+    values = function(REF["input_" + y_key], REF["input_" + p_key], **kwargs)
+    assert values.shape == (len(REF["input_" + p_key]),)
+    np.testing.assert_allclose(values, REF[f"loss_{case}_per_sample"], rtol=1e-5, atol=1e-6)
+
+
+def test_the_reduction_divides_by_the_batch_size_not_by_the_sum_of_weights():
+    y = np.array([[1.0], [0.0], [1.0], [0.0]])
+    p = np.array([[2.0], [1.0], [0.0], [0.5]])
+    per_sample = losses.mean_squared_error(y, p)
+    w = np.array([2.0, 0.0, 1.0, 1.0])
+    assert losses.MeanSquaredError()(y, p, sample_weight=w) == pytest.approx(
+        np.sum(w * per_sample) / 4)
+    assert losses.MeanSquaredError(reduction="sum")(y, p) == pytest.approx(np.sum(per_sample))
+    np.testing.assert_allclose(losses.MeanSquaredError(reduction="none")(y, p), per_sample)
+
+
+def test_a_weight_of_zero_removes_a_sample_from_the_gradient():
+    y, p, _ = binary_case(n=4, seed=20)
+    gradient = losses.BinaryCrossentropy().gradient(y, p, sample_weight=[1.0, 0.0, 1.0, 1.0])
+    assert np.all(gradient[1] == 0) and np.all(gradient[[0, 2, 3]] != 0)
+
+
 # -- gradient checks, float64 ----------------------------------------------------------------
 
 @pytest.mark.parametrize("from_logits", [False, True])
@@ -44,6 +105,13 @@ def test_categorical_crossentropy_gradient_matches_finite_differences(from_logit
     assert check_loss(loss, one_hot, z if from_logits else p) < GRADIENT_TOLERANCE
 
 
+def test_categorical_crossentropy_gradient_includes_keras_rescaling_of_rows():
+    """Rows that do not sum to 1 are rescaled by Keras first; the gradient follows."""
+    _, one_hot, _, _ = categorical_case(seed=21)
+    p = rng(22).uniform(0.1, 1.0, size=one_hot.shape)  # rows sum to about 2.5
+    assert check_loss(losses.CategoricalCrossentropy(), one_hot, p) < GRADIENT_TOLERANCE
+
+
 @pytest.mark.parametrize("from_logits", [False, True])
 def test_sparse_categorical_crossentropy_gradient_matches_finite_differences(from_logits):
     labels, _, p, z = categorical_case(seed=3)
@@ -51,9 +119,12 @@ def test_sparse_categorical_crossentropy_gradient_matches_finite_differences(fro
     assert check_loss(loss, labels, z if from_logits else p) < GRADIENT_TOLERANCE
 
 
-def test_mse_gradient_matches_finite_differences():
+@pytest.mark.parametrize("loss", [losses.MeanSquaredError(), losses.MeanAbsoluteError(),
+                                  losses.Huber(), losses.Huber(delta=0.3)])
+def test_regression_gradients_match_finite_differences(loss):
     y = rng(4).normal(size=(6, 3))
-    assert check_loss(losses.MeanSquaredError(), y, rng(5).normal(size=(6, 3))) < 1e-6
+    p = y + rng(5).normal(0.0, 1.0, size=(6, 3))  # errors both inside and outside delta
+    assert check_loss(loss, y, p) < GRADIENT_TOLERANCE
 
 
 def test_binary_crossentropy_gradient_with_soft_targets_matches_finite_differences():
@@ -62,36 +133,11 @@ def test_binary_crossentropy_gradient_with_soft_targets_matches_finite_differenc
     assert check_loss(losses.BinaryCrossentropy(), y, p.reshape(7, 2)) < GRADIENT_TOLERANCE
 
 
-# -- the fused gradient ----------------------------------------------------------------------
-
-def test_fused_sigmoid_bce_gradient_equals_the_unfused_chain_rule():
+def test_sigmoid_backward_of_the_plain_gradient_is_p_minus_y_over_n():
+    """The textbook fact the old fused gradient used: through the sigmoid, dL/dz = (p - y)/N."""
     y, p, _ = binary_case(n=8, seed=8)
-    loss = losses.BinaryCrossentropy()
-    unfused = sigmoid_backward(loss.gradient(y, p), p)  # dL/dp * dp/dz
-    fused = loss.gradient_from_logits(y, p)               # (p - y) / N
-    assert relative_error(fused, unfused) < 1e-10
-
-
-def test_fused_softmax_crossentropy_gradient_equals_the_unfused_chain_rule():
-    _, one_hot, p, _ = categorical_case(n=6, k=3, seed=9)
-    loss = losses.CategoricalCrossentropy()
-    unfused = softmax_backward(loss.gradient(one_hot, p), p)
-    fused = loss.gradient_from_logits(one_hot, p)
-    assert relative_error(fused, unfused) < 1e-10
-
-
-def test_fused_sparse_gradient_equals_the_one_hot_gradient():
-    labels, one_hot, p, _ = categorical_case(seed=10)
-    sparse = losses.SparseCategoricalCrossentropy().gradient_from_logits(labels, p)
-    dense = losses.CategoricalCrossentropy().gradient_from_logits(one_hot, p)
-    np.testing.assert_array_equal(sparse, dense)
-
-
-def test_fused_gradient_equals_the_from_logits_gradient():
-    y, p, z = binary_case(seed=11)
-    fused = losses.BinaryCrossentropy().gradient_from_logits(y, p)
-    from_logits = losses.BinaryCrossentropy(from_logits=True).gradient(y, z)
-    np.testing.assert_allclose(fused, from_logits, rtol=1e-12)
+    through_sigmoid = losses.BinaryCrossentropy().gradient(y, p) * p * (1 - p)
+    np.testing.assert_allclose(through_sigmoid, (p - y) / len(y), rtol=1e-10)
 
 
 # -- values ----------------------------------------------------------------------------------
@@ -100,7 +146,8 @@ def test_binary_crossentropy_value_by_hand():
     y = np.array([[1.0], [0.0]])
     p = np.array([[0.8], [0.4]])
     expected = -(np.log(0.8) + np.log(0.6)) / 2
-    assert losses.binary_crossentropy(y, p) == pytest.approx(expected, rel=1e-12)
+    assert losses.BinaryCrossentropy()(y, p) == pytest.approx(expected, rel=1e-12)
+    np.testing.assert_allclose(losses.binary_crossentropy(y, p), [-np.log(0.8), -np.log(0.6)])
 
 
 def test_binary_crossentropy_targets_n_and_n_by_1_mean_the_same():
@@ -114,31 +161,33 @@ def test_categorical_crossentropy_value_by_hand():
     y = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
     p = np.array([[0.2, 0.7, 0.1], [0.5, 0.25, 0.25]])
     expected = -(np.log(0.7) + np.log(0.5)) / 2
-    assert losses.categorical_crossentropy(y, p) == pytest.approx(expected, rel=1e-12)
-    assert losses.sparse_categorical_crossentropy(np.array([1, 0]), p) == pytest.approx(
+    assert losses.CategoricalCrossentropy()(y, p) == pytest.approx(expected, rel=1e-12)
+    assert losses.SparseCategoricalCrossentropy()(np.array([1, 0]), p) == pytest.approx(
         expected, rel=1e-12)
 
 
-def test_mse_value_by_hand():
-    assert losses.mse(np.array([[1.0, 2.0]]), np.array([[2.0, 0.0]])) == pytest.approx(2.5)
+def test_mse_mae_and_huber_values_by_hand():
+    y, p = np.array([[1.0, 2.0]]), np.array([[2.0, 0.0]])  # errors 1 and -2
+    assert losses.MeanSquaredError()(y, p) == pytest.approx(2.5)
+    assert losses.MeanAbsoluteError()(y, p) == pytest.approx(1.5)
+    assert losses.Huber()(y, p) == pytest.approx((0.5 + (2 - 0.5)) / 2)
 
 
 def test_from_logits_values_equal_the_loss_of_the_activated_outputs():
     y, p, z = binary_case(seed=13)
-    assert losses.binary_crossentropy(y, z, from_logits=True) == pytest.approx(
-        losses.binary_crossentropy(y, p), rel=1e-12)
+    assert losses.BinaryCrossentropy(from_logits=True)(y, z) == pytest.approx(
+        losses.BinaryCrossentropy()(y, p), rel=1e-12)
     labels, one_hot, p, z = categorical_case(seed=14)
-    assert losses.categorical_crossentropy(one_hot, z, from_logits=True) == pytest.approx(
-        losses.categorical_crossentropy(one_hot, p), rel=1e-12)
+    assert losses.CategoricalCrossentropy(from_logits=True)(one_hot, z) == pytest.approx(
+        losses.CategoricalCrossentropy()(one_hot, p), rel=1e-12)
 
 
 def test_probabilities_of_exactly_0_and_1_are_clipped_like_keras():
     y = np.array([[1.0], [0.0]])
     p = np.array([[0.0], [1.0]])  # both completely wrong
-    value = losses.binary_crossentropy(y, p)
-    assert value == pytest.approx(-np.log(1e-7), rel=1e-9)  # -log of the clip bound
+    assert losses.BinaryCrossentropy()(y, p) == pytest.approx(-np.log(1e-7), rel=1e-9)
     gradient = losses.BinaryCrossentropy().gradient(y, p)
-    assert np.all(np.isfinite(gradient))
+    np.testing.assert_array_equal(gradient, 0.0)  # a clipped p is a constant
 
 
 def test_huge_logits_give_finite_losses_and_gradients():
@@ -153,27 +202,77 @@ def test_huge_logits_give_finite_losses_and_gradients():
 
 
 def test_huge_softmax_logits_give_finite_losses():
-    one_hot = np.array([[1.0, 0.0]])
-    value = losses.categorical_crossentropy(one_hot, np.array([[0.0, 800.0]]), from_logits=True)
-    assert value == pytest.approx(800.0, rel=1e-9)
+    loss = losses.CategoricalCrossentropy(from_logits=True)
+    assert loss(np.array([[1.0, 0.0]]), np.array([[0.0, 800.0]])) == pytest.approx(800.0)
 
 
-# -- lookup ----------------------------------------------------------------------------------
+# -- names and errors ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name, cls", [
     ("binary_crossentropy", losses.BinaryCrossentropy),
+    ("BinaryCrossentropy", losses.BinaryCrossentropy),
+    ("bce", losses.BinaryCrossentropy),
     ("categorical_crossentropy", losses.CategoricalCrossentropy),
+    ("CategoricalCrossentropy", losses.CategoricalCrossentropy),
     ("sparse_categorical_crossentropy", losses.SparseCategoricalCrossentropy),
-    ("mse", losses.MeanSquaredError),
+    ("SparseCategoricalCrossentropy", losses.SparseCategoricalCrossentropy),
+    ("mse", losses.MeanSquaredError), ("MSE", losses.MeanSquaredError),
     ("mean_squared_error", losses.MeanSquaredError),
+    ("MeanSquaredError", losses.MeanSquaredError),
+    ("mae", losses.MeanAbsoluteError), ("mean_absolute_error", losses.MeanAbsoluteError),
+    ("MeanAbsoluteError", losses.MeanAbsoluteError),
+    ("huber", losses.Huber), ("Huber", losses.Huber),
 ])
-def test_losses_by_string_and_by_class(name, cls):
+def test_losses_by_every_keras_spelling_and_by_class(name, cls):
     assert isinstance(losses.get(name), cls)
     assert isinstance(losses.get(cls), cls)
     instance = cls()
     assert losses.get(instance) is instance
 
 
+@pytest.mark.parametrize("function, cls", [
+    (losses.binary_crossentropy, losses.BinaryCrossentropy),
+    (losses.mean_absolute_error, losses.MeanAbsoluteError),
+    (losses.mse, losses.MeanSquaredError),
+    (losses.huber, losses.Huber),
+])
+def test_a_loss_function_given_as_the_loss_means_its_class(function, cls):
+    assert isinstance(losses.get(function), cls)
+
+
+def test_keras_default_names_of_loss_objects():
+    assert losses.BinaryCrossentropy().name == "binary_crossentropy"
+    assert losses.MeanSquaredError().name == "mean_squared_error"
+    assert losses.Huber().name == "huber_loss"
+    assert losses.Huber(name="h").name == "h"
+
+
 def test_unknown_loss_name_suggests_the_closest():
     with pytest.raises(ValueError, match="binary_crossentropy"):
         losses.get("binary_crossentropyy")
+
+
+def test_a_plain_function_cannot_be_a_loss_and_the_error_says_why():
+    with pytest.raises(TypeError, match="gradient"):
+        losses.get(lambda y_true, y_pred: (y_true - y_pred) ** 2)
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: losses.Huber(delta=0), "delta"),
+    (lambda: losses.MeanSquaredError(reduction="mean_of_everything"), "reduction"),
+    (lambda: losses.BinaryCrossentropy(from_logits="yes"), "from_logits"),
+    (lambda: losses.MeanSquaredError(from_logits=True), "cross-entropies"),
+])
+def test_bad_loss_arguments_are_refused_by_name(make, words):
+    with pytest.raises((TypeError, ValueError), match=words):
+        make()
+
+
+def test_a_wrong_number_of_sample_weights_is_refused():
+    with pytest.raises(ValueError, match="one weight per sample"):
+        losses.MeanSquaredError()(np.zeros((3, 1)), np.ones((3, 1)), sample_weight=[1.0, 2.0])
+
+
+def test_reduction_none_cannot_be_trained_on():
+    with pytest.raises(ValueError, match="sum_over_batch_size"):
+        losses.MeanSquaredError(reduction="none").gradient(np.zeros((2, 1)), np.ones((2, 1)))

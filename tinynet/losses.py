@@ -1,47 +1,143 @@
 """Loss functions: a number that says how wrong the predictions are, and its gradient.
 
-All losses average over the batch (and, for binary cross-entropy and MSE, over the last axis),
-as Keras does. Shapes: y_pred (N, K); y_true (N, K), or (N,) where that is unambiguous.
+Every loss is computed in two steps, as in Keras 3:
 
-    binary_crossentropy       L = -mean(y log p + (1 - y) log(1 - p)),  p clipped to [1e-7, 1-1e-7]
-    categorical_crossentropy  L = -mean_n sum_k y_nk log p_nk            (one-hot y)
-    sparse_categorical_...    the same with integer labels y_n in [0, K)
-    mse                       L = mean((y_pred - y)^2)
+  1. `call(y_true, y_pred)`: one value per sample, l_n (an average over the last axis for
+     the losses that work elementwise). Shapes: y_pred (N, K) -> l (N,).
+  2. The reduction 'sum_over_batch_size': L = sum_n w_n * l_n / N, with sample weights w_n
+     (all 1 when none are given). Note the divisor is N, not sum_n w_n: a weight of 2 counts a
+     sample twice, a weight of 0 drops it, and the loss of a batch shrinks with its weights.
 
-Probabilities are clipped, as in Keras, so p = 0 or p = 1 gives a finite loss and gradient.
+`gradient(y_true, y_pred, sample_weight)` returns dL/dy_pred, shape (N, K), of that same L.
+The model backpropagates it through the output activation, as Keras does.
 
-The fused gradient: when a sigmoid (softmax) output feeds binary (categorical) cross-entropy,
-dL/dz with respect to the activation's INPUT z is simply (p - y) / N: the 1 / (p (1 - p)) of the
-loss cancels the p (1 - p) of the sigmoid. The model uses it: it is faster and never divides by
-a tiny p. With from_logits=True the model outputs z itself and the loss applies the sigmoid or
-softmax inside, in a numerically stable form.
+The losses, per sample (K outputs, y the target, p the prediction):
+
+    binary_crossentropy       l = -mean_k (y log p + (1 - y) log(1 - p)),  p clipped to
+                              [eps, 1 - eps], eps = 1e-7 (Keras's backend.epsilon())
+    categorical_crossentropy  l = -sum_k y_k log q_k, with q = clip(p / sum_k p_k): Keras
+                              rescales each row to sum 1 before clipping (a softmax output
+                              already does, up to round-off)
+    sparse_categorical_...    the same with an integer label per sample instead of one-hot y
+    mean_squared_error        l = mean_k (p - y)^2
+    mean_absolute_error       l = mean_k |p - y|
+    huber                     l = mean_k h(p - y),  h(e) = e^2 / 2 if |e| <= delta,
+                                                    else delta * (|e| - delta / 2)
+
+Clipping keeps p = 0 or p = 1 finite, and passes no gradient where it clipped (a clipped p
+is a constant). With from_logits=True the cross-entropies take z, the input of the sigmoid
+or softmax, and apply it inside in a numerically stable form:
+
+    binary, logits:  l = mean_k (max(z, 0) - z y + log(1 + exp(-|z|))),  dl/dz = (s(z) - y) / K
+    softmax, logits: l = -sum_k y_k log_softmax(z)_k,                      dl/dz = softmax(z) - y
 """
 
 import numpy as np
 
 from tinynet.layers.activation import sigmoid, softmax
-from tinynet.validation import check_bool, to_float_array, unknown_name_error
+from tinynet.validation import check_bool, check_float, to_float_array, unknown_name_error
 
-EPSILON = 1e-7  # Keras's clipping constant for probabilities
+EPSILON = 1e-7  # Keras's clipping constant for probabilities (keras.backend.epsilon())
+
+REDUCTIONS = ("sum_over_batch_size", "sum", "none")
 
 
 class Loss:
-    """Base class: `loss(y_true, y_pred)` -> float, `gradient(y_true, y_pred)` -> dL/dy_pred.
+    """Base class. A subclass defines `call` (per-sample values) and `sample_gradient`
+    (d l_n / d y_pred, the same shape as y_pred); this class reduces both the same way.
 
-    `fused_activation` names the output activation whose gradient combines with this loss
-    into (p - y) / N; `gradient_from_logits` returns that combined gradient.
+    Arguments (Keras's): reduction='sum_over_batch_size' (or 'sum', or 'none' for the
+    per-sample values when called), name (the class's Keras name by default).
     """
 
     name = "loss"
-    fused_activation = None
 
-    def __init__(self, from_logits=False):
-        self.from_logits = check_bool(from_logits, f"{type(self).__name__}(from_logits=...)")
+    def __init__(self, reduction="sum_over_batch_size", name=None):
+        where = f"{type(self).__name__}(reduction=...)"
+        if reduction is None:
+            reduction = "none"
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"{where} must be one of {', '.join(map(repr, REDUCTIONS))}, "
+                             f"got {reduction!r}")
+        self.reduction = reduction
+        if name is not None:
+            if not isinstance(name, str):
+                raise TypeError(f"{type(self).__name__}(name=...) must be a string, "
+                                f"got {name!r}")
+            self.name = name
 
-    def __call__(self, y_true, y_pred):
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+    # -- what a subclass writes --------------------------------------------------------------
+
+    def call(self, y_true, y_pred):
+        """Inputs: y_true, y_pred (N, K). Returns: l, one value per sample, (N,)."""
+        raise NotImplementedError
+
+    def sample_gradient(self, y_true, y_pred):
+        """Inputs: y_true, y_pred (N, K). Returns: d l_n / d y_pred[n], shape (N, K)."""
+        raise NotImplementedError
+
+    # -- the reduction -----------------------------------------------------------------------
+
+    def loss(self, y_true, y_pred, sample_weight=None):
+        """Inputs: y_true, y_pred (N, K), sample_weight (N,) or None.
+        Returns: L = sum_n w_n l_n / N (or the plain sum for reduction='sum'), a float."""
+        y_true = self.prepare_targets(y_true, y_pred)
+        values = self.call(y_true, y_pred)
+        weights = self.weights_for(values.shape, values.dtype, sample_weight)
+        return float(np.sum(values * weights) / self.divisor(values.shape))
+
+    def gradient(self, y_true, y_pred, sample_weight=None):
+        """Inputs: as `loss`. Returns: dL/dy_pred = w_n * dl_n/dy_pred / N, shape (N, K)."""
+        if self.reduction == "none":
+            raise ValueError(f"{type(self).__name__}: reduction='none' gives one loss per "
+                             f"sample, not one number to differentiate; use "
+                             f"'sum_over_batch_size' for training")
+        y_true = self.prepare_targets(y_true, y_pred)
+        grad = self.sample_gradient(y_true, y_pred)
+        values_shape = grad.shape[:-1]  # the shape of call()'s output, (N,)
+        weights = self.weights_for(values_shape, grad.dtype, sample_weight)
+        return grad * (weights[..., None] / grad.dtype.type(self.divisor(values_shape)))
+
+    def divisor(self, values_shape):
+        """N, the number of per-sample values, for 'sum_over_batch_size'; 1 for 'sum'."""
+        if self.reduction != "sum_over_batch_size":
+            return 1
+        return max(int(np.prod(values_shape)), 1)
+
+    @staticmethod
+    def weights_for(values_shape, dtype, sample_weight):
+        """The sample weights (N,), shaped to broadcast against per-sample values of
+        `values_shape` ((N,), or (N, H, W) for image outputs); 1 when there are none."""
+        if sample_weight is None:
+            return np.ones(1, dtype=dtype)
+        weights = np.asarray(sample_weight, dtype=dtype).reshape(-1)
+        return weights.reshape(len(weights), *[1] * (len(values_shape) - 1))
+
+    # -- called by hand, with checks ---------------------------------------------------------
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
         """The loss of y_pred against y_true, checked first: called by hand, a shape mismatch
-        would otherwise broadcast silently into a wrong number."""
+        would otherwise broadcast silently into a wrong number. With reduction='none' it
+        returns the per-sample values (N,)."""
         where = f"{type(self).__name__}()(y_true, y_pred)"
+        y_true, y_pred = self.checked_arrays(y_true, y_pred, where)
+        if sample_weight is not None:
+            sample_weight = to_float_array(sample_weight, f"{where}: sample_weight",
+                                           dtype=y_pred.dtype)
+            if sample_weight.size != len(y_pred):
+                raise ValueError(f"{where}: sample_weight needs one weight per sample "
+                                 f"({len(y_pred)}), got shape {sample_weight.shape}")
+        if self.reduction == "none":
+            values = self.call(self.prepare_targets(y_true, y_pred), y_pred)
+            return values * self.weights_for(values.shape, values.dtype, sample_weight)
+        return self.loss(y_true, y_pred, sample_weight)
+
+    def checked_arrays(self, y_true, y_pred, where):
+        """y_true and y_pred as float arrays of y_pred's float type, checked to go together;
+        a 1-D y_pred (N,) is read as N samples of one output, (N, 1)."""
         pred_dtype = np.asarray(y_pred).dtype
         dtype = pred_dtype if pred_dtype in (np.float32, np.float64) else np.float64
         y_pred = to_float_array(y_pred, f"{where}: y_pred", dtype=dtype)
@@ -50,16 +146,17 @@ class Loss:
             raise ValueError(f"{where}: y_true and y_pred must have the same number of "
                              f"samples, got {len(y_true)} and {len(y_pred)}")
         self.check_targets(y_true, (None, *y_pred.shape[1:]), where)
-        return self.loss(y_true, y_pred)
-
-    def __repr__(self):
-        return f"{type(self).__name__}(from_logits={self.from_logits})"
+        if y_pred.ndim == 1:
+            y_pred = y_pred.reshape(-1, 1)
+        return y_true, y_pred
 
     def prepare_targets(self, y_true, y_pred):
-        """Reshape y_true to y_pred's shape when they hold the same number of values."""
+        """Reshape y_true to y_pred's shape when they hold the same number of values:
+        targets (N,) and (N, 1) mean the same thing."""
+        y_true = np.asarray(y_true)
         if y_true.shape != y_pred.shape and y_true.size == y_pred.size:
             y_true = y_true.reshape(y_pred.shape)
-        return y_true
+        return y_true.astype(y_pred.dtype, copy=False)
 
     def check_targets(self, y, output_shape, where):
         """Raise a clear error if the targets `y` cannot go with outputs of `output_shape`."""
@@ -68,29 +165,55 @@ class Loss:
             raise ValueError(f"{where}: y has shape {y.shape} but the model outputs "
                              f"{tuple(output_shape)}; expected y of shape {expected}")
 
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction}
 
-class BinaryCrossentropy(Loss):
+    # -- transitional: the fused (p - y) / N gradient, used by models.py until the training
+    # step backpropagates through the output activation (issue 10); then these go away.
+
+    fused_activation = None
+
+    def gradient_from_logits(self, y_true, p):
+        raise NotImplementedError
+
+
+class CrossentropyLoss(Loss):
+    """What the three cross-entropies share: the from_logits switch."""
+
+    def __init__(self, from_logits=False, reduction="sum_over_batch_size", name=None):
+        super().__init__(reduction=reduction, name=name)
+        self.from_logits = check_bool(from_logits, f"{type(self).__name__}(from_logits=...)")
+
+    def __repr__(self):
+        return f"{type(self).__name__}(from_logits={self.from_logits})"
+
+    def get_config(self):
+        return {**super().get_config(), "from_logits": self.from_logits}
+
+
+class BinaryCrossentropy(CrossentropyLoss):
+    """Binary cross-entropy: targets in [0, 1], one probability (or logit) per output."""
+
     name = "binary_crossentropy"
     fused_activation = "sigmoid"
 
-    def loss(self, y_true, y_pred):
-        y = self.prepare_targets(y_true, y_pred)
+    def call(self, y_true, y_pred):
         if self.from_logits:
             z = y_pred
             # -(y log s(z) + (1-y) log(1-s(z))) = max(z, 0) - z y + log(1 + exp(-|z|))
-            losses = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+            values = np.maximum(z, 0) - z * y_true + np.log1p(np.exp(-np.abs(z)))
         else:
             p = np.clip(y_pred, EPSILON, 1 - EPSILON)
-            losses = -(y * np.log(p) + (1 - y) * np.log(1 - p))
-        return float(np.mean(losses))
+            values = -(y_true * np.log(p) + (1 - y_true) * np.log(1 - p))
+        return values.mean(axis=-1)
 
-    def gradient(self, y_true, y_pred):
-        y = self.prepare_targets(y_true, y_pred)
+    def sample_gradient(self, y_true, y_pred):
+        k = y_pred.shape[-1]  # the mean over the last axis
         if self.from_logits:
-            return (sigmoid(y_pred) - y) / y_pred.size
+            return (sigmoid(y_pred) - y_true) / k
         p = np.clip(y_pred, EPSILON, 1 - EPSILON)
         inside = (y_pred == p)  # the clip passes no gradient where it clipped
-        return inside * (p - y) / (p * (1 - p)) / y_pred.size
+        return inside * (p - y_true) / (p * (1 - p)) / k
 
     def gradient_from_logits(self, y_true, p):
         return (p - self.prepare_targets(y_true, p)) / p.size
@@ -102,26 +225,33 @@ class BinaryCrossentropy(Loss):
                              f"from {y.min():g} to {y.max():g}")
 
 
-class CategoricalCrossentropy(Loss):
+class CategoricalCrossentropy(CrossentropyLoss):
+    """Categorical cross-entropy: one-hot targets (N, K), a probability (or logit) per class."""
+
     name = "categorical_crossentropy"
     fused_activation = "softmax"
 
-    def loss(self, y_true, y_pred):
-        y = self.prepare_targets(y_true, y_pred)
+    def call(self, y_true, y_pred):
         if self.from_logits:
-            shifted = y_pred - y_pred.max(axis=-1, keepdims=True)
-            log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+            shifted = y_pred - y_pred.max(axis=-1, keepdims=True)  # exp cannot overflow
+            log_q = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
         else:
-            log_p = np.log(np.clip(y_pred, EPSILON, 1 - EPSILON))
-        return float(-np.mean(np.sum(y * log_p, axis=-1)))
+            q = y_pred / y_pred.sum(axis=-1, keepdims=True)
+            log_q = np.log(np.clip(q, EPSILON, 1 - EPSILON))
+        return -np.sum(y_true * log_q, axis=-1)
 
-    def gradient(self, y_true, y_pred):
-        y = self.prepare_targets(y_true, y_pred)
-        n = y_pred.shape[0]
+    def sample_gradient(self, y_true, y_pred):
+        """From logits: softmax(z) * sum_k y_k - y. From probabilities, with S = sum_k p_k,
+        q = p / S and m = 1 where the clip left q alone:
+            dl/dp_j = (-m_j y_j / q_j + sum_k m_k y_k) / S
+        (the second term comes from the rescaling; a softmax backward cancels it)."""
         if self.from_logits:
-            return (softmax(y_pred) - y) / n
-        p = np.clip(y_pred, EPSILON, 1 - EPSILON)
-        return (y_pred == p) * (-y / p) / n
+            return softmax(y_pred) * y_true.sum(axis=-1, keepdims=True) - y_true
+        total = y_pred.sum(axis=-1, keepdims=True)
+        q = y_pred / total
+        clipped = np.clip(q, EPSILON, 1 - EPSILON)
+        kept = (q == clipped) * y_true
+        return (-kept / clipped + kept.sum(axis=-1, keepdims=True)) / total
 
     def gradient_from_logits(self, y_true, p):
         return (p - self.prepare_targets(y_true, p)) / p.shape[0]
@@ -134,33 +264,16 @@ class CategoricalCrossentropy(Loss):
 
 
 class SparseCategoricalCrossentropy(CategoricalCrossentropy):
-    """Categorical cross-entropy with integer labels y of shape (N,) or (N, 1)."""
+    """Categorical cross-entropy with integer labels y of shape (N,) or (N, 1): the same
+    numbers as CategoricalCrossentropy with the one-hot rows of those labels."""
 
     name = "sparse_categorical_crossentropy"
 
     def prepare_targets(self, y_true, y_pred):
-        labels = y_true.reshape(-1).astype(np.int64, copy=False)
+        labels = np.asarray(y_true).reshape(-1).astype(np.int64)
         one_hot = np.zeros(y_pred.shape, dtype=y_pred.dtype)
         one_hot[np.arange(len(labels)), labels] = 1
         return one_hot
-
-    # With probabilities (the usual case), only p[n, y_n] enters the loss, so the two methods
-    # below pick it out instead of building the one-hot matrix: the same numbers, less work.
-
-    def loss(self, y_true, y_pred):
-        if self.from_logits:
-            return super().loss(y_true, y_pred)
-        labels = y_true.reshape(-1).astype(np.int64, copy=False)
-        p_true = y_pred[np.arange(len(labels)), labels]  # probability of the right class
-        return float(-np.mean(np.log(np.clip(p_true, EPSILON, 1 - EPSILON))))
-
-    def gradient_from_logits(self, y_true, p):
-        """(p - one_hot(y)) / N, written as: copy p, subtract 1 at each sample's label."""
-        labels = y_true.reshape(-1).astype(np.int64, copy=False)
-        grad = p.copy()
-        grad[np.arange(len(labels)), labels] -= 1
-        grad /= p.shape[0]
-        return grad
 
     def check_targets(self, y, output_shape, where):
         classes = output_shape[-1]
@@ -180,53 +293,151 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
 
 
 class MeanSquaredError(Loss):
-    name = "mse"
+    """l = mean_k (p - y)^2;  dl/dp = 2 (p - y) / K."""
 
-    def loss(self, y_true, y_pred):
-        y = self.prepare_targets(y_true, y_pred)
-        return float(np.mean((y_pred - y) ** 2))
+    name = "mean_squared_error"
 
-    def gradient(self, y_true, y_pred):
-        y = self.prepare_targets(y_true, y_pred)
-        return 2 * (y_pred - y) / y_pred.size
+    def __init__(self, reduction="sum_over_batch_size", name=None, from_logits=False):
+        # from_logits=False is accepted (and True refused) only so that code written for
+        # tinynet 0.1, where every loss took it, keeps running; Keras has no such argument.
+        if check_bool(from_logits, "MeanSquaredError(from_logits=...)"):
+            raise ValueError("MeanSquaredError(from_logits=True): from_logits applies to the "
+                             "cross-entropies; mean squared error compares values directly")
+        super().__init__(reduction=reduction, name=name)
+
+    def call(self, y_true, y_pred):
+        return np.mean((y_pred - y_true) ** 2, axis=-1)
+
+    def sample_gradient(self, y_true, y_pred):
+        return 2 * (y_pred - y_true) / y_pred.shape[-1]
 
 
+class MeanAbsoluteError(Loss):
+    """l = mean_k |p - y|;  dl/dp = sign(p - y) / K (0 where p = y)."""
+
+    name = "mean_absolute_error"
+
+    def call(self, y_true, y_pred):
+        return np.mean(np.abs(y_pred - y_true), axis=-1)
+
+    def sample_gradient(self, y_true, y_pred):
+        return np.sign(y_pred - y_true) / y_pred.shape[-1]
+
+
+class Huber(Loss):
+    """Huber(delta=1.0): squared error for small errors, absolute error for large ones.
+
+    With e = p - y:  h(e) = e^2 / 2 if |e| <= delta, else delta * |e| - delta^2 / 2;
+    l = mean_k h(e);  dl/dp = (e if |e| <= delta, else delta * sign(e)) / K.
+    """
+
+    name = "huber_loss"
+
+    def __init__(self, delta=1.0, reduction="sum_over_batch_size", name=None):
+        super().__init__(reduction=reduction, name=name)
+        self.delta = check_float(delta, "Huber(delta=...)", low=0.0, low_open=True)
+
+    def __repr__(self):
+        return f"Huber(delta={self.delta})"
+
+    def call(self, y_true, y_pred):
+        error = np.abs(y_pred - y_true)
+        quadratic = 0.5 * error ** 2
+        linear = self.delta * error - 0.5 * self.delta ** 2
+        return np.mean(np.where(error <= self.delta, quadratic, linear), axis=-1)
+
+    def sample_gradient(self, y_true, y_pred):
+        error = y_pred - y_true
+        slope = np.where(np.abs(error) <= self.delta, error, self.delta * np.sign(error))
+        return slope / y_pred.shape[-1]
+
+    def get_config(self):
+        return {**super().get_config(), "delta": self.delta}
+
+
+# -- function-style access, as in Keras: one value per sample --------------------------------
+
+def per_sample(loss, y_true, y_pred):
+    """Checked per-sample values (N,) of `loss`, what Keras's loss functions return."""
+    y_true, y_pred = loss.checked_arrays(y_true, y_pred, f"{type(loss).__name__}()"
+                                                         f"(y_true, y_pred)")
+    return loss.call(loss.prepare_targets(y_true, y_pred), y_pred)
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False):
+    """Per-sample binary cross-entropy (N,), the mean over the last axis."""
+    return per_sample(BinaryCrossentropy(from_logits), y_true, y_pred)
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits=False):
+    """Per-sample categorical cross-entropy (N,) for one-hot targets."""
+    return per_sample(CategoricalCrossentropy(from_logits), y_true, y_pred)
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
+    """Per-sample categorical cross-entropy (N,) for integer labels."""
+    return per_sample(SparseCategoricalCrossentropy(from_logits), y_true, y_pred)
+
+
+def mean_squared_error(y_true, y_pred):
+    """Per-sample mean squared error (N,)."""
+    return per_sample(MeanSquaredError(), y_true, y_pred)
+
+
+def mean_absolute_error(y_true, y_pred):
+    """Per-sample mean absolute error (N,)."""
+    return per_sample(MeanAbsoluteError(), y_true, y_pred)
+
+
+def huber(y_true, y_pred, delta=1.0):
+    """Per-sample Huber loss (N,)."""
+    return per_sample(Huber(delta), y_true, y_pred)
+
+
+mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error
+bce = BCE = binary_crossentropy
+
+
+# Every spelling Keras's losses.get() accepts for these losses: class names, function names
+# and the short aliases. Function names give the class with its default arguments.
 LOSSES = {
     "binary_crossentropy": BinaryCrossentropy,
+    "bce": BinaryCrossentropy,
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
-    "mse": MeanSquaredError,
     "mean_squared_error": MeanSquaredError,
+    "mse": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError,
+    "mae": MeanAbsoluteError,
+    "huber": Huber,
 }
+CLASS_NAMES = {cls.__name__: cls for cls in set(LOSSES.values())}
+FUNCTIONS = {binary_crossentropy: BinaryCrossentropy,
+             categorical_crossentropy: CategoricalCrossentropy,
+             sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
+             mean_squared_error: MeanSquaredError, mean_absolute_error: MeanAbsoluteError,
+             huber: Huber}
 
 
 def get(identifier):
-    """A Loss from a name ('binary_crossentropy', 'mse', ...), a Loss class or instance."""
+    """A Loss from a name ('binary_crossentropy', 'BinaryCrossentropy', 'mae', 'huber', ...),
+    a Loss class or instance, or one of this module's loss functions."""
     if isinstance(identifier, Loss):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Loss):
         return identifier()
     if isinstance(identifier, str):
-        key = identifier.lower()
-        if key not in LOSSES:
+        cls = CLASS_NAMES.get(identifier) or LOSSES.get(identifier.lower())
+        if cls is None:
             raise unknown_name_error("loss", identifier, LOSSES)
-        return LOSSES[key]()
+        return cls()
+    if callable(identifier) and identifier in FUNCTIONS:
+        return FUNCTIONS[identifier]()
+    if callable(identifier):
+        raise TypeError(f"loss={getattr(identifier, '__name__', identifier)!r}: tinynet "
+                        f"needs the loss's gradient too, so a plain function cannot be a "
+                        f"loss; subclass tinynet.losses.Loss and write call() and "
+                        f"sample_gradient(), or use a name like 'binary_crossentropy'")
     raise TypeError(f"loss must be a name like 'binary_crossentropy' or a Loss, "
                     f"got {identifier!r}")
-
-
-# Function-style access, as in Keras: losses.binary_crossentropy(y_true, y_pred)
-def binary_crossentropy(y_true, y_pred, from_logits=False):
-    return BinaryCrossentropy(from_logits)(np.asarray(y_true), np.asarray(y_pred))
-
-
-def categorical_crossentropy(y_true, y_pred, from_logits=False):
-    return CategoricalCrossentropy(from_logits)(np.asarray(y_true), np.asarray(y_pred))
-
-
-def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
-    return SparseCategoricalCrossentropy(from_logits)(np.asarray(y_true), np.asarray(y_pred))
-
-
-def mse(y_true, y_pred):
-    return MeanSquaredError()(np.asarray(y_true), np.asarray(y_pred))
