@@ -6,8 +6,8 @@ from tinynet.layers.batchnorm import BatchNorm, BatchNormalization
 from tinynet.layers.conv2d import Conv2D
 from tinynet.layers.dense import Dense
 from tinynet.layers.dropout import Dropout
-from tinynet.layers.input import Input, InputLayer
 from tinynet.layers.groupnorm import GroupNormalization
+from tinynet.layers.input import Input, InputLayer
 from tinynet.layers.layernorm import LayerNorm, LayerNormalization
 from tinynet.layers.pooling import (
     AveragePooling2D,
@@ -28,12 +28,12 @@ __all__ = [
     "Conv2D",
     "Dense",
     "Dropout",
-    "Input",
-    "InputLayer",
     "Flatten",
     "GlobalAveragePooling2D",
     "GlobalAvgPool2D",
     "GroupNormalization",
+    "Input",
+    "InputLayer",
     "Layer",
     "LayerNorm",
     "LayerNormalization",
