@@ -1,21 +1,53 @@
-"""History, EarlyStopping and TerminateOnNaN: the hooks fit calls, driven by hand or by fit."""
+"""Callbacks do what Keras 3's do: the same hooks, the same decisions on the same logs, the same
+printed messages and files (tests/data/keras_callbacks_reference.json, recorded from Keras by
+tests/data/make_keras_callbacks_reference.py).
+
+Most callbacks only react to the logs of each epoch, so they are driven here the way fit calls
+them, with the same fixed sequence of logs the Keras script used, on a fake model holding just
+what a callback touches.
+"""
+
+import json
+import os
+import re
 
 import numpy as np
 import pytest
 
-import tinynet
-from tinynet.callbacks import Callback, EarlyStopping, History, TerminateOnNaN
-from tinynet.layers import Dense
-from tinynet.models import Sequential
-from tinynet.optimizers import SGD
+from tinynet.callbacks import (
+    Callback,
+    CallbackList,
+    CSVLogger,
+    EarlyStopping,
+    History,
+    LambdaCallback,
+    LearningRateScheduler,
+    ModelCheckpoint,
+    ProgbarLogger,
+    ReduceLROnPlateau,
+    TerminateOnNaN,
+)
+
+REFERENCE = os.path.join(os.path.dirname(__file__), "data", "keras_callbacks_reference.json")
+
+with open(REFERENCE) as file:
+    KERAS = json.load(file)
+
+
+class FakeOptimizer:
+    def __init__(self, learning_rate):
+        self.learning_rate = learning_rate
 
 
 class FakeModel:
-    """Just what the callbacks touch: stop_training and the weights."""
+    """What callbacks touch: stop_training, the weights, the optimizer's learning rate, and
+    save / save_weights (which write a small file, so checkpoints can be counted)."""
 
-    def __init__(self):
+    def __init__(self, learning_rate=0.1):
         self.stop_training = False
-        self.weights = [np.zeros(2)]
+        self.weights = [np.zeros((1, 1))]
+        self.optimizer = FakeOptimizer(learning_rate)
+        self.history = None
 
     def get_weights(self):
         return [w.copy() for w in self.weights]
@@ -23,22 +55,116 @@ class FakeModel:
     def set_weights(self, weights):
         self.weights = [w.copy() for w in weights]
 
+    def save(self, path):
+        with open(path, "w") as file:
+            file.write("model")
 
-def drive(callback, values, monitor="val_loss"):
-    """Run the epoch hooks over a list of monitored values; the model's weight is the epoch
-    number, so restored weights tell which epoch they came from. Returns the epochs run."""
-    model = FakeModel()
-    callback.set_model(model)
-    callback.on_train_begin()
-    epochs = 0
-    for epoch, value in enumerate(values):
-        model.weights = [np.full(2, float(epoch))]
-        callback.on_epoch_end(epoch, {monitor: value})
-        epochs += 1
+    def save_weights(self, path):
+        with open(path, "w") as file:
+            file.write("weights")
+
+
+def epoch_logs(epoch, with_validation=True):
+    """The logs of the Keras script's epoch `epoch` (its epoch_logs)."""
+    logs = {"loss": 1.2 - 0.05 * epoch, "accuracy": 0.4 + 0.03 * epoch}
+    if with_validation:
+        logs.update(val_loss=KERAS["val_loss"][epoch], val_accuracy=KERAS["val_accuracy"][epoch])
+    return logs
+
+
+def drive(callbacks, model, epochs=None, with_validation=True):
+    """Call the hooks as fit does, with the Keras script's logs; the model's weight is set
+    to the epoch number, so restored weights tell which epoch they came from. Returns the
+    number of epochs run and the learning rate at the start of each."""
+    epochs = len(KERAS["val_loss"]) if epochs is None else epochs
+    callbacks = CallbackList(callbacks, add_history=True, model=model, epochs=epochs, steps=1,
+                             verbose=0)
+    callbacks.on_train_begin()
+    learning_rates, last = [], {}
+    for epoch in range(epochs):
+        callbacks.on_epoch_begin(epoch)
+        learning_rates.append(model.optimizer.learning_rate)
+        model.weights = [np.full((1, 1), float(epoch))]
+        logs = epoch_logs(epoch, with_validation)
+        callbacks.on_train_batch_begin(0)
+        callbacks.on_train_batch_end(0, logs)
+        callbacks.on_epoch_end(epoch, logs)
+        last = logs
         if model.stop_training:
             break
-    callback.on_train_end()
-    return epochs, model
+    callbacks.on_train_end(last)
+    return epoch + 1, learning_rates
+
+
+def numbers_in(text):
+    return [float(n) for n in re.findall(r"\d+\.\d+(?:e-?\d+)?", text)]
+
+
+# -- CallbackList and History -----------------------------------------------------------------
+
+class Spy(Callback):
+    """Writes down every hook call and the logs it got."""
+
+    def __init__(self, calls):
+        super().__init__()
+        self.calls = calls
+
+    def __getattribute__(self, name):
+        if name.startswith("on_"):
+            return lambda *args: self.calls.append((name, *args))
+        return super().__getattribute__(name)
+
+
+def test_callback_list_calls_each_callback_in_order_with_the_same_logs():
+    calls = []
+    callbacks = CallbackList([Spy(calls), Spy(calls)])
+    callbacks.on_epoch_end(3, {"loss": np.float32(0.5), "accuracy": 1})
+    assert [c[:2] for c in calls] == [("on_epoch_end", 3)] * 2
+    assert calls[0][2] is calls[1][2]  # one dict: what a callback adds, the next one sees
+    assert list(calls[0][2]) == ["accuracy", "loss"]  # sorted by name, as Keras passes them
+    assert all(type(v) is float for v in calls[0][2].values())
+
+
+def test_callback_list_passes_an_empty_dict_never_none():
+    calls = []
+    callbacks = CallbackList([Spy(calls)])
+    for hook in ("on_train_begin", "on_train_end", "on_test_begin", "on_test_end",
+                 "on_predict_begin", "on_predict_end"):
+        getattr(callbacks, hook)()
+    for hook in ("on_epoch_begin", "on_epoch_end", "on_train_batch_begin",
+                 "on_train_batch_end", "on_test_batch_begin", "on_test_batch_end",
+                 "on_predict_batch_begin", "on_predict_batch_end"):
+        getattr(callbacks, hook)(0)
+    assert len(calls) == 14
+    assert all(call[-1] == {} for call in calls)
+
+
+def test_history_goes_after_the_users_callbacks_and_gets_the_model_and_params():
+    model, user = FakeModel(), Callback()
+    callbacks = CallbackList([user], add_history=True, model=model, verbose=1, epochs=3,
+                             steps=10)
+    assert callbacks.callbacks[0] is user and isinstance(callbacks.callbacks[1], History)
+    assert model.history is callbacks.history
+    assert callbacks.history.params == {"verbose": 1, "epochs": 3, "steps": 10}
+    assert user.model is model and user.params == callbacks.history.params
+
+
+def test_a_history_given_by_the_user_is_used_not_doubled():
+    history = History()
+    callbacks = CallbackList([history], add_history=True)
+    assert callbacks.history is history and len(callbacks) == 1
+
+
+def test_add_progbar_appends_a_progress_printer_last():
+    callbacks = CallbackList([Callback()], add_history=True, add_progbar=True)
+    assert isinstance(callbacks.callbacks[-1], ProgbarLogger)
+
+
+def test_callback_list_refuses_what_is_not_a_callback():
+    with pytest.raises(TypeError, match="not a tinynet Callback"):
+        CallbackList([print])
+    with pytest.raises(TypeError, match="list of Callback"):
+        CallbackList(EarlyStopping())
 
 
 def test_history_keeps_each_epoch_value_in_order():
@@ -51,46 +177,78 @@ def test_history_keeps_each_epoch_value_in_order():
     assert history.epoch == [0, 1, 2]
 
 
-def test_early_stopping_waits_patience_epochs_without_improvement():
-    epochs, _ = drive(EarlyStopping(patience=2), [1.0, 0.8, 0.85, 0.9, 0.5, 0.4])
-    assert epochs == 4  # best at epoch 1, then two epochs without improvement
+def test_old_style_on_batch_end_is_called_for_training_batches():
+    seen = []
+
+    class OldStyle(Callback):
+        def on_batch_end(self, batch, logs=None):
+            seen.append(batch)
+
+    CallbackList([OldStyle()]).on_train_batch_end(4, {})
+    assert seen == [4]
 
 
-def test_early_stopping_with_patience_zero_stops_at_the_first_bad_epoch():
-    epochs, _ = drive(EarlyStopping(patience=0), [1.0, 0.8, 0.9, 0.5])
-    assert epochs == 3
+# -- LambdaCallback, TerminateOnNaN --------------------------------------------------------------
+
+def test_lambda_callback_calls_the_given_functions():
+    seen = []
+    callback = LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append((epoch, logs)),
+                              on_train_end=lambda logs: seen.append("end"))
+    callbacks = CallbackList([callback])
+    callbacks.on_epoch_end(0, {"loss": 1.0})
+    callbacks.on_epoch_begin(1)  # not given: does nothing
+    callbacks.on_train_end()
+    assert seen == [(0, {"loss": 1.0}), "end"]
+
+
+def test_lambda_callback_refuses_a_name_that_is_not_a_hook():
+    with pytest.raises(TypeError, match="on_epoch_ended"):
+        LambdaCallback(on_epoch_ended=print)
+
+
+def test_terminate_on_nan_stops_on_a_nan_or_infinite_batch_loss(capsys):
+    for bad in (float("nan"), float("inf")):
+        callback = TerminateOnNaN()
+        model = FakeModel()
+        callback.set_model(model)
+        callback.on_train_batch_end(0, {"loss": 0.3})
+        assert not model.stop_training
+        callback.on_train_batch_end(1, {"loss": bad})
+        assert model.stop_training
+    assert capsys.readouterr().out == "Batch 1: Invalid loss, terminating training\n" * 2
+    with pytest.raises(RuntimeError, match="NaN or Inf loss encountered at batch 2"):
+        TerminateOnNaN(raise_error=True).on_train_batch_end(2, {"loss": float("nan")})
+
+
+# -- EarlyStopping ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("case", KERAS["early_stopping"], ids=lambda c: str(c["kwargs"]))
+def test_early_stopping_stops_restores_and_prints_as_keras(case, capsys):
+    model = FakeModel()
+    epochs_run, _ = drive([EarlyStopping(**case["kwargs"])], model)
+    assert epochs_run == case["epochs_run"]
+    assert model.weights[0][0, 0] == case["final_weight"]  # the epoch whose weights stayed
+    assert capsys.readouterr().out == case["printed"]
 
 
 def test_an_improvement_smaller_than_min_delta_does_not_count():
-    epochs, _ = drive(EarlyStopping(patience=1, min_delta=0.1), [1.0, 0.95, 0.92, 0.5])
-    assert epochs == 2
-
-
-def test_early_stopping_restores_the_weights_of_the_best_epoch():
-    callback = EarlyStopping(patience=2, restore_best_weights=True)
-    epochs, model = drive(callback, [1.0, 0.7, 0.8, 0.9, 0.1])
-    assert epochs == 4
-    np.testing.assert_array_equal(model.weights[0], [1.0, 1.0])  # epoch 1 was best
-    assert callback.best == 0.7 and callback.best_epoch == 1
-
-
-def test_without_restore_the_last_weights_stay():
-    _, model = drive(EarlyStopping(patience=1), [1.0, 0.7, 0.8])
-    np.testing.assert_array_equal(model.weights[0], [2.0, 2.0])
-
-
-def test_auto_mode_maximizes_accuracy():
-    epochs, _ = drive(EarlyStopping(monitor="val_accuracy", patience=1),
-                      [0.5, 0.6, 0.7, 0.65, 0.9], monitor="val_accuracy")
-    assert epochs == 4
+    epochs_run, _ = drive([EarlyStopping(patience=1, min_delta=0.15)], FakeModel())
+    assert epochs_run == 3  # 1.0 -> 0.8 counts, 0.8 -> 0.7 does not (0.1 < 0.15)
 
 
 def test_a_monitor_that_is_not_logged_is_an_error_naming_the_logged_values():
     callback = EarlyStopping(monitor="val_loss")
     callback.set_model(FakeModel())
     callback.on_train_begin()
-    with pytest.raises(ValueError, match="'loss'"):
+    with pytest.raises(ValueError, match="'loss'.*validation"):
         callback.on_epoch_end(0, {"loss": 0.5})
+
+
+def test_auto_mode_cannot_guess_an_unknown_metric_and_says_to_pass_mode():
+    callback = EarlyStopping(monitor="val_my_score")
+    callback.set_model(FakeModel())
+    with pytest.raises(ValueError, match="mode='max'"):
+        callback.on_epoch_end(0, {"val_my_score": 1.0})
 
 
 @pytest.mark.parametrize("kwargs, error", [
@@ -104,56 +262,99 @@ def test_early_stopping_refuses_bad_arguments(kwargs, error):
         EarlyStopping(**kwargs)
 
 
-def test_early_stopping_ends_fit_early():
-    tinynet.set_seed(0)
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(64, 3)).astype(np.float32)
-    y = (x[:, 0] > 0).astype(np.float32)
-    model = Sequential([Dense(1, activation="sigmoid", input_shape=(3,))])
-    # a learning rate so small that the loss cannot improve by min_delta
-    model.compile(optimizer=SGD(learning_rate=1e-9), loss="binary_crossentropy")
-    history = model.fit(x, y, epochs=10, verbose=0, validation_split=0.25,
-                        callbacks=[EarlyStopping(patience=1, min_delta=1e-3)])
-    assert len(history.epoch) == 2
+# -- the learning rate: ReduceLROnPlateau, LearningRateScheduler -------------------------------
+
+@pytest.mark.parametrize("case", KERAS["reduce_lr"], ids=lambda c: str(c["kwargs"]))
+def test_reduce_lr_on_plateau_logs_the_rate_of_every_epoch_as_keras(case, capsys):
+    model = FakeModel(learning_rate=0.1)
+    drive([ReduceLROnPlateau(**case["kwargs"])], model)
+    history = model.history.history
+    assert list(history) == case["history_keys"]  # 'learning_rate' last, after the logs
+    # Keras keeps the rate in float32: equal to float32 round-off
+    assert history["learning_rate"] == pytest.approx(case["history_learning_rate"], rel=1e-6)
+    printed = capsys.readouterr().out
+    assert re.sub(r"to \S+\.\n", "", printed) == re.sub(r"to \S+\.\n", "", case["printed"])
+    assert numbers_in(printed) == pytest.approx(numbers_in(case["printed"]), rel=1e-6)
 
 
-def test_terminate_on_nan_stops_on_a_nan_or_infinite_batch_loss(capsys):
-    for bad in (float("nan"), float("inf")):
-        callback = TerminateOnNaN()
-        model = FakeModel()
-        callback.set_model(model)
-        callback.on_train_batch_end(0, {"loss": 0.3})
-        assert not model.stop_training
-        callback.on_train_batch_end(1, {"loss": bad})
-        assert model.stop_training
-    assert "invalid loss" in capsys.readouterr().out
+def test_reduce_lr_on_plateau_refuses_a_factor_that_does_not_reduce():
+    with pytest.raises(ValueError, match="factor"):
+        ReduceLROnPlateau(factor=1.0)
 
 
-def test_fit_calls_every_hook_in_order():
-    calls = []
+@pytest.mark.parametrize("case", KERAS["lr_scheduler"], ids=lambda c: c["name"])
+def test_learning_rate_scheduler_sets_each_epochs_rate_as_keras(case, capsys):
+    schedules = {"halve_from_epoch_3": lambda epoch, lr: lr if epoch < 3 else lr * 0.5,
+                 "by_epoch": lambda epoch: 0.1 / (1 + epoch)}
+    model = FakeModel(learning_rate=0.1)
+    drive([LearningRateScheduler(schedules[case["name"]], verbose=1)], model)
+    assert model.history.history["learning_rate"] == pytest.approx(
+        case["history_learning_rate"], rel=1e-6)
+    printed = capsys.readouterr().out
+    assert numbers_in(printed) == pytest.approx(numbers_in(case["printed"]), rel=1e-6)
+    assert printed.splitlines()[:2] == ["", "Epoch 1: LearningRateScheduler setting learning "
+                                            f"rate to {numbers_in(printed)[0]}."]
 
-    class Spy(Callback):
-        def on_train_begin(self, logs=None):
-            calls.append("train_begin")
 
-        def on_epoch_begin(self, epoch, logs=None):
-            calls.append(f"epoch_begin {epoch}")
+def test_learning_rate_scheduler_wants_a_float_back():
+    callback = LearningRateScheduler(lambda epoch: "fast")
+    callback.set_model(FakeModel())
+    with pytest.raises(ValueError, match="float"):
+        callback.on_epoch_begin(0)
 
-        def on_train_batch_begin(self, step, logs=None):
-            calls.append(f"batch_begin {step}")
 
-        def on_train_batch_end(self, step, logs=None):
-            calls.append(f"batch_end {step}")
+# -- files: CSVLogger, ModelCheckpoint ----------------------------------------------------------
 
-        def on_epoch_end(self, epoch, logs=None):
-            calls.append(f"epoch_end {epoch}")
+@pytest.mark.parametrize("case", KERAS["csv_logger"], ids=lambda c: c["name"])
+def test_csv_logger_writes_the_file_keras_writes(case, tmp_path):
+    path = tmp_path / "log.csv"
+    for _ in range(case["runs"]):
+        drive([CSVLogger(path, **case["kwargs"])], FakeModel(), epochs=3,
+              with_validation=case["with_validation"])
+    with open(path, newline="") as file:
+        assert file.read() == case["text"]
+    assert os.listdir(tmp_path) == ["log.csv"]  # no temporary file left behind
 
-        def on_train_end(self, logs=None):
-            calls.append("train_end")
 
-    model = Sequential([Dense(1, activation="sigmoid", input_shape=(2,))])
-    model.compile(optimizer="sgd", loss="binary_crossentropy")
-    x, y = np.zeros((4, 2)), np.zeros(4)
-    model.fit(x, y, batch_size=2, epochs=1, verbose=0, callbacks=[Spy()])
-    assert calls == ["train_begin", "epoch_begin 0", "batch_begin 0", "batch_end 0",
-                     "batch_begin 1", "batch_end 1", "epoch_end 0", "train_end"]
+@pytest.mark.parametrize("case", KERAS["checkpoint"], ids=lambda c: c["template"])
+def test_model_checkpoint_leaves_the_files_keras_leaves(case, tmp_path, capsys):
+    callback = ModelCheckpoint(os.path.join(tmp_path, case["template"]), **case["kwargs"])
+    drive([callback], FakeModel(), epochs=6)
+    assert sorted(os.listdir(tmp_path)) == case["files"]
+    assert capsys.readouterr().out.replace(str(tmp_path), "<dir>") == case["printed"]
+
+
+def test_model_checkpoint_calls_save_or_save_weights(tmp_path):
+    for weights_only, name, content in ((False, "m.keras", "model"),
+                                        (True, "w.weights.h5", "weights")):
+        drive([ModelCheckpoint(tmp_path / name, save_weights_only=weights_only)], FakeModel(),
+              epochs=1)
+        assert (tmp_path / name).read_text() == content
+
+
+def test_model_checkpoint_makes_missing_folders_and_saves_every_n_batches(tmp_path):
+    path = tmp_path / "new" / "b{epoch}-{batch}.keras"
+    callback = ModelCheckpoint(path, save_freq=2)
+    callback.set_model(FakeModel())
+    callback.on_epoch_begin(0)
+    for batch in range(5):
+        callback.on_train_batch_end(batch, {"loss": 1.0})
+    assert sorted(os.listdir(tmp_path / "new")) == ["b1-2.keras", "b1-4.keras"]
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"filepath": "model.h5x"}, "end in .keras"),
+    ({"filepath": "w.keras", "save_weights_only": True}, ".weights.h5 or .npz"),
+    ({"filepath": "m.keras", "save_freq": 0}, "save_freq"),
+    ({"filepath": "m.keras", "mode": "best"}, "mode"),
+])
+def test_model_checkpoint_refuses_bad_arguments(kwargs, words):
+    with pytest.raises(ValueError, match=re.escape(words)):
+        ModelCheckpoint(**kwargs)
+
+
+def test_a_template_field_that_is_not_logged_is_named(tmp_path):
+    callback = ModelCheckpoint(tmp_path / "m-{val_auc:.2f}.keras")
+    callback.set_model(FakeModel())
+    with pytest.raises(KeyError, match="val_auc"):
+        callback.on_epoch_end(0, {"loss": 1.0})

@@ -1,20 +1,34 @@
-"""Callbacks: code that `fit` calls at fixed moments of training, with Keras's hooks.
+"""Callbacks: code that fit, evaluate and predict call at fixed moments, with Keras 3's hooks.
 
-    on_train_begin(logs)            on_train_end(logs)
-    on_epoch_begin(epoch, logs)     on_epoch_end(epoch, logs)      logs: the epoch's means
-    on_train_batch_begin(step, logs) on_train_batch_end(step, logs) logs: this batch's values
+    on_train_begin(logs)              on_train_end(logs)           logs: the last epoch's
+    on_epoch_begin(epoch, logs)       on_epoch_end(epoch, logs)    logs: the epoch's means
+    on_train_batch_begin(batch, logs) on_train_batch_end(batch, logs)   the running means
+    on_test_begin / on_test_end, on_test_batch_begin / _end         (evaluate, validation)
+    on_predict_begin / on_predict_end, on_predict_batch_begin / _end          (predict)
 
-A callback sees the model as `self.model` (set by fit) and may stop training by setting
-`self.model.stop_training = True`.
+`epoch` and `batch` count from 0. `logs` is always a dict (maybe empty), with its keys sorted
+by name and its values Python floats, as Keras passes them. A callback sees the model as
+`self.model` and fit's settings as `self.params` ({'verbose': 1, 'epochs': 10, 'steps': 32});
+it may stop training by setting `self.model.stop_training = True`, and change the learning
+rate by assigning `self.model.optimizer.learning_rate` a float.
+
+Here: Callback (the base class), CallbackList (what fit calls), History (what fit returns),
+ProgbarLogger (what fit prints), LambdaCallback, TerminateOnNaN, EarlyStopping,
+ReduceLROnPlateau, LearningRateScheduler, CSVLogger, ModelCheckpoint, BackupAndRestore, and
+Recorder, which records what happens inside each layer while the network trains.
 """
 
+import csv
 import functools
+import inspect
+import io
 import os
 import tempfile
 
 import numpy as np
 
 from tinynet.config import get_rng
+from tinynet.progress import ProgressBar
 from tinynet.validation import (
     check_bool,
     check_float,
@@ -23,15 +37,24 @@ from tinynet.validation import (
     unknown_name_error,
 )
 
+HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
+         "on_train_batch_begin", "on_train_batch_end", "on_test_begin", "on_test_end",
+         "on_test_batch_begin", "on_test_batch_end", "on_predict_begin", "on_predict_end",
+         "on_predict_batch_begin", "on_predict_batch_end", "on_batch_begin", "on_batch_end")
+
 
 class Callback:
     """Base class: override the hooks you need; the others do nothing."""
 
     def __init__(self):
         self.model = None
+        self.params = None
 
     def set_model(self, model):
         self.model = model
+
+    def set_params(self, params):
+        self.params = params
 
     def on_train_begin(self, logs=None):
         pass
@@ -45,16 +68,174 @@ class Callback:
     def on_epoch_end(self, epoch, logs=None):
         pass
 
-    def on_train_batch_begin(self, step, logs=None):
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs)  # the older name, still used in Keras code
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs)
+
+    def on_batch_begin(self, batch, logs=None):
         pass
 
-    def on_train_batch_end(self, step, logs=None):
+    def on_batch_end(self, batch, logs=None):
         pass
+
+    def on_test_begin(self, logs=None):
+        pass
+
+    def on_test_end(self, logs=None):
+        pass
+
+    def on_test_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_test_batch_end(self, batch, logs=None):
+        pass
+
+    def on_predict_begin(self, logs=None):
+        pass
+
+    def on_predict_end(self, logs=None):
+        pass
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_predict_batch_end(self, batch, logs=None):
+        pass
+
+
+def plain_logs(logs):
+    """The logs as Keras hands them to callbacks: a new dict (never None), keys sorted by
+    name, each number a Python float (other values, e.g. predict's outputs, as they are)."""
+    result = {}
+    for key, value in sorted((logs or {}).items()):
+        try:
+            result[key] = float(value)
+        except (TypeError, ValueError):
+            result[key] = value
+    return result
+
+
+class CallbackList:
+    """Several callbacks called as one: `callbacks.on_epoch_end(epoch, logs)` calls
+    `on_epoch_end` of each, in order, with the same logs dict.
+
+    CallbackList(callbacks=None, add_history=False, add_progbar=False, model=None, **params)
+
+    add_history appends a History (unless the list has one), add_progbar a ProgbarLogger:
+    both go AFTER the user's callbacks, as in Keras, so that what a callback adds to the
+    epoch's logs (ReduceLROnPlateau's 'learning_rate') reaches the history and the printed
+    line. params (verbose, epochs, steps) are handed to every callback's set_params.
+    """
+
+    def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None,
+                 **params):
+        self.callbacks = check_callback_list(callbacks)
+        self.history = next((c for c in self.callbacks if isinstance(c, History)), None)
+        if self.history is None and add_history:
+            self.history = History()
+            self.callbacks.append(self.history)
+        has_progbar = any(isinstance(c, ProgbarLogger) for c in self.callbacks)
+        if add_progbar and not has_progbar:
+            self.callbacks.append(ProgbarLogger())
+        self.model = None
+        self.params = {}
+        self.set_model(model)
+        self.set_params(params)
+
+    def __iter__(self):
+        return iter(self.callbacks)
+
+    def __len__(self):
+        return len(self.callbacks)
+
+    def append(self, callback):
+        self.callbacks.append(check_callback_list([callback])[0])
+
+    def set_model(self, model):
+        if model is None:
+            return
+        self.model = model
+        if self.history is not None:
+            model.history = self.history
+        for callback in self.callbacks:
+            callback.set_model(model)
+
+    def set_params(self, params):
+        self.params = params
+        if params:
+            for callback in self.callbacks:
+                callback.set_params(params)
+
+    def call(self, hook, *args):
+        """Call one hook of every callback; its last argument is the logs."""
+        *position, logs = args
+        logs = plain_logs(logs)  # one dict shared by all: a callback may add to it
+        for callback in self.callbacks:
+            getattr(callback, hook)(*position, logs)
+
+    def on_train_begin(self, logs=None):
+        self.call("on_train_begin", logs)
+
+    def on_train_end(self, logs=None):
+        self.call("on_train_end", logs)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.call("on_epoch_begin", epoch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.call("on_epoch_end", epoch, logs)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.call("on_train_batch_begin", batch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.call("on_train_batch_end", batch, logs)
+
+    def on_test_begin(self, logs=None):
+        self.call("on_test_begin", logs)
+
+    def on_test_end(self, logs=None):
+        self.call("on_test_end", logs)
+
+    def on_test_batch_begin(self, batch, logs=None):
+        self.call("on_test_batch_begin", batch, logs)
+
+    def on_test_batch_end(self, batch, logs=None):
+        self.call("on_test_batch_end", batch, logs)
+
+    def on_predict_begin(self, logs=None):
+        self.call("on_predict_begin", logs)
+
+    def on_predict_end(self, logs=None):
+        self.call("on_predict_end", logs)
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        self.call("on_predict_batch_begin", batch, logs)
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self.call("on_predict_batch_end", batch, logs)
+
+
+def check_callback_list(callbacks):
+    """A new list of the callbacks (None -> []), each checked to be a Callback."""
+    if callbacks is None:
+        return []
+    if not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"callbacks must be a list of Callback objects, e.g. "
+                        f"[EarlyStopping()], got {type(callbacks).__name__}")
+    for callback in callbacks:
+        if not isinstance(callback, Callback):
+            raise TypeError(f"callbacks: {callback!r} is not a tinynet Callback (subclass "
+                            f"tinynet.callbacks.Callback)")
+    return list(callbacks)
 
 
 class History(Callback):
     """What `fit` returns: `history.history['loss']` is the list of epoch losses, and so on
-    for every metric and its 'val_' twin. `history.epoch` lists the epoch numbers.
+    for every logged value ('val_' ones included); `history.epoch` lists the epoch numbers
+    and `history.params` fit's settings ({'verbose': 1, 'epochs': 10, 'steps': 32}).
 
     If training stopped because the loss became NaN or infinite, `diverged` is True and
     `stop_message` says where it happened.
@@ -74,90 +255,510 @@ class History(Callback):
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
+        if self.model is not None:
+            self.model.history = self
+
+
+class ProgbarLogger(Callback):
+    """Prints fit's progress (see tinynet.progress): 'Epoch 3/10' when there is more than
+    one epoch, then a bar (verbose=1) or one line (verbose=2) per epoch. Validation inside
+    fit is silent; evaluate and predict called on their own get a bar of their own."""
+
+    def __init__(self):
+        super().__init__()
+        self.bar = None
+        self.verbose, self.epochs, self.target = 1, 1, None
+        self.in_fit = False
+
+    def set_params(self, params):
+        verbose = params.get("verbose", 1)
+        self.verbose = 1 if verbose == "auto" else verbose
+        self.epochs = params.get("epochs", 1)
+        self.target = params.get("steps")
+
+    def on_train_begin(self, logs=None):
+        self.in_fit = True
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.bar = ProgressBar(self.target, self.verbose)
+        if self.verbose and self.epochs > 1:
+            print(f"Epoch {epoch + 1}/{self.epochs}")
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.bar.update(batch + 1, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.bar.finish(logs)
+
+    def on_test_begin(self, logs=None):
+        if not self.in_fit:
+            self.bar = ProgressBar(self.target, self.verbose)
+
+    def on_test_batch_end(self, batch, logs=None):
+        if not self.in_fit:
+            self.bar.update(batch + 1, logs)
+
+    def on_test_end(self, logs=None):
+        if not self.in_fit:
+            self.bar.finish(logs)
+
+    def on_predict_begin(self, logs=None):
+        self.bar = ProgressBar(self.target, self.verbose)
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self.bar.update(batch + 1)  # predict's logs hold the outputs: nothing to print
+
+    def on_predict_end(self, logs=None):
+        self.bar.finish()
+
+
+class LambdaCallback(Callback):
+    """A callback made of functions, without writing a class:
+
+        LambdaCallback(on_epoch_end=lambda epoch, logs: print(epoch, logs['loss']))
+
+    Each argument is a hook's name (on_epoch_begin, on_epoch_end, on_train_begin, on_train_end,
+    on_train_batch_begin, on_train_batch_end, or any other hook of Callback) and takes the
+    hook's arguments: (epoch, logs), (batch, logs) or (logs).
+    """
+
+    def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None,
+                 on_train_end=None, on_train_batch_begin=None, on_train_batch_end=None,
+                 **other_hooks):
+        super().__init__()
+        unknown = sorted(set(other_hooks) - set(HOOKS))
+        if unknown:
+            raise TypeError(f"LambdaCallback(): {unknown[0]!r} is not a callback hook; the "
+                            f"hooks are {', '.join(HOOKS)}")
+        hooks = {"on_epoch_begin": on_epoch_begin, "on_epoch_end": on_epoch_end,
+                 "on_train_begin": on_train_begin, "on_train_end": on_train_end,
+                 "on_train_batch_begin": on_train_batch_begin,
+                 "on_train_batch_end": on_train_batch_end, **other_hooks}
+        for name, function in hooks.items():
+            if function is None:
+                continue
+            if not callable(function):
+                raise TypeError(f"LambdaCallback({name}=...) must be a function, "
+                                f"got {function!r}")
+            setattr(self, name, function)  # this instance's hook is the function itself
 
 
 class TerminateOnNaN(Callback):
-    """Stops training as soon as a batch loss is NaN or infinite.
+    """Stops training as soon as a batch's loss is NaN or infinite (raise_error=True: raises
+    a RuntimeError instead). fit already stops on its own and says why; this callback is
+    there for Keras code."""
 
-    (fit already does this on its own and says why; the callback exists for Keras code.)
-    """
+    def __init__(self, raise_error=False):
+        super().__init__()
+        self.raise_error = check_bool(raise_error, "TerminateOnNaN(raise_error=...)")
 
-    def on_train_batch_end(self, step, logs=None):
+    def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
-        if loss is not None and not np.isfinite(loss):
-            print(f"Batch {step}: invalid loss {loss}, terminating training")
-            self.model.stop_training = True
+        if loss is None or np.isfinite(loss):
+            return
+        if self.raise_error:
+            raise RuntimeError(f"NaN or Inf loss encountered at batch {batch}. Loss value: "
+                               f"{loss}. Terminating training immediately.")
+        print(f"Batch {batch}: Invalid loss, terminating training")
+        self.model.stop_training = True
+
+
+# -- callbacks that watch one logged value ---------------------------------------------------
+
+MAXIMIZED = ("accuracy", "acc", "binary_accuracy", "categorical_accuracy",
+             "sparse_categorical_accuracy", "auc", "precision", "recall")
+MINIMIZED = ("loss", "mae", "mse", "mean_absolute_error", "mean_squared_error",
+             "binary_crossentropy", "categorical_crossentropy",
+             "sparse_categorical_crossentropy")
+
+
+def check_mode(mode, where):
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"{where}(mode=...) must be 'auto', 'min' or 'max', got {mode!r}")
+    return mode
+
+
+def monitor_direction(monitor, mode, where):
+    """'min' or 'max': is a smaller or a larger `monitor` better? mode 'auto' decides from
+    the name, as Keras does: losses and errors go down, accuracies go up."""
+    if mode != "auto":
+        return mode
+    name = monitor.removeprefix("val_")
+    if name in MINIMIZED:
+        return "min"
+    if name in MAXIMIZED:
+        return "max"
+    raise ValueError(f"{where} callback received monitor={monitor}, but it cannot tell "
+                     f"whether that value should be maximized or minimized. Pass mode='max' "
+                     f"to keep the highest value, or mode='min' to keep the lowest.")
+
+
+def is_improvement(value, best, direction, min_delta):
+    """Better than `best` by more than min_delta (always, when there is no best yet)."""
+    if best is None:
+        return True
+    if direction == "min":
+        return value + min_delta < best
+    return value - min_delta > best
+
+
+def monitored_value(logs, monitor, where):
+    """logs[monitor], or an error listing what was logged (no validation data, a typo)."""
+    if monitor not in logs:
+        raise ValueError(f"{where}: monitor '{monitor}' is not among the logged values "
+                         f"{sorted(logs)}; pass validation data (validation_split= or "
+                         f"validation_data=) for 'val_' names")
+    return logs[monitor]
+
+
+def check_monitor(monitor, where):
+    if not isinstance(monitor, str):
+        raise TypeError(f"{where}(monitor=...) must be a logged name like 'val_loss', "
+                        f"got {monitor!r}")
+    return monitor
 
 
 class EarlyStopping(Callback):
-    """Stop when `monitor` has not improved for `patience` epochs.
+    """Stop training when `monitor` has stopped improving.
 
-    EarlyStopping(monitor='val_loss', patience=0, min_delta=0.0, mode='auto',
-                  restore_best_weights=False)
+    EarlyStopping(monitor='val_loss', min_delta=0, patience=0, verbose=0, mode='auto',
+                  baseline=None, restore_best_weights=False, start_from_epoch=0)
 
-    mode 'auto' minimizes losses and maximizes anything with 'acc' in its name.
-    With restore_best_weights=True the model ends with the weights of its best epoch.
+    Each epoch counts as waiting unless `monitor` beats the best so far by more than
+    min_delta; after `patience` epochs of waiting (epoch 0 never stops) training stops.
+    mode 'auto' minimizes losses and maximizes accuracies. baseline: the wait only restarts
+    once the value also beats it. restore_best_weights: at the end of training the model gets
+    the weights of its best epoch. start_from_epoch: epochs of warm-up not watched.
+    verbose=1 prints 'Epoch 7: early stopping' and 'Restoring model weights ...'.
     """
 
-    def __init__(self, monitor="val_loss", patience=0, min_delta=0.0, mode="auto",
-                 restore_best_weights=False, verbose=0):
+    def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
+                 baseline=None, restore_best_weights=False, start_from_epoch=0):
         super().__init__()
-        if not isinstance(monitor, str):
-            raise TypeError(f"EarlyStopping(monitor=...) must be a name like 'val_loss', "
-                            f"got {monitor!r}")
-        self.monitor = monitor
-        self.patience = check_int(patience, "EarlyStopping(patience=...)", minimum=0)
+        self.monitor = check_monitor(monitor, "EarlyStopping")
         self.min_delta = abs(check_float(min_delta, "EarlyStopping(min_delta=...)"))
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f"EarlyStopping(mode=...) must be 'auto', 'min' or 'max', "
-                             f"got {mode!r}")
-        if mode == "auto":
-            mode = "max" if "acc" in monitor else "min"
-        self.mode = mode
-        self.restore_best_weights = bool(restore_best_weights)
+        self.patience = check_int(patience, "EarlyStopping(patience=...)", minimum=0)
         self.verbose = verbose
-        self.best = None
-        self.best_weights = None
-        self.best_epoch = None
-        self.wait = 0
-        self.stopped_epoch = None
+        self.mode = check_mode(mode, "EarlyStopping")
+        self.baseline = baseline
+        self.restore_best_weights = check_bool(restore_best_weights,
+                                               "EarlyStopping(restore_best_weights=...)")
+        self.start_from_epoch = check_int(start_from_epoch,
+                                          "EarlyStopping(start_from_epoch=...)", minimum=0)
+        self.on_train_begin()
 
     def on_train_begin(self, logs=None):
-        self.best, self.best_weights, self.best_epoch = None, None, None
-        self.wait = 0
-        self.stopped_epoch = None
-
-    def improved(self, value):
-        if self.best is None:
-            return True
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
+        # reset, so one instance can serve several calls to fit
+        self.wait, self.stopped_epoch = 0, 0
+        self.best, self.best_weights, self.best_epoch = None, None, 0
 
     def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        if self.monitor not in logs:
-            raise ValueError(f"EarlyStopping: monitor '{self.monitor}' is not among the logged "
-                             f"values {sorted(logs)}; pass validation data for 'val_' names")
-        value = logs[self.monitor]
-        if self.improved(value):
-            self.best, self.best_epoch, self.wait = value, epoch, 0
+        direction = monitor_direction(self.monitor, self.mode, "EarlyStopping")
+        current = monitored_value(logs or {}, self.monitor, "EarlyStopping")
+        if epoch < self.start_from_epoch:
+            return
+        if self.restore_best_weights and self.best_weights is None:
+            self.best_weights, self.best_epoch = self.model.get_weights(), epoch
+        self.wait += 1
+        if is_improvement(current, self.best, direction, self.min_delta):
+            self.best, self.best_epoch = current, epoch
             if self.restore_best_weights:
                 self.best_weights = self.model.get_weights()
+            if self.baseline is None or is_improvement(current, self.baseline, direction,
+                                                       self.min_delta):
+                self.wait = 0
             return
-        self.wait += 1
-        if self.wait >= self.patience:  # Keras's rule: patience 0 and 1 both stop at once
+        if self.wait >= self.patience and epoch > 0:
             self.stopped_epoch = epoch
             self.model.stop_training = True
 
     def on_train_end(self, logs=None):
+        if self.stopped_epoch > 0 and self.verbose > 0:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose > 0:
+                print(f"Restoring model weights from the end of the best epoch: "
+                      f"{self.best_epoch + 1}.")
             self.model.set_weights(self.best_weights)
-        if self.verbose and self.stopped_epoch is not None:
-            print(f"Early stopping at epoch {self.stopped_epoch + 1}; best {self.monitor} "
-                  f"{self.best:.4f} at epoch {self.best_epoch + 1}")
 
 
+def current_learning_rate(model):
+    """The optimizer's learning rate now, as a float."""
+    return float(model.optimizer.learning_rate)
+
+
+class ReduceLROnPlateau(Callback):
+    """Divide the learning rate when `monitor` stops improving.
+
+    ReduceLROnPlateau(monitor='val_loss', factor=0.1, patience=10, verbose=0, mode='auto',
+                      min_delta=1e-4, cooldown=0, min_lr=0.0)
+
+    After `patience` epochs without an improvement larger than min_delta, the learning rate
+    becomes max(learning_rate * factor, min_lr); then `cooldown` epochs pass before the
+    waiting starts again. Every epoch's logs (and so the history) get 'learning_rate': the
+    rate that epoch trained with.
+    """
+
+    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
+                 min_delta=1e-4, cooldown=0, min_lr=0.0):
+        super().__init__()
+        self.monitor = check_monitor(monitor, "ReduceLROnPlateau")
+        self.factor = check_float(factor, "ReduceLROnPlateau(factor=...)", low=0.0,
+                                  high=1.0, high_open=True)
+        self.patience = check_int(patience, "ReduceLROnPlateau(patience=...)", minimum=0)
+        self.verbose = verbose
+        self.mode = check_mode(mode, "ReduceLROnPlateau")
+        self.min_delta = abs(check_float(min_delta, "ReduceLROnPlateau(min_delta=...)"))
+        self.cooldown = check_int(cooldown, "ReduceLROnPlateau(cooldown=...)", minimum=0)
+        self.min_lr = check_float(min_lr, "ReduceLROnPlateau(min_lr=...)", low=0.0)
+        self.on_train_begin()
+
+    def on_train_begin(self, logs=None):
+        self.best, self.wait, self.cooldown_counter = None, 0, 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        logs["learning_rate"] = current_learning_rate(self.model)
+        direction = monitor_direction(self.monitor, self.mode, "ReduceLROnPlateau")
+        current = monitored_value(logs, self.monitor, "ReduceLROnPlateau")
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if is_improvement(current, self.best, direction, self.min_delta):
+            self.best, self.wait = current, 0
+        elif self.cooldown_counter == 0:
+            self.wait += 1
+            if self.wait >= self.patience and self.reduce(epoch):
+                self.cooldown_counter, self.wait = self.cooldown, 0
+
+    def reduce(self, epoch):
+        """Lower the learning rate (unless it is already at min_lr); True if it changed."""
+        old_lr = current_learning_rate(self.model)
+        if old_lr <= np.float32(self.min_lr):  # Keras compares in float32
+            return False
+        new_lr = max(old_lr * self.factor, self.min_lr)
+        self.model.optimizer.learning_rate = new_lr
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.")
+        return True
+
+
+class LearningRateScheduler(Callback):
+    """Set the learning rate at the start of every epoch from a function of the epoch:
+
+        LearningRateScheduler(lambda epoch, lr: lr if epoch < 10 else lr * 0.9)
+
+    schedule(epoch, lr) -> new learning rate (a float), or schedule(epoch) -> new rate.
+    Every epoch's logs get 'learning_rate'. verbose=1 prints each new rate.
+    """
+
+    def __init__(self, schedule, verbose=0):
+        super().__init__()
+        if not callable(schedule):
+            raise TypeError(f"LearningRateScheduler(schedule=...) must be a function "
+                            f"schedule(epoch, lr) -> lr, got {schedule!r}")
+        self.schedule = schedule
+        self.verbose = verbose
+
+    def on_epoch_begin(self, epoch, logs=None):
+        lr = current_learning_rate(self.model)
+        if takes_two_arguments(self.schedule):
+            new_lr = self.schedule(epoch, lr)
+        else:
+            new_lr = self.schedule(epoch)
+        if not isinstance(new_lr, (float, np.floating)):
+            raise ValueError(f"LearningRateScheduler: the schedule must return a float, got "
+                             f"{new_lr!r} for epoch {epoch}")
+        self.model.optimizer.learning_rate = float(new_lr)
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to "
+                  f"{float(new_lr)}.")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = current_learning_rate(self.model)
+
+
+def takes_two_arguments(function):
+    """True for schedule(epoch, lr), False for schedule(epoch) (Keras accepts both)."""
+    try:
+        inspect.signature(function).bind(0, 0.0)
+    except TypeError:
+        return False
+    except ValueError:  # a builtin without a signature: assume the two-argument form
+        return True
+    return True
+
+
+# -- callbacks that write files ----------------------------------------------------------------
+
+def write_atomically(path, data, where):
+    """Write `data` (str or bytes) to `path` through a temporary file in the same folder and
+    one rename: whoever reads `path` sees the old file or the new one, never half of one."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"{where}: the folder {folder} does not exist")
+    handle, temp_path = tempfile.mkstemp(dir=folder, prefix=".tinynet-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(temp_path, path)
+    except BaseException:
+        if os.path.exists(temp_path):
+            os.remove(temp_path)
+        raise
+
+
+class CSVLogger(Callback):
+    """Write each epoch's logs as a row of a CSV file: CSVLogger('training.log').
+
+    CSVLogger(filename, separator=',', append=False)
+
+    The columns are 'epoch' (from 0) and the logged names in sorted order; without
+    validation data, 'val_' columns are still there, filled with 'NA' (as Keras writes them).
+    append=True adds to an existing file. The file is rewritten as a whole after each epoch
+    (temporary file, then rename), so it is complete even if training is interrupted.
+    """
+
+    def __init__(self, filename, separator=",", append=False):
+        super().__init__()
+        self.filename = os.fspath(filename)
+        if not isinstance(separator, str) or len(separator) != 1:
+            raise ValueError(f"CSVLogger(separator=...) must be one character, "
+                             f"got {separator!r}")
+        self.sep = separator
+        self.append = check_bool(append, "CSVLogger(append=...)")
+        self.keys = None
+        self.text = ""
+
+    def on_train_begin(self, logs=None):
+        self.keys = None
+        self.text = ""
+        if self.append and os.path.exists(self.filename):
+            with open(self.filename, newline="") as file:
+                self.text = file.read()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=self.sep)  # Excel's dialect, as Keras's
+        if self.keys is None:
+            self.keys = sorted(logs)
+            if not any(key.startswith("val_") for key in self.keys):
+                self.keys += [f"val_{key}" for key in self.keys]
+            if not self.text:
+                writer.writerow(["epoch", *self.keys])
+        writer.writerow([epoch, *[logs.get(key, "NA") for key in self.keys]])
+        self.text += buffer.getvalue()
+        write_atomically(self.filename, self.text, "CSVLogger")
+
+
+class ModelCheckpoint(Callback):
+    """Save the model (or its weights) during training.
+
+    ModelCheckpoint(filepath, monitor='val_loss', verbose=0, save_best_only=False,
+                    save_weights_only=False, mode='auto', save_freq='epoch',
+                    initial_value_threshold=None)
+
+    filepath may hold fields filled from the epoch (counted from 1) and the logs:
+    'ckpt/model-{epoch:02d}-{val_loss:.2f}.keras'. It must end in '.keras' (model.save), or,
+    with save_weights_only=True, in '.weights.h5' or '.npz' (model.save_weights).
+    save_best_only: save only when `monitor` beats the best so far (mode as in
+    EarlyStopping); initial_value_threshold: the value to beat at first.
+    save_freq: 'epoch', or a number of batches between saves.
+    """
+
+    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
+                 save_weights_only=False, mode="auto", save_freq="epoch",
+                 initial_value_threshold=None):
+        super().__init__()
+        self.filepath = os.fspath(filepath)
+        self.monitor = check_monitor(monitor, "ModelCheckpoint")
+        self.verbose = verbose
+        self.save_best_only = check_bool(save_best_only, "ModelCheckpoint(save_best_only=...)")
+        self.save_weights_only = check_bool(save_weights_only,
+                                            "ModelCheckpoint(save_weights_only=...)")
+        self.mode = check_mode(mode, "ModelCheckpoint")
+        self.save_freq = check_save_freq(save_freq, "ModelCheckpoint")
+        self.best = initial_value_threshold
+        self.batches_since_save = 0
+        self.epoch = 0
+        endings = (".weights.h5", ".npz") if self.save_weights_only else (".keras",)
+        if not self.filepath.endswith(endings):
+            what = "weights" if self.save_weights_only else "whole-model"
+            raise ValueError(f"ModelCheckpoint(filepath=...): a {what} file name must end in "
+                             f"{' or '.join(endings)}, got {self.filepath!r}")
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.save_freq == "epoch":
+            return
+        self.batches_since_save += 1
+        if self.batches_since_save >= self.save_freq:
+            self.batches_since_save = 0
+            self.save(self.epoch, logs or {}, batch)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.save_freq == "epoch":
+            self.save(epoch, logs or {})
+
+    def file_path(self, epoch, logs, batch=None):
+        """The file name with its fields filled: {epoch} counts from 1, as Keras prints it."""
+        fields = dict(logs, epoch=epoch + 1)
+        if batch is not None:
+            fields.setdefault("batch", batch + 1)
+        try:
+            return self.filepath.format(**fields)
+        except KeyError as err:
+            raise KeyError(f'ModelCheckpoint: cannot fill the file name "{self.filepath}": '
+                           f"{err} is not among the logged values {sorted(logs)}") from None
+
+    def should_save(self, epoch, logs, path):
+        """Always, unless save_best_only; then only on an improvement (and say so)."""
+        if not self.save_best_only:
+            if self.verbose > 0:
+                print(f"\nEpoch {epoch + 1}: saving model to {path}")
+            return True
+        direction = monitor_direction(self.monitor, self.mode, "ModelCheckpoint")
+        current = monitored_value(logs, self.monitor, "ModelCheckpoint")
+        best_text = "None" if self.best is None else f"{self.best:.5f}"
+        if is_improvement(current, self.best, direction, 0.0):
+            if self.verbose > 0:
+                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best_text} to "
+                      f"{current:.5f}, saving model to {path}")
+            self.best = current
+            return True
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best_text}")
+        return False
+
+    def save(self, epoch, logs, batch=None):
+        path = self.file_path(epoch, logs, batch)
+        if os.path.isdir(path):
+            raise IsADirectoryError(f"ModelCheckpoint: {path} is a folder; give a file name "
+                                    f"such as {os.path.join(path, 'model.keras')}")
+        if not self.should_save(epoch, logs, path):
+            return
+        folder = os.path.dirname(path)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        if self.save_weights_only:
+            self.model.save_weights(path)
+        else:
+            self.model.save(path)
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: finished saving model to {path}")
+
+
+def check_save_freq(save_freq, where):
+    if save_freq == "epoch":
+        return save_freq
+    if isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq < 1:
+        raise ValueError(f"{where}(save_freq=...) must be 'epoch' or a number of batches "
+                         f">= 1, got {save_freq!r}")
+    return save_freq
 # -- Recorder: what happens inside the network while it trains -------------------------------
 
 PERCENTILES = (15, 50, 85)  # the three curves of Ioffe & Szegedy (2015), Fig. 1(b, c)

@@ -1,0 +1,101 @@
+"""Learning-rate schedules give Keras 3's rate at every step (tests/data: recorded from Keras)."""
+
+import json
+import math
+import os
+
+import pytest
+
+from tinynet.optimizers import schedules
+from tinynet.optimizers.schedules import (
+    CosineDecay,
+    ExponentialDecay,
+    InverseTimeDecay,
+    PiecewiseConstantDecay,
+    PolynomialDecay,
+)
+
+REFERENCE = os.path.join(os.path.dirname(__file__), "data", "keras_callbacks_reference.json")
+
+with open(REFERENCE) as file:
+    KERAS = json.load(file)
+
+
+def case_id(case):
+    return case["class"] + "-" + "-".join(f"{k}={v}" for k, v in case["kwargs"].items())
+
+
+@pytest.mark.parametrize("case", KERAS["schedules"], ids=case_id)
+def test_every_step_gives_the_rate_keras_gives(case):
+    schedule = schedules.SCHEDULES[case["class"]](**case["kwargs"])
+    ours = [schedule(step) for step in range(KERAS["steps"])]
+    # Keras computes in float32, these in float64: equal to float32 round-off, relative to
+    # the schedule's largest rate (float32's 6e-8 of 0.1; a cosine near 0 keeps that error)
+    scale = max(case["values"])
+    assert ours == pytest.approx(case["values"], rel=1e-6, abs=1e-7 * scale)
+
+
+@pytest.mark.parametrize("case", KERAS["schedules"], ids=case_id)
+def test_get_config_is_the_dict_keras_writes_and_rebuilds_the_schedule(case):
+    cls = schedules.SCHEDULES[case["class"]]
+    schedule = cls(**case["kwargs"])
+    assert schedule.get_config() == case["config"]
+    rebuilt = cls.from_config(schedule.get_config())
+    assert [rebuilt(step) for step in range(5)] == [schedule(step) for step in range(5)]
+
+
+def test_keras_uses_schedule_of_t_minus_1_on_update_t():
+    # read back from a real Keras fit: plain SGD on (w - 1)^2, one update per epoch
+    recorded = KERAS["schedule_in_sgd"]
+    schedule = ExponentialDecay(**recorded["schedule"])
+    expected = [schedule(t - 1) for t in range(1, len(recorded["learning_rate_of_update"]) + 1)]
+    assert recorded["learning_rate_of_update"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_exponential_decay_halves_every_decay_steps():
+    schedule = ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
+    assert schedule(0) == 0.1
+    assert schedule(10) == pytest.approx(0.05)
+    assert schedule(5) == pytest.approx(0.1 * math.sqrt(0.5))
+
+
+def test_staircase_drops_only_at_whole_multiples():
+    schedule = ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5, staircase=True)
+    assert [schedule(s) for s in (0, 9, 10, 19, 20)] == pytest.approx(
+        [0.1, 0.1, 0.05, 0.05, 0.025])
+
+
+def test_inverse_time_decay_is_one_over_a_growing_count():
+    schedule = InverseTimeDecay(1.0, decay_steps=1, decay_rate=1.0)
+    assert [schedule(s) for s in (0, 1, 3)] == pytest.approx([1.0, 0.5, 0.25])
+
+
+def test_piecewise_boundary_step_keeps_the_rate_before_it():
+    schedule = PiecewiseConstantDecay([10, 20], [0.1, 0.01, 0.001])
+    assert [schedule(s) for s in (0, 10, 11, 20, 21)] == [0.1, 0.1, 0.01, 0.01, 0.001]
+
+
+def test_polynomial_decay_reaches_the_end_rate_and_stays():
+    schedule = PolynomialDecay(0.1, decay_steps=10, end_learning_rate=0.01)
+    assert schedule(5) == pytest.approx(0.055)
+    assert schedule(10) == schedule(50) == pytest.approx(0.01)
+
+
+def test_cosine_decay_warms_up_linearly_then_follows_half_a_cosine():
+    schedule = CosineDecay(0.0, decay_steps=10, warmup_target=0.1, warmup_steps=5)
+    assert [schedule(s) for s in (0, 1, 5)] == pytest.approx([0.0, 0.02, 0.1])
+    assert schedule(10) == pytest.approx(0.05)  # half-way down the cosine
+    assert schedule(15) == schedule(100) == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize("make, error, words", [
+    (lambda: ExponentialDecay(0.1, decay_steps=0, decay_rate=0.5), ValueError, "decay_steps"),
+    (lambda: ExponentialDecay("0.1", 10, 0.5), TypeError, "initial_learning_rate"),
+    (lambda: PiecewiseConstantDecay([10], [0.1]), ValueError, "one entry fewer"),
+    (lambda: PiecewiseConstantDecay([20, 10], [0.1, 0.01, 0.001]), ValueError, "increase"),
+    (lambda: CosineDecay(0.1, 10, alpha=2.0), ValueError, "alpha"),
+    (lambda: ExponentialDecay(0.1, 10, 0.5)(-1), ValueError, "step"),
+])
+def test_bad_arguments_are_named(make, error, words):
+    with pytest.raises(error, match=words):
+        make()

@@ -1,0 +1,249 @@
+"""Learning-rate schedules: the learning rate as a function of the training step.
+
+    schedule = ExponentialDecay(0.1, decay_steps=1000, decay_rate=0.5)
+    optimizer = SGD(learning_rate=schedule)
+
+A schedule is a callable, schedule(step) -> float. The optimizer asks it for the rate before
+every update, with step = the number of updates done so far: the first update uses
+schedule(0), update t uses schedule(t - 1), as Keras 3 does. (Adam's bias correction counts
+from 1 in the same updates; the two counts differ by one.)
+
+Why schedule with batch normalization: BN lets a network train at a learning rate that would
+make it diverge without BN, and the fast start it gives is worth most when the rate is then
+lowered, so the weights settle instead of bouncing around the minimum.
+
+The formulas and the arguments are Keras 3's (keras.optimizers.schedules), so a schedule's
+get_config() is the dict Keras writes for it and `Class(**config)` rebuilds it. Keras computes
+in float32; these compute in float64, so the two agree to float32 round-off (about 1e-7).
+"""
+
+import math
+
+from tinynet.validation import check_bool, check_float, check_int
+
+
+class LearningRateSchedule:
+    """Base class: a schedule is called with the step and returns the learning rate."""
+
+    def __call__(self, step):
+        raise NotImplementedError(f"{type(self).__name__} must define __call__(self, step)")
+
+    def get_config(self):
+        raise NotImplementedError(f"{type(self).__name__} must define get_config()")
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        arguments = ", ".join(f"{key}={value!r}" for key, value in self.get_config().items())
+        return f"{type(self).__name__}({arguments})"
+
+
+def check_step(step, where):
+    """The step as a float (the number of updates done so far, >= 0)."""
+    return check_float(step, f"{where}(step)", low=0.0)
+
+
+def check_decay_steps(decay_steps, where):
+    """decay_steps > 0; Keras takes an int, and a float such as 1e3 works as well."""
+    return check_float(decay_steps, f"{where}(decay_steps=...)", low=0.0, low_open=True)
+
+
+class ExponentialDecay(LearningRateSchedule):
+    """The rate multiplied by decay_rate every decay_steps steps, smoothly or in stairs:
+
+        lr(step) = initial_learning_rate * decay_rate ^ (step / decay_steps)
+
+    staircase=True uses floor(step / decay_steps): the rate drops at whole multiples only.
+    """
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
+                 name="ExponentialDecay"):
+        self.initial_learning_rate = check_float(
+            initial_learning_rate, "ExponentialDecay(initial_learning_rate=...)", low=0.0)
+        self.decay_steps = check_decay_steps(decay_steps, "ExponentialDecay")
+        self.decay_rate = check_float(decay_rate, "ExponentialDecay(decay_rate=...)", low=0.0)
+        self.staircase = check_bool(staircase, "ExponentialDecay(staircase=...)")
+        self.name = name
+        self.config_decay_steps = decay_steps  # as given, for get_config
+
+    def __call__(self, step):
+        p = check_step(step, "ExponentialDecay") / self.decay_steps
+        if self.staircase:
+            p = math.floor(p)
+        return self.initial_learning_rate * self.decay_rate ** p
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.config_decay_steps, "decay_rate": self.decay_rate,
+                "staircase": self.staircase, "name": self.name}
+
+
+class InverseTimeDecay(LearningRateSchedule):
+    """The rate divided by a count that grows with the step (the 1/t of classic SGD theory):
+
+        lr(step) = initial_learning_rate / (1 + decay_rate * step / decay_steps)
+
+    staircase=True uses floor(step / decay_steps).
+    """
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
+                 name="InverseTimeDecay"):
+        self.initial_learning_rate = check_float(
+            initial_learning_rate, "InverseTimeDecay(initial_learning_rate=...)", low=0.0)
+        self.decay_steps = check_decay_steps(decay_steps, "InverseTimeDecay")
+        self.decay_rate = check_float(decay_rate, "InverseTimeDecay(decay_rate=...)", low=0.0)
+        self.staircase = check_bool(staircase, "InverseTimeDecay(staircase=...)")
+        self.name = name
+        self.config_decay_steps = decay_steps
+
+    def __call__(self, step):
+        p = check_step(step, "InverseTimeDecay") / self.decay_steps
+        if self.staircase:
+            p = math.floor(p)
+        return self.initial_learning_rate / (1 + self.decay_rate * p)
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.config_decay_steps, "decay_rate": self.decay_rate,
+                "staircase": self.staircase, "name": self.name}
+
+
+class PiecewiseConstantDecay(LearningRateSchedule):
+    """A constant rate between boundaries:
+
+        PiecewiseConstantDecay(boundaries=[1000, 2000], values=[0.1, 0.01, 0.001])
+
+    gives 0.1 for step <= 1000, 0.01 for 1000 < step <= 2000, and 0.001 after. A boundary
+    step still has the rate before it (the intervals are closed on the right, as in Keras).
+    """
+
+    def __init__(self, boundaries, values, name="PiecewiseConstant"):
+        if not isinstance(boundaries, (list, tuple)) or not isinstance(values, (list, tuple)):
+            raise TypeError(f"PiecewiseConstantDecay(boundaries=..., values=...) must be lists, "
+                            f"got {boundaries!r} and {values!r}")
+        if len(boundaries) != len(values) - 1:
+            raise ValueError(f"PiecewiseConstantDecay: boundaries must have one entry fewer "
+                             f"than values, got {len(boundaries)} boundaries and "
+                             f"{len(values)} values")
+        for boundary in boundaries:
+            check_float(boundary, "PiecewiseConstantDecay(boundaries=...)")
+        if list(boundaries) != sorted(boundaries):
+            raise ValueError(f"PiecewiseConstantDecay(boundaries=...) must increase, "
+                             f"got {boundaries}")
+        for value in values:
+            check_float(value, "PiecewiseConstantDecay(values=...)", low=0.0)
+        self.boundaries = list(boundaries)
+        self.values = list(values)
+        self.name = name
+
+    def __call__(self, step):
+        step = check_step(step, "PiecewiseConstantDecay")
+        for boundary, value in zip(self.boundaries, self.values, strict=False):
+            if step <= boundary:
+                return float(value)
+        return float(self.values[-1])
+
+    def get_config(self):
+        return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
+
+
+class PolynomialDecay(LearningRateSchedule):
+    """From initial_learning_rate down to end_learning_rate in decay_steps steps, along a
+    power curve (power=1: a straight line), then flat:
+
+        p       = min(step, decay_steps) / decay_steps
+        lr(step) = (initial_learning_rate - end_learning_rate) * (1 - p) ^ power
+                   + end_learning_rate
+
+    cycle=True starts again instead of staying flat: decay_steps is stretched to the first
+    multiple of it that is >= step (and to decay_steps itself at step 0).
+    """
+
+    def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0,
+                 cycle=False, name="PolynomialDecay"):
+        self.initial_learning_rate = check_float(
+            initial_learning_rate, "PolynomialDecay(initial_learning_rate=...)", low=0.0)
+        self.decay_steps = check_decay_steps(decay_steps, "PolynomialDecay")
+        self.end_learning_rate = check_float(
+            end_learning_rate, "PolynomialDecay(end_learning_rate=...)", low=0.0)
+        self.power = check_float(power, "PolynomialDecay(power=...)", low=0.0)
+        self.cycle = check_bool(cycle, "PolynomialDecay(cycle=...)")
+        self.name = name
+        self.config_decay_steps = decay_steps
+
+    def __call__(self, step):
+        step = check_step(step, "PolynomialDecay")
+        decay_steps = self.decay_steps
+        if self.cycle:
+            decay_steps *= max(math.ceil(step / decay_steps), 1)
+        else:
+            step = min(step, decay_steps)
+        p = step / decay_steps
+        return ((self.initial_learning_rate - self.end_learning_rate) * (1 - p) ** self.power
+                + self.end_learning_rate)
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.config_decay_steps,
+                "end_learning_rate": self.end_learning_rate, "power": self.power,
+                "cycle": self.cycle, "name": self.name}
+
+
+class CosineDecay(LearningRateSchedule):
+    """Half a cosine from the rate down to alpha times it, optionally after a linear warm-up.
+
+    Without warm-up (warmup_target=None), with s = min(step, decay_steps):
+
+        lr(step) = initial_learning_rate * ((1 - alpha) * 0.5 * (1 + cos(pi * s / decay_steps))
+                                            + alpha)
+
+    With warm-up: for step < warmup_steps the rate climbs on a straight line from
+    initial_learning_rate to warmup_target,
+
+        lr(step) = initial_learning_rate + (warmup_target - initial_learning_rate)
+                                           * step / warmup_steps
+
+    then the cosine above runs from warmup_target over the next decay_steps steps (with
+    s = min(step, warmup_steps + decay_steps) - warmup_steps). A warm-up keeps the first,
+    noisy steps small, the usual companion of the high rates BN allows.
+    """
+
+    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay",
+                 warmup_target=None, warmup_steps=0):
+        self.initial_learning_rate = check_float(
+            initial_learning_rate, "CosineDecay(initial_learning_rate=...)", low=0.0)
+        self.decay_steps = check_decay_steps(decay_steps, "CosineDecay")
+        self.alpha = check_float(alpha, "CosineDecay(alpha=...)", 0.0, 1.0)
+        self.name = name
+        if warmup_target is not None:
+            check_float(warmup_target, "CosineDecay(warmup_target=...)", low=0.0)
+        self.warmup_target = warmup_target
+        self.warmup_steps = check_int(warmup_steps, "CosineDecay(warmup_steps=...)", minimum=0)
+        self.config_decay_steps = decay_steps
+
+    def cosine(self, step, start_learning_rate):
+        """The cosine part, `step` steps into it (step <= decay_steps)."""
+        cosine_decayed = 0.5 * (1 + math.cos(math.pi * step / self.decay_steps))
+        return start_learning_rate * ((1 - self.alpha) * cosine_decayed + self.alpha)
+
+    def __call__(self, step):
+        step = check_step(step, "CosineDecay")
+        if self.warmup_target is None:
+            return self.cosine(min(step, self.decay_steps), self.initial_learning_rate)
+        step = min(step, self.warmup_steps + self.decay_steps)
+        if step < self.warmup_steps:
+            climb = self.warmup_target - self.initial_learning_rate
+            return self.initial_learning_rate + climb * step / self.warmup_steps
+        return self.cosine(step - self.warmup_steps, self.warmup_target)
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.config_decay_steps, "alpha": self.alpha, "name": self.name,
+                "warmup_target": self.warmup_target, "warmup_steps": self.warmup_steps}
+
+
+SCHEDULES = {cls.__name__: cls for cls in (ExponentialDecay, InverseTimeDecay,
+                                           PiecewiseConstantDecay, PolynomialDecay,
+                                           CosineDecay)}
