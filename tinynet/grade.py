@@ -2,33 +2,46 @@
 
     python -m tinynet.grade lessons/exercises/batchnorm_backward.py      (or: tinynet-grade ...)
 
-For every function it knows (sigmoid_forward, dense_backward, batchnorm_backward, adam_step,
-...) that the file defines, the grader:
+A file must define every function of its exercise (sigmoid.py: sigmoid_forward and
+sigmoid_backward; see EXERCISE_FILES), known by the file's name or by any of those functions
+it defines. One that is missing is reported as MISS, with a did-you-mean when the file
+defines a similar name (`sigmoid_foward`). For every function the file defines, the grader:
 
   1. calls it on random float64 inputs of several shapes (seeded: the same inputs every run),
      including a square one (N = D) where a transposed or wrong-axis answer has the right
      shape and must be caught by its values;
-  2. compares every output with tinynet's own implementation (the layers and optimizers of
-     this package, not a second copy of the solution), and the gradients of the backward
-     passes also with finite differences of tinynet's forward pass;
+  2. compares every output with tinynet's own layers (not a second copy of the solution;
+     Adam with the three Keras formulas of keras_adam_step, which the tests check against
+     tinynet's Adam), and the gradients of the backward passes also with finite
+     differences of tinynet's forward pass;
   3. prints PASS, or FAIL with the first wrong value (its index, expected vs got, the relative
      error) and a hint. The hint comes from trying the usual mistakes: the grader computes
      each known-wrong answer (unbiased variance, a missing 1/N, a bias gradient not summed
      over the batch, the mean over the wrong axis, no bias correction in Adam, epsilon on
      the wrong side of a square root, ...) and names the one the student's output equals.
 
-Exit code: 0 when every function found passes, 1 otherwise (a function still raising
-NotImplementedError is "not done yet").
+The student's file runs inside the grader's process: that keeps grading quick (NumPy is
+imported once, not once per function) and lets a failure point at the line of the student's
+file. Whatever that code does is caught and reported as a failure: an exception or a syntax
+error, sys.exit() (at import or in a function), and an endless loop, stopped by a time limit
+on the import and on each call (--time-limit, default TIME_LIMIT seconds; see time_limit).
+
+Exit code: 0 only when every function the file should define is there and passes; 1
+otherwise (a function still raising NotImplementedError is "not done yet").
 
 To add an exercise: write a `<name>_checks(rng)` function returning a list of Checks (the
-inputs, tinynet's expected outputs, the known mistakes) and add it to EXERCISES.
+inputs, tinynet's expected outputs, the known mistakes), add it to EXERCISES, and its file
+to EXERCISE_FILES.
 """
 
 import argparse
+import difflib
 import importlib.util
 import os
+import signal
 import sys
 import textwrap
+import threading
 import traceback
 import warnings
 from dataclasses import dataclass, field
@@ -36,11 +49,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tinynet.gradcheck import numerical_gradient, relative_error
-from tinynet.layers.activation import sigmoid, sigmoid_backward
+from tinynet.layers.activation import Activation
 from tinynet.layers.batchnorm import BatchNormalization
 from tinynet.layers.dense import Dense
 from tinynet.layers.layernorm import LayerNormalization
-from tinynet.optimizers import Adam
 
 RTOL = 1e-6        # against tinynet: both are exact formulas in float64
 RTOL_FD = 1e-5     # against finite differences (h = 1e-5 leaves about 1e-9 of noise)
@@ -116,6 +128,17 @@ MOMENTUM_HINT = ("momentum weighs the OLD running value (Keras's convention): mo
 
 # -- sigmoid ---------------------------------------------------------------------------------------
 
+def tinynet_sigmoid(x):
+    """tinynet's sigmoid layer (float64), run forward on x: returns (layer, y)."""
+    layer = Activation("sigmoid", dtype="float64")
+    layer.build((None, *x.shape[1:]))
+    return layer, layer.forward(x)
+
+
+def sigmoid(x):
+    return tinynet_sigmoid(x)[1]
+
+
 def sigmoid_forward_checks(rng):
     checks = [sigmoid_forward_check(rng.normal(0.0, 3.0, size=shape))
               for shape in [(4, 3), (5, 5), (2, 3, 4)]]
@@ -136,8 +159,7 @@ def sigmoid_forward_check(x):
 
 
 def sigmoid_backward_checks(rng):
-    checks = [sigmoid_backward_check(rng.normal(size=shape),
-                                     sigmoid(rng.normal(0.0, 2.0, size=shape)))
+    checks = [sigmoid_backward_check(rng.normal(size=shape), rng.normal(0.0, 2.0, size=shape))
               for shape in [(4, 3), (5, 5), (16, 7)]]
     # finite differences of tinynet's sigmoid, as an independent reference
     x = rng.normal(size=(3, 4))
@@ -149,9 +171,10 @@ def sigmoid_backward_checks(rng):
     return checks
 
 
-def sigmoid_backward_check(g, y):
+def sigmoid_backward_check(g, x):
+    layer, y = tinynet_sigmoid(x)
     return Check(shape_label(grad_output=g, y=y), {"grad_output": g, "y": y},
-                 {"grad_input": sigmoid_backward(g, y)}, n=g.shape[0], mistakes=known_mistakes(
+                 {"grad_input": layer.backward(g)}, n=g.shape[0], mistakes=known_mistakes(
         ("grad_input", lambda: y * (1 - y),
          "you forgot to multiply by grad_output: dL/dx = dL/dy * dy/dx."),
         ("grad_input", lambda: g * sigmoid(y) * (1 - sigmoid(y)),
@@ -475,17 +498,23 @@ ADAM_CASES = [((3, 4), 1, 0.001, 0.9, 0.999, 1e-7, 1.0),
               ((4, 4), 3, 0.05, 0.8, 0.99, 0.1, 0.05)]
 
 
-def tinynet_adam_step(param, grad, m, v, t, learning_rate, beta_1, beta_2, epsilon):
-    """tinynet's Adam, set to be at step t with the given m and v."""
-    optimizer = Adam(learning_rate, beta_1, beta_2, epsilon)
-    param = param.copy()
-    slots = optimizer.create_slots(param)
-    slots["m"][...] = m
-    slots["v"][...] = v
-    optimizer.slots = [slots]
-    optimizer.iterations = t - 1        # apply() counts this update as step t
-    optimizer.apply([param], [grad])
-    return {"param_new": param, "m_new": slots["m"].copy(), "v_new": slots["v"].copy()}
+def keras_adam_step(param, grad, m, v, t, learning_rate, beta_1, beta_2, epsilon):
+    """One step of Keras 3's Adam from step t - 1's m and v: the grader's reference.
+
+        m_new = beta_1 * m + (1 - beta_1) * grad
+        v_new = beta_2 * v + (1 - beta_2) * grad**2
+        param_new = param - alpha * m_new / (sqrt(v_new) + epsilon),
+            alpha = learning_rate * sqrt(1 - beta_2**t) / (1 - beta_1**t)
+
+    Written out here because an optimizer cannot be put at step t with given m and v
+    through its public calls; tests/test_grade.py checks that these formulas give the same
+    steps as tinynet.optimizers.Adam.
+    """
+    m_new = beta_1 * m + (1 - beta_1) * grad
+    v_new = beta_2 * v + (1 - beta_2) * grad * grad
+    alpha = learning_rate * np.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+    return {"param_new": param - alpha * m_new / (np.sqrt(v_new) + epsilon),
+            "m_new": m_new, "v_new": v_new}
 
 
 def adam_step_checks(rng):
@@ -502,7 +531,7 @@ def adam_step_checks(rng):
 
 
 def adam_step_check(param, grad, m, v, t, lr, b1, b2, eps):
-    expected = tinynet_adam_step(param, grad, m, v, t, lr, b1, b2, eps)
+    expected = keras_adam_step(param, grad, m, v, t, lr, b1, b2, eps)
     # the right m_new, v_new and alpha, here only to build wrong answers for param_new
     m_new, v_new = b1 * m + (1 - b1) * grad, b2 * v + (1 - b2) * grad * grad
     correction_1, correction_2 = 1 - b1 ** t, 1 - b2 ** t
@@ -693,10 +722,45 @@ def hint_line(hint):
     return f"hint: {hint}" if hint else None
 
 
-# -- running the student's function ----------------------------------------------------------------
+# -- running the student's code, with a time limit ------------------------------------------------
 
 class NotDone(Exception):
     pass
+
+
+class TimeLimit(BaseException):
+    """Raised inside the student's code when it runs past the time limit. A BaseException,
+    like KeyboardInterrupt, so that a student's `except Exception:` cannot swallow it."""
+
+
+class time_limit:
+    """`with time_limit(seconds): ...` raises TimeLimit inside the block after `seconds`.
+
+    It uses the operating system's alarm clock (SIGALRM), whose signal interrupts any
+    Python code, even `while True: pass` or a long sleep. The alarm exists on Linux and
+    macOS, in the main thread only; elsewhere (Windows, a grader run from a thread) the
+    block runs without a limit and Ctrl-C stops it. seconds=None also means no limit.
+    """
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.armed = (seconds is not None and hasattr(signal, "setitimer")
+                      and threading.current_thread() is threading.main_thread())
+
+    def __enter__(self):
+        if self.armed:
+            self.previous = signal.signal(signal.SIGALRM, self.on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    def on_alarm(self, signum, frame):
+        raise TimeLimit()
+
+    def __exit__(self, *exc_info):
+        if self.armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+        return False
 
 
 def copy_arguments(args):
@@ -704,15 +768,27 @@ def copy_arguments(args):
     return [value.copy() if isinstance(value, np.ndarray) else value for value in args.values()]
 
 
-def call_student(function, check, path, notes):
-    """Call the function on the check's inputs; returns its result, raises NotDone or
-    Failure, and records NumPy's warnings in `notes`."""
+def call_student(function, check, path, notes, seconds):
+    """Call the function on the check's inputs, for at most `seconds`; returns its result,
+    raises NotDone or Failure, and records NumPy's warnings in `notes`."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            result = function(*copy_arguments(check.args))
+            with time_limit(seconds):
+                result = function(*copy_arguments(check.args))
         except NotImplementedError:
             raise NotDone() from None
+        except TimeLimit:
+            raise Failure(f"did not return within {seconds:g} s",
+                          f"    inputs: {check.label}",
+                          hint_line("look for an endless loop: a `while` whose condition never"
+                                    " becomes false. The exercises need no loop at all: NumPy "
+                                    "works on whole arrays.")) from None
+        except SystemExit as error:
+            raise Failure(f"called sys.exit({error.code!r}) (or exit())",
+                          f"    inputs: {check.label}",
+                          hint_line("a function hands its result back with `return`; "
+                                    "sys.exit() would end the whole program.")) from None
         except Exception as error:   # the student's bug, shown as the traceback's last line
             raise Failure(*exception_lines(error, path, check)) from None
     for warning in caught:
@@ -721,15 +797,21 @@ def call_student(function, check, path, notes):
     return result
 
 
+def line_in_student_file(error, path):
+    """['at line N of file.py:', '    <the line>'] for the deepest frame of the traceback
+    that is in the student's file, or [] when none is."""
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+              if os.path.abspath(frame.filename) == os.path.abspath(path)]
+    if not frames:
+        return []
+    frame = frames[-1]
+    return [f"at line {frame.lineno} of {os.path.basename(path)}:", f"    {frame.line}"]
+
+
 def exception_lines(error, path, check):
     lines = [f"raised {type(error).__name__}: {error}",
              f"    inputs: {check.label}"]
-    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
-              if os.path.abspath(frame.filename) == os.path.abspath(path)]
-    if frames:
-        frame = frames[-1]
-        lines.append(f"    at line {frame.lineno} of {os.path.basename(path)}:")
-        lines.append(f"        {frame.line}")
+    lines += ["    " + line for line in line_in_student_file(error, path)]
     text = str(error)
     if "broadcast" in text:
         lines.append(hint_line("two arrays with incompatible shapes met. Check the axis of "
@@ -763,12 +845,14 @@ def split_outputs(result, outputs):
 @dataclass
 class Result:
     name: str
-    status: str        # 'pass', 'fail' or 'todo'
+    status: str        # 'pass', 'fail', 'todo' or 'missing'
     lines: list
     notes: set
 
 
-def grade_function(name, function, path, seed):
+def grade_function(name, function, path, seed, seconds=None):
+    """Run every check of exercise `name` on the student's `function` (each call limited to
+    `seconds`); returns a Result."""
     exercise = EXERCISES[name]
     checks = exercise.make_checks(np.random.default_rng(seed))
     notes = set()
@@ -776,7 +860,7 @@ def grade_function(name, function, path, seed):
     try:
         for check in checks:
             rtol = RTOL if check.reference == "tinynet" else RTOL_FD
-            outputs = split_outputs(call_student(function, check, path, notes),
+            outputs = split_outputs(call_student(function, check, path, notes, seconds),
                                     exercise.outputs)
             got = dict(zip(exercise.outputs, outputs, strict=True))
             for output in check.order or exercise.outputs:
@@ -804,19 +888,97 @@ def grade_function(name, function, path, seed):
     return Result(name, "pass", [f"{len(checks)} checks"] + lines, notes)
 
 
+# -- which functions a file must define ------------------------------------------------------------
+
+# The exercise files of lessons/exercises/ and the functions each asks for, in EXERCISES order.
+EXERCISE_FILES = {
+    "sigmoid.py": ("sigmoid_forward", "sigmoid_backward"),
+    "dense.py": ("dense_forward", "dense_backward"),
+    "batchnorm_forward.py": ("batchnorm_forward", "update_moving_statistics",
+                             "batchnorm_inference"),
+    "batchnorm_backward.py": ("batchnorm_backward",),
+    "adam.py": ("adam_step",),
+}
+
+
+def misspellings(defined):
+    """{exercise function: the name in `defined` that is most likely its misspelling}, for
+    the exercise functions `defined` lacks (e.g. 'sigmoid_forward': 'sigmoid_foward')."""
+    found = {}
+    for name in defined:
+        if name in EXERCISES:
+            continue
+        matches = difflib.get_close_matches(name, list(EXERCISES), n=1, cutoff=0.75)
+        if matches and matches[0] not in defined:
+            found.setdefault(matches[0], name)
+    return found
+
+
+def expected_functions(file_name, defined, typos):
+    """The exercise functions a file should define: all those of its exercise file, known
+    by the file's name or by any of its functions that the file defines (`defined`), even
+    misspelled (`typos`), in EXERCISES order."""
+    wanted = set(EXERCISE_FILES.get(file_name, ()))
+    for names in EXERCISE_FILES.values():
+        if any(name in defined or name in typos for name in names):
+            wanted.update(names)
+    return [name for name in EXERCISES if name in wanted]
+
+
+def missing_result(name, typo):
+    """A Result for an expected function that the file does not define, with a
+    did-you-mean when `typo` (a name the file defines instead) is not None."""
+    if typo:
+        hint = hint_line(f"did you mean '{typo}'? Your file defines '{typo}'; the grader "
+                         f"looks for the exact name '{name}'.")
+    else:
+        hint = f"define it with exactly this name: def {name}(...)"
+    return Result(name, "missing", ["not found in the file", hint], set())
+
+
 # -- the command line ------------------------------------------------------------------------------
 
-def load_student_file(path):
-    """Import the file at `path` as a module, without touching sys.path or sys.modules."""
+def load_student_file(path, seconds=None):
+    """Import the file at `path` as a module, without touching sys.path or sys.modules.
+
+    Whatever goes wrong while the file runs (a syntax error, an exception, sys.exit(), an
+    endless loop at the top level, stopped after `seconds`) raises Failure with the lines
+    to show the student.
+    """
     module_name = "student_" + os.path.splitext(os.path.basename(path))[0]
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    fix = "Fix that first, then run the grader again."
+    try:
+        with time_limit(seconds):
+            spec.loader.exec_module(module)
+    except SyntaxError as error:
+        raise Failure(f"The file does not import: SyntaxError: {error.msg} (line "
+                      f"{error.lineno})", f"    {(error.text or '').rstrip()}", fix) from None
+    except TimeLimit:
+        raise Failure(f"Importing the file did not finish within {seconds:g} s: is there an "
+                      "endless loop outside the functions?", fix) from None
+    except SystemExit as error:
+        raise Failure(f"The file calls sys.exit({error.code!r}) (or exit()) while it is "
+                      "imported, so nothing could be graded.",
+                      *["  " + line for line in line_in_student_file(error, path)],
+                      "Remove that call: the grader imports your file to find its "
+                      "functions.") from None
+    except Exception as error:   # an exception at the top level of the student's file
+        raise Failure(f"The file does not import: {type(error).__name__}: {error}",
+                      *["  " + line for line in line_in_student_file(error, path)],
+                      fix) from None
     return module
 
 
-def grade_file(path, seed=0, print_fn=print):
-    """Grade every known function defined in the file; returns True if all of them pass."""
+def defined_functions(module):
+    """Names of the functions (anything callable) at the top level of the student's file."""
+    return [name for name, value in vars(module).items() if callable(value)]
+
+
+def grade_file(path, seed=0, print_fn=print, seconds=None):
+    """Grade the exercise functions of the file; returns True only if every function the
+    file should define is there and passes. `seconds` limits the import and each call."""
     print_fn(f"Grading {path}")
     if not os.path.isfile(path) or not path.endswith(".py"):
         problem = "There is no file" if not os.path.isfile(path) else "Not a Python file:"
@@ -824,23 +986,34 @@ def grade_file(path, seed=0, print_fn=print):
         print_fn(f"  {', '.join(list_exercise_files())}")
         return False
     try:
-        module = load_student_file(path)
-    except Exception as error:   # a syntax error or a failing import in the student's file
-        print_fn(f"  The file does not import: {type(error).__name__}: {error}")
-        if isinstance(error, SyntaxError) and error.text:
-            print_fn(f"      {error.text.rstrip()}")
-        print_fn("  Fix that first, then run the grader again.")
+        module = load_student_file(path, seconds)
+    except Failure as failure:
+        for line in failure.lines:
+            print_fn("  " + line)
         return False
-    names = [name for name in EXERCISES if callable(getattr(module, name, None))]
-    if not names:
+    defined = defined_functions(module)
+    typos = misspellings(defined)
+    expected = expected_functions(os.path.basename(path), defined, typos)
+    if not expected:
         print_fn(f"  None of the functions the grader knows is in this file. It knows: "
                  f"{', '.join(EXERCISES)}.")
         return False
-    width = max(len(name) for name in names)
-    results = [grade_function(name, getattr(module, name), path, seed) for name in names]
+    results = [grade_function(name, getattr(module, name), path, seed, seconds)
+               if name in defined else missing_result(name, typos.get(name))
+               for name in expected]
+    print_results(results, print_fn)
+    return all(result.status == "pass" for result in results)
+
+
+STATUS_WORDS = {"pass": "PASS", "fail": "FAIL", "todo": "TODO", "missing": "MISS"}
+
+
+def print_results(results, print_fn):
+    """One block per function, then a summary line that never congratulates too early."""
+    width = max(len(result.name) for result in results)
     for result in results:
-        status = {"pass": "PASS", "fail": "FAIL", "todo": "TODO"}[result.status]
-        if result.status == "fail":
+        status = STATUS_WORDS[result.status]
+        if result.status in ("fail", "missing"):
             print_fn(f"  {status}  {result.name}")
             details = result.lines
         else:
@@ -848,18 +1021,20 @@ def grade_file(path, seed=0, print_fn=print):
             details = result.lines[1:]
         for line in details + [f"note: {note}" for note in sorted(result.notes)]:
             print_fn(wrap(line, indent=8))
-    passed = sum(result.status == "pass" for result in results)
-    todo = sum(result.status == "todo" for result in results)
+    count = {status: sum(result.status == status for result in results)
+             for status in STATUS_WORDS}
     print_fn("")
-    if passed == len(results):
-        print_fn(f"  All {passed} functions pass. Well done!")
-    elif todo == len(results):
+    if count["pass"] == len(results):
+        print_fn(f"  All {len(results)} functions pass. Well done!")
+    elif count["todo"] == len(results):
         print_fn("  Nothing done yet: replace each `raise NotImplementedError` with your code")
         print_fn("  (the docstrings say what to compute), then run the grader again.")
+    elif count["missing"]:
+        print_fn(f"  {count['pass']} of {len(results)} functions pass; {count['missing']} "
+                 f"missing: the grader needs each of them, with exactly its name.")
     else:
-        print_fn(f"  {passed} of {len(results)} functions pass. Fix the first problem above, "
-                 f"save, and run the grader again.")
-    return passed == len(results)
+        print_fn(f"  {count['pass']} of {len(results)} functions pass. Fix the first problem "
+                 f"above, save, and run the grader again.")
 
 
 def wrap(line, indent):
@@ -879,6 +1054,9 @@ def list_exercise_files():
     return sorted(name for name in os.listdir(here) if name.endswith(".py"))
 
 
+TIME_LIMIT = 10.0   # seconds for the import and for each call of a student's function
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="tinynet-grade",
@@ -887,12 +1065,15 @@ def main(argv=None):
     parser.add_argument("paths", nargs="+", metavar="FILE", help="exercise file(s) to grade")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the random test inputs (default 0)")
+    parser.add_argument("--time-limit", type=float, default=TIME_LIMIT, metavar="SECONDS",
+                        help=f"stop a file's import or a function call that runs longer "
+                             f"(default {TIME_LIMIT:g})")
     args = parser.parse_args(argv)
     all_pass = True
     for i, path in enumerate(args.paths):
         if i:
             print()
-        all_pass &= grade_file(path, seed=args.seed)
+        all_pass &= grade_file(path, seed=args.seed, seconds=args.time_limit)
     return 0 if all_pass else 1
 
 
