@@ -1,0 +1,351 @@
+"""Whole-model saving in Keras 3's formats (tinynet/saving.py).
+
+Claims tested here: every layer kind survives a round trip through a .keras file; files that
+Keras 3 saved (tests/data/keras_*.keras, made by make_keras_saving_reference.py) load in
+tinynet with Keras's predictions; a .keras file tinynet saves loads in Keras 3 with tinynet's
+predictions (live, when Keras can be run); bad files get errors that name the file and the
+problem.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tinynet
+from tinynet import layers, saving
+from tinynet.models import Sequential
+from tinynet.optimizers import SGD, Adam
+
+h5py = pytest.importorskip("h5py")
+
+DATA = Path(__file__).resolve().parent / "data"
+REFERENCE = np.load(DATA / "keras_saving_reference.npz")
+KERAS_VENV_PYTHON = Path("/tmp/kvenv/bin/python")
+HAS_CONV = hasattr(layers, "Conv2D")
+
+
+def dense_model(seed=0):
+    """Every dense-network layer kind, with non-default arguments, trained one step."""
+    tinynet.set_seed(seed)
+    model = Sequential([
+        layers.Dense(8, input_shape=(5,), activation="relu", kernel_initializer="he_normal"),
+        layers.BatchNormalization(momentum=0.9, epsilon=1e-5, center=False),
+        layers.Activation("tanh"),
+        layers.Dropout(0.25),
+        layers.LayerNormalization(epsilon=1e-4),
+        layers.ReLU(),
+        layers.Dense(6, use_bias=False),
+        layers.Sigmoid(),
+        layers.Dense(4),
+        layers.Tanh(),
+        layers.Dense(3),
+        layers.Softmax(),
+    ], name="every_layer")
+    model.compile(optimizer=Adam(learning_rate=0.01), loss="categorical_crossentropy",
+                  metrics=["accuracy"])
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(16, 5)).astype("float32")
+    model.train_on_batch(x, np.eye(3)[rng.integers(0, 3, size=16)])
+    return model, x
+
+
+def conv_model(seed=0):
+    tinynet.set_seed(seed)
+    model = Sequential([
+        layers.Conv2D(4, 3, padding="same", activation="relu", input_shape=(8, 8, 3)),
+        layers.GroupNormalization(groups=2),
+        layers.MaxPooling2D(),
+        layers.AveragePooling2D(pool_size=2, strides=1),
+        layers.Conv2D(6, (2, 2)),
+        layers.GlobalAveragePooling2D(),
+        layers.Reshape((2, 3)),
+        layers.Flatten(),
+        layers.Dense(2),
+    ], name="conv")
+    return model, np.random.default_rng(seed).normal(size=(3, 8, 8, 3)).astype("float32")
+
+
+# -- round trips inside tinynet ----------------------------------------------------------------
+
+def test_every_dense_layer_kind_round_trips_through_a_keras_file(tmp_path):
+    model, x = dense_model()
+    saving.save_model(model, tmp_path / "m.keras")
+    loaded = saving.load_model(tmp_path / "m.keras")
+    # Sigmoid and Tanh come back as Activation('sigmoid'), Activation('tanh'): Keras has no
+    # classes of their own for them
+    assert [saving.keras_class_name(layer) for layer in loaded.layers] == \
+        [saving.keras_class_name(layer) for layer in model.layers]
+    assert saving.model_get_config(loaded) == saving.model_get_config(model)
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+    assert loaded.compiled and isinstance(loaded.optimizer, Adam)
+    assert loaded.optimizer.learning_rate == pytest.approx(0.01)
+
+
+@pytest.mark.skipif(not HAS_CONV, reason="tinynet has no convolutional layers yet")
+def test_every_convolutional_layer_kind_round_trips_through_a_keras_file(tmp_path):
+    model, x = conv_model()
+    saving.save_model(model, tmp_path / "c.keras")
+    loaded = saving.load_model(tmp_path / "c.keras")
+    assert saving.model_get_config(loaded) == saving.model_get_config(model)
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+    assert not loaded.compiled
+
+
+def test_layer_config_round_trips_for_every_layer():
+    model, _ = dense_model()
+    for layer in model.layers:
+        config = saving.layer_get_config(layer)
+        class_name = saving.keras_class_name(layer)
+        again = saving.layer_from_config(class_name, json.loads(json.dumps(config)))
+        assert saving.layer_get_config(again) == config, layer.name
+
+
+def test_layer_config_has_the_keys_keras_writes():
+    model, _ = dense_model()
+    config = saving.layer_get_config(model.layers[0])
+    assert list(config) == ["name", "trainable", "dtype", "units", "activation", "use_bias",
+                            "kernel_initializer", "bias_initializer", "kernel_regularizer",
+                            "bias_regularizer", "kernel_constraint", "bias_constraint",
+                            "quantization_config"]
+    assert config["activation"] == "relu"
+    assert config["kernel_initializer"]["class_name"] == "HeNormal"
+    assert config["dtype"]["config"] == {"name": "float32"}
+    bn = saving.layer_get_config(model.layers[1])
+    assert (bn["momentum"], bn["epsilon"], bn["center"], bn["axis"]) == (0.9, 1e-5, False, -1)
+
+
+def test_model_config_starts_with_an_input_layer_like_keras():
+    model, _ = dense_model()
+    config = saving.model_get_config(model)
+    assert config["layers"][0]["class_name"] == "InputLayer"
+    assert config["layers"][0]["config"]["batch_shape"] == [None, 5]
+    assert config["build_input_shape"] == [None, 5]
+    assert config["layers"][1]["build_config"] == {"input_shape": [None, 5]}
+    assert "build_config" not in config["layers"][3]  # Activation: Keras writes none
+
+
+def test_json_round_trip_gives_the_same_architecture():
+    model, x = dense_model()
+    text = saving.model_to_json(model)
+    wrapper = json.loads(text)
+    assert (wrapper["module"], wrapper["class_name"]) == ("keras", "Sequential")
+    assert wrapper["compile_config"]["loss"] == "categorical_crossentropy"
+    again = saving.model_from_json(text)
+    assert saving.model_get_config(again) == saving.model_get_config(model)
+    assert again.built and again.predict(x).shape == (len(x), 3)
+
+
+def test_config_of_an_unbuilt_model_has_no_input_layer():
+    model = Sequential([layers.Dense(3), layers.Activation("relu")])
+    config = saving.model_get_config(model)
+    assert [entry["class_name"] for entry in config["layers"]] == ["Dense", "Activation"]
+    assert not saving.model_from_config(config).built
+
+
+def test_weights_h5_round_trip_and_keras_layout(tmp_path):
+    model, x = dense_model()
+    path = tmp_path / "w.weights.h5"
+    saving.save_weights_h5(model, path)
+    with h5py.File(path, "r") as h5:
+        assert h5["layers/dense/vars"].attrs["name"] == "dense"
+        assert h5["layers/dense_2/vars/0"].shape == (6, 4)  # groups are numbered per class
+        assert h5["layers/batch_normalization/vars/2"].shape == (8,)  # no beta: 3 arrays
+        assert "layers/activation_1" in h5  # Sigmoid is saved as Keras's Activation
+        assert int(h5["optimizer/vars/0"][()]) == 1  # one step taken
+    other, _ = dense_model(seed=1)
+    saving.load_weights_h5(other, path)
+    np.testing.assert_array_equal(other.predict(x), model.predict(x))
+
+
+def test_a_fresh_optimizer_is_saved_complete(tmp_path):
+    model = Sequential([layers.Dense(2, input_shape=(3,)), layers.BatchNormalization()])
+    model.compile(optimizer=SGD(0.1, momentum=0.5), loss="mse")
+    saving.save_weights_h5(model, tmp_path / "w.weights.h5")
+    with h5py.File(tmp_path / "w.weights.h5", "r") as h5:
+        # iterations, learning rate, then one velocity per trainable weight (kernel, bias,
+        # gamma, beta), as Keras's SGD with momentum
+        shapes = [h5[f"optimizer/vars/{i}"].shape for i in range(len(h5["optimizer/vars"]))]
+    assert shapes == [(), (), (3, 2), (2,), (2,), (2,)]
+
+
+# -- files saved by Keras 3 --------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["article", "mixed", "conv"])
+def test_keras_saved_file_loads_with_keras_predictions(name):
+    if name == "conv" and not HAS_CONV:
+        pytest.skip("tinynet has no convolutional layers yet")
+    model = saving.load_model(DATA / f"keras_{name}.keras")
+    x = REFERENCE[f"x_{name}"]
+    np.testing.assert_allclose(model.predict(x), REFERENCE[f"p_{name}"], rtol=0, atol=1e-6)
+
+
+def test_keras_saved_file_comes_back_compiled_with_its_settings():
+    article = saving.load_model(DATA / "keras_article.keras")
+    assert isinstance(article.optimizer, Adam) and article.loss.name == "binary_crossentropy"
+    mixed = saving.load_model(DATA / "keras_mixed.keras")
+    assert isinstance(mixed.optimizer, SGD) and mixed.optimizer.momentum == pytest.approx(0.9)
+    assert mixed.layers[0].dtype == "float64"
+    assert mixed.layers[4].center is False
+
+
+def test_keras_weights_h5_loads_into_the_same_architecture():
+    model = saving.load_model(DATA / "keras_article.keras")
+    fresh = saving.model_from_config(saving.model_get_config(model))
+    saving.load_weights_h5(fresh, DATA / "keras_article.weights.h5")
+    x = REFERENCE["x_article"]
+    np.testing.assert_allclose(fresh.predict(x), REFERENCE["p_article"], rtol=0, atol=1e-6)
+
+
+# -- errors that name the file and the problem ------------------------------------------------
+
+def saved_file(tmp_path):
+    model, _ = dense_model()
+    path = tmp_path / "m.keras"
+    saving.save_model(model, path)
+    return path
+
+
+def rewrite_member(path, name, change):
+    """Copy a .keras file with one member changed by `change(bytes) -> bytes`."""
+    with zipfile.ZipFile(path) as archive:
+        members = {member: archive.read(member) for member in archive.namelist()}
+    members[name] = change(members[name])
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, data in members.items():
+            archive.writestr(member, data)
+
+
+def test_a_file_that_is_not_a_zip_is_refused_by_name(tmp_path):
+    path = tmp_path / "notes.keras"
+    path.write_text("not a model")
+    with pytest.raises(ValueError, match=r"notes\.keras is not a \.keras file"):
+        saving.load_model(path)
+
+
+def test_a_truncated_file_is_refused(tmp_path):
+    path = saved_file(tmp_path)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(ValueError, match=r"m\.keras.*(truncated|not a zip)"):
+        saving.load_model(path)
+
+
+def test_a_file_without_weights_says_which_member_is_missing(tmp_path):
+    path = tmp_path / "m.keras"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", "{}")
+    with pytest.raises(ValueError, match="lacks model.weights.h5"):
+        saving.load_model(path)
+
+
+def test_a_layer_tinynet_lacks_is_named_with_its_class(tmp_path):
+    path = saved_file(tmp_path)
+
+    def rename(data):
+        config = json.loads(data)
+        config["config"]["layers"][2]["class_name"] = "UnitNormalization"
+        return json.dumps(config).encode()
+
+    rewrite_member(path, "config.json", rename)
+    with pytest.raises(ValueError, match=r"m\.keras.*'batch_normalization' "
+                                         r"\(UnitNormalization\): tinynet has no"):
+        saving.load_model(path)
+
+
+def test_an_unsupported_argument_is_named(tmp_path):
+    config = saving.layer_get_config(layers.BatchNormalization(name="bn"))
+    config["renorm"] = True
+    with pytest.raises(ValueError, match=r"'bn' \(BatchNormalization\).*renorm=True"):
+        saving.layer_from_config("BatchNormalization", config)
+
+
+def test_weights_of_the_wrong_shape_are_refused_and_nothing_changes(tmp_path):
+    model, x = dense_model()
+    path = tmp_path / "w.weights.h5"
+    saving.save_weights_h5(model, path)
+    other = Sequential([layers.Dense(8, input_shape=(7,)), *dense_model()[0].layers[1:]])
+    before = other.get_weights()
+    with pytest.raises(ValueError, match=r"w\.weights\.h5.*'kernel' of layer 'dense'.*"
+                                         r"\(7, 8\).*\(5, 8\)"):
+        saving.load_weights_h5(other, path)
+    for old, new in zip(before, other.get_weights(), strict=True):
+        np.testing.assert_array_equal(old, new)
+
+
+def test_a_file_name_must_end_in_keras(tmp_path):
+    model, _ = dense_model()
+    with pytest.raises(ValueError, match=r"must end in \.keras"):
+        saving.save_model(model, tmp_path / "m.h5")
+
+
+def test_missing_h5py_names_the_extra(tmp_path, monkeypatch):
+    model, _ = dense_model()
+    monkeypatch.setitem(sys.modules, "h5py", None)
+    with pytest.raises(ImportError, match=r'pip install "tinynet\[keras\]"'):
+        saving.save_model(model, tmp_path / "m.keras")
+
+
+def test_a_failed_save_leaves_the_old_file_and_no_temporary_file(tmp_path, monkeypatch):
+    path = saved_file(tmp_path)
+    old = path.read_bytes()
+    model, _ = dense_model(seed=3)
+
+    def broken_replace(source, target):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        saving.save_model(model, path)
+    assert path.read_bytes() == old
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.keras"]
+
+
+# -- live: Keras 3 opens what tinynet saved ----------------------------------------------------
+
+KERAS_CHECK = """
+import sys, numpy as np, keras
+model = keras.models.load_model(sys.argv[1])
+x = np.load(sys.argv[2])
+np.save(sys.argv[3], model.predict(x, verbose=0))
+"""
+
+
+def check_keras_predictions(run_keras, tmp_path):
+    model, x = dense_model()
+    saving.save_model(model, tmp_path / "m.keras")
+    np.save(tmp_path / "x.npy", x)
+    run_keras(tmp_path / "m.keras", tmp_path / "x.npy", tmp_path / "p.npy")
+    np.testing.assert_allclose(np.load(tmp_path / "p.npy"), model.predict(x),
+                               rtol=0, atol=1e-6)
+
+
+def test_keras_loads_a_tinynet_file_with_the_same_predictions(tmp_path):
+    pytest.importorskip("keras")
+
+    def run_keras(*paths):
+        namespace = {}
+        sys.argv, saved_argv = ["check", *map(str, paths)], sys.argv
+        try:
+            exec(KERAS_CHECK, namespace)
+        finally:
+            sys.argv = saved_argv
+
+    check_keras_predictions(run_keras, tmp_path)
+
+
+@pytest.mark.skipif(not KERAS_VENV_PYTHON.exists(), reason="no Keras venv at /tmp/kvenv")
+def test_keras_in_its_own_venv_loads_a_tinynet_file_with_the_same_predictions(tmp_path):
+    def run_keras(*paths):
+        env = dict(os.environ, KERAS_BACKEND="torch")
+        done = subprocess.run([str(KERAS_VENV_PYTHON), "-c", KERAS_CHECK, *map(str, paths)],
+                              env=env, capture_output=True, text=True, timeout=240)
+        if done.returncode != 0 and "No module named" in done.stderr:
+            pytest.skip(f"the venv cannot import Keras: {done.stderr.strip()[-200:]}")
+        assert done.returncode == 0, done.stderr[-3000:]
+
+    check_keras_predictions(run_keras, tmp_path)

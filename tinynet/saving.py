@@ -1,0 +1,878 @@
+"""Saving a whole model in Keras 3's own formats, so that Keras can open what tinynet saves and
+tinynet can open what Keras saves.
+
+A `.keras` file is a zip archive with three members:
+
+    metadata.json      {"keras_version": ..., "date_saved": ...}
+    config.json        the model's config: which layers, with which arguments (see below)
+    model.weights.h5   the weights, in an HDF5 file (read and written with h5py)
+
+The config of a layer is a dict of its constructor arguments, wrapped with its class name:
+
+    {"module": "keras.layers", "class_name": "Dense", "registered_name": null,
+     "config": {"name": "dense", "trainable": true, "dtype": {...}, "units": 64, ...},
+     "build_config": {"input_shape": [null, 20]}}
+
+so `layer_from_config` is `Dense(**config)`. tinynet layers follow one convention that makes
+this a table lookup: every Keras constructor argument is kept on the layer under the same
+attribute name (Dense.units, BatchNormalization.momentum, ...). Arguments Keras has and
+tinynet does not (BatchNormalization's `axis`, regularizers, ...) are written with Keras's
+default, and on loading only that default is accepted.
+
+Inside model.weights.h5 (and a `.weights.h5` file) each layer's weights sit in a group named
+after the layer's CLASS, numbered in order of appearance, not after the layer's name:
+
+    layers/dense/vars/0           kernel (20, 64)      the first Dense layer
+    layers/dense/vars/1           bias (64,)
+    layers/batch_normalization/vars/0 .. 3   gamma, beta, moving_mean, moving_variance
+    layers/dense_1/vars/0         kernel of the second Dense layer
+    optimizer/vars/0, 1           the optimizer's step count and learning rate
+    optimizer/vars/2, 3, ...      Adam: m then v of every trainable weight, in model order
+
+Each `vars` group carries the layer's name as an attribute, for people reading the file.
+Loading matches weights by that class-and-position path, as Keras does, so a model with the
+same layers in the same order loads the file whatever its layers are called.
+
+The optimizer: Keras 3 saves its state too (the step count, the learning rate, and Adam's m
+and v for every weight), so that training can resume. tinynet writes the complete state when
+it has it: always for an optimizer that has not taken a step yet (all zeros), and after
+training when the model offers `get_optimizer_variables()`; otherwise only the step count and
+learning rate, and Keras then starts its optimizer afresh (with a warning). `load_model`
+compiles a fresh optimizer with the saved settings (learning rate, betas, momentum) and puts
+the saved state back only through `model.set_optimizer_variables(...)` when the model has it.
+Predictions never depend on the optimizer.
+
+h5py is an optional dependency: pip install "tinynet[keras]".
+"""
+
+import datetime
+import io
+import json
+import os
+import re
+import tempfile
+import warnings
+import zipfile
+
+import numpy as np
+
+from tinynet import initializers, layers, losses, optimizers
+from tinynet.config import standardize_dtype
+from tinynet.layers.base import Layer
+from tinynet.validation import constructor_arguments
+
+# The Keras release whose .keras and .weights.h5 files this module was checked against, by
+# saving and loading files with it (tests/data/make_keras_saving_reference.py).
+KERAS_FORMAT_VERSION = "3.15.1"
+
+METADATA_FILE = "metadata.json"
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.weights.h5"
+
+REQUIRED = object()  # marks a constructor argument that has no default (Dense's units)
+
+# -- what Keras 3 writes for each layer ------------------------------------------------------
+#
+# For each Keras layer class: the config keys Keras 3.15 writes after name/trainable/dtype,
+# with Keras's defaults, in Keras's order. Checked two ways: against the get_config methods in
+# the Keras 3 source (github.com/keras-team/keras, keras/src/layers/...) and against the
+# config.json of files Keras 3.15.1 saved (tests/data/make_keras_saving_reference.py);
+# the argument defaults are also those listed on keras.io/api/layers/.
+
+INITIALIZER_KEYS = ("kernel_initializer", "bias_initializer", "beta_initializer",
+                    "gamma_initializer", "moving_mean_initializer",
+                    "moving_variance_initializer")
+PAIR_KEYS = ("kernel_size", "strides", "pool_size", "dilation_rate")  # 3 -> [3, 3]
+
+DENSE_KEYS = {
+    "units": REQUIRED, "activation": "linear", "use_bias": True,
+    "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros",
+    "kernel_regularizer": None, "bias_regularizer": None, "kernel_constraint": None,
+    "bias_constraint": None, "quantization_config": None,
+}
+BATCH_NORMALIZATION_KEYS = {
+    "axis": -1, "momentum": 0.99, "epsilon": 0.001, "center": True, "scale": True,
+    "beta_initializer": "zeros", "gamma_initializer": "ones",
+    "moving_mean_initializer": "zeros", "moving_variance_initializer": "ones",
+    "beta_regularizer": None, "gamma_regularizer": None, "beta_constraint": None,
+    "gamma_constraint": None, "synchronized": False, "renorm": False,
+    "renorm_clipping": None, "renorm_momentum": 0.99,
+}
+LAYER_NORMALIZATION_KEYS = {
+    "axis": [-1], "epsilon": 0.001, "center": True, "scale": True, "rms_scaling": False,
+    "beta_initializer": "zeros", "gamma_initializer": "ones", "beta_regularizer": None,
+    "gamma_regularizer": None, "beta_constraint": None, "gamma_constraint": None,
+}
+GROUP_NORMALIZATION_KEYS = {
+    "groups": 32, "axis": -1, "epsilon": 0.001, "center": True, "scale": True,
+    "beta_initializer": "zeros", "gamma_initializer": "ones", "beta_regularizer": None,
+    "gamma_regularizer": None, "beta_constraint": None, "gamma_constraint": None,
+}
+CONV2D_KEYS = {
+    "filters": REQUIRED, "kernel_size": REQUIRED, "strides": [1, 1], "padding": "valid",
+    "data_format": "channels_last", "dilation_rate": [1, 1], "groups": 1,
+    "activation": "linear", "use_bias": True, "kernel_initializer": "glorot_uniform",
+    "bias_initializer": "zeros", "kernel_regularizer": None, "bias_regularizer": None,
+    "activity_regularizer": None, "kernel_constraint": None, "bias_constraint": None,
+}
+POOLING2D_KEYS = {"pool_size": [2, 2], "padding": "valid", "strides": None,
+                  "data_format": "channels_last"}
+
+# Keras class name -> (tinynet class name in tinynet.layers, config keys, has build_config).
+# Keras writes a build_config only for layers with a build step of their own (with weights).
+LAYER_TABLE = {
+    "InputLayer": ("InputLayer", {}, False),
+    "Dense": ("Dense", DENSE_KEYS, True),
+    "BatchNormalization": ("BatchNormalization", BATCH_NORMALIZATION_KEYS, True),
+    "LayerNormalization": ("LayerNormalization", LAYER_NORMALIZATION_KEYS, True),
+    "GroupNormalization": ("GroupNormalization", GROUP_NORMALIZATION_KEYS, True),
+    "Activation": ("Activation", {"activation": REQUIRED}, False),
+    "ReLU": ("ReLU", {"max_value": None, "negative_slope": 0.0, "threshold": 0.0}, False),
+    "Softmax": ("Softmax", {"axis": -1}, False),
+    "Dropout": ("Dropout", {"rate": REQUIRED, "seed": None, "noise_shape": None}, False),
+    "Conv2D": ("Conv2D", CONV2D_KEYS, True),
+    "MaxPooling2D": ("MaxPooling2D", POOLING2D_KEYS, False),
+    "AveragePooling2D": ("AveragePooling2D", {**POOLING2D_KEYS, "pool_size": REQUIRED}, False),
+    "GlobalAveragePooling2D": ("GlobalAveragePooling2D",
+                               {"data_format": "channels_last", "keepdims": False}, False),
+    "Flatten": ("Flatten", {"data_format": "channels_last"}, False),
+    "Reshape": ("Reshape", {"target_shape": REQUIRED}, False),
+}
+# tinynet layer classes Keras has no class for: saved as the Keras class that computes the same
+KERAS_CLASS_OF = {"Sigmoid": "Activation", "Tanh": "Activation", "BatchNorm": "BatchNormalization",
+                  "LayerNorm": "LayerNormalization"}
+
+# Initializer class name -> the config keys Keras 3.15 writes, with Keras's defaults.
+VARIANCE_SCALING_CONFIG = {"seed": None, "input_axes": None, "output_axes": None}
+INITIALIZER_CONFIGS = {
+    "Zeros": {}, "Ones": {}, "Constant": {"value": 0.0},
+    "RandomNormal": {"seed": None, "mean": 0.0, "stddev": 0.05},
+    "RandomUniform": {"seed": None, "minval": -0.05, "maxval": 0.05},
+    "GlorotUniform": VARIANCE_SCALING_CONFIG, "GlorotNormal": VARIANCE_SCALING_CONFIG,
+    "HeUniform": VARIANCE_SCALING_CONFIG, "HeNormal": VARIANCE_SCALING_CONFIG,
+}
+
+# Optimizer settings Keras 3.15 writes that tinynet's optimizers do not have, with the value
+# that means "off"; then each optimizer's own settings.
+OPTIMIZER_COMMON = {
+    "weight_decay": None, "clipnorm": None, "global_clipnorm": None, "clipvalue": None,
+    "use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
+    "loss_scale_factor": None, "gradient_accumulation_steps": None,
+}
+OPTIMIZER_KEYS = {
+    "Adam": ("beta_1", "beta_2", "epsilon", {"amsgrad": False}),
+    "SGD": ("momentum", "nesterov", {}),
+}
+
+
+# -- small conversions -----------------------------------------------------------------------
+
+def keras_snake_case(class_name):
+    """'BatchNormalization' -> 'batch_normalization', 'Conv2D' -> 'conv2d', 'ReLU' -> 're_lu':
+    how Keras names the weight group of a layer class (and its default layer names)."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def as_json_value(value):
+    """Tuples become lists and NumPy scalars Python numbers: what JSON gives back."""
+    return json.loads(json.dumps(value, default=lambda v: v.item()))
+
+
+def keras_object(module, class_name, config):
+    """The wrapper Keras puts around every serialized object."""
+    return {"module": module, "class_name": class_name, "config": config,
+            "registered_name": None}
+
+
+def dtype_policy(dtype):
+    return keras_object("keras", "DTypePolicy", {"name": dtype})
+
+
+def dtype_from_keras(value, where):
+    """A DTypePolicy dict or a plain 'float32' -> 'float32'; mixed precision is refused."""
+    if isinstance(value, dict):
+        value = value.get("config", {}).get("name")
+    try:
+        return standardize_dtype(value, where)
+    except ValueError:
+        raise ValueError(f"{where}: tinynet computes in float32 or float64, got dtype "
+                         f"{value!r}") from None
+
+
+def layer_description(class_name, config):
+    return f"layer '{config.get('name', '?')}' ({class_name})"
+
+
+# -- initializers and activations ------------------------------------------------------------
+
+def initializer_to_keras(initializer, where):
+    """A tinynet initializer -> Keras's {"module": "keras.initializers", ...} dict."""
+    if isinstance(initializer, str):
+        initializer = initializers.get(initializer)
+    class_name = type(initializer).__name__
+    if class_name not in INITIALIZER_CONFIGS:
+        raise ValueError(f"{where}: the initializer {initializer!r} has no Keras equivalent; "
+                         f"use one of {', '.join(INITIALIZER_CONFIGS)}")
+    config = {key: as_json_value(getattr(initializer, key, default))
+              for key, default in INITIALIZER_CONFIGS[class_name].items()}
+    return keras_object("keras.initializers", class_name, config)
+
+
+def initializer_from_keras(value, where):
+    """Keras's initializer dict (or a plain name like 'zeros') -> a tinynet initializer.
+
+    The seed is dropped: tinynet draws from its one generator (tinynet.set_seed), and a loaded
+    model's weights come from the file anyway."""
+    if isinstance(value, str):
+        return initializers.get(value, where)
+    if not isinstance(value, dict) or "class_name" not in value:
+        raise ValueError(f"{where}: expected an initializer like {{'class_name': "
+                         f"'GlorotUniform', 'config': {{}}}}, got {value!r}")
+    class_name = value["class_name"]
+    cls = getattr(initializers, class_name, None)
+    if class_name not in INITIALIZER_CONFIGS or cls is None:
+        raise ValueError(f"{where}: tinynet has no initializer {class_name!r}; it has "
+                         f"{', '.join(INITIALIZER_CONFIGS)}")
+    config = dict(value.get("config") or {})
+    config.pop("seed", None)
+    accepted = constructor_arguments(cls)
+    extra = {key: v for key, v in config.items() if key not in accepted and v is not None}
+    if extra:
+        raise ValueError(f"{where}: tinynet's {class_name} does not support {extra}")
+    return cls(**{key: v for key, v in config.items() if key in accepted})
+
+
+def activation_from_keras(value, where):
+    """'relu' or Keras's serialized activation function -> its name."""
+    if isinstance(value, dict):
+        value = value.get("config")
+    if not isinstance(value, str):
+        raise ValueError(f"{where}: tinynet supports activations given by name ('relu', "
+                         f"'sigmoid', ...), got {value!r}")
+    return value
+
+
+# -- one layer -------------------------------------------------------------------------------
+
+def keras_class_name(layer):
+    """The Keras class a tinynet layer is saved as; an error for a layer Keras lacks."""
+    name = type(layer).__name__
+    name = KERAS_CLASS_OF.get(name, name)
+    if name not in LAYER_TABLE:
+        raise ValueError(f"Layer '{layer.name}' ({type(layer).__name__}) cannot be saved in "
+                         f"Keras's format: Keras 3 has no such layer. Layers that can: "
+                         f"{', '.join(sorted(LAYER_TABLE))}")
+    return name
+
+
+def value_to_keras(key, value, where):
+    """A layer attribute -> the value Keras writes in the config under `key`."""
+    if key in INITIALIZER_KEYS:
+        return initializer_to_keras(value, f"{where}: {key}")
+    if key == "activation" and isinstance(value, Layer):
+        return value.activation  # Dense keeps an Activation layer; Keras writes its name
+    if key in PAIR_KEYS and isinstance(value, (int, np.integer)):
+        return [int(value), int(value)]
+    if callable(value):
+        raise ValueError(f"{where}: {key}={value!r} is a Python function, which Keras's "
+                         f"config cannot hold; use a name such as 'relu'")
+    return as_json_value(value)
+
+
+def layer_get_config(layer):
+    """Keras's config of one layer: {"name", "trainable", "dtype", <its arguments>}."""
+    class_name = keras_class_name(layer)
+    where = f"layer '{layer.name}' ({type(layer).__name__})"
+    if class_name == "InputLayer":
+        return {"batch_shape": as_json_value(layer.input_shape), "dtype": layer.dtype,
+                "sparse": False, "ragged": False, "name": layer.name, "optional": False}
+    config = {"name": layer.name, "trainable": bool(getattr(layer, "trainable", True)),
+              "dtype": dtype_policy(layer.dtype)}
+    for key, default in LAYER_TABLE[class_name][1].items():
+        value = getattr(layer, key, default)
+        if key == "strides" and value is None and class_name.endswith("Pooling2D"):
+            value = getattr(layer, "pool_size", None)  # Keras writes strides = pool_size
+        config[key] = value_to_keras(key, value, where)
+    return config
+
+
+def value_from_keras(key, value, where):
+    """A config value -> the constructor argument tinynet's layer takes."""
+    if key in INITIALIZER_KEYS:
+        return initializer_from_keras(value, f"{where}: {key}")
+    if key == "activation":
+        return activation_from_keras(value, where)
+    if isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+def is_keras_default(key, value, default):
+    """True when a config value is Keras's default (an initializer: of the default class)."""
+    if default is REQUIRED:
+        return False
+    if key in INITIALIZER_KEYS:
+        name = value.get("class_name") if isinstance(value, dict) else value
+        return keras_snake_case(str(name)) == default
+    return as_json_value(value) == as_json_value(default)
+
+
+def check_keras_only_value(key, value, default, where):
+    """A config key tinynet's layer has no argument for: only Keras's default is accepted.
+
+    Regularizers and constraints change training, never predictions: they are dropped with a
+    warning, so that a Keras model that used them still loads for inference."""
+    if is_keras_default(key, value, default):
+        return
+    if key.endswith(("_regularizer", "_constraint")):
+        warnings.warn(f"{where}: {key}={value!r} is ignored (tinynet has no regularizers or "
+                      f"constraints); predictions are unaffected, further training is not "
+                      f"the same as in Keras", UserWarning, stacklevel=4)
+        return
+    expected = "" if default is REQUIRED else f"; tinynet supports only {default!r}"
+    raise ValueError(f"{where}: tinynet's layer does not support {key}={value!r}{expected}")
+
+
+def tinynet_layer_class(class_name, config):
+    """The tinynet class for a Keras class name, or an error naming the layer."""
+    where = layer_description(class_name, config)
+    if class_name not in LAYER_TABLE:
+        raise ValueError(f"{where}: tinynet has no {class_name} layer. It can load: "
+                         f"{', '.join(sorted(LAYER_TABLE))}")
+    cls = getattr(layers, LAYER_TABLE[class_name][0], None)
+    if cls is None:
+        raise ValueError(f"{where}: this version of tinynet has no {class_name} layer yet")
+    return cls
+
+
+def layer_from_config(class_name, config):
+    """A new tinynet layer from Keras's class name and config (the inverse of
+    layer_get_config): Dense + {"units": 64, ...} -> Dense(64, ...)."""
+    if not isinstance(config, dict):
+        raise TypeError(f"layer_from_config: config must be a dict, got {config!r}")
+    cls = tinynet_layer_class(class_name, config)
+    where = layer_description(class_name, config)
+    table = LAYER_TABLE[class_name][1]
+    accepted = constructor_arguments(cls)
+    kwargs = {"name": config.get("name"), "dtype": dtype_from_keras(config.get("dtype"), where)}
+    trainable = config.get("trainable", True)
+    if "trainable" in accepted:
+        kwargs["trainable"] = trainable
+    elif trainable is False:
+        raise ValueError(f"{where}: the layer is frozen (trainable=False), which this "
+                         f"version of tinynet cannot represent")
+    for key, value in config.items():
+        if key in ("name", "trainable", "dtype"):
+            continue
+        if key in accepted:
+            kwargs[key] = value_from_keras(key, value, where)
+        else:
+            check_keras_only_value(key, value, table.get(key, None), where)
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"{where}: {err}") from None
+
+
+# -- the model -------------------------------------------------------------------------------
+
+def layer_entry(layer):
+    """One element of the model config's "layers" list."""
+    class_name = keras_class_name(layer)
+    entry = keras_object("keras.layers", class_name, layer_get_config(layer))
+    if layer.built and LAYER_TABLE[class_name][2]:
+        entry["build_config"] = {"input_shape": as_json_value(layer.input_shape)}
+    return entry
+
+
+def model_get_config(model):
+    """Keras's config of a Sequential model: {"name", "trainable", "dtype", "layers",
+    "build_input_shape"}. A built model starts its layers with an InputLayer, as Keras's
+    does when the first layer was given input_shape."""
+    entries = [layer_entry(layer) for layer in model.layers]
+    config = {"name": model.name, "trainable": bool(getattr(model, "trainable", True)),
+              "dtype": dtype_policy(model.layers[0].dtype if model.layers else "float32"),
+              "layers": entries}
+    if model.built:
+        shape = as_json_value(model.input_shape)
+        if not entries or entries[0]["class_name"] != "InputLayer":
+            input_layer = {"batch_shape": shape, "dtype": model.layers[0].dtype,
+                           "sparse": False, "ragged": False, "name": "input_layer",
+                           "optional": False}
+            entries.insert(0, keras_object("keras.layers", "InputLayer", input_layer))
+        config["build_input_shape"] = shape
+    return config
+
+
+def model_to_dict(model):
+    """The whole object Keras writes as config.json (and model.to_json())."""
+    config = keras_object("keras", "Sequential", model_get_config(model))
+    if model.built:
+        config["build_config"] = {"input_shape": config["config"]["build_input_shape"]}
+    compile_config = get_compile_config(model)
+    if compile_config is not None:
+        config["compile_config"] = compile_config
+    return config
+
+
+def unwrap_model_config(config, where):
+    """Accept Keras's full {"class_name": "Sequential", "config": {...}} or the inner config."""
+    if not isinstance(config, dict):
+        raise TypeError(f"{where}: expected a dict, got {type(config).__name__}")
+    if "class_name" in config:
+        if config["class_name"] != "Sequential":
+            raise ValueError(f"{where}: tinynet builds Sequential models only, this is a "
+                             f"{config['class_name']} model")
+        config = config.get("config", {})
+    if not isinstance(config.get("layers"), list):
+        raise ValueError(f"{where}: the config has no 'layers' list")
+    return config
+
+
+def model_from_config(config):
+    """A new, built Sequential from Keras's Sequential config (inner or wrapped)."""
+    config = unwrap_model_config(config, "model_from_config")
+    layer_list, input_shape = [], config.get("build_input_shape")
+    for entry in config["layers"]:
+        if not isinstance(entry, dict) or "class_name" not in entry:
+            raise ValueError(f"model_from_config: each layer must be a dict with a "
+                             f"'class_name', got {entry!r}")
+        layer_config = entry.get("config", {})
+        if entry["class_name"] == "InputLayer":
+            # Keras keeps the input shape as a pseudo-layer; tinynet builds from it instead
+            shape = layer_config.get("batch_shape") or [None, *layer_config["shape"]]
+            input_shape = input_shape or shape
+            continue
+        if input_shape is None and not layer_list:
+            input_shape = (entry.get("build_config") or {}).get("input_shape")
+        layer_list.append(layer_from_config(entry["class_name"], layer_config))
+    from tinynet.models import Sequential  # here: models.py imports this module
+
+    model = Sequential(layer_list, name=config.get("name", "sequential"))
+    if input_shape is not None and layer_list:
+        model.build((None, *input_shape[1:]))
+    return model
+
+
+def model_to_json(model):
+    """The model's config as a JSON string, as Keras's model.to_json() writes it."""
+    return json.dumps(model_to_dict(model))
+
+
+def model_from_json(text):
+    """A new Sequential from the JSON text of model_to_json (or Keras's to_json)."""
+    if not isinstance(text, (str, bytes)):
+        raise TypeError(f"model_from_json: expected a JSON string, got {type(text).__name__}")
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"model_from_json: the text is not valid JSON ({err})") from None
+    return model_from_config(config)
+
+
+# -- compile config --------------------------------------------------------------------------
+
+def optimizer_to_keras(optimizer):
+    """Keras's serialized optimizer: its settings, with Keras's "off" for the ones tinynet
+    lacks."""
+    class_name = type(optimizer).__name__
+    if class_name not in OPTIMIZER_KEYS:
+        return None
+    *own, extra = OPTIMIZER_KEYS[class_name]
+    learning_rate = optimizer.learning_rate
+    if hasattr(learning_rate, "get_config"):  # a schedule
+        learning_rate = keras_object("keras.optimizers.schedules",
+                                     type(learning_rate).__name__, learning_rate.get_config())
+    config = {"name": class_name.lower(), "learning_rate": learning_rate, **OPTIMIZER_COMMON}
+    config.update({key: getattr(optimizer, key) for key in own})
+    config.update(extra)
+    return keras_object("keras.optimizers", class_name, as_json_value(config))
+
+
+def loss_to_keras(loss):
+    if not loss.from_logits:
+        return loss.name
+    return keras_object("keras.losses", type(loss).__name__,
+                        {"name": loss.name, "from_logits": True})
+
+
+def get_compile_config(model):
+    """Keras's compile_config of a compiled model, or None (not compiled, or with a loss,
+    optimizer or metric Keras cannot name)."""
+    if not getattr(model, "compiled", False):
+        return None
+    optimizer = optimizer_to_keras(model.optimizer)
+    # a metric is an object with a name, or (in older tinynet) a (name, function) pair
+    metric_names = [getattr(metric, "name", None) or metric[0]
+                    for metric in getattr(model, "metrics", [])]
+    if optimizer is None or not all(isinstance(name, str) for name in metric_names):
+        return None
+    return {"optimizer": optimizer, "loss": loss_to_keras(model.loss), "loss_weights": None,
+            "metrics": metric_names or None, "weighted_metrics": None, "run_eagerly": False,
+            "steps_per_execution": 1, "jit_compile": False}
+
+
+def optimizer_from_keras(value, where):
+    """Keras's serialized optimizer (or 'adam') -> a tinynet optimizer with its settings."""
+    if isinstance(value, str):
+        return optimizers.get(value)
+    class_name = next((name for name in OPTIMIZER_KEYS
+                       if name.lower() == str(value.get("class_name")).lower()), None)
+    if class_name is None:
+        raise ValueError(f"{where}: tinynet has no optimizer {value.get('class_name')!r}")
+    config = dict(value.get("config") or {})
+    *own, extra = OPTIMIZER_KEYS[class_name]
+    kwargs = {key: config[key] for key in own if key in config}
+    learning_rate = config.get("learning_rate", None)
+    if isinstance(learning_rate, dict):
+        learning_rate = schedule_from_keras(learning_rate, where)
+    if learning_rate is not None:
+        kwargs["learning_rate"] = learning_rate
+    unsupported = {key: config[key] for key, off in {**OPTIMIZER_COMMON, **extra}.items()
+                   if key in config and config[key] != off}
+    if unsupported:
+        warnings.warn(f"{where}: optimizer settings tinynet does not have are ignored: "
+                      f"{unsupported}", UserWarning, stacklevel=3)
+    return getattr(optimizers, class_name)(**kwargs)
+
+
+def schedule_from_keras(value, where):
+    """A serialized learning-rate schedule -> tinynet's schedule of the same class."""
+    schedules = getattr(optimizers, "schedules", None)
+    cls = getattr(schedules, str(value.get("class_name")), None)
+    if cls is None:
+        raise ValueError(f"{where}: tinynet has no learning-rate schedule "
+                         f"{value.get('class_name')!r}")
+    config = {key: v for key, v in (value.get("config") or {}).items() if key != "name"}
+    return cls(**config)
+
+
+def loss_from_keras(value, where):
+    """'binary_crossentropy' or {"class_name": "BinaryCrossentropy", "config": {...}}."""
+    if isinstance(value, str):
+        return losses.get(value)
+    cls = getattr(losses, str(value.get("class_name")), None) if isinstance(value, dict) else None
+    if cls is None or not (isinstance(cls, type) and issubclass(cls, losses.Loss)):
+        raise ValueError(f"{where}: tinynet has no loss {value!r}")
+    return cls(from_logits=bool((value.get("config") or {}).get("from_logits", False)))
+
+
+def compile_from_config(model, compile_config, where):
+    """Compile `model` as the compile_config says; warn and leave it uncompiled when
+    tinynet cannot (a Keras-only loss, optimizer or metric). Returns True if compiled."""
+    try:
+        metrics = compile_config.get("metrics") or []
+        if not all(isinstance(name, str) for name in metrics):
+            raise ValueError(f"{where}: only metrics given by name can be restored")
+        model.compile(optimizer=optimizer_from_keras(compile_config["optimizer"], where),
+                      loss=loss_from_keras(compile_config["loss"], where), metrics=metrics)
+    except (KeyError, TypeError, ValueError) as err:
+        warnings.warn(f"{where}: the model is returned uncompiled, because its compile "
+                      f"settings cannot be restored in tinynet ({err}); call "
+                      f"model.compile(...) yourself", UserWarning, stacklevel=3)
+        return False
+    return True
+
+
+# -- the weights file (.weights.h5, and model.weights.h5 inside a .keras file) -----------------
+
+def import_h5py(where):
+    """h5py, imported only when an .h5 file is read or written (an optional dependency)."""
+    try:
+        import h5py
+    except ImportError:
+        raise ImportError(f'{where} needs h5py to read and write Keras\'s .h5 weights; '
+                          f'install it with: pip install "tinynet[keras]"') from None
+    return h5py
+
+
+def layer_paths(model):
+    """(layer, 'layers/dense_1') for every layer: Keras's group names, made from the layer's
+    CLASS and its rank among layers of that class (not from the layer's own name)."""
+    counts, paths = {}, []
+    for layer in model.layers:
+        class_name = keras_class_name(layer)
+        if class_name == "InputLayer":
+            continue  # Keras stores nothing for it
+        base = keras_snake_case(class_name)
+        count = counts.get(base, -1) + 1
+        counts[base] = count
+        paths.append((layer, f"layers/{base}" if count == 0 else f"layers/{base}_{count}"))
+    return paths
+
+
+def write_weights(h5_file, model):
+    """Every layer's weights into an open h5py file, in Keras 3's layout."""
+    h5_file.create_group("vars").attrs["name"] = model.name
+    for layer, path in layer_paths(model):
+        group = h5_file.create_group(path).create_group("vars")
+        group.attrs["name"] = layer.name
+        for i, array in enumerate(layer.get_weights()):
+            group[str(i)] = array
+    variables = optimizer_variables(model)
+    if variables is not None:
+        group = h5_file.create_group("optimizer").create_group("vars")
+        group.attrs["name"] = type(model.optimizer).__name__.lower()
+        for i, array in enumerate(variables):
+            group[str(i)] = array
+
+
+def stored_arrays(h5_file, path, where):
+    """The arrays under path/vars, in order 0, 1, 2, ... ([] when the group is absent)."""
+    group = h5_file.get(f"{path}/vars")
+    if group is None:
+        return []
+    names = sorted(group.keys(), key=lambda name: int(name) if name.isdigit() else -1)
+    if names != [str(i) for i in range(len(names))]:
+        raise ValueError(f"{where}: {path}/vars holds {names}, expected datasets 0, 1, 2, ...")
+    return [np.asarray(group[name][()]) for name in names]
+
+
+def read_weights(h5_file, model, where):
+    """Check the file's arrays against the model, then load them all (or nothing)."""
+    plan = []
+    for layer, path in layer_paths(model):
+        keys = layer.weight_keys()
+        arrays = stored_arrays(h5_file, path, where)
+        if len(arrays) != len(keys):
+            raise ValueError(f"{where}: layer '{layer.name}' ({type(layer).__name__}) has "
+                             f"{len(keys)} weights ({', '.join(keys) or 'none'}), but the "
+                             f"file's group {path} holds {len(arrays)}")
+        for key, array in zip(keys, arrays, strict=True):
+            if array.shape != layer.weight(key).shape:
+                raise ValueError(f"{where}: weight '{key}' of layer '{layer.name}' has shape "
+                                 f"{layer.weight(key).shape} in the model but {array.shape} in "
+                                 f"the file ({path})")
+        plan.append((layer, arrays))
+    expected = {path for _, path in layer_paths(model)}
+    extra = sorted(f"layers/{name}" for name in h5_file.get("layers", {})
+                   if f"layers/{name}" not in expected
+                   and stored_arrays(h5_file, f"layers/{name}", where))
+    if extra:
+        raise ValueError(f"{where}: the file has weights for layers this model lacks: "
+                         f"{', '.join(extra)}; was it saved from a different model?")
+    for layer, arrays in plan:
+        if arrays:
+            layer.set_weights(arrays)
+    restore_optimizer(model, stored_arrays(h5_file, "optimizer", where))
+
+
+def h5_bytes(model, where):
+    """The bytes of a Keras weights file for `model` (h5py writes into memory)."""
+    h5py = import_h5py(where)
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as h5_file:
+        write_weights(h5_file, model)
+    return buffer.getvalue()
+
+
+def load_h5_bytes(model, data, where):
+    h5py = import_h5py(where)
+    try:
+        h5_file = h5py.File(io.BytesIO(data), "r")
+    except OSError:
+        raise ValueError(f"{where}: not an HDF5 weights file (corrupt, truncated or of "
+                         f"another format)") from None
+    with h5_file:
+        read_weights(h5_file, model, where)
+
+
+# -- the optimizer's variables ---------------------------------------------------------------
+#
+# Keras 3 saves an optimizer as a flat list: iterations, learning_rate, then per trainable
+# weight (in model order) its slots: Adam m ("momentum") and v ("velocity"); SGD with
+# momentum its velocity ("momentum"); plain SGD nothing.
+
+def optimizer_slot_names(optimizer):
+    if type(optimizer).__name__ == "Adam":
+        return ("m", "v")
+    if type(optimizer).__name__ == "SGD" and optimizer.momentum > 0:
+        return ("velocity",)
+    return ()
+
+
+def trainable_weights(model):
+    """The trainable arrays in Keras's order: layer by layer, each layer's weight order."""
+    return [layer.params[key] for layer in model.layers for key in layer.weight_keys()
+            if key in layer.params and getattr(layer, "trainable", True)]
+
+
+def optimizer_variables(model):
+    """[iterations, learning_rate, slots...] as Keras stores them, or None when the model is
+    not compiled or the optimizer's moments cannot be read (then only iterations and the
+    learning rate are written)."""
+    optimizer = getattr(model, "optimizer", None)
+    if not getattr(model, "compiled", False) or optimizer is None:
+        return None
+    learning_rate = optimizer.learning_rate
+    if not isinstance(learning_rate, (int, float)):
+        learning_rate = learning_rate(optimizer.iterations)  # a schedule: its current value
+    head = [np.array(optimizer.iterations, dtype=np.int64),
+            np.array(learning_rate, dtype=np.float32)]
+    slots = optimizer_slots(model)
+    if slots is None:
+        return head
+    return head + [array for per_weight in slots for array in per_weight]
+
+
+def optimizer_slots(model):
+    """Per trainable weight, its slot arrays in Keras's order; None when unknown.
+
+    A fresh optimizer (no step yet) has all-zero slots, so they are written exactly. After
+    training, the model's get_optimizer_variables() gives them, when the model has it."""
+    optimizer = model.optimizer
+    names = optimizer_slot_names(optimizer)
+    weights = trainable_weights(model)
+    if optimizer.iterations == 0:
+        return [[np.zeros_like(w) for _ in names] for w in weights]
+    if hasattr(model, "get_optimizer_variables"):
+        arrays = model.get_optimizer_variables()[2:]
+        return [arrays[i * len(names):(i + 1) * len(names)] for i in range(len(weights))]
+    return None
+
+
+def restore_optimizer(model, arrays):
+    """Put Keras-layout optimizer variables back when the file has a complete set for this
+    model and optimizer and the model can take them (set_optimizer_variables); otherwise the
+    optimizer starts afresh, which changes nothing for predictions."""
+    optimizer = getattr(model, "optimizer", None)
+    if not arrays or optimizer is None or not getattr(model, "compiled", False):
+        return
+    expected = 2 + len(optimizer_slot_names(optimizer)) * len(trainable_weights(model))
+    if len(arrays) == expected and hasattr(model, "set_optimizer_variables"):
+        model.set_optimizer_variables(arrays)
+
+
+# -- files -----------------------------------------------------------------------------------
+
+def check_filename(path, where, suffix):
+    """path as a str ending in `suffix` ('.keras', '.weights.h5')."""
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        raise TypeError(f"{where}: path must be a file name (str or pathlib.Path), "
+                        f"got {path!r}") from None
+    if not str(path).endswith(suffix):
+        raise ValueError(f"{where}: the file name must end in {suffix} (Keras refuses other "
+                         f"names), got {path!r}")
+    return path
+
+
+def write_atomically(path, data, where):
+    """Write bytes to `path` through a temporary file in the same folder, then os.replace:
+    a save that fails half-way leaves any previous file intact."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"{where}: the folder {folder} does not exist; create it "
+                                f"first, e.g. os.makedirs(folder)")
+    handle, temp_path = tempfile.mkstemp(dir=folder, prefix=".tinynet-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())  # on disk before the rename, or a crash could lose both
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp_path, 0o666 & ~umask)  # mkstemp makes files only we can read
+        os.replace(temp_path, path)
+    except BaseException:
+        if os.path.exists(temp_path):
+            os.remove(temp_path)
+        raise
+
+
+def read_file(path, where):
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{where}: {path} is a folder, not a file")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{where}: no such file: {path}")
+    with open(path, "rb") as file:
+        return file.read()
+
+
+def save_weights_h5(model, path):
+    """Save the weights (and optimizer variables) in Keras 3's .weights.h5 layout."""
+    path = check_filename(path, "save_weights", ".weights.h5")
+    if not model.built:
+        raise ValueError("save_weights: the model is not built yet, it has no weights")
+    write_atomically(path, h5_bytes(model, f"save_weights({path!r})"), "save_weights")
+
+
+def load_weights_h5(model, path):
+    """Load a .weights.h5 file written by Keras 3 or save_weights_h5 into a built model with
+    the same layers; everything is checked before anything is written."""
+    path = check_filename(path, "load_weights", ".weights.h5")
+    where = f"load_weights: {path}"
+    if not model.built:
+        raise ValueError("load_weights: build the model first (give the first layer an "
+                         "input_shape), so there are weights to load into")
+    load_h5_bytes(model, read_file(path, "load_weights"), where)
+
+
+def save_model(model, path):
+    """Save a whole model as a Keras 3 .keras file: config, weights and compile settings."""
+    path = check_filename(path, "save", ".keras")
+    if not model.built:
+        raise ValueError("save: the model is not built yet; give the first layer an "
+                         "input_shape or call the model on data first")
+    metadata = {"keras_version": KERAS_FORMAT_VERSION,
+                "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+                "saved_by": f"tinynet {tinynet_version()}"}
+    members = {METADATA_FILE: json.dumps(metadata).encode(),
+               CONFIG_FILE: json.dumps(model_to_dict(model)).encode(),
+               WEIGHTS_FILE: h5_bytes(model, f"save({path!r})")}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:  # stored, not compressed: as Keras does
+        for name, data in members.items():
+            archive.writestr(name, data)
+    write_atomically(path, buffer.getvalue(), "save")
+
+
+def tinynet_version():
+    import tinynet  # here: this module is imported while tinynet is being imported
+
+    return tinynet.__version__
+
+
+def read_members(path, where):
+    """{member name: bytes} of a .keras archive, or an error saying what is wrong."""
+    data = read_file(path, "load_model")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise ValueError(f"{where} is not a .keras file: it is not a zip archive (it may be "
+                         f"truncated, corrupt, or another format)") from None
+    with archive:
+        missing = [name for name in (CONFIG_FILE, WEIGHTS_FILE)
+                   if name not in archive.namelist()]
+        if missing:
+            raise ValueError(f"{where} is not a complete .keras file: it lacks "
+                             f"{', '.join(missing)} (it has {', '.join(archive.namelist())})")
+        try:
+            return {name: archive.read(name) for name in (CONFIG_FILE, WEIGHTS_FILE)}
+        except (zipfile.BadZipFile, EOFError, OSError) as err:
+            raise ValueError(f"{where} is damaged or truncated: {err}") from None
+
+
+def load_model(path, compile=True):
+    """A Sequential from a .keras file saved by Keras 3 or by tinynet, with its weights;
+    compiled as it was saved when tinynet has that optimizer, loss and metrics (else a
+    warning says why not). The optimizer starts afresh unless the model class can take the
+    saved moments back (see restore_optimizer)."""
+    path = check_filename(path, "load_model", ".keras")
+    where = f"load_model: {path}"
+    members = read_members(path, where)
+    try:
+        config = json.loads(members[CONFIG_FILE])
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{where}: config.json is not valid JSON ({err})") from None
+    try:
+        model = model_from_config(config)
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"{where}: {err}") from None
+    compile_config = config.get("compile_config") if isinstance(config, dict) else None
+    if compile and compile_config:
+        compile_from_config(model, compile_config, where)
+    load_h5_bytes(model, members[WEIGHTS_FILE], where)
+    return model
