@@ -18,40 +18,46 @@
 #    predictions for the same input, and moving averages need many steps to converge;
 # 4. the bug every student meets once: predicting in training mode.
 #
+# Every comparison is measured over several seeds and printed with its noise (the standard
+# error of the mean difference, "±"); the words after it are chosen from those numbers.
+#
 # Run it: `python lessons/06_batch_size_and_inference.py [--quick] [--seed N] [--out DIR]`.
+
+# %% tags=["parameters"]
+# The lesson's options. In a notebook, change them here, then run all cells. On the command
+# line, --quick, --seed N and --out DIR override them.
+QUICK = False  # True: a small version that runs in a few seconds
+SEED = 0       # the random seed: same seed, same numbers, same figures
+OUT = None     # folder for the figures; None: figures/06 beside the lesson
 
 # %%
 import os
-import sys
 
 # Small matrices: one BLAS thread is faster than several that wait for each other.
 # (It must be set before NumPy is imported.)
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+import matplotlib.pyplot as plt
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
-sys.path.insert(0, HERE)  # lessons/ is a folder of scripts, not a package
-import matplotlib.pyplot as plt
-from lesson_tools import parse_args, save_figure, show_figures
-
 import tinynet
+from tinynet import plot
+from tinynet.classroom import headline, lesson_options, save_figure, show_figures
 from tinynet.datasets import make_classification, standardize, train_test_split
 from tinynet.layers import Activation, BatchNormalization, Dense, LayerNormalization
 from tinynet.models import Sequential
 from tinynet.optimizers import SGD
+from tinynet.stats import compare, mean_and_se
 
-args = parse_args(6, "Lesson 06: batch size, and training mode vs inference mode")
-QUICK = args.quick
-SEED = args.seed
+args = lesson_options(6, "Lesson 06: batch size, and training mode vs inference mode",
+                      quick=QUICK, seed=SEED, out=OUT)
+plot.use_style()
 
-# Okabe-Ito colours (readable with every kind of colour blindness); one per normalization
-COLORS = {"BN": "#0072B2", "LayerNorm": "#009E73", "no normalization": "#E69F00"}
-
-N_SAMPLES = 800 if QUICK else 1600
-EPOCHS = 2 if QUICK else 4
-BATCH_SIZES = [2, 8, 32] if QUICK else [2, 4, 8, 32, 128]
-SWEEP_SEEDS = [SEED] if QUICK else [SEED, SEED + 1]
+N_TRAIN = 600 if args.quick else 1200
+N_TEST = 1000 if args.quick else 2000  # a large test set: its own noise stays small
+EPOCHS = 2 if args.quick else 4
+BATCH_SIZES = [2, 8, 32] if args.quick else [2, 4, 8, 32, 128]
+SEEDS = [args.seed + k for k in range(2 if args.quick else 5)]
 
 # %% [markdown]
 # ## The task and the model
@@ -67,9 +73,11 @@ SWEEP_SEEDS = [SEED] if QUICK else [SEED, SEED + 1]
 
 
 # %%
-def make_data(seed, n_samples=N_SAMPLES):
-    x, y = make_classification(n_samples=n_samples, n_features=20, seed=seed)
-    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, seed=seed)
+def make_data(seed):
+    """The seed's train and test sets, standardized with the training set's statistics."""
+    x, y = make_classification(n_samples=N_TRAIN + N_TEST, n_features=20, seed=seed)
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=N_TEST, seed=seed)
+    x_train, x_test = standardize(x_train, x_test)
     return x_train, x_test, y_train, y_test
 
 
@@ -108,55 +116,83 @@ def train(norm, batch_size, x, y, seed, epochs=EPOCHS):
 #
 # What to look for: the LayerNorm and no-normalization curves are flat; the BN curve drops at
 # the smallest batches. LayerNorm never looks at the other examples of the batch, so the batch
-# size does not change what it computes.
+# size does not change what it computes. The error bars are one standard error over seeds.
 
 # %%
 NORMS = ["BN", "LayerNorm", "no normalization"]
-sweep = {norm: np.zeros((len(SWEEP_SEEDS), len(BATCH_SIZES))) for norm in NORMS}
-kept = {}  # a few trained models reused below (first seed)
-for s, seed in enumerate(SWEEP_SEEDS):
-    x_train, x_test, y_train, y_test = make_data(seed)
-    x_train, x_test = standardize(x_train, x_test)
-    if s == 0:
-        data = (x_train, x_test, y_train, y_test)
+data = {seed: make_data(seed) for seed in SEEDS}
+sweep = {norm: np.zeros((len(SEEDS), len(BATCH_SIZES))) for norm in NORMS}
+kept = {2: [], 32: []}  # the trained BN nets of batch 2 and 32, one per seed, reused below
+for s, seed in enumerate(SEEDS):
+    x_train, x_test, y_train, y_test = data[seed]
     for norm in NORMS:
         for b, batch_size in enumerate(BATCH_SIZES):
             model = train(norm, batch_size, x_train, y_train, seed)
             sweep[norm][s, b] = accuracy(model.predict(x_test), y_test)
-            if s == 0 and norm == "BN" and batch_size in (2, 32):
-                kept[batch_size] = model
-x_train, x_test, y_train, y_test = data
+            if norm == "BN" and batch_size in kept:
+                kept[batch_size].append(model)
 mean_acc = {norm: sweep[norm].mean(axis=0) for norm in NORMS}
+se_acc = {norm: np.array([mean_and_se(column)[1] for column in sweep[norm].T])
+          for norm in NORMS}
 
-fig, ax = plt.subplots(figsize=(6.5, 4.2))
+fig, ax = plt.subplots(figsize=(9, 6), layout="constrained")
 for norm in NORMS:
-    ax.plot(BATCH_SIZES, mean_acc[norm], "o-", color=COLORS[norm], label=norm, lw=2)
+    color = plot.color_for(norm)
+    ax.errorbar(BATCH_SIZES, mean_acc[norm], yerr=se_acc[norm], fmt="o-", color=color,
+                capsize=4, label=norm)
     for row in sweep[norm]:
-        ax.plot(BATCH_SIZES, row, ".", color=COLORS[norm], alpha=0.5)
+        ax.plot(BATCH_SIZES, row, ".", color=color, alpha=0.4)
 ax.set_xscale("log", base=2)
 ax.set_xticks(BATCH_SIZES, [str(b) for b in BATCH_SIZES])
-ax.axhline(0.5, color="grey", ls=":", lw=1)
-ax.text(BATCH_SIZES[-1], 0.51, "chance", color="grey", ha="right", va="bottom")
 ax.set_xlabel("batch size (examples per step)")
 ax.set_ylabel("test accuracy (inference mode)")
-ax.set_title(f"Final accuracy vs batch size ({EPOCHS} epochs, "
-             f"mean of {len(SWEEP_SEEDS)} seed(s); dots: each seed)", fontsize=10)
-ax.set_ylim(0.4, 1.0)
-ax.legend()
+ax.set_title(f"Accuracy vs batch size: mean ± s.e. of {len(SEEDS)} seeds (dots: seeds)")
+ax.legend(loc="lower right")
 save_figure(fig, args.out, "accuracy_vs_batch_size")
 
-small, large = BATCH_SIZES[0], BATCH_SIZES[-1]
-print("\n== 1. Final test accuracy by batch size ==")
-print("   batch size: " + "  ".join(f"{b:>5d}" for b in BATCH_SIZES))
+
+def normalization_needed(none_vs_best):
+    """Words for 'does any normalization beat none?', from one Comparison per batch size of
+    (no normalization) - (the better normalization) in test accuracy; each Comparison's .what
+    names its batch size."""
+    behind = [c for c in none_vs_best if c.clear and c.difference < 0]
+    ahead = [c for c in none_vs_best if c.clear and c.difference > 0]
+    if not behind:
+        return (f"no normalization is best or tied at every batch size (ahead beyond the noise "
+                f"at {len(ahead)} of {len(none_vs_best)}): on this small task normalization "
+                f"is not needed; what this part shows is what BN costs at small batches")
+    where = ", ".join(f"{c.what} (by {-c.difference:.3f})" for c in behind)
+    return (f"no normalization is best or tied at {len(none_vs_best) - len(behind)} of "
+            f"{len(none_vs_best)} batch sizes, and behind the better normalization, beyond the "
+            f"noise, at {where}")
+
+
+small = BATCH_SIZES[0]
+best_b = int(mean_acc["BN"].argmax())
+print(f"\n== 1. Final test accuracy by batch size (mean over {len(SEEDS)} seeds, "
+      f"{N_TEST} test examples each) ==")
+print("   batch size:        " + "  ".join(f"{b:>13d}" for b in BATCH_SIZES))
 for norm in NORMS:
-    print(f"   {norm:>16s}: " + "  ".join(f"{a:5.3f}" for a in mean_acc[norm]))
-bn_small = mean_acc["BN"][0]
-ln_small = mean_acc["LayerNorm"][0]
-bn_best = mean_acc["BN"].max()
-print(f"   With BN, batches of {small} reach {bn_small:.3f}, "
-      f"{'below' if bn_small < bn_best else 'not below'} BN's best {bn_best:.3f} "
-      f"(at batch {BATCH_SIZES[int(mean_acc['BN'].argmax())]}); LayerNorm at batch {small} "
-      f"reaches {ln_small:.3f}, {'above' if ln_small > bn_small else 'not above'} BN.")
+    print(f"   {norm:>16s}: " + "  ".join(f"{m:6.3f} ± {e:.3f}"
+                                          for m, e in zip(mean_acc[norm], se_acc[norm],
+                                                          strict=True)))
+bn_small_vs_best = compare(sweep["BN"][:, 0], sweep["BN"][:, best_b],
+                           f"BN's test accuracy (its best batch size is {BATCH_SIZES[best_b]})",
+                           (f"batch {small}", f"batch {BATCH_SIZES[best_b]}"),
+                           lower_is_better=False)
+ln_vs_bn_small = compare(sweep["LayerNorm"][:, 0], sweep["BN"][:, 0],
+                         f"test accuracy at batch {small}", ("LayerNorm", "BN"),
+                         lower_is_better=False)
+print("   " + bn_small_vs_best.sentence())
+print("   " + ln_vs_bn_small.sentence())
+none_vs_best = []
+for b, batch_size in enumerate(BATCH_SIZES):
+    better = max(("BN", "LayerNorm"), key=lambda norm: mean_acc[norm][b])
+    none_vs_best.append(compare(sweep["no normalization"][:, b], sweep[better][:, b],
+                                f"batch {batch_size}", ("no normalization", better),
+                                lower_is_better=False))
+    print(f"   {none_vs_best[-1].sentence()}")
+print(f"   So: {normalization_needed(none_vs_best)}.")
 
 # %% [markdown]
 # ## 2. Why BN fails with batches of 2, even with exact statistics
@@ -169,8 +205,9 @@ print(f"   With BN, batches of {small} reach {bn_small:.3f}, "
 # which is +1 or -1 (up to eps), **whatever a1 and a2 are**. During training, every unit after
 # BN only ever says "I am the larger of the two" or "the smaller". At test time, with moving
 # statistics, the same unit outputs a continuous value the later layers never saw in training.
-# Replacing the moving averages by the exact statistics of the whole training set cannot fix
-# that: the problem is what the network learned from, not the estimate.
+# If that is the cause, replacing the moving averages by the exact statistics of the whole
+# training set should not fix it: the problem would be what the network learned from, not the
+# estimate. We measure both.
 #
 # What to look for in the figure: two spikes at -1 and +1 for batches of 2, a bell curve for
 # batches of 32 and for inference mode.
@@ -214,13 +251,29 @@ def set_population_statistics(model, x):
         a = layer(a)
 
 
-bn2 = kept[2]
+def plus_minus_one_story(share_near_one, pairs_vs_inference):
+    """The '+-1 signals' explanation, told only when the numbers support it: most training-mode
+    values at +-1, and training mode on pairs no better than inference mode (a Comparison of
+    pairs - inference)."""
+    if share_near_one < 0.5:
+        return (f"only {100 * share_near_one:.0f}% of the training-mode values sit at +-1, so "
+                f"the +-1 story does not explain this run")
+    if pairs_vs_inference.clear and pairs_vs_inference.difference > 0:
+        return ("training mode on pairs beats inference mode here, so the continuous values at "
+                "test time cost something beyond what the +-1 signals already lose")
+    return ("even the setting it was trained in does no better: +-1 signals tell the later "
+            "layers only which of the two examples is larger, and that is all it learned from")
+
+
+bn2 = kept[2][0]  # the first seed's batch-2 net, taken apart
+x_train, x_test, y_train, y_test = data[SEEDS[0]]
 eps = bn2.layers[1].epsilon
 a = first_bn_input(bn2, x_train).astype(np.float64)
 x_hat_2 = normalized_with_batches(a, 2, eps)
 x_hat_32 = normalized_with_batches(a, 32, eps)
 moving_mean, moving_var = bn2.layers[1].get_weights()[2:]
 x_hat_inference = (first_bn_input(bn2, x_test) - moving_mean) / np.sqrt(moving_var + eps)
+near_one = float(np.mean(np.abs(x_hat_2) > 0.99))
 
 # the same thing from the layer itself (training mode, then weights restored)
 saved = bn2.get_weights()
@@ -228,42 +281,46 @@ layer_out = bn2.layers[1](a[:2].astype(np.float32), training=True)
 bn2.set_weights(saved)
 gamma, beta = bn2.layers[1].get_weights()[:2]
 from_layer = (layer_out - beta) / gamma
-near_one = float(np.mean(np.abs(x_hat_2) > 0.99))
 
-acc_moving = accuracy(bn2.predict(x_test), y_test)
-acc_pairs = accuracy(training_mode_outputs(bn2, x_test, 2), y_test)
-set_population_statistics(bn2, x_train)
-acc_population = accuracy(bn2.predict(x_test), y_test)
+# every seed's batch-2 net: moving statistics, pairs in training mode, exact statistics
+acc_moving, acc_pairs, acc_population = [], [], []
+for seed, model in zip(SEEDS, kept[2], strict=True):
+    x_tr, x_te, _, y_te = data[seed]
+    acc_moving.append(accuracy(model.predict(x_te), y_te))
+    acc_pairs.append(accuracy(training_mode_outputs(model, x_te, 2), y_te))
+    set_population_statistics(model, x_tr)
+    acc_population.append(accuracy(model.predict(x_te), y_te))
 
-fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), sharey=True)
+fig, axes = plt.subplots(1, 3, figsize=(15, 5), sharey=True, layout="constrained")
 bins = np.linspace(-3.5, 3.5, 71)
 for ax, values, title in zip(axes, [x_hat_2, x_hat_32, x_hat_inference],
-                             ["training mode, batches of 2", "training mode, batches of 32",
-                              "inference mode (moving statistics)"], strict=True):
-    ax.hist(values.ravel(), bins=bins, color=COLORS["BN"], density=True)
-    ax.set_title(title, fontsize=10)
+                             ["training, batches of 2", "training, batches of 32",
+                              "inference (moving statistics)"], strict=True):
+    ax.hist(values.ravel(), bins=bins, color=plot.color_for("with BN"), density=True)
+    ax.set_title(title)
     ax.set_xlabel("normalized value x_hat")
 axes[0].set_ylabel("density (all 100 units)")
-fig.suptitle(f"First BN layer of the net trained with batches of 2: {100 * near_one:.1f}% of "
-             f"training-mode values have |x_hat| > 0.99")
+fig.suptitle(f"First BN layer of the batch-2 net: {100 * near_one:.0f}% of training-mode "
+             f"values have |x_hat| > 0.99")
 save_figure(fig, args.out, "batch_of_two_normalized_values")
 
+population_vs_moving = compare(acc_population, acc_moving, "batch-2 BN net, test accuracy",
+                               ("with exact statistics", "with moving averages"),
+                               lower_is_better=False)
+pairs_vs_inference = compare(acc_pairs, acc_moving, "batch-2 BN net, test accuracy",
+                             ("training mode on pairs", "inference mode"),
+                             lower_is_better=False)
 print("\n== 2. Why batches of 2 fail ==")
-print(f"   First BN layer, training mode with batches of 2: {100 * near_one:.1f}% of the "
-      f"normalized values have |x_hat| > 0.99 (median |x_hat| = "
+print(f"   First BN layer, training mode with batches of 2 (first seed): {100 * near_one:.1f}% "
+      f"of the normalized values have |x_hat| > 0.99 (median |x_hat| = "
       f"{np.median(np.abs(x_hat_2)):.4f}).")
 print(f"   The layer itself, on one pair of training examples: x_hat = {from_layer[0, 0]:+.4f} "
       f"and {from_layer[1, 0]:+.4f} for unit 0; over all 100 units the two rows are mirror "
       f"images (max |x_hat_1 + x_hat_2| = {np.max(np.abs(from_layer.sum(axis=0))):.1g}) and "
       f"{100 * np.mean(np.abs(from_layer) > 0.99):.0f}% of the values are within 0.01 of +-1.")
-print(f"   Test accuracy of the batch-2 BN net: {acc_moving:.3f} with its moving averages, "
-      f"{acc_population:.3f} with the exact population statistics "
-      f"({'a change of only' if abs(acc_population - acc_moving) < 0.05 else 'a change of'} "
-      f"{acc_population - acc_moving:+.3f}).")
-print(f"   Even in training mode on pairs of test examples, the very setting it was trained "
-      f"in, it scores {acc_pairs:.3f} "
-      f"({'no better than' if acc_pairs <= acc_moving + 0.01 else 'better than'} inference "
-      f"mode): +-1 signals tell the later layers only which of the two examples is larger.")
+print("   " + population_vs_moving.sentence())
+print("   " + pairs_vs_inference.sentence())
+print(f"   {plus_minus_one_story(near_one, pairs_vs_inference)}.")
 
 # %% [markdown]
 # ## 3. Training mode vs inference mode give different predictions
@@ -275,13 +332,17 @@ print(f"   Even in training mode on pairs of test examples, the very setting it 
 # moves with its batch-mates.
 
 # %%
-bn32 = kept[32]
+flipped = []
+for seed, model in zip(SEEDS, kept[32], strict=True):
+    x_te = data[seed][1]
+    modes = model.predict(x_te).reshape(-1), training_mode_outputs(model, x_te, 32).reshape(-1)
+    flipped.append(float(np.mean((modes[0] > 0.5) != (modes[1] > 0.5))))
+bn32 = kept[32][0]
 p_inference = bn32.predict(x_test).reshape(-1)
 p_training = training_mode_outputs(bn32, x_test, 32).reshape(-1)
-flipped = float(np.mean((p_inference > 0.5) != (p_training > 0.5)))
 max_diff = float(np.max(np.abs(p_inference - p_training)))
 
-rng = np.random.default_rng(SEED)
+rng = np.random.default_rng(args.seed)
 unsure = int(np.argmin(np.abs(p_inference - 0.5)))  # the least certain test example
 probe = x_test[unsure:unsure + 1]
 others = np.delete(x_test, unsure, axis=0)
@@ -292,25 +353,27 @@ for _ in range(20):
 p_probe = np.array(p_probe)
 p_probe_inference = float(bn32.predict(probe)[0, 0])
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-axes[0].scatter(p_inference, p_training, s=10, color=COLORS["BN"], alpha=0.6)
-axes[0].plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="same prediction")
-axes[0].set_xlabel("p(class 1), inference mode (moving statistics)")
+fig, axes = plt.subplots(1, 2, figsize=(14, 6), layout="constrained")
+axes[0].scatter(p_inference, p_training, s=8, color=plot.color_for("with BN"), alpha=0.4)
+axes[0].plot([0, 1], [0, 1], color="grey", lw=1.5, ls="--", label="same prediction")
+axes[0].set_xlabel("p(class 1), inference mode")
 axes[0].set_ylabel("p(class 1), training mode (batches of 32)")
-axes[0].set_title(f"Same inputs, two modes: {100 * flipped:.1f}% of classes flip", fontsize=10)
+axes[0].set_title(f"Same inputs, two modes: {100 * flipped[0]:.1f}% flip")
 axes[0].legend(loc="upper left")
-axes[1].plot(np.arange(1, 21), p_probe, "o", color=COLORS["BN"], label="training mode")
-axes[1].axhline(p_probe_inference, color="black", lw=1.5, label="inference mode")
-axes[1].set_xlabel("random batch of 31 other test examples (trial)")
-axes[1].set_ylabel(f"p(class 1) for test example {unsure}")
-axes[1].set_title("One example, 20 different batch-mates", fontsize=10)
+axes[1].plot(np.arange(1, 21), p_probe, "o", color=plot.color_for("with BN"),
+             label="training mode")
+axes[1].axhline(p_probe_inference, color="black", label="inference mode")
+axes[1].set_xlabel("random batch of 31 other test examples")
+axes[1].set_ylabel(f"p(class 1), test example {unsure}")
+axes[1].set_title("One example, 20 sets of batch-mates")
 axes[1].legend()
 save_figure(fig, args.out, "training_vs_inference_mode")
 
+flip_mean, flip_se = mean_and_se(flipped)
 print("\n== 3. Training mode vs inference mode (BN net trained with batches of 32) ==")
-print(f"   Test accuracy: inference mode {accuracy(p_inference, y_test):.3f}, training mode "
-      f"{accuracy(p_training, y_test):.3f}; the predicted class differs for "
-      f"{100 * flipped:.1f}% of test examples, the probability by up to {max_diff:.3f}.")
+print(f"   The predicted class differs between the two modes for {100 * flip_mean:.1f}% "
+      f"± {100 * flip_se:.1f}% of test examples (mean ± s.e., {len(SEEDS)} seeds); first seed: "
+      f"the probability differs by up to {max_diff:.3f}.")
 crossings = int(np.sum((p_probe > 0.5) != (p_probe_inference > 0.5)))
 print(f"   Test example {unsure} (the least certain) in 20 random batches: p(class 1) from "
       f"{p_probe.min():.3f} to {p_probe.max():.3f} in training mode, always "
@@ -323,7 +386,8 @@ print(f"   Test example {unsure} (the least certain) in 20 random batches: p(cla
 # Inference mode trusts the moving averages. They start at mean 0 and variance 1 and move a
 # fraction (1 - momentum) toward each batch's statistics per step: after t steps the starting
 # value still weighs momentum^t. With Keras's default momentum 0.99 that is 0.99^100 = 0.37
-# after 100 steps; with 0.9 it is 0.9^100 = 3e-5.
+# after 100 steps; with 0.9 it is 0.9^100 = 3e-5. (PyTorch writes the same setting the other
+# way round: its `momentum=0.1` is Keras's `momentum=0.9`.)
 #
 # This matters when the true statistics are far from (0, 1). Here the inputs are **not**
 # standardized: readings around 50 with spread 10 (think temperatures or ages). BN after the
@@ -333,78 +397,96 @@ print(f"   Test example {unsure} (the least certain) in 20 random batches: p(cla
 # with exact population statistics) shows the network itself was fine.
 
 # %%
-STEPS = 60 if QUICK else 300
+STEPS = 100 if args.quick else 300
 CHECK_EVERY = 10
-x_raw_train, x_raw_test = 50 + 10 * x_train, 50 + 10 * x_test
-momentum_runs = {}
-for momentum in (0.99, 0.9):
-    tinynet.set_seed(SEED)
+CHECK_AT = 100  # the step at which the two momenta are compared
+
+
+def momentum_run(momentum, seed):
+    """STEPS SGD steps on raw inputs (about 50 +- 10); every CHECK_EVERY steps, the moving
+    mean of unit 0 and the test accuracy with moving and with exact statistics."""
+    x_tr, x_te, y_tr, y_te = data[seed]
+    x_raw_train, x_raw_test = 50 + 10 * x_tr, 50 + 10 * x_te
+    tinynet.set_seed(seed)
     model = build_model("BN", momentum=momentum)
     model.compile(optimizer=SGD(learning_rate=0.1), loss="binary_crossentropy")
-    order = np.random.default_rng(SEED)
+    order = np.random.default_rng(seed)
     record = {"step": [], "moving_mean": [], "true_mean": [], "acc_moving": [],
               "acc_population": []}
     for step in range(1, STEPS + 1):
         rows = order.choice(len(x_raw_train), size=32, replace=False)
-        model.train_on_batch(x_raw_train[rows], y_train[rows])
+        model.train_on_batch(x_raw_train[rows], y_tr[rows])
         if step % CHECK_EVERY == 0:
             record["step"].append(step)
             record["moving_mean"].append(model.layers[1].get_weights()[2][0])
             record["true_mean"].append(float(first_bn_input(model, x_raw_train)[:, 0].mean()))
-            record["acc_moving"].append(accuracy(model.predict(x_raw_test), y_test))
+            record["acc_moving"].append(accuracy(model.predict(x_raw_test), y_te))
             saved = model.get_weights()
             set_population_statistics(model, x_raw_train)
-            record["acc_population"].append(accuracy(model.predict(x_raw_test), y_test))
+            record["acc_population"].append(accuracy(model.predict(x_raw_test), y_te))
             model.set_weights(saved)
-    momentum_runs[momentum] = {key: np.array(value) for key, value in record.items()}
+    record = {key: np.array(value) for key, value in record.items()}
     # the Dense weights, to check below that momentum did not change them
-    momentum_runs[momentum]["dense"] = [w for layer in model.layers
-                                        if isinstance(layer, Dense) for w in layer.get_weights()]
+    record["dense"] = [w for layer in model.layers if isinstance(layer, Dense)
+                       for w in layer.get_weights()]
+    return record
 
-fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
-styles = {0.99: "#D55E00", 0.9: "#0072B2"}
-for momentum, record in momentum_runs.items():
-    color = styles[momentum]
+
+def momentum_conclusion(identical_seeds, n_seeds):
+    """What the weights say about momentum, from the number of seeds in which the two runs'
+    Dense weights came out identical."""
+    if identical_seeds == n_seeds:
+        return (f"identical in all {n_seeds} seeds: momentum changes only what inference mode "
+                f"uses, never training itself")
+    return (f"NOT identical in {n_seeds - identical_seeds} of {n_seeds} seeds: something in "
+            f"training depended on the momentum here, so this run cannot separate the two")
+
+
+momentum_runs = {0.99: [], 0.9: []}
+for seed in SEEDS:
+    for momentum in momentum_runs:
+        momentum_runs[momentum].append(momentum_run(momentum, seed))
+at = list(momentum_runs[0.9][0]["step"]).index(CHECK_AT)
+lost = {momentum: np.array([run["acc_population"][at] - run["acc_moving"][at]
+                            for run in runs]) for momentum, runs in momentum_runs.items()}
+identical = sum(all(np.array_equal(a, b) for a, b in zip(slow["dense"], fast["dense"],
+                                                          strict=True))
+                for slow, fast in zip(momentum_runs[0.99], momentum_runs[0.9], strict=True))
+
+fig, axes = plt.subplots(1, 2, figsize=(14, 6), layout="constrained")
+first = {momentum: runs[0] for momentum, runs in momentum_runs.items()}
+for momentum, record in first.items():
+    color = plot.setting_color("momentum", momentum)
     axes[0].plot(record["step"], record["moving_mean"], color=color,
                  label=f"moving mean, momentum {momentum}")
     axes[1].plot(record["step"], record["acc_moving"], color=color,
                  label=f"moving statistics, momentum {momentum}")
-axes[1].plot(momentum_runs[0.9]["step"], momentum_runs[0.9]["acc_population"], color="black",
-             ls="--", label="exact population statistics (the same for both)")
-axes[0].plot(momentum_runs[0.9]["step"], momentum_runs[0.9]["true_mean"], color="black",
-             ls=":", label="true mean over the training set")
-axes[0].set_xlabel("training step (batch 32)")
+axes[0].plot(first[0.9]["step"], first[0.9]["true_mean"], color="black", ls=":",
+             label="true mean (training set)")
+axes[1].plot(first[0.9]["step"], first[0.9]["acc_population"], color="black", ls="--",
+             label="exact statistics (both)")
 axes[0].set_ylabel("first BN layer, unit 0: mean")
-axes[0].set_title("The moving mean chases the true mean", fontsize=10)
-axes[0].legend(fontsize=8)
-axes[1].set_xlabel("training step (batch 32)")
+axes[0].set_title("The moving mean chases the true mean")
 axes[1].set_ylabel("test accuracy (inference mode)")
-axes[1].set_title("Inference mode is only as good as the moving statistics", fontsize=10)
-axes[1].axhline(0.5, color="grey", ls=":", lw=1)
-axes[1].legend(fontsize=8)
+axes[1].set_title("Inference is only as good as its statistics")
+for ax in axes:
+    ax.set_xlabel("training step (batch 32)")
+    ax.legend(fontsize=12)
 save_figure(fig, args.out, "moving_average_convergence")
 
-slow, fast = momentum_runs[0.99], momentum_runs[0.9]
-same_weights = all(np.array_equal(a, b) for a, b in zip(slow["dense"], fast["dense"],
-                                                          strict=True))
-few = min(10, len(slow["step"])) - 1  # the check after 100 steps (or the last one)
-checks = sorted({few, len(slow["step"]) - 1})
-print("\n== 3b. Moving averages (raw inputs around 50), after "
-      + " and ".join(str(slow["step"][k]) for k in checks) + " steps ==")
-for name, record in (("0.99", slow), ("0.9", fast)):
-    for k in checks:
-        print(f"   momentum {name:>4s}, step {record['step'][k]:3d}: moving mean of unit 0 = "
+momentum_cost = compare(lost[0.99], lost[0.9],
+                        f"accuracy lost to the moving averages after {CHECK_AT} steps",
+                        ("momentum 0.99", "momentum 0.9"))
+print("\n== 3b. Moving averages (raw inputs around 50), first seed, after "
+      + " and ".join(str(s) for s in sorted({CHECK_AT, STEPS})) + " steps ==")
+for momentum, record in first.items():
+    for k in sorted({at, len(record["step"]) - 1}):
+        print(f"   momentum {momentum:<4}, step {record['step'][k]:3d}: moving mean of unit 0 = "
               f"{record['moving_mean'][k]:6.2f} (true {record['true_mean'][k]:6.2f}); test "
               f"accuracy {record['acc_moving'][k]:.3f} with moving statistics, "
               f"{record['acc_population'][k]:.3f} with exact ones")
-gap_slow = slow["acc_population"][few] - slow["acc_moving"][few]
-gap_fast = fast["acc_population"][few] - fast["acc_moving"][few]
-print(f"   After {slow['step'][few]} steps the accuracy lost to the moving statistics is "
-      f"{gap_slow:+.3f} with momentum 0.99 and {gap_fast:+.3f} with 0.9: "
-      f"{'the slower average costs more' if gap_slow > gap_fast else 'no larger cost for 0.99'}."
-      f"\n   The two runs' Dense weights are "
-      f"{'identical' if same_weights else 'NOT identical'}: momentum changes only what "
-      f"inference mode uses, never training itself.")
+print("   " + momentum_cost.sentence())
+print(f"   The two runs' Dense weights are {momentum_conclusion(identical, len(SEEDS))}.")
 
 # %% [markdown]
 # ## 4. The bug: predicting in training mode
@@ -425,38 +507,48 @@ print(f"   After {slow['step'][few]} steps the accuracy lost to the moving stati
 # `model(x, training=True)` only inside a training step.
 
 # %%
-one_at_a_time = training_mode_outputs(bn32, x_test, batch_size=1).reshape(-1)
-distinct = np.unique(one_at_a_time)
-constant_class = int(distinct[0] > 0.5)  # the class every example gets
+acc_right, acc_sorted, acc_single, distinct = [], [], [], []
+for seed, model in zip(SEEDS, kept[32], strict=True):
+    x_te, y_te = data[seed][1], data[seed][3]
+    one_at_a_time = training_mode_outputs(model, x_te, batch_size=1).reshape(-1)
+    distinct.append(len(np.unique(one_at_a_time)))
+    by_class = np.argsort(y_te, kind="stable")
+    acc_sorted.append(accuracy(training_mode_outputs(model, x_te[by_class], 32), y_te[by_class]))
+    acc_single.append(accuracy(one_at_a_time, y_te))
+    acc_right.append(accuracy(model.predict(x_te), y_te))
+single_value = float(training_mode_outputs(bn32, x_test[:1], 1)[0, 0])
+constant_class = int(single_value > 0.5)  # the class every example gets (first seed)
 constant_share = float(np.mean(y_test == constant_class))
-by_class = np.argsort(y_test, kind="stable")
-p_sorted = training_mode_outputs(bn32, x_test[by_class], 32).reshape(-1)
-acc_sorted = accuracy(p_sorted, y_test[by_class])
-acc_right = accuracy(bn32.predict(x_test), y_test)
 
-fig, ax = plt.subplots(figsize=(8, 4.2))
+fig, ax = plt.subplots(figsize=(10, 6), layout="constrained")
 bars = {"model.predict(x)\n(inference mode)": acc_right,
-        "training mode,\nclass-sorted batches of 32": acc_sorted,
-        "training mode,\none example at a time": accuracy(one_at_a_time, y_test)}
-colors = [COLORS["BN"], "#CC79A7", "#D55E00"]
-ax.bar(list(bars), list(bars.values()), color=colors)
-for i, value in enumerate(bars.values()):
-    ax.text(i, value + 0.01, f"{value:.3f}", ha="center")
-ax.axhline(constant_share, color="black", ls=":", lw=1.5,
-           label=f"always predicting class {constant_class}")
+        "training mode,\nclass-sorted\nbatches of 32": acc_sorted,
+        "training mode,\none example\nat a time": acc_single}
+means = [mean_and_se(values)[0] for values in bars.values()]
+errors = [mean_and_se(values)[1] for values in bars.values()]
+ax.bar(list(bars), means, yerr=errors, capsize=6,
+       color=[plot.color_for("with BN"), plot.PURPLE, plot.VERMILLION])
+for i, value in enumerate(means):
+    ax.text(i, value + 0.02, f"{value:.3f}", ha="center")
+ax.axhline(0.5, color="black", ls=":", label="chance (balanced classes)")
 ax.legend(loc="upper right")
-ax.set_ylim(0, 1.05)
+ax.set_ylim(0, 1.1)
 ax.set_ylabel("test accuracy")
-ax.set_title("The same trained BN net, evaluated three ways", fontsize=10)
+ax.set_title(f"One trained BN net, evaluated three ways ({len(SEEDS)} seeds)")
 save_figure(fig, args.out, "forgot_inference_mode")
 
+sorted_vs_right = compare(acc_sorted, acc_right, "test accuracy",
+                          ("training mode, class-sorted batches", "model.predict"),
+                          lower_is_better=False)
 print("\n== 4. The 'forgot to switch to inference mode' bug ==")
-print(f"   One example at a time with training=True: {len(distinct)} distinct output value(s) "
-      f"over {len(x_test)} test examples (p = {distinct[0]:.4f}); accuracy "
-      f"{accuracy(one_at_a_time, y_test):.3f}, which is the share of class {constant_class} in "
-      f"the test set ({constant_share:.3f}): the network says the same thing for everyone.")
-print(f"   Training mode on class-sorted batches of 32: accuracy {acc_sorted:.3f}, "
-      f"vs {acc_right:.3f} with model.predict.")
+print(f"   One example at a time with training=True: {max(distinct)} distinct output value(s) "
+      f"over {N_TEST} test examples in every one of {len(SEEDS)} seeds (first seed: p = "
+      f"{single_value:.4f}, accuracy {acc_single[0]:.3f}, which is the share of class "
+      f"{constant_class} in its test set, {constant_share:.3f}): the network says the same "
+      f"thing for everyone." if max(distinct) == 1 else
+      f"   One example at a time with training=True: up to {max(distinct)} distinct output "
+      f"values over {N_TEST} test examples.")
+print("   " + sorted_vs_right.sentence())
 
 # %% [markdown]
 # ## Summary, and try this
@@ -469,13 +561,19 @@ print(f"   Training mode on class-sorted batches of 32: accuracy {acc_sorted:.3f
 
 # %%
 print("\n== Summary ==")
-print(f"   BN's accuracy at batch {small}: {bn_small:.3f} vs {mean_acc['BN'][-1]:.3f} at batch "
-      f"{large}; LayerNorm {ln_small:.3f} vs {mean_acc['LayerNorm'][-1]:.3f}; no normalization "
-      f"{mean_acc['no normalization'][0]:.3f} vs {mean_acc['no normalization'][-1]:.3f}.")
-print(f"RESULT bn_small={bn_small:.4f} ln_small={ln_small:.4f} bn_best={bn_best:.4f} "
-      f"none_small={mean_acc['no normalization'][0]:.4f} "
-      f"acc_moving_b2={acc_moving:.4f} acc_population_b2={acc_population:.4f} "
-      f"flipped={flipped:.4f} gap_momentum_099={gap_slow:.4f} gap_momentum_09={gap_fast:.4f} "
-      f"distinct_one_at_a_time={len(distinct)} acc_sorted={acc_sorted:.4f} "
-      f"acc_predict={acc_right:.4f}")
+print(f"   {ln_vs_bn_small.sentence()}.")
+print(f"   {normalization_needed(none_vs_best)[0].upper()}"
+      f"{normalization_needed(none_vs_best)[1:]}.")
+print(f"RESULT bn_small={mean_acc['BN'][0]:.4f} ln_small={mean_acc['LayerNorm'][0]:.4f} "
+      f"bn_best={mean_acc['BN'].max():.4f} none_small={mean_acc['no normalization'][0]:.4f} "
+      f"ln_minus_bn_small={ln_vs_bn_small.difference:.4f} "
+      f"ln_minus_bn_small_se={ln_vs_bn_small.se:.4f} "
+      f"acc_moving_b2={np.mean(acc_moving):.4f} acc_population_b2={np.mean(acc_population):.4f} "
+      f"flipped={flip_mean:.4f} gap_momentum_099={lost[0.99].mean():.4f} "
+      f"gap_momentum_09={lost[0.9].mean():.4f} identical_weights={identical} "
+      f"seeds={len(SEEDS)} distinct_one_at_a_time={max(distinct)} "
+      f"acc_sorted={np.mean(acc_sorted):.4f} acc_predict={np.mean(acc_right):.4f}")
+headline(f"test accuracy at batch {small}: BN {mean_acc['BN'][0]:.3f} vs LayerNorm "
+         f"{mean_acc['LayerNorm'][0]:.3f}, difference {ln_vs_bn_small.noise()}; no "
+         f"normalization {mean_acc['no normalization'][0]:.3f}")
 show_figures()

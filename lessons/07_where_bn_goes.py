@@ -21,43 +21,58 @@
 # And one practical trick: for inference, a BN layer can be folded into the Dense layer before
 # it, leaving a network with no BN at all that computes exactly the same function.
 #
+# Every comparison is measured over several seeds and printed with its noise (a standard
+# error, "±"); the words after it are chosen from those numbers.
+#
 # Run it: `python lessons/07_where_bn_goes.py [--quick] [--seed N] [--out DIR]`.
+
+# %% tags=["parameters"]
+# The lesson's options. In a notebook, change them here, then run all cells. On the command
+# line, --quick, --seed N and --out DIR override them.
+QUICK = False  # True: a small version that runs in a few seconds
+SEED = 0       # the random seed: same seed, same numbers, same figures
+OUT = None     # folder for the figures; None: figures/07 beside the lesson
 
 # %%
 import os
-import sys
 
 # Small matrices: one BLAS thread is faster than several that wait for each other.
 # (It must be set before NumPy is imported.)
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+import matplotlib.pyplot as plt
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
-sys.path.insert(0, HERE)  # lessons/ is a folder of scripts, not a package
-import matplotlib.pyplot as plt
-from lesson_tools import parse_args, save_figure, show_figures
-
 import tinynet
+from tinynet import plot
+from tinynet.classroom import headline, lesson_options, save_figure, show_figures
 from tinynet.datasets import make_classification, make_regression, standardize, train_test_split
 from tinynet.layers import Activation, BatchNormalization, Dense
 from tinynet.models import Sequential
 from tinynet.optimizers import Adam
+from tinynet.stats import compare
 
-args = parse_args(7, "Lesson 07: where does BatchNormalization go?")
-QUICK = args.quick
-SEED = args.seed
+args = lesson_options(7, "Lesson 07: where does BatchNormalization go?",
+                      quick=QUICK, seed=SEED, out=OUT)
+plot.use_style()
 
-# Okabe-Ito colours (readable with every kind of colour blindness)
-BLUE, ORANGE, GREEN, VERMILLION, PURPLE = "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7"
-
-N_SEEDS = 2 if QUICK else 8
-EPOCHS = 3 if QUICK else 10
-N_SAMPLES = 1000 if QUICK else 2000
+N_SEEDS = 2 if args.quick else 8
+REG_SEEDS = 2 if args.quick else 5  # the regression part costs more per seed
+EPOCHS = 3 if args.quick else 10
+N_SAMPLES = 1000 if args.quick else 2000
 
 
 def binary_accuracy(model, x, y):
     return float(np.mean((model.predict(x).reshape(-1) > 0.5) == (y > 0.5)))
+
+
+def jitter_plot(ax, groups, colors, labels):
+    """One dot per seed for each group (dict name -> values), a black bar at each mean."""
+    for k, (name, values) in enumerate(groups.items()):
+        offsets = np.linspace(-0.12, 0.12, len(values))
+        ax.plot(k + offsets, values, "o", color=colors[name], alpha=0.8)
+        ax.plot([k - 0.25, k + 0.25], [np.mean(values)] * 2, color="black", lw=3)
+    ax.set_xticks(range(len(groups)), labels)
 
 
 # %% [markdown]
@@ -70,14 +85,31 @@ def binary_accuracy(model, x, y):
 # non-sparse" than a ReLU's output, so the nonlinearity always sees well-scaled inputs (for a
 # sigmoid this keeps it out of saturation); the Dense bias becomes useless (BN's beta replaces
 # it). Arguments for **after**: the next Dense layer then receives standardized inputs (mean
-# 0, std 1 per unit) instead of non-negative, skewed ReLU outputs; one published ImageNet
-# benchmark (CaffeNet) found "after" slightly better (0.499 vs 0.474 top-1 accuracy).
+# 0, std 1 per unit) instead of non-negative, skewed ReLU outputs.
+#
+# The published evidence points both ways. One ImageNet benchmark (caffenet-benchmark on GitHub,
+# images of 128 px) measured top-1 accuracy: for CaffeNet, BN **after** ReLU 0.499 vs
+# **before** 0.474, but that 0.474 run had no scale-and-bias layer (no gamma and beta); with
+# it, before reaches 0.478 and after 0.493. For GoogLeNet, the same benchmark favours
+# **before**: 0.603 vs 0.596 after (LSUV init), 0.607 vs 0.584 (orthogonal init). Single runs,
+# no error bars: read them as "it depends on the network", not as a rule.
 #
 # Same task as the article (20 features, binary), 3 hidden layers of 64 ReLU units, Adam,
 # batch 32. What to look for: do the two clouds of seeds separate, or overlap?
 
-
 # %%
+# Top-1 accuracy on ImageNet-2012, from github.com/ducha-aiki/caffenet-benchmark: the tables
+# "BN -- before or after ReLU?" and "BN-arch-init" in batchnorm.md, the same tables in the
+# repository's README.md, and the CaffeNet rows as its author posted them in
+# github.com/gcr/torch-residual-networks/issues/5.
+PUBLISHED = {
+    "CaffeNet128, no scale&bias": {"before": 0.474, "after": 0.499},
+    "CaffeNet128, with scale&bias": {"before": 0.478, "after": 0.493},
+    "GoogLeNet128, LSUV init": {"before": 0.603, "after": 0.596},
+    "GoogLeNet128, orthogonal init": {"before": 0.607, "after": 0.584},
+}
+
+
 def build_placement(where):
     """where: 'before', 'after' or 'no BN'."""
     layers = []
@@ -95,13 +127,14 @@ def build_placement(where):
 
 
 PLACEMENTS = ["before", "after", "no BN"]
-COLOR_OF = {"before": BLUE, "after": GREEN, "no BN": ORANGE}
+COLOR_OF = {"before": plot.color_for("with BN"), "after": plot.SKY,
+            "no BN": plot.color_for("without BN")}
 placement_acc = {where: [] for where in PLACEMENTS}
 placement_loss = {where: [] for where in PLACEMENTS}
 only_one_right = []  # per seed: share of test examples exactly one of before/after gets right
 next_layer_input = {}
 for s in range(N_SEEDS):
-    seed = SEED + s
+    seed = args.seed + s
     x, y = make_classification(n_samples=N_SAMPLES, n_features=20, seed=seed)
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, seed=seed)
     x_train, x_test = standardize(x_train, x_test)
@@ -125,7 +158,6 @@ for s in range(N_SEEDS):
 placement_acc = {where: np.array(values) for where, values in placement_acc.items()}
 
 
-
 def noise_of_difference(diff, only_one_right, n_test):
     """Standard error of the mean accuracy difference over seeds, from two sources; the larger
     one is kept (a cautious choice):
@@ -140,33 +172,37 @@ def noise_of_difference(diff, only_one_right, n_test):
     return max(from_seeds, from_test_set)
 
 
+def placement_verdict(mean_diff, std_error):
+    """Words for after - before (test accuracy) and its standard error."""
+    if abs(mean_diff) <= 2 * std_error:
+        return "within noise: this experiment does not separate the two placements"
+    winner = "after" if mean_diff > 0 else "before"
+    return (f"beyond the noise: '{winner}' is ahead by {100 * abs(mean_diff):.1f} points on "
+            f"this task; the published benchmarks disagree between networks, so do not "
+            f"generalize")
+
+
 # paired by seed: the same data for both placements
 diff = placement_acc["after"] - placement_acc["before"]
 mean_diff = float(diff.mean())
 std_error = noise_of_difference(diff, only_one_right, len(y_test))
 within_noise = abs(mean_diff) <= 2 * std_error
 
-fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
-for k, where in enumerate(PLACEMENTS):
-    values = placement_acc[where]
-    jitter = np.linspace(-0.12, 0.12, len(values))
-    axes[0].plot(k + jitter, values, "o", color=COLOR_OF[where], alpha=0.7)
-    axes[0].plot([k - 0.25, k + 0.25], [values.mean()] * 2, color="black", lw=2)
+fig, axes = plt.subplots(1, 2, figsize=(15, 6), layout="constrained")
+jitter_plot(axes[0], placement_acc, COLOR_OF,
+            ["BN before ReLU\n(paper, article)", "BN after\nReLU", "no BN"])
+axes[0].set_ylabel("test accuracy")
+axes[0].set_title(f"after - before = {mean_diff:+.3f} ± {std_error:.3f} "
+                  f"({'within' if within_noise else 'beyond'} noise)")
+for where in PLACEMENTS:
     curves = np.array(placement_loss[where])
     epochs = np.arange(1, curves.shape[1] + 1)
-    axes[1].plot(epochs, curves.mean(axis=0), color=COLOR_OF[where], lw=2,
-                 label=f"{where} (mean of {N_SEEDS} seeds)")
+    axes[1].plot(epochs, curves.mean(axis=0), color=COLOR_OF[where], label=where)
     axes[1].fill_between(epochs, curves.min(axis=0), curves.max(axis=0),
                          color=COLOR_OF[where], alpha=0.15)
-axes[0].set_xticks(range(len(PLACEMENTS)),
-                   ["BN before ReLU\n(paper, article)", "BN after ReLU", "no BN"])
-axes[0].set_ylabel("test accuracy")
-axes[0].set_title(f"One dot per seed, bar = mean: after - before = {mean_diff:+.3f} "
-                  f"+- {std_error:.3f} ({'within' if within_noise else 'beyond'} noise)",
-                  fontsize=10)
 axes[1].set_xlabel("epoch")
-axes[1].set_ylabel("validation loss (binary cross-entropy)")
-axes[1].set_title("Validation loss: mean and range over seeds", fontsize=10)
+axes[1].set_ylabel("validation loss")
+axes[1].set_title(f"Mean and range over {N_SEEDS} seeds")
 axes[1].legend()
 save_figure(fig, args.out, "bn_before_or_after_activation")
 
@@ -181,13 +217,11 @@ for where in PLACEMENTS:
     values = placement_acc[where]
     print(f"   {where:>6s}: test accuracy {values.mean():.3f} (seeds: "
           + ", ".join(f"{v:.3f}" for v in values) + ")")
-verdict = ("within noise: this experiment does not separate the two placements"
-           if within_noise else
-           f"beyond the noise: '{'after' if mean_diff > 0 else 'before'}' is ahead by "
-           f"{100 * abs(mean_diff):.1f} points on this task "
-           f"(published benchmarks on other tasks disagree, so do not generalize)")
-print(f"   after - before = {mean_diff:+.3f}, standard error {std_error:.3f} over {N_SEEDS} "
-      f"paired seeds: {verdict}.")
+print(f"   after - before = {mean_diff:+.3f} ± {std_error:.3f} (standard error over {N_SEEDS} "
+      f"paired seeds and the finite test set): {placement_verdict(mean_diff, std_error)}.")
+print("   Published (ImageNet top-1, one run each, no noise estimate): "
+      + "; ".join(f"{net}: before {acc['before']:.3f}, after {acc['after']:.3f}"
+                  for net, acc in PUBLISHED.items()) + ".")
 for where in ("before", "after"):
     mean, std = describe_inputs(next_layer_input[where])
     print(f"   {where:>6s}: the second Dense layer's inputs have per-unit mean {mean:.2f} and "
@@ -206,13 +240,15 @@ for where in ("before", "after"):
 #
 # In training mode the input BN standardizes each batch with that batch's statistics, and its
 # moving averages estimate the training set's mean and variance: a learned, noisy version of
-# `standardize`. What to look for: the raw network lags; the other two are close.
+# `standardize`. What to look for: does the raw network lag? Are the other two close?
 
 # %%
 INPUT_WAYS = ["raw", "standardized", "raw + input BN"]
+INPUT_COLORS = {"raw": "black", "standardized": plot.color_for("without BN"),
+                "raw + input BN": plot.color_for("with BN")}
 input_acc = {way: [] for way in INPUT_WAYS}
 for s in range(N_SEEDS):
-    seed = SEED + s
+    seed = args.seed + s
     x, y = make_classification(n_samples=N_SAMPLES, n_features=20, seed=seed)
     rng = np.random.default_rng(seed)
     scales = 10 ** rng.uniform(-2, 3, size=20)  # from 0.01 to 1000
@@ -239,42 +275,54 @@ for s in range(N_SEEDS):
             input_steps = EPOCHS * int(np.ceil(len(raw_train) / 32))
 input_acc = {way: np.array(values) for way, values in input_acc.items()}
 
-fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
-colors = [ORANGE, BLUE, GREEN]
-for k, way in enumerate(INPUT_WAYS):
-    values = input_acc[way]
-    jitter = np.linspace(-0.12, 0.12, len(values))
-    axes[0].plot(k + jitter, values, "o", color=colors[k], alpha=0.7)
-    axes[0].plot([k - 0.25, k + 0.25], [values.mean()] * 2, color="black", lw=2)
-axes[0].set_xticks(range(len(INPUT_WAYS)), INPUT_WAYS)
+fig, axes = plt.subplots(1, 2, figsize=(15, 6), layout="constrained")
+jitter_plot(axes[0], input_acc, INPUT_COLORS, INPUT_WAYS)
 axes[0].set_ylabel("test accuracy")
-axes[0].set_title("Inputs with scales from 0.01 to 1000 (one dot per seed)", fontsize=10)
-axes[1].loglog(true_var, var_ratio, "o", color=GREEN)
-axes[1].axhline(1.0, color="grey", ls="--", lw=1)
-axes[1].set_xlabel("true variance of the input feature (training set)")
-axes[1].set_ylabel("input BN's moving variance / true variance")
-axes[1].set_title("What the input BN layer estimated (first seed)", fontsize=10)
+axes[0].set_title(f"Inputs scaled 0.01 to 1000 ({N_SEEDS} seeds)")
+axes[1].loglog(true_var, var_ratio, "o", color=INPUT_COLORS["raw + input BN"])
+axes[1].axhline(1.0, color="grey", ls="--", lw=1.5)
+axes[1].set_xlabel("true variance of the input feature")
+axes[1].set_ylabel("moving variance / true variance")
+axes[1].set_title("What the input BN layer estimated (seed 1)")
 save_figure(fig, args.out, "input_bn_vs_standardized")
 
+
+def input_bn_conclusion(bn_vs_standardized):
+    """The conclusion of part 2, from the Comparison of input BN - standardized accuracy."""
+    if not np.isfinite(bn_vs_standardized.se):
+        return "one seed cannot tell the input BN layer from standardizing"
+    if not bn_vs_standardized.clear:
+        return ("the input BN layer matches standardizing within the noise: it learns a "
+                "noisy standardization, with extra parameters and a dependence on the batch, "
+                "that `standardize` does exactly, once, for free")
+    if bn_vs_standardized.difference < 0:
+        return ("the input BN layer does worse than standardizing, beyond the noise: "
+                "`standardize` does its job exactly, once, for free")
+    return ("the input BN layer does better than standardizing, beyond the noise: its learned "
+            "gamma and beta (or its batch noise) help here; standardizing is still the "
+            "simpler first step")
+
+
+standardized_vs_raw = compare(input_acc["standardized"], input_acc["raw"], "test accuracy",
+                              ("standardized", "raw"), lower_is_better=False)
+bn_vs_standardized = compare(input_acc["raw + input BN"], input_acc["standardized"],
+                             "test accuracy", ("raw + input BN", "standardized"),
+                             lower_is_better=False)
 print("\n== 2. BN on the input layer vs standardized inputs ==")
-for way in INPUT_WAYS:
-    print(f"   {way:>15s}: test accuracy {input_acc[way].mean():.3f}")
-gap_std = input_acc["standardized"].mean() - input_acc["raw"].mean()
-gap_bn = input_acc["raw + input BN"].mean() - input_acc["standardized"].mean()
-print(f"   Standardizing gains {gap_std:+.3f} over raw inputs; the input BN layer gets "
-      f"{gap_bn:+.3f} relative to standardizing.")
+print("   " + standardized_vs_raw.sentence())
+print("   " + bn_vs_standardized.sentence())
 worst = int(np.argmax(np.abs(np.log(var_ratio))))
 residue = 0.99 ** input_steps  # the weight the starting value 1 still has
 # moving variance ~ residue * 1 + (1 - residue) * (biased batch variance, (31/32) * true_var)
 predicted = residue / true_var[worst] + (1 - residue) * 31 / 32
-print(f"   Its moving mean is within {mean_error.max():.3f} std of the true mean for every "
-      f"feature; moving variance / true variance has median {np.median(var_ratio):.2f}, worst "
-      f"{var_ratio[worst]:.1f}, for a feature of variance {true_var[worst]:.2g}.")
+print(f"   First seed: its moving mean is within {mean_error.max():.3f} std of the true mean "
+      f"for every feature; moving variance / true variance has median "
+      f"{np.median(var_ratio):.2f}, worst {var_ratio[worst]:.1f}, for a feature of variance "
+      f"{true_var[worst]:.2g}.")
 print(f"   Why: the moving variance starts at 1, and after {input_steps} steps that start still "
       f"weighs 0.99^{input_steps} = {residue:.4f}; for a variance of {true_var[worst]:.2g} this "
       f"predicts a ratio of {predicted:.1f} (measured {var_ratio[worst]:.1f}).")
-print("   So the input BN layer learns a noisy standardization, with extra parameters and a "
-      "dependence on the batch; `standardize` does it exactly, once, for free.")
+print(f"   So {input_bn_conclusion(bn_vs_standardized)}.")
 
 # %% [markdown]
 # ## 3. BN on the output layer of a regression network
@@ -291,14 +339,16 @@ print("   So the input BN layer learns a noisy standardization, with extra param
 # - each prediction depends on the other examples in the batch.
 #
 # The right way to handle targets with a scale is to standardize the **targets** (and undo it
-# on the predictions), shown as the third network. What to look for: the BN-output network's
+# on the predictions), shown as the fourth network. What to look for: the BN-output network's
 # loss stays far above the others, and its predictions are squeezed into a narrow band.
 
 # %%
-REG_EPOCHS = 10 if QUICK else 60
-x, y = make_regression(n_samples=1000, n_features=10, seed=SEED)
-x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, seed=SEED)
-y_mean, y_std = float(y_train.mean()), float(y_train.std())
+REG_EPOCHS = 10 if args.quick else 60
+REGRESSION_RUNS = ["linear output", "BN on the output", "BN on the output, head start",
+                   "linear output, scaled targets"]
+# blue family = a BN layer on the output, orange family = none
+REG_COLORS = dict(zip(REGRESSION_RUNS, [plot.color_for("without BN"), plot.color_for("with BN"),
+                                        plot.SKY, plot.VERMILLION], strict=True))
 
 
 def build_regression(bn_output):
@@ -309,20 +359,19 @@ def build_regression(bn_output):
     return Sequential(layers)
 
 
-REGRESSION_RUNS = ["linear output", "BN on the output", "BN on the output, head start",
-                   "linear output, scaled targets"]
-regression = {}
-for name in REGRESSION_RUNS:
-    tinynet.set_seed(SEED)
+def regression_run(name, seed, x_train, y_train, x_test, y_test):
+    """Train one of REGRESSION_RUNS; return its model, training loss per epoch (in target
+    units squared), test predictions and test MSE."""
+    y_mean, y_std = float(y_train.mean()), float(y_train.std())
+    tinynet.set_seed(seed)
     model = build_regression(name.startswith("BN"))
     model.compile(optimizer=Adam(), loss="mse")
     if name.endswith("head start"):
         # give BN the answer to its first problem: gamma, beta = the targets' std and mean
         model.build((None, 10))
-        bn = model.layers[-1]
-        _, _, moving_mean, moving_var = bn.get_weights()
-        bn.set_weights([np.full(1, y_std, np.float32), np.full(1, y_mean, np.float32),
-                        moving_mean, moving_var])
+        _, _, moving_mean, moving_var = model.layers[-1].get_weights()
+        model.layers[-1].set_weights([np.full(1, y_std, np.float32),
+                                      np.full(1, y_mean, np.float32), moving_mean, moving_var])
     scaled = name.endswith("scaled targets")
     targets = (y_train - y_mean) / y_std if scaled else y_train
     history = model.fit(x_train, targets, batch_size=32, epochs=REG_EPOCHS, verbose=0)
@@ -330,11 +379,25 @@ for name in REGRESSION_RUNS:
     prediction = model.predict(x_test)
     if scaled:
         prediction = prediction * y_std + y_mean
-    test_mse = float(np.mean((prediction - y_test) ** 2))
-    regression[name] = {"model": model, "loss": train_loss, "prediction": prediction,
-                        "mse": test_mse, "r2": 1 - test_mse / float(y_test.var())}
+    return {"model": model, "loss": train_loss, "prediction": prediction,
+            "mse": float(np.mean((prediction - y_test) ** 2))}
 
-bn_model = regression["BN on the output"]["model"]
+
+regression = {name: [] for name in REGRESSION_RUNS}  # name -> one run per seed
+for s in range(REG_SEEDS):
+    seed = args.seed + s
+    x, y = make_regression(n_samples=1000, n_features=10, seed=seed)
+    split = train_test_split(x, y, test_size=0.25, seed=seed)
+    if s == 0:
+        x_train, x_test, y_train, y_test = split
+    for name in REGRESSION_RUNS:
+        regression[name].append(regression_run(name, seed, split[0], split[2], split[1],
+                                               split[3]))
+mse = {name: np.array([run["mse"] for run in runs]) for name, runs in regression.items()}
+first = {name: runs[0] for name, runs in regression.items()}  # the first seed, drawn below
+y_mean, y_std = float(y_train.mean()), float(y_train.std())
+
+bn_model = first["BN on the output"]["model"]
 gamma, beta = bn_model.layers[-1].get_weights()[:2]
 # in training mode, a batch's predictions have mean beta and std |gamma|: check on one batch
 saved = bn_model.get_weights()
@@ -342,55 +405,49 @@ batch_prediction = bn_model(x_train[:32], training=True)
 bn_model.set_weights(saved)  # that forward pass also moved the moving averages: undo it
 # the part of the loss no beta can remove: how far each batch's target mean is from the
 # overall mean (random batches of 32, as fit draws them)
-rng = np.random.default_rng(SEED)
+rng = np.random.default_rng(args.seed)
 batch_means = np.array([y_train[rng.choice(len(y_train), 32, replace=False)].mean()
                         for _ in range(2000)])
 pinned_mean_loss = float(np.mean((batch_means - y_train.mean()) ** 2))
 
-names = list(regression)
-colors = [BLUE, VERMILLION, PURPLE, GREEN]
-fig, axes = plt.subplots(1, 2, figsize=(12, 4.4))
-for name, color in zip(names, colors, strict=True):
-    run = regression[name]
-    axes[0].semilogy(np.arange(1, REG_EPOCHS + 1), run["loss"], color=color, lw=2,
-                     label=f"{name} (test MSE {run['mse']:.0f})")
+fig, axes = plt.subplots(1, 2, figsize=(15, 6.5), layout="constrained")
+for name, run in first.items():
+    axes[0].semilogy(np.arange(1, REG_EPOCHS + 1), run["loss"], color=REG_COLORS[name],
+                     label=name)
     if not name.endswith("scaled targets"):  # three clouds are enough to read
-        axes[1].plot(y_test, run["prediction"], ".", color=color, alpha=0.5, ms=4, label=name)
-axes[0].axhline(float(y_train.var()), color="grey", ls=":", lw=1)
-axes[0].text(REG_EPOCHS, float(y_train.var()) * 1.1, "predict the mean (variance of y)",
-             color="grey", ha="right", fontsize=8)
-axes[0].axhline(pinned_mean_loss, color=PURPLE, ls=":", lw=1)
-axes[0].text(1, pinned_mean_loss * 1.1, "floor for a BN output: spread of batch means",
-             color=PURPLE, ha="left", va="bottom", fontsize=8)
-lowest = min(pinned_mean_loss, *(run["loss"].min() for run in regression.values()))
-axes[0].set_ylim(lowest * 0.5, float(y_train.var()) * 3)
+        axes[1].plot(y_test, run["prediction"], ".", color=REG_COLORS[name], alpha=0.5,
+                     label=name)
+axes[0].axhline(float(y_train.var()), color="grey", ls=":")
+axes[0].text(REG_EPOCHS, float(y_train.var()) * 1.15, "predicting the mean", color="grey",
+             ha="right")
+axes[0].axhline(pinned_mean_loss, color=REG_COLORS["BN on the output, head start"], ls=":")
+axes[0].text(1, pinned_mean_loss * 0.6, "floor for a BN output", ha="left", va="top",
+             color=REG_COLORS["BN on the output, head start"])
+lowest = min(pinned_mean_loss, *(run["loss"].min() for run in first.values()))
+axes[0].set_ylim(lowest * 0.3, float(y_train.var()) * 3)
 axes[0].set_xlabel("epoch")
-axes[0].set_ylabel("training MSE, in target units squared")
-axes[0].set_title("Training loss (log scale)", fontsize=10)
-axes[0].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
+axes[0].set_ylabel("training MSE (log scale)")
+axes[0].set_title("Training loss (first seed)")
+axes[0].legend(fontsize=12, loc="center right")
 low, high = float(y_test.min()), float(y_test.max())
-axes[1].plot([low, high], [low, high], color="grey", ls="--", lw=1)
+axes[1].plot([low, high], [low, high], color="grey", ls="--", lw=1.5)
 axes[1].set_xlabel("true target (test set)")
-axes[1].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3)
 axes[1].set_ylabel("prediction (inference mode)")
-axes[1].set_title("Predictions vs truth: the diagonal is perfect", fontsize=10)
+axes[1].set_title("Predictions vs truth")
+axes[1].legend(fontsize=12, loc="upper left", markerscale=3)
 save_figure(fig, args.out, "bn_on_regression_output")
 
-linear = regression["linear output"]
-with_bn = regression["BN on the output"]
-head_start = regression["BN on the output, head start"]
-rescaled = regression["linear output, scaled targets"]
-print("\n== 3. BN on the output layer of a regression network ==")
-print(f"   Targets: mean {y_mean:.1f}, std {y_std:.1f} (training set).")
-for name in names:
-    run = regression[name]
-    print(f"   {name:>30s}: test MSE {run['mse']:8.1f}, R^2 {run['r2']:+.3f}")
-print(f"   BN on the output is {with_bn['mse'] / linear['mse']:.1f}x "
-      f"{'worse' if with_bn['mse'] > linear['mse'] else 'better'} than a linear output "
-      f"after {REG_EPOCHS} epochs.")
 reg_steps = REG_EPOCHS * int(np.ceil(len(x_train) / 32))
-print(f"   After training its gamma = {gamma[0]:.2f} and beta = {beta[0]:.2f}, far from the "
-      f"targets' std {y_std:.1f} and mean {y_mean:.1f}: Adam moves each weight by at most "
+vs_linear = {name: compare(mse[name], mse["linear output"], "test MSE",
+                           (name, "linear output"), fmt="{:.1f}")
+             for name in REGRESSION_RUNS[1:]}
+print("\n== 3. BN on the output layer of a regression network ==")
+print(f"   Targets: mean {y_mean:.1f}, std {y_std:.1f} (training set, first seed).")
+for name in REGRESSION_RUNS[1:]:
+    ratio = mse[name].mean() / mse["linear output"].mean()
+    print(f"   {vs_linear[name].sentence()} (ratio of the means {ratio:.2f})")
+print(f"   First seed, after training: gamma = {gamma[0]:.2f} and beta = {beta[0]:.2f}; the "
+      f"targets' std is {y_std:.1f} and their mean {y_mean:.1f}. Adam moves each weight by at most "
       f"about its learning rate 0.001 per step, so {reg_steps} steps move them by at most "
       f"about {0.001 * reg_steps:.2f}.")
 print(f"   In training mode one batch of its predictions has mean {batch_prediction.mean():.3f} "
@@ -398,14 +455,9 @@ print(f"   In training mode one batch of its predictions has mean {batch_predict
       f"{abs(gamma[0]):.3f}), whatever the batch.")
 print(f"   Even with perfect gamma and beta, pinning each batch's mean prediction to beta puts a "
       f"floor of about {pinned_mean_loss:.0f} under the training MSE (the spread of the "
-      f"batch-mean targets around the overall mean, for random batches of 32).")
-print(f"   With a head start (gamma, beta set to {y_std:.1f}, {y_mean:.1f} before training) "
-      f"the BN-output net reaches a training MSE of {head_start['loss'][-1]:.0f} (batch "
-      f"statistics) but a test MSE of {head_start['mse']:.0f} (moving statistics): "
-      f"{head_start['mse'] / linear['mse']:.2f}x the linear output's test MSE "
-      f"({'still worse' if head_start['mse'] > linear['mse'] else 'no worse'}).")
-print(f"   Scaling the targets instead: test MSE {rescaled['mse']:.1f} vs {linear['mse']:.1f} "
-      f"unscaled ({'better' if rescaled['mse'] < linear['mse'] else 'no better'}).")
+      f"batch-mean targets around the overall mean, for random batches of 32); the head-start "
+      f"net's last training MSE is {first['BN on the output, head start']['loss'][-1]:.0f} "
+      f"(first seed).")
 
 # %% [markdown]
 # ## 4. Folding BN into the Dense layer for inference
@@ -473,17 +525,25 @@ print(f"   {len(article.layers)} layers -> {len(folded.layers)} layers, "
 
 # %%
 print("\n== Summary ==")
-print(f"   Before vs after the activation: {mean_diff:+.3f} +- {std_error:.3f} "
+print(f"   Before vs after the activation: after - before = {mean_diff:+.3f} ± {std_error:.3f} "
       f"({'within noise' if within_noise else 'beyond noise'}).")
-print(f"   Input BN vs standardized inputs: {gap_bn:+.3f}; standardized vs raw: {gap_std:+.3f}.")
-print(f"   Regression test MSE: linear output {linear['mse']:.1f}, BN output "
-      f"{with_bn['mse']:.1f} ({head_start['mse']:.1f} with a head start), scaled targets "
-      f"{rescaled['mse']:.1f}.")
+print(f"   Input BN vs standardized inputs: {bn_vs_standardized.noise()}, "
+      f"{bn_vs_standardized.verdict}.")
+print(f"   Regression, BN on the output vs a linear output: "
+      f"{vs_linear['BN on the output'].noise()} in test MSE, "
+      f"{vs_linear['BN on the output'].verdict}.")
 print(f"RESULT mean_diff={mean_diff:.4f} std_error={std_error:.4f} "
       f"within_noise={int(within_noise)} raw={input_acc['raw'].mean():.4f} "
       f"standardized={input_acc['standardized'].mean():.4f} "
-      f"input_bn={input_acc['raw + input BN'].mean():.4f} mse_linear={linear['mse']:.4f} "
-      f"mse_bn_output={with_bn['mse']:.4f} mse_head_start={head_start['mse']:.4f} "
-      f"mse_scaled={rescaled['mse']:.4f} "
+      f"input_bn={input_acc['raw + input BN'].mean():.4f} "
+      f"input_bn_clear={int(bn_vs_standardized.clear)} "
+      f"mse_linear={mse['linear output'].mean():.4f} "
+      f"mse_bn_output={mse['BN on the output'].mean():.4f} "
+      f"mse_head_start={mse['BN on the output, head start'].mean():.4f} "
+      f"mse_scaled={mse['linear output, scaled targets'].mean():.4f} "
       f"fold_error={fold_error:.3e}")
+headline(f"BN on a regression output: test MSE {mse['BN on the output'].mean():.0f} vs "
+         f"{mse['linear output'].mean():.0f} for a linear output "
+         f"({mse['BN on the output'].mean() / mse['linear output'].mean():.1f}x, "
+         f"{REG_SEEDS} seeds); BN after - before ReLU: {mean_diff:+.3f} ± {std_error:.3f}")
 show_figures()

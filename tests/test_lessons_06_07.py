@@ -1,26 +1,39 @@
 """Lessons 06 (batch size and inference) and 07 (where BN goes) run in quick mode, write their
-figures, and their headline comparisons come out the right way.
+figures, print every comparison with its noise, and word their conclusions from the numbers.
 
 Each lesson runs once per test session (module-scoped fixture) in a subprocess, as a student
-would run it; the tests read its `RESULT key=value ...` line.
+would run it; the tests read its `RESULT key=value ...` line. The wording functions are taken
+out of the lesson scripts and called with made-up numbers, so that a conclusion printed
+whatever the numbers say would fail here.
 """
 
 import os
 
 import pytest
+from lesson_functions import comparison_lines, lesson_functions
 from lesson_runner import parse_result, run_lesson
+
+from tinynet.stats import compare
+
+LESSON_06 = "06_batch_size_and_inference.py"
+LESSON_07 = "07_where_bn_goes.py"
 
 
 @pytest.fixture(scope="module")
 def lesson06(tmp_path_factory):
     out = tmp_path_factory.mktemp("lesson06")
-    return run_lesson("06_batch_size_and_inference.py", out), out
+    return run_lesson(LESSON_06, out), out
 
 
 @pytest.fixture(scope="module")
 def lesson07(tmp_path_factory):
     out = tmp_path_factory.mktemp("lesson07")
-    return run_lesson("07_where_bn_goes.py", out), out
+    return run_lesson(LESSON_07, out), out
+
+
+def accuracies(a, b, names):
+    """A Comparison of two made-up accuracy lists (higher is better)."""
+    return compare(a, b, "test accuracy", names, lower_is_better=False)
 
 
 # -- lesson 06 -------------------------------------------------------------------------------
@@ -35,10 +48,11 @@ def test_lesson06_runs_and_writes_its_figures(lesson06):
         assert os.path.getsize(out / name) > 5000  # a real picture, not an empty canvas
 
 
-def test_lesson06_bn_at_batch_two_falls_behind_layernorm(lesson06):
+def test_lesson06_bn_at_batch_two_falls_behind_layernorm_beyond_the_noise(lesson06):
     result = parse_result(lesson06[0])
-    assert result["bn_small"] < result["ln_small"] - 0.03
+    assert result["seeds"] >= 2
     assert result["bn_small"] < result["bn_best"]
+    assert result["ln_minus_bn_small"] > 2 * result["ln_minus_bn_small_se"]
 
 
 def test_lesson06_one_example_at_a_time_in_training_mode_gives_one_output(lesson06):
@@ -53,10 +67,44 @@ def test_lesson06_slow_moving_averages_cost_more_accuracy(lesson06):
     assert result["gap_momentum_099"] > result["gap_momentum_09"] + 0.05
 
 
-def test_lesson06_narrates_every_part(lesson06):
+def test_lesson06_narrates_every_part_and_prints_one_headline(lesson06):
     stdout = lesson06[0]
     for heading in ("== 1.", "== 2.", "== 3.", "== 3b.", "== 4.", "== Summary =="):
         assert heading in stdout
+    assert sum(line.startswith("Headline: ") for line in stdout.splitlines()) == 1
+
+
+def test_lesson06_every_comparison_carries_its_noise(lesson06):
+    lines = comparison_lines(lesson06[0])
+    assert len(lines) >= 5
+    for line in lines:
+        assert "±" in line, line
+
+
+def test_lesson06_momentum_conclusion_follows_the_weights():
+    words = lesson_functions(LESSON_06, "momentum_conclusion")["momentum_conclusion"]
+    assert "never training itself" in words(5, 5)
+    assert "never training itself" not in words(4, 5)
+    assert "NOT identical in 1 of 5" in words(4, 5)
+
+
+def test_lesson06_plus_minus_one_story_is_told_only_when_the_numbers_support_it():
+    story = lesson_functions(LESSON_06, "plus_minus_one_story")["plus_minus_one_story"]
+    no_better = accuracies([0.60, 0.62, 0.61], [0.80, 0.79, 0.81], ("pairs", "inference"))
+    better = accuracies([0.90, 0.91, 0.92], [0.80, 0.79, 0.81], ("pairs", "inference"))
+    assert "which of the two examples is larger" in story(0.9, no_better)
+    assert "which of the two examples is larger" not in story(0.3, no_better)
+    assert "beats inference mode" in story(0.9, better)
+
+
+def test_lesson06_says_when_no_normalization_is_as_good_as_any():
+    words = lesson_functions(LESSON_06, "normalization_needed")["normalization_needed"]
+    tied = [accuracies([0.91, 0.92, 0.93], [0.91, 0.93, 0.92], ("none", "BN"))] * 3
+    behind = tied[:2] + [compare([0.80, 0.81, 0.82], [0.90, 0.90, 0.91], "batch 2",
+                                 ("none", "BN"), lower_is_better=False)]
+    assert "normalization is not needed" in words(tied)
+    assert "normalization is not needed" not in words(behind)
+    assert "behind the better normalization" in words(behind) and "batch 2" in words(behind)
 
 
 # -- lesson 07 -------------------------------------------------------------------------------
@@ -92,3 +140,37 @@ def test_lesson07_before_after_verdict_agrees_with_its_numbers(lesson07):
     assert bool(result["within_noise"]) == within
     stdout = lesson07[0]
     assert ("within noise" in stdout) == within
+
+
+def test_lesson07_every_comparison_carries_its_noise_and_one_headline(lesson07):
+    stdout = lesson07[0]
+    lines = comparison_lines(stdout)
+    assert len(lines) >= 5
+    for line in lines:
+        assert "±" in line, line
+    assert sum(line.startswith("Headline: ") for line in stdout.splitlines()) == 1
+
+
+def test_lesson07_cites_both_sides_of_the_published_benchmark(lesson07):
+    stdout = lesson07[0]
+    for figure in ("0.474", "0.499", "0.603", "0.596"):
+        assert figure in stdout
+    assert "no scale&bias" in stdout
+
+
+def test_lesson07_input_bn_conclusion_follows_the_comparison():
+    words = lesson_functions(LESSON_07, "input_bn_conclusion")["input_bn_conclusion"]
+    same = accuracies([0.93, 0.92, 0.94], [0.93, 0.93, 0.93], ("input BN", "standardized"))
+    worse = accuracies([0.80, 0.81, 0.82], [0.93, 0.93, 0.94], ("input BN", "standardized"))
+    better = accuracies([0.96, 0.97, 0.96], [0.93, 0.93, 0.94], ("input BN", "standardized"))
+    assert "matches standardizing" in words(same)
+    assert "worse than standardizing" in words(worse)
+    assert "better than standardizing" in words(better)
+    assert "one seed" in words(accuracies([0.9], [0.8], ("input BN", "standardized")))
+
+
+def test_lesson07_placement_verdict_follows_the_noise():
+    words = lesson_functions(LESSON_07, "placement_verdict")["placement_verdict"]
+    assert words(0.004, 0.003).startswith("within noise")
+    assert "'after' is ahead" in words(0.02, 0.003)
+    assert "'before' is ahead" in words(-0.02, 0.003)
