@@ -14,7 +14,9 @@ import re
 import numpy as np
 import pytest
 
+import tinynet
 from tinynet.callbacks import (
+    BackupAndRestore,
     Callback,
     CallbackList,
     CSVLogger,
@@ -27,6 +29,10 @@ from tinynet.callbacks import (
     ReduceLROnPlateau,
     TerminateOnNaN,
 )
+from tinynet.layers import Dense
+from tinynet.models import Sequential
+from tinynet.optimizers import SGD
+from tinynet.optimizers.schedules import ExponentialDecay
 
 REFERENCE = os.path.join(os.path.dirname(__file__), "data", "keras_callbacks_reference.json")
 
@@ -45,9 +51,18 @@ class FakeModel:
 
     def __init__(self, learning_rate=0.1):
         self.stop_training = False
+        self.built = True
         self.weights = [np.zeros((1, 1))]
         self.optimizer = FakeOptimizer(learning_rate)
+        self.optimizer_variables = [np.array(0), np.array(learning_rate)]
         self.history = None
+        self._initial_epoch = None
+
+    def get_optimizer_variables(self):
+        return [v.copy() for v in self.optimizer_variables]
+
+    def set_optimizer_variables(self, variables):
+        self.optimizer_variables = [v.copy() for v in variables]
 
     def get_weights(self):
         return [w.copy() for w in self.weights]
@@ -358,3 +373,139 @@ def test_a_template_field_that_is_not_logged_is_named(tmp_path):
     callback.set_model(FakeModel())
     with pytest.raises(KeyError, match="val_auc"):
         callback.on_epoch_end(0, {"loss": 1.0})
+
+
+def test_model_checkpoint_with_save_best_only_and_no_monitor_value_says_what_was_logged(
+        tmp_path):
+    callback = ModelCheckpoint(tmp_path / "m.keras", save_best_only=True)
+    callback.set_model(FakeModel())
+    with pytest.raises(ValueError, match="val_loss"):
+        callback.on_epoch_end(0, {"loss": 1.0})
+
+
+# -- BackupAndRestore ----------------------------------------------------------------------------
+
+class Interrupt(Callback):
+    """Stands for the laptop going to sleep: an exception in the middle of epoch `epoch`."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_backup_holds_weights_optimizer_state_and_finished_epochs(tmp_path):
+    model = FakeModel()
+    model.optimizer_variables = [np.array(7), np.array(0.1), np.arange(3.0)]
+    with pytest.raises(KeyboardInterrupt):
+        drive([BackupAndRestore(tmp_path / "backup"), Interrupt(3)], model)
+    assert os.listdir(tmp_path / "backup") == ["backup.npz"]  # no temporary file left
+    resumed = FakeModel()
+    callback = BackupAndRestore(tmp_path / "backup")
+    callback.set_model(resumed)
+    callback.on_train_begin()
+    assert resumed._initial_epoch == 3  # epochs 0, 1, 2 finished: fit goes on at 3
+    assert resumed.weights[0][0, 0] == 2.0  # the weights at the end of epoch 2
+    np.testing.assert_array_equal(resumed.optimizer_variables[2], [0.0, 1.0, 2.0])
+
+
+def test_a_finished_training_removes_its_backup_but_nothing_else(tmp_path):
+    folder = tmp_path / "backup"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    drive([BackupAndRestore(folder)], FakeModel(), epochs=2)
+    assert os.listdir(folder) == ["notes.txt"]
+    drive([BackupAndRestore(tmp_path / "empty")], FakeModel(), epochs=2)
+    assert not (tmp_path / "empty").exists()
+
+
+def test_a_damaged_backup_falls_back_to_the_previous_one(tmp_path):
+    folder = tmp_path / "backup"
+    with pytest.raises(KeyboardInterrupt):
+        drive([BackupAndRestore(folder, double_checkpoint=True), Interrupt(3)], FakeModel())
+    data = (folder / "backup.npz").read_bytes()
+    (folder / "backup.npz").write_bytes(data[:len(data) // 2])  # cut off mid-write
+    resumed = FakeModel()
+    callback = BackupAndRestore(folder)
+    callback.set_model(resumed)
+    callback.on_train_begin()
+    assert resumed._initial_epoch == 2 and resumed.weights[0][0, 0] == 1.0
+
+
+def test_without_a_backup_fit_starts_where_it_was_asked_to(tmp_path):
+    model = FakeModel()
+    model._initial_epoch = 5  # left from an earlier resumed fit
+    callback = BackupAndRestore(tmp_path / "none")
+    callback.set_model(model)
+    callback.on_train_begin()
+    assert model._initial_epoch is None
+
+
+# -- with a real model ----------------------------------------------------------------------------
+
+def small_model(optimizer):
+    tinynet.set_seed(0)
+    model = Sequential([Dense(1, activation="sigmoid", input_shape=(3,))])
+    model.compile(optimizer=optimizer, loss="binary_crossentropy")
+    return model
+
+
+def small_data():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 3)).astype(np.float32)
+    return x, (x[:, 0] > 0).astype(np.float32)
+
+
+def test_early_stopping_ends_fit_early():
+    # a learning rate so small that the loss cannot improve by min_delta
+    model = small_model(SGD(learning_rate=1e-9))
+    history = model.fit(*small_data(), epochs=10, verbose=0, validation_split=0.25,
+                        callbacks=[EarlyStopping(patience=1, min_delta=1e-3)])
+    assert len(history.epoch) == 2
+
+
+def test_fit_calls_every_hook_in_order():
+    calls = []
+    model = small_model("sgd")
+    model.fit(np.zeros((4, 3)), np.zeros(4), batch_size=2, epochs=1, verbose=0,
+              callbacks=[Spy(calls)])
+    assert [c[0] for c in calls] == [
+        "on_train_begin", "on_epoch_begin", "on_train_batch_begin", "on_train_batch_end",
+        "on_train_batch_begin", "on_train_batch_end", "on_epoch_end", "on_train_end"]
+    assert calls[-1][-1] == calls[-2][-1]  # on_train_end gets the last epoch's logs
+
+
+def test_a_learning_rate_callback_changes_the_rate_fit_trains_with():
+    model = small_model(SGD(learning_rate=0.1))
+    model.fit(*small_data(), epochs=3, verbose=0,
+              callbacks=[LearningRateScheduler(lambda epoch: 0.1 * 0.5 ** epoch)])
+    assert model.optimizer.learning_rate == pytest.approx(0.025)
+
+
+def test_a_callback_cannot_set_the_rate_of_an_optimizer_that_follows_a_schedule():
+    model = small_model(SGD(learning_rate=ExponentialDecay(0.1, 10, 0.5)))
+    with pytest.raises(TypeError, match="schedule"):
+        model.fit(*small_data(), epochs=1, verbose=0,
+                  callbacks=[LearningRateScheduler(lambda epoch: 0.01)])
+
+
+@pytest.mark.skipif(not hasattr(Sequential, "get_optimizer_variables"),
+                    reason="Sequential.get/set_optimizer_variables are not there yet")
+def test_an_interrupted_fit_resumed_with_backup_ends_where_an_uninterrupted_one_ends(
+        tmp_path):
+    x, y = small_data()
+    straight = small_model("adam")
+    straight.fit(x, y, epochs=4, shuffle=False, verbose=0)
+    model = small_model("adam")
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(x, y, epochs=4, shuffle=False, verbose=0,
+                  callbacks=[BackupAndRestore(tmp_path), Interrupt(2)])
+    model = small_model("adam")  # a new process: the same model, before any training
+    history = model.fit(x, y, epochs=4, shuffle=False, verbose=0,
+                        callbacks=[BackupAndRestore(tmp_path)])
+    assert history.epoch == [2, 3]
+    for ours, theirs in zip(model.get_weights(), straight.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)

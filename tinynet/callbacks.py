@@ -23,6 +23,7 @@ import functools
 import inspect
 import io
 import os
+import shutil
 import tempfile
 
 import numpy as np
@@ -264,11 +265,15 @@ class ProgbarLogger(Callback):
     one epoch, then a bar (verbose=1) or one line (verbose=2) per epoch. Validation inside
     fit is silent; evaluate and predict called on their own get a bar of their own."""
 
-    def __init__(self):
+    def __init__(self, stream=None):
         super().__init__()
+        self.stream = stream  # None: sys.stdout at the time of printing
         self.bar = None
         self.verbose, self.epochs, self.target = 1, 1, None
         self.in_fit = False
+
+    def new_bar(self):
+        self.bar = ProgressBar(self.target, self.verbose, stream=self.stream)
 
     def set_params(self, params):
         verbose = params.get("verbose", 1)
@@ -280,9 +285,9 @@ class ProgbarLogger(Callback):
         self.in_fit = True
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.bar = ProgressBar(self.target, self.verbose)
+        self.new_bar()
         if self.verbose and self.epochs > 1:
-            print(f"Epoch {epoch + 1}/{self.epochs}")
+            print(f"Epoch {epoch + 1}/{self.epochs}", file=self.stream)
 
     def on_train_batch_end(self, batch, logs=None):
         self.bar.update(batch + 1, logs)
@@ -292,7 +297,7 @@ class ProgbarLogger(Callback):
 
     def on_test_begin(self, logs=None):
         if not self.in_fit:
-            self.bar = ProgressBar(self.target, self.verbose)
+            self.new_bar()
 
     def on_test_batch_end(self, batch, logs=None):
         if not self.in_fit:
@@ -303,7 +308,7 @@ class ProgbarLogger(Callback):
             self.bar.finish(logs)
 
     def on_predict_begin(self, logs=None):
-        self.bar = ProgressBar(self.target, self.verbose)
+        self.new_bar()
 
     def on_predict_batch_end(self, batch, logs=None):
         self.bar.update(batch + 1)  # predict's logs hold the outputs: nothing to print
@@ -483,8 +488,23 @@ class EarlyStopping(Callback):
 
 
 def current_learning_rate(model):
-    """The optimizer's learning rate now, as a float."""
-    return float(model.optimizer.learning_rate)
+    """The learning rate of the optimizer's next update, as a float (a schedule's value at
+    the optimizer's step count, when it has one)."""
+    learning_rate = model.optimizer.learning_rate
+    if callable(learning_rate):
+        return float(learning_rate(model.optimizer.iterations))
+    return float(learning_rate)
+
+
+def set_learning_rate(model, learning_rate, where):
+    """Give the optimizer a new (float) learning rate; refused, as in Keras, when the
+    optimizer follows a schedule: the callback and the schedule would fight over it."""
+    if callable(model.optimizer.learning_rate):
+        raise TypeError(f"{where}: this optimizer was created with a learning-rate schedule "
+                        f"({type(model.optimizer.learning_rate).__name__}), so its learning "
+                        f"rate cannot be set; create the optimizer with a float "
+                        f"learning_rate to use {where}")
+    model.optimizer.learning_rate = learning_rate
 
 
 class ReduceLROnPlateau(Callback):
@@ -537,7 +557,7 @@ class ReduceLROnPlateau(Callback):
         if old_lr <= np.float32(self.min_lr):  # Keras compares in float32
             return False
         new_lr = max(old_lr * self.factor, self.min_lr)
-        self.model.optimizer.learning_rate = new_lr
+        set_learning_rate(self.model, new_lr, "ReduceLROnPlateau")
         if self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.")
         return True
@@ -569,7 +589,7 @@ class LearningRateScheduler(Callback):
         if not isinstance(new_lr, (float, np.floating)):
             raise ValueError(f"LearningRateScheduler: the schedule must return a float, got "
                              f"{new_lr!r} for epoch {epoch}")
-        self.model.optimizer.learning_rate = float(new_lr)
+        set_learning_rate(self.model, float(new_lr), "LearningRateScheduler")
         if self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to "
                   f"{float(new_lr)}.")
@@ -750,6 +770,113 @@ class ModelCheckpoint(Callback):
             self.model.save(path)
         if self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: finished saving model to {path}")
+
+
+class BackupAndRestore(Callback):
+    """Resume a fit that was interrupted (a laptop that went to sleep, a killed job) from the
+    last finished epoch, as if it had never stopped:
+
+        model.fit(x, y, epochs=50, callbacks=[BackupAndRestore("backup")])   # interrupted
+        model.fit(x, y, epochs=50, callbacks=[BackupAndRestore("backup")])   # goes on
+
+    BackupAndRestore(backup_dir, save_freq='epoch', double_checkpoint=False,
+                     delete_checkpoint=True)
+
+    After every epoch (or every save_freq batches) one file, backup_dir/backup.npz, gets the
+    three things training carries on with: the weights (BN's moving statistics included), the
+    optimizer's state (its step count, learning rate and e.g. Adam's m and v), and the number
+    of finished epochs. It is written atomically (a temporary file, then a rename), so a crash
+    while saving leaves the previous backup whole. When fit starts and finds a backup, it
+    loads it and fit starts at the epoch after the last finished one. double_checkpoint keeps
+    the previous backup too (backup.npz.bkp), used if the latest cannot be read.
+    delete_checkpoint: remove the backup when training ends normally.
+    """
+
+    def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False,
+                 delete_checkpoint=True):
+        super().__init__()
+        if not backup_dir:
+            raise ValueError("BackupAndRestore(backup_dir=...) must name a folder, got an "
+                             "empty value")
+        self.backup_dir = os.fspath(backup_dir)
+        self.save_freq = check_save_freq(save_freq, "BackupAndRestore")
+        self.double_checkpoint = check_bool(double_checkpoint,
+                                            "BackupAndRestore(double_checkpoint=...)")
+        self.delete_checkpoint = check_bool(delete_checkpoint,
+                                            "BackupAndRestore(delete_checkpoint=...)")
+        self.path = os.path.join(self.backup_dir, "backup.npz")
+        self.previous_path = self.path + ".bkp"
+        self.finished_epochs = 0
+        self.batches_since_save = 0
+
+    def on_train_begin(self, logs=None):
+        if not self.model.built:
+            raise ValueError("BackupAndRestore: the model must be built before fit, so there "
+                             "are weights to restore; give the first layer an input_shape")
+        self.model._initial_epoch = None  # fit's own initial_epoch, unless a backup says
+        for path in (self.path, self.previous_path):
+            if os.path.exists(path):
+                try:
+                    backup = read_backup(path)
+                except ValueError:
+                    continue  # damaged: try the previous backup
+                self.restore(backup)
+                return
+
+    def restore(self, backup):
+        self.model.set_weights(backup["weights"])
+        self.model.set_optimizer_variables(backup["optimizer"])
+        self.finished_epochs = backup["epoch"]
+        self.model._initial_epoch = backup["epoch"]  # fit starts at this epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.save_freq == "epoch":
+            return
+        self.batches_since_save += 1
+        if self.batches_since_save >= self.save_freq:
+            self.batches_since_save = 0
+            self.save()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.finished_epochs = epoch + 1
+        if self.save_freq == "epoch":
+            self.save()
+
+    def save(self):
+        os.makedirs(self.backup_dir, exist_ok=True)
+        if self.double_checkpoint and os.path.exists(self.path):
+            shutil.copyfile(self.path, self.previous_path)
+        arrays = {"epoch": np.array(self.finished_epochs)}
+        arrays.update({f"weight_{i:04d}": w for i, w in enumerate(self.model.get_weights())})
+        arrays.update({f"optimizer_{i:04d}": np.asarray(v) for i, v in
+                       enumerate(self.model.get_optimizer_variables())})
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        write_atomically(self.path, buffer.getvalue(), "BackupAndRestore")
+
+    def on_train_end(self, logs=None):
+        if not self.delete_checkpoint:
+            return
+        for path in (self.path, self.previous_path):
+            if os.path.exists(path):
+                os.remove(path)
+        if os.path.isdir(self.backup_dir) and not os.listdir(self.backup_dir):
+            os.rmdir(self.backup_dir)  # only our own files: never a folder holding others
+
+
+def read_backup(path):
+    """{'epoch': int, 'weights': [...], 'optimizer': [...]} from a backup file, or a
+    ValueError saying it is damaged."""
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            arrays = {key: stored[key] for key in stored.files}
+    except Exception as err:  # a truncated zip, a damaged entry
+        raise ValueError(f"BackupAndRestore: {path} is damaged ({type(err).__name__})") from None
+    if "epoch" not in arrays:
+        raise ValueError(f"BackupAndRestore: {path} was not written by BackupAndRestore")
+    return {"epoch": int(arrays["epoch"]),
+            "weights": [arrays[k] for k in sorted(arrays) if k.startswith("weight_")],
+            "optimizer": [arrays[k] for k in sorted(arrays) if k.startswith("optimizer_")]}
 
 
 def check_save_freq(save_freq, where):
