@@ -168,14 +168,6 @@ class Loss:
     def get_config(self):
         return {"name": self.name, "reduction": self.reduction}
 
-    # -- transitional: the fused (p - y) / N gradient, used by models.py until the training
-    # step backpropagates through the output activation (issue 10); then these go away.
-
-    fused_activation = None
-
-    def gradient_from_logits(self, y_true, p):
-        raise NotImplementedError
-
 
 class CrossentropyLoss(Loss):
     """What the three cross-entropies share: the from_logits switch."""
@@ -195,7 +187,6 @@ class BinaryCrossentropy(CrossentropyLoss):
     """Binary cross-entropy: targets in [0, 1], one probability (or logit) per output."""
 
     name = "binary_crossentropy"
-    fused_activation = "sigmoid"
 
     def call(self, y_true, y_pred):
         if self.from_logits:
@@ -215,9 +206,6 @@ class BinaryCrossentropy(CrossentropyLoss):
         inside = (y_pred == p)  # the clip passes no gradient where it clipped
         return inside * (p - y_true) / (p * (1 - p)) / k
 
-    def gradient_from_logits(self, y_true, p):
-        return (p - self.prepare_targets(y_true, p)) / p.size
-
     def check_targets(self, y, output_shape, where):
         super().check_targets(y, output_shape, where)
         if np.any((y < 0) | (y > 1)):
@@ -229,7 +217,6 @@ class CategoricalCrossentropy(CrossentropyLoss):
     """Categorical cross-entropy: one-hot targets (N, K), a probability (or logit) per class."""
 
     name = "categorical_crossentropy"
-    fused_activation = "softmax"
 
     def call(self, y_true, y_pred):
         if self.from_logits:
@@ -252,9 +239,6 @@ class CategoricalCrossentropy(CrossentropyLoss):
         clipped = np.clip(q, EPSILON, 1 - EPSILON)
         kept = (q == clipped) * y_true
         return (-kept / clipped + kept.sum(axis=-1, keepdims=True)) / total
-
-    def gradient_from_logits(self, y_true, p):
-        return (p - self.prepare_targets(y_true, p)) / p.shape[0]
 
     def check_targets(self, y, output_shape, where):
         if y.ndim != 2 or y.shape[1] != output_shape[-1]:

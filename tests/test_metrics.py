@@ -1,0 +1,186 @@
+"""Metrics: Keras 3's results (fixture), the stateful API, names, and whole-epoch counting."""
+
+import os
+
+import numpy as np
+import pytest
+
+from tinynet import metrics
+
+REF = np.load(os.path.join(os.path.dirname(__file__), "data", "keras_issue12_reference.npz"))
+BATCHES = ((0, 5), (5, 9), (9, 12))  # the three update_state calls the fixture made
+
+
+def feed(metric, y, p, weights=None):
+    metric.reset_state()
+    for start, stop in BATCHES:
+        w = None if weights is None else weights[start:stop]
+        metric.update_state(y[start:stop], p[start:stop], sample_weight=w)
+    return metric.result()
+
+
+KERAS_CASES = {
+    "binary_accuracy": (lambda: metrics.BinaryAccuracy(), "y_bin", "p_bin"),
+    "binary_accuracy_0.7": (lambda: metrics.BinaryAccuracy(threshold=0.7), "y_bin", "p_bin"),
+    "categorical_accuracy": (lambda: metrics.CategoricalAccuracy(), "one_hot", "p_soft"),
+    "sparse_categorical_accuracy": (lambda: metrics.SparseCategoricalAccuracy(), "labels",
+                                    "p_soft"),
+    "precision": (lambda: metrics.Precision(), "y_bin", "p_bin"),
+    "recall": (lambda: metrics.Recall(), "y_bin", "p_bin"),
+    "precision_0.3": (lambda: metrics.Precision(thresholds=0.3), "y_bin", "p_bin"),
+    "auc": (lambda: metrics.AUC(), "y_bin", "p_bin"),
+    "auc_logits": (lambda: metrics.AUC(from_logits=True), "y_bin", "z_bin"),
+    "auc_minoring": (lambda: metrics.AUC(summation_method="minoring", num_thresholds=50),
+                     "y_bin", "p_bin"),
+    "mae": (lambda: metrics.MeanAbsoluteError(), "y_reg", "p_reg"),
+    "mse": (lambda: metrics.MeanSquaredError(), "y_reg", "p_reg"),
+}
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("case", KERAS_CASES)
+def test_metric_results_over_three_batches_equal_keras(case, weighted):
+    make, y_key, p_key = KERAS_CASES[case]
+    weights = REF["input_sample_weight"] if weighted else None
+    result = feed(make(), REF["input_" + y_key], REF["input_" + p_key], weights)
+    expected = float(REF[f"metric_{case}" + ("_weighted" if weighted else "")])
+    assert result == pytest.approx(expected, rel=1e-5, abs=1e-6)
+
+
+def test_auc_equals_keras_on_many_samples_with_ties_at_thresholds_and_values_outside_0_1():
+    auc = metrics.AUC()
+    auc.update_state(REF["auc_many_y"], REF["auc_many_p"])
+    assert auc.result() == pytest.approx(float(REF["metric_auc_many"]), rel=1e-5)
+
+
+def test_auc_is_close_to_the_exact_rank_statistic():
+    """With 200 thresholds the trapezoids approximate the probability that a positive scores
+    above a negative (the Mann-Whitney statistic), computed here by counting pairs."""
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, size=400)
+    p = np.clip(rng.normal(0.4 + 0.2 * y, 0.2), 0, 1)
+    pairs = p[y == 1][:, None] - p[y == 0][None, :]
+    exact = np.mean(pairs > 0) + 0.5 * np.mean(pairs == 0)
+    assert metrics.AUC()(y, p) == pytest.approx(exact, abs=0.01)
+
+
+def test_precision_is_a_ratio_of_epoch_counts_not_a_mean_of_batch_precisions():
+    y = np.array([1, 0, 0, 0, 1, 1])
+    p = np.array([0.9, 0.8, 0.7, 0.6, 0.9, 0.9])  # batch 1: 1 of 4 right; batch 2: 2 of 2
+    precision = metrics.Precision()
+    precision.update_state(y[:4], p[:4])
+    precision.update_state(y[4:], p[4:])
+    assert precision.result() == pytest.approx(3 / 6)   # not (1/4 + 2/2) / 2
+    precision.reset_state()
+    assert precision.result() == 0.0  # no positive prediction yet: 0, not NaN
+
+
+def test_recall_with_several_thresholds_returns_one_value_each():
+    recall = metrics.Recall(thresholds=[0.2, 0.5, 0.95])
+    result = recall(np.array([1, 1, 1, 0]), np.array([0.3, 0.6, 0.99, 0.9]))
+    np.testing.assert_allclose(result, [1.0, 2 / 3, 1 / 3])
+
+
+def test_means_are_weighted_by_samples_across_batches_of_different_sizes():
+    accuracy = metrics.BinaryAccuracy()
+    accuracy.update_state(np.ones((3, 1)), np.full((3, 1), 0.9))  # 3 right
+    accuracy.update_state(np.ones((1, 1)), np.full((1, 1), 0.1))  # 1 wrong
+    assert accuracy.result() == pytest.approx(3 / 4)
+    mean = metrics.Mean()
+    mean.update_state([1.0, 2.0], sample_weight=[3.0, 1.0])
+    assert mean.result() == pytest.approx(5 / 4)
+
+
+def test_a_plain_function_returning_one_value_per_sample_is_averaged_like_keras():
+    def squared_error(y_true, y_pred):
+        return (y_true - y_pred).reshape(len(y_pred), -1).sum(axis=1) ** 2
+
+    metric = metrics.get(squared_error, "mean_squared_error")
+    assert metric.name == "squared_error"
+    metric.update_state(np.zeros((2, 1)), np.array([[1.0], [3.0]]))
+    metric.update_state(np.zeros((1, 1)), np.array([[2.0]]))
+    assert metric.result() == pytest.approx((1 + 9 + 4) / 3)
+
+
+def test_calling_a_metric_updates_it_and_returns_the_result():
+    accuracy = metrics.CategoricalAccuracy()
+    assert accuracy(np.eye(2), np.array([[0.9, 0.1], [0.8, 0.2]])) == pytest.approx(0.5)
+    assert accuracy(np.eye(2), np.eye(2)) == pytest.approx(3 / 4)
+
+
+def test_binary_accuracy_compares_the_target_itself_like_keras_3():
+    """Keras 3 thresholds the prediction only: a soft target 0.8 never counts as right."""
+    assert metrics.binary_accuracy(np.array([0.8, 1.0]), np.array([0.9, 0.9])).tolist() == [
+        0.0, 1.0]
+
+
+# -- names -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("identifier, cls, name", [
+    ("binary_accuracy", metrics.BinaryAccuracy, "binary_accuracy"),
+    ("BinaryAccuracy", metrics.BinaryAccuracy, "BinaryAccuracy"),
+    ("categorical_accuracy", metrics.CategoricalAccuracy, "categorical_accuracy"),
+    ("sparse_categorical_accuracy", metrics.SparseCategoricalAccuracy,
+     "sparse_categorical_accuracy"),
+    ("AUC", metrics.AUC, "AUC"), ("auc", metrics.AUC, "auc"),
+    ("precision", metrics.Precision, "precision"), ("Recall", metrics.Recall, "Recall"),
+    ("mae", metrics.MeanAbsoluteError, "mae"),
+    ("mean_absolute_error", metrics.MeanAbsoluteError, "mean_absolute_error"),
+    ("mse", metrics.MeanSquaredError, "mse"),
+    ("mean_squared_error", metrics.MeanSquaredError, "mean_squared_error"),
+])
+def test_metric_strings_give_keras_classes_named_as_written(identifier, cls, name):
+    metric = metrics.get(identifier, "binary_crossentropy")
+    assert isinstance(metric, cls)
+    assert metric.name == name
+
+
+@pytest.mark.parametrize("loss, cls", [
+    ("binary_crossentropy", metrics.BinaryAccuracy),
+    ("categorical_crossentropy", metrics.CategoricalAccuracy),
+    ("sparse_categorical_crossentropy", metrics.SparseCategoricalAccuracy),
+])
+@pytest.mark.parametrize("word", ["accuracy", "acc"])
+def test_accuracy_means_the_accuracy_of_the_loss(loss, cls, word):
+    metric = metrics.get(word, loss)
+    assert isinstance(metric, cls) and metric.name == word
+
+
+def test_default_names_are_keras_names():
+    assert [m.name for m in (metrics.AUC(), metrics.Precision(), metrics.Recall(),
+                             metrics.BinaryAccuracy(), metrics.MeanAbsoluteError())] == [
+        "auc", "precision", "recall", "binary_accuracy", "mean_absolute_error"]
+
+
+def test_get_always_returns_a_new_metric():
+    original = metrics.AUC(name="my_auc")
+    original.update_state([1, 0], [0.9, 0.1])
+    fresh = metrics.get(original, "binary_crossentropy")
+    assert fresh is not original and fresh.name == "my_auc"
+    assert fresh.true_positives.sum() == 0
+    assert metrics.get("auc") is not metrics.get("auc")
+    assert isinstance(metrics.get(metrics.Precision), metrics.Precision)
+
+
+def test_accuracy_with_a_regression_loss_says_what_to_use():
+    with pytest.raises(ValueError, match="classification loss.*'mae' or 'mse'"):
+        metrics.get("accuracy", "mean_squared_error")
+
+
+def test_unknown_metric_name_suggests_the_closest():
+    with pytest.raises(ValueError, match="Did you mean 'precision'"):
+        metrics.get("precison", "binary_crossentropy")
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: metrics.AUC(curve="PR"), "ROC"),
+    (lambda: metrics.AUC(num_thresholds=1), "num_thresholds"),
+    (lambda: metrics.AUC(summation_method="simpson"), "summation_method"),
+    (lambda: metrics.Precision(thresholds=1.5), "thresholds"),
+    (lambda: metrics.Precision(top_k=2), "top_k"),
+    (lambda: metrics.BinaryAccuracy(threshold="half"), "threshold"),
+    (lambda: metrics.get(3, "mse"), "metric"),
+])
+def test_bad_metric_arguments_are_refused_by_name(make, words):
+    with pytest.raises((TypeError, ValueError), match=words):
+        make()
