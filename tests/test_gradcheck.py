@@ -13,17 +13,22 @@ class BatchNormWithoutMeanPath(BatchNormalization):
     """A classic student mistake: dx = gamma * g / sqrt(var + eps), forgetting that every
     sample also moves the batch mean and variance."""
 
-    def backward(self, grad_output, *args, **kwargs):
-        super().backward(grad_output, *args, **kwargs)
-        return grad_output * self.params["gamma"] * self.inv_std
+    def forward(self, x, training=False):
+        self.x_seen = x
+        return super().forward(x, training)
+
+    def backward(self, grad_output):
+        super().backward(grad_output)   # the parameter gradients stay right
+        std = np.sqrt(self.x_seen.var(axis=0) + self.epsilon)
+        return grad_output * self.params["gamma"] / std
 
 
 class DenseWithMeanBiasGradient(Dense):
     """Another mistake: the bias gradient is a mean instead of a sum over the batch."""
 
-    def backward_from_logits(self, grad_z, *args, **kwargs):
-        grad_input = super().backward_from_logits(grad_z, *args, **kwargs)
-        self.grads["bias"][...] = grad_z.mean(axis=0)
+    def backward(self, grad_output):
+        grad_input = super().backward(grad_output)
+        self.grads["bias"] = grad_output.mean(axis=0)
         return grad_input
 
 
@@ -133,7 +138,7 @@ def test_a_dense_bias_right_before_batchnorm_gets_a_zero_gradient():
     model = article_model_float64(bias_initializer="random_normal")
     x = random_x((16, 20), seed=7)
     y = (np.random.default_rng(8).random((16, 1)) > 0.5).astype(np.float64)
-    model.backward_from_loss(y, model.forward(x, training=True))
+    model.backward(model.loss.gradient(y, model.forward(x, training=True)))
     assert np.max(np.abs(model.layers[0].grads["bias"])) < 1e-15
     assert np.max(np.abs(model.layers[0].grads["kernel"])) > 1e-3
 
@@ -145,3 +150,124 @@ def test_compare_reports_one_line_with_the_place_of_the_largest_difference():
     assert result.max_diff == pytest.approx(0.5)
     assert not result.exact and not result.approx
     assert "dx" in str(result) and "maxdiff" in str(result)
+
+
+# -- a check leaves what it checks exactly as it found it -----------------------------------------
+
+def small_model(*middle):
+    tinynet.set_seed(1)
+    model = Sequential([Dense(4, input_shape=(3,), dtype="float64"), *middle,
+                        Dense(1, activation="sigmoid", dtype="float64")])
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    return model
+
+
+def everything_of(model):
+    """Copies of every weight (moving statistics included) and gradient of a model."""
+    return ([w.copy() for w in model.get_weights()],
+            {(layer.name, key): np.array(grad) for layer in model.layers
+             for key, grad in layer.grads.items()})
+
+
+def test_check_model_leaves_a_trained_model_exactly_as_it_found_it():
+    model = small_model(BatchNormalization(dtype="float64"), Activation("tanh", dtype="float64"))
+    x = random_x((32, 3), seed=3)
+    y = (x[:, :1] > 1).astype(np.float64)
+    model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+    tinynet.set_seed(9)
+    before_rng = tinynet.get_rng().bit_generator.state
+    predictions, (weights, grads) = model.predict(x, verbose=0), everything_of(model)
+    x_given = x[:10].copy()
+
+    errors = gradcheck.check_model(model, x_given, y[:10])
+
+    assert max(errors.values()) < 1e-6
+    np.testing.assert_array_equal(model.predict(x, verbose=0), predictions)  # bit for bit
+    after_weights, after_grads = everything_of(model)
+    for before, after in zip(weights, after_weights, strict=True):
+        np.testing.assert_array_equal(after, before)
+    assert after_grads.keys() == grads.keys()
+    for key, grad in grads.items():
+        np.testing.assert_array_equal(after_grads[key], grad)
+    assert tinynet.get_rng().bit_generator.state == before_rng
+    np.testing.assert_array_equal(x_given, x[:10])   # the caller's x is not touched
+    # the layers still look into the model's one parameter vector: training goes on
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    assert not np.array_equal(model.predict(x, verbose=0), predictions)
+
+
+def test_check_layer_leaves_batchnorm_exactly_as_it_found_it():
+    layer = BatchNormalization(dtype="float64")
+    layer.build((None, 3))
+    rng = np.random.default_rng(0)
+    layer.set_weights([rng.uniform(0.5, 2, 3), rng.normal(size=3), rng.normal(size=3),
+                       rng.uniform(0.5, 2, 3)])
+    layer.forward(random_x((5, 3)), training=True)   # something kept for backward
+    attributes = dict(vars(layer))
+    weights = layer.get_weights()
+
+    gradcheck.check_layer(layer, random_x((6, 3), seed=4))
+
+    for before, after in zip(weights, layer.get_weights(), strict=True):
+        np.testing.assert_array_equal(after, before)   # the moving statistics included
+    assert vars(layer).keys() == attributes.keys()
+    assert all(vars(layer)[name] is value for name, value in attributes.items()
+               if name not in ("params", "state", "grads"))
+
+
+def test_a_dropout_layer_with_its_own_seed_gets_one_mask_and_its_generator_back():
+    model = small_model(Dropout(0.5, seed=3, dtype="float64"))
+    dropout = model.layers[1]
+    before = dropout.rng.bit_generator.state
+    x = random_x((8, 3))
+    y = (x[:, :1] > 1).astype(np.float64)
+    errors = gradcheck.check_model(model, x, y)
+    assert max(errors.values()) < 1e-7
+    assert dropout.rng.bit_generator.state == before
+
+
+def test_check_model_checks_only_the_trainable_layers():
+    model = small_model(Activation("tanh", dtype="float64"))
+    model.layers[0].trainable = False
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    x = random_x((6, 3))
+    errors = gradcheck.check_model(model, x, (x[:, :1] > 1).astype(np.float64))
+    assert set(errors) == {"input", "dense_1/kernel", "dense_1/bias"}
+    assert max(errors.values()) < 1e-7
+
+
+# -- bad input gets a clear error ---------------------------------------------------------------
+
+def test_check_layer_given_x_of_the_wrong_width_names_the_layer_and_both_widths():
+    layer = Dense(3, dtype="float64", name="hidden")
+    layer.build((None, 8))
+    with pytest.raises(ValueError) as info:
+        gradcheck.check_layer(layer, random_x((4, 5)))
+    message = str(info.value)
+    assert "Dense 'hidden'" in message
+    assert "8 features" in message and "5 features" in message
+
+
+def test_check_model_given_x_of_the_wrong_width_says_what_the_model_expects():
+    model = small_model()
+    with pytest.raises(ValueError, match=r"expects samples of shape \(3,\)"):
+        gradcheck.check_model(model, random_x((4, 5)), np.zeros((4, 1)))
+
+
+def test_check_model_of_an_uncompiled_model_says_to_compile():
+    model = Sequential([Dense(1, input_shape=(3,), dtype="float64")])
+    with pytest.raises(RuntimeError, match="compile"):
+        gradcheck.check_model(model, random_x((4, 3)), np.zeros((4, 1)))
+
+
+def test_check_layer_refuses_a_one_dimensional_x():
+    with pytest.raises((TypeError, ValueError), match="check_layer: x"):
+        gradcheck.check_layer(Dense(2, dtype="float64"), np.ones(3))
+
+
+def test_a_regularized_layer_passes_its_check():
+    pytest.importorskip("tinynet.regularizers")
+    tinynet.set_seed(0)
+    layer = Dense(3, kernel_regularizer="l2", dtype="float64")
+    errors = gradcheck.check_layer(layer, random_x((5, 4)))
+    assert max(errors.values()) < 1e-6

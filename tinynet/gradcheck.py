@@ -7,12 +7,22 @@ For any function f of an array w, the central difference
 has an error of order h^2, so in float64 with h = 1e-5 it agrees with a correct analytic
 gradient to about 1e-9 relative error. A wrong backward is typically off by 1e-2 or more.
 
-Two traps this module avoids (see SEMANTICS.md):
-  * The loss used to check a layer is sum(output * R) with a fixed random R, never
-    sum(output): the sum of a batch-normalized output is constant, so its gradient is 0 and
-    a wrong backward would pass.
-  * Random layers (Dropout) must draw the same mask on every forward call, so the random
-    generator's state is restored before each call.
+Three traps this module avoids:
+  * The loss used to check a layer is L = sum(output * R) with a fixed random R, never
+    sum(output). Batch normalization makes every feature of its output sum to N * beta
+    whatever the input, so sum(output) does not depend on x (nor on gamma): both gradients
+    would be about 0 and a wrong backward would pass. A random R weighs every output entry
+    differently, and dL/d(output) = R is a gradient with no special structure.
+  * A check of BN alone can miss a wrong dL/dx, so check_model also checks a whole stack,
+    where every gradient before a BN layer depends on the BN layer's dL/dx.
+  * Random layers (Dropout) must draw the same mask on every forward call, so each random
+    generator (tinynet's, and a layer's own when it was given a seed) is rewound before
+    each call.
+
+A check leaves the layer or model exactly as it found it: weights (in place, so that a
+compiled model's views into its parameter vector stay views), BatchNormalization's moving
+statistics (which each training-mode forward pass moves), gradients, whatever forward kept
+for backward, and the random generators are saved first and put back at the end.
 
 Everything here runs in float64: build layers with dtype='float64'.
 """
@@ -22,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinynet.config import get_rng
+from tinynet.validation import to_float_array
 
 
 def relative_error(analytic, numeric, zero_tol=1e-8, floor_fraction=1e-3):
@@ -101,33 +112,89 @@ def check_float64(arrays, where):
                             f" are too noisy); build with dtype='float64'")
 
 
+# --------------------------------------------------------------------------- leaving no trace
+
+
+class Snapshot:
+    """What a check may change, saved so that restore() puts it all back.
+
+    For each layer: its weights and state (BN's moving statistics), its gradients, and every
+    other attribute (what forward kept for backward); for `owner` (a model), its attributes;
+    and the state of every random generator involved.
+    """
+
+    def __init__(self, layers, owner=None):
+        tables = [table for layer in layers for table in (layer.params, layer.state, layer.grads)]
+        self.tables = [(table, dict(table)) for table in tables]
+        self.values = [(array, array.copy()) for table in tables for array in table.values()]
+        self.attributes = [(thing, dict(vars(thing))) for thing in [*layers, owner] if thing]
+        generators = [get_rng()] + [value for layer in layers for value in vars(layer).values()
+                                    if isinstance(value, np.random.Generator)]
+        self.generators = [(g, g.bit_generator.state) for g in generators]
+
+    def rewind_generators(self):
+        """Every generator back to its saved state: the next forward draws the same masks."""
+        for generator, state in self.generators:
+            generator.bit_generator.state = state
+
+    def restore(self):
+        for thing, attributes in self.attributes:
+            for name in set(vars(thing)) - set(attributes):
+                delattr(thing, name)    # an attribute the check created
+            vars(thing).update(attributes)
+        for table, entries in self.tables:
+            table.clear()
+            table.update(entries)       # the original arrays, even if one was replaced
+        for array, value in self.values:
+            array[...] = value          # in place: views stay views
+        self.rewind_generators()
+
+
+# --------------------------------------------------------------------------- the checks
+
+
 def check_layer(layer, x, training=True, h=1e-5, seed=0, verbose=False):
     """Check a layer's backward against finite differences.
 
     Returns {'input': error, 'kernel': error, ...}: the relative error of dL/dx and of every
-    parameter's gradient, with L = sum(layer.forward(x) * R) for a fixed random R.
-    x: (N, D) float64.
+    parameter's gradient, with L = sum(layer.forward(x) * R) for a fixed random R (plus the
+    layer's regularization penalty, whose gradient backward adds).
+    x: (N, D), or (N, ...) for layers of images; float64 numbers. A layer not built yet is
+    built for x's shape (the one change a check makes); anything else it changes while
+    checking is put back (see Snapshot).
     """
-    x = np.array(x, dtype=np.float64)
+    x = to_float_array(x, "check_layer: x", dtype="float64", min_ndim=2).copy()
     if not layer.built:
         layer.build((None, *x.shape[1:]))
+    check_width(layer, x)
     check_float64([*layer.params.values()], "check_layer")
-    rng_state = get_rng().bit_generator.state
+    snapshot = Snapshot([layer])
+    try:
+        R = np.random.default_rng(seed).normal(size=layer.forward(x, training=training).shape)
 
-    def loss():
-        get_rng().bit_generator.state = rng_state  # same dropout mask on every call
-        return float(np.sum(layer.forward(x, training=training) * R))
+        def loss():
+            snapshot.rewind_generators()  # the same dropout mask on every call
+            return float(np.sum(layer.forward(x, training=training) * R)
+                         + layer.regularization_loss())
 
-    out = layer.forward(x, training=training)
-    R = np.random.default_rng(seed).normal(size=out.shape)
-    loss()
-    analytic = {"input": layer.backward(R.copy())}
-    analytic.update({key: grad.copy() for key, grad in layer.grads.items()})
-    numeric = {"input": numerical_gradient(loss, x, h)}
-    for key, value in layer.params.items():
-        numeric[key] = numerical_gradient(loss, value, h)
-    get_rng().bit_generator.state = rng_state
+        loss()
+        analytic = {"input": layer.backward(R.copy())}
+        analytic.update({key: np.array(layer.grads[key]) for key in layer.params})
+        numeric = {"input": numerical_gradient(loss, x, h)}
+        for key in layer.params:
+            numeric[key] = numerical_gradient(loss, layer.params[key], h)
+    finally:
+        snapshot.restore()
     return report(analytic, numeric, verbose)
+
+
+def check_width(layer, x):
+    """A clear error, naming the layer and both shapes, for x of the wrong shape."""
+    built = tuple(layer.input_shape[1:])
+    if x.shape[1:] != built:
+        raise ValueError(f"check_layer: {layer.where} was built for samples of shape {built} "
+                         f"({built[-1]} features), got x of shape {x.shape} ({x.shape[-1]} "
+                         f"features); pass x with {built[-1]} columns, or a new layer")
 
 
 def check_loss(loss, y_true, y_pred, h=1e-5, verbose=False):
@@ -141,28 +208,40 @@ def check_loss(loss, y_true, y_pred, h=1e-5, verbose=False):
 
 
 def check_model(model, x, y, h=1e-5, verbose=False):
-    """Check a compiled model's full backward pass (training mode, the model's own loss,
-    fused output gradient included) against finite differences of the loss.
+    """Check a compiled model's whole backward pass against finite differences of its loss.
 
-    Returns {'dense/kernel': error, ..., 'input': error}.
+    The analytic side is one training step without the update: y_pred =
+    model.forward(x, training=True), then model.backward(model.loss.gradient(y, y_pred)),
+    then each trainable layer's grads. The numeric side perturbs every trainable weight in
+    place and measures model.loss.loss (plus the regularization penalties). The model is left
+    exactly as it was found (see Snapshot).
+
+    Returns {'input': error, 'dense/kernel': error, ...}, one entry per trainable weight.
     """
-    x = np.array(x, dtype=np.float64)
-    y = np.asarray(y)
     model.check_compiled("check_model")
-    check_float64(model.trainable_params, "check_model")
+    x, y, _ = model.check_xy(x, y, "check_model")
+    x = x.copy()   # perturbed in place below: never the caller's array
+    check_float64(model.trainable_weights, "check_model")
+    trainable = [layer for layer in model.layers if layer.trainable]
+    snapshot = Snapshot(model.layers, owner=model)
+    try:
+        def loss():
+            snapshot.rewind_generators()  # the same dropout masks on every call
+            y_pred = model.forward(x, training=True)
+            return float(model.loss.loss(y, y_pred)) + model.regularization_loss()
 
-    def loss():
-        return model.loss.loss(y, model.forward(x, training=True))
-
-    y_pred = model.forward(x, training=True)
-    grad_input = model.backward_from_loss(y, y_pred)
-    analytic = {"input": grad_input}
-    numeric = {"input": numerical_gradient(loss, x, h)}
-    for layer in model.layers:
-        for key in layer.params:
-            name = f"{layer.name}/{key}"
-            analytic[name] = layer.grads[key].copy()
+        snapshot.rewind_generators()
+        y_pred = model.forward(x, training=True)
+        analytic = {"input": model.backward(model.loss.gradient(y, y_pred))}
+        weights = {f"{layer.name}/{key}": (layer, key) for layer in trainable
+                   for key in layer.params}
+        for name, (layer, key) in weights.items():
+            analytic[name] = np.array(layer.grads[key])  # read after backward, fresh
+        numeric = {"input": numerical_gradient(loss, x, h)}
+        for name, (layer, key) in weights.items():
             numeric[name] = numerical_gradient(loss, layer.params[key], h)
+    finally:
+        snapshot.restore()
     return report(analytic, numeric, verbose)
 
 
