@@ -40,3 +40,26 @@ def parse_result(stdout):
             except ValueError:
                 result[key] = value
     return result
+
+
+def comparisons_without_noise(stdout):
+    """The printed lines that compare two measured numbers (`... vs ...`) without giving
+    their noise (`±`): every such comparison must carry its standard error."""
+    return [line for line in stdout.splitlines()
+            if " vs " in line and "±" not in line and not line.startswith(("RESULT", "  figure"))]
+
+
+def load_functions(filename, *names, namespace=None):
+    """The functions `names` defined at the top level of lessons/<filename>, without running
+    the lesson: so that a test can feed a conclusion-writing function made-up numbers."""
+    import ast
+
+    source = (LESSONS / filename).read_text(encoding="utf-8")
+    wanted = [node for node in ast.parse(source).body
+              if isinstance(node, ast.FunctionDef) and node.name in names]
+    missing = set(names) - {node.name for node in wanted}
+    assert not missing, f"{filename} defines no function {', '.join(sorted(missing))}"
+    module = ast.Module(body=wanted, type_ignores=[])
+    scope = dict(namespace or {})
+    exec(compile(module, filename, "exec"), scope)  # only the chosen `def`s run
+    return [scope[name] for name in names]

@@ -15,7 +15,7 @@ there is no noise estimate at all, and the verdict says so.
     result = compare(loss_bn, loss_plain, "final validation loss", ("with BN", "without BN"))
     print(result.sentence())
     # final validation loss: 0.281 with BN vs 0.262 without BN; difference +0.019 ± 0.011
-    # (s.e., 5 seeds): no clear difference at this scale
+    # s.e. over 5 seeds: no clear difference at this scale
 """
 
 from dataclasses import dataclass
@@ -72,12 +72,12 @@ class Comparison:
         return f"{self.favours} is better, beyond the noise"
 
     def noise(self):
-        """The difference with its noise, e.g. '+0.019 ± 0.011 (s.e., 5 seeds)'."""
+        """The difference with its noise, e.g. '+0.019 ± 0.011 s.e. over 5 seeds'."""
         value = self.fmt.format(self.difference)
         if not value.startswith(("-", "+")):
             value = "+" + value
         se = "n/a" if not np.isfinite(self.se) else self.fmt.format(self.se)
-        return f"{value} ± {se} (s.e., {self.n} seed{'s' if self.n != 1 else ''})"
+        return f"{value} ± {se} s.e. over {self.n} seed{'s' if self.n != 1 else ''}"
 
     def sentence(self):
         """One line: both means, the difference with its noise, and the verdict."""
