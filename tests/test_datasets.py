@@ -257,3 +257,12 @@ def test_batches_without_seed_follow_tinynet_set_seed():
 def test_bad_arguments_raise_errors_naming_the_argument(call, error, name):
     with pytest.raises(error, match=name):
         call()
+
+
+def test_both_image_loaders_and_the_fashion_class_names_are_in_datasets():
+    from tinynet import datasets, mnist
+    assert datasets.load_mnist is mnist.load_mnist
+    assert datasets.load_fashion_mnist is mnist.load_fashion_mnist
+    assert len(datasets.FASHION_MNIST_CLASSES) == 10
+    assert datasets.FASHION_MNIST_CLASSES[0] == "T-shirt/top"
+    assert datasets.FASHION_MNIST_CLASSES[9] == "Ankle boot"

@@ -103,6 +103,8 @@ FASHION_MIRRORS = (
     "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
 )
 
+# label -> class name, as in the README of zalandoresearch/fashion-mnist and in the docstring
+# of keras-team/keras, keras/src/datasets/fashion_mnist.py
 FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
                          "Shirt", "Sneaker", "Bag", "Ankle boot")
 
