@@ -1,0 +1,138 @@
+"""Regularizers: a penalty on a weight's size, added to the loss, and its gradient.
+
+    Dense(64, kernel_regularizer=regularizers.l2(0.01))
+
+adds 0.01 * sum(kernel^2) to the loss the model minimizes (and to the loss it logs, as Keras
+does), and 0.02 * kernel to the kernel's gradient in the layer's backward. The penalties, for
+a weight array W:
+
+    L1(l1=0.01)          penalty = l1 * sum |W|               gradient = l1 * sign(W)
+    L2(l2=0.01)          penalty = l2 * sum W^2               gradient = 2 * l2 * W
+    L1L2(l1=0.0, l2=0.0) penalty = l1 * sum |W| + l2 * sum W^2
+
+The penalty is a SUM over the weight's entries, not a mean, and it is not divided by the batch
+size: with Keras's default l2 = 0.01 on a 64 x 32 kernel it can easily outweigh the data's
+loss. sign(0) = 0: the absolute value has no slope at 0 and, as in PyTorch and Keras, none is
+used there.
+
+A fact worth knowing (van Laarhoven 2017, lesson 10): a weight that feeds BatchNormalization
+does not change the output when it is scaled, so L2 on it cannot make the network "simpler";
+it only shrinks the weight, which makes the same gradient step larger relative to it: an
+effective learning rate, not a regularizer.
+
+Keras's names: the classes L1, L2, L1L2, and the lower-case aliases l1, l2, l1_l2 (the same
+classes, the same defaults).
+"""
+
+import numpy as np
+
+from tinynet.validation import check_float, unknown_name_error
+
+
+class Regularizer:
+    """Base class: `regularizer(W)` -> the penalty (a float), `gradient(W)` -> d penalty / dW,
+    an array of W's shape and dtype; `get_config()` -> the arguments, as in Keras."""
+
+    def __call__(self, weight):
+        raise NotImplementedError
+
+    def gradient(self, weight):
+        raise NotImplementedError
+
+    def get_config(self):
+        return {}
+
+    def __repr__(self):
+        arguments = ", ".join(f"{key}={value}" for key, value in self.get_config().items())
+        return f"{type(self).__name__}({arguments})"
+
+
+def check_factor(value, where):
+    """A regularization factor: a finite number >= 0 (None means 0, as in Keras)."""
+    return 0.0 if value is None else check_float(value, where, low=0.0)
+
+
+# The defaults below (L1: l1=0.01, L2: l2=0.01, L1L2: l1=l2=0.0) were checked against Keras
+# 3.15's source (keras-team/keras, keras/src/regularizers/regularizers.py) and the TensorFlow
+# API pages for tf.keras.regularizers.L1L2 (l1=0.0, l2=0.0) and l1/l2 (0.01).
+
+
+class L1(Regularizer):
+    """penalty = l1 * sum |W|;  gradient = l1 * sign(W). Keras's default l1 = 0.01."""
+
+    def __init__(self, l1=0.01):
+        self.l1 = check_factor(l1, "L1(l1=...)")
+
+    def __call__(self, weight):
+        return float(self.l1 * np.sum(np.abs(weight)))
+
+    def gradient(self, weight):
+        return weight.dtype.type(self.l1) * np.sign(weight)
+
+    def get_config(self):
+        return {"l1": self.l1}
+
+
+class L2(Regularizer):
+    """penalty = l2 * sum W^2;  gradient = 2 * l2 * W. Keras's default l2 = 0.01."""
+
+    def __init__(self, l2=0.01):
+        self.l2 = check_factor(l2, "L2(l2=...)")
+
+    def __call__(self, weight):
+        return float(self.l2 * np.sum(np.square(weight)))
+
+    def gradient(self, weight):
+        return weight.dtype.type(2 * self.l2) * weight
+
+    def get_config(self):
+        return {"l2": self.l2}
+
+
+class L1L2(Regularizer):
+    """Both penalties: l1 * sum |W| + l2 * sum W^2. Keras's defaults are l1 = l2 = 0.0 (so
+    L1L2(l2=0.1) is a pure L2 penalty)."""
+
+    def __init__(self, l1=0.0, l2=0.0):
+        self.l1 = check_factor(l1, "L1L2(l1=...)")
+        self.l2 = check_factor(l2, "L1L2(l2=...)")
+
+    def __call__(self, weight):
+        return L1(self.l1)(weight) + L2(self.l2)(weight)
+
+    def gradient(self, weight):
+        return L1(self.l1).gradient(weight) + L2(self.l2).gradient(weight)
+
+    def get_config(self):
+        return {"l1": self.l1, "l2": self.l2}
+
+
+# Keras's lower-case spellings are the same classes
+l1 = L1
+l2 = L2
+l1_l2 = L1L2
+
+REGULARIZERS = {"l1": L1, "l2": L2, "l1l2": L1L2, "L1": L1, "L2": L2, "L1L2": L1L2}
+
+
+def get(identifier, name="regularizer"):
+    """A Regularizer from None (none), a name ('l1', 'l2', 'L1L2', ...), a class, an instance,
+    or a config dict {'class_name': 'L2', 'config': {'l2': 0.01}} as a .keras file stores it.
+
+    The string 'l1_l2' means L1L2(l1=0.01, l2=0.01), as Keras's documentation says (Keras 3.15
+    itself does not accept that string)."""
+    if identifier is None or isinstance(identifier, Regularizer):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Regularizer):
+        return identifier()
+    if isinstance(identifier, str):
+        if identifier == "l1_l2":
+            return L1L2(l1=0.01, l2=0.01)
+        if identifier not in REGULARIZERS:
+            raise unknown_name_error(name, identifier, [*REGULARIZERS, "l1_l2"])
+        return REGULARIZERS[identifier]()
+    if isinstance(identifier, dict) and identifier.get("class_name") in REGULARIZERS:
+        return REGULARIZERS[identifier["class_name"]](**identifier.get("config", {}))
+    raise TypeError(f"{name} must be None, a name like 'l2' or a regularizer such as "
+                    f"regularizers.l2(0.01), got {identifier!r}; a plain function cannot be "
+                    f"used, because tinynet also needs its gradient")
