@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import tinynet
-from tinynet.callbacks import Recorder, percentiles
+from tinynet import callbacks as statistics
+from tinynet.callbacks import Callback, Recorder, percentiles
 from tinynet.layers import Activation, BatchNormalization, Dense, Dropout
 from tinynet.models import Sequential
 from tinynet.optimizers import SGD
@@ -50,11 +51,9 @@ def by_hand(model, x, y):
         inputs.append(values)
         values = layer.forward(values, training=True)
         outputs.append(values)
-    # sigmoid + binary cross-entropy: dL/dz = (p - y) / N at the last layer's logits
-    grad = twin.layers[-1].backward_from_logits((values - y) / len(y))
+    grad = twin.loss.gradient(y, values)  # dL/dy_pred, then the chain rule layer by layer
     grad_inputs = [None] * len(twin.layers)
-    grad_inputs[-1] = grad
-    for i in range(len(twin.layers) - 2, -1, -1):
+    for i in range(len(twin.layers) - 1, -1, -1):
         grad = twin.layers[i].backward(grad)
         grad_inputs[i] = grad
     return twin, inputs, outputs, grad_inputs
@@ -386,3 +385,83 @@ def test_a_probe_recorder_handles_a_smaller_last_batch():
     norms = recorder.get("dense", "grad_input_norm")
     assert norms.shape == (4,) and np.all(np.isfinite(norms)) and np.all(norms > 0)
     assert recorder.get("dense", "input_std")[3] == pytest.approx(np.std(x[:7]), rel=1e-5)
+
+
+class CopyStep(Callback):
+    """Placed before a Recorder: copies what the recorder reads of each step (the trace, the
+    weights before and after), so the plain one-record functions can be applied to it."""
+
+    def __init__(self):
+        super().__init__()
+        self.steps = []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.before = [{k: v.copy() for k, v in layer.params.items()}
+                       for layer in self.model.layers]
+
+    def on_train_batch_end(self, batch, logs=None):
+        trace = self.model.trace
+        self.steps.append({
+            "trace": {kind: [a.copy() for a in arrays] for kind, arrays in trace.items()},
+            "grads": [{k: layer.grads[k].copy() for k in layer.params}
+                      for layer in self.model.layers],
+            "before": self.before,
+            "after": [{k: v.copy() for k, v in layer.params.items()}
+                      for layer in self.model.layers]})
+
+
+def test_every_recorded_number_is_what_the_plain_function_gives():
+    # 40 samples in batches of 16: two layouts (16 and the last 8), several flushes
+    tinynet.set_seed(5)
+    model = small_model(dropout=True)
+    copy, recorder = CopyStep(), Recorder(every=1, histograms=True, per_unit=True)
+    model.fit(*data(), batch_size=16, epochs=2, verbose=0, callbacks=[copy, recorder])
+    assert len(recorder.steps) == len(copy.steps) == 6
+    for r, step in enumerate(copy.steps):
+        trace = step["trace"]
+        for i, layer in enumerate(model.layers):
+            name, got = layer.name, {key: recorder.get(layer.name, key)[r]
+                                     for key in recorder.keys(layer.name)}
+            want = {}
+            for which, values in (("input", trace["inputs"][i]), ("output", trace["outputs"][i])):
+                for key, value in statistics.activation_summary(values).items():
+                    want[f"{which}_{key}"] = value
+                edges = recorder.hist_edges(name, which)
+                want[f"{which}_hist"] = statistics.histogram_shares(values, edges)
+            want["input_unit_percentiles"] = statistics.unit_percentiles(trace["inputs"][i])
+            want["grad_input_norm"] = statistics.grad_norm(trace["grad_inputs"][i])
+            for key in layer.params:
+                want[f"grad_norm/{key}"] = statistics.grad_norm(step["grads"][i][key])
+                want[f"update_ratio/{key}"] = statistics.update_ratio(step["before"][i][key],
+                                                                      step["after"][i][key])
+            activation = statistics.activation_name(layer)
+            if activation in ("sigmoid", "tanh"):
+                want["saturated_fraction"] = statistics.saturated_fraction(
+                    trace["outputs"][i], activation)
+            elif activation == "relu":
+                want["dead_fraction"] = statistics.dead_fraction(trace["outputs"][i])
+            assert sorted(got) == sorted(want), name
+            for key in want:
+                np.testing.assert_allclose(got[key], want[key], rtol=2e-5, atol=1e-6,
+                                           err_msg=f"record {r}, {name}, {key}")
+
+
+def test_reading_an_empty_recorder_says_nothing_was_recorded_yet():
+    recorder = Recorder()
+    with pytest.raises(ValueError, match=r"nothing recorded yet.*callbacks=\[recorder\]"):
+        recorder.get("dense", "grad_norm/kernel")
+    with pytest.raises(ValueError, match="nothing recorded yet"):
+        recorder.keys("dense")
+
+
+@pytest.mark.parametrize("content", ["truncated", "text"])
+def test_loading_a_corrupt_file_says_it_is_corrupt(tmp_path, first_step, content):
+    _, recorder, _, _ = first_step
+    path = tmp_path / "records.npz"
+    recorder.save(path)
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 2] if content == "truncated" else b"not an archive")
+    with pytest.raises(ValueError, match="corrupt"):
+        Recorder.load(path)
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        Recorder.load(tmp_path / "missing.npz")

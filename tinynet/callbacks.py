@@ -895,6 +895,54 @@ FLUSH_RECORDS = 32
 FLUSH_BYTES = 16 * 2**20
 
 
+# The statistics, one record at a time: what each number the Recorder reports means. The
+# Recorder computes the same numbers for many records at once (see "How it stays cheap" in its
+# docstring); tests/test_recorder.py checks that it gives what these functions give.
+
+def activation_summary(values):
+    """mean, std (biased, as np.std) and the 15/50/85th percentiles of all the values."""
+    p15, p50, p85 = np.percentile(values, PERCENTILES)
+    return {"mean": np.mean(values), "std": np.std(values), "p15": p15, "p50": p50, "p85": p85}
+
+
+def grad_norm(grad):
+    """||dL/dW||: the Frobenius norm sqrt(sum(g^2)) of a gradient (or of dL/dx)."""
+    return np.linalg.norm(grad.ravel())
+
+
+def update_ratio(before, after):
+    """||W_after - W_before|| / ||W_before||: how far one step moved a weight, relative to its
+    size (makemore's rule of thumb: about 1e-3). NaN while the weight is all zeros."""
+    size = np.linalg.norm(before.ravel())
+    return np.linalg.norm((after - before).ravel()) / size if size > 0 else np.nan
+
+
+def dead_fraction(y):
+    """Share of ReLU units that output 0 for every sample of the batch: they pass back no
+    gradient. y: (batch, units...)."""
+    return np.mean(np.all(y.reshape(len(y), -1) <= 0, axis=0))
+
+
+def saturated_fraction(y, activation):
+    """Share of outputs in the flat tails, where the derivative is almost 0: sigmoid below
+    0.01 or above 0.99; tanh beyond +-0.99."""
+    if activation == "sigmoid":
+        return np.mean((y < 0.01) | (y > 0.99))
+    return np.mean(np.abs(y) > 0.99)
+
+
+def unit_percentiles(x):
+    """(3, units): the 15/50/85th percentiles over the batch of each unit. x: (batch, ...)."""
+    return np.percentile(x.reshape(len(x), -1), PERCENTILES, axis=0)
+
+
+def histogram_shares(values, edges):
+    """Share of the values in each bin [edge_k, edge_k+1) (the last bin closed); values
+    outside the edges count in the end bins, so the shares sum to 1."""
+    counts, _ = np.histogram(np.clip(values, edges[0], edges[-1]), bins=edges)
+    return counts / values.size
+
+
 class Recorder(Callback):
     """Every `every` training steps, record what each layer sees, outputs and passes back.
 
@@ -902,20 +950,19 @@ class Recorder(Callback):
              x_probe=None, probe_training=False, per_unit=False)
 
     On a recorded step the model keeps every layer's input x, output y and dL/dx (see
-    Sequential.traced_train_step), and the recorder stores, per layer:
+    Sequential.trace), and the recorder stores, per layer (each number is what the function
+    named on the right, defined above, gives for that step's arrays):
 
-        input_mean, input_std, input_p15, input_p50, input_p85     over all values of x
-        output_mean, ..., output_p85                               the same for y
-        grad_input_norm       ||dL/dx||                            (whole batch, Frobenius)
-        grad_norm/<param>     ||dL/dparam||                        e.g. grad_norm/kernel
-        update_ratio/<param>  ||param_after - param_before|| / ||param_before||
-                              (the lr-scaled update over the weight, as in makemore;
-                              NaN while the weight is all zeros, e.g. a bias at step 0)
-        saturated_fraction    sigmoid: share of outputs < 0.01 or > 0.99; tanh: |y| > 0.99
-        dead_fraction         relu: share of UNITS that are 0 for every sample of the batch
-        input_hist, output_hist          if histograms=True: share of values per bin
-        input_unit_percentiles           if per_unit=True: (3, units) per record, the
-                                         15/50/85th percentiles over the batch of each unit
+        input_mean, input_std, input_p15, input_p50, input_p85     activation_summary(x)
+        output_mean, ..., output_p85                               activation_summary(y)
+        grad_input_norm       ||dL/dx|| over the whole batch       grad_norm(dL/dx)
+        grad_norm/<param>     ||dL/dparam||, e.g. grad_norm/kernel grad_norm(grads[param])
+        update_ratio/<param>  ||W_after - W_before|| / ||W_before||  update_ratio(...)
+                              (NaN while the weight is all zeros, e.g. a bias at step 0)
+        saturated_fraction    sigmoid and tanh outputs             saturated_fraction(y, ...)
+        dead_fraction         relu: share of UNITS dead on the batch   dead_fraction(y)
+        input_hist, output_hist    if histograms=True              histogram_shares(x, edges)
+        input_unit_percentiles     if per_unit=True: (3, units)    unit_percentiles(x)
 
     Arguments:
         every:       record global steps 0, every, 2*every, ... (counted across epochs and
@@ -935,13 +982,16 @@ class Recorder(Callback):
     Recorder.load(path). Recording never changes the training itself: the same seed gives the
     same weights with or without a recorder.
 
-    How it stays cheap: a recorded step only copies its raw numbers into a row of a table
-    allocated once (see RecordTable); the statistics are computed later for many records at
-    once (every 32 records, at the end of training, or when read), where one NumPy call serves
-    every record. Sorting, for the percentiles, is the largest cost; a ReLU layer's output is
-    not sorted again (see sort_activations). On the article's small model (a training step
-    takes about a quarter of a millisecond) recording every 10 steps costs about 8-9% of the
-    training time; on bigger models, less.
+    How it stays cheap (and why it is not simply a loop over those functions): on the
+    article's small model a training step takes about a quarter of a millisecond, and calling
+    the functions above for every layer of a recorded step makes about a hundred NumPy calls,
+    each with microseconds of overhead whatever the size of its arrays: recording every 10
+    steps would cost a large part of the training time. So a recorded step only copies its raw
+    numbers into a row of a table allocated once (see RecordTable); the statistics are
+    computed later for many records at once (every 32 records, at the end of training, or when
+    read), where one NumPy call serves every record. Sorting, for the percentiles, is the
+    largest cost; a ReLU layer's output is not sorted again (see sort_activations). Recording
+    every 10 steps costs about 8-9% of the training time on that model; on bigger ones, less.
     """
 
     def __init__(self, every=10, layers=None, histograms=False, bins=40, hist_range=None,
@@ -1052,9 +1102,11 @@ class Recorder(Callback):
         self.tables = {}  # let the raw numbers' memory go: only the statistics are kept
 
     def recorded_arrays(self, kind):
-        """The 'params' or 'grads' arrays of the recorded layers, in order."""
-        return [array for i in self.indices
-                for array in getattr(self.model.layers[i], kind).values()]
+        """The 'params' or 'grads' arrays of the recorded layers, in order, read afresh from
+        each layer (a step may put new gradient arrays in layer.grads; layer.params are views
+        into the model's parameter vector, whose values change in place)."""
+        layers = [self.model.layers[i] for i in self.indices]
+        return [getattr(layer, kind)[key] for layer in layers for key in layer.params]
 
     def run_probe(self):
         """Forward x_probe through the model; return its inputs and outputs per layer.
@@ -1178,9 +1230,9 @@ class Recorder(Callback):
                 activation = self.activations.get(layer.name)
                 y = blocks[slots[j][1]]
                 if activation in ("sigmoid", "tanh"):
-                    new["saturated_fraction"] = saturated_fraction(y, activation)
+                    new["saturated_fraction"] = saturated_fractions(y, activation)
                 elif activation == "relu":
-                    new["dead_fraction"] = dead_fraction(y)
+                    new["dead_fraction"] = dead_fractions(y)
             # last, as the table's activations are sorted in place: the statistics of the
             # values themselves
             self.sort_activations(rows("activations"), table.sizes["activations"], slots)
@@ -1254,6 +1306,11 @@ class Recorder(Callback):
 
     def check_layer(self, layer_name):
         self.flush()
+        if not self.step_list:
+            raise ValueError("Recorder: nothing recorded yet. A recorder records during "
+                             "training: pass it to fit (model.fit(x, y, callbacks=[recorder])) "
+                             f"for at least one step (it records steps 0, {self.every}, "
+                             f"{2 * self.every}, ...)")
         if not isinstance(layer_name, str) or layer_name not in self.columns:
             raise KeyError(f"Recorder: no layer named {layer_name!r} was recorded; recorded "
                            f"layers: {', '.join(self.layer_names) or '(none yet)'}")
@@ -1323,8 +1380,16 @@ class Recorder(Callback):
     def load(cls, path):
         """A Recorder holding the records of a file written by Recorder.save (it can be read
         and plotted, but not attached to a model)."""
-        with np.load(path, allow_pickle=False) as stored:
-            arrays = {key: stored[key] for key in stored.files}
+        path = os.fspath(path)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"Recorder.load: no such file: {path}")
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                arrays = {key: stored[key] for key in stored.files}
+        except Exception as err:  # a truncated or damaged archive, or not an archive at all
+            raise ValueError(f"Recorder.load: {path} is corrupt or not a file written by "
+                             f"Recorder.save (it cannot be read as a .npz archive: "
+                             f"{type(err).__name__}); save the records again") from None
         if "__meta__/layer_names" not in arrays:
             raise ValueError(f"Recorder.load: {path} was not written by Recorder.save")
         recorder = cls(every=int(arrays.pop("__meta__/every")))
@@ -1512,9 +1577,8 @@ def update_ratios(before, after, sizes):
         return np.where(weight > 0, step / weight, np.nan)
 
 
-def saturated_fraction(y, activation):
-    """Share of each record's outputs in the flat tails, where the derivative is almost 0:
-    sigmoid below 0.01 or above 0.99, tanh beyond +-0.99. y: (records, ...) -> (records,)."""
+def saturated_fractions(y, activation):
+    """saturated_fraction of each record: y (records, ...) -> (records,)."""
     flat = y.reshape(len(y), -1)
     if activation == "sigmoid":
         saturated = (flat < 0.01) | (flat > 0.99)
@@ -1523,10 +1587,9 @@ def saturated_fraction(y, activation):
     return saturated.mean(axis=1)
 
 
-def dead_fraction(y):
-    """Share of ReLU units that output 0 for every sample of the batch: they pass back no
-    gradient. y: (records, batch, ...) -> (records,). A unit is dead on a batch when its
-    largest output over the batch is 0."""
+def dead_fractions(y):
+    """dead_fraction of each record: y (records, batch, ...) -> (records,). A unit is dead on
+    a batch when its largest output over the batch is 0."""
     largest = y.reshape(y.shape[0], y.shape[1], -1).max(axis=1)  # (records, units)
     return (largest <= 0).mean(axis=1)
 
