@@ -309,19 +309,28 @@ def test_a_failed_save_leaves_the_old_file_and_no_temporary_file(tmp_path, monke
 
 KERAS_CHECK = """
 import sys, numpy as np, keras
-model = keras.models.load_model(sys.argv[1])
-x = np.load(sys.argv[2])
-np.save(sys.argv[3], model.predict(x, verbose=0))
+for model_path, x_path, out_path in zip(*[iter(sys.argv[1:])] * 3):
+    model = keras.models.load_model(model_path)
+    np.save(out_path, model.predict(np.load(x_path), verbose=0))
 """
 
 
 def check_keras_predictions(run_keras, tmp_path):
-    model, x = dense_model()
-    saving.save_model(model, tmp_path / "m.keras")
-    np.save(tmp_path / "x.npy", x)
-    run_keras(tmp_path / "m.keras", tmp_path / "x.npy", tmp_path / "p.npy")
-    np.testing.assert_allclose(np.load(tmp_path / "p.npy"), model.predict(x),
-                               rtol=0, atol=1e-6)
+    """Save the dense model (and the convolutional one, when tinynet has it) and compare
+    Keras's predictions from the saved files with tinynet's."""
+    models = [("dense", *dense_model())]
+    if HAS_CONV:
+        models.append(("conv", *conv_model()))
+    arguments = []
+    for name, model, x in models:
+        saving.save_model(model, tmp_path / f"{name}.keras")
+        np.save(tmp_path / f"x_{name}.npy", x)
+        arguments += [tmp_path / f"{name}.keras", tmp_path / f"x_{name}.npy",
+                      tmp_path / f"p_{name}.npy"]
+    run_keras(*arguments)
+    for name, model, x in models:
+        np.testing.assert_allclose(np.load(tmp_path / f"p_{name}.npy"), model.predict(x),
+                                   rtol=0, atol=1e-6, err_msg=name)
 
 
 def test_keras_loads_a_tinynet_file_with_the_same_predictions(tmp_path):
