@@ -1,44 +1,59 @@
 """Initializers: how a layer's weights start.
 
 Each initializer is called as `init(shape, dtype)` and returns a new array. All random ones
-draw from tinynet's seeded generator (`tinynet.set_seed`), so runs are reproducible.
+draw from tinynet's seeded generator (`tinynet.set_seed`), so runs are reproducible; given
+`seed=` (an int), an initializer draws from its own generator instead and, as in Keras, gives
+the same values on every call.
 
-For a Dense kernel of shape (fan_in, fan_out):
+For a Dense kernel of shape (fan_in, fan_out) (a Conv2D kernel (kh, kw, C_in, C_out) has
+fan_in = kh * kw * C_in and fan_out = kh * kw * C_out):
     GlorotUniform  U(-limit, limit), limit = sqrt(6 / (fan_in + fan_out))   (Keras's default)
     GlorotNormal   truncated N(0, 2 / (fan_in + fan_out))
     HeUniform      U(-limit, limit), limit = sqrt(6 / fan_in)
     HeNormal       truncated N(0, 2 / fan_in)   (good for ReLU)
+    LecunUniform   U(-limit, limit), limit = sqrt(3 / fan_in)
+    LecunNormal    truncated N(0, 1 / fan_in)   (the one SELU networks need)
 Glorot keeps the variance of activations and gradients roughly equal across layers for
-tanh-like units; He doubles it to make up for ReLU zeroing half of its inputs.
+tanh-like units; He doubles it to make up for ReLU zeroing half of its inputs. All six are
+VarianceScaling(scale, mode, distribution): variance = scale / n, with n = fan_in, fan_out or
+their mean, drawn from a truncated normal or a uniform of that variance.
+
+    TruncatedNormal(mean=0.0, stddev=0.05)   N(mean, stddev^2), redrawn beyond 2 stddev
+    Orthogonal(gain=1.0)                     gain * an orthogonal matrix (rows or columns)
 """
 
 import numpy as np
 
 from tinynet.config import get_rng, standardize_dtype
-from tinynet.validation import check_float, unknown_name_error
+from tinynet.validation import check_float, check_int, unknown_name_error
 
 # A normal truncated at 2 standard deviations has a smaller spread than the untruncated one;
 # dividing the wanted stddev by this constant (the truncated spread of a unit normal) makes up
-# for it, as Keras's VarianceScaling does.
+# for it, as Keras's VarianceScaling does. The value is Keras 3's (keras-team/keras,
+# keras/src/initializers/random_initializers.py) and scipy.stats.truncnorm.std(-2, 2), as
+# DeepMind's Haiku and timm use it; tests/test_initializers.py derives it from erf.
 TRUNCATED_STD_OF_UNIT_NORMAL = 0.87962566103423978
 
 
 def compute_fans(shape):
-    """fan_in and fan_out of a weight shape: (in, out) for a Dense kernel."""
+    """fan_in and fan_out of a weight shape, Keras's rule: (in, out) for a Dense kernel
+    (in, out); for a kernel (k1, ..., in, out) both are multiplied by k1 * ... (the receptive
+    field): each output sees in * k1 * ... inputs."""
     if len(shape) == 0:
         return 1, 1
     if len(shape) == 1:
         return shape[0], shape[0]
-    return int(np.prod(shape[:-1])), shape[-1]
+    receptive_field = int(np.prod(shape[:-2]))
+    return shape[-2] * receptive_field, shape[-1] * receptive_field
 
 
-def truncated_normal(shape, stddev, rng):
-    """N(0, stddev^2) samples, redrawing any that fall beyond 2 standard deviations."""
-    values = rng.normal(0.0, stddev, size=shape)
-    outside = np.abs(values) > 2 * stddev
+def truncated_normal(shape, stddev, rng, mean=0.0):
+    """N(mean, stddev^2) samples, redrawing any that fall beyond 2 standard deviations."""
+    values = rng.normal(mean, stddev, size=shape)
+    outside = np.abs(values - mean) > 2 * stddev
     while np.any(outside):
-        values[outside] = rng.normal(0.0, stddev, size=int(outside.sum()))
-        outside = np.abs(values) > 2 * stddev
+        values[outside] = rng.normal(mean, stddev, size=int(outside.sum()))
+        outside = np.abs(values - mean) > 2 * stddev
     return values
 
 
@@ -50,6 +65,19 @@ class Initializer:
 
     def __repr__(self):
         return f"{type(self).__name__}()"
+
+
+class RandomInitializer(Initializer):
+    """An initializer that draws random numbers. seed=None: from tinynet's generator
+    (tinynet.set_seed); an int: from a generator of its own, the same values every call."""
+
+    def __init__(self, seed=None):
+        if seed is not None:
+            seed = check_int(seed, f"{type(self).__name__}(seed=...)", minimum=0)
+        self.seed = seed
+
+    def rng(self):
+        return get_rng() if self.seed is None else np.random.default_rng(self.seed)
 
 
 class Zeros(Initializer):
@@ -70,66 +98,171 @@ class Constant(Initializer):
         return np.full(shape, self.value, dtype=standardize_dtype(dtype))
 
 
-class RandomNormal(Initializer):
+class RandomNormal(RandomInitializer):
     """N(mean, stddev^2), Keras's defaults mean=0.0, stddev=0.05."""
 
-    def __init__(self, mean=0.0, stddev=0.05):
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        super().__init__(seed)
         self.mean = check_float(mean, "RandomNormal(mean=...)")
         self.stddev = check_float(stddev, "RandomNormal(stddev=...)", low=0.0)
 
     def __call__(self, shape, dtype="float32"):
-        values = get_rng().normal(self.mean, self.stddev, size=shape)
+        values = self.rng().normal(self.mean, self.stddev, size=shape)
         return values.astype(standardize_dtype(dtype))
 
 
-class RandomUniform(Initializer):
+class RandomUniform(RandomInitializer):
     """U(minval, maxval), Keras's defaults -0.05 and 0.05."""
 
-    def __init__(self, minval=-0.05, maxval=0.05):
+    def __init__(self, minval=-0.05, maxval=0.05, seed=None):
+        super().__init__(seed)
         self.minval = check_float(minval, "RandomUniform(minval=...)")
         self.maxval = check_float(maxval, "RandomUniform(maxval=...)")
         if self.maxval < self.minval:
             raise ValueError(f"RandomUniform: maxval ({maxval}) must be >= minval ({minval})")
 
     def __call__(self, shape, dtype="float32"):
-        values = get_rng().uniform(self.minval, self.maxval, size=shape)
+        values = self.rng().uniform(self.minval, self.maxval, size=shape)
         return values.astype(standardize_dtype(dtype))
 
 
-class GlorotUniform(Initializer):
+class TruncatedNormal(RandomInitializer):
+    """N(mean, stddev^2) with every draw beyond 2 stddev of the mean redrawn; Keras's defaults
+    mean=0.0, stddev=0.05. (The spread of what is kept is 0.88 * stddev.)"""
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        super().__init__(seed)
+        self.mean = check_float(mean, "TruncatedNormal(mean=...)")
+        self.stddev = check_float(stddev, "TruncatedNormal(stddev=...)", low=0.0)
+
+    def __call__(self, shape, dtype="float32"):
+        values = truncated_normal(shape, self.stddev, self.rng(), self.mean)
+        return values.astype(standardize_dtype(dtype))
+
+
+class GlorotUniform(RandomInitializer):
     """U(-limit, limit) with limit = sqrt(6 / (fan_in + fan_out))."""
 
     def __call__(self, shape, dtype="float32"):
         fan_in, fan_out = compute_fans(shape)
         limit = np.sqrt(6.0 / (fan_in + fan_out))
-        return get_rng().uniform(-limit, limit, size=shape).astype(standardize_dtype(dtype))
+        return self.rng().uniform(-limit, limit, size=shape).astype(standardize_dtype(dtype))
 
 
-class GlorotNormal(Initializer):
+class GlorotNormal(RandomInitializer):
     """Truncated normal with variance 2 / (fan_in + fan_out)."""
 
     def __call__(self, shape, dtype="float32"):
         fan_in, fan_out = compute_fans(shape)
         stddev = np.sqrt(2.0 / (fan_in + fan_out)) / TRUNCATED_STD_OF_UNIT_NORMAL
-        return truncated_normal(shape, stddev, get_rng()).astype(standardize_dtype(dtype))
+        return truncated_normal(shape, stddev, self.rng()).astype(standardize_dtype(dtype))
 
 
-class HeUniform(Initializer):
+class HeUniform(RandomInitializer):
     """U(-limit, limit) with limit = sqrt(6 / fan_in)."""
 
     def __call__(self, shape, dtype="float32"):
         fan_in, _ = compute_fans(shape)
         limit = np.sqrt(6.0 / fan_in)
-        return get_rng().uniform(-limit, limit, size=shape).astype(standardize_dtype(dtype))
+        return self.rng().uniform(-limit, limit, size=shape).astype(standardize_dtype(dtype))
 
 
-class HeNormal(Initializer):
+class HeNormal(RandomInitializer):
     """Truncated normal with variance 2 / fan_in."""
 
     def __call__(self, shape, dtype="float32"):
         fan_in, _ = compute_fans(shape)
         stddev = np.sqrt(2.0 / fan_in) / TRUNCATED_STD_OF_UNIT_NORMAL
-        return truncated_normal(shape, stddev, get_rng()).astype(standardize_dtype(dtype))
+        return truncated_normal(shape, stddev, self.rng()).astype(standardize_dtype(dtype))
+
+
+class LecunUniform(RandomInitializer):
+    """U(-limit, limit) with limit = sqrt(3 / fan_in): variance 1 / fan_in."""
+
+    def __call__(self, shape, dtype="float32"):
+        fan_in, _ = compute_fans(shape)
+        limit = np.sqrt(3.0 / fan_in)
+        return self.rng().uniform(-limit, limit, size=shape).astype(standardize_dtype(dtype))
+
+
+class LecunNormal(RandomInitializer):
+    """Truncated normal with variance 1 / fan_in."""
+
+    def __call__(self, shape, dtype="float32"):
+        fan_in, _ = compute_fans(shape)
+        stddev = np.sqrt(1.0 / fan_in) / TRUNCATED_STD_OF_UNIT_NORMAL
+        return truncated_normal(shape, stddev, self.rng()).astype(standardize_dtype(dtype))
+
+
+VARIANCE_SCALING_MODES = ("fan_in", "fan_out", "fan_avg")
+VARIANCE_SCALING_DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")
+
+
+class VarianceScaling(RandomInitializer):
+    """VarianceScaling(scale=1.0, mode='fan_in', distribution='truncated_normal'), as Keras:
+
+        variance = scale / n,  n = fan_in, fan_out or (fan_in + fan_out) / 2 (mode='fan_avg')
+        'truncated_normal'   N(0, variance / 0.8796^2) truncated at 2 stddev ('normal' too)
+        'untruncated_normal' N(0, variance)
+        'uniform'            U(-limit, limit), limit = sqrt(3 * variance)
+
+    GlorotUniform is VarianceScaling(1.0, 'fan_avg', 'uniform'); HeNormal is
+    VarianceScaling(2.0, 'fan_in', 'truncated_normal'); LecunNormal is VarianceScaling().
+    """
+
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+        super().__init__(seed)
+        where = "VarianceScaling"
+        self.scale = check_float(scale, f"{where}(scale=...)", low=0.0, low_open=True)
+        if mode not in VARIANCE_SCALING_MODES:
+            raise unknown_name_error(f"mode in {where}", mode, VARIANCE_SCALING_MODES)
+        distribution = "truncated_normal" if distribution == "normal" else distribution
+        if distribution not in VARIANCE_SCALING_DISTRIBUTIONS:
+            raise unknown_name_error(f"distribution in {where}", distribution,
+                                     VARIANCE_SCALING_DISTRIBUTIONS)
+        self.mode = mode
+        self.distribution = distribution
+
+    def __call__(self, shape, dtype="float32"):
+        fan_in, fan_out = compute_fans(shape)
+        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
+        variance = self.scale / max(1.0, n)
+        if self.distribution == "truncated_normal":
+            stddev = np.sqrt(variance) / TRUNCATED_STD_OF_UNIT_NORMAL
+            values = truncated_normal(shape, stddev, self.rng())
+        elif self.distribution == "untruncated_normal":
+            values = self.rng().normal(0.0, np.sqrt(variance), size=shape)
+        else:
+            limit = np.sqrt(3.0 * variance)
+            values = self.rng().uniform(-limit, limit, size=shape)
+        return values.astype(standardize_dtype(dtype))
+
+
+class Orthogonal(RandomInitializer):
+    """Orthogonal(gain=1.0): gain times a random orthogonal matrix, as Keras draws it.
+
+    For a shape (..., cols), with rows = the product of the other axes: draw A ~ N(0, 1) of
+    shape (max, min) of (rows, cols), factor A = QR, flip each column of Q by the sign of R's
+    diagonal (so Q is uniformly distributed over orthogonal matrices), and transpose if
+    rows < cols. Then W^T W = gain^2 I (columns orthonormal) or W W^T = gain^2 I (rows).
+    Saxe et al. 2014: orthogonal weights keep every direction's norm through a linear layer.
+    """
+
+    def __init__(self, gain=1.0, seed=None):
+        super().__init__(seed)
+        self.gain = check_float(gain, "Orthogonal(gain=...)")
+
+    def __call__(self, shape, dtype="float32"):
+        if len(shape) < 2:
+            raise ValueError(f"Orthogonal: the weight must have at least 2 dimensions, got "
+                             f"shape {tuple(shape)}")
+        rows, cols = int(np.prod(shape[:-1])), shape[-1]
+        a = self.rng().normal(0.0, 1.0, size=(max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(a)
+        q = q * np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return (self.gain * q).reshape(shape).astype(standardize_dtype(dtype))
 
 
 INITIALIZERS = {
@@ -141,16 +274,24 @@ INITIALIZERS = {
     "glorot_normal": GlorotNormal,
     "he_uniform": HeUniform,
     "he_normal": HeNormal,
+    "lecun_uniform": LecunUniform,
+    "lecun_normal": LecunNormal,
+    "truncated_normal": TruncatedNormal,
+    "variance_scaling": VarianceScaling,
+    "orthogonal": Orthogonal,
+    "constant": Constant,
 }
+# Keras's class names work too: initializers.get('GlorotUniform')
+CLASS_NAMES = {cls.__name__: cls for cls in INITIALIZERS.values()}
 
 
 def get(identifier, name="initializer"):
     """An Initializer from a Keras string name, an Initializer instance or a callable."""
     if isinstance(identifier, str):
-        key = identifier.lower()
-        if key not in INITIALIZERS:
+        cls = CLASS_NAMES.get(identifier) or INITIALIZERS.get(identifier.lower())
+        if cls is None:
             raise unknown_name_error(name, identifier, INITIALIZERS)
-        return INITIALIZERS[key]()
+        return cls()
     if isinstance(identifier, type) and issubclass(identifier, Initializer):
         return identifier()
     if callable(identifier):
