@@ -9,9 +9,22 @@ Each activation is a pair of functions on arrays of any shape, (N, D) or (N, H, 
     softmax  y_i = exp(x_i) / sum_j exp(x_j)
              dL/dx_i = y_i * (dL/dy_i - sum_j dL/dy_j * y_j)
 
+More, as Keras 3 defines them (s(x) is the sigmoid, Phi the standard normal CDF):
+
+    elu           y = x if x > 0, else exp(x) - 1                 dy/dx = 1, or y + 1
+    selu          y = lam * (x if x > 0, else alpha (exp(x) - 1))  dy/dx = lam, or y + lam alpha
+                  with alpha = 1.67326..., lam = 1.05070...
+    leaky_relu    y = x if x >= 0, else 0.2 x                     dy/dx = 1, or 0.2
+    gelu          y = x * Phi(x) = x (1 + erf(x / sqrt 2)) / 2    dy/dx = Phi(x) + x * phi(x)
+    softplus      y = log(1 + exp(x))                             dy/dx = s(x)
+    swish, silu   y = x * s(x)                                    dy/dx = s(x) (1 + x (1 - s(x)))
+    hard_sigmoid  y = clip(x / 6 + 1/2, 0, 1)                     dy/dx = 1/6 on (-3, 3), else 0
+
 Each derivative takes dL/dy, the input x and the output y, and uses whichever is simpler
-(for the five above, y alone): derivative(grad_output, x, y) -> dL/dx.
+(for the first five, y alone): derivative(grad_output, x, y) -> dL/dx.
 """
+
+import math
 
 import numpy as np
 
@@ -64,12 +77,98 @@ def softmax_backward(grad_output, x, y):
     return y * (grad_output - np.sum(grad_output * y, axis=-1, keepdims=True))
 
 
+def elu(x):
+    # expm1(x) = exp(x) - 1 without the round-off of subtracting 1 near x = 0
+    return np.where(x > 0, x, np.expm1(np.minimum(x, 0)))
+
+
+def elu_backward(grad_output, x, y):
+    return grad_output * np.where(x > 0, 1, y + 1)
+
+
+# SELU's constants (Klambauer et al. 2017), as Keras 3's source (keras/src/backend/numpy/nn.py)
+# and PyTorch's torch.nn.SELU documentation give them.
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(x):
+    return SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0)))
+
+
+def selu_backward(grad_output, x, y):
+    return grad_output * np.where(x > 0, SELU_SCALE, y + SELU_SCALE * SELU_ALPHA)
+
+
+LEAKY_RELU_SLOPE = 0.2  # keras.activations.leaky_relu's default (the LeakyReLU layer uses 0.3)
+
+
+def leaky_relu(x):
+    return np.where(x >= 0, x, LEAKY_RELU_SLOPE * x)
+
+
+def leaky_relu_backward(grad_output, x, y):
+    return np.where(x >= 0, grad_output, LEAKY_RELU_SLOPE * grad_output)
+
+
+# NumPy has no erf; math.erf applied to every entry is exact, if slower than NumPy's own
+# functions. Keras's default is this exact GELU (approximate=False), not the tanh formula.
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def normal_cdf(x):
+    """Phi(x) = (1 + erf(x / sqrt(2))) / 2, the probability that N(0, 1) is below x."""
+    return (0.5 * (1 + _erf(x / math.sqrt(2)))).astype(x.dtype)
+
+
+def gelu(x):
+    return x * normal_cdf(x)
+
+
+def gelu_backward(grad_output, x, y):
+    density = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)  # phi(x), the N(0, 1) density
+    return grad_output * (normal_cdf(x) + x * density)
+
+
+def softplus(x):
+    return np.logaddexp(x, 0)  # log(exp(x) + exp(0)), computed without overflow
+
+
+def softplus_backward(grad_output, x, y):
+    return grad_output * sigmoid(x)
+
+
+def silu(x):
+    return x * sigmoid(x)
+
+
+def silu_backward(grad_output, x, y):
+    s = sigmoid(x)
+    return grad_output * s * (1 + x * (1 - s))
+
+
+def hard_sigmoid(x):
+    return np.clip(x / 6 + 0.5, 0, 1)
+
+
+def hard_sigmoid_backward(grad_output, x, y):
+    return grad_output * ((x > -3) & (x < 3)) / 6
+
+
 ACTIVATIONS = {
     "relu": (relu, relu_backward),
     "sigmoid": (sigmoid, sigmoid_backward),
     "tanh": (tanh, tanh_backward),
     "linear": (linear, linear_backward),
     "softmax": (softmax, softmax_backward),
+    "elu": (elu, elu_backward),
+    "selu": (selu, selu_backward),
+    "leaky_relu": (leaky_relu, leaky_relu_backward),
+    "gelu": (gelu, gelu_backward),
+    "softplus": (softplus, softplus_backward),
+    "silu": (silu, silu_backward),
+    "swish": (silu, silu_backward),  # Keras: the same function under two names
+    "hard_sigmoid": (hard_sigmoid, hard_sigmoid_backward),
 }
 
 
@@ -86,7 +185,8 @@ def check_activation_name(name, where):
 
 
 class Activation(Layer):
-    """Applies a named nonlinearity: Activation('relu'), 'sigmoid', 'tanh', 'linear', 'softmax'.
+    """Applies a named nonlinearity: Activation('relu'), 'sigmoid', 'tanh', 'linear', 'softmax',
+    'elu', 'selu', 'leaky_relu', 'gelu', 'softplus', 'swish' (= 'silu'), 'hard_sigmoid'.
 
     Shapes: x (N, ...) -> y of the same shape. No parameters.
     """
