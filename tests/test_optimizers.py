@@ -1,6 +1,7 @@
-"""Optimizers: the first steps of Adam and SGD against values worked out by hand."""
+"""Optimizers: first steps worked out by hand, and Keras 3's numbers for RMSprop, Adagrad, AdamW."""
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -152,5 +153,101 @@ def test_unknown_optimizer_name_suggests_the_closest():
     lambda: SGD(momentum=1.5),
 ])
 def test_bad_hyperparameters_raise_value_errors(make):
+    with pytest.raises(ValueError):
+        make()
+
+
+# -- RMSprop, Adagrad, AdamW: Keras 3's numbers (tests/data/keras_issue12_reference.npz) ------
+
+REF = np.load(os.path.join(os.path.dirname(__file__), "data", "keras_issue12_reference.npz"))
+
+KERAS_CASES = {
+    "rmsprop": lambda: optimizers.RMSprop(),
+    "rmsprop_momentum": lambda: optimizers.RMSprop(0.01, momentum=0.9),
+    "rmsprop_centered": lambda: optimizers.RMSprop(0.01, centered=True),
+    "adagrad": lambda: optimizers.Adagrad(),
+    "adagrad_0.1": lambda: optimizers.Adagrad(0.1, initial_accumulator_value=0.5),
+    "adamw": lambda: optimizers.AdamW(),
+    "adamw_0.1": lambda: optimizers.AdamW(learning_rate=0.01, weight_decay=0.1),
+    "adam": lambda: optimizers.Adam(),
+    "sgd_momentum": lambda: optimizers.SGD(0.1, momentum=0.9),
+}
+
+
+def keras_steps(optimizer, flat=False):
+    """Five steps on a kernel (3, 2) and a bias (2,), float32, from the fixture's gradients;
+    flat=True passes them as one vector, as a compiled model does."""
+    w, b = REF["opt_w0"].copy(), REF["opt_b0"].copy()
+    vector = np.concatenate([w.ravel(), b])
+    for i in range(5):
+        gw, gb = REF[f"opt_grad_w_{i}"], REF[f"opt_grad_b_{i}"]
+        if flat:
+            optimizer.apply(vector, np.concatenate([gw.ravel(), gb]))
+        else:
+            optimizer.apply([w, b], [gw, gb])
+    return (vector[:6].reshape(3, 2), vector[6:]) if flat else (w, b)
+
+
+@pytest.mark.parametrize("flat", [False, True])
+@pytest.mark.parametrize("case", KERAS_CASES)
+def test_five_steps_equal_keras_in_float32(case, flat):
+    w, b = keras_steps(KERAS_CASES[case](), flat)
+    assert w.dtype == np.float32
+    np.testing.assert_allclose(w, REF[f"opt_{case}_w"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(b, REF[f"opt_{case}_b"], rtol=1e-5, atol=1e-6)
+
+
+def test_rmsprop_first_step_by_hand():
+    # v = 0.1 g^2, step = lr g / sqrt(0.1 g^2 + eps) ~ lr sign(g) / sqrt(0.1)
+    (value,) = run(optimizers.RMSprop(learning_rate=0.01, epsilon=0.0), GRADIENTS[:1])
+    np.testing.assert_allclose(value, START - 0.01 * np.sign(GRADIENTS[0]) / math.sqrt(0.1))
+
+
+def test_adagrad_first_step_by_hand():
+    (value,) = run(optimizers.Adagrad(learning_rate=0.1), GRADIENTS[:1])
+    g = GRADIENTS[0]
+    np.testing.assert_allclose(value, START - 0.1 * g / np.sqrt(0.1 + g * g + 1e-7))
+
+
+def test_adamw_with_zero_gradient_only_shrinks_the_weights():
+    (value,) = run(optimizers.AdamW(learning_rate=0.1, weight_decay=0.5), [np.zeros(3)])
+    np.testing.assert_allclose(value, START * (1 - 0.1 * 0.5))
+
+
+def test_adamw_without_decay_is_adam():
+    adamw = run(optimizers.AdamW(weight_decay=0.0))
+    adam = run(optimizers.Adam())
+    np.testing.assert_array_equal(adamw[-1], adam[-1])
+
+
+@pytest.mark.parametrize("name, cls, defaults", [
+    ("rmsprop", optimizers.RMSprop, {"learning_rate": 0.001, "rho": 0.9, "momentum": 0.0,
+                                     "epsilon": 1e-7, "centered": False}),
+    ("RMSprop", optimizers.RMSprop, {}),
+    ("adagrad", optimizers.Adagrad, {"learning_rate": 0.001,
+                                     "initial_accumulator_value": 0.1, "epsilon": 1e-7}),
+    ("adamw", optimizers.AdamW, {"learning_rate": 0.001, "weight_decay": 0.004,
+                                 "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}),
+    ("AdamW", optimizers.AdamW, {}),
+])
+def test_new_optimizers_by_name_with_keras_defaults(name, cls, defaults):
+    optimizer = optimizers.get(name)
+    assert isinstance(optimizer, cls)
+    assert {key: getattr(optimizer, key) for key in defaults} == defaults
+
+
+@pytest.mark.parametrize("cls", [optimizers.RMSprop, optimizers.Adagrad, optimizers.AdamW,
+                                 optimizers.Adam, optimizers.SGD])
+def test_lr_gets_an_error_that_points_to_learning_rate(cls):
+    with pytest.raises(TypeError, match="learning_rate"):
+        cls(lr=0.01)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: optimizers.RMSprop(rho=1.5), lambda: optimizers.RMSprop(momentum=-0.1),
+    lambda: optimizers.Adagrad(initial_accumulator_value=-1.0),
+    lambda: optimizers.AdamW(weight_decay=-0.1),
+])
+def test_bad_new_hyperparameters_are_refused(make):
     with pytest.raises(ValueError):
         make()

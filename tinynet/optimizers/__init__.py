@@ -138,11 +138,108 @@ class Adam(Optimizer):
         param -= alpha * m / (np.sqrt(v) + self.epsilon)
 
 
-OPTIMIZERS = {"adam": Adam, "sgd": SGD}
+class AdamW(Adam):
+    """AdamW(learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    Adam with decoupled weight decay (Loshchilov & Hutter 2019), Keras 3's rule:
+
+        param *= 1 - learning_rate * weight_decay     shrink every weight first
+        then Adam's step above, from the gradient of the loss alone
+
+    "Decoupled": the decay is not added to the gradient (that would be L2 regularization, which
+    Adam's division by sqrt(v) would rescale weight by weight); every weight shrinks by the same
+    fraction. Like Keras, it decays every trainable weight, biases and BN's gamma and beta too.
+    """
+
+    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, **kwargs)
+        self.weight_decay = check_float(weight_decay, "AdamW(weight_decay=...)", low=0.0)
+
+    def update(self, param, grad, slots, learning_rate):
+        param *= 1 - learning_rate * self.weight_decay
+        super().update(param, grad, slots, learning_rate)
+
+
+class RMSprop(Optimizer):
+    """RMSprop(learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False), as in
+    Keras 3. For every parameter with gradient g:
+
+        v      = rho * v + (1 - rho) * g^2              running mean of g^2 (starts at 0)
+        step   = learning_rate * g / sqrt(v + epsilon)
+        param -= step                                   (momentum = 0)
+
+    centered=True also keeps mg = rho * mg + (1 - rho) * g and divides by sqrt(v - mg^2 +
+    epsilon), an estimate of g's variance. With momentum: velocity = momentum * velocity +
+    step; param -= velocity. (Epsilon sits inside the square root, unlike Adam's.)
+    """
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
+                 centered=False, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.rho = check_float(rho, "RMSprop(rho=...)", 0.0, 1.0)
+        self.momentum = check_float(momentum, "RMSprop(momentum=...)", 0.0, 1.0)
+        self.epsilon = check_float(epsilon, "RMSprop(epsilon=...)", low=0.0)
+        self.centered = check_bool(centered, "RMSprop(centered=...)")
+
+    def create_slots(self, param):
+        slots = {"v": np.zeros_like(param)}
+        if self.centered:
+            slots["mg"] = np.zeros_like(param)
+        if self.momentum > 0:
+            slots["velocity"] = np.zeros_like(param)
+        return slots
+
+    def update(self, param, grad, slots, learning_rate):
+        v = slots["v"]
+        v[...] = self.rho * v + (1 - self.rho) * grad * grad
+        if self.centered:
+            mg = slots["mg"]
+            mg[...] = self.rho * mg + (1 - self.rho) * grad
+            step = learning_rate * grad / np.sqrt(v - mg * mg + self.epsilon)
+        else:
+            step = learning_rate * grad / np.sqrt(v + self.epsilon)
+        if self.momentum > 0:
+            velocity = slots["velocity"]
+            velocity[...] = self.momentum * velocity + step
+            step = velocity
+        param -= step
+
+
+class Adagrad(Optimizer):
+    """Adagrad(learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7), as in Keras 3:
+
+        accumulator += g^2                              (starts at initial_accumulator_value)
+        param       -= learning_rate * g / sqrt(accumulator + epsilon)
+
+    Each weight's steps shrink as its squared gradients add up: weights with rare, large
+    gradients keep larger steps than weights that are pushed at every step.
+    """
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
+                 **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.initial_accumulator_value = check_float(
+            initial_accumulator_value, "Adagrad(initial_accumulator_value=...)", low=0.0)
+        self.epsilon = check_float(epsilon, "Adagrad(epsilon=...)", low=0.0)
+
+    def create_slots(self, param):
+        return {"accumulator": np.full_like(param, self.initial_accumulator_value)}
+
+    def update(self, param, grad, slots, learning_rate):
+        accumulator = slots["accumulator"]
+        accumulator += grad * grad
+        param -= learning_rate * grad / np.sqrt(accumulator + self.epsilon)
+
+
+# The defaults above are Keras 3.15's, checked against its source (keras-team/keras,
+# keras/src/optimizers/{adamw,rmsprop,adagrad}.py) and the API pages on keras.io
+# (optimizers/adamw, optimizers/rmsprop) and tensorflow.org (tf.keras.optimizers.Adagrad).
+OPTIMIZERS = {"adam": Adam, "sgd": SGD, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}
 
 
 def get(identifier):
-    """An Optimizer from 'adam' / 'sgd' (default settings), a class or an instance."""
+    """An Optimizer from a name ('adam', 'sgd', 'adamw', 'rmsprop', 'adagrad', or Keras's class
+    names such as 'RMSprop'; default settings), a class or an instance."""
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Optimizer):
