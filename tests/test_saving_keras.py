@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import tinynet
-from tinynet import layers, saving
+from tinynet import initializers, layers, regularizers, saving
 from tinynet.models import Sequential
 from tinynet.optimizers import SGD, Adam
 
@@ -40,7 +40,7 @@ def dense_model(seed=0):
         layers.Dropout(0.25),
         layers.LayerNormalization(epsilon=1e-4),
         layers.ReLU(),
-        layers.Dense(6, use_bias=False),
+        layers.Dense(6, use_bias=False, kernel_regularizer="l2"),
         layers.Sigmoid(),
         layers.Dense(4),
         layers.Tanh(),
@@ -104,6 +104,21 @@ def test_layer_config_round_trips_for_every_layer():
         class_name = saving.keras_class_name(layer)
         again = saving.layer_from_config(class_name, json.loads(json.dumps(config)))
         assert saving.layer_get_config(again) == config, layer.name
+
+
+def test_regularizers_and_seeded_initializers_round_trip():
+    layer = layers.Dense(4, kernel_initializer=initializers.GlorotUniform(seed=3),
+                         bias_initializer=initializers.Constant(0.5),
+                         kernel_regularizer=regularizers.L1L2(l1=0.01, l2=0.02), name="d")
+    config = saving.layer_get_config(layer)
+    assert config["kernel_regularizer"] == {"module": "keras.regularizers",
+                                            "class_name": "L1L2",
+                                            "config": {"l1": 0.01, "l2": 0.02},
+                                            "registered_name": None}
+    assert config["kernel_initializer"]["config"]["seed"] == 3
+    assert config["bias_initializer"]["config"] == {"value": 0.5}
+    again = saving.layer_from_config("Dense", json.loads(json.dumps(config)))
+    assert saving.layer_get_config(again) == config
 
 
 def test_layer_config_has_the_keys_keras_writes():

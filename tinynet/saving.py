@@ -148,8 +148,14 @@ INITIALIZER_CONFIGS = {
     "Zeros": {}, "Ones": {}, "Constant": {"value": 0.0},
     "RandomNormal": {"seed": None, "mean": 0.0, "stddev": 0.05},
     "RandomUniform": {"seed": None, "minval": -0.05, "maxval": 0.05},
+    "TruncatedNormal": {"seed": None, "mean": 0.0, "stddev": 0.05},
     "GlorotUniform": VARIANCE_SCALING_CONFIG, "GlorotNormal": VARIANCE_SCALING_CONFIG,
     "HeUniform": VARIANCE_SCALING_CONFIG, "HeNormal": VARIANCE_SCALING_CONFIG,
+    "LecunUniform": VARIANCE_SCALING_CONFIG, "LecunNormal": VARIANCE_SCALING_CONFIG,
+    "VarianceScaling": {"seed": None, "scale": 1.0, "mode": "fan_in",
+                        "distribution": "truncated_normal", "input_axes": None,
+                        "output_axes": None},
+    "Orthogonal": {"seed": None, "gain": 1.0},
 }
 
 # Optimizer settings Keras 3.15 writes that tinynet's optimizers do not have, with the value
@@ -220,10 +226,7 @@ def initializer_to_keras(initializer, where):
 
 
 def initializer_from_keras(value, where):
-    """Keras's initializer dict (or a plain name like 'zeros') -> a tinynet initializer.
-
-    The seed is dropped: tinynet draws from its one generator (tinynet.set_seed), and a loaded
-    model's weights come from the file anyway."""
+    """Keras's initializer dict (or a plain name like 'zeros') -> a tinynet initializer."""
     if isinstance(value, str):
         return initializers.get(value, where)
     if not isinstance(value, dict) or "class_name" not in value:
@@ -235,8 +238,9 @@ def initializer_from_keras(value, where):
         raise ValueError(f"{where}: tinynet has no initializer {class_name!r}; it has "
                          f"{', '.join(INITIALIZER_CONFIGS)}")
     config = dict(value.get("config") or {})
-    config.pop("seed", None)
     accepted = constructor_arguments(cls)
+    if "seed" not in accepted:
+        config.pop("seed", None)  # this tinynet draws from its one generator (set_seed)
     extra = {key: v for key, v in config.items() if key not in accepted and v is not None}
     if extra:
         raise ValueError(f"{where}: tinynet's {class_name} does not support {extra}")
@@ -270,6 +274,9 @@ def value_to_keras(key, value, where):
     """A layer attribute -> the value Keras writes in the config under `key`."""
     if key in INITIALIZER_KEYS:
         return initializer_to_keras(value, f"{where}: {key}")
+    if key.endswith("_regularizer") and value is not None:
+        return keras_object("keras.regularizers", type(value).__name__,
+                            as_json_value(value.get_config()))
     if key == "activation" and isinstance(value, Layer):
         return value.activation  # Dense keeps an Activation layer; Keras writes its name
     if key in PAIR_KEYS and isinstance(value, (int, np.integer)):
