@@ -297,8 +297,6 @@ def test_pooling_defaults_and_keras_short_names():
     assert AveragePooling2D(3, strides=1).strides == (1, 1)
 
 
-@pytest.mark.xfail(strict=False, reason="tinynet.initializers.compute_fans treats a 4-D kernel "
-                   "like a Dense kernel; Keras multiplies both fans by kh * kw (lead's file)")
 def test_conv2d_glorot_limit_uses_keras_fans():
     # Keras: fan_in = kh * kw * C_in, fan_out = kh * kw * C_out
     tinynet.set_seed(0)

@@ -23,11 +23,13 @@ given g = dL/dz reshaped to (N*H_out*W_out, C_out):
 and, as the only new step, each input pixel adds up what it received from every window it was
 part of (windows overlap when the stride is smaller than the kernel):
 
-    dx_pad[n, i*sh + a, j*sw + b, c] += dcols[(n, i, j), (a, b, c)]   for every i, j, a, b
+    dx_pad[n, i*sh + a, j*sw + b, :] += g[n, i, j, :] @ kernel[a, b].T    for every i, j, a, b
     dx = dx_pad without its padding border
 
-That scatter is done with one vectorized addition per kernel offset (a, b), kh*kw of them, each
-over all samples and output pixels at once ("col2im").
+The code computes dcols one kernel offset (a, b) at a time (the same numbers, arranged so that
+each offset's block is contiguous) and adds each block back with one vectorized addition over
+all samples and output pixels ("col2im"): kh*kw operations, none per pixel. A model's first
+layer skips dx in training (no one needs the gradient of the images).
 
 Padding, as Keras (and TensorFlow) compute it, per spatial axis of size H, window k, stride s:
     'valid'  no padding: H_out = floor((H - k) / s) + 1
@@ -113,21 +115,33 @@ def image_windows(x_pad, window, strides):
     return views.transpose(0, 1, 2, 4, 5, 3)
 
 
-def add_windows_back(grad_windows, padded_shape, strides):
+def offset_view(x_pad, a, b, strides, out_hw):
+    """The pixel at offset (a, b) of every window, a view (N, H_out, W_out, C):
+
+        view[n, i, j, c] = x_pad[n, i*sh + a, j*sw + b, c] = windows[n, i, j, a, b, c]
+
+    Looping over the kh*kw offsets and doing one vectorized operation per offset touches
+    every window at once; it is how pooling sums windows and how gradients go back."""
+    (sh, sw), (out_h, out_w) = strides, out_hw
+    return x_pad[:, a:a + sh * out_h:sh, b:b + sw * out_w:sw]
+
+
+def add_windows_back(grad_per_offset, padded_shape, strides):
     """The adjoint of image_windows: every pixel sums the gradients of the windows it was in.
 
-    Inputs:  grad_windows (N, H_out, W_out, kh, kw, C); padded_shape (N, H_pad, W_pad, C)
+    Inputs:  grad_per_offset (kh, kw, N, H_out, W_out, C): what the pixel at offset (a, b)
+             of window (n, i, j) receives; padded_shape (N, H_pad, W_pad, C)
     Returns: grad_x_pad (N, H_pad, W_pad, C)
 
-    Obvious form: for every n, i, j, a, b: grad_x_pad[n, i*sh + a, j*sw + b] += grad_windows[n,
-    i, j, a, b]. Here one vectorized addition per window offset (a, b) does all n, i, j at once.
+    Obvious form: for every n, i, j, a, b: grad_x_pad[n, i*sh + a, j*sw + b] +=
+    grad_per_offset[a, b, n, i, j]. Here one vectorized addition per offset (a, b) does all
+    n, i, j at once.
     """
-    _, out_h, out_w, kh, kw, _ = grad_windows.shape
-    sh, sw = strides
-    grad_x_pad = np.zeros(padded_shape, dtype=grad_windows.dtype)
+    kh, kw, _, out_h, out_w, _ = grad_per_offset.shape
+    grad_x_pad = np.zeros(padded_shape, dtype=grad_per_offset.dtype)
     for a in range(kh):
         for b in range(kw):
-            grad_x_pad[:, a:a + sh * out_h:sh, b:b + sw * out_w:sw] += grad_windows[:, :, :, a, b]
+            offset_view(grad_x_pad, a, b, strides, (out_h, out_w))[...] += grad_per_offset[a, b]
     return grad_x_pad
 
 
@@ -207,7 +221,12 @@ class Conv2D(Layer):
         if self.use_bias:
             self.grads["bias"] = g.sum(axis=0)
         self.add_regularization_gradients()
-        grad_cols = g @ kernel.reshape(-1, self.filters).T        # (N*H_out*W_out, kh*kw*C_in)
-        grad_windows = grad_cols.reshape(*grad_z.shape[:3], *kernel.shape[:3])
-        grad_x_pad = add_windows_back(grad_windows, self.padded_shape, self.strides)
+        if not self.needs_input_grad:   # a model's first layer: nobody uses dL/d(images)
+            return None
+        # the pixel at offset (a, b) of a window met kernel[a, b] (C_in, filters), so it gets
+        # g @ kernel[a, b].T; one product per offset: (kh*kw, N*H_out*W_out, C_in)
+        kh, kw, c_in, _ = kernel.shape
+        per_offset = np.matmul(g, kernel.reshape(kh * kw, c_in, self.filters).transpose(0, 2, 1))
+        grad_x_pad = add_windows_back(per_offset.reshape(kh, kw, *grad_z.shape[:3], c_in),
+                                      self.padded_shape, self.strides)
         return crop_images(grad_x_pad, self.pads)

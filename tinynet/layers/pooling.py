@@ -7,6 +7,10 @@ also holds the padding arithmetic):
     MaxPooling2D      y[n, i, j, c] = max over a, b of windows[n, i, j, a, b, c]
     AveragePooling2D  y[n, i, j, c] = sum over a, b of windows[n, i, j, a, b, c] / count[i, j]
 
+The code loops over the ph*pw offsets (a, b) of a window, never over pixels: the pixels at
+offset (a, b) of all windows form one strided view of x_pad (conv2d.offset_view), and one
+vectorized operation per offset handles them all.
+
 Backward, with g = dL/dy:
     max      the whole gradient goes to the pixel that was the maximum (the first one, in
              row-major order, if several tie, as in PyTorch); the others get 0
@@ -31,7 +35,7 @@ from tinynet.layers.conv2d import (
     check_padding,
     check_pair,
     crop_images,
-    image_windows,
+    offset_view,
     pad_images,
     spatial_padding,
 )
@@ -75,21 +79,21 @@ class MaxPooling2D(Pooling2D):
         self.check_input(x)
         x_pad = pad_images(x, self.pads, value=-np.inf)  # padding never wins the max
         self.padded_shape = x_pad.shape
-        windows = image_windows(x_pad, self.pool_size, self.strides)
-        # one row per window: (N, H_out, W_out, ph*pw, C); argmax gives the FIRST maximum
-        flat = windows.reshape(*windows.shape[:3], -1, windows.shape[-1])
-        self.argmax = flat.argmax(axis=3)[:, :, :, None, :]           # (N, H_out, W_out, 1, C)
-        return np.take_along_axis(flat, self.argmax, axis=3)[:, :, :, 0, :]
+        out_hw = self.output_shape[1:3]
+        # the window's pixels side by side: (ph*pw, N, H_out, W_out, C)
+        stacked = np.stack([offset_view(x_pad, a, b, self.strides, out_hw)
+                            for a in range(self.pool_size[0]) for b in range(self.pool_size[1])])
+        self.argmax = stacked.argmax(axis=0)[None]   # the FIRST maximum: (1, N, H_out, W_out, C)
+        return np.take_along_axis(stacked, self.argmax, axis=0)[0]
 
     def backward(self, grad_output):
         """Inputs: grad_output = dL/dy (N, H_out, W_out, C). Returns: dL/dx (N, H, W, C)."""
         self.check_grad_output(grad_output, self.argmax)
-        n, out_h, out_w, channels = grad_output.shape
-        grad_flat = np.zeros((n, out_h, out_w, self.pool_size[0] * self.pool_size[1],
-                              channels), dtype=grad_output.dtype)
-        np.put_along_axis(grad_flat, self.argmax, grad_output[:, :, :, None, :], axis=3)
-        grad_windows = grad_flat.reshape(n, out_h, out_w, *self.pool_size, channels)
-        grad_x_pad = add_windows_back(grad_windows, self.padded_shape, self.strides)
+        ph, pw = self.pool_size
+        per_offset = np.zeros((ph * pw, *grad_output.shape), dtype=grad_output.dtype)
+        np.put_along_axis(per_offset, self.argmax, grad_output[None], axis=0)
+        grad_x_pad = add_windows_back(per_offset.reshape(ph, pw, *grad_output.shape),
+                                      self.padded_shape, self.strides)
         return crop_images(grad_x_pad, self.pads)
 
 
@@ -117,18 +121,21 @@ class AveragePooling2D(Pooling2D):
         x_pad = pad_images(x, self.pads)
         self.padded_shape = x_pad.shape
         self.count = self.window_counts(x.shape[1], x.shape[2]).astype(x.dtype)
-        windows = image_windows(x_pad, self.pool_size, self.strides)
-        return windows.sum(axis=(3, 4)) / self.count
+        out_hw = self.count.shape[:2]
+        total = offset_view(x_pad, 0, 0, self.strides, out_hw).copy()
+        for a in range(self.pool_size[0]):
+            for b in range(self.pool_size[1]):
+                if (a, b) != (0, 0):
+                    total += offset_view(x_pad, a, b, self.strides, out_hw)
+        return total / self.count
 
     def backward(self, grad_output):
         """Inputs: grad_output = dL/dy (N, H_out, W_out, C). Returns: dL/dx (N, H, W, C)."""
         self.check_grad_output(grad_output, self.count)
         share = grad_output / self.count                       # what each pixel of a window gets
-        n, out_h, out_w, channels = grad_output.shape
-        # the same share for every (a, b) of a window: a broadcast view, nothing copied
-        grad_windows = np.broadcast_to(share[:, :, :, None, None, :],
-                                       (n, out_h, out_w, *self.pool_size, channels))
-        grad_x_pad = add_windows_back(grad_windows, self.padded_shape, self.strides)
+        # the same share at every offset (a, b) of a window: a broadcast view, nothing copied
+        per_offset = np.broadcast_to(share, (*self.pool_size, *share.shape))
+        grad_x_pad = add_windows_back(per_offset, self.padded_shape, self.strides)
         return crop_images(grad_x_pad, self.pads)
 
 
