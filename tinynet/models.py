@@ -27,12 +27,11 @@ import numpy as np
 
 from tinynet import losses, optimizers
 from tinynet import metrics as metric_functions
-from tinynet.callbacks import Callback, CallbackList, History
+from tinynet.callbacks import Callback, CallbackList
 from tinynet.config import get_rng
 from tinynet.layers.base import Layer
 from tinynet.layers.batchnorm import BatchNormalization
 from tinynet.layers.input import InputLayer
-from tinynet.progress import ProgressBar
 from tinynet.validation import check_bool, check_float, check_int, to_float_array
 
 
@@ -230,8 +229,10 @@ class Sequential:
     def bind_parameters(self):
         """Copy every trainable weight into one flat vector and give each layer a view of its
         part, so that one vectorized optimizer step updates them all."""
+        old_segments = getattr(self, "segments", {})
         self.trainable_slots = [(layer, key) for layer in self.layers if layer.trainable
                                 for key in layer.weight_keys() if key in layer.params]
+        self.bound_trainable = [layer.trainable for layer in self.layers]
         arrays = [layer.params[key] for layer, key in self.trainable_slots]
         dtypes = {layer.dtype for layer in self.layers}
         if len(dtypes) > 1:
@@ -239,14 +240,39 @@ class Sequential:
                              f"{sorted(dtypes)}; build all layers after one set_floatx(...)")
         dtype = self.layers[0].dtype
         flat = np.concatenate([a.reshape(-1) for a in arrays]) if arrays else np.zeros(0, dtype)
-        if self.parameters is not None and self.parameters.shape != flat.shape:
-            self.optimizer.reset()  # other weights now: the old Adam moments mean nothing
         self.parameters, self.gradients = flat, np.zeros_like(flat)
-        self.views, start = [], 0
+        self.views, self.segments, start = [], {}, 0
         for (layer, key), array in zip(self.trainable_slots, arrays, strict=True):
             layer.params[key] = flat[start:start + array.size].reshape(array.shape)
             self.views.append(layer.params[key])
+            self.segments[(id(layer), key)] = slice(start, start + array.size)
             start += array.size
+        self.carry_optimizer_state(old_segments)
+
+    def carry_optimizer_state(self, old_segments):
+        """When the set of trainable weights changes (a layer frozen or unfrozen, a layer
+        added or popped), the weights that stay keep their optimizer state (Adam's m and v),
+        as in Keras, where each weight has its own; new ones start from zero."""
+        state = self.optimizer.slots
+        if not state or len(state) != 1:
+            self.optimizer.reset()
+            return
+        carried = {"shape": self.parameters.shape}
+        for name, old in state[0].items():
+            if name == "shape":
+                continue
+            new = np.zeros_like(self.parameters)
+            for slot, part in self.segments.items():
+                if slot in old_segments:
+                    new[part] = old[old_segments[slot]]
+            carried[name] = new
+        self.optimizer.slots = [carried]
+
+    def sync_trainable(self):
+        """Called before every training step: a layer frozen or unfrozen since the last step
+        changes what the optimizer updates from this step on (Keras 3 does the same)."""
+        if [layer.trainable for layer in self.layers] != self.bound_trainable:
+            self.bind_parameters()
 
     def gather_gradients(self):
         """Every trainable weight's gradient, copied into one flat vector (in the order of
@@ -277,12 +303,17 @@ class Sequential:
             x = layer.forward(x, training=training)
         return x
 
-    def backward(self, grad_output):
+    def backward(self, grad_output, input_grad=True):
         """Chain rule over the stack, last layer first: from dL/d(output) to dL/d(input).
-        Each layer sets its grads. Inputs: dL/dy_pred. Returns: dL/dx."""
+        Each layer sets its grads. Inputs: dL/dy_pred. Returns: dL/dx.
+
+        input_grad=False lets the first layer skip dL/dx (it returns None): training never
+        uses the gradient with respect to the data, and for a first Dense layer on 784
+        pixels it costs as much as the kernel's gradient."""
         if not self.layer_inputs:
             raise RuntimeError("Sequential.backward was called before forward: call "
                                "model.forward(x, training=True) first")
+        self.layers[0].needs_input_grad = input_grad
         grad_inputs = []
         for layer in reversed(self.layers):
             grad_output = layer.backward(grad_output)
@@ -307,10 +338,9 @@ class Sequential:
         claim_optimizer(optimizer, self)
         self.optimizer = optimizer
         self.loss = losses.get(loss)
-        self.metrics = [as_metric(metric_functions.get(m, self.loss.name))
-                        for m in check_metrics(metrics)]
+        self.metrics = [metric_functions.get(m, self.loss.name) for m in check_metrics(metrics)]
         self.compiled = True
-        self.parameters = None
+        self.segments = {}  # a new compile starts the optimizer's state afresh
         warn_about_output_and_loss(self)
         self.parameters_changed()
 
@@ -326,8 +356,9 @@ class Sequential:
         y_pred = self.forward(x, training=True)
         # loss (plus the regularizers' penalties, as Keras adds them)
         loss = self.loss.loss(y, y_pred, sample_weight) + self.regularization_loss()
-        # backward
-        self.backward(self.loss.gradient(y, y_pred, sample_weight))
+        # backward (dL/d(data) only when a trace asks for it: training never uses it)
+        self.backward(self.loss.gradient(y, y_pred, sample_weight),
+                      input_grad=self.trace_next_step)
         # update
         self.optimizer.apply(self.parameters, self.gather_gradients())
         if self.trace_next_step:
@@ -427,10 +458,9 @@ class Sequential:
         plan = check_fit_arguments(self, x, y, batch_size, epochs, verbose, validation_split,
                                    validation_data, shuffle, class_weight, sample_weight,
                                    initial_epoch, validation_freq)
-        self.history = History()
-        callbacks = CallbackList([self.history, *check_callbacks(callbacks, "fit")],
-                                 model=self, epochs=plan.epochs, steps=plan.steps,
-                                 verbose=plan.verbose)
+        callbacks = CallbackList(check_callbacks(callbacks, "fit"), add_history=True,
+                                 add_progbar=plan.verbose > 0, model=self,
+                                 verbose=plan.verbose, epochs=plan.epochs, steps=plan.steps)
         self.stop_training = False
         logs = {}
         callbacks.on_train_begin()
@@ -440,36 +470,29 @@ class Sequential:
             if plan.validation is not None and (epoch + 1) % plan.validation_freq == 0 \
                     and not self.history.diverged:
                 logs.update(self.validate(plan))
-            if plan.bar is not None:
-                plan.bar.finish(logs)
+            callbacks.on_epoch_end(epoch, logs)
             if self.history.diverged:  # after the progress line, so the two do not mix
                 announce(self.history.stop_message, plan.verbose)
-            callbacks.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
         callbacks.on_train_end(logs)
         return self.history
 
     def train_epoch(self, plan, epoch, callbacks):
-        """One pass over the training data; returns the epoch's logs."""
-        if plan.verbose:
-            print(f"Epoch {epoch + 1}/{plan.epochs}")
-        plan.bar = ProgressBar(plan.steps, verbose=plan.verbose) if plan.verbose else None
+        """One pass over the training data in batches; returns the epoch's logs."""
         self.reset_metrics()
         order = get_rng().permutation(len(plan.x)) if plan.shuffle else np.arange(len(plan.x))
         logs = {}
         for step in range(plan.steps):
             callbacks.on_train_batch_begin(step)
             index = order[step * plan.batch_size:(step + 1) * plan.batch_size]
-            xb, yb = plan.x[index], plan.y[index]
-            wb = None if plan.sample_weight is None else plan.sample_weight[index]
+            weights = None if plan.sample_weight is None else plan.sample_weight[index]
+            self.sync_trainable()
             # weights that blow up overflow inside NumPy; the non-finite loss that follows
             # is reported below with a hint, so NumPy's own warnings would only add noise
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                loss, y_pred = self.train_step(xb, yb, wb)
-            logs = self.update_metrics(loss, yb, y_pred, wb)
-            if plan.bar is not None:
-                plan.bar.update(step + 1, logs)
+                loss, y_pred = self.train_step(plan.x[index], plan.y[index], weights)
+            logs = self.update_metrics(loss, plan.y[index], y_pred, weights)
             callbacks.on_train_batch_end(step, logs)
             if not math.isfinite(loss):
                 self.report_divergence(epoch, step, plan.steps, loss)
@@ -506,6 +529,7 @@ class Sequential:
         weights = apply_class_weight(y, weights, class_weight, "train_on_batch")
         warn_one_sample_batch(self, len(x), "train_on_batch")
         self.reset_metrics()
+        self.sync_trainable()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             loss, y_pred = self.train_step(x, y, weights)
         logs = self.update_metrics(loss, y, y_pred, weights)
@@ -534,9 +558,9 @@ class Sequential:
         x, y, weights = self.check_xy(x, y, "evaluate", sample_weight)
         batch_size = check_batch_size(batch_size, "evaluate")
         verbose = check_verbose(verbose, "evaluate")
-        callbacks = CallbackList(check_callbacks(callbacks, "evaluate"), model=self)
         steps = math.ceil(len(x) / batch_size)
-        bar = ProgressBar(steps, verbose=verbose) if verbose else None
+        callbacks = CallbackList(check_callbacks(callbacks, "evaluate"), add_progbar=verbose > 0,
+                                 model=self, verbose=verbose, epochs=1, steps=steps)
         callbacks.on_test_begin()
         self.reset_metrics()
         logs = {}
@@ -547,11 +571,7 @@ class Sequential:
             y_pred = self.forward(x[part], training=False)
             loss = self.loss.loss(y[part], y_pred, wb) + self.regularization_loss()
             logs = self.update_metrics(loss, y[part], y_pred, wb)
-            if bar is not None:
-                bar.update(step + 1, logs)
             callbacks.on_test_batch_end(step, logs)
-        if bar is not None:
-            bar.finish(logs)
         callbacks.on_test_end(logs)
         return format_results(logs, return_dict)
 
@@ -561,19 +581,15 @@ class Sequential:
         x = self.check_x(x, "predict")
         batch_size = check_batch_size(batch_size, "predict")
         verbose = check_verbose(verbose, "predict")
-        callbacks = CallbackList(check_callbacks(callbacks, "predict"), model=self)
         steps = math.ceil(len(x) / batch_size)
-        bar = ProgressBar(steps, verbose=verbose) if verbose else None
+        callbacks = CallbackList(check_callbacks(callbacks, "predict"), add_progbar=verbose > 0,
+                                 model=self, verbose=verbose, epochs=1, steps=steps)
         callbacks.on_predict_begin()
         outputs = []
         for step, start in enumerate(range(0, len(x), batch_size)):
             callbacks.on_predict_batch_begin(step)
             outputs.append(self.forward(x[start:start + batch_size], training=False))
-            if bar is not None:
-                bar.update(step + 1)
             callbacks.on_predict_batch_end(step, {"outputs": outputs[-1]})
-        if bar is not None:
-            bar.finish()
         callbacks.on_predict_end()
         return np.concatenate(outputs, axis=0)
 
@@ -706,25 +722,6 @@ def model_from_json(text):
     return saving.model_from_json(text)
 
 
-class _BatchMean:  # TEMPORARY until metrics.py has metric objects
-    def __init__(self, name, function):
-        self.name, self.function = name, function
-        self.reset_state()
-
-    def reset_state(self):
-        self.total, self.count = 0.0, 0
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        self.total += self.function(y_true, y_pred) * len(y_pred)
-        self.count += len(y_pred)
-
-    def result(self):
-        return self.total / max(self.count, 1)
-
-
-def as_metric(metric):
-    return _BatchMean(*metric) if isinstance(metric, tuple) else metric
-
 
 # -- summary ---------------------------------------------------------------------------------
 
@@ -808,7 +805,6 @@ def check_fit_arguments(model, x, y, batch_size, epochs, verbose, validation_spl
         x, y, weights, plan.validation = split_off_validation(x, y, weights, split)
     plan.x, plan.y, plan.sample_weight = x, y, weights
     plan.steps = math.ceil(len(x) / plan.batch_size)
-    plan.bar = None
     warn_one_sample_batch(model, len(x), "fit", plan.batch_size)
     return plan
 

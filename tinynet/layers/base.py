@@ -21,8 +21,9 @@ NEW array in its place (`layer.params["kernel"] = new`) detaches it, which the m
 its next training step (it copies the new values into the vector and restores the view).
 
 Freezing: `layer.trainable = False` (or `Dense(..., trainable=False)`) keeps the weights as they
-are during training and counts them as non-trainable, as in Keras. A change takes effect for
-training at the next `model.compile()`, as in Keras 3.
+are during training and counts them as non-trainable, as in Keras. A change takes effect
+from the next training step, even without compiling again (what Keras 3 does, measured with
+its torch backend: tests/data/make_keras_model_reference.py).
 """
 
 import numpy as np
@@ -75,6 +76,8 @@ class Layer:
         self.grads = {}
         self.state = {}
         self.regularizers = {}  # weight name -> regularizer (kernel_regularizer=... and so on)
+        # False: backward may skip dL/dx and return None (a model's first layer in training)
+        self.needs_input_grad = True
 
     def __repr__(self):
         return f"{type(self).__name__}(name={self.name!r})"
