@@ -20,7 +20,7 @@ import pytest
 import tinynet
 from tinynet import initializers, layers, regularizers, saving
 from tinynet.models import Sequential
-from tinynet.optimizers import SGD, Adam
+from tinynet.optimizers import SGD, Adagrad, Adam, RMSprop
 
 h5py = pytest.importorskip("h5py")
 
@@ -178,15 +178,30 @@ def test_weights_h5_round_trip_and_keras_layout(tmp_path):
     np.testing.assert_array_equal(other.predict(x), model.predict(x))
 
 
-def test_a_fresh_optimizer_is_saved_complete(tmp_path):
+def fresh_optimizer_variables(tmp_path, optimizer):
+    """Shapes (and arrays) of the optimizer variables saved for an untrained Dense -> BN."""
     model = Sequential([layers.Dense(2, input_shape=(3,)), layers.BatchNormalization()])
-    model.compile(optimizer=SGD(0.1, momentum=0.5), loss="mse")
+    model.compile(optimizer=optimizer, loss="mse")
     saving.save_weights_h5(model, tmp_path / "w.weights.h5")
     with h5py.File(tmp_path / "w.weights.h5", "r") as h5:
-        # iterations, learning rate, then one velocity per trainable weight (kernel, bias,
-        # gamma, beta), as Keras's SGD with momentum
-        shapes = [h5[f"optimizer/vars/{i}"].shape for i in range(len(h5["optimizer/vars"]))]
-    assert shapes == [(), (), (3, 2), (2,), (2,), (2,)]
+        group = h5["optimizer/vars"]
+        return [group[str(i)][()] for i in range(len(group))]
+
+
+def test_a_fresh_optimizer_is_saved_complete_in_keras_order(tmp_path):
+    # iterations, learning rate, then per trainable weight (kernel, bias, gamma, beta):
+    # SGD with momentum one velocity each
+    sgd = fresh_optimizer_variables(tmp_path, SGD(0.1, momentum=0.5))
+    assert [a.shape for a in sgd] == [(), (), (3, 2), (2,), (2,), (2,)]
+    # Adam: m and v interleaved, weight by weight
+    adam = fresh_optimizer_variables(tmp_path, Adam())
+    assert [a.shape for a in adam] == [(), (), (3, 2), (3, 2), (2,), (2,), (2,), (2,), (2,), (2,)]
+    # RMSprop: all v, then all momentum buffers, then all mean gradients
+    rms = fresh_optimizer_variables(tmp_path, RMSprop(momentum=0.5, centered=True))
+    assert [a.shape for a in rms] == [(), (), *[(3, 2), (2,), (2,), (2,)] * 3]
+    # Adagrad's accumulators start at initial_accumulator_value, not at zero
+    adagrad = fresh_optimizer_variables(tmp_path, Adagrad(initial_accumulator_value=0.3))
+    assert all(np.all(np.isclose(a, 0.3)) for a in adagrad[2:])
 
 
 # -- files saved by Keras 3 --------------------------------------------------------------------
@@ -334,6 +349,10 @@ def check_keras_predictions(run_keras, tmp_path):
     """Save the dense model (and the convolutional one, when tinynet has it) and compare
     Keras's predictions from the saved files with tinynet's."""
     models = [("dense", *dense_model())]
+    fresh, x = dense_model()
+    fresh = saving.model_from_config(saving.model_get_config(fresh))
+    fresh.compile(optimizer=RMSprop(momentum=0.5, centered=True), loss="mse")
+    models.append(("fresh", fresh, x))  # an untrained optimizer is saved complete
     if HAS_CONV:
         models.append(("conv", *conv_model()))
     arguments = []
@@ -371,5 +390,8 @@ def test_keras_in_its_own_venv_loads_a_tinynet_file_with_the_same_predictions(tm
         if done.returncode != 0 and "No module named" in done.stderr:
             pytest.skip(f"the venv cannot import Keras: {done.stderr.strip()[-200:]}")
         assert done.returncode == 0, done.stderr[-3000:]
+        # Keras takes the complete optimizer state of the untrained RMSprop model without
+        # complaint (the trained Adam model's moments are not saved: Keras warns for it)
+        assert "optimizer 'rm_sprop'" not in done.stderr
 
     check_keras_predictions(run_keras, tmp_path)

@@ -158,16 +158,20 @@ INITIALIZER_CONFIGS = {
     "Orthogonal": {"seed": None, "gain": 1.0},
 }
 
-# Optimizer settings Keras 3.15 writes that tinynet's optimizers do not have, with the value
-# that means "off"; then each optimizer's own settings.
+# Optimizer settings Keras 3.15 writes for every optimizer, with the value that means "off"
+# (tinynet's optimizers have none of them, except AdamW's weight_decay); then, per optimizer,
+# its own settings (named as in tinynet and Keras) and Keras-only ones with their "off" value.
 OPTIMIZER_COMMON = {
     "weight_decay": None, "clipnorm": None, "global_clipnorm": None, "clipvalue": None,
     "use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
     "loss_scale_factor": None, "gradient_accumulation_steps": None,
 }
 OPTIMIZER_KEYS = {
-    "Adam": ("beta_1", "beta_2", "epsilon", {"amsgrad": False}),
-    "SGD": ("momentum", "nesterov", {}),
+    "Adam": (("beta_1", "beta_2", "epsilon"), {"amsgrad": False}),
+    "AdamW": (("weight_decay", "beta_1", "beta_2", "epsilon"), {"amsgrad": False}),
+    "SGD": (("momentum", "nesterov"), {}),
+    "RMSprop": (("rho", "momentum", "epsilon", "centered"), {}),
+    "Adagrad": (("initial_accumulator_value", "epsilon"), {}),
 }
 
 
@@ -482,23 +486,24 @@ def model_from_json(text):
 
 def optimizer_to_keras(optimizer):
     """Keras's serialized optimizer: its settings, with Keras's "off" for the ones tinynet
-    lacks."""
+    lacks; None for an optimizer Keras does not have."""
     class_name = type(optimizer).__name__
     if class_name not in OPTIMIZER_KEYS:
         return None
-    *own, extra = OPTIMIZER_KEYS[class_name]
+    own, extra = OPTIMIZER_KEYS[class_name]
     learning_rate = optimizer.learning_rate
     if hasattr(learning_rate, "get_config"):  # a schedule
         learning_rate = keras_object("keras.optimizers.schedules",
                                      type(learning_rate).__name__, learning_rate.get_config())
-    config = {"name": class_name.lower(), "learning_rate": learning_rate, **OPTIMIZER_COMMON}
+    config = {"name": keras_snake_case(class_name), "learning_rate": learning_rate,
+              **OPTIMIZER_COMMON}
     config.update({key: getattr(optimizer, key) for key in own})
     config.update(extra)
     return keras_object("keras.optimizers", class_name, as_json_value(config))
 
 
 def loss_to_keras(loss):
-    if not loss.from_logits:
+    if not getattr(loss, "from_logits", False):
         return loss.name
     return keras_object("keras.losses", type(loss).__name__,
                         {"name": loss.name, "from_logits": True})
@@ -521,7 +526,8 @@ def get_compile_config(model):
 
 
 def optimizer_from_keras(value, where):
-    """Keras's serialized optimizer (or 'adam') -> a tinynet optimizer with its settings."""
+    """Keras's serialized optimizer (or 'adam') -> a tinynet optimizer with its settings.
+    Keras-only settings that are on (clipnorm, use_ema, ...) are dropped with a warning."""
     if isinstance(value, str):
         return optimizers.get(value)
     class_name = next((name for name in OPTIMIZER_KEYS
@@ -529,7 +535,7 @@ def optimizer_from_keras(value, where):
     if class_name is None:
         raise ValueError(f"{where}: tinynet has no optimizer {value.get('class_name')!r}")
     config = dict(value.get("config") or {})
-    *own, extra = OPTIMIZER_KEYS[class_name]
+    own, extra = OPTIMIZER_KEYS[class_name]
     kwargs = {key: config[key] for key in own if key in config}
     learning_rate = config.get("learning_rate", None)
     if isinstance(learning_rate, dict):
@@ -537,7 +543,7 @@ def optimizer_from_keras(value, where):
     if learning_rate is not None:
         kwargs["learning_rate"] = learning_rate
     unsupported = {key: config[key] for key, off in {**OPTIMIZER_COMMON, **extra}.items()
-                   if key in config and config[key] != off}
+                   if key in config and key not in own and config[key] != off}
     if unsupported:
         warnings.warn(f"{where}: optimizer settings tinynet does not have are ignored: "
                       f"{unsupported}", UserWarning, stacklevel=3)
@@ -620,7 +626,7 @@ def write_weights(h5_file, model):
     variables = optimizer_variables(model)
     if variables is not None:
         group = h5_file.create_group("optimizer").create_group("vars")
-        group.attrs["name"] = type(model.optimizer).__name__.lower()
+        group.attrs["name"] = keras_snake_case(type(model.optimizer).__name__)
         for i, array in enumerate(variables):
             group[str(i)] = array
 
@@ -687,16 +693,26 @@ def load_h5_bytes(model, data, where):
 
 # -- the optimizer's variables ---------------------------------------------------------------
 #
-# Keras 3 saves an optimizer as a flat list: iterations, learning_rate, then per trainable
-# weight (in model order) its slots: Adam m ("momentum") and v ("velocity"); SGD with
-# momentum its velocity ("momentum"); plain SGD nothing.
+# Keras 3 saves an optimizer as a flat list: iterations, learning_rate, then the slots of the
+# trainable weights (in model order). Adam and AdamW interleave them per weight (m then v of
+# the first weight, m then v of the second, ...); the others list one kind for all weights,
+# then the next kind: RMSprop's v ("velocity"), then its momentum buffer (if momentum > 0),
+# then its mean gradient (if centered); SGD's velocity (if momentum > 0); Adagrad's
+# accumulator. Checked on the variable paths of Keras 3.15.1's built optimizers.
 
-def optimizer_slot_names(optimizer):
-    if type(optimizer).__name__ == "Adam":
-        return ("m", "v")
-    if type(optimizer).__name__ == "SGD" and optimizer.momentum > 0:
-        return ("velocity",)
-    return ()
+def keras_slot_order(optimizer):
+    """(tinynet slot names in Keras's order, interleaved per weight?) of an optimizer."""
+    class_name = type(optimizer).__name__
+    if class_name in ("Adam", "AdamW"):
+        return ("m", "v"), True
+    if class_name == "RMSprop":
+        names = ("v",) + (("velocity",) if optimizer.momentum > 0 else ())
+        return names + (("mg",) if optimizer.centered else ()), False
+    if class_name == "SGD":
+        return (("velocity",) if optimizer.momentum > 0 else ()), False
+    if class_name == "Adagrad":
+        return ("accumulator",), False
+    return None, False
 
 
 def trainable_weights(model):
@@ -718,24 +734,26 @@ def optimizer_variables(model):
     head = [np.array(optimizer.iterations, dtype=np.int64),
             np.array(learning_rate, dtype=np.float32)]
     slots = optimizer_slots(model)
-    if slots is None:
-        return head
-    return head + [array for per_weight in slots for array in per_weight]
+    return head if slots is None else head + slots
 
 
 def optimizer_slots(model):
-    """Per trainable weight, its slot arrays in Keras's order; None when unknown.
+    """The slot arrays in Keras's order (see above); None when they cannot be read.
 
-    A fresh optimizer (no step yet) has all-zero slots, so they are written exactly. After
-    training, the model's get_optimizer_variables() gives them, when the model has it."""
+    An optimizer that has taken no step has the slots create_slots makes (zeros, or Adagrad's
+    initial accumulator), so they are written exactly. After training, they come from the
+    model's get_optimizer_variables() when the model has it."""
     optimizer = model.optimizer
-    names = optimizer_slot_names(optimizer)
-    weights = trainable_weights(model)
+    names, interleaved = keras_slot_order(optimizer)
+    if names is None:
+        return None
     if optimizer.iterations == 0:
-        return [[np.zeros_like(w) for _ in names] for w in weights]
+        fresh = [optimizer.create_slots(weight) for weight in trainable_weights(model)]
+        if interleaved:
+            return [slots[name] for slots in fresh for name in names]
+        return [slots[name] for name in names for slots in fresh]
     if hasattr(model, "get_optimizer_variables"):
-        arrays = model.get_optimizer_variables()[2:]
-        return [arrays[i * len(names):(i + 1) * len(names)] for i in range(len(weights))]
+        return list(model.get_optimizer_variables()[2:])
     return None
 
 
@@ -746,7 +764,10 @@ def restore_optimizer(model, arrays):
     optimizer = getattr(model, "optimizer", None)
     if not arrays or optimizer is None or not getattr(model, "compiled", False):
         return
-    expected = 2 + len(optimizer_slot_names(optimizer)) * len(trainable_weights(model))
+    names, _ = keras_slot_order(optimizer)
+    if names is None:
+        return
+    expected = 2 + len(names) * len(trainable_weights(model))
     if len(arrays) == expected and hasattr(model, "set_optimizer_variables"):
         model.set_optimizer_variables(arrays)
 
