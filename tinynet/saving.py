@@ -1,7 +1,9 @@
 """Saving a whole model in Keras 3's own formats, so that Keras can open what tinynet saves and
 tinynet can open what Keras saves.
 
-A `.keras` file is a zip archive with three members:
+A `.keras` file is a zip archive with three members (as the API pages of
+tf.keras.models.save_model on tensorflow.org and of save_model in the keras3 R package
+describe it, and as Keras 3.15.1 writes it):
 
     metadata.json      {"keras_version": ..., "date_saved": ...}
     config.json        the model's config: which layers, with which arguments (see below)
@@ -74,10 +76,13 @@ REQUIRED = object()  # marks a constructor argument that has no default (Dense's
 # -- what Keras 3 writes for each layer ------------------------------------------------------
 #
 # For each Keras layer class: the config keys Keras 3.15 writes after name/trainable/dtype,
-# with Keras's defaults, in Keras's order. Checked two ways: against the get_config methods in
-# the Keras 3 source (github.com/keras-team/keras, keras/src/layers/...) and against the
-# config.json of files Keras 3.15.1 saved (tests/data/make_keras_saving_reference.py);
-# the argument defaults are also those listed on keras.io/api/layers/.
+# with Keras's defaults, in Keras's order. The keys were read from the config.json of files
+# Keras 3.15.1 saved (tests/data/make_keras_saving_reference.py) and from the get_config
+# methods in the Keras source (github.com/keras-team/keras, keras/src/layers/). The defaults
+# were checked against two public API references: keras.io/api/layers/ (e.g.
+# normalization_layers/layer_normalization, normalization_layers/group_normalization) and
+# tensorflow.org/api_docs/python/tf/keras/layers/ (BatchNormalization, Conv2D,
+# GroupNormalization, LayerNormalization), which list the same signatures.
 
 INITIALIZER_KEYS = ("kernel_initializer", "bias_initializer", "beta_initializer",
                     "gamma_initializer", "moving_mean_initializer",
