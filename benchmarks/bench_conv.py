@@ -14,7 +14,7 @@ Three implementations train it from the same weights:
 
     tinynet   Sequential.fit over many batches (ms/step = time / steps)
     floor     the same math written by hand for this one network in bare NumPy (below):
-              im2col convolutions, average pooling by reshaping (the windows never overlap),
+              im2col convolutions, average pooling by strided views (the windows tile),
               BN on the (N*H*W, C) view of an image batch, no gradient for the input images
     torch     PyTorch eager mode (nn.Sequential, Conv2d / BatchNorm2d / AvgPool2d), with the
               weights copied over. If torch does not import here, the script runs it in
@@ -133,18 +133,19 @@ def conv_backward(g, cols, kernel, x_shape):
     if x_shape is None:
         return None, dkernel, dbias
     n, out_h, out_w, _ = g.shape
-    dcols = (g2 @ kernel.reshape(-1, c_out).T).reshape(n, out_h, out_w, kh, kw, c_in)
+    # dcols one kernel offset at a time: (kh*kw, N*Ho*Wo, C_in), each block contiguous
+    per_offset = np.matmul(g2, kernel.reshape(kh * kw, c_in, c_out).transpose(0, 2, 1))
+    per_offset = per_offset.reshape(kh, kw, n, out_h, out_w, c_in)
     dx = np.zeros(x_shape, dtype=g.dtype)
     for a in range(kh):
         for b in range(kw):
-            dx[:, a:a + out_h, b:b + out_w] += dcols[:, :, :, a, b]
+            dx[:, a:a + out_h, b:b + out_w] += per_offset[a, b]
     return dx, dkernel, dbias
 
 
 def pool_forward(x):
-    """2x2 average pooling, stride 2: the windows tile the image, so a reshape finds them."""
-    n, h, w, c = x.shape
-    return x.reshape(n, h // 2, 2, w // 2, 2, c).mean(axis=(2, 4))
+    """2x2 average pooling, stride 2: the four pixels of every window are four strided views."""
+    return (x[:, 0::2, 0::2] + x[:, 0::2, 1::2] + x[:, 1::2, 0::2] + x[:, 1::2, 1::2]) / 4
 
 
 def pool_backward(g):
@@ -426,7 +427,7 @@ def check_same_math(steps=3):
 
 
 def time_steps(steps, rounds, torch_runner, model, floor, x, y):
-    """Median ms per step of each implementation's fit, in interleaved rounds."""
+    """ms per step of each implementation's fit, one value per round: {name: [ms, ...]}."""
     rng = np.random.default_rng(3)
 
     def clocked(function):
@@ -449,7 +450,7 @@ def time_steps(steps, rounds, torch_runner, model, floor, x, y):
             elapsed = runs[name]()
             if r > 0:
                 times[name].append(1000 * elapsed / steps)
-    return {name: statistics.median(values) for name, values in times.items()}
+    return times
 
 
 def peak_memory(make, step, xb, yb):
@@ -490,16 +491,23 @@ def machine():
     return f"{cpu} ({os.cpu_count()} logical cores)"
 
 
-def report(medians, memory, torch_version):
-    floor, tiny = medians["floor"], medians["tinynet"]
-    print(f"\n{'implementation':<16}{'ms/step':>10}{'/ floor':>10}{'/ torch':>10}")
-    for name, ms in medians.items():
-        vs_torch = f"{ms / medians['torch']:>9.2f}x" if "torch" in medians else f"{'-':>10}"
-        print(f"{name:<16}{ms:>10.3f}{ms / floor:>9.2f}x{vs_torch}")
-    if "torch" in medians:
-        verdict = "ok" if tiny <= 2 * medians["torch"] else "MISSED"
-        print(f"\ntinynet / PyTorch eager: {tiny / medians['torch']:.2f}x (target <= 2x: "
-              f"{verdict}); PyTorch {torch_version}")
+def median_ratio(times, name, reference):
+    """The median over rounds of name's time / reference's time in the same round."""
+    return statistics.median(a / b for a, b in zip(times[name], times[reference], strict=True))
+
+
+def report(times, memory, torch_version):
+    """Median ms per step, and the median per-round ratios to the floor and to PyTorch."""
+    references = ["floor"] + (["torch"] if "torch" in times else [])
+    print(f"\n{'implementation':<16}{'ms/step':>10}" + "".join(f"{'/ ' + r:>10}"
+                                                         for r in references))
+    for name, values in times.items():
+        ratios = "".join(f"{median_ratio(times, name, r):>9.2f}x" for r in references)
+        print(f"{name:<16}{statistics.median(values):>10.3f}{ratios}")
+    if "torch" in times:
+        ratio = median_ratio(times, "tinynet", "torch")
+        print(f"\ntinynet / PyTorch eager: {ratio:.2f}x (target <= 2x: "
+              f"{'ok' if ratio <= 2 else 'MISSED'}); PyTorch {torch_version}")
     else:
         print("\nPyTorch: not available (skipped)")
     ratio = memory["tinynet"] / memory["floor"]
@@ -529,13 +537,13 @@ def main(args):
                                  f"from tinynet's {tiny_first}")
         print("correctness guard: tinynet and the floor report the same losses"
               + (" (and PyTorch the same first loss)" if torch_runner else ""))
-        medians = time_steps(steps, rounds, torch_runner, model, floor, x, y)
+        times = time_steps(steps, rounds, torch_runner, model, floor, x, y)
     finally:
         if torch_runner is not None:
             torch_runner.close()
-    report(medians, memory_per_step(), torch_runner.version if torch_runner else None)
+    report(times, memory_per_step(), torch_runner.version if torch_runner else None)
     print(f"\ntotal time {time.perf_counter() - started:.0f} s")
-    return medians
+    return times
 
 
 def first_loss(x, y):

@@ -308,6 +308,20 @@ def test_conv2d_glorot_limit_uses_keras_fans():
     assert np.abs(kernel).max() > 0.95 * limit
 
 
+def test_conv2d_as_a_first_layer_skips_the_image_gradient_but_not_its_own():
+    # Sequential.backward sets needs_input_grad = False on its first layer in training
+    tinynet.set_seed(2)
+    layer = Conv2D(2, 3, dtype="float64")
+    x, g = random_x((2, 5, 5, 1)), random_x((2, 3, 3, 2), seed=8)
+    layer.forward(x, training=True)
+    full = layer.backward(g)
+    kernel_grad = layer.grads["kernel"].copy()
+    layer.needs_input_grad = False
+    layer.forward(x, training=True)
+    assert layer.backward(g) is None and full.shape == x.shape
+    np.testing.assert_array_equal(layer.grads["kernel"], kernel_grad)
+
+
 def test_conv2d_is_float32_by_default_end_to_end():
     layer = Conv2D(2, 3, padding="same")
     y = layer(np.ones((2, 5, 5, 1)))

@@ -109,8 +109,6 @@ def test_layer_output_shapes_equal_keras():
     assert [str(layer.output_shape) for layer in model.layers] == list(REF["output_shapes"])
 
 
-@pytest.mark.xfail(strict=False, reason="tinynet.models.snake_case names Conv2D 'conv2_d'; "
-                   "Keras's rule (two regular expressions) gives 'conv2d' (lead's file)")
 def test_default_layer_names_equal_keras_up_to_the_counters():
     # Keras numbers its names across the whole session (conv2d_2 for the script's second
     # model); the part before the counter must match

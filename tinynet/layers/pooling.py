@@ -105,6 +105,11 @@ class AveragePooling2D(Pooling2D):
         super().__init__(pool_size, strides, padding, **kwargs)
         self.count = None
 
+    def build(self, input_shape):
+        super().build(input_shape)
+        # the counts depend only on the image size: computed once
+        self.count = self.window_counts(input_shape[1], input_shape[2]).astype(self.dtype)
+
     def window_counts(self, height, width):
         """count[i, j], the number of real (not padding) pixels in window (i, j): (H_out, W_out,
         1). It is a product of one count per axis, each found by pooling a row of ones."""
@@ -120,7 +125,6 @@ class AveragePooling2D(Pooling2D):
         self.check_input(x)
         x_pad = pad_images(x, self.pads)
         self.padded_shape = x_pad.shape
-        self.count = self.window_counts(x.shape[1], x.shape[2]).astype(x.dtype)
         out_hw = self.count.shape[:2]
         total = offset_view(x_pad, 0, 0, self.strides, out_hw).copy()
         for a in range(self.pool_size[0]):
@@ -131,7 +135,7 @@ class AveragePooling2D(Pooling2D):
 
     def backward(self, grad_output):
         """Inputs: grad_output = dL/dy (N, H_out, W_out, C). Returns: dL/dx (N, H, W, C)."""
-        self.check_grad_output(grad_output, self.count)
+        self.check_grad_output(grad_output, self.padded_shape)
         share = grad_output / self.count                       # what each pixel of a window gets
         # the same share at every offset (a, b) of a window: a broadcast view, nothing copied
         per_offset = np.broadcast_to(share, (*self.pool_size, *share.shape))
