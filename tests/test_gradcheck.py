@@ -271,3 +271,11 @@ def test_a_regularized_layer_passes_its_check():
     layer = Dense(3, kernel_regularizer="l2", dtype="float64")
     errors = gradcheck.check_layer(layer, random_x((5, 4)))
     assert max(errors.values()) < 1e-6
+
+
+def test_check_layer_given_images_of_the_wrong_shape_names_both_shapes():
+    layer = BatchNormalization(dtype="float64")
+    layer.build((None, 4, 4, 2))
+    with pytest.raises(ValueError) as info:
+        gradcheck.check_layer(layer, random_x((2, 4, 4, 3)))
+    assert "(4, 4, 2)" in str(info.value) and "(2, 4, 4, 3)" in str(info.value)

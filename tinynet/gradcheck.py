@@ -191,10 +191,15 @@ def check_layer(layer, x, training=True, h=1e-5, seed=0, verbose=False):
 def check_width(layer, x):
     """A clear error, naming the layer and both shapes, for x of the wrong shape."""
     built = tuple(layer.input_shape[1:])
-    if x.shape[1:] != built:
-        raise ValueError(f"check_layer: {layer.where} was built for samples of shape {built} "
-                         f"({built[-1]} features), got x of shape {x.shape} ({x.shape[-1]} "
-                         f"features); pass x with {built[-1]} columns, or a new layer")
+    if x.shape[1:] == built:
+        return
+    if len(built) == 1 and x.ndim == 2:   # the usual case: name the two widths
+        raise ValueError(f"check_layer: {layer.where} was built for {built[0]} features, got "
+                         f"x of shape {x.shape} ({x.shape[1]} features); pass x with "
+                         f"{built[0]} columns, or check a new layer")
+    raise ValueError(f"check_layer: {layer.where} was built for samples of shape {built}, "
+                     f"got x of shape {x.shape}; pass samples of shape {built}, or check a "
+                     f"new layer")
 
 
 def check_loss(loss, y_true, y_pred, h=1e-5, verbose=False):
