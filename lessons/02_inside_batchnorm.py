@@ -41,6 +41,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinynet
+from tinynet import plot, stats
 from tinynet.classroom import headline, lesson_options, save_figure, show_figures
 from tinynet.datasets import make_classification
 from tinynet.gradcheck import compare, numerical_gradient
@@ -52,10 +53,13 @@ args = lesson_options(2, "Lesson 02: inside a BatchNormalization layer",
                       quick=QUICK, seed=SEED, out=OUT)
 tinynet.set_seed(args.seed)
 rng = np.random.default_rng(args.seed)
-STREAM_STEPS = 500 if args.quick else 800  # batches for the moving-average experiments
+STREAM_STEPS = 400 if args.quick else 800  # batches for the moving-average experiments
+N_SEEDS = 5 if args.quick else 10  # repeats of the moving-average experiments
 BIAS_STEPS = 10 if args.quick else 100  # training steps in the Dense-bias experiment
 np.set_printoptions(precision=3, suppress=True, linewidth=100)
-FEATURE_COLORS = ["#0072B2", "#D55E00", "#009E73"]  # Okabe-Ito, one per feature
+plot.use_style()  # the classroom style (large fonts) for every figure below
+# one colour per feature; blue and orange stay reserved for "with BN" / "without BN"
+FEATURE_COLORS = [plot.VERMILLION, plot.SKY, plot.PURPLE]
 
 # %% [markdown]
 # ## 1. One batch, step by step
@@ -96,7 +100,7 @@ print("x_hat column means:", x_hat.mean(axis=0), "  stds:", x_hat.std(axis=0))
 print("  (the stds are sqrt(var / (var + eps)) =", np.sqrt(var / (var + eps)),
       ": eps pulls them below 1, most for the feature with the smallest variance)")
 print("y = gamma * x_hat + beta (column means = beta, stds ~ gamma):\n", y_by_hand)
-print(compare("y: by hand vs layer", y_by_hand, y_layer))
+print(compare("y: by hand, and by the layer", y_by_hand, y_layer))
 forward_diff = float(np.max(np.abs(y_by_hand - y_layer)))
 
 # %% [markdown]
@@ -113,7 +117,7 @@ def short(value):
 
 stages = [("1. input x", x), ("2. centred: x - mu", x - mu),
           ("3. normalized: x_hat", x_hat), ("4. output: gamma * x_hat + beta", y_by_hand)]
-fig, axes = plt.subplots(1, 4, figsize=(16, 4.2))
+fig, axes = plt.subplots(1, 4, figsize=(18, 5.5), layout="constrained")
 for ax, (title, values) in zip(axes, stages, strict=True):
     for j in range(3):
         ax.scatter(np.full(len(values), j), values[:, j], s=45, color=FEATURE_COLORS[j],
@@ -123,10 +127,8 @@ for ax, (title, values) in zip(axes, stages, strict=True):
     ax.set_xticklabels([f"feature {j}\nmean {short(values[:, j].mean())}\nstd "
                         f"{short(values[:, j].std())}" for j in range(3)])
     ax.set_title(title)
-    ax.grid(alpha=0.3)
 axes[0].set_ylabel("value (black bar: the feature's mean)")
 fig.suptitle("One batch of 6 samples through BatchNormalization, training mode")
-fig.tight_layout()
 save_figure(fig, args.out, "02_forward_steps")
 
 # %% [markdown]
@@ -201,10 +203,10 @@ staged = dict(zip(["x", "gamma", "beta"],
 numeric = {"x": numerical_gradient(loss, x), "gamma": numerical_gradient(loss, bn.params["gamma"]),
            "beta": numerical_gradient(loss, bn.params["beta"])}
 
-print("step by step vs the layer's compact formula:")
+print("step by step, checked against the layer's compact formula:")
 for name in analytic:
     print(" ", compare(f"d{name}", staged[name], analytic[name]))
-print("the layer vs finite differences:")
+print("the layer, checked against finite differences:")
 checks = {name: compare(f"d{name}", analytic[name], numeric[name]) for name in analytic}
 for comparison in checks.values():
     print(" ", comparison)
@@ -224,7 +226,7 @@ print(f"the trap: with L = sum(y), max |dL/dx| = {np.max(np.abs(dx_sum_loss)):.1
 # below, a wrong one near 1e-2 or above.
 
 # %%
-fig, (ax_scatter, ax_bars) = plt.subplots(1, 2, figsize=(12, 4.5))
+fig, (ax_scatter, ax_bars) = plt.subplots(1, 2, figsize=(14, 5.5), layout="constrained")
 for (name, a), color in zip(analytic.items(), FEATURE_COLORS, strict=True):
     ax_scatter.scatter(numeric[name].ravel(), a.ravel(), color=color, s=40, label=f"d{name}")
 everything = np.concatenate([v.ravel() for v in numeric.values()])
@@ -234,7 +236,6 @@ ax_scatter.set_xlabel("finite differences")
 ax_scatter.set_ylabel("hand-written backward")
 ax_scatter.set_title("Each gradient entry: analytic vs numeric")
 ax_scatter.legend()
-ax_scatter.grid(alpha=0.3)
 errors = [max(checks[name].rel_error, 1e-17) for name in analytic]  # log scale needs > 0
 ax_bars.bar([f"d{name}" for name in analytic], errors, color=FEATURE_COLORS)
 ax_bars.axhline(1e-6, color="k", ls="--", lw=1, label="1e-6: a usual pass threshold")
@@ -242,7 +243,6 @@ ax_bars.set_yscale("log")
 ax_bars.set_ylabel("relative error (log scale)")
 ax_bars.set_title("Relative error vs finite differences")
 ax_bars.legend()
-fig.tight_layout()
 save_figure(fig, args.out, "02_gradcheck")
 
 # %% [markdown]
@@ -258,150 +258,225 @@ save_figure(fig, args.out, "02_gradcheck")
 #     moving_variance = momentum * moving_variance + (1 - momentum) * var
 #     inference:  y = gamma * (x - moving_mean) / sqrt(moving_variance + eps) + beta
 #
+# **Momentum, in Keras and in PyTorch.** In Keras (and tinynet) `momentum` is the weight of
+# the *old* average; the default is 0.99. PyTorch's `BatchNorm1d` writes the same rule the
+# other way round: its `momentum` is the weight of the *new* batch,
+# `running = (1 - momentum) * running + momentum * batch`, with default 0.1. So
+# Keras `momentum` = 1 - PyTorch `momentum`: PyTorch's default 0.1 is Keras's 0.9, and
+# Keras's default 0.99 is PyTorch's 0.01. Every lesson here uses Keras's convention.
+#
 # A fresh layer holds moving_mean = 0 and moving_variance = 1, so at first its inference
 # output is just the input, not normalized at all.
 #
 # We feed batches of 32 from one fixed distribution (feature means [50, -3, 0.5], stds
 # [10, 1, 0.2], as in section 1) and compare, on the same test batch, the output in
 # training mode with the output in inference mode, before and after that stream of batches.
+# We repeat it for several seeds (other batches, another test batch) to see how much the
+# numbers move.
 
 # %%
 LOC, SCALE = np.array([50.0, -3.0, 0.5]), np.array([10.0, 1.0, 0.2])
 
 
-def draw_batch(size=32):
-    return rng.normal(loc=LOC, scale=SCALE, size=(size, 3))
+def draw_batch(generator, size=32):
+    """(size, 3) samples of the fixed distribution above."""
+    return generator.normal(loc=LOC, scale=SCALE, size=(size, 3))
 
 
-layer = BatchNormalization(dtype="float64")  # momentum 0.99, gamma 1, beta 0
-layer.build((None, 3))
-test_batch = draw_batch(64)
-infer_out_before = layer(test_batch, training=False)
-for _ in range(STREAM_STEPS):
-    layer(draw_batch(), training=True)
-infer_out_after = layer(test_batch, training=False)
-# training mode uses only the batch's own statistics: the moving averages play no part
-train_out = layer(test_batch, training=True)
-gap_before = float(np.mean(np.abs(train_out - infer_out_before)))
-gap_after = float(np.mean(np.abs(train_out - infer_out_after)))
-print("mean |training-mode output - inference-mode output| on the same 64 samples:")
-print(f"  fresh layer: {gap_before:.3f}    after {STREAM_STEPS} training batches: "
-      f"{gap_after:.3f}  ({'smaller' if gap_after < gap_before else 'larger'} after training)")
+def train_vs_inference(seed):
+    """Stream STREAM_STEPS batches through a fresh layer; return the layer, its test batch,
+    the training-mode output and the inference-mode outputs before and after the stream."""
+    generator = np.random.default_rng(seed)
+    layer = BatchNormalization(dtype="float64")  # momentum 0.99, gamma 1, beta 0
+    layer.build((None, 3))
+    test_batch = draw_batch(generator, 64)
+    before = layer(test_batch, training=False)
+    for _ in range(STREAM_STEPS):
+        layer(draw_batch(generator), training=True)
+    after = layer(test_batch, training=False)
+    # training mode uses only the batch's own statistics: the moving averages play no part
+    return layer, test_batch, layer(test_batch, training=True), before, after
+
+
+SEEDS = [args.seed + k for k in range(N_SEEDS)]
+gaps = []  # per seed: (gap before the stream, gap after it)
+for seed in SEEDS:
+    _, _, train_out, before, after = train_vs_inference(seed)
+    gaps.append((np.mean(np.abs(train_out - before)), np.mean(np.abs(train_out - after))))
+gaps_before, gaps_after = np.array(gaps).T
+layer, test_batch, train_out, infer_out_before, infer_out_after = train_vs_inference(args.seed)
+gap_result = stats.compare(gaps_after, gaps_before, "mean |training-mode output - "
+                           "inference-mode output|", lower_is_better=None,
+                           names=(f"after {STREAM_STEPS} batches", "on a fresh layer"))
+print(gap_result.sentence())
 
 # One sample, two different batch companions: its training-mode output changes.
 sample = test_batch[:1]
-out_a = layer(np.vstack([sample, draw_batch(7)]), training=True)[0]
-out_b = layer(np.vstack([sample, draw_batch(7) + SCALE]), training=True)[0]  # shifted mates
-in_a = layer(np.vstack([sample, draw_batch(7)]), training=False)[0]
-in_b = layer(np.vstack([sample, draw_batch(7) + SCALE]), training=False)[0]
-print(f"the same sample in two batches of 8: training mode gives {out_a} vs {out_b} "
-      f"(max change {np.max(np.abs(out_a - out_b)):.2f});")
-print(f"  inference mode gives {in_a} vs {in_b} (max change {np.max(np.abs(in_a - in_b)):.1e})")
+mates = draw_batch(rng, 7)
+out_a = layer(np.vstack([sample, mates]), training=True)[0]
+out_b = layer(np.vstack([sample, mates + SCALE]), training=True)[0]  # mates shifted by 1 std
+in_a = layer(np.vstack([sample, mates]), training=False)[0]
+in_b = layer(np.vstack([sample, mates + SCALE]), training=False)[0]
+print(f"one sample in two batches of 8 (its 7 mates shifted by one std): in training mode "
+      f"its output moves by up to {np.max(np.abs(out_a - out_b)):.2f}; in inference mode by "
+      f"{np.max(np.abs(in_a - in_b)):.1e}")
 
 # %% [markdown]
-# **What to look at.** Each dot is one output value (64 samples x 3 features), its
-# training-mode value across, its inference-mode value up. Before any training the fresh
-# layer's inference output is the raw input (feature 0 around 50) while training mode gives
-# normalized values: the dots are far from the diagonal. After the stream of batches the
+# **What to look at.** Each dot is one output value (64 samples x 3 features): its
+# training-mode value across, its inference-mode value up; on the dashed diagonal the two
+# modes agree. Left, the fresh layer: its inference output is the raw input, so feature 0
+# sits near 50 and features 1 and 2 near their own means, all far from the diagonal, while
+# training mode has already normalized them. Right, after the stream of batches: the
 # moving averages match the data, and the dots sit on the diagonal.
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(12, 5))
-panels = [("fresh layer (moving mean 0, moving variance 1)", infer_out_before),
+plot.use_style()
+fig, axes = plt.subplots(1, 2, figsize=(14, 6), layout="constrained")
+panels = [("fresh layer: inference output = raw input", infer_out_before),
           (f"after {STREAM_STEPS} training batches", infer_out_after)]
 for ax, (title, infer_out) in zip(axes, panels, strict=True):
     for j in range(3):
-        ax.scatter(train_out[:, j], infer_out[:, j], s=14, color=FEATURE_COLORS[j],
-                   label=f"feature {j}")
-    ax.axline((0, 0), slope=1, color="grey", lw=1, ls="--", label="same output")
+        ax.scatter(train_out[:, j], infer_out[:, j], s=30, color=FEATURE_COLORS[j],
+                   alpha=0.8, label=f"feature {j}")
+    ax.axline((0, 0), slope=1, color="black", lw=1.5, ls="--", label="same output")
     ax.set_xlabel("training-mode output (batch statistics)")
-    ax.set_ylabel("inference-mode output (moving statistics)")
     ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-axes[0].set_yscale("symlog")  # raw feature 0 near 50 and the others near 0 on one axis
-axes[0].set_ylabel("inference-mode output (moving statistics; symlog scale)")
-fig.tight_layout()
+axes[0].set_ylabel("inference-mode output (moving statistics)")
+plot.shared_legend(fig, axes[0])
 save_figure(fig, args.out, "02_train_vs_inference")
 
 # %% [markdown]
-# ## 4. How fast the moving averages converge
+# ## 4. How fast the moving averages converge, and which variance they reach
 #
 # After t updates the starting value still has weight momentum^t in the average. With the
 # default momentum 0.99 that is 0.99^100 = 37% after 100 steps; with 0.9 it is 0.003%. But a
 # smaller momentum averages over fewer batches (about 1 / (1 - momentum)), so it is noisier.
 #
-# One more detail: the batch variance divides by N (biased), so the moving variance settles
-# near (N - 1) / N times the true variance, not at the true variance itself.
+# **Which variance?** The batch variance divides by the batch size m (the *biased*
+# estimate), so on average it is (m - 1)/m times the true variance, and so is Keras's moving
+# variance. The paper's inference step (Ioffe & Szegedy 2015, Algorithm 2) uses instead the
+# *unbiased* estimate, m/(m - 1) times the average batch variance, and so does PyTorch's
+# running variance. With batches of 32 the two differ by 3%; with batches of 4, by 33%
+# (lesson 06 has small batches).
+#
+# One stream of batches of 32 from N(5, 2^2), fed to two layers with momentum 0.99 and 0.9,
+# repeated for several seeds.
 
 # %%
 TRUE_MEAN, TRUE_STD, BATCH = 5.0, 2.0, 32
 momenta = [0.99, 0.9]
-tracks = {}
+# The PyTorch and paper convention, quoted from their documentation (checked in two places):
+# PyTorch BatchNorm1d docs (docs.pytorch.org, torch.nn.BatchNorm1d: running variance from
+# the unbiased batch variance) and Ioffe & Szegedy 2015 (arXiv:1502.03167), Algorithm 2.
+UNBIASED = BATCH / (BATCH - 1)
+
+
+def moving_average_tracks(seed):
+    """{momentum: (moving means, moving variances)}, each (STREAM_STEPS,), from one stream of
+    batches that both layers see."""
+    tracks = {}
+    for momentum in momenta:
+        stream = np.random.default_rng(seed)  # the same batches for both momenta
+        layer = BatchNormalization(momentum=momentum, dtype="float64")
+        layer.build((None, 1))
+        means, variances = [], []
+        for _ in range(STREAM_STEPS):
+            layer(stream.normal(TRUE_MEAN, TRUE_STD, size=(BATCH, 1)), training=True)
+            means.append(layer.state["moving_mean"][0])
+            variances.append(layer.state["moving_variance"][0])
+        tracks[momentum] = (np.array(means), np.array(variances))
+    return tracks
+
+
+def steps_to_reach(values, target, tolerance=0.05):
+    """The first step at which |value - target| <= tolerance * |target|: how long the
+    average takes to forget its start. len(values) if it never gets there. (Not "stays
+    there for good": a noisy average can wander out again, and the longer the stream the
+    likelier that is.)"""
+    inside = np.nonzero(np.abs(values - target) <= tolerance * abs(target))[0]
+    return len(values) if len(inside) == 0 else int(inside[0]) + 1
+
+
+tail = max(STREAM_STEPS // 4, 10)  # the last quarter of the stream: settled, we hope
+settle = {m: [] for m in momenta}
+noise = {m: [] for m in momenta}
+for seed in SEEDS:
+    tracks = moving_average_tracks(seed + 1000)
+    for momentum, (means, _) in tracks.items():
+        settle[momentum].append(steps_to_reach(means, TRUE_MEAN))
+        noise[momentum].append(np.std(means[-tail:]))
+tracks = moving_average_tracks(args.seed + 1000)  # the seed the figure shows
+settle = {m: np.array(v, dtype=float) for m, v in settle.items()}
+noise = {m: np.array(v) for m, v in noise.items()}
 for momentum in momenta:
-    stream_rng = np.random.default_rng(args.seed + 1)  # the same batches for both momenta
-    layer = BatchNormalization(momentum=momentum, dtype="float64")
-    layer.build((None, 1))
-    means, variances = [], []
-    for _ in range(STREAM_STEPS):
-        layer(stream_rng.normal(TRUE_MEAN, TRUE_STD, size=(BATCH, 1)), training=True)
-        means.append(layer.state["moving_mean"][0])
-        variances.append(layer.state["moving_variance"][0])
-    tracks[momentum] = (np.array(means), np.array(variances))
+    theory = int(np.ceil(np.log(0.05) / np.log(momentum)))
+    print(f"momentum {momentum}: the moving mean first comes within 5% of {TRUE_MEAN} after "
+          f"{settle[momentum].mean():.0f} steps on average over {len(SEEDS)} seeds (theory "
+          f"for the start's weight momentum^t < 5%: t = {theory})")
+settling = stats.compare(settle[0.9], settle[0.99], "steps until the moving mean first comes "
+                         "within 5% of the true mean",
+                         names=("momentum 0.9", "momentum 0.99"), fmt="{:.0f}",
+                         lower_is_better=None)
+wobble = stats.compare(noise[0.9], noise[0.99], f"wobble of the moving mean over the last "
+                       f"{tail} steps (std)", names=("momentum 0.9", "momentum 0.99"),
+                       fmt="{:.4f}", lower_is_better=None)
+print(settling.sentence())
+print(wobble.sentence())
+unsettled = int(np.sum(settle[0.99] >= STREAM_STEPS))
+if unsettled:
+    print(f"  ({unsettled} of {len(SEEDS)} seeds never came within 5% with momentum 0.99; they "
+          f"count as {STREAM_STEPS} steps.)")
 
-variance_target = TRUE_STD ** 2 * (BATCH - 1) / BATCH
+# The moving variance is an average of batch variances, so where it settles is the mean
+# batch variance. Measured directly over many batches (its noise is then tiny):
+N_BATCHES = 100_000
+batches = np.random.default_rng(args.seed + 2000).normal(TRUE_MEAN, TRUE_STD, (N_BATCHES, BATCH))
+batch_variances = batches.var(axis=1)  # (N_BATCHES,) dividing by m, as BN does
+biased_target = TRUE_STD ** 2 / UNBIASED  # (m - 1)/m x the true variance
 
 
-def steps_to_settle(values, target, tolerance=0.05):
-    """The number of steps after which |value - target| <= tolerance * |target| for good
-    (None if the last value is still outside)."""
-    outside = np.nonzero(np.abs(values - target) > tolerance * abs(target))[0]
-    if len(outside) == 0:
-        return 0
-    if outside[-1] == len(values) - 1:
-        return None
-    return int(outside[-1]) + 1
+def distance(value, se, target):
+    """How many standard errors `value` lies from `target`, as words for the printout."""
+    return f"{abs(value - target) / se:.1f} s.e."
 
 
-settle, noise = {}, {}
-tail = max(STREAM_STEPS // 4, 10)
-for momentum, (means, variances) in tracks.items():
-    settle[momentum] = steps_to_settle(means, TRUE_MEAN)
-    noise[momentum] = float(np.std(means[-tail:]))
-    settled = "never" if settle[momentum] is None else f"after {settle[momentum]} steps"
-    print(f"momentum {momentum}: moving mean within 5% of {TRUE_MEAN} {settled}; final "
-          f"moving mean {means[-1]:.3f}, moving variance {variances[-1]:.3f} (target "
-          f"{variance_target:.3f}); std of the moving mean over the last {tail} steps "
-          f"{noise[momentum]:.4f}")
+mean_biased, se_biased = stats.mean_and_se(batch_variances)
+mean_unbiased, se_unbiased = stats.mean_and_se(batch_variances * UNBIASED)
+print(f"mean batch variance over {N_BATCHES} batches of {BATCH} (where Keras's moving variance "
+      f"settles): {mean_biased:.3f} ± {se_biased:.3f} s.e.; (m - 1)/m x the true variance = "
+      f"{biased_target:.3f} is {distance(mean_biased, se_biased, biased_target)} away, the true "
+      f"variance {TRUE_STD ** 2:g} is {distance(mean_biased, se_biased, TRUE_STD ** 2)} away")
+print(f"the same times m/(m - 1) (the paper's and PyTorch's estimate): {mean_unbiased:.3f} ± "
+      f"{se_unbiased:.3f} s.e.; the true variance is "
+      f"{distance(mean_unbiased, se_unbiased, TRUE_STD ** 2)} away")
 
 # %% [markdown]
 # **What to look at.** The dashed lines are the values the averages should reach. The 0.9
-# curve (green) gets there within a few dozen steps but keeps wobbling; the 0.99 curve (blue)
-# is smooth but needs hundreds of steps. Until it arrives, anything evaluated in inference
-# mode uses stale statistics: this is why a BN network's *validation* loss can look bad in the
-# first epoch (lesson 01).
+# curve gets there within a few dozen steps but keeps wobbling; the 0.99 curve is smooth
+# but needs hundreds of steps. Until it arrives, anything evaluated in inference mode uses
+# stale statistics: this is why a BN network's *validation* loss can look bad in the first
+# epoch (lesson 01 measures it). On the right, the two dashed lines are the true variance
+# and (m - 1)/m of it: Keras's moving variance wobbles around the lower one.
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+fig, axes = plt.subplots(1, 2, figsize=(14, 5.5), layout="constrained")
 steps = np.arange(1, STREAM_STEPS + 1)
-momentum_colors = {0.99: "#0072B2", 0.9: "#009E73"}
 for momentum, (means, variances) in tracks.items():
-    axes[0].plot(steps, means, color=momentum_colors[momentum], lw=2,
-                 label=f"momentum {momentum}")
-    axes[1].plot(steps, variances, color=momentum_colors[momentum], lw=2,
-                 label=f"momentum {momentum}")
-axes[0].axhline(TRUE_MEAN, color="k", ls="--", lw=1, label=f"true mean {TRUE_MEAN}")
-axes[1].axhline(variance_target, color="k", ls="--", lw=1,
-                label=f"(N-1)/N x true variance = {variance_target:.3f}")
+    color = plot.setting_color("momentum", momentum)
+    axes[0].plot(steps, means, color=color, label=f"momentum {momentum}")
+    axes[1].plot(steps, variances, color=color, label=f"momentum {momentum}")
+axes[0].axhline(TRUE_MEAN, color="black", ls="--", lw=1.5, label=f"true mean {TRUE_MEAN}")
+axes[1].axhline(TRUE_STD ** 2, color="black", ls="--", lw=1.5,
+                label=f"true variance {TRUE_STD ** 2:g}")
+axes[1].axhline(TRUE_STD ** 2 / UNBIASED, color="grey", ls=":", lw=2,
+                label=f"(m-1)/m x true = {TRUE_STD ** 2 / UNBIASED:.3f}")
 axes[0].set_ylabel("moving_mean")
 axes[1].set_ylabel("moving_variance")
 for ax in axes:
     ax.set_xlabel("training step (one batch of 32 each)")
-    ax.grid(alpha=0.3)
-    ax.legend()
+    plot.legend_below(ax, 4, columns=2)
 axes[0].set_title("moving mean: starts at 0")
 axes[1].set_title("moving variance: starts at 1")
-fig.tight_layout()
 save_figure(fig, args.out, "02_moving_averages")
 
 # %% [markdown]
@@ -459,15 +534,15 @@ for name, values in norms.items():
 print(f"after {BIAS_STEPS} SGD steps the pre-BN bias moved by at most {bias_moved:.1e}")
 
 # %% [markdown]
-# **What to look at.** Gradient norms over training on a log scale. The pre-BN bias (orange)
+# **What to look at.** Gradient norms over training on a log scale. The pre-BN bias (red)
 # lies some ten orders of magnitude below the others: that is float64 round-off, the
 # numerical face of an exact zero. This is why the paper drops that bias, and why Keras
 # examples write `Dense(64, use_bias=False)` before `BatchNormalization()`; BN's beta does
 # the bias's job.
 
 # %%
-fig, ax = plt.subplots(figsize=(8, 4.5))
-norm_colors = ["#0072B2", "#E69F00", "#009E73"]
+fig, ax = plt.subplots(figsize=(10, 6), layout="constrained")
+norm_colors = [plot.SKY, plot.VERMILLION, "black"]
 for (name, values), color in zip(norms.items(), norm_colors, strict=True):
     ax.plot(np.arange(1, BIAS_STEPS + 1), np.maximum(values, 1e-20), color=color, lw=2,
             label=name)
@@ -475,9 +550,7 @@ ax.set_yscale("log")
 ax.set_xlabel("training step")
 ax.set_ylabel("gradient norm (log scale; exact 0 drawn at 1e-20)")
 ax.set_title("Dense(16) -> BN -> ReLU -> Dense(1): gradient norms")
-ax.grid(alpha=0.3)
-ax.legend()
-fig.tight_layout()
+plot.legend_below(ax, 2)
 save_figure(fig, args.out, "02_bias_before_bn")
 
 # %% [markdown]
@@ -494,6 +567,20 @@ wasted = sum(layer.params["bias"].size for layer, following in
 bias_ratio = np.median(norms["first Dense bias (before BN)"]) / np.median(
     norms["first Dense kernel"])
 
+def momentum_trade_off(settling, wobble):
+    """The momentum trade-off in one sentence, only as far as the numbers show it."""
+    faster = settling.clear and settling.difference < 0
+    noisier = wobble.clear and wobble.difference > 0
+    if faster and noisier:
+        return ("  The trade-off shows: momentum 0.9 forgets its start sooner but wobbles more; "
+                "0.99 is steady but slow to forget its start.")
+    if faster:
+        return "  Momentum 0.9 forgets its start sooner; its extra wobble is not clear here."
+    if noisier:
+        return "  Momentum 0.9 wobbles more; that it forgets its start sooner is not clear here."
+    return "  Neither side of the momentum trade-off is clear in these runs."
+
+
 print("\nSummary")
 smallest = int(np.argmin(var))
 print(f"- Forward: the layer matches the four NumPy lines to {forward_diff:.1e}; every "
@@ -504,31 +591,31 @@ print(f"- Forward: the layer matches the four NumPy lines to {forward_diff:.1e};
 verdict = "passes" if worst_rel_error < 1e-6 else "FAILS"
 print(f"- Backward: the largest relative error against finite differences is "
       f"{worst_rel_error:.1e}: the check {verdict} (threshold 1e-6).")
-print(f"- Training vs inference: on the same samples the two modes differ by {gap_before:.3f} "
-      f"on a fresh layer and by {gap_after:.3f} after {STREAM_STEPS} training batches.")
-for momentum in momenta:
-    settled = ("did not settle" if settle[momentum] is None
-               else f"settled within 5% after {settle[momentum]} steps")
-    print(f"- Momentum {momentum}: the moving mean {settled} (theory: the start's weight "
-          f"{momentum}^t drops below 5% at t = {int(np.ceil(np.log(0.05) / np.log(momentum)))})"
-          f"; wobble at the end {noise[momentum]:.4f}.")
-if all(settle[m] is not None and settle[m] <= STREAM_STEPS - tail for m in momenta):
-    quieter = min(noise, key=noise.get)
-    print(f"  Once both had settled, the quieter average was momentum {quieter}.")
-else:
-    print(f"  (Not both averages settled before the last {tail} steps, so the wobble of the "
-          f"slower one also contains its drift.)")
+print(f"- Training vs inference, over {len(SEEDS)} seeds: " + gap_result.sentence())
+print("- " + settling.sentence())
+print("- " + wobble.sentence())
+print(momentum_trade_off(settling, wobble))
+print(f"- Keras's moving variance settles near the mean batch variance, {mean_biased:.3f} ± "
+      f"{se_biased:.3f}: (m - 1)/m of the true {TRUE_STD ** 2:g}. Times m/(m - 1), as the paper "
+      f"and PyTorch do: {mean_unbiased:.3f} ± {se_unbiased:.3f}.")
 print(f"- Dense bias before BN: its gradient is {bias_ratio:.0e} times the kernel's (median "
       f"over {BIAS_STEPS} steps); it moved {bias_moved:.0e} in training. In the article's "
       f"model {wasted} such bias parameters do nothing.")
 
 print(f"RESULT forward_max_diff={forward_diff:.3e} gradcheck_rel_error={worst_rel_error:.3e}")
-print(f"RESULT gap_before={gap_before:.4f} gap_after={gap_after:.4f}")
-print(f"RESULT settle_0.99={settle[0.99]} settle_0.9={settle[0.9]} "
-      f"noise_0.99={noise[0.99]:.5f} noise_0.9={noise[0.9]:.5f}")
+print(f"RESULT gap_before={gap_result.mean_b:.4f} gap_after={gap_result.mean_a:.4f} "
+      f"seeds={len(SEEDS)}")
+print(f"RESULT settle_0.99={settling.mean_b:.1f} settle_0.9={settling.mean_a:.1f} "
+      f"settle_se={settling.se:.2f} noise_0.99={wobble.mean_b:.5f} noise_0.9={wobble.mean_a:.5f} "
+      f"noise_se={wobble.se:.5f}")
+print(f"RESULT variance_keras={mean_biased:.4f} variance_keras_se={se_biased:.4f} "
+      f"variance_unbiased={mean_unbiased:.4f} variance_true={TRUE_STD ** 2:.4f} "
+      f"variance_biased_target={biased_target:.4f}")
 print(f"RESULT bias_grad_ratio={bias_ratio:.3e} bias_moved={bias_moved:.3e} wasted={wasted}")
-headline(f"training vs inference mode differ by {gap_before:.3f} on a fresh layer, "
-         f"{gap_after:.3f} after {STREAM_STEPS} batches")
+headline(f"momentum 0.9 reaches the true mean in {settling.mean_a:.0f} steps, 0.99 in "
+         f"{settling.mean_b:.0f} ({settling.noise()}); Keras's moving variance settles at "
+         f"{mean_biased:.3f} ± {se_biased:.3f} for a true variance of {TRUE_STD ** 2:g}, "
+         f"(m-1)/m of it")
 
 show_figures()
 

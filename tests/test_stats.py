@@ -49,3 +49,15 @@ def test_unpaired_runs_add_the_two_standard_errors_in_quadrature():
 def test_bad_input_is_named(call, error, name):
     with pytest.raises(error, match=name):
         call()
+
+
+def test_when_neither_side_is_better_the_verdict_says_which_is_higher():
+    result = compare([3.87, 3.88, 3.86], [4.0, 4.0, 4.0], "variance",
+                     names=("moving variance", "true variance"), lower_is_better=None)
+    assert result.clear and result.favours is None
+    assert result.verdict == "moving variance is lower, beyond the noise"
+
+
+def test_the_printout_names_what_the_noise_is_over():
+    result = compare([1.0, 2.0, 3.0], [1.0, 1.0, 1.0], "x", over="batch")
+    assert "s.e. over 3 batches" in result.noise()

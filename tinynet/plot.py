@@ -519,10 +519,18 @@ def panels(count, sharey):
     return fig, list(axes[0])
 
 
-def legend_below(ax, entries, title=None):
+def legend_below(ax, entries, title=None, columns=4):
     """A legend under the panel, so that it never hides a curve."""
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=min(entries, 4),
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=min(entries, columns),
               title=title, frameon=False)
+
+
+def shared_legend(fig, ax, columns=4):
+    """One legend for the whole figure, under its panels, made from the lines and points of
+    `ax`: for figures whose panels all show the same things."""
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), columns),
+               frameon=False)
 
 
 def suptitle(fig, axes, text):
@@ -561,7 +569,10 @@ def finish(fig, path):
                                              suffix="." + extension)
         os.close(handle)
         try:
-            fig.savefig(temp_path, format=extension, dpi=DPI, bbox_inches="tight")
+            # a figure without a layout engine may spill over its edges: trim it to what was
+            # drawn (this draws it twice, so laid-out figures skip it)
+            tight = None if fig.get_layout_engine() is not None else "tight"
+            fig.savefig(temp_path, format=extension, dpi=DPI, bbox_inches=tight)
             os.replace(temp_path, path)
         except BaseException:
             if os.path.exists(temp_path):

@@ -31,7 +31,7 @@ def mean_and_se(values, name="values"):
     values: (n,). The standard error is nan when n == 1 (one seed cannot measure noise)."""
     array = as_vector(values, name)
     if len(array) == 1:
-        return float(array[0]), float("nan")
+        return float(array[0]), float("nan")  # one value cannot show its spread
     return float(array.mean()), float(array.std(ddof=1) / np.sqrt(len(array)))
 
 
@@ -48,6 +48,7 @@ class Comparison:
     n: int
     lower_is_better: bool
     fmt: str
+    over: str = "seed"
 
     @property
     def clear(self):
@@ -57,7 +58,7 @@ class Comparison:
     @property
     def favours(self):
         """The name of the better side when the difference is clear, else None."""
-        if not self.clear:
+        if not self.clear or self.lower_is_better is None:
             return None
         a_is_lower = self.difference < 0
         return self.names[0] if a_is_lower == self.lower_is_better else self.names[1]
@@ -69,6 +70,9 @@ class Comparison:
             return "one seed only: no noise estimate, so no verdict"
         if not self.clear:
             return "no clear difference at this scale"
+        if self.lower_is_better is None:  # neither side is "better": say which is larger
+            direction = "lower" if self.difference < 0 else "higher"
+            return f"{self.names[0]} is {direction}, beyond the noise"
         return f"{self.favours} is better, beyond the noise"
 
     def noise(self):
@@ -77,7 +81,7 @@ class Comparison:
         if not value.startswith(("-", "+")):
             value = "+" + value
         se = "n/a" if not np.isfinite(self.se) else self.fmt.format(self.se)
-        return f"{value} ± {se} s.e. over {self.n} seed{'s' if self.n != 1 else ''}"
+        return f"{value} ± {se} s.e. over {self.n} {plural(self.over, self.n)}"
 
     def sentence(self):
         """One line: both means, the difference with its noise, and the verdict."""
@@ -87,13 +91,15 @@ class Comparison:
 
 
 def compare(a, b, what, names=("with BN", "without BN"), lower_is_better=True,
-            fmt="{:.3f}", paired=True):
+            fmt="{:.3f}", paired=True, over="seed"):
     """Compare a quantity measured over seeds for two kinds of run.
 
     a, b: (n,) one value per seed (the same seeds in the same order when paired=True).
     what: what was measured, e.g. 'final validation loss'. names: the two kinds.
-    lower_is_better: True for losses and steps, False for accuracies.
+    lower_is_better: True for losses and steps, False for accuracies, None when neither side
+    is better (the verdict then says which is higher).
     paired=False: independent runs; the standard error is sqrt(se_a^2 + se_b^2).
+    over: what one value stands for, in the printout ('seed', or e.g. 'batch').
     Returns a Comparison (its .sentence() is ready to print)."""
     a, b = as_vector(a, "a"), as_vector(b, "b")
     if not isinstance(what, str) or not what:
@@ -111,7 +117,16 @@ def compare(a, b, what, names=("with BN", "without BN"), lower_is_better=True,
         difference, se = mean_a - mean_b, float(np.hypot(se_a, se_b))
     return Comparison(what=what, names=tuple(names), mean_a=float(a.mean()),
                       mean_b=float(b.mean()), difference=float(difference), se=float(se),
-                      n=min(len(a), len(b)), lower_is_better=bool(lower_is_better), fmt=fmt)
+                      n=min(len(a), len(b)),
+                      lower_is_better=None if lower_is_better is None else bool(lower_is_better),
+                      fmt=fmt, over=over)
+
+
+def plural(word, count):
+    """'seed' -> 'seeds', 'batch' -> 'batches' (when count is not 1)."""
+    if count == 1:
+        return word
+    return word + ("es" if word.endswith(("s", "sh", "ch", "x")) else "s")
 
 
 def as_vector(values, name):
