@@ -509,3 +509,16 @@ def test_an_interrupted_fit_resumed_with_backup_ends_where_an_uninterrupted_one_
     assert history.epoch == [2, 3]
     for ours, theirs in zip(model.get_weights(), straight.get_weights(), strict=True):
         np.testing.assert_array_equal(ours, theirs)
+
+
+def test_model_checkpoint_saves_a_real_models_best_weights(tmp_path):
+    x, y = small_data()
+    model = small_model(SGD(learning_rate=0.5))
+    seen = []
+    model.fit(x, y, epochs=3, verbose=0, validation_split=0.25, callbacks=[
+        ModelCheckpoint(tmp_path / "w-{epoch:02d}.npz", save_weights_only=True),
+        LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(model.get_weights()))])
+    assert sorted(os.listdir(tmp_path)) == ["w-01.npz", "w-02.npz", "w-03.npz"]
+    model.load_weights(tmp_path / "w-02.npz")
+    for ours, saved in zip(model.get_weights(), seen[1], strict=True):
+        np.testing.assert_array_equal(ours, saved)

@@ -142,3 +142,12 @@ def test_the_step_time_leaves_out_the_first_step():
     bar.start = 0.0
     assert bar.step_time(1, now=10.0) == 10.0  # the first step: all there is
     assert bar.step_time(3, now=12.0) == 1.0   # then only the steps after it
+
+
+def test_a_bar_without_a_known_target_counts_the_steps_it_saw():
+    stream = io.StringIO()
+    bar = ProgressBar(None, verbose=1, stream=stream)
+    for step in range(1, 8):
+        bar.update(step)
+    bar.finish()
+    assert finished_lines(stream.getvalue())[0].startswith("7/7 ")

@@ -4,6 +4,7 @@ import json
 import math
 import os
 
+import numpy as np
 import pytest
 
 from tinynet.optimizers import schedules
@@ -99,3 +100,17 @@ def test_cosine_decay_warms_up_linearly_then_follows_half_a_cosine():
 def test_bad_arguments_are_named(make, error, words):
     with pytest.raises(error, match=words):
         make()
+
+
+def test_tinynet_optimizers_use_schedule_of_t_minus_1_on_update_t():
+    from tinynet.optimizers import SGD
+
+    schedule = ExponentialDecay(0.1, decay_steps=1, decay_rate=0.5)
+    optimizer = SGD(learning_rate=schedule)
+    weight = np.zeros(1)
+    moves = []
+    for _ in range(4):
+        before = weight.copy()
+        optimizer.apply(weight, np.ones(1))  # gradient 1: the weight moves by -lr
+        moves.append(float(before[0] - weight[0]))
+    assert moves == pytest.approx([schedule(0), schedule(1), schedule(2), schedule(3)])

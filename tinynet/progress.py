@@ -72,8 +72,9 @@ class ProgressBar:
             bar.update(step + 1, logs)      # logs: the running means so far
         bar.finish(epoch_logs)              # the finished line, with the validation logs
 
-    target:  the number of steps; verbose: 1 (a bar) or 2 (one line at the end); 0 prints
-    nothing. stream: where to write (sys.stdout by default, looked up when the bar is made).
+    target:  the number of steps (None when unknown: the finished line then counts the steps
+    that were updated); verbose: 1 (a bar) or 2 (one line at the end); 0 prints nothing.
+    stream: where to write (sys.stdout by default, looked up when the bar is made).
     """
 
     def __init__(self, target, verbose=1, width=20, stream=None, unit_name="step",
@@ -90,6 +91,7 @@ class ProgressBar:
         self.after_first_step = None  # when step 1 ended: the first step is not typical
         self.last_draw = 0.0
         self.drawn_width = 0  # length of the line on screen, to blank it when redrawing
+        self.current = 0  # steps done so far
 
     def step_time(self, current, now):
         """Seconds per step, leaving out the first step (it includes one-time costs) once
@@ -107,7 +109,9 @@ class ProgressBar:
         `interval` seconds): elsewhere the finished line is all that is written."""
         now = time.perf_counter()
         per_step = self.step_time(current, now)
-        if self.verbose != 1 or not self.live or now - self.last_draw < self.interval:
+        self.current = current
+        if self.verbose != 1 or not self.live or self.target is None \
+                or now - self.last_draw < self.interval:
             return
         eta = format_eta(per_step * (self.target - current))
         self.draw(self.bar_line(current, eta, per_step, logs or {}), end="")
@@ -117,6 +121,8 @@ class ProgressBar:
         """Write the finished line: all steps done, the time the whole epoch took."""
         if self.verbose not in (1, 2):
             return
+        if self.target is None:
+            self.target = self.current
         now = time.perf_counter()
         per_step = self.step_time(self.target, now)
         elapsed = f"{now - self.start:.0f}s"
