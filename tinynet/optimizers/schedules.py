@@ -12,9 +12,12 @@ Why schedule with batch normalization: BN lets a network train at a learning rat
 make it diverge without BN, and the fast start it gives is worth most when the rate is then
 lowered, so the weights settle instead of bouncing around the minimum.
 
-The formulas and the arguments are Keras 3's (keras.optimizers.schedules), so a schedule's
-get_config() is the dict Keras writes for it and `Class(**config)` rebuilds it. Keras computes
-in float32; these compute in float64, so the two agree to float32 round-off (about 1e-7).
+The formulas, arguments and defaults are Keras 3's (keras.optimizers.schedules), checked in
+the Keras 3 API reference (keras.io/api/optimizers/learning_rate_schedules/) and in Keras
+3.15.1's source (keras/src/optimizers/schedules/learning_rate_schedule.py), and compared step by
+step with Keras itself by tests/test_schedules.py. A schedule's get_config() is the dict Keras
+writes for it and `Class(**config)` rebuilds it. Keras computes in float32; these compute in
+float64, so the two agree to float32 round-off (about 1e-7 of the largest rate).
 """
 
 import math
