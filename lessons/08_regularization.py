@@ -18,19 +18,28 @@
 #
 # | name | hidden block, 4 times |
 # | --- | --- |
-# | no regularization | `Dense(256) -> ReLU` |
-# | dropout | `Dense(256) -> ReLU -> Dropout(0.5)` |
-# | BN | `Dense(256) -> BatchNormalization -> ReLU` |
-# | BN + dropout | `Dense(256) -> BatchNormalization -> ReLU -> Dropout(0.5)` |
+# | no regularization | `Dense(128) -> ReLU` |
+# | dropout | `Dense(128) -> ReLU -> Dropout(0.5)` |
+# | BN | `Dense(128) -> BatchNormalization -> ReLU` |
+# | BN + dropout | `Dense(128) -> BatchNormalization -> ReLU -> Dropout(0.5)` |
 #
 # Then we look at a known trap of the last combination (Li et al. 2019): dropout changes
 # the variance that the *next* BN layer sees between training and inference.
 #
+# Every comparison is measured over several seeds and printed with its noise (a standard
+# error, "±"); the words after it are chosen from those numbers.
+#
 # Run it:  `python lessons/08_regularization.py`  (options: `--quick`, `--seed N`, `--out DIR`)
+
+# %% tags=["parameters"]
+# The lesson's options. In a notebook, change them here, then run all cells. On the command
+# line, --quick, --seed N and --out DIR override them.
+QUICK = False  # True: a small version that runs in a few seconds
+SEED = 0       # the random seed: same seed, same numbers, same figures
+OUT = None     # folder for the figures; None: figures/08 beside the lesson
 
 # %%
 import os
-import sys
 
 # Small matrices: one BLAS thread is faster than several that wait for each other.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -40,37 +49,44 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinynet
+from tinynet import plot
+from tinynet.classroom import headline, lesson_options, save_figure, show_figures
 from tinynet.datasets import make_classification, standardize, train_test_split
 from tinynet.layers import Activation, BatchNormalization, Dense, Dropout
 from tinynet.models import Sequential
 from tinynet.optimizers import Adam
+from tinynet.stats import compare, mean_and_se
 
-HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
-sys.path.insert(0, HERE)  # lessons/ is a folder of scripts, not a package
-from lesson_tools import parse_args, save_figure, show_figures
+args = lesson_options(8, "Lesson 08: batch normalization as a regularizer, and dropout",
+                      quick=QUICK, seed=SEED, out=OUT)
+plot.use_style()
 
-args = parse_args(8, "Lesson 08: batch normalization as a regularizer, and dropout")
-
-N_TRAIN = 200         # small on purpose: 4 x 256 units can memorize it
+N_TRAIN = 200         # small on purpose: 4 x 128 units can memorize it
 N_VAL = 2000          # a large validation set, so its accuracy is not itself noisy
 DEPTH = 4
-WIDTH = 256
+WIDTH = 128
 DROPOUT = 0.5
 BATCH = 32
-EPOCHS = 12 if args.quick else 100
+EPOCHS = 9 if args.quick else 100
+EVAL_EVERY = 3 if args.quick else 5  # epochs between two measurements of both sets
+SEEDS = [args.seed + k for k in range(2 if args.quick else 5)]
 
 # %% [markdown]
 # ## The data and the four networks
 #
 # `make_classification` with 10% of the labels replaced by random ones (`flip_y=0.1`): no
 # network can be right on those, so 100% training accuracy means the network has learned
-# the noise by heart. With BN the Dense layers have no bias (BN's `beta` replaces it).
+# the noise by heart. With BN the Dense layers have no bias (BN's `beta` replaces it). Each
+# seed draws its own data set and its own initial weights.
 
 # %%
-x, y = make_classification(n_samples=N_TRAIN + N_VAL, n_features=20, class_sep=0.8,
-                           flip_y=0.1, seed=args.seed)
-x_train, x_val, y_train, y_val = train_test_split(x, y, test_size=N_VAL, seed=args.seed)
-x_train, x_val = standardize(x_train, x_val)
+def make_data(seed):
+    x, y = make_classification(n_samples=N_TRAIN + N_VAL, n_features=20, class_sep=0.8,
+                               flip_y=0.1, seed=seed)
+    x_train, x_val, y_train, y_val = train_test_split(x, y, test_size=N_VAL, seed=seed)
+    x_train, x_val = standardize(x_train, x_val)
+    return x_train, x_val, y_train, y_val
+
 
 CONFIGS = {  # name -> (use BN, dropout rate)
     "no regularization": (False, 0.0),
@@ -78,17 +94,17 @@ CONFIGS = {  # name -> (use BN, dropout rate)
     "BN": (True, 0.0),
     "BN + dropout": (True, DROPOUT),
 }
-# Okabe-Ito colours (colour-blind safe): orange = without BN, blue = with BN, as in every
-# lesson; the dropout variants are the darker shade of the same family.
-COLORS = {"no regularization": "#E69F00", "dropout": "#D55E00", "BN": "#56B4E9",
-          "BN + dropout": "#0072B2"}
+# orange family = without BN, blue family = with BN, as in every lesson; the dropout
+# variants take the second colour of their family
+COLORS = {"no regularization": plot.color_for("without BN"), "dropout": plot.VERMILLION,
+          "BN": plot.color_for("with BN"), "BN + dropout": plot.SKY}
 
 
-def build(bn, rate):
+def build(bn, rate, n_features=20):
     """DEPTH x [Dense(WIDTH) -> BN (if bn) -> ReLU -> Dropout(rate) (if rate)] -> sigmoid."""
     layers = []
     for i in range(DEPTH):
-        first = {"input_shape": (x_train.shape[1],)} if i == 0 else {}
+        first = {"input_shape": (n_features,)} if i == 0 else {}
         layers.append(Dense(WIDTH, use_bias=not bn, name=f"dense_{i + 1}", **first))
         if bn:
             layers.append(BatchNormalization(name=f"bn_{i + 1}"))
@@ -107,55 +123,69 @@ def build(bn, rate):
 #
 # `fit`'s own training loss is measured *in training mode*: with dropout switched on and BN
 # using batch statistics, so it is not comparable with the validation loss (measured in
-# inference mode). To compare like with like, after every epoch we evaluate **both** the
-# training set and the validation set in inference mode.
+# inference mode). To compare like with like, every `EVAL_EVERY` epochs we evaluate **both**
+# the training set and the validation set in inference mode.
+#
+# At the end we also measure what the loss gap hides: on the validation samples a network
+# gets **wrong**, how confident is it? (Its confidence in a prediction p is max(p, 1 - p).)
+# A network can lose much less on its mistakes simply by being less sure of them.
 
 # %%
-def train(bn, rate):
-    """Train one network; return it and its per-epoch train/val loss and accuracy."""
-    tinynet.set_seed(args.seed)
+def train(bn, rate, seed, data):
+    """Train one network; return it, its per-measurement train/val loss and accuracy, and
+    its mean confidence on the validation samples it classifies wrongly."""
+    x_train, x_val, y_train, y_val = data
+    tinynet.set_seed(seed)
     model = build(bn, rate)
     curves = {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []}
-    for _ in range(EPOCHS):
-        model.fit(x_train, y_train, batch_size=BATCH, epochs=1, verbose=0)
+    for _ in range(EPOCHS // EVAL_EVERY):
+        model.fit(x_train, y_train, batch_size=BATCH, epochs=EVAL_EVERY, verbose=0)
         for prefix, (xs, ys) in (("", (x_train, y_train)), ("val_", (x_val, y_val))):
             loss, accuracy = model.evaluate(xs, ys, batch_size=500, verbose=0)
             curves[prefix + "loss"].append(loss)
             curves[prefix + "accuracy"].append(accuracy)
-    return model, {key: np.array(values) for key, values in curves.items()}
+    p = model.predict(x_val, batch_size=500).reshape(-1)
+    wrong = (p > 0.5) != (y_val.reshape(-1) > 0.5)
+    confidence = float(np.maximum(p, 1 - p)[wrong].mean()) if wrong.any() else float("nan")
+    return model, {key: np.array(values) for key, values in curves.items()}, confidence
 
 
-models, curves = {}, {}
-for name, (bn, rate) in CONFIGS.items():
-    models[name], curves[name] = train(bn, rate)
+runs = []  # one {name: (model, curves, confidence)} per seed
+for seed in SEEDS:
+    data = make_data(seed)
+    runs.append({name: train(bn, rate, seed, data) for name, (bn, rate) in CONFIGS.items()})
+curves = {name: {key: np.array([run[name][1][key] for run in runs]) for key in runs[0][name][1]}
+          for name in CONFIGS}  # name -> key -> (seeds, measurements)
+confidence = {name: np.array([run[name][2] for run in runs]) for name in CONFIGS}
 
 # %% [markdown]
-# **What to look at.** Solid lines are the training set, dashed lines the validation set,
-# both in inference mode; the space between a solid line and the dashed line of the same
-# colour is the *generalization gap*. Left: the loss. Without regularization the training
-# loss goes to 0 while the validation loss climbs back up: the network becomes more and
-# more confident about the labels it memorized, including the flipped ones. Right: the
-# accuracy. Compare how far apart the lines of each colour end up, and where the dashed
-# lines end.
+# **What to look at.** One panel per network, the mean over seeds: training set solid,
+# validation set dashed, both in inference mode; the space between them is the
+# *generalization gap*. Top: the loss, on a log scale (the training loss falls by decades);
+# the panels share their y axis, so the gaps can be compared across networks. Without
+# regularization the training loss goes toward 0 while the validation loss climbs back up:
+# the network becomes more and more confident about the labels it memorized, including the
+# flipped ones. Bottom: the accuracy.
 
 # %%
-fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(12, 4.6))
-epochs = np.arange(1, EPOCHS + 1)
-for name, curve in curves.items():
-    for ax, key in ((ax_loss, "loss"), (ax_acc, "accuracy")):
-        ax.plot(epochs, curve[key], "-", color=COLORS[name], lw=1.8, label=f"{name}, train")
-        ax.plot(epochs, curve["val_" + key], "--", color=COLORS[name], lw=1.8,
-                label=f"{name}, validation")
-ax_loss.set_ylabel("binary cross-entropy")
-ax_acc.set_ylabel("accuracy")
-for ax, title in ((ax_loss, "Loss"), (ax_acc, "Accuracy")):
-    ax.set_xlabel("epoch")
-    ax.set_title(f"{title}: train (solid) vs validation (dashed)")
-    ax.grid(alpha=0.3)
-ax_acc.legend(fontsize=7.5, ncol=2, loc="lower right")
-fig.suptitle(f"{N_TRAIN} training samples, {DEPTH} x {WIDTH} ReLU, Adam 1e-3, "
-             f"10% flipped labels: both sets measured in inference mode")
-fig.tight_layout()
+epochs = EVAL_EVERY * np.arange(1, EPOCHS // EVAL_EVERY + 1)
+fig, axes = plt.subplots(2, len(CONFIGS), figsize=(18, 9), sharex=True, sharey="row",
+                         layout="constrained")
+for column, name in enumerate(CONFIGS):
+    for row, key in enumerate(("loss", "accuracy")):
+        ax = axes[row, column]
+        ax.plot(epochs, curves[name][key].mean(axis=0), "-", color=COLORS[name], label="train")
+        ax.plot(epochs, curves[name]["val_" + key].mean(axis=0), "--", color=COLORS[name],
+                label="validation")
+        if row == 1:
+            ax.set_xlabel("epoch")
+    axes[0, column].set_title(name)
+axes[0, 0].set_yscale("log")
+axes[0, 0].set_ylabel("loss (log scale)")
+axes[1, 0].set_ylabel("accuracy")
+axes[0, 0].legend()
+fig.suptitle(f"{N_TRAIN} training samples, 10% flipped labels, {DEPTH} x {WIDTH} ReLU, "
+             f"Adam 1e-3: mean of {len(SEEDS)} seeds, both sets in inference mode")
 save_figure(fig, args.out, "1_train_vs_validation_curves")
 
 # %% [markdown]
@@ -164,41 +194,46 @@ save_figure(fig, args.out, "1_train_vs_validation_curves")
 # For each network, at the end of training: accuracy gap = train accuracy - validation
 # accuracy, loss gap = validation loss - train loss. A regularizer should make these
 # smaller, ideally by raising the validation numbers rather than by lowering the training
-# ones. The BN networks' validation curves wobble from epoch to epoch (their moving
-# statistics trail the weights), so every number is the mean over the last `LAST` epochs.
+# ones. The BN networks' validation curves wobble from one measurement to the next (their
+# moving statistics trail the weights), so each number is the mean over the measurements of
+# the last 10% of the epochs, and then the mean over seeds, with its standard error.
 
 # %%
-LAST = max(1, EPOCHS // 10)
-final = {}
-for name, curve in curves.items():
+LAST = max(1, len(epochs) // 10)
+final = {}  # name -> key -> (seeds,)
+for name in CONFIGS:
     final[name] = {("train_" + key if not key.startswith("val_") else key):
-                   float(values[-LAST:].mean()) for key, values in curve.items()}
+                   values[:, -LAST:].mean(axis=1) for key, values in curves[name].items()}
     final[name]["accuracy_gap"] = final[name]["train_accuracy"] - final[name]["val_accuracy"]
     final[name]["loss_gap"] = final[name]["val_loss"] - final[name]["train_loss"]
+    final[name]["confidence_when_wrong"] = confidence[name]
 
-print(f"Mean over epochs {EPOCHS - LAST + 1}-{EPOCHS} ({N_TRAIN} training samples), "
-      f"measured in inference mode:")
-print(f"  {'network':18s} {'train acc':>9s} {'val acc':>8s} {'acc gap':>8s} "
-      f"{'train loss':>10s} {'val loss':>9s} {'loss gap':>9s}")
+COLUMNS = ["train_accuracy", "val_accuracy", "accuracy_gap", "train_loss", "val_loss",
+           "loss_gap", "confidence_when_wrong"]
+print(f"Mean ± s.e. over {len(SEEDS)} seeds, epochs {epochs[-LAST]}-{EPOCHS}, "
+      f"{N_TRAIN} training samples, both sets in inference mode:")
+print(f"  {'network':18s} " + " ".join(f"{key.replace('_', ' '):>21s}" for key in COLUMNS))
 for name, f in final.items():
-    print(f"  {name:18s} {f['train_accuracy']:9.3f} {f['val_accuracy']:8.3f} "
-          f"{f['accuracy_gap']:8.3f} {f['train_loss']:10.3f} {f['val_loss']:9.3f} "
-          f"{f['loss_gap']:9.3f}")
+    cells = [f"{mean_and_se(f[key])[0]:.3f} ± {mean_and_se(f[key])[1]:.3f}" for key in COLUMNS]
+    print(f"  {name:18s} " + " ".join(f"{cell:>21s}" for cell in cells))
 
-fig, (ax_gap, ax_loss_gap) = plt.subplots(1, 2, figsize=(11, 4))
+fig, axes = plt.subplots(1, 3, figsize=(18, 6), layout="constrained")
 names = list(final)
-positions = np.arange(len(names))
-for ax, key, ylabel in ((ax_gap, "accuracy_gap", "train acc - validation acc"),
-                        (ax_loss_gap, "loss_gap", "validation loss - train loss")):
-    values = [final[name][key] for name in names]
-    bars = ax.bar(positions, values, color=[COLORS[name] for name in names])
-    ax.bar_label(bars, fmt="%.3f")
-    ax.set_xticks(positions, names, rotation=15)
+for ax, key, ylabel in ((axes[0], "accuracy_gap", "train acc - validation acc"),
+                        (axes[1], "loss_gap", "validation loss - train loss"),
+                        (axes[2], "confidence_when_wrong", "mean confidence when wrong")):
+    means = [mean_and_se(final[name][key])[0] for name in names]
+    errors = [mean_and_se(final[name][key])[1] for name in names]
+    bars = ax.bar(range(len(names)), means, yerr=errors, capsize=6,
+                  color=[COLORS[name] for name in names])
+    ax.bar_label(bars, fmt="%.2f", padding=4)
+    ax.set_xticks(range(len(names)), [name.replace(" + ", "\n+ ") for name in names])
     ax.set_ylabel(ylabel)
-    ax.grid(axis="y", alpha=0.3)
-ax_gap.set_title(f"Accuracy gap (mean of the last {LAST} epochs)")
-ax_loss_gap.set_title(f"Loss gap (mean of the last {LAST} epochs)")
-fig.tight_layout()
+axes[0].set_title("Accuracy gap")
+axes[1].set_title("Loss gap")
+axes[2].set_title("Confidence on its mistakes")
+axes[2].set_ylim(0.5, 1.05)  # a confidence is at least 0.5
+fig.suptitle(f"Mean ± s.e. over {len(SEEDS)} seeds (last {LAST} measurements)")
 save_figure(fig, args.out, "2_generalization_gaps")
 
 # %% [markdown]
@@ -215,7 +250,7 @@ save_figure(fig, args.out, "2_generalization_gaps")
 # weights that keep changing, so we let them catch up with the final weights by running
 # `REFRESH_BATCHES` training batches forward in training mode, with no weight update (the
 # usual "recompute the BN statistics" step). Then we run the training samples in inference
-# mode up to each BN layer, take the actual variance of each of its 256 inputs, and divide
+# mode up to each BN layer, take the actual variance of each of its 128 inputs, and divide
 # the layer's `moving_variance` by it. A ratio of 1 means the moving statistics describe
 # inference well. (Expect slightly less than 1 even without dropout: the moving variance
 # averages *biased* batch variances, which are (N - 1) / N of the true one, N = batch size.)
@@ -227,7 +262,7 @@ REFRESH_BATCHES = 500  # momentum 0.99: 0.99^500 < 0.01 of the old estimate is l
 def refresh_moving_statistics(model, x, batches=REFRESH_BATCHES):
     """Run training-mode forward passes (batch statistics, dropout on) without updating any
     weight, so that every BN layer's moving averages settle for the current weights."""
-    rng = np.random.default_rng(args.seed)
+    rng = np.random.default_rng(SEEDS[0])
     for _ in range(batches):
         model.forward(x[rng.choice(len(x), size=BATCH, replace=False)], training=True)
 
@@ -247,56 +282,63 @@ def variance_ratios(model, x):
 
 BN_NAMES = [f"bn_{i + 1}" for i in range(DEPTH)]
 LAST_BN = BN_NAMES[-1]
-ratios = {}  # network name -> {BN layer name -> ratio per unit}
-for name in ("BN", "BN + dropout"):
-    refresh_moving_statistics(models[name], x_train)
-    ratios[name] = variance_ratios(models[name], x_train)
+ratios = {"BN": [], "BN + dropout": []}  # name -> per seed {BN layer name -> ratio per unit}
+for seed, run in zip(SEEDS, runs, strict=True):
+    x_train = make_data(seed)[0]
+    for name in ratios:
+        refresh_moving_statistics(run[name][0], x_train)
+        ratios[name].append(variance_ratios(run[name][0], x_train))
 p_of = {name: CONFIGS[name][1] for name in ratios}
-medians = {name: np.array([np.median(r[bn]) for bn in BN_NAMES]) for name, r in ratios.items()}
-print(f"Median over units of moving variance / actual inference-time variance "
-      f"(expected without dropout: (N-1)/N = {(BATCH - 1) / BATCH:.3f}):")
-print("  " + " " * 16 + "".join(f"{bn:>8s}" for bn in BN_NAMES))
+# name -> (seeds, BN layers): the median over units of each layer's ratio
+medians = {name: np.array([[np.median(r[bn]) for bn in BN_NAMES] for r in per_seed])
+           for name, per_seed in ratios.items()}
+print(f"\nMedian over units of moving variance / actual inference-time variance, mean ± s.e. "
+      f"over {len(SEEDS)} seeds (expected without dropout: (N-1)/N = "
+      f"{(BATCH - 1) / BATCH:.3f}):")
+print("  " + " " * 16 + "".join(f"{bn:>15s}" for bn in BN_NAMES))
 for name in ratios:
-    print(f"  dropout p = {p_of[name]:.1f}  " + "".join(f"{m:8.3f}" for m in medians[name]))
+    cells = [f"{mean_and_se(column)[0]:.3f} ± {mean_and_se(column)[1]:.3f}"
+             for column in medians[name].T]
+    print(f"  dropout p = {p_of[name]:.1f}  " + "".join(f"{cell:>15s}" for cell in cells))
 
 # %% [markdown]
-# **What to look at.** Left: one count per unit of the last BN layer. Without dropout the
-# ratios sit near 1; with dropout before it they are shifted far to the right: at inference
-# the layer divides by a standard deviation that is too large, so its outputs shrink.
-# Right: the median ratio of every BN layer. `bn_1` has no dropout before it. From `bn_2`
-# on, each layer has a dropout layer just before it; and the shift can *compound*: a BN
-# layer's too-small output at inference makes the next layer's inputs smaller still than
-# what its moving statistics expect. Whether it does depends on how far training went
-# (compare `--quick` with the full run).
-# The accuracy cost is often small (the last layers partly adapt), so we show the
-# variances, not an accuracy claim.
+# **What to look at.** Left: one count per unit of the last BN layer (first seed). Without
+# dropout the ratios sit near 1; with dropout before it they are shifted to the right: at
+# inference the layer divides by a standard deviation that is too large, so its outputs
+# shrink. Right: the median ratio of every BN layer, mean over seeds with its standard error.
+# `bn_1` has no dropout before it. From `bn_2` on, each layer has a dropout layer just before
+# it; and the shift can *compound*: a BN layer's too-small output at inference makes the next
+# layer's inputs smaller still than what its moving statistics expect. Whether it does
+# depends on how far training went (compare `--quick` with the full run). The accuracy cost
+# is often small (the last layers partly adapt), so we show the variances, not an accuracy
+# claim.
 
 # %%
-fig, (ax_hist, ax_depth) = plt.subplots(1, 2, figsize=(12, 4.4))
-last = {name: r[LAST_BN] for name, r in ratios.items()}
+fig, (ax_hist, ax_depth) = plt.subplots(1, 2, figsize=(15, 6), layout="constrained")
+last = {name: per_seed[0][LAST_BN] for name, per_seed in ratios.items()}
 all_ratios = np.concatenate(list(last.values()))
 bins = np.geomspace(min(all_ratios.min(), 0.5), max(all_ratios.max(), 2.0), 50)
 for name, ratio in last.items():
     ax_hist.hist(ratio, bins=bins, alpha=0.6, color=COLORS[name],
-                 label=f"dropout p = {p_of[name]:.1f} (median {np.median(ratio):.2f})")
+                 label=f"dropout p = {p_of[name]:.1f}")
+ax_hist.axvline(1.0, color="black", lw=1.5, ls=":")
 ax_hist.set_xscale("log")
-ax_hist.set_xlabel(f"moving variance / actual inference variance ({LAST_BN}, per unit)")
+ax_hist.set_xlabel(f"moving / actual variance, {LAST_BN} (log)")
 ax_hist.set_ylabel("number of units")
-ax_hist.set_title(f"The last BN layer ({LAST_BN})")
+ax_hist.set_title("The last BN layer, per unit (first seed)")
 depth = np.arange(1, DEPTH + 1)
 for name, values in medians.items():
-    ax_depth.plot(depth, values, "o-", color=COLORS[name], label=f"dropout p = {p_of[name]:.1f}")
+    errors = [mean_and_se(column)[1] for column in values.T]
+    ax_depth.errorbar(depth, values.mean(axis=0), yerr=errors, fmt="o-", capsize=5,
+                      color=COLORS[name], label=f"dropout p = {p_of[name]:.1f}")
+ax_depth.axhline(1.0, color="black", lw=1.5, ls=":")
 ax_depth.set_xticks(depth, BN_NAMES)
 ax_depth.set_xlabel("BN layer (bn_1 = next to the input)")
 ax_depth.set_ylabel("median ratio over units")
-ax_depth.set_title("Every BN layer")
+ax_depth.set_title(f"Every BN layer ({len(SEEDS)} seeds)")
 for ax in (ax_hist, ax_depth):
-    ax.axvline(1.0, color="black", lw=1, ls=":") if ax is ax_hist else ax.axhline(
-        1.0, color="black", lw=1, ls=":")
     ax.legend()
-    ax.grid(alpha=0.3)
 fig.suptitle("Dropout before BN: the moving variance is too large for inference")
-fig.tight_layout()
 save_figure(fig, args.out, "3_dropout_variance_shift")
 
 # %% [markdown]
@@ -304,70 +346,99 @@ save_figure(fig, args.out, "3_dropout_variance_shift")
 #
 # Every sentence below is built from the numbers above.
 
+
 # %%
-def compare(value, reference, smaller="smaller", larger="larger", tolerance=0.005):
-    """'smaller' / 'larger' / 'about the same' for value vs reference."""
-    if abs(value - reference) <= tolerance:
-        return "about the same as"
-    return f"{smaller} than" if value < reference else f"{larger} than"
+def gap_words(comparison, smaller="narrows", larger="widens"):
+    """'narrows the accuracy gap by 0.050 ± 0.010' / 'widens ...' / 'does not clearly change'
+    from a Comparison of (regularized - plain) gaps."""
+    if not np.isfinite(comparison.se):
+        return f"cannot be judged from one seed ({comparison.what})"
+    if not comparison.clear:
+        return f"does not clearly change the {comparison.what} ({comparison.noise()})"
+    verb = smaller if comparison.difference < 0 else larger
+    return (f"{verb} the {comparison.what} by {abs(comparison.difference):.3f} "
+            f"({comparison.noise()})")
+
+
+def overconfidence_words(loss_gap, val_accuracy, confidence_when_wrong):
+    """Why BN's loss gap is smaller (or not), from three Comparisons of BN - plain: loss gap,
+    validation accuracy and mean confidence on wrongly classified validation samples."""
+    if not (loss_gap.clear and loss_gap.difference < 0):
+        return "its loss gap is not clearly smaller either"
+    more_right = val_accuracy.clear and val_accuracy.difference > 0
+    less_sure = confidence_when_wrong.clear and confidence_when_wrong.difference < 0
+    if less_sure and not more_right:
+        return (f"its loss gap is smaller at no better validation accuracy, and on the "
+                f"validation samples it gets wrong it is less confident "
+                f"({confidence_when_wrong.mean_a:.3f} vs {confidence_when_wrong.mean_b:.3f}, "
+                f"{confidence_when_wrong.noise()}): it is less over-confident about its "
+                f"mistakes, it does not make fewer of them")
+    if more_right:
+        return (f"its loss gap is smaller and its validation accuracy higher "
+                f"({val_accuracy.noise()}): it gets more samples right")
+    return (f"its loss gap is smaller, but neither its validation accuracy nor its confidence "
+            f"on its mistakes differs clearly ({confidence_when_wrong.noise()})")
+
+
+def direction_words(comparison, more="larger", less="smaller"):
+    """'larger ..., beyond the noise' / 'smaller ...' / 'no clear difference at this scale'
+    for a Comparison of a - b, where neither side is better."""
+    if not comparison.clear:
+        return "no clear difference at this scale"
+    side = comparison.names[0]
+    return f"{more if comparison.difference > 0 else less} with {side}, beyond the noise"
+
+
+def compounding_words(growth):
+    """Does the dropout variance shift compound with depth? From a Comparison of the median
+    ratio at the last BN layer - at bn_2 (the first one after a dropout layer)."""
+    if growth.clear and growth.difference > 0:
+        return f"grows with depth ({growth.noise()}): the shift compounds from layer to layer"
+    if growth.clear:
+        return f"shrinks with depth ({growth.noise()}): here it does not compound"
+    return f"does not clearly change with depth ({growth.noise()}): here it does not compound"
 
 
 plain = final["no regularization"]
-print()
-print("Summary")
-print(f"1. Without regularization the network reaches {plain['train_accuracy']:.3f} training "
-      f"accuracy but {plain['val_accuracy']:.3f} on validation (gap "
-      f"{plain['accuracy_gap']:.3f}); its validation loss is {plain['val_loss']:.3f}, "
-      f"against {plain['train_loss']:.3f} on the training set.")
+print("\nSummary")
+against_plain = {}
 for name in ("dropout", "BN", "BN + dropout"):
     f = final[name]
-    print(f"2. {name}: accuracy gap {f['accuracy_gap']:.3f}, "
-          f"{compare(f['accuracy_gap'], plain['accuracy_gap'], tolerance=0.01)} without "
-          f"regularization; validation accuracy {f['val_accuracy']:.3f} "
-          f"({compare(f['val_accuracy'], plain['val_accuracy'], 'lower', 'higher', 0.01)} "
-          f"{plain['val_accuracy']:.3f}); loss gap {f['loss_gap']:.3f} "
-          f"({compare(f['loss_gap'], plain['loss_gap'], tolerance=0.02)} "
-          f"{plain['loss_gap']:.3f}).")
-bn = final["BN"]
-bn_gain = plain["accuracy_gap"] - bn["accuracy_gap"]
-bn_loss_gain = plain["loss_gap"] - bn["loss_gap"]
-if bn_gain > 0.02:
-    verdict = f"BN narrows the accuracy gap, by {bn_gain:.3f}"
-else:
-    verdict = (f"at this scale BN does NOT narrow the accuracy gap ({bn['accuracy_gap']:.3f} "
-               f"vs {plain['accuracy_gap']:.3f} without)")
-if bn_loss_gain > 0.02:
-    loss_verdict = f"it does shrink the loss gap, by {bn_loss_gain:.3f}"
-    if bn["val_accuracy"] <= plain["val_accuracy"] + 0.01:
-        loss_verdict += (" at no better validation accuracy: the BN network is less "
-                         "over-confident on the validation samples it gets wrong, it does "
-                         "not get more of them right")
-else:
-    loss_verdict = (f"nor does it shrink the loss gap ({bn['loss_gap']:.3f} vs "
-                    f"{plain['loss_gap']:.3f})")
-print(f"3. So, from these numbers: {verdict}; {loss_verdict}.")
-best = min(final, key=lambda name: final[name]["loss_gap"])
-print(f"   The smallest loss gap is {best}'s ({final[best]['loss_gap']:.3f}).")
-plain_bn, dropout_bn = medians["BN"], medians["BN + dropout"]
-direction = "larger" if dropout_bn[-1] > plain_bn[-1] else "not larger"
-print(f"4. Dropout before BN: the last BN layer's moving variance is {dropout_bn[-1]:.2f}x "
-      f"the variance it actually sees at inference with p = {DROPOUT}, vs "
-      f"{plain_bn[-1]:.2f}x with p = 0: {direction} with dropout.")
-if np.all(np.diff(dropout_bn[1:]) > 0):
-    depth_story = (f"grows with depth, from {BN_NAMES[1]} ({dropout_bn[1]:.2f}x) to {LAST_BN} "
-                   f"({dropout_bn[-1]:.2f}x): the shift compounds from layer to layer")
-else:
-    depth_story = (f"stays between {dropout_bn[1:].min():.2f}x and {dropout_bn[1:].max():.2f}x "
-                   f"from {BN_NAMES[1]} to {LAST_BN}: here it does not compound")
-print(f"   With dropout, the ratio {depth_story}; {BN_NAMES[0]}, with no dropout before it, "
-      f"has {dropout_bn[0]:.2f}x.")
-print("   Li et al.'s remedy: dropout only after the last BN layer (see 'Try this').")
+    against_plain[name] = {
+        key: compare(f[key], plain[key], key.replace("_", " "), (name, "no regularization"),
+                     lower_is_better=key != "val_accuracy")
+        for key in ("accuracy_gap", "loss_gap", "val_accuracy", "confidence_when_wrong")}
+    for key in ("accuracy_gap", "loss_gap", "val_accuracy"):
+        print(f"- {against_plain[name][key].sentence()}")
+bn = against_plain["BN"]
+print(f"So, from these numbers, BN {gap_words(bn['accuracy_gap'])}; "
+      f"{overconfidence_words(bn['loss_gap'], bn['val_accuracy'], bn['confidence_when_wrong'])}.")
+confident = bn["confidence_when_wrong"]
+print(f"- mean confidence on wrongly classified validation samples: {confident.mean_a:.3f} BN vs "
+      f"{confident.mean_b:.3f} no regularization; difference {confident.noise()}: "
+      f"{direction_words(confident, 'higher', 'lower')}")
+dropout_shift = compare(medians["BN + dropout"][:, -1], medians["BN"][:, -1],
+                        f"{LAST_BN}'s moving variance / inference variance",
+                        ("dropout", "no dropout"))
+growth = compare(medians["BN + dropout"][:, -1], medians["BN + dropout"][:, 1],
+                 "ratio with dropout", (LAST_BN, BN_NAMES[1]))
+print(f"- Dropout before BN, {dropout_shift.what}: {dropout_shift.mean_a:.2f} with p = {DROPOUT} "
+      f"vs {dropout_shift.mean_b:.2f} with p = 0; difference {dropout_shift.noise()}: "
+      f"{direction_words(dropout_shift)}.")
+print(f"  With dropout the ratio {compounding_words(growth)}; {BN_NAMES[0]}, with no dropout "
+      f"before it, has {medians['BN + dropout'][:, 0].mean():.2f}.")
+print("  Li et al.'s remedy: dropout only after the last BN layer (see 'Try this').")
 
 print("RESULT " + " ".join(
-    [f"{key.replace(' + ', '_and_').replace(' ', '_')}_{stat}={final[key][stat]:.6g}"
-     for key in final for stat in ("accuracy_gap", "loss_gap", "val_accuracy")]
-    + [f"variance_ratio_p0={plain_bn[-1]:.6g}", f"variance_ratio_dropout={dropout_bn[-1]:.6g}",
-       f"variance_ratio_dropout_bn_2={dropout_bn[1]:.6g}"]))
+    [f"{key.replace(' + ', '_and_').replace(' ', '_')}_{stat}={final[key][stat].mean():.6g}"
+     for key in final for stat in ("accuracy_gap", "loss_gap", "val_accuracy",
+                                   "confidence_when_wrong")]
+    + [f"seeds={len(SEEDS)}", f"variance_ratio_p0={medians['BN'][:, -1].mean():.6g}",
+       f"variance_ratio_dropout={medians['BN + dropout'][:, -1].mean():.6g}",
+       f"variance_ratio_dropout_bn_2={medians['BN + dropout'][:, 1].mean():.6g}"]))
+headline(f"loss gap {bn['loss_gap'].mean_a:.2f} with BN vs {bn['loss_gap'].mean_b:.2f} "
+         f"without ({bn['loss_gap'].noise()}); confidence on mistakes "
+         f"{bn['confidence_when_wrong'].mean_a:.3f} vs {bn['confidence_when_wrong'].mean_b:.3f}")
 
 # %% [markdown]
 # ## Try this

@@ -22,12 +22,21 @@
 #    mean and variance change at every step. If BN worked by keeping the input distributions
 #    stable, this should ruin it. Does it?
 #
+# Every comparison is measured over several seeds and printed with its noise (a standard
+# error, "±"); the words after it are chosen from those numbers.
+#
 # Run it:  `python lessons/09_why_does_it_work.py`  (options: `--quick`, `--seed N`,
 # `--out DIR`)
 
+# %% tags=["parameters"]
+# The lesson's options. In a notebook, change them here, then run all cells. On the command
+# line, --quick, --seed N and --out DIR override them.
+QUICK = False  # True: a small version that runs in a few seconds
+SEED = 0       # the random seed: same seed, same numbers, same figures
+OUT = None     # folder for the figures; None: figures/09 beside the lesson
+
 # %%
 import os
-import sys
 
 # Small matrices: one BLAS thread is faster than several that wait for each other.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -37,6 +46,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tinynet
+from tinynet import plot
+from tinynet.classroom import headline, lesson_options, save_figure, show_figures
 from tinynet.datasets import (
     batches,
     make_classification,
@@ -47,12 +58,11 @@ from tinynet.datasets import (
 from tinynet.layers import Activation, BatchNormalization, Dense, Layer
 from tinynet.models import Sequential
 from tinynet.optimizers import SGD
+from tinynet.stats import compare, mean_and_se
 
-HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
-sys.path.insert(0, HERE)  # lessons/ is a folder of scripts, not a package
-from lesson_tools import parse_args, save_figure, show_figures
-
-args = parse_args(9, "Lesson 09: why does batch normalization work? (Santurkar et al.)")
+args = lesson_options(9, "Lesson 09: why does batch normalization work? (Santurkar et al.)",
+                      quick=QUICK, seed=SEED, out=OUT)
+plot.use_style()
 
 DEPTH = 6              # hidden layers of WIDTH ReLU units, as in the recipe
 WIDTH = 100
@@ -61,14 +71,14 @@ LEARNING_RATE = 0.1    # plain SGD
 STEP_SIZES = np.linspace(0.5, 4, 8) * LEARNING_RATE   # the paper's probe: 0.5 to 4 x lr
 LANDSCAPE_STEPS = 120 if args.quick else 500           # the early window: both nets learn
 PROBE_EVERY = 10
-NOISE_STEPS = 200 if args.quick else 1000
-EVAL_EVERY = 20 if args.quick else 25
-COMPARE_AT = 200 if args.quick else 250  # the step at which part 2 compares accuracies
+NOISE_STEPS = 150 if args.quick else 600
+EVAL_EVERY = 25
+SEEDS = [args.seed + k for k in range(2 if args.quick else 3)]
 
-# Okabe-Ito colours (colour-blind safe): orange = without BN, blue = with BN, as in every
-# lesson; green and vermillion for the two noisy variants.
-COLORS = {"standard": "#E69F00", "BN": "#0072B2", "noisy BN": "#009E73",
-          "standard + noise": "#D55E00"}
+# One colour per network, as in every lesson: orange = without BN, blue = with BN; the two
+# noisy variants take the next colour of each family (sky blue, vermillion).
+COLORS = {"standard": plot.color_for("without BN"), "BN": plot.color_for("with BN"),
+          "noisy BN": plot.SKY, "standard + noise": plot.VERMILLION}
 
 
 def build(n_features, bn, noise=False, init="glorot_uniform", outputs=1, momentum=0.99):
@@ -164,19 +174,25 @@ class CovariateShiftNoise(Layer):
 #    weight to `w - eta * g`, and record the loss L(eta) and the gradient g(eta) there;
 # 3. put the weights back and take the normal training step.
 #
-# The **loss range** is max L(eta) - min L(eta); the **gradient change** is
-# max ||g(eta) - g|| over the step sizes (the paper's "gradient predictiveness": a small
-# change means the gradient here predicts the gradient a step away).
+# Three numbers per probe:
+#
+# - the **loss range**, max L(eta) - min L(eta);
+# - the **gradient change**, max ||g(eta) - g|| over the step sizes (the paper's "gradient
+#   predictiveness": a small change means the gradient here predicts the gradient a step away);
+# - the **effective beta-smoothness**, max ||g(eta) - g|| / ||eta g||: how fast the gradient
+#   changes per unit of distance moved, the paper's headline quantity. (The gradient change
+#   alone can be small just because g is small and the steps are short.)
+#
+# Both networks see the same batches in the same order, so the probes come in pairs: at each
+# probe we take the ratio (without BN) / (with BN). A mean of ratios can be driven by two or
+# three spikes, so we report each seed's **median** ratio and the **share of probes** at which
+# the network without BN has the larger value, then their mean over seeds with its standard
+# error.
 
 # %%
-x, y = make_classification(n_samples=5000, n_features=20, seed=args.seed)
-x_train, x_val, y_train, y_val = train_test_split(x, y, test_size=1000, seed=args.seed)
-x_train, x_val = standardize(x_train, x_val)
-y_train, y_val = y_train.reshape(-1, 1), y_val.reshape(-1, 1)
-
-
 def parameters(model):
-    """Every trainable array of the model, in a fixed order."""
+    """Every trainable array of the model, in a fixed order (read fresh: the model may hold
+    them as views into one flat vector, so we write them in place, never replace them)."""
     return [value for layer in model.layers for value in layer.params.values()]
 
 
@@ -189,7 +205,8 @@ def loss_and_gradient(model, x, y):
 
 
 def probe_along_gradient(model, x, y):
-    """Losses and gradient changes at w - eta * g for each eta in STEP_SIZES.
+    """At w - eta * g for each eta in STEP_SIZES: the loss, and the change of the gradient.
+    Returns (L(w), losses (8,), changes (8,), ||g||).
 
     Nothing about the model changes: the weights and the moving statistics (layer.state)
     are saved first and put back at the end."""
@@ -211,71 +228,152 @@ def probe_along_gradient(model, x, y):
     for layer, state in zip(model.layers, saved_state, strict=True):
         for key, value in state.items():
             layer.state[key][...] = value
-    return loss, np.array(losses), np.array(changes)
+    gradient_norm = np.sqrt(sum(np.sum(g ** 2) for g in gradient))
+    return loss, np.array(losses), np.array(changes), gradient_norm
 
 
-def train_with_probes(bn):
-    """Train LANDSCAPE_STEPS steps, probing every PROBE_EVERY steps; return the records."""
-    tinynet.set_seed(args.seed)
+def train_with_probes(bn, seed, data):
+    """Train LANDSCAPE_STEPS steps, probing every PROBE_EVERY steps; return the records:
+    step, loss, losses (probes, 8), loss_range, grad_change and beta (probes,)."""
+    x_train, x_val, y_train, y_val = data
+    tinynet.set_seed(seed)
     model = build(x_train.shape[1], bn, init="he_normal")
-    record = {"step": [], "loss": [], "losses": [], "changes": []}
+    record = {"step": [], "loss": [], "losses": [], "changes": [], "gradient_norm": []}
     step = 0
     while step < LANDSCAPE_STEPS:
         for x_batch, y_batch in batches(x_train, y_train, BATCH):
             if step % PROBE_EVERY == 0 and step > 0 and len(x_batch) == BATCH:
-                loss, losses, changes = probe_along_gradient(model, x_batch, y_batch)
-                for key, value in (("step", step), ("loss", loss), ("losses", losses),
-                                   ("changes", changes)):
+                probe = probe_along_gradient(model, x_batch, y_batch)
+                for key, value in zip(("loss", "losses", "changes", "gradient_norm"), probe,
+                                      strict=True):
                     record[key].append(value)
+                record["step"].append(step)
             model.train_on_batch(x_batch, y_batch)
             step += 1
             if step == LANDSCAPE_STEPS:
                 break
     record = {key: np.array(value) for key, value in record.items()}
+    record["loss_range"] = record["losses"].max(axis=1) - record["losses"].min(axis=1)
+    record["grad_change"] = record["changes"].max(axis=1)
+    distance = STEP_SIZES[None, :] * record["gradient_norm"][:, None]  # ||eta g||
+    record["beta"] = (record["changes"] / distance).max(axis=1)
     record["val_accuracy"] = model.evaluate(x_val, y_val, batch_size=1000, verbose=0)[1]
     return record
 
 
-landscape = {name: train_with_probes(bn) for name, bn in (("standard", False), ("BN", True))}
+def landscape_data(seed):
+    x, y = make_classification(n_samples=5000, n_features=20, seed=seed)
+    x_train, x_val, y_train, y_val = train_test_split(x, y, test_size=1000, seed=seed)
+    x_train, x_val = standardize(x_train, x_val)
+    return x_train, x_val, y_train.reshape(-1, 1), y_val.reshape(-1, 1)
+
+
+landscape = []  # one {name: record} per seed
+for seed in SEEDS:
+    data = landscape_data(seed)
+    landscape.append({name: train_with_probes(bn, seed, data)
+                      for name, bn in (("standard", False), ("BN", True))})
 
 # %% [markdown]
 # **What to look at.** Left: at each probe, the band covers every loss found along the
-# gradient direction, from 0.5 to 4 times the learning rate. A wide band means the loss
-# changes a lot depending on how far we step: the landscape is rough, and a large learning
-# rate is risky. Right: the same for the change of the gradient. Compare the width of the
-# orange bands (without BN) with the blue ones (with BN), over the whole window.
+# gradient direction, from 0.5 to 4 times the learning rate (line: the loss at the current
+# weights). A wide band means the loss changes a lot depending on how far we step. Middle: the
+# gradient change; right: the effective beta-smoothness, both on a log scale. Compare the
+# orange (without BN) with the blue (with BN) over the whole window, not at one spike. The
+# figure shows the first seed; the printout measures all of them.
 
 # %%
-fig, (ax_loss, ax_grad) = plt.subplots(1, 2, figsize=(12, 4.5))
-for name, record in landscape.items():
-    steps = record["step"]
-    ax_loss.fill_between(steps, record["losses"].min(axis=1), record["losses"].max(axis=1),
-                         color=COLORS[name], alpha=0.4, label=name)
-    ax_loss.plot(steps, record["loss"], color=COLORS[name], lw=1)
-    ax_grad.fill_between(steps, record["changes"].min(axis=1), record["changes"].max(axis=1),
-                         color=COLORS[name], alpha=0.4, label=name)
-ax_loss.set_ylabel("loss at w - eta g (band), at w (line)")
-ax_loss.set_title("Loss landscape along the gradient")
-ax_grad.set_ylabel("||g(w - eta g) - g(w)||")
-ax_grad.set_title("Gradient predictiveness (lower = more predictive)")
-for ax in (ax_loss, ax_grad):
+QUANTITIES = {"loss_range": "loss range", "grad_change": "gradient change",
+              "beta": "effective beta-smoothness"}
+fig, axes = plt.subplots(1, 3, figsize=(18, 6), layout="constrained")
+for name, record in landscape[0].items():
+    steps, color = record["step"], COLORS[name]
+    label = "without BN" if name == "standard" else "with BN"
+    axes[0].fill_between(steps, record["losses"].min(axis=1), record["losses"].max(axis=1),
+                         color=color, alpha=0.4, label=label)
+    axes[0].plot(steps, record["loss"], color=color, lw=1.5)
+    axes[1].plot(steps, record["grad_change"], color=color, label=label)
+    axes[2].plot(steps, record["beta"], color=color, label=label)
+axes[0].set_ylabel("loss at w - eta g (band), at w (line)")
+axes[0].set_title("Loss along the gradient")
+axes[1].set_ylabel("max ||g(w - eta g) - g(w)||")
+axes[1].set_title("Gradient change")
+axes[2].set_ylabel("max ||g(w - eta g) - g(w)|| / ||eta g||")
+axes[2].set_title("Effective beta-smoothness")
+for ax in axes:
     ax.set_xlabel("training step")
-    ax.grid(alpha=0.3)
     ax.legend()
-fig.suptitle(f"{DEPTH} x {WIDTH} ReLU, He init, SGD lr {LEARNING_RATE}: step sizes "
-             f"{STEP_SIZES[0]:.2g} to {STEP_SIZES[-1]:.2g} along -g, on the current batch")
-fig.tight_layout()
+for ax in axes[1:]:
+    ax.set_yscale("log")
+fig.suptitle(f"{DEPTH} x {WIDTH} ReLU, He init, SGD lr {LEARNING_RATE}: steps of "
+             f"{STEP_SIZES[0]:.2g} to {STEP_SIZES[-1]:.2g} along -g (first seed)")
 save_figure(fig, args.out, "1_loss_landscape_and_gradient_predictiveness")
 
-loss_range = {name: r["losses"].max(axis=1) - r["losses"].min(axis=1)
-              for name, r in landscape.items()}
-grad_change = {name: r["changes"].max(axis=1) for name, r in landscape.items()}
-print(f"Landscape along the gradient, {len(landscape['BN']['step'])} probes in steps "
-      f"{PROBE_EVERY}-{landscape['BN']['step'][-1]}:")
-for name, record in landscape.items():
-    print(f"  {name:9s} mean loss range {loss_range[name].mean():.4f}, mean max gradient "
-          f"change {grad_change[name].mean():.4f}; batch loss {record['loss'][0]:.3f} -> "
-          f"{record['loss'][-1]:.3f}, validation accuracy {record['val_accuracy']:.3f}")
+
+def paired_probe_summary(per_seed_standard, per_seed_bn):
+    """For each seed, the median over probes of standard / BN and the share of probes where
+    standard > BN; returns (median ratios (seeds,), shares (seeds,))."""
+    medians, shares = [], []
+    for standard, bn in zip(per_seed_standard, per_seed_bn, strict=True):
+        medians.append(float(np.median(standard / bn)))
+        shares.append(float(np.mean(standard > bn)))
+    return np.array(medians), np.array(shares)
+
+
+def smoothness_words(median_ratios, shares):
+    """Words for one landscape quantity from its per-seed median ratios (without BN / with BN)
+    and shares of probes where the network without BN is larger: 'larger without BN' only
+    when the median ratio is above 1 AND the share above one half, each beyond twice its
+    standard error; 'smaller without BN' for the mirror case; else no difference."""
+    ratio, ratio_se = mean_and_se(median_ratios)
+    share, share_se = mean_and_se(shares)
+    if not (np.isfinite(ratio_se) and np.isfinite(share_se)):
+        return "one seed only: no noise estimate, so no verdict"
+    above = ratio - 1 > 2 * ratio_se and share - 0.5 > 2 * share_se
+    below = 1 - ratio > 2 * ratio_se and 0.5 - share > 2 * share_se
+    if above:
+        return "larger without BN, beyond the noise"
+    if below:
+        return "smaller without BN, beyond the noise"
+    return "no clear difference at this scale"
+
+
+def landscape_conclusion(words):
+    """The part-1 conclusion from the verdict of each quantity (dict name -> words)."""
+    smoother = [name for name, verdict in words.items() if verdict.startswith("larger")]
+    other = [name for name in words if name not in smoother]
+    if not smoother:
+        return ("the paper's effect does not show here: on none of the three measures is the "
+                "landscape clearly smoother with BN")
+    if not other:
+        return ("on all three measures the landscape along the gradient is smoother with BN, "
+                "as Santurkar et al. describe")
+    return (f"smoother with BN in {', '.join(smoother)}, but not in {', '.join(other)}: "
+            f"the paper's effect shows only in part at this scale")
+
+
+print(f"Landscape along the gradient: {len(landscape[0]['BN']['step'])} probes in steps "
+      f"{PROBE_EVERY}-{landscape[0]['BN']['step'][-1]}, {len(SEEDS)} seeds.")
+final_accuracy = {name: [run[name]["val_accuracy"] for run in landscape]
+                  for name in ("standard", "BN")}
+print("   " + compare(final_accuracy["standard"], final_accuracy["BN"],
+                 "validation accuracy at the end of the window", ("without BN", "with BN"),
+                 lower_is_better=False).sentence())
+landscape_words, landscape_numbers = {}, {}
+for key, label in QUANTITIES.items():
+    medians, shares = paired_probe_summary([run["standard"][key] for run in landscape],
+                                           [run["BN"][key] for run in landscape])
+    ratio, ratio_se = mean_and_se(medians)
+    share, share_se = mean_and_se(shares)
+    mean_ratio = np.mean([run["standard"][key].mean() / run["BN"][key].mean()
+                          for run in landscape])
+    landscape_words[label] = smoothness_words(medians, shares)
+    landscape_numbers[key] = (ratio, ratio_se, share, share_se)
+    print(f"   {label}: median per-probe ratio without BN / with BN {ratio:.2f} ± "
+          f"{ratio_se:.2f}; larger without BN at {share:.0%} ± {share_se:.0%} of the probes "
+          f"(ratio of the means, which spikes can drive: {mean_ratio:.2f}): "
+          f"{landscape_words[label]}.")
+print(f"   So: {landscape_conclusion(landscape_words)}.")
 
 # %% [markdown]
 # ## 2. Noisy BN: more covariate shift, same speed?
@@ -293,6 +391,10 @@ for name, record in landscape.items():
 # hundred steps to catch up with weights that change this fast, and the validation accuracy
 # (measured in inference mode) would mostly show that lag (lesson 06), not the training.
 #
+# "How fast" is measured as the **mean validation accuracy over every evaluation** of the run
+# (every 25 steps): the area under the accuracy curve. One evaluation of a noisy curve can be
+# far from its neighbours; the mean over all of them, and then over seeds, is not.
+#
 # To see the covariate shift, at every step we keep what the last hidden ReLU received
 # (`model.trace_next_step = True` makes the model keep every layer's input for one step).
 # For each of its 100 units we take the batch mean and std, and measure how far the mean
@@ -300,20 +402,24 @@ for name, record in landscape.items():
 # **shift = mean over units of |mean_t - mean_(t-1)| / std_(t-1)**.
 
 # %%
-x, y = make_spirals(n_samples=6000, n_classes=5, noise=0.2, turns=1.5, seed=args.seed)
-x_train, x_val, y_train, y_val = train_test_split(x, y, test_size=1000, seed=args.seed)
-x_train, x_val = standardize(x_train, x_val)
 N_CLASSES = 5
 LAST_RELU = f"relu_{DEPTH}"
 UNIT = 0  # the unit whose input distribution we draw
-
 NOISE_CONFIGS = {"standard": (False, False), "BN": (True, False), "noisy BN": (True, True),
                  "standard + noise": (False, True)}
 
 
-def train_with_trace(bn, noise):
+def spirals_data(seed):
+    x, y = make_spirals(n_samples=6000, n_classes=N_CLASSES, noise=0.2, turns=1.5, seed=seed)
+    x_train, x_val, y_train, y_val = train_test_split(x, y, test_size=1000, seed=seed)
+    x_train, x_val = standardize(x_train, x_val)
+    return x_train, x_val, y_train, y_val
+
+
+def train_with_trace(bn, noise, seed, data):
     """Train NOISE_STEPS steps; keep validation accuracy and the last ReLU's input stats."""
-    tinynet.set_seed(args.seed)
+    x_train, x_val, y_train, y_val = data
+    tinynet.set_seed(seed)
     model = build(x_train.shape[1], bn, noise, outputs=N_CLASSES, momentum=0.9)
     index = [layer.name for layer in model.layers].index(LAST_RELU)
     run = {"eval_step": [], "val_accuracy": [], "step": [], "mean": [], "std": [],
@@ -342,46 +448,51 @@ def train_with_trace(bn, noise):
     consecutive = np.diff(run["step"]) == 1
     shift = np.abs(np.diff(run["mean"], axis=0)) / (run["std"][:-1] + 1e-8)
     run["shift"] = shift[consecutive].mean()
+    run["speed"] = run["val_accuracy"].mean()  # the area under the accuracy curve
     return run
 
 
-noisy = {name: train_with_trace(*config) for name, config in NOISE_CONFIGS.items()}
+noisy = []  # one {name: run} per seed
+for seed in SEEDS:
+    data = spirals_data(seed)
+    noisy.append({name: train_with_trace(*config, seed, data)
+                  for name, config in NOISE_CONFIGS.items()})
 
 # %% [markdown]
-# **What to look at.** Left: validation accuracy against training step (chance is 0.2).
-# Which curves leave chance first? Where does the noisy-BN network sit: with BN, or with
-# the standard network? Right: one unit's input to the last ReLU, step by step: the band
-# from its 15th to its 85th percentile over the batch, and its batch mean (line). With BN
-# (in training mode) the mean line is flat: BN pins every unit's batch mean to beta and its
-# spread to gamma. With the noise the mean jumps at every step: that is the covariate shift
-# we added. The panel titles give the measured shift per step.
+# **What to look at.** Left: validation accuracy against training step, the mean over seeds
+# (chance is 0.2). Which curves leave chance first? Where does the noisy-BN network sit: with
+# BN, or with the standard network? Right: for the first seed, one unit's input to the last
+# ReLU, step by step: the band from its 15th to its 85th percentile over the batch, and its
+# batch mean (line); each panel has its own y scale. With BN (in training mode) the mean line
+# is flat: BN pins every unit's batch mean to beta and its spread to gamma. With the noise the
+# mean jumps at every step: that is the covariate shift we added. The panel titles give the
+# measured shift per step.
 
 # %%
-fig = plt.figure(figsize=(13, 6.5))
+fig = plt.figure(figsize=(18, 8), layout="constrained")
 grid = fig.add_gridspec(2, 3, width_ratios=[1.5, 1, 1])
 ax_acc = fig.add_subplot(grid[:, 0])
-for name, run in noisy.items():
-    ax_acc.plot(run["eval_step"], run["val_accuracy"], "o-", ms=3, color=COLORS[name],
-                label=name)
-ax_acc.axhline(1 / N_CLASSES, color="grey", lw=0.8, ls=":")
+for name in NOISE_CONFIGS:
+    curves = np.array([run[name]["val_accuracy"] for run in noisy])
+    ax_acc.plot(noisy[0][name]["eval_step"], curves.mean(axis=0), "o-", ms=4,
+                color=COLORS[name], label=name)
+ax_acc.axhline(1 / N_CLASSES, color="grey", lw=1, ls=":")
 ax_acc.set_xlabel("training step")
 ax_acc.set_ylabel("validation accuracy (inference mode)")
-ax_acc.set_title("Accuracy: 5 spirals, 6 x 100 ReLU, SGD lr 0.1")
+ax_acc.set_title(f"5 spirals: mean of {len(SEEDS)} seeds")
 ax_acc.legend()
-ax_acc.grid(alpha=0.3)
-for k, (name, run) in enumerate(noisy.items()):
+for k, (name, run) in enumerate(noisy[0].items()):
     ax = fig.add_subplot(grid[k // 2, 1 + k % 2])
     p15, p50, p85 = run["percentiles"].T
     ax.fill_between(run["step"], p15, p85, color=COLORS[name], alpha=0.3, lw=0)
-    ax.plot(run["step"], run["mean"][:, UNIT], color=COLORS[name], lw=0.8)
-    ax.set_title(f"{name}: shift {run['shift']:.3f} std/step", fontsize=10)
+    ax.plot(run["step"], run["mean"][:, UNIT], color=COLORS[name], lw=1)
+    ax.set_title(f"{name}: shift {run['shift']:.3f}")
     ax.set_xlabel("training step")
-    ax.set_ylabel(f"input of {LAST_RELU}, unit {UNIT}")
-    ax.grid(alpha=0.3)
-fig.suptitle("Noisy BN: deliberate covariate shift after every BN layer "
-             "(right: one unit's input over the batch, 15th-85th percentiles and mean)")
-fig.tight_layout()
+    if k % 2 == 0:
+        ax.set_ylabel(f"{LAST_RELU} input, unit {UNIT}")
+fig.suptitle("Noisy BN: deliberate covariate shift after every BN layer")
 save_figure(fig, args.out, "2_noisy_bn_accuracy_and_distributions")
+
 
 # %% [markdown]
 # ## What the measurements say
@@ -389,87 +500,101 @@ save_figure(fig, args.out, "2_noisy_bn_accuracy_and_distributions")
 # Every sentence below is built from the numbers measured above.
 
 # %%
-def times(a, b, more="larger", less="smaller"):
-    """'3.2x larger than' / '1.5x smaller than': a compared with b."""
-    return f"{a / b:.3g}x {more} than" if a >= b else f"{b / a:.3g}x {less} than"
+def noisy_bn_speed_words(noisy_vs_bn, noisy_vs_standard):
+    """How fast noisy BN trains, from two Comparisons of the mean validation accuracy
+    (noisy BN - BN, noisy BN - standard): 'about as fast as BN' only when the difference from
+    BN is within the noise."""
+    if not np.isfinite(noisy_vs_bn.se):
+        return "one seed only: no noise estimate, so no verdict"
+    if not noisy_vs_bn.clear:
+        as_bn = "about as fast as BN (no clear difference at this scale)"
+    elif noisy_vs_bn.difference < 0:
+        as_bn = f"slower than BN, beyond the noise (by {-noisy_vs_bn.difference:.3f})"
+    else:
+        as_bn = f"faster than BN, beyond the noise (by {noisy_vs_bn.difference:.3f})"
+    if noisy_vs_standard.clear and noisy_vs_standard.difference > 0:
+        return f"{as_bn}, and faster than the standard network, beyond the noise"
+    return f"{as_bn}, and NOT clearly faster than the standard network"
 
 
-def accuracy_at(run, step):
-    """Validation accuracy at the last evaluation at or before `step`."""
-    return run["val_accuracy"][run["eval_step"] <= step][-1]
+def covariate_shift_conclusion(more_shift, noisy_vs_bn, noisy_vs_standard, kept):
+    """The lesson's last sentence, from whether noisy BN's inputs shifted more than the
+    standard network's (bool), the Comparisons of mean validation accuracy noisy BN - BN and
+    noisy BN - standard, and `kept`, the share of BN's lead over the standard network that
+    noisy BN keeps: (noisy BN - standard) / (BN - standard)."""
+    if not more_shift:
+        return ("noisy BN's inputs did not shift clearly more than the standard network's, so "
+                "this run does not test the covariate-shift story")
+    if not (noisy_vs_standard.clear and noisy_vs_standard.difference > 0):
+        return ("noisy BN is not clearly faster than the standard network: here the added "
+                "covariate shift undoes BN's advantage, as the covariate-shift story predicts")
+    if not noisy_vs_bn.clear or noisy_vs_bn.difference > 0:
+        return ("with more covariate shift than the network without BN, noisy BN still trains "
+                "about as fast as BN: stable input distributions are not what makes BN work "
+                "here")
+    most = ("most of BN's gain survives the added shift: stable input distributions are not "
+            "what most of it comes from" if kept >= 0.5 else
+            "most of BN's gain is lost to the added shift")
+    return (f"with more covariate shift than the network without BN, noisy BN is slower than "
+            f"BN and keeps {kept:.0%} of BN's lead over the standard network: {most}")
 
 
-def first_step_reaching(run, level):
-    """The first evaluated step with validation accuracy >= level, or None."""
-    reached = run["eval_step"][run["val_accuracy"] >= level]
-    return int(reached[0]) if len(reached) else None
+def shift_words(comparison):
+    """Words for a Comparison of shift per step (noisy BN - other): more, less, or no
+    clear difference."""
+    if not comparison.clear:
+        return "no clear difference at this scale"
+    more = comparison.difference > 0
+    return (f"noisy BN's inputs shift {'more' if more else 'less'} than the "
+            f"{comparison.names[1]} network's, beyond the noise")
 
 
-std_range, bn_range = loss_range["standard"].mean(), loss_range["BN"].mean()
-std_change, bn_change = grad_change["standard"].mean(), grad_change["BN"].mean()
-wider = np.mean(loss_range["standard"] > loss_range["BN"])
-print()
-print("Summary")
-print(f"1. Loss landscape (steps {PROBE_EVERY}-{landscape['BN']['step'][-1]}, both networks "
-      f"learning: validation accuracy {landscape['standard']['val_accuracy']:.3f} without BN, "
-      f"{landscape['BN']['val_accuracy']:.3f} with BN at the end):")
-print(f"   without BN the loss along the gradient varies by {std_range:.4f} on average, "
-      f"{times(std_range, bn_range)} with BN ({bn_range:.4f}); the range is wider without "
-      f"BN at {wider:.0%} of the probes.")
-print(f"   The gradient changes by up to {std_change:.3f} without BN, "
-      f"{times(std_change, bn_change)} with BN ({bn_change:.3f}).")
-smoother = std_range > bn_range and std_change > bn_change
-print("   " + ("So along the gradient, the BN network's loss and gradient change less: the "
-             "smoother landscape Santurkar et al. describe." if smoother else
-             "At this scale and seed the landscape is NOT measurably smoother with BN."))
+shifts = {name: np.array([run[name]["shift"] for run in noisy]) for name in NOISE_CONFIGS}
+speed = {name: np.array([run[name]["speed"] for run in noisy]) for name in NOISE_CONFIGS}
+print(f"\nNoisy BN, {NOISE_STEPS} steps, {len(SEEDS)} seeds. Input of {LAST_RELU}: shift per step "
+      f"in stds, mean ± s.e.: " + ", ".join(f"{name} {mean_and_se(values)[0]:.3f} ± "
+                                          f"{mean_and_se(values)[1]:.3f}"
+                                          for name, values in shifts.items()) + ".")
+shift_vs_standard = compare(shifts["noisy BN"], shifts["standard"], "shift per step",
+                            ("noisy BN", "standard"))
+print(f"   shift per step: {shifts['noisy BN'].mean():.3f} noisy BN vs "
+      f"{shifts['standard'].mean():.3f} standard; difference {shift_vs_standard.noise()}: "
+      f"{shift_words(shift_vs_standard)}")
+more_shift = shift_vs_standard.clear and shift_vs_standard.difference > 0
+what = f"mean validation accuracy over steps 0-{NOISE_STEPS}"
+noisy_vs_bn = compare(speed["noisy BN"], speed["BN"], what, ("noisy BN", "BN"),
+                      lower_is_better=False)
+noisy_vs_standard = compare(speed["noisy BN"], speed["standard"], what,
+                            ("noisy BN", "standard"), lower_is_better=False)
+noise_alone = compare(speed["standard + noise"], speed["standard"], what,
+                      ("standard + noise", "standard"), lower_is_better=False)
+for comparison in (noisy_vs_bn, noisy_vs_standard, noise_alone):
+    print("   " + comparison.sentence())
+kept = noisy_vs_standard.difference / (speed["BN"].mean() - speed["standard"].mean())
+print(f"   Noisy BN trains {noisy_bn_speed_words(noisy_vs_bn, noisy_vs_standard)}.")
+print(f"   So: {covariate_shift_conclusion(more_shift, noisy_vs_bn, noisy_vs_standard, kept)}.")
 
-window = COMPARE_AT
-acc = {name: accuracy_at(run, window) for name, run in noisy.items()}
-level = 0.5
-reach = {name: first_step_reaching(run, level) for name, run in noisy.items()}
-print(f"2. Noisy BN. Input of {LAST_RELU} shifts per step (in stds): "
-      + ", ".join(f"{name} {run['shift']:.3f}" for name, run in noisy.items()) + ".")
-more_shift = noisy["noisy BN"]["shift"] > noisy["BN"]["shift"]
-print(f"   The noise {'does' if more_shift else 'does NOT'} add covariate shift: noisy BN's "
-      f"inputs move {times(noisy['noisy BN']['shift'], noisy['BN']['shift'], 'more', 'less')} "
-      f"BN's, and "
-      f"{times(noisy['noisy BN']['shift'], noisy['standard']['shift'], 'more', 'less')} the "
-      f"standard "
-      f"network's.")
-print(f"   Validation accuracy at step {window}: "
-      + ", ".join(f"{name} {value:.3f}" for name, value in acc.items()) + ".")
-print(f"   First step with validation accuracy >= {level:.1f}: "
-      + ", ".join(f"{name} {'never' if s is None else s}" for name, s in reach.items())
-      + f" (within {NOISE_STEPS} steps).")
-fast = acc["noisy BN"] > acc["standard"] and acc["noisy BN"] > acc["standard + noise"]
-more_than = ("more covariate shift than either network without noise"
-             if noisy["noisy BN"]["shift"] > noisy["standard"]["shift"] else
-             "far more covariate shift than BN")
-print("   " + (f"Despite {more_than}, noisy BN "
-             f"trains faster than the standard network ({acc['noisy BN']:.3f} vs "
-             f"{acc['standard']:.3f} at step {window}), and the same noise without BN "
-             f"({acc['standard + noise']:.3f}) is far worse. Keeping distributions stable is "
-             f"not what makes BN work." if fast else
-             f"Here noisy BN does NOT train faster than the standard network at step {window} "
-             f"({acc['noisy BN']:.3f} vs {acc['standard']:.3f})."))
-
+loss_ratio = landscape_numbers["loss_range"]
 print("RESULT " + " ".join([
-    f"loss_range_standard={std_range:.6g}", f"loss_range_bn={bn_range:.6g}",
-    f"grad_change_standard={std_change:.6g}", f"grad_change_bn={bn_change:.6g}",
-    *[f"shift_{name.replace(' + ', '_').replace(' ', '_')}={run['shift']:.6g}"
-      for name, run in noisy.items()],
-    *[f"accuracy_{name.replace(' + ', '_').replace(' ', '_')}={value:.6g}"
-      for name, value in acc.items()],
+    f"seeds={len(SEEDS)}",
+    *[f"{key}_median_ratio={value[0]:.6g} {key}_median_ratio_se={value[1]:.6g} "
+      f"{key}_share={value[2]:.6g} {key}_share_se={value[3]:.6g}"
+      for key, value in landscape_numbers.items()],
+    *[f"shift_{name.replace(' + ', '_').replace(' ', '_')}={values.mean():.6g}"
+      for name, values in shifts.items()],
+    *[f"speed_{name.replace(' + ', '_').replace(' ', '_')}={values.mean():.6g}"
+      for name, values in speed.items()],
+    f"noisy_minus_bn={noisy_vs_bn.difference:.6g} noisy_minus_bn_se={noisy_vs_bn.se:.6g}",
 ]))
+headline(f"median per-probe loss-range ratio without/with BN {loss_ratio[0]:.2f} ± "
+         f"{loss_ratio[1]:.2f}; noisy BN - BN mean accuracy {noisy_vs_bn.noise()}")
 
 # %% [markdown]
 # ## Try this
-# - The paper also measures the "effective beta-smoothness": the largest
-#   ||g(w - eta g) - g(w)|| / ||eta g|| over the step sizes. Compute it from
-#   `probe_along_gradient` (the changes divided by eta times the gradient norm): does it
-#   differ between the two networks at this scale?
-# - Raise `LEARNING_RATE` to 0.5 in part 1: which network's bands widen more, and which
+# - Raise `LEARNING_RATE` to 0.5 in part 1: which network's measures grow more, and which
 #   network still trains?
+# - Probe later in training (`LANDSCAPE_STEPS = 2000`): what happens to the three measures
+#   once the networks approach zero training loss?
 # - Make the noise stronger: mu_t ~ U(-2, 2). Does noisy BN still train?
 # - Put the noise *before* each BN layer instead of after it. What does BN do to it?
 
