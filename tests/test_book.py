@@ -134,6 +134,8 @@ def test_find_lessons_prefers_the_notebook_and_honours_only(tmp_path):
     assert [lesson.name for lesson in book.find_lessons(tmp_path, only=["2"])] == ["02_b"]
     with pytest.raises(book.BookError, match="no lesson numbered 09"):
         book.find_lessons(tmp_path, only=["09"])
+    with pytest.raises(book.BookError, match="--only takes lesson numbers"):
+        book.find_lessons(tmp_path, only=["first"])
 
 
 def test_jobs_must_be_a_positive_whole_number(tmp_path):
@@ -158,10 +160,10 @@ def test_book_has_an_index_a_page_and_a_thumbnail_per_lesson(tiny_book):
     out, built = tiny_book
     assert [lesson.headline for lesson in built] == ["lesson 01 measured 0.125",
                                                      "lesson 02 measured 7.5"]
-    for name in ["index.html", "01_first.html", "02_second.html", "thumbnails/01.png",
-                 "thumbnails/02.png"]:
+    for name in ["index.html", "01_first.html", "02_second.html", "thumbnails/01_first.png",
+                 "thumbnails/02_second.png"]:
         assert (out / name).stat().st_size > 0, name
-    assert (out / "thumbnails/01.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "thumbnails/01_first.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_pages_ran_with_the_books_options_and_show_the_headline(tiny_book):
@@ -178,7 +180,7 @@ def test_index_shows_each_question_headline_and_link(tiny_book):
     for n, value in [("01", "0.125"), ("02", "7.5")]:
         assert f"Does the book show the question of lesson {n}?" in index
         assert f"lesson {n} measured {value}" in index
-    assert 'href="01_first.html"' in index and 'src="thumbnails/02.png"' in index
+    assert 'href="01_first.html"' in index and 'src="thumbnails/02_second.png"' in index
     assert "quick mode" in index
 
 

@@ -90,6 +90,8 @@ def find_lessons(folder, only=None):
             sources[path.stem] = (match.group(1), path)
     lessons = [Lesson(number, stem, path) for stem, (number, path) in sorted(sources.items())]
     if only:
+        if not all(str(number).isdigit() for number in only):
+            raise BookError(f"--only takes lesson numbers such as 01 or 3, got {only}")
         wanted = {f"{int(number):02d}" for number in only}
         unknown = wanted - {lesson.number for lesson in lessons}
         if unknown:
@@ -488,7 +490,7 @@ def describe(lesson, out):
     lesson.headline = headline_of(lesson.notebook, lesson.name)
     png = figure_of(lesson.notebook)
     if png is not None:
-        lesson.thumbnail = f"thumbnails/{lesson.number}.png"
+        lesson.thumbnail = f"thumbnails/{lesson.name}.png"
         write_thumbnail(png, Path(out) / lesson.thumbnail)
 
 
@@ -502,8 +504,8 @@ def write_page(path, page):
 
 def build(out, quick=False, seed=0, lessons_folder=LESSONS, only=None, jobs=1, timeout=600,
           log=print):
-    """Execute the lessons and write the book into `out`: index.html, one NN_name.html per
-    lesson, thumbnails/NN.png. Returns the lessons (with their headlines and timings)."""
+    """Execute the lessons and write the book into `out`: index.html, and NN_name.html and
+    thumbnails/NN_name.png per lesson. Returns the lessons (with headlines and timings)."""
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"build(jobs=...) must be a whole number >= 1, got {jobs!r}")
     out = Path(out)
