@@ -522,3 +522,18 @@ def test_model_checkpoint_saves_a_real_models_best_weights(tmp_path):
     model.load_weights(tmp_path / "w-02.npz")
     for ours, saved in zip(model.get_weights(), seen[1], strict=True):
         np.testing.assert_array_equal(ours, saved)
+
+
+def test_model_checkpoint_writes_keras_files_a_model_loads_again(tmp_path):
+    pytest.importorskip("h5py")
+    pytest.importorskip("tinynet.saving")
+    from tinynet.models import load_model
+
+    x, y = small_data()
+    model = small_model("adam")
+    model.fit(x, y, epochs=2, verbose=0, validation_split=0.25, callbacks=[
+        ModelCheckpoint(tmp_path / "m-{epoch:02d}.keras"),
+        ModelCheckpoint(tmp_path / "w.weights.h5", save_weights_only=True)])
+    assert sorted(os.listdir(tmp_path)) == ["m-01.keras", "m-02.keras", "w.weights.h5"]
+    np.testing.assert_allclose(load_model(tmp_path / "m-02.keras").predict(x, verbose=0),
+                               model.predict(x, verbose=0), rtol=1e-6)
