@@ -46,11 +46,10 @@ import zipfile
 import numpy as np
 
 import tinynet
-from tinynet import saving
 from tinynet.classroom import headline, lesson_options, save_figure, show_figures
 from tinynet.datasets import make_classification, train_test_split
 from tinynet.layers import Activation, BatchNormalization, Dense
-from tinynet.models import Sequential
+from tinynet.models import Sequential, load_model
 from tinynet.optimizers import Adam
 
 args = lesson_options(11, "Lesson 11: from tinynet to Keras and PyTorch, and BN folding",
@@ -92,7 +91,7 @@ print(f"trained {EPOCHS} epochs on {len(x_train)} samples: test loss {test_loss:
 path = os.path.join(args.out, "article_model.keras")
 saved = importlib.util.find_spec("h5py") is not None
 if saved:
-    saving.save_model(model, path)
+    model.save(path)
     with zipfile.ZipFile(path) as archive:
         print(f"{os.path.basename(path)} holds: {', '.join(archive.namelist())}")
         config = json.loads(archive.read("config.json"))
@@ -130,7 +129,7 @@ if saved:
 # %%
 differences = {}  # comparison -> largest |difference| of predicted probabilities
 if saved:
-    reloaded = saving.load_model(path)
+    reloaded = load_model(path)
     p_reloaded = reloaded.predict(x_test, verbose=0)
     differences["tinynet, reloaded"] = float(np.abs(p_reloaded - p_tinynet).max())
     print(f"tinynet -> file -> tinynet: largest difference "

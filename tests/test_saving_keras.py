@@ -21,6 +21,7 @@ import tinynet
 from tinynet import initializers, layers, regularizers, saving
 from tinynet.models import Sequential
 from tinynet.optimizers import SGD, Adagrad, Adam, RMSprop
+from tinynet.optimizers.schedules import ExponentialDecay
 
 h5py = pytest.importorskip("h5py")
 
@@ -87,6 +88,21 @@ def test_every_dense_layer_kind_round_trips_through_a_keras_file(tmp_path):
     assert loaded.optimizer.learning_rate == pytest.approx(0.01)
 
 
+def test_the_keras_spellings_reach_these_functions(tmp_path):
+    """model.save / load_model / to_json / model_from_json / save_weights('.weights.h5')."""
+    from tinynet.models import load_model, model_from_json
+
+    model, x = dense_model()
+    model.save(tmp_path / "m.keras")
+    np.testing.assert_array_equal(load_model(tmp_path / "m.keras").predict(x, verbose=0),
+                                  model.predict(x, verbose=0))
+    assert model_from_json(model.to_json()).get_config() == model.get_config()
+    model.save_weights(tmp_path / "m.weights.h5")
+    other, _ = dense_model(seed=2)
+    other.load_weights(tmp_path / "m.weights.h5")
+    np.testing.assert_array_equal(other.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
 @pytest.mark.skipif(not HAS_CONV, reason="tinynet has no convolutional layers yet")
 def test_every_convolutional_layer_kind_round_trips_through_a_keras_file(tmp_path):
     model, x = conv_model()
@@ -104,6 +120,8 @@ def test_layer_config_round_trips_for_every_layer():
         class_name = saving.keras_class_name(layer)
         again = saving.layer_from_config(class_name, json.loads(json.dumps(config)))
         assert saving.layer_get_config(again) == config, layer.name
+        # the public spelling: Dense.from_config(layer.get_config())
+        assert type(layer).from_config(layer.get_config()).get_config() == config, layer.name
 
 
 def test_regularizers_and_seeded_initializers_round_trip():
@@ -202,6 +220,49 @@ def test_a_fresh_optimizer_is_saved_complete_in_keras_order(tmp_path):
     # Adagrad's accumulators start at initial_accumulator_value, not at zero
     adagrad = fresh_optimizer_variables(tmp_path, Adagrad(initial_accumulator_value=0.3))
     assert all(np.all(np.isclose(a, 0.3)) for a in adagrad[2:])
+
+
+def test_a_trained_optimizer_state_goes_through_the_model_hooks(tmp_path):
+    """After training, the slots come from model.optimizer_state() and go back through
+    model.set_optimizer_state(iterations, state), in Keras's order in the file."""
+    model, _ = dense_model()  # Adam, one step taken
+    weights = saving.trainable_weights(model)
+    state = {"m": [np.full_like(w, 1.0) for w in weights],
+             "v": [np.full_like(w, 2.0) for w in weights]}
+    model.optimizer_state = lambda: state
+    path = tmp_path / "w.weights.h5"
+    saving.save_weights_h5(model, path)
+    with h5py.File(path, "r") as h5:
+        group = h5["optimizer/vars"]
+        assert len(group) == 2 + 2 * len(weights)
+        assert np.all(group["2"][()] == 1.0) and np.all(group["3"][()] == 2.0)  # m, v of kernel
+        assert group["3"].shape == weights[0].shape and group["4"].shape == weights[1].shape
+    received = {}
+    other, _ = dense_model(seed=1)
+    other.set_optimizer_state = lambda iterations, state: received.update(
+        iterations=iterations, state=state)
+    saving.load_weights_h5(other, path)
+    assert received["iterations"] == 1
+    assert [a.shape for a in received["state"]["v"]] == [w.shape for w in weights]
+    assert all(np.all(a == 1.0) for a in received["state"]["m"])
+
+
+def test_a_schedule_is_saved_as_keras_writes_it(tmp_path):
+    model = Sequential([layers.Dense(2, input_shape=(3,))])
+    model.compile(optimizer=Adam(ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)),
+                  loss="mse")
+    compile_config = json.loads(saving.model_to_json(model))["compile_config"]
+    learning_rate = compile_config["optimizer"]["config"]["learning_rate"]
+    assert learning_rate["class_name"] == "ExponentialDecay"
+    assert learning_rate["config"]["decay_rate"] == 0.5
+    saving.save_model(model, tmp_path / "s.keras")
+    loaded = saving.load_model(tmp_path / "s.keras")
+    assert isinstance(loaded.optimizer.learning_rate, ExponentialDecay)
+    assert loaded.optimizer.current_learning_rate() == pytest.approx(0.1)
+    # with a schedule Keras keeps no learning-rate variable: iterations, then m and v
+    again = Adam(ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5))
+    assert [a.shape for a in fresh_optimizer_variables(tmp_path, again)][:3] == \
+        [(), (3, 2), (3, 2)]
 
 
 # -- files saved by Keras 3 --------------------------------------------------------------------
@@ -351,7 +412,8 @@ def check_keras_predictions(run_keras, tmp_path):
     models = [("dense", *dense_model())]
     fresh, x = dense_model()
     fresh = saving.model_from_config(saving.model_get_config(fresh))
-    fresh.compile(optimizer=RMSprop(momentum=0.5, centered=True), loss="mse")
+    schedule = ExponentialDecay(0.01, decay_steps=100, decay_rate=0.9)
+    fresh.compile(optimizer=RMSprop(schedule, momentum=0.5, centered=True), loss="mse")
     models.append(("fresh", fresh, x))  # an untrained optimizer is saved complete
     if HAS_CONV:
         models.append(("conv", *conv_model()))

@@ -37,11 +37,11 @@ same layers in the same order loads the file whatever its layers are called.
 
 The optimizer: Keras 3 saves its state too (the step count, the learning rate, and Adam's m
 and v for every weight), so that training can resume. tinynet writes the complete state when
-it has it: always for an optimizer that has not taken a step yet (all zeros), and after
-training when the model offers `get_optimizer_variables()`; otherwise only the step count and
+it has it: always for an optimizer that has not taken a step yet (its starting slots), and
+after training when the model offers `optimizer_state()`; otherwise only the step count and
 learning rate, and Keras then starts its optimizer afresh (with a warning). `load_model`
 compiles a fresh optimizer with the saved settings (learning rate, betas, momentum) and puts
-the saved state back only through `model.set_optimizer_variables(...)` when the model has it.
+the saved state back through `model.set_optimizer_state(...)` when the model has it.
 Predictions never depend on the optimizer.
 
 h5py is an optional dependency: pip install "tinynet[keras]".
@@ -144,8 +144,10 @@ LAYER_TABLE = {
     "Reshape": ("Reshape", {"target_shape": REQUIRED}, False),
 }
 # tinynet layer classes Keras has no class for: saved as the Keras class that computes the same
+# (and other spellings of the same classes, as Keras accepts them in a config)
 KERAS_CLASS_OF = {"Sigmoid": "Activation", "Tanh": "Activation", "BatchNorm": "BatchNormalization",
-                  "LayerNorm": "LayerNormalization"}
+                  "LayerNorm": "LayerNormalization", "MaxPool2D": "MaxPooling2D",
+                  "AvgPool2D": "AveragePooling2D", "GlobalAvgPool2D": "GlobalAveragePooling2D"}
 
 # Initializer class name -> the config keys Keras 3.15 writes, with Keras's defaults.
 VARIANCE_SCALING_CONFIG = {"seed": None, "input_axes": None, "output_axes": None}
@@ -367,6 +369,7 @@ def layer_from_config(class_name, config):
     layer_get_config): Dense + {"units": 64, ...} -> Dense(64, ...)."""
     if not isinstance(config, dict):
         raise TypeError(f"layer_from_config: config must be a dict, got {config!r}")
+    class_name = KERAS_CLASS_OF.get(class_name, class_name)  # Sigmoid -> Activation('sigmoid')
     cls = tinynet_layer_class(class_name, config)
     where = layer_description(class_name, config)
     table = LAYER_TABLE[class_name][1]
@@ -557,13 +560,15 @@ def optimizer_from_keras(value, where):
 
 def schedule_from_keras(value, where):
     """A serialized learning-rate schedule -> tinynet's schedule of the same class."""
-    schedules = getattr(optimizers, "schedules", None)
+    from tinynet.optimizers import schedules
+
     cls = getattr(schedules, str(value.get("class_name")), None)
-    if cls is None:
+    if not isinstance(cls, type) or not issubclass(cls, schedules.LearningRateSchedule):
         raise ValueError(f"{where}: tinynet has no learning-rate schedule "
                          f"{value.get('class_name')!r}")
-    config = {key: v for key, v in (value.get("config") or {}).items() if key != "name"}
-    return cls(**config)
+    accepted = constructor_arguments(cls)
+    config = value.get("config") or {}
+    return cls(**{key: v for key, v in config.items() if key in accepted})
 
 
 def loss_from_keras(value, where):
@@ -727,17 +732,15 @@ def trainable_weights(model):
 
 
 def optimizer_variables(model):
-    """[iterations, learning_rate, slots...] as Keras stores them, or None when the model is
-    not compiled or the optimizer's moments cannot be read (then only iterations and the
-    learning rate are written)."""
+    """[iterations, learning_rate, slots...] as Keras stores them (without learning_rate when
+    it is a schedule: Keras then has no such variable), or None when the model is not
+    compiled. Only the head is returned when the slots cannot be read."""
     optimizer = getattr(model, "optimizer", None)
     if not getattr(model, "compiled", False) or optimizer is None:
         return None
-    learning_rate = optimizer.learning_rate
-    if not isinstance(learning_rate, (int, float)):
-        learning_rate = learning_rate(optimizer.iterations)  # a schedule: its current value
-    head = [np.array(optimizer.iterations, dtype=np.int64),
-            np.array(learning_rate, dtype=np.float32)]
+    head = [np.array(optimizer.iterations, dtype=np.int64)]
+    if not callable(optimizer.learning_rate):
+        head.append(np.array(optimizer.learning_rate, dtype=np.float32))
     slots = optimizer_slots(model)
     return head if slots is None else head + slots
 
@@ -746,35 +749,47 @@ def optimizer_slots(model):
     """The slot arrays in Keras's order (see above); None when they cannot be read.
 
     An optimizer that has taken no step has the slots create_slots makes (zeros, or Adagrad's
-    initial accumulator), so they are written exactly. After training, they come from the
-    model's get_optimizer_variables() when the model has it."""
+    initial accumulator), so they are written exactly. After training they come from
+    model.optimizer_state(): {slot name: [one array per trainable weight, in model order]},
+    when the model offers it."""
     optimizer = model.optimizer
     names, interleaved = keras_slot_order(optimizer)
     if names is None:
         return None
+    weights = trainable_weights(model)
     if optimizer.iterations == 0:
-        fresh = [optimizer.create_slots(weight) for weight in trainable_weights(model)]
-        if interleaved:
-            return [slots[name] for slots in fresh for name in names]
-        return [slots[name] for name in names for slots in fresh]
-    if hasattr(model, "get_optimizer_variables"):
-        return list(model.get_optimizer_variables()[2:])
-    return None
+        fresh = [optimizer.create_slots(weight) for weight in weights]
+        state = {name: [slots[name] for slots in fresh] for name in names}
+    elif hasattr(model, "optimizer_state"):
+        state = model.optimizer_state()
+    else:
+        return None
+    if interleaved:
+        return [state[name][i] for i in range(len(weights)) for name in names]
+    return [array for name in names for array in state[name]]
 
 
 def restore_optimizer(model, arrays):
-    """Put Keras-layout optimizer variables back when the file has a complete set for this
-    model and optimizer and the model can take them (set_optimizer_variables); otherwise the
-    optimizer starts afresh, which changes nothing for predictions."""
+    """Give the model back the optimizer state a file holds, when it is complete for this
+    model and optimizer and the model can take it (model.set_optimizer_state(iterations,
+    {slot name: [arrays]})); otherwise the optimizer starts afresh, which changes nothing
+    for predictions."""
     optimizer = getattr(model, "optimizer", None)
     if not arrays or optimizer is None or not getattr(model, "compiled", False):
         return
-    names, _ = keras_slot_order(optimizer)
-    if names is None:
+    names, interleaved = keras_slot_order(optimizer)
+    count = len(trainable_weights(model))
+    head = 1 if callable(optimizer.learning_rate) else 2  # iterations (, learning_rate)
+    if names is None or len(arrays) != head + len(names) * count:
         return
-    expected = 2 + len(names) * len(trainable_weights(model))
-    if len(arrays) == expected and hasattr(model, "set_optimizer_variables"):
-        model.set_optimizer_variables(arrays)
+    if not hasattr(model, "set_optimizer_state"):
+        return
+    slots = arrays[head:]
+    if interleaved:
+        state = {name: slots[k::len(names)] for k, name in enumerate(names)}
+    else:
+        state = {name: slots[k * count:(k + 1) * count] for k, name in enumerate(names)}
+    model.set_optimizer_state(int(arrays[0]), state)
 
 
 # -- files -----------------------------------------------------------------------------------
