@@ -88,6 +88,20 @@ def test_every_dense_layer_kind_round_trips_through_a_keras_file(tmp_path):
     assert loaded.optimizer.learning_rate == pytest.approx(0.01)
 
 
+def test_a_frozen_layer_stays_frozen_and_has_no_optimizer_slots(tmp_path):
+    model = Sequential([layers.Dense(4, input_shape=(3,)),
+                        layers.BatchNormalization(trainable=False), layers.Dense(1)])
+    model.compile(optimizer=Adam(), loss="mse")
+    assert saving.layer_get_config(model.layers[1])["trainable"] is False
+    saving.save_model(model, tmp_path / "f.keras")
+    loaded = saving.load_model(tmp_path / "f.keras")
+    assert [layer.trainable for layer in loaded.layers] == [True, False, True]
+    with zipfile.ZipFile(tmp_path / "f.keras") as archive, \
+            archive.open("model.weights.h5") as raw, h5py.File(raw, "r") as h5:
+        # iterations, learning rate, m and v of the two Dense layers' kernels and biases
+        assert len(h5["optimizer/vars"]) == 2 + 2 * 4
+
+
 def test_the_keras_spellings_reach_these_functions(tmp_path):
     """model.save / load_model / to_json / model_from_json / save_weights('.weights.h5')."""
     from tinynet.models import load_model, model_from_json
@@ -415,6 +429,10 @@ def check_keras_predictions(run_keras, tmp_path):
     schedule = ExponentialDecay(0.01, decay_steps=100, decay_rate=0.9)
     fresh.compile(optimizer=RMSprop(schedule, momentum=0.5, centered=True), loss="mse")
     models.append(("fresh", fresh, x))  # an untrained optimizer is saved complete
+    frozen, _ = dense_model()
+    frozen.layers[1].trainable = False  # its gamma gets no optimizer slots, in Keras too
+    frozen.compile(optimizer=SGD(momentum=0.9), loss="mse")
+    models.append(("frozen", frozen, x))
     if HAS_CONV:
         models.append(("conv", *conv_model()))
     arguments = []
@@ -452,8 +470,9 @@ def test_keras_in_its_own_venv_loads_a_tinynet_file_with_the_same_predictions(tm
         if done.returncode != 0 and "No module named" in done.stderr:
             pytest.skip(f"the venv cannot import Keras: {done.stderr.strip()[-200:]}")
         assert done.returncode == 0, done.stderr[-3000:]
-        # Keras takes the complete optimizer state of the untrained RMSprop model without
-        # complaint (the trained Adam model's moments are not saved: Keras warns for it)
+        # Keras takes the complete optimizer state of the untrained RMSprop and SGD models
+        # without complaint (the trained Adam model's moments are not saved: Keras warns for it)
         assert "optimizer 'rm_sprop'" not in done.stderr
+        assert "optimizer 'sgd'" not in done.stderr
 
     check_keras_predictions(run_keras, tmp_path)

@@ -460,7 +460,8 @@ def model_from_config(config):
         layer_config = entry.get("config", {})
         if entry["class_name"] == "InputLayer":
             # Keras keeps the input shape as a pseudo-layer; tinynet builds from it instead
-            shape = layer_config.get("batch_shape") or [None, *layer_config["shape"]]
+            shape = (layer_config.get("batch_shape") or layer_config.get("batch_input_shape")
+                     or [None, *layer_config.get("shape", [])])
             input_shape = input_shape or shape
             continue
         if input_shape is None and not layer_list:
