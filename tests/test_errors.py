@@ -313,12 +313,12 @@ def test_sequential_add_refuses_what_is_not_a_layer_or_is_misplaced():
 
 MISTYPED_NAMES = [
     (lambda: Dense(3, activation="rleu"), ["activation", "'rleu'", "Did you mean 'relu'?",
-                                           "sigmoid, softmax, tanh"]),
+                                           "sigmoid, silu, softmax"]),
     (lambda: Activation("sigmod"), ["activation", "Did you mean 'sigmoid'?"]),
     (lambda: Sequential([Dense(1, input_shape=(3,))]).compile(loss="binary_crossentropi"),
      ["loss", "Did you mean 'binary_crossentropy'?", "mse"]),
     (lambda: Sequential([Dense(1, input_shape=(3,))]).compile(optimizer="adamm", loss="mse"),
-     ["optimizer", "Did you mean 'adam'?", "adam, sgd"]),
+     ["optimizer", "Did you mean 'adam'?", "rmsprop, sgd"]),
     (lambda: Sequential([Dense(1, input_shape=(3,))]).compile(loss="mse", metrics=["maee"]),
      ["metric", "Did you mean 'mae'?", "accuracy"]),
     (lambda: Dense(3, kernel_initializer="glorot_unifrom"),

@@ -17,6 +17,7 @@ Everything else here is bookkeeping: batching, averaging, callbacks, checks, sav
 
 import math
 import os
+import re
 import sys
 import tempfile
 import warnings
@@ -36,13 +37,11 @@ from tinynet.validation import check_bool, check_float, check_int, to_float_arra
 
 
 def snake_case(class_name):
-    """'BatchNormalization' -> 'batch_normalization', as Keras names its layers."""
-    out = ""
-    for i, char in enumerate(class_name):
-        if char.isupper() and i > 0 and not class_name[i - 1].isupper():
-            out += "_"
-        out += char.lower()
-    return out
+    """'BatchNormalization' -> 'batch_normalization', 'Conv2D' -> 'conv2d',
+    'MaxPooling2D' -> 'max_pooling2d': Keras's rule for default layer names (an underscore
+    before a capital that starts a lowercase word, and between a lowercase and a capital)."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 class Sequential:
@@ -268,29 +267,56 @@ class Sequential:
             carried[name] = new
         self.optimizer.slots = [carried]
 
-    def sync_trainable(self):
-        """Called before every training step: a layer frozen or unfrozen since the last step
-        changes what the optimizer updates from this step on (Keras 3 does the same)."""
+    def sync_parameters(self):
+        """Before every training step: a layer frozen or unfrozen since the last step changes
+        what the optimizer updates (as in Keras 3, without compiling again)."""
         if [layer.trainable for layer in self.layers] != self.bound_trainable:
             self.bind_parameters()
 
     def gather_gradients(self):
         """Every trainable weight's gradient, copied into one flat vector (in the order of
         `parameters`). Read fresh at every step, so a layer may assign new gradient arrays."""
-        grads = []
-        for (layer, key), view in zip(self.trainable_slots, self.views, strict=True):
-            grad = layer.grads.get(key)
-            if grad is None or grad.shape != view.shape:
-                raise RuntimeError(f"{layer.where}.backward must set grads[{key!r}] to an array "
-                                   f"of shape {view.shape}, got "
-                                   f"{None if grad is None else grad.shape}")
-            if layer.params[key] is not view:  # a new array was put in place of the view
-                view[...] = layer.params[key]
-                layer.params[key] = view
-            grads.append(grad.reshape(-1))
-        if grads:
-            np.concatenate(grads, out=self.gradients)
-        return self.gradients
+        check_gradients(self.trainable_slots, self.views)
+        grads = [layer.grads[key].reshape(-1) for layer, key in self.trainable_slots]
+        return np.concatenate(grads, out=self.gradients) if grads else self.gradients
+
+    def optimizer_state(self):
+        """The optimizer's state per trainable weight: {slot name: [one array per weight, in
+        model order]} (Adam: 'm' and 'v'), the layout Keras saves."""
+        self.sync_parameters()
+        if not self.optimizer.slots:
+            self.optimizer.slots = [{"shape": self.parameters.shape,
+                                     **self.optimizer.create_slots(self.parameters)}]
+        flat = self.optimizer.slots[0]
+        return {name: [flat[name][self.segments[(id(layer), key)]].reshape(view.shape).copy()
+                       for (layer, key), view in zip(self.trainable_slots, self.views,
+                                                     strict=True)]
+                for name in flat if name != "shape"}
+
+    def set_optimizer_state(self, iterations, state):
+        """Load what optimizer_state() gives (from a saved file): the step count and, per slot
+        name, one array per trainable weight."""
+        self.sync_parameters()
+        flat = {name: np.concatenate([np.asarray(a, dtype=self.parameters.dtype).reshape(-1)
+                                      for a in arrays]) for name, arrays in state.items()}
+        if any(value.shape != self.parameters.shape for value in flat.values()):
+            raise ValueError(f"set_optimizer_state: the arrays hold "
+                             f"{[v.size for v in flat.values()]} values, the model has "
+                             f"{self.parameters.size} trainable ones")
+        self.optimizer.slots = [{"shape": self.parameters.shape, **flat}]
+        self.optimizer.iterations = int(iterations)
+
+    def get_optimizer_variables(self):
+        """[iterations, learning_rate, slots...] in Keras 3's order (what a .keras file
+        stores under optimizer/vars)."""
+        from tinynet import saving
+
+        return saving.optimizer_variables(self)
+
+    def set_optimizer_variables(self, variables):
+        from tinynet import saving
+
+        saving.restore_optimizer(self, list(variables))
 
     # -- the two passes over the whole stack ------------------------------------------------
 
@@ -382,18 +408,15 @@ class Sequential:
         for metric in self.metrics:
             metric.reset_state()
 
-    def update_metrics(self, loss, y, y_pred, sample_weight):
+    def update_metrics(self, loss, y, y_pred):
         """Add one batch; return the logs so far: the loss averaged over the batches weighted
-        by their size, and each metric accumulated over every sample seen (as Keras)."""
+        by their size, and each metric accumulated over every sample seen (as Keras, whose
+        `metrics` ignore sample weights; only its `weighted_metrics` use them)."""
         self.loss_sum += loss * len(y_pred)
         self.loss_count += len(y_pred)
+        logs = {"loss": self.loss_sum / self.loss_count}
         for metric in self.metrics:
             metric.update_state(y, y_pred)
-        return self.metric_results()
-
-    def metric_results(self):
-        logs = {"loss": self.loss_sum / max(self.loss_count, 1)}
-        for metric in self.metrics:
             logs[metric.name] = float(metric.result())
         return logs
 
@@ -464,9 +487,14 @@ class Sequential:
         self.stop_training = False
         logs = {}
         callbacks.on_train_begin()
+        if getattr(self, "_initial_epoch", None) is not None:  # BackupAndRestore resumed
+            plan.initial_epoch = self._initial_epoch
         for epoch in range(plan.initial_epoch, plan.epochs):
             callbacks.on_epoch_begin(epoch)
-            logs = self.train_epoch(plan, epoch, callbacks)
+            # weights that blow up overflow inside NumPy; the non-finite loss that follows is
+            # reported with a hint (report_divergence), so NumPy's warnings would only be noise
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                logs = self.train_epoch(plan, epoch, callbacks)
             if plan.validation is not None and (epoch + 1) % plan.validation_freq == 0 \
                     and not self.history.diverged:
                 logs.update(self.validate(plan))
@@ -481,25 +509,17 @@ class Sequential:
     def train_epoch(self, plan, epoch, callbacks):
         """One pass over the training data in batches; returns the epoch's logs."""
         self.reset_metrics()
-        order = get_rng().permutation(len(plan.x)) if plan.shuffle else np.arange(len(plan.x))
-        logs = {}
-        for step in range(plan.steps):
+        for step, (x, y, weights) in enumerate(plan.batches()):
             callbacks.on_train_batch_begin(step)
-            index = order[step * plan.batch_size:(step + 1) * plan.batch_size]
-            weights = None if plan.sample_weight is None else plan.sample_weight[index]
-            self.sync_trainable()
-            # weights that blow up overflow inside NumPy; the non-finite loss that follows
-            # is reported below with a hint, so NumPy's own warnings would only add noise
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                loss, y_pred = self.train_step(plan.x[index], plan.y[index], weights)
-            logs = self.update_metrics(loss, plan.y[index], y_pred, weights)
+            self.sync_parameters()
+            loss, y_pred = self.train_step(x, y, weights)
+            logs = self.update_metrics(loss, y, y_pred)
             callbacks.on_train_batch_end(step, logs)
             if not math.isfinite(loss):
                 self.report_divergence(epoch, step, plan.steps, loss)
-                break
             if self.stop_training:
                 break
-        return dict(logs)
+        return logs
 
     def validate(self, plan):
         x_val, y_val, w_val = plan.validation
@@ -529,10 +549,10 @@ class Sequential:
         weights = apply_class_weight(y, weights, class_weight, "train_on_batch")
         warn_one_sample_batch(self, len(x), "train_on_batch")
         self.reset_metrics()
-        self.sync_trainable()
+        self.sync_parameters()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             loss, y_pred = self.train_step(x, y, weights)
-        logs = self.update_metrics(loss, y, y_pred, weights)
+        logs = self.update_metrics(loss, y, y_pred)
         if not np.isfinite(loss):
             warnings.warn(f"train_on_batch: the loss became {format_number(loss)}; the weights "
                           f"have blown up. Try a smaller learning rate (now "
@@ -570,7 +590,7 @@ class Sequential:
             wb = None if weights is None else weights[part]
             y_pred = self.forward(x[part], training=False)
             loss = self.loss.loss(y[part], y_pred, wb) + self.regularization_loss()
-            logs = self.update_metrics(loss, y[part], y_pred, wb)
+            logs = self.update_metrics(loss, y[part], y_pred)
             callbacks.on_test_batch_end(step, logs)
         callbacks.on_test_end(logs)
         return format_results(logs, return_dict)
@@ -779,8 +799,31 @@ def format_number(value):
 
 # -- checks of fit's arguments (all run before anything is built or trained) -----------------
 
+def check_gradients(slots, views):
+    """Each trainable weight needs a gradient of its own shape from its layer's backward, and
+    must still be the model's view (a new array put in its place would never be trained)."""
+    for (layer, key), view in zip(slots, views, strict=True):
+        if layer.params[key] is not view:
+            raise RuntimeError(f"{layer.where}: params[{key!r}] was replaced by a new array, "
+                               f"which the optimizer cannot see; write into the weight "
+                               f"instead: layer.params[{key!r}][...] = new_values")
+        grad = layer.grads.get(key)
+        if grad is None or grad.shape != view.shape:
+            raise RuntimeError(f"{layer.where}.backward must set grads[{key!r}] to an array of "
+                               f"shape {view.shape}, got {None if grad is None else grad.shape}")
+
+
 class FitPlan:
     """Everything fit needs, checked: the arrays, the batch size, the validation data."""
+
+    def batches(self):
+        """(x, y, sample_weight) batch after batch: one epoch, shuffled if asked (a new order
+        every epoch, from tinynet's seeded generator)."""
+        order = get_rng().permutation(len(self.x)) if self.shuffle else np.arange(len(self.x))
+        for start in range(0, len(self.x), self.batch_size):
+            index = order[start:start + self.batch_size]
+            weights = None if self.sample_weight is None else self.sample_weight[index]
+            yield self.x[index], self.y[index], weights
 
 
 def check_fit_arguments(model, x, y, batch_size, epochs, verbose, validation_split,

@@ -17,8 +17,8 @@ A layer knows nothing of the model that holds it. When a model is compiled it ga
 trainable array into ONE flat vector and gives each layer a view into it, so that the optimizer
 updates all weights with one vectorized formula. A view shares memory with the vector: writing
 into it (`layer.params["kernel"][...] = new`, as set_weights does) changes the model; putting a
-NEW array in its place (`layer.params["kernel"] = new`) detaches it, which the model notices at
-its next training step (it copies the new values into the vector and restores the view).
+NEW array in its place (`layer.params["kernel"] = new`) would detach it from the optimizer, so
+the next training step stops with an error that says to write into the weight instead.
 
 Freezing: `layer.trainable = False` (or `Dense(..., trainable=False)`) keeps the weights as they
 are during training and counts them as non-trainable, as in Keras. A change takes effect

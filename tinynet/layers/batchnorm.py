@@ -56,22 +56,18 @@ from tinynet.validation import check_bool, check_float
 
 
 def batch_statistics(x):
-    """Mean and biased variance of x over every axis but the last: two arrays of shape (D,).
+    """Mean and biased variance of x over every axis but the last: two arrays of shape (D,),
+    and x - mean. Inputs: x (N, D) or (N, H, W, C).
 
-    Both are accumulated in float64 and rounded once to x's type. In float32 a plain sum of
-    many large equal values is off in its last bits, and epsilon = 1e-3 turns that error into
-    a visible output (a constant feature of 12345.678 would not normalize to 0). If the squares
-    overflow float32 (|x| above ~1e19), the variance is recomputed in float64.
+    The sums are accumulated in float64 and rounded once to x's type: in float32 a plain sum
+    of many large equal values is off in its last bits, and epsilon = 1e-3 turns that error
+    into a visible output (a constant feature of 12345.678 would not normalize to exactly 0).
     """
     axes = tuple(range(x.ndim - 1))
     n = x.size // x.shape[-1]
     mu = (x.sum(axis=axes, dtype=np.float64) / n).astype(x.dtype)
     centered = x - mu
     var = ((centered * centered).sum(axis=axes, dtype=np.float64) / n).astype(x.dtype)
-    if not np.all(np.isfinite(var)):
-        with np.errstate(over="ignore"):
-            centered64 = centered.astype(np.float64)
-            var = ((centered64 * centered64).sum(axis=axes) / n).astype(x.dtype)
     return mu, var, centered
 
 
@@ -80,7 +76,7 @@ def batchnorm_train(x, gamma, beta, epsilon):
 
     Inputs:
         x:       (N, D) or (N, H, W, C); statistics over every axis but the last
-        gamma:   (D,) scale, or None for no scale;  beta: (D,) shift, or None for no shift
+        gamma:   (D,) scale (1.0 for no scale);  beta: (D,) shift (0.0 for no shift)
         epsilon: float, added to the variance
     Returns:
         y:     same shape as x
@@ -91,55 +87,40 @@ def batchnorm_train(x, gamma, beta, epsilon):
     # backward needs only these two: x_hat and 1 / sqrt(var + eps)
     inv_std = 1.0 / np.sqrt(var + x.dtype.type(epsilon))
     x_hat = centered * inv_std
-    return scale_and_shift(x_hat, gamma, beta), (x_hat, inv_std, gamma, mu, var, True)
+    return gamma * x_hat + beta, (x_hat, inv_std, gamma, mu, var, True)
 
 
 def batchnorm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon):
     """Inference-mode batch normalization: the moving statistics replace the batch's, so a
     sample's output does not depend on the rest of its batch.
 
-    Inputs:  x (N, D) or (N, H, W, C); gamma, beta (D,) or None; moving_mean,
+    Inputs:  x (N, D) or (N, H, W, C); gamma, beta (D,) (or 1.0 and 0.0); moving_mean,
              moving_variance (D,); epsilon float
     Returns: y (same shape as x), cache for batchnorm_backward
     """
     inv_std = 1.0 / np.sqrt(moving_variance + x.dtype.type(epsilon))
     x_hat = (x - moving_mean) * inv_std
-    return scale_and_shift(x_hat, gamma, beta), (x_hat, inv_std, gamma, None, None, False)
+    return gamma * x_hat + beta, (x_hat, inv_std, gamma, None, None, False)
 
 
-def scale_and_shift(x_hat, gamma, beta):
-    """y = gamma * x_hat + beta, where gamma or beta may be absent (scale=False, center=False)."""
-    y = x_hat if gamma is None else x_hat * gamma
-    return y if beta is None else y + beta
-
-
-def batchnorm_backward(grad_output, cache):
+def batchnorm_backward(g, cache):
     """Gradients of batch normalization, from the cache of batchnorm_train or _inference.
 
     Inputs:
-        grad_output: g = dL/dy, the shape of x
-        cache:       from the forward pass
+        g:     dL/dy (grad_output), the shape of x
+        cache: from the forward pass
     Returns:
         dx (the shape of x), dgamma (D,), dbeta (D,)
     """
     x_hat, inv_std, gamma, _, _, training = cache
-    g = grad_output
     axes = tuple(range(g.ndim - 1))
     dbeta = g.sum(axis=axes)
     dgamma = (g * x_hat).sum(axis=axes)
-    gamma_inv_std = inv_std if gamma is None else gamma * inv_std  # (D,)
     if not training:  # the moving statistics are constants: x_hat is affine in x
-        return g * gamma_inv_std, dgamma, dbeta
+        return g * (gamma * inv_std), dgamma, dbeta
     n = g.size // g.shape[-1]
-    dx = (gamma_inv_std / n) * (n * g - dbeta - x_hat * dgamma)
+    dx = (gamma * inv_std / n) * (n * g - dbeta - x_hat * dgamma)
     return dx, dgamma, dbeta
-
-
-def update_moving_average(moving, value, momentum):
-    """moving = momentum * moving + (1 - momentum) * value, in place (Keras's convention:
-    momentum weighs the OLD value; PyTorch's momentum=0.1 is Keras's momentum=0.9)."""
-    moving *= momentum
-    moving += (1 - momentum) * value
 
 
 class BatchNormalization(Layer):
@@ -218,33 +199,36 @@ class BatchNormalization(Layer):
     def forward(self, x, training=False):
         """Inputs: x (N, D) or (N, H, W, C). Returns: y, the same shape."""
         self.check_input(x)
-        gamma, beta = self.params.get("gamma"), self.params.get("beta")
+        # without scale (center) the layer has no gamma (beta): multiplying by 1.0 (adding
+        # 0.0) is the same as leaving the step out
+        gamma, beta = self.params.get("gamma", 1.0), self.params.get("beta", 0.0)
         if training and self.trainable:
             y, self.cache = batchnorm_train(x, gamma, beta, self.epsilon)
             self.update_moving_statistics(mean=self.cache[3], variance=self.cache[4])
         else:
-            y, self.cache = batchnorm_inference(x, gamma, beta, self.state["moving_mean"],
-                                                self.state["moving_variance"], self.epsilon)
+            moving_mean, moving_variance = self.state.values()
+            y, self.cache = batchnorm_inference(x, gamma, beta, moving_mean, moving_variance,
+                                                self.epsilon)
         return y
 
     def update_moving_statistics(self, mean, variance):
-        update_moving_average(self.state["moving_mean"], mean, self.momentum)
-        update_moving_average(self.state["moving_variance"], variance, self.momentum)
-        if not np.isfinite(self.state["moving_variance"]).all():
-            warnings.warn(f"{self.where}: the moving variance overflowed to inf: the inputs "
-                          f"are too large for {self.dtype} (|x| around 1e19 or more). Scale "
-                          f"the inputs down (standardize them); inference will output beta.",
-                          RuntimeWarning, stacklevel=3)
+        """moving = momentum * moving + (1 - momentum) * batch value, in place (Keras's
+        convention: momentum weighs the OLD value; PyTorch's momentum=0.1 is Keras's 0.9)."""
+        m, moving_mean, moving_variance = self.momentum, *self.state.values()
+        moving_mean[...] = m * moving_mean + (1 - m) * mean
+        moving_variance[...] = m * moving_variance + (1 - m) * variance
+        if not np.isfinite(variance).all():
+            warnings.warn(f"{self.where}: the batch variance overflowed to inf: the inputs "
+                          f"are too large for {self.dtype} (|x| around 1e19 or more), so the "
+                          f"layer outputs beta and its moving variance is inf. Standardize "
+                          f"the inputs (mean 0, std 1).", RuntimeWarning, stacklevel=3)
 
     def backward(self, grad_output):
         """Inputs: grad_output (the shape of y). Returns: dL/dx, the same shape; sets
         grads['gamma'] and grads['beta']."""
         self.check_grad_output(grad_output, self.cache)
         dx, dgamma, dbeta = batchnorm_backward(grad_output, self.cache)
-        if self.scale:
-            self.grads["gamma"] = dgamma
-        if self.center:
-            self.grads["beta"] = dbeta
+        self.grads["gamma"], self.grads["beta"] = dgamma, dbeta  # used if the layer has them
         self.add_regularization_gradients()
         return dx
 

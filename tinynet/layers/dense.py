@@ -81,6 +81,5 @@ class Dense(Layer):
         if self.use_bias:
             self.grads["bias"] = grad_z.sum(axis=0)
         self.add_regularization_gradients()
-        if not self.needs_input_grad:  # dx is as costly as dkernel, and nobody needs it
-            return None
-        return grad_z @ self.params["kernel"].T
+        # a model's first layer skips dx in training: it costs as much as dkernel, unused
+        return grad_z @ self.params["kernel"].T if self.needs_input_grad else None

@@ -39,23 +39,17 @@ class Optimizer:
 
     def current_learning_rate(self):
         """The learning rate of the next update: the float, or the schedule at this step."""
-        if callable(self.learning_rate):
-            return float(self.learning_rate(self.iterations))
-        return self.learning_rate
+        rate = self.learning_rate
+        return float(rate(self.iterations)) if callable(rate) else rate
 
     def apply(self, params, grads):
         """One update of every params[i] from grads[i], in place. params and grads: one array
         each (a model's flat vectors) or two lists of arrays of matching shapes."""
-        if isinstance(params, np.ndarray):
-            params, grads = [params], [grads]
-        if self.slots is None or [s["shape"] for s in self.slots] != [p.shape for p in params]:
-            if self.slots is not None and self.iterations:
-                raise ValueError(f"{type(self).__name__}.apply: got parameters of shapes "
-                                 f"{[p.shape for p in params]}, but this optimizer was used "
-                                 f"with {[s['shape'] for s in self.slots]}; use a new optimizer "
-                                 f"for a new model (or compile again)")
+        params, grads = as_list(params), as_list(grads)
+        if self.slots is None:  # the first step: m, v, velocity... start at zero
             self.slots = [{"shape": p.shape, **self.create_slots(p)} for p in params]
-        learning_rate = self.current_learning_rate()
+        check_same_shapes(self, params)
+        learning_rate = self.current_learning_rate()  # before the count: Keras's order
         self.iterations += 1
         for param, grad, slots in zip(params, grads, self.slots, strict=True):
             self.update(param, grad, slots, learning_rate)
@@ -234,6 +228,19 @@ class Adagrad(Optimizer):
 # The defaults above are Keras 3.15's, checked against its source (keras-team/keras,
 # keras/src/optimizers/{adamw,rmsprop,adagrad}.py) and the API pages on keras.io
 # (optimizers/adamw, optimizers/rmsprop) and tensorflow.org (tf.keras.optimizers.Adagrad).
+def as_list(arrays):
+    """One array -> [array]; a list or tuple of arrays stays as it is."""
+    return [arrays] if isinstance(arrays, np.ndarray) else list(arrays)
+
+
+def check_same_shapes(optimizer, params):
+    if [slots["shape"] for slots in optimizer.slots] != [p.shape for p in params]:
+        raise ValueError(f"{type(optimizer).__name__}.apply: got parameters of shapes "
+                         f"{[p.shape for p in params]}, but this optimizer holds state for "
+                         f"{[slots['shape'] for slots in optimizer.slots]}; use a new optimizer "
+                         f"for a new model (or compile again)")
+
+
 OPTIMIZERS = {"adam": Adam, "sgd": SGD, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}
 
 
