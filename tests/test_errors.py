@@ -554,3 +554,138 @@ def test_huge_but_finite_float64_data_is_accepted_and_nan_among_it_is_not():
     huge[2, 1] = np.nan
     with pytest.raises(ValueError, match="1 NaN or infinite"):
         to_float_array(huge, "x", dtype="float64")
+
+
+# -- round 2 (the core): each kind of mistake meets one check where it enters --------------
+
+def test_x_with_samples_but_no_features_says_0_features_not_empty():
+    message = raises(ValueError, lambda: binary_model().fit(np.zeros((64, 0)), np.zeros(64),
+                                                            verbose=0), "64 samples", "0 values")
+    assert "empty" not in message
+
+
+def test_a_failed_fit_with_transposed_x_leaves_the_model_unbuilt():
+    model = Sequential([Dense(4), Dense(1, activation="sigmoid")])
+    model.compile(loss="binary_crossentropy")
+    x = np.random.default_rng(0).normal(size=(64, 20))
+    raises(ValueError, lambda: model.fit(x.T, np.zeros(64), verbose=0), "same number of samples",
+           "transposed")
+    assert not model.built
+    model.fit(x, np.zeros(64), verbose=0)  # the corrected call works
+    assert model.input_shape == (None, 20)
+
+
+@pytest.mark.parametrize("n, batch", [(128, 128), (100, 100), (100, 32), (7, 7)])
+@pytest.mark.parametrize("value", [12345.678, -3.0e6, 0.1, 7.0e-4])
+def test_a_constant_feature_normalizes_to_exactly_beta(value, n, batch):
+    layer = BatchNormalization()
+    x = np.random.default_rng(0).normal(size=(n, 3)).astype(np.float32)
+    x[:, 1] = value
+    layer.build((None, 3))
+    layer.params["beta"][...] = 0.25
+    y = layer.forward(x[:batch], training=True)
+    np.testing.assert_array_equal(y[:, 1], np.float32(0.25))
+
+
+def test_inputs_too_large_for_float32_warn_about_the_variance():
+    layer = BatchNormalization()
+    x = np.random.default_rng(0).normal(size=(32, 2)).astype(np.float32) * np.float32(1e30)
+    with pytest.warns(RuntimeWarning, match="overflowed.*Standardize"):
+        layer.forward(x, training=True)
+
+
+def test_fit_given_a_generator_of_batches_says_fit_takes_arrays():
+    model = binary_model()
+    batches = tinynet.datasets.batches(X, Y, batch_size=4)
+    raises(TypeError, lambda: model.fit(batches, verbose=0), "fit takes arrays",
+           "Pass the whole arrays")
+
+
+def test_predict_of_one_sample_as_a_vector_suggests_reshape_1_minus_1():
+    raises(ValueError, lambda: binary_model().predict(X[0]), "reshape(1, -1)", "3 features")
+
+
+def test_train_on_batch_of_one_sample_with_bn_warns():
+    with pytest.warns(RuntimeWarning, match="batches of one sample"):
+        binary_model().train_on_batch(X[:1], Y[:1])
+
+
+def test_batch_size_none_means_32():
+    model = binary_model()
+    x = np.random.default_rng(0).normal(size=(70, 3))
+    history = model.fit(x, np.zeros(70), batch_size=None, verbose=0)
+    assert history.params["steps"] == 3  # ceil(70 / 32)
+
+
+def test_validation_data_with_sample_weights_is_taken_and_four_items_are_not():
+    model = binary_model()
+    history = model.fit(X, Y, validation_data=(X, Y, np.ones(len(X))), verbose=0)
+    assert "val_loss" in history.history
+    raises(TypeError, lambda: model.fit(X, Y, validation_data=(X, Y, Y, Y), verbose=0),
+           "validation_data", "4 items", "sample_weight_val")
+
+
+def test_one_optimizer_shared_by_two_models_is_refused_naming_it():
+    adam = Adam()
+    first = binary_model()
+    first.compile(optimizer=adam, loss="binary_crossentropy")
+    second = Sequential([Dense(2, input_shape=(3,)), Dense(1, activation="sigmoid")])
+    raises(ValueError, lambda: second.compile(optimizer=adam, loss="binary_crossentropy"),
+           "Adam", "already used", first.name)
+
+
+@pytest.mark.parametrize("last, words", [
+    (Dense(1, activation="softmax"), ["softmax over 1 unit", "sigmoid"]),
+    (Dense(1), ["not probabilities", "from_logits=True"]),
+])
+def test_an_output_that_cannot_work_with_binary_crossentropy_warns_at_compile(last, words):
+    model = Sequential([Dense(4, input_shape=(3,)), last])
+    with pytest.warns(UserWarning) as record:
+        model.compile(loss="binary_crossentropy")
+    for word in words:
+        assert word in str(record[0].message)
+
+
+@pytest.mark.parametrize("layer", [Dense(3), BatchNormalization(), Dropout(0.5), ReLU(),
+                                   tinynet.layers.LayerNormalization()])
+def test_backward_before_forward_says_to_call_forward_first(layer):
+    if not isinstance(layer, ReLU):
+        layer.build((None, 3))
+    raises(RuntimeError, lambda: layer.backward(np.ones((2, 3))), "before forward",
+           "forward(x, training=True)")
+
+
+def test_model_backward_before_forward_says_to_call_forward_first():
+    raises(RuntimeError, lambda: binary_model().backward(np.ones((2, 1))), "before forward")
+
+
+def test_forward_on_a_layer_never_built_builds_it():
+    layer = Dense(8)
+    y = layer.forward(np.ones((2, 5), dtype=np.float32))
+    assert y.shape == (2, 8) and layer.params["kernel"].shape == (5, 8)
+
+
+@pytest.mark.parametrize("layer", [Dense(3), BatchNormalization(),
+                                   tinynet.layers.LayerNormalization()])
+def test_forward_on_the_wrong_width_names_the_layer_and_both_widths(layer):
+    layer.name = "mine"
+    layer.build((None, 8))
+    raises(ValueError, lambda: layer.forward(np.ones((2, 5), dtype=np.float32)), "'mine'",
+           "(8,)", "(2, 5)")
+
+
+def test_backward_given_the_wrong_shape_names_the_layer():
+    layer = Dense(3, name="mine")
+    layer.forward(np.ones((2, 4), dtype=np.float32), training=True)
+    raises(ValueError, lambda: layer.backward(np.ones((2, 4))), "'mine'", "grad_output",
+           "(batch, 3)")
+
+
+def test_a_layer_whose_backward_sets_no_gradient_is_named_at_the_step():
+    class Forgetful(Dense):
+        def backward(self, grad_output):
+            return grad_output @ self.params["kernel"].T  # forgot self.grads
+
+    model = Sequential([Dense(2, input_shape=(3,)), Forgetful(1, activation="sigmoid")])
+    model.compile(loss="binary_crossentropy")
+    raises(RuntimeError, lambda: model.train_on_batch(X, Y), "Forgetful", "grads['kernel']")
