@@ -689,3 +689,16 @@ def test_a_layer_whose_backward_sets_no_gradient_is_named_at_the_step():
     model = Sequential([Dense(2, input_shape=(3,)), Forgetful(1, activation="sigmoid")])
     model.compile(loss="binary_crossentropy")
     raises(RuntimeError, lambda: model.train_on_batch(X, Y), "Forgetful", "grads['kernel']")
+
+
+@pytest.mark.parametrize("method, kwargs, words", [
+    ("compile", {"loss": "mse", "weighted_metrics": ["mae"]}, ["weighted_metrics",
+                                                               "does not have"]),
+    ("compile", {"loss": "mse", "lose": "mse"}, ["'lose'", "Did you mean 'loss'?"]),
+    ("fit", {"x": X, "y": Y, "steps_per_epoch": 3}, ["steps_per_epoch", "does not have"]),
+    ("fit", {"x": X, "y": Y, "epoch": 3}, ["'epoch'", "Did you mean 'epochs'?"]),
+    ("predict", {"x": X, "workers": 2}, ["workers", "does not have"]),
+])
+def test_keras_arguments_tinynet_lacks_get_an_error_that_says_so(method, kwargs, words):
+    message = raises(TypeError, lambda: getattr(binary_model(), method)(**kwargs), *words)
+    assert "keras_only" not in message

@@ -15,6 +15,7 @@ step, from each layer's `grads`, so a layer may simply assign its gradients.
 Everything else here is bookkeeping: batching, averaging, callbacks, checks, saving.
 """
 
+import inspect
 import math
 import os
 import re
@@ -33,7 +34,13 @@ from tinynet.config import get_rng
 from tinynet.layers.base import Layer
 from tinynet.layers.batchnorm import BatchNormalization
 from tinynet.layers.input import InputLayer
-from tinynet.validation import check_bool, check_float, check_int, to_float_array
+from tinynet.validation import (
+    check_bool,
+    check_float,
+    check_int,
+    to_float_array,
+    unknown_argument_error,
+)
 
 
 def snake_case(class_name):
@@ -353,9 +360,10 @@ class Sequential:
 
     # -- compile and the training step -------------------------------------------------------
 
-    def compile(self, optimizer="adam", loss=None, metrics=None):
+    def compile(self, optimizer="adam", loss=None, metrics=None, **keras_only):
         """Choose the optimizer, the loss and the metrics: compile(optimizer=Adam(),
         loss='binary_crossentropy', metrics=['accuracy'])."""
+        check_keras_only(keras_only, "compile", self.compile)
         if not self.layers:
             raise ValueError("compile: this Sequential model has no layers; add some first")
         if loss is None:
@@ -468,7 +476,7 @@ class Sequential:
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, validation_freq=1):
+            sample_weight=None, initial_epoch=0, validation_freq=1, **keras_only):
         """Train for epochs `initial_epoch` .. `epochs - 1` over (x, y) in batches; return a
         History. Arguments, defaults and behaviour are Keras 3's:
 
@@ -478,6 +486,7 @@ class Sequential:
         every epoch. sample_weight (n,) weighs each sample's loss; class_weight {class:
         weight} does the same by class. batch_size=None means 32.
         """
+        check_keras_only(keras_only, "fit", self.fit)
         plan = check_fit_arguments(self, x, y, batch_size, epochs, verbose, validation_split,
                                    validation_data, shuffle, class_weight, sample_weight,
                                    initial_epoch, validation_freq)
@@ -570,10 +579,11 @@ class Sequential:
         return self.forward(self.check_x(x, "predict_on_batch"), training=False)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 callbacks=None, return_dict=False):
+                 callbacks=None, return_dict=False, **keras_only):
         """Loss and metrics in inference mode: returns [loss, *metrics] (or just the loss), or
         a dict with return_dict=True. The loss is the mean over batches weighted by batch
         size, the metrics accumulate over all samples, as in Keras."""
+        check_keras_only(keras_only, "evaluate", self.evaluate)
         self.check_compiled("evaluate")
         x, y, weights = self.check_xy(x, y, "evaluate", sample_weight)
         batch_size = check_batch_size(batch_size, "evaluate")
@@ -595,9 +605,10 @@ class Sequential:
         callbacks.on_test_end(logs)
         return format_results(logs, return_dict)
 
-    def predict(self, x, batch_size=None, verbose="auto", callbacks=None):
+    def predict(self, x, batch_size=None, verbose="auto", callbacks=None, **keras_only):
         """Outputs for x in inference mode (moving statistics, no dropout), batch by batch,
         so a sample's prediction never depends on the other samples."""
+        check_keras_only(keras_only, "predict", self.predict)
         x = self.check_x(x, "predict")
         batch_size = check_batch_size(batch_size, "predict")
         verbose = check_verbose(verbose, "predict")
@@ -912,6 +923,32 @@ def apply_class_weight(y, weights, class_weight, where):
         raise ValueError(f"{where}(class_weight=...): no weight for class(es) {missing}; "
                          f"give one for every class in y")
     return np.array([class_weight[int(label)] for label in labels], dtype=np.float64)
+
+
+# Arguments of Keras's compile/fit/evaluate/predict that tinynet does not have: each gets an
+# error that says so, instead of Python's "unexpected keyword argument".
+KERAS_ONLY = {
+    "loss_weights": "models with several outputs", "weighted_metrics": "weighted metrics",
+    "run_eagerly": "graph compilation", "steps_per_execution": "graph compilation",
+    "jit_compile": "graph compilation", "auto_scale_loss": "mixed precision",
+    "steps_per_epoch": "datasets and generators", "validation_steps": "datasets and generators",
+    "validation_batch_size": "a separate validation batch size", "steps": "generators",
+    "max_queue_size": "generators", "workers": "generators",
+    "use_multiprocessing": "generators", "return_state": "recurrent layers",
+}
+
+
+def check_keras_only(arguments, where, method):
+    """Refuse an argument Keras has and tinynet lacks (saying so), or a misspelled one."""
+    if not arguments:
+        return
+    name = sorted(arguments)[0]
+    if name in KERAS_ONLY:
+        raise TypeError(f"{where}({name}=...) is a Keras argument for {KERAS_ONLY[name]}, "
+                        f"which tinynet does not have; leave it out")
+    valid = [name for name, parameter in inspect.signature(method).parameters.items()
+             if parameter.kind != parameter.VAR_KEYWORD]
+    raise unknown_argument_error(f"{where}()", arguments, valid)
 
 
 def check_batch_size(batch_size, where):

@@ -67,7 +67,8 @@ def batch_statistics(x):
     n = x.size // x.shape[-1]
     mu = (x.sum(axis=axes, dtype=np.float64) / n).astype(x.dtype)
     centered = x - mu
-    var = ((centered * centered).sum(axis=axes, dtype=np.float64) / n).astype(x.dtype)
+    with np.errstate(over="ignore"):  # |x| > 1e19 in float32: the layer warns in its own words
+        var = ((centered * centered).sum(axis=axes, dtype=np.float64) / n).astype(x.dtype)
     return mu, var, centered
 
 
