@@ -25,7 +25,10 @@ def run(optimizer, gradients=GRADIENTS, start=START):
 
 
 def keras_adam_by_hand(gradients, lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
-    """Keras 3's Adam written out scalar by scalar with Python floats (SEMANTICS.md)."""
+    """Keras 3's Adam written out scalar by scalar with Python floats: t counts from 1;
+    m += (1 - beta_1) * (g - m); v += (1 - beta_2) * (g * g - v); param -= learning_rate *
+    sqrt(1 - beta_2**t) / (1 - beta_1**t) * m / (sqrt(v) + epsilon), with epsilon outside the
+    bias correction (PyTorch puts it after correcting v)."""
     values = []
     param = [float(p) for p in START]
     m = [0.0] * len(param)
