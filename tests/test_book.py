@@ -262,7 +262,12 @@ def browser():
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # to read the console
     # the driver is given by path, so selenium never tries to download one
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    try:
+        driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    except Exception as error:  # a browser that cannot start is no browser to be had
+        shutil.rmtree(profile, ignore_errors=True)
+        pytest.skip(f"headless Chromium ({chromium}) did not start: "
+                    f"{str(error).strip().splitlines()[0]}")
     yield driver
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)

@@ -326,7 +326,11 @@ body { font-family: var(--book-font); color: #1a1a1a; }
             font-family: var(--book-font); }
 .book-nav a { color: var(--book-accent); text-decoration: none; }
 .book-nav a:hover { text-decoration: underline; }
-.book-nav .book-home { font-weight: 600; }
+.book-nav > :first-child, .book-nav > :last-child { flex: 1; }
+.book-nav > :last-child { text-align: right; }
+.book-nav .book-home { font-weight: 600; white-space: nowrap; }
+.book-narrow { display: none; }
+@media (max-width: 640px) { .book-wide { display: none; } .book-narrow { display: inline; } }
 .book-headline { background: var(--book-tint); border-left: 6px solid var(--book-accent);
                  padding: 0.6em 1em; margin: 0.8em 0; font-size: 18px; line-height: 1.5;
                  font-family: var(--book-font); }
@@ -365,11 +369,13 @@ BOOK_PAGE = r"""
 <nav class="book-nav book-top" aria-label="lessons">{% block book_links %}
   {%- set book = resources.book -%}
   {%- if book.previous -%}
-  <a rel="prev" href="{{ book.previous.page }}">&larr; {{ book.previous.title | e }}</a>
+  <a rel="prev" href="{{ book.previous.page }}">&larr; <span class="book-wide">
+    {{- book.previous.title | e }}</span><span class="book-narrow">previous</span></a>
   {%- else -%}<span></span>{%- endif %}
   <a class="book-home" href="index.html">All lessons</a>
   {% if book.next -%}
-  <a rel="next" href="{{ book.next.page }}">{{ book.next.title | e }} &rarr;</a>
+  <a rel="next" href="{{ book.next.page }}"><span class="book-wide">{{ book.next.title | e }}
+    </span><span class="book-narrow">next</span> &rarr;</a>
   {%- else -%}<span></span>{%- endif -%}
 {% endblock book_links %}</nav>
 <p class="book-headline"><span class="book-label">Measured in this run:</span>
