@@ -276,3 +276,20 @@ def test_a_wrong_number_of_sample_weights_is_refused():
 def test_reduction_none_cannot_be_trained_on():
     with pytest.raises(ValueError, match="sum_over_batch_size"):
         losses.MeanSquaredError(reduction="none").gradient(np.zeros((2, 1)), np.ones((2, 1)))
+
+
+def test_live_keras_gives_the_fixture_numbers():
+    """Where Keras and torch are installed: the fixture script's loss cases, run again, equal
+    the fixture (so the fixture is what this Keras computes)."""
+    pytest.importorskip("torch")
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    pytest.importorskip("keras", minversion="3.0")
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(__file__), "data", "make_keras_issue12_reference.py")
+    spec = importlib.util.spec_from_file_location("make_keras_issue12_reference", path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    live = tool.loss_cases(tool.inputs())
+    for key, value in live.items():
+        np.testing.assert_allclose(value, REF[key], rtol=1e-6, atol=1e-7, err_msg=key)

@@ -126,6 +126,11 @@ class RandomUniform(RandomInitializer):
         return values.astype(standardize_dtype(dtype))
 
 
+# The defaults of TruncatedNormal (mean 0.0, stddev 0.05), VarianceScaling (1.0, 'fan_in',
+# 'truncated_normal') and Orthogonal (gain 1.0) are Keras 3.15's: its source (keras/src/
+# initializers/random_initializers.py) and keras.io's "Layer weight initializers" page.
+
+
 class TruncatedNormal(RandomInitializer):
     """N(mean, stddev^2) with every draw beyond 2 stddev of the mean redrawn; Keras's defaults
     mean=0.0, stddev=0.05. (The spread of what is kept is 0.88 * stddev.)"""

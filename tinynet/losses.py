@@ -37,7 +37,9 @@ import numpy as np
 from tinynet.layers.activation import sigmoid, softmax
 from tinynet.validation import check_bool, check_float, to_float_array, unknown_name_error
 
-EPSILON = 1e-7  # Keras's clipping constant for probabilities (keras.backend.epsilon())
+# Keras's clipping constant for probabilities, its backend epsilon 1e-7 (keras/src/backend/
+# config.py in Keras 3.15's source, and the tf.keras.backend.epsilon API page).
+EPSILON = 1e-7
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "none")
 

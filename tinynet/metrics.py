@@ -38,9 +38,14 @@ import copy
 import numpy as np
 
 from tinynet import losses
-from tinynet.validation import check_float, check_int, unknown_name_error
+from tinynet.validation import check_bool, check_float, check_int, unknown_name_error
 
-EPSILON = 1e-7  # Keras's backend.epsilon(): AUC's outer thresholds sit this far outside [0, 1]
+# Keras's backend epsilon, 1e-7 (keras/src/backend/config.py in Keras 3.15's source, and the
+# tf.keras.backend.epsilon API page): AUC's outer thresholds sit this far outside [0, 1].
+EPSILON = 1e-7
+# AUC's default number of thresholds, 200: Keras 3.15's source (keras/src/metrics/
+# confusion_metrics.py) and the tf.keras.metrics.AUC API page.
+AUC_NUM_THRESHOLDS = 200
 
 
 def divide_no_nan(numerator, denominator):
@@ -329,9 +334,9 @@ class AUC(Metric):
 
     name = "auc"
 
-    def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation",
-                 name=None, thresholds=None, multi_label=False, num_labels=None,
-                 label_weights=None, from_logits=False):
+    def __init__(self, num_thresholds=AUC_NUM_THRESHOLDS, curve="ROC",
+                 summation_method="interpolation", name=None, thresholds=None,
+                 multi_label=False, num_labels=None, label_weights=None, from_logits=False):
         where = "AUC(...)"
         if curve != "ROC" or multi_label or label_weights is not None or num_labels:
             raise ValueError(f"{where}: tinynet computes the single-label ROC curve only "
@@ -340,8 +345,9 @@ class AUC(Metric):
         if summation_method not in ("interpolation", "minoring", "majoring"):
             raise ValueError(f"{where}: summation_method must be 'interpolation', 'minoring' "
                              f"or 'majoring', got {summation_method!r}")
-        self.curve, self.summation_method, self.from_logits = curve, summation_method, \
-            from_logits
+        self.curve = curve
+        self.summation_method = summation_method
+        self.from_logits = check_bool(from_logits, f"{where}: from_logits")
         self.multi_label, self.num_labels, self.label_weights = False, None, None
         if thresholds is None:
             self.num_thresholds = check_int(num_thresholds, f"{where}: num_thresholds", 2)

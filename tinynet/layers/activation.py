@@ -100,7 +100,9 @@ def selu_backward(grad_output, x, y):
     return grad_output * np.where(x > 0, SELU_SCALE, y + SELU_SCALE * SELU_ALPHA)
 
 
-LEAKY_RELU_SLOPE = 0.2  # keras.activations.leaky_relu's default (the LeakyReLU layer uses 0.3)
+# keras.activations.leaky_relu's default negative_slope (the LeakyReLU layer's is 0.3): Keras
+# 3.15's source (keras/src/activations/activations.py) and the keras.io activations page.
+LEAKY_RELU_SLOPE = 0.2
 
 
 def leaky_relu(x):
