@@ -115,6 +115,12 @@ def test_title_and_question_come_from_the_first_text_cell():
                                                       "How small can a batch be?")
 
 
+def test_tex_math_is_noticed_in_text_cells_only():
+    assert book.has_tex_math(notebook(("markdown", "the mean $\\mu_B$ of a batch", None)))
+    assert not book.has_tex_math(notebook(("markdown", "x_hat = (x - mu) / sigma", None),
+                                          ("code", "s = '$a$'", None)))
+
+
 def test_external_resources_are_found_but_plain_links_are_not():
     page = """<html><head><script src="https://cdn.example/x.js"></script>
     <link rel="stylesheet" href="//fonts.example/f.css"><style>@font-face { src:

@@ -233,6 +233,13 @@ def title_and_question(notebook, name):
     return title, " ".join(question.split())
 
 
+def has_tex_math(notebook):
+    """True when a text cell writes math as TeX ($...$), which the book (no math renderer,
+    so as to work offline) would show as typed."""
+    return any(re.search(r"\$[^$\n]+\$", cell.source) for cell in notebook.cells
+               if cell.cell_type == "markdown")
+
+
 def figure_of(notebook):
     """The PNG bytes of the figure of the first cell tagged "thumbnail", else of the first
     figure the notebook drew; None when it drew none."""
@@ -523,6 +530,8 @@ def build(out, quick=False, seed=0, lessons_folder=LESSONS, only=None, jobs=1, t
     for lesson in lessons:
         describe(lesson, out)
         log(f"{lesson.name}: Headline: {lesson.headline}")
+        if has_tex_math(lesson.notebook):
+            log(f"  warning: {lesson.name} writes TeX math ($...$); its page shows it as typed")
     for i, lesson in enumerate(lessons):
         previous = lessons[i - 1] if i > 0 else None
         following = lessons[i + 1] if i + 1 < len(lessons) else None
