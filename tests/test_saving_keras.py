@@ -382,6 +382,14 @@ def test_weights_of_the_wrong_shape_are_refused_and_nothing_changes(tmp_path):
         np.testing.assert_array_equal(old, new)
 
 
+def test_a_weights_file_that_is_not_hdf5_is_refused_by_name(tmp_path):
+    model, _ = dense_model()
+    path = tmp_path / "notes.weights.h5"
+    path.write_text("not weights")
+    with pytest.raises(ValueError, match=r"notes\.weights\.h5: not an HDF5 weights file"):
+        saving.load_weights_h5(model, path)
+
+
 def test_a_file_name_must_end_in_keras(tmp_path):
     model, _ = dense_model()
     with pytest.raises(ValueError, match=r"must end in \.keras"):
