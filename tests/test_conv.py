@@ -38,8 +38,8 @@ TORCH_TOLERANCE = 1e-9     # the issue's bar: equal to autograd to 1e-9 in float
 GRADIENT_TOLERANCE = 1e-6  # finite differences in float64 (as tests/test_layers.py)
 
 LAYER_CLASSES = {cls.__name__: cls for cls in (
-    Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, GroupNormalization,
-    BatchNormalization, LayerNormalization)}
+    Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Reshape,
+    GroupNormalization, BatchNormalization, LayerNormalization)}
 
 
 def load_fixture():
@@ -110,7 +110,7 @@ def assert_gradients_ok(errors):
 # -- PyTorch autograd -----------------------------------------------------------------------
 
 @fixture_cases("Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
-               "Flatten", "LayerNormalization")
+               "Flatten", "Reshape", "LayerNormalization")
 def test_forward_and_backward_equal_torch_autograd(case):
     compare_with_torch(case)
 
@@ -219,6 +219,19 @@ def test_conv2d_forward_equals_the_six_nested_loops(padding, strides):
         for o in range(4):
             expected[n, i, j, o] = bias[o] + np.sum(patch * kernel[:, :, :, o])
     np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_same_padding_puts_the_odd_pixel_at_the_bottom_and_right_as_keras():
+    # a 2x2 kernel of ones on a 3x3 image: 'same' needs one row and one column of zeros,
+    # which Keras (TensorFlow's rule) adds after the image, not before it
+    layer = Conv2D(1, 2, padding="same", use_bias=False, kernel_initializer="ones",
+                   dtype="float64")
+    x = np.arange(9.0).reshape(1, 3, 3, 1)
+    y = layer(x)[0, :, :, 0]
+    assert y.shape == (3, 3)
+    assert y[0, 0] == 0 + 1 + 3 + 4          # the window starts at the image's first pixel
+    assert y[2, 2] == 8                      # the last window holds one real pixel
+    assert y[0, 2] == 2 + 5 and y[2, 0] == 6 + 7
 
 
 @pytest.mark.parametrize("padding", ["valid", "same"])

@@ -1,11 +1,11 @@
 """Make tests/data/torch_conv_reference.npz: PyTorch autograd on the convolutional layers.
 
-tinynet writes the backward of Conv2D, the pooling layers, Flatten, GroupNormalization, and of
-BatchNormalization / LayerNormalization on images by hand; here torch derives them by autograd,
-in float64, and tests/test_conv.py and tests/test_groupnorm.py replay the answers (torch is not
-installed where the tests run). Keras's layouts are channels last, torch's channels first, so
-every image is permuted on the way in and out, and a Keras kernel (kh, kw, C_in, C_out) is a
-torch weight (C_out, C_in, kh, kw).
+tinynet writes the backward of Conv2D, the pooling layers, Flatten, Reshape,
+GroupNormalization and of BatchNormalization / LayerNormalization on images by hand; here
+torch derives them by autograd, in float64, and tests/test_conv.py and tests/test_groupnorm.py
+replay the answers (torch is not installed where the tests run). Keras's layouts are channels
+last, torch's channels first, so every image is permuted on the way in and out, and a Keras
+kernel (kh, kw, C_in, C_out) is a torch weight (C_out, C_in, kh, kw).
 
 Keras's padding='same' (TensorFlow's rule) can be uneven, with the odd pixel at the bottom and
 right; torch's own padding cannot, so the script pads explicitly (zeros for convolution and
@@ -65,6 +65,7 @@ CASES = [
     ("group_norm_dense", "GroupNormalization", {"groups": 2}, (5, 8)),
     ("batch_norm_images", "BatchNormalization", {}, (4, 5, 3, 6)),
     ("layer_norm_images", "LayerNormalization", {}, (2, 5, 4, 6)),
+    ("reshape", "Reshape", {"target_shape": [-1, 4]}, (2, 3, 4, 2)),
 ]
 
 
@@ -118,6 +119,8 @@ def torch_forward(layer, config, x, weights):
         return x.mean(dim=(1, 2))
     if layer == "Flatten":
         return x.reshape(x.shape[0], -1)
+    if layer == "Reshape":
+        return x.reshape(x.shape[0], *config["target_shape"])
     if layer == "GroupNormalization":
         channels = x.shape[-1]
         groups = channels if config["groups"] == -1 else config["groups"]
