@@ -50,6 +50,11 @@ KERAS_CASES = {
     "mae": (losses.MeanAbsoluteError(), losses.mean_absolute_error, {}, "y_reg", "p_reg"),
     "huber": (losses.Huber(), losses.huber, {}, "y_reg", "p_reg"),
     "huber_delta": (losses.Huber(delta=0.5), None, {}, "y_reg", "p_reg"),
+    "bce_smoothing": (losses.BinaryCrossentropy(label_smoothing=0.2), None, {}, "y_bin",
+                      "p_bin"),
+    "cce_logits_smoothing": (losses.CategoricalCrossentropy(from_logits=True,
+                                                            label_smoothing=0.1), None, {},
+                             "one_hot", "z"),
 }
 
 
@@ -70,6 +75,14 @@ def test_loss_functions_return_keras_per_sample_values(case):
     values = function(REF["input_" + y_key], REF["input_" + p_key], **kwargs)
     assert values.shape == (len(REF["input_" + p_key]),)
     np.testing.assert_allclose(values, REF[f"loss_{case}_per_sample"], rtol=1e-5, atol=1e-6)
+
+
+def test_label_smoothing_pulls_targets_towards_the_uniform_guess():
+    _, one_hot, p, _ = categorical_case(k=4, seed=23)
+    smoothed = losses.CategoricalCrossentropy(label_smoothing=0.2)
+    by_hand = losses.CategoricalCrossentropy()(one_hot * 0.8 + 0.2 / 4, p)
+    assert smoothed(one_hot, p) == pytest.approx(by_hand, rel=1e-12)
+    assert check_loss(smoothed, one_hot, p) < GRADIENT_TOLERANCE
 
 
 def test_the_reduction_divides_by_the_batch_size_not_by_the_sum_of_weights():

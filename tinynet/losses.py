@@ -172,23 +172,41 @@ class Loss:
 
 
 class CrossentropyLoss(Loss):
-    """What the three cross-entropies share: the from_logits switch."""
+    """What the cross-entropies share: from_logits, and label_smoothing (Keras's): targets
+    are pulled towards the uniform guess, y <- y (1 - label_smoothing) + label_smoothing / K
+    (K = 2 for binary targets), so the model is not pushed towards probabilities of exactly
+    0 and 1."""
 
-    def __init__(self, from_logits=False, reduction="sum_over_batch_size", name=None):
+    uniform_target = None  # 1/2 for binary targets, 1/K for K classes
+
+    def __init__(self, from_logits=False, label_smoothing=0.0, reduction="sum_over_batch_size",
+                 name=None):
         super().__init__(reduction=reduction, name=name)
-        self.from_logits = check_bool(from_logits, f"{type(self).__name__}(from_logits=...)")
+        where = type(self).__name__
+        self.from_logits = check_bool(from_logits, f"{where}(from_logits=...)")
+        self.label_smoothing = check_float(label_smoothing, f"{where}(label_smoothing=...)",
+                                           0.0, 1.0)
 
     def __repr__(self):
         return f"{type(self).__name__}(from_logits={self.from_logits})"
 
+    def prepare_targets(self, y_true, y_pred):
+        y_true = super().prepare_targets(y_true, y_pred)
+        if self.label_smoothing:
+            uniform = self.uniform_target or 1 / y_pred.shape[-1]
+            y_true = y_true * (1 - self.label_smoothing) + self.label_smoothing * uniform
+        return y_true
+
     def get_config(self):
-        return {**super().get_config(), "from_logits": self.from_logits}
+        return {**super().get_config(), "from_logits": self.from_logits,
+                "label_smoothing": self.label_smoothing}
 
 
 class BinaryCrossentropy(CrossentropyLoss):
     """Binary cross-entropy: targets in [0, 1], one probability (or logit) per output."""
 
     name = "binary_crossentropy"
+    uniform_target = 0.5
 
     def call(self, y_true, y_pred):
         if self.from_logits:
@@ -254,6 +272,9 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
     numbers as CategoricalCrossentropy with the one-hot rows of those labels."""
 
     name = "sparse_categorical_crossentropy"
+
+    def __init__(self, from_logits=False, reduction="sum_over_batch_size", name=None):
+        super().__init__(from_logits=from_logits, reduction=reduction, name=name)
 
     def prepare_targets(self, y_true, y_pred):
         labels = np.asarray(y_true).reshape(-1).astype(np.int64)
@@ -350,14 +371,14 @@ def per_sample(loss, y_true, y_pred):
     return loss.call(loss.prepare_targets(y_true, y_pred), y_pred)
 
 
-def binary_crossentropy(y_true, y_pred, from_logits=False):
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     """Per-sample binary cross-entropy (N,), the mean over the last axis."""
-    return per_sample(BinaryCrossentropy(from_logits), y_true, y_pred)
+    return per_sample(BinaryCrossentropy(from_logits, label_smoothing), y_true, y_pred)
 
 
-def categorical_crossentropy(y_true, y_pred, from_logits=False):
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     """Per-sample categorical cross-entropy (N,) for one-hot targets."""
-    return per_sample(CategoricalCrossentropy(from_logits), y_true, y_pred)
+    return per_sample(CategoricalCrossentropy(from_logits, label_smoothing), y_true, y_pred)
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):

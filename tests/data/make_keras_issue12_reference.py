@@ -73,6 +73,10 @@ LOSS_CASES = {
             "p_reg"),
     "huber": (lambda: keras.losses.Huber(), "huber", "y_reg", "p_reg"),
     "huber_delta": (lambda: keras.losses.Huber(delta=0.5), None, "y_reg", "p_reg"),
+    "bce_smoothing": (lambda: keras.losses.BinaryCrossentropy(label_smoothing=0.2), None,
+                      "y_bin", "p_bin"),
+    "cce_logits_smoothing": (lambda: keras.losses.CategoricalCrossentropy(
+        from_logits=True, label_smoothing=0.1), None, "one_hot", "z"),
 }
 
 
