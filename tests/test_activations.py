@@ -88,3 +88,12 @@ def test_swish_and_silu_are_one_function_and_names_ignore_case():
 def test_an_unknown_activation_lists_the_new_names():
     with pytest.raises(ValueError, match="Did you mean 'softplus'"):
         Activation("sotfplus")
+
+
+def test_at_the_kinks_the_derivative_is_the_one_torch_autograd_takes():
+    """Keras trains with torch's autograd, which takes these slopes at exactly 0 and +-3."""
+    zero, threes = np.zeros(1), np.array([3.0, -3.0])
+    function, derivative = ACTIVATIONS["leaky_relu"]
+    assert derivative(np.ones(1), zero, function(zero)) == pytest.approx(0.2)
+    function, derivative = ACTIVATIONS["hard_sigmoid"]
+    np.testing.assert_array_equal(derivative(np.ones(2), threes, function(threes)), 0.0)

@@ -110,7 +110,8 @@ def leaky_relu(x):
 
 
 def leaky_relu_backward(grad_output, x, y):
-    return np.where(x >= 0, grad_output, LEAKY_RELU_SLOPE * grad_output)
+    # at x = 0 exactly, the slope 0.2 (as torch's autograd, which Keras trains with, takes it)
+    return np.where(x > 0, grad_output, LEAKY_RELU_SLOPE * grad_output)
 
 
 # NumPy has no erf; math.erf applied to every entry is exact, if slower than NumPy's own
