@@ -360,9 +360,10 @@ class Sequential:
 
     # -- compile and the training step -------------------------------------------------------
 
-    def compile(self, optimizer="adam", loss=None, metrics=None, **keras_only):
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, **keras_only):
         """Choose the optimizer, the loss and the metrics: compile(optimizer=Adam(),
-        loss='binary_crossentropy', metrics=['accuracy'])."""
+        loss='binary_crossentropy', metrics=['accuracy']). Without an optimizer, RMSprop with
+        its defaults, as in Keras 3."""
         check_keras_only(keras_only, "compile", self.compile)
         if not self.layers:
             raise ValueError("compile: this Sequential model has no layers; add some first")
