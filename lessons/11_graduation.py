@@ -84,8 +84,9 @@ print(f"trained {EPOCHS} epochs on {len(x_train)} samples: test loss {test_loss:
 # ## Save it as a `.keras` file, and look inside
 #
 # A `.keras` file is a zip archive: `config.json` says which layers, with which arguments;
-# `model.weights.h5` holds the arrays; `metadata.json` says which format version. Saving
-# needs h5py (`pip install "tinynet[keras]"`).
+# `model.weights.h5` holds the arrays (the weights, and the optimizer's state);
+# `metadata.json` says which format version. Saving needs h5py
+# (`pip install "tinynet[keras]"`).
 
 # %%
 path = os.path.join(args.out, "article_model.keras")
@@ -167,9 +168,10 @@ if keras is not None:
           f"{differences['Keras 3']:.1e}")
 
 # %% [markdown]
-# Keras may warn that it is "skipping variable loading for optimizer": the file holds the
-# optimizer's step count and learning rate but not Adam's per-weight moments, so Keras would
-# start its optimizer afresh if you trained on. The predictions do not depend on it.
+# The file also holds the optimizer's state, as Keras saves it: Adam's step count, learning
+# rate, and its two running averages m and v for every weight. So `fit` can go on in Keras
+# (or in tinynet, after `load_model`) exactly where tinynet stopped. Predictions do not need
+# it.
 #
 # ## Into PyTorch, by hand
 #

@@ -35,13 +35,12 @@ Each `vars` group carries the layer's name as an attribute, for people reading t
 Loading matches weights by that class-and-position path, as Keras does, so a model with the
 same layers in the same order loads the file whatever its layers are called.
 
-The optimizer: Keras 3 saves its state too (the step count, the learning rate, and Adam's m
-and v for every weight), so that training can resume. tinynet writes the complete state when
-it has it: always for an optimizer that has not taken a step yet (its starting slots), and
-after training when the model offers `optimizer_state()`; otherwise only the step count and
-learning rate, and Keras then starts its optimizer afresh (with a warning). `load_model`
-compiles a fresh optimizer with the saved settings (learning rate, betas, momentum) and puts
-the saved state back through `model.set_optimizer_state(...)` when the model has it.
+The optimizer: Keras 3 saves its state too (the step count, the learning rate, and e.g. Adam's
+m and v for every trainable weight), so that training can resume. tinynet does the same: the
+state comes from `model.optimizer_state()` (an optimizer that has not stepped yet has its
+starting slots) and goes back through `model.set_optimizer_state(...)` after `load_model` has
+compiled a fresh optimizer with the saved settings. A file whose state does not fit the
+model (another optimizer, other weights) loads with the optimizer starting afresh.
 Predictions never depend on the optimizer.
 
 h5py is an optional dependency: pip install "tinynet[keras]".
@@ -907,8 +906,8 @@ def read_members(path, where):
 def load_model(path, compile=True):
     """A Sequential from a .keras file saved by Keras 3 or by tinynet, with its weights;
     compiled as it was saved when tinynet has that optimizer, loss and metrics (else a
-    warning says why not). The optimizer starts afresh unless the model class can take the
-    saved moments back (see restore_optimizer)."""
+    warning says why not), with the optimizer's saved state when it fits the model (see
+    restore_optimizer)."""
     path = check_filename(path, "load_model", ".keras")
     where = f"load_model: {path}"
     members = read_members(path, where)
