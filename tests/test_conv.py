@@ -249,6 +249,14 @@ def test_pooling_forward_equals_loops_and_ignores_padding(padding):
                                expected_avg, rtol=1e-12)
 
 
+def test_average_pooling_same_matches_the_example_on_keras_docs_page():
+    # keras.io/2.18/api/layers/pooling_layers/average_pooling2d: a 3x3 image 1..9, pool 2x2,
+    # strides 1, 'same' (values computed by TensorFlow, independently of tinynet)
+    x = np.arange(1.0, 10.0).reshape(1, 3, 3, 1)
+    y = AveragePooling2D(pool_size=(2, 2), strides=(1, 1), padding="same")(x)
+    np.testing.assert_array_equal(y[0, :, :, 0], [[3, 4, 4.5], [6, 7, 7.5], [7.5, 8.5, 9]])
+
+
 def test_max_pooling_sends_the_gradient_to_the_first_of_tied_maxima():
     x = np.zeros((1, 2, 2, 1))
     layer = MaxPooling2D(2)
@@ -306,6 +314,8 @@ def test_conv2d_kernel_has_keras_layout_and_parameter_count():
 def test_pooling_defaults_and_keras_short_names():
     layer = MaxPooling2D()
     assert layer.pool_size == (2, 2) and layer.strides == (2, 2) and layer.padding == "valid"
+    with pytest.raises(TypeError, match="pool_size"):   # Keras 3: no default for average
+        AveragePooling2D()
     assert MaxPool2D is MaxPooling2D and AvgPool2D is AveragePooling2D
     assert AveragePooling2D(3, strides=1).strides == (1, 1)
 

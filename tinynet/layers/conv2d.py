@@ -70,6 +70,11 @@ def check_padding(padding, where):
 
 def padding_amounts(size, window, stride, padding):
     """For one spatial axis: (pad_before, pad_after, output_size). See the module docstring."""
+    # TensorFlow's 'SAME' rule, which Keras 3 follows on every backend. Checked against Keras
+    # 3.15.1's source (keras/src/backend/torch/nn.py, _compute_padding_length) and against
+    # TensorFlow's own statement of it (tensorflow.org's tf.nn convolution guide, quoted in
+    # stackoverflow.com/questions/53819528: "the bottom and right sides always get the one
+    # additional padded pixel").
     if padding == "valid":
         return 0, 0, (size - window) // stride + 1
     out = -(-size // stride)  # ceil(size / stride)
@@ -148,6 +153,9 @@ def add_windows_back(grad_per_offset, padded_shape, strides):
 # -- the layer --------------------------------------------------------------------------------
 
 
+# Keras's defaults below were checked against keras.io/api/layers/convolution_layers/
+# convolution2d (Keras 3.15.1's source, keras/src/layers/convolutional/conv2d.py) and
+# tensorflow.org/api_docs/python/tf/keras/layers/Conv2D.
 class Conv2D(Layer):
     """Conv2D(filters, kernel_size, strides=(1, 1), padding='valid', activation=None,
     use_bias=True, kernel_initializer='glorot_uniform', bias_initializer='zeros',

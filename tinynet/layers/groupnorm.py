@@ -39,6 +39,10 @@ from tinynet.layers.batchnorm import check_last_axis, get_regularizer
 from tinynet.validation import check_bool, check_float, check_int
 
 
+# Keras's defaults (groups=32, axis=-1, epsilon=1e-3, center and scale, groups=-1 for
+# instance normalization) were checked against keras.io/api/layers/normalization_layers/
+# group_normalization (and Keras 3.15.1's source, keras/src/layers/normalization/
+# group_normalization.py) and tensorflow.org/api_docs/python/tf/keras/layers/GroupNormalization.
 class GroupNormalization(Layer):
     """GroupNormalization(groups=32, axis=-1, epsilon=1e-3, center=True, scale=True,
     beta_initializer='zeros', gamma_initializer='ones', beta_regularizer=None,

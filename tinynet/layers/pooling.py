@@ -42,6 +42,15 @@ from tinynet.layers.conv2d import (
 from tinynet.validation import check_bool
 
 
+# Keras 3's defaults were checked against keras.io/api/layers/pooling_layers/ (max_pooling2d,
+# average_pooling2d; and Keras 3.15.1's source, keras/src/layers/pooling/) and against
+# tensorflow.org/api_docs/python/tf/keras/layers/ (MaxPool2D, AveragePooling2D):
+# MaxPooling2D(pool_size=(2, 2), strides=None, padding='valid'); AveragePooling2D has no
+# default pool_size in Keras 3 (Keras 2's was (2, 2)); strides=None means pool_size.
+# That padding never counts comes from Keras 3.15.1's JAX backend (average_pool divides by
+# the window counts) and from tensorflow.org's tf.nn.pool ("The reduction never includes
+# out-of-bounds positions"); the Keras 2 page keras.io/2.18/api/layers/pooling_layers/
+# average_pooling2d shows it on a 3x3 example, which tests/test_conv.py replays.
 class Pooling2D(Layer):
     """What max and average pooling share: pool_size, strides (default: pool_size), padding."""
 
@@ -98,10 +107,10 @@ class MaxPooling2D(Pooling2D):
 
 
 class AveragePooling2D(Pooling2D):
-    """AveragePooling2D(pool_size=(2, 2), strides=None, padding='valid'): the mean of each
-    window's real pixels. Shapes: x (N, H, W, C) -> y (N, H_out, W_out, C)."""
+    """AveragePooling2D(pool_size, strides=None, padding='valid'): the mean of each window's
+    real pixels. Shapes: x (N, H, W, C) -> y (N, H_out, W_out, C)."""
 
-    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", **kwargs):
+    def __init__(self, pool_size, strides=None, padding="valid", **kwargs):
         super().__init__(pool_size, strides, padding, **kwargs)
         self.count = None
 
