@@ -1,7 +1,8 @@
 """How long a LeNet-BN training step takes in tinynet, against a NumPy floor and PyTorch eager.
 
     python benchmarks/bench_conv.py            # the full run (about a minute)
-    python benchmarks/bench_conv.py --quick    # a smoke run (a few seconds)
+    python benchmarks/bench_conv.py --quick    # a smoke run (about 15 s, most of it PyTorch
+                                               # starting in its worker process)
 
 The network is d2l's LeNet with batch normalization, on 28x28x1 images, batch 64, Adam,
 sparse categorical cross-entropy from logits (+ accuracy), float32:

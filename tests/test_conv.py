@@ -501,3 +501,14 @@ def test_dense_after_flatten_after_conv_trains_like_any_layer_stack():
     for layer in (layers[0], layers[3]):
         numeric = numerical_gradient(loss, layer.params["kernel"])
         assert relative_error(layer.grads["kernel"], numeric) < GRADIENT_TOLERANCE
+
+
+def test_the_benchmark_floor_computes_what_tinynet_computes():
+    # benchmarks/bench_conv.py times tinynet against a hand-written LeNet-BN: it must stay the
+    # same math as the layers (its own guard: 3 steps, same losses and weights)
+    spec = importlib.util.spec_from_file_location(
+        "bench_conv", HERE.parent / "benchmarks" / "bench_conv.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.check_same_math(steps=2)
+
