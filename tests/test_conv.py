@@ -359,6 +359,11 @@ def test_conv2d_refuses_inputs_that_are_not_images():
         Conv2D(4, 3).build((None, 20))
 
 
+def test_grayscale_images_without_a_channels_axis_get_the_fix_in_the_error():
+    with pytest.raises(ValueError, match=r"x\[\.\.\., None\]"):
+        Conv2D(6, 5)(np.zeros((2, 28, 28)))
+
+
 def test_conv2d_says_when_the_kernel_does_not_fit():
     with pytest.raises(ValueError, match="5x5 window does not fit in 3x3 images"):
         Conv2D(4, 5).build((None, 3, 3, 1))

@@ -86,8 +86,10 @@ def spatial_padding(input_shape, window, strides, padding, where):
     """((top, bottom), (left, right)) and (H_out, W_out) for inputs (N, H, W, C).
     Raises a ValueError naming the layer when the window does not fit."""
     if len(input_shape) != 4:
+        hint = ("; for grayscale images add a channels axis of size 1: x[..., None]"
+                if len(input_shape) == 3 else "")
         raise ValueError(f"{where} expects images of shape (batch, height, width, channels), "
-                         f"got input shape {tuple(input_shape)}")
+                         f"got input shape {tuple(input_shape)}{hint}")
     top, bottom, out_h = padding_amounts(input_shape[1], window[0], strides[0], padding)
     left, right, out_w = padding_amounts(input_shape[2], window[1], strides[1], padding)
     if out_h < 1 or out_w < 1:
