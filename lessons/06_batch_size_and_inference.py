@@ -370,7 +370,7 @@ axes[1].legend()
 save_figure(fig, args.out, "training_vs_inference_mode")
 
 flip_mean, flip_se = mean_and_se(flipped)
-print("\n== 3. Training mode vs inference mode (BN net trained with batches of 32) ==")
+print("\n== 3. Training mode and inference mode (BN net trained with batches of 32) ==")
 print(f"   The predicted class differs between the two modes for {100 * flip_mean:.1f}% "
       f"± {100 * flip_se:.1f}% of test examples (mean ± s.e., {len(SEEDS)} seeds); first seed: "
       f"the probability differs by up to {max_diff:.3f}.")

@@ -308,7 +308,7 @@ standardized_vs_raw = compare(input_acc["standardized"], input_acc["raw"], "test
 bn_vs_standardized = compare(input_acc["raw + input BN"], input_acc["standardized"],
                              "test accuracy", ("raw + input BN", "standardized"),
                              lower_is_better=False)
-print("\n== 2. BN on the input layer vs standardized inputs ==")
+print("\n== 2. BN on the input layer, or standardized inputs? ==")
 print("   " + standardized_vs_raw.sentence())
 print("   " + bn_vs_standardized.sentence())
 worst = int(np.argmax(np.abs(np.log(var_ratio))))

@@ -6,11 +6,11 @@ the tests read that line instead of the narration. The wording functions are tak
 the lesson scripts and called with made-up numbers, so that a conclusion printed whatever the
 numbers say would fail here."""
 
+import numpy as np
 import pytest
-from lesson_functions import comparison_lines, lesson_functions
-from lesson_runner import parse_result, run_lesson
+from lesson_runner import comparisons_without_noise, load_functions, parse_result, run_lesson
 
-from tinynet.stats import compare
+from tinynet.stats import compare, mean_and_se
 
 LESSON_08 = "08_regularization.py"
 LESSON_09 = "09_why_does_it_work.py"
@@ -38,11 +38,15 @@ def assert_figures(out, names):
 
 
 def assert_comparisons_carry_noise(stdout):
-    lines = comparison_lines(stdout)
-    assert len(lines) >= 4
-    for line in lines:
-        assert "±" in line, line
+    assert comparisons_without_noise(stdout) == []
+    assert sum(" vs " in line and "±" in line for line in stdout.splitlines()) >= 4
     assert sum(line.startswith("Headline: ") for line in stdout.splitlines()) == 1
+
+
+def lesson_functions(filename, *names):
+    """{name: function} for the wording functions `names` of a lesson, with what they use."""
+    scope = {"np": np, "compare": compare, "mean_and_se": mean_and_se}
+    return dict(zip(names, load_functions(filename, *names, namespace=scope), strict=True))
 
 
 def made_up(a, b, names=("BN", "no regularization"), higher_is_better=False):
