@@ -74,6 +74,13 @@ class Pooling2D(Layer):
                                             self.padding, self.where)
         return (input_shape[0], out_h, out_w, input_shape[-1])
 
+    def offset_views(self, x_pad):
+        """The ph*pw views (N, H_out, W_out, C) of x_pad, one per offset (a, b) of a window, in
+        row-major order: views[a * pw + b][n, i, j, c] = windows[n, i, j, a, b, c]."""
+        out_hw = self.output_shape[1:3]
+        return [offset_view(x_pad, a, b, self.strides, out_hw)
+                for a in range(self.pool_size[0]) for b in range(self.pool_size[1])]
+
 
 class MaxPooling2D(Pooling2D):
     """MaxPooling2D(pool_size=(2, 2), strides=None, padding='valid'): the largest value of each
@@ -88,10 +95,7 @@ class MaxPooling2D(Pooling2D):
         self.check_input(x)
         x_pad = pad_images(x, self.pads, value=-np.inf)  # padding never wins the max
         self.padded_shape = x_pad.shape
-        out_hw = self.output_shape[1:3]
-        # the window's pixels side by side: (ph*pw, N, H_out, W_out, C)
-        stacked = np.stack([offset_view(x_pad, a, b, self.strides, out_hw)
-                            for a in range(self.pool_size[0]) for b in range(self.pool_size[1])])
+        stacked = np.stack(self.offset_views(x_pad))  # the windows' pixels: (ph*pw, N, ...)
         self.argmax = stacked.argmax(axis=0)[None]   # the FIRST maximum: (1, N, H_out, W_out, C)
         return np.take_along_axis(stacked, self.argmax, axis=0)[0]
 
@@ -134,13 +138,7 @@ class AveragePooling2D(Pooling2D):
         self.check_input(x)
         x_pad = pad_images(x, self.pads)
         self.padded_shape = x_pad.shape
-        out_hw = self.count.shape[:2]
-        total = offset_view(x_pad, 0, 0, self.strides, out_hw).copy()
-        for a in range(self.pool_size[0]):
-            for b in range(self.pool_size[1]):
-                if (a, b) != (0, 0):
-                    total += offset_view(x_pad, a, b, self.strides, out_hw)
-        return total / self.count
+        return sum(self.offset_views(x_pad)) / self.count
 
     def backward(self, grad_output):
         """Inputs: grad_output = dL/dy (N, H_out, W_out, C). Returns: dL/dx (N, H, W, C)."""
