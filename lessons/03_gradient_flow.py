@@ -14,10 +14,15 @@
 # We build networks of 10 hidden layers of 100 units, `Dense -> [BatchNormalization] ->
 # activation`, on the article's 20-feature task, and we measure instead of guessing:
 #
-# 1. at initialization (one batch, no training): the spread (std) of every hidden layer's
-#    output, and the norm of every hidden kernel's gradient;
-# 2. during training (SGD): the gradient norm of every layer over the steps, and histograms
-#    of every layer's activations at the start and at the end.
+# 1. at initialization (one batch, no training, repeated over several seeds): the spread
+#    (std) of every hidden layer's output, and the norm of every hidden kernel's gradient;
+# 2. during training (SGD), with the diagnostics of Karpathy's *makemore* (part 3): the
+#    gradient norm of every layer over the steps; histograms of each layer's activations,
+#    with the share of saturated sigmoids or dead ReLUs; histograms of the gradients each
+#    layer receives; and the update-to-weight ratio of each layer against the 1e-3 rule of
+#    thumb. Each figure comes after a paragraph that says what to look for first.
+#
+# Every comparison printed is a mean over seeds with its standard error (`tinynet.stats`).
 #
 # The activations and inits compared:
 # - **sigmoid** with Keras's default Glorot init: the derivative of a sigmoid is at most 1/4,
@@ -43,9 +48,11 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 import tinynet
+from tinynet import plot, stats
 from tinynet.callbacks import Recorder
 from tinynet.classroom import headline, lesson_options, save_figure, show_figures
 from tinynet.datasets import make_classification, standardize, train_test_split
@@ -62,9 +69,14 @@ SQUASHING = "sigmoid"  # the saturating activation compared with ReLU (try "tanh
 WIDTH = 100          # units per hidden layer
 BATCH = 64
 LEARNING_RATE = 0.1  # plain SGD
-STEPS = 200 if args.quick else 600
-EVERY = 10 if args.quick else 20   # record every EVERY training steps
+STEPS = 100 if args.quick else 400   # training steps (rounded up to whole epochs)
+EVERY = 20                # record every EVERY training steps
 N_SAMPLES = 1500 if args.quick else 4000
+N_SEEDS_INIT = 2 if args.quick else 10   # one training step each: cheap
+N_SEEDS_TRAIN = 2 if args.quick else 5   # whole trainings
+# the hidden layers drawn in the per-layer figures: the first, the last and two between
+# (ten lines in one panel cannot be read from the back of a room)
+SHOWN = [int(i) for i in np.linspace(1, DEPTH, 4).round()]
 
 # %% [markdown]
 # ## The data and the networks
@@ -106,248 +118,383 @@ def label(activation, init, bn):
     return f"{activation}, {INITS[init][0]}, {'with BN' if bn else 'without BN'}"
 
 
-def hidden_outputs(recorder, activation, key, record=0):
-    """`key` ('output_std', ...) of the hidden activation layers at one record, layer 1 first."""
-    names = [name for name in recorder.layer_names if name.startswith(f"{activation}_")]
-    return np.array([recorder.get(name, key)[record] for name in names])
-
-
-def hidden_grad_norms(recorder, record=0):
-    """||dL/dkernel|| of the hidden Dense layers at one record, first layer first."""
-    names = [name for name in recorder.layer_names if name.startswith("dense_")]
-    return np.array([recorder.get(name, "grad_norm/kernel")[record] for name in names])
+def short_label(activation, bn):
+    """For panel titles: each activation is trained with one init only."""
+    return f"{activation}, {'with BN' if bn else 'without BN'}"
 
 
 # %% [markdown]
 # ## 1. At initialization: one batch through six networks
 #
-# A `Recorder(every=1)` over a single training step keeps every layer's output and every
-# gradient of that step, measured before the weights move.
+# We ask the model to keep everything of one training step (`model.trace_next_step = True`:
+# each layer's input and output, and the gradient dL/d(input) that reached it), measured
+# before the weights move. A Dense layer's kernel gradient is its input times the gradient
+# of its output, dL/dW = x^T @ dL/dz: we compute it from the trace, as the layer does.
+# Each network is built and measured from several seeds.
 
 # %%
-def record_at_init(activation, init, bn, depth=DEPTH):
-    """A Recorder holding one training step of a freshly built network."""
-    tinynet.set_seed(args.seed)
+def step_at_init(activation, init, bn, seed, depth=DEPTH):
+    """One traced training step of a fresh network. Returns a dict of
+    'std'       (depth,)  std of each hidden activation's output, layer 1 first
+    'grad'      (depth,)  ||dL/dW|| of each hidden Dense kernel
+    'gradients' list of (BATCH, WIDTH) arrays: dL/d(output) of each hidden activation."""
+    tinynet.set_seed(seed)
     model = build(activation, init, bn, depth)
-    recorder = Recorder(every=1)
-    model.fit(x_train[:BATCH], y_train[:BATCH], batch_size=BATCH, epochs=1, verbose=0,
-              callbacks=[recorder])
-    return recorder
+    rows = np.random.default_rng(seed).choice(len(x_train), size=BATCH, replace=False)
+    model.trace_next_step = True
+    model.train_on_batch(x_train[rows], y_train[rows])
+    trace = model.trace
+    names = [layer.name for layer in model.layers]
+    hidden = [i for i, name in enumerate(names) if name.startswith(f"{activation}_")]
+    dense = [i for i, name in enumerate(names) if name.startswith("dense_")]
+    # grad_inputs[i + 1], the gradient of layer i + 1's input, is that of layer i's output
+    grad = [np.linalg.norm(trace["inputs"][i].T @ trace["grad_inputs"][i + 1]) for i in dense]
+    return {"std": np.array([trace["outputs"][i].std() for i in hidden]),
+            "grad": np.array(grad),
+            "gradients": [trace["grad_inputs"][i + 1] for i in hidden]}
 
 
 CONFIGS = [(SQUASHING, "glorot"), ("relu", "small"), ("relu", "large")]
-at_init = {(activation, init, bn): record_at_init(activation, init, bn)
+SEEDS_INIT = [args.seed + k for k in range(N_SEEDS_INIT)]
+at_init = {(activation, init, bn): [step_at_init(activation, init, bn, seed)
+                                    for seed in SEEDS_INIT]
            for activation, init in CONFIGS for bn in (False, True)}
 
-print("At initialization (one batch of", BATCH, "samples):")
-print("  std of the hidden layers' outputs, layer 1 -> layer 10, and the gradient norm")
-print("  of layer 1's kernel divided by layer 10's:")
-for key, recorder in at_init.items():
-    std = hidden_outputs(recorder, key[0], "output_std")
-    grads = hidden_grad_norms(recorder)
-    print(f"    {label(*key):52s} std {std[0]:9.3g} -> {std[-1]:9.3g}   "
-          f"grad ratio {grads[0] / grads[-1]:9.3g}")
+
+def per_seed(key, what):
+    """(seeds, depth) array of `what` ('std' or 'grad') for network `key`."""
+    return np.array([measured[what] for measured in at_init[key]])
+
+
+def log_ratio(grads):
+    """log10(||dL/dW|| of layer 1 / that of the last layer), one per seed: 0 means equal,
+    -3 means the first layer gets a thousand times less gradient than the last. NaN for a
+    seed where no gradient reached the layers at all (0 / 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log10(grads[:, 0] / grads[:, -1])
+
+
+print(f"At initialization (one batch of {BATCH}, mean over {N_SEEDS_INIT} seeds):")
+print(f"  {'network':52s} {'std, layer 1':>13s} {'layer ' + str(DEPTH):>10s}   "
+      f"log10(grad 1 / grad {DEPTH})")
+for key in at_init:
+    std = per_seed(key, "std").mean(axis=0)
+    ratio = log_ratio(per_seed(key, "grad"))
+    if np.isfinite(ratio).all():
+        shown = "{:+.2f} ± {:.2f}".format(*stats.mean_and_se(ratio))
+    else:  # the output sigmoid saturated: its clipped probabilities pass back nothing
+        shown = f"no gradient at all in {np.sum(~np.isfinite(ratio))} of {len(ratio)} seeds"
+    print(f"  {label(*key):52s} {std[0]:13.3g} {std[-1]:10.3g}   {shown}")
 
 # %% [markdown]
-# **What to look at.** Left: without BN (orange) the spread of the activations drifts with
+# **What to look at.** One column per kind of network, blue with BN, orange without; the
+# line is the mean over seeds (geometric, as the scale is logarithmic), the band one
+# standard error. Top row: the spread of each layer's output. Without BN it drifts with
 # depth: for ReLU with small weights it collapses toward 0, with large weights it explodes.
-# With BN (blue) every layer's output has about the same spread, whatever the init:
-# for ReLU, the theory for a standard normal input cut at 0 gives
-# sqrt(1/2 - 1/(2 pi)) = 0.584. Right: the gradient norm of each kernel. Without BN the
-# sigmoid network's first layer gets a tiny fraction of the last layer's gradient. With BN
-# the gradients are not equal across depth either: look at which end is larger.
+# With BN every layer has about the same spread, whatever the init (for ReLU, the theory
+# for a standard normal input cut at 0 gives sqrt(1/2 - 1/(2 pi)) = 0.584, the grey line).
+# Bottom row: the gradient norm of each kernel. Look at the slope: without BN the sigmoid
+# network's first layer gets a tiny fraction of the last layer's gradient. With BN, is the
+# line flat?
 
 # %%
-import matplotlib.pyplot as plt
+plot.use_style()
+THEORY_RELU_BN = np.sqrt(0.5 - 1 / (2 * np.pi))
+depth_axis = np.arange(1, DEPTH + 1)
 
-from tinynet import plot
 
-plt.rcParams.update(plot.STYLE)  # tinynet.plot's classroom style for our own figures too
+def log_band(ax, values, color, name):
+    """Geometric mean over seeds of (seeds, depth) values, with a band of one standard error
+    of the log10 values. Values of 0 (no gradient at all) cannot go on a log scale: the
+    panel then says so instead."""
+    if not np.all(values > 0):
+        ax.text(0.5, 0.5 if "without" in name else 0.35, f"{name}: no gradient at all\n"
+                f"(the output sigmoid is saturated)", transform=ax.transAxes, ha="center",
+                color=color)
+        return
+    logs = np.log10(values)
+    mean, se = logs.mean(axis=0), logs.std(axis=0, ddof=1) / np.sqrt(len(logs))
+    ax.plot(depth_axis, 10 ** mean, "o-", color=color, label=name)
+    ax.fill_between(depth_axis, 10 ** (mean - se), 10 ** (mean + se), color=color, alpha=0.25,
+                    linewidth=0)
 
-STYLES = {(SQUASHING, "glorot"): "o-", ("relu", "small"): "s--", ("relu", "large"): "^:"}
-fig, (ax_std, ax_grad) = plt.subplots(1, 2, figsize=(12, 4.8))
-depth = np.arange(1, DEPTH + 1)
-for (activation, init, bn), recorder in at_init.items():
-    style = STYLES.get((activation, init), "d-.")
-    color = plot.color_for("with BN" if bn else "without BN")
-    name = label(activation, init, bn)
-    ax_std.plot(depth, hidden_outputs(recorder, activation, "output_std"), style, color=color,
-                label=name)
-    ax_grad.plot(depth, hidden_grad_norms(recorder), style, color=color, label=name)
-ax_std.axhline(np.sqrt(0.5 - 1 / (2 * np.pi)), color="grey", lw=0.8)
-ax_std.text(DEPTH, np.sqrt(0.5 - 1 / (2 * np.pi)) * 2.5, "theory for ReLU + BN: 0.584",
-            ha="right", color="grey")
-for ax, ylabel, title in [(ax_std, "std of the layer's output",
-                           "Activations at initialization"),
-                          (ax_grad, "||dL/d kernel||", "Kernel gradients at initialization")]:
+
+fig, axes = plt.subplots(2, len(CONFIGS), figsize=(6 * len(CONFIGS), 9.5), sharey="row",
+                         layout="constrained")
+for column, (activation, init) in enumerate(CONFIGS):
+    for bn in (False, True):
+        color = plot.color_for("with BN" if bn else "without BN")
+        kind = "with BN" if bn else "without BN"
+        log_band(axes[0, column], per_seed((activation, init, bn), "std"), color, kind)
+        log_band(axes[1, column], per_seed((activation, init, bn), "grad"), color, kind)
+    axes[0, column].set_title(f"{activation}, {INITS[init][0]}")
+    axes[1, column].set_xlabel("hidden layer (1 = next to the input)")
+    if activation == "relu":
+        axes[0, column].axhline(THEORY_RELU_BN, color="grey", lw=1.5, ls=":")
+for ax in axes.ravel():
     ax.set_yscale("log")
-    ax.set_xlabel("hidden layer (1 = next to the input)")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.set_xticks(depth)
-handles, labels = ax_grad.get_legend_handles_labels()
-fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=10)
-fig.suptitle(f"{DEPTH} hidden layers of {WIDTH}, one batch of {BATCH}, before any training")
-fig.tight_layout(rect=(0, 0.12, 1, 1))
+    ax.set_xticks(depth_axis)
+axes[0, 0].set_ylabel("std of the layer's output")
+axes[1, 0].set_ylabel("||dL/d kernel||")
+plot.shared_legend(fig, axes[0, 0])
+fig.suptitle(f"{DEPTH} hidden layers of {WIDTH}, one batch of {BATCH}, before any training "
+             f"(mean over {N_SEEDS_INIT} seeds)")
 save_figure(fig, args.out, "1_init_activations_and_gradients")
 
 # %% [markdown]
-# Does the gradient profile with BN depend on depth? The same measurement on a ReLU + BN
-# network twice as deep.
+# Does the gradient profile with BN depend on depth? Yang et al. (2019, *A Mean Field
+# Theory of Batch Normalization*) predict that in a batch-normalized network at
+# initialization the gradient grows exponentially with depth on its way to the input. The
+# same measurement on a ReLU + BN network twice as deep tells whether it shows here.
 
 # %%
-deeper = record_at_init("relu", "small", True, depth=2 * DEPTH)
-deeper_grads = hidden_grad_norms(deeper)
-print(f"ReLU, N(0, 0.05^2), with BN, {2 * DEPTH} hidden layers: layer 1's kernel gradient / "
-      f"layer {2 * DEPTH}'s = {deeper_grads[0] / deeper_grads[-1]:.3g}")
+deeper = np.array([step_at_init("relu", "small", True, seed, depth=2 * DEPTH)["grad"]
+                   for seed in SEEDS_INIT])
+depth_effect = stats.compare(log_ratio(deeper), log_ratio(per_seed(("relu", "small", True),
+                                                                     "grad")),
+                             "ReLU + BN, N(0, 0.05^2): log10(grad of layer 1 / grad of the "
+                             "last layer)", names=(f"{2 * DEPTH} layers", f"{DEPTH} layers"),
+                             lower_is_better=None, fmt="{:+.2f}")
+print(depth_effect.sentence())
 
 # %% [markdown]
 # ## 2. Training: sigmoid and poorly initialized ReLU, with and without BN
 #
-# Four networks, the same data, the same seed, SGD with learning rate 0.1. A `Recorder`
-# keeps, every few steps, each layer's gradient norm and histograms of its output.
+# Four networks, the same data, SGD with learning rate 0.1, repeated from several seeds.
+# For every seed a `Recorder` keeps, every few steps, each layer's gradient norm and the
+# relative size of each update; for the first seed it also keeps histograms of every
+# layer's output. The figures show four of the ten hidden layers (`SHOWN`), dark near the
+# input, light near the output.
 
 # %%
 TRAINED = [(SQUASHING, "glorot"), ("relu", "small")]
-runs = {}
-for activation, init in TRAINED:
-    for bn in (False, True):
-        tinynet.set_seed(args.seed)
-        model = build(activation, init, bn)
-        recorder = Recorder(every=EVERY, histograms=True)
-        steps_per_epoch = int(np.ceil(len(x_train) / BATCH))
-        epochs = int(np.ceil(STEPS / steps_per_epoch))
-        model.fit(x_train, y_train, batch_size=BATCH, epochs=epochs, verbose=0,
-                  callbacks=[recorder])
-        loss, accuracy = model.evaluate(x_val, y_val, verbose=0)
-        runs[(activation, init, bn)] = {"recorder": recorder, "loss": loss,
-                                        "accuracy": accuracy, "steps": epochs * steps_per_epoch}
+SEEDS_TRAIN = [args.seed + k for k in range(N_SEEDS_TRAIN)]
+steps_per_epoch = int(np.ceil(len(x_train) / BATCH))
+epochs = int(np.ceil(STEPS / steps_per_epoch))
+
+
+def train(activation, init, bn, seed):
+    """Train one network from `seed`; return its validation accuracy and its Recorder."""
+    tinynet.set_seed(seed)
+    model = build(activation, init, bn)
+    recorder = Recorder(every=EVERY, histograms=seed == args.seed)
+    model.fit(x_train, y_train, batch_size=BATCH, epochs=epochs, verbose=0,
+              callbacks=[recorder])
+    return model.evaluate(x_val, y_val, verbose=0)[1], recorder
+
+
+runs = {(activation, init, bn): [train(activation, init, bn, seed) for seed in SEEDS_TRAIN]
+        for activation, init in TRAINED for bn in (False, True)}
+first_seed = {short_label(activation, bn): results[0][1]  # the Recorders of seed args.seed
+              for (activation, _, bn), results in runs.items()}
+accuracy = {key: np.array([result[0] for result in results]) for key, results in runs.items()}
 
 # %% [markdown]
-# **What to look at.** One panel per network, one line per layer (dark = near the input,
-# light = near the output), log scale. Without BN the sigmoid network's lines are spread over
-# many orders of magnitude (the first layers hardly learn) and the small-init ReLU network's
-# gradients sink toward zero. With BN every layer gets a usable gradient throughout training.
+# ### The gradient norm of each layer during training
+#
+# **What to look for first:** how far apart the lines of one panel are. Lines many orders of
+# magnitude apart mean the first layers learn far slower than the last ones. Then: does a
+# line sink toward zero as training goes on?
 
 # %%
-fig = plot.gradient_flow({label(*key): run["recorder"] for key, run in runs.items()},
-                         title="Gradient norm of every kernel during training")
+fig = plot.gradient_flow(first_seed, layers=[f"dense_{i}" for i in SHOWN],
+                         title=f"Gradient norm of four kernels during training (seed {args.seed})")
 save_figure(fig, args.out, "2_gradient_norms_over_training")
 
 # %% [markdown]
-# **What to look at.** Histograms of each hidden layer's output, at the first step (top) and
-# at the last (bottom). Without BN the deep layers of the small-init ReLU network are a spike
-# at 0 and the sigmoids crowd into a narrow band around 0.5; with BN every layer keeps a
-# broad, similar distribution, at the start and after training.
+# ### Activation histograms, with % saturated or % dead
+#
+# **What to look for first:** the percentage in each legend. A sigmoid is *saturated* when
+# its output is near 0 or 1, where its slope, and so the gradient through it, is almost 0;
+# a ReLU unit is *dead* when it outputs 0 for every sample of the batch, so it passes back
+# no gradient at all. Then the shapes: a tall spike means the layer's outputs hardly vary.
+# The y axis is a density on a log scale: a ReLU layer's spike at 0 can be 100,000 times
+# higher than the rest of its curve.
 
 # %%
-fig, axes = plt.subplots(2, len(runs), figsize=(4.2 * len(runs), 7.5))
-colors = plot.depth_colors(DEPTH)  # dark = near the input, light = deep
-for column, (key, run) in enumerate(runs.items()):
-    recorder = run["recorder"]
-    for row, (record, when) in enumerate([(0, "step 0"), (-1, f"step {recorder.steps[-1]}")]):
-        ax = axes[row, column]
-        for i in range(DEPTH):
-            name = f"{key[0]}_{i + 1}"
-            edges = recorder.hist_edges(name, "output")
-            share = recorder.get(name, "output_hist")[record]
-            centers = (edges[:-1] + edges[1:]) / 2
-            ax.plot(centers, share, color=colors[i],
-                    label=f"layer {i + 1}" if i in (0, DEPTH - 1) else None)
-        ax.set_title(f"{label(*key)}\n{when}".replace(", w", ",\nw"), fontsize=10)
-        ax.set_xlabel("activation value")
-        axes[0, column].legend(fontsize=8)
-for row in range(2):
-    axes[row, 0].set_ylabel("share of values per bin")
-fig.suptitle("Output histograms of the 10 hidden layers (dark = near the input, light = deep)")
-fig.tight_layout()
+# layers=4: four hidden activations evenly spaced, the same layers as SHOWN
+fig = plot.activation_histograms(first_seed, layers=len(SHOWN), step_index=-1, logy=True,
+                                 title=f"Hidden outputs at the end of training (seed "
+                                       f"{args.seed})")
 save_figure(fig, args.out, "3_activation_histograms")
+
+# %% [markdown]
+# ### Gradient histograms at initialization
+#
+# The gradient dL/d(output) each hidden layer receives on the first step. **What to look for
+# first:** the std in each legend, from the first layer (dark) to the last (light). If it
+# shrinks by orders of magnitude toward the first layer, those layers barely learn; in a
+# healthy network the layers' histograms are about as wide as each other.
+
+# %%
+gradients = {short_label(activation, bn): {
+    f"layer {i}": at_init[(activation, init, bn)][0]["gradients"][i - 1] for i in SHOWN}
+    for activation, init in TRAINED for bn in (False, True)}
+fig = plot.histograms(gradients, xlabel="dL/d(layer output)",
+                      title=f"Gradients reaching four hidden layers at step 0 (seed {args.seed})")
+save_figure(fig, args.out, "4_gradient_histograms")
+
+# %% [markdown]
+# ### The update-to-weight ratio
+#
+# For each kernel, ||update|| / ||W||: how much one SGD step changes the weights, relative
+# to their size, on a log10 scale. Karpathy's rule of thumb in makemore is about 1e-3 (the
+# dashed line). **What to look for first:** where each layer sits against that line. Far
+# below (1e-5 or less), a layer hardly learns; far above (1e-1), each step rewrites it.
+# Then: are the layers of one network close to each other?
+
+# %%
+fig = plot.update_ratios(first_seed, layers=[f"dense_{i}" for i in SHOWN],
+                         title=f"Update-to-weight ratio of four kernels (seed {args.seed})")
+save_figure(fig, args.out, "5_update_ratios")
 
 # %% [markdown]
 # ## What the measurements say
 #
-# Every number below comes from the runs above.
+# Every number and every word below comes from the runs above: a comparison is a mean over
+# seeds with its standard error, and a difference smaller than twice that is called noise.
+
 
 # %%
-def describe_ratio(ratio):
-    """'15x larger' / '4.7e+05x smaller': layer 1's gradient norm compared with layer 10's."""
-    if ratio >= 1:
-        return f"{ratio:.3g}x larger"
-    return f"{1 / ratio:.3g}x smaller"
+def factor(log10_ratio):
+    """'a 4.7e+05x smaller gradient' from log10(layer 1 / last layer)."""
+    times = 10 ** abs(log10_ratio)
+    return f"{times:.3g}x {'larger' if log10_ratio > 0 else 'smaller'}"
 
 
-relu_plain = at_init[("relu", "small", False)]
-relu_bn = at_init[("relu", "small", True)]
-big_plain = at_init[("relu", "large", False)]
-big_bn = at_init[("relu", "large", True)]
-ratio = {key: hidden_grad_norms(rec)[0] / hidden_grad_norms(rec)[-1]
-         for key, rec in at_init.items()}
-last_std = {key: hidden_outputs(rec, key[0], "output_std")[-1] for key, rec in at_init.items()}
-bn_stds = np.concatenate([hidden_outputs(rec, key[0], "output_std")
-                          for key, rec in at_init.items() if key[0] == "relu" and key[2]])
+def profile_sentence(bn_ratios):
+    """What BN does to the gradient profile across depth, from Comparison-like results of
+    log10(grad 1 / grad last) against 0 (one per init)."""
+    if all(r.clear and r.difference > 0 for r in bn_ratios):
+        return "BN's gradients grow toward the input: BN does NOT make them equal across depth."
+    if all(r.clear and r.difference < 0 for r in bn_ratios):
+        return "BN's gradients shrink toward the input: BN does NOT make them equal across depth."
+    if any(r.clear for r in bn_ratios):
+        return "BN's gradient profile depends on the init: not equal across depth, no common slope."
+    return "With BN the first and last layers' gradients are equal within the noise."
 
-print()
-print("Summary")
-squash_ratio = ratio[(SQUASHING, "glorot", False)]
-heading = "Vanishing gradients" if squash_ratio < 0.01 else "Gradients across depth"
-print(f"1. {heading} ({SQUASHING}, no BN): at initialization layer 1's kernel "
-      f"gradient is {describe_ratio(squash_ratio)} than layer {DEPTH}'s.")
-print(f"   With BN it is {describe_ratio(ratio[(SQUASHING, 'glorot', True)])} than layer "
-      f"{DEPTH}'s.")
-print(f"2. Collapsing / exploding activations (ReLU, no BN): the std of layer {DEPTH}'s output "
-      f"is {last_std[('relu', 'small', False)]:.2g} with N(0, 0.05^2) weights and "
-      f"{last_std[('relu', 'large', False)]:.2g} with N(0, 1) weights.")
-print(f"   The gradients follow: with N(0, 1) weights layer 1's kernel gradient has norm "
-      f"{hidden_grad_norms(big_plain)[0]:.2g}, against {hidden_grad_norms(big_bn)[0]:.2g} with "
-      f"BN; with N(0, 0.05^2) weights {hidden_grad_norms(relu_plain)[0]:.2g} against "
-      f"{hidden_grad_norms(relu_bn)[0]:.2g}.")
+
+def scale_sentence(std_min, std_max, profile_flat):
+    """The lesson's one-line moral, said only when the numbers support it."""
+    steady = 0.45 < std_min <= std_max < 0.75
+    if steady and not profile_flat:
+        return "What BN fixes here is the scale of the activations, not the gradient profile."
+    if steady:
+        return "Here BN fixes both the scale of the activations and the gradient profile."
+    return (f"The spread of BN's ReLU outputs ranges from {std_min:.2f} to {std_max:.2f}: not "
+            f"the steady 0.58 the theory gives.")
+
+
+def depth_sentence(depth_effect):
+    """Yang et al.'s prediction, checked against this run."""
+    if depth_effect.clear and depth_effect.difference > 0:
+        return ("  The gradient grows more across the deeper network, as Yang et al. 2019 "
+                "predict for BN at initialization.")
+    if depth_effect.clear:
+        return ("  The deeper network's ratio is smaller: the growth with depth that Yang et al."
+                " 2019 predict does not show here.")
+    return ("  No clear change with depth: the effect Yang et al. 2019 predict does not show "
+            "at this scale.")
+
+
+zeros = np.zeros(N_SEEDS_INIT)
+ratios = {key: log_ratio(per_seed(key, "grad")) for key in at_init}
+squash = stats.compare(ratios[(SQUASHING, "glorot", True)], ratios[(SQUASHING, "glorot", False)],
+                       f"{SQUASHING}: log10(grad of layer 1 / grad of layer {DEPTH})",
+                       lower_is_better=None, fmt="{:+.2f}")
+bn_profile = [stats.compare(ratios[("relu", init, True)], zeros, f"ReLU + BN, {INITS[init][0]}:"
+                            f" log10(grad 1 / grad {DEPTH})", names=("measured", "flat"),
+                            lower_is_better=None, fmt="{:+.2f}") for init in ("small", "large")]
+last_std = {init: stats.mean_and_se(per_seed(("relu", init, False), "std")[:, -1])
+            for init in ("small", "large")}
+bn_stds = np.concatenate([per_seed(("relu", init, True), "std").ravel()
+                          for init in ("small", "large")])
+
+print("\nSummary")
+heading = "Vanishing gradients" if squash.mean_b < -2 else "Gradients across depth"
+print(f"1. {heading}. " + squash.sentence())
+print(f"   Without BN layer 1 gets a {factor(squash.mean_b)} gradient than layer {DEPTH}; with "
+      f"BN a {factor(squash.mean_a)} one.")
+print(f"2. ReLU without BN: the std of layer {DEPTH}'s output is {last_std['small'][0]:.2g} ± "
+      f"{last_std['small'][1]:.1g} with N(0, 0.05^2) weights and {last_std['large'][0]:.3g} ± "
+      f"{last_std['large'][1]:.2g} with N(0, 1) weights ({N_SEEDS_INIT} seeds).")
 print(f"   With BN every hidden ReLU output has std between {bn_stds.min():.3f} and "
-      f"{bn_stds.max():.3f}, at every depth and for both inits (theory 0.584).")
-print(f"3. BN does NOT make gradients equal across depth. In the ReLU networks with BN, layer "
-      f"1's kernel gradient is {describe_ratio(ratio[('relu', 'small', True)])} than layer "
-      f"{DEPTH}'s with N(0, 0.05^2) weights, and {describe_ratio(ratio[('relu', 'large', True)])}"
-      f" with N(0, 1) weights.")
-bn_ratios = [ratio[("relu", "small", True)], ratio[("relu", "large", True)]]
-if min(bn_ratios) > 1:
-    direction = "grow toward the input"
-elif max(bn_ratios) < 1:
-    direction = "shrink toward the input"
-else:
-    direction = "change with depth in no common direction"
-deeper_ratio = deeper_grads[0] / deeper_grads[-1]
-grows = "larger" if deeper_ratio > ratio[("relu", "small", True)] else "not larger"
-print(f"   At initialization BN's gradients {direction}. With {2 * DEPTH} hidden layers the "
-      f"ratio is {grows}: {deeper_ratio:.3g} against {ratio[('relu', 'small', True)]:.3g} "
-      f"with {DEPTH} (Yang et al. 2019 explain why it grows with depth).")
-print("   What BN fixes is the scale of the activations, not the gradient profile.")
-print(f"4. Training ({runs[(SQUASHING, 'glorot', False)]['steps']} steps of SGD, learning rate "
-      f"{LEARNING_RATE}), validation accuracy:")
-for key, run in runs.items():
-    print(f"     {label(*key):50s} {run['accuracy']:.3f}  (loss {run['loss']:.3f})")
+      f"{bn_stds.max():.3f}, at every depth, for both inits and every seed (theory 0.584).")
+for number, result in zip(("3.", "  "), bn_profile, strict=True):
+    print(f"{number} " + result.sentence())
+print("   " + profile_sentence(bn_profile))
+print("   " + depth_effect.sentence())
+print(depth_sentence(depth_effect))
+print("   " + scale_sentence(bn_stds.min(), bn_stds.max(),
+                             profile_flat=not any(r.clear for r in bn_profile)))
+print(f"4. Training ({epochs * steps_per_epoch} steps of SGD, learning rate {LEARNING_RATE}, "
+      f"{N_SEEDS_TRAIN} seeds), validation accuracy:")
+trained = {}
 for activation, init in TRAINED:
-    plain, bn = runs[(activation, init, False)], runs[(activation, init, True)]
-    better = "higher" if bn["accuracy"] > plain["accuracy"] else "not higher"
-    print(f"   {activation} ({INITS[init][0]}): with BN the accuracy is {better}: "
-          f"{bn['accuracy']:.3f} vs {plain['accuracy']:.3f} without.")
+    trained[activation] = stats.compare(
+        accuracy[(activation, init, True)], accuracy[(activation, init, False)],
+        f"   {activation}, {INITS[init][0]}", lower_is_better=False)
+    print(trained[activation].sentence())
+
+
+def end_of_training(key, what):
+    """Per training seed: `what` of the recorded layers, averaged over the layers and the last
+    quarter of the records. what: 'saturated_fraction', 'dead_fraction' or
+    'update_ratio/kernel' (the last as log10; a step that changed nothing, ratio 0, counts
+    as 1e-12, far below anything that learns)."""
+    prefix = "dense_" if what.startswith("update") else f"{key[0]}_"  # hidden layers only
+    values = []
+    for _, recorder in runs[key]:
+        layers = [name for name in recorder.layer_names
+                  if name.startswith(prefix) and what in recorder.keys(name)]
+        table = np.array([recorder.get(name, what) for name in layers])  # (layers, records)
+        tail = table[:, -max(len(recorder.steps) // 4, 1):]
+        if what.startswith("update"):
+            values.append(np.nanmean(np.log10(np.maximum(tail, 1e-12))))
+        else:
+            values.append(tail.mean())
+    return np.array(values)
+
+
+saturated = stats.compare(end_of_training((SQUASHING, "glorot", True), "saturated_fraction"),
+                          end_of_training((SQUASHING, "glorot", False), "saturated_fraction"),
+                          f"5. Saturated {SQUASHING} outputs at the end (mean over layers)",
+                          fmt="{:.1%}", lower_is_better=None)
+dead = stats.compare(end_of_training(("relu", "small", True), "dead_fraction"),
+                     end_of_training(("relu", "small", False), "dead_fraction"),
+                     "   Dead ReLU units at the end (mean over layers)", fmt="{:.1%}",
+                     lower_is_better=None)
+print(saturated.sentence())
+print(dead.sentence())
+for activation, init in TRAINED:
+    update = stats.compare(end_of_training((activation, init, True), "update_ratio/kernel"),
+                           end_of_training((activation, init, False), "update_ratio/kernel"),
+                           f"{'6.' if activation == SQUASHING else '  '} {activation}: log10 "
+                           f"update-to-weight ratio at the end (-3 is the 1e-3 rule of thumb)",
+                           lower_is_better=None, fmt="{:+.2f}")
+    print(update.sentence())
 
 print("RESULT " + " ".join([
-    f"sigmoid_plain_grad_ratio={ratio[(SQUASHING, 'glorot', False)]:.6g}",
-    f"sigmoid_bn_grad_ratio={ratio[(SQUASHING, 'glorot', True)]:.6g}",
-    f"relu_small_bn_grad_ratio={ratio[('relu', 'small', True)]:.6g}",
-    f"relu_large_bn_grad_ratio={ratio[('relu', 'large', True)]:.6g}",
-    f"relu_small_bn_grad_ratio_deeper={deeper_ratio:.6g}",
-    f"relu_small_plain_last_std={last_std[('relu', 'small', False)]:.6g}",
-    f"relu_large_plain_last_std={last_std[('relu', 'large', False)]:.6g}",
+    f"sigmoid_plain_log_ratio={squash.mean_b:.4f}",
+    f"sigmoid_bn_log_ratio={squash.mean_a:.4f}",
+    f"sigmoid_log_ratio_se={squash.se:.4f}",
+    f"relu_small_bn_log_ratio={bn_profile[0].mean_a:.4f}",
+    f"relu_large_bn_log_ratio={bn_profile[1].mean_a:.4f}",
+    f"relu_small_bn_log_ratio_deeper={depth_effect.mean_a:.4f}",
+    f"relu_small_plain_last_std={last_std['small'][0]:.6g}",
+    f"relu_large_plain_last_std={last_std['large'][0]:.6g}",
     f"relu_bn_std_min={bn_stds.min():.6g}",
     f"relu_bn_std_max={bn_stds.max():.6g}",
-    f"sigmoid_plain_accuracy={runs[(SQUASHING, 'glorot', False)]['accuracy']:.6g}",
-    f"sigmoid_bn_accuracy={runs[(SQUASHING, 'glorot', True)]['accuracy']:.6g}",
-    f"relu_plain_accuracy={runs[('relu', 'small', False)]['accuracy']:.6g}",
-    f"relu_bn_accuracy={runs[('relu', 'small', True)]['accuracy']:.6g}",
+    f"sigmoid_plain_accuracy={trained[SQUASHING].mean_b:.6g}",
+    f"sigmoid_bn_accuracy={trained[SQUASHING].mean_a:.6g}",
+    f"relu_plain_accuracy={trained['relu'].mean_b:.6g}",
+    f"relu_bn_accuracy={trained['relu'].mean_a:.6g}",
+    f"relu_accuracy_se={trained['relu'].se:.6g}",
+    f"seeds_init={N_SEEDS_INIT} seeds_train={N_SEEDS_TRAIN}",
 ]))
-
-headline(f"{SQUASHING}, {DEPTH} layers, no BN: layer 1's gradient is "
-         f"{describe_ratio(squash_ratio)} than layer {DEPTH}'s")
+headline(f"{SQUASHING}, {DEPTH} layers, at initialization: layer 1's gradient is "
+         f"{factor(squash.mean_b)} than layer {DEPTH}'s without BN, {factor(squash.mean_a)} "
+         f"with BN ({N_SEEDS_INIT} seeds)")
 
 # %% [markdown]
 # ## Try this
@@ -355,8 +502,9 @@ headline(f"{SQUASHING}, {DEPTH} layers, no BN: layer 1's gradient is "
 # - Add He init, `"he": ("He normal", "he_normal")`, to `INITS` and put `("relu", "he")` in
 #   `CONFIGS`: does the spread still collapse without BN?
 # - Set `SQUASHING = "tanh"`: tanh is centred at 0 and its derivative reaches 1. Does the
-#   gradient still vanish?
-# - Raise the learning rate to 1.0: which networks still train?
+#   gradient still vanish? Which layers saturate?
+# - Raise the learning rate to 1.0: which networks still train, and where do their update
+#   ratios sit against the 1e-3 line?
 
 # %%
 show_figures()

@@ -336,3 +336,42 @@ def test_the_example_script_saves_its_three_figures(tmp_path):
                    check=True, capture_output=True, env={**os.environ, "MPLBACKEND": "Agg"})
     assert sorted(os.listdir(tmp_path)) == ["gradient_flow.png", "loss_curves.png",
                                             "percentile_bands.png"]
+
+
+def test_four_panels_make_a_two_by_two_grid_not_a_strip(runs):
+    _, recorders = runs
+    four = {f"{label} {k}": r for label, r in recorders.items() for k in (1, 2)}
+    fig = plot.gradient_flow(four)
+    rows = {round(ax.get_position().y0, 2) for ax in fig.axes}
+    assert len(fig.axes) == 4 and len(rows) == 2
+
+
+def test_layers_option_picks_evenly_spaced_layers(runs):
+    _, recorders = runs
+    fig = plot.gradient_flow(recorders["with BN"], layers=2)
+    assert [line.get_label() for line in fig.axes[0].lines] == ["dense", "dense_2"]
+    fig = plot.update_ratios(recorders["with BN"], layers=["dense_1"])
+    assert [line.get_label() for line in fig.axes[0].lines][0] == "dense_1"
+    assert plot.evenly_spaced(list("abcdefghij"), 4) == ["a", "d", "g", "j"]
+    with pytest.raises(TypeError, match="layers"):
+        plot.gradient_flow(recorders, layers="all")
+
+
+def test_activation_histograms_can_use_a_log_density_axis(runs):
+    _, recorders = runs
+    fig = plot.activation_histograms(recorders, layers=1, logy=True)
+    assert all(ax.get_yscale() == "log" for ax in fig.axes)
+    assert all(len(ax.lines) == 1 for ax in fig.axes)
+
+
+def test_histograms_draw_one_density_per_entry_on_shared_bins():
+    rng = np.random.default_rng(0)
+    groups = {"with BN": {"layer 1": rng.normal(0, 1, 500), "layer 2": rng.normal(0, 2, 500)},
+              "without BN": {"layer 1": rng.normal(0, 1e-3, 500)}}
+    fig = plot.histograms(groups, xlabel="gradient")
+    first = fig.axes[0].lines
+    assert len(first) == 2
+    np.testing.assert_allclose(first[0].get_xdata(), first[1].get_xdata())
+    assert "std" in first[0].get_label()
+    with pytest.raises(TypeError, match="groups"):
+        plot.histograms({"a": [1, 2, 3]}, xlabel="x")

@@ -205,15 +205,17 @@ def step_curves(runs, ylabel, xlabel="training step", path=None, title=None, log
 
 # -- gradients ------------------------------------------------------------------------------
 
-def gradient_flow(recorders, key="grad_norm/kernel", path=None, title=None):
+def gradient_flow(recorders, key="grad_norm/kernel", path=None, title=None, layers=None):
     """Per-layer gradient norm over training, one panel per recorder, one line per layer.
 
     recorders: a Recorder or dict label -> Recorder. key: a statistic every plotted layer has,
-    e.g. 'grad_norm/kernel' (the default) or 'grad_input_norm'.
+    e.g. 'grad_norm/kernel' (the default) or 'grad_input_norm'. layers: None for every layer
+    with `key`, a number n for n of them evenly spaced from the first to the last (a panel
+    stays readable with about 4 lines), or a list of names.
     """
     recorders = check_recorders(recorders, "gradient_flow")
     with matplotlib.rc_context(STYLE):
-        found = layers_per_panel(recorders, key, "gradient_flow")
+        found = layers_per_panel(recorders, key, "gradient_flow", layers)
         fig, axes = panels(len(recorders), sharey=True)
         for ax, (label, recorder) in zip(axes, recorders.items(), strict=True):
             names = found[label]
@@ -223,10 +225,11 @@ def gradient_flow(recorders, key="grad_norm/kernel", path=None, title=None):
             ax.set_title(label)
             if names:
                 ax.set_yscale("log")
-                legend_below(ax, len(names), title="layer (input to output)")
+                legend_below(ax, len(names), title="layer (dark: input side)", columns=2)
             else:
                 note_missing(ax, key)
-        axes[0].set_ylabel(f"{gradient_label(key)} (log scale)")
+        for ax in axes[::columns_of(len(axes))]:
+            ax.set_ylabel(f"{gradient_label(key)} (log scale)")
         suptitle(fig, axes, title or "Gradient norm per layer during training")
         return finish(fig, path)
 
@@ -269,15 +272,16 @@ def gradient_flow_bars(recorders, key="grad_norm/kernel", step_index=-1, path=No
         return finish(fig, path)
 
 
-def update_ratios(recorder_or_dict, param="kernel", path=None, title=None):
+def update_ratios(recorder_or_dict, param="kernel", path=None, title=None, layers=None):
     """log10 of ||update|| / ||weight|| per layer over training, with the rule-of-thumb
-    reference at -3 (updates about a thousandth of the weights; Karpathy, makemore)."""
+    reference at -3 (updates about a thousandth of the weights; Karpathy, makemore).
+    layers: as in gradient_flow."""
     recorders = check_recorders(recorder_or_dict, "update_ratios")
     if not isinstance(param, str):
         raise TypeError(f"update_ratios(param=...) must be a name like 'kernel', got {param!r}")
     key = f"update_ratio/{param}"
     with matplotlib.rc_context(STYLE):
-        found = layers_per_panel(recorders, key, "update_ratios")
+        found = layers_per_panel(recorders, key, "update_ratios", layers)
         fig, axes = panels(len(recorders), sharey=True)
         for ax, (label, recorder) in zip(axes, recorders.items(), strict=True):
             names = found[label]
@@ -290,8 +294,9 @@ def update_ratios(recorder_or_dict, param="kernel", path=None, title=None):
             ax.axhline(-3, color="black", linestyle="--", linewidth=1.5, label="1e-3 reference")
             ax.set_xlabel("training step")
             ax.set_title(label)
-            legend_below(ax, len(names) + 1)
-        axes[0].set_ylabel(f"log10(||update|| / ||{param}||)")
+            legend_below(ax, len(names) + 1, columns=2 if len(axes) > 1 else 4)
+        for ax in axes[::columns_of(len(axes))]:
+            ax.set_ylabel(f"log10(||update|| / ||{param}||)")
         suptitle(fig, axes, title or "Update-to-weight ratio per layer")
         return finish(fig, path)
 
@@ -299,10 +304,13 @@ def update_ratios(recorder_or_dict, param="kernel", path=None, title=None):
 # -- activations ----------------------------------------------------------------------------
 
 def activation_histograms(recorder_or_dict, layers=None, which="output", step_index=-1,
-                          path=None, title=None):
+                          path=None, title=None, logy=False):
     """One density curve per layer of its activations at one record (needs a Recorder made
     with histograms=True). The legend gives each layer's mean, std, and % saturated (sigmoid,
-    tanh) or % dead units (ReLU). layers: names; default, the layers with a nonlinearity."""
+    tanh) or % dead units (ReLU). layers: None for the layers with a nonlinearity, a number n
+    for n of those evenly spaced from the first to the last, or a list of names. The y axis
+    is a density (share per unit of x), so layers binned over different ranges compare;
+    logy=True puts it on a log scale (a ReLU's spike at 0 can be 10^5 times the rest)."""
     recorders = check_recorders(recorder_or_dict, "activation_histograms")
     if which not in ("input", "output"):
         raise ValueError(f"activation_histograms(which=...) must be 'input' or 'output', "
@@ -310,14 +318,13 @@ def activation_histograms(recorder_or_dict, layers=None, which="output", step_in
     if isinstance(step_index, bool) or not isinstance(step_index, (int, np.integer)):
         raise TypeError(f"activation_histograms(step_index=...) must be an int, "
                         f"got {step_index!r}")
-    if layers is not None and (isinstance(layers, str) or not isinstance(layers, (list, tuple))):
-        raise TypeError(f"activation_histograms(layers=...) must be a list of layer names, "
-                        f"got {layers!r}")
+    check_layers_option(layers, "activation_histograms")
     with matplotlib.rc_context(STYLE):
         fig, axes = panels(len(recorders), sharey=False)
         for ax, (label, recorder) in zip(axes, recorders.items(), strict=True):
             check_index(step_index, len(recorder.steps), "activation_histograms(step_index=...)")
-            names = list(layers) if layers is not None else nonlinear_layers(recorder)
+            names = (list(layers) if isinstance(layers, (list, tuple))
+                     else evenly_spaced(nonlinear_layers(recorder), layers))
             for name, color in zip(names, depth_colors(len(names)), strict=True):
                 edges = recorder.hist_edges(name, which)
                 share = recorder.get(name, f"{which}_hist")[step_index]
@@ -325,10 +332,45 @@ def activation_histograms(recorder_or_dict, layers=None, which="output", step_in
                 ax.plot(centers, share / np.diff(edges), color=color,
                         label=histogram_legend(recorder, name, which, step_index))
             ax.set_xlabel(f"{which} value")
-            ax.set_ylabel("density")
+            ax.set_ylabel("density (log scale)" if logy else "density")
+            if logy:
+                ax.set_yscale("log")
             ax.set_title(f"{label + ': ' if label else ''}step {int(recorder.steps[step_index])}")
-            ax.legend()
+            legend_below(ax, len(names), columns=1)
         suptitle(fig, axes, title or f"Distribution of each layer's {which}")
+        return finish(fig, path)
+
+
+def histograms(groups, xlabel, path=None, title=None, bins=60):
+    """Density curves of raw values, one panel per group and one curve per entry, e.g. the
+    gradients each layer received at one step. groups: dict panel label -> dict line label
+    -> array of values. Within a panel every curve uses the same bins (over the panel's
+    range, from the 0.5th to the 99.5th percentile of all its values), so the curves compare;
+    the legend gives each entry's mean and std."""
+    groups = check_runs(groups, "histograms", what="groups")
+    if not isinstance(xlabel, str):
+        raise TypeError(f"histograms(xlabel=...) must be a string, got {xlabel!r}")
+    with matplotlib.rc_context(STYLE):
+        fig, axes = panels(len(groups), sharey=False)
+        for ax, (label, lines) in zip(axes, groups.items(), strict=True):
+            if not isinstance(lines, dict) or not lines:
+                raise TypeError(f"histograms(groups=...): groups[{label!r}] must be a non-empty "
+                                f"dict line label -> values")
+            values = {name: np.asarray(v, dtype=float).ravel() for name, v in lines.items()}
+            pooled = np.concatenate(list(values.values()))
+            low, high = np.percentile(pooled, [0.5, 99.5])
+            edges = np.linspace(low, high, bins + 1) if high > low else bins
+            for (name, v), color in zip(values.items(), depth_colors(len(values)), strict=True):
+                density, edges_used = np.histogram(v, bins=edges, density=True)
+                centers = (edges_used[:-1] + edges_used[1:]) / 2
+                ax.plot(centers, density, color=color,
+                        label=f"{name}: mean {v.mean():+.1e}, std {v.std():.1e}")
+            ax.set_xlabel(xlabel)
+            ax.set_ylabel("density")
+            ax.set_title(label)
+            ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3))
+            legend_below(ax, len(values), columns=1)
+        suptitle(fig, axes, title or "Histograms")
         return finish(fig, path)
 
 
@@ -512,11 +554,23 @@ def new_axes(ax, figsize):
     return ax.figure, ax
 
 
+def columns_of(count):
+    """Panels per row: up to 3 in one row, then rows of 2 (so four panels make a 2 x 2
+    grid, not a strip too wide for a projector)."""
+    return count if count <= 3 else 2
+
+
 def panels(count, sharey):
-    """One row of `count` panels, each about 6 x 4.5 inches."""
-    fig, axes = plt.subplots(1, count, figsize=(6 * count + 0.5, 4.8), sharey=sharey,
-                             squeeze=False, layout="constrained")
-    return fig, list(axes[0])
+    """`count` panels of about 6.5 x 5 inches, in rows of columns_of(count); returns the
+    figure and the list of used axes (a spare one in a last, half-empty row is removed)."""
+    columns = columns_of(count)
+    rows = -(-count // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(6.5 * columns + 0.5, 5.2 * rows),
+                             sharey=sharey, squeeze=False, layout="constrained")
+    axes = list(axes.ravel())
+    for spare in axes[count:]:
+        spare.remove()
+    return fig, axes[:count]
 
 
 def legend_below(ax, entries, title=None, columns=4):
@@ -645,11 +699,36 @@ def layers_with(recorder, key, label, where):
     return names
 
 
-def layers_per_panel(recorders, key, where):
-    """{label: layers with `key`}; a panel may have none (e.g. 'gamma' without BN), but at
-    least one must have some."""
+def check_layers_option(layers, where):
+    if layers is None or isinstance(layers, (list, tuple)):
+        return
+    if isinstance(layers, bool) or not isinstance(layers, (int, np.integer)) or layers < 1:
+        raise TypeError(f"{where}(layers=...) must be None, a number of layers >= 1 or a list "
+                        f"of layer names, got {layers!r}")
+
+
+def evenly_spaced(names, count):
+    """`count` of `names` evenly spaced from the first to the last (all when count is None
+    or not smaller)."""
+    if count is None or count >= len(names):
+        return list(names)
+    if count == 1:
+        return [names[-1]]
+    picks = np.linspace(0, len(names) - 1, count).round().astype(int)
+    return [names[i] for i in picks]
+
+
+def layers_per_panel(recorders, key, where, layers=None):
+    """{label: layers with `key`} (chosen by `layers`, see gradient_flow); a panel may have
+    none (e.g. 'gamma' without BN), but at least one must have some."""
+    check_layers_option(layers, where)
     found = {label: [name for name in recorder.layer_names if key in recorder.keys(name)]
              for label, recorder in recorders.items()}
+    if isinstance(layers, (list, tuple)):
+        found = {label: [name for name in names if name in layers]
+                 for label, names in found.items()}
+    else:
+        found = {label: evenly_spaced(names, layers) for label, names in found.items()}
     if not any(found.values()):
         label, recorder = next(iter(recorders.items()))
         layers_with(recorder, key, label, where)  # raises, listing what there is

@@ -80,7 +80,7 @@ class Comparison:
         value = self.fmt.format(self.difference)
         if not value.startswith(("-", "+")):
             value = "+" + value
-        se = "n/a" if not np.isfinite(self.se) else self.fmt.format(self.se)
+        se = "n/a" if not np.isfinite(self.se) else self.fmt.format(self.se).lstrip("+")
         return f"{value} ± {se} s.e. over {self.n} {plural(self.over, self.n)}"
 
     def sentence(self):
