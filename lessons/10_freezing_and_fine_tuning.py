@@ -282,8 +282,9 @@ for mode in MODES:
     record = first[mode]
     print(f"  {mode:<18} after {FINE_TUNE_EPOCHS} epochs: old task {record['old'][-1]:.3f}, "
           f"new task {record['new'][-1]:.3f} (fit's {record['fit'][-1]:.3f}), drift "
-          f"{record['drift'][-1]:.2f} std; largest change of a frozen weight "
-          f"{record['params_change']:.3g}, of a moving statistic {record['state_change']:.3g}")
+          f"{record['drift'][-1]:.2f} std; below the head, the largest change of a weight "
+          f"(kernel, bias, gamma, beta) {record['params_change']:.3g}, of a moving statistic "
+          f"{record['state_change']:.3g}")
 
 # %% [markdown]
 # ## The picture, over every seed
