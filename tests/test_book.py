@@ -284,6 +284,8 @@ BROKEN_IMAGES = """return Array.from(document.images)
     .map(img => img.src.slice(0, 80));"""
 LINKS = "return Array.from(document.querySelectorAll('a[href]')).map(a => a.href);"
 HAS_ID = "return document.getElementById(arguments[0]) !== null;"
+FETCHED_FROM_ELSEWHERE = """return performance.getEntriesByType('resource').map(e => e.name)
+    .filter(name => !name.startsWith('file:') && !name.startsWith('data:'));"""
 
 
 def broken_links(driver, out, page):
@@ -307,13 +309,14 @@ def broken_links(driver, out, page):
 
 def open_and_check(driver, out, page):
     """Open out/page; return its visible text, after asserting no console error, no broken
-    image and no broken internal link."""
+    image, nothing fetched but the book's own files, and no broken internal link."""
     driver.get_log("browser")  # forget what earlier pages logged
     driver.get((out / page).resolve().as_uri())
     errors = [entry["message"] for entry in driver.get_log("browser")
               if entry["level"] == "SEVERE"]
     assert not errors, f"{page}: console errors {errors}"
     assert not driver.execute_script(BROKEN_IMAGES), f"{page}: broken images"
+    assert not driver.execute_script(FETCHED_FROM_ELSEWHERE), f"{page}: loads from the web"
     assert not broken_links(driver, out, page), f"{page}: broken links"
     return driver.find_element("tag name", "body").text
 
