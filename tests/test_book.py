@@ -145,8 +145,13 @@ def test_find_lessons_prefers_the_notebook_and_honours_only(tmp_path):
 
 
 def test_jobs_must_be_a_positive_whole_number(tmp_path):
-    with pytest.raises(ValueError, match=r"build\(jobs=...\) must be a whole number >= 1"):
+    with pytest.raises(ValueError, match=r"\(--jobs\) must be a whole number >= 1"):
         book.build(tmp_path / "book", jobs=0)
+
+
+def test_command_line_says_what_is_wrong_without_a_traceback(tmp_path, capsys):
+    assert book.main(["--lessons", str(tmp_path / "none"), "--out", str(tmp_path)]) == 1
+    assert "tinynet.book: no lessons folder at" in capsys.readouterr().err
 
 
 # ----------------------------------------------------------------------------- tiny lessons

@@ -520,7 +520,8 @@ def build(out, quick=False, seed=0, lessons_folder=LESSONS, only=None, jobs=1, t
     """Execute the lessons and write the book into `out`: index.html, and NN_name.html and
     thumbnails/NN_name.png per lesson. Returns the lessons (with headlines and timings)."""
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise ValueError(f"build(jobs=...) must be a whole number >= 1, got {jobs!r}")
+        raise ValueError(f"build(jobs=...) (--jobs) must be a whole number >= 1: how many "
+                         f"lessons run at the same time; got {jobs!r}")
     out = Path(out)
     lessons = find_lessons(lessons_folder, only)
     for lesson in lessons:  # before running any, so that a lesson without options fails fast
@@ -540,6 +541,14 @@ def build(out, quick=False, seed=0, lessons_folder=LESSONS, only=None, jobs=1, t
     return lessons
 
 
+def missing_tools():
+    """The names of the book's tools (the `book` extra) that are not installed."""
+    import importlib.util
+
+    return [name for name in ("nbclient", "nbconvert", "jupytext", "ipykernel")
+            if importlib.util.find_spec(name) is None]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m tinynet.book",
@@ -557,6 +566,10 @@ def main(argv=None):
     parser.add_argument("--timeout", type=int, default=600,
                         help="seconds a single cell may run before the build fails (default 600)")
     args = parser.parse_args(argv)
+    if missing_tools():
+        print(f"tinynet.book needs {', '.join(missing_tools())}: pip install -e \".[book]\" "
+              f"(or pip install \"tinynet[book]\")", file=sys.stderr)
+        return 1
     started = time.perf_counter()
     try:
         build(args.out, args.quick, args.seed, args.lessons, args.only, args.jobs, args.timeout)
