@@ -32,6 +32,8 @@ or softmax, and apply it inside in a numerically stable form:
     softmax, logits: l = -sum_k y_k log_softmax(z)_k,                      dl/dz = softmax(z) - y
 """
 
+import math
+
 import numpy as np
 
 from tinynet.layers.activation import sigmoid, softmax
@@ -86,10 +88,10 @@ class Loss:
     def loss(self, y_true, y_pred, sample_weight=None):
         """Inputs: y_true, y_pred (N, K), sample_weight (N,) or None.
         Returns: L = sum_n w_n l_n / N (or the plain sum for reduction='sum'), a float."""
-        y_true = self.prepare_targets(y_true, y_pred)
-        values = self.call(y_true, y_pred)
-        weights = self.weights_for(values.shape, values.dtype, sample_weight)
-        return float(np.sum(values * weights) / self.divisor(values.shape))
+        values = self.call(self.prepare_targets(y_true, y_pred), y_pred)  # l_n: (N,)
+        if sample_weight is not None:
+            values = values * self.weights_for(values.shape, values.dtype, sample_weight)
+        return float(values.sum() / self.divisor(values.shape))
 
     def gradient(self, y_true, y_pred, sample_weight=None):
         """Inputs: as `loss`. Returns: dL/dy_pred = w_n * dl_n/dy_pred / N, shape (N, K)."""
@@ -97,24 +99,21 @@ class Loss:
             raise ValueError(f"{type(self).__name__}: reduction='none' gives one loss per "
                              f"sample, not one number to differentiate; use "
                              f"'sum_over_batch_size' for training")
-        y_true = self.prepare_targets(y_true, y_pred)
-        grad = self.sample_gradient(y_true, y_pred)
-        values_shape = grad.shape[:-1]  # the shape of call()'s output, (N,)
-        weights = self.weights_for(values_shape, grad.dtype, sample_weight)
-        return grad * (weights[..., None] / grad.dtype.type(self.divisor(values_shape)))
+        grad = self.sample_gradient(self.prepare_targets(y_true, y_pred), y_pred)
+        if sample_weight is not None:
+            grad = grad * self.weights_for(grad.shape[:-1], grad.dtype, sample_weight)[..., None]
+        return grad / grad.dtype.type(self.divisor(grad.shape[:-1]))
 
     def divisor(self, values_shape):
         """N, the number of per-sample values, for 'sum_over_batch_size'; 1 for 'sum'."""
         if self.reduction != "sum_over_batch_size":
             return 1
-        return max(int(np.prod(values_shape)), 1)
+        return max(math.prod(values_shape), 1)
 
     @staticmethod
     def weights_for(values_shape, dtype, sample_weight):
         """The sample weights (N,), shaped to broadcast against per-sample values of
-        `values_shape` ((N,), or (N, H, W) for image outputs); 1 when there are none."""
-        if sample_weight is None:
-            return np.ones(1, dtype=dtype)
+        `values_shape` ((N,), or (N, H, W) for image outputs)."""
         weights = np.asarray(sample_weight, dtype=dtype).reshape(-1)
         return weights.reshape(len(weights), *[1] * (len(values_shape) - 1))
 
@@ -134,6 +133,8 @@ class Loss:
                                  f"({len(y_pred)}), got shape {sample_weight.shape}")
         if self.reduction == "none":
             values = self.call(self.prepare_targets(y_true, y_pred), y_pred)
+            if sample_weight is None:
+                return values
             return values * self.weights_for(values.shape, values.dtype, sample_weight)
         return self.loss(y_true, y_pred, sample_weight)
 

@@ -153,23 +153,20 @@ class Mean(Metric):
         self.count = 0.0
 
     def update_state(self, values, sample_weight=None):
-        values = np.asarray(values, dtype=np.float64)
-        if values.ndim == 0:
-            values = values.reshape(1)
-        per_sample = values.reshape(len(values), -1).mean(axis=1)
-        if sample_weight is None:
-            weights = np.ones(len(per_sample))
-        else:
-            weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
-            if weights.size != len(per_sample):
-                raise ValueError(f"{type(self).__name__}.update_state: sample_weight needs "
-                                 f"one weight per sample ({len(per_sample)}), got "
-                                 f"{weights.size}")
-        self.total += float(np.sum(per_sample * weights))
-        self.count += float(np.sum(weights))
+        values = np.asarray(values, dtype=np.float64).reshape(len(np.atleast_1d(values)), -1)
+        if sample_weight is None:  # each sample counts once: its values' mean, summed
+            self.total += float(values.sum()) / values.shape[1]
+            self.count += len(values)
+            return
+        weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+        if weights.size != len(values):
+            raise ValueError(f"{type(self).__name__}.update_state: sample_weight needs one "
+                             f"weight per sample ({len(values)}), got {weights.size}")
+        self.total += float(values.mean(axis=1) @ weights)
+        self.count += float(weights.sum())
 
     def result(self):
-        return float(divide_no_nan(self.total, self.count))
+        return self.total / self.count if self.count else 0.0  # Keras's divide_no_nan
 
 
 class MeanMetricWrapper(Mean):
