@@ -55,6 +55,17 @@ from tinynet.layers.base import Layer
 from tinynet.validation import check_bool, check_float
 
 
+def sum_over_batch(a, dtype=None):
+    """The sum of `a` over every axis but the last: shape (D,), or (C,) for images.
+
+    Written as ones @ a2d, a matrix-vector product that NumPy hands to BLAS: for images,
+    a2d = a.reshape(N*H*W, C) is long and narrow, and NumPy's own a.sum(axis=(0, 1, 2)) of
+    such an array is up to 15 times slower. dtype=np.float64 accumulates in float64.
+    """
+    a2d = a.reshape(-1, a.shape[-1])
+    return np.ones(len(a2d), dtype=dtype or a.dtype) @ a2d
+
+
 def batch_statistics(x):
     """Mean and biased variance of x over every axis but the last: two arrays of shape (D,),
     and x - mean. Inputs: x (N, D) or (N, H, W, C).
@@ -63,12 +74,11 @@ def batch_statistics(x):
     of many large equal values is off in its last bits, and epsilon = 1e-3 turns that error
     into a visible output (a constant feature of 12345.678 would not normalize to exactly 0).
     """
-    axes = tuple(range(x.ndim - 1))
     n = x.size // x.shape[-1]
-    mu = (x.sum(axis=axes, dtype=np.float64) / n).astype(x.dtype)
+    mu = (sum_over_batch(x, np.float64) / n).astype(x.dtype)
     centered = x - mu
     with np.errstate(over="ignore"):  # |x| > 1e19 in float32: the layer warns in its own words
-        var = ((centered * centered).sum(axis=axes, dtype=np.float64) / n).astype(x.dtype)
+        var = (sum_over_batch(centered * centered, np.float64) / n).astype(x.dtype)
     return mu, var, centered
 
 
@@ -114,9 +124,8 @@ def batchnorm_backward(g, cache):
         dx (the shape of x), dgamma (D,), dbeta (D,)
     """
     x_hat, inv_std, gamma, _, _, training = cache
-    axes = tuple(range(g.ndim - 1))
-    dbeta = g.sum(axis=axes)
-    dgamma = (g * x_hat).sum(axis=axes)
+    dbeta = sum_over_batch(g)
+    dgamma = sum_over_batch(g * x_hat)
     if not training:  # the moving statistics are constants: x_hat is affine in x
         return g * (gamma * inv_std), dgamma, dbeta
     n = g.size // g.shape[-1]
