@@ -702,3 +702,11 @@ def test_a_layer_whose_backward_sets_no_gradient_is_named_at_the_step():
 def test_keras_arguments_tinynet_lacks_get_an_error_that_says_so(method, kwargs, words):
     message = raises(TypeError, lambda: getattr(binary_model(), method)(**kwargs), *words)
     assert "keras_only" not in message
+
+
+def test_images_without_a_channels_axis_are_told_to_add_one():
+    from tinynet.layers import Conv2D, Flatten
+
+    model = Sequential([Conv2D(2, 3, input_shape=(8, 8, 1)), Flatten(), Dense(1)])
+    raises(ValueError, lambda: model.predict(np.zeros((4, 8, 8))), "(8, 8, 1)",
+           "(height, width, channels)", "x[..., None]")

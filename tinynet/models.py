@@ -440,8 +440,9 @@ class Sequential:
             self.build((None, *x.shape[1:]))
         expected = tuple(self.input_shape[1:])
         if tuple(x.shape[1:]) != expected:
-            raise ValueError(f"{where}: the model expects samples of shape {expected} "
-                             f"({expected[-1]} features), got x of shape {x.shape}")
+            described, fix = sample_shape_hint(x.shape, expected)
+            raise ValueError(f"{where}: the model expects samples of shape {expected}"
+                             f"{described}, got x of shape {x.shape}{fix}")
         return x
 
     def check_xy(self, x, y, where, sample_weight=None):
@@ -1017,6 +1018,16 @@ def to_model_array(model, x, where):
         raise ValueError(f"{where}: x must have 2 dimensions (samples, features), got a vector "
                          f"of shape {array.shape}; use {hint}")
     return array
+
+
+def sample_shape_hint(got, expected):
+    """What the expected sample shape means, and the fix when it is known."""
+    if len(expected) == 1:
+        return f" ({expected[0]} features)", ""
+    described = " (height, width, channels)" if len(expected) == 3 else ""
+    if got[1:] == expected[:-1] and expected[-1] == 1:
+        return described, "; add the channels axis: x[..., None]"
+    return described, ""
 
 
 def transposed_hint(x, y):
