@@ -505,3 +505,21 @@ def test_keras_in_its_own_venv_loads_a_tinynet_file_with_the_same_predictions(tm
         assert "Skipping variable loading" not in done.stderr, done.stderr[-3000:]
 
     check_keras_predictions(run_keras, tmp_path)
+
+
+def test_regularizers_round_trip_through_a_keras_file(tmp_path):
+    import warnings
+
+    from tinynet.models import load_model
+
+    model = Sequential([
+        layers.Dense(3, input_shape=(4,), kernel_regularizer=regularizers.l2(0.02)),
+        layers.BatchNormalization(gamma_regularizer="l1"), layers.Dense(1)])
+    model.compile(loss="mse")
+    path = str(tmp_path / "regularized.keras")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing is dropped
+        model.save(path)
+        loaded = load_model(path)
+    assert loaded.layers[0].kernel_regularizer.get_config() == {"l2": 0.02}
+    assert loaded.layers[1].gamma_regularizer.get_config() == {"l1": 0.01}

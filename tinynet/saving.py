@@ -343,8 +343,8 @@ def check_keras_only_value(key, value, default, where):
     if is_keras_default(key, value, default):
         return
     if key.endswith(("_regularizer", "_constraint")):
-        warnings.warn(f"{where}: {key}={value!r} is ignored (tinynet has no regularizers or "
-                      f"constraints); predictions are unaffected, further training is not "
+        warnings.warn(f"{where}: {key}={value!r} is ignored (this tinynet layer takes no "
+                      f"such argument); predictions are unaffected, further training is not "
                       f"the same as in Keras", UserWarning, stacklevel=4)
         return
     expected = "" if default is REQUIRED else f"; tinynet supports only {default!r}"

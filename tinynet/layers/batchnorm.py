@@ -259,7 +259,7 @@ def get_regularizer(identifier, name):
         return None
     from tinynet import regularizers
 
-    return regularizers.get(identifier)
+    return regularizers.get(identifier, name)
 
 
 BatchNorm = BatchNormalization
