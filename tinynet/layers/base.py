@@ -120,12 +120,13 @@ class Layer:
 
     def check_input(self, x):
         """The first line of every forward: x must be an array whose samples have the shape
-        this layer was built for. An unbuilt layer is built here, from x's shape."""
+        this layer was built for. An unbuilt layer is built here, from x's shape, and so is a
+        layer without weights (Dropout) given another shape, as Keras allows."""
         if not isinstance(x, np.ndarray) or x.ndim < 2:
             raise TypeError(f"{self.where}.forward: x must be a NumPy array of shape (batch, "
                             f"...), got {type(x).__name__} {getattr(x, 'shape', '')}".rstrip())
-        if not self.built:
-            self.build((None, *x.shape[1:]))
+        if not self.built or (x.shape[1:] != self.input_shape[1:] and not self.weights):
+            self.build((None, *x.shape[1:]))  # a layer without weights takes any shape
         elif x.shape[1:] != self.input_shape[1:]:
             raise ValueError(f"{self.where} was built for samples of shape "
                              f"{tuple(self.input_shape[1:])}, got x of shape {x.shape}")
