@@ -503,7 +503,7 @@ class Sequential:
         for epoch in range(plan.initial_epoch, plan.epochs):
             callbacks.on_epoch_begin(epoch)
             # weights that blow up overflow inside NumPy; the non-finite loss that follows is
-            # reported with a hint (report_divergence), so NumPy's warnings would only be noise
+            # reported with a hint (check_divergence), so NumPy's warnings would only be noise
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 logs = self.train_epoch(plan, epoch, callbacks)
             if plan.validation is not None and (epoch + 1) % plan.validation_freq == 0 \
@@ -526,8 +526,7 @@ class Sequential:
             loss, y_pred = self.train_step(x, y, weights)
             logs = self.update_metrics(loss, y, y_pred)
             callbacks.on_train_batch_end(step, logs)
-            if not math.isfinite(loss):
-                self.report_divergence(epoch, step, plan.steps, loss)
+            self.check_divergence(loss, epoch, step, plan.steps)
             if self.stop_training:
                 break
         return logs
@@ -538,9 +537,11 @@ class Sequential:
                                sample_weight=w_val, return_dict=True)
         return {"val_" + key: value for key, value in values.items()}
 
-    def report_divergence(self, epoch, step, steps, loss):
+    def check_divergence(self, loss, epoch, step, steps):
         """Stop fit after a NaN or infinite batch loss and say where and what to try. The
         history so far stays in the History that fit returns (history.diverged is True)."""
+        if math.isfinite(loss):
+            return
         self.history.diverged = True
         self.history.stop_message = (
             f"Training stopped at epoch {epoch + 1}, step {step + 1}/{steps}: the loss became "

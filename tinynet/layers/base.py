@@ -153,8 +153,7 @@ class Layer:
     def add_regularization_gradients(self):
         """grads[key] += d(penalty)/d(weight): called by backward, after the data's gradient."""
         for key, reg in self.regularizers.items():
-            if key in self.grads:
-                self.grads[key] = self.grads[key] + reg.gradient(self.params[key])
+            self.grads[key] = self.grads[key] + reg.gradient(self.params[key])
 
     # -- weights --------------------------------------------------------------------------
 

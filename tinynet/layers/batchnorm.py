@@ -216,9 +216,8 @@ class BatchNormalization(Layer):
             y, self.cache = batchnorm_train(x, gamma, beta, self.epsilon)
             self.update_moving_statistics(mean=self.cache[3], variance=self.cache[4])
         else:
-            moving_mean, moving_variance = self.state.values()
-            y, self.cache = batchnorm_inference(x, gamma, beta, moving_mean, moving_variance,
-                                                self.epsilon)
+            y, self.cache = batchnorm_inference(x, gamma, beta, self.state["moving_mean"],
+                                                self.state["moving_variance"], self.epsilon)
         return y
 
     def update_moving_statistics(self, mean, variance):
