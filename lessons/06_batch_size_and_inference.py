@@ -128,7 +128,7 @@ for s, seed in enumerate(SEEDS):
     for norm in NORMS:
         for b, batch_size in enumerate(BATCH_SIZES):
             model = train(norm, batch_size, x_train, y_train, seed)
-            sweep[norm][s, b] = accuracy(model.predict(x_test), y_test)
+            sweep[norm][s, b] = accuracy(model.predict(x_test, verbose=0), y_test)
             if norm == "BN" and batch_size in kept:
                 kept[batch_size].append(model)
 mean_acc = {norm: sweep[norm].mean(axis=0) for norm in NORMS}
@@ -286,10 +286,10 @@ from_layer = (layer_out - beta) / gamma
 acc_moving, acc_pairs, acc_population = [], [], []
 for seed, model in zip(SEEDS, kept[2], strict=True):
     x_tr, x_te, _, y_te = data[seed]
-    acc_moving.append(accuracy(model.predict(x_te), y_te))
+    acc_moving.append(accuracy(model.predict(x_te, verbose=0), y_te))
     acc_pairs.append(accuracy(training_mode_outputs(model, x_te, 2), y_te))
     set_population_statistics(model, x_tr)
-    acc_population.append(accuracy(model.predict(x_te), y_te))
+    acc_population.append(accuracy(model.predict(x_te, verbose=0), y_te))
 
 fig, axes = plt.subplots(1, 3, figsize=(15, 5), sharey=True, layout="constrained")
 bins = np.linspace(-3.5, 3.5, 71)
@@ -335,10 +335,11 @@ print(f"   {plus_minus_one_story(near_one, pairs_vs_inference)}.")
 flipped = []
 for seed, model in zip(SEEDS, kept[32], strict=True):
     x_te = data[seed][1]
-    modes = model.predict(x_te).reshape(-1), training_mode_outputs(model, x_te, 32).reshape(-1)
-    flipped.append(float(np.mean((modes[0] > 0.5) != (modes[1] > 0.5))))
+    inference = model.predict(x_te, verbose=0).reshape(-1)
+    training = training_mode_outputs(model, x_te, 32).reshape(-1)
+    flipped.append(float(np.mean((inference > 0.5) != (training > 0.5))))
 bn32 = kept[32][0]
-p_inference = bn32.predict(x_test).reshape(-1)
+p_inference = bn32.predict(x_test, verbose=0).reshape(-1)
 p_training = training_mode_outputs(bn32, x_test, 32).reshape(-1)
 max_diff = float(np.max(np.abs(p_inference - p_training)))
 
@@ -351,7 +352,7 @@ for _ in range(20):
     mates = others[rng.choice(len(others), size=31, replace=False)]
     p_probe.append(training_mode_outputs(bn32, np.vstack([probe, mates]), 32)[0, 0])
 p_probe = np.array(p_probe)
-p_probe_inference = float(bn32.predict(probe)[0, 0])
+p_probe_inference = float(bn32.predict(probe, verbose=0)[0, 0])
 
 fig, axes = plt.subplots(1, 2, figsize=(14, 6), layout="constrained")
 axes[0].scatter(p_inference, p_training, s=8, color=plot.color_for("with BN"), alpha=0.4)
@@ -420,10 +421,10 @@ def momentum_run(momentum, seed):
             record["step"].append(step)
             record["moving_mean"].append(model.layers[1].get_weights()[2][0])
             record["true_mean"].append(float(first_bn_input(model, x_raw_train)[:, 0].mean()))
-            record["acc_moving"].append(accuracy(model.predict(x_raw_test), y_te))
+            record["acc_moving"].append(accuracy(model.predict(x_raw_test, verbose=0), y_te))
             saved = model.get_weights()
             set_population_statistics(model, x_raw_train)
-            record["acc_population"].append(accuracy(model.predict(x_raw_test), y_te))
+            record["acc_population"].append(accuracy(model.predict(x_raw_test, verbose=0), y_te))
             model.set_weights(saved)
     record = {key: np.array(value) for key, value in record.items()}
     # the Dense weights, to check below that momentum did not change them
@@ -515,7 +516,7 @@ for seed, model in zip(SEEDS, kept[32], strict=True):
     by_class = np.argsort(y_te, kind="stable")
     acc_sorted.append(accuracy(training_mode_outputs(model, x_te[by_class], 32), y_te[by_class]))
     acc_single.append(accuracy(one_at_a_time, y_te))
-    acc_right.append(accuracy(model.predict(x_te), y_te))
+    acc_right.append(accuracy(model.predict(x_te, verbose=0), y_te))
 single_value = float(training_mode_outputs(bn32, x_test[:1], 1)[0, 0])
 constant_class = int(single_value > 0.5)  # the class every example gets (first seed)
 constant_share = float(np.mean(y_test == constant_class))

@@ -63,7 +63,7 @@ N_SAMPLES = 1000 if args.quick else 2000
 
 
 def binary_accuracy(model, x, y):
-    return float(np.mean((model.predict(x).reshape(-1) > 0.5) == (y > 0.5)))
+    return float(np.mean((model.predict(x, verbose=0).reshape(-1) > 0.5) == (y > 0.5)))
 
 
 def jitter_plot(ax, groups, colors, labels):
@@ -145,7 +145,7 @@ for s in range(N_SEEDS):
         model.compile(optimizer=Adam(), loss="binary_crossentropy", metrics=["accuracy"])
         history = model.fit(x_train, y_train, batch_size=32, epochs=EPOCHS, verbose=0,
                             validation_data=(x_test, y_test))
-        right[where] = (model.predict(x_test).reshape(-1) > 0.5) == (y_test > 0.5)
+        right[where] = (model.predict(x_test, verbose=0).reshape(-1) > 0.5) == (y_test > 0.5)
         placement_acc[where].append(float(right[where].mean()))
         placement_loss[where].append(history.history["val_loss"])
         if s == 0 and where != "no BN":
@@ -376,7 +376,7 @@ def regression_run(name, seed, x_train, y_train, x_test, y_test):
     targets = (y_train - y_mean) / y_std if scaled else y_train
     history = model.fit(x_train, targets, batch_size=32, epochs=REG_EPOCHS, verbose=0)
     train_loss = np.array(history.history["loss"]) * (y_std ** 2 if scaled else 1.0)
-    prediction = model.predict(x_test)
+    prediction = model.predict(x_test, verbose=0)
     if scaled:
         prediction = prediction * y_std + y_mean
     return {"model": model, "loss": train_loss, "prediction": prediction,
@@ -428,7 +428,7 @@ axes[0].set_ylim(lowest * 0.3, float(y_train.var()) * 3)
 axes[0].set_xlabel("epoch")
 axes[0].set_ylabel("training MSE (log scale)")
 axes[0].set_title("Training loss (first seed)")
-axes[0].legend(fontsize=12, loc="center right")
+axes[0].legend(fontsize=12, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
 low, high = float(y_test.min()), float(y_test.max())
 axes[1].plot([low, high], [low, high], color="grey", ls="--", lw=1.5)
 axes[1].set_xlabel("true target (test set)")
@@ -505,7 +505,7 @@ while i < len(layers):
 folded = Sequential(folded_layers)
 folded.build((None, 20))
 folded.set_weights(folded_weights)
-fold_error = float(np.max(np.abs(folded.predict(x) - article.predict(x))))
+fold_error = float(np.max(np.abs(folded.predict(x, verbose=0) - article.predict(x, verbose=0))))
 tinynet.set_floatx("float32")
 
 print("\n== 4. Folding BN into the Dense layer ==")

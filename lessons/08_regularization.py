@@ -144,7 +144,7 @@ def train(bn, rate, seed, data):
             loss, accuracy = model.evaluate(xs, ys, batch_size=500, verbose=0)
             curves[prefix + "loss"].append(loss)
             curves[prefix + "accuracy"].append(accuracy)
-    p = model.predict(x_val, batch_size=500).reshape(-1)
+    p = model.predict(x_val, batch_size=500, verbose=0).reshape(-1)
     wrong = (p > 0.5) != (y_val.reshape(-1) > 0.5)
     confidence = float(np.maximum(p, 1 - p)[wrong].mean()) if wrong.any() else float("nan")
     return model, {key: np.array(values) for key, values in curves.items()}, confidence

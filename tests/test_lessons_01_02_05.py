@@ -230,6 +230,7 @@ def test_lesson05_more_of_the_grid_trains_with_bn_beyond_the_noise(lesson05):
 
 def test_lesson05_every_comparison_carries_its_noise(lesson05_printout):
     assert comparisons_without_noise(lesson05_printout) == []
+    assert "━" not in lesson05_printout  # no progress bars between the sentences
     assert sum(" vs " in line and "±" in line for line in lesson05_printout.splitlines()) >= 2
     assert sum(line.startswith("Headline: ") for line in lesson05_printout.splitlines()) == 1
 

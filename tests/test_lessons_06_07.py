@@ -87,6 +87,7 @@ def compared_with_noise(stdout):
 
 def test_lesson06_every_comparison_carries_its_noise(lesson06):
     assert comparisons_without_noise(lesson06[0]) == []
+    assert "━" not in lesson06[0]  # no progress bars between the sentences
     assert compared_with_noise(lesson06[0]) >= 5
 
 
@@ -154,6 +155,7 @@ def test_lesson07_before_after_verdict_agrees_with_its_numbers(lesson07):
 def test_lesson07_every_comparison_carries_its_noise_and_one_headline(lesson07):
     stdout = lesson07[0]
     assert comparisons_without_noise(stdout) == []
+    assert "━" not in stdout  # no progress bars between the sentences
     assert compared_with_noise(stdout) >= 5
     assert sum(line.startswith("Headline: ") for line in stdout.splitlines()) == 1
 

@@ -39,6 +39,7 @@ def assert_figures(out, names):
 
 def assert_comparisons_carry_noise(stdout):
     assert comparisons_without_noise(stdout) == []
+    assert "━" not in stdout  # no progress bars between the sentences
     assert sum(" vs " in line and "±" in line for line in stdout.splitlines()) >= 4
     assert sum(line.startswith("Headline: ") for line in stdout.splitlines()) == 1
 
