@@ -310,7 +310,7 @@ for ax, bn, letter in [(ax_b, False, "b"), (ax_c, True, "c")]:
                 label=f"{q}th percentile")
     ax.set_xlabel("training step")
     ax.set_title(f"({letter}) a last-layer sigmoid's input,\n{NAMES[bn]} (seed {SEEDS_1[0]})")
-    ax.legend(loc="upper left")
+    plot.legend_below(ax, 3, columns=3)  # below the panel: the lines fill all of it
 ax_b.set_ylabel("input of the sigmoid")
 fig.suptitle(f"Ioffe & Szegedy 2015, Figure 1, on {DATA}: {SETTING_1}")
 save_figure(fig, args.out, "1_figure1_reproduction")

@@ -2,7 +2,8 @@
 
 Run every lesson in full mode first (they write lessons/figures/NN/), then:
 
-    python lessons/make_thumbnails.py
+    python lessons/make_thumbnails.py          # every lesson
+    python lessons/make_thumbnails.py 03 04    # only these lessons
 
 Each thumbnail is one real figure of its lesson, scaled down, written to lessons/thumbnails/
 (which, unlike lessons/figures/, is kept in git so that the README shows pictures on a fresh
@@ -31,11 +32,18 @@ THUMBNAIL_SOURCES = {
 }
 
 
-def main():
+def main(argv=None):
+    numbers = sys.argv[1:] if argv is None else argv
+    unknown = [n for n in numbers if n not in THUMBNAIL_SOURCES]
+    if unknown:
+        sys.exit(f"make_thumbnails.py: no lesson {', '.join(unknown)}; the lessons are "
+                 f"{', '.join(THUMBNAIL_SOURCES)}")
     out = os.path.join(HERE, "thumbnails")
     os.makedirs(out, exist_ok=True)
     missing = []
     for number, name in THUMBNAIL_SOURCES.items():
+        if numbers and number not in numbers:
+            continue
         source = os.path.join(HERE, "figures", number, name)
         if not os.path.exists(source):
             missing.append(source)
