@@ -295,19 +295,21 @@ FETCHED_FROM_ELSEWHERE = """return performance.getEntriesByType('resource').map(
 
 def broken_links(driver, out, page):
     """The internal links of the open page that lead nowhere: a missing file, or an anchor
-    (#name) that its page does not have."""
+    (#name) that its page does not have. As in a browser, the anchor matches an id either as
+    written or percent-decoded (a heading with '%' gets an id with '%25' in it)."""
     broken = []
     for href in driver.execute_script(LINKS):
         url = urllib.parse.urlparse(href)
         if url.scheme != "file":
             continue  # links to other sites are not the book's to check
         target = Path(urllib.parse.unquote(url.path))
-        anchor = urllib.parse.unquote(url.fragment)
+        anchors = {url.fragment, urllib.parse.unquote(url.fragment)} - {""}
         if not target.is_file() or out.resolve() not in target.resolve().parents:
             broken.append(href)
-        elif anchor and target.name == page and not driver.execute_script(HAS_ID, anchor):
-            broken.append(href)
-        elif anchor and target.name != page and f'id="{anchor}"' not in target.read_text():
+        elif anchors and target.name == page:
+            if not any(driver.execute_script(HAS_ID, anchor) for anchor in anchors):
+                broken.append(href)
+        elif anchors and not any(f'id="{anchor}"' in target.read_text() for anchor in anchors):
             broken.append(href)
     return broken
 
