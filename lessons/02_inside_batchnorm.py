@@ -264,6 +264,10 @@ save_figure(fig, args.out, "02_gradcheck")
 # `running = (1 - momentum) * running + momentum * batch`, with default 0.1. So
 # Keras `momentum` = 1 - PyTorch `momentum`: PyTorch's default 0.1 is Keras's 0.9, and
 # Keras's default 0.99 is PyTorch's 0.01. Every lesson here uses Keras's convention.
+# (Checked in the documentation of both: `tf.keras.layers.BatchNormalization` on
+# tensorflow.org and the docstring of keras-team/keras's BatchNormalization for Keras's rule
+# and default; `torch.nn.BatchNorm1d` on docs.pytorch.org for PyTorch's, confirmed by
+# MindSpore's PyTorch migration notes, which state the same 1 - momentum relation.)
 #
 # A fresh layer holds moving_mean = 0 and moving_variance = 1, so at first its inference
 # output is just the input, not normalized at all.
@@ -365,9 +369,10 @@ save_figure(fig, args.out, "02_train_vs_inference")
 # %%
 TRUE_MEAN, TRUE_STD, BATCH = 5.0, 2.0, 32
 momenta = [0.99, 0.9]
-# The PyTorch and paper convention, quoted from their documentation (checked in two places):
-# PyTorch BatchNorm1d docs (docs.pytorch.org, torch.nn.BatchNorm1d: running variance from
-# the unbiased batch variance) and Ioffe & Szegedy 2015 (arXiv:1502.03167), Algorithm 2.
+# m/(m - 1): the paper's inference variance, Ioffe & Szegedy 2015 (arXiv:1502.03167),
+# Algorithm 2, line 10 (quoted the same in independent course notes of the paper), and
+# PyTorch's running variance (docs.pytorch.org, torch.nn.BatchNorm1d: "calculated via the
+# unbiased estimator").
 UNBIASED = BATCH / (BATCH - 1)
 
 

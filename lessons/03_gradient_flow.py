@@ -243,8 +243,9 @@ save_figure(fig, args.out, "1_init_activations_and_gradients")
 
 # %% [markdown]
 # Does the gradient profile with BN depend on depth? Yang et al. (2019, *A Mean Field
-# Theory of Batch Normalization*) predict that in a batch-normalized network at
-# initialization the gradient grows exponentially with depth on its way to the input. The
+# Theory of Batch Normalization*, ICLR 2019, arXiv:1902.08129; its abstract on arXiv and on
+# research.google) predict that in a batch-normalized network at initialization the
+# gradient grows exponentially with depth on its way to the input. The
 # same measurement on a ReLU + BN network twice as deep tells whether it shows here.
 
 # %%
@@ -338,8 +339,10 @@ save_figure(fig, args.out, "4_gradient_histograms")
 # ### The update-to-weight ratio
 #
 # For each kernel, ||update|| / ||W||: how much one SGD step changes the weights, relative
-# to their size, on a log10 scale. Karpathy's rule of thumb in makemore is about 1e-3 (the
-# dashed line). **What to look for first:** where each layer sits against that line. Far
+# to their size, on a log10 scale. Karpathy's rough rule of thumb is about 1e-3 (the dashed
+# line; from his "Building makemore Part 3" notebook in the nn-zero-to-hero repository, where
+# he calls it "a good rough heuristic"; his ratio uses standard deviations, ours norms: the
+# same order of magnitude). **What to look for first:** where each layer sits against that line. Far
 # below (1e-5 or less), a layer hardly learns; far above (1e-1), each step rewrites it.
 # Then: are the layers of one network close to each other?
 

@@ -15,12 +15,14 @@ LESSONS = REPO / "lessons"
 def run_lesson(filename, out, seed=0):
     """Run lessons/<filename> with --quick in a subprocess; return what it printed.
 
-    Fails the test (showing the end of the output) when the lesson exits with an error."""
+    It runs from the figure folder `out`, not from the repository, so every lesson test also
+    checks that the lesson does not depend on the working directory. Fails the test (showing
+    the end of the output) when the lesson exits with an error."""
     env = dict(os.environ, MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1")
     completed = subprocess.run(
         [sys.executable, str(LESSONS / filename), "--quick", "--out", str(out),
          "--seed", str(seed)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+        cwd=out, env=env, capture_output=True, text=True, timeout=300,
     )
     assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-4000:]
     return completed.stdout

@@ -5,6 +5,7 @@
     gradient_flow          how large is each layer's gradient over training? (log scale)
     gradient_flow_bars     ... and layer by layer at chosen steps
     activation_histograms  how are each layer's activations distributed? (makemore style)
+    histograms             how are raw values distributed, e.g. each layer's gradients?
     percentile_bands       how does one layer's input distribution drift? (Ioffe & Szegedy Fig. 1)
     update_ratios          how far does each step move the weights, relative to their size?
     heatmap, heatmaps      a sweep's results, e.g. learning rate x init scale
