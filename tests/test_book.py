@@ -14,6 +14,7 @@ The browser test is skipped, with the reason, only when Chromium, its driver or 
 cannot be found (`.ci/run` installs Debian's chromium and chromium-driver).
 """
 
+import base64
 import html.parser
 import os
 import re
@@ -329,12 +330,15 @@ def open_and_check(driver, out, page):
 
 
 def screenshot(driver, name, height):
-    """Save a screenshot of the open page, `height` pixels tall (at most the page's)."""
+    """Save a picture of the open page's top `height` pixels (at most the whole page), taken
+    with Chromium's own full-page capture."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page_height = driver.execute_script("return document.documentElement.scrollHeight;")
-    driver.set_window_size(1280, max(600, min(height, page_height)))
-    driver.save_screenshot(str(ARTIFACTS / name))
-    driver.set_window_size(1280, 1600)
+    width, page_height = driver.execute_script(
+        "return [document.documentElement.scrollWidth, document.documentElement.scrollHeight];")
+    clip = {"x": 0, "y": 0, "width": width, "height": min(height, page_height), "scale": 1}
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
+        "format": "png", "captureBeyondViewport": True, "clip": clip})
+    book.write_atomically(ARTIFACTS / name, base64.b64decode(shot["data"]))
 
 
 def test_every_page_of_the_real_book_works_in_a_browser(real_book, browser):
