@@ -29,6 +29,8 @@ THUMBNAIL_SOURCES = {
     "07": "bn_on_regression_output.png",
     "08": "1_train_vs_validation_curves.png",
     "09": "1_loss_landscape_and_gradient_predictiveness.png",
+    "10": "10_fine_tuning.png",
+    "11": "11_agreement.png",
 }
 
 

@@ -21,8 +21,10 @@ def readme():
         return file.read()
 
 
-def test_there_are_nine_lessons():
-    assert [name[:2] for name in lesson_files()] == [f"{n:02d}" for n in range(1, 10)]
+def test_lessons_are_numbered_once_each_from_01():
+    numbers = [int(name[:2]) for name in lesson_files()]
+    assert numbers[:9] == list(range(1, 10))
+    assert len(set(numbers)) == len(numbers)
 
 
 @pytest.mark.parametrize("name", lesson_files())
@@ -32,6 +34,16 @@ def test_every_lesson_is_in_the_readme_with_a_thumbnail(name):
     number = name[:2]
     assert f"thumbnails/{number}.png" in text
     assert os.path.exists(os.path.join(LESSONS, "thumbnails", f"{number}.png"))
+
+
+def test_no_link_points_into_the_git_ignored_figures_folder():
+    """lessons/figures/ is made by running the lessons: a fresh clone has none of it."""
+    assert re.findall(r"\]\((?:\./)?figures/", readme()) == []
+
+
+def test_every_local_link_of_the_readme_exists():
+    for target in re.findall(r"\]\(([^)#:]+)\)", readme()):
+        assert os.path.exists(os.path.join(LESSONS, target)), target
 
 
 def test_every_picture_the_readme_shows_exists():
