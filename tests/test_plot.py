@@ -375,3 +375,10 @@ def test_histograms_draw_one_density_per_entry_on_shared_bins():
     assert "std" in first[0].get_label()
     with pytest.raises(TypeError, match="groups"):
         plot.histograms({"a": [1, 2, 3]}, xlabel="x")
+
+
+def test_panels_showing_the_same_layers_share_one_legend(runs):
+    _, recorders = runs
+    fig = plot.gradient_flow(recorders, layers=["dense", "dense_1"])
+    assert all(ax.get_legend() is None for ax in fig.axes)
+    assert len(fig.legends) == 1

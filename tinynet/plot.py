@@ -226,9 +226,9 @@ def gradient_flow(recorders, key="grad_norm/kernel", path=None, title=None, laye
             ax.set_title(label)
             if names:
                 ax.set_yscale("log")
-                legend_below(ax, len(names), title="layer (dark: input side)", columns=2)
             else:
                 note_missing(ax, key)
+        layer_legends(fig, axes, found, title="layer (dark: input side)")
         for ax in axes[::columns_of(len(axes))]:
             ax.set_ylabel(f"{gradient_label(key)} (log scale)")
         suptitle(fig, axes, title or "Gradient norm per layer during training")
@@ -295,7 +295,7 @@ def update_ratios(recorder_or_dict, param="kernel", path=None, title=None, layer
             ax.axhline(-3, color="black", linestyle="--", linewidth=1.5, label="1e-3 reference")
             ax.set_xlabel("training step")
             ax.set_title(label)
-            legend_below(ax, len(names) + 1, columns=2 if len(axes) > 1 else 4)
+        layer_legends(fig, axes, found, extra=1)
         for ax in axes[::columns_of(len(axes))]:
             ax.set_ylabel(f"log10(||update|| / ||{param}||)")
         suptitle(fig, axes, title or "Update-to-weight ratio per layer")
@@ -580,12 +580,26 @@ def legend_below(ax, entries, title=None, columns=4):
               title=title, frameon=False)
 
 
-def shared_legend(fig, ax, columns=4):
+def layer_legends(fig, axes, found, title=None, extra=0):
+    """One legend under the whole figure when every panel shows the same layers (four
+    identical legends say nothing more than one), else one legend under each panel.
+    found: {panel label: layer names}; extra: lines beyond the layers (e.g. a reference)."""
+    lists = [tuple(names) for names in found.values() if names]
+    if len(axes) > 1 and len(set(lists)) == 1:
+        panel = axes[[tuple(names) for names in found.values()].index(lists[0])]
+        shared_legend(fig, panel, columns=min(len(lists[0]) + extra, 5), title=title)
+        return
+    for ax, names in zip(axes, found.values(), strict=True):
+        if names:
+            legend_below(ax, len(names) + extra, title=title, columns=2 if len(axes) > 1 else 4)
+
+
+def shared_legend(fig, ax, columns=4, title=None):
     """One legend for the whole figure, under its panels, made from the lines and points of
     `ax`: for figures whose panels all show the same things."""
     handles, labels = ax.get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), columns),
-               frameon=False)
+               frameon=False, title=title)
 
 
 def suptitle(fig, axes, text):
