@@ -1,0 +1,246 @@
+"""Lessons 12 (BN in a convolutional network) and 13 (how small can a batch be?) run in quick
+mode offline, write their figures, print every comparison with its noise and one headline,
+and word their conclusions from the numbers.
+
+Each lesson prints machine-readable lines, `RESULT key=value ...`, computed from its run; the
+tests read those instead of the narration. The wording functions are taken out of the lesson
+scripts and called with made-up numbers, so that a conclusion printed whatever the numbers
+say would fail here. The lessons run with TINYNET_DATA pointing at an empty folder, so they
+use their synthetic images even on a machine that has Fashion-MNIST; one test gives the
+loader a tiny fake Fashion-MNIST instead."""
+
+import numpy as np
+import pytest
+from lesson_runner import comparisons_without_noise, load_functions, parse_result, run_lesson
+
+from tinynet.datasets import load_fashion_mnist
+from tinynet.mnist import FILE_NAMES, write_idx
+from tinynet.stats import compare, mean_and_se
+
+LESSON_12 = "12_bn_in_a_cnn.py"
+LESSON_13 = "13_how_small_a_batch.py"
+
+
+def run_offline(filename, tmp_path_factory):
+    """Run a lesson with --quick and no data sets on disk; (figure folder, stdout, RESULT)."""
+    out = tmp_path_factory.mktemp(filename[:2] + "_figures")
+    empty = tmp_path_factory.mktemp(filename[:2] + "_no_data")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TINYNET_DATA", str(empty))
+        stdout = run_lesson(filename, out)
+    return out, stdout, parse_result(stdout)
+
+
+@pytest.fixture(scope="module")
+def lesson_12(tmp_path_factory):
+    return run_offline(LESSON_12, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def lesson_13(tmp_path_factory):
+    return run_offline(LESSON_13, tmp_path_factory)
+
+
+def assert_figures(out, names):
+    assert sorted(path.name for path in out.glob("*.png")) == sorted(names)
+    for name in names:
+        assert (out / name).stat().st_size > 10_000, f"{name} looks empty"
+
+
+def lesson_functions(filename, *names):
+    """{name: function} for top-level functions of a lesson, without running the lesson; they
+    share one namespace that holds NumPy and tinynet.stats's compare and mean_and_se."""
+    namespace = {"np": np, "compare": compare, "mean_and_se": mean_and_se}
+    return dict(zip(names, load_functions(filename, *names, namespace=namespace), strict=True))
+
+
+def assert_comparisons_carry_noise(stdout, at_least):
+    assert comparisons_without_noise(stdout) == []
+    assert sum(" vs " in line and "±" in line for line in stdout.splitlines()) >= at_least
+    assert sum(line.startswith("Headline: ") for line in stdout.splitlines()) == 1
+
+
+def made_up(a, b, names=("with BN", "without BN"), higher_is_better=False):
+    return compare(a, b, "made-up quantity", names, lower_is_better=not higher_is_better)
+
+
+# -- lesson 12 ---------------------------------------------------------------------------
+
+def test_lesson_12_writes_its_figures_and_says_which_data(lesson_12):
+    out, stdout, result = lesson_12
+    assert_figures(out, ["1_curves_with_and_without_bn.png", "2_learning_rate_range.png",
+                         "3_channel_statistics.png"])
+    assert result["data"] == "synthetic"
+    assert "data: synthetic strokes" in stdout
+
+
+def test_lesson_12_spatial_bn_equals_bn_on_reshaped_pixels(lesson_12):
+    _, stdout, result = lesson_12
+    assert result["spatial_vs_rows"] < 1e-12  # float64: equal up to round-off
+    assert "32 x 16 x 16 = 8,192 values" in stdout
+
+
+def test_lesson_12_measures_curves_rates_and_statistics(lesson_12):
+    _, _, result = lesson_12
+    assert result["seeds"] >= 2
+    for key in ("val_accuracy_bn", "val_accuracy_plain", "exact_accuracy_bn"):
+        assert 0.0 <= result[key] <= 1.0
+    assert 0 <= result["rates_trained_bn"] <= result["rates"]
+    # a channel's batch mean comes from N*H*W values, a Dense unit's from N: steadier
+    assert result["conv_mean_jump"] < result["dense_mean_jump"]
+
+
+def test_lesson_12_every_comparison_carries_its_noise(lesson_12):
+    assert_comparisons_carry_noise(lesson_12[1], at_least=5)
+
+
+def test_lesson_12_rate_range_words_follow_the_losses():
+    functions = lesson_functions(LESSON_12, "trained_rates", "rate_range_words")
+    trained_rates, words = functions["trained_rates"], functions["rate_range_words"]
+    rates = [0.001, 0.01, 0.1]
+    losses = {0.001: np.array([2.3, 2.2]), 0.01: np.array([1.0, 1.2]),
+              0.1: np.array([np.nan, 0.5])}
+    assert trained_rates(losses, rates, threshold=1.8) == [0.01]  # NaN: diverged, not trained
+    assert trained_rates({0.01: np.array([1.0, 1.9])}, [0.01], threshold=1.8) == []
+    words.__globals__["EPOCHS"] = 4  # the lesson's global, in the functions' own namespace
+    assert "none of the rates" in words("without BN", [], rates)
+    assert "every rate tried, 0.001 to 0.1" in words("with BN", rates, rates)
+    assert "1 of 3 rates: 0.01" in words("without BN", [0.01], rates)
+
+
+def test_lesson_12_lag_and_curve_words_follow_the_noise():
+    functions = lesson_functions(LESSON_12, "lag_words", "curve_words")
+    lag_words, curve_words = functions["lag_words"], functions["curve_words"]
+    names = ("with its moving estimates", "with exact statistics")
+    costly = made_up([0.70, 0.75, 0.72], [0.90, 0.92, 0.91], names, higher_is_better=True)
+    level = made_up([0.90, 0.88, 0.92], [0.91, 0.90, 0.89], names, higher_is_better=True)
+    assert lag_words(costly).startswith("the moving estimates cost 18.7%")
+    assert "no clear accuracy" in lag_words(level)
+    faster = made_up([1.4, 1.5, 1.45], [2.4, 2.39, 2.41])
+    same_start = made_up([2.4, 2.3, 2.5], [2.41, 2.39, 2.4])
+    ahead = made_up([0.80, 0.82, 0.81], [0.50, 0.52, 0.55], higher_is_better=True)
+    tied = made_up([0.80, 0.60, 0.70], [0.70, 0.72, 0.66], higher_is_better=True)
+    assert curve_words(faster, ahead).startswith("BN starts faster")
+    assert "ends ahead on validation accuracy by 28.7%" in curve_words(faster, ahead)
+    assert "not clearly different" in curve_words(faster, tied)
+    assert curve_words(same_start, tied).startswith("BN does not start clearly faster")
+
+
+def test_lesson_12_uses_fashion_mnist_when_its_files_are_there(tmp_path, monkeypatch):
+    folder = tmp_path / "fashion_mnist"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for name, n in zip(FILE_NAMES, (40, 40, 20, 20), strict=True):
+        shape = (n, 28, 28) if "images" in name else (n,)
+        write_idx(folder / name, rng.integers(0, 256 if len(shape) == 3 else 10, shape,
+                                              dtype=np.uint8))
+    monkeypatch.setenv("TINYNET_DATA", str(tmp_path))
+    namespace = {"np": np, "load_fashion_mnist": load_fashion_mnist, "SIDE": 16}
+    load_images, _ = load_functions(LESSON_12, "load_images", "shrink", namespace=namespace)
+    x_train, y_train, x_val, y_val, name = load_images(30, 10, seed=0)
+    assert name.startswith("Fashion-MNIST")
+    assert x_train.shape == (30, 16, 16, 1) and x_val.shape == (10, 16, 16, 1)
+    assert abs(x_train.mean()) < 1e-5 and abs(x_train.std() - 1) < 1e-4
+    assert len(y_train) == 30 and len(y_val) == 10
+
+
+def test_lesson_12_synthetic_strokes_are_seeded_and_shaped_like_images():
+    namespace = {"np": np, "SIDE": 16}
+    images = load_functions(LESSON_12, "segment_ink", "stroke_templates", "stroke_images",
+                            namespace=namespace)[2]  # one scope: they find each other
+    x, y = images(50, seed=3)
+    again, _ = images(50, seed=3)
+    assert x.shape == (50, 16, 16, 1) and x.dtype == np.float32 and y.dtype == np.int64
+    assert np.array_equal(x, again) and 0.0 <= x.min() and x.max() <= 1.0
+    assert not np.array_equal(x, images(50, seed=4)[0])
+
+
+# -- lesson 13 ---------------------------------------------------------------------------
+
+def test_lesson_13_writes_its_figure_and_says_which_data(lesson_13):
+    out, stdout, result = lesson_13
+    assert_figures(out, ["1_error_vs_batch_size.png"])
+    assert result["data"] == "synthetic"
+    assert "data: synthetic strokes" in stdout
+    assert result["smallest_n"] == 2 and result["largest_n"] == 32
+
+
+def test_lesson_13_ghost_bn_equals_bn_on_each_group(lesson_13):
+    _, _, result = lesson_13
+    assert result["ghost_check"] < 1e-12  # float64, groups of 32 and of 2
+
+
+def test_lesson_13_reports_every_normalization(lesson_13):
+    _, stdout, result = lesson_13
+    for key in ("BN_error_small", "BN_error_large", "GroupNorm_error", "LayerNorm_error",
+                "no_normalization_error"):
+        assert 0.0 <= result[key] <= 1.0
+    assert 0 <= result["claims_reproduced"] <= result["claims"] == 3
+    assert "34.7%" in stdout and "24.1%" in stdout  # the paper's numbers, checked in the code
+
+
+def test_lesson_13_every_comparison_carries_its_noise(lesson_13):
+    assert_comparisons_carry_noise(lesson_13[1], at_least=6)
+
+
+def test_lesson_13_paper_check_follows_the_numbers():
+    functions = lesson_functions(LESSON_13, "paper_check", "conclusion")
+    paper_check, conclusion = functions["paper_check"], functions["conclusion"]
+    sizes, kinds = ("n = 2", "n = 32"), ("BN", "GroupNorm")
+    rises = made_up([0.35, 0.34, 0.36], [0.24, 0.23, 0.24], sizes)
+    gn_better_small = made_up([0.35, 0.34, 0.36], [0.24, 0.25, 0.24], kinds)
+    bn_better_large = made_up([0.23, 0.24, 0.23], [0.24, 0.25, 0.245], kinds)
+    paper = paper_check(rises, gn_better_small, bn_better_large)
+    assert [ok for _, ok in paper] == [True, True, True]
+    assert conclusion(paper).startswith("the miniature reproduces every one")
+    # BN rises, but GroupNorm is no better at n = 2: 2 of 3, and it says which one failed
+    tie = made_up([0.10, 0.12, 0.11], [0.11, 0.10, 0.12], kinds)
+    mixed = paper_check(rises, tie, bn_better_large)
+    assert [ok for _, ok in mixed] == [True, False, True]
+    assert conclusion(mixed).endswith("not at this scale: GroupNorm beats BN at the smallest n")
+    flat = made_up([0.10, 0.12, 0.11], [0.11, 0.10, 0.12], sizes)
+    gn_better_large = made_up([0.20, 0.21, 0.20], [0.10, 0.11, 0.10], kinds)
+    none = paper_check(flat, tie, gn_better_large)
+    assert "none of the paper's claims" in conclusion(none)
+
+
+def test_lesson_13_change_words_follow_the_noise():
+    words = lesson_functions(LESSON_13, "change_words")["change_words"]
+    sizes = ("n = 2", "n = 32")
+    assert "rises by 11.3%" in words("BN", made_up([0.35, 0.34, 0.36], [0.24, 0.23, 0.24],
+                                                   sizes))
+    assert "falls by" in words("BN", made_up([0.1, 0.11, 0.1], [0.3, 0.31, 0.3], sizes))
+    assert "does not change clearly" in words("BN", made_up([0.2, 0.3, 0.25],
+                                                            [0.26, 0.24, 0.25], sizes))
+
+
+def test_lesson_13_ghost_bn_layer_trains_inside_a_model():
+    """GhostBatchNormalization in a model: splits each training batch, and says clearly when
+    a batch cannot be split."""
+    import tinynet.layers as layers
+
+    namespace = {"np": np, "BatchNormalization": layers.BatchNormalization}
+    ghost_class = load_class(LESSON_13, "GhostBatchNormalization", namespace)
+    layer = ghost_class(2, dtype="float64")
+    x = np.random.default_rng(0).normal(size=(6, 3, 3, 4))
+    y = layer.forward(x, training=True)
+    assert y.shape == x.shape
+    assert np.allclose(y[:2].reshape(-1, 4).mean(axis=0), 0.0, atol=1e-12)  # per group of 2
+    assert layer.backward(np.ones_like(x)).shape == x.shape
+    with pytest.raises(ValueError, match="groups of 2"):
+        layer.forward(x[:5], training=True)
+    assert np.array_equal(layer.forward(x, training=False),
+                          layers.BatchNormalization.forward(layer, x, training=False))
+
+
+def load_class(filename, name, namespace):
+    """A class defined at the top level of a lesson, without running the lesson."""
+    import ast
+
+    from lesson_runner import LESSONS
+
+    tree = ast.parse((LESSONS / filename).read_text(encoding="utf-8"))
+    node = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == name)
+    scope = dict(namespace)
+    exec(compile(ast.Module(body=[node], type_ignores=[]), filename, "exec"), scope)
+    return scope[name]
