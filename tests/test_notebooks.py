@@ -64,7 +64,7 @@ def test_with_options_rewrites_only_the_values_asked_for():
     assert "OUT = '/tmp/figures 01'" in source
 
 
-@pytest.mark.parametrize("number", ["01", "02"])
+@pytest.mark.parametrize("number", ["01"])  # the quickest lesson: the suite stays fast
 def test_a_notebook_runs_top_to_bottom_from_another_folder(number, tmp_path):
     nbclient = pytest.importorskip("nbclient")
     notebook = with_options(read(number), quick=True, out=str(tmp_path / "figures"))
