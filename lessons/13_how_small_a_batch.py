@@ -263,7 +263,7 @@ for n, difference in checks_float64.items():
 #     Conv2D(32, 3, 'same') - norm - ReLU                       4x4x32
 #     GlobalAveragePooling2D - Dense(10)                        32 -> 10 logits
 #
-# Like ResNet-50, whose last feature maps are 7 x 7, the last maps are small (4 x 4): with
+# As in the last stage of a ResNet, the last feature maps are small (4 x 4): with
 # groups of 2 images BN estimates each of the last layer's channels from 2 x 4 x 4 = 32
 # values (lesson 12: a channel's statistics come from n x H x W values). "norm" is:
 #
