@@ -528,7 +528,7 @@ bars = {"model.predict(x)\n(inference mode)": acc_right,
 means = [mean_and_se(values)[0] for values in bars.values()]
 errors = [mean_and_se(values)[1] for values in bars.values()]
 ax.bar(list(bars), means, yerr=errors, capsize=6,
-       color=[plot.color_for("with BN"), plot.PURPLE, plot.VERMILLION])
+       color=[plot.color_for("with BN"), "#999999", plot.VERMILLION])
 for i, value in enumerate(means):
     ax.text(i, value + 0.02, f"{value:.3f}", ha="center")
 ax.axhline(0.5, color="black", ls=":", label="chance (balanced classes)")
