@@ -73,7 +73,7 @@ LANDSCAPE_STEPS = 120 if args.quick else 500           # the early window: both 
 PROBE_EVERY = 10
 NOISE_STEPS = 150 if args.quick else 600
 EVAL_EVERY = 25
-SEEDS = [args.seed + k for k in range(2 if args.quick else 3)]
+SEEDS = [args.seed + k for k in range(2 if args.quick else 5)]
 
 # One colour per network, as in every lesson: orange = without BN, blue = with BN; the two
 # noisy variants take the next colour of each family (sky blue, vermillion).
