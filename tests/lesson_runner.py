@@ -18,6 +18,7 @@ def run_lesson(filename, out, seed=0):
     It runs from the figure folder `out`, not from the repository, so every lesson test also
     checks that the lesson does not depend on the working directory. Fails the test (showing
     the end of the output) when the lesson exits with an error."""
+    os.makedirs(out, exist_ok=True)  # it is also the working directory
     env = dict(os.environ, MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1")
     completed = subprocess.run(
         [sys.executable, str(LESSONS / filename), "--quick", "--out", str(out),
