@@ -31,6 +31,8 @@ THUMBNAIL_SOURCES = {
     "09": "1_loss_landscape_and_gradient_predictiveness.png",
     "10": "10_fine_tuning.png",
     "11": "11_agreement.png",
+    "12": "1_curves_with_and_without_bn.png",
+    "13": "1_error_vs_batch_size.png",
 }
 
 
