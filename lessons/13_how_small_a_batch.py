@@ -57,6 +57,7 @@ from tinynet.losses import SparseCategoricalCrossentropy
 from tinynet.models import Sequential
 from tinynet.optimizers import Adam
 from tinynet.stats import compare, mean_and_se
+from tinynet.validation import check_int
 
 args = lesson_options(13, "Lesson 13: how small can a batch be?", quick=QUICK, seed=SEED,
                       out=OUT)
@@ -167,6 +168,9 @@ print(f"data: {DATA}: {len(x_train)} training and {len(x_val)} validation images
 # and BN splits them into groups of n images ("GPUs") and normalizes each group with its own
 # mean and variance. Everything else is identical for every n: the same images, the same
 # steps, the same learning rate. Only the number of images behind BN's estimate changes.
+# (Changing the batch of the step itself would also change how many steps every network
+# takes, and how noisy they are, for GroupNorm as much as for BN: two effects mixed into one
+# number. "Try this" at the end does it.)
 #
 # For x of shape (N, H, W, C) viewed as (N/n groups, n*H*W values, C), per group and channel:
 #
@@ -191,7 +195,7 @@ class GhostBatchNormalization(BatchNormalization):
 
     def __init__(self, images, **kwargs):
         super().__init__(**kwargs)
-        self.images = images
+        self.images = check_int(images, "GhostBatchNormalization(images=...)", minimum=1)
         self.ghost_cache = None
 
     def forward(self, x, training=False):
@@ -486,3 +490,6 @@ show_figures()
 #   worse than 4 groups?
 # * Remove the third convolution, so that the last maps are 8 x 8: does BN at n = 2 suffer
 #   less? (How many values is each channel's estimate made from now?)
+# * Vary the step's batch itself, as on one GPU: `fit(..., batch_size=n)` with plain
+#   `BatchNormalization`, and the learning rate scaled with n. Now every network's training
+#   changes with n, not only BN's: is GroupNorm's line still flat?

@@ -218,8 +218,10 @@ def test_lesson_13_ghost_bn_layer_trains_inside_a_model():
     """GhostBatchNormalization in a model: splits each training batch, and says clearly when
     a batch cannot be split."""
     import tinynet.layers as layers
+    from tinynet.validation import check_int
 
-    namespace = {"np": np, "BatchNormalization": layers.BatchNormalization}
+    namespace = {"np": np, "BatchNormalization": layers.BatchNormalization,
+                 "check_int": check_int}
     ghost_class = load_class(LESSON_13, "GhostBatchNormalization", namespace)
     layer = ghost_class(2, dtype="float64")
     x = np.random.default_rng(0).normal(size=(6, 3, 3, 4))
@@ -231,6 +233,8 @@ def test_lesson_13_ghost_bn_layer_trains_inside_a_model():
         layer.forward(x[:5], training=True)
     assert np.array_equal(layer.forward(x, training=False),
                           layers.BatchNormalization.forward(layer, x, training=False))
+    with pytest.raises((TypeError, ValueError), match=r"GhostBatchNormalization\(images"):
+        ghost_class(0)
 
 
 def load_class(filename, name, namespace):
