@@ -75,7 +75,12 @@ LEARNING_RATE = 0.01                        # Adam; section 3 tries others
 RATES = [0.01, 0.1] if args.quick else [0.001, 0.01, 0.1]
 SEEDS = [args.seed + k for k in range(2 if args.quick else 3)]
 RATE_SEEDS = SEEDS                          # the seeds of section 3's other rates
-BN_MOMENTUM = 0.9                           # see "the networks" below
+# momentum=0.9 in Keras's convention (new = 0.9 old + 0.1 batch) is PyTorch's default,
+# which PyTorch writes momentum=0.1: checked in torch 2.13 (torch.nn.BatchNorm2d(3).momentum
+# is 0.1) and in MindSpore's migration notes, www.mindspore.cn/docs/en/r1.10/_sources/note/
+# api_mapping/pytorch_diff/BatchNorm2d.md.txt ("The default value of the momentum parameter
+# ... is 0.1", "the momentum relationship with Pytorch is 1-momentum"). See "the networks".
+BN_MOMENTUM = 0.9
 CHANCE_LOSS = np.log(10)                    # the loss of a network that learned nothing
 
 # %% [markdown]
@@ -179,10 +184,10 @@ print(f"data: {DATA}: {len(x_train)} training and {len(x_val)} validation images
 # every pixel of a channel means the same thing; BN keeps that: one mean, one variance, one
 # gamma and one beta per channel, computed over the batch *and* the pixels.
 #
-# The BN layers use `momentum=0.9` (PyTorch's default, which it writes `momentum=0.1`, and
-# d2l's), not Keras's 0.99: these runs are about a hundred steps long, and with 0.99 the
-# moving averages would still hold 0.99^128 = 28% of their starting values at the end
-# (lesson 02). Section 4 shows what the moving averages do with 0.9.
+# The BN layers use `momentum=0.9` (PyTorch's default, which PyTorch writes `momentum=0.1`:
+# lesson 02), not Keras's 0.99: these runs are about a hundred steps long, and with 0.99 the
+# moving averages would still hold 0.99^128 = 28% of their starting values at the end.
+# Section 4 shows what the moving averages do with 0.9.
 
 
 # %%
