@@ -18,7 +18,6 @@ from make_notebooks import cell_sources, lesson_scripts, notebook_for, notebook_
 from tinynet.classroom import with_options  # noqa: E402
 
 SCRIPTS = {os.path.basename(path)[:2]: path for path in lesson_scripts()}
-MY_LESSONS = ["01", "02", "03", "04"]  # the lessons that already have the options cell
 
 
 def read(number):
@@ -41,7 +40,7 @@ def test_notebooks_are_committed_without_outputs(number):
             assert cell.outputs == [] and cell.execution_count is None
 
 
-@pytest.mark.parametrize("number", MY_LESSONS)
+@pytest.mark.parametrize("number", sorted(SCRIPTS))
 def test_the_first_code_cell_sets_the_lesson_options(number):
     first = next(cell for cell in read(number).cells if cell.cell_type == "code")
     assert "parameters" in first.metadata.get("tags", [])
@@ -49,7 +48,7 @@ def test_the_first_code_cell_sets_the_lesson_options(number):
         assert re.search(rf"^{name}\b", first.source, flags=re.MULTILINE), name
 
 
-@pytest.mark.parametrize("number", MY_LESSONS)
+@pytest.mark.parametrize("number", sorted(SCRIPTS))
 def test_no_cell_depends_on_the_kernels_working_directory(number):
     source = "\n".join(cell.source for cell in read(number).cells if cell.cell_type == "code")
     assert "lesson_tools" not in source and "sys.path" not in source and "__file__" not in source
