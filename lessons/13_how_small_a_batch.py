@@ -273,7 +273,7 @@ for n, difference in checks_float64.items():
 #
 # * **BN**: `GhostBatchNormalization(n, momentum=0.9)`, statistics over (n, H, W);
 # * **GroupNorm** `GroupNormalization(groups=4)`: per image, over (H, W) and a group of C/4
-#   neighbouring channels (Wu & He use 32 groups in wider layers; ours have 8 to 32 channels);
+#   neighbouring channels (the layer's default, 32 groups, is for wider layers than ours);
 # * **LayerNorm**, as Wu & He define it: per image, over (H, W, C), which is
 #   `GroupNormalization(groups=1)` (Keras's `LayerNormalization()` on an image normalizes
 #   each pixel over its channels only: a different thing);
