@@ -227,6 +227,9 @@ fig, axes = plt.subplots(1, 2, figsize=(14, 5.5), layout="constrained")
 plot.loss_curves(histories, metric="loss", ax=axes[0],
                  title="binary cross-entropy (lower is better)")
 plot.loss_curves(histories, metric="accuracy", ax=axes[1], title="accuracy (higher is better)")
+for ax in axes:  # the two panels' legends are the same: one under the figure is enough
+    ax.get_legend().remove()
+plot.shared_legend(fig, axes[0])
 fig.suptitle(f"The article's model on make_classification, seed {args.seed}")
 save_figure(fig, args.out, "01_curves")
 
@@ -257,8 +260,8 @@ for ax, key, title in ((axes[0], "loss", "training loss (training mode, fit's)")
                         linewidth=0, label=f"{label}, ± 1 s.e.")
     ax.set_xlabel("epoch")
     ax.set_title(title)
-    ax.legend()
 axes[0].set_ylabel("binary cross-entropy")
+plot.shared_legend(fig, axes[0])  # both panels show the same four things: one legend
 fig.suptitle(f"Mean over {N_SEEDS} seeds (lower is better)")
 save_figure(fig, args.out, "01_seeds")
 
