@@ -532,8 +532,8 @@ def covariate_shift_conclusion(more_shift, noisy_vs_bn, noisy_vs_standard, kept)
         return ("with more covariate shift than the network without BN, noisy BN still trains "
                 "about as fast as BN: stable input distributions are not what makes BN work "
                 "here")
-    most = ("most of BN's gain survives the added shift: stable input distributions are not "
-            "what most of it comes from" if kept >= 0.5 else
+    most = ("most of BN's gain survives the added shift, so stable input distributions are "
+            "not where most of it comes from" if kept >= 0.5 else
             "most of BN's gain is lost to the added shift")
     return (f"with more covariate shift than the network without BN, noisy BN is slower than "
             f"BN and keeps {kept:.0%} of BN's lead over the standard network: {most}")

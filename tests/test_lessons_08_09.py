@@ -171,3 +171,19 @@ def test_lesson_09_smoothness_is_claimed_only_beyond_the_noise():
     assert "does not show here" in conclusion(none)
     part = dict(none, **{"loss range": "larger without BN, beyond the noise"})
     assert "only in part" in conclusion(part) and "effective beta-smoothness" in conclusion(part)
+
+
+def test_lesson_09_covariate_shift_conclusion_follows_the_measurements():
+    conclusion = lesson_functions(LESSON_09, "covariate_shift_conclusion")[
+        "covariate_shift_conclusion"]
+    names, higher = ("noisy BN", "BN"), {"higher_is_better": True}
+    close = made_up([0.74, 0.73, 0.75], [0.74, 0.75, 0.73], names, **higher)
+    slower = made_up([0.60, 0.61, 0.62], [0.74, 0.75, 0.73], names, **higher)
+    beats = made_up([0.70, 0.71, 0.69], [0.30, 0.31, 0.29], ("noisy BN", "standard"), **higher)
+    ties = made_up([0.30, 0.31, 0.29], [0.30, 0.29, 0.31], ("noisy BN", "standard"), **higher)
+    assert "about as fast as BN" in conclusion(True, close, beats, 0.95)
+    assert "does not test" in conclusion(False, close, beats, 0.95)
+    assert "undoes BN's advantage" in conclusion(True, slower, ties, 0.0)
+    slower_words = conclusion(True, slower, beats, 0.8)
+    assert "slower than BN" in slower_words and "80%" in slower_words
+    assert "about as fast" not in slower_words
