@@ -88,7 +88,7 @@ def jitter_plot(ax, groups, colors, labels):
 # 0, std 1 per unit) instead of non-negative, skewed ReLU outputs.
 #
 # The published evidence points both ways. One ImageNet benchmark (caffenet-benchmark on GitHub,
-# images of 128 px) measured top-1 accuracy: for CaffeNet, BN **after** ReLU 0.499 vs
+# images resized to 128 px) measured accuracy: for CaffeNet, BN **after** ReLU 0.499 vs
 # **before** 0.474, but that 0.474 run had no scale-and-bias layer (no gamma and beta); with
 # it, before reaches 0.478 and after 0.493. For GoogLeNet, the same benchmark favours
 # **before**: 0.603 vs 0.596 after (LSUV init), 0.607 vs 0.584 (orthogonal init). Single runs,
@@ -98,7 +98,7 @@ def jitter_plot(ax, groups, colors, labels):
 # batch 32. What to look for: do the two clouds of seeds separate, or overlap?
 
 # %%
-# Top-1 accuracy on ImageNet-2012, from github.com/ducha-aiki/caffenet-benchmark: the tables
+# Accuracy on ImageNet-2012, from github.com/ducha-aiki/caffenet-benchmark: the tables
 # "BN -- before or after ReLU?" and "BN-arch-init" in batchnorm.md, the same tables in the
 # repository's README.md, and the CaffeNet rows as its author posted them in
 # github.com/gcr/torch-residual-networks/issues/5.
@@ -219,7 +219,7 @@ for where in PLACEMENTS:
           + ", ".join(f"{v:.3f}" for v in values) + ")")
 print(f"   after - before = {mean_diff:+.3f} ± {std_error:.3f} (standard error over {N_SEEDS} "
       f"paired seeds and the finite test set): {placement_verdict(mean_diff, std_error)}.")
-print("   Published (ImageNet top-1, one run each, no noise estimate): "
+print("   Published (ImageNet accuracy, one run each, no noise estimate): "
       + "; ".join(f"{net}: before {acc['before']:.3f}, after {acc['after']:.3f}"
                   for net, acc in PUBLISHED.items()) + ".")
 for where in ("before", "after"):
