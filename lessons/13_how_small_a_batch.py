@@ -43,7 +43,7 @@ import numpy as np
 import tinynet
 from tinynet import plot
 from tinynet.classroom import headline, lesson_options, save_figure, show_figures
-from tinynet.datasets import load_fashion_mnist
+from tinynet.datasets import load_fashion_mnist, make_strokes
 from tinynet.layers import (
     Activation,
     BatchNormalization,
@@ -92,49 +92,6 @@ PAPER_ERROR_AT_2 = {"BN": 34.7, "GroupNorm": 24.1}
 
 
 # %%
-def segment_ink(rows, cols, start, end, width):
-    """How much ink a straight pen stroke from `start` to `end` (row, col) leaves on each pixel:
-    exp(-d^2 / (2 width^2)), d = the pixel's distance to the segment. rows, cols: (S, S)."""
-    direction = end - start
-    # the point of the segment nearest each pixel is start + t * direction, t in [0, 1]
-    t = ((rows - start[0]) * direction[0] + (cols - start[1]) * direction[1]) \
-        / (direction @ direction)
-    t = np.clip(t, 0.0, 1.0)
-    d2 = (rows - start[0] - t * direction[0]) ** 2 + (cols - start[1] - t * direction[1]) ** 2
-    return np.exp(-d2 / (2 * width ** 2))
-
-
-def stroke_templates(side=SIDE, classes=10, seed=2024):
-    """One picture per class, (classes, side, side) in [0, 1]: two connected strokes, each at
-    least side/3 long. The seed is fixed: the classes are the same in every run."""
-    rng = np.random.default_rng(seed)
-    rows, cols = np.mgrid[0:side, 0:side]
-    templates = np.zeros((classes, side, side))
-    for c in range(classes):
-        corners = rng.uniform(2, side - 2, size=(3, 2))
-        while np.linalg.norm(np.diff(corners, axis=0), axis=1).min() < side / 3:
-            corners = rng.uniform(2, side - 2, size=(3, 2))
-        for start, end in zip(corners[:-1], corners[1:], strict=True):
-            templates[c] = np.maximum(templates[c], segment_ink(rows, cols, start, end, 0.7))
-    return templates
-
-
-def stroke_images(n, seed, side=SIDE, max_shift=2, noise=0.15):
-    """n images (n, side, side, 1) float32 in [0, 1] and labels (n,) int64 in 0..9: a class's
-    template shifted by up to max_shift pixels each way, dimmed, plus pixel noise."""
-    rng = np.random.default_rng(seed)
-    templates = stroke_templates(side)
-    y = rng.integers(0, 10, n)
-    shifts = rng.integers(-max_shift, max_shift + 1, size=(n, 2))
-    images = np.empty((n, side, side))
-    for d_row in range(-max_shift, max_shift + 1):   # one np.roll per shift, not per image
-        for d_col in range(-max_shift, max_shift + 1):
-            chosen = (shifts[:, 0] == d_row) & (shifts[:, 1] == d_col)
-            images[chosen] = np.roll(templates[y[chosen]], (d_row, d_col), axis=(1, 2))
-    images = images * rng.uniform(0.7, 1.0, (n, 1, 1)) + noise * rng.normal(size=images.shape)
-    return np.clip(images, 0.0, 1.0)[..., None].astype(np.float32), y.astype(np.int64)
-
-
 def shrink(images):
     """(n, 28, 28, 1) -> (n, 16, 16, 1): 2 x 2 block means (14 x 14), then a 1-pixel black
     frame (Fashion-MNIST's background is black, 0)."""
@@ -150,7 +107,7 @@ def load_images(n_train, n_val, seed):
             flatten=False, download=False, verbose=False, n_train=n_train, n_test=n_val)
         x_train, x_val, name = shrink(x_train), shrink(x_val), "Fashion-MNIST (16 x 16)"
     except OSError:  # the files are not on this machine (FileNotFoundError)
-        x, y = stroke_images(n_train + n_val, seed)
+        x, y = make_strokes(n_train + n_val, seed=seed)
         x_train, y_train, x_val, y_val = x[:n_train], y[:n_train], x[n_train:], y[n_train:]
         name = "synthetic strokes (offline stand-in for Fashion-MNIST)"
     mean, std = x_train.mean(), x_train.std()

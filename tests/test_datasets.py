@@ -266,3 +266,24 @@ def test_both_image_loaders_and_the_fashion_class_names_are_in_datasets():
     assert len(datasets.FASHION_MNIST_CLASSES) == 10
     assert datasets.FASHION_MNIST_CLASSES[0] == "T-shirt/top"
     assert datasets.FASHION_MNIST_CLASSES[9] == "Ankle boot"
+
+
+def test_make_strokes_is_seeded_and_shaped_like_images():
+    from tinynet.datasets import make_strokes
+
+    x, y = make_strokes(50, seed=3)
+    again, _ = make_strokes(50, seed=3)
+    assert x.shape == (50, 16, 16, 1) and x.dtype == np.float32 and y.dtype == np.int64
+    assert np.array_equal(x, again) and 0.0 <= x.min() and x.max() <= 1.0
+    assert not np.array_equal(x, make_strokes(50, seed=4)[0])
+    assert set(y) <= set(range(10))
+
+
+def test_make_strokes_classes_are_the_same_shapes_in_every_call():
+    from tinynet.datasets import make_strokes
+
+    x1, y1 = make_strokes(400, noise=0.0, max_shift=0, seed=1)
+    x2, y2 = make_strokes(400, noise=0.0, max_shift=0, seed=2)
+    for label in range(10):  # without noise or shifts, a class's images differ only in ink
+        a, b = x1[y1 == label][0], x2[y2 == label][0]
+        np.testing.assert_allclose(a / a.max(), b / b.max(), atol=1e-6)

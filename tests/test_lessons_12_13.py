@@ -144,17 +144,6 @@ def test_lesson_12_uses_fashion_mnist_when_its_files_are_there(tmp_path, monkeyp
     assert len(y_train) == 30 and len(y_val) == 10
 
 
-def test_lesson_12_synthetic_strokes_are_seeded_and_shaped_like_images():
-    namespace = {"np": np, "SIDE": 16}
-    images = load_functions(LESSON_12, "segment_ink", "stroke_templates", "stroke_images",
-                            namespace=namespace)[2]  # one scope: they find each other
-    x, y = images(50, seed=3)
-    again, _ = images(50, seed=3)
-    assert x.shape == (50, 16, 16, 1) and x.dtype == np.float32 and y.dtype == np.int64
-    assert np.array_equal(x, again) and 0.0 <= x.min() and x.max() <= 1.0
-    assert not np.array_equal(x, images(50, seed=4)[0])
-
-
 # -- lesson 13 ---------------------------------------------------------------------------
 
 def test_lesson_13_writes_its_figure_and_says_which_data(lesson_13):

@@ -34,6 +34,7 @@ __all__ = [
     "make_moons",
     "make_regression",
     "make_spirals",
+    "make_strokes",
     "read_idx",
     "standardize",
     "train_test_split",
@@ -164,6 +165,62 @@ def make_spirals(n_samples=600, n_classes=3, noise=0.2, turns=1.0, seed=None):
     x = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
     order = rng.permutation(n_samples)
     return x[order].astype(np.float32), y[order].astype(np.int64)
+
+
+def make_strokes(n_samples=1000, side=16, max_shift=2, noise=0.15, seed=None):
+    """Small images that need a convolution: 10 classes, each a shape of two connected pen
+    strokes (the same shapes in every call), drawn anywhere within `max_shift` pixels of the
+    middle, dimmed by a random factor in [0.7, 1] and overlaid with Gaussian pixel noise of std
+    `noise`, then clipped to [0, 1]. A class is a shape that may sit anywhere: what a
+    convolution, which slides one small filter over every position, is made for.
+
+    Returns x: float32 (n_samples, side, side, 1) in [0, 1] (channels last), y: int64
+    (n_samples,) class indices 0..9.
+    """
+    where = "make_strokes"
+    n_samples = check_int(n_samples, f"{where}(n_samples=...)", minimum=1)
+    side = check_int(side, f"{where}(side=...)", minimum=8)
+    max_shift = check_int(max_shift, f"{where}(max_shift=...)", minimum=0)
+    noise = check_float(noise, f"{where}(noise=...)", low=0.0)
+    rng = np.random.default_rng(_check_seed(seed, where))
+    templates = stroke_templates(side)
+    y = rng.integers(0, 10, n_samples)
+    shifts = rng.integers(-max_shift, max_shift + 1, size=(n_samples, 2))
+    images = np.empty((n_samples, side, side))
+    for d_row in range(-max_shift, max_shift + 1):   # one np.roll per shift, not per image
+        for d_col in range(-max_shift, max_shift + 1):
+            chosen = (shifts[:, 0] == d_row) & (shifts[:, 1] == d_col)
+            images[chosen] = np.roll(templates[y[chosen]], (d_row, d_col), axis=(1, 2))
+    images = images * rng.uniform(0.7, 1.0, (n_samples, 1, 1)) \
+        + noise * rng.normal(size=images.shape)
+    return np.clip(images, 0.0, 1.0)[..., None].astype(np.float32), y.astype(np.int64)
+
+
+def stroke_templates(side=16, classes=10, seed=2024):
+    """One picture per class, (classes, side, side) in [0, 1]: two connected strokes, each at
+    least side/3 long. The seed is fixed: the classes are the same in every run."""
+    rng = np.random.default_rng(seed)
+    rows, cols = np.mgrid[0:side, 0:side]
+    templates = np.zeros((classes, side, side))
+    for c in range(classes):
+        corners = rng.uniform(2, side - 2, size=(3, 2))
+        while np.linalg.norm(np.diff(corners, axis=0), axis=1).min() < side / 3:
+            corners = rng.uniform(2, side - 2, size=(3, 2))
+        for start, end in zip(corners[:-1], corners[1:], strict=True):
+            templates[c] = np.maximum(templates[c], segment_ink(rows, cols, start, end, 0.7))
+    return templates
+
+
+def segment_ink(rows, cols, start, end, width):
+    """How much ink a straight pen stroke from `start` to `end` (row, col) leaves on each pixel:
+    exp(-d^2 / (2 width^2)), d = the pixel's distance to the segment. rows, cols: (S, S)."""
+    direction = end - start
+    # the point of the segment nearest each pixel is start + t * direction, t in [0, 1]
+    t = ((rows - start[0]) * direction[0] + (cols - start[1]) * direction[1]) \
+        / (direction @ direction)
+    t = np.clip(t, 0.0, 1.0)
+    d2 = (rows - start[0] - t * direction[0]) ** 2 + (cols - start[1] - t * direction[1]) ** 2
+    return np.exp(-d2 / (2 * width ** 2))
 
 
 def make_regression(n_samples=1000, n_features=10, noise=0.1, target_scale=100.0,
