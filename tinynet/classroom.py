@@ -123,8 +123,8 @@ def headline(text):
 
 
 def save_figure(fig, out, name):
-    """Save `fig` as out/name.png (atomically, in the classroom style's resolution), print
-    where it went, and return the path."""
+    """Save `fig` as out/name.png (atomically, in the classroom style's resolution) and print
+    where it went. Returns None, so that a notebook cell ending with it shows no Out[] line."""
     from tinynet import plot  # matplotlib is loaded only by lessons that draw
 
     if not isinstance(name, str) or not name:
@@ -132,7 +132,6 @@ def save_figure(fig, out, name):
     path = os.path.join(out, name if name.endswith(".png") else name + ".png")
     plot.save(fig, path)
     print(f"  figure written: {shown_path(path)}")
-    return path
 
 
 def show_figures():
