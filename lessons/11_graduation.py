@@ -319,11 +319,14 @@ print(f"folded vs original: largest difference {differences['BN folded']:.1e} "
 # %%
 import matplotlib.pyplot as plt
 
+from tinynet import plot
+
+plot.use_style()  # the classroom style (large fonts), as in every lesson
 floor = 1e-12
 fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
 names = list(differences)
 heights = [max(value, floor) for value in differences.values()]
-ax.bar(names, heights, color="#0072B2")
+ax.bar(names, heights, color=plot.color_for("with BN"))
 for i, value in enumerate(differences.values()):
     ax.annotate("0" if value == 0 else f"{value:.1e}", (i, max(value, floor)),
                 ha="center", va="bottom")

@@ -57,7 +57,6 @@ from tinynet.losses import SparseCategoricalCrossentropy
 from tinynet.models import Sequential
 from tinynet.optimizers import Adam
 from tinynet.stats import compare, mean_and_se
-from tinynet.validation import check_int
 
 args = lesson_options(13, "Lesson 13: how small can a batch be?", quick=QUICK, seed=SEED,
                       out=OUT)
@@ -152,7 +151,10 @@ class GhostBatchNormalization(BatchNormalization):
 
     def __init__(self, images, **kwargs):
         super().__init__(**kwargs)
-        self.images = check_int(images, "GhostBatchNormalization(images=...)", minimum=1)
+        if isinstance(images, bool) or not isinstance(images, int) or images < 1:
+            raise ValueError(f"GhostBatchNormalization(images=...) must be an int >= 1, got "
+                             f"{images!r}")
+        self.images = images
         self.ghost_cache = None
 
     def forward(self, x, training=False):

@@ -207,10 +207,8 @@ def test_lesson_13_ghost_bn_layer_trains_inside_a_model():
     """GhostBatchNormalization in a model: splits each training batch, and says clearly when
     a batch cannot be split."""
     import tinynet.layers as layers
-    from tinynet.validation import check_int
 
-    namespace = {"np": np, "BatchNormalization": layers.BatchNormalization,
-                 "check_int": check_int}
+    namespace = {"np": np, "BatchNormalization": layers.BatchNormalization}
     ghost_class = load_class(LESSON_13, "GhostBatchNormalization", namespace)
     layer = ghost_class(2, dtype="float64")
     x = np.random.default_rng(0).normal(size=(6, 3, 3, 4))
