@@ -7,6 +7,10 @@
 # %% [markdown]
 # # Lesson 06: batch size, and training mode vs inference mode
 #
+# **The question.** How small can a batch be before batch normalization stops working, and
+# why does the same trained network give different answers in training mode and in inference
+# mode?
+#
 # Batch normalization computes its mean and variance **over the batch**. So what one example's
 # output is depends on which other examples share its batch, and on how many there are. This
 # lesson measures four consequences:

@@ -7,7 +7,9 @@
 # %% [markdown]
 # # Lesson 07: where does BatchNormalization go?
 #
-# Three placement questions, each answered by a measurement:
+# **The question.** Where in a network should the BatchNormalization layer go: before or after
+# the activation, on the inputs, on the output? Three placement questions, each answered by a
+# measurement:
 #
 # 1. **Before or after the activation?** The paper (Ioffe & Szegedy 2015) and the article put
 #    BN between the Dense layer and its activation. Others put it after. We train both on

@@ -24,20 +24,20 @@ import nbformat
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# Where Colab installs tinynet from. PLACEHOLDER: the project has no public address yet;
-# replace OWNER with the account that hosts the repository.
-REPOSITORY_URL = "https://github.com/OWNER/tinynet.git"
-
-INSTALL_CELL = f"""\
-# On Colab, or in any Python where tinynet is not installed yet, this installs it from its
-# repository. Where tinynet is installed (e.g. `pip install -e .` in a clone) it does nothing.
+# The notebook's first code cell after the options. On Colab (or any Python without tinynet)
+# it stops with what to do, instead of failing later at `import tinynet`: the project has no
+# public package or address to install from automatically, so the reader installs it from
+# their own copy of the repository.
+INSTALL_CELL = """\
+# tinynet must be installed where this notebook runs. On your own machine: `pip install -e .`
+# in a clone of the repository. On Colab: upload the repository (or a zip of it) and run
+#   !pip install ./tinynet            (the folder that holds pyproject.toml)
+# or, if your copy is on GitHub:  !pip install "git+https://github.com/<you>/tinynet.git"
 import importlib.util
-import subprocess
-import sys
 
 if importlib.util.find_spec("tinynet") is None:
-    subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet",
-                           "git+{REPOSITORY_URL}"])"""
+    raise ModuleNotFoundError("tinynet is not installed in this Python: install it as the "
+                              "comment above says, then run the notebook again")"""
 
 KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
           "language_info": {"name": "python"}}
