@@ -434,7 +434,8 @@ def test_spatial_batchnorm_gradients_match_finite_differences(training):
 
 
 def test_spatial_batchnorm_after_conv2d_gradients_match_finite_differences():
-    # BN's grad_input feeds Conv2D's kernel gradient: a wrong dx shows here (SEMANTICS.md)
+    # BN's grad_input feeds Conv2D's kernel gradient: a wrong dx shows here (a check of BN
+    # alone can miss it)
     tinynet.set_seed(5)
     conv, bn = Conv2D(3, 3, dtype="float64"), image_batchnorm()
     x = random_x((3, 6, 7, 2))

@@ -292,7 +292,7 @@ def test_an_axes_can_be_passed_in():
     (lambda: plot.step_curves({"a": [1, 2, 3]}, ylabel="x"), TypeError, "steps"),
     (lambda: plot.step_curves({"a": ([1, 2], [1])}, ylabel="x"), ValueError, "values"),
     (lambda: plot.gradient_flow(History()), TypeError, "recorders"),
-    (lambda: plot.gradient_flow({"a": Recorder()}), ValueError, "no records"),
+    (lambda: plot.gradient_flow({"a": Recorder()}), ValueError, "recorded nothing yet"),
     (lambda: plot.heatmap([[1, 2]], ["a", "b"], ["x", "y"], "x", "y"), ValueError, "shape"),
     (lambda: plot.heatmap([[1, 2]], "a", ["x", "y"], "x", "y"), TypeError, "row_labels"),
     (lambda: plot.decision_boundary("model", np.zeros((3, 2)), [0, 1, 0]), TypeError,
@@ -382,3 +382,16 @@ def test_panels_showing_the_same_layers_share_one_legend(runs):
     fig = plot.gradient_flow(recorders, layers=["dense", "dense_1"])
     assert all(ax.get_legend() is None for ax in fig.axes)
     assert len(fig.legends) == 1
+
+
+def test_plots_of_nothing_recorded_yet_say_so():
+    with pytest.raises(ValueError, match="nothing recorded yet.*no epoch"):
+        plot.loss_curves({"run": History()})
+    with pytest.raises(ValueError, match="recorded nothing yet.*callbacks=\\[recorder\\]"):
+        plot.gradient_flow(Recorder())
+
+
+def test_decision_boundary_of_a_model_with_20_inputs_says_it_needs_2():
+    model = Sequential([Dense(1, input_shape=(20,), activation="sigmoid")])
+    with pytest.raises(ValueError, match="needs a model with 2 inputs.*takes 20"):
+        plot.decision_boundary(model, np.zeros((10, 20)), np.zeros(10))

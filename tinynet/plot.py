@@ -495,6 +495,10 @@ def decision_boundary(model, x, y, path=None, title=None, ax=None, resolution=20
     if not callable(getattr(model, "predict", None)):
         raise TypeError(f"decision_boundary(model=...) must have a predict method, got "
                         f"{type(model).__name__}")
+    width = (getattr(model, "input_shape", None) or (None, 2))[-1]
+    if width != 2:
+        raise ValueError(f"decision_boundary needs a model with 2 inputs (it colours the plane "
+                         f"of the two features), but this model takes {width}")
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] != 2:
         raise ValueError(f"decision_boundary(x=...) must have shape (n, 2), got {x.shape}")
@@ -666,6 +670,9 @@ def history_values(run, metric, label):
     """(training values, validation values or None) of a History, dict or array."""
     history = getattr(run, "history", run)
     if isinstance(history, dict):
+        if not history:
+            raise ValueError(f"loss_curves: run {label!r} has nothing recorded yet: its "
+                             f"History holds no epoch (fit has not run, or ran 0 epochs)")
         if metric not in history:
             raise KeyError(f"loss_curves: run {label!r} has no {metric!r}; it has: "
                            f"{', '.join(map(str, history))}")
@@ -688,7 +695,7 @@ def is_recorder(value):
 def check_recorders(recorders, where):
     """dict label -> Recorder; a single Recorder becomes {'': recorder}."""
     if is_recorder(recorders):
-        return {"": recorders}
+        recorders = {"": recorders}
     if not isinstance(recorders, dict) or not recorders:
         raise TypeError(f"{where}(recorders=...) must be a Recorder or a non-empty dict "
                         f"label -> Recorder, got {type(recorders).__name__}")
@@ -699,8 +706,9 @@ def check_recorders(recorders, where):
             raise TypeError(f"{where}(recorders=...): {label!r} is a "
                             f"{type(recorder).__name__}, not a Recorder")
         if len(recorder.steps) == 0:
-            raise ValueError(f"{where}: recorder {label!r} has no records yet; train with it "
-                             f"first (fit(..., callbacks=[recorder]))")
+            raise ValueError(f"{where}: the recorder{f' {label!r}' if label else ''} has "
+                             f"recorded nothing yet; train with it first: "
+                             f"model.fit(..., callbacks=[recorder])")
     return recorders
 
 
