@@ -710,3 +710,17 @@ def test_images_without_a_channels_axis_are_told_to_add_one():
     model = Sequential([Conv2D(2, 3, input_shape=(8, 8, 1)), Flatten(), Dense(1)])
     raises(ValueError, lambda: model.predict(np.zeros((4, 8, 8))), "(8, 8, 1)",
            "(height, width, channels)", "x[..., None]")
+
+
+def test_a_metric_function_with_one_value_per_sample_is_averaged_like_keras(capsys):
+    def squared_error(y_true, y_pred):  # one value per sample, as Keras's metric functions
+        return ((y_pred - y_true) ** 2).reshape(len(y_pred), -1).mean(axis=1)
+
+    model = binary_model()
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=[squared_error])
+    history = model.fit(X, Y, epochs=2, verbose=1)
+    assert all(isinstance(v, float) for v in history.history["squared_error"])
+    assert "squared_error: " in capsys.readouterr().out
+    p = model.predict(X, verbose=0).reshape(-1)
+    result = model.evaluate(X, Y, verbose=0, return_dict=True)["squared_error"]
+    assert result == pytest.approx(np.mean((p - Y.reshape(-1)) ** 2), rel=1e-5)
