@@ -8,8 +8,10 @@ differences d_i = a_i - b_i:
     mean difference   d_bar = (1/n) * sum_i d_i
     standard error    se = std(d, ddof=1) / sqrt(n)     (how much d_bar moves between repeats)
 
-A difference smaller than twice its standard error is read as noise: "no clear difference at
-this scale". Twice the standard error is a rough rule, lenient for few seeds; with one seed
+A difference is "beyond the noise" when its 95 % confidence interval leaves out 0, that is
+when |d_bar| > t * se, with t Student's two-sided 95 % critical value for n - 1 degrees of
+freedom (12.7 for 2 seeds, 4.30 for 3, 2.78 for 5, 2.26 for 10; 1.96 for very many): few seeds
+need a larger margin. Otherwise it reads "no clear difference at this scale". With one seed
 there is no noise estimate at all, and the verdict says so.
 
     result = compare(loss_bn, loss_plain, "final validation loss", ("with BN", "without BN"))
@@ -22,7 +24,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-NOISE_MULTIPLE = 2.0  # a difference below 2 standard errors is called noise
+# Two-sided 95 % critical values of Student's t for 1, 2, ..., 30 degrees of freedom, as in the
+# t table of the NIST/SEMATECH e-Handbook of Statistical Methods and in Quené & van den Bergh's
+# "Quantitative Methods and Statistics", appendix C; for more, the normal distribution's 1.96.
+T_CRITICAL_95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+                 2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+                 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
+
+
+def noise_multiple(n):
+    """How many standard errors a mean of n values must be from 0 to be told from noise."""
+    degrees = n - 1
+    return T_CRITICAL_95[degrees - 1] if 1 <= degrees <= 30 else 1.96
 
 
 def mean_and_se(values, name="values"):
@@ -52,8 +65,9 @@ class Comparison:
 
     @property
     def clear(self):
-        """True when the difference is larger than NOISE_MULTIPLE standard errors."""
-        return bool(np.isfinite(self.se) and abs(self.difference) > NOISE_MULTIPLE * self.se)
+        """True when the 95 % interval of the difference leaves out 0 (see noise_multiple)."""
+        return bool(np.isfinite(self.se)
+                    and abs(self.difference) > noise_multiple(self.n) * self.se)
 
     @property
     def favours(self):
