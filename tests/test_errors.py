@@ -724,3 +724,38 @@ def test_a_metric_function_with_one_value_per_sample_is_averaged_like_keras(caps
     p = model.predict(X, verbose=0).reshape(-1)
     result = model.evaluate(X, Y, verbose=0, return_dict=True)["squared_error"]
     assert result == pytest.approx(np.mean((p - Y.reshape(-1)) ** 2), rel=1e-5)
+
+
+def test_a_model_inside_a_model_says_to_add_its_layers():
+    base = Sequential([Dense(4, input_shape=(3,))])
+    raises(TypeError, lambda: Sequential([base, Dense(1)]), "model inside a model",
+           "*base.layers")
+
+
+def test_a_keras_layer_tinynet_lacks_says_so_and_lists_what_it_has():
+    import tinynet.layers
+
+    raises(AttributeError, lambda: tinynet.layers.Rescaling, "has no Rescaling", "Dense",
+           "standardize")
+
+
+def test_a_dense_model_given_images_is_told_to_flatten_them():
+    raises(ValueError, lambda: binary_model().predict(np.zeros((8, 3, 1))), "(3,)",
+           "x.reshape(len(x), -1)")
+
+
+def test_the_batch_of_one_warning_points_at_the_users_call():
+    import warnings
+
+    model = binary_model()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X[:5], Y[:5], batch_size=1, verbose=0)
+        model.train_on_batch(X[:1], Y[:1])
+    assert [w.filename for w in caught] == [__file__, __file__]
+
+
+def test_keras_schedules_are_reachable_from_the_optimizers_module():
+    import tinynet as keras
+
+    assert keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)(10) == pytest.approx(0.05)

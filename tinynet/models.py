@@ -559,7 +559,7 @@ class Sequential:
         self.check_compiled("train_on_batch")
         x, y, weights = self.check_xy(x, y, "train_on_batch", sample_weight)
         weights = apply_class_weight(y, weights, class_weight, "train_on_batch")
-        warn_one_sample_batch(self, len(x), "train_on_batch")
+        warn_one_sample_batch(self, len(x), "train_on_batch", stacklevel=3)
         self.reset_metrics()
         self.sync_parameters()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -862,7 +862,7 @@ def check_fit_arguments(model, x, y, batch_size, epochs, verbose, validation_spl
         x, y, weights, plan.validation = split_off_validation(x, y, weights, split)
     plan.x, plan.y, plan.sample_weight = x, y, weights
     plan.steps = math.ceil(len(x) / plan.batch_size)
-    warn_one_sample_batch(model, len(x), "fit", plan.batch_size)
+    warn_one_sample_batch(model, len(x), "fit", plan.batch_size, stacklevel=4)
     return plan
 
 
@@ -992,6 +992,11 @@ def check_metrics(metrics):
 
 
 def check_new_layer(model, layer):
+    if isinstance(layer, Sequential):
+        raise TypeError(f"Sequential.add: a model inside a model is not supported in tinynet; "
+                        f"add its layers instead, e.g. Sequential([*base.layers, Dense(3)]) "
+                        f"(freeze them with layer.trainable = False), got model "
+                        f"'{layer.name}'")
     if not isinstance(layer, Layer):
         raise TypeError(f"Sequential.add: expected a tinynet layer such as Dense(64), "
                         f"got {layer!r}")
@@ -1024,6 +1029,8 @@ def to_model_array(model, x, where):
 def sample_shape_hint(got, expected):
     """What the expected sample shape means, and the fix when it is known."""
     if len(expected) == 1:
+        if len(got) > 2 and math.prod(got[1:]) == expected[0]:
+            return f" ({expected[0]} features)", "; flatten each sample: x.reshape(len(x), -1)"
         return f" ({expected[0]} features)", ""
     described = " (height, width, channels)" if len(expected) == 3 else ""
     if got[1:] == expected[:-1] and expected[-1] == 1:
@@ -1065,7 +1072,8 @@ def warn_about_output_and_loss(model):
         warnings.warn(f"compile: {message}", UserWarning, stacklevel=3)
 
 
-def warn_one_sample_batch(model, n, where, batch_size=None):
+def warn_one_sample_batch(model, n, where, batch_size=None, stacklevel=3):
+    """A warning that points at the user's call (stacklevel: how far up it is)."""
     if not any(isinstance(layer, BatchNormalization) and layer.trainable
                for layer in model.layers):
         return
@@ -1073,13 +1081,14 @@ def warn_one_sample_batch(model, n, where, batch_size=None):
         warnings.warn(f"{where}: batches of one sample with BatchNormalization. A batch of one "
                       f"has variance 0, so BatchNormalization outputs beta and passes back "
                       f"zero gradients: the layers before it will not learn. Use batches of "
-                      f">= 2 samples (16 or more works best).", RuntimeWarning, stacklevel=3)
+                      f">= 2 samples (16 or more works best).", RuntimeWarning,
+                      stacklevel=stacklevel)
     elif batch_size and n % batch_size == 1:
         warnings.warn(f"{where}: {n} training samples in batches of {batch_size} leave "
                       f"one sample alone in the last batch of every epoch. On that batch "
                       f"BatchNormalization sees variance 0 and pulls its moving variance "
                       f"toward 0. Choose a batch_size that does not leave 1 sample over.",
-                      RuntimeWarning, stacklevel=3)
+                      RuntimeWarning, stacklevel=stacklevel)
 
 
 # -- files -----------------------------------------------------------------------------------

@@ -45,3 +45,13 @@ __all__ = [
     "Softmax",
     "Tanh",
 ]
+
+
+def __getattr__(name):
+    """A Keras layer tinynet does not have gets an error that says so and lists what it has."""
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise AttributeError(f"tinynet.layers has no {name}: tinynet implements the layers a "
+                         f"batch-normalization course needs ({', '.join(__all__)}); for "
+                         f"rescaling or normalizing inputs, do it on the arrays before fit "
+                         f"(e.g. tinynet.datasets.standardize)")

@@ -47,12 +47,24 @@ for learning: use batches of at least 2 (better, 16 or more), or LayerNormalizat
 """
 
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 
 from tinynet import initializers
 from tinynet.layers.base import Layer
 from tinynet.validation import check_bool, check_float
+
+
+class BatchNormCache(NamedTuple):
+    """What the forward pass keeps for batchnorm_backward (and the batch's statistics)."""
+
+    x_hat: np.ndarray       # (N, D): the normalized input
+    inv_std: np.ndarray     # (D,): 1 / sqrt(var + epsilon)
+    gamma: object           # (D,), or 1.0 without scale
+    mu: object              # (D,): the batch mean (None in inference mode)
+    var: object             # (D,): the biased batch variance (None in inference mode)
+    training: bool          # True: batch statistics (they depend on x); False: moving ones
 
 
 def sum_over_batch(a, dtype=None):
@@ -91,14 +103,14 @@ def batchnorm_train(x, gamma, beta, epsilon):
         epsilon: float, added to the variance
     Returns:
         y:     same shape as x
-        cache: (x_hat, inv_std, gamma, mu, var, training=True), what backward needs
-               (mu and var also feed the moving statistics)
+        cache: a BatchNormCache (x_hat, inv_std, gamma, mu, var, training=True), what
+               backward needs (mu and var also feed the moving statistics)
     """
     mu, var, centered = batch_statistics(x)
     # backward needs only these two: x_hat and 1 / sqrt(var + eps)
     inv_std = 1.0 / np.sqrt(var + x.dtype.type(epsilon))
     x_hat = centered * inv_std
-    return gamma * x_hat + beta, (x_hat, inv_std, gamma, mu, var, True)
+    return gamma * x_hat + beta, BatchNormCache(x_hat, inv_std, gamma, mu, var, True)
 
 
 def batchnorm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon):
@@ -111,7 +123,7 @@ def batchnorm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon):
     """
     inv_std = 1.0 / np.sqrt(moving_variance + x.dtype.type(epsilon))
     x_hat = (x - moving_mean) * inv_std
-    return gamma * x_hat + beta, (x_hat, inv_std, gamma, None, None, False)
+    return gamma * x_hat + beta, BatchNormCache(x_hat, inv_std, gamma, None, None, False)
 
 
 def batchnorm_backward(g, cache):
@@ -214,7 +226,7 @@ class BatchNormalization(Layer):
         gamma, beta = self.params.get("gamma", 1.0), self.params.get("beta", 0.0)
         if training and self.trainable:
             y, self.cache = batchnorm_train(x, gamma, beta, self.epsilon)
-            self.update_moving_statistics(mean=self.cache[3], variance=self.cache[4])
+            self.update_moving_statistics(mean=self.cache.mu, variance=self.cache.var)
         else:
             y, self.cache = batchnorm_inference(x, gamma, beta, self.state["moving_mean"],
                                                 self.state["moving_variance"], self.epsilon)
@@ -223,7 +235,8 @@ class BatchNormalization(Layer):
     def update_moving_statistics(self, mean, variance):
         """moving = momentum * moving + (1 - momentum) * batch value, in place (Keras's
         convention: momentum weighs the OLD value; PyTorch's momentum=0.1 is Keras's 0.9)."""
-        m, moving_mean, moving_variance = self.momentum, *self.state.values()
+        m = self.momentum
+        moving_mean, moving_variance = self.state["moving_mean"], self.state["moving_variance"]
         moving_mean[...] = m * moving_mean + (1 - m) * mean
         moving_variance[...] = m * moving_variance + (1 - m) * variance
         if not np.isfinite(variance).all():

@@ -257,3 +257,7 @@ def get(identifier):
             raise unknown_name_error("optimizer", identifier, OPTIMIZERS)
         return OPTIMIZERS[key]()
     raise TypeError(f"optimizer must be a name like 'adam' or an Optimizer, got {identifier!r}")
+
+
+# tinynet.optimizers.schedules, reachable as an attribute too (keras.optimizers.schedules...)
+from tinynet.optimizers import schedules as schedules  # noqa: E402
