@@ -496,9 +496,9 @@ def lag_words(moving_vs_exact):
     """What the moving estimates cost at inference, from a Comparison of validation accuracy
     (with the moving estimates) - (with exact statistics), paired over seeds."""
     if moving_vs_exact.clear and moving_vs_exact.difference < 0:
-        return (f"the moving estimates cost {-moving_vs_exact.difference:.1%} of validation "
-                f"accuracy at the end of training: they lag behind statistics that are still "
-                f"moving")
+        return (f"the moving estimates cost {-100 * moving_vs_exact.difference:.1f} points of "
+                f"validation accuracy at the end of training: they lag behind statistics that "
+                f"are still moving")
     if moving_vs_exact.clear:
         return ("the moving estimates did better than the exact statistics of the final "
                 "weights: their lag did not hurt here")
@@ -534,11 +534,11 @@ def curve_words(first, final):
              else "BN does not start clearly faster" if first.favours is None
              else "the network without BN starts faster")
     if final.favours == final.names[0]:
-        end = f"and ends ahead on validation accuracy by {final.difference:.1%}"
+        end = f"and ends ahead on validation accuracy by {100 * final.difference:.1f} points"
     elif final.favours is None:
         end = "but the final validation accuracies are not clearly different"
     else:
-        end = f"but ends behind on validation accuracy by {-final.difference:.1%}"
+        end = f"but ends behind on validation accuracy by {-100 * final.difference:.1f} points"
     return f"{start}, {end}"
 
 

@@ -356,7 +356,8 @@ def change_words(name, small_vs_large):
     if not small_vs_large.clear:
         return f"{name}'s error does not change clearly between the two"
     direction = "rises" if small_vs_large.difference > 0 else "falls"
-    return f"{name}'s error {direction} by {abs(small_vs_large.difference):.1%} with fewer images"
+    return (f"{name}'s error {direction} by {100 * abs(small_vs_large.difference):.1f} points with "
+            f"fewer images")
 
 
 def paper_check(bn_change, gap_small, gap_large):

@@ -114,14 +114,14 @@ def test_lesson_12_lag_and_curve_words_follow_the_noise():
     names = ("with its moving estimates", "with exact statistics")
     costly = made_up([0.70, 0.75, 0.72], [0.90, 0.92, 0.91], names, higher_is_better=True)
     level = made_up([0.90, 0.88, 0.92], [0.91, 0.90, 0.89], names, higher_is_better=True)
-    assert lag_words(costly).startswith("the moving estimates cost 18.7%")
+    assert lag_words(costly).startswith("the moving estimates cost 18.7 points")
     assert "no clear accuracy" in lag_words(level)
     faster = made_up([1.4, 1.5, 1.45], [2.4, 2.39, 2.41])
     same_start = made_up([2.4, 2.3, 2.5], [2.41, 2.39, 2.4])
     ahead = made_up([0.80, 0.82, 0.81], [0.50, 0.52, 0.55], higher_is_better=True)
     tied = made_up([0.80, 0.60, 0.70], [0.70, 0.72, 0.66], higher_is_better=True)
     assert curve_words(faster, ahead).startswith("BN starts faster")
-    assert "ends ahead on validation accuracy by 28.7%" in curve_words(faster, ahead)
+    assert "ends ahead on validation accuracy by 28.7 points" in curve_words(faster, ahead)
     assert "not clearly different" in curve_words(faster, tied)
     assert curve_words(same_start, tied).startswith("BN does not start clearly faster")
 
@@ -196,7 +196,7 @@ def test_lesson_13_paper_check_follows_the_numbers():
 def test_lesson_13_change_words_follow_the_noise():
     words = lesson_functions(LESSON_13, "change_words")["change_words"]
     sizes = ("n = 2", "n = 32")
-    assert "rises by 11.3%" in words("BN", made_up([0.35, 0.34, 0.36], [0.24, 0.23, 0.24],
+    assert "rises by 11.3 points" in words("BN", made_up([0.35, 0.34, 0.36], [0.24, 0.23, 0.24],
                                                    sizes))
     assert "falls by" in words("BN", made_up([0.1, 0.11, 0.1], [0.3, 0.31, 0.3], sizes))
     assert "does not change clearly" in words("BN", made_up([0.2, 0.3, 0.25],

@@ -61,3 +61,23 @@ def test_when_neither_side_is_better_the_verdict_says_which_is_higher():
 def test_the_printout_names_what_the_noise_is_over():
     result = compare([1.0, 2.0, 3.0], [1.0, 1.0, 1.0], "x", over="batch")
     assert "s.e. over 3 batches" in result.noise()
+
+
+def test_a_difference_of_percentages_is_given_in_points():
+    from tinynet.stats import compare
+
+    result = compare([0.10, 0.12, 0.11], [0.20, 0.21, 0.22], "error", ("a", "b"), fmt="{:.1%}")
+    assert "11.0% a vs 21.0% b" in result.sentence()
+    assert "-10.0 ± 0.6 points s.e. over 3 seeds" in result.sentence()
+
+
+def test_few_seeds_need_a_larger_margin_than_two_standard_errors():
+    from tinynet.stats import compare, noise_multiple
+
+    assert noise_multiple(2) == 12.706 and noise_multiple(5) == 2.776
+    assert noise_multiple(100) == 1.96
+    # a mean difference of 3.46 standard errors: clear with 10 seeds, not with 3 (t = 4.30)
+    three = [1.0, 2.0, 3.0]  # mean 2, se 0.577
+    assert compare(three, [0.0] * 3, "x").clear is False  # the old 2-s.e. rule said clear
+    ten = [1.0, 2.0, 3.0, 1.5, 2.5, 2.0, 1.0, 3.0, 2.0, 2.0]
+    assert compare(ten, [0.0] * 10, "x").clear is True

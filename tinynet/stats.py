@@ -90,7 +90,13 @@ class Comparison:
         return f"{self.favours} is better, beyond the noise"
 
     def noise(self):
-        """The difference with its noise, e.g. '+0.019 ± 0.011 s.e. over 5 seeds'."""
+        """The difference with its noise, e.g. '+0.019 ± 0.011 s.e. over 5 seeds'. With a
+        percent format the difference of two percentages is in percentage points:
+        '-5.4 ± 4.2 points s.e. over 4 seeds' (not '-5.4%', which reads as a relative change)."""
+        over = f"s.e. over {self.n} {plural(self.over, self.n)}"
+        if self.fmt.endswith("%}"):
+            se = "n/a" if not np.isfinite(self.se) else f"{100 * self.se:.1f}"
+            return f"{100 * self.difference:+.1f} ± {se} points {over}"
         value = self.fmt.format(self.difference)
         if not value.startswith(("-", "+")):
             value = "+" + value
