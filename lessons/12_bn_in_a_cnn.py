@@ -73,7 +73,7 @@ EPOCHS = 2 if args.quick else 4
 BATCH = 32
 LEARNING_RATE = 0.01                        # Adam; section 3 tries others
 RATES = [0.01, 0.1] if args.quick else [0.001, 0.01, 0.1]
-SEEDS = [args.seed + k for k in range(2 if args.quick else 3)]
+SEEDS = [args.seed + k for k in range(2 if args.quick else 5)]
 RATE_SEEDS = SEEDS                          # the seeds of section 3's other rates
 # momentum=0.9 in Keras's convention (new = 0.9 old + 0.1 batch) is PyTorch's default,
 # which PyTorch writes momentum=0.1: checked in torch 2.13 (torch.nn.BatchNorm2d(3).momentum

@@ -68,7 +68,7 @@ N_VAL = 256 if args.quick else 512
 EPOCHS = 3 if args.quick else 6
 BATCH = 32                                   # images per training step, for every network
 GROUP_SIZES = [2, 8, 32] if args.quick else [2, 4, 8, 16, 32]   # BN's images per "GPU"
-SEEDS = [args.seed + k for k in range(2 if args.quick else 4)]
+SEEDS = [args.seed + k for k in range(2 if args.quick else 6)]
 LEARNING_RATE = 0.003                        # Adam
 BN_MOMENTUM = 0.9                            # as in lesson 12
 
