@@ -108,9 +108,13 @@ class Layer:
     # -- the two passes -------------------------------------------------------------------
 
     def forward(self, x, training=False):
+        """Inputs: x (N, ...), training (bool: batch statistics, dropout). Returns: the output
+        (N, ...). Keeps what backward needs. Every layer writes its own."""
         raise NotImplementedError
 
     def backward(self, grad_output):
+        """Inputs: grad_output = dL/d(output), the shape of the last output. Returns:
+        grad_input = dL/dx, the shape of the last x; sets self.grads[name] for each weight."""
         raise NotImplementedError
 
     def __call__(self, x, training=False):

@@ -33,9 +33,11 @@ class InputLayer(Layer):
         return self.input_shape
 
     def forward(self, x, training=False):
+        """Inputs: x (N, *shape). Returns: x unchanged."""
         return x
 
     def backward(self, grad_output):
+        """Inputs: grad_output (N, *shape). Returns: it unchanged."""
         return grad_output
 
 
