@@ -286,7 +286,7 @@ def test_a_schedule_is_saved_as_keras_writes_it(tmp_path):
     assert learning_rate["config"]["decay_rate"] == 0.5
     saving.save_model(model, tmp_path / "s.keras")
     loaded = saving.load_model(tmp_path / "s.keras")
-    assert isinstance(loaded.optimizer.learning_rate, ExponentialDecay)
+    assert isinstance(loaded.optimizer.schedule, ExponentialDecay)
     assert loaded.optimizer.current_learning_rate() == pytest.approx(0.1)
     # with a schedule Keras keeps no learning-rate variable: iterations, then m and v
     again = Adam(ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5))

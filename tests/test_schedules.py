@@ -114,3 +114,18 @@ def test_tinynet_optimizers_use_schedule_of_t_minus_1_on_update_t():
         optimizer.apply(weight, np.ones(1))  # gradient 1: the weight moves by -lr
         moves.append(float(before[0] - weight[0]))
     assert moves == pytest.approx([schedule(0), schedule(1), schedule(2), schedule(3)])
+
+
+def test_an_optimizer_with_a_schedule_reports_its_current_rate_as_keras_does():
+    from tinynet.optimizers import SGD
+    from tinynet.optimizers.schedules import ExponentialDecay
+
+    schedule = ExponentialDecay(0.1, decay_steps=1, decay_rate=0.5)
+    optimizer = SGD(learning_rate=schedule)
+    assert optimizer.schedule is schedule
+    assert float(optimizer.learning_rate) == pytest.approx(0.1)
+    optimizer.iterations = 2
+    assert float(optimizer.learning_rate) == pytest.approx(0.025)
+    with pytest.raises(TypeError, match="schedule"):
+        optimizer.learning_rate = 0.01  # Keras refuses this too
+    assert SGD(0.01).schedule is None

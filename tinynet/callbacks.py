@@ -504,11 +504,12 @@ def current_learning_rate(model):
 def set_learning_rate(model, learning_rate, where):
     """Give the optimizer a new (float) learning rate; refused, as in Keras, when the
     optimizer follows a schedule: the callback and the schedule would fight over it."""
-    if callable(model.optimizer.learning_rate):
+    rate = model.optimizer.learning_rate
+    schedule = getattr(model.optimizer, "schedule", None) or (rate if callable(rate) else None)
+    if schedule is not None:
         raise TypeError(f"{where}: this optimizer was created with a learning-rate schedule "
-                        f"({type(model.optimizer.learning_rate).__name__}), so its learning "
-                        f"rate cannot be set; create the optimizer with a float "
-                        f"learning_rate to use {where}")
+                        f"({type(schedule).__name__}), so its learning rate cannot be set; "
+                        f"create the optimizer with a float learning_rate to use {where}")
     model.optimizer.learning_rate = learning_rate
 
 

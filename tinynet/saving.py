@@ -499,7 +499,7 @@ def optimizer_to_keras(optimizer):
     if class_name not in OPTIMIZER_KEYS:
         return None
     own, extra = OPTIMIZER_KEYS[class_name]
-    learning_rate = optimizer.learning_rate
+    learning_rate = optimizer.schedule or optimizer.learning_rate
     if hasattr(learning_rate, "get_config"):  # a schedule
         learning_rate = keras_object("keras.optimizers.schedules",
                                      type(learning_rate).__name__, learning_rate.get_config())
@@ -739,7 +739,7 @@ def optimizer_variables(model):
     if not getattr(model, "compiled", False) or optimizer is None:
         return None
     head = [np.array(optimizer.iterations, dtype=np.int64)]
-    if not callable(optimizer.learning_rate):
+    if optimizer.schedule is None:
         head.append(np.array(optimizer.learning_rate, dtype=np.float32))
     slots = optimizer_slots(model)
     return head if slots is None else head + slots
@@ -779,7 +779,7 @@ def restore_optimizer(model, arrays):
         return
     names, interleaved = keras_slot_order(optimizer)
     count = len(trainable_weights(model))
-    head = 1 if callable(optimizer.learning_rate) else 2  # iterations (, learning_rate)
+    head = 1 if optimizer.schedule is not None else 2  # iterations (, learning_rate)
     if names is None or len(arrays) != head + len(names) * count:
         return
     if not hasattr(model, "set_optimizer_state"):

@@ -29,17 +29,37 @@ class Optimizer:
                             f"and tinynet, e.g. {where}(learning_rate=0.001)")
         if unknown:
             raise TypeError(f"{where}() got unknown argument(s) {', '.join(unknown)}")
-        if callable(learning_rate):
-            self.learning_rate = learning_rate  # a schedule: called with the step count
-        else:
-            self.learning_rate = check_float(learning_rate, f"{where}(learning_rate=...)",
-                                             low=0.0, low_open=True)
         self.iterations = 0  # number of updates applied so far
+        self._learning_rate = None
+        self.learning_rate = learning_rate  # a float, or a schedule (see the property)
         self.slots = None
+
+    @property
+    def learning_rate(self):
+        """The learning rate of the next update, a float. With a schedule, its value at this
+        step, as Keras's optimizer.learning_rate gives it (the schedule is `schedule`)."""
+        return self.current_learning_rate()
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        if callable(value):  # a schedule from tinynet.optimizers.schedules
+            self._learning_rate = value
+            return
+        if self.schedule is not None:
+            raise TypeError(f"{type(self).__name__}: this optimizer follows a learning-rate "
+                            f"schedule ({type(self.schedule).__name__}), so its learning rate "
+                            f"cannot be set to a number (Keras refuses too)")
+        self._learning_rate = check_float(value, f"{type(self).__name__}(learning_rate=...)",
+                                          low=0.0, low_open=True)
+
+    @property
+    def schedule(self):
+        """The learning-rate schedule this optimizer follows, or None for a fixed rate."""
+        return self._learning_rate if callable(self._learning_rate) else None
 
     def current_learning_rate(self):
         """The learning rate of the next update: the float, or the schedule at this step."""
-        rate = self.learning_rate
+        rate = self._learning_rate
         return float(rate(self.iterations)) if callable(rate) else rate
 
     def apply(self, params, grads):
@@ -65,7 +85,7 @@ class Optimizer:
         raise NotImplementedError
 
     def __repr__(self):
-        return f"{type(self).__name__}(learning_rate={self.learning_rate})"
+        return f"{type(self).__name__}(learning_rate={self.schedule or self.learning_rate})"
 
 
 class SGD(Optimizer):
