@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import tinynet
-from tinynet import callbacks as statistics
+from tinynet import recorder as statistics
 from tinynet.callbacks import Callback, Recorder, percentiles
 from tinynet.layers import Activation, BatchNormalization, Dense, Dropout
 from tinynet.models import Sequential
@@ -337,12 +337,10 @@ def test_a_relu_layer_output_percentiles_equal_numpy():
 def test_statistics_do_not_depend_on_when_they_are_computed(monkeypatch):
     """Records are summarized in groups (one table per batch size, flushed when full):
     flushing after every record or after every 5 gives the same arrays, in step order."""
-    import tinynet.callbacks as callbacks
-
     x, y = data(n=50)
 
     def record(flush_records):
-        monkeypatch.setattr(callbacks, "FLUSH_RECORDS", flush_records)
+        monkeypatch.setattr(statistics, "FLUSH_RECORDS", flush_records)
         tinynet.set_seed(6)
         recorder = Recorder(every=1, histograms=True, per_unit=True)
         # batches of 16, 16, 16 and 2: steps 3, 7 and 11 have a table of their own
