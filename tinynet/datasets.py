@@ -35,6 +35,8 @@ __all__ = [
     "make_regression",
     "make_spirals",
     "make_strokes",
+    "mnist",
+    "fashion_mnist",
     "read_idx",
     "standardize",
     "train_test_split",
@@ -342,3 +344,30 @@ def _iterate_batches(x, y, index, batch_size):
     for start in range(0, len(index), batch_size):
         rows = index[start:start + batch_size]
         yield x[rows], y[rows]
+
+
+class KerasDataSet:
+    """keras.datasets.mnist and keras.datasets.fashion_mnist, for Keras code that calls
+    `mnist.load_data()`: the same files as load_mnist / load_fashion_mnist, returned in
+    Keras's format."""
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def load_data(self, path=None):
+        """((x_train, y_train), (x_test, y_test)) as Keras returns them: uint8 images of shape
+        (n, 28, 28) with pixels 0..255, and uint8 labels (n,).
+
+        path: a folder holding the four IDX files, as load_mnist takes it. Keras's path is the
+        name of a cached .npz file instead; a name ending in .npz is read as "the default
+        place", which for tinynet is $TINYNET_DATA or ~/.cache/tinynet (see load_mnist)."""
+        if isinstance(path, str) and path.endswith(".npz"):
+            path = None
+        (x_train, y_train), (x_test, y_test) = self.loader(path, normalize=False,
+                                                           flatten=False)
+        return ((x_train[..., 0], y_train.astype(np.uint8)),
+                (x_test[..., 0], y_test.astype(np.uint8)))
+
+
+mnist = KerasDataSet(load_mnist)
+fashion_mnist = KerasDataSet(load_fashion_mnist)
