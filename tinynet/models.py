@@ -58,7 +58,9 @@ class Sequential:
     on_train_batch_begin, or before train_on_batch) and after the next step `model.trace`
     holds three lists aligned with `model.layers`: 'inputs' (what each layer saw), 'outputs'
     (what it gave) and 'grad_inputs' (dL/d input of each layer). The Recorder callback is
-    built on this; lessons use it directly for measurements of their own.
+    built on this; lessons use it directly for measurements of their own. Without asking,
+    `model.layer_inputs` always holds what each layer saw in the last forward pass (references,
+    not copies), e.g. for a callback's on_train_batch_end.
     """
 
     def __init__(self, layers=None, name="sequential", trainable=True):
