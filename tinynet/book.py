@@ -41,6 +41,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tinynet.files import write_atomically
+
 LESSONS = Path(__file__).resolve().parent.parent / "lessons"
 LESSON_FILE = re.compile(r"^(\d\d)_[A-Za-z0-9_]+\.(ipynb|py)$")
 HEADLINE_PREFIX = "Headline: "
@@ -255,21 +257,6 @@ def figure_of(notebook):
 
 # ----------------------------------------------------------------------------- writing files
 
-def write_atomically(path, data):
-    """Write `data` (str or bytes) to `path` through a temporary file in the same folder, so
-    that a half-written page never replaces a good one."""
-    path = Path(path)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.chmod(temp, 0o644)  # mkstemp makes it private; a web page is for everyone to read
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.remove(temp)
-        raise
-
 
 def write_thumbnail(png, path):
     """Scale the figure down to THUMBNAIL_HEIGHT pixels high (same shape) and save it."""
@@ -281,7 +268,7 @@ def write_thumbnail(png, path):
         small = image.convert("RGB").resize((width, height), Image.LANCZOS)
     buffer = io.BytesIO()
     small.save(buffer, format="PNG", optimize=True)
-    write_atomically(path, buffer.getvalue())
+    write_atomically(path, buffer.getvalue(), "book")
 
 
 def external_resources(page):
@@ -512,7 +499,7 @@ def write_page(path, page):
     remote = external_resources(page)
     if remote:
         raise BookError(f"{path.name} would load from the internet: {', '.join(remote[:5])}")
-    write_atomically(path, page)
+    write_atomically(path, page, "book")
 
 
 def build(out, quick=False, seed=0, lessons_folder=LESSONS, only=None, jobs=1, timeout=600,

@@ -29,10 +29,10 @@ import inspect
 import io
 import os
 import shutil
-import tempfile
 
 import numpy as np
 
+from tinynet.files import write_atomically
 from tinynet.progress import ProgressBar
 from tinynet.validation import (
     check_bool,
@@ -614,23 +614,6 @@ def takes_two_arguments(function):
 
 
 # -- callbacks that write files ----------------------------------------------------------------
-
-def write_atomically(path, data, where):
-    """Write `data` (str or bytes) to `path` through a temporary file in the same folder and
-    one rename: whoever reads `path` sees the old file or the new one, never half of one."""
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"{where}: the folder {folder} does not exist")
-    handle, temp_path = tempfile.mkstemp(dir=folder, prefix=".tinynet-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.replace(temp_path, path)
-    except BaseException:
-        if os.path.exists(temp_path):
-            os.remove(temp_path)
-        raise
-
 
 class CSVLogger(Callback):
     """Write each epoch's logs as a row of a CSV file: CSVLogger('training.log').

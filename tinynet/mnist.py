@@ -44,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tinynet.files import write_atomically
 from tinynet.validation import check_bool, check_int
 
 TRAIN_IMAGES = "train-images-idx3-ubyte"
@@ -190,22 +191,8 @@ def write_idx(path, array):
     header = struct.pack(">I", 0x0800 + array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
     data = header + array.tobytes()  # C order, as the format wants
     path = Path(path)
-    _write_atomically(path, gzip.compress(data) if path.suffix == ".gz" else data)
+    write_atomically(path, gzip.compress(data) if path.suffix == ".gz" else data, "write_idx")
     return path
-
-
-def _write_atomically(path, data):
-    """Write `data` to a temporary file beside `path`, then rename it: a run stopped half-way
-    never leaves a truncated file that looks complete."""
-    handle, temp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temp_name, path)
-    except BaseException:
-        if os.path.exists(temp_name):
-            os.remove(temp_name)
-        raise
 
 
 def _read_bytes(path_or_bytes):

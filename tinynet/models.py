@@ -20,7 +20,6 @@ import math
 import os
 import re
 import sys
-import tempfile
 import warnings
 import weakref
 import zipfile
@@ -31,6 +30,7 @@ from tinynet import losses, optimizers
 from tinynet import metrics as metric_functions
 from tinynet.callbacks import Callback, CallbackList
 from tinynet.config import get_rng
+from tinynet.files import check_path, write_atomically
 from tinynet.layers.base import Layer
 from tinynet.layers.batchnorm import BatchNormalization
 from tinynet.layers.input import InputLayer
@@ -684,7 +684,8 @@ class Sequential:
             return saving.save_weights_h5(self, path)
         arrays = {f"weight_{i:04d}": w for i, w in enumerate(self.get_weights())}
         arrays["architecture"] = np.array(self.architecture())
-        write_atomically(path, lambda file: np.savez(file, **arrays), "save_weights")
+        write_atomically(path, lambda file: np.savez(file, **arrays), "save_weights",
+                         example_name="model.weights.npz")
 
     def load_weights(self, path):
         """Load weights saved by save_weights (.npz, or Keras's .weights.h5). Refuses a
@@ -1094,51 +1095,6 @@ def warn_one_sample_batch(model, n, where, batch_size=None, stacklevel=3):
 
 
 # -- files -----------------------------------------------------------------------------------
-
-def check_path(path, where):
-    """A file name as str (or bytes); pathlib.Path is accepted."""
-    try:
-        path = os.fspath(path)
-    except TypeError:
-        raise TypeError(f"{where}: path must be a file name (a str or pathlib.Path), "
-                        f"got {path!r}") from None
-    return path.decode() if isinstance(path, bytes) else path
-
-
-def write_atomically(path, write, where):
-    """Write a file with write(file) into a temporary file next to `path`, flush it to disk,
-    then rename it over `path` (os.replace is one step on every operating system)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"{where}: {path} is a folder; give a file name such as "
-                                f"{os.path.join(path, 'model.weights.npz')}")
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"{where}: the folder {folder} does not exist; create it "
-                                f"first, e.g. os.makedirs(folder)")
-    try:
-        handle, temp_path = tempfile.mkstemp(dir=folder, prefix=".tinynet-", suffix=".tmp")
-    except PermissionError:
-        raise PermissionError(f"{where}: cannot write in the folder {folder} (permission "
-                              f"denied)") from None
-    try:
-        with os.fdopen(handle, "wb") as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())  # on disk before the rename, or a crash could lose both
-        os.chmod(temp_path, default_file_mode())  # mkstemp makes files only we can read
-        os.replace(temp_path, path)
-    except BaseException:
-        if os.path.exists(temp_path):
-            os.remove(temp_path)
-        raise
-
-
-def default_file_mode():
-    """The permissions open() gives a new file: 0o666 minus the user's umask."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
 
 def read_weights_file(path):
     """The arrays of a file written by save_weights, or an error that says why it is not one."""

@@ -25,7 +25,6 @@ This module imports matplotlib; `import tinynet` does not, so training needs no 
 """
 
 import os
-import tempfile
 import zlib
 
 import matplotlib
@@ -34,6 +33,8 @@ import matplotlib.colors
 import matplotlib.ticker
 import numpy as np
 from matplotlib import pyplot as plt
+
+from tinynet.files import write_atomically
 
 # Okabe & Ito (2008): eight colours that colour-blind readers can tell apart
 COLORS = ["#0072B2",  # blue            - with BN
@@ -633,24 +634,13 @@ def finish(fig, path):
     same folder, then renamed, so a half-written image never replaces a good one."""
     if path is not None:
         path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(folder):
-            raise FileNotFoundError(f"cannot save the figure: the folder {folder} does not "
-                                    f"exist; create it first, e.g. os.makedirs(folder)")
         extension = os.path.splitext(path)[1].lower().lstrip(".") or "png"
-        handle, temp_path = tempfile.mkstemp(dir=folder, prefix=".figure-",
-                                             suffix="." + extension)
-        os.close(handle)
-        try:
-            # a figure without a layout engine may spill over its edges: trim it to what was
-            # drawn (this draws it twice, so laid-out figures skip it)
-            tight = None if fig.get_layout_engine() is not None else "tight"
-            fig.savefig(temp_path, format=extension, dpi=DPI, bbox_inches=tight)
-            os.replace(temp_path, path)
-        except BaseException:
-            if os.path.exists(temp_path):
-                os.remove(temp_path)
-            raise
+        # a figure without a layout engine may spill over its edges: trim it to what was
+        # drawn (this draws it twice, so laid-out figures skip it)
+        tight = None if fig.get_layout_engine() is not None else "tight"
+        write_atomically(path, lambda file: fig.savefig(file, format=extension, dpi=DPI,
+                                                        bbox_inches=tight),
+                         "cannot save the figure", example_name="figure.png")
     return fig
 
 

@@ -14,12 +14,12 @@ that the two agree.
 
 import functools
 import os
-import tempfile
 
 import numpy as np
 
 from tinynet.callbacks import Callback
 from tinynet.config import get_rng
+from tinynet.files import write_atomically
 from tinynet.validation import check_bool, check_int, to_float_array, unknown_name_error
 
 PERCENTILES = (15, 50, 85)  # the three curves of Ioffe & Szegedy (2015), Fig. 1(b, c)
@@ -488,11 +488,6 @@ class Recorder(Callback):
     def save(self, path):
         """Write the records to a .npz file, atomically (a temporary file renamed over
         `path`), so an interrupted save never leaves half a file behind."""
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(folder):
-            raise FileNotFoundError(f"Recorder.save: the folder {folder} does not exist; "
-                                    f"create it first, e.g. os.makedirs(folder)")
         arrays = self.as_dict()
         arrays["__meta__/layer_names"] = np.array(self.layer_names, dtype=str)
         arrays["__meta__/layer_types"] = np.array(
@@ -500,15 +495,8 @@ class Recorder(Callback):
         arrays["__meta__/activations"] = np.array(
             [self.activations.get(name, "") for name in self.layer_names], dtype=str)
         arrays["__meta__/every"] = np.array(self.every)
-        handle, temp_path = tempfile.mkstemp(dir=folder, prefix=".recorder-", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                np.savez(file, **arrays)
-            os.replace(temp_path, path)
-        except BaseException:
-            if os.path.exists(temp_path):
-                os.remove(temp_path)
-            raise
+        write_atomically(path, lambda file: np.savez(file, **arrays), "Recorder.save",
+                         example_name="recording.npz")
 
     @classmethod
     def load(cls, path):

@@ -51,7 +51,6 @@ import io
 import json
 import os
 import re
-import tempfile
 import warnings
 import zipfile
 
@@ -59,6 +58,7 @@ import numpy as np
 
 from tinynet import initializers, layers, losses, optimizers
 from tinynet.config import standardize_dtype
+from tinynet.files import write_atomically
 from tinynet.layers.base import Layer
 from tinynet.validation import constructor_arguments
 
@@ -805,29 +805,6 @@ def check_filename(path, where, suffix):
         raise ValueError(f"{where}: the file name must end in {suffix} (Keras refuses other "
                          f"names), got {path!r}")
     return path
-
-
-def write_atomically(path, data, where):
-    """Write bytes to `path` through a temporary file in the same folder, then os.replace:
-    a save that fails half-way leaves any previous file intact."""
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"{where}: the folder {folder} does not exist; create it "
-                                f"first, e.g. os.makedirs(folder)")
-    handle, temp_path = tempfile.mkstemp(dir=folder, prefix=".tinynet-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())  # on disk before the rename, or a crash could lose both
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp_path, 0o666 & ~umask)  # mkstemp makes files only we can read
-        os.replace(temp_path, path)
-    except BaseException:
-        if os.path.exists(temp_path):
-            os.remove(temp_path)
-        raise
 
 
 def read_file(path, where):

@@ -1,0 +1,67 @@
+"""Writing files so that no work is ever lost.
+
+Every file tinynet writes (weights, .keras models, backups, CSV logs, recordings, figures,
+data files, the lesson book's pages) goes through write_atomically: the bytes go to a
+temporary file in the same folder, are flushed to disk, and the temporary file is renamed over
+the target. os.replace is one step on every operating system, so whoever reads the file sees
+the old version or the new one, never half of one, and a save that fails half-way (a full
+disk, Ctrl-C, a crash) leaves the previous file as it was.
+"""
+
+import os
+import tempfile
+
+
+def check_path(path, where):
+    """A file name as str; pathlib.Path and bytes are accepted."""
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        raise TypeError(f"{where}: path must be a file name (a str or pathlib.Path), "
+                        f"got {path!r}") from None
+    return path.decode() if isinstance(path, bytes) else path
+
+
+def write_atomically(path, data, where="write", example_name="file"):
+    """Write `data` to `path` atomically (see the module docstring).
+
+    data: bytes, a str (written as UTF-8), or a function write(file) that writes into the
+          open binary file (e.g. lambda file: np.savez(file, **arrays)).
+    where: how errors name the caller, e.g. 'save_weights'. example_name: the file name an
+          error suggests when `path` is a folder.
+    The new file gets the permissions open() would give it: 0o666 minus the user's umask.
+    """
+    path = check_path(path, where)
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{where}: {path} is a folder; give a file name such as "
+                                f"{os.path.join(path, example_name)}")
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"{where}: the folder {folder} does not exist; create it "
+                                f"first, e.g. os.makedirs(folder)")
+    try:
+        handle, temp_path = tempfile.mkstemp(dir=folder, prefix=".tinynet-", suffix=".tmp")
+    except PermissionError:
+        raise PermissionError(f"{where}: cannot write in the folder {folder} (permission "
+                              f"denied)") from None
+    try:
+        with os.fdopen(handle, "wb") as file:
+            if callable(data):
+                data(file)
+            else:
+                file.write(data.encode("utf-8") if isinstance(data, str) else data)
+            file.flush()
+            os.fsync(file.fileno())  # on disk before the rename, or a crash could lose both
+        os.chmod(temp_path, default_file_mode())  # mkstemp makes files only we can read
+        os.replace(temp_path, path)
+    except BaseException:
+        if os.path.exists(temp_path):
+            os.remove(temp_path)
+        raise
+
+
+def default_file_mode():
+    """The permissions open() gives a new file: 0o666 minus the user's umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
