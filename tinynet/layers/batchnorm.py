@@ -51,7 +51,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tinynet import initializers
+from tinynet import initializers, regularizers
 from tinynet.layers.base import Layer
 from tinynet.validation import check_bool, check_float
 
@@ -197,8 +197,8 @@ class BatchNormalization(Layer):
                                                         "moving_mean_initializer")
         self.moving_variance_initializer = initializers.get(moving_variance_initializer,
                                                             "moving_variance_initializer")
-        self.beta_regularizer = get_regularizer(beta_regularizer, "beta_regularizer")
-        self.gamma_regularizer = get_regularizer(gamma_regularizer, "gamma_regularizer")
+        self.beta_regularizer = regularizers.get(beta_regularizer, "beta_regularizer")
+        self.gamma_regularizer = regularizers.get(gamma_regularizer, "gamma_regularizer")
         self.cache = None
 
     def build(self, input_shape):
@@ -263,15 +263,6 @@ def check_last_axis(axis, where):
     raise ValueError(f"{where}(axis={axis!r}): tinynet normalizes the last axis (channels "
                      f"last, Keras's default axis=-1); transpose the data to put the features "
                      f"last")
-
-
-def get_regularizer(identifier, name):
-    """None, or a regularizer from tinynet.regularizers (imported only when one is asked)."""
-    if identifier is None:
-        return None
-    from tinynet import regularizers
-
-    return regularizers.get(identifier, name)
 
 
 BatchNorm = BatchNormalization

@@ -41,10 +41,9 @@ These window helpers are shared with the pooling layers (pooling.py).
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from tinynet import initializers
+from tinynet import initializers, regularizers
 from tinynet.layers.activation import Activation, check_activation_name
 from tinynet.layers.base import Layer
-from tinynet.layers.batchnorm import get_regularizer
 from tinynet.validation import check_bool, check_int
 
 # -- window arithmetic, shared with pooling.py ------------------------------------------------
@@ -182,8 +181,8 @@ class Conv2D(Layer):
                                      dtype=self.dtype)
         self.kernel_initializer = initializers.get(kernel_initializer, "kernel_initializer")
         self.bias_initializer = initializers.get(bias_initializer, "bias_initializer")
-        self.kernel_regularizer = get_regularizer(kernel_regularizer, "kernel_regularizer")
-        self.bias_regularizer = get_regularizer(bias_regularizer, "bias_regularizer")
+        self.kernel_regularizer = regularizers.get(kernel_regularizer, "kernel_regularizer")
+        self.bias_regularizer = regularizers.get(bias_regularizer, "bias_regularizer")
         self.pads = None
         self.cols = None
         self.padded_shape = None

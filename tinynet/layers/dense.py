@@ -13,10 +13,9 @@ Backward, given g = dL/dy of shape (N, D_out):
     dx      = dz @ kernel.T        (N, D_in)
 """
 
-from tinynet import initializers
+from tinynet import initializers, regularizers
 from tinynet.layers.activation import Activation, check_activation_name
 from tinynet.layers.base import Layer
-from tinynet.layers.batchnorm import get_regularizer
 from tinynet.validation import check_bool, check_int
 
 
@@ -41,8 +40,8 @@ class Dense(Layer):
         self.activation = Activation(name, dtype=self.dtype)
         self.kernel_initializer = initializers.get(kernel_initializer, "kernel_initializer")
         self.bias_initializer = initializers.get(bias_initializer, "bias_initializer")
-        self.kernel_regularizer = get_regularizer(kernel_regularizer, "kernel_regularizer")
-        self.bias_regularizer = get_regularizer(bias_regularizer, "bias_regularizer")
+        self.kernel_regularizer = regularizers.get(kernel_regularizer, "kernel_regularizer")
+        self.bias_regularizer = regularizers.get(bias_regularizer, "bias_regularizer")
         self.x = None
 
     def build(self, input_shape):

@@ -33,9 +33,9 @@ with the sums over the same K values as the statistics (one per sample and group
 
 import numpy as np
 
-from tinynet import initializers
+from tinynet import initializers, regularizers
 from tinynet.layers.base import Layer
-from tinynet.layers.batchnorm import check_last_axis, get_regularizer
+from tinynet.layers.batchnorm import check_last_axis
 from tinynet.validation import check_bool, check_float, check_int
 
 
@@ -72,8 +72,8 @@ class GroupNormalization(Layer):
         self.scale = check_bool(scale, f"{where}(scale=...)")
         self.beta_initializer = initializers.get(beta_initializer, "beta_initializer")
         self.gamma_initializer = initializers.get(gamma_initializer, "gamma_initializer")
-        self.beta_regularizer = get_regularizer(beta_regularizer, "beta_regularizer")
-        self.gamma_regularizer = get_regularizer(gamma_regularizer, "gamma_regularizer")
+        self.beta_regularizer = regularizers.get(beta_regularizer, "beta_regularizer")
+        self.gamma_regularizer = regularizers.get(gamma_regularizer, "gamma_regularizer")
         self.num_groups = None
         self.x_hat = None
         self.inv_std = None
