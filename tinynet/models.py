@@ -831,7 +831,9 @@ def check_gradients(slots, views):
 
 
 class FitPlan:
-    """Everything fit needs, checked: the arrays, the batch size, the validation data."""
+    """Everything fit needs, checked by check_fit_arguments: x, y, sample_weight (None or
+    (n,)), batch_size, steps (batches per epoch), epochs, initial_epoch, verbose, shuffle,
+    validation (None or (x_val, y_val, weights_val)) and validation_freq."""
 
     def batches(self):
         """(x, y, sample_weight) batch after batch: one epoch, shuffled if asked (a new order
