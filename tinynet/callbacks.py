@@ -108,6 +108,17 @@ class Callback:
         pass
 
 
+TRAIN_BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin",
+                     "on_batch_end")
+
+
+def implements_train_batch_hooks(callback):
+    """True unless every hook called around a training batch is Callback's own (which does
+    nothing); a hook set on the instance, as LambdaCallback does, counts."""
+    return any(getattr(getattr(callback, name), "__func__", None) is not getattr(Callback, name)
+               for name in TRAIN_BATCH_HOOKS)
+
+
 def plain_logs(logs):
     """The logs as Keras hands them to callbacks: a new dict (never None), keys sorted by
     name, each number a Python float (other values, e.g. predict's outputs, as they are)."""
@@ -142,6 +153,9 @@ class CallbackList:
         has_progbar = any(isinstance(c, ProgbarLogger) for c in self.callbacks)
         if add_progbar and not has_progbar:
             self.callbacks.append(ProgbarLogger())
+        # when no callback acts on training batches, their two hooks are skipped (as in Keras:
+        # building the logs for nobody costs a few microseconds of every step)
+        self.train_batch_hooks = any(map(implements_train_batch_hooks, self.callbacks))
         self.model = None
         self.params = {}
         self.set_model(model)
@@ -155,6 +169,7 @@ class CallbackList:
 
     def append(self, callback):
         self.callbacks.append(check_callback_list([callback])[0])
+        self.train_batch_hooks = any(map(implements_train_batch_hooks, self.callbacks))
 
     def set_model(self, model):
         if model is None:
@@ -191,10 +206,12 @@ class CallbackList:
         self.call("on_epoch_end", epoch, logs)
 
     def on_train_batch_begin(self, batch, logs=None):
-        self.call("on_train_batch_begin", batch, logs)
+        if self.train_batch_hooks:
+            self.call("on_train_batch_begin", batch, logs)
 
     def on_train_batch_end(self, batch, logs=None):
-        self.call("on_train_batch_end", batch, logs)
+        if self.train_batch_hooks:
+            self.call("on_train_batch_end", batch, logs)
 
     def on_test_begin(self, logs=None):
         self.call("on_test_begin", logs)

@@ -8,8 +8,10 @@ Every loss is computed in two steps, as in Keras 3:
      (all 1 when none are given). Note the divisor is N, not sum_n w_n: a weight of 2 counts a
      sample twice, a weight of 0 drops it, and the loss of a batch shrinks with its weights.
 
-`gradient(y_true, y_pred, sample_weight)` returns dL/dy_pred, shape (N, K), of that same L.
-The model backpropagates it through the output activation, as Keras does.
+`gradient(y_true, y_pred, sample_weight)` returns dL/dy_pred, shape (N, K), of that same L,
+and `loss_and_gradient` returns both from one pass (what a training step calls: the two share
+the clipped probabilities). The model backpropagates the gradient through the output
+activation, as Keras does.
 
 The losses, per sample (K outputs, y the target, p the prediction):
 
@@ -48,7 +50,8 @@ REDUCTIONS = ("sum_over_batch_size", "sum", "none")
 
 class Loss:
     """Base class. A subclass defines `call` (per-sample values) and `sample_gradient`
-    (d l_n / d y_pred, the same shape as y_pred); this class reduces both the same way.
+    (d l_n / d y_pred, the same shape as y_pred), or the two at once in `call_and_gradient`;
+    this class reduces both the same way.
 
     Arguments (Keras's): reduction='sum_over_batch_size' (or 'sum', or 'none' for the
     per-sample values when called), name (the class's Keras name by default).
@@ -83,6 +86,11 @@ class Loss:
         """Inputs: y_true, y_pred (N, K). Returns: d l_n / d y_pred[n], shape (N, K)."""
         raise NotImplementedError
 
+    def call_and_gradient(self, y_true, y_pred):
+        """Inputs: y_true, y_pred (N, K). Returns: (l (N,), d l_n / d y_pred[n] (N, K)).
+        A loss whose two share work (the cross-entropies' clipping) computes them together."""
+        return self.call(y_true, y_pred), self.sample_gradient(y_true, y_pred)
+
     # -- the reduction -----------------------------------------------------------------------
 
     def loss(self, y_true, y_pred, sample_weight=None):
@@ -95,14 +103,21 @@ class Loss:
 
     def gradient(self, y_true, y_pred, sample_weight=None):
         """Inputs: as `loss`. Returns: dL/dy_pred = w_n * dl_n/dy_pred / N, shape (N, K)."""
+        return self.loss_and_gradient(y_true, y_pred, sample_weight)[1]
+
+    def loss_and_gradient(self, y_true, y_pred, sample_weight=None):
+        """`loss` and `gradient` from one pass, what a training step needs.
+        Inputs: as `loss`. Returns: (L, a float; dL/dy_pred, shape (N, K))."""
         if self.reduction == "none":
             raise ValueError(f"{type(self).__name__}: reduction='none' gives one loss per "
                              f"sample, not one number to differentiate; use "
                              f"'sum_over_batch_size' for training")
-        grad = self.sample_gradient(self.prepare_targets(y_true, y_pred), y_pred)
+        values, grad = self.call_and_gradient(self.prepare_targets(y_true, y_pred), y_pred)
         if sample_weight is not None:
-            grad = grad * self.weights_for(grad.shape[:-1], grad.dtype, sample_weight)[..., None]
-        return grad / grad.dtype.type(self.divisor(grad.shape[:-1]))
+            weights = self.weights_for(values.shape, values.dtype, sample_weight)  # w_n
+            values, grad = values * weights, grad * weights[..., None]
+        n = self.divisor(values.shape)  # N (1 for reduction='sum')
+        return float(values.sum() / n), grad / grad.dtype.type(n)
 
     def divisor(self, values_shape):
         """N, the number of per-sample values, for 'sum_over_batch_size'; 1 for 'sum'."""
@@ -209,23 +224,26 @@ class BinaryCrossentropy(CrossentropyLoss):
     name = "binary_crossentropy"
     uniform_target = 0.5
 
-    def call(self, y_true, y_pred):
+    def call_and_gradient(self, y_true, y_pred):
+        """l_n = mean_k of the cross-entropy (N,), and dl_n/dy_pred (N, K)."""
         if self.from_logits:
             z = y_pred
             # -(y log s(z) + (1-y) log(1-s(z))) = max(z, 0) - z y + log(1 + exp(-|z|))
             values = np.maximum(z, 0) - z * y_true + np.log1p(np.exp(-np.abs(z)))
+            grad = sigmoid(z) - y_true
         else:
             p = np.clip(y_pred, EPSILON, 1 - EPSILON)
             values = -(y_true * np.log(p) + (1 - y_true) * np.log(1 - p))
-        return values.mean(axis=-1)
+            inside = (y_pred == p)  # the clip passes no gradient where it clipped
+            grad = inside * (p - y_true) / (p * (1 - p))
+        k = y_pred.shape[-1]  # the mean over the last axis
+        return values.sum(axis=-1) / k, grad / k
+
+    def call(self, y_true, y_pred):
+        return self.call_and_gradient(y_true, y_pred)[0]
 
     def sample_gradient(self, y_true, y_pred):
-        k = y_pred.shape[-1]  # the mean over the last axis
-        if self.from_logits:
-            return (sigmoid(y_pred) - y_true) / k
-        p = np.clip(y_pred, EPSILON, 1 - EPSILON)
-        inside = (y_pred == p)  # the clip passes no gradient where it clipped
-        return inside * (p - y_true) / (p * (1 - p)) / k
+        return self.call_and_gradient(y_true, y_pred)[1]
 
     def check_targets(self, y, output_shape, where):
         super().check_targets(y, output_shape, where)
@@ -239,27 +257,31 @@ class CategoricalCrossentropy(CrossentropyLoss):
 
     name = "categorical_crossentropy"
 
-    def call(self, y_true, y_pred):
-        if self.from_logits:
-            shifted = y_pred - y_pred.max(axis=-1, keepdims=True)  # exp cannot overflow
-            log_q = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-        else:
-            q = y_pred / y_pred.sum(axis=-1, keepdims=True)
-            log_q = np.log(np.clip(q, EPSILON, 1 - EPSILON))
-        return -np.sum(y_true * log_q, axis=-1)
+    def call_and_gradient(self, y_true, y_pred):
+        """l_n = -sum_k y_k log q_k (N,), and dl_n/dy_pred (N, K).
 
-    def sample_gradient(self, y_true, y_pred):
-        """From logits: softmax(z) * sum_k y_k - y. From probabilities, with S = sum_k p_k,
-        q = p / S and m = 1 where the clip left q alone:
+        The gradient from logits: softmax(z) * sum_k y_k - y. From probabilities, with
+        S = sum_k p_k, q = p / S and m = 1 where the clip left q alone:
             dl/dp_j = (-m_j y_j / q_j + sum_k m_k y_k) / S
         (the second term comes from the rescaling; a softmax backward cancels it)."""
         if self.from_logits:
-            return softmax(y_pred) * y_true.sum(axis=-1, keepdims=True) - y_true
-        total = y_pred.sum(axis=-1, keepdims=True)
-        q = y_pred / total
-        clipped = np.clip(q, EPSILON, 1 - EPSILON)
-        kept = (q == clipped) * y_true
-        return (-kept / clipped + kept.sum(axis=-1, keepdims=True)) / total
+            shifted = y_pred - y_pred.max(axis=-1, keepdims=True)  # exp cannot overflow
+            log_q = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+            grad = softmax(y_pred) * y_true.sum(axis=-1, keepdims=True) - y_true
+        else:
+            total = y_pred.sum(axis=-1, keepdims=True)
+            q = y_pred / total
+            clipped = np.clip(q, EPSILON, 1 - EPSILON)
+            log_q = np.log(clipped)
+            kept = (q == clipped) * y_true
+            grad = (-kept / clipped + kept.sum(axis=-1, keepdims=True)) / total
+        return -np.sum(y_true * log_q, axis=-1), grad
+
+    def call(self, y_true, y_pred):
+        return self.call_and_gradient(y_true, y_pred)[0]
+
+    def sample_gradient(self, y_true, y_pred):
+        return self.call_and_gradient(y_true, y_pred)[1]
 
     def check_targets(self, y, output_shape, where):
         if y.ndim != 2 or y.shape[1] != output_shape[-1]:

@@ -349,11 +349,10 @@ class Sequential:
             raise RuntimeError("Sequential.backward was called before forward: call "
                                "model.forward(x, training=True) first")
         self.layers[0].needs_input_grad = input_grad
-        grad_inputs = []
+        self.layer_grad_inputs = []  # dL/d(each layer's input), first layer first: for trace
         for layer in reversed(self.layers):
             grad_output = layer.backward(grad_output)
-            grad_inputs.append(grad_output)
-        self.layer_grad_inputs = grad_inputs[::-1]
+            self.layer_grad_inputs.insert(0, grad_output)
         return grad_output
 
     def __call__(self, x, training=False):
@@ -391,11 +390,12 @@ class Sequential:
         pass before the update, as Keras reports it) and the predictions y_pred."""
         # forward
         y_pred = self.forward(x, training=True)
-        # loss (plus the regularizers' penalties, as Keras adds them)
-        loss = self.loss.loss(y, y_pred, sample_weight) + self.regularization_loss()
+        # loss and dL/dy_pred (the loss reported includes the regularizers' penalties, as in
+        # Keras; each layer adds their gradients in its backward)
+        loss, grad_output = self.loss.loss_and_gradient(y, y_pred, sample_weight)
+        loss += self.regularization_loss()
         # backward (dL/d(data) only when a trace asks for it: training never uses it)
-        self.backward(self.loss.gradient(y, y_pred, sample_weight),
-                      input_grad=self.trace_next_step)
+        self.backward(grad_output, input_grad=self.trace_next_step)
         # update
         self.optimizer.apply(self.parameters, self.gather_gradients())
         if self.trace_next_step:
