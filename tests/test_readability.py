@@ -32,7 +32,7 @@ ONE_TRAINING_STEP = [
     models.Sequential.train_step, models.Sequential.forward,
     dense.Dense.forward, activation.Activation.forward, activation.relu, activation.sigmoid,
     batchnorm.BatchNormalization.forward, batchnorm.batchnorm_train,
-    batchnorm.sum_over_batch, batchnorm.ones,
+    batchnorm.sum_over_batch,
     batchnorm.BatchNormalization.update_moving_statistics,
     losses.Loss.loss_and_gradient, losses.BinaryCrossentropy.call_and_gradient,
     models.Sequential.regularization_loss,

@@ -179,7 +179,7 @@ class Loss:
     def check_targets(self, y, output_shape, where):
         """Raise a clear error if the targets `y` cannot go with outputs of `output_shape`."""
         expected = (len(y), *output_shape[1:])
-        if y.shape != expected and y.size != int(np.prod(expected)):
+        if y.shape != expected and y.size != math.prod(expected):
             raise ValueError(f"{where}: y has shape {y.shape} but the model outputs "
                              f"{tuple(output_shape)}; expected y of shape {expected}")
 
@@ -247,7 +247,7 @@ class BinaryCrossentropy(CrossentropyLoss):
 
     def check_targets(self, y, output_shape, where):
         super().check_targets(y, output_shape, where)
-        if np.any((y < 0) | (y > 1)):
+        if y.min() < 0 or y.max() > 1:
             raise ValueError(f"{where}: binary_crossentropy needs targets in [0, 1], got values "
                              f"from {y.min():g} to {y.max():g}")
 

@@ -437,7 +437,11 @@ class Sequential:
         """Convert x to the model's float type and check its shape against the model."""
         if not self.layers:
             raise ValueError(f"{where}: this Sequential model has no layers; add some first")
-        x = to_model_array(self, x, where)
+        return self.check_x_shape(to_model_array(self, x, where), where)
+
+    def check_x_shape(self, x, where):
+        """x, already an array of the model's float type, checked against the model's input
+        shape (an unbuilt model is built for it)."""
         if not self.built:
             self.build((None, *x.shape[1:]))
         expected = tuple(self.input_shape[1:])
@@ -455,7 +459,7 @@ class Sequential:
             raise ValueError(f"{where}: x and y must have the same number of samples, got "
                              f"{len(xa)} and {len(ya)}" + transposed_hint(xa, ya))
         weights = check_sample_weight(sample_weight, len(xa), where)
-        xa = self.check_x(xa, where)
+        xa = self.check_x_shape(xa, where)
         self.loss.check_targets(ya, self.output_shape, where)
         return xa, self.shape_targets(ya), weights
 
@@ -567,7 +571,7 @@ class Sequential:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             loss, y_pred = self.train_step(x, y, weights)
         logs = self.update_metrics(loss, y, y_pred)
-        if not np.isfinite(loss):
+        if not math.isfinite(loss):
             warnings.warn(f"train_on_batch: the loss became {format_number(loss)}; the weights "
                           f"have blown up. Try a smaller learning rate (now "
                           f"{self.optimizer.current_learning_rate():g}) or check the inputs.",
@@ -1079,8 +1083,9 @@ def warn_about_output_and_loss(model):
 
 def warn_one_sample_batch(model, n, where, batch_size=None, stacklevel=3):
     """A warning that points at the user's call (stacklevel: how far up it is)."""
-    if not any(isinstance(layer, BatchNormalization) and layer.trainable
-               for layer in model.layers):
+    alone = min(batch_size or n, n) == 1 or (batch_size and n % batch_size == 1)
+    if not alone or not any(isinstance(layer, BatchNormalization) and layer.trainable
+                            for layer in model.layers):
         return
     if min(batch_size or n, n) == 1:
         warnings.warn(f"{where}: batches of one sample with BatchNormalization. A batch of one "

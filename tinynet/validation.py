@@ -94,11 +94,10 @@ def to_float_array(data, name, dtype="float32", min_ndim=1):
         raise TypeError(f"{name} must be a rectangular numeric array (every row the same "
                         f"length), got a {type(data).__name__} that NumPy cannot turn into "
                         f"one") from None
-    if array.dtype == object or not (
-        np.issubdtype(array.dtype, np.number) or array.dtype == bool
-    ):
+    # dtype kinds: b bool, i int, u unsigned int, f float, c complex (O object, U text, ...)
+    if array.dtype.kind not in "biufc":
         raise TypeError(f"{name} must be numeric, got an array of dtype {array.dtype}")
-    if np.issubdtype(array.dtype, np.complexfloating):
+    if array.dtype.kind == "c":
         raise TypeError(f"{name} must hold real numbers, got complex values")
     if array.size == 0:
         if array.ndim >= 2 and len(array) > 0:
@@ -112,12 +111,12 @@ def to_float_array(data, name, dtype="float32", min_ndim=1):
         axes = " (samples, features)" if min_ndim == 2 else ""
         raise ValueError(f"{name} must have at least {min_ndim} dimension(s){axes}, got shape "
                          f"{array.shape}{hint}")
-    with np.errstate(over="ignore"):  # a value too big for float32 becomes inf, caught below
-        array = array.astype(dtype, copy=False)
     # Fast check first: a NaN or inf anywhere makes the sum non-finite, and summing needs no
     # temporary array (np.isfinite would build a mask as large as the data). Only when the
     # sum is not finite (a bad value, or a float64 sum that overflowed) count exactly.
+    # A value too big for float32 becomes inf in astype, and is caught the same way.
     with np.errstate(over="ignore", invalid="ignore"):
+        array = array.astype(dtype, copy=False)
         total = np.add.reduce(array, axis=None, dtype=np.float64)
     if not np.isfinite(total) and not np.all(np.isfinite(array)):
         bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
