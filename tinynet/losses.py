@@ -232,7 +232,7 @@ class BinaryCrossentropy(CrossentropyLoss):
             values = np.maximum(z, 0) - z * y_true + np.log1p(np.exp(-np.abs(z)))
             grad = sigmoid(z) - y_true
         else:
-            p = np.clip(y_pred, EPSILON, 1 - EPSILON)
+            p = y_pred.clip(EPSILON, 1 - EPSILON)
             values = -(y_true * np.log(p) + (1 - y_true) * np.log(1 - p))
             inside = (y_pred == p)  # the clip passes no gradient where it clipped
             grad = inside * (p - y_true) / (p * (1 - p))
@@ -271,7 +271,7 @@ class CategoricalCrossentropy(CrossentropyLoss):
         else:
             total = y_pred.sum(axis=-1, keepdims=True)
             q = y_pred / total
-            clipped = np.clip(q, EPSILON, 1 - EPSILON)
+            clipped = q.clip(EPSILON, 1 - EPSILON)
             log_q = np.log(clipped)
             kept = (q == clipped) * y_true
             grad = (-kept / clipped + kept.sum(axis=-1, keepdims=True)) / total
