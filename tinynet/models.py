@@ -286,8 +286,9 @@ class Sequential:
         """Every trainable weight's gradient, copied into one flat vector (in the order of
         `parameters`). Read fresh at every step, so a layer may assign new gradient arrays."""
         check_gradients(self.trainable_slots, self.views)
-        grads = [layer.grads[key].reshape(-1) for layer, key in self.trainable_slots]
-        return np.concatenate(grads, out=self.gradients) if grads else self.gradients
+        grads = [layer.grads[key] for layer, key in self.trainable_slots]
+        # axis=None: each gradient is flattened into its place in the vector
+        return np.concatenate(grads, axis=None, out=self.gradients) if grads else self.gradients
 
     def optimizer_state(self):
         """The optimizer's state per trainable weight: {slot name: [one array per weight, in
