@@ -80,11 +80,13 @@ def function_node(function):
     return ast.parse(source).body[0], source.splitlines()
 
 
-# The goal is 150 lines. Measured when this test was written: 192, down from 291 (without the
-# checks) before the step was rewritten; what remains is mostly the Keras-exact loss with
-# sample weights (31 lines) and the epoch's running metrics (24). The bound keeps it from
-# growing while the rest is cut.
-STEP_LINE_BUDGET = 195
+# The goal is 150 lines. Measured: 291 (without the checks) before the step was rewritten, 192
+# after the first rewrite, 183 once the loss gave its value and gradient from one pass and BN's
+# statistics moved into batchnorm_train. What remains above the goal is Keras-exact work a plain
+# step would not have: the epoch's running metrics (29 lines: update_metrics and the Mean
+# metric behind accuracy), the loss with sample weights and its clipped gradient (19), the
+# regularizers' hooks (5), freezing between steps (4). The bound keeps the step from growing.
+STEP_LINE_BUDGET = 185
 
 
 def test_one_training_step_reads_in_at_most_the_budget(capsys):

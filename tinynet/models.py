@@ -3,8 +3,8 @@
 The whole of training is one step repeated for every batch (`train_step`):
 
     y_pred = model.forward(x, training=True)                  # forward: each layer in turn
-    loss   = model.loss.loss(y, y_pred)                        # loss: how wrong, one number
-    model.backward(model.loss.gradient(y, y_pred))             # backward: the chain rule
+    loss, grad = model.loss.loss_and_gradient(y, y_pred)       # loss: how wrong, and dL/dy_pred
+    model.backward(grad)                                       # backward: the chain rule
     optimizer.apply(model.parameters, model.gather_gradients())  # update: a step downhill
 
 `model.parameters` is ONE flat vector holding every trainable weight; each layer's
