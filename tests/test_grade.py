@@ -5,6 +5,7 @@ The correct solutions live here, in the tests, and never in lessons/exercises/.
 """
 
 import ast
+import inspect
 import pathlib
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 
 from tinynet import grade
+from tinynet.layers import batchnorm
 from tinynet.optimizers import Adam
 
 EXERCISES = pathlib.Path(__file__).resolve().parent.parent / "lessons" / "exercises"
@@ -44,11 +46,12 @@ SOLUTION = textwrap.dedent('''
         return dx, dkernel, dbias
 
 
-    def batchnorm_forward(x, gamma, beta, epsilon=1e-3):
+    def batchnorm_train(x, gamma, beta, epsilon=1e-3):
         mu = x.mean(axis=0)
         var = ((x - mu) ** 2).mean(axis=0)
-        x_hat = (x - mu) / np.sqrt(var + epsilon)
-        return gamma * x_hat + beta, mu, var
+        inv_std = 1 / np.sqrt(var + epsilon)
+        x_hat = (x - mu) * inv_std
+        return gamma * x_hat + beta, (x_hat, inv_std, gamma, mu, var)
 
 
     def update_moving_statistics(moving_mean, moving_variance, mu, var, momentum=0.99):
@@ -58,19 +61,18 @@ SOLUTION = textwrap.dedent('''
 
 
     def batchnorm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon=1e-3):
-        return gamma * (x - moving_mean) / np.sqrt(moving_variance + epsilon) + beta
+        inv_std = 1 / np.sqrt(moving_variance + epsilon)
+        x_hat = (x - moving_mean) * inv_std
+        return gamma * x_hat + beta, (x_hat, inv_std, gamma)
 
 
-    def batchnorm_backward(grad_output, x, gamma, epsilon=1e-3):
-        n = x.shape[0]
-        mu = x.mean(axis=0)
-        var = ((x - mu) ** 2).mean(axis=0)
-        std = np.sqrt(var + epsilon)
-        x_hat = (x - mu) / std
+    def batchnorm_backward(grad_output, cache):
+        x_hat, inv_std, gamma, _, _ = cache
+        n = grad_output.shape[0]
         dbeta = grad_output.sum(axis=0)
         dgamma = (grad_output * x_hat).sum(axis=0)
         a = grad_output * gamma
-        dx = (n * a - a.sum(axis=0) - x_hat * (a * x_hat).sum(axis=0)) / (n * std)
+        dx = (n * a - a.sum(axis=0) - x_hat * (a * x_hat).sum(axis=0)) * inv_std / n
         return dx, dgamma, dbeta
 
 
@@ -84,10 +86,13 @@ SOLUTION = textwrap.dedent('''
 
 # The same functions answered by tinynet's own layers (all but adam_step: an optimizer cannot
 # be put at step t with given m and v through its public calls; see the Adam test below).
+# The three BN functions are the layer's own, imported as they are: the exercises ask for
+# exactly their signatures.
 TINYNET_SOLUTION = textwrap.dedent('''
     import numpy as np
 
     from tinynet.layers import Activation, BatchNormalization, Dense
+    from tinynet.layers.batchnorm import batchnorm_backward, batchnorm_inference, batchnorm_train
 
 
     def sigmoid_forward(x):
@@ -118,38 +123,12 @@ TINYNET_SOLUTION = textwrap.dedent('''
         return dx, layer.grads["kernel"], layer.grads["bias"]
 
 
-    def bn_layer(gamma, beta, epsilon, momentum=0.0, mean=None, variance=None):
-        layer = BatchNormalization(momentum=momentum, epsilon=epsilon, dtype="float64")
-        layer.build((None, gamma.shape[0]))
-        mean = np.zeros_like(gamma) if mean is None else mean
-        variance = np.ones_like(gamma) if variance is None else variance
-        layer.set_weights([gamma, beta, mean, variance])
-        return layer
-
-
-    def batchnorm_forward(x, gamma, beta, epsilon=1e-3):
-        layer = bn_layer(gamma, beta, epsilon)   # momentum 0: moving stats = batch stats
-        out = layer.forward(x, training=True)
-        return out, layer.state["moving_mean"], layer.state["moving_variance"]
-
-
     def update_moving_statistics(moving_mean, moving_variance, mu, var, momentum=0.99):
-        layer = bn_layer(np.ones_like(mu), np.zeros_like(mu), 1e-3, momentum,
-                         moving_mean, moving_variance)
+        layer = BatchNormalization(momentum=momentum, dtype="float64")
+        layer.build((None, mu.shape[0]))
+        layer.set_weights([np.ones_like(mu), np.zeros_like(mu), moving_mean, moving_variance])
         layer.update_moving_statistics(mu, var)
         return layer.state["moving_mean"], layer.state["moving_variance"]
-
-
-    def batchnorm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon=1e-3):
-        layer = bn_layer(gamma, beta, epsilon, 0.0, moving_mean, moving_variance)
-        return layer.forward(x, training=False)
-
-
-    def batchnorm_backward(grad_output, x, gamma, epsilon=1e-3):
-        layer = bn_layer(gamma, np.zeros_like(gamma), epsilon)
-        layer.forward(x, training=True)
-        dx = layer.backward(grad_output)
-        return dx, layer.grads["gamma"], layer.grads["beta"]
 ''')
 
 
@@ -224,22 +203,32 @@ def test_backward_passes_are_also_checked_against_finite_differences(tmp_path, c
 
 MISTAKES = {
     "unbiased variance in the forward pass": (
-        "var = ((x - mu) ** 2).mean(axis=0)\n    x_hat",
-        "var = x.var(axis=0, ddof=1)\n    x_hat",
-        "batchnorm_forward", "unbiased variance"),
-    "unbiased variance in the backward pass": (
-        "var = ((x - mu) ** 2).mean(axis=0)\n    std",
-        "var = x.var(axis=0, ddof=1)\n    std",
-        "batchnorm_backward", "unbiased variance"),
+        "var = ((x - mu) ** 2).mean(axis=0)\n    inv_std",
+        "var = x.var(axis=0, ddof=1)\n    inv_std",
+        "batchnorm_train", "unbiased variance"),
+    "the standard deviation kept as var": (
+        "return gamma * x_hat + beta, (x_hat, inv_std, gamma, mu, var)",
+        "return gamma * x_hat + beta, (x_hat, inv_std, gamma, mu, np.sqrt(var))",
+        "batchnorm_train", "that is the standard deviation"),
+    "var + epsilon kept as var": (
+        "return gamma * x_hat + beta, (x_hat, inv_std, gamma, mu, var)",
+        "from collections import namedtuple\n"
+        "    Cache = namedtuple('Cache', 'x_hat inv_std gamma mu var')\n"
+        "    return gamma * x_hat + beta, Cache(x_hat, inv_std, gamma, mu, var + epsilon)",
+        "batchnorm_train", "keep the plain batch variance in the cache"),
     "dx missing its 1/N": (
-        "/ (n * std)", "/ std", "batchnorm_backward", "missed the 1/N"),
+        "* inv_std / n", "* inv_std", "batchnorm_backward", "missed the 1/N"),
     "dx paths through mu and var missing their 1/N": (
-        "dx = (n * a - a.sum(axis=0) - x_hat * (a * x_hat).sum(axis=0)) / (n * std)",
-        "dx = (a - a.sum(axis=0) - x_hat * (a * x_hat).sum(axis=0)) / std",
+        "dx = (n * a - a.sum(axis=0) - x_hat * (a * x_hat).sum(axis=0)) * inv_std / n",
+        "dx = (a - a.sum(axis=0) - x_hat * (a * x_hat).sum(axis=0)) * inv_std",
         "batchnorm_backward", "missed the 1/N"),
     "dx as if mu and var were constants": (
-        "dx = (n * a - a.sum(axis=0) - x_hat * (a * x_hat).sum(axis=0)) / (n * std)",
-        "dx = a / std", "batchnorm_backward", "direct path"),
+        "dx = (n * a - a.sum(axis=0) - x_hat * (a * x_hat).sum(axis=0)) * inv_std / n",
+        "dx = a * inv_std", "batchnorm_backward", "direct path"),
+    "dvar/dx divided by N - 1": (
+        "dx = (n * a - a.sum(axis=0) - x_hat * (a * x_hat).sum(axis=0)) * inv_std / n",
+        "dx = (a - a.sum(axis=0) / n - x_hat * (a * x_hat).sum(axis=0) / (n - 1)) * inv_std",
+        "batchnorm_backward", "divided by N - 1 in dvar/dx"),
     "BN bias gradient not summed over the batch": (
         "return dx, dgamma, dbeta", "return dx, dgamma, grad_output",
         "batchnorm_backward", "forgot to sum over the batch"),
@@ -253,10 +242,10 @@ MISTAKES = {
         "dkernel = x.T @ grad_output", "dkernel = grad_output.T @ x",
         "dense_backward", "transposed"),
     "BN statistics over the wrong axis": (
-        "mu = x.mean(axis=0)\n    var = ((x - mu) ** 2).mean(axis=0)\n    x_hat",
+        "mu = x.mean(axis=0)\n    var = ((x - mu) ** 2).mean(axis=0)\n    inv_std",
         "mu = x.mean(axis=1, keepdims=True)\n    var = ((x - mu) ** 2).mean(axis=1, "
-        "keepdims=True)\n    x_hat",
-        "batchnorm_forward", "axis 1"),
+        "keepdims=True)\n    inv_std",
+        "batchnorm_train", "axis 1"),
     "a BN backward sum over the wrong axis": (
         "x_hat * (a * x_hat).sum(axis=0)", "x_hat * (a * x_hat).sum(axis=1, keepdims=True)",
         "batchnorm_backward", "axis 1"),
@@ -264,12 +253,14 @@ MISTAKES = {
         "dbeta = grad_output.sum(axis=0)", "dbeta = grad_output.sum(axis=1)",
         "batchnorm_backward", "axis 1"),
     "epsilon outside the square root": (
-        "x_hat = (x - mu) / np.sqrt(var + epsilon)",
-        "x_hat = (x - mu) / (np.sqrt(var) + epsilon)",
-        "batchnorm_forward", "INSIDE the square root"),
+        "inv_std = 1 / np.sqrt(var + epsilon)",
+        "inv_std = 1 / (np.sqrt(var) + epsilon)",
+        "batchnorm_train", "INSIDE the square root"),
     "inference with the batch statistics": (
-        "return gamma * (x - moving_mean) / np.sqrt(moving_variance + epsilon) + beta",
-        "return batchnorm_forward(x, gamma, beta, epsilon)[0]",
+        "inv_std = 1 / np.sqrt(moving_variance + epsilon)\n"
+        "    x_hat = (x - moving_mean) * inv_std\n"
+        "    return gamma * x_hat + beta, (x_hat, inv_std, gamma)",
+        "return batchnorm_train(x, gamma, beta, epsilon)",
         "batchnorm_inference", "training mode"),
     "PyTorch's momentum convention": (
         "new_mean = momentum * moving_mean + (1 - momentum) * mu",
@@ -293,17 +284,135 @@ MISTAKES = {
 }
 
 
+def report_of(output, function):
+    """The grader's report on `function` (FAIL or MISS), up to the end of the output."""
+    return output[output.index(f"  {function}\n") - 6:]
+
+
+def hint_of(output, function):
+    """The hint the grader gave for `function`, with the line wrapping undone."""
+    report = report_of(output, function)
+    return " ".join(report[report.index("hint:"):].split())
+
+
 @pytest.mark.parametrize("mistake", list(MISTAKES))
 def test_a_usual_mistake_fails_with_the_hint_that_names_it(tmp_path, capsys, mistake):
     old, new, function, hint = MISTAKES[mistake]
     code, output = run_grader(tmp_path, capsys, broken(old, new))
     statuses = status_lines(output)
     assert statuses[function] == "FAIL", output
-    # every other function still passes: the failure is pinned on the right one
-    assert [name for name, status in statuses.items() if status != "PASS"] == [function]
-    report = output[output.index(f"FAIL  {function}"):]
-    hint_text = " ".join(report[report.index("hint:"):].split())   # undo the line wrapping
-    assert hint in hint_text, output
+    # every other function still passes: the failure is pinned on the right one. Only a
+    # function graded on its results (batchnorm_backward, on batchnorm_train's cache) may
+    # fail with it, when its y is wrong, and then says why
+    dependents = [name for name, needed in grade.NEEDS.items() if needed == function]
+    failing = [name for name, status in statuses.items() if status != "PASS"]
+    assert failing[0] == function and set(failing[1:]) <= set(dependents), output
+    assert hint in hint_of(output, function), output
+    for name in failing[1:]:
+        assert f"cannot be graded: {function}, which makes the cache it receives" in \
+            report_of(output, name)
+    assert code == 1
+
+
+# Every known BN mistake, answered on its own by a stand-in for the student, must get its hint
+# through the new signatures (the cache, the ForwardCache of batchnorm_backward).
+BN_EXERCISES = ("batchnorm_train", "update_moving_statistics", "batchnorm_inference",
+                "batchnorm_backward")
+BN_MISTAKES = list(dict.fromkeys(
+    (name, mistake.output, mistake.hint) for name in BN_EXERCISES
+    for mistake in grade.EXERCISES[name].make_checks(np.random.default_rng(0))[0].mistakes))
+
+
+def answering_with(name, output, hint):
+    """A function that answers as tinynet does, except `output`: the known mistake that has
+    this hint (batchnorm_train keeps mu and var in a dict)."""
+    checks = grade.EXERCISES[name].make_checks(np.random.default_rng(0))
+
+    def function(*args):
+        check = next(c for c in checks if np.array_equal(next(iter(c.args.values())), args[0]))
+        got = dict(check.expected)
+        got.update({m.output: m.value for m in check.mistakes if (m.output, m.hint) == (
+            output, hint)})
+        if name == "batchnorm_train":
+            return got["y"], {"mu": got["mu"], "var": got["var"]}
+        if name == "batchnorm_inference":
+            return got["y"], None
+        return tuple(got[returned] for returned in grade.EXERCISES[name].outputs)
+    return function
+
+
+@pytest.mark.parametrize("name, output, hint", BN_MISTAKES,
+                         ids=[f"{name}-{output}-{i}" for i, (name, output, _) in
+                              enumerate(BN_MISTAKES)])
+def test_every_known_bn_mistake_is_diagnosed(name, output, hint):
+    result = grade.grade_function(name, answering_with(name, output, hint), "student.py", 0,
+                                  forward=batchnorm.batchnorm_train)
+    text = " ".join(" ".join(result.lines).split())
+    first = grade.EXERCISES[name].make_checks(np.random.default_rng(0))[0]
+    mistake = next(m for m in first.mistakes if (m.output, m.hint) == (output, hint))
+    assert result.status == "fail"
+    if mistake.value.shape == first.expected[output].shape:
+        assert " ".join(hint.split()) in text, text
+    else:   # e.g. a mean over axis 1: its shape tells first ("you reduced over axis 1 ...")
+        assert "has the wrong shape" in text and "axis 1" in text, text
+
+
+# A student may choose another cache: this batchnorm_train keeps x itself, and the backward
+# pass recomputes the statistics from it (as the exercise did before it took the layer's
+# signatures). The mistakes below are only possible with such a cache.
+OWN_CACHE_SOLUTION = textwrap.dedent('''
+    import numpy as np
+
+
+    def batchnorm_train(x, gamma, beta, epsilon=1e-3):
+        mu = x.mean(axis=0)
+        var = ((x - mu) ** 2).mean(axis=0)
+        y = gamma * (x - mu) / np.sqrt(var + epsilon) + beta
+        return y, {"x": x, "gamma": gamma, "epsilon": epsilon, "mu": mu, "var": var}
+
+
+    def batchnorm_backward(grad_output, cache):
+        x, gamma, epsilon = cache["x"], cache["gamma"], cache["epsilon"]
+        n = x.shape[0]
+        mu = x.mean(axis=0)
+        var = ((x - mu) ** 2).mean(axis=0)
+        std = np.sqrt(var + epsilon)
+        x_hat = (x - mu) / std
+        dbeta = grad_output.sum(axis=0)
+        dgamma = (grad_output * x_hat).sum(axis=0)
+        a = grad_output * gamma
+        dx = (n * a - a.sum(axis=0) - x_hat * (a * x_hat).sum(axis=0)) / (n * std)
+        return dx, dgamma, dbeta
+''')
+
+OWN_CACHE_MISTAKES = {
+    "unbiased variance in the backward pass": (
+        "var = ((x - mu) ** 2).mean(axis=0)\n    std",
+        "var = x.var(axis=0, ddof=1)\n    std", "unbiased variance"),
+    "epsilon outside the square root in the backward pass": (
+        "std = np.sqrt(var + epsilon)", "std = np.sqrt(var) + epsilon",
+        "INSIDE the square root"),
+    "dgamma with x instead of x_hat": (
+        "dgamma = (grad_output * x_hat).sum(axis=0)", "dgamma = (grad_output * x).sum(axis=0)",
+        "the normalized input, not x"),
+}
+
+
+def test_a_backward_pass_on_a_cache_of_the_students_own_choice_passes(tmp_path, capsys):
+    code, output = run_grader(tmp_path, capsys, OWN_CACHE_SOLUTION)
+    # the file holds batchnorm_train only for the backward pass, as batchnorm_backward.py does
+    assert status_lines(output) == {"batchnorm_backward": "PASS"}, output
+    assert code == 0
+
+
+@pytest.mark.parametrize("mistake", list(OWN_CACHE_MISTAKES))
+def test_a_backward_that_recomputes_the_statistics_gets_the_same_hints(tmp_path, capsys,
+                                                                        mistake):
+    old, new, hint = OWN_CACHE_MISTAKES[mistake]
+    assert old in OWN_CACHE_SOLUTION
+    code, output = run_grader(tmp_path, capsys, OWN_CACHE_SOLUTION.replace(old, new))
+    assert status_lines(output) == {"batchnorm_backward": "FAIL"}, output
+    assert hint in hint_of(output, "batchnorm_backward"), output
     assert code == 1
 
 
@@ -351,9 +460,13 @@ def test_a_naive_sigmoid_passes_with_a_note_about_overflow(tmp_path, capsys):
 
 # -- the exercise files -------------------------------------------------------------------------
 
-def exercise_functions(path):
+def exercise_functions(path, given=False):
+    """The functions of an exercise file that the student writes, or (given=True) those the
+    file gives complete, whose docstrings start with GIVEN (batchnorm_backward.py's
+    batchnorm_train, which makes the cache its exercise receives)."""
     tree = ast.parse(path.read_text())
-    return [node for node in tree.body if isinstance(node, ast.FunctionDef)]
+    return [node for node in tree.body if isinstance(node, ast.FunctionDef)
+            and (ast.get_docstring(node) or "").startswith("GIVEN") == given]
 
 
 def test_every_exercise_function_is_known_to_the_grader_and_vice_versa():
@@ -362,19 +475,26 @@ def test_every_exercise_function_is_known_to_the_grader_and_vice_versa():
     # the grader knows which file asks for which functions (to report the missing ones)
     assert grade.EXERCISE_FILES == {path.name: tuple(f.name for f in exercise_functions(path))
                                     for path in EXERCISE_FILES}
+    # a file gives a function complete only when one of its exercises needs it
+    for path in EXERCISE_FILES:
+        needed = {grade.NEEDS.get(name) for name in grade.EXERCISE_FILES[path.name]}
+        assert {f.name for f in exercise_functions(path, given=True)} <= needed
 
 
 @pytest.mark.parametrize("path", EXERCISE_FILES, ids=[p.name for p in EXERCISE_FILES])
 def test_exercise_files_hold_a_docstring_and_no_solution(path):
     for function in exercise_functions(path):
         docstring = ast.get_docstring(function)
-        assert docstring and "Args:" in docstring and "Returns:" in docstring
+        assert docstring and "Returns" in docstring
+        assert "Args:" in docstring or "Inputs:" in docstring
         assert "Hint" in docstring
         # the body is the docstring and a single `raise NotImplementedError(...)`
         assert len(function.body) == 2, function.name
         raised = function.body[1]
         assert isinstance(raised, ast.Raise)
         assert raised.exc.func.id == "NotImplementedError"
+    for function in exercise_functions(path, given=True):   # complete: it raises nothing
+        assert not any(isinstance(node, ast.Raise) for node in ast.walk(function))
 
 
 @pytest.mark.parametrize("path", EXERCISE_FILES, ids=[p.name for p in EXERCISE_FILES])
@@ -384,7 +504,246 @@ def test_untouched_exercise_files_are_not_done_yet(capsys, path):
     names = [f.name for f in exercise_functions(path)]
     assert status_lines(output) == {name: "TODO" for name in names}
     assert output.count("not done yet") == len(names)
+    assert "Nothing done yet" in output
     assert code == 1
+
+
+# The BN exercise files with their bodies filled in, reading the cache as each file says.
+FORWARD_BODIES = {
+    "batchnorm_train": """
+    mu = x.mean(axis=0)
+    var = x.var(axis=0)
+    inv_std = 1 / np.sqrt(var + epsilon)
+    x_hat = (x - mu) * inv_std
+    return gamma * x_hat + beta, (x_hat, inv_std, gamma, mu, var)""",
+    "update_moving_statistics": """
+    return (momentum * moving_mean + (1 - momentum) * mu,
+            momentum * moving_variance + (1 - momentum) * var)""",
+    "batchnorm_inference": """
+    inv_std = 1 / np.sqrt(moving_variance + epsilon)
+    x_hat = (x - moving_mean) * inv_std
+    return gamma * x_hat + beta, (x_hat, inv_std, gamma)""",
+}
+BACKWARD_BODY = {"batchnorm_backward": """
+    g, x_hat, inv_std, gamma = grad_output, cache.x_hat, cache.inv_std, cache.gamma
+    n = g.shape[0]
+    dbeta = g.sum(axis=0)
+    dgamma = (g * x_hat).sum(axis=0)
+    dx = gamma * inv_std / n * (n * g - dbeta - x_hat * dgamma)
+    return dx, dgamma, dbeta"""}
+
+
+def finished(path, bodies):
+    """The exercise file's text with each `raise NotImplementedError` line replaced by a
+    body."""
+    lines = []
+    for line in path.read_text().splitlines():
+        if line.startswith('    raise NotImplementedError("'):   # ("name: what to write")
+            line = bodies[line.split('"')[1].split(":")[0]].strip("\n")
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("name, bodies", [("batchnorm_forward.py", FORWARD_BODIES),
+                                          ("batchnorm_backward.py", BACKWARD_BODY)])
+def test_the_bn_exercise_files_finished_as_their_docstrings_say_pass(tmp_path, capsys, name,
+                                                                     bodies):
+    source = finished(EXERCISES / name, bodies)
+    code, output = run_grader(tmp_path, capsys, source, name=name)
+    assert status_lines(output) == {function: "PASS" for function in bodies}, output
+    assert code == 0
+
+
+def test_the_bn_exercises_ask_for_the_layers_own_signatures():
+    asked = set()
+    for path in (EXERCISES / "batchnorm_forward.py", EXERCISES / "batchnorm_backward.py"):
+        for function in exercise_functions(path) + exercise_functions(path, given=True):
+            if hasattr(batchnorm, function.name):
+                layer = inspect.signature(getattr(batchnorm, function.name)).parameters
+                assert len(function.args.args) == len(layer), function.name
+                asked.add(function.name)
+    assert asked == {"batchnorm_train", "batchnorm_inference", "batchnorm_backward"}
+
+
+# -- the cache of batchnorm_train: the student's choice, as long as it holds mu and var --------
+
+def forward_file(cache_expression):
+    """A batchnorm_forward.py whose batchnorm_train returns `cache_expression` as its cache."""
+    return finished(EXERCISES / "batchnorm_forward.py", {
+        **FORWARD_BODIES, "batchnorm_train": f"""
+    mu = x.mean(axis=0)
+    var = x.var(axis=0)
+    inv_std = 1 / np.sqrt(var + epsilon)
+    x_hat = (x - mu) * inv_std
+    return gamma * x_hat + beta, {cache_expression}"""})
+
+
+@pytest.mark.parametrize("cache", ["(mu, var)", "[var, x_hat, mu]", "{'mean': mu, 'var': var}",
+                                   "{'mu': mu, 'variance': var, 'x': x}"])
+def test_mu_and_var_are_found_in_any_cache_by_name_or_by_value(tmp_path, capsys, cache):
+    code, output = run_grader(tmp_path, capsys, forward_file(cache), "batchnorm_forward.py")
+    assert status_lines(output)["batchnorm_train"] == "PASS", output
+    lines = [line.split() for line in output.splitlines()]
+    assert [words[:2] + words[-2:] for words in lines if words[:1] == ["mu"]] == [
+        ["mu", "relative", "vs", "tinynet"]]
+    assert code == 0
+
+
+def test_a_cache_without_var_fails_and_says_what_it_must_hold(tmp_path, capsys):
+    code, output = run_grader(tmp_path, capsys, forward_file("(x_hat, inv_std, gamma, mu)"),
+                              "batchnorm_forward.py")
+    assert status_lines(output)["batchnorm_train"] == "FAIL"
+    assert "var is not in the cache you return" in output
+    assert "your cache: a tuple of 4 entries, of shapes (4, 3), (3,), (3,), (3,)" in output
+    assert "no entry is named var or equals this batch's var, of shape (3,)" in output
+    assert "keep this batch's mu and var in the cache" in hint_of(output, "batchnorm_train")
+    assert code == 1
+
+
+def test_a_keepdims_mean_in_the_cache_gets_the_shape_hint(tmp_path, capsys):
+    code, output = run_grader(tmp_path, capsys, forward_file("(x_hat, mu[None, :], var)"),
+                              "batchnorm_forward.py")
+    assert "mu (in the cache you return) has the wrong shape" in output
+    assert "expected shape (3,), got (1, 3)" in output and "keepdims" in output
+
+
+def test_a_cache_spread_over_several_return_values_is_pointed_out(tmp_path, capsys):
+    code, output = run_grader(tmp_path, capsys, forward_file("x_hat, inv_std, gamma, mu, var"),
+                              "batchnorm_forward.py")
+    assert "should return a tuple of 2 values (y, cache), got 6 values" in output
+    assert "return y and ONE cache" in hint_of(output, "batchnorm_train")
+
+
+# -- batchnorm_backward is graded on the cache of the file's own batchnorm_train ---------------
+
+def test_a_backward_file_without_batchnorm_train_says_it_needs_one(tmp_path, capsys):
+    source = finished(EXERCISES / "batchnorm_backward.py", BACKWARD_BODY)
+    source = source.replace("def batchnorm_train(", "def my_forward(")
+    code, output = run_grader(tmp_path, capsys, source, name="batchnorm_backward.py")
+    assert status_lines(output) == {"batchnorm_backward": "FAIL"}, output
+    assert "needs batchnorm_train, which makes the cache it receives, and this file has none" \
+        in output
+    assert "lessons/exercises/batchnorm_backward.py" in hint_of(output, "batchnorm_backward")
+    assert code == 1
+
+
+@pytest.mark.parametrize("change, words", [
+    (("y = gamma * x_hat + beta", "y = x_hat + beta"), "failed: y is wrong"),
+    (("mu = x.mean(axis=0)", "mu = x.mean(axis=0)\n    raise ValueError('oops')"),
+     "failed: raised ValueError: oops"),
+    (("mu = x.mean(axis=0)", "mu = x.mean(axis=0)\n    raise NotImplementedError"),
+     "cannot be graded yet: batchnorm_train"),
+])
+def test_a_broken_batchnorm_train_is_named_when_the_backward_is_graded(tmp_path, capsys,
+                                                                       change, words):
+    source = finished(EXERCISES / "batchnorm_backward.py", BACKWARD_BODY)
+    assert change[0] in source
+    code, output = run_grader(tmp_path, capsys, source.replace(change[0], change[1], 1),
+                              name="batchnorm_backward.py")
+    assert status_lines(output) == {"batchnorm_backward": "FAIL"}, output
+    assert words in output and "which makes the cache it receives" in output
+    assert "TODO" not in output
+    assert code == 1
+
+
+# -- a file that still has the exercises' old signatures ---------------------------------------
+
+OLD_FORWARD_FILE = textwrap.dedent('''
+    import numpy as np
+
+
+    def batchnorm_forward(x, gamma, beta, epsilon=1e-3):
+        mu = x.mean(axis=0)
+        var = x.var(axis=0)
+        return gamma * (x - mu) / np.sqrt(var + epsilon) + beta, mu, var
+
+
+    def update_moving_statistics(moving_mean, moving_variance, mu, var, momentum=0.99):
+        return (momentum * moving_mean + (1 - momentum) * mu,
+                momentum * moving_variance + (1 - momentum) * var)
+
+
+    def batchnorm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon=1e-3):
+        return gamma * (x - moving_mean) / np.sqrt(moving_variance + epsilon) + beta
+''')
+
+OLD_BACKWARD_FILE = textwrap.dedent('''
+    import numpy as np
+
+
+    def batchnorm_backward(grad_output, x, gamma, epsilon=1e-3):
+        n = x.shape[0]
+        x_hat = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + epsilon)
+        dbeta = grad_output.sum(axis=0)
+        dgamma = (grad_output * x_hat).sum(axis=0)
+        a = grad_output * gamma
+        dx = (n * a - a.sum(axis=0) - x_hat * (a * x_hat).sum(axis=0)) / (n * np.sqrt(
+            x.var(axis=0) + epsilon))
+        return dx, dgamma, dbeta
+''')
+
+
+@pytest.mark.parametrize("name", ["batchnorm_forward.py", "my_bn.py"])
+def test_an_old_forward_file_is_told_the_new_signatures(tmp_path, capsys, name):
+    code, output = run_grader(tmp_path, capsys, OLD_FORWARD_FILE, name=name)
+    assert status_lines(output) == {"batchnorm_train": "MISS", "update_moving_statistics": "PASS",
+                                    "batchnorm_inference": "FAIL"}, output
+    train = report_of(output, "batchnorm_train")
+    assert "not found in the file, which has the exercise's old signature instead" in train
+    assert "found:        batchnorm_forward(x, gamma, beta, epsilon=0.001)" in train
+    assert "expected now: batchnorm_train(x, gamma, beta, epsilon) -> (y, cache)" in train
+    hint = hint_of(output, "batchnorm_train")
+    assert "used to ask for batchnorm_forward(x, gamma, beta, epsilon=1e-3) -> (out, mu, " \
+           "var)" in hint and "mu and var inside the cache" in hint
+    assert "did you mean" not in output   # batchnorm_forward is not a typo of _backward
+    inference = report_of(output, "batchnorm_inference")
+    assert "has the exercise's old signature" in inference
+    assert "found:        batchnorm_inference(...) -> one ndarray" in inference
+    assert "expected now: batchnorm_inference(x, gamma, beta, moving_mean, moving_variance, " \
+           "epsilon) -> (y, cache)" in inference
+    assert code == 1
+
+
+def test_a_renamed_forward_that_still_returns_out_mu_var_is_told_the_new_signature(
+        tmp_path, capsys):
+    source = OLD_FORWARD_FILE.replace("def batchnorm_forward(", "def batchnorm_train(")
+    _, output = run_grader(tmp_path, capsys, source)
+    train = report_of(output, "batchnorm_train")
+    assert "has the exercise's old signature" in train
+    assert "found:        batchnorm_train(...) -> 3 values" in train
+    assert "expected now: batchnorm_train(x, gamma, beta, epsilon) -> (y, cache)" in train
+
+
+@pytest.mark.parametrize("name", ["batchnorm_backward.py", "my_bn.py"])
+def test_an_old_backward_file_is_told_the_new_signature(tmp_path, capsys, name):
+    code, output = run_grader(tmp_path, capsys, OLD_BACKWARD_FILE, name=name)
+    assert status_lines(output) == {"batchnorm_backward": "FAIL"}, output
+    assert "has the exercise's old signature" in output
+    assert "found:        batchnorm_backward(grad_output, x, gamma, epsilon=0.001)" in output
+    assert "expected now: batchnorm_backward(grad_output, cache) -> (dx, dgamma, dbeta)" \
+        in output
+    hint = hint_of(output, "batchnorm_backward")
+    assert "receives the cache of batchnorm_train instead of x, gamma and epsilon" in hint
+    assert code == 1
+
+
+def test_old_and_new_functions_in_one_file_are_each_told_what_changed(tmp_path, capsys):
+    _, output = run_grader(tmp_path, capsys, OLD_FORWARD_FILE + OLD_BACKWARD_FILE)
+    assert status_lines(output) == {"batchnorm_train": "MISS", "update_moving_statistics": "PASS",
+                                    "batchnorm_inference": "FAIL", "batchnorm_backward": "FAIL"}
+    assert output.count("the exercise's old signature") == 3
+
+
+def test_other_parameters_than_the_exercises_are_named_with_the_expected_signature(
+        tmp_path, capsys):
+    source = broken("def sigmoid_backward(grad_output, y):\n    return grad_output * y * (1 - y)",
+                    "def sigmoid_backward(y):\n    return y * (1 - y)")
+    _, output = run_grader(tmp_path, capsys, source)
+    assert status_lines(output)["sigmoid_backward"] == "FAIL"
+    assert "does not take the exercise's parameters" in output
+    assert "found:    sigmoid_backward(y)" in output
+    assert "expected: sigmoid_backward(grad_output, y) -> grad_input" in output
+    assert "old signature" not in output
 
 
 # -- the command line -----------------------------------------------------------------------------
@@ -409,7 +768,7 @@ def test_grading_leaves_sys_path_and_sys_modules_alone(tmp_path, capsys):
 
 
 def test_grading_is_reproducible(tmp_path, capsys):
-    source = broken("/ (n * std)", "/ std")
+    source = broken("* inv_std / n", "* inv_std")
     assert run_grader(tmp_path, capsys, source) == run_grader(tmp_path, capsys, source)
 
 

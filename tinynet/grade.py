@@ -7,18 +7,26 @@ sigmoid_backward; see EXERCISE_FILES), known by the file's name or by any of tho
 it defines. One that is missing is reported as MISS, with a did-you-mean when the file
 defines a similar name (`sigmoid_foward`). For every function the file defines, the grader:
 
-  1. calls it on random float64 inputs of several shapes (seeded: the same inputs every run),
+  1. checks that it takes the exercise's parameters; if not, it says what the function takes
+     and what the exercise asks for, and whether that was the exercise's old signature (the
+     BN exercises now have the signatures of tinynet's own functions; see OldSignature);
+  2. calls it on random float64 inputs of several shapes (seeded: the same inputs every run),
      including a square one (N = D) where a transposed or wrong-axis answer has the right
      shape and must be caught by its values;
-  2. compares every output with tinynet's own layers (not a second copy of the solution;
-     Adam with the three Keras formulas of keras_adam_step, which the tests check against
-     tinynet's Adam), and the gradients of the backward passes also with finite
+  3. compares every output with tinynet's own layers and functions (not a second copy of the
+     solution; Adam with the three Keras formulas of keras_adam_step, which the tests check
+     against tinynet's Adam), and the gradients of the backward passes also with finite
      differences of tinynet's forward pass;
-  3. prints PASS, or FAIL with the first wrong value (its index, expected vs got, the relative
+  4. prints PASS, or FAIL with the first wrong value (its index, expected vs got, the relative
      error) and a hint. The hint comes from trying the usual mistakes: the grader computes
      each known-wrong answer (unbiased variance, a missing 1/N, a bias gradient not summed
      over the batch, the mean over the wrong axis, no bias correction in Adam, epsilon on
      the wrong side of a square root, ...) and names the one the student's output equals.
+
+A BN forward pass returns (y, cache), and what the cache holds is the student's choice: of
+batchnorm_train's the grader checks only the batch's mu and var (read_from_cache), and it
+grades batchnorm_backward on the cache of the file's own batchnorm_train (NEEDS), which
+batchnorm_backward.py gives complete.
 
 The student's file runs inside the grader's process: that keeps grading quick (NumPy is
 imported once, not once per function) and lets a failure point at the line of the student's
@@ -37,6 +45,7 @@ to EXERCISE_FILES.
 import argparse
 import difflib
 import importlib.util
+import inspect
 import os
 import signal
 import sys
@@ -49,8 +58,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tinynet.gradcheck import numerical_gradient, relative_error
+from tinynet.layers import batchnorm as bn
 from tinynet.layers.activation import Activation
-from tinynet.layers.batchnorm import BatchNormalization
 from tinynet.layers.dense import Dense
 from tinynet.layers.layernorm import LayerNormalization
 
@@ -93,11 +102,36 @@ class Check:
 
     label: str             # how the inputs are described to the student: "x of shape (4, 3)"
     args: dict             # argument name -> value, in the function's parameter order
-    expected: dict         # output name -> array, in the order the function returns them
+    expected: dict         # output name -> array: what the function returns (in that order),
+                           # or what the cache it returns must hold (mu and var)
     order: tuple = ()      # the order in which outputs are checked (simplest first)
     mistakes: list = field(default_factory=list)
     reference: str = "tinynet"          # or "finite differences"
     n: int = None          # the batch size N, when there is one (for the hints)
+
+
+@dataclass
+class ForwardCache:
+    """An argument made just before the call: the cache that the file's own forward pass
+    (see NEEDS) returns for the inputs of `forward`, a check of that pass's y. A backward
+    pass is graded on the cache its own forward pass writes, whatever the student put in."""
+
+    forward: Check
+
+
+@dataclass
+class OldSignature:
+    """The signature an exercise had before it took tinynet's own, recognized so that a
+    student who started from the old exercise file is told what changed."""
+
+    text: str              # "batchnorm_forward(x, gamma, beta, epsilon=1e-3) -> (out, mu, var)"
+    arguments: int         # how many positional arguments it took
+    results: int           # how many values it returned (1: one array, not a tuple)
+    change: str            # what to do now, for the hint
+
+    @property
+    def name(self):
+        return self.text.split("(")[0]
 
 
 def finite_differences(loss, arrays):
@@ -263,28 +297,55 @@ def dense_backward_check(x, kernel, bias, g):
 
 
 # -- batch normalization ---------------------------------------------------------------------------
+#
+# The three BN exercises have the signatures of tinynet's own functions, which give the
+# expected answers (tinynet/layers/batchnorm.py):
+#
+#     batchnorm_train(x, gamma, beta, epsilon) -> (y, cache)
+#     batchnorm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon) -> (y, cache)
+#     batchnorm_backward(grad_output, cache) -> (dx, dgamma, dbeta)
+#
+# What a cache holds is the student's choice. Of batchnorm_train's the grader checks only the
+# batch's mu and var, which the moving statistics need (read_from_cache finds them); and
+# batchnorm_backward is called with the cache of the file's own batchnorm_train (a
+# ForwardCache argument), so it must read the cache its own forward pass writes.
 
 BN_SHAPES = [(4, 3), (5, 5), (16, 7)]    # (N, D); the second is square
 # (N, D) and epsilon of each forward check; the last one catches a hard-coded epsilon
 BN_FORWARD_CASES = [*((shape, 1e-3) for shape in BN_SHAPES), ((6, 4), 0.5)]
 BN_BACKWARD_ORDER = ("dbeta", "dgamma", "dx")
 
+# The signatures the BN exercises had before they took the layer's: a student who started
+# from the old files is told what changed.
+OLD_BATCHNORM_TRAIN = OldSignature(
+    "batchnorm_forward(x, gamma, beta, epsilon=1e-3) -> (out, mu, var)", 4, 3,
+    "return (y, cache), with this batch's mu and var inside the cache, and call the function "
+    "batchnorm_train (see the docstring in lessons/exercises/batchnorm_forward.py).")
+OLD_BATCHNORM_INFERENCE = OldSignature(
+    "batchnorm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon=1e-3) -> out",
+    6, 1, "return (y, cache): y as before, and a cache of your choice (tinynet keeps x_hat, "
+    "inv_std and gamma).")
+OLD_BATCHNORM_BACKWARD = OldSignature(
+    "batchnorm_backward(grad_output, x, gamma, epsilon=1e-3) -> (dx, dgamma, dbeta)", 4, 3,
+    "it receives the cache of batchnorm_train instead of x, gamma and epsilon, and takes "
+    "x_hat, inv_std and gamma from it. The grader makes that cache with your file's own "
+    "batchnorm_train: lessons/exercises/batchnorm_backward.py gives one complete, with its "
+    "BatchNormCache.")
 
-def tinynet_batchnorm(gamma, beta, epsilon, momentum=0.0, moving=None):
-    """A float64 tinynet BN layer. momentum=0 makes its moving statistics, after one
-    training-mode forward pass, exactly that batch's mu and var."""
-    layer = BatchNormalization(momentum=momentum, epsilon=epsilon, dtype="float64")
-    layer.build((None, gamma.shape[0]))
-    if moving is None:
-        moving = (np.zeros_like(gamma), np.ones_like(gamma))
-    layer.set_weights([gamma, beta, *moving])
-    return layer
+
+def tinynet_moving_statistics(moving_mean, moving_variance, mu, var, momentum):
+    """The update of a float64 tinynet BN layer's moving statistics: (new mean, new var)."""
+    layer = bn.BatchNormalization(momentum=momentum, dtype="float64")
+    layer.build((None, mu.shape[0]))
+    layer.set_weights([np.ones_like(mu), np.zeros_like(mu), moving_mean, moving_variance])
+    layer.update_moving_statistics(mu, var)
+    return layer.state["moving_mean"].copy(), layer.state["moving_variance"].copy()
 
 
 def batch_statistics(x, epsilon, ddof=0, axis=0, epsilon_outside=False):
     """(mu, std, x_hat) with the usual mistakes switchable: ddof=1 (unbiased variance),
     axis=1 (per sample), epsilon outside the square root. Only used to build wrong answers;
-    the right ones come from tinynet's BatchNormalization."""
+    the right ones come from tinynet's batchnorm_train."""
     mu = x.mean(axis=axis, keepdims=True)
     var = x.var(axis=axis, ddof=ddof, keepdims=True)
     std = np.sqrt(var) + epsilon if epsilon_outside else np.sqrt(var + epsilon)
@@ -306,44 +367,44 @@ def epsilon_label(label, epsilon):
     return label + (f", epsilon={epsilon}" if epsilon != 1e-3 else "")
 
 
-def batchnorm_forward_checks(rng):
-    return [batchnorm_forward_check(*bn_inputs(rng, *shape)[:3], epsilon)
+def batchnorm_train_checks(rng):
+    return [batchnorm_train_check(*bn_inputs(rng, *shape)[:3], epsilon)
             for shape, epsilon in BN_FORWARD_CASES]
 
 
-def batchnorm_forward_check(x, gamma, beta, eps):
-    layer = tinynet_batchnorm(gamma, beta, eps)
-    out = layer.forward(x, training=True)
-    expected = {"out": out, "mu": layer.state["moving_mean"].copy(),
-                "var": layer.state["moving_variance"].copy()}
+def batchnorm_train_check(x, gamma, beta, eps):
+    """Checks y, and the batch's mu and var, which the student's cache must hold."""
+    y, cache = bn.batchnorm_train(x, gamma, beta, eps)
     layer_norm = LayerNormalization(epsilon=eps, dtype="float64")
     layer_norm.build((None, x.shape[1]))
     layer_norm.set_weights([gamma, beta])
     return Check(epsilon_label(shape_label(x=x), eps),
-                 {"x": x, "gamma": gamma, "beta": beta, "epsilon": eps}, expected,
-                 ("mu", "var", "out"), n=x.shape[0], mistakes=known_mistakes(
+                 {"x": x, "gamma": gamma, "beta": beta, "epsilon": eps},
+                 {"y": y, "mu": cache.mu, "var": cache.var}, ("mu", "var", "y"), n=x.shape[0],
+                 mistakes=known_mistakes(
         ("mu", lambda: x.mean(axis=1), AXIS_HINT),
         ("var", lambda: x.var(axis=0, ddof=1), UNBIASED_HINT),
         ("var", lambda: x.var(axis=1), AXIS_HINT),
         ("var", lambda: x.std(axis=0),
-         "that is the standard deviation; return the variance (its square)."),
+         "that is the standard deviation; keep the variance (its square) in the cache."),
         ("var", lambda: x.var(axis=0) + eps,
-         "return the plain batch variance; epsilon only enters x_hat."),
-        ("out", lambda: gamma * x_hat_variant(x, eps, ddof=1) + beta, UNBIASED_HINT),
-        ("out", lambda: gamma * x_hat_variant(x, eps, epsilon_outside=True) + beta,
+         "keep the plain batch variance in the cache: the moving variance averages it, and "
+         "inference adds epsilon itself. Epsilon only enters inv_std."),
+        ("y", lambda: gamma * x_hat_variant(x, eps, ddof=1) + beta, UNBIASED_HINT),
+        ("y", lambda: gamma * x_hat_variant(x, eps, epsilon_outside=True) + beta,
          EPSILON_SQRT_HINT),
-        ("out", lambda: gamma * x_hat_variant(x, 0.0) + beta,
+        ("y", lambda: gamma * x_hat_variant(x, 0.0) + beta,
          "you left out epsilon: divide by sqrt(var + epsilon)."),
-        ("out", lambda: gamma * x_hat_variant(x, 1e-3) + beta, IGNORED_EPSILON_HINT),
-        ("out", lambda: layer_norm.forward(x),
+        ("y", lambda: gamma * x_hat_variant(x, 1e-3) + beta, IGNORED_EPSILON_HINT),
+        ("y", lambda: layer_norm.forward(x),
          AXIS_HINT + " (Normalizing each sample over its features is layer normalization.)"),
-        ("out", lambda: x_hat_variant(x, eps),
-         "out is x_hat: you forgot the learned scale and shift, gamma * x_hat + beta."),
-        ("out", lambda: gamma * x_hat_variant(x, eps),
-         "you forgot to add beta: out = gamma * x_hat + beta."),
-        ("out", lambda: x_hat_variant(x, eps) + beta,
-         "you forgot to multiply by gamma: out = gamma * x_hat + beta."),
-        ("out", lambda: gamma * (x - x.mean(axis=0)) / (x.var(axis=0) + eps) + beta,
+        ("y", lambda: x_hat_variant(x, eps),
+         "y is x_hat: you forgot the learned scale and shift, gamma * x_hat + beta."),
+        ("y", lambda: gamma * x_hat_variant(x, eps),
+         "you forgot to add beta: y = gamma * x_hat + beta."),
+        ("y", lambda: x_hat_variant(x, eps) + beta,
+         "you forgot to multiply by gamma: y = gamma * x_hat + beta."),
+        ("y", lambda: gamma * (x - x.mean(axis=0)) / (x.var(axis=0) + eps) + beta,
          "divide by the standard deviation sqrt(var + epsilon), not by the variance."),
     ))
 
@@ -356,16 +417,14 @@ def update_moving_statistics_checks(rng):
 
 
 def update_moving_statistics_check(moving_mean, moving_variance, mu, var, momentum):
-    d = mu.shape[0]
-    layer = tinynet_batchnorm(np.ones(d), np.zeros(d), 1e-3, momentum,
-                              moving=(moving_mean, moving_variance))
-    layer.update_moving_statistics(mu, var)
-    expected = {"new_moving_mean": layer.state["moving_mean"].copy(),
-                "new_moving_variance": layer.state["moving_variance"].copy()}
+    new_mean, new_variance = tinynet_moving_statistics(moving_mean, moving_variance, mu, var,
+                                                       momentum)
     swapped = 1 - momentum   # PyTorch's meaning of the word
-    return Check(f"D = {d} features, momentum={momentum}",
+    return Check(f"D = {mu.shape[0]} features, momentum={momentum}",
                  {"moving_mean": moving_mean, "moving_variance": moving_variance, "mu": mu,
-                  "var": var, "momentum": momentum}, expected, mistakes=known_mistakes(
+                  "var": var, "momentum": momentum},
+                 {"new_moving_mean": new_mean, "new_moving_variance": new_variance},
+                 mistakes=known_mistakes(
         ("new_moving_mean", lambda: swapped * moving_mean + momentum * mu, MOMENTUM_HINT),
         ("new_moving_variance", lambda: swapped * moving_variance + momentum * var,
          MOMENTUM_HINT),
@@ -384,24 +443,36 @@ def batchnorm_inference_checks(rng):
 
 
 def batchnorm_inference_check(x, gamma, beta, mean, variance, eps):
-    layer = tinynet_batchnorm(gamma, beta, eps, moving=(mean, variance))
-    out = layer.forward(x, training=False)
+    """Checks y only: the student's inference cache is theirs to choose."""
+    y, _ = bn.batchnorm_inference(x, gamma, beta, mean, variance, eps)
     return Check(epsilon_label(shape_label(x=x), eps),
                  {"x": x, "gamma": gamma, "beta": beta, "moving_mean": mean,
-                  "moving_variance": variance, "epsilon": eps}, {"out": out}, n=x.shape[0],
+                  "moving_variance": variance, "epsilon": eps}, {"y": y}, n=x.shape[0],
                  mistakes=known_mistakes(
-        ("out", lambda: gamma * x_hat_variant(x, eps) + beta,
+        ("y", lambda: gamma * x_hat_variant(x, eps) + beta,
          "you normalized with the BATCH's mean and variance: that is training mode. "
          "Inference uses moving_mean and moving_variance, so that a sample's output does not "
          "depend on the rest of its batch."),
-        ("out", lambda: gamma * (x - mean) / (np.sqrt(variance) + eps) + beta,
+        ("y", lambda: gamma * (x - mean) / (np.sqrt(variance) + eps) + beta,
          EPSILON_SQRT_HINT),
-        ("out", lambda: gamma * (x - mean) / (variance + eps) + beta,
+        ("y", lambda: gamma * (x - mean) / (variance + eps) + beta,
          "moving_variance is a variance: divide by its square root, "
          "sqrt(moving_variance + epsilon)."),
-        ("out", lambda: gamma * (x - mean) / np.sqrt(variance + 1e-3) + beta,
+        ("y", lambda: gamma * (x - mean) / np.sqrt(variance + 1e-3) + beta,
          IGNORED_EPSILON_HINT),
     ))
+
+
+def forward_cache(x, gamma, beta, epsilon=1e-3):
+    """The `cache` argument of batchnorm_backward: the cache of the student's own
+    batchnorm_train on these inputs, made just before the call, once its y is right."""
+    y, _ = bn.batchnorm_train(x, gamma, beta, epsilon)
+    return ForwardCache(Check(shape_label(x=x), {"x": x, "gamma": gamma, "beta": beta,
+                                                 "epsilon": epsilon}, {"y": y}, n=x.shape[0]))
+
+
+def backward_label(g, x):
+    return f"grad_output of shape {g.shape}, the cache of batchnorm_train on x of shape {x.shape}"
 
 
 def batchnorm_dx_paths(g, x, gamma, epsilon=1e-3, sum_axis=None, **options):
@@ -421,35 +492,38 @@ def batchnorm_dx_paths(g, x, gamma, epsilon=1e-3, sum_axis=None, **options):
 
 def batchnorm_backward_checks(rng):
     checks = [batchnorm_backward_check(*bn_inputs(rng, *shape)) for shape in BN_SHAPES]
-    # finite differences of tinynet's BN (training mode), as an independent reference
+    # finite differences of tinynet's batchnorm_train, as an independent reference
     x, gamma, beta, g = bn_inputs(rng, 3, 4)
-    layer = tinynet_batchnorm(gamma, beta, 1e-3)
     varied = {"dx": x.copy(), "dgamma": gamma.copy(), "dbeta": beta.copy()}
 
     def loss():
-        layer.params["gamma"][...] = varied["dgamma"]
-        layer.params["beta"][...] = varied["dbeta"]
-        return np.sum(layer.forward(varied["dx"], training=True) * g)
+        y, _ = bn.batchnorm_train(varied["dx"], varied["dgamma"], varied["dbeta"], 1e-3)
+        return np.sum(y * g)
 
-    checks.append(Check(shape_label(grad_output=g, x=x),
-                        {"grad_output": g, "x": x, "gamma": gamma, "epsilon": 1e-3},
+    checks.append(Check(backward_label(g, x),
+                        {"grad_output": g, "cache": forward_cache(x, gamma, beta)},
                         finite_differences(loss, varied), BN_BACKWARD_ORDER, n=3,
                         reference="finite differences"))
     return checks
 
 
 def batchnorm_backward_check(x, gamma, beta, g):
+    _, cache = bn.batchnorm_train(x, gamma, beta, 1e-3)
+    dx, dgamma, dbeta = bn.batchnorm_backward(g, cache)
+    return Check(backward_label(g, x),
+                 {"grad_output": g, "cache": forward_cache(x, gamma, beta)},
+                 {"dx": dx, "dgamma": dgamma, "dbeta": dbeta}, BN_BACKWARD_ORDER,
+                 n=x.shape[0], mistakes=batchnorm_backward_mistakes(g, x, gamma))
+
+
+def batchnorm_backward_mistakes(g, x, gamma):
+    """The usual wrong gradients. Some need a backward pass that recomputes the statistics
+    from x: possible when a student's own batchnorm_train keeps x in its cache."""
     n, d = x.shape
-    layer = tinynet_batchnorm(gamma, beta, 1e-3)
-    layer.forward(x, training=True)
-    expected = {"dx": layer.backward(g), "dgamma": layer.grads["gamma"].copy(),
-                "dbeta": layer.grads["beta"].copy()}
     direct, through_mu, through_var = batchnorm_dx_paths(g, x, gamma)
     _, mu_rows, var_rows = batchnorm_dx_paths(g, x, gamma, sum_axis=1)  # sums on axis 1
     x_hat = x_hat_variant(x)   # the right x_hat, here only to build wrong dgammas
-    return Check(shape_label(grad_output=g, x=x),
-                 {"grad_output": g, "x": x, "gamma": gamma, "epsilon": 1e-3}, expected,
-                 BN_BACKWARD_ORDER, n=n, mistakes=known_mistakes(
+    return known_mistakes(
         ("dbeta", lambda: g.mean(axis=0),
          "you took the mean over the batch: dbeta is the plain sum over axis 0 "
          "(grad_output already holds the loss's 1/N)."),
@@ -458,8 +532,7 @@ def batchnorm_backward_check(x, gamma, beta, g):
         ("dgamma", lambda: (g * x_hat).mean(axis=0),
          "you took the mean over the batch: dgamma is a plain sum over axis 0."),
         ("dgamma", lambda: (g * x_hat * gamma).sum(axis=0),
-         "gamma does not appear in dgamma: out = gamma * x_hat + beta, so dout/dgamma = "
-         "x_hat."),
+         "gamma does not appear in dgamma: y = gamma * x_hat + beta, so dy/dgamma = x_hat."),
         ("dgamma", lambda: (g * x_hat_variant(x, ddof=1)).sum(axis=0), UNBIASED_HINT),
         ("dgamma", lambda: (g * x_hat_variant(x, epsilon_outside=True)).sum(axis=0),
          EPSILON_SQRT_HINT),
@@ -477,6 +550,9 @@ def batchnorm_backward_check(x, gamma, beta, g):
          f"dvar/dx = 2 (x - mu) / N."),
         ("dx", lambda: n * (direct + through_mu + through_var),
          f"your dx is N = {n} times too large: you missed the 1/N in front."),
+        ("dx", lambda: direct + through_mu + n / (n - 1) * through_var,
+         "you divided by N - 1 in dvar/dx, as if var were the unbiased variance. It is the "
+         "biased one, var = sum((x - mu)^2) / N, so dvar/dx[n] = 2 (x[n] - mu) / N."),
         ("dx", lambda: sum(batchnorm_dx_paths(g, x, gamma, ddof=1)), UNBIASED_HINT),
         ("dx", lambda: sum(batchnorm_dx_paths(g, x, gamma, epsilon_outside=True)),
          EPSILON_SQRT_HINT),
@@ -486,7 +562,7 @@ def batchnorm_backward_check(x, gamma, beta, g):
         ("dx", lambda: direct + through_mu + var_rows, SUM_AXIS_HINT),
         ("dx", lambda: sum(batchnorm_dx_paths(g, x, np.ones(d))),
          "gamma is missing from dx: dL/dx_hat = grad_output * gamma."),
-    ))
+    )
 
 
 # -- Adam ------------------------------------------------------------------------------------------
@@ -582,6 +658,12 @@ def adam_step_check(param, grad, m, v, t, lr, b1, b2, eps):
 class Exercise:
     outputs: tuple       # names of what the function returns, in order
     make_checks: object  # rng -> [Check, ...]
+    checked: tuple = None   # what is compared, when not every output: a name that is not an
+                            # output is read from the returned "cache" (see read_from_cache)
+    old: OldSignature = None
+
+    def __post_init__(self):
+        self.checked = self.checked or self.outputs
 
 
 EXERCISES = {
@@ -589,13 +671,26 @@ EXERCISES = {
     "sigmoid_backward": Exercise(("grad_input",), sigmoid_backward_checks),
     "dense_forward": Exercise(("z",), dense_forward_checks),
     "dense_backward": Exercise(("dx", "dkernel", "dbias"), dense_backward_checks),
-    "batchnorm_forward": Exercise(("out", "mu", "var"), batchnorm_forward_checks),
+    "batchnorm_train": Exercise(("y", "cache"), batchnorm_train_checks, ("y", "mu", "var"),
+                                OLD_BATCHNORM_TRAIN),
     "update_moving_statistics": Exercise(("new_moving_mean", "new_moving_variance"),
                                          update_moving_statistics_checks),
-    "batchnorm_inference": Exercise(("out",), batchnorm_inference_checks),
-    "batchnorm_backward": Exercise(("dx", "dgamma", "dbeta"), batchnorm_backward_checks),
+    "batchnorm_inference": Exercise(("y", "cache"), batchnorm_inference_checks, ("y",),
+                                    OLD_BATCHNORM_INFERENCE),
+    "batchnorm_backward": Exercise(("dx", "dgamma", "dbeta"), batchnorm_backward_checks,
+                                   old=OLD_BATCHNORM_BACKWARD),
     "adam_step": Exercise(("param_new", "m_new", "v_new"), adam_step_checks),
 }
+
+
+def expected_signature(name):
+    """'batchnorm_backward(grad_output, cache) -> (dx, dgamma, dbeta)': the parameters are
+    those the checks pass, in order."""
+    exercise = EXERCISES[name]
+    parameters = ", ".join(exercise.make_checks(np.random.default_rng(0))[0].args)
+    outputs = exercise.outputs
+    returns = outputs[0] if len(outputs) == 1 else f"({', '.join(outputs)})"
+    return f"{name}({parameters}) -> {returns}"
 
 
 # -- comparing one output --------------------------------------------------------------------------
@@ -669,11 +764,20 @@ def ratio_hint(got, expected, n):
 ORDINALS = ("first", "second", "third", "fourth")
 
 
-def compare_output(name, position, count, got, check, rtol):
-    """Raise Failure if the output `name` (the student's `got`) is wrong, with a hint.
-    Returns the relative error when it is right."""
+def describe(name, outputs):
+    """How the student's output `name` is called in the report: 'dx (the first value you
+    return)', or 'var (in the cache you return)'."""
+    if name not in outputs:
+        return f"{name} (in the cache you return)"
+    if len(outputs) == 1:
+        return name
+    return f"{name} (the {ORDINALS[outputs.index(name)]} value you return)"
+
+
+def compare_output(name, which, got, check, rtol):
+    """Raise Failure if the output `name` (the student's `got`, described as `which`) is
+    wrong, with a hint. Returns the relative error when it is right."""
     expected = np.asarray(check.expected[name], dtype=np.float64)
-    which = name if count == 1 else f"{name} (the {ORDINALS[position]} value you return)"
     where = check.label + ("" if check.reference == "tinynet" else
                            f", compared with {check.reference}")
     single_precision = getattr(got, "dtype", None) == np.float32
@@ -722,6 +826,69 @@ def hint_line(hint):
     return f"hint: {hint}" if hint else None
 
 
+# -- reading a statistic from the student's cache -------------------------------------------------
+
+CACHE_NAMES = {"mu": ("mu", "mean"), "var": ("var", "variance")}
+
+
+def read_from_cache(cache, name, check, rtol):
+    """The student's `name` (mu or var) from the cache they return: the entry of that name
+    (a named tuple's field, a dict's key, an attribute), or else the entry with the right
+    values, or with a known mistake's values (so that its hint is given)."""
+    named = cache_fields(cache)
+    for key in CACHE_NAMES[name]:
+        if named.get(key) is not None:
+            return named[key]
+    entries = list(named.values()) or (list(cache) if isinstance(cache, (tuple, list))
+                                       else [cache])
+    targets = [check.expected[name]] + [mistake.value for mistake in check.mistakes
+                                        if mistake.output == name]
+    for target in targets:
+        for entry in entries:
+            if holds(entry, target, rtol):
+                return entry
+    raise Failure(f"{name} is not in the cache you return",
+                  f"    inputs: {check.label}",
+                  f"    your cache: {cache_text(cache)}",
+                  f"    no entry is named {name} or equals this batch's {name}, of shape "
+                  f"{check.expected[name].shape}",
+                  hint_line("keep this batch's mu and var in the cache: a layer feeds them to "
+                            "its moving averages (update_moving_statistics). In a named tuple "
+                            "or a dict, call them mu and var; in a plain tuple, any place "
+                            "will do."))
+
+
+def cache_fields(cache):
+    """{name: entry} of a named tuple, a dict, or an object with attributes; {} otherwise
+    (a plain tuple, an array: its entries have no names)."""
+    if isinstance(cache, tuple) and hasattr(cache, "_asdict"):
+        return dict(cache._asdict())
+    if isinstance(cache, dict):
+        return cache
+    if hasattr(cache, "__dict__") and not callable(cache):
+        return vars(cache)
+    return {}
+
+
+def holds(entry, target, rtol):
+    """True if `entry` has the values of the array `target` (in any shape of the same size:
+    a (1, D) mu is found here, and its shape is reported by compare_output)."""
+    try:
+        values = np.asarray(entry, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return values.size == target.size and matches(values.reshape(target.shape), target, rtol)
+
+
+def cache_text(cache):
+    """'a tuple of 3 entries, of shapes (4, 3), (3,), (3,)', or the cache's type."""
+    if not isinstance(cache, (tuple, list)):
+        return f"a {type(cache).__name__}"
+    shapes = ", ".join(str(np.shape(entry)) if isinstance(entry, np.ndarray)
+                       else type(entry).__name__ for entry in cache)
+    return f"a {type(cache).__name__} of {len(cache)} entries, of shapes {shapes}"
+
+
 # -- running the student's code, with a time limit ------------------------------------------------
 
 class NotDone(Exception):
@@ -763,37 +930,41 @@ class time_limit:
         return False
 
 
-def copy_arguments(args):
-    """Fresh copies, so that a function that writes into its inputs spoils nothing."""
-    return [value.copy() if isinstance(value, np.ndarray) else value for value in args.values()]
+def call_arguments(check, make_cache=None):
+    """The check's arguments, in order: fresh copies (so that a function that writes into
+    its inputs spoils nothing), and each ForwardCache made into a cache by `make_cache`."""
+    return [make_cache(value.forward) if isinstance(value, ForwardCache)
+            else value.copy() if isinstance(value, np.ndarray) else value
+            for value in check.args.values()]
 
 
-def call_student(function, check, path, notes, seconds):
-    """Call the function on the check's inputs, for at most `seconds`; returns its result,
-    raises NotDone or Failure, and records NumPy's warnings in `notes`."""
+def call_student(function, args, label, path, notes, seconds):
+    """Call the function on `args` (described to the student as `label`), for at most
+    `seconds`; returns its result, raises NotDone or Failure, and records NumPy's warnings
+    in `notes`."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             with time_limit(seconds):
-                result = function(*copy_arguments(check.args))
+                result = function(*args)
         except NotImplementedError:
             raise NotDone() from None
         except TimeLimit:
             raise Failure(f"did not return within {seconds:g} s",
-                          f"    inputs: {check.label}",
+                          f"    inputs: {label}",
                           hint_line("look for an endless loop: a `while` whose condition never"
                                     " becomes false. The exercises need no loop at all: NumPy "
                                     "works on whole arrays.")) from None
         except SystemExit as error:
             raise Failure(f"called sys.exit({error.code!r}) (or exit())",
-                          f"    inputs: {check.label}",
+                          f"    inputs: {label}",
                           hint_line("a function hands its result back with `return`; "
                                     "sys.exit() would end the whole program.")) from None
         except Exception as error:   # the student's bug, shown as the traceback's last line
-            raise Failure(*exception_lines(error, path, check)) from None
+            raise Failure(*exception_lines(error, path, label)) from None
     for warning in caught:
         advice = " (see the hint in the docstring)" if "overflow" in str(warning.message) else ""
-        notes.add(f"{warning.category.__name__}: {warning.message}, for {check.label}{advice}")
+        notes.add(f"{warning.category.__name__}: {warning.message}, for {label}{advice}")
     return result
 
 
@@ -808,9 +979,9 @@ def line_in_student_file(error, path):
     return [f"at line {frame.lineno} of {os.path.basename(path)}:", f"    {frame.line}"]
 
 
-def exception_lines(error, path, check):
+def exception_lines(error, path, label):
     lines = [f"raised {type(error).__name__}: {error}",
-             f"    inputs: {check.label}"]
+             f"    inputs: {label}"]
     lines += ["    " + line for line in line_in_student_file(error, path)]
     text = str(error)
     if "broadcast" in text:
@@ -825,22 +996,73 @@ def exception_lines(error, path, check):
     return lines
 
 
-def split_outputs(result, outputs):
+# -- signatures: the one the exercise asks for, and the one it used to ask for ---------------------
+
+def check_signature(name, function, arguments):
+    """Raise Failure when `function` cannot be called with the exercise's `arguments` (how
+    many it passes), saying what the function takes and what the exercise asks for."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):   # nothing to read (e.g. a NumPy ufunc): the call will tell
+        return
+    if accepts(signature, arguments):
+        return
+    old = EXERCISES[name].old
+    if old and accepts(signature, old.arguments):
+        raise Failure(*old_signature_lines("has the exercise's old signature",
+                                           f"{name}{signature}", name, old))
+    raise Failure("does not take the exercise's parameters",
+                  f"    found:    {name}{signature}",
+                  f"    expected: {expected_signature(name)}",
+                  hint_line("keep the function's parameters as they were given: the grader "
+                            "calls it with positional arguments, in that order."))
+
+
+def accepts(signature, count):
+    """True if a function of this signature can be called with `count` positional
+    arguments."""
+    try:
+        signature.bind(*range(count))
+    except TypeError:
+        return False
+    return True
+
+
+def old_signature_lines(first_line, found, name, old):
+    """What a student whose function still has the exercise's old signature is told."""
+    return [first_line,
+            f"    found:        {found}",
+            f"    expected now: {expected_signature(name)}",
+            hint_line(f"the exercise used to ask for {old.text}; it now asks for the "
+                      f"signature of tinynet's own {name}: {old.change}")]
+
+
+def split_outputs(result, name, exercise):
     """The function's result as a list of outputs, checking that there are as many as
-    the docstring promises."""
+    the docstring promises (and whether it returns what the old signature did)."""
+    outputs = exercise.outputs
     if result is None:
         raise Failure("returned None: did you forget the `return` statement?")
     if len(outputs) == 1:
         if isinstance(result, tuple) and len(result) == 1:
             return list(result)
         return [result]
-    if not isinstance(result, (tuple, list)) or len(result) != len(outputs):
-        got = (f"{len(result)} values" if isinstance(result, (tuple, list))
-               else f"one {type(result).__name__}")
-        raise Failure(f"should return a tuple of {len(outputs)} values "
-                      f"({', '.join(outputs)}), got {got}.")
-    return list(result)
+    count = len(result) if isinstance(result, (tuple, list)) else 1
+    if isinstance(result, (tuple, list)) and count == len(outputs):
+        return list(result)
+    got = f"{count} values" if isinstance(result, (tuple, list)) else f"one {type(result).__name__}"
+    if exercise.old and count == exercise.old.results:
+        raise Failure(*old_signature_lines("has the exercise's old signature",
+                                           f"{name}(...) -> {got}", name, exercise.old))
+    hint = None
+    if "cache" in outputs and count > len(outputs):
+        hint = ("return y and ONE cache: put everything you keep into a single tuple, e.g. "
+                "return y, (x_hat, inv_std, gamma, mu, var).")
+    raise Failure(f"should return a tuple of {len(outputs)} values "
+                  f"({', '.join(outputs)}), got {got}.", hint_line(hint))
 
+
+# -- grading one function --------------------------------------------------------------------------
 
 @dataclass
 class Result:
@@ -850,42 +1072,80 @@ class Result:
     notes: set
 
 
-def grade_function(name, function, path, seed, seconds=None):
+def grade_function(name, function, path, seed, seconds=None, forward=None):
     """Run every check of exercise `name` on the student's `function` (each call limited to
-    `seconds`); returns a Result."""
-    exercise = EXERCISES[name]
-    checks = exercise.make_checks(np.random.default_rng(seed))
+    `seconds`); `forward` is the file's own forward pass, when the exercise NEEDS the cache
+    it makes. Returns a Result."""
+    checks = EXERCISES[name].make_checks(np.random.default_rng(seed))
     notes = set()
-    errors = {}
     try:
-        for check in checks:
-            rtol = RTOL if check.reference == "tinynet" else RTOL_FD
-            outputs = split_outputs(call_student(function, check, path, notes, seconds),
-                                    exercise.outputs)
-            got = dict(zip(exercise.outputs, outputs, strict=True))
-            for output in check.order or exercise.outputs:
-                position = exercise.outputs.index(output)
-                error = compare_output(output, position, len(exercise.outputs), got[output],
-                                       check, rtol)
-                errors.setdefault(output, {})
-                errors[output][check.reference] = max(errors[output].get(check.reference, 0.0),
-                                                      error)
+        check_signature(name, function, len(checks[0].args))
+        errors = run_checks(name, function, checks, path, notes, seconds, forward)
     except NotDone:
         return Result(name, "todo", ["not done yet (it still raises NotImplementedError)"],
                       set())
     except Failure as failure:
         return Result(name, "fail", failure.lines, notes)
-    # one line per output (per gradient), in the style of makemore's "backprop ninja"
+    return Result(name, "pass", pass_lines(len(checks), errors), notes)
+
+
+def run_checks(name, function, checks, path, notes, seconds, forward):
+    """Call `function` on each check and compare what it returns; returns {output:
+    {reference: the largest relative error}}, or raises NotDone or Failure."""
+    exercise = EXERCISES[name]
+    errors = {output: {} for output in exercise.checked}
+
+    def make_cache(forward_check):
+        return cache_from_forward(forward_check, forward, NEEDS[name], path, seconds)
+
+    for check in checks:
+        rtol = RTOL if check.reference == "tinynet" else RTOL_FD
+        result = call_student(function, call_arguments(check, make_cache), check.label, path,
+                              notes, seconds)
+        got = dict(zip(exercise.outputs, split_outputs(result, name, exercise), strict=True))
+        for output in check.order or exercise.checked:
+            value = (got[output] if output in got
+                     else read_from_cache(got["cache"], output, check, rtol))
+            error = compare_output(output, describe(output, exercise.outputs), value, check,
+                                   rtol)
+            errors[output][check.reference] = max(errors[output].get(check.reference, 0.0),
+                                                  error)
+    return errors
+
+
+def cache_from_forward(check, forward, forward_name, path, seconds):
+    """The cache that the student's own forward pass returns for the inputs of `check`,
+    once its y agrees with tinynet's; raises Failure otherwise, in the name of the function
+    that needs the cache."""
+    if forward is None:
+        raise Failure(f"needs {forward_name}, which makes the cache it receives, and this file "
+                      f"has none", hint_line(NEEDS_HINT))
+    try:
+        result = call_student(forward, call_arguments(check), check.label, path, set(), seconds)
+        y, cache = split_outputs(result, forward_name, EXERCISES[forward_name])
+        compare_output("y", "y", y, check, RTOL)
+    except NotDone:
+        raise Failure(f"cannot be graded yet: {forward_name}, which makes the cache it "
+                      f"receives, still raises NotImplementedError",
+                      hint_line(NEEDS_HINT)) from None
+    except Failure as failure:
+        details = [line for line in failure.lines[1:] if not line.startswith("hint: ")]
+        raise Failure(f"cannot be graded: {forward_name}, which makes the cache it receives, "
+                      f"failed: {failure.lines[0]}", *details, hint_line(NEEDS_HINT)) from None
+    return cache
+
+
+def pass_lines(count, errors):
+    """'N checks, largest relative error ...', or 'N checks' and one line per output (per
+    gradient), in the style of makemore's "backprop ninja"."""
     agreement = {output: ", ".join(f"{error:.0g} vs {reference}"
-                                   for reference, error in errors[output].items())
-                 for output in exercise.outputs}
-    if len(exercise.outputs) == 1:
-        return Result(name, "pass", [f"{len(checks)} checks, largest relative error "
-                                     f"{agreement[exercise.outputs[0]]}"], notes)
-    width = max(len(output) for output in exercise.outputs)
-    lines = [f"{output:<{width}}  relative error <= {agreement[output]}"
-             for output in exercise.outputs]
-    return Result(name, "pass", [f"{len(checks)} checks"] + lines, notes)
+                                   for reference, error in by_reference.items())
+                 for output, by_reference in errors.items()}
+    if len(agreement) == 1:
+        return [f"{count} checks, largest relative error {next(iter(agreement.values()))}"]
+    width = max(len(output) for output in agreement)
+    return [f"{count} checks"] + [f"{output:<{width}}  relative error <= {text}"
+                                  for output, text in agreement.items()]
 
 
 # -- which functions a file must define ------------------------------------------------------------
@@ -894,21 +1154,38 @@ def grade_function(name, function, path, seed, seconds=None):
 EXERCISE_FILES = {
     "sigmoid.py": ("sigmoid_forward", "sigmoid_backward"),
     "dense.py": ("dense_forward", "dense_backward"),
-    "batchnorm_forward.py": ("batchnorm_forward", "update_moving_statistics",
+    "batchnorm_forward.py": ("batchnorm_train", "update_moving_statistics",
                              "batchnorm_inference"),
     "batchnorm_backward.py": ("batchnorm_backward",),
     "adam.py": ("adam_step",),
 }
 
+# An exercise graded on what another function of the same file returns: batchnorm_backward
+# is called with the cache of the file's own batchnorm_train (see ForwardCache), which
+# batchnorm_backward.py gives complete. A file holding that helper is not asked for the rest
+# of the helper's exercise (update_moving_statistics, batchnorm_inference).
+NEEDS = {"batchnorm_backward": "batchnorm_train"}
+NEEDS_HINT = ("the grader calls your file's own batchnorm_train to make the cache that "
+              "batchnorm_backward receives, so that one must work first: keep the one that "
+              "lessons/exercises/batchnorm_backward.py gives, with its BatchNormCache (copy it "
+              "back from there if you changed it).")
+
+# Old names of exercise functions ('batchnorm_forward': 'batchnorm_train'): a file that
+# still defines one is told the new signature.
+OLD_NAMES = {exercise.old.name: name for name, exercise in EXERCISES.items()
+             if exercise.old and exercise.old.name != name}
+
 
 def misspellings(defined):
-    """{exercise function: the name in `defined` that is most likely its misspelling}, for
-    the exercise functions `defined` lacks (e.g. 'sigmoid_forward': 'sigmoid_foward')."""
+    """{exercise function: the name in `defined` that is most likely its misspelling, or its
+    old name}, for the exercise functions `defined` lacks (e.g. 'sigmoid_forward':
+    'sigmoid_foward', 'batchnorm_train': 'batchnorm_forward')."""
     found = {}
     for name in defined:
         if name in EXERCISES:
             continue
-        matches = difflib.get_close_matches(name, list(EXERCISES), n=1, cutoff=0.75)
+        matches = ([OLD_NAMES[name]] if name in OLD_NAMES
+                   else difflib.get_close_matches(name, list(EXERCISES), n=1, cutoff=0.75))
         if matches and matches[0] not in defined:
             found.setdefault(matches[0], name)
     return found
@@ -917,23 +1194,41 @@ def misspellings(defined):
 def expected_functions(file_name, defined, typos):
     """The exercise functions a file should define: all those of its exercise file, known
     by the file's name or by any of its functions that the file defines (`defined`), even
-    misspelled (`typos`), in EXERCISES order."""
+    misspelled or under an old name (`typos`), in EXERCISES order. A function the file holds
+    only because another of its exercises NEEDS it does not make its own exercise expected."""
+    present = {name for name in EXERCISES if name in defined or name in typos}
     wanted = set(EXERCISE_FILES.get(file_name, ()))
+    helpers = {NEEDS[name] for name in present | wanted if name in NEEDS}
     for names in EXERCISE_FILES.values():
-        if any(name in defined or name in typos for name in names):
+        if any(name in present - helpers for name in names):
             wanted.update(names)
     return [name for name in EXERCISES if name in wanted]
 
 
-def missing_result(name, typo):
+def missing_result(name, typo, function):
     """A Result for an expected function that the file does not define, with a
-    did-you-mean when `typo` (a name the file defines instead) is not None."""
+    did-you-mean when `typo` (a name the file defines instead, `function`) is not None,
+    and the new signature when `typo` is the function's old name."""
+    old = EXERCISES[name].old
+    if typo and old and typo == old.name:
+        lines = old_signature_lines("not found in the file, which has the exercise's old "
+                                    "signature instead", f"{typo}{signature_text(function)}",
+                                    name, old)
+        return Result(name, "missing", lines, set())
     if typo:
         hint = hint_line(f"did you mean '{typo}'? Your file defines '{typo}'; the grader "
                          f"looks for the exact name '{name}'.")
     else:
         hint = f"define it with exactly this name: def {name}(...)"
     return Result(name, "missing", ["not found in the file", hint], set())
+
+
+def signature_text(function):
+    """'(x, gamma, beta, epsilon=0.001)', or '(...)' when Python cannot tell."""
+    try:
+        return str(inspect.signature(function))
+    except (TypeError, ValueError):
+        return "(...)"
 
 
 # -- the command line ------------------------------------------------------------------------------
@@ -998,11 +1293,19 @@ def grade_file(path, seed=0, print_fn=print, seconds=None):
         print_fn(f"  None of the functions the grader knows is in this file. It knows: "
                  f"{', '.join(EXERCISES)}.")
         return False
-    results = [grade_function(name, getattr(module, name), path, seed, seconds)
-               if name in defined else missing_result(name, typos.get(name))
+    results = [grade_or_miss(name, module, typos.get(name), path, seed, seconds)
                for name in expected]
     print_results(results, print_fn)
     return all(result.status == "pass" for result in results)
+
+
+def grade_or_miss(name, module, typo, path, seed, seconds):
+    """The Result of exercise `name` in the student's module: graded, or missing."""
+    functions = vars(module)
+    if not callable(functions.get(name)):
+        return missing_result(name, typo, functions.get(typo))
+    forward = functions.get(NEEDS[name]) if name in NEEDS else None
+    return grade_function(name, functions[name], path, seed, seconds, forward)
 
 
 STATUS_WORDS = {"pass": "PASS", "fail": "FAIL", "todo": "TODO", "missing": "MISS"}
