@@ -807,7 +807,7 @@ def test_a_file_named_after_an_exercise_must_define_all_of_its_functions(tmp_pat
     code, output = run_grader(tmp_path, capsys, source, name="sigmoid.py")
     assert status_lines(output) == {"sigmoid_forward": "MISS", "sigmoid_backward": "PASS"}
     assert "def sigmoid_forward(...)" in output
-    assert "1 of 2 functions pass; 1 missing" in output
+    assert "Passed: 1 of 2 functions; 1 missing" in output
     assert code == 1
 
 

@@ -1327,16 +1327,18 @@ def print_results(results, print_fn):
     count = {status: sum(result.status == status for result in results)
              for status in STATUS_WORDS}
     print_fn("")
+    functions = "1 function" if len(results) == 1 else f"{len(results)} functions"
     if count["pass"] == len(results):
-        print_fn(f"  All {len(results)} functions pass. Well done!")
+        print_fn("  It passes. Well done!" if len(results) == 1
+                 else f"  All {functions} pass. Well done!")
     elif count["todo"] == len(results):
         print_fn("  Nothing done yet: replace each `raise NotImplementedError` with your code")
         print_fn("  (the docstrings say what to compute), then run the grader again.")
     elif count["missing"]:
-        print_fn(f"  {count['pass']} of {len(results)} functions pass; {count['missing']} "
+        print_fn(f"  Passed: {count['pass']} of {functions}; {count['missing']} "
                  f"missing: the grader needs each of them, with exactly its name.")
     else:
-        print_fn(f"  {count['pass']} of {len(results)} functions pass. Fix the first problem "
+        print_fn(f"  Passed: {count['pass']} of {functions}. Fix the first problem "
                  f"above, save, and run the grader again.")
 
 

@@ -79,9 +79,13 @@ def sum_over_batch(a, dtype=None):
     return ones(len(a2d), dtype or a.dtype) @ a2d
 
 
-# ones(n, dtype) is np.ones(n, dtype) made once per (n, dtype) and reused at every step (it is
-# only ever read): np.ones costs a microsecond each time, and BN sums over the batch 4 times
-ones = functools.lru_cache(maxsize=64)(np.ones)
+@functools.lru_cache(maxsize=64)
+def ones(n, dtype):
+    """A read-only vector of n ones, made once per (n, dtype) and reused at every step:
+    np.ones costs a microsecond each time, and BN sums over the batch four times a step."""
+    vector = np.ones(n, dtype)
+    vector.flags.writeable = False  # shared by every call: nobody may write into it
+    return vector
 
 
 def batchnorm_train(x, gamma, beta, epsilon):
