@@ -154,10 +154,13 @@ class Mean(Metric):
 
     def update_state(self, values, sample_weight=None):
         values = np.asarray(values, dtype=np.float64).reshape(len(np.atleast_1d(values)), -1)
-        if sample_weight is None:  # each sample counts once: its values' mean, summed
-            self.total += float(values.sum()) / values.shape[1]
-            self.count += len(values)
-            return
+        if sample_weight is not None:
+            return self.add_weighted(values, sample_weight)
+        self.total += float(values.sum()) / values.shape[1]  # each sample's mean, summed
+        self.count += len(values)
+
+    def add_weighted(self, values, sample_weight):
+        """values (N, K): total += sum_n w_n * mean_k values[n, k], count += sum_n w_n."""
         weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
         if weights.size != len(values):
             raise ValueError(f"{type(self).__name__}.update_state: sample_weight needs one "
