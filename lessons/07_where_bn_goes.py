@@ -52,7 +52,7 @@ from tinynet.datasets import make_classification, make_regression, standardize, 
 from tinynet.layers import Activation, BatchNormalization, Dense
 from tinynet.models import Sequential
 from tinynet.optimizers import Adam
-from tinynet.stats import compare
+from tinynet.stats import compare, noise_multiple
 
 args = lesson_options(7, "Lesson 07: where does BatchNormalization go?",
                       quick=QUICK, seed=SEED, out=OUT)
@@ -174,9 +174,11 @@ def noise_of_difference(diff, only_one_right, n_test):
     return max(from_seeds, from_test_set)
 
 
-def placement_verdict(mean_diff, std_error):
-    """Words for after - before (test accuracy) and its standard error."""
-    if abs(mean_diff) <= 2 * std_error:
+def placement_verdict(mean_diff, std_error, n_seeds):
+    """Words for after - before (test accuracy), its standard error and the number of paired
+    seeds: beyond the noise only when the 95 % interval, mean ± t * s.e. with
+    t = noise_multiple(n_seeds), leaves out 0 (the rule of tinynet.stats.compare)."""
+    if abs(mean_diff) <= noise_multiple(n_seeds) * std_error:
         return "within noise: this experiment does not separate the two placements"
     winner = "after" if mean_diff > 0 else "before"
     return (f"beyond the noise: '{winner}' is ahead by {100 * abs(mean_diff):.1f} points on "
@@ -188,7 +190,7 @@ def placement_verdict(mean_diff, std_error):
 diff = placement_acc["after"] - placement_acc["before"]
 mean_diff = float(diff.mean())
 std_error = noise_of_difference(diff, only_one_right, len(y_test))
-within_noise = abs(mean_diff) <= 2 * std_error
+within_noise = abs(mean_diff) <= noise_multiple(N_SEEDS) * std_error
 
 fig, axes = plt.subplots(1, 2, figsize=(15, 6), layout="constrained")
 jitter_plot(axes[0], placement_acc, COLOR_OF,
@@ -220,7 +222,8 @@ for where in PLACEMENTS:
     print(f"   {where:>6s}: test accuracy {values.mean():.3f} (seeds: "
           + ", ".join(f"{v:.3f}" for v in values) + ")")
 print(f"   after - before = {mean_diff:+.3f} ± {std_error:.3f} (standard error over {N_SEEDS} "
-      f"paired seeds and the finite test set): {placement_verdict(mean_diff, std_error)}.")
+      f"paired seeds and the finite test set): "
+      f"{placement_verdict(mean_diff, std_error, N_SEEDS)}.")
 print("   Published (ImageNet accuracy, one run each, no noise estimate): "
       + "; ".join(f"{net}: before {acc['before']:.3f}, after {acc['after']:.3f}"
                   for net, acc in PUBLISHED.items()) + ".")
@@ -534,7 +537,7 @@ print(f"   Input BN vs standardized inputs: {bn_vs_standardized.noise()}, "
 print(f"   Regression, BN on the output vs a linear output: "
       f"{vs_linear['BN on the output'].noise()} in test MSE, "
       f"{vs_linear['BN on the output'].verdict}.")
-print(f"RESULT mean_diff={mean_diff:.4f} std_error={std_error:.4f} "
+print(f"RESULT seeds={N_SEEDS} mean_diff={mean_diff:.4f} std_error={std_error:.4f} "
       f"within_noise={int(within_noise)} raw={input_acc['raw'].mean():.4f} "
       f"standardized={input_acc['standardized'].mean():.4f} "
       f"input_bn={input_acc['raw + input BN'].mean():.4f} "

@@ -58,7 +58,7 @@ from tinynet.datasets import (
 from tinynet.layers import Activation, BatchNormalization, Dense, Layer
 from tinynet.models import Sequential
 from tinynet.optimizers import SGD
-from tinynet.stats import compare, mean_and_se
+from tinynet.stats import compare, mean_and_se, noise_multiple
 
 args = lesson_options(9, "Lesson 09: why does batch normalization work? (Santurkar et al.)",
                       quick=QUICK, seed=SEED, out=OUT)
@@ -323,14 +323,16 @@ def paired_probe_summary(per_seed_standard, per_seed_bn):
 def smoothness_words(median_ratios, shares):
     """Words for one landscape quantity from its per-seed median ratios (without BN / with BN)
     and shares of probes where the network without BN is larger: 'larger without BN' only
-    when the median ratio is above 1 AND the share above one half, each beyond twice its
-    standard error; 'smaller without BN' for the mirror case; else no difference."""
+    when the median ratio is above 1 AND the share above one half, each beyond the noise
+    (its 95 % interval, mean ± t * s.e. with t = noise_multiple(seeds), leaves out 1 or one
+    half); 'smaller without BN' for the mirror case; else no difference."""
     ratio, ratio_se = mean_and_se(median_ratios)
     share, share_se = mean_and_se(shares)
     if not (np.isfinite(ratio_se) and np.isfinite(share_se)):
         return "one seed only: no noise estimate, so no verdict"
-    above = ratio - 1 > 2 * ratio_se and share - 0.5 > 2 * share_se
-    below = 1 - ratio > 2 * ratio_se and 0.5 - share > 2 * share_se
+    t = noise_multiple(len(shares))  # 2.78 for 5 seeds, 4.30 for 3: few seeds, wide margin
+    above = ratio - 1 > t * ratio_se and share - 0.5 > t * share_se
+    below = 1 - ratio > t * ratio_se and 0.5 - share > t * share_se
     if above:
         return "larger without BN, beyond the noise"
     if below:
@@ -348,8 +350,8 @@ def landscape_conclusion(words):
     if not other:
         return ("on all three measures the landscape along the gradient is smoother with BN, "
                 "as Santurkar et al. describe")
-    return (f"smoother with BN in {', '.join(smoother)}, but not in {', '.join(other)}: "
-            f"the paper's effect shows only in part at this scale")
+    return (f"smoother with BN in {' and '.join(smoother)}, but not clearly in "
+            f"{' or '.join(other)}: the paper's effect shows only in part at this scale")
 
 
 print(f"Landscape along the gradient: {len(landscape[0]['BN']['step'])} probes in steps "

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from lesson_runner import comparisons_without_noise, load_functions, parse_result, run_lesson
 
-from tinynet.stats import compare, mean_and_se
+from tinynet.stats import compare, mean_and_se, noise_multiple
 
 LESSON_06 = "06_batch_size_and_inference.py"
 LESSON_07 = "07_where_bn_goes.py"
@@ -33,7 +33,8 @@ def lesson07(tmp_path_factory):
 
 def lesson_functions(filename, *names):
     """{name: function} for the wording functions `names` of a lesson, with what they use."""
-    scope = {"np": np, "compare": compare, "mean_and_se": mean_and_se}
+    scope = {"np": np, "compare": compare, "mean_and_se": mean_and_se,
+             "noise_multiple": noise_multiple}
     return dict(zip(names, load_functions(filename, *names, namespace=scope), strict=True))
 
 
@@ -146,7 +147,7 @@ def test_lesson07_folded_network_matches_in_float64(lesson07):
 
 def test_lesson07_before_after_verdict_agrees_with_its_numbers(lesson07):
     result = parse_result(lesson07[0])
-    within = abs(result["mean_diff"]) <= 2 * result["std_error"]
+    within = abs(result["mean_diff"]) <= noise_multiple(int(result["seeds"])) * result["std_error"]
     assert bool(result["within_noise"]) == within
     stdout = lesson07[0]
     assert ("within noise" in stdout) == within
@@ -180,6 +181,10 @@ def test_lesson07_input_bn_conclusion_follows_the_comparison():
 
 def test_lesson07_placement_verdict_follows_the_noise():
     words = lesson_functions(LESSON_07, "placement_verdict")["placement_verdict"]
-    assert words(0.004, 0.003).startswith("within noise")
-    assert "'after' is ahead" in words(0.02, 0.003)
-    assert "'before' is ahead" in words(-0.02, 0.003)
+    assert words(0.004, 0.003, 8).startswith("within noise")
+    assert "'after' is ahead" in words(0.02, 0.003, 8)
+    assert "'before' is ahead" in words(-0.02, 0.003, 8)
+    # the t rule, not 2 s.e.: 0.007 is more than 2 s.e. (0.006) but less than t(7) = 2.36 s.e.
+    assert words(0.007, 0.003, 8).startswith("within noise")
+    assert "'after' is ahead" in words(0.008, 0.003, 8)
+    assert words(0.008, 0.003, 3).startswith("within noise")  # 3 seeds: t(2) = 4.30

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from lesson_runner import comparisons_without_noise, load_functions, parse_result, run_lesson
 
-from tinynet.stats import compare, mean_and_se
+from tinynet.stats import compare, mean_and_se, noise_multiple
 
 LESSON_08 = "08_regularization.py"
 LESSON_09 = "09_why_does_it_work.py"
@@ -46,7 +46,8 @@ def assert_comparisons_carry_noise(stdout):
 
 def lesson_functions(filename, *names):
     """{name: function} for the wording functions `names` of a lesson, with what they use."""
-    scope = {"np": np, "compare": compare, "mean_and_se": mean_and_se}
+    scope = {"np": np, "compare": compare, "mean_and_se": mean_and_se,
+             "noise_multiple": noise_multiple}
     return dict(zip(names, load_functions(filename, *names, namespace=scope), strict=True))
 
 
@@ -166,6 +167,12 @@ def test_lesson_09_smoothness_is_claimed_only_beyond_the_noise():
     # the issue's numbers: a median ratio near 1 and a share near 60% are not a difference
     assert words([1.12, 0.9, 1.3], [0.6, 0.5, 0.65]) == "no clear difference at this scale"
     assert words([2.0], [0.8]).startswith("one seed")
+    # the t rule, not 2 s.e.: over 5 seeds a median ratio 0.081 above 1 with s.e. 0.0385
+    # clears 2 s.e. (0.077) but not t(4) = 2.78 s.e. (0.107), so it is not beyond the noise
+    spread = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])  # std 1.58, s.e. 0.707 per unit
+    clear_share = 0.8 + 0.01 * spread
+    assert words(1.081 + 0.0544 * spread, clear_share) == "no clear difference at this scale"
+    assert words(1.12 + 0.0544 * spread, clear_share).startswith("larger without BN")
     none = {"loss range": "no clear difference at this scale",
             "effective beta-smoothness": "no clear difference at this scale"}
     assert "does not show here" in conclusion(none)
