@@ -188,15 +188,63 @@ def test_the_graders_adam_reference_takes_the_same_steps_as_tinynets_adam():
         np.testing.assert_allclose(param, reference["param_new"], rtol=1e-12, atol=1e-15)
 
 
+def output_lines(output, function):
+    """The lines under the PASS line of `function`: one per output."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"  PASS  {function} "))
+    following = []
+    for line in lines[start + 1:]:
+        if not line.startswith(" " * 8) or line.strip().startswith("note:"):
+            break
+        following.append(line.strip())
+    return following
+
+
 def test_backward_passes_are_also_checked_against_finite_differences(tmp_path, capsys):
     _, output = run_grader(tmp_path, capsys, SOLUTION)
-    assert "PASS  sigmoid_backward" in output
-    sigmoid_line = next(line for line in output.splitlines() if "sigmoid_backward" in line)
-    assert "vs finite differences" in sigmoid_line
-    # multi-output functions report one line per gradient
-    for gradient in ("dx", "dkernel", "dbias", "dgamma", "dbeta"):
-        lines = [line.split() for line in output.splitlines()]
-        assert any(words[0] == gradient and "finite" in words for words in lines if words)
+    for function, gradients in [("sigmoid_backward", ["dx"]),
+                                ("dense_backward", ["dx", "dkernel", "dbias"]),
+                                ("batchnorm_backward", ["dx", "dgamma", "dbeta"])]:
+        lines = output_lines(output, function)
+        assert [line.split()[0] for line in lines] == gradients, output
+        assert all(line.endswith("vs finite differences") for line in lines), output
+
+
+def test_every_pass_reads_the_same_way_one_line_per_output(tmp_path, capsys):
+    _, output = run_grader(tmp_path, capsys, SOLUTION)
+    for name, exercise in grade.EXERCISES.items():
+        head = next(line for line in output.splitlines() if line.startswith(f"  PASS  {name} "))
+        assert head.split()[2:] == [str(len(exercise.make_checks(np.random.default_rng(0)))),
+                                    "checks"], head
+        lines = output_lines(output, name)
+        assert [line.split()[0] for line in lines] == list(exercise.checked), output
+        for line in lines:
+            assert line.split(maxsplit=1)[1].startswith(("exact match with tinynet",
+                                                         "largest relative error")), line
+    assert "<= 0" not in output and "error 0 " not in output
+    # an output equal to tinynet's, bit for bit, says so
+    assert output_lines(output, "update_moving_statistics")[0].endswith(
+        "exact match with tinynet")
+
+
+def solution_of(*names):
+    """SOLUTION with only the functions `names`."""
+    parts = SOLUTION.split("\n\n\n")
+    return "\n\n\n".join([parts[0]] + [part for part in parts[1:]
+                                       if part.split("(")[0].split()[-1] in names])
+
+
+@pytest.mark.parametrize("names, words", [
+    (("adam_step",), "It passes. Well done!"),
+    (("sigmoid_forward", "sigmoid_backward"), "Both functions pass. Well done!"),
+    (("batchnorm_train", "update_moving_statistics", "batchnorm_inference"),
+     "All 3 functions pass. Well done!"),
+])
+def test_the_summary_counts_in_words(tmp_path, capsys, names, words):
+    code, output = run_grader(tmp_path, capsys, solution_of(*names), name="mine.py")
+    assert status_lines(output) == {name: "PASS" for name in names}, output
+    assert output.rstrip().endswith(words)
+    assert code == 0
 
 
 # -- the usual mistakes fail, with the right hint --------------------------------------------------
@@ -281,6 +329,28 @@ MISTAKES = {
     "sigmoid backward without grad_output": (
         "return grad_output * y * (1 - y)", "return y * (1 - y)",
         "sigmoid_backward", "forgot to multiply by grad_output"),
+    "dgamma without x_hat": (
+        "dgamma = (grad_output * x_hat).sum(axis=0)", "dgamma = grad_output.sum(axis=0)",
+        "batchnorm_backward", "dgamma sums g * x_hat over the batch, not g alone: gamma "
+        "multiplies x_hat"),
+    "a backward pass that looks for x": (
+        "n = grad_output.shape[0]", "n = x.shape[0]",
+        "batchnorm_backward", "receives no x, only grad_output and the cache: the cache has "
+        "what is needed, x - mu = x_hat / inv_std."),
+    "the cache unpacked into too few names": (
+        "x_hat, inv_std, gamma, _, _ = cache", "x_hat, inv_std, gamma = cache",
+        "batchnorm_backward", "the cache your batchnorm_train returns holds five values: "
+        "unpack all five"),
+    "Adam's step count off by one": (
+        "alpha = learning_rate * np.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)",
+        "alpha = learning_rate * np.sqrt(1 - beta_2 ** (t - 1)) / (1 - beta_1 ** (t - 1))",
+        "adam_step", "x/0 gives inf and 0/0 gives nan. Look at the denominators, e.g. "
+        "1 - beta_1**t, which is 0 for t = 0"),
+    "Adam's step count off by one, in Python floats": (
+        "alpha = learning_rate * np.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)",
+        "alpha = learning_rate * (1 - beta_2 ** (t - 1)) ** 0.5 / (1 - beta_1 ** (t - 1))",
+        "adam_step", "a division by zero: x/0 gives inf and 0/0 gives nan. Look at the "
+        "denominators, e.g. 1 - beta_1**t"),
 }
 
 
@@ -425,6 +495,130 @@ def test_a_failure_shows_the_first_wrong_value_its_index_and_relative_error(tmp_
     assert "relative error" in output and "1 of 3 values are wrong" in output
 
 
+# Several wrong outputs: the report starts with the first one the function returns, names the
+# others, and keeps the hint found on another output (a param_new computed from a wrong v_new)
+SEVERAL_WRONG = {
+    "batchnorm_backward: dx and dbeta": (
+        [("* inv_std / n", "* inv_std"),
+         ("dbeta = grad_output.sum(axis=0)", "dbeta = grad_output.sum(axis=0) + 1")],
+        "batchnorm_backward", "dx (the first value you return) is wrong",
+        "also wrong: dbeta (the third value you return)", "missed the 1/N in front"),
+    "dense_backward: dx and dbias": (
+        [("dx = grad_output @ kernel.T", "dx = grad_output @ kernel.T * 2"),
+         ("dbias = grad_output.sum(axis=0)", "dbias = grad_output.mean(axis=0)")],
+        "dense_backward", "dx (the first value you return) is wrong",
+        "also wrong: dbias (the third value you return)",
+        "dbias: you took the mean over the batch"),
+    "adam_step: param_new and v_new": (
+        [("v = beta_2 * v + (1 - beta_2) * grad ** 2",
+          "v = (1 - beta_2) * v + beta_2 * grad ** 2")],
+        "adam_step", "param_new (the first value you return) is wrong",
+        "also wrong: v_new (the third value you return)",
+        "v_new: beta_2 weighs the OLD v"),
+    "batchnorm_train: y and var": (
+        [("var = ((x - mu) ** 2).mean(axis=0)\n    inv_std",
+          "var = x.var(axis=0, ddof=1)\n    inv_std")],
+        "batchnorm_train", "y (the first value you return) is wrong",
+        "also wrong: var (in the cache you return)", "unbiased variance"),
+}
+
+
+@pytest.mark.parametrize("case", list(SEVERAL_WRONG))
+def test_of_several_wrong_outputs_the_first_returned_is_reported(tmp_path, capsys, case):
+    changes, function, first, others, hint = SEVERAL_WRONG[case]
+    source = SOLUTION
+    for old, new in changes:
+        assert old in source
+        source = source.replace(old, new)
+    _, output = run_grader(tmp_path, capsys, source)
+    report = report_of(output, function).splitlines()
+    assert report[1].strip() == first, output
+    assert others in output and hint in hint_of(output, function), output
+
+
+# Values returned in another output's place are named, with the order to return them in
+WRONG_ORDER = {
+    "batchnorm_backward": (
+        "return dx, dgamma, dbeta", "return dx, dbeta, dgamma",
+        "dgamma (the second value you return) is wrong",
+        "your second value equals dbeta and third value equals dgamma: return (dx, dgamma, "
+        "dbeta) in that order."),
+    "adam_step": (
+        "return param - alpha * m / (np.sqrt(v) + epsilon), m, v",
+        "return m, v, param - alpha * m / (np.sqrt(v) + epsilon)",
+        "param_new (the first value you return) is wrong",
+        "your first value equals m_new, second value equals v_new and third value equals "
+        "param_new: return (param_new, m_new, v_new) in that order."),
+    "dense_backward": (   # the shapes differ: still recognised
+        "return dx, dkernel, dbias", "return dkernel, dx, dbias",
+        "dx (the first value you return) has the wrong shape",
+        "your first value equals dkernel and second value equals dx: return (dx, dkernel, "
+        "dbias) in that order."),
+    "update_moving_statistics": (
+        "return new_mean, new_variance", "return new_variance, new_mean",
+        "new_moving_mean (the first value you return) is wrong",
+        "your first value equals new_moving_variance and second value equals new_moving_mean: "
+        "return (new_moving_mean, new_moving_variance) in that order."),
+}
+
+
+@pytest.mark.parametrize("function", list(WRONG_ORDER))
+def test_outputs_returned_in_the_wrong_order_are_recognised(tmp_path, capsys, function):
+    old, new, first, hint = WRONG_ORDER[function]
+    code, output = run_grader(tmp_path, capsys, broken(old, new))
+    assert [name for name, status in status_lines(output).items() if status != "PASS"] == [
+        function], output
+    assert report_of(output, function).splitlines()[1].strip() == first, output
+    assert hint_of(output, function).startswith(f"hint: {hint}"), output
+    assert code == 1
+
+
+def test_a_dgamma_that_equals_dbeta_is_no_swap_when_dbeta_is_right(tmp_path, capsys):
+    _, output = run_grader(tmp_path, capsys, broken("dgamma = (grad_output * x_hat).sum(axis=0)",
+                                                    "dgamma = grad_output.sum(axis=0)"))
+    assert "in that order" not in output and "also wrong" not in output
+    assert "dgamma sums g * x_hat" in hint_of(output, "batchnorm_backward")
+
+
+def test_a_division_by_zero_is_explained_with_its_line_not_blamed_on_exp(tmp_path, capsys):
+    wrong = "alpha = learning_rate * np.sqrt(1 - beta_2 ** (t - 1)) / (1 - beta_1 ** (t - 1))"
+    source = broken("alpha = learning_rate * np.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)",
+                    wrong)
+    line = source.splitlines().index("    " + wrong) + 1
+    _, output = run_grader(tmp_path, capsys, source)
+    report = report_of(output, "adam_step")
+    assert f"RuntimeWarning at line {line} of solution.py: invalid value encountered in " \
+           f"scalar divide\n                {wrong}\n" in report, output
+    hint = hint_of(output, "adam_step")
+    assert hint.startswith(f"hint: a division by zero (line {line}): x/0 gives inf and 0/0 "
+                           f"gives nan. Look at the denominators, e.g. 1 - beta_1**t"), hint
+    assert "exp" not in hint
+
+
+def test_a_nan_from_exp_overflowing_gets_the_exp_hint_with_its_line(tmp_path, capsys):
+    naive = "return np.exp(x) / (1 + np.exp(x))"
+    source = broken("e = np.exp(-np.abs(x))\n    return np.where(x >= 0, 1 / (1 + e), "
+                    "e / (1 + e))", naive)
+    line = source.splitlines().index("    " + naive) + 1
+    _, output = run_grader(tmp_path, capsys, source)
+    assert status_lines(output)["sigmoid_forward"] == "FAIL"
+    assert f"RuntimeWarning at line {line} of solution.py: overflow encountered in exp" in output
+    assert hint_of(output, "sigmoid_forward").startswith(
+        f"hint: exp of a large number overflowed to inf (line {line})")
+
+
+def test_unpacking_the_files_named_cache_wrongly_names_its_fields(tmp_path, capsys):
+    body = BACKWARD_BODY["batchnorm_backward"].replace(
+        "g, x_hat, inv_std, gamma = grad_output, cache.x_hat, cache.inv_std, cache.gamma",
+        "x_hat, inv_std, gamma = cache\n    g = grad_output")
+    source = finished(EXERCISES / "batchnorm_backward.py", {"batchnorm_backward": body})
+    _, output = run_grader(tmp_path, capsys, source, name="batchnorm_backward.py")
+    assert "raised ValueError: too many values to unpack (expected 3)" in output
+    assert "hint: the cache holds five values, x_hat, inv_std, gamma, mu, var: take the ones " \
+           "you need by name (cache.x_hat), or unpack all five: x_hat, inv_std, gamma, mu, " \
+           "var = cache." in hint_of(output, "batchnorm_backward")
+
+
 def test_a_wrong_shape_reports_expected_and_got_shapes(tmp_path, capsys):
     source = broken("dbias = grad_output.sum(axis=0)",
                     "dbias = grad_output.sum(axis=0, keepdims=True)")
@@ -454,7 +648,9 @@ def test_a_naive_sigmoid_passes_with_a_note_about_overflow(tmp_path, capsys):
                     "e / (1 + e))", "return 1 / (1 + np.exp(-x))")
     code, output = run_grader(tmp_path, capsys, source)
     assert status_lines(output)["sigmoid_forward"] == "PASS"
-    assert "note: RuntimeWarning: overflow" in output
+    line = source.splitlines().index("    return 1 / (1 + np.exp(-x))") + 1
+    assert f"note: RuntimeWarning: overflow encountered in exp (line {line} of solution.py)" \
+        in output
     assert code == 0
 
 
@@ -485,9 +681,7 @@ def test_every_exercise_function_is_known_to_the_grader_and_vice_versa():
 def test_exercise_files_hold_a_docstring_and_no_solution(path):
     for function in exercise_functions(path):
         docstring = ast.get_docstring(function)
-        assert docstring and "Returns" in docstring
-        assert "Args:" in docstring or "Inputs:" in docstring
-        assert "Hint" in docstring
+        assert docstring and "Hint" in docstring
         # the body is the docstring and a single `raise NotImplementedError(...)`
         assert len(function.body) == 2, function.name
         raised = function.body[1]
@@ -495,6 +689,44 @@ def test_exercise_files_hold_a_docstring_and_no_solution(path):
         assert raised.exc.func.id == "NotImplementedError"
     for function in exercise_functions(path, given=True):   # complete: it raises nothing
         assert not any(isinstance(node, ast.Raise) for node in ast.walk(function))
+
+
+@pytest.mark.parametrize("path", EXERCISE_FILES, ids=[p.name for p in EXERCISE_FILES])
+def test_exercise_docstrings_have_one_style_inputs_and_returns_with_shapes(path):
+    """CS231n's headings, "Inputs:" and "Returns:", each followed by one `name: ...` line per
+    argument or result (a line may name several: `m, v:`) that gives its shape (or says it is
+    a float or an int), and the
+    results under the names the grader reports (dx, as every backward pass calls it)."""
+    functions = {f.name: f for f in exercise_functions(path) + exercise_functions(path, True)}
+    for name, function in functions.items():
+        docstring = ast.get_docstring(function)
+        assert "Args:" not in docstring and "Returns a tuple" not in docstring, name
+        lines = docstring.splitlines()
+        inputs, returns = lines.index("Inputs:"), lines.index("Returns:")
+        assert inputs < returns
+        entries = {heading: docstring_entries(lines[start + 1:])
+                   for heading, start in [("Inputs", inputs), ("Returns", returns)]}
+        for text in [*entries["Inputs"].values(), *entries["Returns"].values()]:
+            assert any(word in text for word in ("shape", "a float", "an int")), (name, text)
+        assert [arg for names in entries["Inputs"] for arg in names] == [
+            arg.arg for arg in function.args.args], name
+        if name in grade.EXERCISES:
+            assert [output for names in entries["Returns"] for output in names] == list(
+                grade.EXERCISES[name].outputs), name
+
+
+def docstring_entries(lines):
+    """{(name, ...): the entry's text, with its continuation lines} of the entries
+    (`    name: ...` or `    m, v: ...`) at the start of `lines`."""
+    found = {}
+    for line in lines:
+        if not line.startswith("    "):
+            break
+        if not line.startswith("     ") and ":" in line:
+            names = tuple(word.strip() for word in line.split(":")[0].split(","))
+            found[names] = ""
+        found[names] += line
+    return found
 
 
 @pytest.mark.parametrize("path", EXERCISE_FILES, ids=[p.name for p in EXERCISE_FILES])
@@ -583,9 +815,9 @@ def forward_file(cache_expression):
 def test_mu_and_var_are_found_in_any_cache_by_name_or_by_value(tmp_path, capsys, cache):
     code, output = run_grader(tmp_path, capsys, forward_file(cache), "batchnorm_forward.py")
     assert status_lines(output)["batchnorm_train"] == "PASS", output
-    lines = [line.split() for line in output.splitlines()]
-    assert [words[:2] + words[-2:] for words in lines if words[:1] == ["mu"]] == [
-        ["mu", "relative", "vs", "tinynet"]]
+    lines = output_lines(output, "batchnorm_train")
+    assert [line.split()[0] for line in lines] == ["y", "mu", "var"], output
+    assert lines[1].endswith("tinynet")
     assert code == 0
 
 
@@ -623,7 +855,12 @@ def test_a_backward_file_without_batchnorm_train_says_it_needs_one(tmp_path, cap
     assert status_lines(output) == {"batchnorm_backward": "FAIL"}, output
     assert "needs batchnorm_train, which makes the cache it receives, and this file has none" \
         in output
-    assert "lessons/exercises/batchnorm_backward.py" in hint_of(output, "batchnorm_backward")
+    # the hint names the file that was graded (a student's own copy), and where the
+    # original is
+    hint = hint_of(output, "batchnorm_backward")
+    assert f"the batchnorm_train of {tmp_path / 'batchnorm_backward.py'} to make the cache" \
+        in hint
+    assert "copy it from lessons/exercises/batchnorm_backward.py if you changed it" in hint
     assert code == 1
 
 
@@ -704,6 +941,20 @@ def test_an_old_forward_file_is_told_the_new_signatures(tmp_path, capsys, name):
     assert code == 1
 
 
+def test_old_signature_hints_name_the_exercise_file_where_it_is_from_any_directory(
+        tmp_path, capsys, monkeypatch):
+    # the student's old copy lacks what the hint points to: it names tinynet's exercise file,
+    # by a path that works from where the grader runs
+    for where in (EXERCISES.parent.parent, tmp_path):
+        monkeypatch.chdir(where)
+        _, output = run_grader(tmp_path, capsys, OLD_FORWARD_FILE, name="batchnorm_forward.py")
+        hint = hint_of(output, "batchnorm_train")
+        named = hint.split("in the exercise file as it is now, ")[1].split(")")[0]
+        assert pathlib.Path(named).resolve() == EXERCISES / "batchnorm_forward.py", hint
+        assert named == ("lessons/exercises/batchnorm_forward.py" if where != tmp_path
+                         else str(EXERCISES / "batchnorm_forward.py"))
+
+
 def test_a_renamed_forward_that_still_returns_out_mu_var_is_told_the_new_signature(
         tmp_path, capsys):
     source = OLD_FORWARD_FILE.replace("def batchnorm_forward(", "def batchnorm_train(")
@@ -742,7 +993,7 @@ def test_other_parameters_than_the_exercises_are_named_with_the_expected_signatu
     assert status_lines(output)["sigmoid_backward"] == "FAIL"
     assert "does not take the exercise's parameters" in output
     assert "found:    sigmoid_backward(y)" in output
-    assert "expected: sigmoid_backward(grad_output, y) -> grad_input" in output
+    assert "expected: sigmoid_backward(grad_output, y) -> dx" in output
     assert "old signature" not in output
 
 

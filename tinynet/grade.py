@@ -17,11 +17,17 @@ defines a similar name (`sigmoid_foward`). For every function the file defines, 
      solution; Adam with the three Keras formulas of keras_adam_step, which the tests check
      against tinynet's Adam), and the gradients of the backward passes also with finite
      differences of tinynet's forward pass;
-  4. prints PASS, or FAIL with the first wrong value (its index, expected vs got, the relative
-     error) and a hint. The hint comes from trying the usual mistakes: the grader computes
-     each known-wrong answer (unbiased variance, a missing 1/N, a bias gradient not summed
-     over the batch, the mean over the wrong axis, no bias correction in Adam, epsilon on
-     the wrong side of a square root, ...) and names the one the student's output equals.
+  4. prints PASS with each output's largest relative error (or "exact match"), or FAIL with
+     the first wrong output in the order the function returns them, its first wrong value
+     (its index, expected vs got, the relative error), the other outputs that are wrong too,
+     and a hint. The hint comes from trying the usual mistakes: the grader computes each
+     known-wrong answer (unbiased variance, a missing 1/N, a bias gradient not summed over
+     the batch, the mean over the wrong axis, no bias correction in Adam, epsilon on the
+     wrong side of a square root, ...) and names the one the student's output equals; when
+     the first wrong output matches none, the hint of another wrong output it may be built
+     on follows (a param_new computed from a wrong v_new). A value that equals another
+     output's is named as returned in the wrong order; an inf or a nan is explained by the
+     warning NumPy raised (a division by zero, exp overflowing), with its line.
 
 A BN forward pass returns (y, cache), and what the cache holds is the student's choice: of
 batchnorm_train's the grader checks only the batch's mu and var (read_from_cache), and it
@@ -46,7 +52,9 @@ import argparse
 import difflib
 import importlib.util
 import inspect
+import linecache
 import os
+import re
 import signal
 import sys
 import textwrap
@@ -90,7 +98,7 @@ def known_mistakes(*mistakes):
         try:
             with np.errstate(divide="raise", invalid="raise", over="ignore"):
                 value = np.asarray(compute(), dtype=np.float64)
-        except (ValueError, FloatingPointError, IndexError):
+        except (ValueError, FloatingPointError, IndexError, ZeroDivisionError):
             continue
         result.append(Mistake(output, value, hint))
     return result
@@ -127,7 +135,8 @@ class OldSignature:
     text: str              # "batchnorm_forward(x, gamma, beta, epsilon=1e-3) -> (out, mu, var)"
     arguments: int         # how many positional arguments it took
     results: int           # how many values it returned (1: one array, not a tuple)
-    change: str            # what to do now, for the hint
+    change: str            # what to do now, for the hint; {file.py} stands for the path of
+                           # that exercise file (see exercise_path)
 
     @property
     def name(self):
@@ -199,7 +208,7 @@ def sigmoid_backward_checks(rng):
     x = rng.normal(size=(3, 4))
     g = rng.normal(size=(3, 4))
     y = sigmoid(x)
-    numeric = finite_differences(lambda: np.sum(sigmoid(x) * g), {"grad_input": x})
+    numeric = finite_differences(lambda: np.sum(sigmoid(x) * g), {"dx": x})
     checks.append(Check(shape_label(grad_output=g, y=y), {"grad_output": g, "y": y}, numeric,
                         n=3, reference="finite differences"))
     return checks
@@ -208,14 +217,14 @@ def sigmoid_backward_checks(rng):
 def sigmoid_backward_check(g, x):
     layer, y = tinynet_sigmoid(x)
     return Check(shape_label(grad_output=g, y=y), {"grad_output": g, "y": y},
-                 {"grad_input": layer.backward(g)}, n=g.shape[0], mistakes=known_mistakes(
-        ("grad_input", lambda: y * (1 - y),
+                 {"dx": layer.backward(g)}, n=g.shape[0], mistakes=known_mistakes(
+        ("dx", lambda: y * (1 - y),
          "you forgot to multiply by grad_output: dL/dx = dL/dy * dy/dx."),
-        ("grad_input", lambda: g * sigmoid(y) * (1 - sigmoid(y)),
+        ("dx", lambda: g * sigmoid(y) * (1 - sigmoid(y)),
          "y is already sigmoid(x): use y * (1 - y), not sigmoid(y) * (1 - sigmoid(y))."),
-        ("grad_input", lambda: g * (1 - y * y),
+        ("dx", lambda: g * (1 - y * y),
          "1 - y^2 is the derivative of tanh; the sigmoid's is y * (1 - y)."),
-        ("grad_input", lambda: g * y, "you lost the factor (1 - y): dy/dx = y * (1 - y)."),
+        ("dx", lambda: g * y, "you lost the factor (1 - y): dy/dx = y * (1 - y)."),
     ))
 
 
@@ -320,7 +329,8 @@ BN_BACKWARD_ORDER = ("dbeta", "dgamma", "dx")
 OLD_BATCHNORM_TRAIN = OldSignature(
     "batchnorm_forward(x, gamma, beta, epsilon=1e-3) -> (out, mu, var)", 4, 3,
     "return (y, cache), with this batch's mu and var inside the cache, and call the function "
-    "batchnorm_train (see the docstring in lessons/exercises/batchnorm_forward.py).")
+    "batchnorm_train (see its docstring in the exercise file as it is now, "
+    "{batchnorm_forward.py}).")
 OLD_BATCHNORM_INFERENCE = OldSignature(
     "batchnorm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon=1e-3) -> out",
     6, 1, "return (y, cache): y as before, and a cache of your choice (tinynet keeps x_hat, "
@@ -329,8 +339,8 @@ OLD_BATCHNORM_BACKWARD = OldSignature(
     "batchnorm_backward(grad_output, x, gamma, epsilon=1e-3) -> (dx, dgamma, dbeta)", 4, 3,
     "it receives the cache of batchnorm_train instead of x, gamma and epsilon, and takes "
     "x_hat, inv_std and gamma from it. The grader makes that cache with your file's own "
-    "batchnorm_train: lessons/exercises/batchnorm_backward.py gives one complete, with its "
-    "BatchNormCache.")
+    "batchnorm_train: the exercise file as it is now, {batchnorm_backward.py}, gives one "
+    "complete, with its BatchNormCache.")
 
 
 def tinynet_moving_statistics(moving_mean, moving_variance, mu, var, momentum):
@@ -527,6 +537,9 @@ def batchnorm_backward_mistakes(g, x, gamma):
         ("dbeta", lambda: g.mean(axis=0),
          "you took the mean over the batch: dbeta is the plain sum over axis 0 "
          "(grad_output already holds the loss's 1/N)."),
+        ("dgamma", lambda: g.sum(axis=0),
+         "dgamma sums g * x_hat over the batch, not g alone: gamma multiplies x_hat in "
+         "y = gamma * x_hat + beta, so dy/dgamma = x_hat."),
         ("dgamma", lambda: (g * x).sum(axis=0),
          "dgamma = sum(grad_output * x_hat): the normalized input, not x."),
         ("dgamma", lambda: (g * x_hat).mean(axis=0),
@@ -668,7 +681,7 @@ class Exercise:
 
 EXERCISES = {
     "sigmoid_forward": Exercise(("y",), sigmoid_forward_checks),
-    "sigmoid_backward": Exercise(("grad_input",), sigmoid_backward_checks),
+    "sigmoid_backward": Exercise(("dx",), sigmoid_backward_checks),
     "dense_forward": Exercise(("z",), dense_forward_checks),
     "dense_backward": Exercise(("dx", "dkernel", "dbias"), dense_backward_checks),
     "batchnorm_train": Exercise(("y", "cache"), batchnorm_train_checks, ("y", "mu", "var"),
@@ -774,9 +787,31 @@ def describe(name, outputs):
     return f"{name} (the {ORDINALS[outputs.index(name)]} value you return)"
 
 
-def compare_output(name, which, got, check, rtol):
-    """Raise Failure if the output `name` (the student's `got`, described as `which`) is
-    wrong, with a hint. Returns the relative error when it is right."""
+@dataclass
+class Problem:
+    """What is wrong with one output of one call: the lines that say so, and a hint."""
+
+    output: str
+    lines: list            # "<output> is wrong" (or "has the wrong shape", ...), then details
+    hint: str = None
+    known: bool = False    # the hint names the cause (a known mistake, outputs in the wrong
+                           # order), not only a symptom (a common factor, a nan)
+
+
+class Wrong(Exception):
+    """Raised with the Problem of one output."""
+
+    def __init__(self, problem):
+        super().__init__(problem.lines[0])
+        self.problem = problem
+
+
+def compare_output(name, which, got, check, rtol, seen=(), exercise=None, order_hint=None):
+    """Raise Wrong with a Problem if the output `name` (the student's `got`, described as
+    `which`) is wrong, with a hint: `order_hint` when the value belongs in another output's
+    place, else a known mistake's, else what the values show (for a nan or an inf: the first
+    of `seen`, the NumPy warnings of the call to `exercise`). Returns the relative error when
+    it is right."""
     expected = np.asarray(check.expected[name], dtype=np.float64)
     where = check.label + ("" if check.reference == "tinynet" else
                            f", compared with {check.reference}")
@@ -784,34 +819,39 @@ def compare_output(name, which, got, check, rtol):
     try:
         got = np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError):
-        raise Failure(f"{which} is not an array of numbers: got {type(got).__name__}.") \
-            from None
+        raise Wrong(Problem(name, [f"{which} is not an array of numbers: got "
+                                   f"{type(got).__name__}."], order_hint,
+                            order_hint is not None)) from None
     if got.shape != expected.shape:
-        raise Failure(f"{which} has the wrong shape",
-                      f"    inputs: {where}",
-                      f"    expected shape {expected.shape}, got {got.shape}",
-                      hint_line(shape_hint(got.shape, expected.shape, check.n)
-                                or find_mistake(name, got, check, rtol)))
+        hint = (order_hint or shape_hint(got.shape, expected.shape, check.n)
+                or find_mistake(name, got, check, rtol))
+        raise Wrong(Problem(name, [f"{which} has the wrong shape",
+                                   f"    inputs: {where}",
+                                   f"    expected shape {expected.shape}, got {got.shape}"],
+                            hint, hint is not None))
     wrong = wrong_entries(got, expected, rtol)
     if not wrong.any():
         return relative_error(got, expected)
     index = tuple(int(i) for i in np.argwhere(wrong)[0])
     want, have = expected[index], got[index]
-    hint = find_mistake(name, got, check, rtol) or ratio_hint(got, expected, check.n)
-    if hint is None and not np.isfinite(have):
-        hint = ("got a non-finite value: exp of a large number overflows to inf, and inf/inf "
-                "or 0/0 gives nan. Look for a division or an exp that can blow up.")
+    lines = [f"{which} is wrong",
+             f"    inputs: {where}",
+             f"    first wrong value: {index_text(name, index)} expected {want:.8g}, "
+             f"got {have:.8g}"]
+    error = (f"relative error {abs(have - want) / abs(want):.1e}, "
+             if want != 0 and np.isfinite(have) else "")
+    lines.append(f"    {error}{int(wrong.sum())} of {wrong.size} values are wrong")
+    known = order_hint or find_mistake(name, got, check, rtol)
+    if known:
+        raise Wrong(Problem(name, lines, known, True))
+    hint = ratio_hint(got, expected, check.n)
+    if hint is None and not np.all(np.isfinite(got)):
+        warning = first_numeric_warning(seen)
+        lines += warning.location if warning else []
+        hint = nonfinite_hint(warning, exercise)
     if hint is None and single_precision:
         hint = "your result is float32: compute in float64 (do not cast to float32)."
-    error = (f"relative error {abs(have - want) / abs(want):.1e}"
-             if want != 0 and np.isfinite(have) else "")
-    raise Failure(f"{which} is wrong",
-                  f"    inputs: {where}",
-                  f"    first wrong value: {index_text(name, index)} expected {want:.8g}, "
-                  f"got {have:.8g}",
-                  f"    {error + ', ' if error else ''}{int(wrong.sum())} of {wrong.size} "
-                  f"values are wrong",
-                  hint_line(hint))
+    raise Wrong(Problem(name, lines, hint))
 
 
 def find_mistake(name, got, check, rtol):
@@ -820,6 +860,59 @@ def find_mistake(name, got, check, rtol):
         if mistake.output == name and matches(got, mistake.value, rtol):
             return mistake.hint
     return None
+
+
+def misplaced(got, check, outputs, rtol):
+    """{output: the other output whose expected value it has}, for the values returned in
+    another one's place (`return dx, dbeta, dgamma`). A value counts only when that other
+    output is wrong too: a dgamma that equals dbeta while the dbeta returned is right is a
+    wrong dgamma (g summed without x_hat), not a swap."""
+    compared = [output for output in outputs if output in check.expected and output in got]
+
+    def equal(value, output):
+        try:
+            value = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            return False
+        return matches(value, check.expected[output], rtol)
+
+    right = {output: equal(got[output], output) for output in compared}
+    found = {}
+    for output in compared:
+        others = [other for other in compared if other != output and not right[other]
+                  and equal(got[output], other)]
+        if not right[output] and others:
+            found[output] = others[0]
+    return found
+
+
+def order_hint(swapped, outputs):
+    """'your second value equals dbeta and third value equals dgamma: return (dx, dgamma,
+    dbeta) in that order.'"""
+    values = [f"{ORDINALS[outputs.index(output)]} value equals {other}"
+              for output, other in swapped.items()]
+    listed = ", ".join(values[:-1]) + " and " + values[-1] if len(values) > 1 else values[0]
+    return f"your {listed}: return ({', '.join(outputs)}) in that order."
+
+
+def failure_lines(problems, outputs, order):
+    """The report of a call with wrong outputs (`problems`, in the order the function returns
+    them, `outputs`): the first one in full, the others by name, and the hints. When the
+    first one's hint names no cause, the cause may be another wrong output (a param_new
+    built on a wrong v_new, a dx on a wrong dgamma): the hint of the first of them, in
+    `order` (simplest first), whose hint names a cause, follows the first one's."""
+    first, others = problems[0], problems[1:]
+    lines = list(first.lines)
+    if others:
+        names = [problem.output for problem in others]
+        lines.append(f"also wrong: {', '.join(describe(name, outputs) for name in names)}")
+    lines.append(hint_line(first.hint))
+    if not first.known:
+        ranked = sorted(others, key=lambda problem: order.index(problem.output)
+                        if problem.output in order else len(order))
+        cause = next((problem for problem in ranked if problem.known), None)
+        lines.append(hint_line(cause and f"{cause.output}: {cause.hint}"))
+    return lines
 
 
 def hint_line(hint):
@@ -847,15 +940,15 @@ def read_from_cache(cache, name, check, rtol):
         for entry in entries:
             if holds(entry, target, rtol):
                 return entry
-    raise Failure(f"{name} is not in the cache you return",
-                  f"    inputs: {check.label}",
-                  f"    your cache: {cache_text(cache)}",
-                  f"    no entry is named {name} or equals this batch's {name}, of shape "
-                  f"{check.expected[name].shape}",
-                  hint_line("keep this batch's mu and var in the cache: a layer feeds them to "
-                            "its moving averages (update_moving_statistics). In a named tuple "
-                            "or a dict, call them mu and var; in a plain tuple, any place "
-                            "will do."))
+    raise Wrong(Problem(name, [f"{name} is not in the cache you return",
+                               f"    inputs: {check.label}",
+                               f"    your cache: {cache_text(cache)}",
+                               f"    no entry is named {name} or equals this batch's {name}, "
+                               f"of shape {check.expected[name].shape}"],
+                        "keep this batch's mu and var in the cache: a layer feeds them to its "
+                        "moving averages (update_moving_statistics). In a named tuple or a "
+                        "dict, call them mu and var; in a plain tuple, any place will do.",
+                        known=True))
 
 
 def cache_fields(cache):
@@ -938,10 +1031,38 @@ def call_arguments(check, make_cache=None):
             for value in check.args.values()]
 
 
-def call_student(function, args, label, path, notes, seconds):
-    """Call the function on `args` (described to the student as `label`), for at most
-    `seconds`; returns its result, raises NotDone or Failure, and records NumPy's warnings
-    in `notes`."""
+@dataclass
+class SeenWarning:
+    """A warning that a call of the student's function raised."""
+
+    category: str          # 'RuntimeWarning'
+    message: str           # 'divide by zero encountered in divide'
+    line: int = None       # its line in the student's file, when it was raised there
+    code: str = ""         # the text of that line
+    file: str = ""         # the student's file, its base name
+
+    @property
+    def location(self):
+        """The detail lines that show where it was raised, or []."""
+        if self.line is None:
+            return []
+        return [f"    {self.category} at line {self.line} of {self.file}: {self.message}",
+                f"        {self.code}"]
+
+
+def seen_warning(warning, path):
+    """A SeenWarning from a warnings.WarningMessage, with its line when it is in `path`."""
+    seen = SeenWarning(warning.category.__name__, str(warning.message))
+    if os.path.abspath(warning.filename) == os.path.abspath(path):
+        seen.line, seen.file = warning.lineno, os.path.basename(path)
+        seen.code = linecache.getline(warning.filename, warning.lineno).strip()
+    return seen
+
+
+def call_student(function, args, label, path, notes, seconds, name=None):
+    """Call the function `name` on `args` (described to the student as `label`), for at most
+    `seconds`; returns (its result, [SeenWarning, ...]), raises NotDone or Failure, and
+    records the warnings in `notes`."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -961,11 +1082,59 @@ def call_student(function, args, label, path, notes, seconds):
                           hint_line("a function hands its result back with `return`; "
                                     "sys.exit() would end the whole program.")) from None
         except Exception as error:   # the student's bug, shown as the traceback's last line
-            raise Failure(*exception_lines(error, path, label)) from None
-    for warning in caught:
-        advice = " (see the hint in the docstring)" if "overflow" in str(warning.message) else ""
-        notes.add(f"{warning.category.__name__}: {warning.message}, for {label}{advice}")
-    return result
+            raise Failure(*exception_lines(error, path, label, name, args)) from None
+    seen = [seen_warning(warning, path) for warning in caught]
+    for warning in seen:
+        where = f" (line {warning.line} of {warning.file})" if warning.line else ""
+        advice = (" (see the hint in the docstring)" if "overflow encountered in exp"
+                  in warning.message else "")
+        notes.add(f"{warning.category}: {warning.message}{where}, for {label}{advice}")
+    return result, seen
+
+
+# Denominators that can be 0, named in the hint for a division by zero
+DIVISION_EXAMPLES = {
+    "adam_step": "1 - beta_1**t, which is 0 for t = 0 (t counts the steps from 1)",
+    "batchnorm_train": "sqrt(var + epsilon), which epsilon keeps above 0",
+    "batchnorm_inference": "sqrt(moving_variance + epsilon), which epsilon keeps above 0",
+    "batchnorm_backward": "inv_std from the cache is 1 / sqrt(var + epsilon): multiply by "
+                          "it rather than divide by a recomputed standard deviation",
+}
+
+
+def first_numeric_warning(seen):
+    """The first warning of a call about a division by zero, an overflow or an invalid
+    value (NumPy's RuntimeWarnings), or None."""
+    return next((warning for warning in seen if warning.category == "RuntimeWarning" and any(
+        word in warning.message for word in ("divide", "overflow", "invalid value"))), None)
+
+
+def division_hint(where, exercise):
+    example = DIVISION_EXAMPLES.get(exercise)
+    return (f"a division by zero{where}: x/0 gives inf and 0/0 gives nan. Look at the "
+            f"denominators{', e.g. ' + example if example else ''}.")
+
+
+def nonfinite_hint(warning, exercise):
+    """Why an output holds inf or nan, from the first warning the call raised (or None)."""
+    if warning is None:
+        return ("got a non-finite value (inf or nan), and NumPy warned of nothing: look for a "
+                "division by zero or a value that overflows.")
+    where = f" (line {warning.line})" if warning.line else ""
+    message = warning.message
+    if "divide by zero" in message or ("invalid value" in message and "divide" in message):
+        return division_hint(where, exercise)
+    if "overflow" in message and "exp" in message:
+        return (f"exp of a large number overflowed to inf{where} (exp(710) is already inf in "
+                f"float64), and inf/inf gives nan: take exp only of numbers <= 0, e.g. "
+                f"exp(-|x|).")
+    if "overflow" in message:
+        return f"a value overflowed to inf{where}: {message}."
+    if "invalid value" in message and "sqrt" in message:
+        return (f"the square root of a negative number is nan{where}: can what goes under "
+                f"your square root be negative?")
+    return (f"an invalid operation gave nan{where} ({message}): e.g. inf - inf, 0 * inf or "
+            f"the log of a negative number.")
 
 
 def line_in_student_file(error, path):
@@ -979,21 +1148,92 @@ def line_in_student_file(error, path):
     return [f"at line {frame.lineno} of {os.path.basename(path)}:", f"    {frame.line}"]
 
 
-def exception_lines(error, path, label):
+def exception_lines(error, path, label, name=None, args=()):
     lines = [f"raised {type(error).__name__}: {error}",
              f"    inputs: {label}"]
     lines += ["    " + line for line in line_in_student_file(error, path)]
+    return lines + [hint_line(exception_hint(error, name, args))]
+
+
+NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+def exception_hint(error, name, args):
+    """A hint for an exception raised by the student's function `name`, called on `args`."""
     text = str(error)
+    if isinstance(error, NameError):
+        quoted = text.split("'")   # name 'x' is not defined
+        return name_error_hint(getattr(error, "name", None) or quoted[len(quoted) // 2],
+                               name, args)
+    if isinstance(error, ZeroDivisionError):
+        return division_hint("", name)
+    if isinstance(error, ValueError) and "values to unpack (expected" in text:
+        return unpack_hint(text, args)
     if "broadcast" in text:
-        lines.append(hint_line("two arrays with incompatible shapes met. Check the axis of "
-                               "each mean or sum: the batch is axis 0, so x.mean(axis=0) has "
-                               "one value per feature and broadcasts against x."))
-    elif "matmul" in text or "aligned" in text:
-        lines.append(hint_line("the shapes of a matrix product do not fit: (a, b) @ (b, c). "
-                               "Write down each array's shape; one of them needs a .T."))
-    elif isinstance(error, TypeError) and "argument" in text:
-        lines.append(hint_line("keep the function's parameters as they were given."))
-    return lines
+        return ("two arrays with incompatible shapes met. Check the axis of each mean or sum: "
+                "the batch is axis 0, so x.mean(axis=0) has one value per feature and "
+                "broadcasts against x.")
+    if "matmul" in text or "aligned" in text:
+        return ("the shapes of a matrix product do not fit: (a, b) @ (b, c). Write down each "
+                "array's shape; one of them needs a .T.")
+    if isinstance(error, TypeError) and "argument" in text:
+        return "keep the function's parameters as they were given."
+    return None
+
+
+def the_cache(args):
+    """The cache among a call's arguments (a tuple, or a dict), or None."""
+    return next((arg for arg in args if isinstance(arg, (tuple, dict))), None)
+
+
+def cache_names(cache):
+    """The names of the cache's entries: a named tuple's fields, a dict's keys, or ()."""
+    if hasattr(cache, "_fields"):
+        return tuple(cache._fields)
+    return tuple(cache) if isinstance(cache, dict) else ()
+
+
+def name_error_hint(missing, name, args):
+    """Why a name is not defined: a backward pass that looks for x, or a value of the
+    cache used without taking it from there, or numpy not imported."""
+    if missing == "np":
+        return "put `import numpy as np` at the top of the file, outside the functions."
+    cache = the_cache(args)
+    if name == "batchnorm_backward" and cache is not None:
+        take = f"cache.{missing}" if hasattr(cache, "_fields") else f"cache['{missing}']"
+        if missing in cache_names(cache):
+            return f"{missing} is in the cache: take it from there ({take})."
+        if missing == "x":
+            return ("batchnorm_backward receives no x, only grad_output and the cache: the "
+                    "cache has what is needed, x - mu = x_hat / inv_std.")
+        if missing in ("epsilon", "eps"):
+            return ("batchnorm_backward receives no epsilon: the cache's inv_std is already "
+                    "1 / sqrt(var + epsilon).")
+        if missing in ("n", "N"):
+            return "N is the batch size: grad_output.shape[0]."
+    if name in EXERCISES:
+        parameters = ", ".join(EXERCISES[name].make_checks(np.random.default_rng(0))[0].args)
+        return (f"{missing} is neither a parameter of {name} ({parameters}) nor assigned "
+                f"before this line.")
+    return None
+
+
+def unpack_hint(text, args):
+    """What the cache holds, when unpacking it into the wrong number of names failed."""
+    cache = the_cache(args)
+    if not isinstance(cache, tuple):
+        return None
+    wanted = int(text.split("(expected ")[1].split(")")[0].split(",")[0])
+    if wanted == len(cache):   # something else was unpacked
+        return None
+    count = NUMBER_WORDS[len(cache)] if len(cache) < len(NUMBER_WORDS) else str(len(cache))
+    names = cache_names(cache)
+    if names:
+        contents = ", ".join(names)
+        return (f"the cache holds {count} values, {contents}: take the ones you need by name "
+                f"(cache.{names[0]}), or unpack all {count}: {contents} = cache.")
+    return (f"the cache your batchnorm_train returns holds {count} values: unpack all "
+            f"{count}, or take the ones you need by index (cache[0]).")
 
 
 # -- signatures: the one the exercise asks for, and the one it used to ask for ---------------------
@@ -1034,7 +1274,7 @@ def old_signature_lines(first_line, found, name, old):
             f"    found:        {found}",
             f"    expected now: {expected_signature(name)}",
             hint_line(f"the exercise used to ask for {old.text}; it now asks for the "
-                      f"signature of tinynet's own {name}: {old.change}")]
+                      f"signature of tinynet's own {name}: {exercise_paths_in(old.change)}")]
 
 
 def split_outputs(result, name, exercise):
@@ -1091,7 +1331,8 @@ def grade_function(name, function, path, seed, seconds=None, forward=None):
 
 def run_checks(name, function, checks, path, notes, seconds, forward):
     """Call `function` on each check and compare what it returns; returns {output:
-    {reference: the largest relative error}}, or raises NotDone or Failure."""
+    {reference: the largest relative error}}, or raises NotDone or Failure. A check with
+    wrong outputs fails with the first of them in the order the function returns them."""
     exercise = EXERCISES[name]
     errors = {output: {} for output in exercise.checked}
 
@@ -1100,17 +1341,39 @@ def run_checks(name, function, checks, path, notes, seconds, forward):
 
     for check in checks:
         rtol = RTOL if check.reference == "tinynet" else RTOL_FD
-        result = call_student(function, call_arguments(check, make_cache), check.label, path,
-                              notes, seconds)
+        result, seen = call_student(function, call_arguments(check, make_cache), check.label,
+                                    path, notes, seconds, name)
         got = dict(zip(exercise.outputs, split_outputs(result, name, exercise), strict=True))
-        for output in check.order or exercise.checked:
-            value = (got[output] if output in got
-                     else read_from_cache(got["cache"], output, check, rtol))
-            error = compare_output(output, describe(output, exercise.outputs), value, check,
-                                   rtol)
+        swapped = misplaced(got, check, exercise.outputs, rtol)
+        problems = []
+        for output in exercise.checked:
+            try:
+                value = (got[output] if output in got
+                         else read_from_cache(got["cache"], output, check, rtol))
+                error = compare_output(output, describe(output, exercise.outputs), value,
+                                       check, rtol, seen, name,
+                                       order_hint(swapped, exercise.outputs)
+                                       if output in swapped else None)
+            except Wrong as wrong:
+                problems.append(wrong.problem)
+                continue
             errors[output][check.reference] = max(errors[output].get(check.reference, 0.0),
                                                   error)
+        if problems:
+            raise Failure(*failure_lines(problems, exercise.outputs,
+                                         check.order or exercise.checked))
     return errors
+
+
+def needs_hint(path):
+    """The hint of a batchnorm_backward that cannot be graded for want of a working
+    batchnorm_train in the file at `path`."""
+    original = exercise_path("batchnorm_backward.py")
+    restore = ("" if os.path.abspath(original) == os.path.abspath(path) else
+               f" (copy it from {original} if you changed it)")
+    return (f"the grader calls the batchnorm_train of {path} to make the cache that "
+            f"batchnorm_backward receives, so that one must work first: keep the complete one "
+            f"that batchnorm_backward.py gives, with its BatchNormCache{restore}.")
 
 
 def cache_from_forward(check, forward, forward_name, path, seconds):
@@ -1119,33 +1382,41 @@ def cache_from_forward(check, forward, forward_name, path, seconds):
     that needs the cache."""
     if forward is None:
         raise Failure(f"needs {forward_name}, which makes the cache it receives, and this file "
-                      f"has none", hint_line(NEEDS_HINT))
+                      f"has none", hint_line(needs_hint(path)))
     try:
-        result = call_student(forward, call_arguments(check), check.label, path, set(), seconds)
+        result, seen = call_student(forward, call_arguments(check), check.label, path, set(),
+                                    seconds, forward_name)
         y, cache = split_outputs(result, forward_name, EXERCISES[forward_name])
-        compare_output("y", "y", y, check, RTOL)
+        compare_output("y", "y", y, check, RTOL, seen, forward_name)
     except NotDone:
         raise Failure(f"cannot be graded yet: {forward_name}, which makes the cache it "
                       f"receives, still raises NotImplementedError",
-                      hint_line(NEEDS_HINT)) from None
-    except Failure as failure:
-        details = [line for line in failure.lines[1:] if not line.startswith("hint: ")]
+                      hint_line(needs_hint(path))) from None
+    except (Failure, Wrong) as failure:
+        lines = failure.lines if isinstance(failure, Failure) else failure.problem.lines
+        details = [line for line in lines[1:] if not line.startswith("hint: ")]
         raise Failure(f"cannot be graded: {forward_name}, which makes the cache it receives, "
-                      f"failed: {failure.lines[0]}", *details, hint_line(NEEDS_HINT)) from None
+                      f"failed: {lines[0]}", *details, hint_line(needs_hint(path))) from None
     return cache
 
 
 def pass_lines(count, errors):
-    """'N checks, largest relative error ...', or 'N checks' and one line per output (per
-    gradient), in the style of makemore's "backprop ninja"."""
-    agreement = {output: ", ".join(f"{error:.0g} vs {reference}"
-                                   for reference, error in by_reference.items())
-                 for output, by_reference in errors.items()}
-    if len(agreement) == 1:
-        return [f"{count} checks, largest relative error {next(iter(agreement.values()))}"]
-    width = max(len(output) for output in agreement)
-    return [f"{count} checks"] + [f"{output:<{width}}  relative error <= {text}"
-                                  for output, text in agreement.items()]
+    """'N checks', then one line per output: how close it is to each reference, 'exact
+    match with tinynet; largest relative error 2e-10 vs finite differences' (the relative
+    error of tinynet.gradcheck, 0 also for two arrays that are both 0 up to 1e-8)."""
+    width = max(len(output) for output in errors)
+    return [f"{count} checks"] + [f"{output:<{width}}  {agreement(by_reference)}"
+                                  for output, by_reference in errors.items()]
+
+
+def agreement(by_reference):
+    """'exact match with tinynet', 'largest relative error 1e-14 vs tinynet, 2e-09 vs finite
+    differences', or both, joined by '; '."""
+    exact = [reference for reference, error in by_reference.items() if error == 0]
+    close = [f"{error:.0g} vs {reference}" for reference, error in by_reference.items()
+             if error != 0]
+    return "; ".join(([f"exact match with {' and '.join(exact)}"] if exact else []) +
+                     ([f"largest relative error {', '.join(close)}"] if close else []))
 
 
 # -- which functions a file must define ------------------------------------------------------------
@@ -1165,10 +1436,6 @@ EXERCISE_FILES = {
 # batchnorm_backward.py gives complete. A file holding that helper is not asked for the rest
 # of the helper's exercise (update_moving_statistics, batchnorm_inference).
 NEEDS = {"batchnorm_backward": "batchnorm_train"}
-NEEDS_HINT = ("the grader calls your file's own batchnorm_train to make the cache that "
-              "batchnorm_backward receives, so that one must work first: keep the one that "
-              "lessons/exercises/batchnorm_backward.py gives, with its BatchNormCache (copy it "
-              "back from there if you changed it).")
 
 # Old names of exercise functions ('batchnorm_forward': 'batchnorm_train'): a file that
 # still defines one is told the new signature.
@@ -1329,8 +1596,9 @@ def print_results(results, print_fn):
     print_fn("")
     functions = "1 function" if len(results) == 1 else f"{len(results)} functions"
     if count["pass"] == len(results):
-        print_fn("  It passes. Well done!" if len(results) == 1
-                 else f"  All {functions} pass. Well done!")
+        everyone = {1: "It passes", 2: "Both functions pass"}.get(len(results),
+                                                                  f"All {functions} pass")
+        print_fn(f"  {everyone}. Well done!")
     elif count["todo"] == len(results):
         print_fn("  Nothing done yet: replace each `raise NotImplementedError` with your code")
         print_fn("  (the docstrings say what to compute), then run the grader again.")
@@ -1348,15 +1616,38 @@ def wrap(line, indent):
     if not line.startswith(("hint: ", "note: ")):
         return " " * indent + line
     return textwrap.fill(line, width=100, initial_indent=" " * indent,
-                         subsequent_indent=" " * (indent + 6), break_on_hyphens=False)
+                         subsequent_indent=" " * (indent + 6), break_on_hyphens=False,
+                         break_long_words=False)
+
+
+def exercise_folder():
+    """lessons/exercises/ of this copy of tinynet, as an absolute path."""
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        EXERCISE_FOLDER)
 
 
 def list_exercise_files():
-    here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                        EXERCISE_FOLDER)
+    here = exercise_folder()
     if not os.path.isdir(here):
         return []
     return sorted(name for name in os.listdir(here) if name.endswith(".py"))
+
+
+def exercise_path(file_name):
+    """Where the exercise file `file_name` is, as it comes with tinynet: relative to the
+    current directory when it is below it (lessons/exercises/adam.py), absolute otherwise.
+    Hints name it for what the exercise asks now, which a student's older copy may lack."""
+    path = os.path.join(exercise_folder(), file_name)
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:   # another drive, on Windows
+        return path
+    return path if relative.startswith(os.pardir) else relative
+
+
+def exercise_paths_in(text):
+    """`text` with each '{file.py}' replaced by exercise_path('file.py')."""
+    return re.sub(r"\{(\w+\.py)\}", lambda match: exercise_path(match.group(1)), text)
 
 
 TIME_LIMIT = 10.0   # seconds for the import and for each call of a student's function

@@ -22,15 +22,19 @@ def adam_step(param, grad, m, v, t, learning_rate=0.001, beta_1=0.9, beta_2=0.99
         alpha = learning_rate * sqrt(1 - beta_2^t) / (1 - beta_1^t)     bias correction
         param_new = param - alpha * m_new / (sqrt(v_new) + epsilon)
 
-    Args:
+    Inputs:
         param: the parameter, any shape (e.g. a kernel (D_in, D_out) or a bias (D,)).
-        grad:  dL/dparam, same shape.
-        m, v:  the running averages from the previous step, same shape (zeros before step 1).
+        grad:  dL/dparam, param's shape.
+        m, v:  the running averages from the previous step, param's shape (zeros before
+               step 1).
         t:     the number of this step, an int >= 1.
-        learning_rate, beta_1, beta_2, epsilon: Keras's defaults.
+        learning_rate, beta_1, beta_2, epsilon: a float each, Keras's defaults.
     Returns:
-        (param_new, m_new, v_new): three arrays of param's shape. (You may also update the
-        arrays in place, as tinynet does, as long as you return them.)
+        param_new: the updated parameter, param's shape.
+        m_new:     the new running average of the gradient, param's shape.
+        v_new:     the new running average of its square, param's shape.
+        (You may also update the arrays in place, as tinynet does, as long as you return
+        them, in this order.)
 
     Hint: m and v start at zero, so after a few steps they are too small; the bias correction
     (folded into alpha above) undoes that. Keep Keras's order: epsilon is added to sqrt(v_new)

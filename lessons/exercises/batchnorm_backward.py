@@ -37,8 +37,8 @@ def batchnorm_train(x, gamma, beta, epsilon=1e-3):
         x:       a batch of N samples with D features, shape (N, D).
         gamma:   learned scale, shape (D,).
         beta:    learned shift, shape (D,).
-        epsilon: a small constant that keeps the division safe when var is 0.
-    Returns a tuple of:
+        epsilon: a float, a small constant that keeps the division safe when var is 0.
+    Returns:
         y:     shape (N, D).
         cache: a BatchNormCache (x_hat, inv_std, gamma, mu, var), shapes above.
     """
@@ -73,8 +73,9 @@ def batchnorm_backward(grad_output, cache):
 
     Inputs:
         grad_output: g = dL/dy, shape (N, D).
-        cache:       the BatchNormCache that batchnorm_train returned for this batch.
-    Returns a tuple of:
+        cache:       the BatchNormCache that batchnorm_train returned for this batch: x_hat
+                     of shape (N, D); inv_std, gamma, mu and var of shape (D,).
+    Returns:
         dx:     shape (N, D).
         dgamma: shape (D,).
         dbeta:  shape (D,).

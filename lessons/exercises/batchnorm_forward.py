@@ -29,8 +29,8 @@ def batchnorm_train(x, gamma, beta, epsilon=1e-3):
         x:       a batch of N samples with D features, shape (N, D).
         gamma:   learned scale, shape (D,).
         beta:    learned shift, shape (D,).
-        epsilon: a small constant that keeps the division safe when var is 0.
-    Returns a tuple of:
+        epsilon: a float, a small constant that keeps the division safe when var is 0.
+    Returns:
         y:     shape (N, D).
         cache: what this forward pass keeps for later. You choose what goes in, but it must
                hold this batch's mu and var, shape (D,): a layer feeds them to its moving
@@ -62,9 +62,10 @@ def update_moving_statistics(moving_mean, moving_variance, mu, var, momentum=0.9
     Inputs:
         moving_mean, moving_variance: the current running averages, shape (D,).
         mu, var:  this batch's statistics, from batchnorm_train's cache, shape (D,).
-        momentum: how much of the OLD value to keep (Keras default 0.99).
-    Returns a tuple of:
-        new_moving_mean, new_moving_variance: both of shape (D,).
+        momentum: a float, how much of the OLD value to keep (Keras default 0.99).
+    Returns:
+        new_moving_mean:     shape (D,).
+        new_moving_variance: shape (D,).
 
     Hint: in Keras, momentum weighs the old running value. PyTorch uses the word the other way
     round (its momentum=0.1 weighs the new batch), which is a classic source of confusion.
@@ -85,13 +86,14 @@ def batchnorm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon=1e
         gamma, beta:     shape (D,).
         moving_mean:     shape (D,), the running average of the batch means.
         moving_variance: shape (D,), the running average of the batch variances.
-        epsilon:         as in training.
-    Returns a tuple of:
+        epsilon:         a float, as in training.
+    Returns:
         y:     shape (N, D). Each sample's output depends on that sample only, not on the
                rest of its batch.
         cache: what a backward pass in inference mode would need (a frozen BN layer
                still passes gradients down to the layers below it): tinynet keeps x_hat,
-               inv_std and gamma. The grader checks y only.
+               of shape (N, D), and inv_std and gamma, of shape (D,). The grader checks y
+               only.
 
     Hint: do not compute anything from x's batch here: that is exactly the "forgot to switch
     to inference mode" bug.

@@ -16,7 +16,7 @@ def dense_forward(x, kernel, bias):
 
         z = x @ kernel + bias
 
-    Args:
+    Inputs:
         x:      inputs, one row per sample, shape (N, D_in).
         kernel: weights, shape (D_in, D_out) (Keras's layout: inputs along the rows).
         bias:   shape (D_out,), added to every sample.
@@ -42,14 +42,15 @@ def dense_backward(grad_output, x, kernel):
     Your job: the same three results without Python loops (each one is a single NumPy
     expression).
 
-    Args:
+    Inputs:
         grad_output: g = dL/dz, shape (N, D_out). It already holds the loss's 1/N (the loss
                      is a mean over the batch), so do not divide by N again.
         x:           the layer's input from the forward pass, shape (N, D_in).
         kernel:      shape (D_in, D_out).
     Returns:
-        (dx, dkernel, dbias): a tuple of three arrays of shapes (N, D_in), (D_in, D_out)
-        and (D_out,).
+        dx:      dL/dx, shape (N, D_in).
+        dkernel: dL/dkernel, shape (D_in, D_out).
+        dbias:   dL/dbias, shape (D_out,).
 
     Hint: let the shapes guide you. A gradient has the shape of the thing it is the gradient
     of, so dkernel is (D_in, D_out): which matrix product of x (N, D_in) and grad_output

@@ -16,7 +16,7 @@ def sigmoid_forward(x):
 
         y = 1 / (1 + exp(-x))
 
-    Args:
+    Inputs:
         x: array of any shape, e.g. (N, D).
     Returns:
         y: array of the same shape as x, every entry in (0, 1).
@@ -36,11 +36,11 @@ def sigmoid_backward(grad_output, y):
         dy/dx = y * (1 - y)             (the derivative written with the OUTPUT y)
         dL/dx = dL/dy * dy/dx           (the chain rule, elementwise)
 
-    Args:
+    Inputs:
         grad_output: dL/dy, the gradient of the loss with respect to the output, shape (N, D).
         y:           the output of sigmoid_forward (y = sigmoid(x)), shape (N, D).
     Returns:
-        grad_input: dL/dx, shape (N, D).
+        dx: dL/dx, shape (N, D).
 
     Hint: y is already sigmoid(x): do not apply the sigmoid to it again. And do not forget
     the factor grad_output, which carries everything that happens after this layer.
