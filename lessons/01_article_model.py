@@ -240,8 +240,8 @@ save_figure(fig, args.out, "01_curves")
 # One run is one draw of initial weights and batch order. Both kinds were trained from
 # several seeds (8 in the full lesson, 3 with QUICK). The thick line is the mean over seeds;
 # the band around it is one standard error, the amount by which that mean would move if we
-# repeated the whole experiment. Where the two bands overlap, one seed cannot tell the
-# networks apart.
+# repeated the whole experiment. Bands that overlap are a warning that the gap may be noise;
+# the comparison printed below decides, from the paired differences seed by seed.
 
 # %%
 def mean_and_band(curves):
