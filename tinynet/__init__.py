@@ -7,7 +7,8 @@
 The package is laid out like Keras 3, so Keras code runs with `import tinynet as keras`:
 tinynet.Input, tinynet.Sequential, tinynet.layers, tinynet.optimizers (and .schedules),
 tinynet.losses, tinynet.metrics, tinynet.callbacks, tinynet.regularizers,
-tinynet.initializers, tinynet.utils, tinynet.models (load_model, model_from_json).
+tinynet.initializers, tinynet.utils, tinynet.models (load_model, model_from_json),
+tinynet.saving (load_model, save_model: Keras's .keras files).
 
 Importing tinynet never imports matplotlib; plotting lives in `tinynet.plot`.
 """
@@ -22,6 +23,7 @@ from tinynet import (
     models,
     optimizers,
     regularizers,
+    saving,
     utils,
 )
 from tinynet.config import floatx, get_rng, set_floatx, set_seed
@@ -44,6 +46,7 @@ __all__ = [
     "models",
     "optimizers",
     "regularizers",
+    "saving",
     "set_floatx",
     "set_seed",
     "utils",

@@ -7,6 +7,8 @@ Every loss is computed in two steps, as in Keras 3:
   2. The reduction 'sum_over_batch_size': L = sum_n w_n * l_n / N, with sample weights w_n
      (all 1 when none are given). Note the divisor is N, not sum_n w_n: a weight of 2 counts a
      sample twice, a weight of 0 drops it, and the loss of a batch shrinks with its weights.
+     (For per-pixel outputs, l has shape (N, H, W) and the divisor is N * H * W, the number
+     of values, as in Keras.)
 
 `gradient(y_true, y_pred, sample_weight)` returns dL/dy_pred, shape (N, K), of that same L,
 and `loss_and_gradient` returns both from one pass (what a training step calls: the two share
@@ -80,11 +82,16 @@ class Loss:
 
     def call(self, y_true, y_pred):
         """Inputs: y_true, y_pred (N, K). Returns: l, one value per sample, (N,)."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define call(y_true, y_pred), "
+                                  f"returning the loss of each sample, shape (N,)")
 
     def sample_gradient(self, y_true, y_pred):
         """Inputs: y_true, y_pred (N, K). Returns: d l_n / d y_pred[n], shape (N, K)."""
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} must define sample_gradient(y_true, y_pred), returning "
+            f"d l_n / d y_pred, the same shape as y_pred: tinynet has no automatic "
+            f"differentiation, so a loss of your own writes its gradient by hand (e.g. for "
+            f"l = mean_k (p - y)^2 it is 2 (p - y) / K)")
 
     def call_and_gradient(self, y_true, y_pred):
         """Inputs: y_true, y_pred (N, K). Returns: (l (N,), d l_n / d y_pred[n] (N, K)).
@@ -170,10 +177,15 @@ class Loss:
 
     def prepare_targets(self, y_true, y_pred):
         """Reshape y_true to y_pred's shape when they hold the same number of values:
-        targets (N,) and (N, 1) mean the same thing."""
+        targets (N,) and (N, 1) mean the same thing. Any other mismatch is an error here,
+        where it would otherwise broadcast silently into a wrong loss."""
         y_true = np.asarray(y_true)
         if y_true.shape != y_pred.shape and y_true.size == y_pred.size:
             y_true = y_true.reshape(y_pred.shape)
+        if y_true.shape != y_pred.shape:
+            raise ValueError(f"{type(self).__name__}: y_true of shape {y_true.shape} does not "
+                             f"match y_pred of shape {y_pred.shape} (the order is y_true, "
+                             f"y_pred)")
         return y_true.astype(y_pred.dtype, copy=False)
 
     def check_targets(self, y, output_shape, where):
@@ -225,7 +237,12 @@ class BinaryCrossentropy(CrossentropyLoss):
     uniform_target = 0.5
 
     def call_and_gradient(self, y_true, y_pred):
-        """l_n = mean_k of the cross-entropy (N,), and dl_n/dy_pred (N, K)."""
+        """l_n = mean_k of the cross-entropy (N,), and dl_n/dy_pred (N, K):
+
+            probabilities p:  dl/dp = (p - y) / (p (1 - p)) / K, and 0 where p was clipped
+                              (a clipped p is a constant, as in Keras)
+            logits z:         dl/dz = (s(z) - y) / K
+        """
         if self.from_logits:
             z = y_pred
             # -(y log s(z) + (1-y) log(1-s(z))) = max(z, 0) - z y + log(1 + exp(-|z|))
@@ -301,6 +318,13 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
 
     def prepare_targets(self, y_true, y_pred):
         labels = np.asarray(y_true).reshape(-1).astype(np.int64)
+        if len(labels) != len(y_pred):
+            raise ValueError(f"{type(self).__name__}: one integer label per sample is needed "
+                             f"({len(y_pred)}), got {len(labels)} (the order is y_true, y_pred)")
+        if labels.min() < 0 or labels.max() >= y_pred.shape[-1]:
+            raise ValueError(f"{type(self).__name__}: labels must be in [0, "
+                             f"{y_pred.shape[-1]}), got values from {labels.min()} to "
+                             f"{labels.max()}")
         one_hot = np.zeros(y_pred.shape, dtype=y_pred.dtype)
         one_hot[np.arange(len(labels)), labels] = 1
         return one_hot

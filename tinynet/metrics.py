@@ -123,13 +123,17 @@ class Metric:
         self.reset_state()
 
     def reset_state(self):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define reset_state(), which "
+                                  f"sets its running state (e.g. self.total = 0.0); tinynet "
+                                  f"calls it from __init__, so it creates the state too")
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define update_state(y_true, "
+                                  f"y_pred, sample_weight=None), adding one batch")
 
     def result(self):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define result(), the value "
+                                  f"so far as a float")
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         self.update_state(y_true, y_pred, sample_weight)

@@ -247,6 +247,7 @@ class Sequential:
             raise ValueError(f"compile: every layer must use the same dtype, got "
                              f"{sorted(dtypes)}; build all layers after one set_floatx(...)")
         dtype = self.layers[0].dtype
+        check_weight_arrays(self.trainable_slots, arrays, dtype)
         flat = np.concatenate([a.reshape(-1) for a in arrays]) if arrays else np.zeros(0, dtype)
         self.parameters, self.gradients = flat, np.zeros_like(flat)
         self.views, self.segments, start = [], {}, 0
@@ -283,8 +284,9 @@ class Sequential:
             self.bind_parameters()
 
     def gather_gradients(self):
-        """Every trainable weight's gradient, copied into one flat vector (in the order of
-        `parameters`). Read fresh at every step, so a layer may assign new gradient arrays."""
+        """Every trainable weight's gradient, copied into one flat vector (P,) in the order of
+        `parameters` (P trainable numbers). Read fresh at every step, so a layer may assign
+        new gradient arrays. The vector is reused at every step: copy it to keep it."""
         check_gradients(self.trainable_slots, self.views)
         grads = [layer.grads[key] for layer, key in self.trainable_slots]
         # axis=None: each gradient is flattened into its place in the vector
@@ -341,7 +343,10 @@ class Sequential:
 
     def backward(self, grad_output, input_grad=True):
         """Chain rule over the stack, last layer first: from dL/d(output) to dL/d(input).
-        Each layer sets its grads. Inputs: dL/dy_pred. Returns: dL/dx.
+        Inputs: dL/dy_pred, the shape of the model's output (N, ...). Returns: dL/dx, the
+        shape of x (None when input_grad=False). Each layer sets its grads; the old ones are
+        cleared first, so a layer that forgets to set one is caught at the next update
+        instead of training on a stale gradient.
 
         input_grad=False lets the first layer skip dL/dx (it returns None): training never
         uses the gradient with respect to the data, and for a first Dense layer on 784
@@ -352,6 +357,7 @@ class Sequential:
         self.layers[0].needs_input_grad = input_grad
         self.layer_grad_inputs = []  # dL/d(each layer's input), first layer first: for trace
         for layer in reversed(self.layers):
+            layer.grads.clear()
             grad_output = layer.backward(grad_output)
             self.layer_grad_inputs.insert(0, grad_output)
         return grad_output
@@ -821,6 +827,17 @@ def format_number(value):
 
 # -- checks of fit's arguments (all run before anything is built or trained) -----------------
 
+def check_weight_arrays(slots, arrays, dtype):
+    """Every trainable weight must be a NumPy array of the model's float type: one float64
+    array would silently turn the whole parameter vector (every layer's weights) float64."""
+    for (layer, key), array in zip(slots, arrays, strict=True):
+        if not isinstance(array, np.ndarray) or array.dtype != dtype:
+            got = array.dtype if isinstance(array, np.ndarray) else type(array).__name__
+            raise TypeError(f"{layer.where}: params[{key!r}] must be a NumPy array of the "
+                            f"layer's dtype {dtype}, got {got}; create it in build with "
+                            f"dtype=self.dtype, e.g. np.ones(n, dtype=self.dtype)")
+
+
 def check_gradients(slots, views):
     """Each trainable weight needs a gradient of its own shape from its layer's backward, and
     must still be the model's view (a new array put in its place would never be trained)."""
@@ -830,9 +847,13 @@ def check_gradients(slots, views):
                                f"which the optimizer cannot see; write into the weight "
                                f"instead: layer.params[{key!r}][...] = new_values")
         grad = layer.grads.get(key)
-        if grad is None or grad.shape != view.shape:
+        if not isinstance(grad, np.ndarray) or grad.shape != view.shape:
+            got = (f"{grad.shape}" if isinstance(grad, np.ndarray) else "nothing" if grad is
+                   None else f"a {type(grad).__name__}")
+            others = sorted(set(layer.grads) - set(layer.params))
+            hint = f" (it set grads {others}: a misspelt name?)" if others else ""
             raise RuntimeError(f"{layer.where}.backward must set grads[{key!r}] to an array of "
-                               f"shape {view.shape}, got {None if grad is None else grad.shape}")
+                               f"shape {view.shape} at every call, got {got}{hint}")
 
 
 class FitPlan:

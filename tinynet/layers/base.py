@@ -39,7 +39,20 @@ from tinynet.validation import (
 
 
 class Layer:
-    """Base class. Subclasses implement `build`, `forward`, `backward`, `compute_output_shape`.
+    """Base class. A layer of your own implements:
+
+        build(input_shape)        create self.params[...] (trainable) and self.state[...]
+                                  (not trainable) with dtype=self.dtype, then call
+                                  super().build(input_shape)
+        forward(x, training)      start with self.check_input(x); keep what backward needs
+        backward(grad_output)     start with self.check_grad_output(grad_output, <what
+                                  forward kept>); assign self.grads[name] for EVERY param,
+                                  every call; return dL/dx, the shape of x
+        compute_output_shape      only if the output's shape differs from the input's
+
+    weight_order lists the weights in get_weights()'s order; without it they come in the
+    order build created them (params first, then state). The check_* calls give clear errors
+    for a wrong input or a backward called before forward.
 
     Arguments common to every layer:
         name:        a string; a model names unnamed layers like Keras ('dense', 'dense_1').
@@ -50,6 +63,7 @@ class Layer:
     """
 
     # The order of get_weights(): Keras's order, so weights move between Keras and tinynet.
+    # Weights not listed (a layer of your own may list none) follow in the order of creation.
     weight_order = ()
 
     def __init__(self, name=None, dtype=None, trainable=True, input_shape=None, input_dim=None,
@@ -146,7 +160,9 @@ class Layer:
                 self.output_shape[1:]:
             raise ValueError(f"{self.where}.backward: grad_output must have the shape of the "
                              f"layer's output, (batch, {', '.join(map(str, self.output_shape[1:]))}"
-                             f"), got {getattr(grad_output, 'shape', type(grad_output).__name__)}")
+                             f"), got {getattr(grad_output, 'shape', type(grad_output).__name__)}"
+                             f"; in a model, grad_output is what the next layer's backward "
+                             f"returned (the loss's gradient for the last layer)")
 
     # -- regularization ---------------------------------------------------------------------
 
@@ -166,8 +182,10 @@ class Layer:
         return self.params[key] if key in self.params else self.state[key]
 
     def weight_keys(self):
-        """Names of the weights that exist, in Keras's order."""
-        return [key for key in self.weight_order if key in self.params or key in self.state]
+        """Names of the weights that exist: those in weight_order first (Keras's order),
+        then any others in the order build created them (params, then state)."""
+        listed = [key for key in self.weight_order if key in self.params or key in self.state]
+        return listed + [key for key in (*self.params, *self.state) if key not in listed]
 
     @property
     def weights(self):

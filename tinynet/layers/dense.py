@@ -72,7 +72,8 @@ class Dense(Layer):
         return self.activation.forward(z)
 
     def backward(self, grad_output):
-        """Inputs: grad_output = dL/dy (N, units). Returns: dL/dx (N, D_in); sets
+        """Inputs: grad_output = dL/dy (N, units). Returns: dL/dx (N, D_in), or None when
+        needs_input_grad is False (a model's first layer during training); sets
         grads['kernel'] (D_in, units) and grads['bias'] (units,)."""
         self.check_grad_output(grad_output, self.x)
         grad_z = self.activation.backward(grad_output)

@@ -18,6 +18,19 @@ import numpy as np
 
 from tinynet.validation import check_bool, check_float, unknown_name_error
 
+# Arguments every Keras 3 optimizer takes that tinynet's do not, with what they are for: the
+# signature of BaseOptimizer.__init__ in Keras 3.15's source (keras/src/optimizers/
+# base_optimizer.py) and the keras.optimizers.Adam page of the Keras API docs.
+KERAS_ONLY = {
+    "weight_decay": "weight decay in every optimizer",
+    "clipnorm": "gradient clipping", "clipvalue": "gradient clipping",
+    "global_clipnorm": "gradient clipping", "use_ema": "an exponential moving average of "
+    "the weights", "ema_momentum": "an exponential moving average of the weights",
+    "ema_overwrite_frequency": "an exponential moving average of the weights",
+    "loss_scale_factor": "mixed-precision loss scaling",
+    "gradient_accumulation_steps": "gradient accumulation",
+}
+
 
 class Optimizer:
     """Base class: subclasses define create_slots(param) and update(param, grad, slots, lr)."""
@@ -27,6 +40,14 @@ class Optimizer:
         if "lr" in unknown:
             raise TypeError(f"{where}(lr=...): the argument is called learning_rate in Keras 3 "
                             f"and tinynet, e.g. {where}(learning_rate=0.001)")
+        self.name = unknown.pop("name", None) or type(self).__name__.lower()  # as Keras's
+        keras_only = sorted(set(unknown) & set(KERAS_ONLY))
+        if keras_only:
+            name = keras_only[0]
+            advice = ("use AdamW(weight_decay=...), tinynet's optimizer with weight decay"
+                      if name == "weight_decay" else "leave it out")
+            raise TypeError(f"{where}({name}=...) is a Keras argument for {KERAS_ONLY[name]}, "
+                            f"which tinynet does not have; {advice}")
         if unknown:
             raise TypeError(f"{where}() got unknown argument(s) {', '.join(unknown)}")
         self.iterations = 0  # number of updates applied so far
@@ -144,6 +165,10 @@ class Adam(Optimizer):
         return {"m": np.zeros_like(param), "v": np.zeros_like(param)}
 
     def update(self, param, grad, slots, learning_rate):
+        """One Adam step of param (any shape) in place, from grad (the same shape); slots holds
+        m and v (the same shape). t = self.iterations, which apply counts up BEFORE calling
+        update, so the first step has t = 1. The first two lines are m = beta_1 m +
+        (1 - beta_1) g and v = beta_2 v + (1 - beta_2) g^2, rearranged to update in place."""
         # Python floats times float32 arrays stay float32, so the step keeps the model's dtype
         m, v, t = slots["m"], slots["v"], self.iterations
         m += (1 - self.beta_1) * (grad - m)

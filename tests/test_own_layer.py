@@ -1,0 +1,149 @@
+"""A layer of your own, and the mistakes a student makes writing one: each is either handled
+(the layer trains) or stopped with an error that says what to change, never a silent wrong
+training. Also the hand-called pieces of a step (loss_and_gradient) and the Keras spellings
+that point to what tinynet lacks."""
+
+import numpy as np
+import pytest
+
+import tinynet
+from tinynet import losses, metrics
+from tinynet.layers import Dense, Layer
+from tinynet.models import Sequential
+from tinynet.optimizers import SGD, Adam
+
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(32, 4)).astype(np.float32)
+Y = (X[:, :1] > 0).astype(np.float32)
+
+
+class Scale(Layer):
+    """y = x * gamma, a learnable scale per feature; no weight_order (it is optional)."""
+
+    def __init__(self, mistake=None, **kwargs):
+        super().__init__(**kwargs)
+        self.mistake = mistake
+        self.calls = 0
+
+    def build(self, input_shape):
+        dtype = np.float64 if self.mistake == "float64 weight" else self.dtype
+        self.params["gamma"] = np.ones(input_shape[-1], dtype=dtype)
+        super().build(input_shape)
+
+    def forward(self, x, training=False):
+        self.check_input(x)
+        self.x = x
+        return x * self.params["gamma"]
+
+    def backward(self, grad_output):
+        self.check_grad_output(grad_output, self.x)
+        self.calls += 1
+        dgamma = (grad_output * self.x).sum(axis=0)
+        if self.mistake == "first call only" and self.calls > 1:
+            pass
+        elif self.mistake == "python float":
+            self.grads["gamma"] = float(dgamma.sum())
+        elif self.mistake == "misspelt":
+            self.grads["gama"] = dgamma
+        else:
+            self.grads["gamma"] = dgamma
+        dx = grad_output * self.params["gamma"]
+        return dx[:, :2] if self.mistake == "wrong dx" else dx
+
+
+def model_with(layer, optimizer=None):
+    model = Sequential([Dense(4, input_shape=(4,)), layer, Dense(1, activation="sigmoid")])
+    model.compile(optimizer=optimizer or SGD(learning_rate=0.5), loss="binary_crossentropy")
+    return model
+
+
+def test_a_layer_without_weight_order_trains_and_shows_its_weights():
+    tinynet.set_seed(0)
+    layer = Scale()
+    model = model_with(layer)
+    history = model.fit(X, Y, epochs=5, batch_size=8, verbose=0)
+    assert not np.allclose(layer.params["gamma"], 1.0)  # trained
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert len(layer.get_weights()) == 1 and layer.count_params() == 4
+    assert model.count_params() == 4 * 4 + 4 + 4 + 4 + 1
+
+
+def test_a_gradient_set_only_once_is_caught_at_the_next_step():
+    model = model_with(Scale(mistake="first call only"))
+    model.train_on_batch(X, Y)
+    with pytest.raises(RuntimeError, match=r"grads\['gamma'\].*at every call, got nothing"):
+        model.train_on_batch(X, Y)
+
+
+def test_a_gradient_given_as_a_number_says_so():
+    model = model_with(Scale(mistake="python float"))
+    with pytest.raises(RuntimeError, match="got a float"):
+        model.train_on_batch(X, Y)
+
+
+def test_a_misspelt_gradient_name_is_pointed_out():
+    model = model_with(Scale(mistake="misspelt"))
+    with pytest.raises(RuntimeError, match=r"it set grads \['gama'\]: a misspelt name"):
+        model.train_on_batch(X, Y)
+
+
+def test_a_float64_weight_in_a_float32_model_is_refused_at_compile():
+    with pytest.raises(TypeError, match=r"params\['gamma'\].*dtype float32, got float64"):
+        model_with(Scale(mistake="float64 weight"))
+
+
+def test_a_wrong_dx_is_reported_as_coming_from_the_layer_after():
+    model = model_with(Scale(mistake="wrong dx"))
+    with pytest.raises(ValueError, match="what the next layer's backward returned"):
+        model.train_on_batch(X, Y)
+
+
+def test_loss_and_gradient_by_hand_refuses_targets_that_do_not_match():
+    p = np.full((8, 1), 0.5, dtype=np.float32)
+    with pytest.raises(ValueError, match=r"y_true of shape \(10,\) does not match y_pred"):
+        losses.BinaryCrossentropy().loss_and_gradient(np.ones(10), p)
+    probabilities = np.full((4, 3), 1 / 3, dtype=np.float32)
+    loss = losses.SparseCategoricalCrossentropy()
+    with pytest.raises(ValueError, match="one integer label per sample is needed"):
+        loss.loss_and_gradient(np.array([0, 1]), probabilities)
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 3\)"):
+        loss.loss_and_gradient(np.array([0, 1, 2, -1]), probabilities)
+
+
+def test_loss_and_gradient_is_loss_and_gradient():
+    p = RNG.uniform(0.05, 0.95, size=(8, 2)).astype(np.float32)
+    y = (RNG.uniform(size=(8, 2)) > 0.5).astype(np.float32)
+    weights = RNG.uniform(size=8)
+    loss = losses.BinaryCrossentropy()
+    value, grad = loss.loss_and_gradient(y, p, weights)
+    assert value == loss.loss(y, p, weights)
+    np.testing.assert_array_equal(grad, loss.gradient(y, p, weights))
+
+
+def test_a_loss_of_your_own_without_a_gradient_says_what_to_write():
+    class OnlyCall(losses.Loss):
+        def call(self, y_true, y_pred):
+            return ((y_pred - y_true) ** 2).mean(axis=-1)
+
+    model = Sequential([Dense(1, input_shape=(4,))])
+    model.compile(optimizer="sgd", loss=OnlyCall())
+    with pytest.raises(NotImplementedError, match="must define sample_gradient"):
+        model.train_on_batch(X, Y)
+
+
+def test_a_metric_of_your_own_without_reset_state_says_what_to_write():
+    class NoReset(metrics.Metric):
+        pass
+
+    with pytest.raises(NotImplementedError, match="must define reset_state"):
+        NoReset()
+
+
+def test_keras_optimizer_arguments_tinynet_lacks_are_named():
+    with pytest.raises(TypeError, match="clipnorm=.*Keras argument for gradient clipping"):
+        Adam(learning_rate=1e-3, clipnorm=1.0)
+    assert Adam(name="my_adam").name == "my_adam"
+
+
+def test_keras_saving_is_reachable_from_the_package():
+    assert tinynet.saving.load_model is not None
