@@ -147,3 +147,31 @@ def test_keras_optimizer_arguments_tinynet_lacks_are_named():
 
 def test_keras_saving_is_reachable_from_the_package():
     assert tinynet.saving.load_model is not None
+
+
+@pytest.mark.parametrize("module, name, words", [
+    ("tinynet", "ops", "write NumPy"),
+    ("tinynet", "Model", "Sequential models only"),
+    ("tinynet.layers", "LeakyReLU", "Activation('leaky_relu')"),
+    ("tinynet.layers", "Rescaling", "before fit"),
+    ("tinynet.callbacks", "TensorBoard", "CSVLogger"),
+    ("tinynet.datasets", "cifar10", "MNIST and Fashion-MNIST"),
+    ("tinynet.metrics", "TopKCategoricalAccuracy", "It has: AUC"),
+])
+def test_a_keras_name_tinynet_lacks_says_what_to_use(module, name, words):
+    import importlib
+
+    with pytest.raises(AttributeError, match=f"{module} has no {name}") as error:
+        getattr(importlib.import_module(module), name)
+    assert words in str(error.value)
+
+
+def test_tinynet_modules_load_when_first_used_without_matplotlib():
+    import subprocess
+    import sys
+
+    code = ("import sys, tinynet; tinynet.gradcheck.check_layer; tinynet.stats.compare; "
+            "print('matplotlib' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "False"

@@ -1,6 +1,7 @@
 """tinynet: a from-scratch neural-network framework in NumPy that teaches batch normalization.
 
     from tinynet.models import Sequential
+from tinynet.validation import missing_attribute
     from tinynet.layers import Dense, BatchNormalization, Activation
     from tinynet.optimizers import Adam
 
@@ -12,6 +13,9 @@ tinynet.saving (load_model, save_model: Keras's .keras files).
 
 Importing tinynet never imports matplotlib; plotting lives in `tinynet.plot`.
 """
+
+import importlib
+import importlib.util
 
 from tinynet import (
     callbacks,
@@ -29,8 +33,20 @@ from tinynet import (
 from tinynet.config import floatx, get_rng, set_floatx, set_seed
 from tinynet.layers import Input
 from tinynet.models import Sequential
+from tinynet.validation import missing_attribute
 
 __version__ = "0.1.0"
+
+# Keras names tinynet does not have, and what to use instead.
+INSTEAD = {
+    "ops": "tinynet has no tensor operations of its own: write NumPy (import numpy as np)",
+    "Model": "tinynet has Sequential models only (no functional API): tinynet.Sequential",
+    "Layer": "the base class of layers is tinynet.layers.Layer",
+    "activations": "activations are named by strings, e.g. Dense(64, activation='relu')",
+    "applications": "tinynet has no pretrained models",
+    "preprocessing": "prepare the arrays with NumPy (tinynet.datasets.standardize)",
+    "backend": "tinynet runs on NumPy only",
+}
 
 __all__ = [
     "Input",
@@ -51,3 +67,12 @@ __all__ = [
     "set_seed",
     "utils",
 ]
+
+
+def __getattr__(name):
+    """tinynet's other modules (plot, gradcheck, stats, ...) load when first used, so that
+    `import tinynet` stays light (it never imports matplotlib); a Keras name tinynet lacks
+    gets an error that says what to use instead."""
+    if not name.startswith("_") and importlib.util.find_spec(f"tinynet.{name}") is not None:
+        return importlib.import_module(f"tinynet.{name}")
+    raise missing_attribute("tinynet", name, __all__, INSTEAD)

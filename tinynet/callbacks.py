@@ -38,6 +38,7 @@ from tinynet.validation import (
     check_bool,
     check_float,
     check_int,
+    missing_attribute,
 )
 
 HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
@@ -906,3 +907,19 @@ percentiles = recorder.percentiles
 saturated_fraction = recorder.saturated_fraction
 unit_percentiles = recorder.unit_percentiles
 update_ratio = recorder.update_ratio
+
+
+# Keras callbacks tinynet does not have, and what to use instead.
+INSTEAD = {
+    "TensorBoard": "the History that fit returns holds every logged number: plot it with "
+    "tinynet.plot, or write it to a file with CSVLogger",
+    "RemoteMonitor": "log to a file with CSVLogger",
+    "SwapEMAWeights": "tinynet's optimizers keep no moving average of the weights",
+}
+
+
+def __getattr__(name):
+    """A Keras callback tinynet does not have gets an error that says so and lists the
+    callbacks tinynet has."""
+    has = [n for n, v in globals().items() if isinstance(v, type) and issubclass(v, Callback)]
+    raise missing_attribute("tinynet.callbacks", name, has + ["CallbackList"], INSTEAD)

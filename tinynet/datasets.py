@@ -22,7 +22,7 @@ from tinynet.mnist import (
     load_mnist,
     read_idx,
 )
-from tinynet.validation import check_float, check_int, to_float_array
+from tinynet.validation import check_float, check_int, missing_attribute, to_float_array
 
 __all__ = [
     "FASHION_MNIST_CLASSES",
@@ -371,3 +371,15 @@ class KerasDataSet:
 
 mnist = KerasDataSet(load_mnist)
 fashion_mnist = KerasDataSet(load_fashion_mnist)
+
+
+
+def __getattr__(name):
+    """A Keras data set tinynet does not have (cifar10, imdb, ...) gets an error that says
+    which data sets tinynet has: MNIST, Fashion-MNIST and small generated ones."""
+    raise missing_attribute("tinynet.datasets", name, __all__, {
+        name: "tinynet downloads only MNIST and Fashion-MNIST (datasets.mnist.load_data(), "
+              "datasets.fashion_mnist.load_data()) and makes small data sets itself "
+              "(make_classification, make_moons, make_spirals, make_strokes, make_regression)"
+        for name in ("cifar10", "cifar100", "imdb", "reuters", "boston_housing",
+                     "california_housing")})

@@ -38,7 +38,13 @@ import copy
 import numpy as np
 
 from tinynet import losses
-from tinynet.validation import check_bool, check_float, check_int, unknown_name_error
+from tinynet.validation import (
+    check_bool,
+    check_float,
+    check_int,
+    missing_attribute,
+    unknown_name_error,
+)
 
 # Keras's backend epsilon, 1e-7 (keras/src/backend/config.py in Keras 3.15's source, and the
 # tf.keras.backend.epsilon API page): AUC's outer thresholds sit this far outside [0, 1].
@@ -476,3 +482,13 @@ def get(identifier, loss_name=None):
 binary_crossentropy = losses.binary_crossentropy
 categorical_crossentropy = losses.categorical_crossentropy
 sparse_categorical_crossentropy = losses.sparse_categorical_crossentropy
+
+
+def __getattr__(name):
+    """A Keras metric tinynet does not have gets an error that says so and lists the metrics
+    tinynet has."""
+    has = [n for n, v in globals().items() if (isinstance(v, type) and issubclass(v, Metric))
+           or (callable(v) and getattr(v, "__module__", None) == __name__ and n.islower()
+               and not n.startswith(("_", "check", "get", "match", "confusion", "divide",
+                                     "accuracy_for")))]
+    raise missing_attribute("tinynet.metrics", name, has, {})

@@ -47,6 +47,17 @@ def check_float(value, name, low=None, high=None, low_open=False, high_open=Fals
     return value
 
 
+def missing_attribute(module_name, name, has, hints=None):
+    """The AttributeError for `module.name` that tinynet does not have (most often a Keras
+    name): it says so, adds the hint for that name if there is one, and lists what the module
+    has. Python's own probes (names like __path__) get a plain AttributeError."""
+    if name.startswith("__"):
+        return AttributeError(name)
+    hint = (hints or {}).get(name)
+    text = f"{module_name} has no {name}" + (f": {hint}" if hint else "")
+    return AttributeError(f"{text}. It has: {', '.join(sorted(has))}")
+
+
 def unknown_name_error(kind, name, choices):
     """A ValueError for a mistyped name, listing the choices and the closest match."""
     choices = sorted(choices)

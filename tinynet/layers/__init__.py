@@ -18,6 +18,7 @@ from tinynet.layers.pooling import (
     MaxPooling2D,
 )
 from tinynet.layers.reshape import Flatten, Reshape
+from tinynet.validation import missing_attribute
 
 __all__ = [
     "Activation",
@@ -47,11 +48,21 @@ __all__ = [
 ]
 
 
+# Keras layers tinynet does not have, and what to use instead.
+INSTEAD = {
+    "Rescaling": "scale the arrays before fit (x / 255.0, or tinynet.datasets.standardize)",
+    "Normalization": "standardize the arrays before fit (tinynet.datasets.standardize)",
+    "LeakyReLU": "use Activation('leaky_relu')", "ELU": "use Activation('elu')",
+    "PReLU": "tinynet has no learnable activation; Activation('leaky_relu') is the closest",
+    "GlobalMaxPooling2D": "GlobalAveragePooling2D is the pooling over the whole image here",
+    "Conv1D": "tinynet's convolutions are 2-D (Conv2D)", "LSTM": "tinynet has no recurrent "
+    "layers", "GRU": "tinynet has no recurrent layers", "Embedding": "tinynet has no "
+    "embeddings", "Concatenate": "tinynet has Sequential models only (no functional API)",
+    "Add": "tinynet has Sequential models only (no functional API)",
+}
+
+
 def __getattr__(name):
-    """A Keras layer tinynet does not have gets an error that says so and lists what it has."""
-    if name.startswith("__"):
-        raise AttributeError(name)
-    raise AttributeError(f"tinynet.layers has no {name}: tinynet implements the layers a "
-                         f"batch-normalization course needs ({', '.join(__all__)}); for "
-                         f"rescaling or normalizing inputs, do it on the arrays before fit "
-                         f"(e.g. tinynet.datasets.standardize)")
+    """A Keras layer tinynet does not have gets an error that says so, what to use instead
+    when there is something, and lists what tinynet.layers has."""
+    raise missing_attribute("tinynet.layers", name, __all__, INSTEAD)
