@@ -175,3 +175,32 @@ def test_tinynet_modules_load_when_first_used_without_matplotlib():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "False"
+
+
+def test_saving_a_layer_of_your_own_points_to_save_weights(tmp_path):
+    model = model_with(Scale())
+    with pytest.raises(ValueError, match=r"Keras 3 has no such layer. Save the weights"):
+        model.save(tmp_path / "m.keras")
+    model.save_weights(tmp_path / "m.weights.npz")  # the way that works
+    copy = model_with(Scale())
+    copy.load_weights(tmp_path / "m.weights.npz")
+    for a, b in zip(model.get_weights(), copy.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_load_model_takes_keras_arguments(tmp_path):
+    model = Sequential([Dense(2, input_shape=(3,))])
+    model.compile(optimizer="adam", loss="mse")
+    model.save(tmp_path / "m.keras")
+    loaded = tinynet.saving.load_model(tmp_path / "m.keras", compile=False, safe_mode=True)
+    np.testing.assert_array_equal(loaded.get_weights()[0], model.get_weights()[0])
+    assert not loaded.compiled
+    with pytest.raises(TypeError, match="custom_objects.*built-in layers"):
+        tinynet.models.load_model(tmp_path / "m.keras", custom_objects={"Scale": Scale})
+
+
+def test_a_keras_weight_attribute_says_where_the_weight_is():
+    layer = Dense(2, input_shape=(3,))
+    layer.build((None, 3))
+    with pytest.raises(AttributeError, match=r"use layer.params\['kernel'\]"):
+        layer.kernel  # noqa: B018 (Keras code reads weights this way)

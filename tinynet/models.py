@@ -756,11 +756,15 @@ class Sequential:
         print_fn(summary_text(self))
 
 
-def load_model(path):
-    """A Sequential model from a .keras file written by tinynet's or Keras 3's model.save."""
+def load_model(path, custom_objects=None, compile=True, safe_mode=True):
+    """A Sequential model from a .keras file written by tinynet's or Keras 3's model.save.
+    compile=False loads the architecture and weights only. custom_objects and safe_mode are
+    Keras's: tinynet's .keras files hold only its built-in layers, so custom_objects must be
+    empty (a model with a layer of your own is saved with save_weights)."""
     from tinynet import saving
 
-    return saving.load_model(check_path(path, "load_model"))
+    return saving.load_model(check_path(path, "load_model"), custom_objects, compile,
+                             safe_mode)
 
 
 def model_from_json(text):

@@ -275,8 +275,11 @@ def keras_class_name(layer):
     name = KERAS_CLASS_OF.get(name, name)
     if name not in LAYER_TABLE:
         raise ValueError(f"Layer '{layer.name}' ({type(layer).__name__}) cannot be saved in "
-                         f"Keras's format: Keras 3 has no such layer. Layers that can: "
-                         f"{', '.join(sorted(LAYER_TABLE))}")
+                         f"Keras's format: Keras 3 has no such layer. Save the weights "
+                         f"instead (model.save_weights('model.weights.npz'), or "
+                         f"ModelCheckpoint('model.weights.npz', save_weights_only=True)) and "
+                         f"build the model in code to load them. Layers that can be saved "
+                         f"as .keras: {', '.join(sorted(LAYER_TABLE))}")
     return name
 
 
@@ -880,11 +883,18 @@ def read_members(path, where):
             raise ValueError(f"{where} is damaged or truncated: {err}") from None
 
 
-def load_model(path, compile=True):
+def load_model(path, custom_objects=None, compile=True, safe_mode=True):
     """A Sequential from a .keras file saved by Keras 3 or by tinynet, with its weights;
     compiled as it was saved when tinynet has that optimizer, loss and metrics (else a
     warning says why not), with the optimizer's saved state when it fits the model (see
-    restore_optimizer)."""
+    restore_optimizer). compile=False skips that. custom_objects must be empty (tinynet's
+    .keras files hold only its built-in layers); safe_mode is accepted for Keras code and
+    changes nothing (nothing in these files runs code)."""
+    if custom_objects:
+        raise TypeError(f"load_model(custom_objects=...): tinynet saves and loads only its "
+                        f"built-in layers in .keras files, got {sorted(custom_objects)}; for "
+                        f"a model with a layer of your own, build it in code and use "
+                        f"model.load_weights")
     path = check_filename(path, "load_model", ".keras")
     where = f"load_model: {path}"
     members = read_members(path, where)
