@@ -197,10 +197,3 @@ def test_load_model_takes_keras_arguments(tmp_path):
     assert not loaded.compiled
     with pytest.raises(TypeError, match="custom_objects.*built-in layers"):
         tinynet.models.load_model(tmp_path / "m.keras", custom_objects={"Scale": Scale})
-
-
-def test_a_keras_weight_attribute_says_where_the_weight_is():
-    layer = Dense(2, input_shape=(3,))
-    layer.build((None, 3))
-    with pytest.raises(AttributeError, match=r"use layer.params\['kernel'\]"):
-        layer.kernel  # noqa: B018 (Keras code reads weights this way)

@@ -96,17 +96,6 @@ class Layer:
     def __repr__(self):
         return f"{type(self).__name__}(name={self.name!r})"
 
-    def __getattr__(self, key):
-        """Keras layers have their weights as attributes (layer.kernel); tinynet keeps them
-        in dicts, and says where, instead of a bare AttributeError."""
-        weights = {**self.__dict__.get("params", {}), **self.__dict__.get("state", {})}
-        where = "params" if key in self.__dict__.get("params", {}) else "state"
-        if key in weights:
-            raise AttributeError(f"{type(self).__name__} keeps its weights in dicts: use "
-                                 f"layer.{where}[{key!r}] (write into it with [...] = ), or "
-                                 f"layer.get_weights() / set_weights()")
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {key!r}")
-
     @property
     def where(self):
         """How errors name this layer: "Dense 'dense_1'"."""
