@@ -1148,3 +1148,20 @@ def test_the_time_limit_leaves_no_alarm_behind():
         pass
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
     assert signal.getsignal(signal.SIGALRM) is handler
+
+
+def test_without_an_alarm_clock_a_timer_thread_stops_an_endless_loop():
+    """The Windows way (no SIGALRM), tried on any system: a timer thread interrupts the
+    loop, the block raises TimeLimit, and nothing is left to interrupt later."""
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(grade.TimeLimit):
+        with grade.time_limit(0.2, use_alarm=False):
+            while True:
+                pass
+    assert time.perf_counter() - start < 2.0
+    with grade.time_limit(5.0, use_alarm=False):  # a block that ends in time: no interrupt
+        total = sum(range(1000))
+    time.sleep(0.1)
+    assert total == 499500

@@ -48,6 +48,7 @@ inputs, tinynet's expected outputs, the known mistakes), add it to EXERCISES, an
 to EXERCISE_FILES.
 """
 
+import _thread
 import argparse
 import difflib
 import importlib.util
@@ -59,6 +60,7 @@ import signal
 import sys
 import textwrap
 import threading
+import time
 import traceback
 import warnings
 from dataclasses import dataclass, field
@@ -996,30 +998,64 @@ class TimeLimit(BaseException):
 class time_limit:
     """`with time_limit(seconds): ...` raises TimeLimit inside the block after `seconds`.
 
-    It uses the operating system's alarm clock (SIGALRM), whose signal interrupts any
-    Python code, even `while True: pass` or a long sleep. The alarm exists on Linux and
-    macOS, in the main thread only; elsewhere (Windows, a grader run from a thread) the
-    block runs without a limit and Ctrl-C stops it. seconds=None also means no limit.
+    On Linux and macOS it uses the operating system's alarm clock (SIGALRM), whose signal
+    interrupts any Python code, even `while True: pass` or a long sleep. Where there is no
+    alarm (Windows), a timer thread interrupts the main thread instead, as Ctrl-C would:
+    that stops any Python loop, though not one long NumPy call until it returns. From a
+    thread other than the main one the block runs without a limit. seconds=None: no limit.
+    use_alarm=False forces the timer thread (how the tests try the Windows way on Linux).
     """
 
-    def __init__(self, seconds):
+    def __init__(self, seconds, use_alarm=True):
         self.seconds = seconds
-        self.armed = (seconds is not None and hasattr(signal, "setitimer")
-                      and threading.current_thread() is threading.main_thread())
+        main = threading.current_thread() is threading.main_thread()
+        self.alarm = seconds is not None and main and use_alarm and hasattr(signal,
+                                                                            "setitimer")
+        self.timer = None
+        if seconds is not None and main and not self.alarm:
+            self.timer = threading.Timer(seconds, self.interrupt)
+            self.timer.daemon = True
+        self.lock = threading.Lock()
+        self.active = False
+        self.fired = False
 
     def __enter__(self):
-        if self.armed:
+        if self.alarm:
             self.previous = signal.signal(signal.SIGALRM, self.on_alarm)
             signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        elif self.timer is not None:
+            self.active = True
+            self.timer.start()
         return self
 
     def on_alarm(self, signum, frame):
         raise TimeLimit()
 
-    def __exit__(self, *exc_info):
-        if self.armed:
+    def interrupt(self):
+        """The timer thread: interrupt the main thread (a KeyboardInterrupt there), but only
+        while the block still runs."""
+        with self.lock:
+            if self.active:
+                self.fired = True
+                _thread.interrupt_main()
+
+    def __exit__(self, exc_type, exc_value, traceback_):
+        if self.alarm:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, self.previous)
+            return False
+        if self.timer is None:
+            return False
+        with self.lock:
+            self.active = False
+        self.timer.cancel()
+        if self.fired and exc_type is KeyboardInterrupt:
+            raise TimeLimit() from None
+        if self.fired:  # the interrupt came as the block ended: take it here, not later
+            try:
+                time.sleep(0.05)
+            except KeyboardInterrupt:
+                pass
         return False
 
 
