@@ -124,6 +124,7 @@ class Loss:
             weights = self.weights_for(values.shape, values.dtype, sample_weight)  # w_n
             values, grad = values * weights, grad * weights[..., None]
         n = self.divisor(values.shape)  # N (1 for reduction='sum')
+        # n as a number of grad's own type, so that a float32 gradient stays float32
         return float(values.sum() / n), grad / grad.dtype.type(n)
 
     def divisor(self, values_shape):
