@@ -54,6 +54,10 @@ class Layer:
     order build created them (params first, then state). The check_* calls give clear errors
     for a wrong input or a backward called before forward.
 
+    Never write into x in forward (x -= mean, x *= 2): x is the previous layer's output,
+    which that layer's backward may still read (an activation keeps its output y); compute
+    a new array instead (x = x - mean). Writing into grad_output in backward is as unsafe.
+
     Arguments common to every layer:
         name:        a string; a model names unnamed layers like Keras ('dense', 'dense_1').
         dtype:       'float32' (default) or 'float64'.
