@@ -376,3 +376,13 @@ def test_fit_verbose_levels_print_what_keras_prints(capsys, verbose):
         assert lines[1].startswith("4/4 \u2501")
     else:  # one line per epoch: steps, time, time per step, logs
         assert lines[1].startswith("4/4 - ")
+
+
+def test_summary_of_an_unbuilt_model_prints_as_keras_3_does():
+    model = Sequential([Dense(4), Dense(1)])
+    lines = summary_lines(model)
+    assert any("dense (Dense)" in line and "?" in line and "0 (unbuilt)" in line
+               for line in lines)
+    assert any(line.startswith("Total params: 0 ") for line in lines)
+    assert "input_shape" in lines[-1]
+    assert "no layers yet" in "\n".join(summary_lines(Sequential()))

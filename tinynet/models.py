@@ -29,7 +29,7 @@ import numpy as np
 from tinynet import losses, optimizers
 from tinynet import metrics as metric_functions
 from tinynet.callbacks import Callback, CallbackList
-from tinynet.config import get_rng
+from tinynet.config import floatx, get_rng
 from tinynet.files import check_path, write_atomically
 from tinynet.layers.base import Layer
 from tinynet.layers.batchnorm import BatchNormalization
@@ -749,11 +749,15 @@ class Sequential:
         return sum(layer.count_params() for layer in self.layers)
 
     def summary(self, print_fn=print):
-        """Print one row per layer (name, type, output shape, parameters) and the totals."""
-        if not self.built:
-            raise ValueError("summary: the model is not built yet; give the first layer an "
-                             "input_shape, e.g. Dense(64, input_shape=(20,)), or call fit")
+        """Print one row per layer (name, type, output shape, parameters) and the totals.
+        Before the model is built, as in Keras 3, the shapes read '?' and the counts
+        '0 (unbuilt)', with a line that says how to build it."""
         print_fn(summary_text(self))
+        if not self.layers:
+            print_fn("The model has no layers yet: add some with model.add(layer).")
+        elif not self.built:
+            print_fn("The model is not built yet: give the first layer an input_shape, e.g. "
+                     "Dense(64, input_shape=(20,)), or call fit or build.")
 
 
 def load_model(path, custom_objects=None, compile=True, safe_mode=True):
@@ -779,7 +783,9 @@ def model_from_json(text):
 
 def summary_text(model):
     rows = [(f"{layer.name} ({type(layer).__name__})", str(layer.output_shape),
-             f"{layer.count_params():,}") for layer in model.layers]
+             f"{layer.count_params():,}") if layer.built else
+            (f"{layer.name} ({type(layer).__name__})", "?", "0 (unbuilt)")
+            for layer in model.layers]
     header = ("Layer (type)", "Output Shape", "Param #")
     width = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
     width = [max(width[0], 30), max(width[1], 20), max(width[2], 10)]
@@ -789,8 +795,8 @@ def summary_text(model):
 
     rule = "-" * len(line(("", "", "")))
     trainable = sum(layer.count_trainable_params() for layer in model.layers)
-    total = model.count_params()
-    itemsize = np.dtype(model.layers[0].dtype).itemsize
+    total = sum(layer.count_params() for layer in model.layers)
+    itemsize = np.dtype(model.layers[0].dtype if model.layers else floatx()).itemsize
     lines = [f'Model: "{model.name}"', rule, line(header), rule, *[line(r) for r in rows], rule,
              f"Total params: {total:,} ({format_bytes(total * itemsize)})",
              f"Trainable params: {trainable:,} ({format_bytes(trainable * itemsize)})",
