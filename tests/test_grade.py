@@ -1165,3 +1165,25 @@ def test_without_an_alarm_clock_a_timer_thread_stops_an_endless_loop():
         total = sum(range(1000))
     time.sleep(0.1)
     assert total == 499500
+
+
+def test_a_cache_that_keeps_x_passes_with_a_note_about_the_point_of_the_cache(tmp_path, capsys):
+    source = textwrap.dedent('''
+        import numpy as np
+
+        def batchnorm_train(x, gamma, beta, epsilon=1e-3):
+            mu, var = x.mean(axis=0), x.var(axis=0)
+            y = gamma * (x - mu) / np.sqrt(var + epsilon) + beta
+            return y, {"x": x, "gamma": gamma, "mu": mu, "var": var, "epsilon": epsilon}
+
+        def batchnorm_backward(grad_output, cache):
+            x, gamma, mu, var = cache["x"], cache["gamma"], cache["mu"], cache["var"]
+            n, inv_std = x.shape[0], 1 / np.sqrt(var + cache["epsilon"])
+            x_hat = (x - mu) * inv_std
+            dbeta, dgamma = grad_output.sum(axis=0), (grad_output * x_hat).sum(axis=0)
+            dx = gamma * inv_std / n * (n * grad_output - dbeta - x_hat * dgamma)
+            return dx, dgamma, dbeta
+    ''')
+    code, output = run_grader(tmp_path, capsys, source)
+    assert "PASS  batchnorm_backward" in output
+    assert "note: the cache of batchnorm_train keeps x itself" in " ".join(output.split())

@@ -1373,7 +1373,12 @@ def run_checks(name, function, checks, path, notes, seconds, forward):
     errors = {output: {} for output in exercise.checked}
 
     def make_cache(forward_check):
-        return cache_from_forward(forward_check, forward, NEEDS[name], path, seconds)
+        cache = cache_from_forward(forward_check, forward, NEEDS[name], path, seconds)
+        if keeps_input(cache, forward_check.args.get("x")):
+            notes.add(f"the cache of {NEEDS[name]} keeps x itself; the point of the cache is "
+                      f"that the backward pass needs only x_hat and inv_std (x - mu = x_hat / "
+                      f"inv_std): try {name} with the cache the exercise gives")
+        return cache
 
     for check in checks:
         rtol = RTOL if check.reference == "tinynet" else RTOL_FD
@@ -1410,6 +1415,17 @@ def needs_hint(path):
     return (f"the grader calls the batchnorm_train of {path} to make the cache that "
             f"batchnorm_backward receives, so that one must work first: keep the complete one "
             f"that batchnorm_backward.py gives, with its BatchNormCache{restore}.")
+
+
+def keeps_input(cache, x):
+    """True if one of the cache's entries (a tuple's, a dict's or an object's) is x again."""
+    if not isinstance(x, np.ndarray):
+        return False
+    entries = (cache.values() if isinstance(cache, dict) else cache
+               if isinstance(cache, (tuple, list)) else vars(cache).values()
+               if hasattr(cache, "__dict__") else ())
+    return any(isinstance(entry, np.ndarray) and entry.shape == x.shape
+               and np.array_equal(entry, x) for entry in entries)
 
 
 def cache_from_forward(check, forward, forward_name, path, seconds):
