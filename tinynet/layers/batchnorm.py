@@ -131,6 +131,9 @@ def batchnorm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon):
 
 def batchnorm_backward(g, cache):
     """Gradients of batch normalization, from the cache of batchnorm_train or _inference.
+    The closed form for dx is derived in this module's docstring; lesson 02
+    (batchnorm_backward_step_by_step) computes the same gradient one node of the graph at a
+    time and checks it against the layer (which calls this function).
 
     Inputs:
         g:     dL/dy (grad_output), the shape of x
