@@ -73,6 +73,7 @@ def __getattr__(name):
     """tinynet's other modules (plot, gradcheck, stats, ...) load when first used, so that
     `import tinynet` stays light (it never imports matplotlib); a Keras name tinynet lacks
     gets an error that says what to use instead."""
-    if not name.startswith("_") and importlib.util.find_spec(f"tinynet.{name}") is not None:
+    if name.isidentifier() and not name.startswith("_") and \
+            importlib.util.find_spec(f"tinynet.{name}") is not None:
         return importlib.import_module(f"tinynet.{name}")
     raise missing_attribute("tinynet", name, __all__, INSTEAD)
