@@ -81,3 +81,12 @@ def test_few_seeds_need_a_larger_margin_than_two_standard_errors():
     assert compare(three, [0.0] * 3, "x").clear is False  # the old 2-s.e. rule said clear
     ten = [1.0, 2.0, 3.0, 1.5, 2.5, 2.0, 1.0, 3.0, 2.0, 2.0]
     assert compare(ten, [0.0] * 10, "x").clear is True
+
+
+def test_two_seeds_with_the_same_difference_give_no_verdict():
+    """se = 0 from two identical differences measures no noise (lesson 05's quick run had
+    0 vs 3 diverged cells in both seeds); three agreeing seeds are evidence."""
+    two = compare([0, 0], [3, 3], "cells that diverge")
+    assert not two.clear and "too few to measure the noise" in two.verdict
+    three = compare([0, 0, 0], [3, 3, 3], "cells that diverge")
+    assert three.clear and "beyond the noise" in three.verdict

@@ -12,7 +12,8 @@ A difference is "beyond the noise" when its 95 % confidence interval leaves out 
 when |d_bar| > t * se, with t Student's two-sided 95 % critical value for n - 1 degrees of
 freedom (12.7 for 2 seeds, 4.30 for 3, 2.78 for 5, 2.26 for 10; 1.96 for very many): few seeds
 need a larger margin. Otherwise it reads "no clear difference at this scale". With one seed
-there is no noise estimate at all, and the verdict says so.
+there is no noise estimate at all, and the verdict says so; nor with two seeds that give
+exactly the same difference (se = 0, easy with counts such as "runs that diverged").
 
     result = compare(loss_bn, loss_plain, "final validation loss", ("with BN", "without BN"))
     print(result.sentence())
@@ -65,9 +66,12 @@ class Comparison:
 
     @property
     def clear(self):
-        """True when the 95 % interval of the difference leaves out 0 (see noise_multiple)."""
-        return bool(np.isfinite(self.se)
-                    and abs(self.difference) > noise_multiple(self.n) * self.se)
+        """True when the 95 % interval of the difference leaves out 0 (see noise_multiple).
+        Two seeds that happen to give exactly the same difference (se = 0, common with counts)
+        measure no noise at all: no verdict from them."""
+        if not np.isfinite(self.se) or (self.se == 0 and self.n < 3):
+            return False
+        return bool(abs(self.difference) > noise_multiple(self.n) * self.se)
 
     @property
     def favours(self):
@@ -82,6 +86,9 @@ class Comparison:
         """A few words from the numbers: which side is better, or that noise cannot tell."""
         if not np.isfinite(self.se):
             return "one seed only: no noise estimate, so no verdict"
+        if self.se == 0 and self.n < 3 and self.difference != 0:
+            return (f"the same difference in both {self.over}s, too few to measure the noise, "
+                    f"so no verdict")
         if not self.clear:
             return "no clear difference at this scale"
         if self.lower_is_better is None:  # neither side is "better": say which is larger
