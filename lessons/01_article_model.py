@@ -277,7 +277,7 @@ save_figure(fig, args.out, "01_seeds")
 # reported as noise: "no clear difference at this scale".
 
 # %%
-from tinynet.stats import compare
+from tinynet.stats import compare, noise_multiple
 
 
 def per_seed(label, key, epoch=None):
@@ -304,17 +304,38 @@ def moving_average_sentence(moving, exact):
 
     moving: the BN network with its moving averages vs with exact statistics (paired);
     exact: the BN network with exact statistics vs the network without BN."""
-    if moving.favours != moving.names[1]:
+    gap = moving.mean_a - exact.mean_b  # BN (its moving averages) minus no BN, after epoch 1
+    if moving.favours == moving.names[1]:
+        cost = (f"  So the moving averages cost {moving.difference:.3f} ± {moving.se:.3f} of "
+                f"validation loss after one epoch")
+        if exact.favours == exact.names[0]:
+            return cost + "; with exact statistics the BN network is already ahead."
+        if exact.favours == exact.names[1]:
+            return cost + (", but not all of the gap: even with exact statistics the network "
+                           "without BN is ahead after one epoch.")
+        return cost + ("; with exact statistics the two networks show no clear difference "
+                       "after one epoch.")
+    if moving.favours == moving.names[0]:
         return ("  The moving averages do not explain the first validation loss in these runs: "
-                f"{moving.verdict}.")
-    cost = (f"  So the moving averages cost {moving.difference:.3f} ± {moving.se:.3f} of "
-            f"validation loss after one epoch")
-    if exact.favours == exact.names[0]:
-        return cost + "; with exact statistics the BN network is already ahead."
-    if exact.favours == exact.names[1]:
-        return cost + (", but not all of the gap: even with exact statistics the network "
-                       "without BN is ahead after one epoch.")
-    return cost + "; with exact statistics the two networks are level (no clear difference)."
+                "with exact statistics it is higher, beyond the noise.")
+    # No verdict: say what the point estimate suggests, and why the noise cannot confirm it.
+    if np.isfinite(moving.se) and moving.se > 0:
+        t = noise_multiple(moving.n)
+        why = (f"to be beyond the noise it would have to exceed {t:.3f} x {moving.se:.4f} = "
+               f"{t * moving.se:.3f}")
+    else:
+        why = moving.verdict
+    if moving.difference > 0 and gap > 0:
+        whole = moving.difference >= gap
+        share = "as much as its whole" if whole else f"{moving.difference / gap:.0%} of its"
+        explain = "the gap" if whole else "part of the gap"
+        return (f"  Exact statistics lower the BN network's validation loss after epoch 1 by "
+                f"{moving.difference:.3f}, {share} {gap:.3f} gap to the network without BN "
+                f"as a point estimate; but {why}. So the moving averages may explain "
+                f"{explain}, but not beyond the noise in these runs.")
+    return (f"  These runs cannot tell whether the moving averages explain any of the BN "
+            f"network's validation loss after epoch 1: exact statistics change it by "
+            f"{moving.difference:+.3f} ± {moving.se:.3f} ({moving.verdict}).")
 
 
 bn_params, plain_params = params["with BN"], params["without BN"]
@@ -378,7 +399,9 @@ show_figures()
 #
 # * Change the optimizer to `SGD(learning_rate=0.5)` (import it from `tinynet.optimizers`):
 #   which network still trains? (Lesson 05 explores learning rates.)
-# * Make the network deeper (four `Dense(32)` blocks): does BN's head start grow?
+# * Make the network deeper (four `Dense(32)` blocks instead of one): is there a difference
+#   in the first epoch's training loss now, beyond the noise, and which network does it
+#   favour?
 # * Use `make_classification(..., flip_y=0.2)` (more label noise): which network over-fits
 #   more, and does BN's gap change?
 # * Set `BatchNormalization(momentum=0.9)` and compare the *validation* loss after epoch 1

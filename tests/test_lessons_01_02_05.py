@@ -124,9 +124,9 @@ def test_lesson01_every_comparison_carries_its_noise(lesson01_printout):
 
 
 def lesson01_sentences():
-    from tinynet.stats import compare
+    from tinynet.stats import compare, noise_multiple
     return load_functions("01_article_model.py", "moving_average_sentence", "disagreement",
-                          namespace={"np": np}), compare
+                          namespace={"np": np, "noise_multiple": noise_multiple}), compare
 
 
 def test_lesson01_moving_average_conclusion_follows_the_numbers():
@@ -140,7 +140,18 @@ def test_lesson01_moving_average_conclusion_follows_the_numbers():
                      names=("with BN (exact statistics)", "without BN"))
     assert "already ahead" in sentence(costly, ahead)
     assert "not all of the gap" in sentence(costly, behind)
-    assert "do not explain" in sentence(free, ahead)
+    # no clear difference is not "no effect": the sentence must say the runs cannot tell
+    assert "cannot tell" in sentence(free, ahead)
+    assert "do not explain" not in sentence(free, ahead)
+    unclear = compare([0.34, 0.36, 0.32], [0.32, 0.31, 0.33], "x", names=names)
+    exact_behind = compare([0.32, 0.31, 0.33], [0.30, 0.30, 0.30], "x",
+                           names=("with BN (exact statistics)", "without BN"))
+    assert not unclear.clear and unclear.difference > 0
+    words = sentence(unclear, exact_behind)
+    assert "may explain part of the gap, but not beyond the noise" in words
+    assert "50%" in words and "do not explain" not in words
+    higher = compare([0.30, 0.31, 0.30], [0.34, 0.35, 0.34], "x", names=names)
+    assert "do not explain" in sentence(higher, ahead)
 
 
 def test_lesson01_loss_and_accuracy_disagreement_is_said_only_when_true():
