@@ -344,9 +344,15 @@ def large_weights_caveat(comparison, small_lr, big_gain):
     """The caveat about BN and large weights, said only when the numbers show it: a
     Comparison of final loss at (big_gain x He) - (1 x He), both at learning rate small_lr."""
     if not comparison.clear:
-        return (f"at learning rate {small_lr:g}, a {big_gain:g} x He start is not clearly "
-                f"slower than He's start with BN ({comparison.noise()}): no caveat at this "
-                f"scale")
+        if comparison.difference > 0:
+            result = (f"a higher final loss than He's start ({comparison.noise()}), but it is "
+                      f"not clearly worse: the difference is not beyond the noise")
+        else:
+            result = (f"a final loss no higher than He's start on average "
+                      f"({comparison.noise()}), and the difference is not beyond the noise")
+        return (f"at learning rate {small_lr:g} a {big_gain:g} x He start with BN ends with "
+                f"{result}, so the caveat that large weights learn slower with BN does not "
+                f"show at this scale")
     if comparison.difference < 0:
         return (f"at learning rate {small_lr:g}, a {big_gain:g} x He start even ends lower "
                 f"with BN ({comparison.noise()})")
@@ -372,16 +378,28 @@ print(f"- {more_diverged.sentence()}")
 print(f"- Learning rates that train at He's init (median over seeds): "
       f"{working_range(plain_he, LEARNING_RATES)} without BN, "
       f"{working_range(bn_he, LEARNING_RATES)} with BN.")
+
+
+def scales(values):
+    """working_range of initial scales, with its unit: 'none', '1 x He', '0.1 to 3 x He'."""
+    found = working_range(values, GAINS)
+    return found if found == "none" else f"{found} x He"
+
+
 print(f"- Initial scales that train at learning rate {LEARNING_RATES[mid_col]:g}: "
-      f"{working_range(median_loss['without BN'][:, mid_col], GAINS)} x He without BN, "
-      f"{working_range(median_loss['with BN'][:, mid_col], GAINS)} x He with BN.")
+      f"{scales(median_loss['without BN'][:, mid_col])} without BN, "
+      f"{scales(median_loss['with BN'][:, mid_col])} with BN.")
 for kind in KINDS:
     if np.all(np.isnan(median_loss[kind])):
         continue
     i, j = np.unravel_index(np.nanargmin(median_loss[kind]), median_loss[kind].shape)
-    print(f"- Best {kind} cell: median loss {median_loss[kind][i, j]:.3f}, test accuracy "
+    best = median_loss[kind][i, j]
+    why = ("" if best < SUCCESS_LOSS else
+           f"; not counted as trained: a cell must end below {SUCCESS_LOSS:.3f} (half of "
+           f"chance), which is why no cell trains {kind}")
+    print(f"- Best cell {kind}: median loss {best:.3f}, test accuracy "
           f"{median_accuracy[kind][i, j]:.3f} (scale {GAINS[i]:g} x He, learning rate "
-          f"{LEARNING_RATES[j]:g}).")
+          f"{LEARNING_RATES[j]:g}){why}.")
 small_lr, big_gain = LEARNING_RATES[0], GAINS[-1]
 slow, base = final_loss["with BN"][:, -1, 0], final_loss["with BN"][:, he_row, 0]
 if np.all(np.isfinite(slow)) and np.all(np.isfinite(base)):
