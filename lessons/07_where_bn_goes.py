@@ -288,7 +288,7 @@ axes[1].loglog(true_var, var_ratio, "o", color=INPUT_COLORS["raw + input BN"])
 axes[1].axhline(1.0, color="grey", ls="--", lw=1.5)
 axes[1].set_xlabel("true variance of the input feature")
 axes[1].set_ylabel("moving variance / true variance")
-axes[1].set_title("What the input BN layer estimated (seed 1)")
+axes[1].set_title(f"What the input BN layer estimated (seed {args.seed})")
 save_figure(fig, args.out, "input_bn_vs_standardized")
 
 
@@ -297,9 +297,9 @@ def input_bn_conclusion(bn_vs_standardized):
     if not np.isfinite(bn_vs_standardized.se):
         return "one seed cannot tell the input BN layer from standardizing"
     if not bn_vs_standardized.clear:
-        return ("the input BN layer matches standardizing within the noise: it learns a "
-                "noisy standardization, with extra parameters and a dependence on the batch, "
-                "that `standardize` does exactly, once, for free")
+        return ("the input BN layer shows no clear difference from standardizing at this "
+                "scale: it learns a noisy standardization, with extra parameters and a "
+                "dependence on the batch, that `standardize` does exactly, once, for free")
     if bn_vs_standardized.difference < 0:
         return ("the input BN layer does worse than standardizing, beyond the noise: "
                 "`standardize` does its job exactly, once, for free")
@@ -320,7 +320,7 @@ worst = int(np.argmax(np.abs(np.log(var_ratio))))
 residue = 0.99 ** input_steps  # the weight the starting value 1 still has
 # moving variance ~ residue * 1 + (1 - residue) * (biased batch variance, (31/32) * true_var)
 predicted = residue / true_var[worst] + (1 - residue) * 31 / 32
-print(f"   First seed: its moving mean is within {mean_error.max():.3f} std of the true mean "
+print(f"   Seed {args.seed}: its moving mean is within {mean_error.max():.3f} std of the true mean "
       f"for every feature; moving variance / true variance has median "
       f"{np.median(var_ratio):.2f}, worst {var_ratio[worst]:.1f}, for a feature of variance "
       f"{true_var[worst]:.2g}.")
@@ -442,6 +442,26 @@ axes[1].set_title("Predictions vs truth")
 axes[1].legend(fontsize=12, loc="upper left", markerscale=3)
 save_figure(fig, args.out, "bn_on_regression_output")
 
+
+def floor_conclusion(train_mse, test_mse):
+    """What the floor under a BN output's training MSE explains, from two Comparisons (head
+    start - linear output): the last epoch's training MSE, and the test MSE."""
+    if train_mse.favours == train_mse.names[1]:
+        return ("the head-start net's training MSE stays above the linear output's, beyond the "
+                "noise, as a floor under it would make it")
+    if train_mse.favours != train_mse.names[0]:
+        return ("the two training MSEs show no clear difference: these runs cannot tell "
+                "whether the floor holds the head-start net back")
+    if test_mse.favours == test_mse.names[1]:
+        return ("the head-start net ends with the lower training MSE, beyond the noise, yet "
+                "the higher test MSE: the floor does not hold it back in training at this "
+                "length, so these runs give no sign that it explains the higher test MSE (the "
+                "training MSE is measured in training mode, the test MSE in inference mode, "
+                "with the moving averages: lesson 06)")
+    return ("the head-start net ends with the lower training MSE, beyond the noise: the floor "
+            "does not hold it back in training at this length")
+
+
 reg_steps = REG_EPOCHS * int(np.ceil(len(x_train) / 32))
 vs_linear = {name: compare(mse[name], mse["linear output"], "test MSE",
                            (name, "linear output"), fmt="{:.1f}")
@@ -451,18 +471,30 @@ print(f"   Targets: mean {y_mean:.1f}, std {y_std:.1f} (training set, first seed
 for name in REGRESSION_RUNS[1:]:
     ratio = mse[name].mean() / mse["linear output"].mean()
     print(f"   {vs_linear[name].sentence()} (ratio of the means {ratio:.2f})")
+budget = 0.001 * reg_steps  # Adam's usual pace: about one learning rate per step
 print(f"   First seed, after training: gamma = {gamma[0]:.2f} and beta = {beta[0]:.2f}; the "
-      f"targets' std is {y_std:.1f} and their mean {y_mean:.1f}. Adam moves each weight by at most "
-      f"about its learning rate 0.001 per step, so {reg_steps} steps move them by at most "
-      f"about {0.001 * reg_steps:.2f}.")
+      f"targets' std is {y_std:.1f} and their mean {y_mean:.1f}. Adam moves each weight by "
+      f"about its learning rate 0.001 per step when the weight's gradient keeps its sign (a "
+      f"little more while the gradient grows), so {reg_steps} steps move a weight by about "
+      f"{budget:.2f}: gamma moved by {gamma[0] - 1:+.2f} from its start 1 "
+      f"({abs(gamma[0] - 1) / budget:.0%} of that) and beta by {beta[0]:+.2f} from 0 "
+      f"({abs(beta[0]) / budget:.0%}), nowhere near the targets' scale.")
 print(f"   In training mode one batch of its predictions has mean {batch_prediction.mean():.3f} "
       f"(beta = {beta[0]:.3f}) and std {batch_prediction.std():.3f} (|gamma| = "
       f"{abs(gamma[0]):.3f}), whatever the batch.")
+final_train_mse = {name: np.array([run["loss"][-1] for run in runs])
+                   for name, runs in regression.items()}
+head_start_train = compare(final_train_mse["BN on the output, head start"],
+                           final_train_mse["linear output"], "last epoch's training MSE",
+                           ("BN on the output, head start", "linear output"), fmt="{:.1f}")
 print(f"   Even with perfect gamma and beta, pinning each batch's mean prediction to beta puts a "
       f"floor of about {pinned_mean_loss:.0f} under the training MSE (the spread of the "
-      f"batch-mean targets around the overall mean, for random batches of 32); the head-start "
-      f"net's last training MSE is {first['BN on the output, head start']['loss'][-1]:.0f} "
-      f"(first seed).")
+      f"batch-mean targets around the overall mean, for random batches of 32; first seed). "
+      f"First seed, last epoch's training MSE: "
+      f"{first['BN on the output, head start']['loss'][-1]:.0f} with the head start, "
+      f"{first['linear output']['loss'][-1]:.0f} with a linear output.")
+print(f"   {head_start_train.sentence()}")
+print(f"   So {floor_conclusion(head_start_train, vs_linear['BN on the output, head start'])}.")
 
 # %% [markdown]
 # ## 4. Folding BN into the Dense layer for inference
@@ -479,13 +511,13 @@ print(f"   Even with perfect gamma and beta, pinning each batch's mean predictio
 
 # %%
 tinynet.set_floatx("float64")
-tinynet.set_seed(SEED)
-x, y = make_classification(n_samples=1000, n_features=20, seed=SEED)
+tinynet.set_seed(args.seed)
+x, y = make_classification(n_samples=1000, n_features=20, seed=args.seed)
 article = Sequential([Dense(64, input_shape=(20,)), BatchNormalization(), Activation("relu"),
                       Dense(32), BatchNormalization(), Activation("relu"),
                       Dense(1, activation="sigmoid")])
 article.compile(optimizer=Adam(), loss="binary_crossentropy")
-article.fit(x, y, batch_size=32, epochs=2 if QUICK else 5, verbose=0)
+article.fit(x, y, batch_size=32, epochs=2 if args.quick else 5, verbose=0)
 
 folded_layers, folded_weights = [], []
 layers = article.layers
