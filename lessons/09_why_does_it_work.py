@@ -333,6 +333,9 @@ def smoothness_words(median_ratios, shares):
     t = noise_multiple(len(shares))  # 2.78 for 5 seeds, 4.30 for 3: few seeds, wide margin
     above = ratio - 1 > t * ratio_se and share - 0.5 > t * share_se
     below = 1 - ratio > t * ratio_se and 0.5 - share > t * share_se
+    if (above or below) and len(shares) < 3 and 0 in (ratio_se, share_se):
+        # two seeds that agree exactly measure no noise (as in tinynet.stats.compare)
+        return "two seeds that agree exactly measure no noise, so no verdict"
     if above:
         return "larger without BN, beyond the noise"
     if below:
@@ -352,6 +355,17 @@ def landscape_conclusion(words):
                 "as Santurkar et al. describe")
     return (f"smoother with BN in {' and '.join(smoother)}, but not clearly in "
             f"{' or '.join(other)}: the paper's effect shows only in part at this scale")
+
+
+def landscape_headline(numbers, words):
+    """The landscape part of the headline: each measure's median ratio without/with BN with
+    its noise and its verdict, the measures beyond the noise first. numbers: key -> (ratio,
+    ratio_se, share, share_se); words: label -> verdict (smoothness_words)."""
+    parts = [(label, numbers[key], words[label]) for key, label in QUANTITIES.items()]
+    parts.sort(key=lambda part: "beyond the noise" not in part[2])  # stable: clear ones first
+    return "median per-probe ratio without/with BN: " + ", ".join(
+        f"{label} {ratio:.2f} ± {ratio_se:.2f} ({verdict})"
+        for label, (ratio, ratio_se, _, _), verdict in parts)
 
 
 print(f"Landscape along the gradient: {len(landscape[0]['BN']['step'])} probes in steps "
@@ -504,12 +518,13 @@ save_figure(fig, args.out, "2_noisy_bn_accuracy_and_distributions")
 # %%
 def noisy_bn_speed_words(noisy_vs_bn, noisy_vs_standard):
     """How fast noisy BN trains, from two Comparisons of the mean validation accuracy
-    (noisy BN - BN, noisy BN - standard): 'about as fast as BN' only when the difference from
-    BN is within the noise."""
+    (noisy BN - BN, noisy BN - standard). No clear difference from BN is said as such, never
+    as 'as fast as BN'."""
     if not np.isfinite(noisy_vs_bn.se):
         return "one seed only: no noise estimate, so no verdict"
     if not noisy_vs_bn.clear:
-        as_bn = "about as fast as BN (no clear difference at this scale)"
+        as_bn = (f"neither clearly slower nor clearly faster than BN (difference "
+                 f"{noisy_vs_bn.difference:+.3f}: {noisy_vs_bn.verdict})")
     elif noisy_vs_bn.difference < 0:
         as_bn = f"slower than BN, beyond the noise (by {-noisy_vs_bn.difference:.3f})"
     else:
@@ -519,26 +534,45 @@ def noisy_bn_speed_words(noisy_vs_bn, noisy_vs_standard):
     return f"{as_bn}, and NOT clearly faster than the standard network"
 
 
-def covariate_shift_conclusion(more_shift, noisy_vs_bn, noisy_vs_standard, kept):
+def covariate_shift_conclusion(more_shift, noisy_vs_bn, noisy_vs_standard, kept, half):
     """The lesson's last sentence, from whether noisy BN's inputs shifted more than the
     standard network's (bool), the Comparisons of mean validation accuracy noisy BN - BN and
-    noisy BN - standard, and `kept`, the share of BN's lead over the standard network that
-    noisy BN keeps: (noisy BN - standard) / (BN - standard)."""
+    noisy BN - standard, `kept`, the share of BN's lead over the standard network that noisy
+    BN keeps, (noisy BN - standard) / (BN - standard), a point estimate, and `half`, the
+    paired Comparison of noisy BN's gain over the standard network with half of BN's gain
+    (beyond the noise when more, or less, than half of the lead survives)."""
     if not more_shift:
         return ("noisy BN's inputs did not shift clearly more than the standard network's, so "
                 "this run does not test the covariate-shift story")
-    if not (noisy_vs_standard.clear and noisy_vs_standard.difference > 0):
-        return ("noisy BN is not clearly faster than the standard network: here the added "
-                "covariate shift undoes BN's advantage, as the covariate-shift story predicts")
-    if not noisy_vs_bn.clear or noisy_vs_bn.difference > 0:
-        return ("with more covariate shift than the network without BN, noisy BN still trains "
-                "about as fast as BN: stable input distributions are not what makes BN work "
-                "here")
-    most = ("most of BN's gain survives the added shift, so stable input distributions are "
-            "not where most of it comes from" if kept >= 0.5 else
-            "most of BN's gain is lost to the added shift")
-    return (f"with more covariate shift than the network without BN, noisy BN is slower than "
-            f"BN and keeps {kept:.0%} of BN's lead over the standard network: {most}")
+    if noisy_vs_standard.clear and noisy_vs_standard.difference < 0:
+        return ("noisy BN is slower than the standard network, beyond the noise: here the "
+                "added covariate shift undoes BN's advantage, as the covariate-shift story "
+                "predicts")
+    if not noisy_vs_standard.clear:
+        return ("noisy BN is not clearly faster than the standard network: once the shift is "
+                "added, BN's advantage no longer shows beyond the noise, as the "
+                "covariate-shift story would predict (these runs cannot tell whether any of "
+                "it is left)")
+    start = "with more covariate shift than the network without BN, noisy BN"
+    if noisy_vs_bn.clear and noisy_vs_bn.difference > 0:
+        return (f"{start} trains even faster than BN, beyond the noise: stable input "
+                f"distributions are not what makes BN work here")
+    if not noisy_vs_bn.clear:
+        return (f"{start} shows no clear difference from BN in how fast it trains "
+                f"({noisy_vs_bn.noise()}): these runs cannot tell whether the added shift "
+                f"costs BN anything, so they neither support nor rule out the story that BN "
+                f"works by keeping input distributions stable")
+    lead = (f"{start} is slower than BN and keeps {kept:.0%} of BN's lead over the standard "
+            f"network (a point estimate)")
+    if half.clear and half.difference > 0:
+        return (f"{lead}; more than half of the lead survives the added shift, beyond the "
+                f"noise, so stable input distributions are not where most of BN's gain comes "
+                f"from")
+    if half.clear:
+        return (f"{lead}; less than half of the lead survives, beyond the noise: most of BN's "
+                f"gain is lost to the added shift")
+    return (f"{lead}; whether that is more or less than half is not beyond the noise, so "
+            f"these runs cannot tell whether most of BN's gain survives the added shift")
 
 
 def shift_words(comparison):
@@ -573,10 +607,16 @@ noise_alone = compare(speed["standard + noise"], speed["standard"], what,
 for comparison in (noisy_vs_bn, noisy_vs_standard, noise_alone):
     print("   " + comparison.sentence())
 kept = noisy_vs_standard.difference / (speed["BN"].mean() - speed["standard"].mean())
+# Does noisy BN keep more than half of BN's lead? Paired over seeds: noisy BN's gain over the
+# standard network against half of BN's gain, (noisy - standard) - (BN - standard) / 2.
+half = compare(speed["noisy BN"] - speed["standard"], (speed["BN"] - speed["standard"]) / 2,
+               "gain in mean validation accuracy over the standard network",
+               ("noisy BN", "half of BN's"), lower_is_better=None)
 print(f"   Noisy BN trains {noisy_bn_speed_words(noisy_vs_bn, noisy_vs_standard)}.")
-print(f"   So: {covariate_shift_conclusion(more_shift, noisy_vs_bn, noisy_vs_standard, kept)}.")
+print("   " + half.sentence())
+print(f"   So: {covariate_shift_conclusion(more_shift, noisy_vs_bn, noisy_vs_standard, kept, half)}"
+      f".")
 
-loss_ratio = landscape_numbers["loss_range"]
 print("RESULT " + " ".join([
     f"seeds={len(SEEDS)}",
     *[f"{key}_median_ratio={value[0]:.6g} {key}_median_ratio_se={value[1]:.6g} "
@@ -588,8 +628,8 @@ print("RESULT " + " ".join([
       for name, values in speed.items()],
     f"noisy_minus_bn={noisy_vs_bn.difference:.6g} noisy_minus_bn_se={noisy_vs_bn.se:.6g}",
 ]))
-headline(f"median per-probe loss-range ratio without/with BN {loss_ratio[0]:.2f} ± "
-         f"{loss_ratio[1]:.2f}; noisy BN - BN mean accuracy {noisy_vs_bn.noise()}")
+headline(landscape_headline(landscape_numbers, landscape_words)
+         + f"; noisy BN - BN mean accuracy {noisy_vs_bn.noise()} ({noisy_vs_bn.verdict})")
 
 # %% [markdown]
 # ## Try this

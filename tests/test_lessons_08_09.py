@@ -155,7 +155,9 @@ def test_lesson_09_about_as_fast_as_bn_only_within_the_noise():
     slower = made_up([0.60, 0.61, 0.62], [0.74, 0.75, 0.73], names, higher_is_better=True)
     beats_standard = made_up([0.74, 0.73, 0.75], [0.30, 0.31, 0.29], ("noisy BN", "standard"),
                              higher_is_better=True)
-    assert words(close, beats_standard).startswith("about as fast as BN")
+    # no clear difference is not "as fast as BN"
+    assert words(close, beats_standard).startswith("neither clearly slower nor clearly faster")
+    assert "as fast" not in words(close, beats_standard)
     assert "about as fast" not in words(slower, beats_standard)
     assert "slower than BN" in words(slower, beats_standard)
 
@@ -167,6 +169,8 @@ def test_lesson_09_smoothness_is_claimed_only_beyond_the_noise():
     # the numbers: a median ratio near 1 and a share near 60% are not a difference
     assert words([1.12, 0.9, 1.3], [0.6, 0.5, 0.65]) == "no clear difference at this scale"
     assert words([2.0], [0.8]).startswith("one seed")
+    # two seeds whose shares agree exactly measure no noise: no verdict (as in compare)
+    assert "no verdict" in words([2.0, 2.1], [0.8, 0.8])
     # the t rule, not 2 s.e.: over 5 seeds a median ratio 0.081 above 1 with s.e. 0.0385
     # clears 2 s.e. (0.077) but not t(4) = 2.78 s.e. (0.107), so it is not beyond the noise
     spread = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])  # std 1.58, s.e. 0.707 per unit
@@ -188,9 +192,46 @@ def test_lesson_09_covariate_shift_conclusion_follows_the_measurements():
     slower = made_up([0.60, 0.61, 0.62], [0.74, 0.75, 0.73], names, **higher)
     beats = made_up([0.70, 0.71, 0.69], [0.30, 0.31, 0.29], ("noisy BN", "standard"), **higher)
     ties = made_up([0.30, 0.31, 0.29], [0.30, 0.29, 0.31], ("noisy BN", "standard"), **higher)
-    assert "about as fast as BN" in conclusion(True, close, beats, 0.95)
-    assert "does not test" in conclusion(False, close, beats, 0.95)
-    assert "undoes BN's advantage" in conclusion(True, slower, ties, 0.0)
-    slower_words = conclusion(True, slower, beats, 0.8)
+    behind = made_up([0.20, 0.21, 0.22], [0.30, 0.31, 0.30], ("noisy BN", "standard"), **higher)
+    gains = ("noisy BN", "half of BN's")
+    most = compare([0.40, 0.41, 0.40], [0.22, 0.22, 0.23], "gain", gains, lower_is_better=None)
+    least = compare([0.10, 0.11, 0.10], [0.22, 0.22, 0.23], "gain", gains, lower_is_better=None)
+    unsure = compare([0.20, 0.30, 0.15], [0.22, 0.22, 0.23], "gain", gains,
+                     lower_is_better=None)
+    # no clear difference from BN is neither "as fast as BN" nor "not what makes BN work"
+    close_words = conclusion(True, close, beats, 0.95, most)
+    assert "no clear difference from BN" in close_words and "cannot tell" in close_words
+    assert "as fast" not in close_words and "not what makes BN work" not in close_words
+    assert "does not test" in conclusion(False, close, beats, 0.95, most)
+    assert "undoes BN's advantage" in conclusion(True, slower, behind, -0.2, least)
+    tie_words = conclusion(True, slower, ties, 0.0, least)
+    assert "undoes" not in tie_words and "cannot tell" in tie_words
+    slower_words = conclusion(True, slower, beats, 0.8, most)
     assert "slower than BN" in slower_words and "80%" in slower_words
+    assert "more than half of the lead survives" in slower_words
     assert "about as fast" not in slower_words
+    assert "less than half" in conclusion(True, slower, beats, 0.3, least)
+    # a share above one half on point estimates alone is not "most of BN's gain survives"
+    unsure_words = conclusion(True, slower, beats, 0.6, unsure)
+    assert "60%" in unsure_words and "cannot tell whether most" in unsure_words
+    assert "not where most" not in unsure_words
+
+
+def test_lesson_09_headline_leads_with_a_measure_beyond_the_noise():
+    from lesson_runner import LESSONS
+
+    source = (LESSONS / LESSON_09).read_text(encoding="utf-8")
+    assert 'QUANTITIES = {"loss_range": "loss range"' in source
+    quantities = {"loss_range": "loss range", "grad_change": "gradient change",
+                  "beta": "effective beta-smoothness"}
+    (words,) = load_functions(LESSON_09, "landscape_headline",
+                              namespace={"QUANTITIES": quantities})
+    numbers = {"loss_range": (1.52, 0.21, 0.62, 0.04), "grad_change": (2.15, 0.20, 0.76, 0.02),
+               "beta": (1.08, 0.04, 0.59, 0.04)}
+    verdicts = {"loss range": "no clear difference at this scale",
+                "gradient change": "larger without BN, beyond the noise",
+                "effective beta-smoothness": "no clear difference at this scale"}
+    line = words(numbers, verdicts)
+    assert line.index("gradient change 2.15 ± 0.20 (larger without BN, beyond the noise)") < \
+        line.index("loss range 1.52 ± 0.21 (no clear difference at this scale)")
+    assert "effective beta-smoothness 1.08 ± 0.04 (no clear difference" in line
