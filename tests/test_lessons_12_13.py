@@ -15,7 +15,7 @@ from lesson_runner import comparisons_without_noise, load_functions, parse_resul
 
 from tinynet.datasets import load_fashion_mnist
 from tinynet.mnist import FILE_NAMES, write_idx
-from tinynet.stats import compare, mean_and_se
+from tinynet.stats import compare, mean_and_se, noise_multiple
 
 LESSON_12 = "12_bn_in_a_cnn.py"
 LESSON_13 = "13_how_small_a_batch.py"
@@ -50,7 +50,8 @@ def assert_figures(out, names):
 def lesson_functions(filename, *names):
     """{name: function} for top-level functions of a lesson, without running the lesson; they
     share one namespace that holds NumPy and tinynet.stats's compare and mean_and_se."""
-    namespace = {"np": np, "compare": compare, "mean_and_se": mean_and_se}
+    namespace = {"np": np, "compare": compare, "mean_and_se": mean_and_se,
+                 "noise_multiple": noise_multiple}
     return dict(zip(names, load_functions(filename, *names, namespace=namespace), strict=True))
 
 
@@ -178,18 +179,31 @@ def test_lesson_13_paper_check_follows_the_numbers():
     sizes, kinds = ("n = 2", "n = 32"), ("BN", "GroupNorm")
     rises = made_up([0.35, 0.34, 0.36], [0.24, 0.23, 0.24], sizes)
     gn_better_small = made_up([0.35, 0.34, 0.36], [0.24, 0.25, 0.24], kinds)
-    bn_better_large = made_up([0.23, 0.24, 0.23], [0.24, 0.25, 0.245], kinds)
-    paper = paper_check(rises, gn_better_small, bn_better_large)
-    assert [ok for _, ok in paper] == [True, True, True]
+    # the paper at 32 images per GPU: GroupNorm close to BN, its interval within 1 point
+    close_large = made_up([0.236, 0.237, 0.235, 0.236], [0.241, 0.240, 0.241, 0.242], kinds)
+    paper = paper_check(rises, gn_better_small, close_large, 0.01)
+    assert [ok for _, ok, _ in paper] == [True, True, True]
+    assert "lies within ± 1 point" in paper[2][2]
     assert conclusion(paper).startswith("the miniature reproduces every one")
     # BN rises, but GroupNorm is no better at n = 2: 2 of 3, and it says which one failed
     tie = made_up([0.10, 0.12, 0.11], [0.11, 0.10, 0.12], kinds)
-    mixed = paper_check(rises, tie, bn_better_large)
-    assert [ok for _, ok in mixed] == [True, False, True]
+    mixed = paper_check(rises, tie, close_large, 0.01)
+    assert [ok for _, ok, _ in mixed] == [True, False, True]
     assert conclusion(mixed).endswith("not at this scale: GroupNorm beats BN at the smallest n")
+    assert "no clear difference" in mixed[1][2]
+    # GroupNorm clearly worse than BN at the largest n (lesson 13's full run): not "close"
+    gn_worse_large = made_up([0.02, 0.03, 0.02], [0.13, 0.15, 0.14], kinds)
+    worse = paper_check(rises, tie, gn_worse_large, 0.01)
+    assert worse[2][1] is False and "GroupNorm is clearly worse" in worse[2][2]
+    assert "close to BN" in conclusion(worse) and "1 of 3" in conclusion(worse)
+    # no clear difference is not "close": a wide interval is too wide to show it
+    wide = made_up([0.10, 0.20, 0.15], [0.15, 0.12, 0.16], kinds)
+    assert not wide.clear
+    unsure = paper_check(rises, tie, wide, 0.01)
+    assert unsure[2][1] is False and "too wide" in unsure[2][2]
     flat = made_up([0.10, 0.12, 0.11], [0.11, 0.10, 0.12], sizes)
     gn_better_large = made_up([0.20, 0.21, 0.20], [0.10, 0.11, 0.10], kinds)
-    none = paper_check(flat, tie, gn_better_large)
+    none = paper_check(flat, tie, gn_better_large, 0.01)
     assert "none of the paper's claims" in conclusion(none)
 
 
