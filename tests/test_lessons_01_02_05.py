@@ -234,7 +234,9 @@ def test_lesson05_writes_its_figures(lesson05):
     assert figures_in(out) == ["05_curves.png", "05_heatmaps.png", "05_slices.png"]
 
 
-def test_lesson05_more_of_the_grid_trains_with_bn_beyond_the_noise(lesson05):
+def test_lesson05_more_of_the_grid_trains_with_bn_by_two_standard_errors(lesson05):
+    """In the quick run (2 seeds) the printout rightly gives no verdict (t = 12.7); the
+    effect is still large enough to clear 2 s.e., which is what this pins."""
     _, results = lesson05
     assert results["seeds"] >= 2
     assert results["trained_bn"] - results["trained_plain"] > 2 * results["trained_difference_se"]
