@@ -374,12 +374,16 @@ fashion_mnist = KerasDataSet(load_fashion_mnist)
 
 
 
+# Keras's other data sets, and what tinynet offers instead.
+KERAS_ONLY_DATASETS = ("cifar10", "cifar100", "imdb", "reuters", "boston_housing",
+                       "california_housing")
+INSTEAD = ("tinynet downloads only MNIST and Fashion-MNIST (datasets.mnist.load_data(), "
+           "datasets.fashion_mnist.load_data()) and makes small data sets itself "
+           "(make_classification, make_moons, make_spirals, make_strokes, make_regression)")
+
+
 def __getattr__(name):
     """A Keras data set tinynet does not have (cifar10, imdb, ...) gets an error that says
     which data sets tinynet has: MNIST, Fashion-MNIST and small generated ones."""
-    raise missing_attribute("tinynet.datasets", name, __all__, {
-        name: "tinynet downloads only MNIST and Fashion-MNIST (datasets.mnist.load_data(), "
-              "datasets.fashion_mnist.load_data()) and makes small data sets itself "
-              "(make_classification, make_moons, make_spirals, make_strokes, make_regression)"
-        for name in ("cifar10", "cifar100", "imdb", "reuters", "boston_housing",
-                     "california_housing")})
+    raise missing_attribute("tinynet.datasets", name, __all__,
+                            dict.fromkeys(KERAS_ONLY_DATASETS, INSTEAD))

@@ -487,8 +487,6 @@ sparse_categorical_crossentropy = losses.sparse_categorical_crossentropy
 def __getattr__(name):
     """A Keras metric tinynet does not have gets an error that says so and lists the metrics
     tinynet has."""
-    has = [n for n, v in globals().items() if (isinstance(v, type) and issubclass(v, Metric))
-           or (callable(v) and getattr(v, "__module__", None) == __name__ and n.islower()
-               and not n.startswith(("_", "check", "get", "match", "confusion", "divide",
-                                     "accuracy_for")))]
+    has = {name for name in ("Metric", "Mean", "MeanMetricWrapper", "accuracy", *METRICS)
+           if name in globals()}  # METRICS also holds names that are only strings for get()
     raise missing_attribute("tinynet.metrics", name, has, {})

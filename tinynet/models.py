@@ -795,7 +795,7 @@ def summary_text(model):
 
     rule = "-" * len(line(("", "", "")))
     trainable = sum(layer.count_trainable_params() for layer in model.layers)
-    total = sum(layer.count_params() for layer in model.layers)
+    total = model.count_params()
     itemsize = np.dtype(model.layers[0].dtype if model.layers else floatx()).itemsize
     lines = [f'Model: "{model.name}"', rule, line(header), rule, *[line(r) for r in rows], rule,
              f"Total params: {total:,} ({format_bytes(total * itemsize)})",
@@ -1115,17 +1115,19 @@ def warn_about_output_and_loss(model):
 
 def warn_one_sample_batch(model, n, where, batch_size=None, stacklevel=3):
     """A warning that points at the user's call (stacklevel: how far up it is)."""
-    alone = min(batch_size or n, n) == 1 or (batch_size and n % batch_size == 1)
-    if not alone or not any(isinstance(layer, BatchNormalization) and layer.trainable
-                            for layer in model.layers):
+    every_batch = min(batch_size or n, n) == 1  # each batch is one sample
+    last_batch = bool(batch_size) and n % batch_size == 1  # the epoch's last batch is
+    # the layers are scanned only when a sample is alone: train_on_batch calls this each step
+    if not (every_batch or last_batch) or not any(
+            isinstance(layer, BatchNormalization) and layer.trainable for layer in model.layers):
         return
-    if min(batch_size or n, n) == 1:
+    if every_batch:
         warnings.warn(f"{where}: batches of one sample with BatchNormalization. A batch of one "
                       f"has variance 0, so BatchNormalization outputs beta and passes back "
                       f"zero gradients: the layers before it will not learn. Use batches of "
                       f">= 2 samples (16 or more works best).", RuntimeWarning,
                       stacklevel=stacklevel)
-    elif batch_size and n % batch_size == 1:
+    else:
         warnings.warn(f"{where}: {n} training samples in batches of {batch_size} leave "
                       f"one sample alone in the last batch of every epoch. On that batch "
                       f"BatchNormalization sees variance 0 and pulls its moving variance "
