@@ -1421,9 +1421,8 @@ def keeps_input(cache, x):
     """True if one of the cache's entries (a tuple's, a dict's or an object's) is x again."""
     if not isinstance(x, np.ndarray):
         return False
-    entries = (cache.values() if isinstance(cache, dict) else cache
-               if isinstance(cache, (tuple, list)) else vars(cache).values()
-               if hasattr(cache, "__dict__") else ())
+    entries = list(cache_fields(cache).values()) or (
+        cache if isinstance(cache, (tuple, list)) else [])  # a plain tuple has no names
     return any(isinstance(entry, np.ndarray) and entry.shape == x.shape
                and np.array_equal(entry, x) for entry in entries)
 
