@@ -167,26 +167,45 @@ def time_steps(case, steps, rounds, torch_module):
         xt, yt = torch_module.to_tensors(x, y, spec["out"] == "sigmoid")
         generator = torch_module.torch.Generator().manual_seed(3)
         runs["torch"] = lambda: trainer.fit(xt, yt, batch, generator)
-    return interleaved(runs, rounds, steps)
+    return interleaved(runs, rounds, steps, label=case)
 
 
-def interleaved(runs, rounds, repeats):
+def page_faults():
+    """Minor page faults of this process so far (0 where the resource module is missing).
+    Fresh memory from the operating system costs a fault per 4 KB page: when the C library
+    hands large freed blocks back, a step that makes large temporaries pays this every time."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+FAULTS = {}  # {(case, name): median page faults per repeat}, filled by interleaved
+
+
+def interleaved(runs, rounds, repeats, label=None):
     """Run every function once per round, rotating who goes first; one warm-up round.
     Returns {name: median ms per repeat} and {name: the median over rounds of name's time
-    divided by the floor's in the same round} (the ratio the targets are stated in)."""
+    divided by the floor's in the same round} (the ratio the targets are stated in). With a
+    label, the median page faults per repeat go into FAULTS[(label, name)]."""
     names = list(runs)
     times = {name: [] for name in names}
+    faults = {name: [] for name in names}
     for r in range(rounds + 1):
         shift = r % len(names)
         for name in names[shift:] + names[:shift]:
-            start = CLOCK()
+            faults_before, start = page_faults(), CLOCK()
             runs[name]()
             elapsed = CLOCK() - start
             if r > 0:
                 times[name].append(1000 * elapsed / repeats)
+                faults[name].append((page_faults() - faults_before) / repeats)
     medians = {name: statistics.median(values) for name, values in times.items()}
     ratios = {name: statistics.median(t / f for t, f in zip(values, times["floor"], strict=True))
               for name, values in times.items() if name != "floor"}
+    if label is not None:
+        FAULTS.update({(label, name): statistics.median(values) for name, values in faults.items()})
     return medians, ratios
 
 
@@ -325,6 +344,11 @@ def main(args):
                       if "torch" in medians else f"{'-':>10}{'-':>13}")
         print(f"{case:<10}{medians['floor']:>10.3f}{medians['tinynet']:>10.3f}{ratio:>7.2f}x"
               f"{'<=' + format(TARGETS[case], '.2f'):>8}{torch_text}   {verdict}")
+
+    print("page faults per step (fresh memory from the OS; see page_faults): "
+          + "; ".join(f"{case} " + ", ".join(f"{name} {FAULTS[(case, name)]:.0f}"
+                                           for name in ("floor", "tinynet", "torch")
+                                           if (case, name) in FAULTS) for case in CASES))
 
     print(f"\n{'train_on_batch':<10}{'floor':>10}{'tinynet':>10}{'ratio':>8}{'target':>8}"
           f"   (median ms/call)")

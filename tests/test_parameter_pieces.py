@@ -110,4 +110,5 @@ def test_a_long_vector_passed_by_hand_gives_what_a_matrix_of_its_numbers_gives()
         by_vector.apply(vector, g)
         by_matrix.apply([matrix], [g.reshape(matrix.shape)])
     assert len(by_vector.slots) == 3 and len(by_matrix.slots) == 1
+    assert len(optimizers.in_pieces([vector])) == 1  # arrays in a list are never cut
     np.testing.assert_array_equal(vector, matrix.reshape(-1))

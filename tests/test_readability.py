@@ -11,40 +11,67 @@ student's own layer may assign its gradients instead of writing into arrays in p
 import ast
 import inspect
 import pathlib
+import sys
 import textwrap
 
 import numpy as np
 import pytest
 
 import tinynet
-from tinynet import losses, metrics, models, optimizers
-from tinynet.layers import activation, base, batchnorm, dense
+from tinynet import models
+from tinynet.layers import batchnorm
 from tinynet.layers.base import Layer
 from tinynet.models import Sequential
 from tinynet.optimizers import SGD
 
 ROOT = pathlib.Path(tinynet.__file__).parent
 
-# One step of fit on the article's model (Dense, BN, ReLU, sigmoid output, binary
-# cross-entropy, accuracy, Adam), in the order a reader meets the functions.
-ONE_TRAINING_STEP = [
-    models.Sequential.train_epoch, models.FitPlan.batches, models.Sequential.sync_parameters,
-    models.Sequential.train_step, models.Sequential.forward,
-    dense.Dense.forward, activation.Activation.forward, activation.relu, activation.sigmoid,
-    batchnorm.BatchNormalization.forward, batchnorm.batchnorm_train,
-    batchnorm.sum_over_batch, batchnorm.ones,
-    batchnorm.BatchNormalization.update_moving_statistics,
-    losses.Loss.loss_and_gradient, losses.BinaryCrossentropy.call_and_gradient,
-    models.Sequential.regularization_loss,
-    models.Sequential.backward, dense.Dense.backward, activation.Activation.backward,
-    activation.relu_backward, activation.sigmoid_backward,
-    batchnorm.BatchNormalization.backward, batchnorm.batchnorm_backward,
-    base.Layer.add_regularization_gradients, models.Sequential.gather_gradients,
-    optimizers.Optimizer.apply, optimizers.Optimizer.current_learning_rate,
-    optimizers.Adam.update, models.Sequential.update_metrics,
-    metrics.MeanMetricWrapper.update_state, metrics.binary_accuracy, metrics.match_shapes,
-    metrics.Mean.update_state, metrics.Mean.result,
-]
+# Read by whoever follows a step, though the tracer below does not count them: fit's loop
+# itself (it is called once per epoch; its body runs once per step), and a function reached
+# through functools.lru_cache, whose wrapper is C code.
+ALSO_READ = [models.Sequential.train_epoch, batchnorm.ones]
+
+
+def functions_of_one_training_step(steps=20):
+    """Every tinynet function that runs in one step of fit on the article's model (Dense, BN,
+    ReLU, sigmoid output, binary cross-entropy, accuracy, Adam), found by tracing, not listed
+    by hand: fit runs `steps` batches under sys.setprofile, and a function that ran at least
+    `steps` times ran in every step (what fit does once, before or after its loop, runs fewer
+    times). In the order first met; check_* functions (argument checks) left out."""
+    tinynet.set_seed(0)
+    model = Sequential([
+        tinynet.layers.Dense(64, input_shape=(20,)), tinynet.layers.BatchNormalization(),
+        tinynet.layers.Activation("relu"), tinynet.layers.Dense(32),
+        tinynet.layers.BatchNormalization(), tinynet.layers.Activation("relu"),
+        tinynet.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    x = np.random.default_rng(0).normal(size=(32 * steps, 20)).astype(np.float32)
+    y = (x[:, :1] > 0).astype(np.float32)
+    model.fit(x[:64], y[:64], batch_size=32, verbose=0)  # first calls (building, caches) done
+    counts = {}
+
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code.co_filename.startswith(str(ROOT)):
+            counts[frame.f_code] = counts.get(frame.f_code, 0) + 1
+
+    sys.setprofile(profile)
+    try:
+        model.fit(x, y, batch_size=32, verbose=0)
+    finally:
+        sys.setprofile(None)
+    # comprehensions and lambdas (<listcomp>, ...) are code inside a function already counted
+    return [code for code, count in counts.items() if count >= steps
+            and not code.co_name.startswith(("check", "<"))]
+
+
+def source_node(code):
+    """The function definition (ast node) of a code object, and its file's lines."""
+    source = pathlib.Path(code.co_filename).read_text()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef) and node.name == code.co_name and \
+                code.co_firstlineno in (node.lineno, *(d.lineno for d in node.decorator_list)):
+            return node, source.splitlines()
+    raise LookupError(f"no source for {code.co_name} in {code.co_filename}")
 
 
 def is_check(node):
@@ -80,22 +107,30 @@ def function_node(function):
     return ast.parse(source).body[0], source.splitlines()
 
 
-# The goal is 150 lines. Measured: 291 (without the checks) before the step was rewritten, 192
-# after the first rewrite, 184 once the loss gave its value and gradient from one pass and BN's
-# statistics moved into batchnorm_train. What remains above the goal is Keras-exact work a plain
-# step would not have: the epoch's running metrics (26 lines: update_metrics and the Mean
-# metric behind accuracy), the loss with sample weights and its clipped gradient (19), the
-# regularizers' hooks (5), freezing between steps (4). The bound keeps the step from growing.
-STEP_LINE_BUDGET = 186
+# The goal is 150 lines. Measured on a hand-made list of functions: 291 (without the checks)
+# before the step was rewritten, 192 after the first rewrite, 184 once the loss gave its value
+# and gradient from one pass. Traced instead of listed (2026-11-30, evening): 205, because the
+# list had missed functions the step does run (the loss's two prepare_targets and divisor, the
+# callback list's two batch hooks) and the optimizer now cuts its vector into pieces. What
+# keeps the step above the goal is Keras-exact work a plain step would not have: the epoch's
+# running metrics (update_metrics and the Mean metric behind accuracy, 24 lines), the loss's
+# target handling and clipped gradient, the regularizers' and the callbacks' hooks, freezing
+# between steps. The bound keeps the step from growing.
+STEP_LINE_BUDGET = 205
 
 
 def test_one_training_step_reads_in_at_most_the_budget(capsys):
-    counts = [(f.__qualname__, code_lines(*function_node(f))) for f in ONE_TRAINING_STEP]
+    functions = functions_of_one_training_step()
+    counts = [(getattr(code, "co_qualname", code.co_name), code_lines(*source_node(code)))
+              for code in functions]
+    counts += [(f.__qualname__, code_lines(*function_node(f))) for f in ALSO_READ]
     total = sum(count for _, count in counts)
     with capsys.disabled():
         print(f"\none training step: {len(counts)} functions, {total} lines of code")
         for name, count in counts:
             print(f"  {count:4d}  {name}")
+    assert {"Sequential.train_step", "batchnorm_backward", "Adam.update",
+            "Sequential.train_epoch"} <= {name for name, _ in counts}
     assert total <= STEP_LINE_BUDGET
 
 

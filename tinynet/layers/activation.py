@@ -203,8 +203,7 @@ class Activation(Layer):
 
     def forward(self, x, training=False):
         """Inputs: x, any shape (N, ...). Returns: y = activation(x), the same shape."""
-        self.x = x
-        self.y = self.function(x)
+        self.x, self.y = x, self.function(x)
         return self.y
 
     def backward(self, grad_output):

@@ -285,15 +285,11 @@ CHUNK = 16384
 
 
 def in_pieces(arrays):
-    """The arrays to update, as a list: one array -> [array], a list stays as it is, and a 1-D
-    vector longer than CHUNK (a model's parameters) -> views of at most CHUNK numbers."""
-    pieces = []
-    for a in [arrays] if isinstance(arrays, np.ndarray) else arrays:
-        if isinstance(a, np.ndarray) and a.ndim == 1:
-            pieces += [a[start:start + CHUNK] for start in range(0, len(a), CHUNK)]
-        else:
-            pieces.append(a)
-    return pieces
+    """The arrays to update, as a list: a list stays as it is, a 2-D (or other) array becomes
+    [array], and a 1-D vector (a model's parameters) becomes views of at most CHUNK numbers."""
+    if isinstance(arrays, np.ndarray) and arrays.ndim == 1:
+        return [arrays[start:start + CHUNK] for start in range(0, len(arrays), CHUNK)]
+    return [arrays] if isinstance(arrays, np.ndarray) else list(arrays)
 
 
 def check_same_shapes(optimizer, params):
