@@ -172,7 +172,7 @@ class TestAccuracy(Callback):
         self.steps, self.accuracy = [], []
 
     def measure(self):
-        predicted = self.model.predict(self.x, batch_size=len(self.x)).argmax(axis=1)
+        predicted = self.model.predict(self.x, batch_size=len(self.x), verbose=0).argmax(axis=1)
         self.steps.append(self.step)
         self.accuracy.append(float(np.mean(predicted == self.y)))
 

@@ -26,6 +26,10 @@ def run_lesson(filename, out, seed=0):
         cwd=out, env=env, capture_output=True, text=True, timeout=300,
     )
     assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-4000:]
+    # progress bars (fit, evaluate and predict print one by default, as in Keras) would bury
+    # the lesson's narration: a lesson passes verbose=0 where it is not showing training
+    bars = [line for line in completed.stdout.splitlines() if "━" in line]
+    assert len(bars) <= 3, f"{filename} printed {len(bars)} progress bars, e.g. {bars[0]!r}"
     return completed.stdout
 
 
