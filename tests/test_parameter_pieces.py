@@ -1,6 +1,6 @@
-"""The optimizer updates a model's parameter vector in pieces of at most optimizers.CHUNK
-numbers (so that its temporaries stay small). The pieces must change no result: training,
-freezing, saving and a student's own optimizer give what one whole-vector update gives."""
+"""The built-in optimizers run their (elementwise) rules over a model's parameter vector in
+pieces of at most optimizers.CHUNK numbers, so that their temporaries stay small. The pieces
+must change no result, and a student's own rule must still see the whole vector once a step."""
 
 import numpy as np
 import pytest
@@ -11,9 +11,13 @@ from tinynet.layers import Activation, BatchNormalization, Dense
 from tinynet.models import Sequential, load_model
 from tinynet.optimizers import SGD, Adam
 
+BUILT_IN = [Adam, lambda: SGD(0.05, momentum=0.9), lambda: SGD(0.05), optimizers.RMSprop,
+            lambda: optimizers.RMSprop(centered=True, momentum=0.5), optimizers.AdamW,
+            optimizers.Adagrad]
+
 
 def big_model(optimizer):
-    """About 2.6 CHUNKs of trainable numbers, so the vector is cut into three pieces."""
+    """About 2.6 CHUNKs of trainable numbers, so the vector is updated in three pieces."""
     tinynet.set_seed(0)
     model = Sequential([Dense(200, input_shape=(150,)), BatchNormalization(),
                         Activation("relu"), Dense(60), Dense(1, activation="sigmoid")])
@@ -27,17 +31,14 @@ def data(n=96, seed=1):
     return x, (x[:, :3].sum(axis=1) > 0).astype(np.float32).reshape(-1, 1)
 
 
-def test_the_big_model_is_updated_in_several_pieces():
+def test_the_big_models_vector_is_cut_into_three_pieces():
     model = big_model(Adam())
-    x, y = data()
-    model.train_on_batch(x[:32], y[:32])
-    assert model.parameters.size > 2 * optimizers.CHUNK
-    assert len(model.optimizer.slots) == len(optimizers.in_pieces(model.parameters)) == 3
-    assert all(piece["m"].size <= optimizers.CHUNK for piece in model.optimizer.slots)
+    assert 2 * optimizers.CHUNK < model.parameters.size < 3 * optimizers.CHUNK
+    assert len(optimizers.pieces(model.parameters)) == 3
+    assert optimizers.pieces(np.zeros((300, 300))) == [...]  # arrays passed by hand: whole
 
 
-@pytest.mark.parametrize("make", [Adam, lambda: SGD(0.05, momentum=0.9), optimizers.RMSprop,
-                                  optimizers.AdamW, optimizers.Adagrad])
+@pytest.mark.parametrize("make", BUILT_IN)
 def test_training_in_pieces_is_bit_identical_to_one_whole_vector_update(make, monkeypatch):
     x, y = data()
     cut = big_model(make())
@@ -45,12 +46,12 @@ def test_training_in_pieces_is_bit_identical_to_one_whole_vector_update(make, mo
     monkeypatch.setattr(optimizers, "CHUNK", 10 ** 9)  # one piece: the whole vector
     whole = big_model(make())
     whole.fit(x, y, batch_size=32, epochs=2, verbose=0, shuffle=False)
-    assert len(whole.optimizer.slots) == 1
+    assert len(optimizers.pieces(whole.parameters)) == 1
     for a, b in zip(cut.get_weights(), whole.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
-def test_freezing_keeps_the_adam_state_of_weights_in_later_pieces():
+def test_freezing_keeps_the_adam_state_of_the_weights_that_stay():
     x, y = data()
     model = big_model(Adam(0.01))
     model.train_on_batch(x[:32], y[:32])
@@ -64,12 +65,26 @@ def test_freezing_keeps_the_adam_state_of_weights_in_later_pieces():
     assert np.any(m_after[-2] != 0)
 
 
-def test_saving_and_loading_the_optimizer_state_across_pieces(tmp_path):
+def test_a_weight_unfrozen_later_starts_from_the_optimizers_fresh_state():
+    """Adagrad's fresh accumulator is initial_accumulator_value (0.1), not zero."""
+    x, y = data()
+    model = big_model(optimizers.Adagrad())
+    model.layers[0].trainable = False
+    model.train_on_batch(x[:32], y[:32])
+    model.layers[0].trainable = True
+    model.sync_parameters()
+    accumulator = model.optimizer_state()["accumulator"]
+    np.testing.assert_array_equal(accumulator[0], np.float32(0.1))  # Dense 0's kernel: fresh
+    assert np.all(accumulator[-2] > np.float32(0.1))                # the output kernel: trained
+
+
+def test_saving_and_loading_the_optimizer_state_then_training_on(tmp_path):
     x, y = data()
     model = big_model(Adam())
     model.fit(x, y, batch_size=32, epochs=1, verbose=0, shuffle=False)
-    model.save(tmp_path / "big.keras")
-    again = load_model(tmp_path / "big.keras")
+    path = tmp_path / "big.keras"
+    model.save(path)
+    again = load_model(path)
     for name, arrays in model.optimizer_state().items():
         for a, b in zip(arrays, again.optimizer_state()[name], strict=True):
             np.testing.assert_array_equal(a, b)
@@ -79,24 +94,80 @@ def test_saving_and_loading_the_optimizer_state_across_pieces(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
-class AssigningMomentum(optimizers.Optimizer):
-    """A student's SGD with momentum that assigns its state instead of writing into it."""
+def test_a_model_with_every_layer_frozen_saves_and_loads(tmp_path):
+    x, y = data()
+    model = big_model(Adam())
+    model.train_on_batch(x[:32], y[:32])
+    for layer in model.layers:
+        layer.trainable = False
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    model.save(tmp_path / "frozen.keras")
+    again = load_model(tmp_path / "frozen.keras")
+    for a, b in zip(model.get_weights(), again.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_hand_written_step_may_pass_the_vector_alone_or_in_a_list():
+    x, y = data()
+    model = big_model(Adam())
+    model.train_on_batch(x[:32], y[:32])
+    y_pred = model.forward(x[:32], training=True)
+    model.backward(model.loss.gradient(y[:32], y_pred))
+    model.optimizer.apply([model.parameters], [model.gather_gradients()])
+    model.optimizer.apply(model.parameters, model.gather_gradients())
+    assert model.optimizer.iterations == 3
+
+
+class TextbookMomentum(optimizers.Optimizer):
+    """A student's SGD with momentum that assigns its state instead of writing into it, and
+    counts its own calls: it must be called once per step, with the whole vector."""
+
+    calls = 0
 
     def create_slots(self, param):
         return {"velocity": np.zeros_like(param)}
 
     def update(self, param, grad, slots, learning_rate):
+        self.calls += 1
         slots["velocity"] = 0.9 * slots["velocity"] - learning_rate * grad
         param += slots["velocity"]
 
 
-def test_a_students_optimizer_that_assigns_its_state_trains_like_the_builtin_one():
+def test_a_students_own_rule_sees_the_whole_vector_once_a_step_and_trains_like_sgd():
     x, y = data()
-    mine, builtin = big_model(AssigningMomentum(0.05)), big_model(SGD(0.05, momentum=0.9))
+    mine, builtin = big_model(TextbookMomentum(0.05)), big_model(SGD(0.05, momentum=0.9))
     for model in (mine, builtin):
         model.fit(x, y, batch_size=32, epochs=2, verbose=0, shuffle=False)
+    assert mine.optimizer.calls == mine.optimizer.iterations == 6
     for a, b in zip(mine.get_weights(), builtin.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+class ClippedSGD(optimizers.SGD):
+    """A student's rule that is not elementwise: SGD on the gradient clipped to norm 1 (as
+    Keras's clipnorm), computed over the whole vector."""
+
+    def update(self, param, grad, slots, learning_rate):
+        norm = np.sqrt(np.sum(grad.astype(np.float64) ** 2))
+        param -= learning_rate * grad * min(1.0, 1.0 / norm)
+
+
+def test_a_subclass_that_overrides_update_is_not_cut_into_pieces():
+    x, y = data()
+    model = big_model(ClippedSGD(0.1))
+    seen = []
+    original = ClippedSGD.update
+
+    def spy(self, param, grad, slots, learning_rate):
+        seen.append(param.size)
+        original(self, param, grad, slots, learning_rate)
+
+    ClippedSGD.update = spy
+    try:
+        model.train_on_batch(x[:32], y[:32])
+    finally:
+        ClippedSGD.update = original
+    assert seen == [model.parameters.size]
 
 
 def test_a_long_vector_passed_by_hand_gives_what_a_matrix_of_its_numbers_gives():
@@ -109,6 +180,4 @@ def test_a_long_vector_passed_by_hand_gives_what_a_matrix_of_its_numbers_gives()
         g = rng.standard_normal(n).astype(np.float32)
         by_vector.apply(vector, g)
         by_matrix.apply([matrix], [g.reshape(matrix.shape)])
-    assert len(by_vector.slots) == 3 and len(by_matrix.slots) == 1
-    assert len(optimizers.in_pieces([vector])) == 1  # arrays in a list are never cut
     np.testing.assert_array_equal(vector, matrix.reshape(-1))

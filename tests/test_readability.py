@@ -32,22 +32,8 @@ ROOT = pathlib.Path(tinynet.__file__).parent
 ALSO_READ = [models.Sequential.train_epoch, batchnorm.ones]
 
 
-def functions_of_one_training_step(steps=20):
-    """Every tinynet function that runs in one step of fit on the article's model (Dense, BN,
-    ReLU, sigmoid output, binary cross-entropy, accuracy, Adam), found by tracing, not listed
-    by hand: fit runs `steps` batches under sys.setprofile, and a function that ran at least
-    `steps` times ran in every step (what fit does once, before or after its loop, runs fewer
-    times). In the order first met; check_* functions (argument checks) left out."""
-    tinynet.set_seed(0)
-    model = Sequential([
-        tinynet.layers.Dense(64, input_shape=(20,)), tinynet.layers.BatchNormalization(),
-        tinynet.layers.Activation("relu"), tinynet.layers.Dense(32),
-        tinynet.layers.BatchNormalization(), tinynet.layers.Activation("relu"),
-        tinynet.layers.Dense(1, activation="sigmoid")])
-    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
-    x = np.random.default_rng(0).normal(size=(32 * steps, 20)).astype(np.float32)
-    y = (x[:, :1] > 0).astype(np.float32)
-    model.fit(x[:64], y[:64], batch_size=32, verbose=0)  # first calls (building, caches) done
+def calls_during_fit(model, x, y):
+    """{code object: number of calls} of every tinynet function run by model.fit(x, y)."""
     counts = {}
 
     def profile(frame, event, arg):
@@ -59,8 +45,30 @@ def functions_of_one_training_step(steps=20):
         model.fit(x, y, batch_size=32, verbose=0)
     finally:
         sys.setprofile(None)
+    return counts
+
+
+def functions_of_one_training_step(steps=10):
+    """Every tinynet function that runs in a step of fit on the article's model (Dense, BN,
+    ReLU, sigmoid output, binary cross-entropy, accuracy, Adam), found by tracing, not listed
+    by hand: fit runs `steps` batches, then `2 * steps`, and a function whose number of calls
+    grew by at least `steps` runs in every step (what fit does once, before or after its
+    loop, runs as often in both). In the order first met; check_* functions (argument checks)
+    left out."""
+    tinynet.set_seed(0)
+    model = Sequential([
+        tinynet.layers.Dense(64, input_shape=(20,)), tinynet.layers.BatchNormalization(),
+        tinynet.layers.Activation("relu"), tinynet.layers.Dense(32),
+        tinynet.layers.BatchNormalization(), tinynet.layers.Activation("relu"),
+        tinynet.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    x = np.random.default_rng(0).normal(size=(64 * steps, 20)).astype(np.float32)
+    y = (x[:, :1] > 0).astype(np.float32)
+    model.fit(x[:64], y[:64], batch_size=32, verbose=0)  # first calls (building, caches) done
+    few = calls_during_fit(model, x[:32 * steps], y[:32 * steps])
+    many = calls_during_fit(model, x, y)
     # comprehensions and lambdas (<listcomp>, ...) are code inside a function already counted
-    return [code for code, count in counts.items() if count >= steps
+    return [code for code, count in many.items() if count - few.get(code, 0) >= steps
             and not code.co_name.startswith(("check", "<"))]
 
 
@@ -109,14 +117,15 @@ def function_node(function):
 
 # The goal is 150 lines. Measured on a hand-made list of functions: 291 (without the checks)
 # before the step was rewritten, 192 after the first rewrite, 184 once the loss gave its value
-# and gradient from one pass. Traced instead of listed (2026-11-30, evening): 205, because the
-# list had missed functions the step does run (the loss's two prepare_targets and divisor, the
-# callback list's two batch hooks) and the optimizer now cuts its vector into pieces. What
-# keeps the step above the goal is Keras-exact work a plain step would not have: the epoch's
-# running metrics (update_metrics and the Mean metric behind accuracy, 24 lines), the loss's
-# target handling and clipped gradient, the regularizers' and the callbacks' hooks, freezing
-# between steps. The bound keeps the step from growing.
-STEP_LINE_BUDGET = 205
+# and gradient from one pass. Traced instead of listed (2026-11-30, evening): 219. The list
+# had missed functions the step does run (the loss's two prepare_targets and its divisor, the
+# callback list's two batch hooks, the linear Dense layers' activation, as_list: 23 lines),
+# and the optimizer now runs its rule piece by piece (8). What keeps the step above the goal
+# is Keras-exact work a plain step would not have: the epoch's running metrics (update_metrics
+# and the Mean metric behind accuracy, 24 lines), the loss's target handling and clipped
+# gradient, the regularizers' and the callbacks' hooks, freezing between steps. The bound
+# keeps the step from growing.
+STEP_LINE_BUDGET = 219
 
 
 def test_one_training_step_reads_in_at_most_the_budget(capsys):

@@ -129,7 +129,9 @@ class Loss:
 
     def divisor(self, values_shape):
         """N, the number of per-sample values, for 'sum_over_batch_size'; 1 for 'sum'."""
-        return max(math.prod(values_shape), 1) if self.reduction == "sum_over_batch_size" else 1
+        if self.reduction != "sum_over_batch_size":
+            return 1
+        return max(math.prod(values_shape), 1)
 
     @staticmethod
     def weights_for(values_shape, dtype, sample_weight):

@@ -66,7 +66,9 @@ def divide_no_nan(numerator, denominator):
 def match_shapes(y_true, y_pred):
     """Targets (N,) and predictions (N, 1) (or the reverse) mean the same thing."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    return (y_true.reshape(y_pred.shape) if y_true.size == y_pred.size else y_true), y_pred
+    if y_true.shape != y_pred.shape and y_true.size == y_pred.size:
+        y_true = y_true.reshape(y_pred.shape)
+    return y_true, y_pred
 
 
 # -- per-sample functions, as keras.metrics.binary_accuracy etc.: one value per sample -------

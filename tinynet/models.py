@@ -238,7 +238,6 @@ class Sequential:
         """Copy every trainable weight into one flat vector and give each layer a view of its
         part, so that one vectorized optimizer step updates them all."""
         old_segments = getattr(self, "segments", {})
-        old_pieces = self.optimizer_pieces()
         self.trainable_slots = [(layer, key) for layer in self.layers if layer.trainable
                                 for key in layer.weight_keys() if key in layer.params]
         self.bound_trainable = [layer.trainable for layer in self.layers]
@@ -257,46 +256,28 @@ class Sequential:
             self.views.append(layer.params[key])
             self.segments[(id(layer), key)] = slice(start, start + array.size)
             start += array.size
-        self.carry_optimizer_state(old_segments, old_pieces)
+        self.carry_optimizer_state(old_segments)
 
-    def carry_optimizer_state(self, old_segments, old_pieces):
+    def carry_optimizer_state(self, old_segments):
         """When the set of trainable weights changes (a layer frozen or unfrozen, a layer
         added or popped), the weights that stay keep their optimizer state (Adam's m and v),
-        as in Keras, where each weight has its own; new ones start from zero."""
+        as in Keras, where each weight has its own; new ones start from the optimizer's fresh
+        state (zeros; Adagrad's initial accumulator)."""
         state = self.optimizer.slots
-        if not state or [piece["shape"] for piece in state] != old_pieces:
-            self.optimizer.reset()  # no step yet, or state for other arrays
+        if not state or len(state) != 1:
+            self.optimizer.reset()
             return
-        carried = {}
-        for name, old in self.flat_optimizer_slots().items():
-            new = np.zeros_like(self.parameters)
+        carried = {"shape": self.parameters.shape}
+        fresh = self.optimizer.create_slots(self.parameters)
+        for name, old in state[0].items():
+            if name == "shape":
+                continue
+            new = fresh[name]
             for slot, part in self.segments.items():
                 if slot in old_segments:
                     new[part] = old[old_segments[slot]]
             carried[name] = new
-        self.set_flat_optimizer_slots(carried)
-
-    def optimizer_pieces(self):
-        """The shapes of the pieces the optimizer updates `parameters` in (see
-        optimizers.CHUNK), and holds one state for each; None before compile."""
-        if getattr(self, "parameters", None) is None:
-            return None
-        return [piece.shape for piece in optimizers.in_pieces(self.parameters)]
-
-    def flat_optimizer_slots(self):
-        """The optimizer's state as {slot name: one vector like `parameters`}: the state of
-        its pieces joined in order (the zeros of create_slots before the first step)."""
-        pieces = self.optimizer.slots
-        if not pieces:
-            return self.optimizer.create_slots(self.parameters)
-        return {name: np.concatenate([piece[name] for piece in pieces])
-                for name in pieces[0] if name != "shape"}
-
-    def set_flat_optimizer_slots(self, flat):
-        """The reverse of flat_optimizer_slots: each piece's state becomes a view of `flat`."""
-        cut = {name: optimizers.in_pieces(vector) for name, vector in flat.items()}
-        self.optimizer.slots = [{"shape": shape, **{name: cut[name][i] for name in flat}}
-                                for i, shape in enumerate(self.optimizer_pieces())]
+        self.optimizer.slots = [carried]
 
     def sync_parameters(self):
         """Before every training step: a layer frozen or unfrozen since the last step changes
@@ -317,23 +298,28 @@ class Sequential:
         """The optimizer's state per trainable weight: {slot name: [one array per weight, in
         model order]} (Adam: 'm' and 'v'), the layout Keras saves."""
         self.sync_parameters()
-        flat = self.flat_optimizer_slots()
-        return {name: [vector[self.segments[(id(layer), key)]].reshape(view.shape).copy()
+        if not self.optimizer.slots:
+            self.optimizer.slots = [{"shape": self.parameters.shape,
+                                     **self.optimizer.create_slots(self.parameters)}]
+        flat = self.optimizer.slots[0]
+        return {name: [flat[name][self.segments[(id(layer), key)]].reshape(view.shape).copy()
                        for (layer, key), view in zip(self.trainable_slots, self.views,
                                                      strict=True)]
-                for name, vector in flat.items()}
+                for name in flat if name != "shape"}
 
     def set_optimizer_state(self, iterations, state):
         """Load what optimizer_state() gives (from a saved file): the step count and, per slot
         name, one array per trainable weight."""
         self.sync_parameters()
-        flat = {name: np.concatenate([np.asarray(a, dtype=self.parameters.dtype).reshape(-1)
-                                      for a in arrays]) for name, arrays in state.items()}
+        dtype = self.parameters.dtype  # (an empty array joined too: a model may have no
+        # trainable weight at all, every layer frozen)
+        flat = {name: np.concatenate([np.asarray(a, dtype=dtype).reshape(-1) for a in arrays]
+                                     + [np.zeros(0, dtype)]) for name, arrays in state.items()}
         if any(value.shape != self.parameters.shape for value in flat.values()):
             raise ValueError(f"set_optimizer_state: the arrays hold "
                              f"{[v.size for v in flat.values()]} values, the model has "
                              f"{self.parameters.size} trainable ones")
-        self.set_flat_optimizer_slots(flat)
+        self.optimizer.slots = [{"shape": self.parameters.shape, **flat}]
         self.optimizer.iterations = int(iterations)
 
     def get_optimizer_variables(self):

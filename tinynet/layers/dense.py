@@ -38,7 +38,6 @@ class Dense(Layer):
         self.use_bias = check_bool(use_bias, "Dense(use_bias=...)")
         name = check_activation_name(activation, "Dense")
         self.activation = Activation(name, dtype=self.dtype)
-        self.linear = name == "linear"  # no activation: y = z, and dL/dz = dL/dy
         self.kernel_initializer = initializers.get(kernel_initializer, "kernel_initializer")
         self.bias_initializer = initializers.get(bias_initializer, "bias_initializer")
         self.kernel_regularizer = regularizers.get(kernel_regularizer, "kernel_regularizer")
@@ -70,14 +69,14 @@ class Dense(Layer):
         z = x @ self.params["kernel"]
         if self.use_bias:
             z += self.params["bias"]
-        return z if self.linear else self.activation.forward(z)
+        return self.activation.forward(z)
 
     def backward(self, grad_output):
         """Inputs: grad_output = dL/dy (N, units). Returns: dL/dx (N, D_in), or None when
         needs_input_grad is False (a model's first layer during training); sets
         grads['kernel'] (D_in, units) and grads['bias'] (units,)."""
         self.check_grad_output(grad_output, self.x)
-        grad_z = grad_output if self.linear else self.activation.backward(grad_output)
+        grad_z = self.activation.backward(grad_output)
         self.grads["kernel"] = self.x.T @ grad_z
         if self.use_bias:
             self.grads["bias"] = grad_z.sum(axis=0)

@@ -2,16 +2,17 @@
 
 An optimizer sees arrays, not layers. A compiled model keeps all its trainable weights in ONE
 flat vector, so a training step is one call, `optimizer.apply(params, grads)`, and each rule
-below is its textbook lines run over the whole vector (in a few long pieces: see CHUNK).
-`apply` also takes lists of arrays (for a hand-written loop): each position then gets its own
-state (Adam's m and v, SGD's velocity), created on the first call and matched by position, so
-pass the lists in the same order every time.
+below is its textbook lines run over the whole vector (piece by piece: see CHUNK). `apply`
+also takes lists of arrays (for a hand-written loop): each position then gets its own state
+(Adam's m and v, SGD's velocity), created on the first call and matched by position, so pass
+the lists in the same order every time.
 
 learning_rate is a float, or a schedule from tinynet.optimizers.schedules (a function of the
 step count) evaluated before every update, as in Keras. A callback may assign a new float to
 `optimizer.learning_rate` between steps.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -32,8 +33,48 @@ KERAS_ONLY = {
 }
 
 
+# The rules below are elementwise: each number's new value depends only on its own gradient
+# and state. So a long vector may be updated piece by piece, and it is: written as its formula
+# reads, each line makes temporary arrays as long as the vector, 400 KB for the 100,000
+# float32 weights of the MNIST network, and the C library can hand freed blocks that large
+# back to the operating system; then every step pays again for fresh memory (measured: 260
+# page faults and 1.4 ms a step instead of 0.9). Pieces of CHUNK numbers make temporaries of
+# 64 KB (float32) that are reused from step to step and stay in the cache. Same numbers.
+CHUNK = 16384
+
+
+def pieces(param):
+    """Slices cutting a vector into consecutive pieces of at most CHUNK numbers; an array of
+    any other shape (weights passed by hand) is one piece, the whole array."""
+    if param.ndim != 1:
+        return [...]
+    return [slice(start, start + CHUNK) for start in range(0, len(param), CHUNK)]
+
+
+def elementwise(update):
+    """Marks an update rule as elementwise (see CHUNK) and runs it piece by piece. A rule of
+    your own without this mark sees the whole vector at once, as it would expect."""
+
+    @functools.wraps(update)
+    def update_in_pieces(self, param, grad, slots, learning_rate):
+        for part in pieces(param):
+            state = {name: value[part] for name, value in slots.items() if name != "shape"}
+            update(self, param[part], grad[part], state, learning_rate)
+
+    return update_in_pieces
+
+
 class Optimizer:
-    """Base class: subclasses define create_slots(param) and update(param, grad, slots, lr)."""
+    """Base class: subclasses define create_slots(param) and update(param, grad, slots, lr).
+
+    create_slots(param) returns the state one parameter array needs, {name: array like param}
+    (Adam: m and v). update(param, grad, slots, learning_rate) is called once per step for
+    each array given to apply (for a model: once, with its whole vector); it changes param in
+    place (param -= ...), and may write into its slots' arrays or assign new ones. The built-in
+    rules are marked @elementwise, which runs them piece by piece (see CHUNK); mark your own
+    only if each number's update reads nothing but its own gradient and state, and write into
+    the state in place (an array assigned to one piece's slots would be lost).
+    """
 
     def __init__(self, learning_rate, **unknown):
         where = f"{type(self).__name__}"
@@ -85,9 +126,8 @@ class Optimizer:
 
     def apply(self, params, grads):
         """One update of every params[i] from grads[i], in place. params and grads: one array
-        each (a model's flat vectors, updated in pieces: see CHUNK) or two lists of arrays of
-        matching shapes. `slots` holds each piece's state (Adam's m and v), by position."""
-        params, grads = in_pieces(params), in_pieces(grads)
+        each (a model's flat vectors) or two lists of arrays of matching shapes."""
+        params, grads = as_list(params), as_list(grads)
         if self.slots is None:  # the first step: m, v, velocity... start at zero
             self.slots = [{"shape": p.shape, **self.create_slots(p)} for p in params]
         check_same_shapes(self, params)
@@ -129,6 +169,7 @@ class SGD(Optimizer):
         # Keras keeps a velocity only when momentum is used; so does tinynet
         return {"velocity": np.zeros_like(param)} if self.momentum > 0 else {}
 
+    @elementwise
     def update(self, param, grad, slots, learning_rate):
         if self.momentum == 0:
             param -= learning_rate * grad
@@ -165,6 +206,7 @@ class Adam(Optimizer):
     def create_slots(self, param):
         return {"m": np.zeros_like(param), "v": np.zeros_like(param)}
 
+    @elementwise
     def update(self, param, grad, slots, learning_rate):
         """One Adam step of param (any shape) in place, from grad (the same shape); slots holds
         m and v (the same shape). t = self.iterations, which apply counts up BEFORE calling
@@ -229,6 +271,7 @@ class RMSprop(Optimizer):
             slots["velocity"] = np.zeros_like(param)
         return slots
 
+    @elementwise
     def update(self, param, grad, slots, learning_rate):
         v = slots["v"]
         v[...] = self.rho * v + (1 - self.rho) * grad * grad
@@ -265,6 +308,7 @@ class Adagrad(Optimizer):
     def create_slots(self, param):
         return {"accumulator": np.full_like(param, self.initial_accumulator_value)}
 
+    @elementwise
     def update(self, param, grad, slots, learning_rate):
         accumulator = slots["accumulator"]
         accumulator += grad * grad
@@ -274,21 +318,8 @@ class Adagrad(Optimizer):
 # The defaults above are Keras 3.15's, checked against its source (keras-team/keras,
 # keras/src/optimizers/{adamw,rmsprop,adagrad}.py) and the API pages on keras.io
 # (optimizers/adamw, optimizers/rmsprop) and tensorflow.org (tf.keras.optimizers.Adagrad).
-# A long vector is updated in consecutive pieces of at most CHUNK numbers. Written as their
-# formulas read, the rules make temporary arrays as long as what they update: for the whole
-# vector of a 100,000-weight network, 400 KB each, and the C library hands freed blocks that
-# large back to the operating system, so every step paid for fresh memory again (measured on
-# the MNIST network: 260 page faults a step, 1.4 ms instead of 0.9). Temporaries of 64 KB
-# (16,384 float32 numbers) are reused from step to step and stay in the cache. Each number's
-# update reads only its own gradient and state, so the pieces change no result.
-CHUNK = 16384
-
-
-def in_pieces(arrays):
-    """The arrays to update, as a list: a list stays as it is, a 2-D (or other) array becomes
-    [array], and a 1-D vector (a model's parameters) becomes views of at most CHUNK numbers."""
-    if isinstance(arrays, np.ndarray) and arrays.ndim == 1:
-        return [arrays[start:start + CHUNK] for start in range(0, len(arrays), CHUNK)]
+def as_list(arrays):
+    """One array -> [array]; a list or tuple of arrays stays as it is."""
     return [arrays] if isinstance(arrays, np.ndarray) else list(arrays)
 
 
