@@ -35,6 +35,9 @@ def parse_args():
     parser.add_argument("--rounds", type=int, default=None, help="timing rounds per case")
     parser.add_argument("--threads", type=int, default=1, help="BLAS / torch threads")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if present")
+    parser.add_argument("--alone", choices=["article", "mnist"], default=None,
+                        help="time only tinynet's fit of this network, 200 steps, nothing "
+                             "else in the process (as a student's script runs it)")
     parser.add_argument("--wall-clock", action="store_true",
                         help="time with the wall clock even on one thread")
     return parser.parse_args()
@@ -314,8 +317,31 @@ def load_torch(args):
     return torch_eager
 
 
+def time_alone(case, steps, rounds):
+    """tinynet's fit of one network and nothing else in this process: the memory state a
+    student's script is in. Whether the large temporaries of a step come back from the C
+    library or cost fresh pages from the operating system (see page_faults) depends on what
+    the process did before, so the interleaved rounds cannot show it; to compare two versions,
+    run this in fresh processes, alternating between them. Prints the median ms per step and
+    page faults per step over the rounds."""
+    spec = CASES[case]
+    x, y = spec["data"](steps * spec["batch"])
+    model = spec["model"](0)
+    times, faults = [], []
+    for _ in range(rounds):
+        faults_before, start = page_faults(), CLOCK()
+        model.fit(x, y, batch_size=spec["batch"], epochs=1, verbose=0)
+        times.append(1000 * (CLOCK() - start) / steps)
+        faults.append((page_faults() - faults_before) / steps)
+    print(f"{case}, alone: {statistics.median(times):.3f} ms/step, "
+          f"{statistics.median(faults):.0f} page faults per step ({rounds} fits of {steps} steps)")
+
+
 def main(args):
     started = time.perf_counter()
+    if args.alone:
+        time_alone(args.alone, 50 if args.quick else 200, args.rounds or (2 if args.quick else 5))
+        return None
     torch_module = load_torch(args)
     steps = {"article": 50, "mnist": 20} if args.quick else {"article": 200, "mnist": 100}
     rounds = args.rounds or (3 if args.quick else 25)
