@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import tinynet
-from tinynet import initializers, losses, optimizers
+from tinynet import initializers, losses, optimizers, validation
 from tinynet.layers import Activation, BatchNormalization, Dense, Dropout, ReLU
 from tinynet.models import Sequential
 from tinynet.optimizers import SGD, Adam
@@ -759,3 +759,22 @@ def test_keras_schedules_are_reachable_from_the_optimizers_module():
     import tinynet as keras
 
     assert keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)(10) == pytest.approx(0.05)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_bad_value_in_a_large_array_is_found_by_the_quick_row_sums(dtype, bad):
+    """Large arrays are checked by BLAS row sums (validation.sums_are_finite): a NaN or inf in
+    the very last place, or an inf and a -inf in one row, must still be refused."""
+    x = np.random.default_rng(0).random((600, 784)).astype(dtype)
+    x[-1, -1] = bad
+    with pytest.raises(ValueError, match="1 NaN or infinite"):
+        validation.to_float_array(x, "x")
+    x[-1, -1], x[3, 3], x[3, 4] = 0.0, np.inf, -np.inf
+    with pytest.raises(ValueError, match="2 NaN or infinite"):
+        validation.to_float_array(x, "x")
+
+
+def test_a_large_array_whose_row_sums_overflow_but_values_are_finite_is_accepted():
+    x = np.full((600, 784), 3e35, dtype=np.float32)  # each row sums past float32's 3.4e38
+    assert validation.to_float_array(x, "x").shape == (600, 784)
