@@ -181,3 +181,22 @@ def test_a_long_vector_passed_by_hand_gives_what_a_matrix_of_its_numbers_gives()
         by_vector.apply(vector, g)
         by_matrix.apply([matrix], [g.reshape(matrix.shape)])
     np.testing.assert_array_equal(vector, matrix.reshape(-1))
+
+
+class CountingInSlots(optimizers.Optimizer):
+    """A student's rule that keeps a step counter among its slots (not shaped like param)."""
+
+    def create_slots(self, param):
+        return {"t": 0}
+
+    def update(self, param, grad, slots, learning_rate):
+        slots["t"] += 1
+        param -= learning_rate * grad
+
+
+def test_state_not_shaped_like_the_parameter_is_refused_at_the_first_step_with_the_way_out():
+    x, y = data()
+    model = big_model(CountingInSlots(0.01))
+    with pytest.raises(TypeError, match=r"create_slots must return arrays shaped like .*"
+                                        r"slot 't' is int.*self.iterations"):
+        model.train_on_batch(x[:32], y[:32])

@@ -130,6 +130,7 @@ class Optimizer:
         params, grads = as_list(params), as_list(grads)
         if self.slots is None:  # the first step: m, v, velocity... start at zero
             self.slots = [{"shape": p.shape, **self.create_slots(p)} for p in params]
+            check_slots(self, params)
         check_same_shapes(self, params)
         learning_rate = self.current_learning_rate()  # before the count: Keras's order
         self.iterations += 1
@@ -321,6 +322,19 @@ class Adagrad(Optimizer):
 def as_list(arrays):
     """One array -> [array]; a list or tuple of arrays stays as it is."""
     return [arrays] if isinstance(arrays, np.ndarray) else list(arrays)
+
+
+def check_slots(optimizer, params):
+    """create_slots must give arrays shaped like their parameter: a model saves them, carries
+    them over when a layer is frozen, and an @elementwise rule cuts them like the weights."""
+    for param, slots in zip(params, optimizer.slots, strict=True):
+        for name, value in slots.items():
+            if name != "shape" and getattr(value, "shape", None) != param.shape:
+                raise TypeError(
+                    f"{type(optimizer).__name__}.create_slots must return arrays shaped like "
+                    f"the parameter {param.shape}, e.g. np.zeros_like(param); slot {name!r} "
+                    f"is {getattr(value, 'shape', type(value).__name__)}. Keep a step counter "
+                    f"in self.iterations (apply counts it) or another attribute of self")
 
 
 def check_same_shapes(optimizer, params):
