@@ -5,6 +5,7 @@ import os
 import numpy as np
 import pytest
 
+import tinynet
 from tinynet import gradcheck
 from tinynet.layers import Activation, Dense
 from tinynet.layers.activation import ACTIVATIONS, SELU_ALPHA, SELU_SCALE
@@ -42,6 +43,9 @@ def test_derivatives_pass_a_float64_gradient_check(name):
 
 @pytest.mark.parametrize("name", NEW)
 def test_a_dense_layer_takes_each_activation_by_name(name):
+    # the kernel's random start is seeded: left to whatever the tests before had drawn, a
+    # pre-activation once fell on selu's kink at 0, where finite differences are meaningless
+    tinynet.set_seed(0)
     layer = Dense(3, activation=name, dtype="float64")
     errors = gradcheck.check_layer(layer, points_off_the_kinks(1)[:, :4])
     assert max(errors.values()) < 1e-6

@@ -778,3 +778,13 @@ def test_a_bad_value_in_a_large_array_is_found_by_the_quick_row_sums(dtype, bad)
 def test_a_large_array_whose_row_sums_overflow_but_values_are_finite_is_accepted():
     x = np.full((600, 784), 3e35, dtype=np.float32)  # each row sums past float32's 3.4e38
     assert validation.to_float_array(x, "x").shape == (600, 784)
+
+
+def test_a_large_array_that_is_not_c_ordered_is_checked_without_a_copy():
+    """An NHWC view of NCHW images: checked exactly all the same (whole-array float64 sum)."""
+    x = np.random.default_rng(1).random((40, 3, 16, 16)).astype(np.float32)
+    view = x.transpose(0, 2, 3, 1)
+    assert not view.flags.c_contiguous
+    assert validation.sums_are_finite(view)
+    x[-1, -1, -1, -1] = np.nan
+    assert not validation.sums_are_finite(view)

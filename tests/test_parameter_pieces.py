@@ -200,3 +200,56 @@ def test_state_not_shaped_like_the_parameter_is_refused_at_the_first_step_with_t
     with pytest.raises(TypeError, match=r"create_slots must return arrays shaped like .*"
                                         r"slot 't' is int.*self.iterations"):
         model.train_on_batch(x[:32], y[:32])
+
+
+class AssigningElementwise(optimizers.Optimizer):
+    """A student's momentum rule marked @elementwise that assigns its state anew."""
+
+    def create_slots(self, param):
+        return {"velocity": np.zeros_like(param)}
+
+    @optimizers.elementwise
+    def update(self, param, grad, slots, learning_rate):
+        slots["velocity"] = 0.9 * slots["velocity"] - learning_rate * grad
+        param += slots["velocity"]
+
+
+def test_an_elementwise_rule_that_assigns_its_state_keeps_it_in_every_piece():
+    x, y = data()
+    mine, builtin = big_model(AssigningElementwise(0.05)), big_model(SGD(0.05, momentum=0.9))
+    for model in (mine, builtin):
+        model.fit(x, y, batch_size=32, epochs=2, verbose=0, shuffle=False)
+    for a, b in zip(mine.get_weights(), builtin.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+class LazySlot(optimizers.Optimizer):
+    """A student's rule that creates its slot inside update, not in create_slots."""
+
+    def update(self, param, grad, slots, learning_rate):
+        slots.setdefault("velocity", np.zeros_like(param))
+        slots["velocity"] = 0.9 * slots["velocity"] - learning_rate * grad
+        param += slots["velocity"]
+
+
+def test_a_slot_created_inside_update_survives_freezing():
+    x, y = data()
+    model = big_model(LazySlot(0.01))
+    model.train_on_batch(x[:32], y[:32])
+    model.layers[0].trainable = False
+    model.train_on_batch(x[:32], y[:32])  # the state is carried over to the smaller vector
+    assert model.optimizer.slots[0]["velocity"].shape == model.parameters.shape
+
+
+def test_an_elementwise_rule_may_not_create_a_slot_of_its_own():
+    class Lazy(LazySlot):
+        update = optimizers.elementwise(LazySlot.update)
+
+    with pytest.raises(TypeError, match="created the slot 'velocity'.*create_slots"):
+        Lazy(0.01).apply(np.zeros(5), np.ones(5))
+
+
+def test_a_gradient_of_another_shape_is_refused_even_when_it_would_broadcast_or_be_cut():
+    for size, grad_size in ((optimizers.CHUNK, optimizers.CHUNK + 5), (optimizers.CHUNK + 1, 1)):
+        with pytest.raises(ValueError, match="each gradient needs the shape of its parameter"):
+            SGD(0.1).apply(np.zeros(size, np.float32), np.ones(grad_size, np.float32))

@@ -272,7 +272,7 @@ class Sequential:
         for name, old in state[0].items():
             if name == "shape":
                 continue
-            new = fresh[name]
+            new = fresh[name] if name in fresh else np.zeros_like(self.parameters)
             for slot, part in self.segments.items():
                 if slot in old_segments:
                     new[part] = old[old_segments[slot]]

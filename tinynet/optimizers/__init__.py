@@ -2,10 +2,10 @@
 
 An optimizer sees arrays, not layers. A compiled model keeps all its trainable weights in ONE
 flat vector, so a training step is one call, `optimizer.apply(params, grads)`, and each rule
-below is its textbook lines run over the whole vector (piece by piece: see CHUNK). `apply`
-also takes lists of arrays (for a hand-written loop): each position then gets its own state
-(Adam's m and v, SGD's velocity), created on the first call and matched by position, so pass
-the lists in the same order every time.
+below is its textbook lines applied to the whole vector (in pieces, which changes no number:
+see CHUNK). `apply` also takes lists of arrays (for a hand-written loop): each position then
+gets its own state (Adam's m and v, SGD's velocity), created on the first call and matched by
+position, so pass the lists in the same order every time.
 
 learning_rate is a float, or a schedule from tinynet.optimizers.schedules (a function of the
 step count) evaluated before every update, as in Keras. A callback may assign a new float to
@@ -37,43 +37,63 @@ KERAS_ONLY = {
 # and state. So a long vector may be updated piece by piece, and it is: written as its formula
 # reads, each line makes temporary arrays as long as the vector, 400 KB for the 100,000
 # float32 weights of the MNIST network, and the C library can hand freed blocks that large
-# back to the operating system; then every step pays again for fresh memory (measured: 260
-# page faults and 1.4 ms a step instead of 0.9). Pieces of CHUNK numbers make temporaries of
-# 64 KB (float32) that are reused from step to step and stay in the cache. Same numbers.
+# back to the operating system; then every step pays again for fresh memory (measured in a
+# fresh process: 261 page faults and 1.57 ms a step, against none and 1.03 ms in pieces; see
+# benchmarks/README.md). Pieces of CHUNK numbers make temporaries of 64 KB (128 KB in
+# float64) that are reused from step to step and stay in the cache. The numbers are the same,
+# bit for bit; setting optimizers.CHUNK to a huge number turns the pieces off.
 CHUNK = 16384
 
 
 def pieces(param):
-    """Slices cutting a vector into consecutive pieces of at most CHUNK numbers; an array of
-    any other shape (weights passed by hand) is one piece, the whole array."""
+    """Slices cutting a 1-D array (a model's vector, or a vector passed by hand) into
+    consecutive pieces of at most CHUNK numbers (none for an empty vector); an array of any
+    other shape is one piece, the whole array."""
     if param.ndim != 1:
         return [...]
     return [slice(start, start + CHUNK) for start in range(0, len(param), CHUNK)]
 
 
 def elementwise(update):
-    """Marks an update rule as elementwise (see CHUNK) and runs it piece by piece. A rule of
-    your own without this mark sees the whole vector at once, as it would expect."""
+    """Marks an update rule as elementwise and runs it piece by piece (see CHUNK): the rule is
+    called once per piece with views of param, grad and each slot (a new slots dict, without
+    'shape'). Mark a rule of your own only if each number's update reads nothing but its own
+    gradient and state and changes nothing else (a counter kept on self would count pieces,
+    not steps; a norm over grad would be a piece's norm). Unmarked, a rule sees the whole
+    vector once a step."""
 
     @functools.wraps(update)
     def update_in_pieces(self, param, grad, slots, learning_rate):
         for part in pieces(param):
-            state = {name: value[part] for name, value in slots.items() if name != "shape"}
+            views = {name: value[part] for name, value in slots.items() if name != "shape"}
+            state = dict(views)
             update(self, param[part], grad[part], state, learning_rate)
+            keep_assigned_state(views, state)
 
     return update_in_pieces
+
+
+def keep_assigned_state(views, state):
+    """A rule may assign its state anew (slots['m'] = ...) instead of writing into it: such an
+    array is copied into the optimizer's state, where the next step finds it."""
+    for name, value in state.items():
+        if name not in views:
+            raise TypeError(f"an update rule created the slot {name!r}; create every slot "
+                            f"in create_slots(param), e.g. {{{name!r}: np.zeros_like(param)}}")
+        if value is not views[name]:
+            views[name][...] = value
 
 
 class Optimizer:
     """Base class: subclasses define create_slots(param) and update(param, grad, slots, lr).
 
-    create_slots(param) returns the state one parameter array needs, {name: array like param}
-    (Adam: m and v). update(param, grad, slots, learning_rate) is called once per step for
-    each array given to apply (for a model: once, with its whole vector); it changes param in
-    place (param -= ...), and may write into its slots' arrays or assign new ones. The built-in
-    rules are marked @elementwise, which runs them piece by piece (see CHUNK); mark your own
-    only if each number's update reads nothing but its own gradient and state, and write into
-    the state in place (an array assigned to one piece's slots would be lost).
+    create_slots(param) returns every slot of state one parameter array needs, {name: array
+    shaped like param} (Adam: m and v); a counter belongs in self.iterations, which apply
+    counts. update(param, grad, slots, learning_rate) is called once per step for each array
+    given to apply (for a model: once, with its whole vector); it changes param in place
+    (param -= ...) and either writes into its slots' arrays (m += ...) or assigns them anew
+    (slots['m'] = ...). The built-in rules are marked @elementwise, which runs them piece by
+    piece (see CHUNK and elementwise).
     """
 
     def __init__(self, learning_rate, **unknown):
@@ -131,7 +151,7 @@ class Optimizer:
         if self.slots is None:  # the first step: m, v, velocity... start at zero
             self.slots = [{"shape": p.shape, **self.create_slots(p)} for p in params]
             check_slots(self, params)
-        check_same_shapes(self, params)
+        check_same_shapes(self, params, grads)
         learning_rate = self.current_learning_rate()  # before the count: Keras's order
         self.iterations += 1
         for param, grad, slots in zip(params, grads, self.slots, strict=True):
@@ -337,7 +357,11 @@ def check_slots(optimizer, params):
                     f"in self.iterations (apply counts it) or another attribute of self")
 
 
-def check_same_shapes(optimizer, params):
+def check_same_shapes(optimizer, params, grads):
+    if [np.shape(g) for g in grads] != [p.shape for p in params]:
+        raise ValueError(f"{type(optimizer).__name__}.apply: each gradient needs the shape of "
+                         f"its parameter, {[p.shape for p in params]}; got "
+                         f"{[np.shape(g) for g in grads]}")
     if [slots["shape"] for slots in optimizer.slots] != [p.shape for p in params]:
         raise ValueError(f"{type(optimizer).__name__}.apply: got parameters of shapes "
                          f"{[p.shape for p in params]}, but this optimizer holds state for "
