@@ -456,7 +456,7 @@ print("RESULT " + " ".join([
     f"small_init_accuracy_plain={small.mean_b:.6g}",
 ]))
 headline(f"test accuracy {TARGET:.2f} after {speed.mean_a:.0f} steps with BN, "
-         f"{speed.mean_b:.0f} without ({speed.noise()}; {DATA})")
+         f"{speed.mean_b:.0f} without ({speed.noise()}; {DATA}): {speed.verdict}")
 
 
 # %% [markdown]

@@ -423,7 +423,7 @@ print(f"RESULT cells={n_cells} seeds={len(SEEDS)} "
       f"diverged_plain={cells_diverged['without BN'].mean():.4g}")
 headline(f"cells of the {len(GAINS)} x {len(LEARNING_RATES)} (init scale, learning rate) grid "
          f"that train: {more_cells.mean_a:.1f} with BN vs {more_cells.mean_b:.1f} without "
-         f"({more_cells.noise()})")
+         f"({more_cells.noise()}): {more_cells.verdict}")
 
 show_figures()
 

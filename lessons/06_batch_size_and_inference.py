@@ -579,6 +579,6 @@ print(f"RESULT bn_small={mean_acc['BN'][0]:.4f} ln_small={mean_acc['LayerNorm'][
       f"seeds={len(SEEDS)} distinct_one_at_a_time={max(distinct)} "
       f"acc_sorted={np.mean(acc_sorted):.4f} acc_predict={np.mean(acc_right):.4f}")
 headline(f"test accuracy at batch {small}: BN {mean_acc['BN'][0]:.3f} vs LayerNorm "
-         f"{mean_acc['LayerNorm'][0]:.3f}, difference {ln_vs_bn_small.noise()}; no "
-         f"normalization {mean_acc['no normalization'][0]:.3f}")
+         f"{mean_acc['LayerNorm'][0]:.3f}, difference {ln_vs_bn_small.noise()}: "
+         f"{ln_vs_bn_small.verdict}; no normalization {mean_acc['no normalization'][0]:.3f}")
 show_figures()

@@ -437,8 +437,9 @@ print("RESULT " + " ".join(
        f"variance_ratio_dropout={medians['BN + dropout'][:, -1].mean():.6g}",
        f"variance_ratio_dropout_bn_2={medians['BN + dropout'][:, 1].mean():.6g}"]))
 headline(f"loss gap {bn['loss_gap'].mean_a:.2f} with BN vs {bn['loss_gap'].mean_b:.2f} "
-         f"without ({bn['loss_gap'].noise()}); confidence on mistakes "
-         f"{bn['confidence_when_wrong'].mean_a:.3f} vs {bn['confidence_when_wrong'].mean_b:.3f}")
+         f"without ({bn['loss_gap'].noise()}: {bn['loss_gap'].verdict}); confidence on "
+         f"mistakes {confident.mean_a:.3f} vs {confident.mean_b:.3f} ({confident.noise()}: "
+         f"{confident.verdict})")
 
 # %% [markdown]
 # ## Try this
