@@ -579,8 +579,9 @@ print(f"RESULT seeds={N_SEEDS} mean_diff={mean_diff:.4f} std_error={std_error:.4
       f"mse_head_start={mse['BN on the output, head start'].mean():.4f} "
       f"mse_scaled={mse['linear output, scaled targets'].mean():.4f} "
       f"fold_error={fold_error:.3e}")
-headline(f"BN on a regression output: test MSE {mse['BN on the output'].mean():.0f} vs "
-         f"{mse['linear output'].mean():.0f} for a linear output "
-         f"({mse['BN on the output'].mean() / mse['linear output'].mean():.1f}x, "
-         f"{REG_SEEDS} seeds); BN after - before ReLU: {mean_diff:+.3f} ± {std_error:.3f}")
+bn_output = vs_linear["BN on the output"]
+headline(f"BN on a regression output: test MSE {bn_output.mean_a:.0f} vs "
+         f"{bn_output.mean_b:.0f} for a linear output ({bn_output.mean_a / bn_output.mean_b:.1f}x; "
+         f"{bn_output.noise()}: {bn_output.verdict}); BN after - before ReLU: "
+         f"{mean_diff:+.3f} ± {std_error:.3f} ({'within' if within_noise else 'beyond'} the noise)")
 show_figures()
