@@ -500,7 +500,7 @@ print("RESULT " + " ".join([
 ]))
 headline(f"{SQUASHING}, {DEPTH} layers, at initialization: layer 1's gradient is "
          f"{factor(squash.mean_b)} than layer {DEPTH}'s without BN, {factor(squash.mean_a)} "
-         f"with BN ({N_SEEDS_INIT} seeds)")
+         f"with BN (log10 difference {squash.noise()}: {squash.verdict})")
 
 # %% [markdown]
 # ## Try this
