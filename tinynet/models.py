@@ -311,8 +311,8 @@ class Sequential:
         """Load what optimizer_state() gives (from a saved file): the step count and, per slot
         name, one array per trainable weight."""
         self.sync_parameters()
-        dtype = self.parameters.dtype  # (an empty array joined too: a model may have no
-        # trainable weight at all, every layer frozen)
+        dtype = self.parameters.dtype
+        # one empty array joined too: with every layer frozen there is no weight to join
         flat = {name: np.concatenate([np.asarray(a, dtype=dtype).reshape(-1) for a in arrays]
                                      + [np.zeros(0, dtype)]) for name, arrays in state.items()}
         if any(value.shape != self.parameters.shape for value in flat.values()):

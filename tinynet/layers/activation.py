@@ -203,7 +203,8 @@ class Activation(Layer):
 
     def forward(self, x, training=False):
         """Inputs: x, any shape (N, ...). Returns: y = activation(x), the same shape."""
-        self.x, self.y = x, self.function(x)
+        self.x = x
+        self.y = self.function(x)
         return self.y
 
     def backward(self, grad_output):
