@@ -227,6 +227,43 @@ def test_every_pass_reads_the_same_way_one_line_per_output(tmp_path, capsys):
         "exact match with tinynet")
 
 
+def tiny_dense_forward_checks(rng):
+    """One dense_forward check whose z (4, 2) has every entry below 1e-8 (x and kernel of
+    about 1e-5, bias 0), where relative_error is 0 whatever the two arrays hold."""
+    x, kernel, bias, _ = grade.dense_inputs(rng, 4, 3, 2)
+    check = grade.dense_forward_check(1e-5 * x, 1e-5 * kernel, 0 * bias)
+    assert np.max(np.abs(check.expected["z"])) < 1e-8
+    return [check]
+
+
+def test_two_tiny_arrays_that_differ_are_both_zero_not_an_exact_match(tmp_path, capsys,
+                                                                      monkeypatch):
+    monkeypatch.setattr(grade.EXERCISES["dense_forward"], "make_checks",
+                        tiny_dense_forward_checks)
+    zeros = solution_of("dense_forward", "dense_backward").replace(
+        "return x @ kernel + bias", "return np.zeros((x.shape[0], kernel.shape[1]))")
+    _, output = run_grader(tmp_path, capsys, zeros)
+    assert output_lines(output, "dense_forward") == [
+        "z  both zero (every entry below 1e-8) for tinynet"], output
+
+
+def test_two_tiny_arrays_that_are_equal_are_an_exact_match(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(grade.EXERCISES["dense_forward"], "make_checks",
+                        tiny_dense_forward_checks)
+    _, output = run_grader(tmp_path, capsys, solution_of("dense_forward", "dense_backward"))
+    assert output_lines(output, "dense_forward") == ["z  exact match with tinynet"], output
+
+
+def test_agreement_says_which_checks_were_only_both_zero():
+    assert grade.agreement({"tinynet": [(0.0, True), (0.0, False)]}) == (
+        "both zero (every entry below 1e-8) for tinynet in 1 of 2 checks (exact match in "
+        "the others)")
+    assert grade.agreement({"tinynet": [(0.0, True), (3e-15, False)],
+                            "finite differences": [(0.0, False)]}) == (
+        "both zero (every entry below 1e-8) for finite differences; largest relative error "
+        "3e-15 vs tinynet")
+
+
 def solution_of(*names):
     """SOLUTION with only the functions `names`."""
     parts = SOLUTION.split("\n\n\n")

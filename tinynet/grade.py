@@ -17,7 +17,8 @@ defines a similar name (`sigmoid_foward`). For every function the file defines, 
      solution; Adam with the three Keras formulas of keras_adam_step, which the tests check
      against tinynet's Adam), and the gradients of the backward passes also with finite
      differences of tinynet's forward pass;
-  4. prints PASS with each output's largest relative error (or "exact match"), or FAIL with
+  4. prints PASS with each output's largest relative error (or "exact match", or "both
+     zero" when every entry of both arrays is below 1e-8), or FAIL with
      the first wrong output in the order the function returns them, its first wrong value
      (its index, expected vs got, the relative error), the other outputs that are wrong too,
      and a hint. The hint comes from trying the usual mistakes: the grader computes each
@@ -812,8 +813,9 @@ def compare_output(name, which, got, check, rtol, seen=(), exercise=None, order_
     """Raise Wrong with a Problem if the output `name` (the student's `got`, described as
     `which`) is wrong, with a hint: `order_hint` when the value belongs in another output's
     place, else a known mistake's, else what the values show (for a nan or an inf: the first
-    of `seen`, the NumPy warnings of the call to `exercise`). Returns the relative error when
-    it is right."""
+    of `seen`, the NumPy warnings of the call to `exercise`). When it is right, returns
+    (its relative error, whether it equals the reference bit for bit): relative_error is 0
+    also for two arrays that differ but are both 0 up to 1e-8, which is no exact match."""
     expected = np.asarray(check.expected[name], dtype=np.float64)
     where = check.label + ("" if check.reference == "tinynet" else
                            f", compared with {check.reference}")
@@ -833,7 +835,7 @@ def compare_output(name, which, got, check, rtol, seen=(), exercise=None, order_
                             hint, hint is not None))
     wrong = wrong_entries(got, expected, rtol)
     if not wrong.any():
-        return relative_error(got, expected)
+        return relative_error(got, expected), np.array_equal(got, expected)
     index = tuple(int(i) for i in np.argwhere(wrong)[0])
     want, have = expected[index], got[index]
     lines = [f"{which} is wrong",
@@ -1367,8 +1369,9 @@ def grade_function(name, function, path, seed, seconds=None, forward=None):
 
 def run_checks(name, function, checks, path, notes, seconds, forward):
     """Call `function` on each check and compare what it returns; returns {output:
-    {reference: the largest relative error}}, or raises NotDone or Failure. A check with
-    wrong outputs fails with the first of them in the order the function returns them."""
+    {reference: [(relative error, equal bit for bit), one per check]}}, or raises NotDone
+    or Failure. A check with wrong outputs fails with the first of them in the order the
+    function returns them."""
     exercise = EXERCISES[name]
     errors = {output: {} for output in exercise.checked}
 
@@ -1391,15 +1394,14 @@ def run_checks(name, function, checks, path, notes, seconds, forward):
             try:
                 value = (got[output] if output in got
                          else read_from_cache(got["cache"], output, check, rtol))
-                error = compare_output(output, describe(output, exercise.outputs), value,
-                                       check, rtol, seen, name,
-                                       order_hint(swapped, exercise.outputs)
-                                       if output in swapped else None)
+                error, equal = compare_output(output, describe(output, exercise.outputs),
+                                              value, check, rtol, seen, name,
+                                              order_hint(swapped, exercise.outputs)
+                                              if output in swapped else None)
             except Wrong as wrong:
                 problems.append(wrong.problem)
                 continue
-            errors[output][check.reference] = max(errors[output].get(check.reference, 0.0),
-                                                  error)
+            errors[output].setdefault(check.reference, []).append((error, equal))
         if problems:
             raise Failure(*failure_lines(problems, exercise.outputs,
                                          check.order or exercise.checked))
@@ -1453,20 +1455,35 @@ def cache_from_forward(check, forward, forward_name, path, seconds):
 
 def pass_lines(count, errors):
     """'N checks', then one line per output: how close it is to each reference, 'exact
-    match with tinynet; largest relative error 2e-10 vs finite differences' (the relative
-    error of tinynet.gradcheck, 0 also for two arrays that are both 0 up to 1e-8)."""
+    match with tinynet; largest relative error 2e-10 vs finite differences' (see agreement).
+    `errors` is run_checks's {output: {reference: [(relative error, equal), ...]}}."""
     width = max(len(output) for output in errors)
     return [f"{count} checks"] + [f"{output:<{width}}  {agreement(by_reference)}"
                                   for output, by_reference in errors.items()]
 
 
 def agreement(by_reference):
-    """'exact match with tinynet', 'largest relative error 1e-14 vs tinynet, 2e-09 vs finite
-    differences', or both, joined by '; '."""
-    exact = [reference for reference, error in by_reference.items() if error == 0]
-    close = [f"{error:.0g} vs {reference}" for reference, error in by_reference.items()
-             if error != 0]
+    """How one output agrees with each reference, from {reference: [(relative error, equal
+    bit for bit), one per check]}: 'exact match with tinynet' (equal in every check), 'both
+    zero (every entry below 1e-8) for tinynet' (the relative error of tinynet.gradcheck is 0
+    also for two arrays that differ but have every entry below 1e-8, which says nothing of
+    how close they are), 'largest relative error 1e-14 vs tinynet, 2e-09 vs finite
+    differences', joined by '; '."""
+    exact, zero, close = [], [], []
+    for reference, checks in by_reference.items():
+        largest = max(error for error, _ in checks)
+        unequal = sum(not equal for _, equal in checks)
+        if largest != 0:
+            close.append(f"{largest:.0g} vs {reference}")
+        elif unequal == 0:
+            exact.append(reference)
+        else:   # some checks differ, each with both arrays below 1e-8; the others are equal
+            zero.append(reference if unequal == len(checks) else
+                        f"{reference} in {unequal} of {len(checks)} checks (exact match in "
+                        f"the others)")
     return "; ".join(([f"exact match with {' and '.join(exact)}"] if exact else []) +
+                     ([f"both zero (every entry below 1e-8) for {' and '.join(zero)}"]
+                      if zero else []) +
                      ([f"largest relative error {', '.join(close)}"] if close else []))
 
 
