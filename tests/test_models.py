@@ -386,3 +386,27 @@ def test_summary_of_an_unbuilt_model_prints_as_keras_3_does():
     assert any(line.startswith("Total params: 0 ") for line in lines)
     assert "input_shape" in lines[-1]
     assert "no layers yet" in "\n".join(summary_lines(Sequential()))
+
+
+def test_after_fit_the_first_layer_called_by_hand_returns_its_input_gradient(data):
+    # a training step lets the first layer skip dL/dx; the flag must not outlive the step
+    x, y = data
+    model = Sequential([Dense(4, input_shape=(x.shape[1],)), Dense(1, activation="sigmoid")])
+    model.compile(optimizer=Adam(), loss="binary_crossentropy")
+    model.fit(x[:32], y[:32], batch_size=16, verbose=0)
+    first = model.layers[0]
+    first.forward(x[:5], training=True)
+    dx = first.backward(np.ones((5, 4), dtype=x.dtype))
+    assert isinstance(dx, np.ndarray) and dx.shape == (5, x.shape[1])
+    np.testing.assert_allclose(dx, np.ones((5, 4)) @ first.params["kernel"].T, rtol=1e-5,
+                               atol=1e-6)  # float32 sums
+
+
+def test_the_first_layer_gets_its_flag_back_when_a_backward_fails_midway(data):
+    x, y = data
+    model = Sequential([Dense(4, input_shape=(x.shape[1],)), Dense(1)])
+    model.compile(optimizer=Adam(), loss="mse")
+    model.forward(x[:5], training=True)
+    with pytest.raises(ValueError, match="grad_output"):
+        model.backward(np.ones((5, 3)), input_grad=False)  # the wrong shape: Dense(1) raises
+    assert model.layers[0].needs_input_grad is True

@@ -53,8 +53,9 @@ def functions_of_one_training_step(steps=10):
     ReLU, sigmoid output, binary cross-entropy, accuracy, Adam), found by tracing, not listed
     by hand: fit runs `steps` batches, then `2 * steps`, and a function whose number of calls
     grew by at least `steps` runs in every step (what fit does once, before or after its
-    loop, runs as often in both). In the order first met; check_* functions (argument checks)
-    left out."""
+    loop, runs as often in both). In the order first met. Argument checks count 0 lines
+    wherever they are (see code_lines): a check_* function counts what it does besides
+    raising."""
     tinynet.set_seed(0)
     model = Sequential([
         tinynet.layers.Dense(64, input_shape=(20,)), tinynet.layers.BatchNormalization(),
@@ -69,7 +70,7 @@ def functions_of_one_training_step(steps=10):
     many = calls_during_fit(model, x, y)
     # comprehensions and lambdas (<listcomp>, ...) are code inside a function already counted
     return [code for code, count in many.items() if count - few.get(code, 0) >= steps
-            and not code.co_name.startswith(("check", "<"))]
+            and not code.co_name.startswith("<")]
 
 
 def source_node(code):
@@ -83,11 +84,13 @@ def source_node(code):
 
 
 def is_check(node):
-    """An argument check: `if ...: raise ...` or `if ...: warnings.warn(...)` with nothing
-    else, or a call to a check_* function."""
+    """An argument check: `if ...: raise ...` or `if ...: warnings.warn(...)`, with nothing
+    else before it but assignments that build the message, or a call to a check_* function."""
     if isinstance(node, ast.If) and not node.orelse:
-        return all(isinstance(s, ast.Raise) or (isinstance(s, ast.Expr) and "warn" in
-                   ast.unparse(s.value).split("(")[0]) for s in node.body)
+        *message, last = node.body
+        return all(isinstance(s, ast.Assign) for s in message) and (
+            isinstance(last, ast.Raise) or (isinstance(last, ast.Expr) and "warn" in
+                                            ast.unparse(last.value).split("(")[0]))
     return isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and \
         ast.unparse(node.value.func).split(".")[-1].startswith("check")
 
@@ -123,9 +126,14 @@ def function_node(function):
 # and the optimizer now runs its rule piece by piece (14). What keeps the step above the goal
 # is Keras-exact work a plain step would not have: the epoch's running metrics (update_metrics
 # and the Mean metric behind accuracy, 24 lines), the loss's target handling and clipped
-# gradient, the regularizers' and the callbacks' hooks, freezing between steps. The bound
-# keeps the step from growing.
-STEP_LINE_BUDGET = 226
+# gradient, the regularizers' and the callbacks' hooks, freezing between steps. Then (night):
+# 241, by a stricter count and two fixes. The tracer had skipped every function named check_*,
+# though check_gradients and check_divergence (now stop_diverged, called only when the loss is
+# not finite) did more than raise: now only the checks themselves count 0, wherever they are
+# (+8). Sequential.backward puts the first layer's needs_input_grad back after its pass (+4:
+# it used to stay False, so the layer called by hand after fit returned None), and Mean's
+# reshape is written in two plain lines (+1). The bound keeps the step from growing.
+STEP_LINE_BUDGET = 241
 
 
 def test_one_training_step_reads_in_at_most_the_budget(capsys):

@@ -170,8 +170,9 @@ def check_layer(layer, x, training=True, h=1e-5, seed=0, verbose=False):
     check_float64([*layer.params.values()], "check_layer")
     snapshot = Snapshot([layer])
     try:
-        # a model's first layer may skip dL/dx while training (nobody uses it); a check
-        # needs it (restore() puts the flag back)
+        # a layer told to skip dL/dx (needs_input_grad = False, as Sequential.backward does
+        # for a model's first layer during a training step) must compute it for the check
+        # (restore() puts the flag back)
         layer.needs_input_grad = True
         R = np.random.default_rng(seed).normal(size=layer.forward(x, training=training).shape)
 

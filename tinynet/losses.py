@@ -119,6 +119,8 @@ class Loss:
             raise ValueError(f"{type(self).__name__}: reduction='none' gives one loss per "
                              f"sample, not one number to differentiate; use "
                              f"'sum_over_batch_size' for training")
+        # in fit, y_true has y_pred's shape already (Sequential.shape_targets did it once):
+        # prepare_targets then only casts it to y_pred's dtype and applies label_smoothing
         values, grad = self.call_and_gradient(self.prepare_targets(y_true, y_pred), y_pred)
         if sample_weight is not None:
             weights = self.weights_for(values.shape, values.dtype, sample_weight)  # w_n
@@ -253,6 +255,8 @@ class BinaryCrossentropy(CrossentropyLoss):
             p = y_pred.clip(EPSILON, 1 - EPSILON)
             values = -(y_true * np.log(p) + (1 - y_true) * np.log(1 - p))
             inside = (y_pred == p)  # the clip passes no gradient where it clipped
+            # a sigmoid output's backward multiplies this by p (1 - p) (sigmoid_backward), so
+            # the model's dL/dz is the familiar (p - y) / K wherever p was not clipped
             grad = inside * (p - y_true) / (p * (1 - p))
         k = y_pred.shape[-1]  # the mean over the last axis
         return values.sum(axis=-1) / k, grad / k

@@ -81,7 +81,7 @@ def accuracy(y_true, y_pred):
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
     """(N, K): 1.0 where (p > threshold) equals the target (a 0/1 label), else 0.0."""
-    y_true, y_pred = match_shapes(y_true, y_pred)
+    y_true, y_pred = match_shapes(y_true, y_pred)  # in fit, y has y_pred's shape already
     return (y_true == (y_pred > threshold)).astype(np.float64)
 
 
@@ -163,7 +163,8 @@ class Mean(Metric):
         self.count = 0.0
 
     def update_state(self, values, sample_weight=None):
-        values = np.asarray(values, dtype=np.float64).reshape(len(np.atleast_1d(values)), -1)
+        values = np.atleast_1d(np.asarray(values, dtype=np.float64))
+        values = values.reshape(len(values), -1)  # (N, K): one row per sample
         if sample_weight is not None:
             return self.add_weighted(values, sample_weight)
         self.total += float(values.sum()) / values.shape[1]  # each sample's mean, summed

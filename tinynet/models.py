@@ -348,22 +348,27 @@ class Sequential:
     def backward(self, grad_output, input_grad=True):
         """Chain rule over the stack, last layer first: from dL/d(output) to dL/d(input).
         Inputs: dL/dy_pred, the shape of the model's output (N, ...). Returns: dL/dx, the
-        shape of x (None when input_grad=False). Each layer sets its grads; the old ones are
-        cleared first, so a layer that forgets to set one is caught at the next update
-        instead of training on a stale gradient.
+        shape of x. Each layer sets its grads; the old ones are cleared first, so a layer that
+        forgets to set one is caught at the next update instead of training on a stale
+        gradient.
 
-        input_grad=False lets the first layer skip dL/dx (it returns None): training never
-        uses the gradient with respect to the data, and for a first Dense layer on 784
-        pixels it costs as much as the kernel's gradient."""
+        input_grad=False lets a first Dense or Conv2D layer skip dL/dx (then it returns None):
+        training never uses the gradient with respect to the data, and for a first Dense layer
+        on 784 pixels it costs as much as the kernel's gradient. The first layer's
+        needs_input_grad is set for this pass only and put back after it."""
         if not self.layer_inputs:
             raise RuntimeError("Sequential.backward was called before forward: call "
                                "model.forward(x, training=True) first")
-        self.layers[0].needs_input_grad = input_grad
+        first, was = self.layers[0], self.layers[0].needs_input_grad
+        first.needs_input_grad = input_grad
         self.layer_grad_inputs = []  # dL/d(each layer's input), first layer first: for trace
-        for layer in reversed(self.layers):
-            layer.grads.clear()
-            grad_output = layer.backward(grad_output)
-            self.layer_grad_inputs.insert(0, grad_output)
+        try:
+            for layer in reversed(self.layers):
+                layer.grads.clear()
+                grad_output = layer.backward(grad_output)
+                self.layer_grad_inputs.insert(0, grad_output)
+        finally:  # a layer called by hand afterwards returns its dL/dx again
+            first.needs_input_grad = was
         return grad_output
 
     def __call__(self, x, training=False):
@@ -405,7 +410,8 @@ class Sequential:
         # Keras; each layer adds their gradients in its backward)
         loss, grad_output = self.loss.loss_and_gradient(y, y_pred, sample_weight)
         loss += self.regularization_loss()
-        # backward (dL/d(data) only when a trace asks for it: training never uses it)
+        # backward (the first layer skips dL/d(data), which training never uses, unless
+        # model.trace asked for it)
         self.backward(grad_output, input_grad=self.trace_next_step)
         # update
         self.optimizer.apply(self.parameters, self.gather_gradients())
@@ -520,7 +526,7 @@ class Sequential:
         for epoch in range(plan.initial_epoch, plan.epochs):
             callbacks.on_epoch_begin(epoch)
             # weights that blow up overflow inside NumPy; the non-finite loss that follows is
-            # reported with a hint (check_divergence), so NumPy's warnings would only be noise
+            # reported with a hint (stop_diverged), so NumPy's warnings would only be noise
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 logs = self.train_epoch(plan, epoch, callbacks)
             if plan.validation is not None and (epoch + 1) % plan.validation_freq == 0 \
@@ -543,7 +549,8 @@ class Sequential:
             loss, y_pred = self.train_step(x, y, weights)
             logs = self.update_metrics(loss, y, y_pred)
             callbacks.on_train_batch_end(step, logs)
-            self.check_divergence(loss, epoch, step, plan.steps)
+            if not math.isfinite(loss):  # the weights blew up: stop, and say what to try
+                self.stop_diverged(loss, epoch, step, plan.steps)
             if self.stop_training:
                 break
         return logs
@@ -554,11 +561,10 @@ class Sequential:
                                sample_weight=w_val, return_dict=True)
         return {"val_" + key: value for key, value in values.items()}
 
-    def check_divergence(self, loss, epoch, step, steps):
-        """Stop fit after a NaN or infinite batch loss and say where and what to try. The
-        history so far stays in the History that fit returns (history.diverged is True)."""
-        if math.isfinite(loss):
-            return
+    def stop_diverged(self, loss, epoch, step, steps):
+        """Called by train_epoch after a NaN or infinite batch loss: stop fit and say where
+        and what to try. The history so far stays in the History that fit returns
+        (history.diverged is True)."""
         self.history.diverged = True
         self.history.stop_message = (
             f"Training stopped at epoch {epoch + 1}, step {step + 1}/{steps}: the loss became "

@@ -203,6 +203,7 @@ class Activation(Layer):
 
     def forward(self, x, training=False):
         """Inputs: x, any shape (N, ...). Returns: y = activation(x), the same shape."""
+        self.check_input(x)
         self.x = x
         self.y = self.function(x)
         return self.y

@@ -106,6 +106,8 @@ def batchnorm_train(x, gamma, beta, epsilon):
     exactly beta). With an exact mean, x - mu of a constant feature is exactly 0.
     """
     n = x.size // x.shape[-1]  # values per feature: N (N * H * W for images)
+    # mu = x.mean(axis=0) and var = (centered ** 2).mean(axis=0) for (N, D), written with
+    # sum_over_batch (its docstring says why) and the mean's sum in float64 (see above)
     mu = (sum_over_batch(x, np.float64) / n).astype(x.dtype)
     centered = x - mu
     with np.errstate(over="ignore"):  # |x| > 1e19 in float32: the layer warns in its own words

@@ -155,6 +155,8 @@ class Optimizer:
         learning_rate = self.current_learning_rate()  # before the count: Keras's order
         self.iterations += 1
         for param, grad, slots in zip(params, grads, self.slots, strict=True):
+            # a built-in rule is @elementwise: update_in_pieces calls it once per CHUNK-long
+            # piece of the vector, with views of param, grad and the slots
             self.update(param, grad, slots, learning_rate)
 
     def reset(self):
