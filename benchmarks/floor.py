@@ -32,7 +32,7 @@ EPSILON = 1e-7  # Keras's clipping constant for probabilities
 def stable_sigmoid(z):
     """1 / (1 + exp(-z)) without overflow, the same formula as tinynet's."""
     e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    return np.where(z >= 0, 1, e) / (1 + e)
 
 
 def stable_softmax(z):

@@ -101,3 +101,16 @@ def test_at_the_kinks_the_derivative_is_the_one_torch_autograd_takes():
     assert derivative(np.ones(1), zero, function(zero)) == pytest.approx(0.2)
     function, derivative = ACTIVATIONS["hard_sigmoid"]
     np.testing.assert_array_equal(derivative(np.ones(2), threes, function(threes)), 0.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_is_the_two_branch_stable_formula_bit_for_bit(dtype):
+    # sigmoid divides once (1 or e over 1 + e); written as two divisions it is the textbook
+    # stable form, and the two must agree exactly, also at 0, +-inf and nan
+    from tinynet.layers.activation import sigmoid
+
+    x = (np.random.default_rng(0).standard_normal(5000) * 30).astype(dtype)
+    x[:6] = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e30]
+    e = np.exp(-np.abs(x))
+    np.testing.assert_array_equal(sigmoid(x), np.where(x >= 0, 1 / (1 + e), e / (1 + e)))
+    assert sigmoid(x).dtype == dtype

@@ -41,10 +41,11 @@ def relu_backward(grad_output, x, y):
 
 
 def sigmoid(x):
-    # exp(-x) overflows for very negative x; exp(-|x|) never does, and
-    # sigmoid(x) = e / (1 + e) with e = exp(x) for x < 0 gives the same value.
+    # exp(-x) overflows for very negative x; e = exp(-|x|) never does. For x >= 0,
+    # sigmoid(x) = 1 / (1 + e); for x < 0, e = exp(x) and sigmoid(x) = e / (1 + e), the same
+    # value written without overflow. One division serves both: 1 or e over 1 + e.
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return np.where(x >= 0, 1, e) / (1 + e)
 
 
 def sigmoid_backward(grad_output, x, y):
