@@ -144,10 +144,17 @@ if saved:
 
 
 # %%
+# PyTorch's CPU-only build, much smaller than the default one with CUDA, installs from its own
+# package index (`pip install torch --index-url https://download.pytorch.org/whl/cpu`); Keras
+# comes from PyPI as usual.
+TORCH_CPU = "pip install torch --index-url https://download.pytorch.org/whl/cpu"
+
+
 def import_keras():
     """keras, or None with the reason printed (not installed, or no backend)."""
     if importlib.util.find_spec("keras") is None:
-        print("SKIPPED Keras: not installed (pip install keras torch, then run again)")
+        print(f"SKIPPED Keras: not installed ({TORCH_CPU}, then pip install keras, then run "
+              f"again)")
         return None
     if "KERAS_BACKEND" not in os.environ and importlib.util.find_spec("torch") is not None:
         os.environ["KERAS_BACKEND"] = "torch"
@@ -242,7 +249,7 @@ if has_torch:
     print(f"tinynet -> PyTorch {torch.__version__}: largest difference "
           f"{differences['PyTorch']:.1e}")
 else:
-    print("SKIPPED PyTorch: not installed (pip install torch, then run again)")
+    print(f"SKIPPED PyTorch: not installed ({TORCH_CPU}, then run again)")
 
 # %% [markdown]
 # The unbiased variance, measured: one training-mode step of the first BN layer on a batch
