@@ -1,15 +1,14 @@
 """tinynet: a from-scratch neural-network framework in NumPy that teaches batch normalization.
 
     from tinynet.models import Sequential
-from tinynet.validation import missing_attribute
     from tinynet.layers import Dense, BatchNormalization, Activation
     from tinynet.optimizers import Adam
 
 The package is laid out like Keras 3, so Keras code runs with `import tinynet as keras`:
 tinynet.Input, tinynet.Sequential, tinynet.layers, tinynet.optimizers (and .schedules),
 tinynet.losses, tinynet.metrics, tinynet.callbacks, tinynet.regularizers,
-tinynet.initializers, tinynet.utils, tinynet.models (load_model, model_from_json),
-tinynet.saving (load_model, save_model: Keras's .keras files).
+tinynet.initializers, tinynet.utils, tinynet.models (load_model, model_from_json,
+clone_model), tinynet.saving (load_model, save_model: Keras's .keras files).
 
 Importing tinynet never imports matplotlib; plotting lives in `tinynet.plot`.
 """

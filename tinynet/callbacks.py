@@ -3,7 +3,7 @@
     on_train_begin(logs)              on_train_end(logs)           logs: the last epoch's
     on_epoch_begin(epoch, logs)       on_epoch_end(epoch, logs)    logs: the epoch's means
     on_train_batch_begin(batch, logs) on_train_batch_end(batch, logs)   the running means
-    on_test_begin / on_test_end, on_test_batch_begin / _end         (evaluate, validation)
+    on_test_begin / on_test_end, on_test_batch_begin / _end   (evaluate, and fit's validation)
     on_predict_begin / on_predict_end, on_predict_batch_begin / _end          (predict)
 
 `epoch` and `batch` count from 0. `logs` is always a dict (maybe empty), with its keys sorted
@@ -111,13 +111,14 @@ class Callback:
 
 TRAIN_BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin",
                      "on_batch_end")
+TEST_BATCH_HOOKS = ("on_test_batch_begin", "on_test_batch_end")
 
 
-def implements_train_batch_hooks(callback):
-    """True unless every hook called around a training batch is Callback's own (which does
-    nothing); a hook set on the instance, as LambdaCallback does, counts."""
+def implements_hooks(callback, names):
+    """True unless every hook in `names` is Callback's own (which does nothing); a hook set on
+    the instance, as LambdaCallback does, counts."""
     return any(getattr(getattr(callback, name), "__func__", None) is not getattr(Callback, name)
-               for name in TRAIN_BATCH_HOOKS)
+               for name in names)
 
 
 def plain_logs(logs):
@@ -154,9 +155,7 @@ class CallbackList:
         has_progbar = any(isinstance(c, ProgbarLogger) for c in self.callbacks)
         if add_progbar and not has_progbar:
             self.callbacks.append(ProgbarLogger())
-        # when no callback acts on training batches, their two hooks are skipped (as in Keras:
-        # building the logs for nobody costs a few microseconds of every step)
-        self.train_batch_hooks = any(map(implements_train_batch_hooks, self.callbacks))
+        self.find_batch_hooks()
         self.model = None
         self.params = {}
         self.set_model(model)
@@ -170,7 +169,16 @@ class CallbackList:
 
     def append(self, callback):
         self.callbacks.append(check_callback_list([callback])[0])
-        self.train_batch_hooks = any(map(implements_train_batch_hooks, self.callbacks))
+        self.find_batch_hooks()
+
+    def find_batch_hooks(self):
+        """When no callback acts on training batches (or on evaluation batches), those hooks
+        are skipped, as in Keras: building the logs for nobody costs a few microseconds of
+        every step."""
+        self.train_batch_hooks = any(implements_hooks(c, TRAIN_BATCH_HOOKS)
+                                     for c in self.callbacks)
+        self.test_batch_hooks = any(implements_hooks(c, TEST_BATCH_HOOKS)
+                                    for c in self.callbacks)
 
     def set_model(self, model):
         if model is None:
@@ -221,10 +229,12 @@ class CallbackList:
         self.call("on_test_end", logs)
 
     def on_test_batch_begin(self, batch, logs=None):
-        self.call("on_test_batch_begin", batch, logs)
+        if self.test_batch_hooks:
+            self.call("on_test_batch_begin", batch, logs)
 
     def on_test_batch_end(self, batch, logs=None):
-        self.call("on_test_batch_end", batch, logs)
+        if self.test_batch_hooks:
+            self.call("on_test_batch_end", batch, logs)
 
     def on_predict_begin(self, logs=None):
         self.call("on_predict_begin", logs)

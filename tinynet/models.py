@@ -42,6 +42,9 @@ from tinynet.validation import (
     unknown_argument_error,
 )
 
+# True and False, and NumPy's bools (np.True_), which comparisons of arrays give
+BOOLS = (bool, np.bool_)
+
 
 def snake_case(class_name):
     """'BatchNormalization' -> 'batch_normalization', 'Conv2D' -> 'conv2d',
@@ -338,7 +341,14 @@ class Sequential:
 
     def forward(self, x, training=False):
         """Run every layer in order. training=True uses batch statistics and dropout.
-        Inputs: x (N, ...). Returns: the last layer's output."""
+        Inputs: x, a NumPy array (N, ...) of the model's float type (model(x) converts lists
+        first). Returns: the last layer's output.
+        Raises TypeError for x that is not an array or training that is not a bool, and
+        ValueError for a model without layers."""
+        # one cheap test per step; the exact complaint is worked out only when it fails
+        if not (isinstance(x, np.ndarray) and self.layers
+                and isinstance(training, BOOLS)):
+            raise forward_argument_error(self, x, training)
         self.layer_inputs = []
         for layer in self.layers:
             self.layer_inputs.append(x)  # kept for model.trace (a reference, not a copy)
@@ -355,7 +365,12 @@ class Sequential:
         input_grad=False lets a first Dense or Conv2D layer skip dL/dx (then it returns None):
         training never uses the gradient with respect to the data, and for a first Dense layer
         on 784 pixels it costs as much as the kernel's gradient. The first layer's
-        needs_input_grad is set for this pass only and put back after it."""
+        needs_input_grad is set for this pass only and put back after it.
+        Raises TypeError for an input_grad that is not a bool (a string such as 'no' would
+        count as True)."""
+        if not isinstance(input_grad, BOOLS):
+            raise TypeError(f"Sequential.backward(input_grad=...) must be True or False, got "
+                            f"{input_grad!r}")
         if not self.layer_inputs:
             raise RuntimeError("Sequential.backward was called before forward: call "
                                "model.forward(x, training=True) first")
@@ -508,8 +523,10 @@ class Sequential:
         The epoch's loss is the mean over its batches weighted by batch size, each measured
         before that batch's update; metrics accumulate over the epoch. validation_split holds
         out the LAST fraction of the data (before shuffling); shuffle reorders the rest at
-        every epoch. sample_weight (n,) weighs each sample's loss; class_weight {class:
-        weight} does the same by class. batch_size=None means 32.
+        every epoch. sample_weight (n,) weighs each sample's loss (its held-out part weighs
+        val_loss); class_weight {class: weight} does the same by class, for the training data
+        only. The validation pass calls the callbacks' on_test_* hooks, as evaluate does.
+        batch_size=None means 32.
         """
         check_keras_only(keras_only, "fit", self.fit)
         plan = check_fit_arguments(self, x, y, batch_size, epochs, verbose, validation_split,
@@ -531,7 +548,7 @@ class Sequential:
                 logs = self.train_epoch(plan, epoch, callbacks)
             if plan.validation is not None and (epoch + 1) % plan.validation_freq == 0 \
                     and not self.history.diverged:
-                logs.update(self.validate(plan))
+                logs.update(self.validate(plan, callbacks))
             callbacks.on_epoch_end(epoch, logs)
             if self.history.diverged:  # after the progress line, so the two do not mix
                 announce(self.history.stop_message, plan.verbose)
@@ -555,11 +572,13 @@ class Sequential:
                 break
         return logs
 
-    def validate(self, plan):
+    def validate(self, plan, callbacks):
+        """The validation pass at the end of an epoch: evaluate's loop on the data checked
+        once before training, with fit's callbacks (so their on_test_* hooks run, as in
+        Keras). Returns the logs with 'val_' before each name."""
         x_val, y_val, w_val = plan.validation
-        values = self.evaluate(x_val, y_val, batch_size=plan.batch_size, verbose=0,
-                               sample_weight=w_val, return_dict=True)
-        return {"val_" + key: value for key, value in values.items()}
+        logs = self.test_loop(x_val, y_val, w_val, plan.batch_size, callbacks)
+        return {"val_" + key: value for key, value in logs.items()}
 
     def stop_diverged(self, loss, epoch, step, steps):
         """Called by train_epoch after a NaN or infinite batch loss: stop fit and say where
@@ -617,6 +636,13 @@ class Sequential:
         steps = math.ceil(len(x) / batch_size)
         callbacks = CallbackList(check_callbacks(callbacks, "evaluate"), add_progbar=verbose > 0,
                                  model=self, verbose=verbose, epochs=1, steps=steps)
+        return format_results(self.test_loop(x, y, weights, batch_size, callbacks),
+                              return_dict)
+
+    def test_loop(self, x, y, weights, batch_size, callbacks):
+        """evaluate's loop over checked arrays x (N, ...), y and weights (N,) or None, in
+        batches, calling the callbacks' on_test_* hooks; fit's validation runs it too. Returns
+        the logs: the loss and each metric over all N samples."""
         callbacks.on_test_begin()
         self.reset_metrics()
         logs = {}
@@ -629,7 +655,7 @@ class Sequential:
             logs = self.update_metrics(loss, y[part], y_pred)
             callbacks.on_test_batch_end(step, logs)
         callbacks.on_test_end(logs)
-        return format_results(logs, return_dict)
+        return logs
 
     def predict(self, x, batch_size=None, verbose="auto", callbacks=None, **keras_only):
         """Outputs for x in inference mode (moving statistics, no dropout), batch by batch,
@@ -731,10 +757,42 @@ class Sequential:
 
     def save(self, path):
         """Save the whole model (architecture, weights, optimizer) in Keras 3's .keras format,
-        which keras.models.load_model reads. Needs h5py (pip install "tinynet[keras]")."""
+        which keras.models.load_model reads. Needs h5py (pip install "tinynet[keras]").
+        Raises ValueError for a name that does not end in .keras."""
         from tinynet import saving
 
-        return saving.save_model(self, check_path(path, "save"))
+        path = check_path(path, "save")
+        if not path.endswith(".keras"):
+            # Keras also writes a legacy HDF5 file for 'x.h5'; tinynet writes .keras only
+            raise ValueError(f"save: tinynet saves whole models in the .keras format only, so "
+                             f"the name must end in .keras, got {path!r}; for the weights "
+                             f"alone use save_weights('model.weights.h5')")
+        return saving.save_model(self, path)
+
+    # Keras names for things of its functional API and serving that tinynet does not have.
+    # They are properties that raise (not a __getattr__, which would slow down every
+    # attribute lookup of the training step), so Keras code stops with a clear message.
+    @property
+    def inputs(self):
+        raise AttributeError("Sequential has no inputs: Keras's model.inputs are symbolic "
+                             "tensors of its functional API, which tinynet does not have. The "
+                             "shape of the input is model.input_shape, e.g. (None, 20); the "
+                             "data each layer saw last is in model.layer_inputs")
+
+    @property
+    def outputs(self):
+        raise AttributeError("Sequential has no outputs: Keras's model.outputs are symbolic "
+                             "tensors of its functional API, which tinynet does not have. The "
+                             "shape of the output is model.output_shape; the values come from "
+                             "model.predict(x) or model(x)")
+
+    @property
+    def export(self):
+        raise AttributeError("Sequential has no export: tinynet cannot export a model for "
+                             "serving (TF SavedModel, ONNX). Save it with "
+                             "model.save('model.keras'), which Keras 3 loads "
+                             "(keras.models.load_model) and can export, or save the weights "
+                             "alone with model.save_weights('model.weights.h5')")
 
     def get_config(self):
         """The model's configuration, as Keras writes it in a .keras file."""
@@ -786,6 +844,44 @@ def model_from_json(text):
     from tinynet import saving
 
     return saving.model_from_json(text)
+
+
+def clone_model(model, **keras_only):
+    """A new Sequential with the same layers, built anew from their configuration: the same
+    names, settings and trainable flags, but NEW weights, freshly initialized (as Keras's
+    clone_model; to copy the weights too: clone.set_weights(model.get_weights())). A compiled
+    model's clone is compiled the same way, with an optimizer of its own.
+
+    Raises TypeError for a model that is not a Sequential or for Keras's other arguments
+    (input_tensors, clone_function, ...), ValueError for a layer of your own, which has no
+    configuration to be built from."""
+    from tinynet import saving
+
+    if keras_only:
+        raise TypeError(f"clone_model({sorted(keras_only)[0]}=...) is a Keras argument that "
+                        f"tinynet does not have; call clone_model(model)")
+    if not isinstance(model, Sequential):
+        raise TypeError(f"clone_model: expected a Sequential model, got "
+                        f"{type(model).__name__}")
+    for layer in model.layers:
+        try:
+            saving.keras_class_name(layer)  # refuses a class that has no Keras config
+        except ValueError:
+            raise ValueError(f"clone_model: layer '{layer.name}' ({type(layer).__name__}) is "
+                             f"a layer of your own, and clone_model builds each layer anew "
+                             f"from its configuration, which tinynet has for its built-in "
+                             f"layers only; build the new model in code instead") from None
+    clone = saving.model_from_config(model.get_config())
+    if not model.compiled:
+        return clone
+    compile_config = saving.get_compile_config(model)
+    if compile_config is None:
+        warnings.warn("clone_model: the clone is returned uncompiled, because tinynet cannot "
+                      "name this model's optimizer, loss or metrics; call clone.compile(...) "
+                      "yourself", UserWarning, stacklevel=2)
+    else:
+        saving.compile_from_config(clone, compile_config, "clone_model")  # warns if it fails
+    return clone
 
 
 
@@ -905,12 +1001,15 @@ def check_fit_arguments(model, x, y, batch_size, epochs, verbose, validation_spl
     plan.validation_freq = check_int(validation_freq, "fit(validation_freq=...)", minimum=1)
     split = check_float(validation_split, "fit(validation_split=...)", 0.0, 1.0, high_open=True)
     x, y, weights = model.check_xy(x, y, "fit", sample_weight)
-    weights = apply_class_weight(y, weights, class_weight, "fit")
     plan.validation = None
     if validation_data is not None:
         plan.validation = check_validation_data(model, validation_data)
     elif split > 0:
+        # the held-out part keeps its sample weights: Keras's val_loss uses them
         x, y, weights, plan.validation = split_off_validation(x, y, weights, split)
+    # after the split: class_weight weighs the training samples only (in Keras too; the
+    # validation loss stays unweighted)
+    weights = apply_class_weight(y, weights, class_weight, "fit")
     plan.x, plan.y, plan.sample_weight = x, y, weights
     plan.steps = math.ceil(len(x) / plan.batch_size)
     warn_one_sample_batch(model, len(x), "fit", plan.batch_size, stacklevel=4)
@@ -961,8 +1060,11 @@ def check_sample_weight(sample_weight, n, where):
 
 
 def apply_class_weight(y, weights, class_weight, where):
-    """class_weight {class: weight} -> one weight per sample, by each sample's class (the
-    integer label, the rounded binary target, or the one-hot argmax), as Keras does."""
+    """class_weight {class: weight} -> one weight per sample (n,), by each sample's class
+    (the integer label, the rounded binary target, or the one-hot argmax), as Keras does.
+    Raises TypeError for a class_weight that is not a dict or a weight that is not a number,
+    ValueError for a weight that is negative, NaN or infinite, for a class of y without a
+    weight, and when sample_weight is given too."""
     if class_weight is None:
         return weights
     if weights is not None:
@@ -971,6 +1073,12 @@ def apply_class_weight(y, weights, class_weight, where):
     if not isinstance(class_weight, dict):
         raise TypeError(f"{where}(class_weight=...) must be a dict {{class: weight}}, got "
                         f"{type(class_weight).__name__}")
+    # each weight a finite number >= 0, as sample_weight must be (Keras trains on a negative
+    # weight without a word, and gradient descent then pushes that class's loss UP)
+    for label, weight in class_weight.items():
+        name = f"{where}(class_weight=...): the weight of class {label!r}"
+        if check_float(weight, name) < 0:
+            raise ValueError(f"{name} must be >= 0, got {weight:g}")
     labels = y.argmax(axis=-1) if y.ndim == 2 and y.shape[1] > 1 else np.round(y).reshape(-1)
     missing = sorted(set(labels.astype(int).tolist()) - set(class_weight))
     if missing:
@@ -1062,19 +1170,51 @@ def check_new_layer(model, layer):
                          f"layer '{layer.name}' (number {len(model.layers) + 1}) has one")
 
 
+def forward_argument_error(model, x, training):
+    """The error for a bad call of Sequential.forward (which checks its arguments in one
+    test, so that the training step stays fast)."""
+    if not model.layers:
+        return ValueError("Sequential.forward: this Sequential model has no layers; add some "
+                          "first")
+    if not isinstance(x, np.ndarray):
+        return TypeError(f"Sequential.forward: x must be a NumPy array, got "
+                         f"{type(x).__name__}; call model(x) instead, which converts lists "
+                         f"and checks x against the model's input shape")
+    return TypeError(f"Sequential.forward(training=...) must be True or False, got "
+                     f"{training!r}")
+
+
 def to_model_array(model, x, where):
-    """x as an array of the model's float type; one sample given as a vector gets the hint
-    that matches the model's input width."""
-    array = to_float_array(x, f"{where}: x", dtype=model.layers[0].dtype, min_ndim=1)
-    width = model.input_shape[-1] if model.input_shape is not None else None
-    if array.ndim == 1:
-        hint = "one row per sample"
-        if width is not None:
-            hint = (f"x.reshape(1, -1) for one sample of {width} features" if len(array) == width
-                    else f"one row per sample, each of {width} features")
-        raise ValueError(f"{where}: x must have 2 dimensions (samples, features), got a vector "
-                         f"of shape {array.shape}; use {hint}")
+    """x as an array of the model's float type, with the samples axis first: (N, ...).
+    Raises ValueError for a single number or a vector (one sample without its samples
+    axis), saying the shape the model needs."""
+    array = to_float_array(x, f"{where}: x", dtype=model.layers[0].dtype, min_ndim=0)
+    if array.ndim < 2:
+        raise no_samples_axis_error(model, array, where)
     return array
+
+
+def no_samples_axis_error(model, array, where):
+    """The ValueError for x of 0 or 1 dimensions: the shape this model needs (when it is
+    known) and, for a vector that holds one sample, the reshape that fixes it."""
+    shape = model.input_shape  # (None, 20) or (None, 28, 28, 1); None before it is known
+    if shape is None:
+        needed = "x needs at least 2 dimensions, (samples, features)"
+    else:
+        needed = (f"this model needs x of shape (samples, {', '.join(map(str, shape[1:]))}), "
+                  f"{len(shape)} dimensions")
+    if array.ndim == 0:
+        return ValueError(f"{where}: {needed}; got the single number {array.item()!r}")
+    if shape is None:
+        hint = "; use one row per sample"
+    elif len(array) != math.prod(shape[1:]):
+        hint = f"; use one row per sample, each of {shape[1]} features" if len(shape) == 2 \
+            else ""
+    elif len(shape) == 2:
+        hint = f"; use x.reshape(1, -1) for one sample of {shape[1]} features"
+    else:
+        hint = f"; use x.reshape(1, {', '.join(map(str, shape[1:]))}) for one sample"
+    return ValueError(f"{where}: {needed}; got a vector of shape {array.shape}{hint}")
 
 
 def sample_shape_hint(got, expected):
