@@ -204,9 +204,11 @@ def train(label, seed):
 seeds = [args.seed + k for k in range(N_SEEDS)]
 runs = {label: [train(label, seed) for seed in seeds] for label in BUILDERS}
 histories = {label: runs[label][0] for label in BUILDERS}  # the first seed, args.seed
+print(f"\nOne run of each, seed {args.seed} only: an illustration (the curves below), not a "
+      f"comparison; the Summary compares the {N_SEEDS} seeds with their noise.")
 for label, h in histories.items():
-    print(f"{label:<11} seed {args.seed}, epoch 1: loss {h['loss'][0]:.3f}   epoch {EPOCHS}: "
-          f"loss {h['loss'][-1]:.3f}, val_loss {h['val_loss'][-1]:.3f}, "
+    print(f"  {label:<11} seed {args.seed} only: epoch 1 loss {h['loss'][0]:.3f};  epoch "
+          f"{EPOCHS}: loss {h['loss'][-1]:.3f}, val_loss {h['val_loss'][-1]:.3f}, "
           f"val_accuracy {h['val_accuracy'][-1]:.3f}")
 
 # %% [markdown]
@@ -231,7 +233,8 @@ plot.loss_curves(histories, metric="accuracy", ax=axes[1], title="accuracy (high
 for ax in axes:  # the two panels' legends are the same: one under the figure is enough
     ax.get_legend().remove()
 plot.shared_legend(fig, axes[0])
-fig.suptitle(f"The article's model on make_classification, seed {args.seed}")
+fig.suptitle(f"The article's model on make_classification: one run of each, seed {args.seed} "
+             f"only\n(an illustration: 01_seeds.png has the mean over {N_SEEDS} seeds)")
 save_figure(fig, args.out, "01_curves")
 
 # %% [markdown]

@@ -56,7 +56,13 @@ rng = np.random.default_rng(args.seed)
 STREAM_STEPS = 400 if args.quick else 800  # batches for the moving-average experiments
 N_SEEDS = 5 if args.quick else 10  # repeats of the moving-average experiments
 BIAS_STEPS = 10 if args.quick else 100  # training steps in the Dense-bias experiment
+VARIANCE_FEATURES = 50 if args.quick else 200  # independent moving variances measured
+VARIANCE_STEPS = 1000  # batches before they are read: 0.99^1000 = 4e-5 of the start
 np.set_printoptions(precision=3, suppress=True, linewidth=100)
+# Two formulas that are equal on paper round differently in float64: a relative error of
+# 1e-15 between them is round-off. Against finite differences (whose own error is about
+# 1e-9 here) the usual pass threshold is 1e-6.
+ROUND_OFF, FINITE_DIFFERENCES = 1e-12, 1e-6
 plot.use_style()  # the classroom style (large fonts) for every figure below
 # one colour per feature; blue and orange stay reserved for "with BN" / "without BN"
 FEATURE_COLORS = [plot.VERMILLION, plot.SKY, plot.PURPLE]
@@ -77,6 +83,30 @@ FEATURE_COLORS = [plot.VERMILLION, plot.SKY, plot.PURPLE]
 # gamma and beta start at 1 and 0; here we set them to other values so the last step shows.
 
 # %%
+def cleaned(values, below=1e-12):
+    """values with round-off (|v| < below) shown as a plain 0, not as -0. or 1e-17."""
+    values = np.asarray(values, dtype=np.float64)
+    return np.where(np.abs(values) < below, 0.0, values)
+
+
+def power_of_ten(value):
+    """1e-06 -> '1e-6': how a tolerance is written in the printout."""
+    mantissa, exponent = f"{value:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def agreement(check, tolerance):
+    """What a tinynet.gradcheck.compare result says, in words: bit-identical, or within the
+    tolerance (and how close), or not."""
+    closest = (f"relative error {check.rel_error:.1e}, largest difference {check.max_diff:.1e} "
+               f"at index {check.where}")
+    if check.exact:
+        return "bit-identical (every entry equal to the last bit)"
+    if check.rel_error < tolerance:
+        return f"agree within {power_of_ten(tolerance)} ({closest}); not bit-identical"
+    return f"DISAGREE: {closest}, above the tolerance {power_of_ten(tolerance)}"
+
+
 x = rng.normal(loc=[50.0, -3.0, 0.5], scale=[10.0, 1.0, 0.2], size=(6, 3))
 gamma = np.array([2.0, 0.5, 1.0])
 beta = np.array([1.0, 0.0, -1.0])
@@ -96,11 +126,13 @@ print("x (6 samples x 3 features):\n", x)
 print("mu    =", mu)
 print("var   =", var)
 print("x_hat (each column now has mean 0 and std ~1):\n", x_hat)
-print("x_hat column means:", x_hat.mean(axis=0), "  stds:", x_hat.std(axis=0))
+print("x_hat column means:", cleaned(x_hat.mean(axis=0)), "  stds:", x_hat.std(axis=0),
+      f"  (the largest |mean| is {np.abs(x_hat.mean(axis=0)).max():.0e}: round-off, shown as 0)")
 print("  (the stds are sqrt(var / (var + eps)) =", np.sqrt(var / (var + eps)),
       ": eps pulls them below 1, most for the feature with the smallest variance)")
 print("y = gamma * x_hat + beta (column means = beta, stds ~ gamma):\n", y_by_hand)
-print(compare("y: by hand, and by the layer", y_by_hand, y_layer))
+forward_check = compare("y", y_by_hand, y_layer, tol=ROUND_OFF)
+print(f"y by hand, checked against the layer: {agreement(forward_check, ROUND_OFF)}")
 forward_diff = float(np.max(np.abs(y_by_hand - y_layer)))
 
 # %% [markdown]
@@ -203,16 +235,21 @@ staged = dict(zip(["x", "gamma", "beta"],
 numeric = {"x": numerical_gradient(loss, x), "gamma": numerical_gradient(loss, bn.params["gamma"]),
            "beta": numerical_gradient(loss, bn.params["beta"])}
 
-print("step by step, checked against the layer's compact formula:")
+print(f"step by step, checked against the layer's compact formula (two exact formulas: they "
+      f"should agree to round-off, {power_of_ten(ROUND_OFF)}):")
 for name in analytic:
-    print(" ", compare(f"d{name}", staged[name], analytic[name]))
-print("the layer, checked against finite differences:")
-checks = {name: compare(f"d{name}", analytic[name], numeric[name]) for name in analytic}
-for comparison in checks.values():
-    print(" ", comparison)
+    print(f"  d{name:<6}: "
+          f"{agreement(compare(name, staged[name], analytic[name], tol=ROUND_OFF), ROUND_OFF)}")
+print(f"the layer, checked against finite differences (which carry an error of their own: "
+      f"pass below {power_of_ten(FINITE_DIFFERENCES)}):")
+checks = {name: compare(f"d{name}", analytic[name], numeric[name], tol=FINITE_DIFFERENCES)
+          for name in analytic}
+for name, check in checks.items():
+    print(f"  d{name:<6}: {agreement(check, FINITE_DIFFERENCES)}")
 worst_rel_error = max(c.rel_error for c in checks.values())
 print(f"column sums of dx (shifting every input of a feature changes nothing): "
-      f"{dx_layer.sum(axis=0)}")
+      f"{cleaned(dx_layer.sum(axis=0))} (largest |sum| "
+      f"{np.abs(dx_layer.sum(axis=0)).max():.0e}: round-off, shown as 0)")
 
 bn.forward(x, training=True)
 dx_sum_loss = bn.backward(np.ones_like(x))
@@ -238,7 +275,8 @@ ax_scatter.set_title("Each gradient entry: analytic vs numeric")
 ax_scatter.legend()
 errors = [max(checks[name].rel_error, 1e-17) for name in analytic]  # log scale needs > 0
 ax_bars.bar([f"d{name}" for name in analytic], errors, color=FEATURE_COLORS)
-ax_bars.axhline(1e-6, color="k", ls="--", lw=1, label="1e-6: a usual pass threshold")
+ax_bars.axhline(FINITE_DIFFERENCES, color="k", ls="--", lw=1,
+                label=f"{power_of_ten(FINITE_DIFFERENCES)}: a usual pass threshold")
 ax_bars.set_yscale("log")
 ax_bars.set_ylabel("relative error (log scale)")
 ax_bars.set_title("Relative error vs finite differences")
@@ -346,6 +384,7 @@ for ax, (title, infer_out) in zip(axes, panels, strict=True):
     ax.set_xlabel("training-mode output (batch statistics)")
     ax.set_title(title)
 axes[0].set_ylabel("inference-mode output (moving statistics)")
+fig.suptitle(f"One test batch of 64, the first of the {len(SEEDS)} seeds")
 plot.shared_legend(fig, axes[0])
 save_figure(fig, args.out, "02_train_vs_inference")
 
@@ -364,7 +403,10 @@ save_figure(fig, args.out, "02_train_vs_inference")
 # (lesson 06 has small batches).
 #
 # One stream of batches of 32 from N(5, 2^2), fed to two layers with momentum 0.99 and 0.9,
-# repeated for several seeds.
+# repeated for several seeds. Then, to see where Keras's moving variance settles, we read
+# the `moving_variance` of a layer with many features, each an independent copy of that
+# stream, after 1000 batches: a 95 % interval for its settling point, and whether (m - 1)/m
+# of the true variance and the true variance itself lie inside it.
 
 # %%
 TRUE_MEAN, TRUE_STD, BATCH = 5.0, 2.0, 32
@@ -432,36 +474,67 @@ if unsettled:
     print(f"  ({unsettled} of {len(SEEDS)} seeds never came within 5% with momentum 0.99; they "
           f"count as {STREAM_STEPS} steps.)")
 
-# The moving variance is an average of batch variances, so where it settles is the mean
-# batch variance. Measured directly over many batches (its noise is then tiny):
-N_BATCHES = 100_000
-batches = np.random.default_rng(args.seed + 2000).normal(TRUE_MEAN, TRUE_STD, (N_BATCHES, BATCH))
-batch_variances = batches.var(axis=1)  # (N_BATCHES,) dividing by m, as BN does
+# Where does Keras's moving variance settle? We measure the layer's own moving_variance: one
+# layer with VARIANCE_FEATURES features, each an independent copy of the stream (each feature
+# keeps its own moving average), fed VARIANCE_STEPS batches with momentum 0.99. By then the
+# start has weight 0.99^VARIANCE_STEPS (4e-5 for 1000 steps): each feature's final moving
+# variance is one independent draw of where it settles.
+variance_layer = BatchNormalization(momentum=0.99, dtype="float64")
+variance_layer.build((None, VARIANCE_FEATURES))
+variance_stream = np.random.default_rng(args.seed + 2000)
+for _ in range(VARIANCE_STEPS):
+    variance_layer(variance_stream.normal(TRUE_MEAN, TRUE_STD, (BATCH, VARIANCE_FEATURES)),
+                   training=True)
+settled = variance_layer.state["moving_variance"].copy()  # (VARIANCE_FEATURES,)
 biased_target = TRUE_STD ** 2 / UNBIASED  # (m - 1)/m x the true variance
 
 
-def distance(value, se, target):
-    """How many standard errors `value` lies from `target`, as words for the printout."""
-    return f"{abs(value - target) / se:.1f} s.e."
+def against(mean, se, n, target, name):
+    """Where `target` lies against the 95 % interval mean ± t se of n values, in words."""
+    away, t = abs(mean - target) / se, stats.noise_multiple(n)
+    where = "inside" if away <= t else "outside"
+    return f"{name} = {target:.3f} is {away:.1f} s.e. away: {where} the interval"
 
 
-mean_biased, se_biased = stats.mean_and_se(batch_variances)
-mean_unbiased, se_unbiased = stats.mean_and_se(batch_variances * UNBIASED)
-print(f"mean batch variance over {N_BATCHES} batches of {BATCH} (where Keras's moving variance "
-      f"settles): {mean_biased:.3f} ± {se_biased:.3f} s.e.; (m - 1)/m x the true variance = "
-      f"{biased_target:.3f} is {distance(mean_biased, se_biased, biased_target)} away, the true "
-      f"variance {TRUE_STD ** 2:g} is {distance(mean_biased, se_biased, TRUE_STD ** 2)} away")
+def settles_at(mean, se, n, biased, true):
+    """Which of the two candidate values the measured moving variance supports."""
+    t = stats.noise_multiple(n)
+    near_biased, near_true = abs(mean - biased) <= t * se, abs(mean - true) <= t * se
+    if near_biased and not near_true:
+        return f"(m - 1)/m of the true {true:g}, not {true:g} itself"
+    if near_true and not near_biased:
+        return f"the true {true:g}, not (m - 1)/m of it"
+    if near_biased:
+        return f"this run cannot tell (m - 1)/m of {true:g} from {true:g}"
+    return (f"neither (m - 1)/m of {true:g} ({biased:.3f}) nor {true:g} is inside its 95 % "
+            f"interval")
+
+
+mean_biased, se_biased = stats.mean_and_se(settled)
+mean_unbiased, se_unbiased = stats.mean_and_se(settled * UNBIASED)
+t_settled = stats.noise_multiple(VARIANCE_FEATURES)
+print(f"Keras's moving variance (momentum 0.99) after {VARIANCE_STEPS} batches of {BATCH}, over "
+      f"{VARIANCE_FEATURES} features: {mean_biased:.3f} ± {se_biased:.3f} s.e., 95% interval "
+      f"{mean_biased - t_settled * se_biased:.3f} to {mean_biased + t_settled * se_biased:.3f} "
+      f"(± {t_settled:.2f} s.e.)")
+measured = (mean_biased, se_biased, VARIANCE_FEATURES)
+settles = settles_at(*measured, biased_target, TRUE_STD ** 2)
+print(f"  {against(*measured, biased_target, '(m - 1)/m x the true variance')}")
+print(f"  {against(*measured, TRUE_STD ** 2, 'the true variance')}")
+print(f"  so it settles at {settles}")
+unbiased_check = against(mean_unbiased, se_unbiased, VARIANCE_FEATURES, TRUE_STD ** 2,
+                         "the true variance")
 print(f"the same times m/(m - 1) (the paper's and PyTorch's estimate): {mean_unbiased:.3f} ± "
-      f"{se_unbiased:.3f} s.e.; the true variance is "
-      f"{distance(mean_unbiased, se_unbiased, TRUE_STD ** 2)} away")
+      f"{se_unbiased:.3f} s.e.; {unbiased_check}")
 
 # %% [markdown]
 # **What to look at.** The dashed lines are the values the averages should reach. The 0.9
 # curve gets there within a few dozen steps but keeps wobbling; the 0.99 curve is smooth
 # but needs hundreds of steps. Until it arrives, anything evaluated in inference mode uses
 # stale statistics: this is why a BN network's *validation* loss can look bad in the first
-# epoch (lesson 01 measures it). On the right, the two dashed lines are the true variance
-# and (m - 1)/m of it: Keras's moving variance wobbles around the lower one.
+# epoch (lesson 01 measures it). On the right, the two horizontal lines are the true
+# variance and (m - 1)/m of it: which one does the moving variance wobble around? (The
+# printout above measured it over many features; the figure shows one stream.)
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(14, 5.5), layout="constrained")
@@ -482,6 +555,8 @@ for ax in axes:
     plot.legend_below(ax, 4, columns=2)
 axes[0].set_title("moving mean: starts at 0")
 axes[1].set_title("moving variance: starts at 1")
+fig.suptitle(f"One stream of batches of {BATCH} from N({TRUE_MEAN:g}, {TRUE_STD:g}^2): the "
+             f"first of the {len(SEEDS)} seeds")
 save_figure(fig, args.out, "02_moving_averages")
 
 # %% [markdown]
@@ -554,7 +629,7 @@ for (name, values), color in zip(norms.items(), norm_colors, strict=True):
 ax.set_yscale("log")
 ax.set_xlabel("training step")
 ax.set_ylabel("gradient norm (log scale; exact 0 drawn at 1e-20)")
-ax.set_title("Dense(16) -> BN -> ReLU -> Dense(1): gradient norms")
+ax.set_title(f"Dense(16) -> BN -> ReLU -> Dense(1): gradient norms (one run, seed {args.seed})")
 plot.legend_below(ax, 2)
 save_figure(fig, args.out, "02_bias_before_bn")
 
@@ -593,16 +668,17 @@ print(f"- Forward: the layer matches the four NumPy lines to {forward_diff:.1e};
       f"std between {x_hat.std(axis=0).min():.4f} and {x_hat.std(axis=0).max():.4f}; the "
       f"lowest is feature {smallest}, whose variance {var[smallest]:.3g} is the closest to "
       f"eps = {eps:g}.")
-verdict = "passes" if worst_rel_error < 1e-6 else "FAILS"
+verdict = "passes" if worst_rel_error < FINITE_DIFFERENCES else "FAILS"
 print(f"- Backward: the largest relative error against finite differences is "
-      f"{worst_rel_error:.1e}: the check {verdict} (threshold 1e-6).")
+      f"{worst_rel_error:.1e}: the check {verdict} (threshold {power_of_ten(FINITE_DIFFERENCES)}).")
 print(f"- Training vs inference, over {len(SEEDS)} seeds: " + gap_result.sentence())
 print("- " + settling.sentence())
 print("- " + wobble.sentence())
 print(momentum_trade_off(settling, wobble))
-print(f"- Keras's moving variance settles near the mean batch variance, {mean_biased:.3f} ± "
-      f"{se_biased:.3f}: (m - 1)/m of the true {TRUE_STD ** 2:g}. Times m/(m - 1), as the paper "
-      f"and PyTorch do: {mean_unbiased:.3f} ± {se_unbiased:.3f}.")
+print(f"- Keras's moving variance, read on the layer ({VARIANCE_FEATURES} features after "
+      f"{VARIANCE_STEPS} batches of {BATCH}), settles at {mean_biased:.3f} ± {se_biased:.3f} "
+      f"s.e.: {settles}. Times m/(m - 1), as the paper and PyTorch do: {mean_unbiased:.3f} ± "
+      f"{se_unbiased:.3f}.")
 print(f"- Dense bias before BN: its gradient is {bias_ratio:.0e} times the kernel's (median "
       f"over {BIAS_STEPS} steps); it moved {bias_moved:.0e} in training. In the article's "
       f"model {wasted} such bias parameters do nothing.")
@@ -615,12 +691,13 @@ print(f"RESULT settle_0.99={settling.mean_b:.1f} settle_0.9={settling.mean_a:.1f
       f"noise_se={wobble.se:.5f}")
 print(f"RESULT variance_keras={mean_biased:.4f} variance_keras_se={se_biased:.4f} "
       f"variance_unbiased={mean_unbiased:.4f} variance_true={TRUE_STD ** 2:.4f} "
-      f"variance_biased_target={biased_target:.4f}")
+      f"variance_biased_target={biased_target:.4f} variance_features={VARIANCE_FEATURES} "
+      f"variance_steps={VARIANCE_STEPS}")
 print(f"RESULT bias_grad_ratio={bias_ratio:.3e} bias_moved={bias_moved:.3e} wasted={wasted}")
 headline(f"momentum 0.9 reaches the true mean in {settling.mean_a:.0f} steps, 0.99 in "
-         f"{settling.mean_b:.0f} ({settling.noise()}); Keras's moving variance settles at "
-         f"{mean_biased:.3f} ± {se_biased:.3f} for a true variance of {TRUE_STD ** 2:g}, "
-         f"(m-1)/m of it")
+         f"{settling.mean_b:.0f} ({settling.noise()}); Keras's moving variance, read on the "
+         f"layer, settles at {mean_biased:.3f} ± {se_biased:.3f} s.e. for a true variance of "
+         f"{TRUE_STD ** 2:g}: {settles}")
 
 show_figures()
 

@@ -324,8 +324,10 @@ save_figure(fig, args.out, "3_activation_histograms")
 #
 # The gradient dL/d(output) each hidden layer receives on the first step. **What to look for
 # first:** the std in each legend, from the first layer (dark) to the last (light). If it
-# shrinks by orders of magnitude toward the first layer, those layers barely learn; in a
-# healthy network the layers' histograms are about as wide as each other.
+# shrinks by orders of magnitude toward the first layer, those layers barely learn. With BN,
+# are the layers' histograms as wide as each other, or does the width still change with
+# depth? The figure shows one seed; the printout below it measures the ratio of the first
+# layer's std to the last layer's over all the seeds.
 
 # %%
 gradients = {short_label(activation, bn): {
@@ -334,6 +336,42 @@ gradients = {short_label(activation, bn): {
 fig = plot.histograms(gradients, xlabel="dL/d(layer output)",
                       title=f"Gradients reaching four hidden layers at step 0 (seed {args.seed})")
 save_figure(fig, args.out, "4_gradient_histograms")
+
+
+def width_ratio(key):
+    """log10(std of dL/d(output) at hidden layer 1 / at the last hidden layer), one per seed
+    at initialization: what the legends of 4_gradient_histograms.png compare, for every seed.
+    NaN for a seed where no gradient reached the last layer."""
+    stds = np.array([[np.std(g) for g in measured["gradients"]] for measured in at_init[key]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log10(stds[:, 0] / stds[:, -1])
+
+
+def width_words(vs_flat):
+    """'3.7e+05x narrower than layer 10's', '6.0x wider than ...' or 'as wide as ..., within the
+    noise', from a Comparison of log10(std at layer 1 / std at the last layer) against 0."""
+    if not vs_flat.clear:
+        return f"as wide as layer {DEPTH}'s within the noise"
+    times = 10 ** abs(vs_flat.difference)
+    return f"{times:.3g}x {'wider' if vs_flat.difference > 0 else 'narrower'} than layer {DEPTH}'s"
+
+
+print(f"The spread of the gradient reaching layer 1 against layer {DEPTH}, at initialization, over "
+      f"{N_SEEDS_INIT} seeds (the legends above show seed {args.seed}):")
+widths = {}
+for activation, init in TRAINED:
+    for bn in (False, True):
+        ratio = width_ratio((activation, init, bn))
+        if not np.isfinite(ratio).all():
+            print(f"  {short_label(activation, bn):22s}: no gradient at all in "
+                  f"{np.sum(~np.isfinite(ratio))} of {len(ratio)} seeds")
+            continue
+        widths[activation, bn] = stats.compare(ratio, np.zeros(len(ratio)), "log10 ratio",
+                                               names=("measured", "flat"), lower_is_better=None,
+                                               fmt="{:+.2f}")
+        print(f"  {short_label(activation, bn):22s}: log10(std 1 / std {DEPTH}) = "
+              f"{widths[activation, bn].noise()}: layer 1's histogram is "
+              f"{width_words(widths[activation, bn])}")
 
 # %% [markdown]
 # ### The update-to-weight ratio
@@ -362,10 +400,17 @@ save_figure(fig, args.out, "5_update_ratios")
 
 
 # %%
-def factor(log10_ratio):
-    """'a 4.7e+05x smaller gradient' from log10(layer 1 / last layer)."""
-    times = 10 ** abs(log10_ratio)
-    return f"{times:.3g}x {'larger' if log10_ratio > 0 else 'smaller'}"
+def factor(vs_flat, last):
+    """How layer 1's gradient compares with the last layer's (`last`, e.g. "layer 10's"), from a
+    Comparison of log10(layer 1 / last layer) against 0 (flat): 'a 4.7e+05x smaller gradient
+    than layer 10's' when the ratio is clearly not 1, else 'a gradient as large as layer
+    10's within the noise (...)'."""
+    if not vs_flat.clear:
+        return (f"a gradient as large as {last} within the noise (log10 ratio "
+                f"{vs_flat.noise()})")
+    times = 10 ** abs(vs_flat.difference)
+    direction = "larger" if vs_flat.difference > 0 else "smaller"
+    return f"a {times:.3g}x {direction} gradient than {last}"
 
 
 def profile_sentence(bn_ratios):
@@ -408,6 +453,10 @@ ratios = {key: log_ratio(per_seed(key, "grad")) for key in at_init}
 squash = stats.compare(ratios[(SQUASHING, "glorot", True)], ratios[(SQUASHING, "glorot", False)],
                        f"{SQUASHING}: log10(grad of layer 1 / grad of layer {DEPTH})",
                        lower_is_better=None, fmt="{:+.2f}")
+squash_flat = {bn: stats.compare(ratios[(SQUASHING, "glorot", bn)], zeros, "log10 ratio",
+                                 names=("measured", "flat"), lower_is_better=None, fmt="{:+.2f}")
+               for bn in (False, True)}
+last_layer = f"layer {DEPTH}'s"
 bn_profile = [stats.compare(ratios[("relu", init, True)], zeros, f"ReLU + BN, {INITS[init][0]}:"
                             f" log10(grad 1 / grad {DEPTH})", names=("measured", "flat"),
                             lower_is_better=None, fmt="{:+.2f}") for init in ("small", "large")]
@@ -419,8 +468,8 @@ bn_stds = np.concatenate([per_seed(("relu", init, True), "std").ravel()
 print("\nSummary")
 heading = "Vanishing gradients" if squash.mean_b < -2 else "Gradients across depth"
 print(f"1. {heading}. " + squash.sentence())
-print(f"   Without BN layer 1 gets a {factor(squash.mean_b)} gradient than layer {DEPTH}; with "
-      f"BN a {factor(squash.mean_a)} one.")
+print(f"   Without BN layer 1 gets {factor(squash_flat[False], last_layer)}; with BN, "
+      f"{factor(squash_flat[True], last_layer)}.")
 print(f"2. ReLU without BN: the std of layer {DEPTH}'s output is {last_std['small'][0]:.2g} ± "
       f"{last_std['small'][1]:.1g} with N(0, 0.05^2) weights and {last_std['large'][0]:.3g} ± "
       f"{last_std['large'][1]:.2g} with N(0, 1) weights ({N_SEEDS_INIT} seeds).")
@@ -429,6 +478,11 @@ print(f"   With BN every hidden ReLU output has std between {bn_stds.min():.3f} 
 for number, result in zip(("3.", "  "), bn_profile, strict=True):
     print(f"{number} " + result.sentence())
 print("   " + profile_sentence(bn_profile))
+if all((activation, True) in widths for activation, _ in TRAINED):
+    print("   In 4_gradient_histograms.png (the gradient reaching each layer's output), layer "
+          "1's histogram with BN is: " + "; ".join(
+              f"{activation}, {width_words(widths[activation, True])}"
+              for activation, _ in TRAINED) + f" ({N_SEEDS_INIT} seeds).")
 print("   " + depth_effect.sentence())
 print(depth_sentence(depth_effect))
 print("   " + scale_sentence(bn_stds.min(), bn_stds.max(),
@@ -484,6 +538,8 @@ print("RESULT " + " ".join([
     f"sigmoid_plain_log_ratio={squash.mean_b:.4f}",
     f"sigmoid_bn_log_ratio={squash.mean_a:.4f}",
     f"sigmoid_log_ratio_se={squash.se:.4f}",
+    f"sigmoid_bn_log_ratio_se={squash_flat[True].se:.4f}",
+    f"sigmoid_bn_flat={int(not squash_flat[True].clear)}",
     f"relu_small_bn_log_ratio={bn_profile[0].mean_a:.4f}",
     f"relu_large_bn_log_ratio={bn_profile[1].mean_a:.4f}",
     f"relu_small_bn_log_ratio_deeper={depth_effect.mean_a:.4f}",
@@ -497,10 +553,13 @@ print("RESULT " + " ".join([
     f"relu_bn_accuracy={trained['relu'].mean_a:.6g}",
     f"relu_accuracy_se={trained['relu'].se:.6g}",
     f"seeds_init={N_SEEDS_INIT} seeds_train={N_SEEDS_TRAIN}",
+    *[f"{activation}_{'bn' if bn else 'plain'}_width_log_ratio={result.mean_a:.4f}"
+      for (activation, bn), result in widths.items()],
 ]))
-headline(f"{SQUASHING}, {DEPTH} layers, at initialization: layer 1's gradient is "
-         f"{factor(squash.mean_b)} than layer {DEPTH}'s without BN, {factor(squash.mean_a)} "
-         f"with BN (log10 difference {squash.noise()}: {squash.verdict})")
+headline(f"{SQUASHING}, {DEPTH} layers, at initialization: layer 1 gets "
+         f"{factor(squash_flat[False], last_layer)} without BN; with BN, "
+         f"{factor(squash_flat[True], last_layer)}; BN - no BN in log10: "
+         f"{squash.noise()}: {squash.verdict}")
 
 # %% [markdown]
 # ## Try this

@@ -281,8 +281,9 @@ def accuracy_table(runs, bn):
     return np.array(records[0].steps), np.array([record.accuracy for record in records])
 
 
-def mean_band(ax, runs, title):
-    """Mean test accuracy over seeds, with a band of one standard error, per kind."""
+def mean_band(ax, runs, title, legend_at="lower right"):
+    """Mean test accuracy over seeds, with a band of one standard error, per kind; the legend
+    goes where no line runs (legend_at: a matplotlib legend location)."""
     for bn in (False, True):
         steps, table = accuracy_table(runs, bn)
         mean = table.mean(axis=0)
@@ -294,7 +295,7 @@ def mean_band(ax, runs, title):
     ax.set_xlabel("training step")
     ax.set_ylabel("test accuracy")
     ax.set_title(title)
-    ax.legend(loc="lower right")
+    ax.legend(loc=legend_at)
 
 
 fig = plt.figure(figsize=(18, 5.5), layout="constrained")
@@ -303,15 +304,20 @@ ax_b = fig.add_subplot(1, 3, 2)
 ax_c = fig.add_subplot(1, 3, 3, sharey=ax_b)
 mean_band(ax_a, run_1, "(a) test accuracy")
 first = run_1[SEEDS_1[0]]
+PERCENTILE_STYLES = [(15, ":"), (50, "-"), (85, "--")]
 for ax, bn, letter in [(ax_b, False, "b"), (ax_c, True, "c")]:
     steps, values = percentile_record(first[bn])
-    for column, (q, style) in enumerate([(15, ":"), (50, "-"), (85, "--")]):
-        ax.plot(steps, values[:, column, UNIT], style, color=plot.color_for(NAMES[bn]),
-                label=f"{q}th percentile")
+    for column, (_, style) in enumerate(PERCENTILE_STYLES):
+        ax.plot(steps, values[:, column, UNIT], style, color=plot.color_for(NAMES[bn]))
     ax.set_xlabel("training step")
-    ax.set_title(f"({letter}) a last-layer sigmoid's input,\n{NAMES[bn]} (seed {SEEDS_1[0]})")
-    plot.legend_below(ax, 3, columns=3)  # below the panel: the lines fill all of it
+    ax.set_title(f"({letter}) a last-layer sigmoid's input,\n{NAMES[bn]} "
+                 f"(seed {SEEDS_1[0]} only)")
 ax_b.set_ylabel("input of the sigmoid")
+# (b) and (c) draw the same three percentiles, told apart by line style: one legend, in grey,
+# under the figure (a legend under each panel is wider than the panel and pushes them apart)
+styles = [plt.Line2D([], [], ls=style, color="grey") for _, style in PERCENTILE_STYLES]
+fig.legend(styles, [f"{q}th percentile" for q, _ in PERCENTILE_STYLES], ncol=3, frameon=False,
+           loc="outside lower center", title=f"(b) and (c): over {N_PROBE} fixed test images")
 fig.suptitle(f"Ioffe & Szegedy 2015, Figure 1, on {DATA}: {SETTING_1}")
 save_figure(fig, args.out, "1_figure1_reproduction")
 
@@ -323,9 +329,10 @@ save_figure(fig, args.out, "1_figure1_reproduction")
 
 # %%
 fig, ax = plt.subplots(figsize=(10, 6), layout="constrained")
-mean_band(ax, run_2, f"{SETTING_2}, on {DATA}")
+# the legend sits in the empty middle: with BN runs near the top, without BN along chance
+mean_band(ax, run_2, f"{SETTING_2}, on {DATA}", legend_at="center right")
 ax.axhline(0.1, color="grey", lw=1.5, ls=":")
-ax.text(0, 0.12, "chance (10 classes)", color="grey")
+ax.text(STEPS, 0.13, "chance (10 classes)", color="grey", ha="right", va="bottom")
 save_figure(fig, args.out, "2_small_init_accuracy")
 
 # %% [markdown]
@@ -408,16 +415,18 @@ start = stats.compare(early[True], early[False], f"   Test accuracy at step {fir
 shift = stats.compare(shift_ratio[True], shift_ratio[False], "2. How much the spread of a "
                       "last-layer sigmoid's input changes (largest / smallest, median over "
                       "units)", fmt="{:.3g}", lower_is_better=None)
-moved = stats.compare(drift[True], drift[False], "   How far its median moves (median over "
-                      "units)", fmt="{:.3g}", lower_is_better=None)
+moved = stats.compare(drift[True], drift[False], "   How far its median moves, highest minus "
+                      "lowest over training (in units of the sigmoid's input, the y axis of "
+                      "(b) and (c); median over units)", fmt="{:.3g}", lower_is_better=None)
 ended = stats.compare(final[True], final[False], f"3. Test accuracy after {STEPS} steps",
                       lower_is_better=False)
 small = stats.compare(final_2[True], final_2[False], f"4. {SETTING_2}: test accuracy after "
                       f"{STEPS} steps", lower_is_better=False)
 
 print()
-print(f"Summary (data: {DATA}; {STEPS} steps, batches of {BATCH}; experiment 1 over "
-      f"{len(SEEDS_1)} seeds, experiment 2 over {len(SEEDS_2)})")
+print(f"Summary (data: {DATA}; {STEPS} steps, batches of {BATCH}; experiment 1, {SETTING_1} "
+      f"(lines 1-3): {len(SEEDS_1)} seeds; experiment 2, {SETTING_2} (line 4): "
+      f"{len(SEEDS_2)} seeds)")
 print(speed.sentence())
 never = {bn: int(np.sum(reach[bn] >= STEPS)) for bn in (False, True)}
 for bn in (False, True):
@@ -444,6 +453,7 @@ print(conclusion(speed, shift, ended, small))
 print("RESULT " + " ".join([
     f"data={'mnist' if DATA == 'MNIST' else 'synthetic'}",
     f"seeds={len(SEEDS_1)}",
+    f"seeds_small_init={len(SEEDS_2)}",
     f"final_accuracy_bn={ended.mean_a:.6g}",
     f"final_accuracy_plain={ended.mean_b:.6g}",
     f"early_accuracy_bn={start.mean_a:.6g}",

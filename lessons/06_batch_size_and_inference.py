@@ -123,6 +123,8 @@ def train(norm, batch_size, x, y, seed, epochs=EPOCHS):
 # size does not change what it computes. The error bars are one standard error over seeds.
 
 # %%
+print(f"\n== 1. Final test accuracy by batch size (mean over {len(SEEDS)} seeds, "
+      f"{N_TEST} test examples each) ==")
 NORMS = ["BN", "LayerNorm", "no normalization"]
 data = {seed: make_data(seed) for seed in SEEDS}
 sweep = {norm: np.zeros((len(SEEDS), len(BATCH_SIZES))) for norm in NORMS}
@@ -173,8 +175,6 @@ def normalization_needed(none_vs_best):
 
 small = BATCH_SIZES[0]
 best_b = int(mean_acc["BN"].argmax())
-print(f"\n== 1. Final test accuracy by batch size (mean over {len(SEEDS)} seeds, "
-      f"{N_TEST} test examples each) ==")
 print("   batch size:        " + "  ".join(f"{b:>13d}" for b in BATCH_SIZES))
 for norm in NORMS:
     print(f"   {norm:>16s}: " + "  ".join(f"{m:6.3f} ± {e:.3f}"
@@ -269,6 +269,7 @@ def plus_minus_one_story(share_near_one, pairs_vs_inference):
             "layers only which of the two examples is larger, and that is all it learned from")
 
 
+print("\n== 2. Why batches of 2 fail ==")
 bn2 = kept[2][0]  # the first seed's batch-2 net, taken apart
 x_train, x_test, y_train, y_test = data[SEEDS[0]]
 eps = bn2.layers[1].epsilon
@@ -304,8 +305,8 @@ for ax, values, title in zip(axes, [x_hat_2, x_hat_32, x_hat_inference],
     ax.set_title(title)
     ax.set_xlabel("normalized value x_hat")
 axes[0].set_ylabel("density (all 100 units)")
-fig.suptitle(f"First BN layer of the batch-2 net: {100 * near_one:.0f}% of training-mode "
-             f"values have |x_hat| > 0.99")
+fig.suptitle(f"First BN layer of the batch-2 net, seed {SEEDS[0]}: {100 * near_one:.0f}% of "
+             f"training-mode values have |x_hat| > 0.99")
 save_figure(fig, args.out, "batch_of_two_normalized_values")
 
 population_vs_moving = compare(acc_population, acc_moving, "batch-2 BN net, test accuracy",
@@ -314,7 +315,6 @@ population_vs_moving = compare(acc_population, acc_moving, "batch-2 BN net, test
 pairs_vs_inference = compare(acc_pairs, acc_moving, "batch-2 BN net, test accuracy",
                              ("training mode on pairs", "inference mode"),
                              lower_is_better=False)
-print("\n== 2. Why batches of 2 fail ==")
 print(f"   First BN layer, training mode with batches of 2 (first seed): {100 * near_one:.1f}% "
       f"of the normalized values have |x_hat| > 0.99 (median |x_hat| = "
       f"{np.median(np.abs(x_hat_2)):.4f}).")
@@ -336,6 +336,7 @@ print(f"   {plus_minus_one_story(near_one, pairs_vs_inference)}.")
 # moves with its batch-mates.
 
 # %%
+print("\n== 3. Training mode and inference mode (BN net trained with batches of 32) ==")
 flipped = []
 for seed, model in zip(SEEDS, kept[32], strict=True):
     x_te = data[seed][1]
@@ -346,6 +347,7 @@ bn32 = kept[32][0]
 p_inference = bn32.predict(x_test, verbose=0).reshape(-1)
 p_training = training_mode_outputs(bn32, x_test, 32).reshape(-1)
 max_diff = float(np.max(np.abs(p_inference - p_training)))
+flip_mean, flip_se = mean_and_se(flipped)
 
 rng = np.random.default_rng(args.seed)
 unsure = int(np.argmin(np.abs(p_inference - 0.5)))  # the least certain test example
@@ -363,7 +365,8 @@ axes[0].scatter(p_inference, p_training, s=8, color=plot.color_for("with BN"), a
 axes[0].plot([0, 1], [0, 1], color="grey", lw=1.5, ls="--", label="same prediction")
 axes[0].set_xlabel("p(class 1), inference mode")
 axes[0].set_ylabel("p(class 1), training mode (batches of 32)")
-axes[0].set_title(f"Same inputs, two modes: {100 * flipped[0]:.1f}% flip")
+axes[0].set_title(f"Same inputs, two modes: {100 * flipped[0]:.1f}% flip\n(all {len(SEEDS)} "
+                  f"seeds: {100 * flip_mean:.1f}% ± {100 * flip_se:.1f}% s.e.)")
 axes[0].legend(loc="upper left")
 axes[1].plot(np.arange(1, 21), p_probe, "o", color=plot.color_for("with BN"),
              label="training mode")
@@ -372,10 +375,9 @@ axes[1].set_xlabel("random batch of 31 other test examples")
 axes[1].set_ylabel(f"p(class 1), test example {unsure}")
 axes[1].set_title("One example, 20 sets of batch-mates")
 axes[1].legend()
+fig.suptitle(f"The BN net trained with batches of 32, seed {SEEDS[0]}")
 save_figure(fig, args.out, "training_vs_inference_mode")
 
-flip_mean, flip_se = mean_and_se(flipped)
-print("\n== 3. Training mode and inference mode (BN net trained with batches of 32) ==")
 print(f"   The predicted class differs between the two modes for {100 * flip_mean:.1f}% "
       f"± {100 * flip_se:.1f}% of test examples (mean ± s.e., {len(SEEDS)} seeds); first seed: "
       f"the probability differs by up to {max_diff:.3f}.")
@@ -447,6 +449,7 @@ def momentum_conclusion(identical_seeds, n_seeds):
             f"training depended on the momentum here, so this run cannot separate the two")
 
 
+print("\n== 3b. Moving averages that have not converged (raw inputs around 50) ==")
 momentum_runs = {0.99: [], 0.9: []}
 for seed in SEEDS:
     for momentum in momentum_runs:
@@ -477,16 +480,16 @@ axes[1].set_title("Inference is only as good as its statistics")
 for ax in axes:
     ax.set_xlabel("training step (batch 32)")
     ax.legend(fontsize=12)
+fig.suptitle(f"Raw inputs around 50, one run per momentum, seed {SEEDS[0]}")
 save_figure(fig, args.out, "moving_average_convergence")
 
 momentum_cost = compare(lost[0.99], lost[0.9],
                         f"accuracy lost to the moving averages after {CHECK_AT} steps",
                         ("momentum 0.99", "momentum 0.9"))
-print("\n== 3b. Moving averages (raw inputs around 50), first seed, after "
-      + " and ".join(str(s) for s in sorted({CHECK_AT, STEPS})) + " steps ==")
 for momentum, record in first.items():
     for k in sorted({at, len(record["step"]) - 1}):
-        print(f"   momentum {momentum:<4}, step {record['step'][k]:3d}: moving mean of unit 0 = "
+        print(f"   seed {SEEDS[0]}, momentum {momentum:<4}, step {record['step'][k]:3d}: moving "
+              f"mean of unit 0 = "
               f"{record['moving_mean'][k]:6.2f} (true {record['true_mean'][k]:6.2f}); test "
               f"accuracy {record['acc_moving'][k]:.3f} with moving statistics, "
               f"{record['acc_population'][k]:.3f} with exact ones")
@@ -512,6 +515,7 @@ print(f"   The two runs' Dense weights are {momentum_conclusion(identical, len(S
 # `model(x, training=True)` only inside a training step.
 
 # %%
+print("\n== 4. The 'forgot to switch to inference mode' bug ==")
 acc_right, acc_sorted, acc_single, distinct = [], [], [], []
 for seed, model in zip(SEEDS, kept[32], strict=True):
     x_te, y_te = data[seed][1], data[seed][3]
@@ -545,7 +549,6 @@ save_figure(fig, args.out, "forgot_inference_mode")
 sorted_vs_right = compare(acc_sorted, acc_right, "test accuracy",
                           ("training mode, class-sorted batches", "model.predict"),
                           lower_is_better=False)
-print("\n== 4. The 'forgot to switch to inference mode' bug ==")
 print(f"   One example at a time with training=True: {max(distinct)} distinct output value(s) "
       f"over {N_TEST} test examples in every one of {len(SEEDS)} seeds (first seed: p = "
       f"{single_value:.4f}, accuracy {acc_single[0]:.3f}, which is the share of class "

@@ -36,6 +36,7 @@ SEED = 0       # the random seed: same seed, same numbers, same figures
 OUT = None     # folder for the figures; None: figures/07 beside the lesson
 
 # %%
+import dataclasses
 import os
 
 # Small matrices: one BLAS thread is faster than several that wait for each other.
@@ -133,7 +134,9 @@ COLOR_OF = {"before": plot.color_for("with BN"), "after": plot.SKY,
             "no BN": plot.color_for("without BN")}
 placement_acc = {where: [] for where in PLACEMENTS}
 placement_loss = {where: [] for where in PLACEMENTS}
-only_one_right = []  # per seed: share of test examples exactly one of before/after gets right
+PAIRS = [("after", "before"), ("no BN", "before"), ("no BN", "after")]
+# per pair, per seed: the share of test examples that exactly one of the two models gets right
+only_one_right = {pair: [] for pair in PAIRS}
 next_layer_input = {}
 for s in range(N_SEEDS):
     seed = args.seed + s
@@ -156,7 +159,8 @@ for s in range(N_SEEDS):
             for layer in model.layers[:3]:
                 h = layer(h)
             next_layer_input[where] = h
-    only_one_right.append(float(np.mean(right["before"] != right["after"])))
+    for a, b in PAIRS:
+        only_one_right[a, b].append(float(np.mean(right[a] != right[b])))
 placement_acc = {where: np.array(values) for where, values in placement_acc.items()}
 
 
@@ -186,29 +190,23 @@ def placement_verdict(mean_diff, std_error, n_seeds):
             f"generalize")
 
 
+def versus_no_bn(where):
+    """The Comparison of no BN with BN placed `where` (test accuracy, paired by seed), its
+    standard error the larger of the seed-to-seed and the finite-test-set ones, as for
+    after - before."""
+    result = compare(placement_acc["no BN"], placement_acc[where], "test accuracy",
+                     ("no BN", f"BN {where}"), lower_is_better=False)
+    noise = noise_of_difference(placement_acc["no BN"] - placement_acc[where],
+                                only_one_right["no BN", where], len(y_test))
+    return dataclasses.replace(result, se=noise)
+
+
 # paired by seed: the same data for both placements
 diff = placement_acc["after"] - placement_acc["before"]
 mean_diff = float(diff.mean())
-std_error = noise_of_difference(diff, only_one_right, len(y_test))
+std_error = noise_of_difference(diff, only_one_right["after", "before"], len(y_test))
 within_noise = abs(mean_diff) <= noise_multiple(N_SEEDS) * std_error
-
-fig, axes = plt.subplots(1, 2, figsize=(15, 6), layout="constrained")
-jitter_plot(axes[0], placement_acc, COLOR_OF,
-            ["BN before ReLU\n(paper, article)", "BN after\nReLU", "no BN"])
-axes[0].set_ylabel("test accuracy")
-axes[0].set_title(f"after - before = {mean_diff:+.3f} ± {std_error:.3f} "
-                  f"({'within' if within_noise else 'beyond'} noise)")
-for where in PLACEMENTS:
-    curves = np.array(placement_loss[where])
-    epochs = np.arange(1, curves.shape[1] + 1)
-    axes[1].plot(epochs, curves.mean(axis=0), color=COLOR_OF[where], label=where)
-    axes[1].fill_between(epochs, curves.min(axis=0), curves.max(axis=0),
-                         color=COLOR_OF[where], alpha=0.15)
-axes[1].set_xlabel("epoch")
-axes[1].set_ylabel("validation loss")
-axes[1].set_title(f"Mean and range over {N_SEEDS} seeds")
-axes[1].legend()
-save_figure(fig, args.out, "bn_before_or_after_activation")
+no_bn = {where: versus_no_bn(where) for where in ("before", "after")}
 
 
 def describe_inputs(h):
@@ -224,6 +222,8 @@ for where in PLACEMENTS:
 print(f"   after - before = {mean_diff:+.3f} ± {std_error:.3f} (standard error over {N_SEEDS} "
       f"paired seeds and the finite test set): "
       f"{placement_verdict(mean_diff, std_error, N_SEEDS)}.")
+for where in ("before", "after"):
+    print(f"   {no_bn[where].sentence()} (± as above: seeds and the finite test set)")
 print("   Published (ImageNet accuracy, one run each, no noise estimate): "
       + "; ".join(f"{net}: before {acc['before']:.3f}, after {acc['after']:.3f}"
                   for net, acc in PUBLISHED.items()) + ".")
@@ -231,6 +231,28 @@ for where in ("before", "after"):
     mean, std = describe_inputs(next_layer_input[where])
     print(f"   {where:>6s}: the second Dense layer's inputs have per-unit mean {mean:.2f} and "
           f"std {std:.2f} on average (first seed, test set)")
+
+fig, axes = plt.subplots(1, 2, figsize=(15, 6), layout="constrained")
+jitter_plot(axes[0], placement_acc, COLOR_OF,
+            ["BN before ReLU\n(paper, article)", "BN after\nReLU", "no BN"])
+axes[0].set_ylabel("test accuracy")
+axes[0].set_title(f"after - before = {mean_diff:+.3f} ± {std_error:.3f} "
+                  f"({'within' if within_noise else 'beyond'} noise)\n"
+                  + "\n".join(f"no BN - {where} = {no_bn[where].difference:+.3f} ± "
+                              f"{no_bn[where].se:.3f} "
+                              f"({'beyond' if no_bn[where].clear else 'within'} noise)"
+                              for where in ("before", "after")), fontsize=13)
+for where in PLACEMENTS:
+    curves = np.array(placement_loss[where])
+    epochs = np.arange(1, curves.shape[1] + 1)
+    axes[1].plot(epochs, curves.mean(axis=0), color=COLOR_OF[where], label=where)
+    axes[1].fill_between(epochs, curves.min(axis=0), curves.max(axis=0),
+                         color=COLOR_OF[where], alpha=0.15)
+axes[1].set_xlabel("epoch")
+axes[1].set_ylabel("validation loss")
+axes[1].set_title(f"Mean and range over {N_SEEDS} seeds")
+axes[1].legend()
+save_figure(fig, args.out, "bn_before_or_after_activation")
 
 # %% [markdown]
 # ## 2. BN on the input layer vs standardized inputs
@@ -280,17 +302,6 @@ for s in range(N_SEEDS):
             input_steps = EPOCHS * int(np.ceil(len(raw_train) / 32))
 input_acc = {way: np.array(values) for way, values in input_acc.items()}
 
-fig, axes = plt.subplots(1, 2, figsize=(15, 6), layout="constrained")
-jitter_plot(axes[0], input_acc, INPUT_COLORS, INPUT_WAYS)
-axes[0].set_ylabel("test accuracy")
-axes[0].set_title(f"Inputs scaled 0.01 to 1000 ({N_SEEDS} seeds)")
-axes[1].loglog(true_var, var_ratio, "o", color=INPUT_COLORS["raw + input BN"])
-axes[1].axhline(1.0, color="grey", ls="--", lw=1.5)
-axes[1].set_xlabel("true variance of the input feature")
-axes[1].set_ylabel("moving variance / true variance")
-axes[1].set_title(f"What the input BN layer estimated (seed {args.seed})")
-save_figure(fig, args.out, "input_bn_vs_standardized")
-
 
 def input_bn_conclusion(bn_vs_standardized):
     """The conclusion of part 2, from the Comparison of input BN - standardized accuracy."""
@@ -328,6 +339,17 @@ print(f"   Why: the moving variance starts at 1, and after {input_steps} steps t
       f"weighs 0.99^{input_steps} = {residue:.4f}; for a variance of {true_var[worst]:.2g} this "
       f"predicts a ratio of {predicted:.1f} (measured {var_ratio[worst]:.1f}).")
 print(f"   So {input_bn_conclusion(bn_vs_standardized)}.")
+
+fig, axes = plt.subplots(1, 2, figsize=(15, 6), layout="constrained")
+jitter_plot(axes[0], input_acc, INPUT_COLORS, INPUT_WAYS)
+axes[0].set_ylabel("test accuracy")
+axes[0].set_title(f"Inputs scaled 0.01 to 1000 ({N_SEEDS} seeds)")
+axes[1].loglog(true_var, var_ratio, "o", color=INPUT_COLORS["raw + input BN"])
+axes[1].axhline(1.0, color="grey", ls="--", lw=1.5)
+axes[1].set_xlabel("true variance of the input feature")
+axes[1].set_ylabel("moving variance / true variance")
+axes[1].set_title(f"What the input BN layer estimated (seed {args.seed})")
+save_figure(fig, args.out, "input_bn_vs_standardized")
 
 # %% [markdown]
 # ## 3. BN on the output layer of a regression network
@@ -415,51 +437,30 @@ batch_means = np.array([y_train[rng.choice(len(y_train), 32, replace=False)].mea
                         for _ in range(2000)])
 pinned_mean_loss = float(np.mean((batch_means - y_train.mean()) ** 2))
 
-fig, axes = plt.subplots(1, 2, figsize=(15, 6.5), layout="constrained")
-for name, run in first.items():
-    axes[0].semilogy(np.arange(1, REG_EPOCHS + 1), run["loss"], color=REG_COLORS[name],
-                     label=name)
-    if not name.endswith("scaled targets"):  # three clouds are enough to read
-        axes[1].plot(y_test, run["prediction"], ".", color=REG_COLORS[name], alpha=0.5,
-                     label=name)
-axes[0].axhline(float(y_train.var()), color="grey", ls=":")
-axes[0].text(REG_EPOCHS, float(y_train.var()) * 1.15, "predicting the mean", color="grey",
-             ha="right")
-axes[0].axhline(pinned_mean_loss, color=REG_COLORS["BN on the output, head start"], ls=":")
-axes[0].text(1, pinned_mean_loss * 0.6, "floor for a BN output", ha="left", va="top",
-             color=REG_COLORS["BN on the output, head start"])
-lowest = min(pinned_mean_loss, *(run["loss"].min() for run in first.values()))
-axes[0].set_ylim(lowest * 0.3, float(y_train.var()) * 3)
-axes[0].set_xlabel("epoch")
-axes[0].set_ylabel("training MSE (log scale)")
-axes[0].set_title("Training loss (first seed)")
-axes[0].legend(fontsize=12, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
-low, high = float(y_test.min()), float(y_test.max())
-axes[1].plot([low, high], [low, high], color="grey", ls="--", lw=1.5)
-axes[1].set_xlabel("true target (test set)")
-axes[1].set_ylabel("prediction (inference mode)")
-axes[1].set_title("Predictions vs truth")
-axes[1].legend(fontsize=12, loc="upper left", markerscale=3)
-save_figure(fig, args.out, "bn_on_regression_output")
-
 
 def floor_conclusion(train_mse, test_mse):
-    """What the floor under a BN output's training MSE explains, from two Comparisons (head
-    start - linear output): the last epoch's training MSE, and the test MSE."""
+    """Does the floor explain the head-start net's higher test MSE? The answer, in short
+    sentences, from two Comparisons (head start - linear output): the last epoch's training
+    MSE, and the test MSE."""
+    def both(result):
+        return (f"{result.mean_a:.0f} vs {result.mean_b:.0f}, {result.difference:+.0f} ± "
+                f"{result.se:.0f} s.e.")
+
     if train_mse.favours == train_mse.names[1]:
-        return ("the head-start net's training MSE stays above the linear output's, beyond the "
-                "noise, as a floor under it would make it")
+        return (f"Maybe: the head-start net's training MSE stays above the linear output's "
+                f"({both(train_mse)}), beyond the noise, as a floor would make it.")
     if train_mse.favours != train_mse.names[0]:
-        return ("the two training MSEs show no clear difference: these runs cannot tell "
-                "whether the floor holds the head-start net back")
-    if test_mse.favours == test_mse.names[1]:
-        return ("the head-start net ends with the lower training MSE, beyond the noise, yet "
-                "the higher test MSE: the floor does not hold it back in training at this "
-                "length, so these runs give no sign that it explains the higher test MSE (the "
-                "training MSE is measured in training mode, the test MSE in inference mode, "
-                "with the moving averages: lesson 06)")
-    return ("the head-start net ends with the lower training MSE, beyond the noise: the floor "
-            "does not hold it back in training at this length")
+        return ("These runs cannot tell: the two training MSEs show no clear difference at "
+                "this scale.")
+    answer = (f"No: in training the head-start net does better than the linear output "
+              f"({both(train_mse)}), beyond the noise, so the floor does not hold it back")
+    if test_mse.favours != test_mse.names[1]:
+        return answer + " at this length."
+    return (answer + f". Yet on the test set it does worse ({both(test_mse)}), beyond the "
+            f"noise: the floor is not what makes its test MSE higher. One thing differs "
+            f"between the two numbers: the training MSE is measured in training mode (each "
+            f"batch's own statistics), the test MSE in inference mode (the moving averages, "
+            f"lesson 06).")
 
 
 reg_steps = REG_EPOCHS * int(np.ceil(len(x_train) / 32))
@@ -487,14 +488,44 @@ final_train_mse = {name: np.array([run["loss"][-1] for run in runs])
 head_start_train = compare(final_train_mse["BN on the output, head start"],
                            final_train_mse["linear output"], "last epoch's training MSE",
                            ("BN on the output, head start", "linear output"), fmt="{:.1f}")
-print(f"   Even with perfect gamma and beta, pinning each batch's mean prediction to beta puts a "
-      f"floor of about {pinned_mean_loss:.0f} under the training MSE (the spread of the "
-      f"batch-mean targets around the overall mean, for random batches of 32; first seed). "
-      f"First seed, last epoch's training MSE: "
+print(f"   A floor: in training mode every batch's mean prediction is beta, but the mean "
+      f"target of a random batch of 32 changes from batch to batch (its variance is "
+      f"{pinned_mean_loss:.0f}, first seed). So even with the best gamma and beta, the training "
+      f"MSE of a BN output cannot go below about {pinned_mean_loss:.0f} (the dotted line in the "
+      f"figure's left panel). First seed, last epoch's training MSE: "
       f"{first['BN on the output, head start']['loss'][-1]:.0f} with the head start, "
-      f"{first['linear output']['loss'][-1]:.0f} with a linear output.")
+      f"{first['linear output']['loss'][-1]:.0f} with a linear output (which has no floor).")
+print("   Does the floor explain why the head-start net has the higher test MSE? Then it "
+      "would also keep its training MSE above the linear output's:")
 print(f"   {head_start_train.sentence()}")
-print(f"   So {floor_conclusion(head_start_train, vs_linear['BN on the output, head start'])}.")
+print(f"   {floor_conclusion(head_start_train, vs_linear['BN on the output, head start'])}")
+
+fig, axes = plt.subplots(1, 2, figsize=(15, 6.5), layout="constrained")
+for name, run in first.items():
+    axes[0].semilogy(np.arange(1, REG_EPOCHS + 1), run["loss"], color=REG_COLORS[name],
+                     label=name)
+    if not name.endswith("scaled targets"):  # three clouds are enough to read
+        axes[1].plot(y_test, run["prediction"], ".", color=REG_COLORS[name], alpha=0.5,
+                     label=name)
+axes[0].axhline(float(y_train.var()), color="grey", ls=":")
+axes[0].text(REG_EPOCHS, float(y_train.var()) * 1.15, "predicting the mean", color="grey",
+             ha="right")
+axes[0].axhline(pinned_mean_loss, color=REG_COLORS["BN on the output, head start"], ls=":")
+axes[0].text(1, pinned_mean_loss * 0.6, "floor for a BN output", ha="left", va="top",
+             color=REG_COLORS["BN on the output, head start"])
+lowest = min(pinned_mean_loss, *(run["loss"].min() for run in first.values()))
+axes[0].set_ylim(lowest * 0.3, float(y_train.var()) * 3)
+axes[0].set_xlabel("epoch")
+axes[0].set_ylabel("training MSE (log scale)")
+axes[0].set_title("Training loss (first seed)")
+axes[0].legend(fontsize=12, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
+low, high = float(y_test.min()), float(y_test.max())
+axes[1].plot([low, high], [low, high], color="grey", ls="--", lw=1.5)
+axes[1].set_xlabel("true target (test set)")
+axes[1].set_ylabel("prediction (inference mode)")
+axes[1].set_title("Predictions vs truth")
+axes[1].legend(fontsize=12, loc="upper left", markerscale=3)
+save_figure(fig, args.out, "bn_on_regression_output")
 
 # %% [markdown]
 # ## 4. Folding BN into the Dense layer for inference
@@ -564,13 +595,21 @@ print(f"   {len(article.layers)} layers -> {len(folded.layers)} layers, "
 print("\n== Summary ==")
 print(f"   Before vs after the activation: after - before = {mean_diff:+.3f} ± {std_error:.3f} "
       f"({'within noise' if within_noise else 'beyond noise'}).")
+for where in ("before", "after"):
+    print(f"   No BN vs BN {where} the activation: {no_bn[where].noise()} in test accuracy, "
+          f"{no_bn[where].verdict}.")
 print(f"   Input BN vs standardized inputs: {bn_vs_standardized.noise()}, "
       f"{bn_vs_standardized.verdict}.")
 print(f"   Regression, BN on the output vs a linear output: "
       f"{vs_linear['BN on the output'].noise()} in test MSE, "
       f"{vs_linear['BN on the output'].verdict}.")
 print(f"RESULT seeds={N_SEEDS} mean_diff={mean_diff:.4f} std_error={std_error:.4f} "
-      f"within_noise={int(within_noise)} raw={input_acc['raw'].mean():.4f} "
+      f"within_noise={int(within_noise)} no_bn={placement_acc['no BN'].mean():.4f} "
+      f"no_bn_minus_before={no_bn['before'].difference:.4f} "
+      f"no_bn_minus_before_se={no_bn['before'].se:.4f} "
+      f"no_bn_minus_after={no_bn['after'].difference:.4f} "
+      f"no_bn_minus_after_se={no_bn['after'].se:.4f} "
+      f"raw={input_acc['raw'].mean():.4f} "
       f"standardized={input_acc['standardized'].mean():.4f} "
       f"input_bn={input_acc['raw + input BN'].mean():.4f} "
       f"input_bn_clear={int(bn_vs_standardized.clear)} "

@@ -226,6 +226,11 @@ def largest_change(model, pretrained, kind):
     return float(max(changes))
 
 
+def change_words(change):
+    """'unchanged (largest change 0)' when nothing moved, else 'changed by up to <change>'."""
+    return "unchanged (largest change 0)" if change == 0 else f"changed by up to {change:.3g}"
+
+
 class FineTuneProbe(Callback):
     """After every epoch: new-task accuracy (inference), fit's accuracy (training mode), the
     old task's accuracy with the original head, and the drift of the moving means."""
@@ -282,9 +287,9 @@ for mode in MODES:
     record = first[mode]
     print(f"  {mode:<18} after {FINE_TUNE_EPOCHS} epochs: old task {record['old'][-1]:.3f}, "
           f"new task {record['new'][-1]:.3f} (fit's {record['fit'][-1]:.3f}), drift "
-          f"{record['drift'][-1]:.2f} std; below the head, the largest change of a weight "
-          f"(kernel, bias, gamma, beta) {record['params_change']:.3g}, of a moving statistic "
-          f"{record['state_change']:.3g}")
+          f"{record['drift'][-1]:.2f} std; below the head, the weights (kernel, bias, gamma, "
+          f"beta) {change_words(record['params_change'])}, the moving statistics "
+          f"{change_words(record['state_change'])}")
 
 # %% [markdown]
 # ## The picture, over every seed
@@ -432,11 +437,12 @@ frozen_change = max(run[mode]["params_change"] for run in runs
                     for mode in (KERAS_3, OLD_KERAS))
 
 print("\nSummary (part 1)")
-print(f"- Frozen the Keras 3 way, the largest change of any weight or moving statistic of "
-      f"the frozen part is {keras3_change:g}, and the old task's accuracy (mean over seeds) "
-      f"is {per_seed(KERAS_3, 'old').mean():.3f} after fine-tuning, {before:.3f} before.")
-print(f"- In both frozen ways the frozen weights (kernels, biases, gamma, beta) changed by at "
-      f"most {frozen_change:g}.")
+print(f"- Frozen the Keras 3 way, the weights and moving statistics of the frozen part are "
+      f"{change_words(keras3_change)} over the {N_SEEDS} seeds, and the old task's accuracy "
+      f"(mean over seeds) is {per_seed(KERAS_3, 'old').mean():.3f} after fine-tuning, "
+      f"{before:.3f} before.")
+print(f"- In both frozen ways the frozen weights (kernels, biases, gamma, beta) are "
+      f"{change_words(frozen_change)} over the {N_SEEDS} seeds.")
 for mode in MODES:
     drift, drift_se = mean_and_se(per_seed(mode, "drift"))
     print(f"- Drift of the moving means, {mode}: {drift:.2f} ± {drift_se:.2f} old stds "
@@ -483,11 +489,13 @@ for comparison in (fit_early, fit_late):
 
 
 # %%
-def decay_network(l2):
-    """Part 1's network; l2 > 0 puts an L2 penalty on the two kernels that feed BN."""
+def decay_network(l2, first_epsilon=1e-3):
+    """Part 1's network; l2 > 0 puts an L2 penalty on the two kernels that feed BN.
+    first_epsilon: the first BN layer's epsilon (Keras's default 1e-3)."""
     penalty = regularizers.l2(l2) if l2 > 0 else None
     return Sequential([
-        Dense(64, input_shape=(20,), kernel_regularizer=penalty), BatchNormalization(),
+        Dense(64, input_shape=(20,), kernel_regularizer=penalty),
+        BatchNormalization(epsilon=first_epsilon),
         Activation("relu"),
         Dense(64, kernel_regularizer=penalty), BatchNormalization(), Activation("relu"),
         Dense(1, activation="sigmoid"),
@@ -528,8 +536,10 @@ decay_runs = {name: [train_with_decay(l2, seed) for seed in seeds] for name, l2 
 # %% [markdown]
 # First, the invariance itself, on the trained network without decay: scale its first
 # kernel by c, and compare the training-mode output and the kernel's gradient on one batch.
-# (Not exactly equal: BN adds epsilon = 0.001 to the variance, and c = 0.1 divides the
-# variance by 100, so epsilon weighs more there.)
+# They are not exactly equal: BN divides by sqrt(variance + epsilon), with epsilon = 0.001,
+# and scaling the kernel by c multiplies the variance by c^2 but leaves epsilon alone, so
+# epsilon's share of that sum changes with c. We measure that share, and repeat the test on
+# the same weights with a negligible epsilon (1e-9) in the first BN layer.
 
 
 # %%
@@ -556,12 +566,44 @@ x_batch, y_batch = (array[:BATCH] for array in tasks["old_train"])
 _, grad = output_and_gradient(model, x_batch, y_batch)
 kernel = model.layers[0].params["kernel"]
 cosine = float(np.sum(grad * kernel) / (np.linalg.norm(grad) * np.linalg.norm(kernel)))
-print(f"cosine between W and dL/dW: {cosine:+.4f} (0 = perpendicular)")
-invariance = {}
-for c in (0.1, 10.0):
-    invariance[c] = scale_invariance(model, x_batch, y_batch, c)
-    print(f"c = {c:>4}: largest output change {invariance[c][0]:.2g}; gradient norm ratio "
-          f"{invariance[c][1]:.4f} (1/c = {1 / c:g})")
+def epsilon_share(model, x, c):
+    """epsilon / (variance + epsilon) for each unit of the first BN layer when the first
+    kernel is scaled by c: (64,), on the batch x. The bias drops out (BN subtracts the
+    batch mean), so the variance is that of x @ (c W)."""
+    epsilon = model.layers[1].epsilon
+    variance = (x @ (c * model.layers[0].params["kernel"])).var(axis=0)
+    return epsilon / (variance + epsilon)
+
+
+SCALES = (0.1, 10.0)
+print(f"Seed {args.seed}'s network without decay, one batch of {BATCH}, training mode:")
+print(f"  cosine between W and dL/dW: {cosine:+.4f} (0 = perpendicular)")
+invariance = {c: scale_invariance(model, x_batch, y_batch, c) for c in SCALES}
+for c in SCALES:
+    print(f"  W scaled by c = {c:>4}: largest output change {invariance[c][0]:.2g} (the output "
+          f"is a probability); gradient norm ratio {invariance[c][1]:.4f} (1/c = {1 / c:g})")
+share = {c: epsilon_share(model, x_batch, c) for c in (1.0, *SCALES)}
+
+
+def percent(share):
+    return f"{100 * share:.2g}%"
+
+
+print(f"  Why the output moves at all, and the ratio is not exactly 1/c: BN divides by "
+      f"sqrt(variance + epsilon), epsilon = {model.layers[1].epsilon:g}, and scaling W by c "
+      f"multiplies the variance by c^2 but leaves epsilon alone. Epsilon's share of that sum "
+      f"in the first BN layer (median over its 64 units, the largest in parentheses): "
+      + ", ".join(f"{percent(np.median(share[c]))} ({percent(share[c].max())}) at c = {c:g}"
+                  for c in share) + ".")
+negligible = compiled(decay_network(0.0, first_epsilon=1e-9))  # the same weights, epsilon 1e-9
+negligible.build((None, 20))
+negligible.set_weights(model.get_weights())
+control = {c: scale_invariance(negligible, x_batch, y_batch, c) for c in SCALES}
+rounding = max(change for change, _ in control.values()) < 1e-5
+print("  The same weights with epsilon = 1e-9 in the first BN layer: "
+      + "; ".join(f"c = {c:g}: largest output change {control[c][0]:.2g}, gradient norm ratio "
+                  f"{control[c][1]:.4f}" for c in SCALES)
+      + (" (what is left is float32 rounding, about 7 digits)." if rounding else "."))
 
 # %% [markdown]
 # **What to look at.** Left: the first kernel's norm over training. Without decay it grows
@@ -650,6 +692,11 @@ print("RESULT " + " ".join([
     f"keras3_change={keras3_change:.6g} frozen_change={frozen_change:.6g}",
     f"invariance_output={max(v[0] for v in invariance.values()):.6g}",
     f"gradient_ratio_small={invariance[0.1][1]:.6g} gradient_ratio_large={invariance[10.0][1]:.6g}",
+    f"epsilon_share_1={np.median(share[1.0]):.6g} epsilon_share_small={np.median(share[0.1]):.6g}"
+    f" epsilon_share_large={np.median(share[10.0]):.6g}",
+    f"invariance_output_tiny_epsilon={max(v[0] for v in control.values()):.6g}",
+    f"gradient_ratio_small_tiny_epsilon={control[0.1][1]:.6g} "
+    f"gradient_ratio_large_tiny_epsilon={control[10.0][1]:.6g}",
     f"norm_decay={norm_cmp.mean_a:.6g} norm_none={norm_cmp.mean_b:.6g}",
     f"step_decay={step_cmp.mean_a:.6g} step_none={step_cmp.mean_b:.6g}",
     f"accuracy_decay={accuracy_cmp.mean_a:.6g} accuracy_none={accuracy_cmp.mean_b:.6g}",

@@ -1,4 +1,10 @@
-"""The article's listing, run with only its imports changed (the anchor of tinynet)."""
+"""The article's listing, run with only its imports changed (the anchor of tinynet), and the
+README's main job, examples/article_model.py, which runs it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -49,3 +55,33 @@ def test_two_seeded_runs_are_bit_identical():
         weights.append(model.get_weights())
     for a, b in zip(*weights, strict=True):
         assert np.array_equal(a, b)
+
+
+def run_main_job(*options):
+    """examples/article_model.py as the README runs it, with `options`; returns its printout."""
+    script = Path(__file__).resolve().parent.parent / "examples" / "article_model.py"
+    completed = subprocess.run([sys.executable, str(script), *options], capture_output=True,
+                               text=True, timeout=120,
+                               env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
+    return completed.stdout
+
+
+def test_the_main_job_shows_one_run_and_compares_over_seeds_with_their_noise():
+    printout = run_main_job("--epochs", "3", "--seed", "1", "--seeds", "3")
+    assert printout.count("Total params: 3,841") == 1  # the article's summary, once
+    assert "Epoch 3/3" in printout
+    assert "One run of each (seed 1 only: an illustration, not a comparison)" in printout
+    compared = [line for line in printout.splitlines() if " vs " in line]
+    assert len(compared) == 2  # validation accuracy and validation loss
+    for line in compared:
+        assert "± " in line and "s.e. over 3 seeds" in line
+        assert ("beyond the noise" in line) or ("no clear difference at this scale" in line)
+        assert "95 % interval of the difference: " in line
+    assert "Lesson 01" in printout
+
+
+def test_the_main_job_with_one_seed_gives_no_verdict():
+    printout = run_main_job("--epochs", "1", "--seeds", "1")
+    compared = [line for line in printout.splitlines() if " vs " in line]
+    assert compared and all("no noise estimate, so no verdict" in line for line in compared)

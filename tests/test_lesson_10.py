@@ -65,6 +65,25 @@ def test_bn_output_is_scale_invariant_and_its_gradient_scales_as_one_over_c(less
     assert result["gradient_ratio_small"] == pytest.approx(10.0, rel=0.1)
 
 
+def test_epsilon_is_what_keeps_the_output_from_being_exactly_scale_invariant(lesson):
+    _, _, result = lesson
+    # epsilon's share of variance + epsilon grows as the kernel shrinks
+    assert result["epsilon_share_small"] > result["epsilon_share_1"] > result["epsilon_share_large"]
+    # the same weights with a negligible epsilon: only float32 rounding is left
+    assert result["invariance_output_tiny_epsilon"] < 1e-5
+    assert result["invariance_output_tiny_epsilon"] < result["invariance_output"]
+    assert result["gradient_ratio_small_tiny_epsilon"] == pytest.approx(10.0, rel=1e-3)
+    assert result["gradient_ratio_large_tiny_epsilon"] == pytest.approx(0.1, rel=1e-3)
+
+
+def test_a_change_of_zero_is_said_in_words(lesson):
+    _, stdout, _ = lesson
+    assert "at most 0" not in stdout and "change 0)" in stdout
+    (change_words,) = words("change_words")
+    assert change_words(0.0) == "unchanged (largest change 0)"
+    assert change_words(3.391) == "changed by up to 3.39"
+
+
 def test_decay_shrinks_the_kernel_and_enlarges_its_relative_steps(lesson):
     _, _, result = lesson
     assert result["norm_decay"] < result["norm_none"]

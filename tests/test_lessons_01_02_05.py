@@ -6,6 +6,7 @@ prints machine-readable lines `RESULT key=value ...` next to its narration; the 
 those.
 """
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -123,6 +124,13 @@ def test_lesson01_every_comparison_carries_its_noise(lesson01_printout):
     assert lesson01_printout.count("\nHeadline: ") == 1
 
 
+def test_lesson01_says_its_one_seed_lines_are_one_seed(lesson01_printout):
+    lines = [line for line in lesson01_printout.splitlines()
+             if "val_accuracy" in line and not line.startswith("RESULT")]
+    assert len(lines) == 2 and all("seed 0 only" in line for line in lines)
+    assert "an illustration (the curves below), not a comparison" in lesson01_printout
+
+
 def lesson01_sentences():
     from tinynet.stats import compare, noise_multiple
     return load_functions("01_article_model.py", "moving_average_sentence", "disagreement",
@@ -204,6 +212,33 @@ def test_lesson02_every_comparison_carries_its_noise(lesson02_printout):
     assert lesson02_printout.count("\nHeadline: ") == 1
 
 
+def test_lesson02_prints_checks_in_words_and_round_off_as_zero(lesson02_printout):
+    # a passing check must not read like a failure ("exact: False"), and round-off is a 0,
+    # not "-0." or "1e-17"
+    assert "exact: False" not in lesson02_printout
+    assert re.search(r"-0\.(?!\d)", lesson02_printout) is None
+    assert "not bit-identical" in lesson02_printout and "bit-identical (every" in lesson02_printout
+    assert "DISAGREE" not in lesson02_printout
+
+
+def test_lesson02_moving_variance_is_read_on_the_layer_and_worded_from_its_interval():
+    from tinynet import stats
+    from tinynet.stats import noise_multiple
+    against, settles_at = load_functions("02_inside_batchnorm.py", "against", "settles_at",
+                                         namespace={"stats": stats})
+    t = noise_multiple(200)
+    assert t == 1.96
+    # 2.2 s.e. away is outside a 95 % interval of 200 values, 1.0 s.e. is inside
+    assert "outside the interval" in against(3.882, 0.003, 200, 3.875, "target")
+    assert "inside the interval" in against(3.878, 0.003, 200, 3.875, "target")
+    # few values need a wider margin: 3 s.e. is inside for 3 values (t = 4.30)
+    assert "inside the interval" in against(3.884, 0.003, 3, 3.875, "target")
+    assert "not 4 itself" in settles_at(3.876, 0.005, 200, 3.875, 4.0)
+    assert "not (m - 1)/m" in settles_at(3.998, 0.005, 200, 3.875, 4.0)
+    assert "cannot tell" in settles_at(3.94, 0.05, 200, 3.875, 4.0)
+    assert "neither" in settles_at(3.70, 0.005, 200, 3.875, 4.0)
+
+
 def test_lesson02_momentum_conclusion_follows_the_numbers():
     from tinynet.stats import compare
     (trade_off,) = load_functions("02_inside_batchnorm.py", "momentum_trade_off")
@@ -234,14 +269,44 @@ def test_lesson05_writes_its_figures(lesson05):
     assert figures_in(out) == ["05_curves.png", "05_heatmaps.png", "05_slices.png"]
 
 
-def test_lesson05_more_of_the_grid_trains_with_bn_by_two_standard_errors(lesson05):
+def test_lesson05_more_of_the_grid_works_with_bn_by_two_standard_errors(lesson05):
     """In the quick run (2 seeds) the printout rightly gives no verdict (t = 12.7); the
     effect is still large enough to clear 2 s.e., which is what this pins."""
     _, results = lesson05
     assert results["seeds"] >= 2
-    assert results["trained_bn"] - results["trained_plain"] > 2 * results["trained_difference_se"]
+    assert results["works_bn"] - results["works_plain"] > 2 * results["works_difference_se"]
     assert results["diverged_bn"] <= results["diverged_plain"]
-    assert results["trained_bn"] + results["diverged_bn"] <= results["cells"]
+    assert results["works_bn"] + results["diverged_bn"] <= results["cells"]
+    assert results["works_cells_bn"] <= results["cells"]
+
+
+def test_lesson05_works_means_test_accuracy_in_inference_mode(lesson05, lesson05_printout):
+    """'Works' is judged on the test accuracy the heatmap shows (inference mode), not on the
+    training-mode loss: the quick run has BN runs with a low training loss that fail in
+    inference mode, and the printout names them and says why."""
+    _, results = lesson05
+    assert results["useful_accuracy"] == 0.75
+    assert results["low_loss_not_working_bn"] >= 1
+    assert "only the moving averages fail it" in lesson05_printout
+    # the figure's count (medians per cell) and the per-seed count are both labelled
+    assert "Per cell, by the median of its" in lesson05_printout
+    assert "that work, test accuracy >= 0.75 in inference mode, per seed" in lesson05_printout
+
+
+def test_lesson05_best_cells_are_compared_with_their_noise(lesson05_printout):
+    line = next(line for line in lesson05_printout.splitlines()
+                if "test accuracy of each network's best cell" in line)
+    assert "±" in line and "s.e. over" in line
+
+
+def test_lesson05_inference_only_failure_is_explained_only_when_measured():
+    (explain,) = load_functions("05_init_and_learning_rate.py", "inference_only_failure",
+                                namespace={"USEFUL_ACCURACY": 0.75})
+    assert "only the moving averages fail it" in explain(0.96, 0.49, 8.2)
+    assert "8.2x the variance" in explain(0.96, 0.49, 8.2)
+    assert "x the variance" not in explain(0.96, 0.49, 1.1)
+    assert "fails in both modes" in explain(0.55, 0.49, 8.2)
+    assert "moving averages" not in explain(0.55, 0.49, 8.2)
 
 
 def test_lesson05_every_comparison_carries_its_noise(lesson05_printout):

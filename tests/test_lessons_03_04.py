@@ -106,6 +106,35 @@ def test_lesson_03_cites_yang_only_when_the_depth_effect_shows():
     assert "does not show" in depth(same)
 
 
+def test_lesson_03_gradient_factor_says_within_the_noise_instead_of_smaller():
+    from tinynet.stats import compare
+    factor, width = load_functions("03_gradient_flow.py", "factor", "width_words",
+                                   namespace={"DEPTH": 10})
+    zeros = [0.0] * 10
+    # the teacher's run: -0.00 ± 0.03 is no evidence of "a 1.01x smaller" gradient
+    flat = compare([-0.05, 0.04, 0.01, -0.03, 0.02, -0.04, 0.03, 0.0, -0.02, 0.01], zeros,
+                   "x", names=("measured", "flat"), lower_is_better=None, fmt="{:+.2f}")
+    vanishing = compare([-5.5, -5.7, -5.6, -5.4, -5.6, -5.5, -5.7, -5.6, -5.5, -5.6], zeros,
+                        "x", names=("measured", "flat"), lower_is_better=None)
+    assert not flat.clear
+    assert "within the noise" in factor(flat, "layer 10's")
+    assert "smaller" not in factor(flat, "layer 10's")
+    assert "x smaller gradient than layer 10's" in factor(vanishing, "layer 10's")
+    assert "within the noise" in width(flat)
+    assert "narrower than layer 10's" in width(vanishing)
+
+
+def test_lesson_03_measures_what_the_gradient_histograms_show(lesson_03):
+    _, stdout, result = lesson_03
+    # the legend of 4_gradient_histograms.png is one seed: the printout measures the same
+    # ratio over all seeds, for the four networks of the figure
+    for name in ("sigmoid_plain", "sigmoid_bn", "relu_plain", "relu_bn"):
+        assert f"{name}_width_log_ratio" in result
+    assert result["relu_bn_width_log_ratio"] > 0  # with BN, wider toward the input for ReLU
+    assert result["sigmoid_plain_width_log_ratio"] < -3
+    assert "In 4_gradient_histograms.png" in stdout
+
+
 def test_lesson_04_writes_its_figures(lesson_04):
     out, _, _ = lesson_04
     for name in ["1_figure1_reproduction.png", "2_small_init_accuracy.png"]:
@@ -142,6 +171,14 @@ def test_lesson_04_every_comparison_carries_its_noise(lesson_04):
     assert comparisons_without_noise(stdout) == []
     assert stdout.count("\nHeadline: ") == 1
     assert result["seeds"] >= 2
+
+
+def test_lesson_04_names_each_experiments_seeds_and_the_drifts_units(lesson_04):
+    _, stdout, result = lesson_04
+    summary = next(line for line in stdout.splitlines() if line.startswith("Summary"))
+    assert f"(lines 1-3): {int(result['seeds'])} seeds" in summary
+    assert f"(line 4): {int(result['seeds_small_init'])} seeds" in summary
+    assert "in units of the sigmoid's input" in stdout
 
 
 def test_momentum_conventions_are_stated_once_and_04_no_longer_miscalls_pytorchs_default():

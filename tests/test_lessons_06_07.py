@@ -87,6 +87,22 @@ def test_lesson06_narrates_every_part_and_prints_one_headline(lesson06):
     assert sum(line.startswith("Headline: ") for line in stdout.splitlines()) == 1
 
 
+def test_lesson06_each_figure_is_announced_under_its_own_section(lesson06):
+    expected = {"accuracy_vs_batch_size.png": "== 1.",
+                "batch_of_two_normalized_values.png": "== 2.",
+                "training_vs_inference_mode.png": "== 3.",
+                "moving_average_convergence.png": "== 3b.",
+                "forgot_inference_mode.png": "== 4."}
+    section = None
+    for line in lesson06[0].splitlines():
+        if line.startswith("== "):
+            section = line
+        elif "figure written:" in line:
+            name = os.path.basename(line.split("figure written:")[1].strip())
+            assert section is not None and section.startswith(expected[name] + " "), (name,
+                                                                                      section)
+
+
 def compared_with_noise(stdout):
     """How many printed lines compare two numbers with their noise."""
     return sum(" vs " in line and "±" in line for line in stdout.splitlines())
@@ -133,6 +149,31 @@ def test_lesson07_runs_and_writes_its_figures(lesson07):
                             "bn_on_regression_output.png"])
     for name in names:
         assert os.path.getsize(out / name) > 5000
+
+
+def test_lesson07_compares_no_bn_with_both_placements(lesson07):
+    stdout = lesson07[0]
+    result = parse_result(stdout)
+    for where in ("before", "after"):
+        line = next(line for line in stdout.splitlines()
+                    if "no BN vs " in line and f" BN {where}; difference " in line)
+        assert "±" in line
+        assert result[f"no_bn_minus_{where}_se"] > 0
+    # (no BN - before) - (no BN - after) is after - before (each printed to 4 decimals)
+    assert result["no_bn_minus_before"] - result["no_bn_minus_after"] == pytest.approx(
+        result["mean_diff"], abs=2e-4)
+
+
+def test_lesson07_prints_each_part_before_its_figure(lesson07):
+    lines = lesson07[0].splitlines()
+    header = {n: next(i for i, line in enumerate(lines) if line.startswith(f"== {n}."))
+              for n in (1, 2, 3)}
+    written = {name: next(i for i, line in enumerate(lines) if name in line)
+               for name in ("bn_before_or_after_activation", "input_bn_vs_standardized",
+                            "bn_on_regression_output")}
+    assert header[1] < written["bn_before_or_after_activation"] < header[2]
+    assert header[2] < written["input_bn_vs_standardized"] < header[3]
+    assert header[3] < written["bn_on_regression_output"]
 
 
 def test_lesson07_bn_on_the_regression_output_is_much_worse(lesson07):
@@ -208,8 +249,14 @@ def test_lesson07_floor_conclusion_follows_the_comparisons():
     higher_train = mse([220, 230, 225], [150, 160, 170])
     unclear_train = mse([150, 230, 190], [220, 160, 200])
     higher_test = mse([480, 490, 485], [380, 390, 385])
-    assert "no sign that it explains the higher test MSE" in words(lower_train, higher_test)
-    assert "as a floor under it would make it" in words(higher_train, higher_test)
+    lower_test = mse([370, 380, 375], [380, 390, 385])
+    lower_higher = words(lower_train, higher_test)
+    assert lower_higher.startswith("No:")
+    assert "the floor is not what makes its test MSE higher" in lower_higher
+    assert "(160 vs 225, -65 ± " in lower_higher and "(485 vs 385, +100 ± " in lower_higher
+    assert words(lower_train, lower_test).endswith("does not hold it back at this length.")
+    assert "as a floor would make it" in words(higher_train, higher_test)
+    assert words(higher_train, higher_test).startswith("Maybe:")
     assert "cannot tell" in words(unclear_train, higher_test)
 
 
