@@ -25,7 +25,7 @@ their mean, drawn from a truncated normal or a uniform of that variance.
 import numpy as np
 
 from tinynet.config import get_rng, standardize_dtype
-from tinynet.validation import check_float, check_int, unknown_name_error
+from tinynet.validation import check_float, check_int, to_float_array, unknown_name_error
 
 # A normal truncated at 2 standard deviations has a smaller spread than the untruncated one;
 # dividing the wanted stddev by this constant (the truncated spread of a unit normal) makes up
@@ -91,11 +91,51 @@ class Ones(Initializer):
 
 
 class Constant(Initializer):
+    """Constant(value=0.0): every entry is `value`, a number, or an array that NumPy
+    broadcasts to the weight's shape, as in Keras: Constant(np.array([1., 2.])) fills a (3, 2)
+    kernel with three rows [1, 2], and the imbalanced-data tutorial's output bias is
+    Constant(np.log([pos / neg])), one value for a (1,) bias. Whether an array fits is checked
+    when the initializer is called, the first time the shape is known."""
+
     def __init__(self, value=0.0):
-        self.value = check_float(value, "Constant(value=...)")
+        where = "Constant(value=...)"
+        if np.ndim(value) == 0:  # a number (or a NumPy scalar, or a 0-d array)
+            self.value = check_float(np.asarray(value).item(), where)
+        else:  # an array (or list) of numbers, kept in its own float type
+            dtype = value.dtype if getattr(value, "dtype", None) in (np.float32, np.float64) \
+                else np.float64
+            self.value = to_float_array(value, where, dtype=dtype)
 
     def __call__(self, shape, dtype="float32"):
-        return np.full(shape, self.value, dtype=standardize_dtype(dtype))
+        """Returns: an array of `shape` and `dtype`, every row (along the axes `value` lacks)
+        a copy of `value`. A ValueError if `value` cannot be broadcast to `shape`."""
+        try:
+            values = np.broadcast_to(self.value, shape)
+        except ValueError:
+            raise ValueError(f"Constant: a value of shape {np.shape(self.value)} cannot fill a "
+                             f"weight of shape {tuple(shape)}; its shape must broadcast to "
+                             f"the weight's (e.g. shape {tuple(shape)[-1:]} or (1,))") from None
+        return values.astype(standardize_dtype(dtype))  # astype copies: a writable array
+
+    def __repr__(self):
+        return f"Constant(value={self.value!r})"
+
+    def get_config(self):
+        """Keras's config: {'value': the number}, or for an array Keras's NumPy wrapper,
+        {'value': {'class_name': '__numpy__', 'config': {'value': [...], 'dtype': ...}}}."""
+        if isinstance(self.value, float):
+            return {"value": self.value}
+        return {"value": {"class_name": "__numpy__",
+                          "config": {"value": self.value.tolist(),
+                                     "dtype": str(self.value.dtype)}}}
+
+    @classmethod
+    def from_config(cls, config):
+        """The Constant a get_config() dict (tinynet's or Keras's) describes."""
+        value = config.get("value", 0.0)
+        if isinstance(value, dict) and value.get("class_name") == "__numpy__":
+            value = np.asarray(value["config"]["value"], dtype=value["config"]["dtype"])
+        return cls(value)
 
 
 class RandomNormal(RandomInitializer):
@@ -291,7 +331,14 @@ CLASS_NAMES = {cls.__name__: cls for cls in INITIALIZERS.values()}
 
 
 def get(identifier, name="initializer"):
-    """An Initializer from a Keras string name, an Initializer instance or a callable."""
+    """An Initializer from a Keras string name, an Initializer instance or a callable.
+
+    None means GlorotUniform, for every *_initializer argument (a bias's and BN's gamma, beta
+    and moving statistics too), as in Keras 3: its initializers.get(None) returns None and
+    Layer.add_weight then uses 'glorot_uniform' for any float weight (keras/src/layers/
+    layer.py). So Dense(3, bias_initializer=None) starts with a random bias, not zeros."""
+    if identifier is None:
+        return GlorotUniform()
     if isinstance(identifier, str):
         cls = CLASS_NAMES.get(identifier) or INITIALIZERS.get(identifier.lower())
         if cls is None:

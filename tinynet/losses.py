@@ -27,6 +27,13 @@ The losses, per sample (K outputs, y the target, p the prediction):
     mean_absolute_error       l = mean_k |p - y|
     huber                     l = mean_k h(p - y),  h(e) = e^2 / 2 if |e| <= delta,
                                                     else delta * (|e| - delta / 2)
+    mean_squared_logarithmic_error  l = mean_k (log(1 + max(p, eps)) - log(1 + max(y, eps)))^2
+    mean_absolute_percentage_error  l = 100 mean_k |p - y| / max(|y|, eps)
+    log_cosh                  l = mean_k log(cosh(p - y))
+    poisson                   l = mean_k (p - y log(p + eps))
+    kl_divergence             l = sum_k y log(y / p),  y and p clipped to [eps, 1]
+    hinge                     l = mean_k max(1 - y p, 0),    targets 0/1 taken as -1/+1
+    squared_hinge             l = mean_k max(1 - y p, 0)^2,  targets 0/1 taken as -1/+1
 
 Clipping keeps p = 0 or p = 1 finite, and passes no gradient where it clipped (a clipped p
 is a constant). With from_logits=True the cross-entropies take z, the input of the sigmoid
@@ -41,13 +48,23 @@ import math
 import numpy as np
 
 from tinynet.layers.activation import sigmoid, softmax
-from tinynet.validation import check_bool, check_float, to_float_array, unknown_name_error
+from tinynet.validation import (
+    check_bool,
+    check_float,
+    missing_attribute,
+    to_float_array,
+    unknown_name_error,
+)
 
 # Keras's clipping constant for probabilities, its backend epsilon 1e-7 (keras/src/backend/
 # config.py in Keras 3.15's source, and the tf.keras.backend.epsilon API page).
 EPSILON = 1e-7
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "none")
+
+# Settings of Keras 3.15's losses that tinynet's do not have, with their Keras defaults (the
+# get_config of keras.losses.CategoricalCrossentropy() and SparseCategoricalCrossentropy()).
+KERAS_ONLY_SETTINGS = {"axis": -1, "ignore_class": None, "dtype": None}
 
 
 class Loss:
@@ -201,6 +218,15 @@ class Loss:
     def get_config(self):
         return {"name": self.name, "reduction": self.reduction}
 
+    @classmethod
+    def from_config(cls, config):
+        """The loss a get_config() dict describes, tinynet's or Keras's (a .keras file's
+        compile_config). Keras's settings tinynet lacks are dropped at their Keras default
+        (axis=-1, ignore_class=None, dtype=None); at any other value they are refused."""
+        config = {key: value for key, value in config.items()
+                  if KERAS_ONLY_SETTINGS.get(key, "kept") != value}
+        return cls(**config)
+
 
 class CrossentropyLoss(Loss):
     """What the cross-entropies share: from_logits, and label_smoothing (Keras's): targets
@@ -321,6 +347,9 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
     def __init__(self, from_logits=False, reduction="sum_over_batch_size", name=None):
         super().__init__(from_logits=from_logits, reduction=reduction, name=name)
 
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction, "from_logits": self.from_logits}
+
     def prepare_targets(self, y_true, y_pred):
         labels = np.asarray(y_true).reshape(-1).astype(np.int64)
         if len(labels) != len(y_pred):
@@ -414,6 +443,119 @@ class Huber(Loss):
         return {**super().get_config(), "delta": self.delta}
 
 
+# The losses below are Keras 3's too, with its formulas and its eps (keras/src/losses/losses.py
+# in Keras 3.15.1); tests/test_losses_more.py compares them with Keras's numbers. Each works
+# elementwise, so each gradient is one line: d l_n / d p_k = (the derivative of the term) / K.
+
+class MeanSquaredLogarithmicError(Loss):
+    """l = mean_k (log(1 + p') - log(1 + y'))^2, with p' = max(p, eps), y' = max(y, eps):
+    the squared error of log(1 + .), so it weighs relative errors (2 against 1 as 200 against
+    100). dl/dp = 2 (log(1 + p') - log(1 + y')) / (1 + p') / K, and 0 where p < eps."""
+
+    name = "mean_squared_logarithmic_error"
+
+    def log_error(self, y_true, y_pred):
+        return np.log1p(np.maximum(y_pred, EPSILON)) - np.log1p(np.maximum(y_true, EPSILON))
+
+    def call(self, y_true, y_pred):
+        return np.mean(self.log_error(y_true, y_pred) ** 2, axis=-1)
+
+    def sample_gradient(self, y_true, y_pred):
+        slope = 2 * self.log_error(y_true, y_pred) / (1 + np.maximum(y_pred, EPSILON))
+        return (y_pred >= EPSILON) * slope / y_pred.shape[-1]
+
+
+class MeanAbsolutePercentageError(Loss):
+    """l = 100 mean_k |p - y| / max(|y|, eps), the error in percent of the target;
+    dl/dp = 100 sign(p - y) / max(|y|, eps) / K."""
+
+    name = "mean_absolute_percentage_error"
+
+    def call(self, y_true, y_pred):
+        return 100 * np.mean(np.abs(y_pred - y_true) / np.maximum(np.abs(y_true), EPSILON),
+                             axis=-1)
+
+    def sample_gradient(self, y_true, y_pred):
+        scale = np.maximum(np.abs(y_true), EPSILON)
+        return 100 * np.sign(y_pred - y_true) / scale / y_pred.shape[-1]
+
+
+class LogCosh(Loss):
+    """l = mean_k log(cosh(e)), e = p - y: about e^2 / 2 for small errors and |e| - log 2 for
+    large ones (a smooth Huber). Computed as e + softplus(-2e) - log 2, which cannot overflow
+    (Keras's form); dl/dp = tanh(e) / K."""
+
+    name = "log_cosh"
+
+    def call(self, y_true, y_pred):
+        error = y_pred - y_true
+        # softplus(x) = log(1 + exp(x)) = np.logaddexp(0, x), stable for any x
+        return np.mean(error + np.logaddexp(0.0, -2.0 * error) - math.log(2.0), axis=-1)
+
+    def sample_gradient(self, y_true, y_pred):
+        return np.tanh(y_pred - y_true) / y_pred.shape[-1]
+
+
+class Poisson(Loss):
+    """l = mean_k (p - y log(p + eps)): the negative log-likelihood of counts y under a
+    Poisson of mean p (without its constant log y!); dl/dp = (1 - y / (p + eps)) / K."""
+
+    name = "poisson"
+
+    def call(self, y_true, y_pred):
+        return np.mean(y_pred - y_true * np.log(y_pred + EPSILON), axis=-1)
+
+    def sample_gradient(self, y_true, y_pred):
+        return (1 - y_true / (y_pred + EPSILON)) / y_pred.shape[-1]
+
+
+class KLDivergence(Loss):
+    """l = sum_k y' log(y' / p'), with y' and p' clipped to [eps, 1]: how far the predicted
+    distribution p is from the target distribution y (a sum over the last axis, not a mean);
+    dl/dp = -y' / p', and 0 where p was clipped (the clip passes no gradient)."""
+
+    name = "kl_divergence"
+
+    def call(self, y_true, y_pred):
+        y, p = y_true.clip(EPSILON, 1), y_pred.clip(EPSILON, 1)
+        return np.sum(y * np.log(y / p), axis=-1)
+
+    def sample_gradient(self, y_true, y_pred):
+        y, p = y_true.clip(EPSILON, 1), y_pred.clip(EPSILON, 1)
+        return (y_pred == p) * -y / p
+
+
+class Hinge(Loss):
+    """l = mean_k max(1 - y p, 0), for targets y of -1 and +1 (a batch whose targets are all 0
+    or 1 is read as -1 and +1, as Keras does); dl/dp = -y / K where 1 - y p > 0, else 0."""
+
+    name = "hinge"
+
+    def prepare_targets(self, y_true, y_pred):
+        y_true = super().prepare_targets(y_true, y_pred)
+        if np.all((y_true == 0) | (y_true == 1)):  # Keras's convert_binary_labels_to_hinge
+            y_true = 2 * y_true - 1
+        return y_true
+
+    def call(self, y_true, y_pred):
+        return np.mean(np.maximum(1 - y_true * y_pred, 0), axis=-1)
+
+    def sample_gradient(self, y_true, y_pred):
+        return -y_true * (1 - y_true * y_pred > 0) / y_pred.shape[-1]
+
+
+class SquaredHinge(Hinge):
+    """l = mean_k max(1 - y p, 0)^2, targets as Hinge's; dl/dp = -2 y max(1 - y p, 0) / K."""
+
+    name = "squared_hinge"
+
+    def call(self, y_true, y_pred):
+        return np.mean(np.maximum(1 - y_true * y_pred, 0) ** 2, axis=-1)
+
+    def sample_gradient(self, y_true, y_pred):
+        return -2 * y_true * np.maximum(1 - y_true * y_pred, 0) / y_pred.shape[-1]
+
+
 # -- function-style access, as in Keras: one value per sample --------------------------------
 
 def per_sample(loss, y_true, y_pred):
@@ -453,6 +595,41 @@ def huber(y_true, y_pred, delta=1.0):
     return per_sample(Huber(delta), y_true, y_pred)
 
 
+def mean_squared_logarithmic_error(y_true, y_pred):
+    """Per-sample mean squared logarithmic error (N,)."""
+    return per_sample(MeanSquaredLogarithmicError(), y_true, y_pred)
+
+
+def mean_absolute_percentage_error(y_true, y_pred):
+    """Per-sample mean absolute percentage error (N,)."""
+    return per_sample(MeanAbsolutePercentageError(), y_true, y_pred)
+
+
+def log_cosh(y_true, y_pred):
+    """Per-sample log-cosh loss (N,)."""
+    return per_sample(LogCosh(), y_true, y_pred)
+
+
+def poisson(y_true, y_pred):
+    """Per-sample Poisson loss (N,)."""
+    return per_sample(Poisson(), y_true, y_pred)
+
+
+def kl_divergence(y_true, y_pred):
+    """Per-sample Kullback-Leibler divergence (N,)."""
+    return per_sample(KLDivergence(), y_true, y_pred)
+
+
+def hinge(y_true, y_pred):
+    """Per-sample hinge loss (N,)."""
+    return per_sample(Hinge(), y_true, y_pred)
+
+
+def squared_hinge(y_true, y_pred):
+    """Per-sample squared hinge loss (N,)."""
+    return per_sample(SquaredHinge(), y_true, y_pred)
+
+
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
 bce = BCE = binary_crossentropy
@@ -470,13 +647,40 @@ LOSSES = {
     "mean_absolute_error": MeanAbsoluteError,
     "mae": MeanAbsoluteError,
     "huber": Huber,
+    "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
+    "msle": MeanSquaredLogarithmicError,
+    "mean_absolute_percentage_error": MeanAbsolutePercentageError,
+    "mape": MeanAbsolutePercentageError,
+    "log_cosh": LogCosh,
+    "poisson": Poisson,
+    "kl_divergence": KLDivergence,
+    "kld": KLDivergence,
+    "hinge": Hinge,
+    "squared_hinge": SquaredHinge,
 }
 CLASS_NAMES = {cls.__name__: cls for cls in set(LOSSES.values())}
 FUNCTIONS = {binary_crossentropy: BinaryCrossentropy,
              categorical_crossentropy: CategoricalCrossentropy,
              sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
              mean_squared_error: MeanSquaredError, mean_absolute_error: MeanAbsoluteError,
-             huber: Huber}
+             huber: Huber, mean_squared_logarithmic_error: MeanSquaredLogarithmicError,
+             mean_absolute_percentage_error: MeanAbsolutePercentageError, log_cosh: LogCosh,
+             poisson: Poisson, kl_divergence: KLDivergence, hinge: Hinge,
+             squared_hinge: SquaredHinge}
+# Keras 3.15's other losses (the names keras.losses.get accepts for them), which tinynet
+# does not have: they are not elementwise, or need more than one output per sample.
+KERAS_ONLY_LOSSES = ("BinaryFocalCrossentropy", "binary_focal_crossentropy",
+                     "CategoricalFocalCrossentropy", "categorical_focal_crossentropy",
+                     "CategoricalHinge", "categorical_hinge", "CosineSimilarity",
+                     "cosine_similarity", "Dice", "dice", "Tversky", "tversky", "Circle",
+                     "circle", "CTC", "ctc")
+
+
+def keras_only_loss_error(name):
+    """The error for a Keras loss tinynet lacks: it says so and lists tinynet's losses."""
+    has = ", ".join(sorted(cls.__name__ for cls in CLASS_NAMES.values()))
+    return ValueError(f"{name!r} is a Keras loss that tinynet does not have; tinynet has "
+                      f"{has} (and their names such as 'mse', 'binary_crossentropy')")
 
 
 def get(identifier):
@@ -488,6 +692,8 @@ def get(identifier):
         return identifier()
     if isinstance(identifier, str):
         cls = CLASS_NAMES.get(identifier) or LOSSES.get(identifier.lower())
+        if cls is None and identifier in KERAS_ONLY_LOSSES:
+            raise keras_only_loss_error(identifier)
         if cls is None:
             raise unknown_name_error("loss", identifier, LOSSES)
         return cls()
@@ -500,3 +706,10 @@ def get(identifier):
                         f"sample_gradient(), or use a name like 'binary_crossentropy'")
     raise TypeError(f"loss must be a name like 'binary_crossentropy' or a Loss, "
                     f"got {identifier!r}")
+
+
+def __getattr__(name):
+    """A Keras loss tinynet lacks (losses.CosineSimilarity) gets an error that says so."""
+    hints = dict.fromkeys(KERAS_ONLY_LOSSES, "a Keras loss tinynet does not have")
+    has = [n for n in (*CLASS_NAMES, *LOSSES, "Loss", "get") if n in globals()]
+    raise missing_attribute("tinynet.losses", name, has, hints)

@@ -14,6 +14,8 @@ from tinynet.layers.pooling import (
     AvgPool2D,
     GlobalAveragePooling2D,
     GlobalAvgPool2D,
+    GlobalMaxPool2D,
+    GlobalMaxPooling2D,
     MaxPool2D,
     MaxPooling2D,
 )
@@ -32,6 +34,8 @@ __all__ = [
     "Flatten",
     "GlobalAveragePooling2D",
     "GlobalAvgPool2D",
+    "GlobalMaxPool2D",
+    "GlobalMaxPooling2D",
     "GroupNormalization",
     "Input",
     "InputLayer",
@@ -54,7 +58,6 @@ INSTEAD = {
     "Normalization": "standardize the arrays before fit (tinynet.datasets.standardize)",
     "LeakyReLU": "use Activation('leaky_relu')", "ELU": "use Activation('elu')",
     "PReLU": "tinynet has no learnable activation; Activation('leaky_relu') is the closest",
-    "GlobalMaxPooling2D": "GlobalAveragePooling2D is the pooling over the whole image here",
     "Conv1D": "tinynet's convolutions are 2-D (Conv2D)", "LSTM": "tinynet has no recurrent "
     "layers", "GRU": "tinynet has no recurrent layers", "Embedding": "tinynet has no "
     "embeddings", "Concatenate": "tinynet has Sequential models only (no functional API)",

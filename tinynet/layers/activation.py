@@ -28,8 +28,8 @@ import math
 
 import numpy as np
 
-from tinynet.layers.base import Layer
-from tinynet.validation import unknown_name_error
+from tinynet.layers.base import Layer, grad_output_error
+from tinynet.validation import constructor_arguments, unknown_argument_error, unknown_name_error
 
 
 def relu(x):
@@ -211,39 +211,84 @@ class Activation(Layer):
 
     def backward(self, grad_output):
         """Inputs: grad_output = dL/dy, the shape of y. Returns: dL/dx, the same shape."""
-        if self.y is None:
-            raise RuntimeError(f"{self.where}.backward was called before forward: call "
-                               f"forward(x, training=True) first")
-        if getattr(grad_output, "shape", None) != self.y.shape:
-            raise ValueError(f"{self.where}.backward: grad_output must have the shape of the "
-                             f"last output, {self.y.shape}, got "
-                             f"{getattr(grad_output, 'shape', type(grad_output).__name__)}")
+        # check_grad_output's test, made cheaper by comparing with the output y itself (it
+        # runs inside every Dense and Conv2D backward too)
+        if (self.y is None or type(grad_output) is not np.ndarray
+                or grad_output.dtype.kind != "f" or grad_output.shape != self.y.shape) \
+                and (error := grad_output_error(self, grad_output, self.y)) is not None:
+            raise error
         return self.derivative(grad_output, self.x, self.y)
 
 
-class ReLU(Activation):
+class NamedActivation(Activation):
+    """An activation layer whose class is its function: ReLU(), Sigmoid(), Tanh(), Softmax().
+    It takes the common arguments (name, dtype, ...) and no `activation`."""
+
+    function_name = None
+    # arguments of Keras's class of the same name that tinynet's lacks: what they do in Keras
+    keras_arguments = {}
+
+    def __init__(self, **kwargs):
+        check_named_activation_arguments(type(self), kwargs)
+        super().__init__(self.function_name, **kwargs)
+
+
+def check_named_activation_arguments(cls, kwargs):
+    """ReLU(activation='tanh'), ReLU(max_value=6), Softmax(axis=1): a TypeError that says
+    what the argument would mean and what to do instead."""
+    where = f"{cls.__name__}()"
+    valid = constructor_arguments(cls) - {"activation"}
+    for key in kwargs:
+        if key == "activation":
+            raise TypeError(f"{where} is the {cls.function_name} activation and takes no "
+                            f"activation argument; for another function use "
+                            f"Activation({kwargs[key]!r})")
+        if key in cls.keras_arguments:
+            raise TypeError(f"{where}: tinynet's {cls.__name__} has no {key} argument. "
+                            f"{cls.keras_arguments[key]} Valid arguments: "
+                            f"{', '.join(sorted(valid))}")
+    unknown = {key: value for key, value in kwargs.items() if key not in valid}
+    if unknown:
+        raise unknown_argument_error(where, unknown, valid)
+
+
+# What Keras's ReLU(max_value=None, negative_slope=0.0, threshold=0.0) and Softmax(axis=-1)
+# arguments do: keras.io/api/layers/activation_layers/relu (f(x) = max_value if x >= max_value,
+# x if threshold <= x < max_value, negative_slope * (x - threshold) otherwise) and
+# tensorflow.org/api_docs/python/tf/keras/layers/Softmax ("axis along which the softmax
+# normalization is applied").
+class ReLU(NamedActivation):
     """y = max(x, 0)."""
 
-    def __init__(self, **kwargs):
-        super().__init__("relu", **kwargs)
+    function_name = "relu"
+    keras_arguments = {
+        "max_value": "Keras's ReLU(max_value=m) caps the output at m (max_value=6 is ReLU6); "
+                     "tinynet's ReLU is max(x, 0), without a cap.",
+        "negative_slope": "Keras's ReLU(negative_slope=a) is a leaky ReLU, a * x below 0; use "
+                          "Activation('leaky_relu') (slope 0.2) for one.",
+        "threshold": "Keras's ReLU(threshold=t) sets the values below t to 0; tinynet's ReLU "
+                     "thresholds at 0.",
+    }
 
 
-class Sigmoid(Activation):
+class Sigmoid(NamedActivation):
     """y = 1 / (1 + exp(-x))."""
 
-    def __init__(self, **kwargs):
-        super().__init__("sigmoid", **kwargs)
+    function_name = "sigmoid"
 
 
-class Tanh(Activation):
+class Tanh(NamedActivation):
     """y = tanh(x)."""
 
-    def __init__(self, **kwargs):
-        super().__init__("tanh", **kwargs)
+    function_name = "tanh"
 
 
-class Softmax(Activation):
+class Softmax(NamedActivation):
     """y_i = exp(x_i) / sum_j exp(x_j), over the last axis."""
 
-    def __init__(self, **kwargs):
-        super().__init__("softmax", **kwargs)
+    function_name = "softmax"
+    keras_arguments = {
+        "axis": "Keras's Softmax(axis=k) normalizes along axis k; tinynet's Softmax always "
+                "normalizes over the last axis, which is Keras's default axis=-1 (leave the "
+                "argument out for it; for another axis, transpose that axis to the end).",
+    }

@@ -44,7 +44,9 @@ class Layer:
         build(input_shape)        create self.params[...] (trainable) and self.state[...]
                                   (not trainable) with dtype=self.dtype, then call
                                   super().build(input_shape)
-        forward(x, training)      start with self.check_input(x); keep what backward needs
+        forward(x, training)      start with self.check_input(x) (check_input(x, training)
+                                  if training changes what it does); keep what backward
+                                  needs
         backward(grad_output)     start with self.check_grad_output(grad_output, <what
                                   forward kept>); assign self.grads[name] for EVERY param,
                                   every call; return dL/dx, the shape of x
@@ -52,7 +54,9 @@ class Layer:
 
     weight_order lists the weights in get_weights()'s order; without it they come in the
     order build created them (params first, then state). The check_* calls give clear errors
-    for a wrong input or a backward called before forward.
+    for a wrong input (not a float array, an empty batch, samples of another shape, a
+    training that is not a bool, a grad_output of another shape or batch size than the last
+    output) or a backward called before forward.
 
     Never write into x in forward (x -= mean, x *= 2): x is the previous layer's output,
     which that layer's backward may still read (an activation keeps its output y); compute
@@ -96,6 +100,7 @@ class Layer:
         self.regularizers = {}  # weight name -> regularizer (kernel_regularizer=... and so on)
         # False: backward may skip dL/dx and return None (a model's first layer in training)
         self.needs_input_grad = True
+        self.last_batch_size = None  # of the last forward's x: backward checks grad_output
 
     def __repr__(self):
         return f"{type(self).__name__}(name={self.name!r})"
@@ -140,33 +145,52 @@ class Layer:
         x = to_float_array(x, f"{self.where}: x", dtype=self.dtype, min_ndim=2)
         return self.forward(x, training=training)
 
-    def check_input(self, x):
-        """The first line of every forward: x must be an array whose samples have the shape
+    def check_input(self, x, training=False):
+        """The first line of every forward: x must be a float array of samples of the shape
         this layer was built for. An unbuilt layer is built here, from x's shape, and so is a
-        layer without weights (Dropout) given another shape, as Keras allows."""
-        if not isinstance(x, np.ndarray) or x.ndim < 2:
-            raise TypeError(f"{self.where}.forward: x must be a NumPy array of shape (batch, "
-                            f"...), got {type(x).__name__} {getattr(x, 'shape', '')}".rstrip())
-        if not self.built or (x.shape[1:] != self.input_shape[1:] and not self.weights):
-            self.build((None, *x.shape[1:]))  # a layer without weights takes any shape
-        elif x.shape[1:] != self.input_shape[1:]:
-            raise ValueError(f"{self.where} was built for samples of shape "
-                             f"{tuple(self.input_shape[1:])}, got x of shape {x.shape}")
+        layer without weights (Dropout) given another shape, as Keras allows. A layer whose
+        forward depends on `training` (BatchNormalization, Dropout) passes it, to be checked.
+        Keeps x's batch size, which backward's grad_output must have."""
+        if training is not True and training is not False and type(training) is not np.bool_:
+            raise training_error(self, training)
+        # one cheap test at every step; what is unusual (a layer to build, an x to refuse)
+        # is worked out by check_unusual_input
+        if type(x) is not np.ndarray or x.dtype.kind != "f" or x.ndim < 2 or x.size == 0 \
+                or not self.built or x.shape[1:] != self.input_shape[1:]:
+            self.check_unusual_input(x)
+        self.last_batch_size = len(x)
+
+    def check_unusual_input(self, x):
+        """check_input's slow path: refuse a bad x (input_error says what is wrong), or build
+        the layer for x's samples if it is new or has no weights (build_for)."""
+        error = input_error(self, x)
+        if error is not None:
+            raise error
+        if not self.built or x.shape[1:] != self.input_shape[1:]:
+            self.build_for(x.shape)
+
+    def build_for(self, shape):
+        """forward got samples of another shape than the layer has: build the layer for them
+        if it is new or has no weights; refuse if it was declared (input_shape=...) or built
+        (with weights) for another shape."""
+        if self.input_shape is not None and shape[1:] != tuple(self.input_shape[1:]) and \
+                (not self.built or self.weights):
+            sample = tuple(self.input_shape[1:])
+            how = "built for samples of shape" if self.built else "given input_shape="
+            raise ValueError(f"{self.where} was {how}{sample}, got x of shape {shape}"
+                             f"{channels_first_hint(shape, self.input_shape)}")
+        self.build((None, *shape[1:]))
 
     def check_grad_output(self, grad_output, cache):
         """The first line of every backward: forward must have run (its `cache` is what
-        backward differentiates), and grad_output must have the shape of forward's output."""
-        if cache is None:
-            raise RuntimeError(f"{self.where}.backward was called before forward: call "
-                               f"forward(x, training=True) first; backward differentiates "
-                               f"what forward last computed")
-        if not isinstance(grad_output, np.ndarray) or grad_output.shape[1:] != \
-                self.output_shape[1:]:
-            raise ValueError(f"{self.where}.backward: grad_output must have the shape of the "
-                             f"layer's output, (batch, {', '.join(map(str, self.output_shape[1:]))}"
-                             f"), got {getattr(grad_output, 'shape', type(grad_output).__name__)}"
-                             f"; in a model, grad_output is what the next layer's backward "
-                             f"returned (the loss's gradient for the last layer)")
+        backward differentiates), and grad_output must be a float array of the shape of
+        forward's last output (its batch size too)."""
+        # one cheap test at every step; grad_output_error works out the complaint on failure
+        if (cache is None or type(grad_output) is not np.ndarray
+                or grad_output.dtype.kind != "f" or grad_output.shape[1:] != self.output_shape[1:]
+                or len(grad_output) != self.last_batch_size) \
+                and (error := grad_output_error(self, grad_output, cache)) is not None:
+            raise error
 
     # -- regularization ---------------------------------------------------------------------
 
@@ -251,6 +275,106 @@ class Layer:
         from tinynet import saving
 
         return saving.layer_from_config(cls.__name__, config)
+
+
+# -- the messages of check_input and check_grad_output, worked out only when a check fails --
+
+KIND_NAMES = {"b": "booleans", "i": "integers", "u": "unsigned integers",
+              "c": "complex numbers", "O": "Python objects", "U": "text", "S": "bytes"}
+
+
+def array_problem(array, name, fix):
+    """What is wrong with `array` (forward's x or backward's grad_output) as a layer's
+    input, a TypeError; None when it is a float array of at least 2 dimensions (samples)."""
+    var = name.split()[-1]  # x or grad_output
+    if isinstance(array, np.matrix):
+        return TypeError(f"{name} is a numpy.matrix, whose * multiplies matrices (the layers "
+                         f"multiply elementwise): pass np.asarray({var})")
+    if isinstance(array, np.ma.MaskedArray):
+        return TypeError(f"{name} is a masked array, and the layers ignore masks (masked "
+                         f"entries would count with whatever values they hold): fill them "
+                         f"first, e.g. {var}.filled(0.0)")
+    if not isinstance(array, np.ndarray):
+        return TypeError(f"{name} must be a NumPy array of shape (batch, ...), got "
+                         f"{type(array).__name__}; np.asarray({var}, dtype='float32') makes "
+                         f"one" + (", and calling the layer, layer(x), converts for you"
+                                   if var == "x" else ""))
+    if array.ndim < 2:
+        return TypeError(f"{name} must be a NumPy array of shape (batch, ...), got shape "
+                         f"{array.shape}; one row per sample: {var}.reshape(1, -1) if it "
+                         f"is one sample")
+    if array.dtype.kind != "f":
+        what = KIND_NAMES.get(array.dtype.kind, "values")
+        return TypeError(f"{name} must hold floating-point numbers, got an array of "
+                         f"{array.dtype} ({what}); {fix}")
+    return None
+
+
+def input_error(layer, x):
+    """The exception for a bad forward's x, or None when x is fine (an ndarray subclass
+    such as np.memmap computes like an ndarray, and is fine)."""
+    name = f"{layer.where}.forward: x"
+    if getattr(getattr(x, "dtype", None), "kind", None) == "c":
+        fix = "tinynet computes with real numbers (keep x.real or np.abs(x), whichever you mean)"
+    else:
+        fix = (f"convert it first, x.astype('{layer.dtype}') (model(x), predict and fit "
+               f"convert for you, and so does calling the layer, layer(x))")
+    error = array_problem(x, name, fix)
+    if error is None and x.size == 0:
+        what = "no samples" if len(x) == 0 else "samples of 0 values"
+        error = ValueError(f"{name} is empty (shape {x.shape}, {what}); a forward pass needs "
+                           f"at least one sample with at least one value")
+    return error
+
+
+def training_error(layer, training):
+    """The TypeError for forward's training that is not a bool."""
+    hint = (" (a non-empty string counts as True in Python, so 'False' would train)"
+            if isinstance(training, str) else "")
+    return TypeError(f"{layer.where}.forward: training must be True or False, got "
+                     f"{training!r} ({type(training).__name__}){hint}")
+
+
+def grad_output_error(layer, grad_output, cache):
+    """The exception for a backward called before forward (`cache` is None) or given a bad
+    grad_output; None when it is fine after all (an ndarray subclass such as np.memmap)."""
+    if cache is None:
+        return RuntimeError(f"{layer.where}.backward was called before forward: call "
+                            f"forward(x, training=True) first; backward differentiates what "
+                            f"forward last computed")
+    name = f"{layer.where}.backward: grad_output"
+    sample, n = tuple(layer.output_shape[1:]), layer.last_batch_size
+    error = array_problem(grad_output, name, "it is dL/d(output), a float array like the "
+                                             "layer's output")
+    if error is None and grad_output.shape[1:] != sample:
+        last = f" (the last forward's output had shape {(n, *sample)})" if n else ""
+        error = ValueError(f"{name} must have the shape of the layer's output, (batch, "
+                           f"{', '.join(map(str, sample))}){last}, got {grad_output.shape}; "
+                           f"in a model, grad_output is what the next layer's backward "
+                           f"returned (the loss's gradient for the last layer)")
+    if error is None and n is not None and len(grad_output) != n:
+        error = ValueError(f"{name} has shape {grad_output.shape}, a batch of "
+                           f"{len(grad_output)}, but the layer's last forward ran on a batch "
+                           f"of {n}, and backward differentiates that forward: grad_output "
+                           f"must have the shape of its output, {(n, *sample)}. predict, "
+                           f"evaluate and model(x) run forward too, and replace what backward "
+                           f"differentiates: run forward(x, training=True) again just before "
+                           f"backward")
+    return error
+
+
+def channels_first_hint(shape, built_shape):
+    """For a 4-D x refused by a layer built for other images: if x is those images with the
+    channels first, say so (tinynet, like Keras, puts them last)."""
+    if len(shape) == 4 and len(built_shape) == 4 and \
+            (shape[2], shape[3], shape[1]) == tuple(built_shape[1:]):
+        return CHANNELS_LAST_HINT
+    return ""
+
+
+CHANNELS_LAST_HINT = ("; the images look channels-first, (batch, channels, height, width): "
+                      "tinynet, like Keras, puts the channels last, (batch, height, width, "
+                      "channels), so transpose them: x.transpose(0, 2, 3, 1)")
 
 
 def check_weight_list(weights, keys, targets, where):

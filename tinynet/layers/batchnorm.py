@@ -109,8 +109,9 @@ def batchnorm_train(x, gamma, beta, epsilon):
     # mu = x.mean(axis=0) and var = (centered ** 2).mean(axis=0) for (N, D), written with
     # sum_over_batch (its docstring says why) and the mean's sum in float64 (see above)
     mu = (sum_over_batch(x, np.float64) / n).astype(x.dtype)
-    centered = x - mu
-    with np.errstate(over="ignore"):  # |x| > 1e19 in float32: the layer warns in its own words
+    # |x| > 1e19 in float32 (or an inf, which makes inf - inf): the layer warns in its own words
+    with np.errstate(over="ignore", invalid="ignore"):
+        centered = x - mu
         var = sum_over_batch(centered * centered) / n  # biased: divided by N, not N - 1
     # backward needs only these two: x_hat and 1 / sqrt(var + eps)
     inv_std = 1.0 / np.sqrt(var + x.dtype.type(epsilon))
@@ -227,8 +228,8 @@ class BatchNormalization(Layer):
         super().build(input_shape)
 
     def forward(self, x, training=False):
-        """Inputs: x (N, D) or (N, H, W, C). Returns: y, the same shape."""
-        self.check_input(x)
+        """Inputs: x (N, D) or (N, H, W, C); training, a bool. Returns: y, the same shape."""
+        self.check_input(x, training)
         # without scale (center) the layer has no gamma (beta): multiplying by 1.0 (adding
         # 0.0) is the same as leaving the step out
         gamma, beta = self.params.get("gamma", 1.0), self.params.get("beta", 0.0)
@@ -248,10 +249,8 @@ class BatchNormalization(Layer):
         moving_mean[...] = m * moving_mean + (1 - m) * mean
         moving_variance[...] = m * moving_variance + (1 - m) * variance
         if not np.isfinite(variance).all():
-            warnings.warn(f"{self.where}: the batch variance overflowed to inf: the inputs "
-                          f"are too large for {self.dtype} (|x| around 1e19 or more), so the "
-                          f"layer outputs beta and its moving variance is inf. Standardize "
-                          f"the inputs (mean 0, std 1).", RuntimeWarning, stacklevel=3)
+            warnings.warn(non_finite_variance_message(self, mean, variance), RuntimeWarning,
+                          stacklevel=3)
 
     def backward(self, grad_output):
         """Inputs: grad_output (the shape of y). Returns: dL/dx, the same shape; sets
@@ -261,6 +260,31 @@ class BatchNormalization(Layer):
         self.grads["gamma"], self.grads["beta"] = dgamma, dbeta  # used if the layer has them
         self.add_regularization_gradients()
         return dx
+
+
+def non_finite_variance_message(layer, mean, variance):
+    """Why a training batch's variance is not finite, told from the batch's statistics: NaN
+    in the inputs (the mean is NaN), inf in the inputs (the mean is infinite), or finite
+    inputs too large for the layer's float type (their squares overflow: the mean is finite
+    and the variance inf). Worked out only when it happens."""
+    bad = ~np.isfinite(variance)
+    features = np.flatnonzero(bad)
+    which = (f"feature{'s' if len(features) > 1 else ''} "
+             f"{', '.join(map(str, features[:5]))}{', ...' if len(features) > 5 else ''}")
+    mean = np.broadcast_to(mean, np.shape(variance))[bad]
+    if np.isnan(mean).any() or (not np.isinf(mean).any() and np.isnan(variance[bad]).any()):
+        found, test = "NaN", "np.isnan(x).any()"
+    elif np.isinf(mean).any():
+        found, test = "inf", "np.isinf(x).any()"
+    else:
+        return (f"{layer.where}: the batch variance overflowed to inf ({which}): the inputs "
+                f"are too large for {layer.dtype} (|x| around 1e19 or more), so the layer "
+                f"outputs beta and its moving variance is inf. Standardize the inputs (mean "
+                f"0, std 1).")
+    return (f"{layer.where}: the batch variance is not finite ({which}) because the inputs "
+            f"contain {found}: the layer's moving mean and variance of {which} are not "
+            f"finite from now on, and neither are its outputs there. Find where the {found} "
+            f"comes from: the data ({test}), or an earlier layer whose training diverged.")
 
 
 def check_last_axis(axis, where):

@@ -38,12 +38,14 @@ Padding, as Keras (and TensorFlow) compute it, per spatial axis of size H, windo
 These window helpers are shared with the pooling layers (pooling.py).
 """
 
+import warnings
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from tinynet import initializers, regularizers
 from tinynet.layers.activation import Activation, check_activation_name
-from tinynet.layers.base import Layer
+from tinynet.layers.base import CHANNELS_LAST_HINT, Layer
 from tinynet.validation import check_bool, check_int
 
 # -- window arithmetic, shared with pooling.py ------------------------------------------------
@@ -92,10 +94,34 @@ def spatial_padding(input_shape, window, strides, padding, where):
     top, bottom, out_h = padding_amounts(input_shape[1], window[0], strides[0], padding)
     left, right, out_w = padding_amounts(input_shape[2], window[1], strides[1], padding)
     if out_h < 1 or out_w < 1:
+        advice = (CHANNELS_LAST_HINT if looks_channels_first(input_shape) else "; use a "
+                  "smaller window, larger images or padding='same'")
         raise ValueError(f"{where}: a {window[0]}x{window[1]} window does not fit in "
-                         f"{input_shape[1]}x{input_shape[2]} images with padding='valid'; use "
-                         f"a smaller window, larger images or padding='same'")
+                         f"{input_shape[1]}x{input_shape[2]} images with padding='valid'"
+                         f"{advice}")
     return ((top, bottom), (left, right)), (out_h, out_w)
+
+
+def looks_channels_first(input_shape):
+    """Images (N, C, H, W), channels first as in PyTorch, given where tinynet expects
+    (N, H, W, C): a "height" of 1 or 3 (grayscale, RGB) with large width and channels,
+    e.g. MNIST as (N, 1, 28, 28)."""
+    _, height, width, channels = input_shape
+    return height in (1, 3) and width >= 8 and channels >= 8
+
+
+def warn_if_channels_first(input_shape, window, where):
+    """Channels-first images whose height (1 or 3, really the channels) a window fits in
+    (padding='same', or a 3x3 window on (N, 3, 32, 32)) give a layer that runs and computes
+    the wrong thing: MNIST as (N, 1, 28, 28) makes Conv2D(8, 3, padding='same') output
+    (N, 1, 28, 8). Warn at build when the window covers the whole height (a window of height
+    1, as in a 1-D convolution written as Conv2D, is left alone)."""
+    if len(input_shape) == 4 and 1 < window[0] >= input_shape[1] and \
+            looks_channels_first(input_shape):
+        warnings.warn(f"{where} is built for images of shape {tuple(input_shape[1:])} (height "
+                      f"{input_shape[1]}, width {input_shape[2]}, {input_shape[3]} channels), "
+                      f"no higher than its {window[0]}x{window[1]} window{CHANNELS_LAST_HINT}",
+                      UserWarning, stacklevel=3)
 
 
 def pad_images(x, pads, value=0.0):
@@ -190,6 +216,7 @@ class Conv2D(Layer):
     def build(self, input_shape):
         self.pads, _ = spatial_padding(input_shape, self.kernel_size, self.strides,
                                        self.padding, self.where)
+        warn_if_channels_first(input_shape, self.kernel_size, self.where)
         shape = (*self.kernel_size, input_shape[-1], self.filters)
         self.params["kernel"] = self.kernel_initializer(shape, self.dtype)
         if self.kernel_regularizer is not None:

@@ -29,8 +29,8 @@ class Dropout(Layer):
         self.ran_forward = None
 
     def forward(self, x, training=False):
-        """Inputs: x (N, ...). Returns: y, the same shape."""
-        self.check_input(x)
+        """Inputs: x (N, ...); training, a bool. Returns: y, the same shape."""
+        self.check_input(x, training)
         self.ran_forward = True
         if not training or self.rate == 0.0:
             self.scaled_mask = None

@@ -7,13 +7,15 @@ spelling. The input is not a layer that computes anything: the model takes the s
 and does not list it in `model.layers` or in `summary()` (as Keras).
 """
 
-from tinynet.layers.base import Layer, check_sample_shape
+from tinynet.layers.base import Layer, channels_first_hint, check_sample_shape
+from tinynet.validation import check_int, unknown_argument_error
 
 
 class InputLayer(Layer):
     """InputLayer(shape=None, batch_size=None, name=None, dtype=None), also input_shape=.
 
     shape: the shape of one sample, e.g. (20,) or (28, 28, 1), without the batch axis.
+    batch_size: None, or a positive int (Keras's fixed batch size; tinynet only keeps it).
     """
 
     def __init__(self, shape=None, batch_size=None, input_shape=None, **kwargs):
@@ -24,23 +26,41 @@ class InputLayer(Layer):
             raise ValueError("InputLayer: give shape or input_shape, not both")
         shape = check_sample_shape(shape if shape is not None else input_shape, "InputLayer")
         super().__init__(input_shape=shape, **kwargs)
-        self.batch_size = batch_size
+        self.batch_size = (None if batch_size is None
+                           else check_int(batch_size, "InputLayer(batch_size=...)", minimum=1))
         self.build(self.input_shape)
+        self.ran_forward = None
 
     @property
     def shape(self):
         """(None, *sample_shape): the batch axis first, as Keras shows it."""
         return self.input_shape
 
+    def build_for(self, shape):
+        """An input layer's shape is fixed: x of another shape is refused."""
+        if shape[1:] == tuple(self.input_shape[1:]):
+            return super().build_for(shape)
+        raise ValueError(f"{self.where} takes samples of shape {tuple(self.input_shape[1:])}, "
+                         f"got x of shape {shape}"
+                         f"{channels_first_hint(shape, self.input_shape)}")
+
     def forward(self, x, training=False):
         """Inputs: x (N, *shape). Returns: x unchanged."""
+        self.check_input(x)
+        self.ran_forward = True
         return x
 
     def backward(self, grad_output):
         """Inputs: grad_output (N, *shape). Returns: it unchanged."""
+        self.check_grad_output(grad_output, self.ran_forward)
         return grad_output
 
 
-def Input(shape=None, batch_size=None, name=None, dtype=None):  # noqa: N802 (Keras's name)
-    """Input(shape=(20,)): the first item of a Sequential model (see InputLayer)."""
+def Input(shape=None, batch_size=None, name=None, dtype=None, **unknown):  # noqa: N802
+    """Input(shape=(20,)): the first item of a Sequential model (see InputLayer). (Input is
+    Keras's name, a function that looks like a class.) Keras's other arguments (sparse,
+    batch_shape, tensor, optional) get a TypeError that lists the ones tinynet takes."""
+    if unknown:
+        raise unknown_argument_error("Input()", unknown, ("shape", "batch_size", "name",
+                                                          "dtype"))
     return InputLayer(shape=shape, batch_size=batch_size, name=name, dtype=dtype)

@@ -46,7 +46,11 @@ from tinynet.validation import check_bool, check_float
 
 
 class LayerNormalization(Layer):
-    """LayerNormalization(epsilon=1e-3, center=True, scale=True), over the last axis.
+    """LayerNormalization(epsilon=1e-3, center=True, scale=True, axis=-1), over the last axis.
+
+    axis: -1 (Keras's default), or the index of the last axis (e.g. 1 for inputs (N, D)),
+    or a list of one of these, as Keras writes it in a saved file. Keras can normalize over
+    other or several axes; tinynet normalizes over the last axis only.
 
     Weights, in get_weights() order: gamma (if scale), beta (if center), each of shape (D,),
     both trainable. There are no non-trainable weights: no moving statistics.
@@ -54,8 +58,10 @@ class LayerNormalization(Layer):
 
     weight_order = ("gamma", "beta")
 
-    def __init__(self, epsilon=1e-3, center=True, scale=True, **kwargs):
+    def __init__(self, epsilon=1e-3, center=True, scale=True, axis=-1, **kwargs):
         super().__init__(**kwargs)
+        # a list of one axis: how Keras keeps it (and writes it in a saved file), e.g. [-1]
+        self.axis = [check_layer_norm_axis(axis)]
         self.epsilon = check_float(epsilon, "LayerNormalization(epsilon=...)", low=0.0,
                                    low_open=True)
         self.center = check_bool(center, "LayerNormalization(center=...)")
@@ -64,6 +70,10 @@ class LayerNormalization(Layer):
         self.inv_std = None
 
     def build(self, input_shape):
+        if self.axis[0] not in (-1, len(input_shape) - 1):
+            raise ValueError(f"{self.where}: axis={self.axis[0]} is not the last axis of inputs "
+                             f"of shape {tuple(input_shape)}; tinynet normalizes over the last "
+                             f"axis only (axis=-1)")
         features = input_shape[-1]
         if self.scale:
             self.params["gamma"] = np.ones(features, dtype=self.dtype)
@@ -107,6 +117,25 @@ class LayerNormalization(Layer):
         sum_grad = grad_x_hat.sum(axis=-1, keepdims=True)                        # (N, 1)
         sum_grad_x_hat = (grad_x_hat * self.x_hat).sum(axis=-1, keepdims=True)   # (N, 1)
         return (self.inv_std / d) * (d * grad_x_hat - sum_grad - self.x_hat * sum_grad_x_hat)
+
+
+def check_layer_norm_axis(axis):
+    """-1, a positive axis index (checked against the inputs at build), or a list or tuple
+    of one of these (Keras's saved form): the axis, an int. Any other axis, or several, is
+    refused: tinynet normalizes over the last axis only."""
+    given = axis
+    if isinstance(axis, (list, tuple)) and len(axis) == 1:
+        axis = axis[0]
+    if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool) and \
+            (axis == -1 or axis > 0):
+        return int(axis)
+    several = isinstance(given, (list, tuple)) and len(given) > 1
+    hint = (" (over several axes: for images, GroupNormalization(groups=1) takes each "
+            "sample's statistics over height, width and channels together, with one gamma "
+            "and beta per channel)" if several else "; transpose the data to put that axis "
+            "last")
+    raise ValueError(f"LayerNormalization(axis={given!r}): tinynet normalizes over the last "
+                     f"axis only, axis=-1 (Keras's default){hint}")
 
 
 LayerNorm = LayerNormalization

@@ -23,7 +23,8 @@ in window (i, j), so a corner window of 'same' pooling averages only the pixels 
 (Keras's PyTorch backend, when the padding is uneven, pads by repeating the edge pixels and
 averages those too; tinynet does what Keras's TensorFlow and JAX backends do.)
 
-GlobalAveragePooling2D averages each channel over the whole image: (N, H, W, C) -> (N, C).
+GlobalAveragePooling2D averages each channel over the whole image, GlobalMaxPooling2D takes
+its largest value: (N, H, W, C) -> (N, C).
 """
 
 import numpy as np
@@ -38,6 +39,7 @@ from tinynet.layers.conv2d import (
     offset_view,
     pad_images,
     spatial_padding,
+    warn_if_channels_first,
 )
 from tinynet.validation import check_bool
 
@@ -67,6 +69,7 @@ class Pooling2D(Layer):
     def build(self, input_shape):
         self.pads, _ = spatial_padding(input_shape, self.pool_size, self.strides, self.padding,
                                        self.where)
+        warn_if_channels_first(input_shape, self.pool_size, self.where)
         super().build(input_shape)
 
     def compute_output_shape(self, input_shape):
@@ -150,18 +153,13 @@ class AveragePooling2D(Pooling2D):
         return crop_images(grad_x_pad, self.pads)
 
 
-class GlobalAveragePooling2D(Layer):
-    """GlobalAveragePooling2D(keepdims=False): each channel's mean over the whole image.
-
-    Forward:  y[n, c] = mean over i, j of x[n, i, j, c]     x (N, H, W, C) -> y (N, C)
-              (keepdims=True keeps y as (N, 1, 1, C))
-    Backward: dx[n, i, j, c] = g[n, c] / (H * W)            every pixel had the same weight
-    """
+class GlobalPooling2D(Layer):
+    """What global average and max pooling share: images (N, H, W, C) in, one number per
+    channel out, (N, C), or (N, 1, 1, C) with keepdims=True."""
 
     def __init__(self, keepdims=False, **kwargs):
         super().__init__(**kwargs)
-        self.keepdims = check_bool(keepdims, "GlobalAveragePooling2D(keepdims=...)")
-        self.x_shape = None
+        self.keepdims = check_bool(keepdims, f"{type(self).__name__}(keepdims=...)")
 
     def build(self, input_shape):
         if len(input_shape) != 4:
@@ -173,6 +171,19 @@ class GlobalAveragePooling2D(Layer):
         if self.keepdims:
             return (input_shape[0], 1, 1, input_shape[-1])
         return (input_shape[0], input_shape[-1])
+
+
+class GlobalAveragePooling2D(GlobalPooling2D):
+    """GlobalAveragePooling2D(keepdims=False): each channel's mean over the whole image.
+
+    Forward:  y[n, c] = mean over i, j of x[n, i, j, c]     x (N, H, W, C) -> y (N, C)
+              (keepdims=True keeps y as (N, 1, 1, C))
+    Backward: dx[n, i, j, c] = g[n, c] / (H * W)            every pixel had the same weight
+    """
+
+    def __init__(self, keepdims=False, **kwargs):
+        super().__init__(keepdims, **kwargs)
+        self.x_shape = None
 
     def forward(self, x, training=False):
         """Inputs: x (N, H, W, C). Returns: y (N, C), or (N, 1, 1, C) with keepdims."""
@@ -188,7 +199,44 @@ class GlobalAveragePooling2D(Layer):
         return np.broadcast_to(share, self.x_shape).copy()  # a real array the caller may edit
 
 
+# Keras 3's GlobalMaxPooling2D(data_format=None, keepdims=False): keras.io/api/layers/
+# pooling_layers/global_max_pooling2d. Ties go as in MaxPooling2D above.
+class GlobalMaxPooling2D(GlobalPooling2D):
+    """GlobalMaxPooling2D(keepdims=False): each channel's largest value over the whole image.
+
+    Forward:  y[n, c] = max over i, j of x[n, i, j, c]      x (N, H, W, C) -> y (N, C)
+              (keepdims=True keeps y as (N, 1, 1, C))
+    Backward: the whole g[n, c] goes to the pixel that was the maximum of channel c (the
+              first one, in row-major order, if several tie, as in MaxPooling2D); the other
+              pixels get 0
+    """
+
+    def __init__(self, keepdims=False, **kwargs):
+        super().__init__(keepdims, **kwargs)
+        self.x_shape = None
+        self.argmax = None
+
+    def forward(self, x, training=False):
+        """Inputs: x (N, H, W, C). Returns: y (N, C), or (N, 1, 1, C) with keepdims."""
+        self.check_input(x)
+        self.x_shape = x.shape
+        pixels = x.reshape(len(x), -1, x.shape[-1])           # (N, H*W, C), row-major pixels
+        self.argmax = pixels.argmax(axis=1)[:, None]          # the FIRST maximum: (N, 1, C)
+        y = np.take_along_axis(pixels, self.argmax, axis=1)   # (N, 1, C)
+        return y.reshape(len(x), *self.output_shape[1:])
+
+    def backward(self, grad_output):
+        """Inputs: grad_output (N, C) or (N, 1, 1, C). Returns: dL/dx (N, H, W, C)."""
+        self.check_grad_output(grad_output, self.argmax)
+        n, height, width, channels = self.x_shape
+        grad_pixels = np.zeros((n, height * width, channels), dtype=grad_output.dtype)
+        np.put_along_axis(grad_pixels, self.argmax, grad_output.reshape(n, 1, channels),
+                          axis=1)
+        return grad_pixels.reshape(self.x_shape)
+
+
 # Keras's short names for the same layers
 MaxPool2D = MaxPooling2D
 AvgPool2D = AveragePooling2D
 GlobalAvgPool2D = GlobalAveragePooling2D
+GlobalMaxPool2D = GlobalMaxPooling2D

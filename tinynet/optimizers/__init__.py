@@ -7,17 +7,22 @@ see CHUNK). `apply` also takes lists of arrays (for a hand-written loop): each p
 gets its own state (Adam's m and v, SGD's velocity), created on the first call and matched by
 position, so pass the lists in the same order every time.
 
-learning_rate is a float, or a schedule from tinynet.optimizers.schedules (a function of the
-step count) evaluated before every update, as in Keras. A callback may assign a new float to
-`optimizer.learning_rate` between steps.
+learning_rate is a float >= 0 (0 freezes every weight, as Keras allows), or a schedule from
+tinynet.optimizers.schedules (a function of the step count) evaluated before every update, as
+in Keras. A callback may assign a new float to `optimizer.learning_rate` between steps.
+
+`get_config()` gives Keras's dict of an optimizer's settings and `Class.from_config(config)`
+builds it again (from Keras's dict too).
 """
 
 import functools
 import math
+import re
 
 import numpy as np
 
-from tinynet.validation import check_bool, check_float, unknown_name_error
+from tinynet.config import floatx
+from tinynet.validation import check_bool, check_float, missing_attribute, unknown_name_error
 
 # Arguments every Keras 3 optimizer takes that tinynet's do not, with what they are for: the
 # signature of BaseOptimizer.__init__ in Keras 3.15's source (keras/src/optimizers/
@@ -30,6 +35,14 @@ KERAS_ONLY = {
     "ema_overwrite_frequency": "an exponential moving average of the weights",
     "loss_scale_factor": "mixed-precision loss scaling",
     "gradient_accumulation_steps": "gradient accumulation",
+}
+# What Keras 3.15's get_config writes for each of them when it is off (its defaults: keras.
+# optimizers.Adam().get_config() in Keras 3.15.1). tinynet's get_config writes the same, and
+# from_config drops a setting that has this value (any other value gets KERAS_ONLY's error).
+KERAS_ONLY_OFF = {
+    "weight_decay": None, "clipnorm": None, "global_clipnorm": None, "clipvalue": None,
+    "use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
+    "loss_scale_factor": None, "gradient_accumulation_steps": None,
 }
 
 
@@ -101,7 +114,9 @@ class Optimizer:
         if "lr" in unknown:
             raise TypeError(f"{where}(lr=...): the argument is called learning_rate in Keras 3 "
                             f"and tinynet, e.g. {where}(learning_rate=0.001)")
-        self.name = unknown.pop("name", None) or type(self).__name__.lower()  # as Keras's
+        # Keras's default name: the class name in snake case ('adam', 'rm_sprop', 'adam_w');
+        # Keras adds _1, _2, ... to the second, third... optimizer of a session, tinynet does not
+        self.name = unknown.pop("name", None) or snake_case(type(self).__name__)
         keras_only = sorted(set(unknown) & set(KERAS_ONLY))
         if keras_only:
             name = keras_only[0]
@@ -131,8 +146,10 @@ class Optimizer:
             raise TypeError(f"{type(self).__name__}: this optimizer follows a learning-rate "
                             f"schedule ({type(self.schedule).__name__}), so its learning rate "
                             f"cannot be set to a number (Keras refuses too)")
+        # 0 is allowed (Keras's SGD(learning_rate=0.0) trains nothing, and says nothing);
+        # a negative rate would climb the loss, and NaN or inf would ruin every weight
         self._learning_rate = check_float(value, f"{type(self).__name__}(learning_rate=...)",
-                                          low=0.0, low_open=True)
+                                          low=0.0)
 
     @property
     def schedule(self):
@@ -172,6 +189,39 @@ class Optimizer:
     def __repr__(self):
         return f"{type(self).__name__}(learning_rate={self.schedule or self.learning_rate})"
 
+    # -- Keras's config ------------------------------------------------------------------------
+
+    config_keys = ()  # the settings a subclass adds to get_config, in Keras's order
+
+    def get_config(self):
+        """Keras's dict of this optimizer's settings, with Keras's keys in Keras's order: name,
+        learning_rate, the settings tinynet lacks (KERAS_ONLY) at their "off" value, then the
+        class's own (config_keys). learning_rate is the rate as Keras holds it, rounded to
+        the float type of new weights (floatx: float32 unless set_floatx changed it), so
+        Adam().get_config()["learning_rate"] is 0.0010000000474974513, as in Keras; a
+        schedule is written as Keras writes one (schedules.serialize), and a function of your
+        own that is not a LearningRateSchedule stays itself."""
+        rate = self._learning_rate
+        if isinstance(rate, schedules.LearningRateSchedule):
+            rate = schedules.serialize(rate)
+        elif not callable(rate):
+            rate = float(np.asarray(rate, dtype=floatx()))
+        config = {"name": self.name, "learning_rate": rate, **KERAS_ONLY_OFF}
+        config.update({key: getattr(self, key) for key in self.config_keys})
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        """The optimizer a get_config() dict describes (tinynet's or Keras's), without its
+        state: a Keras-only setting that is off is dropped, one that is on is refused."""
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules.deserialize(config["learning_rate"])
+        for key, off in KERAS_ONLY_OFF.items():
+            if key in config and key not in cls.config_keys and config[key] == off:
+                del config[key]
+        return cls(**config)
+
 
 class SGD(Optimizer):
     """SGD(learning_rate=0.01, momentum=0.0, nesterov=False), as in Keras:
@@ -187,6 +237,8 @@ class SGD(Optimizer):
         super().__init__(learning_rate, **kwargs)
         self.momentum = check_float(momentum, "SGD(momentum=...)", 0.0, 1.0)
         self.nesterov = check_bool(nesterov, "SGD(nesterov=...)")
+
+    config_keys = ("momentum", "nesterov")
 
     def create_slots(self, param):
         # Keras keeps a velocity only when momentum is used; so does tinynet
@@ -206,7 +258,8 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7), Keras 3's rule.
+    """Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False),
+    Keras 3's rule.
 
     At step t = 1, 2, ... for every parameter with gradient g:
 
@@ -218,16 +271,33 @@ class Adam(Optimizer):
     m and v start at zero, so early on they underestimate; the bias correction in alpha undoes
     that. Epsilon is added to sqrt(v) after the correction is folded into alpha (Keras's order;
     PyTorch adds it to the corrected sqrt(v) and defaults to 1e-8).
+
+    amsgrad=True (AMSGrad, Reddi et al. 2018, "On the Convergence of Adam and Beyond") divides
+    by the largest v so far instead of v, so a weight's step never grows because its recent
+    gradients got smaller:
+
+        v_hat  = max(v_hat, v)                   (v_hat starts at 0; Keras's velocity_hat)
+        param -= alpha * m / (sqrt(v_hat) + epsilon)
+
+    as Keras 3 does it (keras/src/optimizers/adam.py): v itself stays the running mean.
     """
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 amsgrad=False, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.beta_1 = check_float(beta_1, "Adam(beta_1=...)", 0.0, 1.0, high_open=True)
-        self.beta_2 = check_float(beta_2, "Adam(beta_2=...)", 0.0, 1.0, high_open=True)
-        self.epsilon = check_float(epsilon, "Adam(epsilon=...)", low=0.0)
+        where = type(self).__name__
+        self.beta_1 = check_float(beta_1, f"{where}(beta_1=...)", 0.0, 1.0, high_open=True)
+        self.beta_2 = check_float(beta_2, f"{where}(beta_2=...)", 0.0, 1.0, high_open=True)
+        self.epsilon = check_float(epsilon, f"{where}(epsilon=...)", low=0.0)
+        self.amsgrad = check_bool(amsgrad, f"{where}(amsgrad=...)")
+
+    config_keys = ("beta_1", "beta_2", "epsilon", "amsgrad")
 
     def create_slots(self, param):
-        return {"m": np.zeros_like(param), "v": np.zeros_like(param)}
+        slots = {"m": np.zeros_like(param), "v": np.zeros_like(param)}
+        if self.amsgrad:
+            slots["v_hat"] = np.zeros_like(param)
+        return slots
 
     @elementwise
     def update(self, param, grad, slots, learning_rate):
@@ -239,13 +309,15 @@ class Adam(Optimizer):
         m, v, t = slots["m"], slots["v"], self.iterations
         m += (1 - self.beta_1) * (grad - m)
         v += (1 - self.beta_2) * (grad * grad - v)
+        if self.amsgrad:  # v_hat = max(v_hat, v), written into v_hat; then divide by it
+            v = np.maximum(slots["v_hat"], v, out=slots["v_hat"])
         alpha = learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
         param -= alpha * m / (np.sqrt(v) + self.epsilon)
 
 
 class AdamW(Adam):
-    """AdamW(learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
-    Adam with decoupled weight decay (Loshchilov & Hutter 2019), Keras 3's rule:
+    """AdamW(learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+    amsgrad=False): Adam with decoupled weight decay (Loshchilov & Hutter 2019), Keras 3's rule:
 
         param *= 1 - learning_rate * weight_decay     shrink every weight first
         then Adam's step above, from the gradient of the loss alone
@@ -256,9 +328,11 @@ class AdamW(Adam):
     """
 
     def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-7, **kwargs):
-        super().__init__(learning_rate, beta_1, beta_2, epsilon, **kwargs)
+                 epsilon=1e-7, amsgrad=False, **kwargs):
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, **kwargs)
         self.weight_decay = check_float(weight_decay, "AdamW(weight_decay=...)", low=0.0)
+
+    config_keys = ("weight_decay", "beta_1", "beta_2", "epsilon", "amsgrad")
 
     def update(self, param, grad, slots, learning_rate):
         param *= 1 - learning_rate * self.weight_decay
@@ -285,6 +359,8 @@ class RMSprop(Optimizer):
         self.momentum = check_float(momentum, "RMSprop(momentum=...)", 0.0, 1.0)
         self.epsilon = check_float(epsilon, "RMSprop(epsilon=...)", low=0.0)
         self.centered = check_bool(centered, "RMSprop(centered=...)")
+
+    config_keys = ("rho", "momentum", "epsilon", "centered")
 
     def create_slots(self, param):
         slots = {"v": np.zeros_like(param)}
@@ -327,6 +403,8 @@ class Adagrad(Optimizer):
         self.initial_accumulator_value = check_float(
             initial_accumulator_value, "Adagrad(initial_accumulator_value=...)", low=0.0)
         self.epsilon = check_float(epsilon, "Adagrad(epsilon=...)", low=0.0)
+
+    config_keys = ("initial_accumulator_value", "epsilon")
 
     def create_slots(self, param):
         return {"accumulator": np.full_like(param, self.initial_accumulator_value)}
@@ -372,21 +450,52 @@ def check_same_shapes(optimizer, params, grads):
 
 
 OPTIMIZERS = {"adam": Adam, "sgd": SGD, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}
+# Keras 3.15's other optimizers (keras.optimizers.get accepts each class name in any case),
+# which tinynet does not have.
+KERAS_ONLY_OPTIMIZERS = ("Adadelta", "Adafactor", "Adamax", "Ftrl", "Lion", "Muon", "Nadam",
+                         "ScheduleFreeAdamW")
+
+
+def keras_only_optimizer_error(name):
+    """The error for a Keras optimizer tinynet lacks ('nadam', Nadam): it says so and lists
+    tinynet's."""
+    has = ", ".join(cls.__name__ for cls in OPTIMIZERS.values())
+    return ValueError(f"{name!r} is a Keras optimizer that tinynet does not have; tinynet has "
+                      f"{has} (by name: {', '.join(OPTIMIZERS)})")
 
 
 def get(identifier):
     """An Optimizer from a name ('adam', 'sgd', 'adamw', 'rmsprop', 'adagrad', or Keras's class
-    names such as 'RMSprop'; default settings), a class or an instance."""
+    names such as 'RMSprop', in any case, as Keras takes them; default settings), a class or
+    an instance."""
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Optimizer):
         return identifier()
     if isinstance(identifier, str):
         key = identifier.lower()
+        if key in (name.lower() for name in KERAS_ONLY_OPTIMIZERS):
+            raise keras_only_optimizer_error(identifier)
         if key not in OPTIMIZERS:
             raise unknown_name_error("optimizer", identifier, OPTIMIZERS)
         return OPTIMIZERS[key]()
     raise TypeError(f"optimizer must be a name like 'adam' or an Optimizer, got {identifier!r}")
+
+
+def snake_case(class_name):
+    """'RMSprop' -> 'rm_sprop', 'AdamW' -> 'adam_w': Keras's default name of an object of a
+    class (keras/src/utils/naming.py, to_snake_case)."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def __getattr__(name):
+    """A Keras optimizer tinynet lacks (optimizers.Nadam) gets an error that says so."""
+    hints = {cls: "a Keras optimizer tinynet does not have" for cls in KERAS_ONLY_OPTIMIZERS}
+    raise missing_attribute("tinynet.optimizers", name,
+                            [cls.__name__ for cls in OPTIMIZERS.values()]
+                            + ["Optimizer", "get", "schedules"],
+                            hints)
 
 
 # tinynet.optimizers.schedules, reachable as an attribute too (keras.optimizers.schedules...)

@@ -250,3 +250,21 @@ class CosineDecay(LearningRateSchedule):
 SCHEDULES = {cls.__name__: cls for cls in (ExponentialDecay, InverseTimeDecay,
                                            PiecewiseConstantDecay, PolynomialDecay,
                                            CosineDecay)}
+
+
+def serialize(schedule):
+    """Keras's dict of a schedule, what an optimizer's get_config holds as its learning_rate:
+    {'module': 'keras.optimizers.schedules', 'class_name': 'ExponentialDecay',
+     'config': schedule.get_config(), 'registered_name': None} (keras.optimizers.schedules.
+    serialize in Keras 3.15.1 gives the same dict)."""
+    return {"module": "keras.optimizers.schedules", "class_name": type(schedule).__name__,
+            "config": schedule.get_config(), "registered_name": None}
+
+
+def deserialize(config):
+    """The schedule a serialize() dict describes (Keras's too)."""
+    class_name = config.get("class_name") if isinstance(config, dict) else None
+    if class_name not in SCHEDULES:
+        raise ValueError(f"Unknown learning-rate schedule {class_name!r}: tinynet has "
+                         f"{', '.join(SCHEDULES)}")
+    return SCHEDULES[class_name].from_config(config.get("config") or {})
