@@ -72,6 +72,40 @@ EVAL_EVERY = 3 if args.quick else 5  # epochs between two measurements of both s
 SEEDS = [args.seed + k for k in range(2 if args.quick else 5)]
 
 # %% [markdown]
+# Every comparison is printed as "mean of one kind vs mean of the other; difference ± its
+# standard error: verdict". The means get one digit more than the difference, and the
+# difference printed is the printed means' difference, rounded: so the numbers add up as you
+# read them. (The verdict is taken from the unrounded numbers.)
+
+
+# %%
+def shown(comparison):
+    """The two means and their difference as printed: three texts (a, b, difference) that
+    add up. The means get one digit more than comparison.fmt's (4 for '{:.3f}'), and the
+    difference is the printed means' difference rounded half up: rounded each on its own,
+    0.80955 - 0.79220 would print as 0.810 vs 0.792 next to a difference of +0.017."""
+    digits = int(comparison.fmt.split(".")[1][0])
+    scale = 100 if comparison.fmt.endswith("%}") else 1  # percent: the difference in points
+    a, b = (f"{scale * mean:.{digits + 1}f}" for mean in (comparison.mean_a, comparison.mean_b))
+    last = int(a.replace(".", "")) - int(b.replace(".", ""))  # in units of the means' last digit
+    units = (abs(last) + 5) // 10  # rounded half up to the difference's digits
+    return a, b, f"{'-' if last < 0 else '+'}{units / 10 ** digits:.{digits}f}"
+
+
+def noise(comparison):
+    """comparison.noise() with shown()'s difference, e.g. '+0.017 ± 0.004 s.e. over 5 seeds'."""
+    return f"{shown(comparison)[2]} ± {comparison.noise().split(' ± ', 1)[1]}"
+
+
+def sentence(comparison):
+    """comparison.sentence() with shown()'s numbers."""
+    a, b, _ = shown(comparison)
+    unit = "%" if comparison.fmt.endswith("%}") else ""
+    return (f"{comparison.what}: {a}{unit} {comparison.names[0]} vs {b}{unit} "
+            f"{comparison.names[1]}; difference {noise(comparison)}: {comparison.verdict}")
+
+
+# %% [markdown]
 # ## The data and the four networks
 #
 # `make_classification` with 10% of the labels replaced by random ones (`flip_y=0.1`): no
@@ -169,6 +203,8 @@ confidence = {name: np.array([run[name][2] for run in runs]) for name in CONFIGS
 
 # %%
 epochs = EVAL_EVERY * np.arange(1, EPOCHS // EVAL_EVERY + 1)
+print(f"== 1. Train and validation curves: {len(CONFIGS)} networks, {len(SEEDS)} seeds, "
+      f"{EPOCHS} epochs of {N_TRAIN} samples ==")
 fig, axes = plt.subplots(2, len(CONFIGS), figsize=(18, 9), sharex=True, sharey="row",
                          layout="constrained")
 for column, name in enumerate(CONFIGS):
@@ -208,14 +244,25 @@ for name in CONFIGS:
     final[name]["loss_gap"] = final[name]["val_loss"] - final[name]["train_loss"]
     final[name]["confidence_when_wrong"] = confidence[name]
 
-COLUMNS = ["train_accuracy", "val_accuracy", "accuracy_gap", "train_loss", "val_loss",
-           "loss_gap", "confidence_when_wrong"]
-print(f"Mean ± s.e. over {len(SEEDS)} seeds, epochs {epochs[-LAST]}-{EPOCHS}, "
-      f"{N_TRAIN} training samples, both sets in inference mode:")
-print(f"  {'network':18s} " + " ".join(f"{key.replace('_', ' '):>21s}" for key in COLUMNS))
-for name, f in final.items():
-    cells = [f"{mean_and_se(f[key])[0]:.3f} ± {mean_and_se(f[key])[1]:.3f}" for key in COLUMNS]
-    print(f"  {name:18s} " + " ".join(f"{cell:>21s}" for cell in cells))
+TABLES = {  # two tables: {title: {column key: header}}
+    "Accuracy (gap = train - validation)": {
+        "train_accuracy": "train", "val_accuracy": "validation", "accuracy_gap": "gap",
+        "confidence_when_wrong": "confidence when wrong"},
+    "Loss (gap = validation - train)": {
+        "train_loss": "train", "val_loss": "validation", "loss_gap": "gap"}}
+print(f"\n== 2. The gaps: mean ± s.e. over {len(SEEDS)} seeds, epochs {epochs[-LAST]}-{EPOCHS}, "
+      f"both sets in inference mode ==")
+for title, columns in TABLES.items():
+    widths = [max(16, len(header) + 3) for header in columns.values()]
+    print(f"{title}:")
+    print(f"  {'network':<19s}" + "".join(f"{header:>{width}s}" for header, width
+                                         in zip(columns.values(), widths, strict=True)))
+    for name, f in final.items():
+        cells = [f"{mean_and_se(f[key])[0]:.3f} ± {mean_and_se(f[key])[1]:.3f}"
+                 for key in columns]
+        print(f"  {name:<19s}" + "".join(f"{cell:>{width}s}"
+                                         for cell, width in zip(cells, widths, strict=True)))
+print("(confidence when wrong: mean of max(p, 1 - p) over the validation samples it gets wrong)")
 
 fig, axes = plt.subplots(1, 3, figsize=(18, 6), layout="constrained")
 names = list(final)
@@ -252,19 +299,41 @@ save_figure(fig, args.out, "2_generalization_gaps")
 # usual "recompute the BN statistics" step). Then we run the training samples in inference
 # mode up to each BN layer, take the actual variance of each of its 128 inputs, and divide
 # the layer's `moving_variance` by it. A ratio of 1 means the moving statistics describe
-# inference well. (Expect slightly less than 1 even without dropout: the moving variance
-# averages *biased* batch variances, which are (N - 1) / N of the true one, N = batch size.)
+# inference well.
+#
+# Without dropout, expect a little less than 1, from sampling alone: a batch of N = 32
+# samples drawn (without replacement) from the M = 200 training samples has on average a
+# *biased* variance (BN's) of (N - 1)/N x M/(M - 1) = 0.974 times the variance of the 200.
+# The printout checks each layer against that number. Where a layer falls below it, a
+# **control** tells why: the same refresh of the network without dropout, but with every
+# layer before the BN layer in inference mode, so that its batches differ from what it sees
+# at inference by sampling only. If the control sits at 0.974 where the network as trained
+# does not, the difference comes from the layers before it normalizing with *batch*
+# statistics in training.
 
 # %%
 REFRESH_BATCHES = 500  # momentum 0.99: 0.99^500 < 0.01 of the old estimate is left
+EXPECTED = (BATCH - 1) / BATCH * N_TRAIN / (N_TRAIN - 1)  # sampling alone: 31/32 x 200/199
 
 
-def refresh_moving_statistics(model, x, batches=REFRESH_BATCHES):
-    """Run training-mode forward passes (batch statistics, dropout on) without updating any
-    weight, so that every BN layer's moving averages settle for the current weights."""
+def refresh_moving_statistics(model, x, batches=REFRESH_BATCHES, before="training"):
+    """Run `batches` random batches of x forward without updating any weight, so that every
+    BN layer's moving averages settle for the current weights.
+
+    before="training": the whole network in training mode (batch statistics, dropout on), as
+    in training. before="inference" (the control): each BN layer updates its moving averages
+    from its batch but passes the batch on in inference mode, so every layer after it sees
+    what it would see at inference."""
     rng = np.random.default_rng(SEEDS[0])
     for _ in range(batches):
-        model.forward(x[rng.choice(len(x), size=BATCH, replace=False)], training=True)
+        x_batch = x[rng.choice(len(x), size=BATCH, replace=False)]
+        if before == "training":
+            model.forward(x_batch, training=True)
+            continue
+        for layer in model.layers:
+            if isinstance(layer, BatchNormalization):
+                layer.forward(x_batch, training=True)  # updates its moving averages
+            x_batch = layer.forward(x_batch, training=False)
 
 
 def variance_ratios(model, x):
@@ -282,62 +351,158 @@ def variance_ratios(model, x):
 
 BN_NAMES = [f"bn_{i + 1}" for i in range(DEPTH)]
 LAST_BN = BN_NAMES[-1]
-ratios = {"BN": [], "BN + dropout": []}  # name -> per seed {BN layer name -> ratio per unit}
+CONTROL = "control"
+ROWS = {"BN": "dropout p = 0.0", "BN + dropout": f"dropout p = {DROPOUT}",
+        CONTROL: "control: layers before at inference"}
+ratios = {name: [] for name in ROWS}  # name -> per seed {BN layer name -> ratio per unit}
 for seed, run in zip(SEEDS, runs, strict=True):
     x_train = make_data(seed)[0]
-    for name in ratios:
+    for name in ("BN", "BN + dropout"):
         refresh_moving_statistics(run[name][0], x_train)
         ratios[name].append(variance_ratios(run[name][0], x_train))
-p_of = {name: CONFIGS[name][1] for name in ratios}
+    # the control, last (it changes the moving averages), from the refreshed ones
+    refresh_moving_statistics(run["BN"][0], x_train, before="inference")
+    ratios[CONTROL].append(variance_ratios(run["BN"][0], x_train))
 # name -> (seeds, BN layers): the median over units of each layer's ratio
 medians = {name: np.array([[np.median(r[bn]) for bn in BN_NAMES] for r in per_seed])
            for name, per_seed in ratios.items()}
-print(f"\nMedian over units of moving variance / actual inference-time variance, mean ± s.e. "
-      f"over {len(SEEDS)} seeds (expected without dropout: (N-1)/N = "
-      f"{(BATCH - 1) / BATCH:.3f}):")
-print("  " + " " * 16 + "".join(f"{bn:>15s}" for bn in BN_NAMES))
-for name in ratios:
+print("\n== 3. Dropout before BN: moving variance / actual inference-time variance ==")
+print(f"Median over the {WIDTH} units of each BN layer, mean ± s.e. over {len(SEEDS)} seeds "
+      f"(1: the moving statistics fit inference):")
+print(" " * 37 + "".join(f"{bn:>15s}" for bn in BN_NAMES))
+for name, label in ROWS.items():
     cells = [f"{mean_and_se(column)[0]:.3f} ± {mean_and_se(column)[1]:.3f}"
              for column in medians[name].T]
-    print(f"  dropout p = {p_of[name]:.1f}  " + "".join(f"{cell:>15s}" for cell in cells))
+    print(f"  {label:<35s}" + "".join(f"{cell:>15s}" for cell in cells))
+print(f"Sampling alone, for batches of N = {BATCH} drawn from the M = {N_TRAIN} training "
+      f"samples, without dropout:\n  (N - 1)/N x M/(M - 1) = {BATCH - 1}/{BATCH} x "
+      f"{N_TRAIN}/{N_TRAIN - 1} = {EXPECTED:.4f}")
+
+
+def against(values, reference, what):
+    """A Comparison of per-seed values with a reference (per-seed values, or one number)."""
+    reference = np.broadcast_to(reference, np.shape(values))
+    return compare(values, reference, what, ("measured", "reference"), lower_is_better=None)
+
+
+def short_verdict(comparison):
+    """'no clear difference' / 'lower, beyond the noise' / 'higher, beyond the noise'."""
+    if not np.isfinite(comparison.se):
+        return "one seed: no verdict"
+    if not comparison.clear:
+        return "no clear difference"
+    return f"{'lower' if comparison.difference < 0 else 'higher'}, beyond the noise"
+
+
+# Without dropout: each layer as trained, and the control, against sampling alone; and the
+# two paired, seed by seed
+vs_expected = {bn: against(medians["BN"][:, k], EXPECTED, f"{bn} - sampling")
+               for k, bn in enumerate(BN_NAMES)}
+control_vs_expected = {bn: against(medians[CONTROL][:, k], EXPECTED, f"{bn} control - sampling")
+                       for k, bn in enumerate(BN_NAMES)}
+vs_control = {bn: against(medians["BN"][:, k], medians[CONTROL][:, k], f"{bn} - control")
+              for k, bn in enumerate(BN_NAMES)}
+print(f"Without dropout: each layer's ratio, and ratio - {EXPECTED:.4f} (sampling alone) ± s.e. "
+      f"over {len(SEEDS)} seeds\n(control: the same refresh, with the layers before each BN "
+      f"layer in inference mode)")
+for arm, comparisons in (("as trained", vs_expected), ("control", control_vs_expected)):
+    for k, (bn, c) in enumerate(comparisons.items()):
+        print(f"  {arm if k == 0 else '':<12s}{bn:<6s}{shown(c)[0]}  "
+              f"{noise(c).split(' s.e.')[0]}  {short_verdict(c)}")
+
+
+def listed(names):
+    """['bn_1'] -> 'bn_1'; ['bn_1', 'bn_2', 'bn_3'] -> 'bn_1, bn_2 and bn_3'."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def expectation_words(measured, control, paired, expected):
+    """Without dropout: do the BN layers' ratios agree with sampling alone, and if not, does
+    the control account for it? From three {BN layer: Comparison} dicts, paired over seeds:
+    ratio as trained - expected, ratio in the control - expected, as trained - control."""
+    if any(not np.isfinite(c.se) for c in measured.values()):
+        return "one seed only: no noise estimate, so no verdict"
+    same = [bn for bn, c in measured.items() if not c.clear]
+    off = [bn for bn, c in measured.items() if c.clear]
+    if not off:
+        return (f"no BN layer's ratio differs clearly from the {expected:.4f} of sampling "
+                f"alone")
+    parts = []
+    if same:
+        parts.append(f"{listed(same)} {'does' if len(same) == 1 else 'do'} not differ clearly "
+                     f"from the {expected:.4f} of sampling alone")
+    for side, sign in (("below", -1), ("above", 1)):
+        these = [bn for bn in off if np.sign(measured[bn].difference) == sign]
+        if these:
+            parts.append(f"{listed(these)} {'is' if len(these) == 1 else 'are'} {side} "
+                         f"{'it' if same else f'the {expected:.4f} of sampling alone'}, "
+                         f"beyond the noise")
+    explained = [bn for bn in off if not control[bn].clear and paired[bn].clear
+                 and np.sign(paired[bn].difference) == np.sign(measured[bn].difference)]
+    worst = max(off, key=lambda bn: abs(paired[bn].difference))
+    if explained == off:
+        why = (f"In the control, with the layers before each BN layer at inference, "
+               f"{listed(off)} {'shows' if len(off) == 1 else 'show'} no clear difference from "
+               f"{expected:.4f}, and the network as trained differs from the control there "
+               f"({worst}: as trained - control = {noise(paired[worst])}): the gap comes from "
+               f"the layers before them normalizing with batch statistics in training")
+    else:
+        unexplained = [bn for bn in off if bn not in explained]
+        why = (f"The control (layers before at inference) does not account for it at "
+               f"{listed(unexplained)}, so these runs do not show where the gap comes from")
+    return "; ".join(parts) + ". " + why
+
+
+no_dropout_words = expectation_words(vs_expected, control_vs_expected, vs_control, EXPECTED)
+print(f"So, without dropout, {no_dropout_words}.")
 
 # %% [markdown]
 # **What to look at.** Left: one count per unit of the last BN layer (first seed). Without
 # dropout the ratios sit near 1; with dropout before it they are shifted to the right: at
 # inference the layer divides by a standard deviation that is too large, so its outputs
-# shrink. Right: the median ratio of every BN layer, mean over seeds with its standard error.
-# `bn_1` has no dropout before it. From `bn_2` on, each layer has a dropout layer just before
-# it; and the shift can *compound*: a BN layer's too-small output at inference makes the next
-# layer's inputs smaller still than what its moving statistics expect. Whether it does
-# depends on how far training went (compare `--quick` with the full run). The accuracy cost
-# is often small (the last layers partly adapt), so we show the variances, not an accuracy
-# claim.
+# shrink. Middle: the median ratio of every BN layer, mean over seeds with its standard
+# error. `bn_1` has no dropout before it. From `bn_2` on, each layer has a dropout layer just
+# before it; and the shift can *compound*: a BN layer's too-small output at inference makes
+# the next layer's inputs smaller still than what its moving statistics expect. Whether it
+# does depends on how far training went (compare `--quick` with the full run). Right: the
+# network without dropout, magnified, against the 0.974 of sampling alone, with the control.
+# The accuracy cost is often small (the last layers partly adapt), so we show the variances,
+# not an accuracy claim.
 
 # %%
-fig, (ax_hist, ax_depth) = plt.subplots(1, 2, figsize=(15, 6), layout="constrained")
-last = {name: per_seed[0][LAST_BN] for name, per_seed in ratios.items()}
+fig, (ax_hist, ax_depth, ax_zoom) = plt.subplots(1, 3, figsize=(18, 6), layout="constrained",
+                                                 width_ratios=[1.2, 1, 1])
+last = {name: ratios[name][0][LAST_BN] for name in ("BN", "BN + dropout")}
 all_ratios = np.concatenate(list(last.values()))
 bins = np.geomspace(min(all_ratios.min(), 0.5), max(all_ratios.max(), 2.0), 50)
 for name, ratio in last.items():
-    ax_hist.hist(ratio, bins=bins, alpha=0.6, color=COLORS[name],
-                 label=f"dropout p = {p_of[name]:.1f}")
+    ax_hist.hist(ratio, bins=bins, alpha=0.6, color=COLORS[name], label=ROWS[name])
 ax_hist.axvline(1.0, color="black", lw=1.5, ls=":")
 ax_hist.set_xscale("log")
 ax_hist.set_xlabel(f"moving / actual variance, {LAST_BN} (log)")
 ax_hist.set_ylabel("number of units")
-ax_hist.set_title("The last BN layer, per unit (first seed)")
+ax_hist.set_title(f"The last BN layer, per unit (seed {SEEDS[0]} only)")
 depth = np.arange(1, DEPTH + 1)
-for name, values in medians.items():
-    errors = [mean_and_se(column)[1] for column in values.T]
-    ax_depth.errorbar(depth, values.mean(axis=0), yerr=errors, fmt="o-", capsize=5,
-                      color=COLORS[name], label=f"dropout p = {p_of[name]:.1f}")
-ax_depth.axhline(1.0, color="black", lw=1.5, ls=":")
-ax_depth.set_xticks(depth, BN_NAMES)
-ax_depth.set_xlabel("BN layer (bn_1 = next to the input)")
+for ax, names in ((ax_depth, ("BN", "BN + dropout")), (ax_zoom, ("BN", CONTROL))):
+    for name in names:
+        errors = [mean_and_se(column)[1] for column in medians[name].T]
+        ax.errorbar(depth, medians[name].mean(axis=0), yerr=errors, capsize=5,
+                    fmt="o--" if name == CONTROL else "o-",
+                    color="grey" if name == CONTROL else COLORS[name], label=ROWS[name])
+    ax.set_xticks(depth, BN_NAMES)
+    ax.set_xlabel("BN layer (bn_1 = next to the input)")
+ax_depth.axhline(1.0, color="black", lw=1.5, ls=":", label="1: moving = actual variance")
+ax_zoom.axhline(EXPECTED, color="black", lw=1.5, ls="--",
+                label=f"sampling alone, {EXPECTED:.4f}")
 ax_depth.set_ylabel("median ratio over units")
-ax_depth.set_title(f"Every BN layer ({len(SEEDS)} seeds)")
-for ax in (ax_hist, ax_depth):
-    ax.legend()
+ax_depth.set_title(f"Every BN layer: mean ± s.e. of {len(SEEDS)} seeds")
+ax_zoom.set_title(f"Without dropout, magnified ({len(SEEDS)} seeds)")
+ax_hist.legend()
+legend = {}  # one legend under the panels: label -> handle, without repeats
+for ax in (ax_depth, ax_zoom):
+    legend.update(zip(*reversed(ax.get_legend_handles_labels()), strict=True))
+fig.legend(legend.values(), legend.keys(), loc="outside lower center", ncol=len(legend),
+           frameon=False)
 fig.suptitle("Dropout before BN: the moving variance is too large for inference")
 save_figure(fig, args.out, "3_dropout_variance_shift")
 
@@ -354,10 +519,10 @@ def gap_words(comparison, smaller="narrows", larger="widens"):
     if not np.isfinite(comparison.se):
         return f"cannot be judged from one seed ({comparison.what})"
     if not comparison.clear:
-        return f"does not clearly change the {comparison.what} ({comparison.noise()})"
+        return f"does not clearly change the {comparison.what} ({noise(comparison)})"
     verb = smaller if comparison.difference < 0 else larger
-    return (f"{verb} the {comparison.what} by {abs(comparison.difference):.3f} "
-            f"({comparison.noise()})")
+    return (f"{verb} the {comparison.what} by {shown(comparison)[2][1:]} "
+            f"({noise(comparison)})")
 
 
 def overconfidence_words(loss_gap, val_accuracy, confidence_when_wrong):
@@ -370,14 +535,14 @@ def overconfidence_words(loss_gap, val_accuracy, confidence_when_wrong):
     if less_sure and not more_right:
         return (f"its loss gap is smaller at no better validation accuracy, and on the "
                 f"validation samples it gets wrong it is less confident "
-                f"({confidence_when_wrong.mean_a:.3f} vs {confidence_when_wrong.mean_b:.3f}, "
-                f"{confidence_when_wrong.noise()}): it is less over-confident about its "
+                f"({' vs '.join(shown(confidence_when_wrong)[:2])}, "
+                f"{noise(confidence_when_wrong)}): it is less over-confident about its "
                 f"mistakes, it does not make fewer of them")
     if more_right:
         return (f"its loss gap is smaller and its validation accuracy higher "
-                f"({val_accuracy.noise()}): it gets more samples right")
+                f"({noise(val_accuracy)}): it gets more samples right")
     return (f"its loss gap is smaller, but neither its validation accuracy nor its confidence "
-            f"on its mistakes differs clearly ({confidence_when_wrong.noise()})")
+            f"on its mistakes differs clearly ({noise(confidence_when_wrong)})")
 
 
 def direction_words(comparison, more="larger", less="smaller"):
@@ -391,12 +556,17 @@ def direction_words(comparison, more="larger", less="smaller"):
 
 def compounding_words(growth):
     """Does the dropout variance shift compound with depth? From a Comparison of the median
-    ratio at the last BN layer - at bn_2 (the first one after a dropout layer)."""
+    ratio at the last BN layer - at bn_2 (the first one after a dropout layer), whose names
+    are the two layers."""
+    deep, shallow = growth.names
+    deep_mean, shallow_mean, _ = shown(growth)
+    change = (f"from {shallow_mean} at {shallow} to {deep_mean} at {deep} "
+              f"({deep} - {shallow} = {noise(growth)})")
     if growth.clear and growth.difference > 0:
-        return f"grows with depth ({growth.noise()}): the shift compounds from layer to layer"
+        return f"grows with depth, {change}: the shift compounds from layer to layer"
     if growth.clear:
-        return f"shrinks with depth ({growth.noise()}): here it does not compound"
-    return f"does not clearly change with depth ({growth.noise()}): here it does not compound"
+        return f"shrinks with depth, {change}: here it does not compound"
+    return f"does not clearly change with depth, {change}: here it does not compound"
 
 
 plain = final["no regularization"]
@@ -409,36 +579,43 @@ for name in ("dropout", "BN", "BN + dropout"):
                      lower_is_better=key != "val_accuracy")
         for key in ("accuracy_gap", "loss_gap", "val_accuracy", "confidence_when_wrong")}
     for key in ("accuracy_gap", "loss_gap", "val_accuracy"):
-        print(f"- {against_plain[name][key].sentence()}")
+        print(f"- {sentence(against_plain[name][key])}")
 bn = against_plain["BN"]
 print(f"So, from these numbers, BN {gap_words(bn['accuracy_gap'])}; "
       f"{overconfidence_words(bn['loss_gap'], bn['val_accuracy'], bn['confidence_when_wrong'])}.")
 confident = bn["confidence_when_wrong"]
-print(f"- mean confidence on wrongly classified validation samples: {confident.mean_a:.3f} BN vs "
-      f"{confident.mean_b:.3f} no regularization; difference {confident.noise()}: "
+print(f"- mean confidence on wrongly classified validation samples: {shown(confident)[0]} BN "
+      f"vs {shown(confident)[1]} no regularization; difference {noise(confident)}: "
       f"{direction_words(confident, 'higher', 'lower')}")
 dropout_shift = compare(medians["BN + dropout"][:, -1], medians["BN"][:, -1],
                         f"{LAST_BN}'s moving variance / inference variance",
-                        ("dropout", "no dropout"))
+                        ("dropout", "no dropout"), fmt="{:.2f}")
 growth = compare(medians["BN + dropout"][:, -1], medians["BN + dropout"][:, 1],
-                 "ratio with dropout", (LAST_BN, BN_NAMES[1]))
-print(f"- Dropout before BN, {dropout_shift.what}: {dropout_shift.mean_a:.2f} with p = {DROPOUT} "
-      f"vs {dropout_shift.mean_b:.2f} with p = 0; difference {dropout_shift.noise()}: "
+                 "ratio with dropout", (LAST_BN, BN_NAMES[1]), fmt="{:.2f}")
+print(f"- Dropout before BN, {dropout_shift.what}: {shown(dropout_shift)[0]} with p = "
+      f"{DROPOUT} vs {shown(dropout_shift)[1]} with p = 0; difference {noise(dropout_shift)}: "
       f"{direction_words(dropout_shift)}.")
+first_ratio, first_se = mean_and_se(medians["BN + dropout"][:, 0])
 print(f"  With dropout the ratio {compounding_words(growth)}; {BN_NAMES[0]}, with no dropout "
-      f"before it, has {medians['BN + dropout'][:, 0].mean():.2f}.")
+      f"before it, has {first_ratio:.3f} ± {first_se:.3f}.")
+print(f"- Without dropout, {no_dropout_words}.")
 print("  Li et al.'s remedy: dropout only after the last BN layer (see 'Try this').")
 
+layers_below = sum(c.clear and c.difference < 0 for c in vs_expected.values())  # no dropout
 print("RESULT " + " ".join(
     [f"{key.replace(' + ', '_and_').replace(' ', '_')}_{stat}={final[key][stat].mean():.6g}"
      for key in final for stat in ("accuracy_gap", "loss_gap", "val_accuracy",
                                    "confidence_when_wrong")]
     + [f"seeds={len(SEEDS)}", f"variance_ratio_p0={medians['BN'][:, -1].mean():.6g}",
        f"variance_ratio_dropout={medians['BN + dropout'][:, -1].mean():.6g}",
-       f"variance_ratio_dropout_bn_2={medians['BN + dropout'][:, 1].mean():.6g}"]))
-headline(f"loss gap {bn['loss_gap'].mean_a:.2f} with BN vs {bn['loss_gap'].mean_b:.2f} "
-         f"without ({bn['loss_gap'].noise()}: {bn['loss_gap'].verdict}); confidence on "
-         f"mistakes {confident.mean_a:.3f} vs {confident.mean_b:.3f} ({confident.noise()}: "
+       f"variance_ratio_dropout_bn_2={medians['BN + dropout'][:, 1].mean():.6g}",
+       f"variance_ratio_expected={EXPECTED:.6g}",
+       f"variance_ratio_p0_bn_1={medians['BN'][:, 0].mean():.6g}",
+       f"variance_ratio_control={medians[CONTROL][:, -1].mean():.6g}",
+       f"variance_ratio_p0_layers_below={layers_below}"]))
+headline(f"loss gap {shown(bn['loss_gap'])[0]} with BN vs {shown(bn['loss_gap'])[1]} "
+         f"without ({noise(bn['loss_gap'])}: {bn['loss_gap'].verdict}); confidence on "
+         f"mistakes {shown(confident)[0]} vs {shown(confident)[1]} ({noise(confident)}: "
          f"{confident.verdict})")
 
 # %% [markdown]

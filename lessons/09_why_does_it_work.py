@@ -44,6 +44,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.lines import Line2D
 
 import tinynet
 from tinynet import plot
@@ -104,6 +105,40 @@ def build(n_features, bn, noise=False, init="glorot_uniform", outputs=1, momentu
     model = Sequential(layers)
     model.compile(optimizer=SGD(learning_rate=LEARNING_RATE), loss=loss, metrics=["accuracy"])
     return model
+
+
+# %% [markdown]
+# Every comparison is printed as "mean of one kind vs mean of the other; difference ± its
+# standard error: verdict". The means get one digit more than the difference, and the
+# difference printed is the printed means' difference, rounded: so the numbers add up as you
+# read them. (The verdict is taken from the unrounded numbers.)
+
+
+# %%
+def shown(comparison):
+    """The two means and their difference as printed: three texts (a, b, difference) that
+    add up. The means get one digit more than comparison.fmt's (4 for '{:.3f}'), and the
+    difference is the printed means' difference rounded half up: rounded each on its own,
+    0.9502 - 0.9546 would print as 0.950 vs 0.955 next to a difference of -0.004."""
+    digits = int(comparison.fmt.split(".")[1][0])
+    scale = 100 if comparison.fmt.endswith("%}") else 1  # percent: the difference in points
+    a, b = (f"{scale * mean:.{digits + 1}f}" for mean in (comparison.mean_a, comparison.mean_b))
+    last = int(a.replace(".", "")) - int(b.replace(".", ""))  # in units of the means' last digit
+    units = (abs(last) + 5) // 10  # rounded half up to the difference's digits
+    return a, b, f"{'-' if last < 0 else '+'}{units / 10 ** digits:.{digits}f}"
+
+
+def noise(comparison):
+    """comparison.noise() with shown()'s difference, e.g. '+0.017 ± 0.004 s.e. over 5 seeds'."""
+    return f"{shown(comparison)[2]} ± {comparison.noise().split(' ± ', 1)[1]}"
+
+
+def sentence(comparison):
+    """comparison.sentence() with shown()'s numbers."""
+    a, b, _ = shown(comparison)
+    unit = "%" if comparison.fmt.endswith("%}") else ""
+    return (f"{comparison.what}: {a}{unit} {comparison.names[0]} vs {b}{unit} "
+            f"{comparison.names[1]}; difference {noise(comparison)}: {comparison.verdict}")
 
 
 # %% [markdown]
@@ -285,6 +320,8 @@ for seed in SEEDS:
 # %%
 QUANTITIES = {"loss_range": "loss range", "grad_change": "gradient change",
               "beta": "effective beta-smoothness"}
+print(f"== 1. The loss landscape along the gradient: {len(landscape[0]['BN']['step'])} probes in "
+      f"steps {PROBE_EVERY}-{landscape[0]['BN']['step'][-1]}, {len(SEEDS)} seeds ==")
 fig, axes = plt.subplots(1, 3, figsize=(18, 6), layout="constrained")
 for name, record in landscape[0].items():
     steps, color = record["step"], COLORS[name]
@@ -368,26 +405,21 @@ def landscape_headline(numbers, words):
         for label, (ratio, ratio_se, _, _), verdict in parts)
 
 
-print(f"Landscape along the gradient: {len(landscape[0]['BN']['step'])} probes in steps "
-      f"{PROBE_EVERY}-{landscape[0]['BN']['step'][-1]}, {len(SEEDS)} seeds.")
 final_accuracy = {name: [run[name]["val_accuracy"] for run in landscape]
                   for name in ("standard", "BN")}
-print("   " + compare(final_accuracy["standard"], final_accuracy["BN"],
-                 "validation accuracy at the end of the window", ("without BN", "with BN"),
-                 lower_is_better=False).sentence())
+print("   " + sentence(compare(final_accuracy["standard"], final_accuracy["BN"],
+                          "validation accuracy at the end of the window",
+                          ("without BN", "with BN"), lower_is_better=False)))
 landscape_words, landscape_numbers = {}, {}
 for key, label in QUANTITIES.items():
     medians, shares = paired_probe_summary([run["standard"][key] for run in landscape],
                                            [run["BN"][key] for run in landscape])
     ratio, ratio_se = mean_and_se(medians)
     share, share_se = mean_and_se(shares)
-    mean_ratio = np.mean([run["standard"][key].mean() / run["BN"][key].mean()
-                          for run in landscape])
     landscape_words[label] = smoothness_words(medians, shares)
     landscape_numbers[key] = (ratio, ratio_se, share, share_se)
     print(f"   {label}: median per-probe ratio without BN / with BN {ratio:.2f} ± "
-          f"{ratio_se:.2f}; larger without BN at {share:.0%} ± {share_se:.0%} of the probes "
-          f"(ratio of the means, which spikes can drive: {mean_ratio:.2f}): "
+          f"{ratio_se:.2f}; larger without BN at {share:.0%} ± {share_se:.0%} of the probes: "
           f"{landscape_words[label]}.")
 print(f"   So: {landscape_conclusion(landscape_words)}.")
 
@@ -476,37 +508,55 @@ for seed in SEEDS:
 
 # %% [markdown]
 # **What to look at.** Left: validation accuracy against training step, the mean over seeds
-# (chance is 0.2). Which curves leave chance first? Where does the noisy-BN network sit: with
-# BN, or with the standard network? Right: for the first seed, one unit's input to the last
-# ReLU, step by step: the band from its 15th to its 85th percentile over the batch, and its
-# batch mean (line); each panel has its own y scale. With BN (in training mode) the mean line
-# is flat: BN pins every unit's batch mean to beta and its spread to gamma. With the noise the
-# mean jumps at every step: that is the covariate shift we added. The panel titles give the
-# measured shift per step.
+# with a band of one standard error (chance is 0.2). Which curves leave chance first? Where
+# does the noisy-BN network sit: with BN, or with the standard network? Right: one unit's
+# input to the last ReLU in the last 100 training steps, for the first seed only: at each
+# step a bar from its 15th to its 85th percentile over the batch (the spread within the
+# step) and a dot at its batch mean. With BN (in training mode) the dots stay level: BN pins
+# every unit's batch mean to beta and its spread to gamma. With the noise the dot jumps from
+# step to step by more than the bars are long: that is the covariate shift we added. Each
+# panel has its own y scale. The panel titles give the shift per step measured over every
+# unit and every seed (mean ± s.e. over seeds), not the drawn unit's.
 
 # %%
-fig = plt.figure(figsize=(18, 8), layout="constrained")
+DRAWN_STEPS = 100  # the last steps of the first seed's run, drawn on the right
+shifts = {name: np.array([run[name]["shift"] for run in noisy]) for name in NOISE_CONFIGS}
+speed = {name: np.array([run[name]["speed"] for run in noisy]) for name in NOISE_CONFIGS}
+print(f"\n== 2. Noisy BN: {len(NOISE_CONFIGS)} networks, {NOISE_STEPS} steps, {len(SEEDS)} "
+      f"seeds ==")
+fig = plt.figure(figsize=(18, 8.5), layout="constrained")
 grid = fig.add_gridspec(2, 3, width_ratios=[1.5, 1, 1])
 ax_acc = fig.add_subplot(grid[:, 0])
 for name in NOISE_CONFIGS:
-    curves = np.array([run[name]["val_accuracy"] for run in noisy])
-    ax_acc.plot(noisy[0][name]["eval_step"], curves.mean(axis=0), "o-", ms=4,
-                color=COLORS[name], label=name)
+    curves = np.array([run[name]["val_accuracy"] for run in noisy])  # (seeds, evaluations)
+    mean = curves.mean(axis=0)
+    se = curves.std(axis=0, ddof=1) / np.sqrt(len(curves)) if len(curves) > 1 else 0 * mean
+    steps = noisy[0][name]["eval_step"]
+    ax_acc.plot(steps, mean, "o-", ms=4, color=COLORS[name], label=name)
+    ax_acc.fill_between(steps, mean - se, mean + se, color=COLORS[name], alpha=0.2, lw=0)
 ax_acc.axhline(1 / N_CLASSES, color="grey", lw=1, ls=":")
 ax_acc.set_xlabel("training step")
 ax_acc.set_ylabel("validation accuracy (inference mode)")
-ax_acc.set_title(f"5 spirals: mean of {len(SEEDS)} seeds")
+ax_acc.set_title(f"5 spirals: mean ± s.e. of {len(SEEDS)} seeds (band)")
 ax_acc.legend()
 for k, (name, run) in enumerate(noisy[0].items()):
     ax = fig.add_subplot(grid[k // 2, 1 + k % 2])
-    p15, p50, p85 = run["percentiles"].T
-    ax.fill_between(run["step"], p15, p85, color=COLORS[name], alpha=0.3, lw=0)
-    ax.plot(run["step"], run["mean"][:, UNIT], color=COLORS[name], lw=1)
-    ax.set_title(f"{name}: shift {run['shift']:.3f}")
-    ax.set_xlabel("training step")
+    drawn = run["step"] >= NOISE_STEPS - DRAWN_STEPS
+    steps, (p15, _, p85) = run["step"][drawn], run["percentiles"][drawn].T
+    ax.vlines(steps, p15, p85, color=COLORS[name], alpha=0.45, lw=2.5)
+    ax.plot(steps, run["mean"][drawn, UNIT], "-o", color=COLORS[name], lw=0.8, ms=3)
+    shift, shift_se = mean_and_se(shifts[name])
+    ax.set_title(f"{name}: shift {shift:.3f} ± {shift_se:.3f}")
+    ax.set_xlabel(f"training step (seed {SEEDS[0]})")
     if k % 2 == 0:
         ax.set_ylabel(f"{LAST_RELU} input, unit {UNIT}")
-fig.suptitle("Noisy BN: deliberate covariate shift after every BN layer")
+fig.legend([Line2D([], [], color="grey", alpha=0.45, lw=2.5),
+            Line2D([], [], color="grey", marker="o", lw=0.8, ms=3)],
+           ["15th to 85th percentile over the batch (one step)", "batch mean"],
+           loc="outside lower right", ncol=2, frameon=False)
+fig.suptitle("Noisy BN: deliberate covariate shift after every BN layer\nRight: one unit of the "
+             f"first seed, last {DRAWN_STEPS} steps; in the titles, the shift per step over all "
+             f"units, mean ± s.e. of {len(SEEDS)} seeds")
 save_figure(fig, args.out, "2_noisy_bn_accuracy_and_distributions")
 
 
@@ -524,11 +574,11 @@ def noisy_bn_speed_words(noisy_vs_bn, noisy_vs_standard):
         return "one seed only: no noise estimate, so no verdict"
     if not noisy_vs_bn.clear:
         as_bn = (f"neither clearly slower nor clearly faster than BN (difference "
-                 f"{noisy_vs_bn.difference:+.3f}: {noisy_vs_bn.verdict})")
+                 f"{shown(noisy_vs_bn)[2]}: {noisy_vs_bn.verdict})")
     elif noisy_vs_bn.difference < 0:
-        as_bn = f"slower than BN, beyond the noise (by {-noisy_vs_bn.difference:.3f})"
+        as_bn = f"slower than BN, beyond the noise (by {shown(noisy_vs_bn)[2][1:]})"
     else:
-        as_bn = f"faster than BN, beyond the noise (by {noisy_vs_bn.difference:.3f})"
+        as_bn = f"faster than BN, beyond the noise (by {shown(noisy_vs_bn)[2][1:]})"
     if noisy_vs_standard.clear and noisy_vs_standard.difference > 0:
         return f"{as_bn}, and faster than the standard network, beyond the noise"
     return f"{as_bn}, and NOT clearly faster than the standard network"
@@ -559,7 +609,7 @@ def covariate_shift_conclusion(more_shift, noisy_vs_bn, noisy_vs_standard, kept,
                 f"distributions are not what makes BN work here")
     if not noisy_vs_bn.clear:
         return (f"{start} shows no clear difference from BN in how fast it trains "
-                f"({noisy_vs_bn.noise()}): these runs cannot tell whether the added shift "
+                f"({noise(noisy_vs_bn)}): these runs cannot tell whether the added shift "
                 f"costs BN anything, so they neither support nor rule out the story that BN "
                 f"works by keeping input distributions stable")
     lead = (f"{start} is slower than BN and keeps {kept:.0%} of BN's lead over the standard "
@@ -585,16 +635,14 @@ def shift_words(comparison):
             f"{comparison.names[1]} network's, beyond the noise")
 
 
-shifts = {name: np.array([run[name]["shift"] for run in noisy]) for name in NOISE_CONFIGS}
-speed = {name: np.array([run[name]["speed"] for run in noisy]) for name in NOISE_CONFIGS}
-print(f"\nNoisy BN, {NOISE_STEPS} steps, {len(SEEDS)} seeds. Input of {LAST_RELU}: shift per step "
-      f"in stds, mean ± s.e.: " + ", ".join(f"{name} {mean_and_se(values)[0]:.3f} ± "
+print(f"Input of {LAST_RELU}: shift per step in stds (all units), mean ± s.e. over {len(SEEDS)} "
+      f"seeds: " + ", ".join(f"{name} {mean_and_se(values)[0]:.3f} ± "
                                           f"{mean_and_se(values)[1]:.3f}"
                                           for name, values in shifts.items()) + ".")
 shift_vs_standard = compare(shifts["noisy BN"], shifts["standard"], "shift per step",
                             ("noisy BN", "standard"))
-print(f"   shift per step: {shifts['noisy BN'].mean():.3f} noisy BN vs "
-      f"{shifts['standard'].mean():.3f} standard; difference {shift_vs_standard.noise()}: "
+print(f"   shift per step: {shown(shift_vs_standard)[0]} noisy BN vs "
+      f"{shown(shift_vs_standard)[1]} standard; difference {noise(shift_vs_standard)}: "
       f"{shift_words(shift_vs_standard)}")
 more_shift = shift_vs_standard.clear and shift_vs_standard.difference > 0
 what = f"mean validation accuracy over steps 0-{NOISE_STEPS}"
@@ -605,7 +653,7 @@ noisy_vs_standard = compare(speed["noisy BN"], speed["standard"], what,
 noise_alone = compare(speed["standard + noise"], speed["standard"], what,
                       ("standard + noise", "standard"), lower_is_better=False)
 for comparison in (noisy_vs_bn, noisy_vs_standard, noise_alone):
-    print("   " + comparison.sentence())
+    print("   " + sentence(comparison))
 kept = noisy_vs_standard.difference / (speed["BN"].mean() - speed["standard"].mean())
 # Does noisy BN keep more than half of BN's lead? Paired over seeds: noisy BN's gain over the
 # standard network against half of BN's gain, (noisy - standard) - (BN - standard) / 2.
@@ -613,7 +661,7 @@ half = compare(speed["noisy BN"] - speed["standard"], (speed["BN"] - speed["stan
                "gain in mean validation accuracy over the standard network",
                ("noisy BN", "half of BN's"), lower_is_better=None)
 print(f"   Noisy BN trains {noisy_bn_speed_words(noisy_vs_bn, noisy_vs_standard)}.")
-print("   " + half.sentence())
+print("   " + sentence(half))
 print(f"   So: {covariate_shift_conclusion(more_shift, noisy_vs_bn, noisy_vs_standard, kept, half)}"
       f".")
 
@@ -629,7 +677,7 @@ print("RESULT " + " ".join([
     f"noisy_minus_bn={noisy_vs_bn.difference:.6g} noisy_minus_bn_se={noisy_vs_bn.se:.6g}",
 ]))
 headline(landscape_headline(landscape_numbers, landscape_words)
-         + f"; noisy BN - BN mean accuracy {noisy_vs_bn.noise()} ({noisy_vs_bn.verdict})")
+         + f"; noisy BN - BN mean accuracy {noise(noisy_vs_bn)} ({noisy_vs_bn.verdict})")
 
 # %% [markdown]
 # ## Try this

@@ -84,6 +84,40 @@ BN_MOMENTUM = 0.9
 CHANCE_LOSS = np.log(10)                    # the loss of a network that learned nothing
 
 # %% [markdown]
+# Every comparison is printed as "mean of one kind vs mean of the other; difference ± its
+# standard error: verdict". The means get one digit more than the difference, and the
+# difference printed is the printed means' difference, rounded: so the numbers add up as you
+# read them. (The verdict is taken from the unrounded numbers.)
+
+
+# %%
+def shown(comparison):
+    """The two means and their difference as printed: three texts (a, b, difference) that
+    add up. The means get one digit more than comparison.fmt's (4 for '{:.3f}'), and the
+    difference is the printed means' difference rounded half up: rounded each on its own,
+    0.29555 - 2.58045 would print as 0.296 vs 2.580 next to a difference of -2.285."""
+    digits = int(comparison.fmt.split(".")[1][0])
+    scale = 100 if comparison.fmt.endswith("%}") else 1  # percent: the difference in points
+    a, b = (f"{scale * mean:.{digits + 1}f}" for mean in (comparison.mean_a, comparison.mean_b))
+    last = int(a.replace(".", "")) - int(b.replace(".", ""))  # in units of the means' last digit
+    units = (abs(last) + 5) // 10  # rounded half up to the difference's digits
+    return a, b, f"{'-' if last < 0 else '+'}{units / 10 ** digits:.{digits}f}"
+
+
+def noise(comparison):
+    """comparison.noise() with shown()'s difference, e.g. '+0.017 ± 0.004 s.e. over 5 seeds'."""
+    return f"{shown(comparison)[2]} ± {comparison.noise().split(' ± ', 1)[1]}"
+
+
+def sentence(comparison):
+    """comparison.sentence() with shown()'s numbers."""
+    a, b, _ = shown(comparison)
+    unit = "%" if comparison.fmt.endswith("%}") else ""
+    return (f"{comparison.what}: {a}{unit} {comparison.names[0]} vs {b}{unit} "
+            f"{comparison.names[1]}; difference {noise(comparison)}: {comparison.verdict}")
+
+
+# %% [markdown]
 # ## The data: Fashion-MNIST if it is on this machine, else synthetic strokes
 #
 # `load_fashion_mnist(download=False)` reads Fashion-MNIST (28 x 28 pictures of clothes, 10
@@ -191,6 +225,23 @@ for label, with_bn in KINDS.items():
 # formula above, with NumPy's means over the axes (0, 1, 2).
 
 # %%
+ROUND_OFF = 1e-12  # float64 differences below this are round-off: "equal"
+
+
+def spatial_words(largest_difference, by_hand):
+    """Section 1's conclusion, from the largest difference between spatial BN and BN on the
+    reshaped rows (outputs, gradients, moving averages) and between the layer's y and the
+    formula by hand."""
+    rows = (f"spatial BN equals fully-connected BN on (N*H*W, C) (largest difference "
+            f"{largest_difference:.1e}, float64)" if largest_difference < ROUND_OFF else
+            f"spatial BN does NOT equal fully-connected BN on (N*H*W, C): largest difference "
+            f"{largest_difference:.1e}, more than float64 round-off")
+    formula = (f"and the layer's y matches the formula by hand to round-off ({by_hand:.1e})"
+               if by_hand < ROUND_OFF else
+               f"but the layer's y differs from the formula by hand by {by_hand:.1e}")
+    return f"{rows}, {formula}"
+
+
 tinynet.set_seed(args.seed)                                      # the conv's weights
 rng = np.random.default_rng(args.seed)
 conv = Conv2D(6, 5, padding="same", dtype="float64")
@@ -219,10 +270,11 @@ print(f"\n== 1. BN on {images.shape} and BN on the reshaped "
       f"{images.reshape(flat_shape).shape} (float64) ==")
 for what, difference in differences.items():
     print(f"   largest difference in {what:<16s} {difference:.1e}")
-by_hand = np.abs(y_spatial - y_by_hand).max()
+largest_difference = max(differences.values())  # spatial BN against BN on the rows
+by_hand = np.abs(y_spatial - y_by_hand).max()       # the layer against the formula
 print(f"   the layer's y against the formula by hand (means over axes 0, 1, 2): largest "
       f"difference {by_hand:.1e}")
-largest_difference = max(*differences.values(), by_hand)
+print(f"   So {spatial_words(largest_difference, by_hand)}.")
 print(f"   each channel's mean and variance are taken over {images.shape[0]} x "
       f"{images.shape[1]} x {images.shape[2]} = "
       f"{images.shape[0] * images.shape[1] * images.shape[2]:,} values, not {BATCH}.")
@@ -289,6 +341,26 @@ for label, with_bn in KINDS.items():
         runs[label].append(history)
 
 
+def per_seed(label, key, epoch=-1):
+    """One number per seed: runs[label][i][key][epoch]."""
+    return np.array([run[key][epoch] for run in runs[label]])
+
+
+first_loss = compare(per_seed("with BN", "loss", 0), per_seed("without BN", "loss", 0),
+                     "   Epoch 1, training loss")
+final_accuracy = compare(per_seed("with BN", "val_accuracy"),
+                         per_seed("without BN", "val_accuracy"),
+                         f"   Epoch {EPOCHS}, validation accuracy", lower_is_better=False)
+final_train_accuracy = compare(per_seed("with BN", "accuracy"),
+                               per_seed("without BN", "accuracy"),
+                               f"   Epoch {EPOCHS}, training accuracy (fit's)",
+                               lower_is_better=False)
+print(f"\n== 2. With and without BN, {len(SEEDS)} seeds, {EPOCHS} epochs of {N_TRAIN} images, "
+      f"Adam {LEARNING_RATE} ==")
+for comparison in (first_loss, final_train_accuracy, final_accuracy):
+    print(sentence(comparison))
+
+
 def mean_band(ax, epochs, curves, color, style, label):
     """Mean over seeds of `curves` (seeds, epochs) as a line, with a band of +- 1 s.e."""
     curves = np.asarray(curves)
@@ -316,26 +388,6 @@ axes[0].axhline(CHANCE_LOSS, color="black", linestyle=":", linewidth=1.5,
 plot.shared_legend(fig, axes[0], columns=3)
 fig.suptitle(f"LeNet on {DATA.split(' (')[0]}: mean ± s.e. of {len(SEEDS)} seeds")
 save_figure(fig, args.out, "1_curves_with_and_without_bn")
-
-
-def per_seed(label, key, epoch=-1):
-    """One number per seed: runs[label][i][key][epoch]."""
-    return np.array([run[key][epoch] for run in runs[label]])
-
-
-first_loss = compare(per_seed("with BN", "loss", 0), per_seed("without BN", "loss", 0),
-                     "   Epoch 1, training loss")
-final_accuracy = compare(per_seed("with BN", "val_accuracy"),
-                         per_seed("without BN", "val_accuracy"),
-                         f"   Epoch {EPOCHS}, validation accuracy", lower_is_better=False)
-final_train_accuracy = compare(per_seed("with BN", "accuracy"),
-                               per_seed("without BN", "accuracy"),
-                               f"   Epoch {EPOCHS}, training accuracy (fit's)",
-                               lower_is_better=False)
-print(f"\n== 2. With and without BN, {len(SEEDS)} seeds, {EPOCHS} epochs of {N_TRAIN} images, "
-      f"Adam {LEARNING_RATE} ==")
-for comparison in (first_loss, final_train_accuracy, final_accuracy):
-    print(comparison.sentence())
 
 # %% [markdown]
 # ## 3. Which learning rates does each network tolerate?
@@ -368,19 +420,43 @@ def trained_rates(losses, rates, threshold):
             if np.all(np.isfinite(losses[rate])) and np.all(losses[rate] < threshold)]
 
 
+def trained_count(losses, threshold):
+    """How many of the seeds' final losses are finite and below `threshold`."""
+    return int(np.sum(np.isfinite(losses) & (losses < threshold)))
+
+
 def rate_range_words(label, good, rates):
     """Words for the rates a network tolerates, from the list `good` (a subset of `rates`)."""
     if not good:
         return f"{label} trained at none of the rates {rates} within {EPOCHS} epochs"
     if len(good) == len(rates):
         return f"{label} trained at every rate tried, {good[0]:g} to {good[-1]:g}"
-    shown = ", ".join(f"{rate:g}" for rate in good)
-    return f"{label} trained at {len(good)} of {len(rates)} rates: {shown}"
+    listed = ", ".join(f"{rate:g}" for rate in good)
+    return f"{label} trained at {len(good)} of {len(rates)} rates: {listed}"
 
 
 THRESHOLD = 0.8 * CHANCE_LOSS
 sweep = {label: {rate: rate_runs(with_bn, rate) for rate in RATES}
          for label, with_bn in KINDS.items()}
+good = {label: trained_rates({rate: sweep[label][rate][0] for rate in RATES}, RATES, THRESHOLD)
+        for label in KINDS}
+print(f"\n== 3. Learning rates (Adam), {len(RATE_SEEDS)} seeds each, {EPOCHS} epochs ==")
+print(f"   A run counts as trained when its last-epoch training loss is below 0.8 x ln 10 = "
+      f"{THRESHOLD:.2f} (a network that learned nothing sits at ln 10 = {CHANCE_LOSS:.2f}); a "
+      f"rate, when every seed trained and none diverged (NaN loss).")
+for rate in RATES:
+    loss_bn, loss_plain = sweep["with BN"][rate][0], sweep["without BN"][rate][0]
+    if np.all(np.isfinite(loss_bn)) and np.all(np.isfinite(loss_plain)):
+        print(sentence(compare(loss_bn, loss_plain, f"   rate {rate:g}, last-epoch training loss")))
+    else:
+        print(f"   rate {rate:g}: a run diverged (NaN loss): with BN {loss_bn}, without "
+              f"{loss_plain}")
+    counts = [f"{label} {trained_count(sweep[label][rate][0], THRESHOLD)} of {len(RATE_SEEDS)}"
+              for label in KINDS]
+    print(f"      seeds trained (loss below {THRESHOLD:.2f}): {', '.join(counts)}")
+for label in KINDS:
+    print(f"   {rate_range_words(label, good[label], RATES)}.")
+
 fig, axes = plt.subplots(1, 2, figsize=(14, 5.5), layout="constrained")
 for label in KINDS:
     color = plot.color_for(label)
@@ -396,7 +472,7 @@ for ax in axes:
     ax.set_xscale("log")
     ax.set_xlabel("Adam learning rate (log scale)")
 axes[0].axhline(THRESHOLD, color="black", linestyle=":", linewidth=1.5,
-                label="'trained' below this line")
+                label=f"'trained': below 0.8 x ln 10 = {THRESHOLD:.2f}")
 axes[0].set_ylabel("training loss, last epoch")
 axes[0].set_title("Does it train?")
 axes[1].set_ylabel("validation accuracy (inference)")
@@ -406,19 +482,6 @@ fig.suptitle(f"Learning-rate range after {EPOCHS} epochs: mean ± s.e. of {len(R
              f"seeds (dots: seeds)")
 save_figure(fig, args.out, "2_learning_rate_range")
 
-good = {label: trained_rates({rate: sweep[label][rate][0] for rate in RATES}, RATES, THRESHOLD)
-        for label in KINDS}
-print(f"\n== 3. Learning rates (Adam), {len(RATE_SEEDS)} seeds each, {EPOCHS} epochs ==")
-for rate in RATES:
-    loss_bn, loss_plain = sweep["with BN"][rate][0], sweep["without BN"][rate][0]
-    if np.all(np.isfinite(loss_bn)) and np.all(np.isfinite(loss_plain)):
-        print(compare(loss_bn, loss_plain, f"   rate {rate:g}, last-epoch training loss")
-              .sentence())
-    else:
-        print(f"   rate {rate:g}: a run diverged (NaN loss): with BN {loss_bn}, without "
-              f"{loss_plain}")
-for label in KINDS:
-    print(f"   {rate_range_words(label, good[label], RATES)}.")
 
 # %% [markdown]
 # ## 4. What a channel's statistics are, and the moving estimates that follow them
@@ -438,26 +501,6 @@ for label in KINDS:
 # smooth than its training curve.
 
 # %%
-fig, axes = plt.subplots(2, 2, figsize=(14, 9), sharex=True, layout="constrained")
-names = ["conv 1, channel 0 (N x H x W values)", "Dense(120) BN, unit 0 (N values)"]
-for column, (watcher, name) in enumerate(zip(watchers, names, strict=True)):
-    steps = np.arange(1, len(watcher.batch_mean) + 1)
-    for row, (batch_values, moving, what) in enumerate((
-            (watcher.batch_mean, watcher.moving_mean, "mean"),
-            (watcher.batch_var, watcher.moving_var, "variance"))):
-        ax = axes[row, column]
-        ax.plot(steps, batch_values, color=plot.SKY, linewidth=1.2,
-                label="this step's batch (what BN normalizes with in training)")
-        ax.plot(steps, moving, color=plot.BLUE,
-                label=f"moving estimate, momentum {BN_MOMENTUM} (what inference uses)")
-        ax.set_title(f"{name}: {what}")
-        if row == 1:
-            ax.set_xlabel("training step")
-plot.shared_legend(fig, axes[1, 1], columns=2)
-fig.suptitle(f"What BN measured during training (LeNet with BN, seed {SEEDS[0]})")
-save_figure(fig, args.out, "3_channel_statistics")
-
-
 def mean_jump(means, variances):
     """How far the batch mean moves from one step to the next, in units of the values' own
     standard deviation: median |m_t - m_(t-1)| / median sqrt(v_t)."""
@@ -492,11 +535,17 @@ def restore_statistics(saved):
         layer.state["moving_variance"][...] = variance
 
 
+def points(comparison):
+    """The size of a difference of accuracies in percentage points, as shown() prints it:
+    '+0.273' -> '27.3'."""
+    return f"{100 * abs(float(shown(comparison)[2])):.1f}"
+
+
 def lag_words(moving_vs_exact):
     """What the moving estimates cost at inference, from a Comparison of validation accuracy
     (with the moving estimates) - (with exact statistics), paired over seeds."""
     if moving_vs_exact.clear and moving_vs_exact.difference < 0:
-        return (f"the moving estimates cost {-100 * moving_vs_exact.difference:.1f} points of "
+        return (f"the moving estimates cost {points(moving_vs_exact)} points of "
                 f"validation accuracy at the end of training: they lag behind statistics that "
                 f"are still moving")
     if moving_vs_exact.clear:
@@ -520,8 +569,27 @@ print("\n== 4. Per-channel statistics ==")
 for name, (moved, var_moved) in jumps.items():
     print(f"   {name}: from one step to the next the batch mean moves by {moved:.3f} "
           f"standard deviations, the batch variance by {var_moved:.1%} (medians)")
-print(moving_vs_exact.sentence())
+print(sentence(moving_vs_exact))
 print(f"   So {lag_words(moving_vs_exact)}.")
+
+fig, axes = plt.subplots(2, 2, figsize=(14, 9), sharex=True, layout="constrained")
+names = ["conv 1, channel 0 (N x H x W values)", "Dense(120) BN, unit 0 (N values)"]
+for column, (watcher, name) in enumerate(zip(watchers, names, strict=True)):
+    steps = np.arange(1, len(watcher.batch_mean) + 1)
+    for row, (batch_values, moving, what) in enumerate((
+            (watcher.batch_mean, watcher.moving_mean, "mean"),
+            (watcher.batch_var, watcher.moving_var, "variance"))):
+        ax = axes[row, column]
+        ax.plot(steps, batch_values, color=plot.SKY, linewidth=1.2,
+                label="this step's batch (what BN normalizes with in training)")
+        ax.plot(steps, moving, color=plot.BLUE,
+                label=f"moving estimate, momentum {BN_MOMENTUM} (what inference uses)")
+        ax.set_title(f"{name}: {what}")
+        if row == 1:
+            ax.set_xlabel("training step")
+plot.shared_legend(fig, axes[1, 1], columns=2)
+fig.suptitle(f"What BN measured during training (LeNet with BN, seed {SEEDS[0]})")
+save_figure(fig, args.out, "3_channel_statistics")
 
 # %% [markdown]
 # ## Summary
@@ -534,25 +602,26 @@ def curve_words(first, final):
              else "BN does not start clearly faster" if first.favours is None
              else "the network without BN starts faster")
     if final.favours == final.names[0]:
-        end = f"and ends ahead on validation accuracy by {100 * final.difference:.1f} points"
+        end = f"and ends ahead on validation accuracy by {points(final)} points"
     elif final.favours is None:
         end = "but the final validation accuracies are not clearly different"
     else:
-        end = f"but ends behind on validation accuracy by {-100 * final.difference:.1f} points"
+        end = f"but ends behind on validation accuracy by {points(final)} points"
     return f"{start}, {end}"
 
 
 print(f"\nSummary (data: {DATA}; {len(SEEDS)} seeds)")
-print(f"- Spatial BN equals fully-connected BN on (N*H*W, C): largest difference "
-      f"{largest_difference:.1e} (float64).")
-print(f"- Curves: {curve_words(first_loss, final_accuracy)} "
-      f"({final_accuracy.noise()}).")
+spatial = spatial_words(largest_difference, by_hand)
+print(f"- {spatial[0].upper()}{spatial[1:]}.")
+print(f"- Curves: {curve_words(first_loss, final_accuracy)} ({noise(final_accuracy)}).")
 for label in KINDS:
-    print(f"- {rate_range_words(label, good[label], RATES)}.")
-print(f"- Moving estimates: {lag_words(moving_vs_exact)} ({moving_vs_exact.noise()}).")
+    words = rate_range_words(label, good[label], RATES)
+    print(f"- {words[0].upper()}{words[1:]} (a rate counts when every seed's last-epoch loss is "
+          f"below {THRESHOLD:.2f}).")
+print(f"- Moving estimates: {lag_words(moving_vs_exact)} ({noise(moving_vs_exact)}).")
 
 print(f"RESULT data={'fashion_mnist' if DATA.startswith('Fashion') else 'synthetic'} "
-      f"seeds={len(SEEDS)} spatial_vs_rows={largest_difference:.3e}")
+      f"seeds={len(SEEDS)} spatial_vs_rows={largest_difference:.3e} by_hand={by_hand:.3e}")
 print(f"RESULT first_loss_bn={first_loss.mean_a:.4f} first_loss_plain={first_loss.mean_b:.4f} "
       f"val_accuracy_bn={final_accuracy.mean_a:.4f} "
       f"val_accuracy_plain={final_accuracy.mean_b:.4f} val_accuracy_se={final_accuracy.se:.4f}")
@@ -561,9 +630,11 @@ print(f"RESULT rates_trained_bn={len(good['with BN'])} "
 print(f"RESULT exact_accuracy_bn={moving_vs_exact.mean_b:.4f} "
       f"conv_mean_jump={jumps['conv channel'][0]:.4f} "
       f"dense_mean_jump={jumps['Dense unit'][0]:.4f}")
+in_percent = compare(per_seed("with BN", "val_accuracy"), per_seed("without BN", "val_accuracy"),
+                     "validation accuracy", lower_is_better=False, fmt="{:.1%}")
 headline(f"LeNet on {DATA.split(' (')[0]}, validation accuracy after {EPOCHS} epochs: "
-         f"{final_accuracy.mean_a:.1%} with BN vs {final_accuracy.mean_b:.1%} without "
-         f"({final_accuracy.noise()}): {final_accuracy.verdict}")
+         f"{shown(in_percent)[0]}% with BN vs {shown(in_percent)[1]}% without "
+         f"({noise(in_percent)}): {in_percent.verdict}")
 
 show_figures()
 

@@ -89,6 +89,42 @@ PAPER_ERROR_AT_2 = {"BN": 34.7, "GroupNorm": 24.1}
 CLOSE_TO_BN = 0.01
 
 # %% [markdown]
+# Every comparison is printed as "mean of one kind vs mean of the other; difference ± its
+# standard error: verdict". The means get one digit more than the difference, and the
+# difference printed is the printed means' difference, rounded: so the numbers add up as you
+# read them. (The verdict is taken from the unrounded numbers.)
+
+
+# %%
+def shown(comparison):
+    """The two means and their difference as printed: three texts (a, b, difference) that
+    add up. The means get one digit more than comparison.fmt's (for '{:.1%}', percentages
+    with 2 decimals and the difference in points with 1), and the difference is the printed
+    means' difference rounded half up: rounded each on its own, 10.16% and 13.61% would
+    print as 10.2% vs 13.6% next to a difference of -3.5 points."""
+    digits = int(comparison.fmt.split(".")[1][0])
+    scale = 100 if comparison.fmt.endswith("%}") else 1  # percent: the difference in points
+    a, b = (f"{scale * mean:.{digits + 1}f}" for mean in (comparison.mean_a, comparison.mean_b))
+    last = int(a.replace(".", "")) - int(b.replace(".", ""))  # in units of the means' last digit
+    units = (abs(last) + 5) // 10  # rounded half up to the difference's digits
+    return a, b, f"{'-' if last < 0 else '+'}{units / 10 ** digits:.{digits}f}"
+
+
+def noise(comparison):
+    """comparison.noise() with shown()'s difference, e.g. '-3.5 ± 2.9 points s.e. over 6
+    seeds'."""
+    return f"{shown(comparison)[2]} ± {comparison.noise().split(' ± ', 1)[1]}"
+
+
+def sentence(comparison):
+    """comparison.sentence() with shown()'s numbers."""
+    a, b, _ = shown(comparison)
+    unit = "%" if comparison.fmt.endswith("%}") else ""
+    return (f"{comparison.what}: {a}{unit} {comparison.names[0]} vs {b}{unit} "
+            f"{comparison.names[1]}; difference {noise(comparison)}: {comparison.verdict}")
+
+
+# %% [markdown]
 # ## The data
 #
 # The same images as lesson 12: Fashion-MNIST shrunk to 16 x 16 when its files are on this
@@ -121,6 +157,9 @@ def load_images(n_train, n_val, seed):
 
 x_train, y_train, x_val, y_val, DATA = load_images(N_TRAIN, N_VAL, args.seed)
 print(f"data: {DATA}: {len(x_train)} training and {len(x_val)} validation images")
+print(f"BN here normalizes each group of n images of a {BATCH}-image step with the group's own "
+      f"mean and variance,\nas each GPU does with its own images in Wu & He's runs (their "
+      f"'images per GPU'); no GPU is involved here.")
 
 # %% [markdown]
 # ## BN as on several GPUs: statistics from a few images of the batch
@@ -216,13 +255,27 @@ def ghost_check(images, x, grad_y):
     return difference
 
 
+def ghost_words(differences):
+    """The check's conclusion, from {n: largest difference} (float64)."""
+    if max(differences.values()) < 1e-12:
+        return ("GhostBatchNormalization equals BatchNormalization on each group, to float64 "
+                "round-off")
+    wrong = ", ".join(f"n = {n}" for n, d in differences.items() if d >= 1e-12)
+    return (f"GhostBatchNormalization does NOT equal BatchNormalization on each group ({wrong}): "
+            f"do not trust the BN results below")
+
+
 rng = np.random.default_rng(args.seed)
 feature_maps = rng.normal(2.0, 3.0, size=(BATCH, 4, 4, 8))
 upstream = rng.normal(size=feature_maps.shape)
 checks_float64 = {n: ghost_check(n, feature_maps, upstream) for n in (BATCH, 2)}
+print("\n== Check: GhostBatchNormalization(n) against BatchNormalization on each group ==")
+print(f"   float64, one batch of {BATCH} random feature maps of "
+      f"{' x '.join(map(str, feature_maps.shape[1:]))}; largest difference in y and dL/dx:")
 for n, difference in checks_float64.items():
-    print(f"groups of {n:>2d}: largest difference from BatchNormalization per group "
-          f"{difference:.1e}")
+    groups = "the whole batch" if n == BATCH else f"{BATCH // n} groups of {n} images"
+    print(f"   n = {n:>2d} ({groups + '):':<24s} {difference:.1e}")
+print(f"   So {ghost_words(checks_float64)}.")
 
 # %% [markdown]
 # ## Four networks that differ only in their normalization
@@ -315,6 +368,15 @@ def mean_and_se_columns(values):
     return np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
 
 
+print(f"\n== Validation error (%), mean ± s.e. over {len(SEEDS)} seeds, {EPOCHS} epochs of "
+      f"{N_TRAIN} images in steps of {BATCH} ==")
+print("   n, images per BN group: " + "  ".join(f"{n:>10d}" for n in GROUP_SIZES))
+for norm in NORMS:
+    means, ses = mean_and_se_columns(errors[norm])
+    print(f"   {norm:>21s}: " + "  ".join(f"{100 * m:5.1f} ± {100 * e:3.1f}"
+                                          for m, e in zip(means, ses, strict=True)))
+print("   (only BN uses n; the other three are trained once per seed, so their rows repeat)")
+
 fig, axes = plt.subplots(1, 2, figsize=(15, 6), layout="constrained")
 for norm in NORMS:
     color = plot.color_for(norm)
@@ -340,7 +402,7 @@ axes[1].plot([2], [PAPER_ERROR_AT_2["BN"] - PAPER_ERROR_AT_2["GroupNorm"]], "*",
 for ax in axes:
     ax.set_xscale("log", base=2)
     ax.set_xticks(GROUP_SIZES, [str(n) for n in GROUP_SIZES])
-    ax.set_xlabel("images behind BN's statistics, n ('images per GPU')")
+    ax.set_xlabel("n, images behind each BN estimate (Wu & He: images per GPU)")
 axes[1].legend()
 plot.shared_legend(fig, axes[0], columns=2)
 axes[0].set_ylabel("validation error (%)")
@@ -368,8 +430,8 @@ def change_words(name, small_vs_large):
     if not small_vs_large.clear:
         return f"{name}'s error does not change clearly between the two"
     direction = "rises" if small_vs_large.difference > 0 else "falls"
-    return (f"{name}'s error {direction} by {100 * abs(small_vs_large.difference):.1f} points with "
-            f"fewer images")
+    return (f"{name}'s error {direction} by {shown(small_vs_large)[2][1:]} points with fewer "
+            f"images per group")
 
 
 def paper_check(bn_change, gap_small, gap_large, close):
@@ -378,7 +440,7 @@ def paper_check(bn_change, gap_small, gap_large, close):
     are (BN) - (GroupNorm) at the smallest and the largest n; close is the margin (a fraction
     of error) within which GroupNorm counts as close to BN."""
     def measured(comparison):
-        return f"{comparison.noise()}: {comparison.verdict}"
+        return f"{noise(comparison)}: {comparison.verdict}"
 
     margin = f"{100 * close:g} point" + ("" if round(100 * close, 9) == 1 else "s")
     rises = bn_change.clear and bn_change.difference > 0
@@ -388,7 +450,7 @@ def paper_check(bn_change, gap_small, gap_large, close):
     low, high = gap_large.difference - reach, gap_large.difference + reach
     near = measurable and -close <= low and high <= close
     if near:
-        why = (f"BN - GroupNorm = {gap_large.noise()}; its 95 % interval, {100 * low:+.1f} to "
+        why = (f"BN - GroupNorm = {noise(gap_large)}; its 95 % interval, {100 * low:+.1f} to "
                f"{100 * high:+.1f} points, lies within ± {margin}")
     elif gap_large.clear:
         side = "worse" if gap_large.difference < 0 else "better"
@@ -400,11 +462,11 @@ def paper_check(bn_change, gap_small, gap_large, close):
     else:
         why = f"BN - GroupNorm = {measured(gap_large)}"
     return [
-        ("BN's error rises as its images per GPU shrink", rises,
+        ("BN's error rises as n shrinks", rises,
          f"smallest n - largest n = {measured(bn_change)}"),
         ("GroupNorm beats BN at the smallest n", beats,
          f"BN - GroupNorm = {measured(gap_small)}"),
-        (f"GroupNorm is close to BN (within {margin}) at the largest n", near, why),
+        (f"GroupNorm is within {margin} of BN at the largest n", near, why),
     ]
 
 
@@ -413,46 +475,40 @@ def conclusion(checks):
     held = [claim for claim, ok, _ in checks if ok]
     failed = [claim for claim, ok, _ in checks if not ok]
     if not failed:
-        return "the miniature reproduces every one of the paper's claims checked here"
+        return f"the miniature reproduces all {len(checks)} of the paper's claims checked here"
     if not held:
-        return ("the miniature reproduces none of the paper's claims at this scale: "
-                "do not read the paper's result into these numbers")
-    return (f"the miniature reproduces {len(held)} of {len(checks)} claims; not at this "
-            f"scale: {'; '.join(failed)}")
+        return (f"the miniature reproduces none of the paper's {len(checks)} claims checked "
+                f"here: do not read the paper's result into these numbers")
+    other = ("the other claim does not show" if len(failed) == 1 else
+             f"the other {len(failed)} do not show")
+    return (f"of the paper's {len(checks)} claims checked here, the miniature reproduces "
+            f"{len(held)} ({'; '.join(held)}); {other} at this scale ({'; '.join(failed)})")
 
 
 small, large = GROUP_SIZES[0], GROUP_SIZES[-1]
-print(f"\n== Validation error (%), mean ± s.e. over {len(SEEDS)} seeds, {EPOCHS} epochs of "
-      f"{N_TRAIN} images in steps of {BATCH} ==")
-print("   images per GPU, n: " + "  ".join(f"{n:>10d}" for n in GROUP_SIZES))
-for norm in NORMS:
-    means, ses = mean_and_se_columns(errors[norm])
-    print(f"   {norm:>16s}: " + "  ".join(f"{100 * m:5.1f} ± {100 * e:3.1f}"
-                                          for m, e in zip(means, ses, strict=True)))
-
 bn_change = compare(errors["BN"][:, 0], errors["BN"][:, -1], "   BN, validation error",
                     (f"n = {small}", f"n = {large}"), fmt="{:.1%}")
 gaps = {n: compare(errors["BN"][:, k], errors["GroupNorm"][:, k],
                    f"   n = {n}, validation error", ("BN", "GroupNorm"), fmt="{:.1%}")
         for k, n in enumerate(GROUP_SIZES)}
 print(f"\n== BN from n = {large} to n = {small} ==")
-print(bn_change.sentence())
+print(sentence(bn_change))
 print(f"      so {change_words('BN', bn_change)}.")
 print("\n== BN and GroupNorm at each n ==")
 for n in GROUP_SIZES:
-    print(gaps[n].sentence())
+    print(sentence(gaps[n]))
 others = [compare(errors[norm][:, 0], errors["GroupNorm"][:, 0], "   validation error",
                   (norm, "GroupNorm"), fmt="{:.1%}") for norm in ("LayerNorm", "no normalization")]
 print("\n== The other two, against GroupNorm ==")
 for comparison in others:
-    print(comparison.sentence())
+    print(sentence(comparison))
 
 checks = paper_check(bn_change, gaps[small], gaps[large], CLOSE_TO_BN)
 print(f"\n== Against Wu & He (ResNet-50 on ImageNet; at 2 images per GPU, BN "
       f"{PAPER_ERROR_AT_2['BN']}%, GroupNorm {PAPER_ERROR_AT_2['GroupNorm']}%) ==")
 for claim, ok, why in checks:
     print(f"   {claim}: {'reproduced' if ok else 'NOT reproduced at this scale'} ({why})")
-print(f"   So {conclusion(checks)}.")
+print(f"   So, {conclusion(checks)}.")
 print("   A miniature differs from the paper in ways that can matter: 3 convolutions instead of "
       "50 layers, a few hundred images for a few epochs instead of ImageNet for 100, and 8 to "
       "32 channels per layer, so GroupNorm's groups hold 2 to 8 channels.")
@@ -467,9 +523,10 @@ print("RESULT " + " ".join(f"{norm.replace(' ', '_')}_error={np.mean(errors[norm
       f" BN_error_large={np.mean(errors['BN'][:, -1]):.4f}")
 print(f"RESULT bn_minus_gn_small={bn_gap.difference:.4f} bn_minus_gn_small_se={bn_gap.se:.4f} "
       f"claims_reproduced={sum(ok for _, ok, _ in checks)} claims={len(checks)}")
-headline(f"BN's error with {small} vs {large} images per GPU: {bn_change.mean_a:.1%} vs "
-         f"{bn_change.mean_b:.1%}; at {small}, BN - GroupNorm = {bn_gap.noise()}, "
-         f"{bn_gap.verdict} (Wu & He: +10.6 points)")
+headline(f"BN's error with groups of {small} vs {large} images: {shown(bn_change)[0]}% vs "
+         f"{shown(bn_change)[1]}% ({noise(bn_change)}); at n = {small}, BN - GroupNorm = "
+         f"{noise(bn_gap)}, {bn_gap.verdict} (Wu & He, at 2 images per GPU: "
+         f"+{PAPER_ERROR_AT_2['BN'] - PAPER_ERROR_AT_2['GroupNorm']:.1f} points)")
 
 show_figures()
 

@@ -6,6 +6,9 @@ the tests read that line instead of the narration. The wording functions are tak
 the lesson scripts and called with made-up numbers, so that a conclusion printed whatever the
 numbers say would fail here."""
 
+import re
+from decimal import ROUND_HALF_UP, Decimal
+
 import numpy as np
 import pytest
 from lesson_runner import comparisons_without_noise, load_functions, parse_result, run_lesson
@@ -44,11 +47,52 @@ def assert_comparisons_carry_noise(stdout):
     assert sum(line.startswith("Headline: ") for line in stdout.splitlines()) == 1
 
 
+# the lesson's own printing helpers, which the wording functions call
+HELPERS = ("shown", "noise", "sentence")
+
+
 def lesson_functions(filename, *names):
     """{name: function} for the wording functions `names` of a lesson, with what they use."""
     scope = {"np": np, "compare": compare, "mean_and_se": mean_and_se,
              "noise_multiple": noise_multiple}
-    return dict(zip(names, load_functions(filename, *names, namespace=scope), strict=True))
+    functions = load_functions(filename, *HELPERS, *names, namespace=scope)
+    return dict(zip((*HELPERS, *names), functions, strict=True))
+
+
+NUMBER = r"([-+]?\d+\.\d+)%?"
+PRINTED_COMPARISON = re.compile(NUMBER + r" [^;\n]*? vs " + NUMBER + r" [^;\n]*?; difference "
+                                + NUMBER + r" ±")
+
+
+def differences_that_do_not_add_up(stdout):
+    """Printed 'a ... vs b ...; difference d ±' whose d is not a - b as printed, rounded half
+    up to d's digits: a reader must be able to check the arithmetic."""
+    wrong = []
+    for a, b, d in PRINTED_COMPARISON.findall(stdout):
+        step = Decimal(1).scaleb(-len(d.split(".")[1]))
+        if (Decimal(a) - Decimal(b)).quantize(step, rounding=ROUND_HALF_UP) != Decimal(d):
+            wrong.append(f"{a} - {b} is not {d}")
+    return wrong
+
+
+def assert_numbers_add_up(stdout):
+    assert PRINTED_COMPARISON.search(stdout)
+    assert differences_that_do_not_add_up(stdout) == []
+
+
+def test_printed_means_and_difference_add_up():
+    for filename in (LESSON_08, LESSON_09):
+        functions = lesson_functions(filename)
+        sentence, shown = functions["sentence"], functions["shown"]
+        # 0.80955 - 0.79220 = 0.01735: printed at 3 digits each, 0.810 - 0.792 = 0.018 next
+        # to a difference of +0.017; the means get a fourth digit and the difference follows
+        line = sentence(compare([0.8091, 0.8100], [0.7922, 0.7922], "accuracy", ("a", "b")))
+        assert differences_that_do_not_add_up(line) == [], line
+        a, b, d = shown(compare([0.90349, 0.90348], [1.50296, 1.50296], "gap", ("a", "b")))
+        assert (a, b, d) == ("0.9035", "1.5030", "-0.600")  # -0.5995, rounded half up
+        percent = compare([0.1016, 0.1016], [0.1361, 0.1361], "error", ("a", "b"),
+                          fmt="{:.1%}")
+        assert sentence(percent).startswith("error: 10.16% a vs 13.61% b; difference -3.5 ± ")
 
 
 def made_up(a, b, names=("BN", "no regularization"), higher_is_better=False):
@@ -89,6 +133,57 @@ def test_lesson_08_dropout_before_bn_inflates_the_moving_variance(lesson_08):
 
 def test_lesson_08_every_comparison_carries_its_noise(lesson_08):
     assert_comparisons_carry_noise(lesson_08[1])
+    assert_numbers_add_up(lesson_08[1])
+
+
+def test_lesson_08_tables_fit_in_100_columns_with_separate_headers(lesson_08):
+    _, stdout, _ = lesson_08
+    section = stdout[stdout.index("== 2."):stdout.index("2_generalization_gaps")]
+    for line in section.splitlines()[1:-1]:
+        assert len(line) <= 100, line
+    assert "   gap   confidence when wrong" in section  # headers apart, not run together
+    variance = stdout[stdout.index("== 3."):stdout.index("3_dropout_variance_shift")]
+    table = [line for line in variance.splitlines() if line.startswith("  ") and "±" in line]
+    assert table and all(len(line) <= 100 for line in table)
+
+
+def test_lesson_08_checks_the_moving_variance_against_sampling_alone(lesson_08):
+    _, stdout, result = lesson_08
+    # N = 32 drawn from M = 200: (N - 1)/N x M/(M - 1)
+    assert result["variance_ratio_expected"] == pytest.approx(31 / 32 * 200 / 199, abs=1e-6)
+    assert "N = 32" in stdout and "M = 200" in stdout
+    # the control: every layer sees what it sees at inference, so sampling alone remains
+    assert abs(result["variance_ratio_control"] - result["variance_ratio_expected"]) < 0.05
+    assert "bn_4 - bn_2 = " in stdout  # what the depth difference subtracts
+
+
+def test_lesson_08_expectation_words_follow_the_control():
+    words = lesson_functions(LESSON_08, "expectation_words", "listed")["expectation_words"]
+
+    def against(values, reference):
+        reference = np.broadcast_to(reference, np.shape(values))
+        return compare(values, reference, "ratio", ("measured", "reference"),
+                       lower_is_better=None)
+
+    expected = 0.9736
+    near = [0.975, 0.973, 0.974, 0.972, 0.976]
+    low = [0.926, 0.930, 0.921, 0.928, 0.925]
+    layers = ("bn_1", "bn_4")
+    agree = words({bn: against(near, expected) for bn in layers},
+                  {bn: against(near, expected) for bn in layers},
+                  {bn: against(near, near) for bn in layers}, expected)
+    assert agree.startswith("no BN layer's ratio differs clearly from the 0.9736")
+    measured = {"bn_1": against(near, expected), "bn_4": against(low, expected)}
+    control = {bn: against(near, expected) for bn in layers}
+    paired = {"bn_1": against(near, near), "bn_4": against(low, near)}
+    explained = words(measured, control, paired, expected)
+    assert "bn_1 does not differ clearly" in explained and "bn_4 is below it" in explained
+    assert "bn_4: as trained - control = " in explained
+    assert "the gap comes from the layers before them" in explained
+    control_off = dict(control, bn_4=against(low, expected))
+    unexplained = words(measured, control_off, paired, expected)
+    assert "do not show where the gap comes from" in unexplained
+    assert "gap comes from the layers" not in unexplained
 
 
 def test_lesson_08_over_confidence_is_claimed_only_when_measured():
@@ -109,8 +204,11 @@ def test_lesson_08_gap_and_depth_words_follow_the_noise():
     assert gap_words(made_up([0.10, 0.11, 0.12], [0.20, 0.21, 0.19])).startswith("narrows")
     assert gap_words(made_up([0.20, 0.22, 0.18], [0.20, 0.21, 0.19])).startswith(
         "does not clearly change")
-    assert "compounds" in compounding(made_up([2.8, 2.9, 3.0], [1.6, 1.7, 1.8]))
-    assert "does not compound" in compounding(made_up([1.7, 1.6, 1.8], [1.6, 1.7, 1.8]))
+    layers = ("bn_4", "bn_2")
+    grows = compounding(compare([2.8, 2.9, 3.0], [1.6, 1.7, 1.8], "ratio", layers, fmt="{:.2f}"))
+    assert "compounds" in grows and "(bn_4 - bn_2 = +1.20 ± " in grows
+    assert "from 1.700 at bn_2 to 2.900 at bn_4" in grows
+    assert "does not compound" in compounding(made_up([1.7, 1.6, 1.8], [1.6, 1.7, 1.8], layers))
 
 
 # -- lesson 09 ---------------------------------------------------------------------------
@@ -146,6 +244,14 @@ def test_lesson_09_noisy_bn_trains_faster_than_without_bn(lesson_09):
 
 def test_lesson_09_every_comparison_carries_its_noise(lesson_09):
     assert_comparisons_carry_noise(lesson_09[1])
+    assert_numbers_add_up(lesson_09[1])
+    assert "ratio of the means" not in lesson_09[1]
+
+
+def test_lesson_09_figures_are_announced_after_their_section(lesson_09):
+    _, stdout, _ = lesson_09
+    assert stdout.index("== 1.") < stdout.index("1_loss_landscape") < stdout.index("== 2.")
+    assert stdout.index("== 2.") < stdout.index("2_noisy_bn_accuracy")
 
 
 def test_lesson_09_about_as_fast_as_bn_only_within_the_noise():

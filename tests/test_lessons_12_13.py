@@ -9,6 +9,9 @@ say would fail here. The lessons run with TINYNET_DATA pointing at an empty fold
 use their synthetic images even on a machine that has Fashion-MNIST; one test gives the
 loader a tiny fake Fashion-MNIST instead."""
 
+import re
+from decimal import ROUND_HALF_UP, Decimal
+
 import numpy as np
 import pytest
 from lesson_runner import comparisons_without_noise, load_functions, parse_result, run_lesson
@@ -47,12 +50,57 @@ def assert_figures(out, names):
         assert (out / name).stat().st_size > 10_000, f"{name} looks empty"
 
 
+# the lesson's own printing helpers, which the wording functions call
+HELPERS = ("shown", "noise", "sentence")
+
+
 def lesson_functions(filename, *names):
     """{name: function} for top-level functions of a lesson, without running the lesson; they
-    share one namespace that holds NumPy and tinynet.stats's compare and mean_and_se."""
+    share one namespace that holds NumPy, tinynet.stats's compare and mean_and_se, and the
+    lesson's printing helpers."""
     namespace = {"np": np, "compare": compare, "mean_and_se": mean_and_se,
                  "noise_multiple": noise_multiple}
-    return dict(zip(names, load_functions(filename, *names, namespace=namespace), strict=True))
+    functions = load_functions(filename, *HELPERS, *names, namespace=namespace)
+    return dict(zip((*HELPERS, *names), functions, strict=True))
+
+
+NUMBER = r"([-+]?\d+\.\d+)%?"
+PRINTED_COMPARISON = re.compile(NUMBER + r" [^;\n]*? vs " + NUMBER + r" [^;\n]*?; difference "
+                                + NUMBER + r" ±")
+
+
+def differences_that_do_not_add_up(stdout):
+    """Printed 'a ... vs b ...; difference d ±' whose d is not a - b as printed, rounded half
+    up to d's digits: a reader must be able to check the arithmetic."""
+    wrong = []
+    for a, b, d in PRINTED_COMPARISON.findall(stdout):
+        step = Decimal(1).scaleb(-len(d.split(".")[1]))
+        if (Decimal(a) - Decimal(b)).quantize(step, rounding=ROUND_HALF_UP) != Decimal(d):
+            wrong.append(f"{a} - {b} is not {d}")
+    return wrong
+
+
+def assert_numbers_add_up(stdout):
+    assert PRINTED_COMPARISON.search(stdout)
+    assert differences_that_do_not_add_up(stdout) == []
+
+
+def test_printed_means_and_difference_add_up():
+    for filename in (LESSON_12, LESSON_13):
+        sentence = lesson_functions(filename)["sentence"]
+        # the teacher's line: 10.2% vs 13.6% with a difference of -3.5 points
+        percent = compare([0.1016, 0.1016], [0.1361, 0.1361], "error", ("BN", "GroupNorm"),
+                          fmt="{:.1%}")
+        assert sentence(percent).startswith("error: 10.16% BN vs 13.61% GroupNorm; difference "
+                                            "-3.5 ± ")
+        line = sentence(compare([0.2955, 0.2956], [2.5804, 2.5805], "loss"))
+        assert differences_that_do_not_add_up(line) == [], line
+
+
+def assert_figures_follow_their_headers(stdout, pairs):
+    """Each figure is announced after the header of the section it belongs to."""
+    for header, figure in pairs:
+        assert stdout.index(header) < stdout.index(figure), (header, figure)
 
 
 def assert_comparisons_carry_noise(stdout, at_least):
@@ -78,7 +126,31 @@ def test_lesson_12_writes_its_figures_and_says_which_data(lesson_12):
 def test_lesson_12_spatial_bn_equals_bn_on_reshaped_pixels(lesson_12):
     _, stdout, result = lesson_12
     assert result["spatial_vs_rows"] < 1e-12  # float64: equal up to round-off
+    assert result["by_hand"] < 1e-12
     assert "32 x 16 x 16 = 8,192 values" in stdout
+    # the summary quotes the spatial-vs-rows difference, not the layer against the formula
+    summary = stdout[stdout.index("\nSummary"):]
+    assert (f"Spatial BN equals fully-connected BN on (N*H*W, C) (largest difference "
+            f"{result['spatial_vs_rows']:.1e}") in summary
+    assert f"formula by hand to round-off ({result['by_hand']:.1e})" in summary
+
+
+def test_lesson_12_spatial_words_follow_the_differences():
+    words = lesson_functions(LESSON_12, "spatial_words")["spatial_words"]
+    words.__globals__["ROUND_OFF"] = 1e-12  # the lesson's global, in the functions' namespace
+    assert words(0.0, 6.2e-15).startswith("spatial BN equals fully-connected BN")
+    assert "(largest difference 0.0e+00" in words(0.0, 6.2e-15)
+    assert "does NOT equal" in words(3e-3, 6.2e-15)
+    assert "differs from the formula by hand" in words(0.0, 1e-4)
+
+
+def test_lesson_12_prints_its_criteria_and_sections_before_their_figures(lesson_12):
+    _, stdout, _ = lesson_12
+    assert "below 0.8 x ln 10 = 1.84" in stdout  # what "trained" means, printed
+    assert "seeds trained (loss below 1.84): with BN " in stdout
+    assert_figures_follow_their_headers(stdout, [
+        ("== 2.", "1_curves_with_and_without_bn"), ("== 3.", "2_learning_rate_range"),
+        ("== 4.", "3_channel_statistics")])
 
 
 def test_lesson_12_measures_curves_rates_and_statistics(lesson_12):
@@ -93,6 +165,7 @@ def test_lesson_12_measures_curves_rates_and_statistics(lesson_12):
 
 def test_lesson_12_every_comparison_carries_its_noise(lesson_12):
     assert_comparisons_carry_noise(lesson_12[1], at_least=5)
+    assert_numbers_add_up(lesson_12[1])
 
 
 def test_lesson_12_rate_range_words_follow_the_losses():
@@ -110,7 +183,7 @@ def test_lesson_12_rate_range_words_follow_the_losses():
 
 
 def test_lesson_12_lag_and_curve_words_follow_the_noise():
-    functions = lesson_functions(LESSON_12, "lag_words", "curve_words")
+    functions = lesson_functions(LESSON_12, "points", "lag_words", "curve_words")
     lag_words, curve_words = functions["lag_words"], functions["curve_words"]
     names = ("with its moving estimates", "with exact statistics")
     costly = made_up([0.70, 0.75, 0.72], [0.90, 0.92, 0.91], names, higher_is_better=True)
@@ -171,6 +244,24 @@ def test_lesson_13_reports_every_normalization(lesson_13):
 
 def test_lesson_13_every_comparison_carries_its_noise(lesson_13):
     assert_comparisons_carry_noise(lesson_13[1], at_least=6)
+    assert_numbers_add_up(lesson_13[1])
+
+
+def test_lesson_13_says_gpu_only_of_the_paper_and_introduces_its_check(lesson_13):
+    _, stdout, _ = lesson_13
+    for line in stdout.splitlines():
+        if "GPU" in line:  # the class runs on a CPU: GPUs are the paper's
+            assert "Wu & He" in line, line
+    check = stdout.index("== Check: GhostBatchNormalization")
+    assert check < stdout.index("n = 32 (the whole batch)") < stdout.index("n =  2 (16 groups")
+    assert "equals BatchNormalization on each group, to float64 round-off" in stdout
+    assert_figures_follow_their_headers(stdout, [("== Validation error", "1_error_vs_batch")])
+
+
+def test_lesson_13_ghost_words_follow_the_check():
+    words = lesson_functions(LESSON_13, "ghost_words")["ghost_words"]
+    assert "equals BatchNormalization" in words({32: 1.8e-15, 2: 1.3e-15})
+    assert "does NOT equal" in words({32: 1.8e-15, 2: 0.3}) and "n = 2" in words({2: 0.3})
 
 
 def test_lesson_13_paper_check_follows_the_numbers():
@@ -184,18 +275,23 @@ def test_lesson_13_paper_check_follows_the_numbers():
     paper = paper_check(rises, gn_better_small, close_large, 0.01)
     assert [ok for _, ok, _ in paper] == [True, True, True]
     assert "lies within ± 1 point" in paper[2][2]
-    assert conclusion(paper).startswith("the miniature reproduces every one")
+    assert conclusion(paper) == "the miniature reproduces all 3 of the paper's claims checked here"
     # BN rises, but GroupNorm is no better at n = 2: 2 of 3, and it says which one failed
     tie = made_up([0.10, 0.12, 0.11], [0.11, 0.10, 0.12], kinds)
     mixed = paper_check(rises, tie, close_large, 0.01)
     assert [ok for _, ok, _ in mixed] == [True, False, True]
-    assert conclusion(mixed).endswith("not at this scale: GroupNorm beats BN at the smallest n")
+    assert conclusion(mixed) == (
+        "of the paper's 3 claims checked here, the miniature reproduces 2 (BN's error rises as "
+        "n shrinks; GroupNorm is within 1 point of BN at the largest n); the other claim does "
+        "not show at this scale (GroupNorm beats BN at the smallest n)")
     assert "no clear difference" in mixed[1][2]
     # GroupNorm clearly worse than BN at the largest n (lesson 13's full run): not "close"
     gn_worse_large = made_up([0.02, 0.03, 0.02], [0.13, 0.15, 0.14], kinds)
     worse = paper_check(rises, tie, gn_worse_large, 0.01)
     assert worse[2][1] is False and "GroupNorm is clearly worse" in worse[2][2]
-    assert "close to BN" in conclusion(worse) and "1 of 3" in conclusion(worse)
+    assert "reproduces 1 (BN's error rises as n shrinks); the other 2 do not show" in \
+        conclusion(worse)
+    assert "within 1 point of BN at the largest n)" in conclusion(worse)
     # no clear difference is not "close": a wide interval is too wide to show it
     wide = made_up([0.10, 0.20, 0.15], [0.15, 0.12, 0.16], kinds)
     assert not wide.clear
@@ -204,17 +300,18 @@ def test_lesson_13_paper_check_follows_the_numbers():
     flat = made_up([0.10, 0.12, 0.11], [0.11, 0.10, 0.12], sizes)
     gn_better_large = made_up([0.20, 0.21, 0.20], [0.10, 0.11, 0.10], kinds)
     none = paper_check(flat, tie, gn_better_large, 0.01)
-    assert "none of the paper's claims" in conclusion(none)
+    assert "none of the paper's 3 claims" in conclusion(none)
 
 
 def test_lesson_13_change_words_follow_the_noise():
     words = lesson_functions(LESSON_13, "change_words")["change_words"]
-    sizes = ("n = 2", "n = 32")
-    assert "rises by 11.3 points" in words("BN", made_up([0.35, 0.34, 0.36], [0.24, 0.23, 0.24],
-                                                   sizes))
-    assert "falls by" in words("BN", made_up([0.1, 0.11, 0.1], [0.3, 0.31, 0.3], sizes))
-    assert "does not change clearly" in words("BN", made_up([0.2, 0.3, 0.25],
-                                                            [0.26, 0.24, 0.25], sizes))
+
+    def errors(a, b):  # as the lesson compares errors: in percent, the difference in points
+        return compare(a, b, "error", ("n = 2", "n = 32"), fmt="{:.1%}")
+
+    assert "rises by 11.3 points" in words("BN", errors([0.35, 0.34, 0.36], [0.24, 0.23, 0.24]))
+    assert "falls by 20.0 points" in words("BN", errors([0.1, 0.11, 0.1], [0.3, 0.31, 0.3]))
+    assert "does not change clearly" in words("BN", errors([0.2, 0.3, 0.25], [0.26, 0.24, 0.25]))
 
 
 def test_lesson_13_ghost_bn_layer_trains_inside_a_model():
