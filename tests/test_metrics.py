@@ -173,7 +173,7 @@ def test_unknown_metric_name_suggests_the_closest():
 
 
 @pytest.mark.parametrize("make, words", [
-    (lambda: metrics.AUC(curve="PR"), "ROC"),
+    (lambda: metrics.AUC(curve="PRGAIN"), "ROC"),
     (lambda: metrics.AUC(num_thresholds=1), "num_thresholds"),
     (lambda: metrics.AUC(summation_method="simpson"), "summation_method"),
     (lambda: metrics.Precision(thresholds=1.5), "thresholds"),

@@ -156,7 +156,7 @@ def test_keras_saving_is_reachable_from_the_package():
     ("tinynet.layers", "Rescaling", "before fit"),
     ("tinynet.callbacks", "TensorBoard", "CSVLogger"),
     ("tinynet.datasets", "cifar10", "MNIST and Fashion-MNIST"),
-    ("tinynet.metrics", "TopKCategoricalAccuracy", "It has: AUC"),
+    ("tinynet.metrics", "F1Score", "It has: AUC"),
 ])
 def test_a_keras_name_tinynet_lacks_says_what_to_use(module, name, words):
     import importlib

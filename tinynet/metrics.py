@@ -8,36 +8,60 @@ A metric is an object with a running state, as in Keras:
 
 Two kinds of state:
 
-  * Means (accuracies, mae, mse, a function of your own): a weighted total and a count,
+  * Means (accuracies, errors, cross-entropies, a function of your own): a weighted total and
+    a count,
         total += sum_n w_n v_n,  count += sum_n w_n,  result = total / count,
     where v_n is the metric's value for sample n (its mean over the last axis if it has
     one per output). Weighted by samples, so batches of different sizes count fairly.
-  * Confusion counts (Precision, Recall, AUC): true/false positives/negatives added up over
-    the whole epoch, and the ratio taken at the end. Averaging a per-batch precision would
-    give another (wrong) number: precision is a ratio of sums, not a mean.
+  * Confusion counts (Precision, Recall, AUC, TruePositives, ...): true/false
+    positives/negatives added up over the whole epoch, and the ratio taken at the end.
+    Averaging a per-batch precision would give another (wrong) number: precision is a ratio
+    of sums, not a mean.
 
-What each value is, with p the prediction and y the target (Keras 3's definitions):
+What each value is, with p the prediction, y the target and eps = 1e-7 (Keras 3's
+definitions, read in Keras 3.15.1's source, keras/src/metrics/ and keras/src/losses/):
 
+    accuracy                     v = (p == y)                    (exact equality)
     binary_accuracy              v = mean_k (y_k == (p_k > threshold)),  threshold = 0.5
     categorical_accuracy         v = (argmax p == argmax y)
     sparse_categorical_accuracy  v = (argmax p == y)             (y an integer label)
-    accuracy                     v = (p == y)                    (exact equality)
+    top_k_categorical_accuracy   v = 1 if the target class is among the k largest p (k = 5)
+    sparse_top_k_categorical_accuracy   the same with an integer label
+    binary_crossentropy          v = the loss's value for the sample (tinynet.losses), and
+    categorical_crossentropy         so for the two others: a cross-entropy metric reports
+    sparse_categorical_crossentropy  the same number as the loss of that name
+    kl_divergence                v = sum_k y_k log(y_k / p_k),  y and p clipped to [eps, 1]
+    poisson                      v = mean_k (p_k - y_k log(p_k + eps))
     mean_absolute_error          v = mean_k |p_k - y_k|
     mean_squared_error           v = mean_k (p_k - y_k)^2
+    root_mean_squared_error      sqrt(the mean over samples of mean_k (p_k - y_k)^2)
+    mean_absolute_percentage_error   v = 100 mean_k |y_k - p_k| / max(|y_k|, eps)
+    mean_squared_logarithmic_error   v = mean_k (log(1 + max(p_k, eps)) - log(1 + max(y_k, eps)))^2
+    cosine_similarity            v = sum_k y_k p_k / (|y| |p|)
+    log_cosh_error               v = mean_k log(cosh(p_k - y_k))
+    hinge                        v = mean_k max(1 - y_k p_k, 0)     (0/1 targets become -1/1)
+    squared_hinge                v = mean_k max(1 - y_k p_k, 0)^2
+    categorical_hinge            v = max(max_k (1 - y_k) p_k - sum_k y_k p_k + 1, 0)
     precision                    TP / (TP + FP), a prediction counts as positive if p > 0.5
     recall                       TP / (TP + FN)
-    auc                          area under the ROC curve, see AUC
+    true_positives, false_positives, true_negatives, false_negatives    the counts themselves
+    auc                          area under the ROC curve (or the precision-recall curve), see AUC
 
 The string 'accuracy' (or 'acc') means different things for different losses, as in Keras:
 binary_accuracy with binary cross-entropy, categorical_accuracy with categorical
 cross-entropy, sparse_categorical_accuracy with the sparse one.
+
+Each metric has Keras's get_config() (its constructor arguments by Keras's names), and
+`serialize` / `deserialize` turn a metric into the dict Keras writes in a .keras file and back.
 """
 
 import copy
+import json
 
 import numpy as np
 
 from tinynet import losses
+from tinynet.config import standardize_dtype
 from tinynet.validation import (
     check_bool,
     check_float,
@@ -47,7 +71,8 @@ from tinynet.validation import (
 )
 
 # Keras's backend epsilon, 1e-7 (keras/src/backend/config.py in Keras 3.15's source, and the
-# tf.keras.backend.epsilon API page): AUC's outer thresholds sit this far outside [0, 1].
+# tf.keras.backend.epsilon API page): AUC's outer thresholds sit this far outside [0, 1], and
+# the clipping constant of kl_divergence, poisson, mape and msle.
 EPSILON = 1e-7
 # AUC's default number of thresholds, 200: Keras 3.15's source (keras/src/metrics/
 # confusion_metrics.py) and the tf.keras.metrics.AUC API page.
@@ -69,6 +94,21 @@ def match_shapes(y_true, y_pred):
     if y_true.shape != y_pred.shape and y_true.size == y_pred.size:
         y_true = y_true.reshape(y_pred.shape)
     return y_true, y_pred
+
+
+def as_floats(y_true, y_pred):
+    """Both as float arrays of the same shape (match_shapes), in y_pred's float type."""
+    y_true, y_pred = match_shapes(y_true, y_pred)
+    dtype = y_pred.dtype if y_pred.dtype in (np.float32, np.float64) else np.float64
+    return y_true.astype(dtype), y_pred.astype(dtype)
+
+
+def check_last_axis(axis, where):
+    """Keras's axis argument: tinynet's metrics work along the last axis only."""
+    if axis != -1:
+        raise ValueError(f"{where}: tinynet computes along the last axis only (axis=-1), "
+                         f"got axis={axis!r}")
+    return axis
 
 
 # -- per-sample functions, as keras.metrics.binary_accuracy etc.: one value per sample -------
@@ -96,6 +136,32 @@ def sparse_categorical_accuracy(y_true, y_pred):
     return (np.argmax(y_pred, axis=-1) == labels).astype(np.float64)
 
 
+def in_top_k(labels, y_pred, k):
+    """(N,): 1.0 where the label's score is among the k largest of its row, ties included:
+    fewer than k scores are strictly larger than it (Keras's ops.in_top_k: the label's score
+    >= the k-th largest score)."""
+    y_pred = np.asarray(y_pred)
+    labels = np.asarray(labels).reshape(-1).astype(np.int64)
+    label_score = y_pred[np.arange(len(y_pred)), labels]                    # (N,)
+    larger = np.sum(y_pred > label_score[:, None], axis=-1)                 # (N,)
+    return (larger < k).astype(np.float64)
+
+
+def top_k_categorical_accuracy(y_true, y_pred, k=5):
+    """(N,): 1.0 where the one-hot target's class is among the k most probable classes."""
+    return in_top_k(np.argmax(y_true, axis=-1), y_pred, k)
+
+
+def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False):
+    """(N,): 1.0 where the integer label is among the k most probable classes. With
+    from_sorted_ids=True, y_pred (N, M) already holds class ids, best first: 1.0 where the
+    label is one of the first k."""
+    labels = np.asarray(y_true).reshape(-1)
+    if from_sorted_ids:
+        return np.any(np.asarray(y_pred)[:, :k] == labels[:, None], axis=1).astype(np.float64)
+    return in_top_k(labels, y_pred, k)
+
+
 def mean_absolute_error(y_true, y_pred):
     """(N,): mean_k |p_k - y_k| for each sample."""
     y_true, y_pred = match_shapes(y_true, y_pred)
@@ -112,20 +178,145 @@ mae = mean_absolute_error
 mse = mean_squared_error
 
 
+def mean_absolute_percentage_error(y_true, y_pred):
+    """(N,): 100 * mean_k |y_k - p_k| / max(|y_k|, eps), the error in percent of the target
+    (a target of 0 divides by eps: huge, as in Keras)."""
+    y_true, y_pred = as_floats(y_true, y_pred)
+    return 100.0 * np.mean(np.abs(y_true - y_pred) / np.maximum(np.abs(y_true), EPSILON),
+                           axis=-1)
+
+
+def mean_squared_logarithmic_error(y_true, y_pred):
+    """(N,): mean_k (log(1 + max(p_k, eps)) - log(1 + max(y_k, eps)))^2: the squared error of
+    the logarithms, for targets that span orders of magnitude (negatives count as eps)."""
+    y_true, y_pred = as_floats(y_true, y_pred)
+    first = np.log(np.maximum(y_pred, EPSILON) + 1.0)
+    second = np.log(np.maximum(y_true, EPSILON) + 1.0)
+    return np.mean((first - second) ** 2, axis=-1)
+
+
+def l2_normalize(x, axis=-1):
+    """x / max(|x|, eps) along `axis` (Keras's ops.normalize): a zero row stays zero."""
+    norm = np.sqrt(np.sum(x * x, axis=axis, keepdims=True))
+    return x / np.maximum(norm, EPSILON)
+
+
+def cosine_similarity(y_true, y_pred, axis=-1):
+    """(N,): sum_k y_k p_k / (|y| |p|), the cosine of the angle between target and
+    prediction: 1 for the same direction, 0 at right angles, -1 opposite. (This is the
+    metric, keras.metrics.CosineSimilarity's function; keras.losses.cosine_similarity is its
+    negative.)"""
+    y_true, y_pred = as_floats(y_true, y_pred)
+    return np.sum(l2_normalize(y_true, axis) * l2_normalize(y_pred, axis), axis=axis)
+
+
+def log_cosh(y_true, y_pred):
+    """(N,): mean_k log(cosh(p_k - y_k)): about e^2 / 2 for a small error e and |e| - log 2
+    for a large one. Computed as e + softplus(-2e) - log 2, which cannot overflow."""
+    y_true, y_pred = as_floats(y_true, y_pred)
+    error = y_pred - y_true
+    softplus = np.logaddexp(0.0, -2.0 * error)  # log(1 + exp(-2e))
+    return np.mean(error + softplus - np.log(2.0).astype(error.dtype), axis=-1)
+
+
+def kl_divergence(y_true, y_pred):
+    """(N,): sum_k y_k log(y_k / p_k), with y and p clipped to [eps, 1]: how far the predicted
+    distribution p is from the target distribution y (0 when they are equal)."""
+    y_true, y_pred = as_floats(y_true, y_pred)
+    y_true = np.clip(y_true, EPSILON, 1.0)
+    y_pred = np.clip(y_pred, EPSILON, 1.0)
+    return np.sum(y_true * np.log(y_true / y_pred), axis=-1)
+
+
+def poisson(y_true, y_pred):
+    """(N,): mean_k (p_k - y_k log(p_k + eps)), the Poisson negative log-likelihood of counts
+    y with predicted rates p (up to a term that depends on y only)."""
+    y_true, y_pred = as_floats(y_true, y_pred)
+    return np.mean(y_pred - y_true * np.log(y_pred + EPSILON), axis=-1)
+
+
+def hinge_targets(y_true):
+    """Keras's convert_binary_labels_to_hinge: targets that are ALL 0 or 1 (in this batch)
+    become -1 and 1; other targets (already -1/1) are used as they are."""
+    if np.all((y_true == 0) | (y_true == 1)):
+        return 2.0 * y_true - 1.0
+    return y_true
+
+
+def hinge(y_true, y_pred):
+    """(N,): mean_k max(1 - y_k p_k, 0), targets -1 or 1 (0/1 targets are converted): zero
+    once a prediction is on the right side by a margin of 1."""
+    y_true, y_pred = as_floats(y_true, y_pred)
+    return np.mean(np.maximum(1.0 - hinge_targets(y_true) * y_pred, 0.0), axis=-1)
+
+
+def squared_hinge(y_true, y_pred):
+    """(N,): mean_k max(1 - y_k p_k, 0)^2, targets as for hinge."""
+    y_true, y_pred = as_floats(y_true, y_pred)
+    return np.mean(np.maximum(1.0 - hinge_targets(y_true) * y_pred, 0.0) ** 2, axis=-1)
+
+
+def categorical_hinge(y_true, y_pred):
+    """(N,): max(neg - pos + 1, 0) for one-hot y, with pos = sum_k y_k p_k (the target's
+    score) and neg = max_k (1 - y_k) p_k (the best other score)."""
+    y_true, y_pred = as_floats(y_true, y_pred)
+    pos = np.sum(y_true * y_pred, axis=-1)
+    neg = np.max((1.0 - y_true) * y_pred, axis=-1)
+    return np.maximum(neg - pos + 1.0, 0.0)
+
+
+# The cross-entropies are the losses' own per-sample values (the public functions of
+# tinynet.losses), so that a metric 'binary_crossentropy' reports the loss's number.
+
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+    """(N,): -mean_k (y_k log p_k + (1 - y_k) log(1 - p_k)), p clipped to [eps, 1 - eps]
+    (from_logits: p = sigmoid(y_pred)); tinynet.losses.binary_crossentropy."""
+    return losses.binary_crossentropy(y_true, y_pred, from_logits=from_logits,
+                                      label_smoothing=label_smoothing)
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0,
+                             axis=-1):
+    """(N,): -sum_k y_k log p_k for one-hot y (from_logits: p = softmax(y_pred));
+    tinynet.losses.categorical_crossentropy."""
+    check_last_axis(axis, "categorical_crossentropy")
+    return losses.categorical_crossentropy(y_true, y_pred, from_logits=from_logits,
+                                           label_smoothing=label_smoothing)
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None,
+                                    axis=-1):
+    """(N,): -log p_y for integer labels y; tinynet.losses.sparse_categorical_crossentropy.
+    Keras's ignore_class (labels left out of the mean) is not supported."""
+    check_last_axis(axis, "sparse_categorical_crossentropy")
+    if ignore_class is not None:
+        raise ValueError(f"sparse_categorical_crossentropy: ignore_class={ignore_class!r} is "
+                         f"not supported in tinynet; leave it None")
+    return losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits=from_logits)
+
+
 # -- the base class and the means ------------------------------------------------------------
 
 class Metric:
     """Base class: a name and a running state (`reset_state`, `update_state`, `result`).
-    Calling a metric, metric(y_true, y_pred), updates it and returns the result, as in Keras."""
+    Calling a metric, metric(y_true, y_pred), updates it and returns the result, as in Keras.
+
+    dtype is Keras's argument, kept for get_config: tinynet adds up in float64 whatever it
+    is, and result() returns a Python float."""
 
     name = "metric"
+    # What compile(metrics=[...]) was given, when that was a string ('acc') or a function
+    # (set by `get`); None for a metric object. A saved file keeps it as it was given, as
+    # Keras does: "acc" stays "acc", an object is written with its settings.
+    identifier = None
 
-    def __init__(self, name=None):
+    def __init__(self, name=None, dtype=None):
         if name is not None:
             if not isinstance(name, str):
                 raise TypeError(f"{type(self).__name__}(name=...) must be a string, "
                                 f"got {name!r}")
             self.name = name
+        self.dtype = standardize_dtype(dtype, f"{type(self).__name__}(dtype=...)")
         self.reset_state()
 
     def reset_state(self):
@@ -144,6 +335,15 @@ class Metric:
     def __call__(self, y_true, y_pred, sample_weight=None):
         self.update_state(y_true, y_pred, sample_weight)
         return self.result()
+
+    def get_config(self):
+        """The constructor arguments, by Keras's names: cls(**metric.get_config()) makes the
+        same metric (Keras writes this dict in a .keras file)."""
+        return {"name": self.name, "dtype": self.dtype}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
     def __repr__(self):
         return f"{type(self).__name__}(name={self.name!r})"
@@ -187,61 +387,250 @@ class MeanMetricWrapper(Mean):
     """The weighted mean of fn(y_true, y_pred, **kwargs), a function that returns one value
     per sample (or per output of each sample). Plain metric functions get wrapped in this."""
 
-    def __init__(self, fn, name=None, **kwargs):
+    def __init__(self, fn, name=None, dtype=None, **kwargs):
         if not callable(fn):
             raise TypeError(f"MeanMetricWrapper(fn=...) must be a function, got {fn!r}")
         self.fn = fn
         self.fn_kwargs = kwargs
-        super().__init__(name=name or getattr(fn, "__name__", "mean_metric_wrapper"))
+        super().__init__(name=name or getattr(fn, "__name__", "mean_metric_wrapper"),
+                         dtype=dtype)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         super().update_state(self.fn(y_true, y_pred, **self.fn_kwargs), sample_weight)
+
+    def get_config(self):
+        """Keras's: name and dtype; for a MeanMetricWrapper itself also the function (as
+        Keras writes a function) and its keyword arguments. (Its subclasses, BinaryAccuracy
+        and the others, fix the function: they write their own arguments instead.)"""
+        config = super().get_config()
+        if type(self) is MeanMetricWrapper:
+            config.update({"fn": serialize(self.fn), **self.fn_kwargs})
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if "fn" in config:  # a MeanMetricWrapper's own config
+            config["fn"] = deserialize_function(config["fn"])
+        return cls(**config)
 
 
 class Accuracy(MeanMetricWrapper):
     """How often the prediction equals the target exactly."""
 
-    def __init__(self, name="accuracy"):
-        super().__init__(accuracy, name=name)
+    def __init__(self, name="accuracy", dtype=None):
+        super().__init__(accuracy, name=name, dtype=dtype)
 
 
 class BinaryAccuracy(MeanMetricWrapper):
     """How often (p > threshold) equals the 0/1 target. Default threshold 0.5."""
 
-    def __init__(self, name="binary_accuracy", threshold=0.5):
+    def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
         self.threshold = check_float(threshold, "BinaryAccuracy(threshold=...)")
-        super().__init__(binary_accuracy, name=name, threshold=self.threshold)
+        super().__init__(binary_accuracy, name=name, dtype=dtype, threshold=self.threshold)
+
+    def get_config(self):
+        return {**super().get_config(), "threshold": self.threshold}
 
 
 class CategoricalAccuracy(MeanMetricWrapper):
     """How often the most probable class is the one-hot target's class."""
 
-    def __init__(self, name="categorical_accuracy"):
-        super().__init__(categorical_accuracy, name=name)
+    def __init__(self, name="categorical_accuracy", dtype=None):
+        super().__init__(categorical_accuracy, name=name, dtype=dtype)
 
 
 class SparseCategoricalAccuracy(MeanMetricWrapper):
     """How often the most probable class is the integer label."""
 
-    def __init__(self, name="sparse_categorical_accuracy"):
-        super().__init__(sparse_categorical_accuracy, name=name)
+    def __init__(self, name="sparse_categorical_accuracy", dtype=None):
+        super().__init__(sparse_categorical_accuracy, name=name, dtype=dtype)
+
+
+class TopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often the one-hot target's class is among the k most probable classes (k=5)."""
+
+    def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
+        self.k = check_int(k, "TopKCategoricalAccuracy(k=...)", 1)
+        super().__init__(top_k_categorical_accuracy, name=name, dtype=dtype, k=self.k)
+
+    def get_config(self):
+        return {**super().get_config(), "k": self.k}
+
+
+class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often the integer label is among the k most probable classes (k=5)."""
+
+    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None,
+                 from_sorted_ids=False):
+        self.k = check_int(k, "SparseTopKCategoricalAccuracy(k=...)", 1)
+        self.from_sorted_ids = check_bool(from_sorted_ids, "SparseTopKCategoricalAccuracy("
+                                                           "from_sorted_ids=...)")
+        super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=self.k,
+                         from_sorted_ids=self.from_sorted_ids)
+
+    def get_config(self):
+        config = {**super().get_config(), "k": self.k}
+        if self.from_sorted_ids:  # Keras writes it only when it is on
+            config["from_sorted_ids"] = True
+        return config
 
 
 class MeanAbsoluteError(MeanMetricWrapper):
     """The mean over samples of mean_k |p_k - y_k|."""
 
-    def __init__(self, name="mean_absolute_error"):
-        super().__init__(mean_absolute_error, name=name)
+    def __init__(self, name="mean_absolute_error", dtype=None):
+        super().__init__(mean_absolute_error, name=name, dtype=dtype)
 
 
 class MeanSquaredError(MeanMetricWrapper):
     """The mean over samples of mean_k (p_k - y_k)^2."""
 
-    def __init__(self, name="mean_squared_error"):
-        super().__init__(mean_squared_error, name=name)
+    def __init__(self, name="mean_squared_error", dtype=None):
+        super().__init__(mean_squared_error, name=name, dtype=dtype)
 
 
-# -- confusion counts: precision, recall, AUC ------------------------------------------------
+class RootMeanSquaredError(Mean):
+    """sqrt(the mean over samples of mean_k (p_k - y_k)^2): the square root is taken at the
+    end, of the mean over everything seen, not per batch."""
+
+    def __init__(self, name="root_mean_squared_error", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        super().update_state(mean_squared_error(y_true, y_pred), sample_weight)
+
+    def result(self):
+        return float(np.sqrt(super().result()))
+
+
+class MeanAbsolutePercentageError(MeanMetricWrapper):
+    """The mean over samples of 100 mean_k |y_k - p_k| / max(|y_k|, eps)."""
+
+    def __init__(self, name="mean_absolute_percentage_error", dtype=None):
+        super().__init__(mean_absolute_percentage_error, name=name, dtype=dtype)
+
+
+class MeanSquaredLogarithmicError(MeanMetricWrapper):
+    """The mean over samples of mean_k (log(1 + p_k) - log(1 + y_k))^2."""
+
+    def __init__(self, name="mean_squared_logarithmic_error", dtype=None):
+        super().__init__(mean_squared_logarithmic_error, name=name, dtype=dtype)
+
+
+class CosineSimilarity(MeanMetricWrapper):
+    """The mean over samples of the cosine between target and prediction."""
+
+    def __init__(self, name="cosine_similarity", dtype=None, axis=-1):
+        self.axis = check_int(axis, "CosineSimilarity(axis=...)")
+        super().__init__(cosine_similarity, name=name, dtype=dtype, axis=self.axis)
+
+    def get_config(self):
+        config = super().get_config()
+        if self.axis != -1:  # Keras 3.15 leaves axis out (and so loses it); written if set
+            config["axis"] = self.axis
+        return config
+
+
+class LogCoshError(MeanMetricWrapper):
+    """The mean over samples of mean_k log(cosh(p_k - y_k)). Keras names it 'logcosh'."""
+
+    def __init__(self, name="logcosh", dtype=None):
+        super().__init__(log_cosh, name=name, dtype=dtype)
+
+
+class KLDivergence(MeanMetricWrapper):
+    """The mean over samples of sum_k y_k log(y_k / p_k)."""
+
+    def __init__(self, name="kl_divergence", dtype=None):
+        super().__init__(kl_divergence, name=name, dtype=dtype)
+
+
+class Poisson(MeanMetricWrapper):
+    """The mean over samples of mean_k (p_k - y_k log(p_k + eps))."""
+
+    def __init__(self, name="poisson", dtype=None):
+        super().__init__(poisson, name=name, dtype=dtype)
+
+
+class Hinge(MeanMetricWrapper):
+    """The mean over samples of mean_k max(1 - y_k p_k, 0), targets -1/1 (or 0/1)."""
+
+    def __init__(self, name="hinge", dtype=None):
+        super().__init__(hinge, name=name, dtype=dtype)
+
+
+class SquaredHinge(MeanMetricWrapper):
+    """The mean over samples of mean_k max(1 - y_k p_k, 0)^2."""
+
+    def __init__(self, name="squared_hinge", dtype=None):
+        super().__init__(squared_hinge, name=name, dtype=dtype)
+
+
+class CategoricalHinge(MeanMetricWrapper):
+    """The mean over samples of max(best other score - target's score + 1, 0)."""
+
+    def __init__(self, name="categorical_hinge", dtype=None):
+        super().__init__(categorical_hinge, name=name, dtype=dtype)
+
+
+class BinaryCrossentropy(MeanMetricWrapper):
+    """The mean over samples of the binary cross-entropy (the loss's own values)."""
+
+    def __init__(self, name="binary_crossentropy", dtype=None, from_logits=False,
+                 label_smoothing=0):
+        self.from_logits = check_bool(from_logits, "BinaryCrossentropy(from_logits=...)")
+        self.label_smoothing = check_float(label_smoothing, "BinaryCrossentropy("
+                                                            "label_smoothing=...)", 0.0, 1.0)
+        self.init_label_smoothing = label_smoothing  # written back as given (0 stays 0)
+        super().__init__(binary_crossentropy, name=name, dtype=dtype,
+                         from_logits=self.from_logits, label_smoothing=self.label_smoothing)
+
+    def get_config(self):
+        return {**super().get_config(), "from_logits": self.from_logits,
+                "label_smoothing": self.init_label_smoothing}
+
+
+class CategoricalCrossentropy(MeanMetricWrapper):
+    """The mean over samples of the categorical cross-entropy, for one-hot targets."""
+
+    def __init__(self, name="categorical_crossentropy", dtype=None, from_logits=False,
+                 label_smoothing=0, axis=-1):
+        where = "CategoricalCrossentropy"
+        self.from_logits = check_bool(from_logits, f"{where}(from_logits=...)")
+        self.label_smoothing = check_float(label_smoothing, f"{where}(label_smoothing=...)",
+                                           0.0, 1.0)
+        self.init_label_smoothing = label_smoothing
+        self.axis = check_last_axis(axis, f"{where}(axis=...)")
+        super().__init__(categorical_crossentropy, name=name, dtype=dtype,
+                         from_logits=self.from_logits, label_smoothing=self.label_smoothing)
+
+    def get_config(self):
+        return {**super().get_config(), "from_logits": self.from_logits,
+                "label_smoothing": self.init_label_smoothing, "axis": self.axis}
+
+
+class SparseCategoricalCrossentropy(MeanMetricWrapper):
+    """The mean over samples of the categorical cross-entropy, for integer labels."""
+
+    def __init__(self, name="sparse_categorical_crossentropy", dtype=None, from_logits=False,
+                 ignore_class=None, axis=-1):
+        where = "SparseCategoricalCrossentropy"
+        self.from_logits = check_bool(from_logits, f"{where}(from_logits=...)")
+        if ignore_class is not None:
+            raise ValueError(f"{where}(ignore_class={ignore_class!r}): tinynet does not "
+                             f"support ignore_class; leave it None")
+        self.ignore_class = None
+        self.axis = check_last_axis(axis, f"{where}(axis=...)")
+        super().__init__(sparse_categorical_crossentropy, name=name, dtype=dtype,
+                         from_logits=self.from_logits)
+
+    def get_config(self):
+        return {**super().get_config(), "from_logits": self.from_logits,
+                "ignore_class": self.ignore_class, "axis": self.axis}
+
+
+# -- confusion counts: precision, recall, true/false positives/negatives, AUC ----------------
 
 def confusion_counts(y_true, y_pred, thresholds, sample_weight=None):
     """Weighted (TP, FP, TN, FN) at each threshold t: a prediction is positive if p > t.
@@ -277,7 +666,7 @@ def check_thresholds(thresholds, where):
 class ConfusionMetric(Metric):
     """What Precision and Recall share: thresholds, an optional class_id, and the counts."""
 
-    def __init__(self, thresholds=None, top_k=None, class_id=None, name=None):
+    def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
         where = f"{type(self).__name__}(...)"
         if top_k is not None:
             raise ValueError(f"{where}: top_k is not supported in tinynet; leave it None")
@@ -286,7 +675,7 @@ class ConfusionMetric(Metric):
         self.top_k = top_k
         self.class_id = None if class_id is None else check_int(class_id, f"{where}: "
                                                                             f"class_id", 0)
-        super().__init__(name=name)
+        super().__init__(name=name, dtype=dtype)
 
     def reset_state(self):
         zeros = np.zeros(len(self.thresholds))
@@ -305,6 +694,10 @@ class ConfusionMetric(Metric):
     def single_or_all(self, values):
         """A float for one threshold (the usual case), else an array, one per threshold."""
         return float(values[0]) if len(self.thresholds) == 1 else values
+
+    def get_config(self):
+        return {**super().get_config(), "thresholds": self.init_thresholds,
+                "top_k": self.top_k, "class_id": self.class_id}
 
 
 class Precision(ConfusionMetric):
@@ -328,14 +721,74 @@ class Recall(ConfusionMetric):
                                                 self.true_positives + self.false_negatives))
 
 
+class ConfusionCount(Metric):
+    """One count of the confusion matrix, added up since reset_state (weighted by
+    sample_weight): a float for one threshold (default 0.5), an array for several.
+    A prediction counts as positive if p > threshold, a target if it is not 0."""
+
+    condition = "tp"  # which of confusion_counts' four: "tp", "fp", "tn" or "fn"
+
+    def __init__(self, thresholds=None, name=None, dtype=None):
+        self.thresholds = check_thresholds(thresholds, f"{type(self).__name__}(...)")
+        self.init_thresholds = thresholds
+        super().__init__(name=name, dtype=dtype)
+
+    def reset_state(self):
+        self.accumulator = np.zeros(len(self.thresholds))
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        tp, fp, tn, fn = confusion_counts(y_true, y_pred, self.thresholds, sample_weight)
+        self.accumulator += {"tp": tp, "fp": fp, "tn": tn, "fn": fn}[self.condition]
+
+    def result(self):
+        return float(self.accumulator[0]) if len(self.thresholds) == 1 else self.accumulator
+
+    def get_config(self):
+        return {**super().get_config(), "thresholds": self.init_thresholds}
+
+
+class TruePositives(ConfusionCount):
+    """How many positive targets are predicted positive."""
+
+    name = "true_positives"
+    condition = "tp"
+
+
+class FalsePositives(ConfusionCount):
+    """How many negative targets (0) are predicted positive."""
+
+    name = "false_positives"
+    condition = "fp"
+
+
+class TrueNegatives(ConfusionCount):
+    """How many negative targets are predicted negative."""
+
+    name = "true_negatives"
+    condition = "tn"
+
+
+class FalseNegatives(ConfusionCount):
+    """How many positive targets are predicted negative."""
+
+    name = "false_negatives"
+    condition = "fn"
+
+
 class AUC(Metric):
-    """Area under the ROC curve, computed as Keras 3 computes it.
+    """Area under the ROC curve (curve='ROC') or the precision-recall curve (curve='PR'),
+    computed as Keras 3 computes it.
 
     Thresholds: t_0 = -eps, t_i = i / (T - 1) for i = 1 .. T-2, t_{T-1} = 1 + eps, with
-    T = num_thresholds = 200 by default. At each threshold the counts give a point
-        x_i = FP_i / (FP_i + TN_i)   (false positive rate),  y_i = TP_i / (TP_i + FN_i) (recall).
-    The curve is summed as trapezoids:  AUC = sum_i (x_i - x_{i+1}) * (y_i + y_{i+1}) / 2
+    T = num_thresholds = 200 by default. At each threshold the counts give a point:
+        ROC:  x_i = FP_i / (FP_i + TN_i) (false positive rate),  y_i = TP_i / (TP_i + FN_i)
+        PR:   x_i = TP_i / (TP_i + FN_i) (recall),               y_i = TP_i / (TP_i + FP_i)
+    and the curve is summed as trapezoids:  AUC = sum_i (x_i - x_{i+1}) * (y_i + y_{i+1}) / 2
     ('interpolation'; 'minoring' and 'majoring' use min and max of y_i, y_{i+1} instead).
+
+    The PR curve with 'interpolation' is summed differently, by Davis and Goadrich's
+    interpolation (see interpolate_pr_auc): precision is not linear between two thresholds,
+    but TP and P = TP + FP are.
 
     Counting p > t_i for 200 thresholds would compare every prediction 200 times; like Keras,
     this puts each p (clipped to [0, 1]) into the bucket b = max(ceil(p (T - 1)) - 1, 0), the
@@ -346,17 +799,19 @@ class AUC(Metric):
     name = "auc"
 
     def __init__(self, num_thresholds=AUC_NUM_THRESHOLDS, curve="ROC",
-                 summation_method="interpolation", name=None, thresholds=None,
+                 summation_method="interpolation", name=None, dtype=None, thresholds=None,
                  multi_label=False, num_labels=None, label_weights=None, from_logits=False):
         where = "AUC(...)"
-        if curve != "ROC" or multi_label or label_weights is not None or num_labels:
-            raise ValueError(f"{where}: tinynet computes the single-label ROC curve only "
-                             f"(curve='ROC', multi_label=False), got curve={curve!r}, "
-                             f"multi_label={multi_label!r}")
+        # Keras accepts 'ROC'/'roc', 'PR'/'pr' (and 'PRGAIN', which tinynet lacks)
+        self.curve = {"roc": "ROC", "pr": "PR"}.get(str(curve).lower())
+        if self.curve is None or multi_label or label_weights is not None or num_labels:
+            raise ValueError(f"{where}: tinynet computes the single-label ROC and PR curves "
+                             f"only (curve='ROC' or 'PR', multi_label=False), got "
+                             f"curve={curve!r}, multi_label={multi_label!r}")
+        summation_method = str(summation_method).lower()
         if summation_method not in ("interpolation", "minoring", "majoring"):
             raise ValueError(f"{where}: summation_method must be 'interpolation', 'minoring' "
                              f"or 'majoring', got {summation_method!r}")
-        self.curve = curve
         self.summation_method = summation_method
         self.from_logits = check_bool(from_logits, f"{where}: from_logits")
         self.multi_label, self.num_labels, self.label_weights = False, None, None
@@ -368,7 +823,7 @@ class AUC(Metric):
             self.num_thresholds = len(inner) + 2
         self.evenly_spaced = thresholds is None
         self.thresholds = np.array([0.0 - EPSILON, *inner, 1.0 + EPSILON])
-        super().__init__(name=name)
+        super().__init__(name=name, dtype=dtype)
 
     def reset_state(self):
         zeros = np.zeros(self.num_thresholds)
@@ -406,36 +861,133 @@ class AUC(Metric):
         return tp, fp, per_bucket_neg.sum() - fp, per_bucket_pos.sum() - tp
 
     def result(self):
+        if self.curve == "PR" and self.summation_method == "interpolation":
+            return self.interpolate_pr_auc()
         recall = divide_no_nan(self.true_positives, self.true_positives + self.false_negatives)
-        fp_rate = divide_no_nan(self.false_positives,
-                                self.false_positives + self.true_negatives)
-        if self.summation_method == "interpolation":
-            heights = (recall[:-1] + recall[1:]) / 2
-        elif self.summation_method == "minoring":
-            heights = np.minimum(recall[:-1], recall[1:])
+        if self.curve == "ROC":
+            x = divide_no_nan(self.false_positives,                 # false positive rate
+                              self.false_positives + self.true_negatives)
+            y = recall
         else:
-            heights = np.maximum(recall[:-1], recall[1:])
-        return float(np.sum((fp_rate[:-1] - fp_rate[1:]) * heights))
+            x = recall
+            y = divide_no_nan(self.true_positives,                  # precision
+                              self.true_positives + self.false_positives)
+        if self.summation_method == "interpolation":
+            heights = (y[:-1] + y[1:]) / 2
+        elif self.summation_method == "minoring":
+            heights = np.minimum(y[:-1], y[1:])
+        else:
+            heights = np.maximum(y[:-1], y[1:])
+        return float(np.sum((x[:-1] - x[1:]) * heights))
+
+    def interpolate_pr_auc(self):
+        """The area under the precision-recall curve, interpolated as Davis and Goadrich
+        (2006, section 4) propose, in the closed form of Keras's AUC.interpolate_pr_auc.
+
+        Between two neighbouring thresholds A and B (A the lower one: more predicted
+        positives), TP and P = TP + FP (the predicted positives) change linearly together,
+        with slope s = dTP / dP = (TP_A - TP_B) / (P_A - P_B). Precision TP / P is then not
+        linear in P, and its integral over recall (dR = dTP / (TP_B + FN_B)) is
+
+            area_i = s * (dTP + c * log(P_A / P_B)) / (TP_B + FN_B),   c = TP_B - s * P_B
+
+        (the log term is left out where P_A or P_B is 0). AUC = sum_i area_i.
+        """
+        tp, fp, fn = self.true_positives, self.false_positives, self.false_negatives
+        d_tp = tp[:-1] - tp[1:]                                   # TP_A - TP_B   (T-1,)
+        p = tp + fp                                               # predicted positives
+        d_p = p[:-1] - p[1:]
+        slope = divide_no_nan(d_tp, np.maximum(d_p, 0))
+        intercept = tp[1:] - slope * p[1:]
+        both_positive = (p[:-1] > 0) & (p[1:] > 0)
+        p_ratio = np.where(both_positive, divide_no_nan(p[:-1], np.maximum(p[1:], 0)), 1.0)
+        area = divide_no_nan(slope * (d_tp + intercept * np.log(p_ratio)),
+                             np.maximum(tp[1:] + fn[1:], 0))
+        return float(np.sum(area))
+
+    def get_config(self):
+        config = {**super().get_config(), "num_thresholds": self.num_thresholds,
+                  "curve": self.curve, "summation_method": self.summation_method,
+                  "multi_label": False, "num_labels": None, "label_weights": None,
+                  "from_logits": self.from_logits}
+        if not self.evenly_spaced:  # thresholds given: Keras writes them, without t_0, t_T-1
+            config["thresholds"] = self.thresholds[1:-1].tolist()
+        return config
 
 
 # -- lookup ----------------------------------------------------------------------------------
 
-# Every spelling Keras's metrics.get() accepts for these metrics (class names, their
-# snake_case, and the short aliases).
+# Every spelling Keras's metrics.get() accepts for tinynet's metrics: the class name, its
+# snake_case, and the short aliases (Keras 3.15.1's keras.metrics.ALL_OBJECTS_DICT).
 METRICS = {
+    "Accuracy": Accuracy,
     "BinaryAccuracy": BinaryAccuracy, "binary_accuracy": BinaryAccuracy,
     "CategoricalAccuracy": CategoricalAccuracy, "categorical_accuracy": CategoricalAccuracy,
     "SparseCategoricalAccuracy": SparseCategoricalAccuracy,
     "sparse_categorical_accuracy": SparseCategoricalAccuracy,
-    "Accuracy": Accuracy,
-    "Precision": Precision, "precision": Precision,
-    "Recall": Recall, "recall": Recall,
-    "AUC": AUC, "auc": AUC,
+    "TopKCategoricalAccuracy": TopKCategoricalAccuracy,
+    "top_k_categorical_accuracy": TopKCategoricalAccuracy,
+    "SparseTopKCategoricalAccuracy": SparseTopKCategoricalAccuracy,
+    "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
+    "BinaryCrossentropy": BinaryCrossentropy, "binary_crossentropy": BinaryCrossentropy,
+    "bce": BinaryCrossentropy, "BCE": BinaryCrossentropy,
+    "CategoricalCrossentropy": CategoricalCrossentropy,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "SparseCategoricalCrossentropy": SparseCategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "KLDivergence": KLDivergence, "kl_divergence": KLDivergence,
+    "Poisson": Poisson, "poisson": Poisson,
     "MeanAbsoluteError": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
     "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
     "MeanSquaredError": MeanSquaredError, "mean_squared_error": MeanSquaredError,
     "mse": MeanSquaredError, "MSE": MeanSquaredError,
+    "RootMeanSquaredError": RootMeanSquaredError,
+    "root_mean_squared_error": RootMeanSquaredError,
+    "MeanAbsolutePercentageError": MeanAbsolutePercentageError,
+    "mean_absolute_percentage_error": MeanAbsolutePercentageError,
+    "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
+    "MeanSquaredLogarithmicError": MeanSquaredLogarithmicError,
+    "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
+    "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError,
+    "CosineSimilarity": CosineSimilarity, "cosine_similarity": CosineSimilarity,
+    "LogCoshError": LogCoshError, "log_cosh_error": LogCoshError,
+    "Hinge": Hinge, "hinge": Hinge,
+    "SquaredHinge": SquaredHinge, "squared_hinge": SquaredHinge,
+    "CategoricalHinge": CategoricalHinge, "categorical_hinge": CategoricalHinge,
+    "Precision": Precision, "precision": Precision,
+    "Recall": Recall, "recall": Recall,
+    "TruePositives": TruePositives, "true_positives": TruePositives,
+    "FalsePositives": FalsePositives, "false_positives": FalsePositives,
+    "TrueNegatives": TrueNegatives, "true_negatives": TrueNegatives,
+    "FalseNegatives": FalseNegatives, "false_negatives": FalseNegatives,
+    "AUC": AUC, "auc": AUC,
 }
+
+# The metric functions of keras.metrics that tinynet has, by the name Keras writes for them
+# in a .keras file (keras.metrics has no accuracy, mae, mse or cosine_similarity function:
+# those stay tinynet's).
+FUNCTIONS = {fn.__name__: fn for fn in (
+    binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
+    top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, binary_crossentropy,
+    categorical_crossentropy, sparse_categorical_crossentropy, kl_divergence, poisson,
+    mean_absolute_error, mean_squared_error, mean_absolute_percentage_error,
+    mean_squared_logarithmic_error, log_cosh, hinge, squared_hinge, categorical_hinge)}
+
+# Keras 3.15's metrics that tinynet does not have (class names and the strings for them):
+# asking for one says so, instead of suggesting a name that is something else.
+KERAS_ONLY = (
+    "F1Score", "FBetaScore", "R2Score", "IoU", "BinaryIoU", "MeanIoU", "OneHotIoU",
+    "OneHotMeanIoU", "PearsonCorrelation", "ConcordanceCorrelation", "PrecisionAtRecall",
+    "RecallAtPrecision", "SensitivityAtSpecificity", "SpecificityAtSensitivity", "Sum",
+    "f1_score", "f_beta_score", "r2_score", "io_u", "binary_io_u", "mean_io_u",
+    "one_hot_io_u", "one_hot_mean_io_u", "pearson_correlation", "concordance_correlation",
+    "precision_at_recall", "recall_at_precision", "sensitivity_at_specificity",
+    "specificity_at_sensitivity", "sum", "binary_focal_crossentropy",
+    "categorical_focal_crossentropy", "huber",
+)
+KERAS_ONLY_HINT = ("a Keras metric tinynet does not have; write it as a subclass of "
+                   "tinynet.metrics.Metric (reset_state, update_state and result, in NumPy), "
+                   "or use one tinynet has")
 
 ACCURACY_FOR_LOSS = {
     "binary_crossentropy": BinaryAccuracy,
@@ -455,39 +1007,119 @@ def accuracy_for_loss(identifier, loss_name):
 
 def get(identifier, loss_name=None):
     """A NEW metric object from a name ('accuracy', 'binary_accuracy', 'AUC', 'mae', ...), a
-    Metric class or instance (a fresh copy, reset), or a function f(y_true, y_pred) that
-    returns one value per sample (wrapped in a MeanMetricWrapper). `loss_name` (the model's
-    loss) decides what 'accuracy' means. A name given as a string is the metric's name in
-    the logs, as in Keras: metrics=['acc'] logs 'acc'."""
+    Metric class or instance (a fresh copy, reset), a function f(y_true, y_pred) that
+    returns one value per sample (wrapped in a MeanMetricWrapper), or Keras's dict
+    {"class_name": "AUC", "config": {...}} (see deserialize). `loss_name` (the model's loss)
+    decides what 'accuracy' means. A name given as a string is the metric's name in the
+    logs, as in Keras: metrics=['acc'] logs 'acc'."""
     if isinstance(identifier, Metric):
         fresh = copy.deepcopy(identifier)
         fresh.reset_state()
         return fresh
     if isinstance(identifier, type) and issubclass(identifier, Metric):
         return identifier()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
     if isinstance(identifier, str):
         if identifier.lower() in ("accuracy", "acc"):
-            return accuracy_for_loss(identifier, loss_name)
-        cls = METRICS.get(identifier) or METRICS.get(identifier.lower())
-        if cls is None:
-            raise unknown_name_error("metric", identifier, [
-                key for key in METRICS if key.islower()] + ["accuracy"])
-        return cls(name=identifier)
-    if callable(identifier):
-        return MeanMetricWrapper(identifier)
-    raise TypeError(f"compile(metrics=...): each metric must be a name like 'accuracy', a "
-                    f"Metric or a function, got {identifier!r}")
+            metric = accuracy_for_loss(identifier, loss_name)
+        else:
+            metric = metric_named(identifier)
+    elif callable(identifier):
+        metric = MeanMetricWrapper(identifier)
+    else:
+        raise TypeError(f"compile(metrics=...): each metric must be a name like 'accuracy', "
+                        f"a Metric or a function, got {identifier!r}")
+    metric.identifier = identifier
+    return metric
 
 
-# The loss functions are metrics too (their per-sample values, averaged), as in Keras.
-binary_crossentropy = losses.binary_crossentropy
-categorical_crossentropy = losses.categorical_crossentropy
-sparse_categorical_crossentropy = losses.sparse_categorical_crossentropy
+def metric_named(identifier):
+    """The metric a string other than 'accuracy' names, named as written: 'mae' ->
+    MeanAbsoluteError(name='mae')."""
+    cls = METRICS.get(identifier) or METRICS.get(identifier.lower())
+    if cls is None and identifier in KERAS_ONLY:
+        raise ValueError(f"compile(metrics=[{identifier!r}]): {identifier} is "
+                         f"{KERAS_ONLY_HINT}: {', '.join(string_names())}")
+    if cls is None:
+        raise unknown_name_error("metric", identifier, string_names())
+    return cls(name=identifier)
+
+
+def string_names():
+    """The lower-case metric strings tinynet accepts, for error messages."""
+    return sorted([key for key in METRICS if key.islower()] + ["accuracy", "acc"])
+
+
+# -- Keras's serialized form (what a .keras file holds) --------------------------------------
+
+def serialize(metric):
+    """The dict Keras 3 writes for a metric object or metric function:
+
+        {"module": "keras.metrics", "class_name": "AUC", "config": metric.get_config(),
+         "registered_name": None}
+        {"module": "builtins", "class_name": "function", "config": "binary_accuracy",
+         "registered_name": "function"}                  (a function, as Keras 3.15 writes it)
+
+    A ValueError for a metric Keras cannot rebuild (a class or function of your own)."""
+    if callable(metric) and not isinstance(metric, Metric):
+        name = getattr(metric, "__name__", None)
+        if FUNCTIONS.get(name) is not metric:
+            raise ValueError(f"the metric function {name or metric!r} is not one of Keras's "
+                             f"({', '.join(sorted(FUNCTIONS))}), so Keras could not rebuild "
+                             f"it from its name")
+        return {"module": "builtins", "class_name": "function", "config": name,
+                "registered_name": "function"}
+    class_name = type(metric).__name__
+    keras_has_it = METRICS.get(class_name) is type(metric) or type(metric) is MeanMetricWrapper
+    if not isinstance(metric, Metric) or not keras_has_it:
+        raise ValueError(f"the metric {metric!r} is a class of your own, which Keras could "
+                         f"not rebuild from a file")
+    config = json.loads(json.dumps(metric.get_config(), default=lambda v: v.tolist()))
+    return {"module": "keras.metrics", "class_name": class_name, "config": config,
+            "registered_name": None}
+
+
+def deserialize(config):
+    """A new tinynet metric from Keras's serialized form (see serialize) or a name; a
+    function's dict gives that function wrapped in a MeanMetricWrapper, as compile wraps it
+    (Keras's deserialize gives the bare function)."""
+    if isinstance(config, str):
+        return get(config)
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"a serialized metric is a dict with a 'class_name', got {config!r}")
+    class_name = config["class_name"]
+    if class_name == "function":  # as if compile got the function itself
+        return get(deserialize_function(config))
+    cls = MeanMetricWrapper if class_name == "MeanMetricWrapper" else METRICS.get(class_name)
+    if cls is None:
+        hint = KERAS_ONLY_HINT if class_name in KERAS_ONLY else "not a metric tinynet has"
+        raise ValueError(f"metric class {class_name!r}: {hint}")
+    try:
+        return cls.from_config(dict(config.get("config") or {}))
+    except TypeError as err:  # a Keras argument tinynet's class does not take
+        raise ValueError(f"{class_name}: {err}") from None
+
+
+def deserialize_function(config):
+    """Keras's {"class_name": "function", "config": "binary_accuracy", ...} (or the bare
+    name) -> tinynet's function of that name."""
+    name = config.get("config") if isinstance(config, dict) else config
+    if name not in FUNCTIONS:
+        raise ValueError(f"metric function {name!r}: tinynet has {', '.join(sorted(FUNCTIONS))}")
+    return FUNCTIONS[name]
 
 
 def __getattr__(name):
     """A Keras metric tinynet does not have gets an error that says so and lists the metrics
     tinynet has."""
-    has = {name for name in ("Metric", "Mean", "MeanMetricWrapper", "accuracy", *METRICS)
+    has = {name for name in ("Metric", "Mean", "MeanMetricWrapper", "accuracy", "serialize",
+                             "deserialize", *METRICS, *FUNCTIONS)
            if name in globals()}  # METRICS also holds names that are only strings for get()
-    raise missing_attribute("tinynet.metrics", name, has, {})
+    error = missing_attribute("tinynet.metrics", name, has, dict.fromkeys(KERAS_ONLY,
+                                                                          KERAS_ONLY_HINT))
+    if name in KERAS_ONLY:
+        # Python would add "Did you mean ...?" with the closest name tinynet has, which is
+        # another metric; with the name already set on the error, it does not.
+        error.name = name
+    raise error

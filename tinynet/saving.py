@@ -30,6 +30,7 @@ after the layer's CLASS, numbered in order of appearance, not after the layer's 
     layers/dense_1/vars/0         kernel of the second Dense layer
     optimizer/vars/0, 1           the optimizer's step count and learning rate
     optimizer/vars/2, 3, ...      Adam: m then v of every trainable weight, in model order
+                                  (with amsgrad=True, then v_hat of every weight)
 
 Each `vars` group carries the layer's name as an attribute, for people reading the file.
 Loading matches weights by that class-and-position path, as Keras does, so a model with the
@@ -42,6 +43,17 @@ starting slots) and goes back through `model.set_optimizer_state(...)` after `lo
 compiled a fresh optimizer with the saved settings. A file whose state does not fit the
 model (another optimizer, other weights) loads with the optimizer starting afresh.
 Predictions never depend on the optimizer.
+
+The compile settings (config.json's "compile_config") hold the optimizer, the loss and the
+metrics as Keras writes them: a metric given as a string stays that string ("accuracy"), a
+metric object is written with its class and settings,
+
+    {"module": "keras.metrics", "class_name": "AUC", "registered_name": null,
+     "config": {"name": "auc_1", "dtype": "float32", "num_thresholds": 50, "curve": "PR", ...}}
+
+(its get_config(), see tinynet.metrics.serialize), and loading turns each back into
+tinynet's metric with those settings. A metric tinynet does not have (F1Score, ...) is left
+out with a warning, and the model is still compiled.
 
 h5py is an optional dependency: pip install "tinynet[keras]".
 """
@@ -56,7 +68,7 @@ import zipfile
 
 import numpy as np
 
-from tinynet import initializers, layers, losses, optimizers
+from tinynet import initializers, layers, losses, metrics, optimizers
 from tinynet.config import standardize_dtype
 from tinynet.files import write_atomically
 from tinynet.layers.base import Layer
@@ -139,6 +151,8 @@ LAYER_TABLE = {
     "AveragePooling2D": ("AveragePooling2D", {**POOLING2D_KEYS, "pool_size": REQUIRED}, False),
     "GlobalAveragePooling2D": ("GlobalAveragePooling2D",
                                {"data_format": "channels_last", "keepdims": False}, False),
+    "GlobalMaxPooling2D": ("GlobalMaxPooling2D",
+                           {"data_format": "channels_last", "keepdims": False}, False),
     "Flatten": ("Flatten", {"data_format": "channels_last"}, False),
     "Reshape": ("Reshape", {"target_shape": REQUIRED}, False),
 }
@@ -146,7 +160,8 @@ LAYER_TABLE = {
 # (and other spellings of the same classes, as Keras accepts them in a config)
 KERAS_CLASS_OF = {"Sigmoid": "Activation", "Tanh": "Activation", "BatchNorm": "BatchNormalization",
                   "LayerNorm": "LayerNormalization", "MaxPool2D": "MaxPooling2D",
-                  "AvgPool2D": "AveragePooling2D", "GlobalAvgPool2D": "GlobalAveragePooling2D"}
+                  "AvgPool2D": "AveragePooling2D", "GlobalAvgPool2D": "GlobalAveragePooling2D",
+                  "GlobalMaxPool2D": "GlobalMaxPooling2D"}
 
 # Initializer class name -> the config keys Keras 3.15 writes, with Keras's defaults.
 VARIANCE_SCALING_CONFIG = {"seed": None, "input_axes": None, "output_axes": None}
@@ -173,8 +188,8 @@ OPTIMIZER_COMMON = {
     "loss_scale_factor": None, "gradient_accumulation_steps": None,
 }
 OPTIMIZER_KEYS = {
-    "Adam": (("beta_1", "beta_2", "epsilon"), {"amsgrad": False}),
-    "AdamW": (("weight_decay", "beta_1", "beta_2", "epsilon"), {"amsgrad": False}),
+    "Adam": (("beta_1", "beta_2", "epsilon", "amsgrad"), {}),
+    "AdamW": (("weight_decay", "beta_1", "beta_2", "epsilon", "amsgrad"), {}),
     "SGD": (("momentum", "nesterov"), {}),
     "RMSprop": (("rho", "momentum", "epsilon", "centered"), {}),
     "Adagrad": (("initial_accumulator_value", "epsilon"), {}),
@@ -230,14 +245,17 @@ def initializer_to_keras(initializer, where):
     if class_name not in INITIALIZER_CONFIGS:
         raise ValueError(f"{where}: the initializer {initializer!r} has no Keras equivalent; "
                          f"use one of {', '.join(INITIALIZER_CONFIGS)}")
+    if class_name == "Constant":  # a number, or an array in Keras's '__numpy__' wrapper
+        return keras_object("keras.initializers", class_name, initializer.get_config())
     config = {key: as_json_value(getattr(initializer, key, default))
               for key, default in INITIALIZER_CONFIGS[class_name].items()}
     return keras_object("keras.initializers", class_name, config)
 
 
 def initializer_from_keras(value, where):
-    """Keras's initializer dict (or a plain name like 'zeros') -> a tinynet initializer."""
-    if isinstance(value, str):
+    """Keras's initializer dict (or a plain name like 'zeros', or None, which Keras writes for
+    an *_initializer=None and reads as glorot_uniform) -> a tinynet initializer."""
+    if value is None or isinstance(value, str):
         return initializers.get(value, where)
     if not isinstance(value, dict) or "class_name" not in value:
         raise ValueError(f"{where}: expected an initializer like {{'class_name': "
@@ -254,6 +272,8 @@ def initializer_from_keras(value, where):
     extra = {key: v for key, v in config.items() if key not in accepted and v is not None}
     if extra:
         raise ValueError(f"{where}: tinynet's {class_name} does not support {extra}")
+    if class_name == "Constant":  # its value may be Keras's '__numpy__' wrapper of an array
+        return cls.from_config(config)
     return cls(**{key: v for key, v in config.items() if key in accepted})
 
 
@@ -514,25 +534,52 @@ def optimizer_to_keras(optimizer):
 
 
 def loss_to_keras(loss):
-    if not getattr(loss, "from_logits", False):
-        return loss.name
-    return keras_object("keras.losses", type(loss).__name__,
-                        {"name": loss.name, "from_logits": True})
+    """What Keras writes in compile_config["loss"]: the loss's name (a string) when every
+    setting is its default, else the loss object with its settings (from_logits,
+    label_smoothing, delta, reduction...), which keras.losses rebuilds."""
+    config = loss.get_config()
+    if type(loss).__module__ != losses.__name__ or config == type(loss)().get_config():
+        return loss.name  # a loss of your own is written by name (Keras cannot rebuild it)
+    return keras_object("keras.losses", type(loss).__name__, config)
+
+
+def metric_to_keras(metric):
+    """What Keras 3 writes in compile_config["metrics"] for one of the model's metrics, which
+    is what compile was given (metric.identifier, see tinynet.metrics.Metric):
+
+        "acc"                                     a string stays that string
+        {"module": "builtins", "class_name": "function", "config": "binary_accuracy", ...}
+                                                  a function of keras.metrics
+        {"module": "keras.metrics", "class_name": "AUC", "config": {"name": "auc_1", ...}}
+                                                  a metric object, with its settings
+
+    A ValueError for a metric Keras could not rebuild (a class or function of your own)."""
+    given = getattr(metric, "identifier", None)
+    if isinstance(given, str):
+        return given
+    if callable(given):
+        return metrics.serialize(given)
+    return metrics.serialize(metric)
 
 
 def get_compile_config(model):
-    """Keras's compile_config of a compiled model, or None (not compiled, or with a loss,
-    optimizer or metric Keras cannot name)."""
+    """Keras's compile_config of a compiled model, or None (not compiled, or with an
+    optimizer Keras does not have). A metric Keras could not rebuild is left out, with a
+    warning, so that Keras can still open the file compiled."""
     if not getattr(model, "compiled", False):
         return None
     optimizer = optimizer_to_keras(model.optimizer)
-    # a metric is an object with a name, or (in older tinynet) a (name, function) pair
-    metric_names = [getattr(metric, "name", None) or metric[0]
-                    for metric in getattr(model, "metrics", [])]
-    if optimizer is None or not all(isinstance(name, str) for name in metric_names):
+    if optimizer is None:
         return None
+    metric_entries = []
+    for metric in getattr(model, "metrics", []):
+        try:
+            metric_entries.append(metric_to_keras(metric))
+        except ValueError as err:
+            warnings.warn(f"the metric {getattr(metric, 'name', metric)!r} is left out of the "
+                          f"saved compile settings: {err}", UserWarning, stacklevel=5)
     return {"optimizer": optimizer, "loss": loss_to_keras(model.loss), "loss_weights": None,
-            "metrics": metric_names or None, "weighted_metrics": None, "run_eagerly": False,
+            "metrics": metric_entries or None, "weighted_metrics": None, "run_eagerly": False,
             "steps_per_execution": 1, "jit_compile": False}
 
 
@@ -581,18 +628,54 @@ def loss_from_keras(value, where):
     cls = getattr(losses, str(value.get("class_name")), None) if isinstance(value, dict) else None
     if cls is None or not (isinstance(cls, type) and issubclass(cls, losses.Loss)):
         raise ValueError(f"{where}: tinynet has no loss {value!r}")
-    return cls(from_logits=bool((value.get("config") or {}).get("from_logits", False)))
+    return cls.from_config(value.get("config") or {})  # Keras's settings, as the loss takes them
+
+
+def describe_metric(entry):
+    """'auc_1' (AUC) for Keras's dict of a metric object, the string itself for a name."""
+    if not isinstance(entry, dict):
+        return repr(entry)
+    config = entry.get("config")
+    name = config.get("name") if isinstance(config, dict) else config
+    return f"{name!r} ({entry.get('class_name')})"
+
+
+def as_list(entries):
+    """Keras's metrics setting: None, one metric, or a list of them -> a list."""
+    if entries is None:
+        return []
+    return [entries] if isinstance(entries, (str, dict)) else list(entries)
+
+
+def metrics_from_keras(compile_config, loss_name, where):
+    """compile_config["metrics"] -> tinynet metrics: names stay names (built as compile
+    builds them), Keras's dicts of metric objects become tinynet's metric objects with their
+    settings (name, thresholds, num_thresholds, curve, k, ...). A metric tinynet does not
+    have is left out with a warning: the model is still compiled, and so keeps the
+    optimizer's state."""
+    restored = []
+    for entry in as_list(compile_config.get("metrics")):
+        try:
+            restored.append(metrics.get(entry, loss_name))
+        except (TypeError, ValueError) as err:
+            warnings.warn(f"{where}: the metric {describe_metric(entry)} is left out, the "
+                          f"model is compiled without it ({err})", UserWarning, stacklevel=5)
+    weighted = as_list(compile_config.get("weighted_metrics"))
+    if weighted:
+        warnings.warn(f"{where}: weighted_metrics are left out (tinynet has none): "
+                      f"{', '.join(map(describe_metric, weighted))}", UserWarning, stacklevel=5)
+    return restored
 
 
 def compile_from_config(model, compile_config, where):
     """Compile `model` as the compile_config says; warn and leave it uncompiled when
-    tinynet cannot (a Keras-only loss, optimizer or metric). Returns True if compiled."""
+    tinynet cannot (a Keras-only loss or optimizer; a Keras-only metric is only left out).
+    Returns True if compiled."""
     try:
-        metrics = compile_config.get("metrics") or []
-        if not all(isinstance(name, str) for name in metrics):
-            raise ValueError(f"{where}: only metrics given by name can be restored")
-        model.compile(optimizer=optimizer_from_keras(compile_config["optimizer"], where),
-                      loss=loss_from_keras(compile_config["loss"], where), metrics=metrics)
+        optimizer = optimizer_from_keras(compile_config["optimizer"], where)
+        loss = loss_from_keras(compile_config["loss"], where)
+        model.compile(optimizer=optimizer, loss=loss,
+                      metrics=metrics_from_keras(compile_config, loss.name, where))
     except (KeyError, TypeError, ValueError) as err:
         warnings.warn(f"{where}: the model is returned uncompiled, because its compile "
                       f"settings cannot be restored in tinynet ({err}); call "
@@ -707,25 +790,27 @@ def load_h5_bytes(model, data, where):
 # -- the optimizer's variables ---------------------------------------------------------------
 #
 # Keras 3 saves an optimizer as a flat list: iterations, learning_rate, then the slots of the
-# trainable weights (in model order). Adam and AdamW interleave them per weight (m then v of
-# the first weight, m then v of the second, ...); the others list one kind for all weights,
-# then the next kind: RMSprop's v ("velocity"), then its momentum buffer (if momentum > 0),
-# then its mean gradient (if centered); SGD's velocity (if momentum > 0); Adagrad's
-# accumulator. Checked on the variable paths of Keras 3.15.1's built optimizers.
+# trainable weights (in model order). Adam and AdamW interleave m and v per weight (m then v
+# of the first weight, m then v of the second, ...), then, with amsgrad=True, list v_hat
+# ("velocity_hat") of every weight; the others list one kind for all weights, then the next
+# kind: RMSprop's v ("velocity"), then its momentum buffer (if momentum > 0), then its mean
+# gradient (if centered); SGD's velocity (if momentum > 0); Adagrad's accumulator. Checked on
+# the variable paths of Keras 3.15.1's built optimizers.
 
 def keras_slot_order(optimizer):
-    """(tinynet slot names in Keras's order, interleaved per weight?) of an optimizer."""
+    """(slot names interleaved per weight, slot names listed one kind after the other): the
+    tinynet slot names of an optimizer in Keras's order; (None, None) for one Keras lacks."""
     class_name = type(optimizer).__name__
     if class_name in ("Adam", "AdamW"):
-        return ("m", "v"), True
+        return ("m", "v"), (("v_hat",) if optimizer.amsgrad else ())
     if class_name == "RMSprop":
         names = ("v",) + (("velocity",) if optimizer.momentum > 0 else ())
-        return names + (("mg",) if optimizer.centered else ()), False
+        return (), names + (("mg",) if optimizer.centered else ())
     if class_name == "SGD":
-        return (("velocity",) if optimizer.momentum > 0 else ()), False
+        return (), (("velocity",) if optimizer.momentum > 0 else ())
     if class_name == "Adagrad":
-        return ("accumulator",), False
-    return None, False
+        return (), ("accumulator",)
+    return None, None
 
 
 def trainable_weights(model):
@@ -756,20 +841,19 @@ def optimizer_slots(model):
     model.optimizer_state(): {slot name: [one array per trainable weight, in model order]},
     when the model offers it."""
     optimizer = model.optimizer
-    names, interleaved = keras_slot_order(optimizer)
-    if names is None:
+    interleaved, listed = keras_slot_order(optimizer)
+    if interleaved is None:
         return None
     weights = trainable_weights(model)
     if optimizer.iterations == 0:
         fresh = [optimizer.create_slots(weight) for weight in weights]
-        state = {name: [slots[name] for slots in fresh] for name in names}
+        state = {name: [slots[name] for slots in fresh] for name in interleaved + listed}
     elif hasattr(model, "optimizer_state"):
         state = model.optimizer_state()
     else:
         return None
-    if interleaved:
-        return [state[name][i] for i in range(len(weights)) for name in names]
-    return [array for name in names for array in state[name]]
+    return ([state[name][i] for i in range(len(weights)) for name in interleaved]
+            + [array for name in listed for array in state[name]])
 
 
 def restore_optimizer(model, arrays):
@@ -780,18 +864,17 @@ def restore_optimizer(model, arrays):
     optimizer = getattr(model, "optimizer", None)
     if not arrays or optimizer is None or not getattr(model, "compiled", False):
         return
-    names, interleaved = keras_slot_order(optimizer)
+    interleaved, listed = keras_slot_order(optimizer)
     count = len(trainable_weights(model))
     head = 1 if optimizer.schedule is not None else 2  # iterations (, learning_rate)
-    if names is None or len(arrays) != head + len(names) * count:
+    if interleaved is None or len(arrays) != head + len(interleaved + listed) * count:
         return
     if not hasattr(model, "set_optimizer_state"):
         return
-    slots = arrays[head:]
-    if interleaved:
-        state = {name: slots[k::len(names)] for k, name in enumerate(names)}
-    else:
-        state = {name: slots[k * count:(k + 1) * count] for k, name in enumerate(names)}
+    mixed = arrays[head:head + len(interleaved) * count]  # m0, v0, m1, v1, ...
+    rest = arrays[head + len(interleaved) * count:]       # then one kind after another
+    state = {name: mixed[k::len(interleaved)] for k, name in enumerate(interleaved)}
+    state.update({name: rest[k * count:(k + 1) * count] for k, name in enumerate(listed)})
     model.set_optimizer_state(int(arrays[0]), state)
 
 
@@ -805,8 +888,11 @@ def check_filename(path, where, suffix):
         raise TypeError(f"{where}: path must be a file name (str or pathlib.Path), "
                         f"got {path!r}") from None
     if not str(path).endswith(suffix):
-        raise ValueError(f"{where}: the file name must end in {suffix} (Keras refuses other "
-                         f"names), got {path!r}")
+        hint = (" (Keras 3 also writes the legacy .h5 format; tinynet does not); for the "
+                "weights alone use save_weights('model.weights.h5')" if suffix == ".keras"
+                else " (Keras's save_weights refuses other names too)")
+        raise ValueError(f"{where}: tinynet writes {suffix} files only, so the name must end "
+                         f"in {suffix}, got {path!r}{hint}")
     return path
 
 
