@@ -78,33 +78,6 @@ SEEDS = [args.seed + k for k in range(2 if args.quick else 5)]
 # read them. (The verdict is taken from the unrounded numbers.)
 
 
-# %%
-def shown(comparison):
-    """The two means and their difference as printed: three texts (a, b, difference) that
-    add up. The means get one digit more than comparison.fmt's (4 for '{:.3f}'), and the
-    difference is the printed means' difference rounded half up: rounded each on its own,
-    0.80955 - 0.79220 would print as 0.810 vs 0.792 next to a difference of +0.017."""
-    digits = int(comparison.fmt.split(".")[1][0])
-    scale = 100 if comparison.fmt.endswith("%}") else 1  # percent: the difference in points
-    a, b = (f"{scale * mean:.{digits + 1}f}" for mean in (comparison.mean_a, comparison.mean_b))
-    last = int(a.replace(".", "")) - int(b.replace(".", ""))  # in units of the means' last digit
-    units = (abs(last) + 5) // 10  # rounded half up to the difference's digits
-    return a, b, f"{'-' if last < 0 else '+'}{units / 10 ** digits:.{digits}f}"
-
-
-def noise(comparison):
-    """comparison.noise() with shown()'s difference, e.g. '+0.017 ± 0.004 s.e. over 5 seeds'."""
-    return f"{shown(comparison)[2]} ± {comparison.noise().split(' ± ', 1)[1]}"
-
-
-def sentence(comparison):
-    """comparison.sentence() with shown()'s numbers."""
-    a, b, _ = shown(comparison)
-    unit = "%" if comparison.fmt.endswith("%}") else ""
-    return (f"{comparison.what}: {a}{unit} {comparison.names[0]} vs {b}{unit} "
-            f"{comparison.names[1]}; difference {noise(comparison)}: {comparison.verdict}")
-
-
 # %% [markdown]
 # ## The data and the four networks
 #
@@ -407,8 +380,8 @@ print(f"Without dropout: each layer's ratio, and ratio - {EXPECTED:.4f} (samplin
       f"layer in inference mode)")
 for arm, comparisons in (("as trained", vs_expected), ("control", control_vs_expected)):
     for k, (bn, c) in enumerate(comparisons.items()):
-        print(f"  {arm if k == 0 else '':<12s}{bn:<6s}{shown(c)[0]}  "
-              f"{noise(c).split(' s.e.')[0]}  {short_verdict(c)}")
+        print(f"  {arm if k == 0 else '':<12s}{bn:<6s}{c.shown()[0]}  "
+              f"{c.noise().split(' s.e.')[0]}  {short_verdict(c)}")
 
 
 def listed(names):
@@ -444,7 +417,7 @@ def expectation_words(measured, control, paired, expected):
         why = (f"In the control, with the layers before each BN layer at inference, "
                f"{listed(off)} {'shows' if len(off) == 1 else 'show'} no clear difference from "
                f"{expected:.4f}, and the network as trained differs from the control there "
-               f"({worst}: as trained - control = {noise(paired[worst])}): the gap comes from "
+               f"({worst}: as trained - control = {paired[worst].noise()}): the gap comes from "
                f"the layers before them normalizing with batch statistics in training")
     else:
         unexplained = [bn for bn in off if bn not in explained]
@@ -519,10 +492,10 @@ def gap_words(comparison, smaller="narrows", larger="widens"):
     if not np.isfinite(comparison.se):
         return f"cannot be judged from one seed ({comparison.what})"
     if not comparison.clear:
-        return f"does not clearly change the {comparison.what} ({noise(comparison)})"
+        return f"does not clearly change the {comparison.what} ({comparison.noise()})"
     verb = smaller if comparison.difference < 0 else larger
-    return (f"{verb} the {comparison.what} by {shown(comparison)[2][1:]} "
-            f"({noise(comparison)})")
+    return (f"{verb} the {comparison.what} by {comparison.shown()[2][1:]} "
+            f"({comparison.noise()})")
 
 
 def overconfidence_words(loss_gap, val_accuracy, confidence_when_wrong):
@@ -535,14 +508,14 @@ def overconfidence_words(loss_gap, val_accuracy, confidence_when_wrong):
     if less_sure and not more_right:
         return (f"its loss gap is smaller at no better validation accuracy, and on the "
                 f"validation samples it gets wrong it is less confident "
-                f"({' vs '.join(shown(confidence_when_wrong)[:2])}, "
-                f"{noise(confidence_when_wrong)}): it is less over-confident about its "
+                f"({' vs '.join(confidence_when_wrong.shown()[:2])}, "
+                f"{confidence_when_wrong.noise()}): it is less over-confident about its "
                 f"mistakes, it does not make fewer of them")
     if more_right:
         return (f"its loss gap is smaller and its validation accuracy higher "
-                f"({noise(val_accuracy)}): it gets more samples right")
+                f"({val_accuracy.noise()}): it gets more samples right")
     return (f"its loss gap is smaller, but neither its validation accuracy nor its confidence "
-            f"on its mistakes differs clearly ({noise(confidence_when_wrong)})")
+            f"on its mistakes differs clearly ({confidence_when_wrong.noise()})")
 
 
 def direction_words(comparison, more="larger", less="smaller"):
@@ -559,9 +532,9 @@ def compounding_words(growth):
     ratio at the last BN layer - at bn_2 (the first one after a dropout layer), whose names
     are the two layers."""
     deep, shallow = growth.names
-    deep_mean, shallow_mean, _ = shown(growth)
+    deep_mean, shallow_mean, _ = growth.shown()
     change = (f"from {shallow_mean} at {shallow} to {deep_mean} at {deep} "
-              f"({deep} - {shallow} = {noise(growth)})")
+              f"({deep} - {shallow} = {growth.noise()})")
     if growth.clear and growth.difference > 0:
         return f"grows with depth, {change}: the shift compounds from layer to layer"
     if growth.clear:
@@ -579,21 +552,21 @@ for name in ("dropout", "BN", "BN + dropout"):
                      lower_is_better=key != "val_accuracy")
         for key in ("accuracy_gap", "loss_gap", "val_accuracy", "confidence_when_wrong")}
     for key in ("accuracy_gap", "loss_gap", "val_accuracy"):
-        print(f"- {sentence(against_plain[name][key])}")
+        print(f"- {against_plain[name][key].sentence()}")
 bn = against_plain["BN"]
 print(f"So, from these numbers, BN {gap_words(bn['accuracy_gap'])}; "
       f"{overconfidence_words(bn['loss_gap'], bn['val_accuracy'], bn['confidence_when_wrong'])}.")
 confident = bn["confidence_when_wrong"]
-print(f"- mean confidence on wrongly classified validation samples: {shown(confident)[0]} BN "
-      f"vs {shown(confident)[1]} no regularization; difference {noise(confident)}: "
+print(f"- mean confidence on wrongly classified validation samples: {confident.shown()[0]} BN "
+      f"vs {confident.shown()[1]} no regularization; difference {confident.noise()}: "
       f"{direction_words(confident, 'higher', 'lower')}")
 dropout_shift = compare(medians["BN + dropout"][:, -1], medians["BN"][:, -1],
                         f"{LAST_BN}'s moving variance / inference variance",
                         ("dropout", "no dropout"), fmt="{:.2f}")
 growth = compare(medians["BN + dropout"][:, -1], medians["BN + dropout"][:, 1],
                  "ratio with dropout", (LAST_BN, BN_NAMES[1]), fmt="{:.2f}")
-print(f"- Dropout before BN, {dropout_shift.what}: {shown(dropout_shift)[0]} with p = "
-      f"{DROPOUT} vs {shown(dropout_shift)[1]} with p = 0; difference {noise(dropout_shift)}: "
+print(f"- Dropout before BN, {dropout_shift.what}: {dropout_shift.shown()[0]} with p = "
+      f"{DROPOUT} vs {dropout_shift.shown()[1]} with p = 0; difference {dropout_shift.noise()}: "
       f"{direction_words(dropout_shift)}.")
 first_ratio, first_se = mean_and_se(medians["BN + dropout"][:, 0])
 print(f"  With dropout the ratio {compounding_words(growth)}; {BN_NAMES[0]}, with no dropout "
@@ -613,9 +586,9 @@ print("RESULT " + " ".join(
        f"variance_ratio_p0_bn_1={medians['BN'][:, 0].mean():.6g}",
        f"variance_ratio_control={medians[CONTROL][:, -1].mean():.6g}",
        f"variance_ratio_p0_layers_below={layers_below}"]))
-headline(f"loss gap {shown(bn['loss_gap'])[0]} with BN vs {shown(bn['loss_gap'])[1]} "
-         f"without ({noise(bn['loss_gap'])}: {bn['loss_gap'].verdict}); confidence on "
-         f"mistakes {shown(confident)[0]} vs {shown(confident)[1]} ({noise(confident)}: "
+headline(f"loss gap {bn['loss_gap'].shown()[0]} with BN vs {bn['loss_gap'].shown()[1]} "
+         f"without ({bn['loss_gap'].noise()}: {bn['loss_gap'].verdict}); confidence on "
+         f"mistakes {confident.shown()[0]} vs {confident.shown()[1]} ({confident.noise()}: "
          f"{confident.verdict})")
 
 # %% [markdown]

@@ -114,33 +114,6 @@ def build(n_features, bn, noise=False, init="glorot_uniform", outputs=1, momentu
 # read them. (The verdict is taken from the unrounded numbers.)
 
 
-# %%
-def shown(comparison):
-    """The two means and their difference as printed: three texts (a, b, difference) that
-    add up. The means get one digit more than comparison.fmt's (4 for '{:.3f}'), and the
-    difference is the printed means' difference rounded half up: rounded each on its own,
-    0.9502 - 0.9546 would print as 0.950 vs 0.955 next to a difference of -0.004."""
-    digits = int(comparison.fmt.split(".")[1][0])
-    scale = 100 if comparison.fmt.endswith("%}") else 1  # percent: the difference in points
-    a, b = (f"{scale * mean:.{digits + 1}f}" for mean in (comparison.mean_a, comparison.mean_b))
-    last = int(a.replace(".", "")) - int(b.replace(".", ""))  # in units of the means' last digit
-    units = (abs(last) + 5) // 10  # rounded half up to the difference's digits
-    return a, b, f"{'-' if last < 0 else '+'}{units / 10 ** digits:.{digits}f}"
-
-
-def noise(comparison):
-    """comparison.noise() with shown()'s difference, e.g. '+0.017 ± 0.004 s.e. over 5 seeds'."""
-    return f"{shown(comparison)[2]} ± {comparison.noise().split(' ± ', 1)[1]}"
-
-
-def sentence(comparison):
-    """comparison.sentence() with shown()'s numbers."""
-    a, b, _ = shown(comparison)
-    unit = "%" if comparison.fmt.endswith("%}") else ""
-    return (f"{comparison.what}: {a}{unit} {comparison.names[0]} vs {b}{unit} "
-            f"{comparison.names[1]}; difference {noise(comparison)}: {comparison.verdict}")
-
-
 # %% [markdown]
 # ## A layer of our own: deliberate covariate shift
 #
@@ -407,9 +380,9 @@ def landscape_headline(numbers, words):
 
 final_accuracy = {name: [run[name]["val_accuracy"] for run in landscape]
                   for name in ("standard", "BN")}
-print("   " + sentence(compare(final_accuracy["standard"], final_accuracy["BN"],
+print("   " + compare(final_accuracy["standard"], final_accuracy["BN"],
                           "validation accuracy at the end of the window",
-                          ("without BN", "with BN"), lower_is_better=False)))
+                          ("without BN", "with BN"), lower_is_better=False).sentence())
 landscape_words, landscape_numbers = {}, {}
 for key, label in QUANTITIES.items():
     medians, shares = paired_probe_summary([run["standard"][key] for run in landscape],
@@ -574,11 +547,11 @@ def noisy_bn_speed_words(noisy_vs_bn, noisy_vs_standard):
         return "one seed only: no noise estimate, so no verdict"
     if not noisy_vs_bn.clear:
         as_bn = (f"neither clearly slower nor clearly faster than BN (difference "
-                 f"{shown(noisy_vs_bn)[2]}: {noisy_vs_bn.verdict})")
+                 f"{noisy_vs_bn.shown()[2]}: {noisy_vs_bn.verdict})")
     elif noisy_vs_bn.difference < 0:
-        as_bn = f"slower than BN, beyond the noise (by {shown(noisy_vs_bn)[2][1:]})"
+        as_bn = f"slower than BN, beyond the noise (by {noisy_vs_bn.shown()[2][1:]})"
     else:
-        as_bn = f"faster than BN, beyond the noise (by {shown(noisy_vs_bn)[2][1:]})"
+        as_bn = f"faster than BN, beyond the noise (by {noisy_vs_bn.shown()[2][1:]})"
     if noisy_vs_standard.clear and noisy_vs_standard.difference > 0:
         return f"{as_bn}, and faster than the standard network, beyond the noise"
     return f"{as_bn}, and NOT clearly faster than the standard network"
@@ -609,7 +582,7 @@ def covariate_shift_conclusion(more_shift, noisy_vs_bn, noisy_vs_standard, kept,
                 f"distributions are not what makes BN work here")
     if not noisy_vs_bn.clear:
         return (f"{start} shows no clear difference from BN in how fast it trains "
-                f"({noise(noisy_vs_bn)}): these runs cannot tell whether the added shift "
+                f"({noisy_vs_bn.noise()}): these runs cannot tell whether the added shift "
                 f"costs BN anything, so they neither support nor rule out the story that BN "
                 f"works by keeping input distributions stable")
     lead = (f"{start} is slower than BN and keeps {kept:.0%} of BN's lead over the standard "
@@ -641,8 +614,8 @@ print(f"Input of {LAST_RELU}: shift per step in stds (all units), mean ± s.e. o
                                           for name, values in shifts.items()) + ".")
 shift_vs_standard = compare(shifts["noisy BN"], shifts["standard"], "shift per step",
                             ("noisy BN", "standard"))
-print(f"   shift per step: {shown(shift_vs_standard)[0]} noisy BN vs "
-      f"{shown(shift_vs_standard)[1]} standard; difference {noise(shift_vs_standard)}: "
+print(f"   shift per step: {shift_vs_standard.shown()[0]} noisy BN vs "
+      f"{shift_vs_standard.shown()[1]} standard; difference {shift_vs_standard.noise()}: "
       f"{shift_words(shift_vs_standard)}")
 more_shift = shift_vs_standard.clear and shift_vs_standard.difference > 0
 what = f"mean validation accuracy over steps 0-{NOISE_STEPS}"
@@ -653,7 +626,7 @@ noisy_vs_standard = compare(speed["noisy BN"], speed["standard"], what,
 noise_alone = compare(speed["standard + noise"], speed["standard"], what,
                       ("standard + noise", "standard"), lower_is_better=False)
 for comparison in (noisy_vs_bn, noisy_vs_standard, noise_alone):
-    print("   " + sentence(comparison))
+    print("   " + comparison.sentence())
 kept = noisy_vs_standard.difference / (speed["BN"].mean() - speed["standard"].mean())
 # Does noisy BN keep more than half of BN's lead? Paired over seeds: noisy BN's gain over the
 # standard network against half of BN's gain, (noisy - standard) - (BN - standard) / 2.
@@ -661,7 +634,7 @@ half = compare(speed["noisy BN"] - speed["standard"], (speed["BN"] - speed["stan
                "gain in mean validation accuracy over the standard network",
                ("noisy BN", "half of BN's"), lower_is_better=None)
 print(f"   Noisy BN trains {noisy_bn_speed_words(noisy_vs_bn, noisy_vs_standard)}.")
-print("   " + sentence(half))
+print("   " + half.sentence())
 print(f"   So: {covariate_shift_conclusion(more_shift, noisy_vs_bn, noisy_vs_standard, kept, half)}"
       f".")
 
@@ -677,7 +650,7 @@ print("RESULT " + " ".join([
     f"noisy_minus_bn={noisy_vs_bn.difference:.6g} noisy_minus_bn_se={noisy_vs_bn.se:.6g}",
 ]))
 headline(landscape_headline(landscape_numbers, landscape_words)
-         + f"; noisy BN - BN mean accuracy {noise(noisy_vs_bn)} ({noisy_vs_bn.verdict})")
+         + f"; noisy BN - BN mean accuracy {noisy_vs_bn.noise()} ({noisy_vs_bn.verdict})")
 
 # %% [markdown]
 # ## Try this

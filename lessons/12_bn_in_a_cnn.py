@@ -90,33 +90,6 @@ CHANCE_LOSS = np.log(10)                    # the loss of a network that learned
 # read them. (The verdict is taken from the unrounded numbers.)
 
 
-# %%
-def shown(comparison):
-    """The two means and their difference as printed: three texts (a, b, difference) that
-    add up. The means get one digit more than comparison.fmt's (4 for '{:.3f}'), and the
-    difference is the printed means' difference rounded half up: rounded each on its own,
-    0.29555 - 2.58045 would print as 0.296 vs 2.580 next to a difference of -2.285."""
-    digits = int(comparison.fmt.split(".")[1][0])
-    scale = 100 if comparison.fmt.endswith("%}") else 1  # percent: the difference in points
-    a, b = (f"{scale * mean:.{digits + 1}f}" for mean in (comparison.mean_a, comparison.mean_b))
-    last = int(a.replace(".", "")) - int(b.replace(".", ""))  # in units of the means' last digit
-    units = (abs(last) + 5) // 10  # rounded half up to the difference's digits
-    return a, b, f"{'-' if last < 0 else '+'}{units / 10 ** digits:.{digits}f}"
-
-
-def noise(comparison):
-    """comparison.noise() with shown()'s difference, e.g. '+0.017 ± 0.004 s.e. over 5 seeds'."""
-    return f"{shown(comparison)[2]} ± {comparison.noise().split(' ± ', 1)[1]}"
-
-
-def sentence(comparison):
-    """comparison.sentence() with shown()'s numbers."""
-    a, b, _ = shown(comparison)
-    unit = "%" if comparison.fmt.endswith("%}") else ""
-    return (f"{comparison.what}: {a}{unit} {comparison.names[0]} vs {b}{unit} "
-            f"{comparison.names[1]}; difference {noise(comparison)}: {comparison.verdict}")
-
-
 # %% [markdown]
 # ## The data: Fashion-MNIST if it is on this machine, else synthetic strokes
 #
@@ -358,7 +331,7 @@ final_train_accuracy = compare(per_seed("with BN", "accuracy"),
 print(f"\n== 2. With and without BN, {len(SEEDS)} seeds, {EPOCHS} epochs of {N_TRAIN} images, "
       f"Adam {LEARNING_RATE} ==")
 for comparison in (first_loss, final_train_accuracy, final_accuracy):
-    print(sentence(comparison))
+    print(comparison.sentence())
 
 
 def mean_band(ax, epochs, curves, color, style, label):
@@ -447,7 +420,8 @@ print(f"   A run counts as trained when its last-epoch training loss is below 0.
 for rate in RATES:
     loss_bn, loss_plain = sweep["with BN"][rate][0], sweep["without BN"][rate][0]
     if np.all(np.isfinite(loss_bn)) and np.all(np.isfinite(loss_plain)):
-        print(sentence(compare(loss_bn, loss_plain, f"   rate {rate:g}, last-epoch training loss")))
+        what = f"   rate {rate:g}, last-epoch training loss"
+        print(compare(loss_bn, loss_plain, what).sentence())
     else:
         print(f"   rate {rate:g}: a run diverged (NaN loss): with BN {loss_bn}, without "
               f"{loss_plain}")
@@ -536,9 +510,9 @@ def restore_statistics(saved):
 
 
 def points(comparison):
-    """The size of a difference of accuracies in percentage points, as shown() prints it:
+    """The size of a difference of accuracies in percentage points, as .shown() prints it:
     '+0.273' -> '27.3'."""
-    return f"{100 * abs(float(shown(comparison)[2])):.1f}"
+    return f"{100 * abs(float(comparison.shown()[2])):.1f}"
 
 
 def lag_words(moving_vs_exact):
@@ -569,7 +543,7 @@ print("\n== 4. Per-channel statistics ==")
 for name, (moved, var_moved) in jumps.items():
     print(f"   {name}: from one step to the next the batch mean moves by {moved:.3f} "
           f"standard deviations, the batch variance by {var_moved:.1%} (medians)")
-print(sentence(moving_vs_exact))
+print(moving_vs_exact.sentence())
 print(f"   So {lag_words(moving_vs_exact)}.")
 
 fig, axes = plt.subplots(2, 2, figsize=(14, 9), sharex=True, layout="constrained")
@@ -613,12 +587,12 @@ def curve_words(first, final):
 print(f"\nSummary (data: {DATA}; {len(SEEDS)} seeds)")
 spatial = spatial_words(largest_difference, by_hand)
 print(f"- {spatial[0].upper()}{spatial[1:]}.")
-print(f"- Curves: {curve_words(first_loss, final_accuracy)} ({noise(final_accuracy)}).")
+print(f"- Curves: {curve_words(first_loss, final_accuracy)} ({final_accuracy.noise()}).")
 for label in KINDS:
     words = rate_range_words(label, good[label], RATES)
     print(f"- {words[0].upper()}{words[1:]} (a rate counts when every seed's last-epoch loss is "
           f"below {THRESHOLD:.2f}).")
-print(f"- Moving estimates: {lag_words(moving_vs_exact)} ({noise(moving_vs_exact)}).")
+print(f"- Moving estimates: {lag_words(moving_vs_exact)} ({moving_vs_exact.noise()}).")
 
 print(f"RESULT data={'fashion_mnist' if DATA.startswith('Fashion') else 'synthetic'} "
       f"seeds={len(SEEDS)} spatial_vs_rows={largest_difference:.3e} by_hand={by_hand:.3e}")
@@ -633,8 +607,8 @@ print(f"RESULT exact_accuracy_bn={moving_vs_exact.mean_b:.4f} "
 in_percent = compare(per_seed("with BN", "val_accuracy"), per_seed("without BN", "val_accuracy"),
                      "validation accuracy", lower_is_better=False, fmt="{:.1%}")
 headline(f"LeNet on {DATA.split(' (')[0]}, validation accuracy after {EPOCHS} epochs: "
-         f"{shown(in_percent)[0]}% with BN vs {shown(in_percent)[1]}% without "
-         f"({noise(in_percent)}): {in_percent.verdict}")
+         f"{in_percent.shown()[0]}% with BN vs {in_percent.shown()[1]}% without "
+         f"({in_percent.noise()}): {in_percent.verdict}")
 
 show_figures()
 

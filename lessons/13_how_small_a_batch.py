@@ -95,35 +95,6 @@ CLOSE_TO_BN = 0.01
 # read them. (The verdict is taken from the unrounded numbers.)
 
 
-# %%
-def shown(comparison):
-    """The two means and their difference as printed: three texts (a, b, difference) that
-    add up. The means get one digit more than comparison.fmt's (for '{:.1%}', percentages
-    with 2 decimals and the difference in points with 1), and the difference is the printed
-    means' difference rounded half up: rounded each on its own, 10.16% and 13.61% would
-    print as 10.2% vs 13.6% next to a difference of -3.5 points."""
-    digits = int(comparison.fmt.split(".")[1][0])
-    scale = 100 if comparison.fmt.endswith("%}") else 1  # percent: the difference in points
-    a, b = (f"{scale * mean:.{digits + 1}f}" for mean in (comparison.mean_a, comparison.mean_b))
-    last = int(a.replace(".", "")) - int(b.replace(".", ""))  # in units of the means' last digit
-    units = (abs(last) + 5) // 10  # rounded half up to the difference's digits
-    return a, b, f"{'-' if last < 0 else '+'}{units / 10 ** digits:.{digits}f}"
-
-
-def noise(comparison):
-    """comparison.noise() with shown()'s difference, e.g. '-3.5 ± 2.9 points s.e. over 6
-    seeds'."""
-    return f"{shown(comparison)[2]} ± {comparison.noise().split(' ± ', 1)[1]}"
-
-
-def sentence(comparison):
-    """comparison.sentence() with shown()'s numbers."""
-    a, b, _ = shown(comparison)
-    unit = "%" if comparison.fmt.endswith("%}") else ""
-    return (f"{comparison.what}: {a}{unit} {comparison.names[0]} vs {b}{unit} "
-            f"{comparison.names[1]}; difference {noise(comparison)}: {comparison.verdict}")
-
-
 # %% [markdown]
 # ## The data
 #
@@ -430,7 +401,7 @@ def change_words(name, small_vs_large):
     if not small_vs_large.clear:
         return f"{name}'s error does not change clearly between the two"
     direction = "rises" if small_vs_large.difference > 0 else "falls"
-    return (f"{name}'s error {direction} by {shown(small_vs_large)[2][1:]} points with fewer "
+    return (f"{name}'s error {direction} by {small_vs_large.shown()[2][1:]} points with fewer "
             f"images per group")
 
 
@@ -440,7 +411,7 @@ def paper_check(bn_change, gap_small, gap_large, close):
     are (BN) - (GroupNorm) at the smallest and the largest n; close is the margin (a fraction
     of error) within which GroupNorm counts as close to BN."""
     def measured(comparison):
-        return f"{noise(comparison)}: {comparison.verdict}"
+        return f"{comparison.noise()}: {comparison.verdict}"
 
     margin = f"{100 * close:g} point" + ("" if round(100 * close, 9) == 1 else "s")
     rises = bn_change.clear and bn_change.difference > 0
@@ -450,7 +421,7 @@ def paper_check(bn_change, gap_small, gap_large, close):
     low, high = gap_large.difference - reach, gap_large.difference + reach
     near = measurable and -close <= low and high <= close
     if near:
-        why = (f"BN - GroupNorm = {noise(gap_large)}; its 95 % interval, {100 * low:+.1f} to "
+        why = (f"BN - GroupNorm = {gap_large.noise()}; its 95 % interval, {100 * low:+.1f} to "
                f"{100 * high:+.1f} points, lies within ± {margin}")
     elif gap_large.clear:
         side = "worse" if gap_large.difference < 0 else "better"
@@ -492,16 +463,16 @@ gaps = {n: compare(errors["BN"][:, k], errors["GroupNorm"][:, k],
                    f"   n = {n}, validation error", ("BN", "GroupNorm"), fmt="{:.1%}")
         for k, n in enumerate(GROUP_SIZES)}
 print(f"\n== BN from n = {large} to n = {small} ==")
-print(sentence(bn_change))
+print(bn_change.sentence())
 print(f"      so {change_words('BN', bn_change)}.")
 print("\n== BN and GroupNorm at each n ==")
 for n in GROUP_SIZES:
-    print(sentence(gaps[n]))
+    print(gaps[n].sentence())
 others = [compare(errors[norm][:, 0], errors["GroupNorm"][:, 0], "   validation error",
                   (norm, "GroupNorm"), fmt="{:.1%}") for norm in ("LayerNorm", "no normalization")]
 print("\n== The other two, against GroupNorm ==")
 for comparison in others:
-    print(sentence(comparison))
+    print(comparison.sentence())
 
 checks = paper_check(bn_change, gaps[small], gaps[large], CLOSE_TO_BN)
 print(f"\n== Against Wu & He (ResNet-50 on ImageNet; at 2 images per GPU, BN "
@@ -523,9 +494,9 @@ print("RESULT " + " ".join(f"{norm.replace(' ', '_')}_error={np.mean(errors[norm
       f" BN_error_large={np.mean(errors['BN'][:, -1]):.4f}")
 print(f"RESULT bn_minus_gn_small={bn_gap.difference:.4f} bn_minus_gn_small_se={bn_gap.se:.4f} "
       f"claims_reproduced={sum(ok for _, ok, _ in checks)} claims={len(checks)}")
-headline(f"BN's error with groups of {small} vs {large} images: {shown(bn_change)[0]}% vs "
-         f"{shown(bn_change)[1]}% ({noise(bn_change)}); at n = {small}, BN - GroupNorm = "
-         f"{noise(bn_gap)}, {bn_gap.verdict} (Wu & He, at 2 images per GPU: "
+headline(f"BN's error with groups of {small} vs {large} images: {bn_change.shown()[0]}% vs "
+         f"{bn_change.shown()[1]}% ({bn_change.noise()}); at n = {small}, BN - GroupNorm = "
+         f"{bn_gap.noise()}, {bn_gap.verdict} (Wu & He, at 2 images per GPU: "
          f"+{PAPER_ERROR_AT_2['BN'] - PAPER_ERROR_AT_2['GroupNorm']:.1f} points)")
 
 show_figures()

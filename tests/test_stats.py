@@ -67,8 +67,23 @@ def test_a_difference_of_percentages_is_given_in_points():
     from tinynet.stats import compare
 
     result = compare([0.10, 0.12, 0.11], [0.20, 0.21, 0.22], "error", ("a", "b"), fmt="{:.1%}")
-    assert "11.0% a vs 21.0% b" in result.sentence()
+    assert "11.00% a vs 21.00% b" in result.sentence()
     assert "-10.0 ± 0.6 points s.e. over 3 seeds" in result.sentence()
+
+
+@pytest.mark.parametrize("a, b, fmt, printed", [
+    # each rounded on its own: 0.810 vs 0.792 next to +0.017, which a reader cannot check
+    ([0.80957], [0.79220], "{:.3f}", ("0.8096", "0.7922", "+0.017")),
+    ([0.1016], [0.1361], "{:.1%}", ("10.16", "13.61", "-3.5")),
+    ([0.29557], [2.58047], "{:.3f}", ("0.2956", "2.5805", "-2.285")),
+    ([1.25], [1.0], "{:+.1f}", ("1.25", "1.00", "+0.3")),               # 0.25 -> 0.3 (half up)
+    ([-1.25], [-1.0], "{:.1f}", ("-1.25", "-1.00", "-0.3")),
+    ([0.903485], [1.50296], "{:.3f}", ("0.9035", "1.5030", "-0.600")),  # -0.5995, half up
+    ([2.0], [2.0], "{:.2f}", ("2.000", "2.000", "+0.00")),
+    ([1234.5], [1.0], "{:.2e}", ("1.23e+03", "1.00e+00", "+1.23e+03")),  # other formats as they are
+])
+def test_the_printed_difference_is_the_difference_of_the_printed_means(a, b, fmt, printed):
+    assert compare(a, b, "x", fmt=fmt).shown() == printed
 
 
 def test_few_seeds_need_a_larger_margin_than_two_standard_errors():

@@ -17,11 +17,16 @@ exactly the same difference (se = 0, easy with counts such as "runs that diverge
 
     result = compare(loss_bn, loss_plain, "final validation loss", ("with BN", "without BN"))
     print(result.sentence())
-    # final validation loss: 0.281 with BN vs 0.262 without BN; difference +0.019 ± 0.011
+    # final validation loss: 0.2810 with BN vs 0.2620 without BN; difference +0.019 ± 0.011
     # s.e. over 5 seeds: no clear difference at this scale
+
+The means get one digit more than the difference, and the difference printed is the
+difference of the printed means: the numbers add up as you read them (Comparison.shown).
 """
 
+import re
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 
@@ -31,6 +36,9 @@ import numpy as np
 T_CRITICAL_95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
                  2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
                  2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
+
+# A format that prints a fixed number of digits after the point: '{:.3f}', '{:+.2f}', '{:.1%}'
+FIXED_POINT = re.compile(r"\{:\+?\.(\d+)([f%])\}")
 
 
 def noise_multiple(n):
@@ -96,25 +104,54 @@ class Comparison:
             return f"{self.names[0]} is {direction}, beyond the noise"
         return f"{self.favours} is better, beyond the noise"
 
+    def shown(self):
+        """The two means and their difference as printed: three texts (a, b, difference) that
+        add up as you read them. With fmt '{:.3f}' the means get one digit more ('0.8096' vs
+        '0.7922') and the difference is the difference of those printed means, rounded half
+        up to fmt's digits ('+0.017'): each rounded on its own, 0.80955 and 0.79220 would
+        print as 0.810 vs 0.792 next to +0.017. With a percent fmt ('{:.1%}') the means are
+        percentages ('10.16', '13.61') and the difference is in points ('-3.5'). Any other
+        fmt prints each number with fmt as it is. The verdict always comes from the
+        unrounded numbers."""
+        fixed = FIXED_POINT.fullmatch(self.fmt)
+        if fixed is None:
+            return self.fmt.format(self.mean_a), self.fmt.format(self.mean_b), \
+                signed(self.fmt.format(self.difference))
+        digits = int(fixed.group(1))
+        scale = 100 if fixed.group(2) == "%" else 1  # percent: the difference in points
+        a, b = (f"{scale * mean:.{digits + 1}f}" for mean in (self.mean_a, self.mean_b))
+        step = Decimal(1).scaleb(-digits)  # 0.001 for 3 digits
+        difference = (Decimal(a) - Decimal(b)).quantize(step, rounding=ROUND_HALF_UP)
+        return a, b, signed(f"{difference:f}")
+
     def noise(self):
-        """The difference with its noise, e.g. '+0.019 ± 0.011 s.e. over 5 seeds'. With a
-        percent format the difference of two percentages is in percentage points:
-        '-5.4 ± 4.2 points s.e. over 4 seeds' (not '-5.4%', which reads as a relative change)."""
+        """The difference with its noise, e.g. '+0.019 ± 0.011 s.e. over 5 seeds' (the
+        difference as shown() prints it). With a percent format the difference of two
+        percentages is in percentage points: '-5.4 ± 4.2 points s.e. over 4 seeds' (not
+        '-5.4%', which reads as a relative change)."""
         over = f"s.e. over {self.n} {plural(self.over, self.n)}"
+        difference = self.shown()[2]
         if self.fmt.endswith("%}"):
-            se = "n/a" if not np.isfinite(self.se) else f"{100 * self.se:.1f}"
-            return f"{100 * self.difference:+.1f} ± {se} points {over}"
-        value = self.fmt.format(self.difference)
-        if not value.startswith(("-", "+")):
-            value = "+" + value
+            digits = FIXED_POINT.fullmatch(self.fmt)
+            places = int(digits.group(1)) if digits else 1
+            se = "n/a" if not np.isfinite(self.se) else f"{100 * self.se:.{places}f}"
+            return f"{difference} ± {se} points {over}"
         se = "n/a" if not np.isfinite(self.se) else self.fmt.format(self.se).lstrip("+")
-        return f"{value} ± {se} s.e. over {self.n} {plural(self.over, self.n)}"
+        return f"{difference} ± {se} {over}"
 
     def sentence(self):
-        """One line: both means, the difference with its noise, and the verdict."""
-        a, b = self.fmt.format(self.mean_a), self.fmt.format(self.mean_b)
-        return (f"{self.what}: {a} {self.names[0]} vs {b} {self.names[1]}; difference "
-                f"{self.noise()}: {self.verdict}")
+        """One line: both means, the difference with its noise, and the verdict, e.g.
+        'final validation loss: 0.2810 with BN vs 0.2620 without BN; difference +0.019 ±
+        0.011 s.e. over 5 seeds: no clear difference at this scale'."""
+        a, b, _ = self.shown()
+        unit = "%" if self.fmt.endswith("%}") else ""
+        return (f"{self.what}: {a}{unit} {self.names[0]} vs {b}{unit} {self.names[1]}; "
+                f"difference {self.noise()}: {self.verdict}")
+
+
+def signed(text):
+    """'0.017' -> '+0.017'; '-0.017' stays."""
+    return text if text.startswith(("-", "+")) else "+" + text
 
 
 def compare(a, b, what, names=("with BN", "without BN"), lower_is_better=True,
