@@ -18,6 +18,7 @@ import os
 import numpy as np
 import pytest
 
+import tinynet
 from tinynet.callbacks import Callback, CallbackList, LambdaCallback
 from tinynet.layers import BatchNormalization, Conv2D, Dense, Flatten, Layer
 from tinynet.models import Sequential, clone_model
@@ -181,16 +182,21 @@ def test_forward_of_an_empty_model_is_an_error_not_its_input():
         Sequential().forward(X)
 
 
-@pytest.mark.parametrize("training", ["False", 0, None])
+@pytest.mark.parametrize("training", ["False", 0])
 def test_forward_refuses_a_training_that_is_not_a_bool(training):
-    with pytest.raises(TypeError, match=r"Sequential\.forward\(training=\.\.\.\) must be True "
-                                        r"or False"):
+    with pytest.raises(TypeError, match=r"Sequential\.forward\(training=\.\.\.\) must be True, "
+                                        r"False or None"):
         small_model().forward(X, training=training)
 
 
 def test_model_call_refuses_a_string_training_too():
-    with pytest.raises(TypeError, match=r"training=\.\.\.\) must be True or False"):
+    with pytest.raises(TypeError, match=r"training=\.\.\.\) must be True, False or None"):
         small_model()(X, training="False")
+
+
+def test_model_call_with_training_none_is_inference_as_in_keras():
+    model = small_model()
+    np.testing.assert_array_equal(model(X, training=None), model(X, training=False))
 
 
 @pytest.mark.parametrize("input_grad", ["no", 0, None])
@@ -307,3 +313,44 @@ def test_clone_model_refuses_a_layer_of_your_own_and_keras_arguments():
         clone_model(small_model(), clone_function=lambda layer: layer)
     with pytest.raises(TypeError, match="expected a Sequential model, got Dense"):
         clone_model(Dense(2))
+
+
+# -- metrics in the logs, as Keras writes them -------------------------------------------------
+
+def test_a_metric_given_twice_is_numbered_in_the_logs_as_in_keras():
+    # Keras 3.15: compile(metrics=["mae", "mae"]) logs 'mae' and 'mae_1'
+    model = small_model()
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae", "mae", "mse"])
+    assert model.metrics_names == ["loss", "mae", "mae_1", "mse"]
+    logs = model.evaluate(X, np.zeros((len(X), 1)), verbose=0, return_dict=True)
+    assert list(logs) == ["loss", "mae", "mae_1", "mse"] and logs["mae"] == logs["mae_1"]
+    history = model.fit(X, np.zeros((len(X), 1)), epochs=1, verbose=0)
+    assert set(history.history) == {"loss", "mae", "mae_1", "mse"}
+
+
+def test_a_metric_with_several_thresholds_logs_one_number_per_threshold():
+    # Keras 3.15 logs an array here: {'true_positives': array([12., 2.])}
+    model = small_model()
+    model.compile(optimizer="sgd", loss="mse",
+                  metrics=[tinynet.metrics.TruePositives(thresholds=[0.0, 1.0])])
+    y = np.ones((len(X), 1))
+    history = model.fit(X, y, epochs=2, verbose=0)
+    counts = history.history["true_positives"][-1]
+    assert isinstance(counts, np.ndarray) and counts.shape == (2,)
+    assert counts[0] == len(X) and counts[1] == 0  # every sigmoid output is in (0, 1)
+    logs = model.evaluate(X, y, verbose=0, return_dict=True)
+    assert logs["true_positives"].shape == (2,)
+
+
+def test_an_array_metric_is_shown_and_written_as_keras_does(tmp_path, capsys):
+    # Keras 3.15: the bar shows the mean of the numbers, CSVLogger writes '"[4.0, 0.0]"'
+    from tinynet.callbacks import CSVLogger
+
+    model = small_model()
+    model.compile(optimizer="sgd", loss="mse",
+                  metrics=[tinynet.metrics.TruePositives(thresholds=[0.0, 1.0])])
+    y = np.ones((len(X), 1))
+    model.fit(X, y, epochs=1, verbose=1, callbacks=[CSVLogger(tmp_path / "log.csv")])
+    assert f"true_positives: {len(X) / 2:.4f}" in capsys.readouterr().out  # mean of [n, 0]
+    row = (tmp_path / "log.csv").read_text().splitlines()[1]
+    assert f'"""[{float(len(X))}, 0.0]"""' in row

@@ -216,12 +216,21 @@ def test_backward_refuses_grad_output_that_is_not_float(name, dtype):
 
 # -- training must be a bool --------------------------------------------------------------------
 
-@pytest.mark.parametrize("training", ["False", "True", None, 0.0, 1, np.float64(0.0)])
+@pytest.mark.parametrize("training", ["False", "True", 0.0, 1, np.float64(0.0)])
 @pytest.mark.parametrize("make", [BatchNormalization, lambda: Dropout(0.5)])
 def test_training_that_is_not_a_bool_is_refused(make, training):
     layer = make()
     raises(TypeError, lambda: layer.forward(X2, training=training), type(layer).__name__,
-           "training must be True or False", repr(training))
+           "training must be True, False or None", repr(training))
+
+
+@pytest.mark.parametrize("make", [BatchNormalization, lambda: Dropout(0.5)])
+def test_training_none_is_inference_as_in_keras(make):
+    # Keras's layer(x, training=None) outside fit runs in inference mode
+    layer = make()
+    np.testing.assert_array_equal(layer.forward(X2, training=None),
+                                  layer.forward(X2, training=False))
+    np.testing.assert_array_equal(layer(X2, training=None), layer(X2, training=False))
 
 
 def test_training_false_as_a_string_no_longer_trains_batchnorm_and_numpy_bools_do():

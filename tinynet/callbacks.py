@@ -643,6 +643,14 @@ def takes_two_arguments(function):
 
 # -- callbacks that write files ----------------------------------------------------------------
 
+def csv_value(value):
+    """A log value as CSVLogger writes it: a number as it is; one number per threshold as
+    Keras writes it, '"[4.0, 0.0]"' (its own quotes inside the field)."""
+    if np.ndim(value) > 0:
+        return f'"[{", ".join(str(float(v)) for v in np.ravel(value))}]"'
+    return value
+
+
 class CSVLogger(Callback):
     """Write each epoch's logs as a row of a CSV file: CSVLogger('training.log').
 
@@ -682,7 +690,7 @@ class CSVLogger(Callback):
                 self.keys += [f"val_{key}" for key in self.keys]
             if not self.text:
                 writer.writerow(["epoch", *self.keys])
-        writer.writerow([epoch, *[logs.get(key, "NA") for key in self.keys]])
+        writer.writerow([epoch, *[csv_value(logs.get(key, "NA")) for key in self.keys]])
         self.text += buffer.getvalue()
         write_atomically(self.filename, self.text, "CSVLogger")
 

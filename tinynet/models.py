@@ -340,14 +340,15 @@ class Sequential:
     # -- the two passes over the whole stack ------------------------------------------------
 
     def forward(self, x, training=False):
-        """Run every layer in order. training=True uses batch statistics and dropout.
+        """Run every layer in order. training=True uses batch statistics and dropout; False or
+        None (Keras's default outside fit) is inference mode.
         Inputs: x, a NumPy array (N, ...) of the model's float type (model(x) converts lists
         first). Returns: the last layer's output.
         Raises TypeError for x that is not an array or training that is not a bool, and
         ValueError for a model without layers."""
         # one cheap test per step; the exact complaint is worked out only when it fails
         if not (isinstance(x, np.ndarray) and self.layers
-                and isinstance(training, BOOLS)):
+                and (training is None or isinstance(training, BOOLS))):
             raise forward_argument_error(self, x, training)
         self.layer_inputs = []
         for layer in self.layers:
@@ -406,6 +407,8 @@ class Sequential:
         self.optimizer = optimizer
         self.loss = losses.get(loss)
         self.metrics = [metric_functions.get(m, self.loss.name) for m in check_metrics(metrics)]
+        # the names in the logs: a name given twice gets _1, _2, ... as in Keras's logs
+        self.log_names = unique_names([metric.name for metric in self.metrics])
         self.compiled = True
         self.segments = {}  # a new compile starts the optimizer's state afresh
         warn_about_output_and_loss(self)
@@ -414,7 +417,7 @@ class Sequential:
     @property
     def metrics_names(self):
         """['loss', 'accuracy', ...]: the names of what evaluate returns, in that order."""
-        return ["loss", *[m.name for m in getattr(self, "metrics", [])]]
+        return ["loss", *getattr(self, "log_names", [])]
 
     def train_step(self, x, y, sample_weight=None):
         """One gradient step on one batch. Returns the batch's loss (measured on the forward
@@ -458,9 +461,10 @@ class Sequential:
         self.loss_sum += loss * len(y_pred)
         self.loss_count += len(y_pred)
         logs = {"loss": self.loss_sum / self.loss_count}
-        for metric in self.metrics:
+        for metric, name in zip(self.metrics, self.log_names, strict=True):
             metric.update_state(y, y_pred)
-            logs[metric.name] = float(metric.result())
+            result = metric.result()  # a number, or one per threshold (thresholds=[...])
+            logs[name] = float(result) if np.ndim(result) == 0 else np.array(result)
         return logs
 
     # -- checking what users pass in ---------------------------------------------------------
@@ -1141,6 +1145,15 @@ def check_callbacks(callbacks, where):
     return list(callbacks)
 
 
+def unique_names(names):
+    """['mae', 'mae', 'auc'] -> ['mae', 'mae_1', 'auc']: Keras's logs number a repeated name."""
+    unique = []
+    for name in names:
+        count = sum(earlier == name for earlier in names[:len(unique)])
+        unique.append(f"{name}_{count}" if count else name)
+    return unique
+
+
 def check_metrics(metrics):
     if metrics is None:
         return []
@@ -1180,8 +1193,8 @@ def forward_argument_error(model, x, training):
         return TypeError(f"Sequential.forward: x must be a NumPy array, got "
                          f"{type(x).__name__}; call model(x) instead, which converts lists "
                          f"and checks x against the model's input shape")
-    return TypeError(f"Sequential.forward(training=...) must be True or False, got "
-                     f"{training!r}")
+    return TypeError(f"Sequential.forward(training=...) must be True, False or None "
+                     f"(inference), got {training!r}")
 
 
 def to_model_array(model, x, where):

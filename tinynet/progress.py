@@ -24,6 +24,8 @@ import math
 import sys
 import time
 
+import numpy as np
+
 # the cell Keras draws its bar with; '=' on a stream that cannot encode it (e.g. ASCII)
 BAR_CELL = "\u2501"
 GREEN, RESET = "\x1b[32m", "\x1b[0m"
@@ -33,8 +35,12 @@ def format_value(value, keep_sign=True):
     """0.4626 -> '0.4626'; 0.00012 -> '1.2000e-04' (Keras's rule: 4 decimals above 1e-3).
 
     keep_sign=False is Keras's verbose=2 rule, which compares the value itself, not its size,
-    with 1e-3: there a negative value is always written with an exponent.
+    with 1e-3: there a negative value is always written with an exponent. A metric with one
+    number per threshold (TruePositives(thresholds=[0.2, 0.6])) shows their mean, as Keras's
+    bar does; the logs and History keep every number.
     """
+    if np.ndim(value) > 0:
+        value = float(np.mean(value))
     size = abs(value) if keep_sign else value
     return f"{value:.4f}" if size > 1e-3 else f"{value:.4e}"
 

@@ -149,9 +149,11 @@ class Layer:
         """The first line of every forward: x must be a float array of samples of the shape
         this layer was built for. An unbuilt layer is built here, from x's shape, and so is a
         layer without weights (Dropout) given another shape, as Keras allows. A layer whose
-        forward depends on `training` (BatchNormalization, Dropout) passes it, to be checked.
+        forward depends on `training` (BatchNormalization, Dropout) passes it, to be checked:
+        True, False or None (Keras's default outside fit: inference).
         Keeps x's batch size, which backward's grad_output must have."""
-        if training is not True and training is not False and type(training) is not np.bool_:
+        if training is not True and training is not False and training is not None \
+                and type(training) is not np.bool_:
             raise training_error(self, training)
         # one cheap test at every step; what is unusual (a layer to build, an x to refuse)
         # is worked out by check_unusual_input
@@ -331,7 +333,8 @@ def training_error(layer, training):
     """The TypeError for forward's training that is not a bool."""
     hint = (" (a non-empty string counts as True in Python, so 'False' would train)"
             if isinstance(training, str) else "")
-    return TypeError(f"{layer.where}.forward: training must be True or False, got "
+    return TypeError(f"{layer.where}.forward: training must be True, False or None "
+                     f"(inference), got "
                      f"{training!r} ({type(training).__name__}){hint}")
 
 
