@@ -354,3 +354,30 @@ def test_an_array_metric_is_shown_and_written_as_keras_does(tmp_path, capsys):
     assert f"true_positives: {len(X) / 2:.4f}" in capsys.readouterr().out  # mean of [n, 0]
     row = (tmp_path / "log.csv").read_text().splitlines()[1]
     assert f'"""[{float(len(X))}, 0.0]"""' in row
+
+
+def test_keras_only_arguments_at_their_keras_default_are_accepted():
+    # Keras code often spells out the defaults: fit(..., steps_per_epoch=None)
+    model = small_model()
+    model.compile(optimizer="sgd", loss="mse", run_eagerly=False, jit_compile="auto",
+                  steps_per_execution=1)
+    model.fit(X, np.zeros((len(X), 1)), steps_per_epoch=None, validation_steps=None,
+              verbose=0)
+    model.evaluate(X, np.zeros((len(X), 1)), steps=None, verbose=0)
+    with pytest.raises(TypeError, match=r"evaluate\(steps=\.\.\.\) is a Keras argument for a "
+                                        r"fixed number of batches"):
+        model.evaluate(X, np.zeros((len(X), 1)), steps=2, verbose=0)
+    with pytest.raises(TypeError, match=r"compile\(run_eagerly=\.\.\.\)"):
+        model.compile(optimizer="sgd", loss="mse", run_eagerly=True)
+
+
+def test_keras_models_save_model_saves_as_model_save_does(tmp_path):
+    from tinynet.models import load_model, save_model
+
+    model = small_model()
+    path = tmp_path / "model.keras"
+    save_model(model, path)
+    np.testing.assert_array_equal(load_model(path).predict(X, verbose=0),
+                                  model.predict(X, verbose=0))
+    with pytest.raises(FileExistsError, match="overwrite=False"):
+        save_model(model, path, overwrite=False)

@@ -8,7 +8,7 @@ The package is laid out like Keras 3, so Keras code runs with `import tinynet as
 tinynet.Input, tinynet.Sequential, tinynet.layers, tinynet.optimizers (and .schedules),
 tinynet.losses, tinynet.metrics, tinynet.callbacks, tinynet.regularizers,
 tinynet.initializers, tinynet.utils, tinynet.models (load_model, model_from_json,
-clone_model), tinynet.saving (load_model, save_model: Keras's .keras files).
+clone_model, save_model), tinynet.saving (load_model, save_model: Keras's .keras files).
 
 Importing tinynet never imports matplotlib; plotting lives in `tinynet.plot`.
 """

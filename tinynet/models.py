@@ -843,6 +843,17 @@ def load_model(path, custom_objects=None, compile=True, safe_mode=True):
                              safe_mode)
 
 
+def save_model(model, filepath, overwrite=True):
+    """Keras's keras.models.save_model(model, 'model.keras'): the same as model.save(filepath).
+    overwrite=False refuses to replace a file that exists (Keras asks; tinynet raises
+    FileExistsError)."""
+    if not isinstance(model, Sequential):
+        raise TypeError(f"save_model: expected a Sequential model, got {type(model).__name__}")
+    if not check_bool(overwrite, "save_model(overwrite=...)") and os.path.exists(filepath):
+        raise FileExistsError(f"save_model: {os.fspath(filepath)!r} exists and overwrite=False")
+    return model.save(filepath)
+
+
 def model_from_json(text):
     """A Sequential model (new weights) from the JSON text of model.to_json()."""
     from tinynet import saving
@@ -1098,14 +1109,32 @@ KERAS_ONLY = {
     "run_eagerly": "graph compilation", "steps_per_execution": "graph compilation",
     "jit_compile": "graph compilation", "auto_scale_loss": "mixed precision",
     "steps_per_epoch": "datasets and generators", "validation_steps": "datasets and generators",
-    "validation_batch_size": "a separate validation batch size", "steps": "generators",
+    "validation_batch_size": "a separate validation batch size",
+    "steps": "a fixed number of batches (tinynet always goes through every sample)",
     "max_queue_size": "generators", "workers": "generators",
     "use_multiprocessing": "generators", "return_state": "recurrent layers",
 }
+# Their defaults in Keras 3.15's signatures of compile, fit, evaluate and predict: passed at
+# that value, such an argument changes nothing, so it is accepted (Keras code often spells
+# out steps_per_epoch=None).
+KERAS_DEFAULTS = {
+    "loss_weights": None, "weighted_metrics": None, "run_eagerly": False,
+    "steps_per_execution": 1, "jit_compile": "auto", "auto_scale_loss": True,
+    "steps_per_epoch": None, "validation_steps": None, "validation_batch_size": None,
+    "steps": None, "max_queue_size": 10, "workers": 1, "use_multiprocessing": False,
+}
+
+
+def is_keras_default(name, value):
+    """True for a Keras-only argument given at its Keras default (steps_per_epoch=None)."""
+    default = KERAS_DEFAULTS.get(name, ...)
+    return type(value) is type(default) and value == default
 
 
 def check_keras_only(arguments, where, method):
     """Refuse an argument Keras has and tinynet lacks (saying so), or a misspelled one."""
+    arguments = {name: value for name, value in arguments.items()
+                 if not is_keras_default(name, value)}
     if not arguments:
         return
     name = sorted(arguments)[0]

@@ -178,7 +178,7 @@ class Layer:
         if self.input_shape is not None and shape[1:] != tuple(self.input_shape[1:]) and \
                 (not self.built or self.weights):
             sample = tuple(self.input_shape[1:])
-            how = "built for samples of shape" if self.built else "given input_shape="
+            how = "built for samples of shape " if self.built else "given input_shape="
             raise ValueError(f"{self.where} was {how}{sample}, got x of shape {shape}"
                              f"{channels_first_hint(shape, self.input_shape)}")
         self.build((None, *shape[1:]))
