@@ -381,3 +381,12 @@ def test_keras_models_save_model_saves_as_model_save_does(tmp_path):
                                   model.predict(X, verbose=0))
     with pytest.raises(FileExistsError, match="overwrite=False"):
         save_model(model, path, overwrite=False)
+
+
+def test_validation_freq_may_list_the_epochs_as_in_keras():
+    # Keras 3: validation_freq=[1, 3] validates after epochs 1 and 3 (counted from 1)
+    model = small_model()
+    history = model.fit(X, Y, epochs=4, validation_split=0.25, validation_freq=[1, 3], verbose=0)
+    assert len(history.history["val_loss"]) == 2 and len(history.history["loss"]) == 4
+    with pytest.raises(ValueError, match=r"validation_freq=\.\.\.\): each epoch"):
+        model.fit(X, Y, validation_split=0.25, validation_freq=[0, 2], verbose=0)

@@ -550,7 +550,7 @@ class Sequential:
             # reported with a hint (stop_diverged), so NumPy's warnings would only be noise
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 logs = self.train_epoch(plan, epoch, callbacks)
-            if plan.validation is not None and (epoch + 1) % plan.validation_freq == 0 \
+            if plan.validation is not None and plan.validates_after(epoch) \
                     and not self.history.diverged:
                 logs.update(self.validate(plan, callbacks))
             callbacks.on_epoch_end(epoch, logs)
@@ -992,6 +992,13 @@ class FitPlan:
     (n,)), batch_size, steps (batches per epoch), epochs, initial_epoch, verbose, shuffle,
     validation (None or (x_val, y_val, weights_val)) and validation_freq."""
 
+    def validates_after(self, epoch):
+        """Whether the validation pass runs after `epoch` (0-based): every validation_freq-th
+        epoch, or the epochs (1-based) of a list, as Keras 3 does."""
+        if isinstance(self.validation_freq, list):
+            return epoch + 1 in self.validation_freq
+        return (epoch + 1) % self.validation_freq == 0
+
     def batches(self):
         """(x, y, sample_weight) batch after batch: one epoch, shuffled if asked (a new order
         every epoch, from tinynet's seeded generator)."""
@@ -1013,7 +1020,7 @@ def check_fit_arguments(model, x, y, batch_size, epochs, verbose, validation_spl
     plan.initial_epoch = check_int(initial_epoch, "fit(initial_epoch=...)", minimum=0)
     plan.verbose = check_verbose(verbose, "fit")
     plan.shuffle = check_bool(shuffle, "fit(shuffle=...)")
-    plan.validation_freq = check_int(validation_freq, "fit(validation_freq=...)", minimum=1)
+    plan.validation_freq = check_validation_freq(validation_freq)
     split = check_float(validation_split, "fit(validation_split=...)", 0.0, 1.0, high_open=True)
     x, y, weights = model.check_xy(x, y, "fit", sample_weight)
     plan.validation = None
@@ -1029,6 +1036,15 @@ def check_fit_arguments(model, x, y, batch_size, epochs, verbose, validation_spl
     plan.steps = math.ceil(len(x) / plan.batch_size)
     warn_one_sample_batch(model, len(x), "fit", plan.batch_size, stacklevel=4)
     return plan
+
+
+def check_validation_freq(validation_freq):
+    """An int >= 1 (validate every that many epochs) or a list of epochs, counted from 1."""
+    where = "fit(validation_freq=...)"
+    if isinstance(validation_freq, list):
+        return [check_int(epoch, f"{where}: each epoch of the list", minimum=1)
+                for epoch in validation_freq]
+    return check_int(validation_freq, where, minimum=1)
 
 
 def split_off_validation(x, y, weights, split):
