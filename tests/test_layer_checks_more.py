@@ -399,15 +399,17 @@ def test_global_max_pooling_backward_matches_finite_differences(keepdims):
     assert errors["input"] < 1e-7
 
 
-def test_global_max_pooling_gives_a_tie_to_the_first_maximum_like_max_pooling():
+def test_global_max_pooling_shares_a_tie_among_the_maxima_unlike_max_pooling():
+    """Keras 3.15 (torch) computes GlobalMaxPooling2D as ops.max, whose gradient is shared
+    by tied maxima; MaxPooling2D gives a window's tie to its first pixel."""
     x = np.zeros((1, 2, 2, 1), np.float32)  # four tied pixels
     g = np.ones((1, 1), np.float32)
     layer = tinynet.layers.GlobalMaxPooling2D()
     layer.forward(x)
-    dx = layer.backward(g)
+    np.testing.assert_allclose(layer.backward(g), np.full((1, 2, 2, 1), 0.25))
     pool = MaxPooling2D(2)
     pool.forward(x)
-    np.testing.assert_array_equal(dx, pool.backward(g.reshape(1, 1, 1, 1)))
+    dx = pool.backward(g.reshape(1, 1, 1, 1))
     assert dx[0, 0, 0, 0] == 1 and dx.sum() == 1
 
 

@@ -63,8 +63,28 @@ EPSILON = 1e-7
 REDUCTIONS = ("sum_over_batch_size", "sum", "none")
 
 # Settings of Keras 3.15's losses that tinynet's do not have, with their Keras defaults (the
-# get_config of keras.losses.CategoricalCrossentropy() and SparseCategoricalCrossentropy()).
+# get_config of keras.losses.CategoricalCrossentropy() and SparseCategoricalCrossentropy()),
+# and what tinynet does instead: what Keras does at the default.
 KERAS_ONLY_SETTINGS = {"axis": -1, "ignore_class": None, "dtype": None}
+TINYNET_INSTEAD = {
+    "axis": "Keras's axis is the axis of the classes; tinynet uses the last axis",
+    "ignore_class": "Keras leaves that label out of the loss; tinynet counts every label",
+    "dtype": "tinynet computes a loss in y_pred's float type",
+}
+
+
+def check_keras_only_settings(settings, where):
+    """Refuse a Keras setting tinynet lacks (axis, ignore_class, dtype) at any value but its
+    Keras default, which is what tinynet does anyway; return the other settings.
+
+    Inputs: settings, a dict such as a get_config(); where, e.g. "CategoricalCrossentropy".
+    Raises: TypeError, e.g. "tinynet's CategoricalCrossentropy has no axis=1 (Keras's axis
+    is the axis of the classes; tinynet uses the last axis)"."""
+    for key, default in KERAS_ONLY_SETTINGS.items():
+        if key in settings and settings[key] != default:
+            raise TypeError(f"tinynet's {where} has no {key}={settings[key]!r} "
+                            f"({TINYNET_INSTEAD[key]})")
+    return {key: value for key, value in settings.items() if key not in KERAS_ONLY_SETTINGS}
 
 
 class Loss:
@@ -180,12 +200,13 @@ class Loss:
             return values * self.weights_for(values.shape, values.dtype, sample_weight)
         return self.loss(y_true, y_pred, sample_weight)
 
-    def checked_arrays(self, y_true, y_pred, where):
+    def checked_arrays(self, y_true, y_pred, where, finite_pred=True):
         """y_true and y_pred as float arrays of y_pred's float type, checked to go together;
-        a 1-D y_pred (N,) is read as N samples of one output, (N, 1)."""
+        a 1-D y_pred (N,) is read as N samples of one output, (N, 1). NaN and inf are
+        refused, in y_pred only while finite_pred is True."""
         pred_dtype = np.asarray(y_pred).dtype
         dtype = pred_dtype if pred_dtype in (np.float32, np.float64) else np.float64
-        y_pred = to_float_array(y_pred, f"{where}: y_pred", dtype=dtype)
+        y_pred = to_float_array(y_pred, f"{where}: y_pred", dtype=dtype, finite=finite_pred)
         y_true = to_float_array(y_true, f"{where}: y_true", dtype=dtype)
         if len(y_true) != len(y_pred):
             raise ValueError(f"{where}: y_true and y_pred must have the same number of "
@@ -222,10 +243,9 @@ class Loss:
     def from_config(cls, config):
         """The loss a get_config() dict describes, tinynet's or Keras's (a .keras file's
         compile_config). Keras's settings tinynet lacks are dropped at their Keras default
-        (axis=-1, ignore_class=None, dtype=None); at any other value they are refused."""
-        config = {key: value for key, value in config.items()
-                  if KERAS_ONLY_SETTINGS.get(key, "kept") != value}
-        return cls(**config)
+        (axis=-1, ignore_class=None, dtype=None); at any other value they are refused with
+        a TypeError that says what tinynet does instead (check_keras_only_settings)."""
+        return cls(**check_keras_only_settings(config, cls.__name__))
 
 
 class CrossentropyLoss(Loss):
@@ -558,11 +578,20 @@ class SquaredHinge(Hinge):
 
 # -- function-style access, as in Keras: one value per sample --------------------------------
 
+# These are also tinynet's metric functions (tinynet.metrics.mean_squared_error is
+# tinynet.losses.mean_squared_error, as in Keras): one formula for a loss and its metric.
+
 def per_sample(loss, y_true, y_pred):
-    """Checked per-sample values (N,) of `loss`, what Keras's loss functions return."""
-    y_true, y_pred = loss.checked_arrays(y_true, y_pred, f"{type(loss).__name__}()"
-                                                         f"(y_true, y_pred)")
-    return loss.call(loss.prepare_targets(y_true, y_pred), y_pred)
+    """The per-sample values l_n of `loss`, what Keras's loss functions return.
+
+    Inputs: y_true, y_pred (N, K) (or (N,), read as (N, 1)). Returns: l (N,).
+    Raises: ValueError for targets that do not go with y_pred (checked_arrays). A NaN or
+    infinite prediction is not refused: it gives NaN or inf, as in Keras, so that a metric
+    of a model whose weights blew up reports NaN instead of failing."""
+    where = f"{type(loss).__name__}()(y_true, y_pred)"
+    y_true, y_pred = loss.checked_arrays(y_true, y_pred, where, finite_pred=False)
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN in, NaN out, quietly
+        return loss.call(loss.prepare_targets(y_true, y_pred), y_pred)
 
 
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
@@ -570,13 +599,20 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     return per_sample(BinaryCrossentropy(from_logits, label_smoothing), y_true, y_pred)
 
 
-def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
-    """Per-sample categorical cross-entropy (N,) for one-hot targets."""
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0,
+                             axis=-1):
+    """Per-sample categorical cross-entropy (N,) for one-hot targets. axis is Keras's
+    argument: tinynet takes only -1, the last axis (a TypeError for another)."""
+    check_keras_only_settings({"axis": axis}, "categorical_crossentropy")
     return per_sample(CategoricalCrossentropy(from_logits, label_smoothing), y_true, y_pred)
 
 
-def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
-    """Per-sample categorical cross-entropy (N,) for integer labels."""
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None,
+                                    axis=-1):
+    """Per-sample categorical cross-entropy (N,) for integer labels. ignore_class and axis
+    are Keras's arguments: tinynet takes only None and -1 (a TypeError for others)."""
+    check_keras_only_settings({"ignore_class": ignore_class, "axis": axis},
+                              "sparse_categorical_crossentropy")
     return per_sample(SparseCategoricalCrossentropy(from_logits), y_true, y_pred)
 
 

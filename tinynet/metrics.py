@@ -30,6 +30,8 @@ definitions, read in Keras 3.15.1's source, keras/src/metrics/ and keras/src/los
     binary_crossentropy          v = the loss's value for the sample (tinynet.losses), and
     categorical_crossentropy         so for the two others: a cross-entropy metric reports
     sparse_categorical_crossentropy  the same number as the loss of that name
+    (these three, and below every one but root_mean_squared_error, cosine_similarity and
+    categorical_hinge, ARE tinynet.losses' per-sample functions, as in Keras)
     kl_divergence                v = sum_k y_k log(y_k / p_k),  y and p clipped to [eps, 1]
     poisson                      v = mean_k (p_k - y_k log(p_k + eps))
     mean_absolute_error          v = mean_k |p_k - y_k|
@@ -70,10 +72,10 @@ from tinynet.validation import (
     unknown_name_error,
 )
 
-# Keras's backend epsilon, 1e-7 (keras/src/backend/config.py in Keras 3.15's source, and the
-# tf.keras.backend.epsilon API page): AUC's outer thresholds sit this far outside [0, 1], and
-# the clipping constant of kl_divergence, poisson, mape and msle.
-EPSILON = 1e-7
+# Keras's backend epsilon, 1e-7, the losses' own (tinynet.losses.EPSILON): AUC's outer
+# thresholds sit this far outside [0, 1], and cosine_similarity's normalization divides by
+# no less. (The losses used as metrics clip with it inside tinynet.losses.)
+EPSILON = losses.EPSILON
 # AUC's default number of thresholds, 200: Keras 3.15's source (keras/src/metrics/
 # confusion_metrics.py) and the tf.keras.metrics.AUC API page.
 AUC_NUM_THRESHOLDS = 200
@@ -103,8 +105,9 @@ def as_floats(y_true, y_pred):
     return y_true.astype(dtype), y_pred.astype(dtype)
 
 
-def check_last_axis(axis, where):
-    """Keras's axis argument: tinynet's metrics work along the last axis only."""
+def check_metric_axis(axis, where):
+    """Keras's axis argument of the cross-entropy metrics: tinynet's work along the last axis
+    only. Returns axis (-1); a ValueError for any other."""
     if axis != -1:
         raise ValueError(f"{where}: tinynet computes along the last axis only (axis=-1), "
                          f"got axis={axis!r}")
@@ -162,37 +165,25 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False
     return in_top_k(labels, y_pred, k)
 
 
-def mean_absolute_error(y_true, y_pred):
-    """(N,): mean_k |p_k - y_k| for each sample."""
-    y_true, y_pred = match_shapes(y_true, y_pred)
-    return np.mean(np.abs(y_pred - y_true), axis=-1)
-
-
-def mean_squared_error(y_true, y_pred):
-    """(N,): mean_k (p_k - y_k)^2 for each sample."""
-    y_true, y_pred = match_shapes(y_true, y_pred)
-    return np.mean((y_pred - y_true) ** 2, axis=-1)
-
-
+# The metric functions that are losses too ARE the losses' per-sample functions, as in Keras
+# (keras.metrics.mean_squared_error is keras.losses.mean_squared_error): one formula each,
+# written once in tinynet.losses, checked there (y_true must go with y_pred) and giving one
+# value per sample (N,). A prediction of NaN gives NaN, as in Keras.
+mean_absolute_error = losses.mean_absolute_error                # mean_k |p_k - y_k|
+mean_squared_error = losses.mean_squared_error                  # mean_k (p_k - y_k)^2
+mean_absolute_percentage_error = losses.mean_absolute_percentage_error
+mean_squared_logarithmic_error = losses.mean_squared_logarithmic_error
+log_cosh = losses.log_cosh
+kl_divergence = losses.kl_divergence
+poisson = losses.poisson
+hinge = losses.hinge                                            # 0/1 targets become -1/1
+squared_hinge = losses.squared_hinge
+huber = losses.huber        # keras.metrics.huber exists, but not the metric string 'huber'
+binary_crossentropy = losses.binary_crossentropy
+categorical_crossentropy = losses.categorical_crossentropy
+sparse_categorical_crossentropy = losses.sparse_categorical_crossentropy
 mae = mean_absolute_error
 mse = mean_squared_error
-
-
-def mean_absolute_percentage_error(y_true, y_pred):
-    """(N,): 100 * mean_k |y_k - p_k| / max(|y_k|, eps), the error in percent of the target
-    (a target of 0 divides by eps: huge, as in Keras)."""
-    y_true, y_pred = as_floats(y_true, y_pred)
-    return 100.0 * np.mean(np.abs(y_true - y_pred) / np.maximum(np.abs(y_true), EPSILON),
-                           axis=-1)
-
-
-def mean_squared_logarithmic_error(y_true, y_pred):
-    """(N,): mean_k (log(1 + max(p_k, eps)) - log(1 + max(y_k, eps)))^2: the squared error of
-    the logarithms, for targets that span orders of magnitude (negatives count as eps)."""
-    y_true, y_pred = as_floats(y_true, y_pred)
-    first = np.log(np.maximum(y_pred, EPSILON) + 1.0)
-    second = np.log(np.maximum(y_true, EPSILON) + 1.0)
-    return np.mean((first - second) ** 2, axis=-1)
 
 
 def l2_normalize(x, axis=-1):
@@ -210,52 +201,6 @@ def cosine_similarity(y_true, y_pred, axis=-1):
     return np.sum(l2_normalize(y_true, axis) * l2_normalize(y_pred, axis), axis=axis)
 
 
-def log_cosh(y_true, y_pred):
-    """(N,): mean_k log(cosh(p_k - y_k)): about e^2 / 2 for a small error e and |e| - log 2
-    for a large one. Computed as e + softplus(-2e) - log 2, which cannot overflow."""
-    y_true, y_pred = as_floats(y_true, y_pred)
-    error = y_pred - y_true
-    softplus = np.logaddexp(0.0, -2.0 * error)  # log(1 + exp(-2e))
-    return np.mean(error + softplus - np.log(2.0).astype(error.dtype), axis=-1)
-
-
-def kl_divergence(y_true, y_pred):
-    """(N,): sum_k y_k log(y_k / p_k), with y and p clipped to [eps, 1]: how far the predicted
-    distribution p is from the target distribution y (0 when they are equal)."""
-    y_true, y_pred = as_floats(y_true, y_pred)
-    y_true = np.clip(y_true, EPSILON, 1.0)
-    y_pred = np.clip(y_pred, EPSILON, 1.0)
-    return np.sum(y_true * np.log(y_true / y_pred), axis=-1)
-
-
-def poisson(y_true, y_pred):
-    """(N,): mean_k (p_k - y_k log(p_k + eps)), the Poisson negative log-likelihood of counts
-    y with predicted rates p (up to a term that depends on y only)."""
-    y_true, y_pred = as_floats(y_true, y_pred)
-    return np.mean(y_pred - y_true * np.log(y_pred + EPSILON), axis=-1)
-
-
-def hinge_targets(y_true):
-    """Keras's convert_binary_labels_to_hinge: targets that are ALL 0 or 1 (in this batch)
-    become -1 and 1; other targets (already -1/1) are used as they are."""
-    if np.all((y_true == 0) | (y_true == 1)):
-        return 2.0 * y_true - 1.0
-    return y_true
-
-
-def hinge(y_true, y_pred):
-    """(N,): mean_k max(1 - y_k p_k, 0), targets -1 or 1 (0/1 targets are converted): zero
-    once a prediction is on the right side by a margin of 1."""
-    y_true, y_pred = as_floats(y_true, y_pred)
-    return np.mean(np.maximum(1.0 - hinge_targets(y_true) * y_pred, 0.0), axis=-1)
-
-
-def squared_hinge(y_true, y_pred):
-    """(N,): mean_k max(1 - y_k p_k, 0)^2, targets as for hinge."""
-    y_true, y_pred = as_floats(y_true, y_pred)
-    return np.mean(np.maximum(1.0 - hinge_targets(y_true) * y_pred, 0.0) ** 2, axis=-1)
-
-
 def categorical_hinge(y_true, y_pred):
     """(N,): max(neg - pos + 1, 0) for one-hot y, with pos = sum_k y_k p_k (the target's
     score) and neg = max_k (1 - y_k) p_k (the best other score)."""
@@ -263,36 +208,6 @@ def categorical_hinge(y_true, y_pred):
     pos = np.sum(y_true * y_pred, axis=-1)
     neg = np.max((1.0 - y_true) * y_pred, axis=-1)
     return np.maximum(neg - pos + 1.0, 0.0)
-
-
-# The cross-entropies are the losses' own per-sample values (the public functions of
-# tinynet.losses), so that a metric 'binary_crossentropy' reports the loss's number.
-
-def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
-    """(N,): -mean_k (y_k log p_k + (1 - y_k) log(1 - p_k)), p clipped to [eps, 1 - eps]
-    (from_logits: p = sigmoid(y_pred)); tinynet.losses.binary_crossentropy."""
-    return losses.binary_crossentropy(y_true, y_pred, from_logits=from_logits,
-                                      label_smoothing=label_smoothing)
-
-
-def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0,
-                             axis=-1):
-    """(N,): -sum_k y_k log p_k for one-hot y (from_logits: p = softmax(y_pred));
-    tinynet.losses.categorical_crossentropy."""
-    check_last_axis(axis, "categorical_crossentropy")
-    return losses.categorical_crossentropy(y_true, y_pred, from_logits=from_logits,
-                                           label_smoothing=label_smoothing)
-
-
-def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None,
-                                    axis=-1):
-    """(N,): -log p_y for integer labels y; tinynet.losses.sparse_categorical_crossentropy.
-    Keras's ignore_class (labels left out of the mean) is not supported."""
-    check_last_axis(axis, "sparse_categorical_crossentropy")
-    if ignore_class is not None:
-        raise ValueError(f"sparse_categorical_crossentropy: ignore_class={ignore_class!r} is "
-                         f"not supported in tinynet; leave it None")
-    return losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits=from_logits)
 
 
 # -- the base class and the means ------------------------------------------------------------
@@ -512,7 +427,8 @@ class MeanAbsolutePercentageError(MeanMetricWrapper):
 
 
 class MeanSquaredLogarithmicError(MeanMetricWrapper):
-    """The mean over samples of mean_k (log(1 + p_k) - log(1 + y_k))^2."""
+    """The mean over samples of mean_k (log(1 + max(p_k, eps)) - log(1 + max(y_k, eps)))^2
+    (negative values count as eps)."""
 
     def __init__(self, name="mean_squared_logarithmic_error", dtype=None):
         super().__init__(mean_squared_logarithmic_error, name=name, dtype=dtype)
@@ -601,7 +517,7 @@ class CategoricalCrossentropy(MeanMetricWrapper):
         self.label_smoothing = check_float(label_smoothing, f"{where}(label_smoothing=...)",
                                            0.0, 1.0)
         self.init_label_smoothing = label_smoothing
-        self.axis = check_last_axis(axis, f"{where}(axis=...)")
+        self.axis = check_metric_axis(axis, f"{where}(axis=...)")
         super().__init__(categorical_crossentropy, name=name, dtype=dtype,
                          from_logits=self.from_logits, label_smoothing=self.label_smoothing)
 
@@ -621,7 +537,7 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
             raise ValueError(f"{where}(ignore_class={ignore_class!r}): tinynet does not "
                              f"support ignore_class; leave it None")
         self.ignore_class = None
-        self.axis = check_last_axis(axis, f"{where}(axis=...)")
+        self.axis = check_metric_axis(axis, f"{where}(axis=...)")
         super().__init__(sparse_categorical_crossentropy, name=name, dtype=dtype,
                          from_logits=self.from_logits)
 
@@ -632,17 +548,35 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
 
 # -- confusion counts: precision, recall, true/false positives/negatives, AUC ----------------
 
-def confusion_counts(y_true, y_pred, thresholds, sample_weight=None):
+def value_weights(sample_weight, y_pred, where):
+    """The weight of every value of y_pred, an array of y_pred's shape (N, ...).
+
+    sample_weight None: all 1. (N,) or (N, 1): one weight per sample, given to each of its
+    outputs. y_pred's own shape: one weight per value (Keras takes this too).
+    Raises: ValueError for any other shape, e.g. 8 weights for 4 samples."""
+    if sample_weight is None:
+        return np.ones(y_pred.shape)
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    if weights.shape == y_pred.shape:
+        return weights
+    if weights.shape in ((len(y_pred),), (len(y_pred), 1)):
+        per_sample = weights.reshape(len(y_pred), *[1] * (y_pred.ndim - 1))
+        return np.broadcast_to(per_sample, y_pred.shape)
+    raise ValueError(f"{where}: sample_weight needs one weight per sample ({len(y_pred)}) or "
+                     f"one per value (shape {y_pred.shape}), got shape {weights.shape}")
+
+
+def confusion_counts(y_true, y_pred, thresholds, sample_weight=None,
+                     where="confusion_counts"):
     """Weighted (TP, FP, TN, FN) at each threshold t: a prediction is positive if p > t.
 
     Inputs: y_true, y_pred of the same size (every output of every sample counts: they are
-    flattened), thresholds (T,), sample_weight (N,) or None. Returns: four arrays (T,).
+    flattened), thresholds (T,), sample_weight (N,), (N, 1), y_pred's shape, or None (see
+    value_weights); `where` names the caller in errors. Returns: four arrays (T,).
     A target counts as positive if it is not 0.
     """
     y_true, y_pred = match_shapes(y_true, y_pred)
-    weights = np.ones(y_pred.shape) if sample_weight is None else np.broadcast_to(
-        np.asarray(sample_weight, dtype=np.float64).reshape(len(y_pred), *[1] * (
-            y_pred.ndim - 1)), y_pred.shape)
+    weights = value_weights(sample_weight, y_pred, where)
     positive = (y_true != 0).reshape(1, -1)                                # (1, N*K)
     predicted = y_pred.reshape(1, -1) > np.reshape(thresholds, (-1, 1))    # (T, N*K)
     weights = weights.reshape(1, -1)
@@ -686,7 +620,8 @@ class ConfusionMetric(Metric):
         if self.class_id is not None:  # only that class's column counts
             y_true = np.asarray(y_true)[:, self.class_id]
             y_pred = np.asarray(y_pred)[:, self.class_id]
-        tp, fp, _, fn = confusion_counts(y_true, y_pred, self.thresholds, sample_weight)
+        tp, fp, _, fn = confusion_counts(y_true, y_pred, self.thresholds, sample_weight,
+                                         f"{type(self).__name__}.update_state")
         self.true_positives += tp
         self.false_positives += fp
         self.false_negatives += fn
@@ -737,7 +672,8 @@ class ConfusionCount(Metric):
         self.accumulator = np.zeros(len(self.thresholds))
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        tp, fp, tn, fn = confusion_counts(y_true, y_pred, self.thresholds, sample_weight)
+        tp, fp, tn, fn = confusion_counts(y_true, y_pred, self.thresholds, sample_weight,
+                                          f"{type(self).__name__}.update_state")
         self.accumulator += {"tp": tp, "fp": fp, "tn": tn, "fn": fn}[self.condition]
 
     def result(self):
@@ -837,7 +773,8 @@ class AUC(Metric):
         if self.evenly_spaced:
             counts = self.bucket_counts(y_true, y_pred, sample_weight)
         else:
-            counts = confusion_counts(y_true, y_pred, self.thresholds, sample_weight)
+            counts = confusion_counts(y_true, y_pred, self.thresholds, sample_weight,
+                                      "AUC.update_state")
         for total, count in zip((self.true_positives, self.false_positives,
                                  self.true_negatives, self.false_negatives), counts,
                                 strict=True):
@@ -846,9 +783,7 @@ class AUC(Metric):
     def bucket_counts(self, y_true, y_pred, sample_weight):
         """(TP, FP, TN, FN) at the evenly spaced thresholds, through buckets (see above)."""
         y_true, y_pred = match_shapes(y_true, y_pred)
-        weights = np.ones(y_pred.shape) if sample_weight is None else np.broadcast_to(
-            np.asarray(sample_weight, dtype=np.float64).reshape(len(y_pred), *[1] * (
-                y_pred.ndim - 1)), y_pred.shape)
+        weights = value_weights(sample_weight, y_pred, "AUC.update_state")
         positive = (np.asarray(y_true) != 0).reshape(-1)
         p = np.clip(y_pred, 0.0, 1.0).reshape(-1)
         bucket = np.ceil(p * np.float32(self.num_thresholds - 1)) - 1
@@ -965,13 +900,15 @@ METRICS = {
 
 # The metric functions of keras.metrics that tinynet has, by the name Keras writes for them
 # in a .keras file (keras.metrics has no accuracy, mae, mse or cosine_similarity function:
-# those stay tinynet's).
+# those stay tinynet's). The losses among them are tinynet.losses' functions themselves, so
+# compile(metrics=[tinynet.losses.mean_squared_error]) is saved as Keras saves
+# keras.losses.mean_squared_error, the same object as keras.metrics.mean_squared_error.
 FUNCTIONS = {fn.__name__: fn for fn in (
     binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
     top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, binary_crossentropy,
     categorical_crossentropy, sparse_categorical_crossentropy, kl_divergence, poisson,
     mean_absolute_error, mean_squared_error, mean_absolute_percentage_error,
-    mean_squared_logarithmic_error, log_cosh, hinge, squared_hinge, categorical_hinge)}
+    mean_squared_logarithmic_error, log_cosh, hinge, squared_hinge, categorical_hinge, huber)}
 
 # Keras 3.15's metrics that tinynet does not have (class names and the strings for them):
 # asking for one says so, instead of suggesting a name that is something else.
@@ -982,12 +919,31 @@ KERAS_ONLY = (
     "f1_score", "f_beta_score", "r2_score", "io_u", "binary_io_u", "mean_io_u",
     "one_hot_io_u", "one_hot_mean_io_u", "pearson_correlation", "concordance_correlation",
     "precision_at_recall", "recall_at_precision", "sensitivity_at_specificity",
-    "specificity_at_sensitivity", "sum", "binary_focal_crossentropy",
-    "categorical_focal_crossentropy", "huber",
+    "specificity_at_sensitivity", "sum",
 )
 KERAS_ONLY_HINT = ("a Keras metric tinynet does not have; write it as a subclass of "
                    "tinynet.metrics.Metric (reset_state, update_state and result, in NumPy), "
                    "or use one tinynet has")
+
+# Keras losses whose names are not metric strings: Keras 3.15's compile(metrics=["huber"])
+# fails in fit with "Could not interpret metric identifier: huber" (keras.metrics.get has no
+# such string, though keras.metrics.huber is a function). Asking tinynet for one says so.
+LOSS_NOT_METRIC_STRINGS = ("huber", "binary_focal_crossentropy",
+                           "categorical_focal_crossentropy")
+
+
+def loss_string_error(identifier):
+    """The error for metrics=['huber']: a loss's name, not a metric string, in Keras too."""
+    if identifier == "huber":
+        instead = ("to report the Huber loss as a metric, pass the function itself: "
+                   "metrics=[tinynet.losses.huber] (Keras: keras.losses.huber)")
+    else:
+        instead = "and tinynet does not have that loss at all"
+    return ValueError(f"compile(metrics=[{identifier!r}]): {identifier!r} is the name of a "
+                      f"Keras loss, not a metric string (Keras refuses it too: \"Could not "
+                      f"interpret metric identifier: {identifier}\"); {instead}. Metric "
+                      f"strings tinynet takes: {', '.join(string_names())}")
+
 
 ACCURACY_FOR_LOSS = {
     "binary_crossentropy": BinaryAccuracy,
@@ -1038,6 +994,8 @@ def metric_named(identifier):
     """The metric a string other than 'accuracy' names, named as written: 'mae' ->
     MeanAbsoluteError(name='mae')."""
     cls = METRICS.get(identifier) or METRICS.get(identifier.lower())
+    if cls is None and identifier in LOSS_NOT_METRIC_STRINGS:
+        raise loss_string_error(identifier)
     if cls is None and identifier in KERAS_ONLY:
         raise ValueError(f"compile(metrics=[{identifier!r}]): {identifier} is "
                          f"{KERAS_ONLY_HINT}: {', '.join(string_names())}")
@@ -1116,9 +1074,11 @@ def __getattr__(name):
     has = {name for name in ("Metric", "Mean", "MeanMetricWrapper", "accuracy", "serialize",
                              "deserialize", *METRICS, *FUNCTIONS)
            if name in globals()}  # METRICS also holds names that are only strings for get()
-    error = missing_attribute("tinynet.metrics", name, has, dict.fromkeys(KERAS_ONLY,
-                                                                          KERAS_ONLY_HINT))
-    if name in KERAS_ONLY:
+    hints = dict.fromkeys(KERAS_ONLY, KERAS_ONLY_HINT)
+    hints.update(dict.fromkeys(LOSS_NOT_METRIC_STRINGS, "a Keras loss function (keras.metrics "
+                                                        "has it too) that tinynet does not have"))
+    error = missing_attribute("tinynet.metrics", name, has, hints)
+    if name in hints:
         # Python would add "Did you mean ...?" with the closest name tinynet has, which is
         # another metric; with the name already set on the error, it does not.
         error.name = name

@@ -18,7 +18,6 @@ Everything else here is bookkeeping: batching, averaging, callbacks, checks, sav
 import inspect
 import math
 import os
-import re
 import sys
 import warnings
 import weakref
@@ -38,20 +37,13 @@ from tinynet.validation import (
     check_bool,
     check_float,
     check_int,
+    snake_case,
     to_float_array,
     unknown_argument_error,
 )
 
 # True and False, and NumPy's bools (np.True_), which comparisons of arrays give
 BOOLS = (bool, np.bool_)
-
-
-def snake_case(class_name):
-    """'BatchNormalization' -> 'batch_normalization', 'Conv2D' -> 'conv2d',
-    'MaxPooling2D' -> 'max_pooling2d': Keras's rule for default layer names (an underscore
-    before a capital that starts a lowercase word, and between a lowercase and a capital)."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 class Sequential:

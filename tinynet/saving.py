@@ -62,7 +62,6 @@ import datetime
 import io
 import json
 import os
-import re
 import warnings
 import zipfile
 
@@ -72,7 +71,7 @@ from tinynet import initializers, layers, losses, metrics, optimizers
 from tinynet.config import standardize_dtype
 from tinynet.files import write_atomically
 from tinynet.layers.base import Layer
-from tinynet.validation import constructor_arguments
+from tinynet.validation import constructor_arguments, snake_case
 
 # The Keras release whose .keras and .weights.h5 files this module was checked against, by
 # saving and loading files with it (tests/data/make_keras_saving_reference.py).
@@ -197,13 +196,6 @@ OPTIMIZER_KEYS = {
 
 
 # -- small conversions -----------------------------------------------------------------------
-
-def keras_snake_case(class_name):
-    """'BatchNormalization' -> 'batch_normalization', 'Conv2D' -> 'conv2d', 'ReLU' -> 're_lu':
-    how Keras names the weight group of a layer class (and its default layer names)."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-
 
 def as_json_value(value):
     """Tuples become lists and NumPy scalars Python numbers: what JSON gives back."""
@@ -354,7 +346,7 @@ def is_keras_default(key, value, default):
         return False
     if key in INITIALIZER_KEYS:
         name = value.get("class_name") if isinstance(value, dict) else value
-        return keras_snake_case(str(name)) == default
+        return snake_case(str(name)) == default
     return as_json_value(value) == as_json_value(default)
 
 
@@ -526,7 +518,7 @@ def optimizer_to_keras(optimizer):
     if hasattr(learning_rate, "get_config"):  # a schedule
         learning_rate = keras_object("keras.optimizers.schedules",
                                      type(learning_rate).__name__, learning_rate.get_config())
-    config = {"name": keras_snake_case(class_name), "learning_rate": learning_rate,
+    config = {"name": snake_case(class_name), "learning_rate": learning_rate,
               **OPTIMIZER_COMMON}
     config.update({key: getattr(optimizer, key) for key in own})
     config.update(extra)
@@ -704,7 +696,7 @@ def layer_paths(model):
         class_name = keras_class_name(layer)
         if class_name == "InputLayer":
             continue  # Keras stores nothing for it
-        base = keras_snake_case(class_name)
+        base = snake_case(class_name)
         count = counts.get(base, -1) + 1
         counts[base] = count
         paths.append((layer, f"layers/{base}" if count == 0 else f"layers/{base}_{count}"))
@@ -722,7 +714,7 @@ def write_weights(h5_file, model):
     variables = optimizer_variables(model)
     if variables is not None:
         group = h5_file.create_group("optimizer").create_group("vars")
-        group.attrs["name"] = keras_snake_case(type(model.optimizer).__name__)
+        group.attrs["name"] = snake_case(type(model.optimizer).__name__)
         for i, array in enumerate(variables):
             group[str(i)] = array
 

@@ -106,11 +106,12 @@ class Comparison:
 
     def shown(self):
         """The two means and their difference as printed: three texts (a, b, difference) that
-        add up as you read them. With fmt '{:.3f}' the means get one digit more ('0.8096' vs
-        '0.7922') and the difference is the difference of those printed means, rounded half
-        up to fmt's digits ('+0.017'): each rounded on its own, 0.80955 and 0.79220 would
-        print as 0.810 vs 0.792 next to +0.017. With a percent fmt ('{:.1%}') the means are
-        percentages ('10.16', '13.61') and the difference is in points ('-3.5'). Any other
+        add up as you read them. With fmt '{:.3f}' the means get one digit more (0.80957 and
+        0.79220 print as '0.8096' vs '0.7922') and the difference is the difference of those
+        printed means, rounded half up to fmt's digits ('+0.017'): each rounded on its own,
+        they would print as 0.810 vs 0.792 next to +0.017. With a percent fmt ('{:.1%}') the
+        means are percentages (0.10157 and 0.13612 print as '10.16', '13.61') and the
+        difference is in points ('-3.5', from 10.16 - 13.61 = -3.45). Any other
         fmt prints each number with fmt as it is. The verdict always comes from the
         unrounded numbers."""
         fixed = FIXED_POINT.fullmatch(self.fmt)

@@ -9,6 +9,7 @@ import difflib
 import inspect
 import math
 import numbers
+import re
 
 import numpy as np
 
@@ -46,6 +47,18 @@ def check_float(value, name, low=None, high=None, low_open=False, high_open=Fals
         high_text = "inf" if high is None else f"{high:g}"
         raise ValueError(f"{name} must be in {left}{low_text}, {high_text}{right}, got {value:g}")
     return value
+
+
+def snake_case(class_name):
+    """Keras's default name of an object of a class (keras/src/utils/naming.py,
+    to_snake_case): an underscore before a capital that starts a lowercase word, and between
+    a lowercase letter and a capital, then all lowercase.
+    'BatchNormalization' -> 'batch_normalization', 'Conv2D' -> 'conv2d',
+    'MaxPooling2D' -> 'max_pooling2d', 'ReLU' -> 're_lu', 'RMSprop' -> 'rm_sprop',
+    'AdamW' -> 'adam_w'. Layer names, a layer's weight group in a .keras file and an
+    optimizer's default name all come from it."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def missing_attribute(module_name, name, has, hints=None):
@@ -107,11 +120,12 @@ def sums_are_finite(array):
     return math.isfinite(np.add.reduce(array, axis=None, dtype=np.float64))
 
 
-def to_float_array(data, name, dtype="float32", min_ndim=1):
+def to_float_array(data, name, dtype="float32", min_ndim=1, finite=True):
     """Convert lists, ints and float64 arrays to a finite float array of `dtype`.
 
     Refuses (with the argument's name) data that is empty, non-numeric, ragged, has too few
-    dimensions, or holds NaN/inf.
+    dimensions, or holds NaN/inf (with finite=False NaN and inf are let through: the
+    predictions of a model whose weights blew up, which a metric reports as NaN).
     """
     if data is None:
         raise TypeError(f"{name} is required, got None")
@@ -142,8 +156,10 @@ def to_float_array(data, name, dtype="float32", min_ndim=1):
     # A value too big for float32 becomes inf in astype, and is caught below like any inf.
     with np.errstate(over="ignore", invalid="ignore"):
         array = array.astype(dtype, copy=False)
-        finite = sums_are_finite(array)
-    if not finite and not np.all(np.isfinite(array)):
+        if not finite:
+            return array
+        all_finite = sums_are_finite(array)
+    if not all_finite and not np.all(np.isfinite(array)):
         bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
         raise ValueError(f"{name} contains {bad} NaN or infinite value(s) (or values too large "
                          f"for {dtype}); clean the data first")

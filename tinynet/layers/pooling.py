@@ -13,7 +13,9 @@ vectorized operation per offset handles them all.
 
 Backward, with g = dL/dy:
     max      the whole gradient goes to the pixel that was the maximum (the first one, in
-             row-major order, if several tie, as in PyTorch); the others get 0
+             row-major order, if several tie, as in PyTorch and in Keras 3.15 on its torch
+             backend: a 2x2 window of [[1, 1], [0, 1]] sends g to its top-left pixel only);
+             the others get 0
     average  every pixel of a window gets g / count[i, j]
 and, when windows overlap, a pixel adds up what it got from each window it was in.
 
@@ -24,7 +26,9 @@ in window (i, j), so a corner window of 'same' pooling averages only the pixels 
 averages those too; tinynet does what Keras's TensorFlow and JAX backends do.)
 
 GlobalAveragePooling2D averages each channel over the whole image, GlobalMaxPooling2D takes
-its largest value: (N, H, W, C) -> (N, C).
+its largest value: (N, H, W, C) -> (N, C). GlobalMaxPooling2D shares g evenly among tied
+maxima, unlike MaxPooling2D: Keras computes it as a max over axes (keras.ops.max), whose
+gradient does that (torch.amax's).
 """
 
 import numpy as np
@@ -200,39 +204,38 @@ class GlobalAveragePooling2D(GlobalPooling2D):
 
 
 # Keras 3's GlobalMaxPooling2D(data_format=None, keepdims=False): keras.io/api/layers/
-# pooling_layers/global_max_pooling2d. Ties go as in MaxPooling2D above.
+# pooling_layers/global_max_pooling2d; Keras 3.15.1 computes it as ops.max(x, axis=(1, 2)).
 class GlobalMaxPooling2D(GlobalPooling2D):
     """GlobalMaxPooling2D(keepdims=False): each channel's largest value over the whole image.
 
     Forward:  y[n, c] = max over i, j of x[n, i, j, c]      x (N, H, W, C) -> y (N, C)
               (keepdims=True keeps y as (N, 1, 1, C))
-    Backward: the whole g[n, c] goes to the pixel that was the maximum of channel c (the
-              first one, in row-major order, if several tie, as in MaxPooling2D); the other
-              pixels get 0
+    Backward: g[n, c] is shared evenly by the pixels that equal the maximum of channel c,
+              dx[n, i, j, c] = g[n, c] * m[n, i, j, c] / sum_ij m[n, i, j, c],
+              m = 1 where x[n, i, j, c] = y[n, c], else 0
+              (one maximum gets all of g; for x = [[1, 1], [0, 1]] each 1 gets g / 3, as in
+              Keras 3.15 on its torch backend; MaxPooling2D gives a tie to its first pixel)
     """
 
     def __init__(self, keepdims=False, **kwargs):
         super().__init__(keepdims, **kwargs)
-        self.x_shape = None
-        self.argmax = None
+        self.share = None
 
     def forward(self, x, training=False):
         """Inputs: x (N, H, W, C). Returns: y (N, C), or (N, 1, 1, C) with keepdims."""
         self.check_input(x)
-        self.x_shape = x.shape
-        pixels = x.reshape(len(x), -1, x.shape[-1])           # (N, H*W, C), row-major pixels
-        self.argmax = pixels.argmax(axis=1)[:, None]          # the FIRST maximum: (N, 1, C)
-        y = np.take_along_axis(pixels, self.argmax, axis=1)   # (N, 1, C)
+        y = x.max(axis=(1, 2), keepdims=True)                  # (N, 1, 1, C)
+        is_max = x == y                                        # m: (N, H, W, C)
+        ties = is_max.sum(axis=(1, 2), keepdims=True)          # sum_ij m: (N, 1, 1, C)
+        # m / sum_ij m, in x's dtype (a channel holding NaN has no m = 1: it gets 0, not 0/0)
+        self.share = is_max / np.maximum(ties, 1).astype(x.dtype)
         return y.reshape(len(x), *self.output_shape[1:])
 
     def backward(self, grad_output):
         """Inputs: grad_output (N, C) or (N, 1, 1, C). Returns: dL/dx (N, H, W, C)."""
-        self.check_grad_output(grad_output, self.argmax)
-        n, height, width, channels = self.x_shape
-        grad_pixels = np.zeros((n, height * width, channels), dtype=grad_output.dtype)
-        np.put_along_axis(grad_pixels, self.argmax, grad_output.reshape(n, 1, channels),
-                          axis=1)
-        return grad_pixels.reshape(self.x_shape)
+        self.check_grad_output(grad_output, self.share)
+        n, channels = len(grad_output), grad_output.shape[-1]
+        return self.share * grad_output.reshape(n, 1, 1, channels)
 
 
 # Keras's short names for the same layers

@@ -17,12 +17,17 @@ builds it again (from Keras's dict too).
 
 import functools
 import math
-import re
 
 import numpy as np
 
 from tinynet.config import floatx
-from tinynet.validation import check_bool, check_float, missing_attribute, unknown_name_error
+from tinynet.validation import (
+    check_bool,
+    check_float,
+    missing_attribute,
+    snake_case,
+    unknown_name_error,
+)
 
 # Arguments every Keras 3 optimizer takes that tinynet's do not, with what they are for: the
 # signature of BaseOptimizer.__init__ in Keras 3.15's source (keras/src/optimizers/
@@ -480,13 +485,6 @@ def get(identifier):
             raise unknown_name_error("optimizer", identifier, OPTIMIZERS)
         return OPTIMIZERS[key]()
     raise TypeError(f"optimizer must be a name like 'adam' or an Optimizer, got {identifier!r}")
-
-
-def snake_case(class_name):
-    """'RMSprop' -> 'rm_sprop', 'AdamW' -> 'adam_w': Keras's default name of an object of a
-    class (keras/src/utils/naming.py, to_snake_case)."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def __getattr__(name):
