@@ -4,8 +4,10 @@ machine-readable lines it prints next to its narration: `RESULT key=value key=va
 Shared by the tests/test_lessons_*.py files (pytest puts this folder on sys.path)."""
 
 import os
+import re
 import subprocess
 import sys
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -30,6 +32,8 @@ def run_lesson(filename, out, seed=0):
     # the lesson's narration: a lesson passes verbose=0 where it is not showing training
     bars = [line for line in completed.stdout.splitlines() if "━" in line]
     assert len(bars) <= 3, f"{filename} printed {len(bars)} progress bars, e.g. {bars[0]!r}"
+    # every printed comparison's numbers add up (the difference of the printed means)
+    assert differences_that_do_not_add_up(completed.stdout) == [], filename
     return completed.stdout
 
 
@@ -70,3 +74,26 @@ def load_functions(filename, *names, namespace=None):
     scope = dict(namespace or {})
     exec(compile(module, filename, "exec"), scope)  # only the chosen `def`s run
     return [scope[name] for name in names]
+
+
+# A printed comparison 'a ... vs b ...; difference d ± ...' (tinynet.stats prints them so).
+NUMBER = r"([-+]?\d+\.\d+)%?"
+# (no digit between a and 'vs': "accuracy >= 0.75, per seed: 4.00 with BN vs 1.00" is 4.00's)
+PRINTED_COMPARISON = re.compile(NUMBER + r" [^;\n\d]*? vs " + NUMBER + r" [^;\n]*?; difference "
+                                + NUMBER + r" ±")
+
+
+def differences_that_do_not_add_up(stdout):
+    """Printed 'a ... vs b ...; difference d ±' whose d is not a - b as printed, rounded half
+    up to d's digits: a reader must be able to check the arithmetic."""
+    wrong = []
+    for a, b, d in PRINTED_COMPARISON.findall(stdout):
+        step = Decimal(1).scaleb(-len(d.split(".")[1]))
+        if (Decimal(a) - Decimal(b)).quantize(step, rounding=ROUND_HALF_UP) != Decimal(d):
+            wrong.append(f"{a} - {b} is not {d}")
+    return wrong
+
+
+def assert_numbers_add_up(stdout):
+    assert PRINTED_COMPARISON.search(stdout)
+    assert differences_that_do_not_add_up(stdout) == []

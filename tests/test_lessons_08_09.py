@@ -6,12 +6,16 @@ the tests read that line instead of the narration. The wording functions are tak
 the lesson scripts and called with made-up numbers, so that a conclusion printed whatever the
 numbers say would fail here."""
 
-import re
-from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pytest
-from lesson_runner import comparisons_without_noise, load_functions, parse_result, run_lesson
+from lesson_runner import (
+    assert_numbers_add_up,
+    comparisons_without_noise,
+    load_functions,
+    parse_result,
+    run_lesson,
+)
 
 from tinynet.stats import compare, mean_and_se, noise_multiple
 
@@ -58,27 +62,6 @@ def lesson_functions(filename, *names):
              "noise_multiple": noise_multiple}
     functions = load_functions(filename, *HELPERS, *names, namespace=scope)
     return dict(zip((*HELPERS, *names), functions, strict=True))
-
-
-NUMBER = r"([-+]?\d+\.\d+)%?"
-PRINTED_COMPARISON = re.compile(NUMBER + r" [^;\n]*? vs " + NUMBER + r" [^;\n]*?; difference "
-                                + NUMBER + r" ±")
-
-
-def differences_that_do_not_add_up(stdout):
-    """Printed 'a ... vs b ...; difference d ±' whose d is not a - b as printed, rounded half
-    up to d's digits: a reader must be able to check the arithmetic."""
-    wrong = []
-    for a, b, d in PRINTED_COMPARISON.findall(stdout):
-        step = Decimal(1).scaleb(-len(d.split(".")[1]))
-        if (Decimal(a) - Decimal(b)).quantize(step, rounding=ROUND_HALF_UP) != Decimal(d):
-            wrong.append(f"{a} - {b} is not {d}")
-    return wrong
-
-
-def assert_numbers_add_up(stdout):
-    assert PRINTED_COMPARISON.search(stdout)
-    assert differences_that_do_not_add_up(stdout) == []
 
 
 def made_up(a, b, names=("BN", "no regularization"), higher_is_better=False):

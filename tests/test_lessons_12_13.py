@@ -9,12 +9,16 @@ say would fail here. The lessons run with TINYNET_DATA pointing at an empty fold
 use their synthetic images even on a machine that has Fashion-MNIST; one test gives the
 loader a tiny fake Fashion-MNIST instead."""
 
-import re
-from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pytest
-from lesson_runner import comparisons_without_noise, load_functions, parse_result, run_lesson
+from lesson_runner import (
+    assert_numbers_add_up,
+    comparisons_without_noise,
+    load_functions,
+    parse_result,
+    run_lesson,
+)
 
 from tinynet.datasets import load_fashion_mnist
 from tinynet.mnist import FILE_NAMES, write_idx
@@ -63,27 +67,6 @@ def lesson_functions(filename, *names):
                  "noise_multiple": noise_multiple}
     functions = load_functions(filename, *HELPERS, *names, namespace=namespace)
     return dict(zip((*HELPERS, *names), functions, strict=True))
-
-
-NUMBER = r"([-+]?\d+\.\d+)%?"
-PRINTED_COMPARISON = re.compile(NUMBER + r" [^;\n]*? vs " + NUMBER + r" [^;\n]*?; difference "
-                                + NUMBER + r" ±")
-
-
-def differences_that_do_not_add_up(stdout):
-    """Printed 'a ... vs b ...; difference d ±' whose d is not a - b as printed, rounded half
-    up to d's digits: a reader must be able to check the arithmetic."""
-    wrong = []
-    for a, b, d in PRINTED_COMPARISON.findall(stdout):
-        step = Decimal(1).scaleb(-len(d.split(".")[1]))
-        if (Decimal(a) - Decimal(b)).quantize(step, rounding=ROUND_HALF_UP) != Decimal(d):
-            wrong.append(f"{a} - {b} is not {d}")
-    return wrong
-
-
-def assert_numbers_add_up(stdout):
-    assert PRINTED_COMPARISON.search(stdout)
-    assert differences_that_do_not_add_up(stdout) == []
 
 
 def assert_figures_follow_their_headers(stdout, pairs):
