@@ -386,3 +386,11 @@ def test_comparison_shown_prints_the_docstrings_example():
 
     assert shown(0.80957, 0.79220, "{:.3f}") == ("0.8096", "0.7922", "+0.017")
     assert shown(0.10157, 0.13612, "{:.1%}") == ("10.16", "13.61", "-3.5")
+
+
+@pytest.mark.parametrize("function", ["sparse_categorical_accuracy",
+                                      "sparse_top_k_categorical_accuracy"])
+def test_sparse_metrics_refuse_one_hot_targets_instead_of_reading_their_first_column(function):
+    one_hot = np.eye(3)[[0, 1, 2, 1]]
+    with pytest.raises(ValueError, match=r"one integer label per sample.*\(4, 3\).*sparse_"):
+        getattr(metrics, function)(one_hot, np.random.default_rng(0).random((4, 3)))

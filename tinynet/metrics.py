@@ -133,9 +133,20 @@ def categorical_accuracy(y_true, y_pred):
     return (np.argmax(y_pred, axis=-1) == np.argmax(y_true, axis=-1)).astype(np.float64)
 
 
+def sparse_labels(y_true, y_pred, where):
+    """The integer labels (N,) of y_true of shape (N,) or (N, 1); one-hot targets (N, K) or
+    any other shape get a clear error (taking their first column would be a wrong answer)."""
+    labels = np.asarray(y_true)
+    if labels.size != len(y_pred):
+        raise ValueError(f"{where}: needs one integer label per sample, shape ({len(y_pred)},) "
+                         f"or ({len(y_pred)}, 1), got y_true of shape {labels.shape}; for "
+                         f"one-hot targets use the metric without 'sparse_'")
+    return labels.reshape(-1)
+
+
 def sparse_categorical_accuracy(y_true, y_pred):
     """(N,): 1.0 where the most probable class is the integer label."""
-    labels = np.asarray(y_true).reshape(len(y_pred), -1)[:, 0]
+    labels = sparse_labels(y_true, y_pred, "sparse_categorical_accuracy")
     return (np.argmax(y_pred, axis=-1) == labels).astype(np.float64)
 
 
@@ -159,7 +170,7 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False
     """(N,): 1.0 where the integer label is among the k most probable classes. With
     from_sorted_ids=True, y_pred (N, M) already holds class ids, best first: 1.0 where the
     label is one of the first k."""
-    labels = np.asarray(y_true).reshape(-1)
+    labels = sparse_labels(y_true, y_pred, "sparse_top_k_categorical_accuracy")
     if from_sorted_ids:
         return np.any(np.asarray(y_pred)[:, :k] == labels[:, None], axis=1).astype(np.float64)
     return in_top_k(labels, y_pred, k)
