@@ -456,7 +456,7 @@ class Sequential:
         for metric, name in zip(self.metrics, self.log_names, strict=True):
             metric.update_state(y, y_pred)
             result = metric.result()  # a number, or one per threshold (thresholds=[...])
-            logs[name] = float(result) if np.ndim(result) == 0 else np.array(result)
+            logs[name] = result.copy() if getattr(result, "ndim", 0) else float(result)
         return logs
 
     # -- checking what users pass in ---------------------------------------------------------

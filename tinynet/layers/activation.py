@@ -203,7 +203,8 @@ class Activation(Layer):
         self.y = None
 
     def forward(self, x, training=False):
-        """Inputs: x, any shape (N, ...). Returns: y = activation(x), the same shape."""
+        """Inputs: x, a float array of any shape (N, ...), N > 0. Returns: y = activation(x),
+        the same shape."""
         self.check_input(x)
         self.x = x
         self.y = self.function(x)
