@@ -421,3 +421,10 @@ def test_global_max_pooling_trains_in_a_model():
     history = model.fit(X4, np.ones((2, 1), np.float32), epochs=3, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
 
+
+
+def test_images_of_the_wrong_rank_are_told_their_sample_shape_not_a_none_batch():
+    from tinynet.layers import Conv2D
+
+    with pytest.raises(ValueError, match=r"got samples of shape \(5,\) \(2 dimensions"):
+        Conv2D(2, 3).forward(np.ones((4, 5), dtype=np.float32))

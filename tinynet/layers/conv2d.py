@@ -90,7 +90,8 @@ def spatial_padding(input_shape, window, strides, padding, where):
         hint = ("; for grayscale images add a channels axis of size 1: x[..., None]"
                 if len(input_shape) == 3 else "")
         raise ValueError(f"{where} expects images of shape (batch, height, width, channels), "
-                         f"got input shape {tuple(input_shape)}{hint}")
+                         f"got samples of shape {tuple(input_shape[1:])} "
+                         f"({len(input_shape)} dimensions with the batch){hint}")
     top, bottom, out_h = padding_amounts(input_shape[1], window[0], strides[0], padding)
     left, right, out_w = padding_amounts(input_shape[2], window[1], strides[1], padding)
     if out_h < 1 or out_w < 1:

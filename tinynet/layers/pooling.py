@@ -168,7 +168,8 @@ class GlobalPooling2D(Layer):
     def build(self, input_shape):
         if len(input_shape) != 4:
             raise ValueError(f"{self.where} expects images of shape (batch, height, width, "
-                             f"channels), got input shape {tuple(input_shape)}")
+                             f"channels), got samples of shape {tuple(input_shape[1:])} "
+                             f"({len(input_shape)} dimensions with the batch)")
         super().build(input_shape)
 
     def compute_output_shape(self, input_shape):
