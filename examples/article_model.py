@@ -14,14 +14,12 @@ Run:  python examples/article_model.py  [--epochs 20] [--seed 1] [--seeds 5]
 
 import argparse
 
-import numpy as np
-
 import tinynet
 from tinynet.datasets import make_classification
 from tinynet.layers import Activation, BatchNormalization, Dense
 from tinynet.models import Sequential
 from tinynet.optimizers import Adam
-from tinynet.stats import compare, noise_multiple
+from tinynet.stats import compare
 
 
 def build(with_bn):
@@ -99,22 +97,11 @@ def main():
         result = compare(final("with BN", key), final("without BN", key),
                          f"  {key.replace('val_', 'validation ')}",
                          lower_is_better=lower_is_better)
-        print(result.sentence() + interval(result))
+        print(result.sentence(interval=True))  # the interval shows how near 0 it comes
     print("Lesson 01 (python lessons/01_article_model.py) asks the same question in depth, "
           "in its own setup (30 epochs, 8 seeds from 0, other data), so its numbers and "
           "verdicts are its own: the curves, the over-fitting gap, and why BN's first "
           "validation loss is high.")
-
-
-def interval(result):
-    """' (95 % interval of the difference: low to high)', the interval the verdict reads
-    (mean ± t * s.e.): it shows how near 0 it comes, which the rounded ± cannot. '' with one
-    seed (no noise estimate)."""
-    if not np.isfinite(result.se):
-        return ""
-    margin = noise_multiple(result.n) * result.se
-    return (f" (95 % interval of the difference: {result.difference - margin:+.4f} to "
-            f"{result.difference + margin:+.4f})")
 
 
 def plural(count):

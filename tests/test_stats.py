@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tinynet.stats import compare, mean_and_se
+from tinynet.stats import Comparison, compare, mean_and_se
 
 
 def test_standard_error_is_the_sample_std_over_root_n():
@@ -105,3 +105,15 @@ def test_two_seeds_with_the_same_difference_give_no_verdict():
     assert not two.clear and "too few to measure the noise" in two.verdict
     three = compare([0, 0, 0], [3, 3, 3], "cells that diverge")
     assert three.clear and "beyond the noise" in three.verdict
+
+
+def test_a_borderline_difference_carries_its_interval_and_a_clear_one_does_not():
+    # t = 2.776 for 5 seeds: |d| / se = 2.6 reads as "within" at a glance, 5.2 does not
+    near = compare([1.0, 1.1, 0.9, 1.05, 0.95], [0.0, 0.0, 0.0, 0.0, 0.0], "x")
+    near = Comparison(**{**near.__dict__, "difference": 2.6 * near.se})
+    assert near.borderline and "(95 % interval " in near.sentence()
+    low, high = near.interval()
+    assert low < 0 < high and near.verdict == "no clear difference at this scale"
+    far = Comparison(**{**near.__dict__, "difference": 5.2 * near.se})
+    assert not far.borderline and "95 % interval" not in far.sentence()
+    assert "95 % interval" in far.sentence(interval=True)

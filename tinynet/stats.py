@@ -125,29 +125,60 @@ class Comparison:
         difference = (Decimal(a) - Decimal(b)).quantize(step, rounding=ROUND_HALF_UP)
         return a, b, signed(f"{difference:f}")
 
-    def noise(self):
+    @property
+    def borderline(self):
+        """True when the difference is near the edge of the noise (between 0.75 and 1.33 times
+        the 95 % margin t * se): there the rounded numbers alone could seem to contradict the
+        verdict, so noise() adds the interval itself."""
+        if not np.isfinite(self.se) or self.se == 0:
+            return False
+        return 0.75 < abs(self.difference) / (noise_multiple(self.n) * self.se) < 1.33
+
+    def interval(self):
+        """(low, high): the 95 % interval of the difference, difference ± t * se, the interval
+        the verdict reads (clear when it leaves out 0)."""
+        reach = noise_multiple(self.n) * self.se
+        return self.difference - reach, self.difference + reach
+
+    def noise(self, interval=None):
         """The difference with its noise, e.g. '+0.019 ± 0.011 s.e. over 5 seeds' (the
         difference as shown() prints it). With a percent format the difference of two
         percentages is in percentage points: '-5.4 ± 4.2 points s.e. over 4 seeds' (not
-        '-5.4%', which reads as a relative change)."""
+        '-5.4%', which reads as a relative change). interval=True adds the 95 % interval,
+        '(95 % interval +0.0001 to +0.0103)'; by default it is added when the difference is
+        borderline."""
         over = f"s.e. over {self.n} {plural(self.over, self.n)}"
         difference = self.shown()[2]
+        fixed = FIXED_POINT.fullmatch(self.fmt)
         if self.fmt.endswith("%}"):
-            digits = FIXED_POINT.fullmatch(self.fmt)
-            places = int(digits.group(1)) if digits else 1
+            places = int(fixed.group(1)) if fixed else 1
             se = "n/a" if not np.isfinite(self.se) else f"{100 * self.se:.{places}f}"
-            return f"{difference} ± {se} points {over}"
-        se = "n/a" if not np.isfinite(self.se) else self.fmt.format(self.se).lstrip("+")
-        return f"{difference} ± {se} {over}"
+            text = f"{difference} ± {se} points {over}"
+        else:
+            se = "n/a" if not np.isfinite(self.se) else self.fmt.format(self.se).lstrip("+")
+            text = f"{difference} ± {se} {over}"
+        if np.isfinite(self.se) and (interval or (interval is None and self.borderline)):
+            low, high = (self.finer(value) for value in self.interval())
+            text += f" (95 % interval {low} to {high})"
+        return text
 
-    def sentence(self):
-        """One line: both means, the difference with its noise, and the verdict, e.g.
-        'final validation loss: 0.2810 with BN vs 0.2620 without BN; difference +0.019 ±
-        0.011 s.e. over 5 seeds: no clear difference at this scale'."""
+    def finer(self, value):
+        """value signed, one digit finer than fmt (in points for a percent fmt), as the
+        interval's ends are printed: '+0.0103'."""
+        fixed = FIXED_POINT.fullmatch(self.fmt)
+        if fixed is None:
+            return signed(self.fmt.format(value))
+        scale = 100 if fixed.group(2) == "%" else 1
+        return f"{scale * value:+.{int(fixed.group(1)) + 1}f}"
+
+    def sentence(self, interval=None):
+        """One line: both means, the difference with its noise (and its interval, see noise),
+        and the verdict, e.g. 'final validation loss: 0.2810 with BN vs 0.2620 without BN;
+        difference +0.019 ± 0.011 s.e. over 5 seeds: no clear difference at this scale'."""
         a, b, _ = self.shown()
         unit = "%" if self.fmt.endswith("%}") else ""
         return (f"{self.what}: {a}{unit} {self.names[0]} vs {b}{unit} {self.names[1]}; "
-                f"difference {self.noise()}: {self.verdict}")
+                f"difference {self.noise(interval)}: {self.verdict}")
 
 
 def signed(text):
