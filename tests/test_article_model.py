@@ -77,7 +77,7 @@ def test_the_main_job_shows_one_run_and_compares_over_seeds_with_their_noise():
     for line in compared:
         assert "± " in line and "s.e. over 3 seeds" in line
         assert ("beyond the noise" in line) or ("no clear difference at this scale" in line)
-        assert "(95 % interval " in line
+        assert ", 95 % interval " in line
     assert "Lesson 01" in printout
 
 

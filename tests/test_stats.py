@@ -111,7 +111,7 @@ def test_a_borderline_difference_carries_its_interval_and_a_clear_one_does_not()
     # t = 2.776 for 5 seeds: |d| / se = 2.6 reads as "within" at a glance, 5.2 does not
     near = compare([1.0, 1.1, 0.9, 1.05, 0.95], [0.0, 0.0, 0.0, 0.0, 0.0], "x")
     near = Comparison(**{**near.__dict__, "difference": 2.6 * near.se})
-    assert near.borderline and "(95 % interval " in near.sentence()
+    assert near.borderline and ", 95 % interval " in near.sentence()
     low, high = near.interval()
     assert low < 0 < high and near.verdict == "no clear difference at this scale"
     far = Comparison(**{**near.__dict__, "difference": 5.2 * near.se})

@@ -145,7 +145,7 @@ class Comparison:
         difference as shown() prints it). With a percent format the difference of two
         percentages is in percentage points: '-5.4 ± 4.2 points s.e. over 4 seeds' (not
         '-5.4%', which reads as a relative change). interval=True adds the 95 % interval,
-        '(95 % interval +0.0001 to +0.0103)'; by default it is added when the difference is
+        ', 95 % interval +0.0001 to +0.0103'; by default it is added when the difference is
         borderline."""
         over = f"s.e. over {self.n} {plural(self.over, self.n)}"
         difference = self.shown()[2]
@@ -159,7 +159,8 @@ class Comparison:
             text = f"{difference} ± {se} {over}"
         if np.isfinite(self.se) and (interval or (interval is None and self.borderline)):
             low, high = (self.finer(value) for value in self.interval())
-            text += f" (95 % interval {low} to {high})"
+            # after a comma, not in brackets: lessons put noise() itself in brackets
+            text += f", 95 % interval {low} to {high}"
         return text
 
     def finer(self, value):
