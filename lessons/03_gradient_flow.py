@@ -246,7 +246,8 @@ save_figure(fig, args.out, "1_init_activations_and_gradients")
 # Theory of Batch Normalization*, ICLR 2019, arXiv:1902.08129; its abstract on arXiv and on
 # research.google) predict that in a batch-normalized network at initialization the
 # gradient grows exponentially with depth on its way to the input. The
-# same measurement on a ReLU + BN network twice as deep tells whether it shows here.
+# same measurement on a ReLU + BN network twice as deep tells whether it shows here (the
+# summary at the end prints it, item 3).
 
 # %%
 deeper = np.array([step_at_init("relu", "small", True, seed, depth=2 * DEPTH)["grad"]
@@ -256,7 +257,7 @@ depth_effect = stats.compare(log_ratio(deeper), log_ratio(per_seed(("relu", "sma
                              "ReLU + BN, N(0, 0.05^2): log10(grad of layer 1 / grad of the "
                              "last layer)", names=(f"{2 * DEPTH} layers", f"{DEPTH} layers"),
                              lower_is_better=None, fmt="{:+.2f}")
-print(depth_effect.sentence())
+# printed once, in the summary (item 3), next to what it means
 
 # %% [markdown]
 # ## 2. Training: sigmoid and poorly initialized ReLU, with and without BN
@@ -439,12 +440,12 @@ def scale_sentence(std_min, std_max, profile_flat):
 def depth_sentence(depth_effect):
     """Yang et al.'s prediction, checked against this run."""
     if depth_effect.clear and depth_effect.difference > 0:
-        return ("  The gradient grows more across the deeper network, as Yang et al. 2019 "
+        return ("The gradient grows more across the deeper network, as Yang et al. 2019 "
                 "predict for BN at initialization.")
     if depth_effect.clear:
-        return ("  The deeper network's ratio is smaller: the growth with depth that Yang et al."
+        return ("The deeper network's ratio is smaller: the growth with depth that Yang et al."
                 " 2019 predict does not show here.")
-    return ("  No clear change with depth: the effect Yang et al. 2019 predict does not show "
+    return ("No clear change with depth: the effect Yang et al. 2019 predict does not show "
             "at this scale.")
 
 
@@ -484,7 +485,7 @@ if all((activation, True) in widths for activation, _ in TRAINED):
               f"{activation}, {width_words(widths[activation, True])}"
               for activation, _ in TRAINED) + f" ({N_SEEDS_INIT} seeds).")
 print("   " + depth_effect.sentence())
-print(depth_sentence(depth_effect))
+print("   " + depth_sentence(depth_effect))
 print("   " + scale_sentence(bn_stds.min(), bn_stds.max(),
                              profile_flat=not any(r.clear for r in bn_profile)))
 print(f"4. Training ({epochs * steps_per_epoch} steps of SGD, learning rate {LEARNING_RATE}, "
@@ -524,7 +525,12 @@ dead = stats.compare(end_of_training(("relu", "small", True), "dead_fraction"),
                      end_of_training(("relu", "small", False), "dead_fraction"),
                      "   Dead ReLU units at the end (mean over layers)", fmt="{:.1%}",
                      lower_is_better=None)
-print(saturated.sentence())
+if saturated.shown()[:2] == ("0.00", "0.00"):  # (almost) nothing saturated: no contrast to test
+    none = "none" if saturated.mean_a == saturated.mean_b == 0 else "under 0.005%"
+    print(f"5. Saturated {SQUASHING} outputs at the end (mean over layers): {none}, both with BN "
+          f"and without BN ({saturated.n} seeds).")
+else:
+    print(saturated.sentence())
 print(dead.sentence())
 for activation, init in TRAINED:
     update = stats.compare(end_of_training((activation, init, True), "update_ratio/kernel"),

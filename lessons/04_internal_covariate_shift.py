@@ -408,16 +408,20 @@ drift = over_seeds(run_1, lambda run: spread_change(run)[1])
 final_2 = over_seeds(run_2, lambda run: run["accuracy"].accuracy[-1])
 first_step = run_1[SEEDS_1[0]][False]["accuracy"].steps[1]
 
+# Steps are counted every EVERY steps, so the means over seeds are usually whole numbers: then
+# they print as integers ('{:,.0f}' prints each number as it is: 400 vs 1,520; -1,120), else
+# with one decimal ('{:.0f}' gives the means one digit more, so that they add up).
+whole = all(float(np.mean(reach[bn])).is_integer() for bn in (False, True))
 speed = stats.compare(reach[True], reach[False], f"1. Steps to reach test accuracy "
-                      f"{TARGET:.2f}", fmt="{:.0f}")
+                      f"{TARGET:.2f}", fmt="{:,.0f}" if whole else "{:.0f}")
 start = stats.compare(early[True], early[False], f"   Test accuracy at step {first_step}",
                       lower_is_better=False)
 shift = stats.compare(shift_ratio[True], shift_ratio[False], "2. How much the spread of a "
                       "last-layer sigmoid's input changes (largest / smallest, median over "
-                      "units)", fmt="{:.3g}", lower_is_better=None)
+                      "units)", fmt="{:.1f}", lower_is_better=None)
 moved = stats.compare(drift[True], drift[False], "   How far its median moves, highest minus "
                       "lowest over training (in units of the sigmoid's input, the y axis of "
-                      "(b) and (c); median over units)", fmt="{:.3g}", lower_is_better=None)
+                      "(b) and (c); median over units)", fmt="{:.2f}", lower_is_better=None)
 ended = stats.compare(final[True], final[False], f"3. Test accuracy after {STEPS} steps",
                       lower_is_better=False)
 small = stats.compare(final_2[True], final_2[False], f"4. {SETTING_2}: test accuracy after "
@@ -465,8 +469,8 @@ print("RESULT " + " ".join([
     f"small_init_accuracy_bn={small.mean_a:.6g}",
     f"small_init_accuracy_plain={small.mean_b:.6g}",
 ]))
-headline(f"test accuracy {TARGET:.2f} after {speed.mean_a:.0f} steps with BN, "
-         f"{speed.mean_b:.0f} without ({speed.noise()}; {DATA}): {speed.verdict}")
+headline(f"test accuracy {TARGET:.2f} after {speed.shown()[0]} steps with BN, "
+         f"{speed.shown()[1]} without ({speed.noise()}; {DATA}): {speed.verdict}")
 
 
 # %% [markdown]

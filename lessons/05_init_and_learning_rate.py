@@ -312,20 +312,27 @@ fig, axes = plt.subplots(1, 2, figsize=(15, 6), sharey=True, layout="constrained
 for ax, (grid, pick, xlabel) in zip(axes, slices, strict=True):
     for kind in KINDS:
         color, median = plot.color_for(kind), pick(median_loss[kind])
-        ax.plot(grid, np.minimum(median, VMAX), "o-", color=color, label=kind)
+        ax.plot(grid, np.minimum(median, VMAX), "o-", color=color,
+                label=f"{kind}: median of {len(SEEDS)} seeds")
         for seed_values in pick(final_loss[kind]):
             ax.plot(grid, np.minimum(seed_values, VMAX), ".", color=color, alpha=0.4)
         blew_up = np.isnan(median)
         ax.plot(np.array(grid)[blew_up], np.full(blew_up.sum(), 1.1 * VMAX), "x", ms=14,
                 mew=3, color=color)
-    ax.axhline(CHANCE_LOSS, color="grey", ls="--", label="chance (always 0.5)")
+    ax.axhline(CHANCE_LOSS, color="grey", ls="--",
+               label=f"chance: loss {CHANCE_LOSS:.2f} (always answering 0.5)")
     ax.set_xscale("log")
     ax.set_ylim(0, 1.15 * VMAX)
     ax.set_xlabel(xlabel)
 axes[0].set_ylabel(f"final training loss (clipped at {VMAX:g}; x: diverged)")
 axes[0].set_title("How large a learning rate?")
 axes[1].set_title("How wrong an initial scale?")
-axes[0].legend(loc="center left")
+# what the small dots and the crosses are, in the legend too (grey: they come in both colours)
+axes[0].plot([], [], ".", color="grey", label="small dots: one seed each")
+axes[0].plot([], [], "x", ms=10, mew=3, color="grey", label="x: most seeds diverged")
+# under the panels: inside, the legend would cover the chance line or some seed's dot
+fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=3,
+           frameon=False)
 save_figure(fig, args.out, "05_slices")
 
 # %% [markdown]
@@ -348,7 +355,8 @@ for kind in KINDS:
              else f"final loss {final_loss[kind][0, he_row, show_col]:.2f}")
     ax.plot(np.arange(1, len(losses) + 1), np.minimum(losses, 5.0), color=plot.color_for(kind),
             lw=1.5, label=f"{kind} ({ended})")
-ax.axhline(CHANCE_LOSS, color="grey", ls="--", label="chance")
+ax.axhline(CHANCE_LOSS, color="grey", ls="--",
+           label=f"chance: loss {CHANCE_LOSS:.2f} (always answering 0.5)")
 ax.set_xscale("log")
 ax.set_xlabel("training step (log scale)")
 ax.set_ylabel("training batch loss (clipped at 5)")

@@ -118,9 +118,12 @@ def train(norm, batch_size, x, y, seed, epochs=EPOCHS):
 # %% [markdown]
 # ## 1. Final accuracy vs batch size
 #
-# What to look for: the LayerNorm and no-normalization curves are flat; the BN curve drops at
-# the smallest batches. LayerNorm never looks at the other examples of the batch, so the batch
-# size does not change what it computes. The error bars are one standard error over seeds.
+# What to look for: does the BN curve drop at the smallest batches? Are the LayerNorm and
+# no-normalization curves flat? LayerNorm never looks at the other examples of the batch, so
+# the batch size does not change what it computes; but the batch size still changes the
+# training (how many steps, how noisy each one), so flatness is a question for the numbers:
+# the printout compares each curve's two ends over the seeds. The error bars are one
+# standard error over seeds.
 
 # %%
 print(f"\n== 1. Final test accuracy by batch size (mean over {len(SEEDS)} seeds, "
@@ -175,6 +178,7 @@ def normalization_needed(none_vs_best):
 
 small = BATCH_SIZES[0]
 best_b = int(mean_acc["BN"].argmax())
+print(f"   test accuracy, mean ± s.e. over {len(SEEDS)} seeds:")
 print("   batch size:        " + "  ".join(f"{b:>13d}" for b in BATCH_SIZES))
 for norm in NORMS:
     print(f"   {norm:>16s}: " + "  ".join(f"{m:6.3f} ± {e:.3f}"
@@ -197,6 +201,25 @@ for b, batch_size in enumerate(BATCH_SIZES):
                                 lower_is_better=False))
     print(f"   {none_vs_best[-1].sentence()}")
 print(f"   So: {normalization_needed(none_vs_best)}.")
+
+
+def flat_words(norm, ends):
+    """Is `norm`'s curve flat? From a Comparison of its test accuracy at the smallest batch
+    size - at the largest, over the seeds (its names say which batch sizes)."""
+    if not ends.clear:
+        return (f"{norm}, no clear change from {ends.names[0]} to {ends.names[1]} at this "
+                f"scale")
+    direction = "higher" if ends.difference > 0 else "lower"
+    return (f"{norm}, {ends.shown()[2].lstrip('+-')} {direction} at {ends.names[0]} than at "
+            f"{ends.names[1]}, beyond the noise: not flat")
+
+
+flat = {}
+for norm in ("LayerNorm", "no normalization"):
+    flat[norm] = compare(sweep[norm][:, 0], sweep[norm][:, -1], f"{norm}, test accuracy",
+                         (f"batch {small}", f"batch {BATCH_SIZES[-1]}"), lower_is_better=False)
+    print("   " + flat[norm].sentence())
+print("   So: " + "; ".join(flat_words(norm, ends) for norm, ends in flat.items()) + ".")
 
 # %% [markdown]
 # ## 2. Why BN fails with batches of 2, even with exact statistics
@@ -374,7 +397,8 @@ axes[1].axhline(p_probe_inference, color="black", label="inference mode")
 axes[1].set_xlabel("random batch of 31 other test examples")
 axes[1].set_ylabel(f"p(class 1), test example {unsure}")
 axes[1].set_title("One example, 20 sets of batch-mates")
-axes[1].legend()
+# the dots can fall anywhere between 0 and 1: the legend goes under the panel, not on them
+axes[1].legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
 fig.suptitle(f"The BN net trained with batches of 32, seed {SEEDS[0]}")
 save_figure(fig, args.out, "training_vs_inference_mode")
 
@@ -580,7 +604,9 @@ print(f"RESULT bn_small={mean_acc['BN'][0]:.4f} ln_small={mean_acc['LayerNorm'][
       f"flipped={flip_mean:.4f} gap_momentum_099={lost[0.99].mean():.4f} "
       f"gap_momentum_09={lost[0.9].mean():.4f} identical_weights={identical} "
       f"seeds={len(SEEDS)} distinct_one_at_a_time={max(distinct)} "
-      f"acc_sorted={np.mean(acc_sorted):.4f} acc_predict={np.mean(acc_right):.4f}")
+      f"acc_sorted={np.mean(acc_sorted):.4f} acc_predict={np.mean(acc_right):.4f} "
+      f"ln_flat={int(not flat['LayerNorm'].clear)} "
+      f"none_flat={int(not flat['no normalization'].clear)}")
 headline(f"test accuracy at batch {small}: BN {mean_acc['BN'][0]:.3f} vs LayerNorm "
          f"{mean_acc['LayerNorm'][0]:.3f}, difference {ln_vs_bn_small.noise()}: "
          f"{ln_vs_bn_small.verdict}; no normalization {mean_acc['no normalization'][0]:.3f}")

@@ -523,7 +523,7 @@ low, high = float(y_test.min()), float(y_test.max())
 axes[1].plot([low, high], [low, high], color="grey", ls="--", lw=1.5)
 axes[1].set_xlabel("true target (test set)")
 axes[1].set_ylabel("prediction (inference mode)")
-axes[1].set_title("Predictions vs truth")
+axes[1].set_title("Predictions vs truth (first seed)")
 axes[1].legend(fontsize=12, loc="upper left", markerscale=3)
 save_figure(fig, args.out, "bn_on_regression_output")
 

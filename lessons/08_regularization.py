@@ -217,6 +217,20 @@ for name in CONFIGS:
     final[name]["loss_gap"] = final[name]["val_loss"] - final[name]["train_loss"]
     final[name]["confidence_when_wrong"] = confidence[name]
 
+def table_cell(f, key):
+    """'0.9290 ± 0.015' for a train or validation column (one digit finer, as
+    Comparison.shown prints means), '0.129 ± 0.012' for a gap: the gap is the difference of
+    the two printed columns, rounded to 3 digits, so each row adds up as you read it."""
+    se = mean_and_se(f[key])[1]
+    if key.endswith("_gap"):
+        a, b = ("train_accuracy", "val_accuracy") if key == "accuracy_gap" else \
+            ("val_loss", "train_loss")
+        gap = compare(f[a], f[b], key).shown()[2].lstrip("+")
+        return f"{gap} ± {se:.3f}"
+    digits = 3 if key == "confidence_when_wrong" else 4
+    return f"{mean_and_se(f[key])[0]:.{digits}f} ± {se:.3f}"
+
+
 TABLES = {  # two tables: {title: {column key: header}}
     "Accuracy (gap = train - validation)": {
         "train_accuracy": "train", "val_accuracy": "validation", "accuracy_gap": "gap",
@@ -226,13 +240,12 @@ TABLES = {  # two tables: {title: {column key: header}}
 print(f"\n== 2. The gaps: mean ± s.e. over {len(SEEDS)} seeds, epochs {epochs[-LAST]}-{EPOCHS}, "
       f"both sets in inference mode ==")
 for title, columns in TABLES.items():
-    widths = [max(16, len(header) + 3) for header in columns.values()]
+    widths = [max(17, len(header) + 3) for header in columns.values()]
     print(f"{title}:")
     print(f"  {'network':<19s}" + "".join(f"{header:>{width}s}" for header, width
                                          in zip(columns.values(), widths, strict=True)))
     for name, f in final.items():
-        cells = [f"{mean_and_se(f[key])[0]:.3f} ± {mean_and_se(f[key])[1]:.3f}"
-                 for key in columns]
+        cells = [table_cell(f, key) for key in columns]
         print(f"  {name:<19s}" + "".join(f"{cell:>{width}s}"
                                          for cell, width in zip(cells, widths, strict=True)))
 print("(confidence when wrong: mean of max(p, 1 - p) over the validation samples it gets wrong)")
@@ -542,6 +555,9 @@ def compounding_words(growth):
     return f"does not clearly change with depth, {change}: here it does not compound"
 
 
+# Lower gaps are better, higher validation accuracy is; lower confidence on mistakes is not
+# "better" in itself (it can come with more mistakes): its verdict says which side is lower.
+LOWER_IS_BETTER = {"val_accuracy": False, "confidence_when_wrong": None}
 plain = final["no regularization"]
 print("\nSummary")
 against_plain = {}
@@ -549,7 +565,7 @@ for name in ("dropout", "BN", "BN + dropout"):
     f = final[name]
     against_plain[name] = {
         key: compare(f[key], plain[key], key.replace("_", " "), (name, "no regularization"),
-                     lower_is_better=key != "val_accuracy")
+                     lower_is_better=LOWER_IS_BETTER.get(key, True))
         for key in ("accuracy_gap", "loss_gap", "val_accuracy", "confidence_when_wrong")}
     for key in ("accuracy_gap", "loss_gap", "val_accuracy"):
         print(f"- {against_plain[name][key].sentence()}")

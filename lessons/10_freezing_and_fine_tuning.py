@@ -65,7 +65,7 @@ from tinynet.layers import Activation, BatchNormalization, Dense
 from tinynet.layers.batchnorm import batchnorm_train
 from tinynet.models import Sequential
 from tinynet.optimizers import SGD, Adam
-from tinynet.stats import compare, mean_and_se
+from tinynet.stats import compare, mean_and_se, noise_multiple
 
 args = lesson_options(10, "Lesson 10: freezing, fine-tuning, and weight decay before BN",
                       quick=QUICK, seed=SEED, out=OUT)
@@ -372,12 +372,15 @@ def old_task_words(keras3_vs_old):
 
 
 def fit_words(fit_vs_inference):
-    """Whether fit's training-mode accuracy matches inference, from a Comparison of
+    """Whether fit's training-mode accuracy differs from inference, from a Comparison of
     fit's accuracy - inference accuracy on the new task."""
     if not np.isfinite(fit_vs_inference.se):
         return "one seed only: no verdict"
     if not fit_vs_inference.clear:
-        return "fit's accuracy matches inference (no clear difference at this scale)"
+        reach = noise_multiple(fit_vs_inference.n) * fit_vs_inference.se  # the 95 % margin
+        low, high = fit_vs_inference.difference - reach, fit_vs_inference.difference + reach
+        return (f"fit's accuracy is not clearly different from inference at this scale (95 % "
+                f"interval {low:+.3f} to {high:+.3f}: it could be either side of zero)")
     if fit_vs_inference.difference > 0:
         return (f"fit's accuracy promises {fit_vs_inference.difference:.3f} more than "
                 f"inference delivers, beyond the noise")

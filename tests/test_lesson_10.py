@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from lesson_runner import comparisons_without_noise, load_functions, parse_result, run_lesson
 
-from tinynet.stats import compare
+from tinynet.stats import compare, noise_multiple
 
 LESSON = "10_freezing_and_fine_tuning.py"
 NAMES = ("frozen, Keras 3", "frozen, old Keras")
@@ -29,7 +29,7 @@ def made_up(a, b, names=NAMES, lower_is_better=False):
 
 def words(*names):
     """The lesson's functions `names`, with what they use (NumPy) available to them."""
-    return load_functions(LESSON, *names, namespace={"np": np})
+    return load_functions(LESSON, *names, namespace={"np": np, "noise_multiple": noise_multiple})
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -116,7 +116,9 @@ def test_fit_words_say_when_fit_promises_more_than_inference():
     level = made_up([0.92, 0.91, 0.93], [0.92, 0.93, 0.91], names, lower_is_better=None)
     below = made_up([0.70, 0.72, 0.71], [0.95, 0.94, 0.96], names, lower_is_better=None)
     assert "promises 0.240 more" in fit_words(gap)
-    assert "matches inference" in fit_words(level)
+    assert "not clearly different from inference" in fit_words(level)
+    assert "95 % interval -0.050 to +0.050" in fit_words(level)  # 0 ± 4.303 * 0.0115
+    assert "matches" not in fit_words(level)  # no difference seen is not equality shown
     assert "below inference" in fit_words(below)
 
 

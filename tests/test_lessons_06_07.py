@@ -140,6 +140,18 @@ def test_lesson06_says_when_no_normalization_is_as_good_as_any():
     assert "behind the better normalization" in words(behind) and "batch 2" in words(behind)
 
 
+
+def test_lesson06_calls_a_curve_flat_only_within_the_noise():
+    words = lesson_functions(LESSON_06, "flat_words")["flat_words"]
+    names = ("batch 2", "batch 128")
+    same = compare([0.91, 0.92, 0.93], [0.92, 0.91, 0.93], "x", names, lower_is_better=False)
+    falls = compare([0.92, 0.93, 0.94], [0.88, 0.89, 0.89], "x", names, lower_is_better=False)
+    assert "no clear change from batch 2 to batch 128" in words("LayerNorm", same)
+    assert "not flat" not in words("LayerNorm", same)
+    assert "not flat" in words("LayerNorm", falls) and "no clear" not in words("LayerNorm",
+                                                                               falls)
+    assert "0.043 higher at batch 2 than at batch 128" in words("LayerNorm", falls)
+
 # -- lesson 07 -------------------------------------------------------------------------------
 
 def test_lesson07_runs_and_writes_its_figures(lesson07):
@@ -149,6 +161,12 @@ def test_lesson07_runs_and_writes_its_figures(lesson07):
                             "bn_on_regression_output.png"])
     for name in names:
         assert os.path.getsize(out / name) > 5000
+
+
+def test_lesson07_regression_figure_says_both_panels_are_the_first_seed():
+    source = (LESSONS / LESSON_07).read_text()
+    assert 'set_title("Training loss (first seed)")' in source
+    assert 'set_title("Predictions vs truth (first seed)")' in source
 
 
 def test_lesson07_compares_no_bn_with_both_placements(lesson07):

@@ -7,6 +7,9 @@ the lesson scripts and called with made-up numbers, so that a conclusion printed
 numbers say would fail here."""
 
 
+import re
+from decimal import ROUND_HALF_UP, Decimal
+
 import numpy as np
 import pytest
 from lesson_runner import (
@@ -114,6 +117,30 @@ def test_lesson_08_tables_fit_in_100_columns_with_separate_headers(lesson_08):
     variance = stdout[stdout.index("== 3."):stdout.index("3_dropout_variance_shift")]
     table = [line for line in variance.splitlines() if line.startswith("  ") and "±" in line]
     assert table and all(len(line) <= 100 for line in table)
+
+
+def test_lesson_08_each_printed_gap_is_the_difference_of_its_printed_columns(lesson_08):
+    _, stdout, _ = lesson_08
+    section = stdout[stdout.index("== 2."):stdout.index("2_generalization_gaps")]
+    accuracy, loss = section.split("Loss (gap")
+    rows = 0
+    for table, loss_table in ((accuracy, False), (loss, True)):
+        for line in table.splitlines():
+            means = re.findall(r"(-?\d+\.\d+) ± ", line)
+            if len(means) < 3:
+                continue
+            train, validation, gap = (Decimal(mean) for mean in means[:3])
+            printed = validation - train if loss_table else train - validation
+            assert printed.quantize(gap, rounding=ROUND_HALF_UP) == gap, line
+            rows += 1
+    assert rows == 8  # four networks, two tables
+
+
+def test_lesson_08_headline_does_not_call_lower_confidence_better(lesson_08):
+    _, stdout, _ = lesson_08
+    headline = next(line for line in stdout.splitlines() if line.startswith("Headline:"))
+    confidence = headline[headline.index("confidence on mistakes"):]
+    assert "better" not in confidence, confidence
 
 
 def test_lesson_08_checks_the_moving_variance_against_sampling_alone(lesson_08):

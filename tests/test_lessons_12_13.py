@@ -135,6 +135,16 @@ def test_lesson_12_measures_curves_rates_and_statistics(lesson_12):
     assert result["conv_mean_jump"] < result["dense_mean_jump"]
 
 
+def test_lesson_12_labels_its_one_seed_statistics_and_reads_cleanly(lesson_12):
+    _, stdout, _ = lesson_12
+    jumps = [line for line in stdout.splitlines() if "standard deviations" in line]
+    assert len(jumps) == 2
+    assert all("seed 0's run, one seed" in line for line in jumps), jumps  # default seed 0
+    summary = stdout[stdout.index("\nSummary"):]
+    assert "Moving estimates: the moving estimates" not in summary
+    assert "- The moving estimates" in summary
+
+
 def test_lesson_12_every_comparison_carries_its_noise(lesson_12):
     assert_comparisons_carry_noise(lesson_12[1], at_least=5)
     assert_numbers_add_up(lesson_12[1])
