@@ -1224,3 +1224,24 @@ def test_a_cache_that_keeps_x_passes_with_a_note_about_the_point_of_the_cache(tm
     code, output = run_grader(tmp_path, capsys, source)
     assert "PASS  batchnorm_backward" in output
     assert "note: the cache of batchnorm_train keeps x itself" in " ".join(output.split())
+
+
+def test_writing_into_x_in_batchnorm_train_gets_a_note_and_adam_in_place_does_not(tmp_path,
+                                                                                   capsys):
+    written = textwrap.dedent('''
+        import numpy as np
+
+
+        def batchnorm_train(x, gamma, beta, epsilon=1e-3):
+            mu = x.mean(axis=0)
+            x -= mu
+            var = (x ** 2).mean(axis=0)
+            inv_std = 1 / np.sqrt(var + epsilon)
+            x *= inv_std
+            return gamma * x + beta, (x, inv_std, gamma, mu, var)
+    ''')
+    code, output = run_grader(tmp_path, capsys, written)
+    assert status_lines(output)["batchnorm_train"] == "PASS", output
+    assert "note: batchnorm_train changed its argument x in place" in output
+    code, output = run_grader(tmp_path, capsys, solution_of("adam_step"), name="adam_mine.py")
+    assert "in place" not in output, output

@@ -28,7 +28,8 @@ defines a similar name (`sigmoid_foward`). For every function the file defines, 
      the first wrong output matches none, the hint of another wrong output it may be built
      on follows (a param_new computed from a wrong v_new). A value that equals another
      output's is named as returned in the wrong order; an inf or a nan is explained by the
-     warning NumPy raised (a division by zero, exp overflowing), with its line.
+     warning NumPy raised (a division by zero, exp overflowing), with its line. A function
+     that writes into an argument it does not own (x -= mu) passes, with a note.
 
 A BN forward pass returns (y, cache), and what the cache holds is the student's choice: of
 batchnorm_train's the grader checks only the batch's mu and var (read_from_cache), and it
@@ -1061,6 +1062,26 @@ class time_limit:
         return False
 
 
+# The exercises whose arrays may be updated in place: Adam's (adam.py says so: "as tinynet
+# does") and the running averages, which are the layer's own state (tinynet's layer writes
+# into them). In every other exercise an argument (x, grad_output, ...) belongs to the caller.
+MAY_WRITE_ARGUMENTS = {"adam_step", "update_moving_statistics"}
+
+
+def note_arguments_written(name, names, arguments, before, notes):
+    """A note for each array argument the student's function wrote into (x -= mu). Its
+    outputs may still be right, but in a network x is the previous layer's output, which that
+    layer's backward may still read: the Layer docstring's rule, never write into x."""
+    if name in MAY_WRITE_ARGUMENTS:
+        return
+    for key, now, old in zip(names, arguments, before, strict=True):
+        if old is not None and (now.shape != old.shape or now.tobytes() != old.tobytes()):
+            notes.add(f"{name} changed its argument {key} in place ({key} -= ... or {key} *= "
+                      f"...): the caller still owns it (in a network, x is the previous "
+                      f"layer's output, which that layer's backward may still read); compute "
+                      f"a new array instead ({key}_centered = {key} - mu, not {key} -= mu)")
+
+
 def call_arguments(check, make_cache=None):
     """The check's arguments, in order: fresh copies (so that a function that writes into
     its inputs spoils nothing), and each ForwardCache made into a cache by `make_cache`."""
@@ -1385,8 +1406,10 @@ def run_checks(name, function, checks, path, notes, seconds, forward):
 
     for check in checks:
         rtol = RTOL if check.reference == "tinynet" else RTOL_FD
-        result, seen = call_student(function, call_arguments(check, make_cache), check.label,
-                                    path, notes, seconds, name)
+        arguments = call_arguments(check, make_cache)
+        before = [value.copy() if isinstance(value, np.ndarray) else None for value in arguments]
+        result, seen = call_student(function, arguments, check.label, path, notes, seconds, name)
+        note_arguments_written(name, check.args, arguments, before, notes)
         got = dict(zip(exercise.outputs, split_outputs(result, name, exercise), strict=True))
         swapped = misplaced(got, check, exercise.outputs, rtol)
         problems = []
