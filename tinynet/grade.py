@@ -750,7 +750,8 @@ def shape_hint(got, expected, n):
             return (f"you reduced over axis 1 (the features) instead of axis 0 (the batch): "
                     f"the result should have one value per feature, shape ({d},).")
         if got == (1, d):
-            return "keepdims=True leaves a (1, D) array: drop keepdims (or use .reshape(-1))."
+            return (f"a (1, {d}) array where ({d},) is expected: a sum with keepdims=True "
+                    f"leaves one (drop keepdims), and .reshape(-1) flattens it.")
         if got == ():
             return "you reduced over every axis to one number: reduce over axis=0 only."
     return None
