@@ -310,6 +310,10 @@ MISTAKES = {
     "dx as if mu and var were constants": (
         "dx = (n * a - a.sum(axis=0) - x_hat * (a * x_hat).sum(axis=0)) * inv_std / n",
         "dx = a * inv_std", "batchnorm_backward", "direct path"),
+    "the variance path with the wrong sign": (
+        "dx = (n * a - a.sum(axis=0) - x_hat * (a * x_hat).sum(axis=0)) * inv_std / n",
+        "dx = (n * a - a.sum(axis=0) + x_hat * (a * x_hat).sum(axis=0)) * inv_std / n",
+        "batchnorm_backward", "the path through var has the wrong sign"),
     "dvar/dx divided by N - 1": (
         "dx = (n * a - a.sum(axis=0) - x_hat * (a * x_hat).sum(axis=0)) * inv_std / n",
         "dx = (a - a.sum(axis=0) / n - x_hat * (a * x_hat).sum(axis=0) / (n - 1)) * inv_std",

@@ -562,6 +562,10 @@ def batchnorm_backward_mistakes(g, x, gamma):
         ("dx", lambda: direct + through_mu,
          "the path through var is missing: add dL/dvar * dvar/dx, with dvar/dx[n] = "
          "2 (x[n] - mu) / N."),
+        ("dx", lambda: direct + through_mu - through_var,
+         "the path through var has the wrong sign: (var + eps)^(-1/2) falls as var grows, "
+         "d(var + eps)^(-1/2)/dvar = -1/2 (var + eps)^(-3/2), so dL/dvar = -1/2 * "
+         "sum(dL/dx_hat * (x - mu)) * (var + eps)^(-3/2)."),
         ("dx", lambda: direct + n * (through_mu + through_var),
          f"you missed the 1/N in the paths through mu and var (N = {n}): dmu/dx = 1/N and "
          f"dvar/dx = 2 (x - mu) / N."),
