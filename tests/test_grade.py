@@ -1249,3 +1249,15 @@ def test_writing_into_x_in_batchnorm_train_gets_a_note_and_adam_in_place_does_no
     assert "note: batchnorm_train changed its argument x in place" in output
     code, output = run_grader(tmp_path, capsys, solution_of("adam_step"), name="adam_mine.py")
     assert "in place" not in output, output
+
+
+def test_the_cause_found_on_another_output_is_the_first_hint(tmp_path, capsys):
+    # v from the plain gradient: param_new is nan (a square root of a negative number); the
+    # hint that names the cause (v averages the SQUARED gradient) must come before the one
+    # that only explains the nan
+    source = SOLUTION.replace("v = beta_2 * v + (1 - beta_2) * grad ** 2",
+                              "v = beta_2 * v + (1 - beta_2) * grad")
+    _, output = run_grader(tmp_path, capsys, source)
+    hints = [line.strip() for line in report_of(output, "adam_step").splitlines()
+             if line.strip().startswith("hint: ")]
+    assert hints and "SQUARED" in hints[0], hints

@@ -910,18 +910,20 @@ def failure_lines(problems, outputs, order):
     them, `outputs`): the first one in full, the others by name, and the hints. When the
     first one's hint names no cause, the cause may be another wrong output (a param_new
     built on a wrong v_new, a dx on a wrong dgamma): the hint of the first of them, in
-    `order` (simplest first), whose hint names a cause, follows the first one's."""
+    `order` (simplest first), whose hint names a cause, comes first, before the first one's
+    (which then only explains its values, e.g. a nan from a square root)."""
     first, others = problems[0], problems[1:]
     lines = list(first.lines)
     if others:
         names = [problem.output for problem in others]
         lines.append(f"also wrong: {', '.join(describe(name, outputs) for name in names)}")
-    lines.append(hint_line(first.hint))
+    cause = None
     if not first.known:
         ranked = sorted(others, key=lambda problem: order.index(problem.output)
                         if problem.output in order else len(order))
         cause = next((problem for problem in ranked if problem.known), None)
-        lines.append(hint_line(cause and f"{cause.output}: {cause.hint}"))
+    lines.append(hint_line(cause and f"{cause.output}: {cause.hint}"))
+    lines.append(hint_line(first.hint))
     return lines
 
 
