@@ -6,22 +6,13 @@ layer) it names, what was expected and what came. None relies on a NumPy error t
 
 import numpy as np
 import pytest
+from helpers import raises
 
 import tinynet
 from tinynet import initializers, losses, optimizers, validation
 from tinynet.layers import Activation, BatchNormalization, Dense, Dropout, ReLU
 from tinynet.models import Sequential
 from tinynet.optimizers import SGD, Adam
-
-
-def raises(exception, call, *words):
-    """Run call(), expect `exception`, and check that the message holds every word."""
-    with pytest.raises(exception) as info:
-        call()
-    message = str(info.value)
-    for word in words:
-        assert word in message, f"{word!r} missing from the message: {message}"
-    return message
 
 
 def binary_model():

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers import raises
 
 import tinynet
 from tinynet import saving
@@ -37,16 +38,6 @@ from tinynet.models import Sequential
 RNG = np.random.default_rng(0)
 X2 = RNG.normal(size=(4, 6)).astype(np.float32)           # (batch, features)
 X4 = RNG.normal(size=(2, 6, 6, 4)).astype(np.float32)     # (batch, height, width, channels)
-
-
-def raises(exception, call, *words):
-    """Run call(), expect `exception`, and check that the message holds every word."""
-    with pytest.raises(exception) as info:
-        call()
-    message = str(info.value)
-    for word in words:
-        assert word in message, f"{word!r} missing from the message: {message}"
-    return message
 
 
 # every kind of layer, fresh, with an input it takes

@@ -4,19 +4,12 @@ import os
 
 import numpy as np
 import pytest
+from helpers import feed
 
 from tinynet import metrics
 
 REF = np.load(os.path.join(os.path.dirname(__file__), "data", "keras_issue12_reference.npz"))
 BATCHES = ((0, 5), (5, 9), (9, 12))  # the three update_state calls the fixture made
-
-
-def feed(metric, y, p, weights=None):
-    metric.reset_state()
-    for start, stop in BATCHES:
-        w = None if weights is None else weights[start:stop]
-        metric.update_state(y[start:stop], p[start:stop], sample_weight=w)
-    return metric.result()
 
 
 KERAS_CASES = {
@@ -42,7 +35,7 @@ KERAS_CASES = {
 def test_metric_results_over_three_batches_equal_keras(case, weighted):
     make, y_key, p_key = KERAS_CASES[case]
     weights = REF["input_sample_weight"] if weighted else None
-    result = feed(make(), REF["input_" + y_key], REF["input_" + p_key], weights)
+    result = feed(make(), REF["input_" + y_key], REF["input_" + p_key], BATCHES, weights)
     expected = float(REF[f"metric_{case}" + ("_weighted" if weighted else "")])
     assert result == pytest.approx(expected, rel=1e-5, abs=1e-6)
 

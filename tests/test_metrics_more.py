@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import feed
 
 import tinynet
 from tinynet import layers, metrics
@@ -27,14 +28,6 @@ def inputs(key):
     return np.asarray(REF["inputs"][key], dtype=np.int64 if key == "labels" else np.float32)
 
 
-def feed(metric, y, p, weights=None):
-    metric.reset_state()
-    for start, stop in BATCHES:
-        w = None if weights is None else weights[start:stop]
-        metric.update_state(y[start:stop], p[start:stop], sample_weight=w)
-    return metric.result()
-
-
 def make(case):
     entry = REF["metrics"][case]
     return getattr(metrics, entry["class_name"])(name=f"m_{case}", **entry["kwargs"])
@@ -47,7 +40,7 @@ def make(case):
 def test_metric_results_over_three_batches_equal_keras(case, weighted):
     entry = REF["metrics"][case]
     weights = inputs("sample_weight") if weighted else None
-    result = feed(make(case), inputs(entry["y"]), inputs(entry["p"]), weights)
+    result = feed(make(case), inputs(entry["y"]), inputs(entry["p"]), BATCHES, weights)
     expected = entry["result_weighted" if weighted else "result"]
     np.testing.assert_allclose(result, expected, rtol=1e-5, atol=1e-6, err_msg=case)
 
@@ -124,7 +117,7 @@ def test_deserialize_reads_keras_dicts_back_with_their_settings(case):
     assert type(metric).__name__ == entry["class_name"]
     assert metric.name == f"m_{case}"
     assert metrics.serialize(metric) == entry["config"]
-    result = feed(metric, inputs(entry["y"]), inputs(entry["p"]))
+    result = feed(metric, inputs(entry["y"]), inputs(entry["p"]), BATCHES)
     np.testing.assert_allclose(result, entry["result"], rtol=1e-5, atol=1e-6)
 
 

@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 import pytest
+from helpers import fixture_steps
 
 from tinynet import optimizers
 from tinynet.optimizers import SGD, Adam
@@ -177,24 +178,10 @@ KERAS_CASES = {
 }
 
 
-def keras_steps(optimizer, flat=False):
-    """Five steps on a kernel (3, 2) and a bias (2,), float32, from the fixture's gradients;
-    flat=True passes them as one vector, as a compiled model does."""
-    w, b = REF["opt_w0"].copy(), REF["opt_b0"].copy()
-    vector = np.concatenate([w.ravel(), b])
-    for i in range(5):
-        gw, gb = REF[f"opt_grad_w_{i}"], REF[f"opt_grad_b_{i}"]
-        if flat:
-            optimizer.apply(vector, np.concatenate([gw.ravel(), gb]))
-        else:
-            optimizer.apply([w, b], [gw, gb])
-    return (vector[:6].reshape(3, 2), vector[6:]) if flat else (w, b)
-
-
 @pytest.mark.parametrize("flat", [False, True])
 @pytest.mark.parametrize("case", KERAS_CASES)
 def test_five_steps_equal_keras_in_float32(case, flat):
-    w, b = keras_steps(KERAS_CASES[case](), flat)
+    w, b = fixture_steps(KERAS_CASES[case](), REF, 5, flat)
     assert w.dtype == np.float32
     np.testing.assert_allclose(w, REF[f"opt_{case}_w"], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(b, REF[f"opt_{case}_b"], rtol=1e-5, atol=1e-6)

@@ -8,6 +8,7 @@ import os
 
 import numpy as np
 import pytest
+from helpers import fixture_steps
 
 from tinynet import optimizers
 from tinynet.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop, schedules
@@ -26,24 +27,10 @@ AMSGRAD_CASES = {
 }
 
 
-def six_steps(optimizer, flat=False):
-    """The fixture's 6 steps on a (3, 2) kernel and a (2,) bias in float32; flat=True passes
-    them as one vector, as a compiled model does (its rule then runs piece by piece)."""
-    w, b = REF["opt_w0"].copy(), REF["opt_b0"].copy()
-    vector = np.concatenate([w.ravel(), b])
-    for i in range(6):
-        gw, gb = REF[f"opt_grad_w_{i}"], REF[f"opt_grad_b_{i}"]
-        if flat:
-            optimizer.apply(vector, np.concatenate([gw.ravel(), gb]))
-        else:
-            optimizer.apply([w, b], [gw, gb])
-    return (vector[:6].reshape(3, 2), vector[6:]) if flat else (w, b)
-
-
 @pytest.mark.parametrize("flat", [False, True])
 @pytest.mark.parametrize("case", AMSGRAD_CASES)
 def test_amsgrad_steps_equal_keras_in_float32(case, flat):
-    w, b = six_steps(AMSGRAD_CASES[case](), flat)
+    w, b = fixture_steps(AMSGRAD_CASES[case](), REF, 6, flat)
     assert w.dtype == np.float32
     np.testing.assert_allclose(w, REF[f"opt_{case}_w"], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(b, REF[f"opt_{case}_b"], rtol=1e-5, atol=1e-6)

@@ -9,13 +9,13 @@ problem.
 
 import json
 import os
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import KERAS_VENV_PYTHON, run_in_keras_venv
 
 import tinynet
 from tinynet import initializers, layers, regularizers, saving
@@ -27,7 +27,6 @@ h5py = pytest.importorskip("h5py")
 
 DATA = Path(__file__).resolve().parent / "data"
 REFERENCE = np.load(DATA / "keras_saving_reference.npz")
-KERAS_VENV_PYTHON = Path("/tmp/kvenv/bin/python")
 HAS_CONV = hasattr(layers, "Conv2D")
 
 
@@ -495,12 +494,7 @@ def test_keras_loads_a_tinynet_file_with_the_same_predictions(tmp_path):
 @pytest.mark.skipif(not KERAS_VENV_PYTHON.exists(), reason="no Keras venv at /tmp/kvenv")
 def test_keras_in_its_own_venv_loads_a_tinynet_file_with_the_same_predictions(tmp_path):
     def run_keras(*paths):
-        env = dict(os.environ, KERAS_BACKEND="torch")
-        done = subprocess.run([str(KERAS_VENV_PYTHON), "-c", KERAS_CHECK, *map(str, paths)],
-                              env=env, capture_output=True, text=True, timeout=240)
-        if done.returncode != 0 and "No module named" in done.stderr:
-            pytest.skip(f"the venv cannot import Keras: {done.stderr.strip()[-200:]}")
-        assert done.returncode == 0, done.stderr[-3000:]
+        done = run_in_keras_venv(KERAS_CHECK, *paths)
         # Keras takes the complete optimizer state of every model without complaint
         assert "Skipping variable loading" not in done.stderr, done.stderr[-3000:]
 

@@ -15,8 +15,6 @@ compile_config ({"class_name": "AUC", "config": {"name": "auc_1", "num_threshold
 """
 
 import json
-import os
-import subprocess
 import sys
 import warnings
 import zipfile
@@ -24,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import KERAS_VENV_PYTHON, run_in_keras_venv
 
 import tinynet
 from tinynet import layers, metrics, saving
@@ -35,7 +34,6 @@ pytest.importorskip("h5py")
 DATA = Path(__file__).resolve().parent / "data"
 REF = json.loads((DATA / "keras_metrics_more_reference.json").read_text())["files"]
 FILES = sorted(REF)
-KERAS_VENV_PYTHON = Path("/tmp/kvenv/bin/python")
 
 
 def array(values, key=""):
@@ -314,12 +312,7 @@ def test_keras_loads_tinynet_metric_objects_compiled(tmp_path):
 @pytest.mark.skipif(not KERAS_VENV_PYTHON.exists(), reason="no Keras venv at /tmp/kvenv")
 def test_keras_in_its_own_venv_loads_tinynet_metric_objects_compiled(tmp_path):
     def run_keras(*paths):
-        env = dict(os.environ, KERAS_BACKEND="torch")
-        done = subprocess.run([str(KERAS_VENV_PYTHON), "-c", KERAS_CHECK, *map(str, paths)],
-                              env=env, capture_output=True, text=True, timeout=240)
-        if done.returncode != 0 and "No module named" in done.stderr:
-            pytest.skip(f"the venv cannot import Keras: {done.stderr.strip()[-200:]}")
-        assert done.returncode == 0, done.stderr[-3000:]
+        done = run_in_keras_venv(KERAS_CHECK, *paths)
         line = [text for text in done.stdout.splitlines() if text.startswith("RESULT")][-1]
         return json.loads(line[len("RESULT"):])
 

@@ -1,0 +1,61 @@
+"""Helpers several test files share (pytest puts this folder on sys.path, as for
+lesson_runner.py)."""
+
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# The venv with Keras 3 and PyTorch that made the fixtures (tests/data/README.md says how to
+# make it); the live Keras tests that need it skip when it is absent.
+KERAS_VENV_PYTHON = Path("/tmp/kvenv/bin/python")
+
+
+def raises(exception, call, *words):
+    """Run call(), expect `exception`, and check that the message holds every word."""
+    with pytest.raises(exception) as info:
+        call()
+    message = str(info.value)
+    for word in words:
+        assert word in message, f"{word!r} missing from the message: {message}"
+    return message
+
+
+def feed(metric, y, p, batches, weights=None):
+    """Reset `metric` and give it (y, p, weights) in the slices `batches`, ((start, stop),
+    ...), as a fixture's update_state calls did; returns metric.result()."""
+    metric.reset_state()
+    for start, stop in batches:
+        w = None if weights is None else weights[start:stop]
+        metric.update_state(y[start:stop], p[start:stop], sample_weight=w)
+    return metric.result()
+
+
+def fixture_steps(optimizer, ref, steps, flat=False):
+    """`steps` updates of a (3, 2) kernel and a (2,) bias in float32 from a fixture's
+    gradients (ref: opt_w0, opt_b0, opt_grad_w_i, opt_grad_b_i); flat=True passes them as one
+    vector, as a compiled model does. Returns the kernel and the bias."""
+    w, b = ref["opt_w0"].copy(), ref["opt_b0"].copy()
+    vector = np.concatenate([w.ravel(), b])
+    for i in range(steps):
+        gw, gb = ref[f"opt_grad_w_{i}"], ref[f"opt_grad_b_{i}"]
+        if flat:
+            optimizer.apply(vector, np.concatenate([gw.ravel(), gb]))
+        else:
+            optimizer.apply([w, b], [gw, gb])
+    return (vector[:6].reshape(3, 2), vector[6:]) if flat else (w, b)
+
+
+def run_in_keras_venv(script, *paths):
+    """Run `script` (Python source) in the Keras venv with `paths` as its arguments, on
+    Keras's torch backend; skips when the venv cannot import Keras, fails on an error.
+    Returns the finished process (its stdout and stderr)."""
+    env = dict(os.environ, KERAS_BACKEND="torch")
+    done = subprocess.run([str(KERAS_VENV_PYTHON), "-c", script, *map(str, paths)],
+                          env=env, capture_output=True, text=True, timeout=240)
+    if done.returncode != 0 and "No module named" in done.stderr:
+        pytest.skip(f"the venv cannot import Keras: {done.stderr.strip()[-200:]}")
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
