@@ -242,7 +242,7 @@ def test_save_h5_says_tinynet_writes_keras_files_only(tmp_path):
         small_model().save(tmp_path / "model.h5")
     message = str(caught.value)
     assert "Keras refuses" not in message
-    assert ".keras format only" in message and "save_weights('model.weights.h5')" in message
+    assert "writes .keras files only" in message and "save_weights('model.weights.h5')" in message
     assert not os.listdir(tmp_path)
 
 

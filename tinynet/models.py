@@ -754,16 +754,11 @@ class Sequential:
     def save(self, path):
         """Save the whole model (architecture, weights, optimizer) in Keras 3's .keras format,
         which keras.models.load_model reads. Needs h5py (pip install "tinynet[keras]").
-        Raises ValueError for a name that does not end in .keras."""
+        Raises ValueError for a name that does not end in .keras (Keras 3 also writes the
+        legacy .h5 format; tinynet does not)."""
         from tinynet import saving
 
-        path = check_path(path, "save")
-        if not path.endswith(".keras"):
-            # Keras also writes a legacy HDF5 file for 'x.h5'; tinynet writes .keras only
-            raise ValueError(f"save: tinynet saves whole models in the .keras format only, so "
-                             f"the name must end in .keras, got {path!r}; for the weights "
-                             f"alone use save_weights('model.weights.h5')")
-        return saving.save_model(self, path)
+        return saving.save_model(self, check_path(path, "save"))
 
     # Keras names for things of its functional API and serving that tinynet does not have.
     # They are properties that raise (not a __getattr__, which would slow down every
@@ -836,14 +831,11 @@ def load_model(path, custom_objects=None, compile=True, safe_mode=True):
 
 
 def save_model(model, filepath, overwrite=True):
-    """Keras's keras.models.save_model(model, 'model.keras'): the same as model.save(filepath).
-    overwrite=False refuses to replace a file that exists (Keras asks; tinynet raises
-    FileExistsError)."""
-    if not isinstance(model, Sequential):
-        raise TypeError(f"save_model: expected a Sequential model, got {type(model).__name__}")
-    if not check_bool(overwrite, "save_model(overwrite=...)") and os.path.exists(filepath):
-        raise FileExistsError(f"save_model: {os.fspath(filepath)!r} exists and overwrite=False")
-    return model.save(filepath)
+    """Keras's keras.models.save_model(model, 'model.keras'): tinynet.saving.save_model, as
+    keras.models.save_model is keras.saving.save_model."""
+    from tinynet import saving
+
+    return saving.save_model(model, check_path(filepath, "save_model"), overwrite)
 
 
 def model_from_json(text):

@@ -71,7 +71,7 @@ from tinynet import initializers, layers, losses, metrics, optimizers
 from tinynet.config import standardize_dtype
 from tinynet.files import write_atomically
 from tinynet.layers.base import Layer
-from tinynet.validation import constructor_arguments, snake_case
+from tinynet.validation import check_bool, constructor_arguments, snake_case
 
 # The Keras release whose .keras and .weights.h5 files this module was checked against, by
 # saving and loading files with it (tests/data/make_keras_saving_reference.py).
@@ -916,9 +916,13 @@ def load_weights_h5(model, path):
     load_h5_bytes(model, read_file(path, "load_weights"), where)
 
 
-def save_model(model, path):
-    """Save a whole model as a Keras 3 .keras file: config, weights and compile settings."""
+def save_model(model, path, overwrite=True):
+    """Save a whole model as a Keras 3 .keras file: config, weights and compile settings.
+    overwrite=False refuses to replace a file that exists (Keras asks; tinynet raises
+    FileExistsError)."""
     path = check_filename(path, "save", ".keras")
+    if not check_bool(overwrite, "save_model(overwrite=...)") and os.path.exists(path):
+        raise FileExistsError(f"save_model: {path!r} exists and overwrite=False")
     if not model.built:
         raise ValueError("save: the model is not built yet; give the first layer an "
                          "input_shape or call the model on data first")
