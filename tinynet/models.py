@@ -1114,9 +1114,12 @@ KERAS_ONLY = {
     "max_queue_size": "generators", "workers": "generators",
     "use_multiprocessing": "generators", "return_state": "recurrent layers",
 }
-# Their defaults in Keras 3.15's signatures of compile, fit, evaluate and predict: passed at
-# that value, such an argument changes nothing, so it is accepted (Keras code often spells
-# out steps_per_epoch=None).
+# Their defaults: passed at that value, such an argument changes nothing, so it is accepted
+# (Keras code often spells out steps_per_epoch=None). The first ten are the defaults of Keras
+# 3.15's compile, fit, evaluate and predict (inspect.signature in Keras 3.15.1); the last three
+# were Keras 2's fit arguments for generators and are now keras.utils.PyDataset's (its
+# signature in Keras 3.15.1, and the tf.keras SequenceEnqueuer API pages: workers=1,
+# max_queue_size=10, use_multiprocessing=False).
 KERAS_DEFAULTS = {
     "loss_weights": None, "weighted_metrics": None, "run_eagerly": False,
     "steps_per_execution": 1, "jit_compile": "auto", "auto_scale_loss": True,
