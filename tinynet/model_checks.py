@@ -1,0 +1,411 @@
+"""What Sequential checks and prepares before it trains, evaluates or predicts.
+
+Every argument a user gives `compile`, `fit`, `evaluate`, `predict` or `train_on_batch` is
+checked here, where it enters, so that a mistake gets an error that names the argument, what
+was expected and what came, instead of a NumPy error from deep inside a training step. `fit`'s
+arguments become a FitPlan: the data (split for validation, weighted), the batches, the epochs.
+
+Nothing here is needed to understand a training step: models.py holds the model, and calls
+these before it starts.
+"""
+
+import inspect
+import math
+import warnings
+import weakref
+
+import numpy as np
+
+from tinynet.callbacks import Callback
+from tinynet.config import get_rng
+from tinynet.layers.batchnorm import BatchNormalization
+from tinynet.validation import (
+    check_bool,
+    check_float,
+    check_int,
+    to_float_array,
+    unknown_argument_error,
+)
+
+# -- the weights and their gradients (checked at compile and at every step) -------------------
+
+def check_weight_arrays(slots, arrays, dtype):
+    """Every trainable weight must be a NumPy array of the model's float type: one float64
+    array would silently turn the whole parameter vector (every layer's weights) float64."""
+    for (layer, key), array in zip(slots, arrays, strict=True):
+        if not isinstance(array, np.ndarray) or array.dtype != dtype:
+            got = array.dtype if isinstance(array, np.ndarray) else type(array).__name__
+            raise TypeError(f"{layer.where}: params[{key!r}] must be a NumPy array of the "
+                            f"layer's dtype {dtype}, got {got}; create it in build with "
+                            f"dtype=self.dtype, e.g. np.ones(n, dtype=self.dtype)")
+
+
+def check_gradients(slots, views):
+    """Each trainable weight needs a gradient of its own shape from its layer's backward, and
+    must still be the model's view (a new array put in its place would never be trained)."""
+    for (layer, key), view in zip(slots, views, strict=True):
+        if layer.params[key] is not view:
+            raise RuntimeError(f"{layer.where}: params[{key!r}] was replaced by a new array, "
+                               f"which the optimizer cannot see; write into the weight "
+                               f"instead: layer.params[{key!r}][...] = new_values")
+        grad = layer.grads.get(key)
+        if not isinstance(grad, np.ndarray) or grad.shape != view.shape:
+            got = (f"{grad.shape}" if isinstance(grad, np.ndarray) else "nothing" if grad is
+                   None else f"a {type(grad).__name__}")
+            others = sorted(set(layer.grads) - set(layer.params))
+            hint = f" (it set grads {others}: a misspelt name?)" if others else ""
+            raise RuntimeError(f"{layer.where}.backward must set grads[{key!r}] to an array of "
+                               f"shape {view.shape} at every call, got {got}{hint}")
+
+
+# -- fit's data, batches and epochs -----------------------------------------------------------
+
+class FitPlan:
+    """Everything fit needs, checked by check_fit_arguments: x, y, sample_weight (None or
+    (n,)), batch_size, steps (batches per epoch), epochs, initial_epoch, verbose, shuffle,
+    validation (None or (x_val, y_val, weights_val)) and validation_freq."""
+
+    def validates_after(self, epoch):
+        """Whether the validation pass runs after `epoch` (0-based): every validation_freq-th
+        epoch, or the epochs (1-based) of a list, as Keras 3 does."""
+        if isinstance(self.validation_freq, list):
+            return epoch + 1 in self.validation_freq
+        return (epoch + 1) % self.validation_freq == 0
+
+    def batches(self):
+        """(x, y, sample_weight) batch after batch: one epoch, shuffled if asked (a new order
+        every epoch, from tinynet's seeded generator)."""
+        order = get_rng().permutation(len(self.x)) if self.shuffle else np.arange(len(self.x))
+        for start in range(0, len(self.x), self.batch_size):
+            index = order[start:start + self.batch_size]
+            weights = None if self.sample_weight is None else self.sample_weight[index]
+            yield self.x[index], self.y[index], weights
+
+
+def check_fit_arguments(model, x, y, batch_size, epochs, verbose, validation_split,
+                        validation_data, shuffle, class_weight, sample_weight, initial_epoch,
+                        validation_freq):
+    model.check_compiled("fit")
+    check_not_a_generator(x, y)
+    plan = FitPlan()
+    plan.batch_size = check_batch_size(batch_size, "fit")
+    plan.epochs = check_int(epochs, "fit(epochs=...)", minimum=0)
+    plan.initial_epoch = check_int(initial_epoch, "fit(initial_epoch=...)", minimum=0)
+    plan.verbose = check_verbose(verbose, "fit")
+    plan.shuffle = check_bool(shuffle, "fit(shuffle=...)")
+    plan.validation_freq = check_validation_freq(validation_freq)
+    split = check_float(validation_split, "fit(validation_split=...)", 0.0, 1.0, high_open=True)
+    x, y, weights = model.check_xy(x, y, "fit", sample_weight)
+    plan.validation = None
+    if validation_data is not None:
+        plan.validation = check_validation_data(model, validation_data)
+    elif split > 0:
+        # the held-out part keeps its sample weights: Keras's val_loss uses them
+        x, y, weights, plan.validation = split_off_validation(x, y, weights, split)
+    # after the split: class_weight weighs the training samples only (in Keras too; the
+    # validation loss stays unweighted)
+    weights = apply_class_weight(y, weights, class_weight, "fit")
+    plan.x, plan.y, plan.sample_weight = x, y, weights
+    plan.steps = math.ceil(len(x) / plan.batch_size)
+    warn_one_sample_batch(model, len(x), "fit", plan.batch_size, stacklevel=4)
+    return plan
+
+
+def check_validation_freq(validation_freq):
+    """An int >= 1 (validate every that many epochs) or a list of epochs, counted from 1."""
+    where = "fit(validation_freq=...)"
+    if isinstance(validation_freq, list):
+        return [check_int(epoch, f"{where}: each epoch of the list", minimum=1)
+                for epoch in validation_freq]
+    return check_int(validation_freq, where, minimum=1)
+
+
+def split_off_validation(x, y, weights, split):
+    """The LAST fraction of the data becomes the validation set (Keras: before shuffling)."""
+    cut = int(np.floor(len(x) * (1 - split)))
+    if cut == 0 or cut == len(x):
+        raise ValueError(f"fit(validation_split={split}) leaves no samples for training or "
+                         f"validation with {len(x)} samples")
+    val_weights = None if weights is None else weights[cut:]
+    train_weights = None if weights is None else weights[:cut]
+    return x[:cut], y[:cut], train_weights, (x[cut:], y[cut:], val_weights)
+
+
+def check_not_a_generator(x, y):
+    if y is None and x is not None and not hasattr(x, "__len__"):
+        raise TypeError(f"fit takes arrays: fit(x, y, batch_size=32), and batches them itself; "
+                        f"got a {type(x).__name__} of batches and no y. Pass the whole arrays "
+                        f"x and y instead")
+    if y is None:
+        raise TypeError("fit: y is required (got None): fit(x, y), with one target per sample")
+
+
+def check_validation_data(model, validation_data):
+    where = "fit(validation_data=...)"
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+        count = len(validation_data) if isinstance(validation_data, (tuple, list)) else None
+        raise TypeError(f"{where} must be a tuple (x_val, y_val) or (x_val, y_val, "
+                        f"sample_weight_val), got "
+                        f"{f'{count} items' if count is not None else type(validation_data)}")
+    x_val, y_val, *rest = validation_data
+    return model.check_xy(x_val, y_val, where, rest[0] if rest else None)
+
+
+def check_sample_weight(sample_weight, n, where):
+    if sample_weight is None:
+        return None
+    weights = to_float_array(sample_weight, f"{where}: sample_weight", dtype="float64")
+    if weights.shape not in ((n,), (n, 1)):
+        raise ValueError(f"{where}: sample_weight must hold one weight per sample, shape "
+                         f"({n},), got {weights.shape}")
+    if np.any(weights < 0):
+        raise ValueError(f"{where}: sample_weight must be >= 0, got {weights.min():g}")
+    return weights.reshape(-1)
+
+
+def apply_class_weight(y, weights, class_weight, where):
+    """class_weight {class: weight} -> one weight per sample (n,), by each sample's class
+    (the integer label, the rounded binary target, or the one-hot argmax), as Keras does.
+    Raises TypeError for a class_weight that is not a dict or a weight that is not a number,
+    ValueError for a weight that is negative, NaN or infinite, for a class of y without a
+    weight, and when sample_weight is given too."""
+    if class_weight is None:
+        return weights
+    if weights is not None:
+        raise ValueError(f"{where}: give sample_weight or class_weight, not both (Keras refuses "
+                         f"the pair too); multiply them into one sample_weight")
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"{where}(class_weight=...) must be a dict {{class: weight}}, got "
+                        f"{type(class_weight).__name__}")
+    # each weight a finite number >= 0, as sample_weight must be (Keras trains on a negative
+    # weight without a word, and gradient descent then pushes that class's loss UP)
+    for label, weight in class_weight.items():
+        name = f"{where}(class_weight=...): the weight of class {label!r}"
+        if check_float(weight, name) < 0:
+            raise ValueError(f"{name} must be >= 0, got {weight:g}")
+    labels = y.argmax(axis=-1) if y.ndim == 2 and y.shape[1] > 1 else np.round(y).reshape(-1)
+    missing = sorted(set(labels.astype(int).tolist()) - set(class_weight))
+    if missing:
+        raise ValueError(f"{where}(class_weight=...): no weight for class(es) {missing}; "
+                         f"give one for every class in y")
+    return np.array([class_weight[int(label)] for label in labels], dtype=np.float64)
+
+
+# -- Keras's arguments that tinynet does not have ---------------------------------------------
+
+# Arguments of Keras's compile/fit/evaluate/predict that tinynet does not have: each gets an
+# error that says so, instead of Python's "unexpected keyword argument".
+KERAS_ONLY = {
+    "loss_weights": "models with several outputs", "weighted_metrics": "weighted metrics",
+    "run_eagerly": "graph compilation", "steps_per_execution": "graph compilation",
+    "jit_compile": "graph compilation", "auto_scale_loss": "mixed precision",
+    "steps_per_epoch": "datasets and generators", "validation_steps": "datasets and generators",
+    "validation_batch_size": "a separate validation batch size",
+    "steps": "a fixed number of batches (tinynet always goes through every sample)",
+    "max_queue_size": "generators", "workers": "generators",
+    "use_multiprocessing": "generators", "return_state": "recurrent layers",
+}
+
+
+# Their defaults: passed at that value, such an argument changes nothing, so it is accepted
+# (Keras code often spells out steps_per_epoch=None). The first ten are the defaults of Keras
+# 3.15's compile, fit, evaluate and predict (inspect.signature in Keras 3.15.1); the last three
+# were Keras 2's fit arguments for generators and are now keras.utils.PyDataset's (its
+# signature in Keras 3.15.1, and the tf.keras SequenceEnqueuer API pages: workers=1,
+# max_queue_size=10, use_multiprocessing=False).
+KERAS_DEFAULTS = {
+    "loss_weights": None, "weighted_metrics": None, "run_eagerly": False,
+    "steps_per_execution": 1, "jit_compile": "auto", "auto_scale_loss": True,
+    "steps_per_epoch": None, "validation_steps": None, "validation_batch_size": None,
+    "steps": None, "max_queue_size": 10, "workers": 1, "use_multiprocessing": False,
+}
+
+
+def is_keras_default(name, value):
+    """True for a Keras-only argument given at its Keras default (steps_per_epoch=None)."""
+    default = KERAS_DEFAULTS.get(name, ...)
+    return type(value) is type(default) and value == default
+
+
+def check_keras_only(arguments, where, method):
+    """Refuse an argument Keras has and tinynet lacks (saying so), or a misspelled one."""
+    arguments = {name: value for name, value in arguments.items()
+                 if not is_keras_default(name, value)}
+    if not arguments:
+        return
+    name = sorted(arguments)[0]
+    if name in KERAS_ONLY:
+        raise TypeError(f"{where}({name}=...) is a Keras argument for {KERAS_ONLY[name]}, "
+                        f"which tinynet does not have; leave it out")
+    valid = [name for name, parameter in inspect.signature(method).parameters.items()
+             if parameter.kind != parameter.VAR_KEYWORD]
+    raise unknown_argument_error(f"{where}()", arguments, valid)
+
+
+# -- the other arguments of compile, fit, evaluate and predict --------------------------------
+
+def check_batch_size(batch_size, where):
+    """None means 32, Keras's default."""
+    return 32 if batch_size is None else check_int(batch_size, f"{where}(batch_size=...)",
+                                                   minimum=1)
+
+
+def check_verbose(verbose, where):
+    """0, 1 or 2; Keras's 'auto' means 1."""
+    if verbose == "auto":
+        return 1
+    if isinstance(verbose, bool) or verbose not in (0, 1, 2):
+        raise ValueError(f"{where}(verbose=...) must be 0 (silent), 1 (progress bar), 2 "
+                         f"(one line per epoch) or 'auto', got {verbose!r}")
+    return int(verbose)
+
+
+def check_callbacks(callbacks, where):
+    if callbacks is None:
+        return []
+    if not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"{where}(callbacks=...) must be a list of Callback objects, "
+                        f"got {type(callbacks).__name__}")
+    for callback in callbacks:
+        if not isinstance(callback, Callback):
+            raise TypeError(f"{where}(callbacks=...): {callback!r} is not a tinynet Callback")
+    return list(callbacks)
+
+
+def unique_names(names):
+    """['mae', 'mae', 'auc'] -> ['mae', 'mae_1', 'auc']: Keras's logs number a repeated name."""
+    unique = []
+    for name in names:
+        count = sum(earlier == name for earlier in names[:len(unique)])
+        unique.append(f"{name}_{count}" if count else name)
+    return unique
+
+
+def check_metrics(metrics):
+    if metrics is None:
+        return []
+    if isinstance(metrics, str) or not isinstance(metrics, (list, tuple)):
+        raise TypeError(f"compile(metrics=...) must be a list such as ['accuracy'], "
+                        f"got {metrics!r}")
+    return metrics
+
+
+# -- x: what a layer or a model is given ------------------------------------------------------
+
+def forward_argument_error(model, x, training):
+    """The error for a bad call of Sequential.forward (which checks its arguments in one
+    test, so that the training step stays fast)."""
+    if not model.layers:
+        return ValueError("Sequential.forward: this Sequential model has no layers; add some "
+                          "first")
+    if not isinstance(x, np.ndarray):
+        return TypeError(f"Sequential.forward: x must be a NumPy array, got "
+                         f"{type(x).__name__}; call model(x) instead, which converts lists "
+                         f"and checks x against the model's input shape")
+    return TypeError(f"Sequential.forward(training=...) must be True, False or None "
+                     f"(inference), got {training!r}")
+
+
+def to_model_array(model, x, where):
+    """x as an array of the model's float type, with the samples axis first: (N, ...).
+    Raises ValueError for a single number or a vector (one sample without its samples
+    axis), saying the shape the model needs."""
+    array = to_float_array(x, f"{where}: x", dtype=model.layers[0].dtype, min_ndim=0)
+    if array.ndim < 2:
+        raise no_samples_axis_error(model, array, where)
+    return array
+
+
+def no_samples_axis_error(model, array, where):
+    """The ValueError for x of 0 or 1 dimensions: the shape this model needs (when it is
+    known) and, for a vector that holds one sample, the reshape that fixes it."""
+    shape = model.input_shape  # (None, 20) or (None, 28, 28, 1); None before it is known
+    if shape is None:
+        needed = "x needs at least 2 dimensions, (samples, features)"
+    else:
+        needed = (f"this model needs x of shape (samples, {', '.join(map(str, shape[1:]))}), "
+                  f"{len(shape)} dimensions")
+    if array.ndim == 0:
+        return ValueError(f"{where}: {needed}; got the single number {array.item()!r}")
+    if shape is None:
+        hint = "; use one row per sample"
+    elif len(array) != math.prod(shape[1:]):
+        hint = f"; use one row per sample, each of {shape[1]} features" if len(shape) == 2 \
+            else ""
+    elif len(shape) == 2:
+        hint = f"; use x.reshape(1, -1) for one sample of {shape[1]} features"
+    else:
+        hint = f"; use x.reshape(1, {', '.join(map(str, shape[1:]))}) for one sample"
+    return ValueError(f"{where}: {needed}; got a vector of shape {array.shape}{hint}")
+
+
+def sample_shape_hint(got, expected):
+    """What the expected sample shape means, and the fix when it is known."""
+    if len(expected) == 1:
+        if len(got) > 2 and math.prod(got[1:]) == expected[0]:
+            return f" ({expected[0]} features)", "; flatten each sample: x.reshape(len(x), -1)"
+        return f" ({expected[0]} features)", ""
+    described = " (height, width, channels)" if len(expected) == 3 else ""
+    if got[1:] == expected[:-1] and expected[-1] == 1:
+        return described, "; add the channels axis: x[..., None]"
+    return described, ""
+
+
+def transposed_hint(x, y):
+    return (f"; is x transposed? x.T has {x.shape[-1]} samples" if x.ndim == 2
+            and x.shape[1] == len(y) else "")
+
+
+# -- compile: an optimizer per model, a loss that suits the output ----------------------------
+
+def claim_optimizer(optimizer, model):
+    """One optimizer object serves one model (Keras refuses to share one too): its Adam
+    moments belong to that model's weights."""
+    owner = getattr(optimizer, "owner", None)
+    if owner is not None and owner() is not None and owner() is not model:
+        raise ValueError(f"compile: this {type(optimizer).__name__} optimizer is already used "
+                         f"by the model '{owner().name}'; give each model its own, e.g. "
+                         f"optimizer={type(optimizer).__name__}()")
+    optimizer.owner = weakref.ref(model)
+
+
+def warn_about_output_and_loss(model):
+    """A last activation that cannot work with the loss trains silently to nonsense."""
+    last = model.layers[-1]
+    activation = getattr(last, "activation", None)
+    activation = getattr(activation, "activation", activation)
+    units = last.output_shape[-1] if last.built else None
+    name, logits = model.loss.name, getattr(model.loss, "from_logits", False)
+    message = None
+    if name == "binary_crossentropy" and activation == "softmax" and units == 1:
+        message = ("softmax over 1 unit always outputs 1.0, so the loss cannot go down; use "
+                   "activation='sigmoid' for binary classification")
+    elif name == "binary_crossentropy" and not logits and activation in ("linear", "relu"):
+        message = (f"the last layer outputs '{activation}' values, not probabilities; use "
+                   f"activation='sigmoid', or loss=BinaryCrossentropy(from_logits=True)")
+    if message:
+        warnings.warn(f"compile: {message}", UserWarning, stacklevel=3)
+
+
+# -- warnings about the batches ---------------------------------------------------------------
+
+def warn_one_sample_batch(model, n, where, batch_size=None, stacklevel=3):
+    """A warning that points at the user's call (stacklevel: how far up it is)."""
+    every_batch = min(batch_size or n, n) == 1  # each batch is one sample
+    last_batch = bool(batch_size) and n % batch_size == 1  # the epoch's last batch is
+    # the layers are scanned only when a sample is alone: train_on_batch calls this each step
+    if not (every_batch or last_batch) or not any(
+            isinstance(layer, BatchNormalization) and layer.trainable for layer in model.layers):
+        return
+    if every_batch:
+        warnings.warn(f"{where}: batches of one sample with BatchNormalization. A batch of one "
+                      f"has variance 0, so BatchNormalization outputs beta and passes back "
+                      f"zero gradients: the layers before it will not learn. Use batches of "
+                      f">= 2 samples (16 or more works best).", RuntimeWarning,
+                      stacklevel=stacklevel)
+    else:
+        warnings.warn(f"{where}: {n} training samples in batches of {batch_size} leave "
+                      f"one sample alone in the last batch of every epoch. On that batch "
+                      f"BatchNormalization sees variance 0 and pulls its moving variance "
+                      f"toward 0. Choose a batch_size that does not leave 1 sample over.",
+                      RuntimeWarning, stacklevel=stacklevel)
