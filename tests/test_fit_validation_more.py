@@ -342,6 +342,27 @@ def test_a_metric_with_several_thresholds_logs_one_number_per_threshold():
     assert logs["true_positives"].shape == (2,)
 
 
+def test_training_confusion_counts_count_the_training_samples_not_the_validation_ones():
+    # Keras 3.15.1 on its torch backend logs the VALIDATION counts under 'true_positives' and
+    # the like too (seen with validation_split=0.25: the training tp+fp+tn+fn added up to the
+    # 50 held-out samples, not the 150 trained on): a single-threshold count's result is a
+    # view of its accumulator, which the validation pass then resets and refills. tinynet
+    # logs each pass's own counts.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 4)).astype(np.float32)
+    y = (x[:, :1] > 0.3).astype(np.float32)
+    model = Sequential([Dense(1, activation="sigmoid", input_shape=(4,))])
+    names = ["true_positives", "false_positives", "true_negatives", "false_negatives"]
+    model.compile(optimizer="adam", loss="binary_crossentropy",
+                  metrics=[tinynet.metrics.TruePositives(), tinynet.metrics.FalsePositives(),
+                           tinynet.metrics.TrueNegatives(), tinynet.metrics.FalseNegatives()])
+    logs = model.fit(x, y, epochs=2, validation_split=0.25, verbose=0).history
+    for epoch in range(2):
+        assert sum(logs[name][epoch] for name in names) == 150
+        assert sum(logs["val_" + name][epoch] for name in names) == 50
+    assert logs["true_positives"][-1] + logs["false_negatives"][-1] == y[:150].sum()
+
+
 def test_an_array_metric_is_shown_and_written_as_keras_does(tmp_path, capsys):
     # Keras 3.15: the bar shows the mean of the numbers, CSVLogger writes '"[4.0, 0.0]"'
     from tinynet.callbacks import CSVLogger
