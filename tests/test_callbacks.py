@@ -251,12 +251,13 @@ def test_an_improvement_smaller_than_min_delta_does_not_count():
     assert epochs_run == 3  # 1.0 -> 0.8 counts, 0.8 -> 0.7 does not (0.1 < 0.15)
 
 
-def test_a_monitor_that_is_not_logged_is_an_error_naming_the_logged_values():
+def test_a_monitor_that_is_not_logged_warns_naming_the_logged_values():
     callback = EarlyStopping(monitor="val_loss")
     callback.set_model(FakeModel())
     callback.on_train_begin()
-    with pytest.raises(ValueError, match="'loss'.*validation"):
-        callback.on_epoch_end(0, {"loss": 0.5})
+    with pytest.warns(UserWarning, match="values loss, accuracy.*validation"):
+        callback.on_epoch_end(0, {"loss": 0.5, "accuracy": 0.7})
+    assert callback.wait == 0 and callback.best is None  # the epoch did not count
 
 
 def test_auto_mode_cannot_guess_an_unknown_metric_and_says_to_pass_mode():
@@ -372,14 +373,6 @@ def test_a_template_field_that_is_not_logged_is_named(tmp_path):
     callback = ModelCheckpoint(tmp_path / "m-{val_auc:.2f}.keras")
     callback.set_model(FakeModel())
     with pytest.raises(KeyError, match="val_auc"):
-        callback.on_epoch_end(0, {"loss": 1.0})
-
-
-def test_model_checkpoint_with_save_best_only_and_no_monitor_value_says_what_was_logged(
-        tmp_path):
-    callback = ModelCheckpoint(tmp_path / "m.keras", save_best_only=True)
-    callback.set_model(FakeModel())
-    with pytest.raises(ValueError, match="val_loss"):
         callback.on_epoch_end(0, {"loss": 1.0})
 
 
@@ -537,3 +530,28 @@ def test_model_checkpoint_writes_keras_files_a_model_loads_again(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["m-01.keras", "m-02.keras", "w.weights.h5"]
     np.testing.assert_allclose(load_model(tmp_path / "m-02.keras").predict(x, verbose=0),
                                model.predict(x, verbose=0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("make, what", [
+    (lambda path: tinynet.callbacks.EarlyStopping(patience=0), "does not count"),
+    (lambda path: tinynet.callbacks.ReduceLROnPlateau(patience=0), "learning rate is left"),
+    (lambda path: tinynet.callbacks.ModelCheckpoint(str(path / "m.keras"), save_best_only=True),
+     "saved without comparing"),
+])
+def test_a_monitor_that_was_not_logged_warns_and_training_goes_on_as_in_keras(tmp_path, make,
+                                                                              what):
+    # Keras 3.15 warns ("... conditioned on metric `val_loss` which is not available") and
+    # trains every epoch; ModelCheckpoint then saves at every epoch
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(40, 3)), rng.normal(size=(40, 1))
+    model = Sequential([Dense(1, input_shape=(3,))])
+    model.compile(optimizer="sgd", loss="mse")
+    callback = make(tmp_path)
+    with pytest.warns(UserWarning, match=rf"monitor 'val_loss' is not among the logged values "
+                                         rf"loss.*{what}.*validation_split="):
+        history = model.fit(x, y, epochs=3, verbose=0, callbacks=[callback])
+    assert len(history.history["loss"]) == 3
+    if isinstance(callback, tinynet.callbacks.ModelCheckpoint):
+        assert (tmp_path / "m.keras").exists()
+    if isinstance(callback, tinynet.callbacks.ReduceLROnPlateau):
+        assert model.optimizer.current_learning_rate() == pytest.approx(0.01)

@@ -77,3 +77,53 @@ def test_get_passes_none_and_instances_through():
 def test_bad_regularizers_are_refused_by_name(make, error, words):
     with pytest.raises(error, match=words):
         make()
+
+
+class PenaltyOnly(regularizers.Regularizer):
+    """The Keras docstring's custom regularizer: only the penalty, as Keras differentiates it
+    automatically."""
+
+    def __init__(self, l2=0.0):
+        self.l2 = l2
+
+    def __call__(self, x):
+        return self.l2 * np.sum(np.square(x))
+
+    def get_config(self):
+        return {"l2": float(self.l2)}
+
+
+class PenaltyAndGradient(PenaltyOnly):
+    def gradient(self, x):
+        return 2 * self.l2 * x
+
+
+def test_a_regularizer_of_your_own_without_its_gradient_is_refused_where_it_is_given():
+    from tinynet.layers import Dense
+
+    with pytest.raises(TypeError, match=r"kernel_regularizer: PenaltyOnly defines the "
+                                        r"penalty \(__call__\) but not its gradient.*2 \* c"):
+        Dense(5, kernel_regularizer=PenaltyOnly(l2=0.5))
+    with pytest.raises(TypeError, match="PenaltyOnly defines the penalty"):
+        regularizers.get(PenaltyOnly)  # the class, too
+    with pytest.raises(TypeError, match=r"must define __call__"):
+        regularizers.get(regularizers.Regularizer())
+    with pytest.raises(NotImplementedError, match="not its gradient"):
+        PenaltyOnly(0.5).gradient(np.ones(3))  # called by hand: the same explanation
+
+
+def test_a_regularizer_of_your_own_with_its_gradient_trains_like_l2():
+    from tinynet.layers import Dense
+    from tinynet.models import Sequential
+
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(size=(40, 6)), rng.normal(size=(40, 2))
+    start = rng.normal(size=(6, 2))
+    losses = []
+    for regularizer in (PenaltyAndGradient(l2=0.5), regularizers.L2(0.5)):
+        model = Sequential([Dense(2, kernel_regularizer=regularizer, input_shape=(6,))])
+        model.compile(optimizer="sgd", loss="mse")
+        model.set_weights([start.astype(np.float32), np.zeros(2, np.float32)])
+        losses.append(model.fit(x, y, batch_size=10, epochs=2, shuffle=False,
+                                verbose=0).history["loss"])
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-6)

@@ -29,6 +29,7 @@ import inspect
 import io
 import os
 import shutil
+import warnings
 
 import numpy as np
 
@@ -437,12 +438,17 @@ def is_improvement(value, best, direction, min_delta):
     return value - min_delta > best
 
 
-def monitored_value(logs, monitor, where):
-    """logs[monitor], or an error listing what was logged (no validation data, a typo)."""
+def monitored_value(logs, monitor, where, skipped):
+    """logs[monitor]; or, when it was not logged (no validation data, a typo), None and a
+    warning that lists what was logged and says what the callback skips. Keras 3 warns too,
+    and goes on training."""
     if monitor not in logs:
-        raise ValueError(f"{where}: monitor '{monitor}' is not among the logged values "
-                         f"{sorted(logs)}; pass validation data (validation_split= or "
-                         f"validation_data=) for 'val_' names")
+        hint = ("; pass validation data (validation_split= or validation_data=) to log 'val_' "
+                "names" if monitor.startswith("val_") else "")
+        warnings.warn(f"{where}: monitor '{monitor}' is not among the logged values "
+                      f"{', '.join(logs) or '(none)'}, so {skipped}{hint}", UserWarning,
+                      stacklevel=4)
+        return None
     return logs[monitor]
 
 
@@ -489,8 +495,9 @@ class EarlyStopping(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         direction = monitor_direction(self.monitor, self.mode, "EarlyStopping")
-        current = monitored_value(logs or {}, self.monitor, "EarlyStopping")
-        if epoch < self.start_from_epoch:
+        current = monitored_value(logs or {}, self.monitor, "EarlyStopping",
+                                  "this epoch does not count towards stopping")
+        if current is None or epoch < self.start_from_epoch:
             return
         if self.restore_best_weights and self.best_weights is None:
             self.best_weights, self.best_epoch = self.model.get_weights(), epoch
@@ -571,7 +578,10 @@ class ReduceLROnPlateau(Callback):
         logs = logs if logs is not None else {}
         logs["learning_rate"] = current_learning_rate(self.model)
         direction = monitor_direction(self.monitor, self.mode, "ReduceLROnPlateau")
-        current = monitored_value(logs, self.monitor, "ReduceLROnPlateau")
+        current = monitored_value(logs, self.monitor, "ReduceLROnPlateau",
+                                  "the learning rate is left as it is this epoch")
+        if current is None:
+            return
         if self.cooldown_counter > 0:
             self.cooldown_counter -= 1
             self.wait = 0
@@ -764,7 +774,10 @@ class ModelCheckpoint(Callback):
                 print(f"\nEpoch {epoch + 1}: saving model to {path}")
             return True
         direction = monitor_direction(self.monitor, self.mode, "ModelCheckpoint")
-        current = monitored_value(logs, self.monitor, "ModelCheckpoint")
+        current = monitored_value(logs, self.monitor, "ModelCheckpoint",
+                                  "the model is saved without comparing (as Keras does)")
+        if current is None:
+            return True
         best_text = "None" if self.best is None else f"{self.best:.5f}"
         if is_improvement(current, self.best, direction, 0.0):
             if self.verbose > 0:

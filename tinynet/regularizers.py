@@ -31,13 +31,27 @@ from tinynet.validation import check_float, unknown_name_error
 
 class Regularizer:
     """Base class: `regularizer(W)` -> the penalty (a float), `gradient(W)` -> d penalty / dW,
-    an array of W's shape and dtype; `get_config()` -> the arguments, as in Keras."""
+    an array of W's shape and dtype; `get_config()` -> the arguments, as in Keras.
+
+    A regularizer of your own defines both (Keras's own only define `__call__`, because Keras
+    differentiates it automatically; tinynet has no automatic differentiation):
+
+        class L2Regularizer(Regularizer):
+            def __init__(self, strength):
+                self.strength = strength
+            def __call__(self, weight):
+                return float(self.strength * np.sum(weight ** 2))
+            def gradient(self, weight):
+                return 2 * self.strength * weight
+
+    A layer given one that lacks `gradient` refuses it (see `get`)."""
 
     def __call__(self, weight):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define __call__(self, weight), "
+                                  f"returning the penalty, a float")
 
     def gradient(self, weight):
-        raise NotImplementedError
+        raise NotImplementedError(missing_gradient_message(type(self)))
 
     def get_config(self):
         return {}
@@ -45,6 +59,25 @@ class Regularizer:
     def __repr__(self):
         arguments = ", ".join(f"{key}={value}" for key, value in self.get_config().items())
         return f"{type(self).__name__}({arguments})"
+
+
+def missing_gradient_message(cls):
+    return (f"{cls.__name__} defines the penalty (__call__) but not its gradient: tinynet has "
+            f"no automatic differentiation, so a regularizer of your own also defines "
+            f"gradient(self, weight), returning d penalty / d weight as an array of the "
+            f"weight's shape (for penalty = c * sum(weight ** 2) it is 2 * c * weight)")
+
+
+def check_complete(regularizer, name):
+    """A regularizer of your own must define both the penalty and its gradient: without the
+    gradient, training would fail only at the first backward pass."""
+    cls = type(regularizer)
+    if cls.__call__ is Regularizer.__call__:
+        raise TypeError(f"{name}: {cls.__name__} must define __call__(self, weight), returning "
+                        f"the penalty, a float")
+    if cls.gradient is Regularizer.gradient:
+        raise TypeError(f"{name}: " + missing_gradient_message(cls))
+    return regularizer
 
 
 def check_factor(value, where):
@@ -121,10 +154,12 @@ def get(identifier, name="regularizer"):
 
     The string 'l1_l2' means L1L2(l1=0.01, l2=0.01), as Keras's documentation says (Keras 3.15
     itself does not accept that string)."""
-    if identifier is None or isinstance(identifier, Regularizer):
-        return identifier
+    if identifier is None:
+        return None
+    if isinstance(identifier, Regularizer):
+        return check_complete(identifier, name)
     if isinstance(identifier, type) and issubclass(identifier, Regularizer):
-        return identifier()
+        return check_complete(identifier(), name)
     if isinstance(identifier, str):
         if identifier == "l1_l2":
             return L1L2(l1=0.01, l2=0.01)
