@@ -227,3 +227,19 @@ def test_from_config_refuses_a_keras_setting_tinynet_lacks_when_it_is_not_the_de
               "ignore_class": 0}
     with pytest.raises(TypeError, match="ignore_class"):
         losses.SparseCategoricalCrossentropy.from_config(config)
+
+
+def test_one_target_per_sample_for_several_outputs_is_refused_with_what_keras_does():
+    # Keras's EarlyStopping docstring fits Dense(10) on np.zeros(5): Keras compares the one
+    # target with each of the 10 outputs; tinynet refuses, and says how to do either
+    from tinynet.layers import Dense
+    from tinynet.models import Sequential
+
+    model = Sequential([Dense(10, input_shape=(20,))])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.arange(100, dtype=np.float32).reshape(5, 20)
+    with pytest.raises(ValueError, match=r"Keras would compare it with every output.*"
+                                         r"np.repeat\(y.reshape\(-1, 1\), 10, axis=1\)"):
+        model.fit(x, np.zeros(5), verbose=0)
+    history = model.fit(x, np.repeat(np.zeros((5, 1)), 10, axis=1), verbose=0)
+    assert np.isfinite(history.history["loss"][0])

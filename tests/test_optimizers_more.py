@@ -200,3 +200,38 @@ def test_live_keras_gives_the_fixture_numbers():
             np.testing.assert_allclose(value, REF[key], rtol=1e-6, atol=1e-7, err_msg=key)
         else:
             assert str(value) == str(REF[key]), key
+
+
+def test_apply_gradients_takes_keras_pairs_and_updates_the_weights_in_place():
+    rng = np.random.default_rng(0)
+    weights = [rng.normal(size=(3, 2)), rng.normal(size=2)]
+    grads = [rng.normal(size=(3, 2)), rng.normal(size=2)]
+    expected = [w.copy() for w in weights]
+    Adam(0.1).apply(expected, grads)
+    optimizer = Adam(0.1)
+    assert optimizer.apply_gradients(zip(grads, weights, strict=True)) is None
+    for got, want in zip(weights, expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert optimizer.iterations == 1
+
+
+def test_apply_gradients_trains_a_model_through_its_trainable_weights():
+    from tinynet.layers import Dense
+    from tinynet.models import Sequential
+
+    model = Sequential([Dense(2, input_shape=(3,))])
+    model.compile(optimizer="sgd", loss="mse")
+    before = [w.copy() for w in model.trainable_weights]
+    grads = [np.ones_like(w) for w in model.trainable_weights]
+    SGD(0.5).apply_gradients(zip(grads, model.trainable_weights, strict=True))
+    for got, was in zip(model.get_weights(), before, strict=True):
+        np.testing.assert_allclose(got, was - 0.5)
+
+
+@pytest.mark.parametrize("pairs, words", [
+    ([np.ones(2)], "pairs"),
+    ([(np.ones(2), [1.0, 2.0])], r"\(ndarray, list\)"),
+])
+def test_apply_gradients_refuses_what_is_not_gradient_weight_pairs(pairs, words):
+    with pytest.raises(TypeError, match=words):
+        SGD().apply_gradients(pairs)

@@ -25,7 +25,13 @@ their mean, drawn from a truncated normal or a uniform of that variance.
 import numpy as np
 
 from tinynet.config import get_rng, standardize_dtype
-from tinynet.validation import check_float, check_int, to_float_array, unknown_name_error
+from tinynet.validation import (
+    check_float,
+    check_int,
+    missing_attribute,
+    to_float_array,
+    unknown_name_error,
+)
 
 # A normal truncated at 2 standard deviations has a smaller spread than the untruncated one;
 # dividing the wanted stddev by this constant (the truncated spread of a unit normal) makes up
@@ -47,7 +53,7 @@ def compute_fans(shape):
     return shape[-2] * receptive_field, shape[-1] * receptive_field
 
 
-def truncated_normal(shape, stddev, rng, mean=0.0):
+def draw_truncated_normal(shape, stddev, rng, mean=0.0):
     """N(mean, stddev^2) samples, redrawing any that fall beyond 2 standard deviations."""
     values = rng.normal(mean, stddev, size=shape)
     outside = np.abs(values - mean) > 2 * stddev
@@ -60,16 +66,42 @@ def truncated_normal(shape, stddev, rng, mean=0.0):
 class Initializer:
     """Base class: subclasses implement `__call__(shape, dtype)`."""
 
+    config_keys = ()  # the arguments get_config gives, in Keras 3.15's order
+
     def __call__(self, shape, dtype="float32"):
         raise NotImplementedError
 
     def __repr__(self):
         return f"{type(self).__name__}()"
 
+    def get_config(self):
+        """The arguments, as Keras's get_config gives them: the same keys in the same order
+        (Keras 3.15.1: GlorotUniform() -> {'seed': None, 'input_axes': None, 'output_axes':
+        None}; the axes are Keras's, always None in tinynet)."""
+        return {key: getattr(self, key, None) for key in self.config_keys}
+
+    @classmethod
+    def from_config(cls, config):
+        """The initializer a get_config() dict describes (tinynet's or Keras's)."""
+        config = dict(config)
+        for key in ("input_axes", "output_axes"):
+            if config.pop(key, None) is not None:
+                raise TypeError(f"{cls.__name__}.from_config: {key} is a Keras setting that "
+                                f"tinynet does not have (fans come from the last two axes)")
+        return cls(**config)
+
 
 class RandomInitializer(Initializer):
     """An initializer that draws random numbers. seed=None: from tinynet's generator
-    (tinynet.set_seed); an int: from a generator of its own, the same values every call."""
+    (tinynet.set_seed); an int: from a generator of its own, the same values every call.
+
+    One difference from Keras 3: an unseeded initializer OBJECT used twice (`init =
+    HeNormal()`, then two layers with kernel_initializer=init) draws new values each time in
+    tinynet, while Keras 3 gives the same values again (it fixes the object's seed when it is
+    made). tinynet keeps drawing, so that a loop over seeds that reuses one initializer
+    object still gets a different start for every seed. For repeated values, give seed=."""
+
+    config_keys = ("seed",)
 
     def __init__(self, seed=None):
         if seed is not None:
@@ -141,6 +173,8 @@ class Constant(Initializer):
 class RandomNormal(RandomInitializer):
     """N(mean, stddev^2), Keras's defaults mean=0.0, stddev=0.05."""
 
+    config_keys = ("seed", "mean", "stddev")
+
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         super().__init__(seed)
         self.mean = check_float(mean, "RandomNormal(mean=...)")
@@ -153,6 +187,8 @@ class RandomNormal(RandomInitializer):
 
 class RandomUniform(RandomInitializer):
     """U(minval, maxval), Keras's defaults -0.05 and 0.05."""
+
+    config_keys = ("seed", "minval", "maxval")
 
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         super().__init__(seed)
@@ -175,18 +211,22 @@ class TruncatedNormal(RandomInitializer):
     """N(mean, stddev^2) with every draw beyond 2 stddev of the mean redrawn; Keras's defaults
     mean=0.0, stddev=0.05. (The spread of what is kept is 0.88 * stddev.)"""
 
+    config_keys = ("seed", "mean", "stddev")
+
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         super().__init__(seed)
         self.mean = check_float(mean, "TruncatedNormal(mean=...)")
         self.stddev = check_float(stddev, "TruncatedNormal(stddev=...)", low=0.0)
 
     def __call__(self, shape, dtype="float32"):
-        values = truncated_normal(shape, self.stddev, self.rng(), self.mean)
+        values = draw_truncated_normal(shape, self.stddev, self.rng(), self.mean)
         return values.astype(standardize_dtype(dtype))
 
 
 class GlorotUniform(RandomInitializer):
     """U(-limit, limit) with limit = sqrt(6 / (fan_in + fan_out))."""
+
+    config_keys = ("seed", "input_axes", "output_axes")
 
     def __call__(self, shape, dtype="float32"):
         fan_in, fan_out = compute_fans(shape)
@@ -197,14 +237,18 @@ class GlorotUniform(RandomInitializer):
 class GlorotNormal(RandomInitializer):
     """Truncated normal with variance 2 / (fan_in + fan_out)."""
 
+    config_keys = ("seed", "input_axes", "output_axes")
+
     def __call__(self, shape, dtype="float32"):
         fan_in, fan_out = compute_fans(shape)
         stddev = np.sqrt(2.0 / (fan_in + fan_out)) / TRUNCATED_STD_OF_UNIT_NORMAL
-        return truncated_normal(shape, stddev, self.rng()).astype(standardize_dtype(dtype))
+        return draw_truncated_normal(shape, stddev, self.rng()).astype(standardize_dtype(dtype))
 
 
 class HeUniform(RandomInitializer):
     """U(-limit, limit) with limit = sqrt(6 / fan_in)."""
+
+    config_keys = ("seed", "input_axes", "output_axes")
 
     def __call__(self, shape, dtype="float32"):
         fan_in, _ = compute_fans(shape)
@@ -215,14 +259,18 @@ class HeUniform(RandomInitializer):
 class HeNormal(RandomInitializer):
     """Truncated normal with variance 2 / fan_in."""
 
+    config_keys = ("seed", "input_axes", "output_axes")
+
     def __call__(self, shape, dtype="float32"):
         fan_in, _ = compute_fans(shape)
         stddev = np.sqrt(2.0 / fan_in) / TRUNCATED_STD_OF_UNIT_NORMAL
-        return truncated_normal(shape, stddev, self.rng()).astype(standardize_dtype(dtype))
+        return draw_truncated_normal(shape, stddev, self.rng()).astype(standardize_dtype(dtype))
 
 
 class LecunUniform(RandomInitializer):
     """U(-limit, limit) with limit = sqrt(3 / fan_in): variance 1 / fan_in."""
+
+    config_keys = ("seed", "input_axes", "output_axes")
 
     def __call__(self, shape, dtype="float32"):
         fan_in, _ = compute_fans(shape)
@@ -233,10 +281,12 @@ class LecunUniform(RandomInitializer):
 class LecunNormal(RandomInitializer):
     """Truncated normal with variance 1 / fan_in."""
 
+    config_keys = ("seed", "input_axes", "output_axes")
+
     def __call__(self, shape, dtype="float32"):
         fan_in, _ = compute_fans(shape)
         stddev = np.sqrt(1.0 / fan_in) / TRUNCATED_STD_OF_UNIT_NORMAL
-        return truncated_normal(shape, stddev, self.rng()).astype(standardize_dtype(dtype))
+        return draw_truncated_normal(shape, stddev, self.rng()).astype(standardize_dtype(dtype))
 
 
 VARIANCE_SCALING_MODES = ("fan_in", "fan_out", "fan_avg")
@@ -254,6 +304,8 @@ class VarianceScaling(RandomInitializer):
     GlorotUniform is VarianceScaling(1.0, 'fan_avg', 'uniform'); HeNormal is
     VarianceScaling(2.0, 'fan_in', 'truncated_normal'); LecunNormal is VarianceScaling().
     """
+
+    config_keys = ("seed", "scale", "mode", "distribution", "input_axes", "output_axes")
 
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
         super().__init__(seed)
@@ -274,7 +326,7 @@ class VarianceScaling(RandomInitializer):
         variance = self.scale / max(1.0, n)
         if self.distribution == "truncated_normal":
             stddev = np.sqrt(variance) / TRUNCATED_STD_OF_UNIT_NORMAL
-            values = truncated_normal(shape, stddev, self.rng())
+            values = draw_truncated_normal(shape, stddev, self.rng())
         elif self.distribution == "untruncated_normal":
             values = self.rng().normal(0.0, np.sqrt(variance), size=shape)
         else:
@@ -292,6 +344,8 @@ class Orthogonal(RandomInitializer):
     rows < cols. Then W^T W = gain^2 I (columns orthonormal) or W W^T = gain^2 I (rows).
     Saxe et al. 2014: orthogonal weights keep every direction's norm through a linear layer.
     """
+
+    config_keys = ("seed", "gain")
 
     def __init__(self, gain=1.0, seed=None):
         super().__init__(seed)
@@ -346,7 +400,51 @@ def get(identifier, name="initializer"):
         return cls()
     if isinstance(identifier, type) and issubclass(identifier, Initializer):
         return identifier()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
     if callable(identifier):
         return identifier
     raise TypeError(f"{name} must be a name like 'glorot_uniform' or an initializer, "
                     f"got {identifier!r}")
+
+
+def serialize(initializer):
+    """Keras's dict for an initializer: {'module': 'keras.initializers', 'class_name':
+    'GlorotUniform', 'config': {...}, 'registered_name': None}, as a .keras file holds it."""
+    from tinynet import saving  # saving imports this module
+
+    return saving.initializer_to_keras(initializer, "initializers.serialize")
+
+
+def deserialize(config):
+    """The initializer a serialize() dict describes (Keras's or tinynet's)."""
+    from tinynet import saving
+
+    return saving.initializer_from_keras(config, "initializers.deserialize")
+
+
+# Keras's lower-case names are the same classes (keras.initializers.glorot_uniform, ...)
+zeros, ones, constant = Zeros, Ones, Constant
+random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
+glorot_uniform, glorot_normal, he_uniform, he_normal = (GlorotUniform, GlorotNormal,
+                                                        HeUniform, HeNormal)
+lecun_uniform, lecun_normal = LecunUniform, LecunNormal
+variance_scaling, orthogonal = VarianceScaling, Orthogonal
+OrthogonalInitializer = Orthogonal
+
+# Keras 3.15's initializers that tinynet does not have
+MISSING = {
+    "Identity": "use np.eye(n) and model.set_weights, or Orthogonal()",
+    "IdentityInitializer": "use np.eye(n) and model.set_weights, or Orthogonal()",
+    "identity": "use np.eye(n) and model.set_weights, or Orthogonal()",
+    "STFT": "tinynet has no signal-processing layers",
+    "STFTInitializer": "tinynet has no signal-processing layers",
+    "stft": "tinynet has no signal-processing layers",
+}
+
+
+def __getattr__(name):
+    """A Keras initializer tinynet lacks gets an error that says so and lists what it has."""
+    raise missing_attribute("tinynet.initializers", name,
+                            [*CLASS_NAMES, *INITIALIZERS, "Initializer", "get", "serialize",
+                             "deserialize"], MISSING)

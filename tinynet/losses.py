@@ -234,7 +234,8 @@ class Loss:
         expected = (len(y), *output_shape[1:])
         if y.shape != expected and y.size != math.prod(expected):
             raise ValueError(f"{where}: y has shape {y.shape} but the model outputs "
-                             f"{tuple(output_shape)}; expected y of shape {expected}")
+                             f"{tuple(output_shape)}; expected y of shape {expected}"
+                             + one_target_hint(y, expected))
 
     def get_config(self):
         return {"name": self.name, "reduction": self.reduction}
@@ -246,6 +247,20 @@ class Loss:
         (axis=-1, ignore_class=None, dtype=None); at any other value they are refused with
         a TypeError that says what tinynet does instead (check_keras_only_settings)."""
         return cls(**check_keras_only_settings(config, cls.__name__))
+
+
+def one_target_hint(y, expected):
+    """For one target per sample against K > 1 outputs: Keras 3 broadcasts it to every
+    output; tinynet refuses it, as it is most often class labels given to a loss that wants
+    one column per class."""
+    if len(expected) != 2 or expected[1] < 2 or y.size != len(y):
+        return ""
+    k = expected[1]
+    return (f". One target per sample for {k} outputs: Keras would compare it with every "
+            f"output; tinynet refuses, because it is most often class labels given to a loss "
+            f"that wants {k} columns (use loss='sparse_categorical_crossentropy' for labels "
+            f"0..{k - 1}, or tinynet.utils.to_categorical(y, {k})). To compare one target "
+            f"with every output on purpose: np.repeat(y.reshape(-1, 1), {k}, axis=1)")
 
 
 class CrossentropyLoss(Loss):

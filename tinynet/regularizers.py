@@ -26,7 +26,7 @@ classes, the same defaults).
 
 import numpy as np
 
-from tinynet.validation import check_float, unknown_name_error
+from tinynet.validation import check_float, missing_attribute, unknown_name_error
 
 
 class Regularizer:
@@ -171,3 +171,29 @@ def get(identifier, name="regularizer"):
     raise TypeError(f"{name} must be None, a name like 'l2' or a regularizer such as "
                     f"regularizers.l2(0.01), got {identifier!r}; a plain function cannot be "
                     f"used, because tinynet also needs its gradient")
+
+
+def serialize(regularizer):
+    """Keras's dict for a regularizer: {'module': 'keras.regularizers', 'class_name': 'L2',
+    'config': {'l2': 0.01}, 'registered_name': None}."""
+    regularizer = get(regularizer, "regularizers.serialize")
+    if type(regularizer).__name__ not in REGULARIZERS:
+        raise ValueError(f"regularizers.serialize: {type(regularizer).__name__} is a "
+                         f"regularizer of your own, which Keras cannot read; tinynet writes "
+                         f"{', '.join(sorted(set(REGULARIZERS) - {'l1', 'l2', 'l1l2'}))}")
+    return {"module": "keras.regularizers", "class_name": type(regularizer).__name__,
+            "config": regularizer.get_config(), "registered_name": None}
+
+
+def deserialize(config):
+    """The regularizer a serialize() dict describes (Keras's or tinynet's)."""
+    return get(config, "regularizers.deserialize")
+
+
+def __getattr__(name):
+    """A Keras regularizer tinynet lacks gets an error that says so."""
+    hint = "tinynet has the L1 and L2 penalties (a Regularizer of your own needs a gradient)"
+    raise missing_attribute("tinynet.regularizers", name,
+                            [*REGULARIZERS, "l1_l2", "Regularizer", "get", "serialize",
+                             "deserialize"],
+                            {"OrthogonalRegularizer": hint, "orthogonal_regularizer": hint})

@@ -1,7 +1,8 @@
-"""Small helpers Keras users reach for: `to_categorical` and `set_random_seed`.
+"""Small helpers Keras users reach for: `to_categorical`, `set_random_seed`, `normalize`.
 
     to_categorical([0, 2, 1])          ->  [[1, 0, 0], [0, 0, 1], [0, 1, 0]]   (one-hot rows)
     set_random_seed(42)                ->  every random draw reproducible
+    normalize([[3, 4]])                ->  [[0.6, 0.8]]   (each row divided by its L2 norm)
 
 As in keras.utils: labels of shape (N,) or (N, 1) give one-hot rows (N, num_classes), with
 num_classes = max(label) + 1 when it is not given; the result is float64, as Keras returns it.
@@ -12,7 +13,7 @@ import random
 import numpy as np
 
 from tinynet.config import set_seed
-from tinynet.validation import check_int
+from tinynet.validation import check_int, missing_attribute, to_float_array
 
 
 def to_categorical(x, num_classes=None):
@@ -55,3 +56,54 @@ def set_random_seed(seed):
     set_seed(seed)
     np.random.seed(int(seed))
     random.seed(int(seed))
+
+
+def normalize(x, axis=-1, order=2):
+    """x divided by its norm along `axis` (keras.utils.normalize): each row a unit vector by
+    default. A zero vector stays zero (its norm counts as 1, as in Keras 3.15.1's code).
+
+    Inputs: x, an array of any shape; axis, an int; order, the norm's order (2: Euclidean,
+    1: sum of absolute values, np.inf: the largest absolute value).
+    Returns: a float array of x's shape (float32 stays float32; integers become float64).
+
+    One difference: Keras 3.15.1's NumPy path replaces axis=0 by -1 (`axis = axis or -1`), so
+    normalize(x, axis=0) there divides each ROW by the norms of the columns; here axis=0
+    normalizes each column, as the argument says."""
+    array = np.asarray(x)
+    dtype = array.dtype if array.dtype.kind == "f" else np.float64
+    array = to_float_array(array, "normalize: x", dtype=dtype)
+    axis = check_int(axis, "normalize(axis=...)", minimum=-array.ndim)
+    if axis >= array.ndim:
+        raise ValueError(f"normalize(axis={axis}): x has only {array.ndim} axes")
+    norm = np.linalg.norm(array, ord=order, axis=axis, keepdims=True)
+    norm[norm == 0] = 1
+    return (array / norm).astype(dtype, copy=False)
+
+
+# keras.utils' other helpers, which tinynet does not have: what to use instead
+MISSING = {
+    "pad_sequences": "tinynet has no text or sequence layers",
+    "get_file": "tinynet.datasets.load_mnist downloads MNIST; other files: urllib.request",
+    "plot_model": "model.summary() prints the layers; tinynet.plot draws training curves",
+    "model_to_dot": "model.summary() prints the layers",
+    "image_dataset_from_directory": "tinynet trains on NumPy arrays held in memory",
+    "text_dataset_from_directory": "tinynet has no text layers",
+    "timeseries_dataset_from_array": "tinynet has no sequence layers",
+    "split_dataset": "tinynet.datasets.train_test_split, or fit(validation_split=...)",
+    "Progbar": "fit(verbose=1) shows Keras's progress bar",
+    "PyDataset": "tinynet trains on NumPy arrays: fit(x, y, batch_size=...)",
+    "Sequence": "tinynet trains on NumPy arrays: fit(x, y, batch_size=...)",
+    "clear_session": "tinynet keeps no session: models are plain Python objects",
+    "custom_object_scope": "tinynet saves its built-in layers, losses and metrics only",
+    "CustomObjectScope": "tinynet saves its built-in layers, losses and metrics only",
+    "register_keras_serializable": "tinynet saves its built-in layers, losses and metrics "
+                                   "only; save a model with a layer of your own with "
+                                   "save_weights",
+    "get_custom_objects": "tinynet saves its built-in layers, losses and metrics only",
+}
+
+
+def __getattr__(name):
+    """A keras.utils helper tinynet lacks gets an error that says what to use instead."""
+    raise missing_attribute("tinynet.utils", name,
+                            ["normalize", "set_random_seed", "to_categorical"], MISSING)

@@ -181,6 +181,24 @@ class Optimizer:
             # piece of the vector, with views of param, grad and the slots
             self.update(param, grad, slots, learning_rate)
 
+    def apply_gradients(self, grads_and_vars):
+        """Keras's spelling of apply: optimizer.apply_gradients(zip(grads, weights)) updates
+        each weight array in place from its gradient, as apply(weights, grads) does. The
+        weights must be the arrays themselves (model.trainable_weights gives them), not
+        copies. Returns None (Keras returns the iteration count as a variable)."""
+        pairs = list(grads_and_vars)
+        if not all(isinstance(pair, tuple) and len(pair) == 2 for pair in pairs):
+            raise TypeError(f"{type(self).__name__}.apply_gradients: expected (gradient, "
+                            f"weight) pairs, e.g. zip(grads, model.trainable_weights), got "
+                            f"{[type(pair).__name__ for pair in pairs][:3]}")
+        for grad, weight in pairs:
+            if not isinstance(weight, np.ndarray) or not isinstance(grad, np.ndarray):
+                raise TypeError(f"{type(self).__name__}.apply_gradients: each pair is "
+                                f"(gradient, weight), two NumPy arrays (the weight is updated "
+                                f"in place), got ({type(grad).__name__}, "
+                                f"{type(weight).__name__})")
+        self.apply([weight for _, weight in pairs], [grad for grad, _ in pairs])
+
     def reset(self):
         """Forget the per-parameter state (a model compiled again with other weights)."""
         self.slots = None

@@ -22,7 +22,7 @@ float64, so the two agree to float32 round-off (about 1e-7 of the largest rate).
 
 import math
 
-from tinynet.validation import check_bool, check_float, check_int
+from tinynet.validation import check_bool, check_float, check_int, missing_attribute
 
 
 class LearningRateSchedule:
@@ -268,3 +268,12 @@ def deserialize(config):
         raise ValueError(f"Unknown learning-rate schedule {class_name!r}: tinynet has "
                          f"{', '.join(SCHEDULES)}")
     return SCHEDULES[class_name].from_config(config.get("config") or {})
+
+
+def __getattr__(name):
+    """A Keras schedule tinynet lacks (CosineDecayRestarts) gets an error that says so."""
+    hints = {"CosineDecayRestarts": "tinynet has CosineDecay without restarts; a schedule of "
+             "your own is any callable step -> rate (subclass LearningRateSchedule)"}
+    raise missing_attribute("tinynet.optimizers.schedules", name,
+                            [*SCHEDULES, "LearningRateSchedule", "serialize", "deserialize"],
+                            hints)

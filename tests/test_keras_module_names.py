@@ -1,0 +1,95 @@
+"""The names Keras 3 code reaches for in keras.initializers, keras.regularizers,
+keras.optimizers.schedules and keras.utils: the ones tinynet has behave as Keras's (configs
+observed in Keras 3.15.1, torch backend), and the ones it lacks give an error that says what
+to use instead, not Python's bare "module has no attribute"."""
+
+import numpy as np
+import pytest
+
+import tinynet
+from tinynet import initializers, regularizers, utils
+from tinynet.optimizers import schedules
+
+# keras.initializers.X().get_config() in Keras 3.15.1
+KERAS_INITIALIZER_CONFIGS = {
+    "Zeros": {}, "Ones": {}, "Constant": {"value": 2.0},
+    "RandomNormal": {"seed": None, "mean": 0.0, "stddev": 0.05},
+    "RandomUniform": {"seed": None, "minval": -0.05, "maxval": 0.05},
+    "TruncatedNormal": {"seed": None, "mean": 0.0, "stddev": 0.05},
+    **{name: {"seed": None, "input_axes": None, "output_axes": None}
+       for name in ("GlorotUniform", "GlorotNormal", "HeNormal", "HeUniform", "LecunNormal",
+                    "LecunUniform")},
+    "VarianceScaling": {"seed": None, "scale": 1.0, "mode": "fan_in",
+                        "distribution": "truncated_normal", "input_axes": None,
+                        "output_axes": None},
+    "Orthogonal": {"seed": None, "gain": 1.0},
+}
+
+
+@pytest.mark.parametrize("name, config", KERAS_INITIALIZER_CONFIGS.items())
+def test_initializer_get_config_is_keras_and_from_config_rebuilds_it(name, config):
+    cls = getattr(initializers, name)
+    made = cls(2.0) if name == "Constant" else cls()
+    assert made.get_config() == config
+    assert list(made.get_config()) == list(config)  # Keras's order
+    again = cls.from_config(made.get_config())
+    assert type(again) is cls and again.get_config() == config
+
+
+def test_a_seed_survives_the_config_and_serialize_round_trip():
+    made = initializers.get(initializers.serialize(initializers.HeNormal(seed=2)))
+    assert isinstance(made, initializers.HeNormal) and made.seed == 2
+    np.testing.assert_array_equal(made((3, 2)), initializers.HeNormal(seed=2)((3, 2)))
+    assert initializers.serialize(initializers.Zeros()) == {
+        "module": "keras.initializers", "class_name": "Zeros", "config": {},
+        "registered_name": None}
+    with pytest.raises(TypeError, match="input_axes is a Keras setting"):
+        initializers.GlorotUniform.from_config({"seed": None, "input_axes": [0]})
+
+
+def test_keras_lower_case_initializer_names_are_the_classes():
+    assert initializers.glorot_uniform is initializers.GlorotUniform
+    assert initializers.truncated_normal is initializers.TruncatedNormal
+    assert initializers.OrthogonalInitializer is initializers.Orthogonal
+    assert initializers.truncated_normal(stddev=0.02)((100,)).std() < 0.03
+
+
+def test_regularizer_serialize_is_keras_and_deserialize_reads_it_back():
+    config = regularizers.serialize(regularizers.L2(0.02))
+    # keras.regularizers.serialize(keras.regularizers.L2(0.02)) in Keras 3.15.1
+    assert config == {"module": "keras.regularizers", "class_name": "L2",
+                      "config": {"l2": 0.02}, "registered_name": None}
+    again = regularizers.deserialize(config)
+    assert isinstance(again, regularizers.L2) and again.l2 == 0.02
+
+
+def test_normalize_divides_by_the_norm_along_the_axis():
+    # keras.utils.normalize in Keras 3.15.1 gives these for axis=-1 (also for order=1)
+    np.testing.assert_allclose(utils.normalize(np.array([[3, 4], [0, 0]])),
+                               [[0.6, 0.8], [0.0, 0.0]])
+    assert utils.normalize(np.ones((2, 3), np.float32)).dtype == np.float32
+    np.testing.assert_allclose(utils.normalize(np.array([[3.0, 4.0], [1.0, 2.0]]), order=1),
+                               [[3 / 7, 4 / 7], [1 / 3, 2 / 3]])
+    # axis=0: each column (Keras 3.15.1 divides the rows by the column norms here)
+    np.testing.assert_allclose(utils.normalize(np.array([[3.0, 4.0], [1.0, 2.0]]), axis=0,
+                                               order=1), [[0.75, 4 / 6], [0.25, 2 / 6]])
+    with pytest.raises(ValueError, match="only 2 axes"):
+        utils.normalize(np.ones((2, 2)), axis=2)
+
+
+@pytest.mark.parametrize("module, name, words", [
+    (initializers, "Identity", "np.eye"),
+    (regularizers, "OrthogonalRegularizer", "L1 and L2"),
+    (schedules, "CosineDecayRestarts", "CosineDecay without restarts"),
+    (utils, "pad_sequences", "no text"),
+    (utils, "register_keras_serializable", "save_weights"),
+    (utils, "plot_model", "summary"),
+])
+def test_a_keras_name_tinynet_lacks_says_what_to_use_instead(module, name, words):
+    with pytest.raises(AttributeError, match=rf"has no {name}: .*{words}.*It has: "):
+        getattr(module, name)
+
+
+def test_keras_names_resolve_through_the_top_level_module():
+    assert tinynet.initializers.he_normal is initializers.HeNormal
+    assert tinynet.utils.normalize is utils.normalize
