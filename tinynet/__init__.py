@@ -5,10 +5,11 @@
     from tinynet.optimizers import Adam
 
 The package is laid out like Keras 3, so Keras code runs with `import tinynet as keras`:
-tinynet.Input, tinynet.Sequential, tinynet.layers, tinynet.optimizers (and .schedules),
-tinynet.losses, tinynet.metrics, tinynet.callbacks, tinynet.regularizers,
-tinynet.initializers, tinynet.utils, tinynet.models (load_model, model_from_json,
-clone_model, save_model), tinynet.saving (load_model, save_model: Keras's .keras files).
+tinynet.Input, tinynet.Sequential, tinynet.layers, tinynet.activations (relu, softmax, ...,
+get, serialize), tinynet.optimizers (and .schedules), tinynet.losses, tinynet.metrics,
+tinynet.callbacks, tinynet.regularizers, tinynet.initializers, tinynet.utils, tinynet.models
+(load_model, model_from_json, clone_model, save_model), tinynet.saving (load_model,
+save_model: Keras's .keras files).
 
 Importing tinynet never imports matplotlib; plotting lives in `tinynet.plot`.
 """
@@ -17,6 +18,7 @@ import importlib
 import importlib.util
 
 from tinynet import (
+    activations,
     callbacks,
     datasets,
     initializers,
@@ -41,7 +43,6 @@ INSTEAD = {
     "ops": "tinynet has no tensor operations of its own: write NumPy (import numpy as np)",
     "Model": "tinynet has Sequential models only (no functional API): tinynet.Sequential",
     "Layer": "the base class of layers is tinynet.layers.Layer",
-    "activations": "activations are named by strings, e.g. Dense(64, activation='relu')",
     "applications": "tinynet has no pretrained models",
     "preprocessing": "prepare the arrays with NumPy (tinynet.datasets.standardize)",
     "backend": "tinynet runs on NumPy only",
@@ -50,6 +51,7 @@ INSTEAD = {
 __all__ = [
     "Input",
     "Sequential",
+    "activations",
     "callbacks",
     "datasets",
     "floatx",

@@ -132,6 +132,8 @@ def to_float_array(data, name, dtype="float32", min_ndim=1, finite=True):
     try:
         array = np.asarray(data)
     except (ValueError, TypeError):
+        if hasattr(data, "__array__"):  # an object that refuses to be an array says why
+            raise
         # the usual cause: a list of rows of different lengths
         raise TypeError(f"{name} must be a rectangular numeric array (every row the same "
                         f"length), got a {type(data).__name__} that NumPy cannot turn into "

@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from tinynet.layers.base import Layer, grad_output_error
+from tinynet.layers.base import Layer, grad_output_error, same_value
 from tinynet.validation import constructor_arguments, unknown_argument_error, unknown_name_error
 
 
@@ -177,11 +177,21 @@ ACTIVATIONS = {
 
 
 def check_activation_name(name, where):
-    """'ReLU' -> 'relu'; None -> 'linear'; unknown names get the list of valid ones."""
+    """'ReLU' -> 'relu'; None -> 'linear'; a function of tinynet.activations (Keras code
+    passes keras.activations.relu) -> its name; unknown names get the list of valid ones."""
     if name is None:
         return "linear"
+    if callable(name) and getattr(name, "__module__", None) == "tinynet.activations":
+        if name.__name__ not in ACTIVATIONS:  # relu6, mish, ...: no derivative here
+            raise ValueError(f"{where}: activations.{name.__name__} works on arrays only; "
+                             f"tinynet's layers have no derivative for it. They take "
+                             f"{', '.join(sorted(ACTIVATIONS))}")
+        name = name.__name__  # swish is silu, whose name is 'silu'
     if not isinstance(name, str):
-        raise TypeError(f"{where}: activation must be a name like 'relu', got {name!r}")
+        raise TypeError(f"{where}: activation must be a name like 'relu' or a function of "
+                        f"tinynet.activations, got {name!r}; a function of your own cannot be "
+                        f"used, because tinynet also needs its derivative (write a layer with "
+                        f"forward and backward instead, see tinynet.layers.Layer)")
     key = name.lower()
     if key not in ACTIVATIONS:
         raise unknown_name_error(f"activation in {where}", name, ACTIVATIONS)
@@ -226,7 +236,8 @@ class NamedActivation(Activation):
     It takes the common arguments (name, dtype, ...) and no `activation`."""
 
     function_name = None
-    # arguments of Keras's class of the same name that tinynet's lacks: what they do in Keras
+    # arguments of Keras's class of the same name that tinynet's lacks: what they do in Keras,
+    # and their Keras default, at which they change nothing and are accepted
     keras_arguments = {}
 
     def __init__(self, **kwargs):
@@ -236,19 +247,25 @@ class NamedActivation(Activation):
 
 def check_named_activation_arguments(cls, kwargs):
     """ReLU(activation='tanh'), ReLU(max_value=6), Softmax(axis=1): a TypeError that says
-    what the argument would mean and what to do instead."""
+    what the argument would mean and what to do instead. A Keras argument at its Keras
+    default (ReLU(max_value=None)) is taken out of kwargs."""
     where = f"{cls.__name__}()"
     valid = constructor_arguments(cls) - {"activation"}
-    for key in kwargs:
+    for key in list(kwargs):
         if key == "activation":
             raise TypeError(f"{where} is the {cls.function_name} activation and takes no "
                             f"activation argument; for another function use "
                             f"Activation({kwargs[key]!r})")
         if key in cls.keras_arguments:
+            text, default = cls.keras_arguments[key]
+            if same_value(kwargs[key], default):
+                del kwargs[key]  # Keras's default: changes nothing, so it is dropped
+                continue
             raise TypeError(f"{where}: tinynet's {cls.__name__} has no {key} argument. "
-                            f"{cls.keras_arguments[key]} Valid arguments: "
-                            f"{', '.join(sorted(valid))}")
-    unknown = {key: value for key, value in kwargs.items() if key not in valid}
+                            f"{text} Valid arguments: {', '.join(sorted(valid))}")
+    # Layer's own Keras-only arguments (activity_regularizer) are left to Layer.__init__
+    unknown = {key: value for key, value in kwargs.items()
+               if key not in valid and key not in cls.keras_only_arguments}
     if unknown:
         raise unknown_argument_error(where, unknown, valid)
 
@@ -263,12 +280,12 @@ class ReLU(NamedActivation):
 
     function_name = "relu"
     keras_arguments = {
-        "max_value": "Keras's ReLU(max_value=m) caps the output at m (max_value=6 is ReLU6); "
-                     "tinynet's ReLU is max(x, 0), without a cap.",
-        "negative_slope": "Keras's ReLU(negative_slope=a) is a leaky ReLU, a * x below 0; use "
-                          "Activation('leaky_relu') (slope 0.2) for one.",
-        "threshold": "Keras's ReLU(threshold=t) sets the values below t to 0; tinynet's ReLU "
-                     "thresholds at 0.",
+        "max_value": ("Keras's ReLU(max_value=m) caps the output at m (max_value=6 is ReLU6); "
+                      "tinynet's ReLU is max(x, 0), without a cap.", None),
+        "negative_slope": ("Keras's ReLU(negative_slope=a) is a leaky ReLU, a * x below 0; "
+                           "use Activation('leaky_relu') (slope 0.2) for one.", 0.0),
+        "threshold": ("Keras's ReLU(threshold=t) sets the values below t to 0; tinynet's "
+                      "ReLU thresholds at 0.", 0.0),
     }
 
 
@@ -289,7 +306,7 @@ class Softmax(NamedActivation):
 
     function_name = "softmax"
     keras_arguments = {
-        "axis": "Keras's Softmax(axis=k) normalizes along axis k; tinynet's Softmax always "
-                "normalizes over the last axis, which is Keras's default axis=-1 (leave the "
-                "argument out for it; for another axis, transpose that axis to the end).",
+        "axis": ("Keras's Softmax(axis=k) normalizes along axis k; tinynet's Softmax always "
+                 "normalizes over the last axis, which is Keras's default axis=-1 (leave the "
+                 "argument out for it; for another axis, transpose that axis to the end).", -1),
     }

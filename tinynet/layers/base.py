@@ -12,6 +12,8 @@ Where the numbers live:
     self.grads[name]    their gradients, set by backward: plain assignment
                         (self.grads["kernel"] = dkernel) is all a layer has to do
     self.state[name]    non-trainable arrays (BN's moving statistics)
+The built-in layers also show them under Keras's names, read-only: layer.kernel is
+layer.params["kernel"], BN's layer.moving_mean is layer.state["moving_mean"] (weight_attribute).
 
 A layer knows nothing of the model that holds it. When a model is compiled it gathers every
 trainable array into ONE flat vector and gives each layer a view into it, so that the optimizer
@@ -26,9 +28,12 @@ from the next training step, even without compiling again (what Keras 3 does, me
 its torch backend: tests/data/make_keras_model_reference.py).
 """
 
+import numbers
+
 import numpy as np
 
 from tinynet.config import standardize_dtype
+from tinynet.layers.symbolic import SymbolicTensor, symbolic_call
 from tinynet.validation import (
     check_bool,
     check_int,
@@ -58,6 +63,10 @@ class Layer:
     training that is not a bool, a grad_output of another shape or batch size than the last
     output) or a backward called before forward.
 
+    Keras's way, call(inputs) with weights from self.add_weight(...), is refused with an error
+    that says what to write instead: tinynet has no automatic differentiation, so backward is
+    written by hand, next to forward.
+
     Never write into x in forward (x -= mean, x *= 2): x is the previous layer's output,
     which that layer's backward may still read (an activation keeps its output y); compute
     a new array instead (x = x - mean). Writing into grad_output in backward is as unsafe.
@@ -68,17 +77,32 @@ class Layer:
         trainable:   False freezes the layer's weights (default True).
         input_shape: the shape of one sample, e.g. (20,); only needed on a model's first layer.
         input_dim:   an int, the same as input_shape=(input_dim,) (Keras 2 spelling).
+    Keras arguments tinynet lacks (activity_regularizer=..., Dense's kernel_constraint=...)
+    are accepted at Keras's default, which changes nothing, and otherwise refused with a
+    TypeError that says so (KERAS_ONLY_ARGUMENTS).
     """
 
     # The order of get_weights(): Keras's order, so weights move between Keras and tinynet.
     # Weights not listed (a layer of your own may list none) follow in the order of creation.
     weight_order = ()
 
+    # Arguments Keras's layer of the same name takes and tinynet's lacks (see
+    # KERAS_ONLY_ARGUMENTS): every Keras layer takes these two.
+    keras_only_arguments = ("activity_regularizer", "autocast")
+
+    def __init_subclass__(cls, **kwargs):
+        """Checks a layer of your own where its class is defined: one written the Keras way,
+        with call instead of forward, stops right there (see call_instead_of_forward_error)."""
+        super().__init_subclass__(**kwargs)
+        # the forward that would run is tinynet's (Layer's, which raises, or a built-in
+        # layer's), not one written next to call
+        if "call" in cls.__dict__ and cls.forward.__module__.startswith("tinynet."):
+            raise call_instead_of_forward_error(cls)
+
     def __init__(self, name=None, dtype=None, trainable=True, input_shape=None, input_dim=None,
                  **unknown):
-        if unknown:  # a typo such as Dense(64, activaton='relu') gets the closest real name
-            raise unknown_argument_error(f"{type(self).__name__}()", unknown,
-                                         constructor_arguments(type(self)))
+        if unknown:  # Dense(64, activaton='relu'), Dense(64, kernel_constraint=...)
+            check_unknown_arguments(type(self), unknown)
         where = type(self).__name__
         if name is not None and (not isinstance(name, str) or not name):
             raise TypeError(f"{where}: name must be a non-empty string, got {name!r}")
@@ -141,8 +165,24 @@ class Layer:
         raise NotImplementedError
 
     def __call__(self, x, training=False):
-        """Run forward on any array-like x (converted to the layer's float type first)."""
-        x = to_float_array(x, f"{self.where}: x", dtype=self.dtype, min_ndim=2)
+        """Run forward on any array-like x (converted to the layer's float type first).
+        On Input(shape=...), or on what a layer returned for one, only build the layer and
+        return a SymbolicTensor with the output's shape, as Keras's docs use it (symbolic.py).
+        """
+        try:
+            x = to_float_array(x, f"{self.where}: x", dtype=self.dtype, min_ndim=2)
+        except TypeError:
+            # an Input is not an array, so converting it fails: telling one apart only then
+            # costs layer(array) nothing (the import is here: input.py imports this module)
+            from tinynet.layers.input import InputLayer
+
+            if isinstance(x, (InputLayer, SymbolicTensor)):
+                return symbolic_call(self, x)
+            if isinstance(x, Layer):  # Dense(4)(Dense(3)): a layer where data should be
+                raise TypeError(f"{self.where}: x is a layer, {x.where}, not data; call a "
+                                f"layer on a NumPy array (or on Input(shape=...) for its "
+                                f"output shape), and chain layers in Sequential([...])") from None
+            raise
         return self.forward(x, training=training)
 
     def check_input(self, x, training=False):
@@ -193,6 +233,40 @@ class Layer:
                 or len(grad_output) != self.last_batch_size) \
                 and (error := grad_output_error(self, grad_output, cache)) is not None:
             raise error
+
+    # -- Keras's ways of making weights and losses, which tinynet does not have ---------------
+    # Properties that raise (not a __getattr__, which would slow every attribute lookup of
+    # the training step), so that Keras code stops with a message saying what to write.
+
+    @property
+    def add_weight(self):
+        raise AttributeError(
+            f"{self.where}: tinynet layers have no add_weight (Keras's way of making a "
+            f"weight). Make weights in build(self, input_shape) as arrays in self.params "
+            f"(self.state for ones training does not change), of dtype self.dtype, then call "
+            f"super().build(input_shape); e.g. self.params['w'] = tinynet.initializers.get("
+            f"'random_normal')((input_shape[-1], units), self.dtype). In forward read "
+            f"self.params['w'] (not a copy kept in self.w: compile replaces the array with a "
+            f"view of the memory the optimizer updates, and a new array put in self.params "
+            f"later would not be trained; change values in place, self.params['w'][...] = "
+            f"new); in backward set self.grads['w']")
+
+    @property
+    def add_loss(self):
+        raise AttributeError(
+            f"{self.where}: tinynet layers have no add_loss, Keras's way of adding a term to "
+            f"the loss from inside a layer: tinynet's loss is the compiled loss plus the "
+            f"penalties of weight regularizers (Dense(..., kernel_regularizer='l2'); in a "
+            f"layer of your own, self.regularizers['w'] = tinynet.regularizers.L2(0.01) in "
+            f"build and self.add_regularization_gradients() at the end of backward). A penalty "
+            f"on a layer's outputs (an activity regularizer) is not available")
+
+    @property
+    def losses(self):
+        raise AttributeError(
+            f"{self.where}: tinynet layers have no losses (Keras's list of what add_loss and "
+            f"activity regularizers added, which tinynet does not have); the penalty of this "
+            f"layer's weight regularizers is layer.regularization_loss()")
 
     # -- regularization ---------------------------------------------------------------------
 
@@ -277,6 +351,125 @@ class Layer:
         from tinynet import saving
 
         return saving.layer_from_config(cls.__name__, config)
+
+
+# -- Keras's attributes for weights: Dense's layer.kernel, BatchNormalization's layer.gamma --
+
+def weight_attribute(key, store="params", none_when_unbuilt=False):
+    """A read-only property for a weight under its Keras name, e.g. in Dense
+    `kernel = weight_attribute("kernel")`: layer.kernel is then the array
+    layer.params['kernel'] (layer.state[...] with store='state') itself, not a copy, and
+    writing into it (layer.kernel[...] = new) changes the layer. Read it again after compile,
+    which moves the weights into the optimizer's memory. As in Keras 3.15: None when the
+    layer was built without that weight (use_bias=False, center=False); an AttributeError
+    before the layer is built, or None with none_when_unbuilt (BatchNormalization's).
+    Assigning a new array raises an AttributeError that says to write into the array."""
+
+    def read(layer):
+        if not layer.built:
+            if none_when_unbuilt:
+                return None
+            raise AttributeError(f"{layer.where} is not built yet, so it has no {key}: a "
+                                 f"layer makes its weights when it first sees data (layer(x), "
+                                 f"or a model given an input shape)")
+        return getattr(layer, store).get(key)
+
+    def write(layer, value):
+        raise AttributeError(f"{layer.where}: layer.{key} cannot be replaced: it is the "
+                             f"layer's array layer.{store}['{key}'], which training updates "
+                             f"in place, so a new array put there would not be the one "
+                             f"trained. Write into it instead, layer.{key}[...] = new_values, "
+                             f"or use layer.set_weights([...])")
+
+    return property(read, write, doc=f"The layer's {key} array (read-only; write into it).")
+
+
+# -- arguments a layer does not take -----------------------------------------------------------
+
+# Arguments of Keras 3.15's layers that tinynet's lack (keras/src/layers/, each class's
+# __init__ and the base Layer's): what each does in Keras, what to do in tinynet, and the
+# values that mean "off" (Keras's default first). At those values it changes nothing and is
+# accepted, as Keras code often spells defaults out (Dense(4, kernel_constraint=None)); any
+# other value is refused with a TypeError that says what the argument is for. Each layer
+# class names the ones its Keras namesake takes in keras_only_arguments.
+KERAS_ONLY_ARGUMENTS = {
+    "activity_regularizer": ("a penalty on the layer's outputs, added to the loss",
+                             "tinynet's regularizers penalize weights: kernel_regularizer=...",
+                             (None,)),
+    "autocast": ("mixed precision (casting the inputs to the layer's compute dtype)", "",
+                 (True,)),
+    "kernel_constraint": ("a constraint (such as MaxNorm) applied to the kernel after each "
+                          "update", "", (None,)),
+    "bias_constraint": ("a constraint applied to the bias after each update", "", (None,)),
+    "gamma_constraint": ("a constraint applied to gamma after each update", "", (None,)),
+    "beta_constraint": ("a constraint applied to beta after each update", "", (None,)),
+    "lora_rank": ("LoRA fine-tuning (a low-rank update of the kernel)", "", (None,)),
+    "lora_alpha": ("LoRA fine-tuning (a low-rank update of the kernel)", "", (None,)),
+    "quantization_config": ("quantized weights", "", (None,)),
+    "noise_shape": ("dropping the same units along some axes (e.g. whole channels)", "",
+                    (None,)),
+    "data_format": ("channels-first images, (batch, channels, height, width)",
+                    "tinynet's images are channels last, (batch, height, width, channels): "
+                    "transpose channels-first ones, x.transpose(0, 2, 3, 1)",
+                    (None, "channels_last")),
+    "dilation_rate": ("dilated (atrous) convolution, windows with gaps", "",
+                      (1, (1, 1), [1, 1])),
+    "groups": ("grouped convolution (channels split into groups)", "", (1,)),
+    "synchronized": ("statistics synchronized across devices", "", (False,)),
+    "renorm_clipping": ("batch renormalization", "", (None,)),
+    "renorm_momentum": ("batch renormalization", "", (0.99,)),
+    "rms_scaling": ("RMS normalization (no mean subtracted, no beta)", "", (False,)),
+    # LayerNormalization's (tinynet's starts gamma at ones and beta at zeros, unpenalized)
+    "gamma_initializer": ("gamma's initializer", "", ("ones",)),
+    "beta_initializer": ("beta's initializer", "", ("zeros",)),
+    "gamma_regularizer": ("a penalty on gamma", "", (None,)),
+    "beta_regularizer": ("a penalty on beta", "", (None,)),
+}
+
+
+def is_off(name, value):
+    """True for a Keras-only argument at a value that changes nothing (kernel_constraint=None)."""
+    return any(same_value(value, off) for off in KERAS_ONLY_ARGUMENTS[name][2])
+
+
+def same_value(value, default):
+    """value == default, where a number may be an int or a float (0 and 0.0) but not a bool
+    (True == 1), and anything else must be of default's type (so an array, whose == gives an
+    array, is never compared)."""
+    if isinstance(default, numbers.Real) and not isinstance(default, bool):
+        return isinstance(value, numbers.Real) and not isinstance(value, bool) and \
+            value == default
+    return type(value) is type(default) and value == default
+
+
+def check_unknown_arguments(cls, unknown):
+    """Refuse the arguments a layer's constructor did not take: a Keras argument tinynet
+    lacks gets what it does in Keras (and is accepted when it is off, see
+    KERAS_ONLY_ARGUMENTS); any other, a TypeError with the closest valid name (a typo)."""
+    refused = {name: value for name, value in unknown.items()
+               if not (name in cls.keras_only_arguments and is_off(name, value))}
+    if not refused:
+        return
+    name = sorted(refused)[0]
+    if name not in cls.keras_only_arguments:
+        raise unknown_argument_error(f"{cls.__name__}()", refused, constructor_arguments(cls))
+    what, advice, off = KERAS_ONLY_ARGUMENTS[name]
+    raise TypeError(f"{cls.__name__}({name}=...) is a Keras argument for {what}, which tinynet "
+                    f"does not have: leave it out (it is accepted at Keras's default, "
+                    f"{name}={off[0]!r}, which changes nothing){'. ' + advice if advice else ''}")
+
+
+def call_instead_of_forward_error(cls):
+    """The TypeError for a layer of one's own that defines Keras's call, but no forward of
+    its own (the forward that would run is Layer's or a built-in layer's)."""
+    return TypeError(
+        f"{cls.__name__} defines call(), Keras's way of writing a layer, which tinynet never "
+        f"calls. Keras works out the backward pass from call by automatic differentiation; "
+        f"tinynet has none, so a layer of your own writes both passes by hand: "
+        f"forward(self, x, training=False) returns the output and keeps what backward needs "
+        f"(self.x = x), and backward(self, grad_output) sets self.grads[name] for each weight "
+        f"and returns dL/dx. Rename call to forward and write backward; weights go in "
+        f"self.params in build (help(tinynet.layers.Layer) lists what to write)")
 
 
 # -- the messages of check_input and check_grad_output, worked out only when a check fails --

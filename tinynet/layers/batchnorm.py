@@ -53,7 +53,7 @@ from typing import NamedTuple
 import numpy as np
 
 from tinynet import initializers, regularizers
-from tinynet.layers.base import Layer
+from tinynet.layers.base import Layer, weight_attribute
 from tinynet.validation import check_bool, check_float
 
 
@@ -180,10 +180,18 @@ class BatchNormalization(Layer):
         plus name, dtype, trainable, input_shape (see Layer).
 
     Shapes: x (N, D) or (N, H, W, C) -> y of the same shape. Weights, in get_weights() order:
-    gamma (if scale), beta (if center), moving_mean, moving_variance, each of shape (D,).
+    gamma (if scale), beta (if center), moving_mean, moving_variance, each of shape (D,), also
+    readable under those names, layer.gamma and so on (as in Keras 3.15: None before the layer
+    is built, and gamma / beta None without scale / center).
     """
 
     weight_order = ("gamma", "beta", "moving_mean", "moving_variance")
+    keras_only_arguments = (*Layer.keras_only_arguments, "gamma_constraint", "beta_constraint",
+                            "renorm_clipping", "renorm_momentum", "synchronized")
+    gamma = weight_attribute("gamma", none_when_unbuilt=True)
+    beta = weight_attribute("beta", none_when_unbuilt=True)
+    moving_mean = weight_attribute("moving_mean", "state", none_when_unbuilt=True)
+    moving_variance = weight_attribute("moving_variance", "state", none_when_unbuilt=True)
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones",

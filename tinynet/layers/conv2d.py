@@ -45,7 +45,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from tinynet import initializers, regularizers
 from tinynet.layers.activation import Activation, check_activation_name
-from tinynet.layers.base import CHANNELS_LAST_HINT, Layer
+from tinynet.layers.base import CHANNELS_LAST_HINT, Layer, weight_attribute
 from tinynet.validation import check_bool, check_int
 
 # -- window arithmetic, shared with pooling.py ------------------------------------------------
@@ -190,10 +190,16 @@ class Conv2D(Layer):
     kernel_regularizer=None, bias_regularizer=None), plus name, dtype, trainable, input_shape.
 
     Shapes: x (N, H, W, C_in) -> y (N, H_out, W_out, filters). Weights, in get_weights()
-    order (Keras's layout): kernel (kh, kw, C_in, filters), bias (filters,).
+    order (Keras's layout): kernel (kh, kw, C_in, filters), bias (filters,), also readable as
+    layer.kernel and layer.bias (bias is None with use_bias=False, as in Keras).
     """
 
     weight_order = ("kernel", "bias")
+    keras_only_arguments = (*Layer.keras_only_arguments, "data_format", "dilation_rate",
+                            "groups", "kernel_constraint", "bias_constraint", "lora_rank",
+                            "lora_alpha")
+    kernel = weight_attribute("kernel")
+    bias = weight_attribute("bias")
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", activation=None,
                  use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",

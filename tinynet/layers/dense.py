@@ -15,7 +15,7 @@ Backward, given g = dL/dy of shape (N, D_out):
 
 from tinynet import initializers, regularizers
 from tinynet.layers.activation import Activation, check_activation_name
-from tinynet.layers.base import Layer
+from tinynet.layers.base import Layer, weight_attribute
 from tinynet.validation import check_bool, check_int
 
 
@@ -25,10 +25,15 @@ class Dense(Layer):
     dtype, trainable, input_shape / input_dim (see Layer).
 
     Shapes: x (N, D_in) -> y (N, units). Weights, in get_weights() order: kernel (D_in, units),
-    bias (units,). A regularizer adds its penalty to the loss and its gradient to grads.
+    bias (units,), also readable as layer.kernel and layer.bias (as in Keras; bias is None with
+    use_bias=False). A regularizer adds its penalty to the loss and its gradient to grads.
     """
 
     weight_order = ("kernel", "bias")
+    keras_only_arguments = (*Layer.keras_only_arguments, "kernel_constraint", "bias_constraint",
+                            "lora_rank", "lora_alpha", "quantization_config")
+    kernel = weight_attribute("kernel")
+    bias = weight_attribute("bias")
 
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",

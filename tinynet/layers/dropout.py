@@ -20,6 +20,8 @@ class Dropout(Layer):
     repeat); an int gives this layer a generator of its own, as Keras's seed= does.
     """
 
+    keras_only_arguments = (*Layer.keras_only_arguments, "noise_shape")
+
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.rate = check_float(rate, "Dropout(rate=...)", 0.0, 1.0, high_open=True)

@@ -34,7 +34,7 @@ with the sums over the same K values as the statistics (one per sample and group
 import numpy as np
 
 from tinynet import initializers, regularizers
-from tinynet.layers.base import Layer
+from tinynet.layers.base import Layer, weight_attribute
 from tinynet.layers.batchnorm import check_last_axis
 from tinynet.validation import check_bool, check_float, check_int
 
@@ -52,10 +52,14 @@ class GroupNormalization(Layer):
     `num_groups` holds the number of groups actually used.
 
     Shapes: x (N, ..., C) -> y of the same shape; C must be a multiple of the number of
-    groups. Weights, in get_weights() order: gamma (if scale), beta (if center), each (C,).
+    groups. Weights, in get_weights() order: gamma (if scale), beta (if center), each (C,),
+    also readable as layer.gamma and layer.beta (None without scale / center, as in Keras).
     """
 
     weight_order = ("gamma", "beta")
+    keras_only_arguments = (*Layer.keras_only_arguments, "gamma_constraint", "beta_constraint")
+    gamma = weight_attribute("gamma")
+    beta = weight_attribute("beta")
 
     def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,

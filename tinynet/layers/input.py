@@ -5,6 +5,10 @@
 is the same model as `Sequential([Dense(64, input_shape=(20,)), ...])`, Keras 3's preferred
 spelling. The input is not a layer that computes anything: the model takes the shape from it
 and does not list it in `model.layers` or in `summary()` (as Keras).
+
+A layer called on an input works out its output shape, as Keras's docs show it:
+Flatten()(Input(shape=(10, 64))).shape is (None, 640) (see symbolic.py; tinynet has no
+functional API, so that is all such a call does).
 """
 
 from tinynet.layers.base import Layer, channels_first_hint, check_sample_shape
@@ -33,8 +37,10 @@ class InputLayer(Layer):
 
     @property
     def shape(self):
-        """(None, *sample_shape): the batch axis first, as Keras shows it."""
-        return self.input_shape
+        """(batch_size, *sample_shape), batch_size None unless given: the batch axis first, as
+        Keras shows it. A layer called on the input, layer(Input(shape=...)), returns a
+        SymbolicTensor with the layer's output shape in the same form (symbolic.py)."""
+        return (self.batch_size, *self.input_shape[1:])
 
     def build_for(self, shape):
         """An input layer's shape is fixed: x of another shape is refused."""

@@ -41,7 +41,7 @@ normalization needs at least two features to mean anything.
 
 import numpy as np
 
-from tinynet.layers.base import Layer
+from tinynet.layers.base import Layer, weight_attribute
 from tinynet.validation import check_bool, check_float
 
 
@@ -53,10 +53,16 @@ class LayerNormalization(Layer):
     other or several axes; tinynet normalizes over the last axis only.
 
     Weights, in get_weights() order: gamma (if scale), beta (if center), each of shape (D,),
-    both trainable. There are no non-trainable weights: no moving statistics.
+    both trainable, also readable as layer.gamma and layer.beta (None without scale / center,
+    as in Keras). There are no non-trainable weights: no moving statistics.
     """
 
     weight_order = ("gamma", "beta")
+    keras_only_arguments = (*Layer.keras_only_arguments, "gamma_initializer",
+                            "beta_initializer", "gamma_regularizer", "beta_regularizer",
+                            "gamma_constraint", "beta_constraint", "rms_scaling")
+    gamma = weight_attribute("gamma")
+    beta = weight_attribute("beta")
 
     def __init__(self, epsilon=1e-3, center=True, scale=True, axis=-1, **kwargs):
         super().__init__(**kwargs)

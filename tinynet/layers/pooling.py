@@ -22,8 +22,8 @@ and, when windows overlap, a pixel adds up what it got from each window it was i
 padding='same' follows Keras (TensorFlow): the padded pixels never count. For max pooling the
 border is -inf, which never wins; for average pooling count[i, j] is the number of REAL pixels
 in window (i, j), so a corner window of 'same' pooling averages only the pixels it covers.
-(Keras's PyTorch backend, when the padding is uneven, pads by repeating the edge pixels and
-averages those too; tinynet does what Keras's TensorFlow and JAX backends do.)
+(Keras's PyTorch backend differs for average pooling when the padding is uneven: see
+AveragePooling2D.)
 
 GlobalAveragePooling2D averages each channel over the whole image, GlobalMaxPooling2D takes
 its largest value: (N, H, W, C) -> (N, C). GlobalMaxPooling2D shares g evenly among tied
@@ -59,6 +59,8 @@ from tinynet.validation import check_bool
 # average_pooling2d shows it on a 3x3 example, which tests/test_conv.py replays.
 class Pooling2D(Layer):
     """What max and average pooling share: pool_size, strides (default: pool_size), padding."""
+
+    keras_only_arguments = (*Layer.keras_only_arguments, "data_format")
 
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", **kwargs):
         super().__init__(**kwargs)
@@ -119,7 +121,20 @@ class MaxPooling2D(Pooling2D):
 
 class AveragePooling2D(Pooling2D):
     """AveragePooling2D(pool_size, strides=None, padding='valid'): the mean of each window's
-    real pixels. Shapes: x (N, H, W, C) -> y (N, H_out, W_out, C)."""
+    real pixels. Shapes: x (N, H, W, C) -> y (N, H_out, W_out, C).
+
+    With padding='same', a window that reaches over the border averages the real pixels it
+    covers, as Keras 3.15 does on its TensorFlow backend (tf.nn.avg_pool) and its JAX backend
+    (it divides each window's sum by its count of real pixels). Keras 3.15 on its PyTorch
+    backend agrees when the padding is the same on both sides of both axes; when it is not
+    (the odd pixel of padding goes at the bottom or right), it pads every side by repeating
+    the edge pixels and averages those copies too (keras/src/backend/torch/nn.py,
+    average_pool and _apply_same_padding). On the 3x4 image [[1, 2, 3, 4], [5, 6, 7, 8],
+    [9, 10, 11, 12]], AveragePooling2D(pool_size=3, strides=2, padding='same') gives
+    [[4, 5.5], [8, 9.5]] here and on TensorFlow and JAX, [[3.33, 5], [8.67, 10.33]] on
+    PyTorch. (Max pooling is the same on every backend: a copy of an edge pixel never beats
+    the pixel itself, which is in the same window.)
+    """
 
     def __init__(self, pool_size, strides=None, padding="valid", **kwargs):
         super().__init__(pool_size, strides, padding, **kwargs)
@@ -160,6 +175,8 @@ class AveragePooling2D(Pooling2D):
 class GlobalPooling2D(Layer):
     """What global average and max pooling share: images (N, H, W, C) in, one number per
     channel out, (N, C), or (N, 1, 1, C) with keepdims=True."""
+
+    keras_only_arguments = (*Layer.keras_only_arguments, "data_format")
 
     def __init__(self, keepdims=False, **kwargs):
         super().__init__(**kwargs)

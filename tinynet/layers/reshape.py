@@ -17,6 +17,8 @@ class Flatten(Layer):
     """Flatten(): each sample becomes a vector. Shapes: x (N, d1, d2, ...) -> y (N, d1*d2*...).
     """
 
+    keras_only_arguments = (*Layer.keras_only_arguments, "data_format")
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.x_shape = None

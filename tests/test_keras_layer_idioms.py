@@ -1,0 +1,418 @@
+"""Keras layer idioms from the Keras 3 API docstrings and guides, as students copy them.
+
+A trial of Keras 3.15's docstring examples (/tmp/trial_api_lo) found five: a layer called on
+keras.Input(...) to show its output shape; a layer of one's own written the Keras way (call,
+add_weight); weights read as layer.kernel, layer.gamma; Keras arguments tinynet lacks
+(activity_regularizer, noise_shape, ...), which got a wrong "Did you mean"; and
+AveragePooling2D with padding='same', where Keras's backends disagree. Each either works as
+in Keras or stops with an error that says what to write instead.
+
+Every Keras value below was observed running Keras 3.15.1 on its torch backend
+(KERAS_BACKEND=torch /tmp/kvenv/bin/python); each says so where it is used.
+"""
+
+import numpy as np
+import pytest
+from helpers import raises
+
+import tinynet
+from tinynet import layers
+from tinynet.layers import (
+    AveragePooling2D,
+    BatchNormalization,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    GroupNormalization,
+    Input,
+    Layer,
+    LayerNormalization,
+    MaxPooling2D,
+    ReLU,
+    Reshape,
+)
+from tinynet.layers.symbolic import SymbolicTensor
+from tinynet.models import Sequential
+
+NO_FUNCTIONAL_API = "tinynet has no functional API"
+
+# -- 1. a layer called on keras.Input(...): its output shape ----------------------------------
+
+# layer(keras.Input(**input)) -> (.shape, .dtype, shapes of layer.get_weights()), printed by
+# Keras 3.15.1 on its torch backend for each of these layers
+KERAS_SYMBOLIC_CALLS = {
+    "Flatten()": ({"shape": (10, 64)}, (None, 640), "float32", []),
+    "Reshape((3, 4))": ({"shape": (12,)}, (None, 3, 4), "float32", []),
+    "Reshape((-1, 2, 2))": ({"shape": (12,)}, (None, 3, 2, 2), "float32", []),
+    "Dense(4)": ({"shape": (3,), "batch_size": 8}, (8, 4), "float32", [(3, 4), (4,)]),
+    "Conv2D(8, 3, strides=2, padding='same')": ({"shape": (28, 28, 1)}, (None, 14, 14, 8),
+                                                "float32", [(3, 3, 1, 8), (8,)]),
+    "Conv2D(32, 3, activation='relu')": ({"shape": (10, 10, 128)}, (None, 8, 8, 32),
+                                         "float32", [(3, 3, 128, 32), (32,)]),
+    "MaxPooling2D()": ({"shape": (28, 28, 1)}, (None, 14, 14, 1), "float32", []),
+    "AveragePooling2D(3, strides=2, padding='same')": ({"shape": (7, 6, 3)}, (None, 4, 3, 3),
+                                                       "float32", []),
+    "GlobalAveragePooling2D()": ({"shape": (7, 7, 3)}, (None, 3), "float32", []),
+    "GlobalMaxPooling2D(keepdims=True)": ({"shape": (7, 7, 3)}, (None, 1, 1, 3), "float32",
+                                          []),
+    "BatchNormalization()": ({"shape": (5,)}, (None, 5), "float32", [(5,), (5,), (5,), (5,)]),
+    "LayerNormalization()": ({"shape": (4, 5)}, (None, 4, 5), "float32", [(5,), (5,)]),
+    "GroupNormalization(groups=2)": ({"shape": (4, 4, 6)}, (None, 4, 4, 6), "float32",
+                                     [(6,), (6,)]),
+    "Dropout(0.5)": ({"shape": (12,)}, (None, 12), "float32", []),
+    "Activation('softmax')": ({"shape": (12,), "batch_size": 2}, (2, 12), "float32", []),
+    "Dense(4, dtype='float64')": ({"shape": (3,)}, (None, 4), "float64", [(3, 4), (4,)]),
+}
+
+
+@pytest.mark.parametrize("layer_code", KERAS_SYMBOLIC_CALLS)
+def test_a_layer_called_on_input_gives_keras_output_shape_and_is_built(layer_code):
+    given, shape, dtype, weight_shapes = KERAS_SYMBOLIC_CALLS[layer_code]
+    layer = eval(layer_code, vars(layers))  # the Keras docstring's own spelling
+    y = layer(Input(**given))
+    assert isinstance(y, SymbolicTensor)
+    assert (y.shape, y.dtype) == (shape, dtype)
+    assert [w.shape for w in layer.get_weights()] == weight_shapes
+    assert layer.built
+
+
+def test_the_flatten_and_reshape_docstrings_and_a_chain_of_layers():
+    # Keras 3.15.1 (torch): (None, 640), (None, 3, 4) and, chained, (None, 4)
+    assert Flatten()(tinynet.Input(shape=(10, 64))).shape == (None, 640)
+    assert Reshape((3, 4))(Input(shape=(12,))).shape == (None, 3, 4)
+    assert Dense(4)(Flatten()(Input(shape=(10, 64)))).shape == (None, 4)
+
+
+def test_input_shape_has_its_batch_size_first_as_in_keras():
+    # Keras 3.15.1 (torch): keras.Input(shape=(3,), batch_size=8).shape == (8, 3)
+    assert Input(shape=(3,), batch_size=8).shape == (8, 3)
+    assert Input(shape=(3,)).shape == (None, 3)
+
+
+def test_a_layer_built_on_input_then_computes_on_arrays_and_joins_a_model():
+    dense = Dense(4)
+    dense(Input(shape=(3,)))
+    # Keras 3.15.1 (torch): after Dense(4)(keras.Input(shape=(3,))), built and kernel (3, 4)
+    assert dense.built and dense.kernel.shape == (3, 4)
+    assert dense(np.ones((2, 3))).shape == (2, 4)
+    flatten, head = Flatten(), Dense(2)
+    head(flatten(Input(shape=(4, 5))))
+    model = Sequential([Input(shape=(4, 5)), flatten, head])
+    assert model.predict(np.ones((3, 4, 5)), verbose=0).shape == (3, 2)
+
+
+def test_a_layer_built_for_other_samples_refuses_the_input():
+    dense = Dense(4)
+    dense(np.ones((2, 5)))
+    raises(ValueError, lambda: dense(Input(shape=(3,))), "Dense", "(5,)", "(None, 3)")
+    raises(ValueError, lambda: Dense(4)(Input(shape=(3, 5))), "Dense",
+           "(batch, features)", "Flatten()")
+
+
+@pytest.mark.parametrize("use", [
+    lambda t: t + 1, lambda t: 1 + t, lambda t: t * t, lambda t: t @ np.ones((4, 2)),
+    lambda t: -t, lambda t: t[0], lambda t: np.asarray(t), lambda t: np.exp(t),
+    lambda t: np.ones(4) + t, lambda t: np.concatenate([t, t]),
+])
+def test_computing_with_a_symbolic_tensor_says_there_is_no_functional_api(use):
+    tensor = Dense(4)(Input(shape=(3,)))
+    raises(TypeError, lambda: use(tensor), "SymbolicTensor shape=(None, 4)", "no values",
+           NO_FUNCTIONAL_API, "Sequential([Input(shape=...)", "np.ones((2, 4))")
+
+
+def test_keras_model_and_sequential_add_refuse_symbolic_tensors():
+    inputs = Input(shape=(32,))
+    outputs = Dense(16, activation="softmax")(inputs)
+    raises(AttributeError, lambda: tinynet.Model(inputs, outputs), "no Model",
+           "no functional API", "Sequential")
+    raises(TypeError, lambda: Sequential([inputs, outputs]), "expected a tinynet layer",
+           "SymbolicTensor shape=(None, 16)")
+
+
+def test_fit_on_a_symbolic_tensor_says_there_is_no_functional_api():
+    model = Sequential([Input(shape=(3,)), Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    tensor = Dense(3)(Input(shape=(3,)))
+    raises(TypeError, lambda: model.fit(tensor, np.ones((2, 1)), verbose=0), NO_FUNCTIONAL_API)
+
+
+def test_a_layer_given_to_a_layer_is_refused_as_not_data():
+    raises(TypeError, lambda: Dense(4)(Dense(3)), "Dense: x is a layer, Dense, not data",
+           "Sequential([...])")
+    # what was refused before still is, with the same message
+    raises(TypeError, lambda: Dense(4)("abc"), "Dense: x must be numeric")
+
+
+# -- 2. a layer of one's own written the Keras way -----------------------------------------------
+
+def test_a_layer_defining_call_without_forward_stops_where_the_class_is_defined():
+    def define():
+        class Linear(Layer):  # the guide "Making new layers and models via subclassing"
+            def __init__(self, units=32):
+                super().__init__()
+                self.units = units
+
+            def call(self, inputs):
+                return inputs @ self.w
+
+    raises(TypeError, define, "Linear defines call()", "never calls",
+           "automatic differentiation", "forward(self, x, training=False)",
+           "backward(self, grad_output)", "self.grads[name]", "Rename call to forward",
+           "self.params in build")
+
+
+def test_overriding_call_of_a_builtin_layer_is_refused_as_well():
+    # tinynet never calls call: Dense's forward would run, silently ignoring it
+    def define():
+        class DoubleDense(Dense):
+            def call(self, inputs):
+                return 2 * inputs
+
+    raises(TypeError, define, "DoubleDense defines call()", "never calls")
+
+
+def test_call_next_to_a_forward_of_ones_own_is_allowed():
+    class Twice(Layer):
+        def call(self, x):  # a helper that forward uses
+            return 2 * x
+
+        def forward(self, x, training=False):
+            self.check_input(x)
+            return self.call(x)
+
+    class TwiceToo(Twice):  # forward inherited from a layer of one's own: fine too
+        def call(self, x):
+            return x + x
+
+    assert TwiceToo()(np.ones((2, 3))).tolist() == [[2.0] * 3] * 2
+
+
+class KerasStyleLinear(Layer):
+    """The guide's Linear, with forward in place of call but still add_weight."""
+
+    def __init__(self, units=32, in_init=False):
+        super().__init__()
+        self.units = units
+        if in_init:  # the guide's first version makes its weights in __init__
+            self.w = self.add_weight(shape=(2, units), initializer="random_normal")
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], self.units),
+                                 initializer="random_normal", trainable=True)
+        super().build(input_shape)
+
+    def forward(self, x, training=False):
+        self.check_input(x)
+        return x @ self.w
+
+
+@pytest.mark.parametrize("make", [
+    lambda: KerasStyleLinear(4)(np.ones((2, 2))),
+    lambda: KerasStyleLinear(4, in_init=True),
+    lambda: Sequential([Input(shape=(3,)), KerasStyleLinear(4)]),
+])
+def test_add_weight_says_how_tinynet_layers_make_weights(make):
+    raises(AttributeError, make, "KerasStyleLinear", "no add_weight",
+           "build(self, input_shape)", "self.params['w'] = tinynet.initializers.get",
+           "self.dtype", "super().build(input_shape)", "self.state",
+           "compile replaces the array", "self.params['w'][...] = new", "self.grads['w']")
+
+
+def test_add_loss_and_losses_say_what_tinynet_has_instead():
+    class ActivityRegularization(Layer):
+        def forward(self, x, training=False):
+            self.check_input(x)
+            self.add_loss(0.01 * x.sum())
+            return x
+
+    raises(AttributeError, lambda: ActivityRegularization()(np.ones((2, 2))), "no add_loss",
+           "kernel_regularizer", "self.regularizers['w']", "add_regularization_gradients",
+           "activity regularizer")
+    raises(AttributeError, lambda: Dense(2).losses, "no losses", "regularization_loss()")
+    assert not hasattr(Dense(2), "add_weight")  # as for any attribute a layer lacks
+
+
+# -- 3. Keras's attribute names for weights ------------------------------------------------------
+
+def test_weight_attributes_are_the_live_arrays():
+    dense = Dense(3)
+    dense(np.ones((2, 4)))
+    assert dense.kernel is dense.params["kernel"] and dense.bias is dense.params["bias"]
+    bn = BatchNormalization()
+    bn(np.ones((2, 3)))
+    assert bn.gamma is bn.params["gamma"] and bn.beta is bn.params["beta"]
+    assert bn.moving_mean is bn.state["moving_mean"]
+    assert bn.moving_variance is bn.state["moving_variance"]
+    for norm in (LayerNormalization(), GroupNormalization(groups=1)):
+        norm(np.ones((2, 3)))
+        assert norm.gamma is norm.params["gamma"] and norm.beta is norm.params["beta"]
+    conv = Conv2D(2, 3)
+    conv(np.ones((1, 5, 5, 1)))
+    assert conv.kernel.shape == (3, 3, 1, 2) and conv.bias.shape == (2,)
+
+
+def test_writing_into_layer_kernel_after_compile_changes_the_model():
+    model = Sequential([Input(shape=(2,)), Dense(1, kernel_initializer="zeros")])
+    model.compile(optimizer="sgd", loss="mse")  # the weights become views of one vector
+    layer = model.layers[0]
+    layer.kernel[...] = [[1.0], [2.0]]
+    layer.bias[...] = 0.5
+    np.testing.assert_allclose(model.predict(np.array([[1.0, 1.0]]), verbose=0), [[3.5]])
+    model.fit(np.ones((4, 2)), np.zeros((4, 1)), verbose=0)
+    assert layer.kernel is layer.params["kernel"]  # still the array training updates
+
+
+# Keras 3.15.1 (torch): unbuilt Dense, Conv2D, LayerNormalization and GroupNormalization have
+# no kernel / bias / gamma / beta (AttributeError); an unbuilt BatchNormalization's gamma,
+# beta, moving_mean and moving_variance are None; built with use_bias=False (center=False,
+# scale=False), bias (beta, gamma) is None.
+@pytest.mark.parametrize("make, names", [
+    (lambda: Dense(2), ("kernel", "bias")), (lambda: Conv2D(2, 1), ("kernel", "bias")),
+    (lambda: LayerNormalization(), ("gamma", "beta")),
+    (lambda: GroupNormalization(groups=1), ("gamma", "beta")),
+])
+def test_an_unbuilt_layer_has_no_weight_attributes_as_in_keras(make, names):
+    layer = make()
+    for name in names:
+        raises(AttributeError, lambda name=name: getattr(layer, name), "is not built yet",
+               f"no {name}", "layer(x)")
+        assert not hasattr(layer, name)
+
+
+def test_an_unbuilt_batch_normalization_gives_none_as_in_keras():
+    bn = BatchNormalization()
+    assert [bn.gamma, bn.beta, bn.moving_mean, bn.moving_variance] == [None] * 4
+
+
+@pytest.mark.parametrize("make, shape, names", [
+    (lambda: Dense(2, use_bias=False), (2, 3), ("bias",)),
+    (lambda: Conv2D(2, 1, use_bias=False), (1, 4, 4, 3), ("bias",)),
+    (lambda: BatchNormalization(center=False, scale=False), (2, 3), ("gamma", "beta")),
+    (lambda: LayerNormalization(center=False, scale=False), (2, 3), ("gamma", "beta")),
+    (lambda: GroupNormalization(groups=1, center=False, scale=False), (2, 3),
+     ("gamma", "beta")),
+])
+def test_a_weight_the_layer_was_built_without_is_none_as_in_keras(make, shape, names):
+    layer = make()
+    layer(np.ones(shape))
+    assert [getattr(layer, name) for name in names] == [None] * len(names)
+
+
+@pytest.mark.parametrize("make, name, store", [
+    (lambda: Dense(2), "kernel", "params"), (lambda: Dense(2), "bias", "params"),
+    (lambda: BatchNormalization(), "gamma", "params"),
+    (lambda: BatchNormalization(), "moving_mean", "state"),
+    (lambda: LayerNormalization(), "beta", "params"),
+])
+def test_assigning_a_weight_attribute_says_to_write_into_it(make, name, store):
+    layer = make()
+    layer(np.ones((2, 3)))
+    before = getattr(layer, name).copy()
+    # Keras 3.15.1 (torch): dense.kernel = ... is an AttributeError too (a property)
+    raises(AttributeError, lambda: setattr(layer, name, np.zeros_like(before)),
+           f"layer.{name} cannot be replaced", f"layer.{store}['{name}']",
+           f"layer.{name}[...] = new_values", "set_weights")
+    np.testing.assert_array_equal(getattr(layer, name), before)
+
+
+def test_other_layers_do_not_get_keras_weight_names():
+    assert not hasattr(Dense(2), "gamma") and not hasattr(LayerNormalization(), "kernel")
+    assert not hasattr(LayerNormalization(), "moving_mean")
+
+
+# -- 4. Keras arguments tinynet's layers lack ----------------------------------------------------
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: Dense(4, activity_regularizer="l2"),
+     ["Dense(activity_regularizer=...) is a Keras argument", "outputs", "kernel_regularizer"]),
+    (lambda: Dropout(0.5, noise_shape=(None, 1), seed=1),
+     ["Dropout(noise_shape=...) is a Keras argument", "same units"]),
+    (lambda: Dense(2, kernel_constraint=lambda w: w), ["kernel_constraint", "after each update"]),
+    (lambda: Dense(2, bias_constraint="non_neg"), ["bias_constraint"]),
+    (lambda: Dense(2, lora_rank=4), ["lora_rank", "LoRA"]),
+    (lambda: Conv2D(4, 3, data_format="channels_first"),
+     ["data_format", "channels last", "x.transpose(0, 2, 3, 1)"]),
+    (lambda: Conv2D(4, 3, dilation_rate=2), ["dilation_rate", "dilated"]),
+    (lambda: MaxPooling2D(data_format="channels_first"), ["MaxPooling2D(data_format=...)"]),
+    (lambda: BatchNormalization(synchronized=True), ["synchronized"]),
+    (lambda: LayerNormalization(gamma_initializer="he_normal"), ["gamma_initializer"]),
+    (lambda: ReLU(activity_regularizer="l1"), ["ReLU(activity_regularizer=...)"]),
+])
+def test_a_keras_argument_tinynet_lacks_says_so(make, words):
+    message = raises(TypeError, make, *words, "which tinynet does not have", "leave it out",
+                     "accepted at Keras's default")
+    assert "Did you mean" not in message
+
+
+def test_keras_arguments_at_their_keras_default_are_accepted():
+    # all accepted by Keras 3.15.1 (torch) at these values, which are its defaults
+    Dense(4, activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+          lora_rank=None, lora_alpha=None, quantization_config=None)
+    Dropout(0.5, noise_shape=None)
+    Conv2D(4, 3, data_format="channels_last", dilation_rate=(1, 1), groups=1)
+    Conv2D(4, 3, data_format=None, dilation_rate=1)
+    BatchNormalization(beta_constraint=None, gamma_constraint=None, synchronized=False,
+                       renorm_clipping=None, renorm_momentum=0.99)
+    LayerNormalization(beta_initializer="zeros", gamma_initializer="ones",
+                       beta_regularizer=None, gamma_constraint=None, rms_scaling=False)
+    GroupNormalization(groups=1, beta_constraint=None)
+    Flatten(data_format=None)
+    AveragePooling2D(2, data_format="channels_last")
+    ReLU(max_value=None, negative_slope=0, threshold=0.0)
+    layers.Softmax(axis=-1)
+    layer = Dense(4, kernel_constraint=None)
+    assert layer.get_config() == Dense(4).get_config()
+
+
+def test_a_typo_still_gets_the_closest_name_and_true_is_not_a_default_of_one():
+    raises(TypeError, lambda: Dense(4, activaton="relu"), "unknown argument 'activaton'",
+           "Did you mean 'activation'?")
+    raises(TypeError, lambda: Conv2D(4, 3, groups=True), "Conv2D(groups=...)")
+    # an argument of other Keras layers is unknown here, as in Keras
+    raises(TypeError, lambda: Dense(4, noise_shape=None), "unknown argument 'noise_shape'")
+
+
+# -- 5. AveragePooling2D with padding='same' ------------------------------------------------------
+
+X34 = np.arange(1.0, 13.0).reshape(1, 3, 4, 1)  # the docstring's 3x4 image
+
+
+def avg_pool(x, **kwargs):
+    return AveragePooling2D(**kwargs)(x)[0, :, :, 0]
+
+
+def test_average_pooling_same_averages_the_real_pixels_where_keras_torch_repeats_edges():
+    y = avg_pool(X34, pool_size=3, strides=2, padding="same")
+    # window (0, 0) covers rows 0-1 (row -1 is padding) and columns 0-2: (1+2+3+5+6+7) / 6;
+    # TensorFlow's and JAX's rule, which tinynet follows
+    np.testing.assert_allclose(y, [[4.0, 5.5], [8.0, 9.5]])
+    # Keras 3.15.1 (torch) gives [[3.33333, 5.0], [8.66667, 10.33333]]: the padding is uneven
+    # (none on the left, one column on the right), so it repeats the edge pixels and counts
+    # them; the docstring tells the difference
+    keras_torch = np.array([[10 / 3, 5.0], [26 / 3, 31 / 3]])
+    assert not np.allclose(y, keras_torch)
+    doc = " ".join(AveragePooling2D.__doc__.split())
+    assert "[[4, 5.5], [8, 9.5]]" in doc and "[[3.33, 5], [8.67, 10.33]]" in doc
+
+
+@pytest.mark.parametrize("image, kwargs, keras_torch", [
+    # Keras 3.15.1 (torch), from the AveragePooling2D docstring's examples: even padding, or
+    # uneven padding whose repeated pixels weigh every real pixel alike, agree with tinynet
+    (np.arange(1.0, 10.0).reshape(1, 3, 3, 1), {"pool_size": 2, "strides": 1},
+     [[3.0, 4.0, 4.5], [6.0, 7.0, 7.5], [7.5, 8.5, 9.0]]),
+    (X34, {"pool_size": 2, "strides": 2}, [[3.5, 5.5], [9.5, 11.5]]),
+    (X34, {"pool_size": 3, "strides": 1},
+     [[3.5, 4.0, 5.0, 5.5], [5.5, 6.0, 7.0, 7.5], [7.5, 8.0, 9.0, 9.5]]),
+])
+def test_average_pooling_same_agrees_with_keras_torch_where_keras_backends_agree(
+        image, kwargs, keras_torch):
+    np.testing.assert_allclose(avg_pool(image, padding="same", **kwargs), keras_torch,
+                               rtol=1e-6)
+
+
+def test_max_pooling_same_agrees_with_keras_torch_on_the_uneven_example():
+    # Keras 3.15.1 (torch): MaxPooling2D(pool_size=3, strides=2, padding='same') on the 3x4
+    # image gives [[7, 8], [11, 12]]
+    y = MaxPooling2D(pool_size=3, strides=2, padding="same")(X34)[0, :, :, 0]
+    np.testing.assert_array_equal(y, [[7.0, 8.0], [11.0, 12.0]])
