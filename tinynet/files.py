@@ -5,7 +5,8 @@ data files, the lesson book's pages) goes through write_atomically: the bytes go
 temporary file in the same folder, are flushed to disk, and the temporary file is renamed over
 the target. os.replace is one step on every operating system, so whoever reads the file sees
 the old version or the new one, never half of one, and a save that fails half-way (a full
-disk, Ctrl-C, a crash) leaves the previous file as it was.
+disk, Ctrl-C, a crash) leaves the previous file as it was. Its error names the file that was
+asked for, never the temporary one.
 """
 
 import os
@@ -44,6 +45,9 @@ def write_atomically(path, data, where="write", example_name="file"):
     except PermissionError:
         raise PermissionError(f"{where}: cannot write in the folder {folder} (permission "
                               f"denied)") from None
+    except OSError as err:  # e.g. /proc, which takes no new files
+        note = f"the folder {folder} takes no new files"
+        raise write_error(err, where, path, note) from None
     try:
         with os.fdopen(handle, "wb") as file:
             if callable(data):
@@ -54,10 +58,21 @@ def write_atomically(path, data, where="write", example_name="file"):
             os.fsync(file.fileno())  # on disk before the rename, or a crash could lose both
         os.chmod(temp_path, default_file_mode())  # mkstemp makes files only we can read
         os.replace(temp_path, path)
-    except BaseException:
+    except BaseException as err:
         if os.path.exists(temp_path):
             os.remove(temp_path)
+        if isinstance(err, OSError):  # a full disk, ...: named by the file asked for
+            note = "the previous file, if any, is unchanged"
+            raise write_error(err, where, path, note) from None
         raise
+
+
+def write_error(err, where, path, note):
+    """The OSError `err` (of the same class and errno) with a message that names the file
+    the user asked for, not the temporary file that was being written."""
+    reason = err.strerror or str(err)
+    message = f"{where}: could not write {path}: {reason} ({note})"
+    return type(err)(err.errno, message) if err.errno is not None else type(err)(message)
 
 
 def default_file_mode():

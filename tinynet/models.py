@@ -728,36 +728,49 @@ class Sequential:
         return [f"{type(layer).__name__}:{key}:{layer.weight(key).shape}"
                 for layer in self.layers for key in layer.weight_keys()]
 
-    def save_weights(self, path):
+    def save_weights(self, path, overwrite=True, max_shard_size=None):
         """Save every weight. A name ending in '.weights.h5' writes Keras's own layout (needs
-        h5py: pip install "tinynet[keras]"), so Keras's model.load_weights reads it; any other
-        name writes a .npz archive. Either way the file is written atomically: a temporary
-        file next to `path`, flushed to disk, then renamed over it, so a save that fails
-        half-way leaves the previous file intact."""
+        h5py: pip install "tinynet[keras]"), so Keras's model.load_weights reads it; a name
+        ending in '.npz' writes tinynet's own archive, which also holds the weights of layers
+        of your own; any other name is refused, as Keras refuses it. Either way the file is
+        written atomically: a temporary file next to `path`, flushed to disk, then renamed
+        over it, so a save that fails half-way leaves the previous file intact.
+
+        overwrite=False refuses to replace an existing file (FileExistsError; Keras would
+        ask); max_shard_size is Keras's (it splits big models), and must stay None."""
+        from tinynet import saving
+
         if not self.built:
             raise ValueError("save_weights: the model is not built yet, it has no weights")
         path = check_path(path, "save_weights")
-        if path.endswith(".weights.h5"):
-            from tinynet import saving
-
+        if saving.check_save_weights(path, overwrite, max_shard_size) == ".weights.h5":
             return saving.save_weights_h5(self, path)
         arrays = {f"weight_{i:04d}": w for i, w in enumerate(self.get_weights())}
         arrays["architecture"] = np.array(self.architecture())
         write_atomically(path, lambda file: np.savez(file, **arrays), "save_weights",
                          example_name="model.weights.npz")
 
-    def load_weights(self, path):
-        """Load weights saved by save_weights (.npz, or Keras's .weights.h5). Refuses a
-        missing, corrupt or foreign file and a file saved from a different architecture;
-        either loads everything or changes nothing."""
+    def load_weights(self, path, skip_mismatch=False):
+        """Load weights saved by save_weights (.npz, or Keras's .weights.h5), or the weights
+        of a whole model's .keras file (as Keras 3 does). Refuses a missing, corrupt or
+        foreign file and a file saved from a different architecture; either loads
+        everything or changes nothing. A Keras file's optimizer state is loaded as Keras
+        loads it: only into an optimizer that is built, that is, has taken a step (else
+        Keras's warning 'Skipping variable loading for optimizer ...').
+
+        skip_mismatch=True (Keras's, for .weights.h5 and .keras files): layers whose weights
+        do not fit keep their own, with a warning; the others are loaded."""
+        from tinynet import saving
+
         if not self.built:
             raise ValueError("load_weights: build the model first (give the first layer an "
                              "input_shape), so there are weights to load into")
         path = check_path(path, "load_weights")
-        if path.endswith(".h5"):
-            from tinynet import saving
-
-            return saving.load_weights_h5(self, path)
+        kind = saving.check_load_weights(path, skip_mismatch)
+        if kind == ".weights.h5":
+            return saving.load_weights_h5(self, path, skip_mismatch)
+        if kind == ".keras":
+            return saving.load_weights_keras(self, path, skip_mismatch)
         stored = read_weights_file(path)
         saved = [str(s) for s in stored["architecture"]]
         if saved != self.architecture():
@@ -767,14 +780,17 @@ class Sequential:
 
     # -- the whole model as a Keras file: configuration and saving ---------------------------
 
-    def save(self, path):
+    def save(self, path, overwrite=True, zipped=None, **keras_only):
         """Save the whole model (architecture, weights, optimizer) in Keras 3's .keras format,
         which keras.models.load_model reads. Needs h5py (pip install "tinynet[keras]").
         Raises ValueError for a name that does not end in .keras (Keras 3 also writes the
-        legacy .h5 format; tinynet does not)."""
+        legacy .h5 format; tinynet does not). overwrite=False refuses to replace an existing
+        file (FileExistsError; Keras would ask); zipped=False (Keras's unzipped folder) is
+        refused."""
         from tinynet import saving
 
-        return saving.save_model(self, check_path(path, "save"))
+        return saving.save_model(self, check_path(path, "save"), overwrite, zipped,
+                                 **keras_only)
 
     # Keras names for things of its functional API and serving that tinynet does not have.
     # They are properties that raise (not a __getattr__, which would slow down every
@@ -846,19 +862,21 @@ def load_model(path, custom_objects=None, compile=True, safe_mode=True):
                              safe_mode)
 
 
-def save_model(model, filepath, overwrite=True):
+def save_model(model, filepath, overwrite=True, zipped=None, **keras_only):
     """Keras's keras.models.save_model(model, 'model.keras'): tinynet.saving.save_model, as
     keras.models.save_model is keras.saving.save_model."""
     from tinynet import saving
 
-    return saving.save_model(model, check_path(filepath, "save_model"), overwrite)
+    return saving.save_model(model, check_path(filepath, "save_model"), overwrite, zipped,
+                             **keras_only)
 
 
-def model_from_json(text):
-    """A Sequential model (new weights) from the JSON text of model.to_json()."""
+def model_from_json(text, custom_objects=None):
+    """A Sequential model (new weights) from the JSON text of model.to_json(), compiled as
+    the model was (its optimizer starts afresh), as in Keras 3."""
     from tinynet import saving
 
-    return saving.model_from_json(text)
+    return saving.model_from_json(text, custom_objects)
 
 
 def clone_model(model, **keras_only):
@@ -902,6 +920,8 @@ def clone_model(model, **keras_only):
 # -- summary ---------------------------------------------------------------------------------
 
 def summary_text(model):
+    from tinynet import saving
+
     rows = [(f"{layer.name} ({type(layer).__name__})", str(layer.output_shape),
              f"{layer.count_params():,}") if layer.built else
             (f"{layer.name} ({type(layer).__name__})", "?", "0 (unbuilt)")
@@ -917,12 +937,20 @@ def summary_text(model):
     trainable = sum(layer.count_trainable_params() for layer in model.layers)
     total = model.count_params()
     itemsize = np.dtype(model.layers[0].dtype if model.layers else floatx()).itemsize
+    # Keras 3.15 counts the optimizer's variables too once it is built (has taken a step,
+    # or was loaded with the model): "Optimizer params", included in "Total params"
+    optimizer_count, optimizer_bytes = (saving.optimizer_params(model)
+                                        if saving.optimizer_built(model) else (0, 0))
     lines = [f'Model: "{model.name}"', rule, line(header), rule, *[line(r) for r in rows], rule,
-             f"Total params: {total:,} ({format_bytes(total * itemsize)})",
+             f"Total params: {total + optimizer_count:,} "
+             f"({format_bytes(total * itemsize + optimizer_bytes)})",
              f"Trainable params: {trainable:,} ({format_bytes(trainable * itemsize)})",
              f"Non-trainable params: {total - trainable:,} "
-             f"({format_bytes((total - trainable) * itemsize)})", rule]
-    return "\n".join(lines)
+             f"({format_bytes((total - trainable) * itemsize)})"]
+    if saving.optimizer_built(model):
+        lines.append(f"Optimizer params: {optimizer_count:,} "
+                     f"({format_bytes(optimizer_bytes)})")
+    return "\n".join([*lines, rule])
 
 
 def format_bytes(size):

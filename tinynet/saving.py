@@ -40,9 +40,12 @@ The optimizer: Keras 3 saves its state too (the step count, the learning rate, a
 m and v for every trainable weight), so that training can resume. tinynet does the same: the
 state comes from `model.optimizer_state()` (an optimizer that has not stepped yet has its
 starting slots) and goes back through `model.set_optimizer_state(...)` after `load_model` has
-compiled a fresh optimizer with the saved settings. A file whose state does not fit the
-model (another optimizer, other weights) loads with the optimizer starting afresh.
-Predictions never depend on the optimizer.
+compiled a fresh optimizer with the saved settings and built it (given it its slots, as
+Keras's compile_from_config does). As in Keras, a file's optimizer state is loaded only into
+an optimizer with as many variables; otherwise a warning says that it is skipped (see "when
+Keras loads an optimizer's state" below): load_weights into a model that has not trained yet
+skips it, and so does a model whose frozen layers changed. Predictions never depend on the
+optimizer.
 
 The compile settings (config.json's "compile_config") hold the optimizer, the loss and the
 metrics as Keras writes them: a metric given as a string stays that string ("accuracy"), a
@@ -62,6 +65,7 @@ import datetime
 import io
 import json
 import os
+import sys
 import warnings
 import zipfile
 
@@ -69,9 +73,9 @@ import numpy as np
 
 from tinynet import initializers, layers, losses, metrics, optimizers
 from tinynet.config import standardize_dtype
-from tinynet.files import write_atomically
+from tinynet.files import check_path, write_atomically
 from tinynet.layers.base import Layer
-from tinynet.validation import check_bool, constructor_arguments, snake_case
+from tinynet.validation import check_bool, constructor_arguments, missing_attribute, snake_case
 
 # The Keras release whose .keras and .weights.h5 files this module was checked against, by
 # saving and loading files with it (tests/data/make_keras_saving_reference.py).
@@ -490,19 +494,31 @@ def model_from_config(config):
 
 
 def model_to_json(model):
-    """The model's config as a JSON string, as Keras's model.to_json() writes it."""
+    """The model's config as a JSON string, as Keras's model.to_json() writes it: with the
+    compile settings ("compile_config") of a compiled model."""
+    warn_if_it_loads_uncompiled(model, "to_json")
     return json.dumps(model_to_dict(model))
 
 
-def model_from_json(text):
-    """A new Sequential from the JSON text of model_to_json (or Keras's to_json)."""
+def model_from_json(text, custom_objects=None):
+    """A new Sequential (new weights) from the JSON text of model_to_json (or Keras's
+    to_json), compiled as its "compile_config" says, as Keras 3's model_from_json does
+    (a model's get_config() has no compile settings: from_config leaves it uncompiled)."""
+    if custom_objects:
+        raise TypeError(f"model_from_json(custom_objects=...): tinynet builds its built-in "
+                        f"layers only, got {sorted(custom_objects)}; build a model with a "
+                        f"layer of your own in code")
     if not isinstance(text, (str, bytes)):
         raise TypeError(f"model_from_json: expected a JSON string, got {type(text).__name__}")
     try:
         config = json.loads(text)
     except json.JSONDecodeError as err:
         raise ValueError(f"model_from_json: the text is not valid JSON ({err})") from None
-    return model_from_config(config)
+    model = model_from_config(config)
+    compile_config = config.get("compile_config") if isinstance(config, dict) else None
+    if compile_config:
+        compile_from_config(model, compile_config, "model_from_json")
+    return model
 
 
 # -- compile config --------------------------------------------------------------------------
@@ -525,13 +541,23 @@ def optimizer_to_keras(optimizer):
     return keras_object("keras.optimizers", class_name, as_json_value(config))
 
 
+# The name keras.losses.get knows each tinynet loss class by: the name of its function
+# (Huber -> "huber"), which is what Keras 3.15 writes for compile(loss="huber"). A loss's own
+# name can differ: Huber().name is "huber_loss", which keras.losses.get does not know (Keras
+# loads such a file, then fit fails: "Could not interpret loss identifier: huber_loss").
+KERAS_LOSS_NAME = {cls: function.__name__ for function, cls in losses.FUNCTIONS.items()}
+
+
 def loss_to_keras(loss):
-    """What Keras writes in compile_config["loss"]: the loss's name (a string) when every
-    setting is its default, else the loss object with its settings (from_logits,
-    label_smoothing, delta, reduction...), which keras.losses rebuilds."""
+    """What Keras writes in compile_config["loss"]: a name keras.losses.get knows ("huber")
+    when every setting is its default, else the loss object with its settings (from_logits,
+    label_smoothing, delta, reduction...), which keras.losses rebuilds. A loss of your own is
+    written by its name, which neither library can rebuild (save_model warns)."""
+    if type(loss) not in KERAS_LOSS_NAME:
+        return loss.name
     config = loss.get_config()
-    if type(loss).__module__ != losses.__name__ or config == type(loss)().get_config():
-        return loss.name  # a loss of your own is written by name (Keras cannot rebuild it)
+    if config == type(loss)().get_config():
+        return KERAS_LOSS_NAME[type(loss)]
     return keras_object("keras.losses", type(loss).__name__, config)
 
 
@@ -616,7 +642,8 @@ def schedule_from_keras(value, where):
 def loss_from_keras(value, where):
     """'binary_crossentropy' or {"class_name": "BinaryCrossentropy", "config": {...}}."""
     if isinstance(value, str):
-        return losses.get(value)
+        # "huber_loss" (Huber's own name) is what earlier versions of tinynet wrote for Huber
+        return losses.get("huber" if value == "huber_loss" else value)
     cls = getattr(losses, str(value.get("class_name")), None) if isinstance(value, dict) else None
     if cls is None or not (isinstance(cls, type) and issubclass(cls, losses.Loss)):
         raise ValueError(f"{where}: tinynet has no loss {value!r}")
@@ -660,9 +687,10 @@ def metrics_from_keras(compile_config, loss_name, where):
 
 
 def compile_from_config(model, compile_config, where):
-    """Compile `model` as the compile_config says; warn and leave it uncompiled when
-    tinynet cannot (a Keras-only loss or optimizer; a Keras-only metric is only left out).
-    Returns True if compiled."""
+    """Compile `model` as the compile_config says, and build its optimizer (give it its
+    slots) as Keras's compile_from_config does; warn and leave it uncompiled when tinynet
+    cannot (a Keras-only loss or optimizer; a Keras-only metric is only left out). Returns
+    True if compiled."""
     try:
         optimizer = optimizer_from_keras(compile_config["optimizer"], where)
         loss = loss_from_keras(compile_config["loss"], where)
@@ -673,6 +701,7 @@ def compile_from_config(model, compile_config, where):
                       f"settings cannot be restored in tinynet ({err}); call "
                       f"model.compile(...) yourself", UserWarning, stacklevel=3)
         return False
+    build_optimizer(model)  # as Keras's compile_from_config does
     return True
 
 
@@ -730,33 +759,52 @@ def stored_arrays(h5_file, path, where):
     return [np.asarray(group[name][()]) for name in names]
 
 
-def read_weights(h5_file, model, where):
-    """Check the file's arrays against the model, then load them all (or nothing)."""
-    plan = []
+def weights_mismatch(layer, path, arrays):
+    """Why a layer cannot take the arrays stored under `path`, or None when it can."""
+    keys = layer.weight_keys()
+    if len(arrays) != len(keys):
+        return (f"layer '{layer.name}' ({type(layer).__name__}) has {len(keys)} weights "
+                f"({', '.join(keys) or 'none'}), but the file's group {path} holds "
+                f"{len(arrays)}")
+    for key, array in zip(keys, arrays, strict=True):
+        if array.shape != layer.weight(key).shape:
+            return (f"weight '{key}' of layer '{layer.name}' has shape "
+                    f"{layer.weight(key).shape} in the model but {array.shape} in the file "
+                    f"({path})")
+    return None
+
+
+def read_weights(h5_file, model, where, skip_mismatch=False):
+    """Check the file's arrays against the model, then load them all (or nothing).
+
+    skip_mismatch=True (Keras's load_weights argument): a layer whose weights do not fit
+    keeps its own, and one warning names them all, as in Keras; the others are loaded."""
+    plan, skipped = [], []
     for layer, path in layer_paths(model):
-        keys = layer.weight_keys()
         arrays = stored_arrays(h5_file, path, where)
-        if len(arrays) != len(keys):
-            raise ValueError(f"{where}: layer '{layer.name}' ({type(layer).__name__}) has "
-                             f"{len(keys)} weights ({', '.join(keys) or 'none'}), but the "
-                             f"file's group {path} holds {len(arrays)}")
-        for key, array in zip(keys, arrays, strict=True):
-            if array.shape != layer.weight(key).shape:
-                raise ValueError(f"{where}: weight '{key}' of layer '{layer.name}' has shape "
-                                 f"{layer.weight(key).shape} in the model but {array.shape} in "
-                                 f"the file ({path})")
-        plan.append((layer, arrays))
+        problem = weights_mismatch(layer, path, arrays)
+        if problem is None:
+            plan.append((layer, arrays))
+        elif skip_mismatch:
+            skipped.append(problem)
+        else:
+            raise ValueError(f"{where}: {problem}")
     expected = {path for _, path in layer_paths(model)}
     extra = sorted(f"layers/{name}" for name in h5_file.get("layers", {})
                    if f"layers/{name}" not in expected
                    and stored_arrays(h5_file, f"layers/{name}", where))
-    if extra:
+    if extra and not skip_mismatch:
         raise ValueError(f"{where}: the file has weights for layers this model lacks: "
-                         f"{', '.join(extra)}; was it saved from a different model?")
+                         f"{', '.join(extra)}; was it saved from a different model? (To load "
+                         f"what fits and skip the rest: load_weights(..., "
+                         f"skip_mismatch=True))")
     for layer, arrays in plan:
         if arrays:
             layer.set_weights(arrays)
-    restore_optimizer(model, stored_arrays(h5_file, "optimizer", where))
+    if skipped:
+        warn_user(f"{where}: a total of {len(skipped)} layers could not be loaded and keep "
+                  f"their own weights (skip_mismatch=True): {'; '.join(skipped)}")
+    restore_optimizer(model, stored_arrays(h5_file, "optimizer", where), where, build=False)
 
 
 def h5_bytes(model, where):
@@ -768,7 +816,7 @@ def h5_bytes(model, where):
     return buffer.getvalue()
 
 
-def load_h5_bytes(model, data, where):
+def load_h5_bytes(model, data, where, skip_mismatch=False):
     h5py = import_h5py(where)
     try:
         h5_file = h5py.File(io.BytesIO(data), "r")
@@ -776,7 +824,7 @@ def load_h5_bytes(model, data, where):
         raise ValueError(f"{where}: not an HDF5 weights file (corrupt, truncated or of "
                          f"another format)") from None
     with h5_file:
-        read_weights(h5_file, model, where)
+        read_weights(h5_file, model, where, skip_mismatch)
 
 
 # -- the optimizer's variables ---------------------------------------------------------------
@@ -814,11 +862,12 @@ def trainable_weights(model):
 def optimizer_variables(model):
     """[iterations, learning_rate, slots...] as Keras stores them (without learning_rate when
     it is a schedule: Keras then has no such variable), or None when the model is not
-    compiled. Only the head is returned when the slots cannot be read."""
+    compiled. Only the head is returned when the slots cannot be read. The step count is an
+    int32, the learning rate a float32, as in Keras 3.15's files."""
     optimizer = getattr(model, "optimizer", None)
     if not getattr(model, "compiled", False) or optimizer is None:
         return None
-    head = [np.array(optimizer.iterations, dtype=np.int64)]
+    head = [np.array(optimizer.iterations, dtype=np.int32)]
     if optimizer.schedule is None:
         head.append(np.array(optimizer.learning_rate, dtype=np.float32))
     slots = optimizer_slots(model)
@@ -838,8 +887,7 @@ def optimizer_slots(model):
         return None
     weights = trainable_weights(model)
     if optimizer.iterations == 0:
-        fresh = [optimizer.create_slots(weight) for weight in weights]
-        state = {name: [slots[name] for slots in fresh] for name in interleaved + listed}
+        state = fresh_optimizer_state(model)
     elif hasattr(model, "optimizer_state"):
         state = model.optimizer_state()
     else:
@@ -848,26 +896,145 @@ def optimizer_slots(model):
             + [array for name in listed for array in state[name]])
 
 
-def restore_optimizer(model, arrays):
-    """Give the model back the optimizer state a file holds, when it is complete for this
-    model and optimizer and the model can take it (model.set_optimizer_state(iterations,
-    {slot name: [arrays]})); otherwise the optimizer starts afresh, which changes nothing
-    for predictions."""
+def fresh_optimizer_state(model):
+    """{slot name: [one array per trainable weight]} of an optimizer that has taken no step:
+    what its create_slots makes (zeros; Adagrad's initial accumulator)."""
+    interleaved, listed = keras_slot_order(model.optimizer)
+    fresh = [model.optimizer.create_slots(weight) for weight in trainable_weights(model)]
+    return {name: [slots[name] for slots in fresh] for name in interleaved + listed}
+
+
+# -- when Keras loads an optimizer's state, and when it skips it --------------------------------
+#
+# A Keras optimizer has two variables from the start, iterations and learning_rate (one with a
+# schedule: iterations), and gets its slots (m, v, ... of every trainable weight) when it is
+# BUILT: at the first training step, or when load_model / model_from_json / clone_model
+# compile a built model (Model.compile_from_config calls optimizer.build). Loading a file
+# (load_model, load_weights) gives it the file's variables only when the counts agree;
+# otherwise it keeps its own and warns (BaseOptimizer.load_own_variables in Keras 3.15.1):
+#
+#     Skipping variable loading for optimizer 'adam', because it has 2 variables whereas the
+#     saved optimizer has 10 variables.
+#
+# So load_weights into a freshly compiled model skips a trained file's optimizer state, and
+# training starts again from step 0. tinynet's optimizer is built when it has its slots
+# (optimizer.slots is not None), from the same moments, and follows the same rule.
+
+def optimizer_built(model):
+    """True when the model is compiled and its optimizer has its slots (Keras: is built)."""
+    return (getattr(model, "compiled", False)
+            and getattr(model.optimizer, "slots", None) is not None)
+
+
+def build_optimizer(model):
+    """Give the optimizer of a compiled, built model its slots, fresh, as Keras's
+    compile_from_config does when it compiles a loaded model: load_model then loads the
+    file's optimizer state into them, and summary() counts them."""
+    interleaved, _ = keras_slot_order(model.optimizer)
+    if model.built and interleaved is not None and model.optimizer.slots is None:
+        model.set_optimizer_state(0, fresh_optimizer_state(model))
+
+
+def optimizer_variable_count(model):
+    """How many variables Keras's optimizer has for this model: iterations (and the learning
+    rate, unless it is a schedule), then its slots once it is built."""
+    optimizer = model.optimizer
+    head = 1 if optimizer.schedule is not None else 2
+    if optimizer.slots is None:
+        return head
+    interleaved, listed = keras_slot_order(optimizer)
+    return head + len(interleaved + listed) * len(trainable_weights(model))
+
+
+def optimizer_params(model):
+    """(count, bytes) of the optimizer's variables, as Keras's summary() counts them once the
+    optimizer is built: iterations (an int32) and the learning rate (a float32, none with a
+    schedule), and every slot array (Adam: m and v of every trainable weight)."""
+    optimizer = model.optimizer
+    head = 1 if optimizer.schedule is not None else 2
+    arrays = [array for slots in optimizer.slots for name, array in slots.items()
+              if name != "shape"]
+    return (head + sum(array.size for array in arrays),
+            4 * head + sum(array.nbytes for array in arrays))
+
+
+def restore_optimizer(model, arrays, where="set_optimizer_variables", build=True):
+    """Give the model's optimizer the state a file holds (step count, learning rate, slots),
+    when the file holds as many variables as the optimizer has (see above); otherwise warn as
+    Keras does and leave the optimizer as it is, which changes nothing for predictions. An
+    uncompiled model, or an optimizer of your own, ignores the optimizer's part of the file.
+
+    build=False: load_weights and load_model, which load into the optimizer as it is.
+    build=True: model.set_optimizer_variables (BackupAndRestore), which builds the optimizer
+    first, as Keras's BackupAndRestore does before it loads its backup."""
     optimizer = getattr(model, "optimizer", None)
-    if not arrays or optimizer is None or not getattr(model, "compiled", False):
+    if optimizer is None or not getattr(model, "compiled", False):
         return
     interleaved, listed = keras_slot_order(optimizer)
-    count = len(trainable_weights(model))
+    if interleaved is None:
+        return
+    if build:
+        build_optimizer(model)
+    expected = optimizer_variable_count(model)
+    if len(arrays) != expected:
+        warn_user(f"{where}: Skipping variable loading for optimizer '{optimizer.name}', "
+                  f"because it has {expected} variables whereas the saved optimizer has "
+                  f"{len(arrays)} variables (Keras 3 skips it too). "
+                  f"{skipped_optimizer_reason(model, len(arrays), expected)}")
+        return
     head = 1 if optimizer.schedule is not None else 2  # iterations (, learning_rate)
-    if interleaved is None or len(arrays) != head + len(interleaved + listed) * count:
-        return
-    if not hasattr(model, "set_optimizer_state"):
-        return
-    mixed = arrays[head:head + len(interleaved) * count]  # m0, v0, m1, v1, ...
-    rest = arrays[head + len(interleaved) * count:]       # then one kind after another
-    state = {name: mixed[k::len(interleaved)] for k, name in enumerate(interleaved)}
-    state.update({name: rest[k * count:(k + 1) * count] for k, name in enumerate(listed)})
-    model.set_optimizer_state(int(arrays[0]), state)
+    state = None
+    if optimizer.slots is not None:  # built: the slots follow, in Keras's order
+        weights = trainable_weights(model)
+        mixed = arrays[head:head + len(interleaved) * len(weights)]  # m0, v0, m1, v1, ...
+        rest = arrays[head + len(interleaved) * len(weights):]       # then kind after kind
+        state = {name: mixed[k::len(interleaved)] for k, name in enumerate(interleaved)}
+        state.update({name: rest[k * len(weights):(k + 1) * len(weights)]
+                      for k, name in enumerate(listed)})
+        if any(np.shape(array) != weight.shape for slot in state.values()
+               for array, weight in zip(slot, weights, strict=True)):
+            warn_user(f"{where}: Skipping variable loading for optimizer "
+                      f"'{optimizer.name}', because the shapes of the saved variables differ "
+                      f"from its own. {skipped_optimizer_reason(model, len(arrays), expected)}")
+            return
+    # Keras takes the file's learning rate too (changed by ReduceLROnPlateau, say); a rate
+    # that is only the float32 rounding of this optimizer's is not a change
+    if head == 2 and np.float32(optimizer.learning_rate) != np.float32(arrays[1]):
+        optimizer.learning_rate = float(arrays[1])
+    if state is None:
+        optimizer.iterations = int(arrays[0])
+    else:
+        model.set_optimizer_state(int(arrays[0]), state)
+
+
+def skipped_optimizer_reason(model, saved, expected):
+    """Why a file's optimizer state did not fit, and what to do, for the warning above."""
+    if saved == 0:
+        return ("The file holds no optimizer state (it was saved from an uncompiled model); "
+                "the optimizer keeps its own")
+    if model.optimizer.slots is None and saved > expected:
+        return ("This optimizer has not taken a step yet, so it has no slots (Adam's m and "
+                "v, ...) to load the file's into: training starts again from step 0, as in "
+                "Keras. To resume training where the file left off, save and load the whole "
+                "model: model.save('model.keras'), then tinynet.models.load_model")
+    if saved <= 2:
+        why = ("The file holds only a step count and a learning rate: it was saved before "
+               "its optimizer took a step (Keras then saves no slots), or from an optimizer "
+               "without slots (SGD without momentum)")
+    else:
+        why = ("The file comes from a model with other trainable weights (layers frozen or "
+               "unfrozen since) or another optimizer")
+    return f"{why}. Predictions are unaffected; the optimizer keeps its own state"
+
+
+def warn_user(message):
+    """A UserWarning that points at the line of the user's code that led to it (the first
+    caller outside the tinynet package), however deep inside tinynet it is raised."""
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame, level = sys._getframe(1), 2  # level 2: the function that called warn_user
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, UserWarning, stacklevel=level)
 
 
 # -- files -----------------------------------------------------------------------------------
@@ -883,6 +1050,9 @@ def check_filename(path, where, suffix):
         hint = (" (Keras 3 also writes the legacy .h5 format; tinynet does not); for the "
                 "weights alone use save_weights('model.weights.h5')" if suffix == ".keras"
                 else " (Keras's save_weights refuses other names too)")
+        if where == "load_model" and str(path).endswith((".weights.h5", ".npz")):
+            hint = ("; this file holds weights only: build the model in code, then "
+                    "model.load_weights(path)")
         raise ValueError(f"{where}: tinynet writes {suffix} files only, so the name must end "
                          f"in {suffix}, got {path!r}{hint}")
     return path
@@ -897,6 +1067,72 @@ def read_file(path, where):
         return file.read()
 
 
+def check_overwrite(path, overwrite, where):
+    """Keras's overwrite=False asks before replacing a file; tinynet cannot ask, so it
+    refuses."""
+    if not check_bool(overwrite, f"{where}(overwrite=...)") and os.path.exists(path):
+        raise FileExistsError(f"{where}: {path!r} exists and overwrite=False (Keras would ask "
+                              f"whether to replace it; tinynet cannot ask): delete it, choose "
+                              f"another name, or pass overwrite=True")
+
+
+# The two names save_weights takes, for the error messages that suggest them.
+WEIGHTS_NAMES = ("'model.weights.h5' (Keras's format, which Keras's load_weights reads) or "
+                 "'model.weights.npz' (tinynet's own archive, for a model with a layer of "
+                 "your own)")
+
+
+def weights_format(path, where):
+    """'.weights.h5', '.keras' or '.npz': the format a weights file's name says; a clear error
+    for a folder or for any other name."""
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{where}: {path} is a folder; give a file name such as "
+                                f"{os.path.join(path, 'model.weights.h5')} or "
+                                f"{os.path.join(path, 'model.weights.npz')}")
+    for ending in (".weights.h5", ".keras", ".npz"):
+        if path.endswith(ending):
+            return ending
+    if path.endswith((".h5", ".hdf5")):
+        raise ValueError(f"{where}: {path!r} names Keras's legacy .h5 format, which tinynet "
+                         f"does not read or write; name the file {WEIGHTS_NAMES}")
+    if where == "save_weights":
+        raise ValueError(f"{where}: the file name must end in .weights.h5 or .npz, got "
+                         f"{path!r}; e.g. {WEIGHTS_NAMES}")
+    raise ValueError(f"{where}: {path} is not a tinynet weights file: load_weights reads "
+                     f".weights.h5 files (Keras's weights), .keras files (the weights of a "
+                     f"whole saved model, as in Keras 3) and .npz files (tinynet's own "
+                     f"save_weights archive)")
+
+
+def check_save_weights(path, overwrite, max_shard_size):
+    """The format to write for save_weights(path, overwrite, max_shard_size), after Keras's
+    checks: '.weights.h5' (Keras's) or '.npz' (tinynet's)."""
+    path = check_path(path, "save_weights")
+    if max_shard_size is not None:
+        raise ValueError(f"save_weights(max_shard_size={max_shard_size!r}): tinynet writes "
+                         f"one file, never shards (Keras splits very large models into "
+                         f"several); leave max_shard_size out")
+    if path.endswith(".keras"):
+        raise ValueError(f"save_weights: {path!r} names a whole-model file: save the whole "
+                         f"model with model.save({path!r}), or the weights alone as "
+                         f"{WEIGHTS_NAMES} (Keras's save_weights refuses .keras names too)")
+    kind = weights_format(path, "save_weights")
+    check_overwrite(path, overwrite, "save_weights")
+    return kind
+
+
+def check_load_weights(path, skip_mismatch):
+    """The format load_weights(path, skip_mismatch) reads: '.weights.h5', '.keras' or
+    '.npz'."""
+    path = check_path(path, "load_weights")
+    kind = weights_format(path, "load_weights")
+    if check_bool(skip_mismatch, "load_weights(skip_mismatch=...)") and kind == ".npz":
+        raise ValueError(f"load_weights({path!r}, skip_mismatch=True): a tinynet .npz "
+                         f"archive loads all its weights or none; skip_mismatch works for "
+                         f"Keras's formats, .weights.h5 and .keras")
+    return kind
+
+
 def save_weights_h5(model, path):
     """Save the weights (and optimizer variables) in Keras 3's .weights.h5 layout."""
     path = check_filename(path, "save_weights", ".weights.h5")
@@ -905,27 +1141,89 @@ def save_weights_h5(model, path):
     write_atomically(path, h5_bytes(model, f"save_weights({path!r})"), "save_weights")
 
 
-def load_weights_h5(model, path):
+def load_weights_h5(model, path, skip_mismatch=False):
     """Load a .weights.h5 file written by Keras 3 or save_weights_h5 into a built model with
     the same layers; everything is checked before anything is written."""
     path = check_filename(path, "load_weights", ".weights.h5")
-    where = f"load_weights: {path}"
     if not model.built:
         raise ValueError("load_weights: build the model first (give the first layer an "
                          "input_shape), so there are weights to load into")
-    load_h5_bytes(model, read_file(path, "load_weights"), where)
+    load_h5_bytes(model, read_file(path, "load_weights"), f"load_weights: {path}",
+                  skip_mismatch)
 
 
-def save_model(model, path, overwrite=True):
+def load_weights_keras(model, path, skip_mismatch=False):
+    """Load the weights (and optimizer variables) of a .keras file into a built model with
+    the same layers, as Keras 3's model.load_weights('model.keras') does: the file's
+    architecture and compile settings are not used."""
+    path = check_filename(path, "load_weights", ".keras")
+    if not model.built:
+        raise ValueError("load_weights: build the model first (give the first layer an "
+                         "input_shape), so there are weights to load into")
+    where = f"load_weights: {path}"
+    members = read_members(path, where, "load_weights")
+    load_h5_bytes(model, members[WEIGHTS_FILE], where, skip_mismatch)
+
+
+def save_weights(model, filepath, overwrite=True, max_shard_size=None):
+    """Keras's keras.saving.save_weights(model, filepath): model.save_weights(filepath)."""
+    check_model(model, "save_weights")
+    return model.save_weights(filepath, overwrite=overwrite, max_shard_size=max_shard_size)
+
+
+def load_weights(model, filepath, skip_mismatch=False):
+    """Keras's keras.saving.load_weights(model, filepath): model.load_weights(filepath)."""
+    check_model(model, "load_weights")
+    return model.load_weights(filepath, skip_mismatch=skip_mismatch)
+
+
+def check_model(model, where):
+    from tinynet.models import Sequential  # here: models.py imports this module
+
+    if not isinstance(model, Sequential):
+        raise TypeError(f"saving.{where}(model, filepath): the first argument is the model, "
+                        f"got {type(model).__name__}")
+
+
+def warn_if_it_loads_uncompiled(model, where):
+    """A compiled model whose file will load uncompiled (with an optimizer or a loss of your
+    own, which the file cannot describe) is worth a warning now, not only when loading."""
+    if not getattr(model, "compiled", False):
+        return
+    if optimizer_to_keras(model.optimizer) is None:
+        what = (f"its optimizer {type(model.optimizer).__name__} is not one of Keras's "
+                f"({', '.join(OPTIMIZER_KEYS)}), so no compile settings are saved")
+    elif type(model.loss) not in KERAS_LOSS_NAME:
+        what = (f"its loss {type(model.loss).__name__} is a loss of your own, which the file "
+                f"records by its name {model.loss.name!r} only (Keras could not train with "
+                f"it either)")
+    else:
+        return
+    warn_user(f"{where}: the model will load uncompiled: {what}. After load_model, call "
+              f"model.compile(...) again (the weights are all saved)")
+
+
+def save_model(model, path, overwrite=True, zipped=None, **keras_only):
     """Save a whole model as a Keras 3 .keras file: config, weights and compile settings.
     overwrite=False refuses to replace a file that exists (Keras asks; tinynet raises
-    FileExistsError)."""
+    FileExistsError). zipped: Keras's; tinynet writes the zipped file only (zipped=None or
+    True). Keras's other arguments (include_optimizer, save_format) are for its legacy .h5
+    format and are refused."""
+    if keras_only:
+        raise TypeError(f"save({sorted(keras_only)[0]}=...): tinynet's save takes the file "
+                        f"name, overwrite and zipped; Keras's other arguments "
+                        f"(include_optimizer, save_format) are for its legacy .h5 format, "
+                        f"which tinynet does not write")
+    if zipped is not None and not check_bool(zipped, "save(zipped=...)"):
+        raise ValueError("save(zipped=False): tinynet writes the zipped .keras file only "
+                         "(Keras writes an unzipped folder instead, e.g. for the Hugging Face "
+                         "Hub); leave zipped out")
     path = check_filename(path, "save", ".keras")
-    if not check_bool(overwrite, "save_model(overwrite=...)") and os.path.exists(path):
-        raise FileExistsError(f"save_model: {path!r} exists and overwrite=False")
+    check_overwrite(path, overwrite, "save")
     if not model.built:
         raise ValueError("save: the model is not built yet; give the first layer an "
                          "input_shape or call the model on data first")
+    warn_if_it_loads_uncompiled(model, "save")
     metadata = {"keras_version": KERAS_FORMAT_VERSION,
                 "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
                 "saved_by": f"tinynet {tinynet_version()}"}
@@ -945,9 +1243,9 @@ def tinynet_version():
     return tinynet.__version__
 
 
-def read_members(path, where):
+def read_members(path, where, caller="load_model"):
     """{member name: bytes} of a .keras archive, or an error saying what is wrong."""
-    data = read_file(path, "load_model")
+    data = read_file(path, caller)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
@@ -993,3 +1291,38 @@ def load_model(path, custom_objects=None, compile=True, safe_mode=True):
         compile_from_config(model, compile_config, where)
     load_h5_bytes(model, members[WEIGHTS_FILE], where)
     return model
+
+
+# -- Keras's registry of objects of your own, which tinynet does not have ----------------------
+#
+# Keras saves a layer, loss or metric of your own in a .keras file by its registered name and
+# rebuilds it on loading from its get_config(). tinynet's .keras files hold its built-in
+# objects only; a model with a layer of your own is saved with save_weights and built in code.
+
+OWN_OBJECTS = ("tinynet saves and loads only its built-in layers, losses and metrics in "
+               ".keras files. For a model with a layer of your own: build it in code and use "
+               "model.save_weights('model.weights.npz') and model.load_weights(...)")
+INSTEAD = {
+    "register_keras_serializable": OWN_OBJECTS,
+    "get_custom_objects": OWN_OBJECTS,
+    "custom_object_scope": OWN_OBJECTS,
+    "CustomObjectScope": OWN_OBJECTS,
+    "get_registered_name": OWN_OBJECTS,
+    "get_registered_object": OWN_OBJECTS,
+    "serialize_keras_object": "a layer's config is layer.get_config(), a model's "
+                              "model.get_config() or model.to_json(); initializers, "
+                              "regularizers, metrics and schedules have serialize() in their "
+                              "modules",
+    "deserialize_keras_object": "a layer comes back with its class's from_config(config), a "
+                                "model with Sequential.from_config(config) or "
+                                "tinynet.models.model_from_json(text); initializers and "
+                                "schedules have deserialize() in their modules",
+    "KerasFileEditor": "tinynet has no editor for .keras files; load the model with "
+                       "load_model, change it, and save it again",
+}
+
+
+def __getattr__(name):
+    """A name of keras.saving tinynet lacks gets an error that says what to do instead."""
+    raise missing_attribute("tinynet.saving", name,
+                            ["load_model", "save_model", "load_weights", "save_weights"], INSTEAD)
