@@ -416,3 +416,9 @@ def test_max_pooling_same_agrees_with_keras_torch_on_the_uneven_example():
     # image gives [[7, 8], [11, 12]]
     y = MaxPooling2D(pool_size=3, strides=2, padding="same")(X34)[0, :, :, 0]
     np.testing.assert_array_equal(y, [[7.0, 8.0], [11.0, 12.0]])
+
+
+def test_dropout_takes_keras_positional_order_rate_noise_shape_seed():
+    layer = Dropout(0.5, None, 42)  # Keras 3's signature: Dropout(rate, noise_shape, seed)
+    assert layer.seed == 42
+    raises(TypeError, lambda: Dropout(0.5, (None, 1)), "Dropout(noise_shape=...)")

@@ -14,16 +14,21 @@ from tinynet.validation import check_float, check_int
 
 
 class Dropout(Layer):
-    """Dropout(rate, seed=None): rate in [0, 1) is the fraction of units dropped in training.
+    """Dropout(rate, noise_shape=None, seed=None): rate in [0, 1) is the fraction of units
+    dropped in training.
 
+    noise_shape: Keras's (the same mask along some axes); only None, its default, here.
     seed: None draws the masks from tinynet's global generator (tinynet.set_seed makes them
     repeat); an int gives this layer a generator of its own, as Keras's seed= does.
     """
 
     keras_only_arguments = (*Layer.keras_only_arguments, "noise_shape")
 
-    def __init__(self, rate, seed=None, **kwargs):
-        super().__init__(**kwargs)
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        # noise_shape is second, as in Keras (Dropout(0.5, None, 42)); anything but None is
+        # refused with what it does in Keras
+        super().__init__(**({"noise_shape": noise_shape} if noise_shape is not None else {}),
+                         **kwargs)
         self.rate = check_float(rate, "Dropout(rate=...)", 0.0, 1.0, high_open=True)
         self.seed = None if seed is None else check_int(seed, "Dropout(seed=...)", minimum=0)
         self.rng = None if seed is None else np.random.default_rng(self.seed)
