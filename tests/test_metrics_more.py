@@ -219,7 +219,9 @@ def test_evaluate_with_keras_metric_strings_and_objects_gives_keras_logs(case):
 # -- errors ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("make_metric, words", [
-    (lambda: metrics.AUC(curve="PRGAIN"), "curve='ROC' or 'PR'"),
+    (lambda: metrics.AUC(curve="PRGAIN"), "curve must be 'ROC' or 'PR'"),
+    (lambda: metrics.AUC(label_weights=[1, 2]), "label_weights=\\[1, 2\\] is Keras's"),
+    (lambda: metrics.AUC(num_labels=2), "num_labels=2 is Keras's"),
     (lambda: metrics.AUC(multi_label=True), "multi_label=False"),
     (lambda: metrics.SparseCategoricalCrossentropy(ignore_class=0), "ignore_class"),
     (lambda: metrics.CategoricalCrossentropy(axis=1), "last axis"),

@@ -47,12 +47,15 @@ import math
 
 import numpy as np
 
+from tinynet.config import floatx
 from tinynet.layers.activation import sigmoid, softmax
 from tinynet.validation import (
     check_bool,
     check_float,
+    constructor_arguments,
     missing_attribute,
     to_float_array,
+    unknown_argument_error,
     unknown_name_error,
 )
 
@@ -60,7 +63,10 @@ from tinynet.validation import (
 # config.py in Keras 3.15's source, and the tf.keras.backend.epsilon API page).
 EPSILON = 1e-7
 
-REDUCTIONS = ("sum_over_batch_size", "sum", "none")
+# Keras 3.15's reductions (keras/src/losses/loss.py, standardize_reduction and reduce_values):
+# 'mean' is 'sum_over_batch_size' by another name; 'mean_with_sample_weight' divides by the sum
+# of the sample weights instead of N (by N when there are none)
+REDUCTIONS = ("sum_over_batch_size", "sum", "none", "mean", "mean_with_sample_weight")
 
 # Settings of Keras 3.15's losses that tinynet's do not have, with their Keras defaults (the
 # get_config of keras.losses.CategoricalCrossentropy() and SparseCategoricalCrossentropy()),
@@ -81,6 +87,10 @@ def check_keras_only_settings(settings, where):
     Raises: TypeError, e.g. "tinynet's CategoricalCrossentropy has no axis=1 (Keras's axis
     is the axis of the classes; tinynet uses the last axis)"."""
     for key, default in KERAS_ONLY_SETTINGS.items():
+        # dtype may also name the float type the model computes in ('float32'), Keras's
+        # default policy, which is what tinynet does with it
+        if key == "dtype" and settings.get(key) == floatx():
+            continue
         if key in settings and settings[key] != default:
             raise TypeError(f"tinynet's {where} has no {key}={settings[key]!r} "
                             f"({TINYNET_INSTEAD[key]})")
@@ -92,13 +102,22 @@ class Loss:
     (d l_n / d y_pred, the same shape as y_pred), or the two at once in `call_and_gradient`;
     this class reduces both the same way.
 
-    Arguments (Keras's): reduction='sum_over_batch_size' (or 'sum', or 'none' for the
-    per-sample values when called), name (the class's Keras name by default).
+    Arguments (Keras's): reduction='sum_over_batch_size' (or its other name 'mean'; 'sum';
+    'mean_with_sample_weight', which divides by the sum of the sample weights instead of N;
+    or 'none' for the per-sample values when called), name (the class's Keras name by
+    default). Keras's axis=-1, ignore_class=None and dtype=None are accepted at those values,
+    which are what tinynet does.
     """
 
     name = "loss"
 
-    def __init__(self, reduction="sum_over_batch_size", name=None):
+    def __init__(self, reduction="sum_over_batch_size", name=None, **keras_settings):
+        # Keras's axis=-1, ignore_class=None, dtype=None are what tinynet does: accepted
+        # there (Keras code spells them out), refused at any other value, or misspelt
+        unknown = check_keras_only_settings(keras_settings, type(self).__name__)
+        if unknown:
+            raise unknown_argument_error(f"{type(self).__name__}()", unknown, [
+                *constructor_arguments(type(self)), *KERAS_ONLY_SETTINGS])
         where = f"{type(self).__name__}(reduction=...)"
         if reduction is None:
             reduction = "none"
@@ -167,17 +186,26 @@ class Loss:
         return float(values.sum() / n), grad / grad.dtype.type(n)
 
     def divisor(self, values_shape):
-        """N, the number of per-sample values, for 'sum_over_batch_size'; 1 for 'sum'."""
-        if self.reduction != "sum_over_batch_size":
+        """N, the number of per-sample values, for 'sum_over_batch_size' and 'mean'; 1 for
+        'sum' ('mean_with_sample_weight' divides by N too, after weights_for rescaled the
+        weights)."""
+        if self.reduction in ("sum", "none"):
             return 1
         return max(math.prod(values_shape), 1)
 
-    @staticmethod
-    def weights_for(values_shape, dtype, sample_weight):
+    def weights_for(self, values_shape, dtype, sample_weight):
         """The sample weights (N,), shaped to broadcast against per-sample values of
-        `values_shape` ((N,), or (N, H, W) for image outputs)."""
+        `values_shape` ((N,), or (N, H, W) for image outputs).
+
+        For reduction='mean_with_sample_weight' they are rescaled by N / sum(w), so that the
+        mean over N that follows, sum_n w_n l_n / N, is Keras's sum_n w_n l_n / sum_n w_n
+        (0 when the weights add up to 0, as Keras's divide_no_nan gives)."""
         weights = np.asarray(sample_weight, dtype=dtype).reshape(-1)
-        return weights.reshape(len(weights), *[1] * (len(values_shape) - 1))
+        weights = weights.reshape(len(weights), *[1] * (len(values_shape) - 1))
+        if self.reduction == "mean_with_sample_weight":
+            total = float(np.broadcast_to(weights, values_shape).sum())
+            weights = weights * dtype.type(math.prod(values_shape) / total if total else 0.0)
+        return weights
 
     # -- called by hand, with checks ---------------------------------------------------------
 
@@ -189,10 +217,13 @@ class Loss:
         y_true, y_pred = self.checked_arrays(y_true, y_pred, where)
         if sample_weight is not None:
             sample_weight = to_float_array(sample_weight, f"{where}: sample_weight",
-                                           dtype=y_pred.dtype)
+                                           dtype=y_pred.dtype, min_ndim=0)
+            if sample_weight.size == 1:  # one weight for every sample, as Keras broadcasts it
+                sample_weight = np.full(len(y_pred), sample_weight.item(), y_pred.dtype)
             if sample_weight.size != len(y_pred):
                 raise ValueError(f"{where}: sample_weight needs one weight per sample "
-                                 f"({len(y_pred)}), got shape {sample_weight.shape}")
+                                 f"({len(y_pred)}) or a single number, got shape "
+                                 f"{sample_weight.shape}")
         if self.reduction == "none":
             values = self.call(self.prepare_targets(y_true, y_pred), y_pred)
             if sample_weight is None:
@@ -272,8 +303,8 @@ class CrossentropyLoss(Loss):
     uniform_target = None  # 1/2 for binary targets, 1/K for K classes
 
     def __init__(self, from_logits=False, label_smoothing=0.0, reduction="sum_over_batch_size",
-                 name=None):
-        super().__init__(reduction=reduction, name=name)
+                 name=None, **keras_settings):
+        super().__init__(reduction=reduction, name=name, **keras_settings)
         where = type(self).__name__
         self.from_logits = check_bool(from_logits, f"{where}(from_logits=...)")
         self.label_smoothing = check_float(label_smoothing, f"{where}(label_smoothing=...)",
@@ -379,8 +410,10 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
 
     name = "sparse_categorical_crossentropy"
 
-    def __init__(self, from_logits=False, reduction="sum_over_batch_size", name=None):
-        super().__init__(from_logits=from_logits, reduction=reduction, name=name)
+    def __init__(self, from_logits=False, reduction="sum_over_batch_size", name=None,
+                 **keras_settings):
+        super().__init__(from_logits=from_logits, reduction=reduction, name=name,
+                         **keras_settings)
 
     def get_config(self):
         return {"name": self.name, "reduction": self.reduction, "from_logits": self.from_logits}
@@ -420,13 +453,14 @@ class MeanSquaredError(Loss):
 
     name = "mean_squared_error"
 
-    def __init__(self, reduction="sum_over_batch_size", name=None, from_logits=False):
+    def __init__(self, reduction="sum_over_batch_size", name=None, from_logits=False,
+                 **keras_settings):
         # from_logits=False is accepted (and True refused) only so that code written for
         # tinynet 0.1, where every loss took it, keeps running; Keras has no such argument.
         if check_bool(from_logits, "MeanSquaredError(from_logits=...)"):
             raise ValueError("MeanSquaredError(from_logits=True): from_logits applies to the "
                              "cross-entropies; mean squared error compares values directly")
-        super().__init__(reduction=reduction, name=name)
+        super().__init__(reduction=reduction, name=name, **keras_settings)
 
     def call(self, y_true, y_pred):
         return np.mean((y_pred - y_true) ** 2, axis=-1)
@@ -456,8 +490,8 @@ class Huber(Loss):
 
     name = "huber_loss"
 
-    def __init__(self, delta=1.0, reduction="sum_over_batch_size", name=None):
-        super().__init__(reduction=reduction, name=name)
+    def __init__(self, delta=1.0, reduction="sum_over_batch_size", name=None, **keras_settings):
+        super().__init__(reduction=reduction, name=name, **keras_settings)
         self.delta = check_float(delta, "Huber(delta=...)", low=0.0, low_open=True)
 
     def __repr__(self):

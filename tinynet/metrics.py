@@ -297,13 +297,25 @@ class Mean(Metric):
         self.count += len(values)
 
     def add_weighted(self, values, sample_weight):
-        """values (N, K): total += sum_n w_n * mean_k values[n, k], count += sum_n w_n."""
-        weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+        """values (N, K): total += sum_n w_n * mean_k values[n, k], count += sum_n w_n, for
+        one weight per sample (N,) or one for all (a number). With one weight per value
+        (N, K), as Keras allows: total += sum w v / K and count += sum w / K, so that the
+        result is Keras's sum w v / sum w."""
+        weights = np.asarray(sample_weight, dtype=np.float64)
+        if weights.size == values.size and weights.size != len(values):  # one per value
+            weights = weights.reshape(values.shape)
+            self.total += float((weights * values).sum()) / values.shape[1]
+            self.count += float(weights.sum()) / values.shape[1]
+            return None
+        weights = np.broadcast_to(weights.reshape(-1), len(values)) if weights.size == 1 \
+            else weights.reshape(-1)
         if weights.size != len(values):
             raise ValueError(f"{type(self).__name__}.update_state: sample_weight needs one "
-                             f"weight per sample ({len(values)}), got {weights.size}")
+                             f"weight per sample ({len(values)}), one per value "
+                             f"({values.size}) or a single number, got {weights.size}")
         self.total += float(values.mean(axis=1) @ weights)
         self.count += float(weights.sum())
+        return None
 
     def result(self):
         return self.total / self.count if self.count else 0.0  # Keras's divide_no_nan
@@ -424,7 +436,10 @@ class RootMeanSquaredError(Mean):
         super().__init__(name=name, dtype=dtype)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        super().update_state(mean_squared_error(y_true, y_pred), sample_weight)
+        # each squared error (N, K), not each sample's mean: sample_weight may then give a
+        # weight to every value, as Keras allows
+        y_true, y_pred = match_shapes(y_true, y_pred)
+        super().update_state(np.square(np.asarray(y_pred, np.float64) - y_true), sample_weight)
 
     def result(self):
         return float(np.sqrt(super().result()))
@@ -589,7 +604,11 @@ def confusion_counts(y_true, y_pred, thresholds, sample_weight=None,
     y_true, y_pred = match_shapes(y_true, y_pred)
     weights = value_weights(sample_weight, y_pred, where)
     positive = (y_true != 0).reshape(1, -1)                                # (1, N*K)
-    predicted = y_pred.reshape(1, -1) > np.reshape(thresholds, (-1, 1))    # (T, N*K)
+    # compared in float32, as Keras 3 does (metrics_utils casts both to the metric's float32):
+    # a float32 prediction of 0.3 is 0.30000001, above the float64 threshold 0.3 but equal
+    # to the float32 one, so it is not counted as positive
+    p, t = np.float32(y_pred).reshape(1, -1), np.float32(thresholds).reshape(-1, 1)
+    predicted = p > t                                                      # (T, N*K)
     weights = weights.reshape(1, -1)
     tp = np.sum(weights * (predicted & positive), axis=1)
     fp = np.sum(weights * (predicted & ~positive), axis=1)
@@ -751,10 +770,16 @@ class AUC(Metric):
         where = "AUC(...)"
         # Keras accepts 'ROC'/'roc', 'PR'/'pr' (and 'PRGAIN', which tinynet lacks)
         self.curve = {"roc": "ROC", "pr": "PR"}.get(str(curve).lower())
-        if self.curve is None or multi_label or label_weights is not None or num_labels:
-            raise ValueError(f"{where}: tinynet computes the single-label ROC and PR curves "
-                             f"only (curve='ROC' or 'PR', multi_label=False), got "
-                             f"curve={curve!r}, multi_label={multi_label!r}")
+        if self.curve is None:
+            raise ValueError(f"{where}: curve must be 'ROC' or 'PR' (tinynet lacks Keras's "
+                             f"'PRGAIN'), got curve={curve!r}")
+        for key, value in (("multi_label", multi_label), ("num_labels", num_labels),
+                           ("label_weights", label_weights)):
+            if value is not None and value is not False:
+                raise ValueError(f"{where}: {key}={value!r} is Keras's, for several labels "
+                                 f"per sample (one curve each); tinynet computes one curve "
+                                 f"over every output, as Keras does with multi_label=False, "
+                                 f"num_labels=None and label_weights=None")
         summation_method = str(summation_method).lower()
         if summation_method not in ("interpolation", "minoring", "majoring"):
             raise ValueError(f"{where}: summation_method must be 'interpolation', 'minoring' "
