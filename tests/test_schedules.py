@@ -129,3 +129,47 @@ def test_an_optimizer_with_a_schedule_reports_its_current_rate_as_keras_does():
     with pytest.raises(TypeError, match="schedule"):
         optimizer.learning_rate = 0.01  # Keras refuses this too
     assert SGD(0.01).schedule is None
+
+
+# CosineDecayRestarts(0.1, 10, **settings)(step) printed by Keras 3.15.1 (torch backend,
+# float32) at these steps
+SGDR_STEPS = [0, 1, 5, 9, 10, 11, 25, 29, 30, 31, 69, 70, 100, 1000]
+SGDR_KERAS = {
+    (): [0.1, 0.097552828, 0.049999997, 0.002447176, 0.1, 0.09938442, 0.014644662,
+         0.00061558187, 0.1, 0.099845864, 0.00015413463, 0.1, 0.069134168, 0.037850991],
+    (("t_mul", 1.0),): [0.1, 0.097552828, 0.049999997, 0.002447176, 0.1, 0.097552828,
+                        0.049999997, 0.0024471672, 0.1, 0.097552828, 0.0024471672, 0.1, 0.1,
+                        0.1],
+    (("t_mul", 1.5), ("m_mul", 0.8), ("alpha", 0.1)): [
+        0.1, 0.097797543, 0.054999996, 0.012202458, 0.082000002, 0.08121331, None,
+        0.063223787, 0.060862083, 0.058070969, 0.023424525, 0.02152, 0.035732545,
+        0.013242917],
+    (("t_mul", 3.0), ("m_mul", 0.5)): [
+        0.1, 0.097552828, 0.049999997, 0.002447176, 0.050000001, 0.049863048, 0.024999999,
+        0.01483158, 0.012499998, 0.01030537, 0.01912399, 0.018750001, 0.0062499992,
+        0.00098049478],
+}
+
+
+@pytest.mark.parametrize("settings", SGDR_KERAS)
+def test_cosine_decay_restarts_equals_keras(settings):
+    schedule = schedules.CosineDecayRestarts(0.1, 10, **dict(settings))
+    for step, expected in zip(SGDR_STEPS, SGDR_KERAS[settings], strict=True):
+        if expected is not None:
+            assert schedule(step) == pytest.approx(expected, abs=2e-8)
+
+
+def test_cosine_decay_restarts_restarts_at_the_start_of_each_period():
+    # t_mul=1.5 from 10 steps: periods start at 0, 10, 25, 47.5; Keras 3.15.1 (float32) gives
+    # 0.01 at step 25, the end of period 1, because its logarithms round down
+    schedule = schedules.CosineDecayRestarts(0.1, 10, t_mul=1.5, m_mul=0.8, alpha=0.1)
+    assert schedule(25) == pytest.approx(0.1 * (0.9 * 0.8 ** 2 + 0.1))
+    assert schedule(24.999) == pytest.approx(0.01, abs=1e-6)
+    assert schedule(47.5) == pytest.approx(0.1 * (0.9 * 0.8 ** 3 + 0.1))
+    again = schedules.deserialize(schedules.serialize(schedule))
+    assert isinstance(again, schedules.CosineDecayRestarts) and again(31) == schedule(31)
+    assert schedule.get_config() == {"initial_learning_rate": 0.1, "first_decay_steps": 10,
+                                     "t_mul": 1.5, "m_mul": 0.8, "alpha": 0.1,
+                                     "name": "SGDRDecay"}
+    with pytest.raises(ValueError, match="first_decay_steps"):
+        schedules.CosineDecayRestarts(0.1, 0)

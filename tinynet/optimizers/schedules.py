@@ -247,9 +247,70 @@ class CosineDecay(LearningRateSchedule):
                 "warmup_target": self.warmup_target, "warmup_steps": self.warmup_steps}
 
 
+class CosineDecayRestarts(LearningRateSchedule):
+    """Cosine decay with warm restarts (SGDR: Loshchilov & Hutter, "SGDR: Stochastic Gradient
+    Descent with Warm Restarts", ICLR 2017): the cosine of CosineDecay over first_decay_steps,
+    then back up to the top and down again, each period t_mul times longer than the last and
+    starting m_mul times lower.
+
+    Period i (i = 0, 1, ...) starts at step T_0 (1 + t_mul + ... + t_mul^(i-1)), with
+    T_0 = first_decay_steps, and lasts T_0 t_mul^i steps; f in [0, 1) is how far into its
+    period the step is. Then
+
+        lr(step) = initial_learning_rate * ((1 - alpha) * m_mul^i * 0.5 * (1 + cos(pi f))
+                                            + alpha)
+
+    (alpha, the floor, is not multiplied by m_mul^i: Keras's formula). Arguments and
+    defaults: initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0,
+    name='SGDRDecay', as Keras 3.15.1's source has them and the tf.keras and R keras3 API
+    pages list them.
+    """
+
+    def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0,
+                 alpha=0.0, name="SGDRDecay"):
+        where = "CosineDecayRestarts"
+        self.initial_learning_rate = check_float(
+            initial_learning_rate, f"{where}(initial_learning_rate=...)", low=0.0)
+        self.first_decay_steps = check_float(first_decay_steps, f"{where}(first_decay_steps=...)",
+                                             low=0.0, low_open=True)
+        self.t_mul = check_float(t_mul, f"{where}(t_mul=...)", low=0.0, low_open=True)
+        self.m_mul = check_float(m_mul, f"{where}(m_mul=...)", low=0.0)
+        self.alpha = check_float(alpha, f"{where}(alpha=...)", 0.0, 1.0)
+        self.name = name
+        self.config_first_decay_steps = first_decay_steps
+
+    def period(self, step):
+        """(i, f): the period `step` falls in, and how far into it (0 <= f < 1)."""
+        done = step / self.first_decay_steps  # in units of the first period
+        if self.t_mul == 1.0:
+            i = math.floor(done)
+            return i, done - i
+        # periods 0 .. i-1 add up to (t_mul^i - 1) / (t_mul - 1) first periods: solve for i
+        i = math.floor(math.log(1.0 - done * (1.0 - self.t_mul)) / math.log(self.t_mul))
+
+        def start(j):  # where period j starts, in first periods
+            return (1.0 - self.t_mul ** j) / (1.0 - self.t_mul)
+
+        # the logarithms may round a step that starts a period to just below it; Keras,
+        # computing in float32, does (its step 25 of CosineDecayRestarts(0.1, 10, t_mul=1.5)
+        # is the end of period 1, not the restart)
+        i += (start(i + 1) <= done) - (start(i) > done)
+        return i, (done - start(i)) / self.t_mul ** i
+
+    def __call__(self, step):
+        i, f = self.period(check_step(step, "CosineDecayRestarts"))
+        cosine_decayed = self.m_mul ** i * 0.5 * (1.0 + math.cos(math.pi * f))
+        return self.initial_learning_rate * ((1 - self.alpha) * cosine_decayed + self.alpha)
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "first_decay_steps": self.config_first_decay_steps, "t_mul": self.t_mul,
+                "m_mul": self.m_mul, "alpha": self.alpha, "name": self.name}
+
+
 SCHEDULES = {cls.__name__: cls for cls in (ExponentialDecay, InverseTimeDecay,
                                            PiecewiseConstantDecay, PolynomialDecay,
-                                           CosineDecay)}
+                                           CosineDecay, CosineDecayRestarts)}
 
 
 def serialize(schedule):
@@ -272,8 +333,8 @@ def deserialize(config):
 
 def __getattr__(name):
     """A Keras schedule tinynet lacks (CosineDecayRestarts) gets an error that says so."""
-    hints = {"CosineDecayRestarts": "tinynet has CosineDecay without restarts; a schedule of "
-             "your own is any callable step -> rate (subclass LearningRateSchedule)"}
+    hints = {"CyclicalLearningRate": "a schedule of your own is any callable step -> rate "
+             "(subclass LearningRateSchedule)"}
     raise missing_attribute("tinynet.optimizers.schedules", name,
                             [*SCHEDULES, "LearningRateSchedule", "serialize", "deserialize"],
                             hints)
