@@ -548,8 +548,9 @@ def test_a_monitor_that_was_not_logged_warns_and_training_goes_on_as_in_keras(tm
     model.compile(optimizer="sgd", loss="mse")
     callback = make(tmp_path)
     with pytest.warns(UserWarning, match=rf"monitor 'val_loss' is not among the logged values "
-                                         rf"loss.*{what}.*validation_split="):
+                                         rf"loss.*{what}.*validation_split=") as record:
         history = model.fit(x, y, epochs=3, verbose=0, callbacks=[callback])
+    assert record[0].filename == __file__  # the warning points at the user's call to fit
     assert len(history.history["loss"]) == 3
     if isinstance(callback, tinynet.callbacks.ModelCheckpoint):
         assert (tmp_path / "m.keras").exists()

@@ -82,3 +82,21 @@ def test_one_weight_per_value_in_a_metric_as_keras_allows():
     assert rmse.result() == pytest.approx(0.3093773, abs=1e-6)  # Keras
     with pytest.raises(ValueError, match="one weight per sample"):
         metrics.BinaryAccuracy().update_state(y, p, sample_weight=[1, 2, 3])
+
+
+def test_one_weight_for_all_in_threshold_metrics_and_no_silent_reshape():
+    precision = metrics.Precision()
+    precision.update_state([1, 0, 1, 1], [0.9, 0.6, 0.4, 0.8], sample_weight=2.0)
+    assert precision.result() == pytest.approx(2 / 3)  # Keras 3.15.1: 0.6666667
+    with pytest.raises(ValueError, match=r"one per value \(shape \(2, 3\)\)"):
+        metrics.Mean().update_state(np.ones((2, 3)), sample_weight=np.ones((3, 2)))
+
+
+def test_root_mean_squared_error_checks_its_inputs_as_the_loss_does():
+    rmse = metrics.RootMeanSquaredError()
+    with pytest.raises(ValueError, match="expected y of shape"):
+        rmse.update_state([0, 1, 2], np.ones((3, 3)))  # was a silent 1.1547
+    with pytest.raises(TypeError, match="y_true must be numeric"):
+        rmse.update_state(["a", "b"], [[1.0], [2.0]])
+    rmse.update_state([1, 0, 1], [[0.9], [0.2], [0.3]])  # (N,) targets for (N, 1) outputs
+    assert rmse.result() == pytest.approx(np.sqrt((0.01 + 0.04 + 0.49) / 3))

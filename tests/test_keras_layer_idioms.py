@@ -422,3 +422,14 @@ def test_dropout_takes_keras_positional_order_rate_noise_shape_seed():
     layer = Dropout(0.5, None, 42)  # Keras 3's signature: Dropout(rate, noise_shape, seed)
     assert layer.seed == 42
     raises(TypeError, lambda: Dropout(0.5, (None, 1)), "Dropout(noise_shape=...)")
+
+
+def test_a_model_called_on_an_input_gives_its_output_shape():
+    model = Sequential([Dense(4), Dense(2)])
+    tensor = model(Input(shape=(3,)))
+    assert tensor.shape == (None, 2) and tensor.ndim == 2
+    assert model(Input(shape=(3,), batch_size=5)).shape == (5, 2)
+    raises(ValueError, lambda: model(Input(shape=(4,))), "samples of shape (3,)",
+           "Input of shape (4,)")
+    for use in (bool, float, len):  # no silent truth value or number
+        raises(TypeError, lambda use=use: use(tensor), "no functional API")

@@ -80,7 +80,7 @@ def test_normalize_divides_by_the_norm_along_the_axis():
 @pytest.mark.parametrize("module, name, words", [
     (initializers, "Identity", "np.eye"),
     (regularizers, "OrthogonalRegularizer", "L1 and L2"),
-    (schedules, "CyclicalLearningRate", "subclass LearningRateSchedule"),
+    (schedules, "WarmupCosine", "subclass LearningRateSchedule"),
     (utils, "pad_sequences", "no text"),
     (utils, "register_keras_serializable", "save_weights"),
     (utils, "plot_model", "summary"),

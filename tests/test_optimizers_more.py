@@ -235,3 +235,34 @@ def test_apply_gradients_trains_a_model_through_its_trainable_weights():
 def test_apply_gradients_refuses_what_is_not_gradient_weight_pairs(pairs, words):
     with pytest.raises(TypeError, match=words):
         SGD().apply_gradients(pairs)
+
+
+def test_the_models_own_optimizer_takes_apply_gradients_between_fits():
+    # Keras's custom-loop idiom with the compiled optimizer: the weights are views of one
+    # vector, so the optimizer updates that vector and keeps the state fit uses
+    from tinynet.layers import Dense
+    from tinynet.models import Sequential
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(20, 4)), rng.normal(size=(20, 1))
+    models = []
+    for _ in range(2):
+        tinynet_seed(0)
+        model = Sequential([Dense(3, input_shape=(4,)), Dense(1)])
+        model.compile(optimizer="adam", loss="mse")
+        model.fit(x, y, verbose=0, shuffle=False)
+        models.append(model)
+    grads = [np.full_like(w, 0.5) for w in models[0].trainable_weights]
+    models[0].optimizer.apply_gradients(zip(grads, models[0].trainable_weights, strict=True))
+    models[1].optimizer.apply(models[1].parameters, np.full_like(models[1].parameters, 0.5))
+    for model in models:
+        assert model.optimizer.iterations == 2
+        model.fit(x, y, verbose=0, shuffle=False)
+    for a, b in zip(models[0].get_weights(), models[1].get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def tinynet_seed(seed):
+    import tinynet
+
+    tinynet.set_seed(seed)

@@ -245,7 +245,7 @@ def test_more_confusion_settings_with_weights_per_value():
 def test_confusion_metrics_refuse_weights_of_another_shape_clearly(class_name, shape):
     metric = getattr(metrics, class_name)()
     with pytest.raises(ValueError, match=rf"{class_name}.update_state: sample_weight needs one "
-                                         rf"weight per sample \(4\) or one per value"):
+                                         rf"weight per sample \(4\), one per value"):
         metric.update_state(Y, P, sample_weight=np.ones(shape))
 
 

@@ -432,7 +432,8 @@ def test_a_loss_of_your_own_warns_at_save_that_the_file_loads_uncompiled(tmp_pat
     assert len(messages) == 1
     assert "load uncompiled" in messages[0] and "SquaredError" in messages[0]
     _, messages = caught(model.to_json)
-    assert "load uncompiled" in messages[0]
+    assert "model_from_json will return the model uncompiled" in messages[0]
+    assert "weights" not in messages[0]  # JSON holds no weights
     loaded, _ = caught(lambda: load_model(tmp_path / "own.keras"))
     assert not loaded.compiled
     _, messages = caught(lambda: trained_model().save(tmp_path / "fine.keras"))
@@ -543,3 +544,20 @@ def test_a_full_disk_keeps_the_errno_and_names_the_file(tmp_path, monkeypatch):
     assert info.value.errno == 28 and str(path) in str(info.value)
     assert "No space left on device" in str(info.value)
     assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["w.npz"]
+
+
+def test_a_subclass_of_a_built_in_loss_is_not_saved_as_that_loss(tmp_path):
+    # class MyMSE(MeanSquaredError) inherits the name 'mean_squared_error': written by that
+    # name, it loaded compiled as a plain MeanSquaredError, its own call silently dropped
+    from tinynet.losses import MeanSquaredError
+
+    class DoubleSquaredError(MeanSquaredError):
+        def call(self, y_true, y_pred):
+            return 2 * super().call(y_true, y_pred)
+
+    model = small_model()
+    model.compile("sgd", DoubleSquaredError())
+    _, messages = caught(lambda: model.save(tmp_path / "own.keras"))
+    assert "DoubleSquaredError is a loss of your own" in messages[0]
+    loaded, _ = caught(lambda: load_model(tmp_path / "own.keras"))
+    assert not loaded.compiled

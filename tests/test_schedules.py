@@ -173,3 +173,10 @@ def test_cosine_decay_restarts_restarts_at_the_start_of_each_period():
                                      "name": "SGDRDecay"}
     with pytest.raises(ValueError, match="first_decay_steps"):
         schedules.CosineDecayRestarts(0.1, 0)
+
+
+def test_cosine_decay_restarts_with_shrinking_periods_says_where_they_end():
+    schedule = schedules.CosineDecayRestarts(0.1, 10, t_mul=0.5)  # 10 + 5 + 2.5 + ... = 20
+    assert schedule(19) > 0
+    with pytest.raises(ValueError, match="end after 20 steps in all; step 20 is beyond"):
+        schedule(20)  # Keras 3.15.1 gives NaN here

@@ -29,7 +29,6 @@ import inspect
 import io
 import os
 import shutil
-import warnings
 
 import numpy as np
 
@@ -40,6 +39,7 @@ from tinynet.validation import (
     check_float,
     check_int,
     missing_attribute,
+    warn_user,
 )
 
 HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
@@ -445,9 +445,8 @@ def monitored_value(logs, monitor, where, skipped):
     if monitor not in logs:
         hint = ("; pass validation data (validation_split= or validation_data=) to log 'val_' "
                 "names" if monitor.startswith("val_") else "")
-        warnings.warn(f"{where}: monitor '{monitor}' is not among the logged values "
-                      f"{', '.join(logs) or '(none)'}, so {skipped}{hint}", UserWarning,
-                      stacklevel=4)
+        warn_user(f"{where}: monitor '{monitor}' is not among the logged values "
+                  f"{', '.join(logs) or '(none)'}, so {skipped}{hint}")
         return None
     return logs[monitor]
 

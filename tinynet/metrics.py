@@ -290,31 +290,22 @@ class Mean(Metric):
 
     def update_state(self, values, sample_weight=None):
         values = np.atleast_1d(np.asarray(values, dtype=np.float64))
-        values = values.reshape(len(values), -1)  # (N, K): one row per sample
         if sample_weight is not None:
             return self.add_weighted(values, sample_weight)
+        values = values.reshape(len(values), -1)  # (N, K): one row per sample
         self.total += float(values.sum()) / values.shape[1]  # each sample's mean, summed
         self.count += len(values)
 
     def add_weighted(self, values, sample_weight):
-        """values (N, K): total += sum_n w_n * mean_k values[n, k], count += sum_n w_n, for
-        one weight per sample (N,) or one for all (a number). With one weight per value
-        (N, K), as Keras allows: total += sum w v / K and count += sum w / K, so that the
-        result is Keras's sum w v / sum w."""
-        weights = np.asarray(sample_weight, dtype=np.float64)
-        if weights.size == values.size and weights.size != len(values):  # one per value
-            weights = weights.reshape(values.shape)
-            self.total += float((weights * values).sum()) / values.shape[1]
-            self.count += float(weights.sum()) / values.shape[1]
-            return None
-        weights = np.broadcast_to(weights.reshape(-1), len(values)) if weights.size == 1 \
-            else weights.reshape(-1)
-        if weights.size != len(values):
-            raise ValueError(f"{type(self).__name__}.update_state: sample_weight needs one "
-                             f"weight per sample ({len(values)}), one per value "
-                             f"({values.size}) or a single number, got {weights.size}")
-        self.total += float(values.mean(axis=1) @ weights)
-        self.count += float(weights.sum())
+        """values (N, ...), K per sample. With w the weight of every value (value_weights:
+        one per sample, one per value, or one number for all): total += sum w v / K and
+        count += sum w / K. For one weight per sample that is sum_n w_n mean_k v_nk and
+        sum_n w_n; for one per value, the result is Keras's sum w v / sum w."""
+        weights = value_weights(sample_weight, values.shape,
+                                f"{type(self).__name__}.update_state")
+        k = values.size // len(values)
+        self.total += float((weights * values).sum()) / k
+        self.count += float(weights.sum()) / k
         return None
 
     def result(self):
@@ -438,8 +429,10 @@ class RootMeanSquaredError(Mean):
     def update_state(self, y_true, y_pred, sample_weight=None):
         # each squared error (N, K), not each sample's mean: sample_weight may then give a
         # weight to every value, as Keras allows
-        y_true, y_pred = match_shapes(y_true, y_pred)
-        super().update_state(np.square(np.asarray(y_pred, np.float64) - y_true), sample_weight)
+        y_true, y_pred = losses.MeanSquaredError().checked_arrays(
+            y_true, y_pred, f"{type(self).__name__}.update_state", finite_pred=False)
+        y_true = y_true.reshape(y_pred.shape)  # (N,) targets for (N, 1) outputs
+        super().update_state(np.square(y_pred - y_true), sample_weight)
 
     def result(self):
         return float(np.sqrt(super().result()))
@@ -574,22 +567,26 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
 
 # -- confusion counts: precision, recall, true/false positives/negatives, AUC ----------------
 
-def value_weights(sample_weight, y_pred, where):
-    """The weight of every value of y_pred, an array of y_pred's shape (N, ...).
+def value_weights(sample_weight, shape, where):
+    """The weight of every value of an array of `shape` (N, ...): an array of that shape.
 
-    sample_weight None: all 1. (N,) or (N, 1): one weight per sample, given to each of its
-    outputs. y_pred's own shape: one weight per value (Keras takes this too).
-    Raises: ValueError for any other shape, e.g. 8 weights for 4 samples."""
+    sample_weight None: all 1. A single number (or [w]): w for every value. (N,) or (N, 1):
+    one weight per sample, given to each of its values. `shape` itself: one weight per value
+    (Keras takes this too). Raises: ValueError for any other shape, e.g. 8 weights for 4
+    samples (never a silent reshape of, say, transposed weights)."""
     if sample_weight is None:
-        return np.ones(y_pred.shape)
+        return np.ones(shape)
     weights = np.asarray(sample_weight, dtype=np.float64)
-    if weights.shape == y_pred.shape:
+    if weights.shape == tuple(shape):
         return weights
-    if weights.shape in ((len(y_pred),), (len(y_pred), 1)):
-        per_sample = weights.reshape(len(y_pred), *[1] * (y_pred.ndim - 1))
-        return np.broadcast_to(per_sample, y_pred.shape)
-    raise ValueError(f"{where}: sample_weight needs one weight per sample ({len(y_pred)}) or "
-                     f"one per value (shape {y_pred.shape}), got shape {weights.shape}")
+    if weights.size == 1:
+        return np.full(shape, weights.item())
+    if weights.shape in ((shape[0],), (shape[0], 1)):
+        per_sample = weights.reshape(shape[0], *[1] * (len(shape) - 1))
+        return np.broadcast_to(per_sample, shape)
+    raise ValueError(f"{where}: sample_weight needs one weight per sample ({shape[0]}), one "
+                     f"per value (shape {tuple(shape)}) or a single number, got shape "
+                     f"{weights.shape}")
 
 
 def confusion_counts(y_true, y_pred, thresholds, sample_weight=None,
@@ -602,7 +599,7 @@ def confusion_counts(y_true, y_pred, thresholds, sample_weight=None,
     A target counts as positive if it is not 0.
     """
     y_true, y_pred = match_shapes(y_true, y_pred)
-    weights = value_weights(sample_weight, y_pred, where)
+    weights = value_weights(sample_weight, y_pred.shape, where)
     positive = (y_true != 0).reshape(1, -1)                                # (1, N*K)
     # compared in float32, as Keras 3 does (metrics_utils casts both to the metric's float32):
     # a float32 prediction of 0.3 is 0.30000001, above the float64 threshold 0.3 but equal
@@ -819,7 +816,7 @@ class AUC(Metric):
     def bucket_counts(self, y_true, y_pred, sample_weight):
         """(TP, FP, TN, FN) at the evenly spaced thresholds, through buckets (see above)."""
         y_true, y_pred = match_shapes(y_true, y_pred)
-        weights = value_weights(sample_weight, y_pred, "AUC.update_state")
+        weights = value_weights(sample_weight, y_pred.shape, "AUC.update_state")
         positive = (np.asarray(y_true) != 0).reshape(-1)
         p = np.clip(y_pred, 0.0, 1.0).reshape(-1)
         bucket = np.ceil(p * np.float32(self.num_thresholds - 1)) - 1

@@ -31,6 +31,7 @@ from tinynet.config import floatx
 from tinynet.files import check_path, write_atomically
 from tinynet.layers.base import Layer
 from tinynet.layers.input import InputLayer
+from tinynet.layers.symbolic import SymbolicTensor
 from tinynet.model_checks import (
     apply_class_weight,
     check_batch_size,
@@ -396,8 +397,24 @@ class Sequential:
         return grad_output
 
     def __call__(self, x, training=False):
+        if isinstance(x, (InputLayer, SymbolicTensor)):  # model(keras.Input(shape=...))
+            return self.symbolic_call(x)
         x = self.check_x(x, "model(x)")
         return self.forward(x, training=training)
+
+    def symbolic_call(self, x):
+        """model(Input(shape=...)): the output's shape only, as for a layer (see
+        tinynet.layers.symbolic): the model is built for x's samples; returns a
+        SymbolicTensor (batch axis kept from x)."""
+        if not self.layers:
+            raise ValueError("model(x): this Sequential model has no layers; add some first")
+        if not self.built:
+            self.build((None, *x.shape[1:]))
+        if tuple(x.shape[1:]) != tuple(self.input_shape[1:]):
+            raise ValueError(f"model(x): the model takes samples of shape "
+                             f"{tuple(self.input_shape[1:])}, got an Input of shape "
+                             f"{tuple(x.shape[1:])}")
+        return SymbolicTensor((x.shape[0], *self.output_shape[1:]), self.layers[-1].dtype)
 
     # -- compile and the training step -------------------------------------------------------
 

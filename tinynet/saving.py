@@ -65,7 +65,6 @@ import datetime
 import io
 import json
 import os
-import sys
 import warnings
 import zipfile
 
@@ -75,7 +74,13 @@ from tinynet import initializers, layers, losses, metrics, optimizers
 from tinynet.config import standardize_dtype
 from tinynet.files import check_path, write_atomically
 from tinynet.layers.base import Layer
-from tinynet.validation import check_bool, constructor_arguments, missing_attribute, snake_case
+from tinynet.validation import (
+    check_bool,
+    constructor_arguments,
+    missing_attribute,
+    snake_case,
+    warn_user,
+)
 
 # The Keras release whose .keras and .weights.h5 files this module was checked against, by
 # saving and loading files with it (tests/data/make_keras_saving_reference.py).
@@ -554,7 +559,10 @@ def loss_to_keras(loss):
     label_smoothing, delta, reduction...), which keras.losses rebuilds. A loss of your own is
     written by its name, which neither library can rebuild (save_model warns)."""
     if type(loss) not in KERAS_LOSS_NAME:
-        return loss.name
+        # its class name, which neither library can rebuild: not its .name, which a subclass
+        # of a built-in loss inherits ('mean_squared_error') and which would load as that
+        # built-in loss, silently without the subclass's own formula
+        return type(loss).__name__
     config = loss.get_config()
     if config == type(loss)().get_config():
         return KERAS_LOSS_NAME[type(loss)]
@@ -697,9 +705,8 @@ def compile_from_config(model, compile_config, where):
         model.compile(optimizer=optimizer, loss=loss,
                       metrics=metrics_from_keras(compile_config, loss.name, where))
     except (KeyError, TypeError, ValueError) as err:
-        warnings.warn(f"{where}: the model is returned uncompiled, because its compile "
-                      f"settings cannot be restored in tinynet ({err}); call "
-                      f"model.compile(...) yourself", UserWarning, stacklevel=3)
+        warn_user(f"{where}: the model is returned uncompiled, because its compile settings "
+                  f"cannot be restored in tinynet ({err}); call model.compile(...) yourself")
         return False
     build_optimizer(model)  # as Keras's compile_from_config does
     return True
@@ -935,11 +942,17 @@ def build_optimizer(model):
         model.set_optimizer_state(0, fresh_optimizer_state(model))
 
 
+def scalar_variable_count(optimizer):
+    """Keras's optimizer variables before its slots: iterations, and the learning rate
+    unless it is a schedule (a schedule is code, not a variable)."""
+    return 1 if optimizer.schedule is not None else 2
+
+
 def optimizer_variable_count(model):
     """How many variables Keras's optimizer has for this model: iterations (and the learning
     rate, unless it is a schedule), then its slots once it is built."""
     optimizer = model.optimizer
-    head = 1 if optimizer.schedule is not None else 2
+    head = scalar_variable_count(optimizer)
     if optimizer.slots is None:
         return head
     interleaved, listed = keras_slot_order(optimizer)
@@ -951,7 +964,7 @@ def optimizer_params(model):
     optimizer is built: iterations (an int32) and the learning rate (a float32, none with a
     schedule), and every slot array (Adam: m and v of every trainable weight)."""
     optimizer = model.optimizer
-    head = 1 if optimizer.schedule is not None else 2
+    head = scalar_variable_count(optimizer)
     arrays = [array for slots in optimizer.slots for name, array in slots.items()
               if name != "shape"]
     return (head + sum(array.size for array in arrays),
@@ -982,17 +995,12 @@ def restore_optimizer(model, arrays, where="set_optimizer_variables", build=True
                   f"{len(arrays)} variables (Keras 3 skips it too). "
                   f"{skipped_optimizer_reason(model, len(arrays), expected)}")
         return
-    head = 1 if optimizer.schedule is not None else 2  # iterations (, learning_rate)
+    head = scalar_variable_count(optimizer)  # iterations (, learning_rate)
     state = None
     if optimizer.slots is not None:  # built: the slots follow, in Keras's order
-        weights = trainable_weights(model)
-        mixed = arrays[head:head + len(interleaved) * len(weights)]  # m0, v0, m1, v1, ...
-        rest = arrays[head + len(interleaved) * len(weights):]       # then kind after kind
-        state = {name: mixed[k::len(interleaved)] for k, name in enumerate(interleaved)}
-        state.update({name: rest[k * len(weights):(k + 1) * len(weights)]
-                      for k, name in enumerate(listed)})
-        if any(np.shape(array) != weight.shape for slot in state.values()
-               for array, weight in zip(slot, weights, strict=True)):
+        state = slots_from_keras_order(arrays[head:], interleaved, listed,
+                                       trainable_weights(model))
+        if state is None:
             warn_user(f"{where}: Skipping variable loading for optimizer "
                       f"'{optimizer.name}', because the shapes of the saved variables differ "
                       f"from its own. {skipped_optimizer_reason(model, len(arrays), expected)}")
@@ -1005,6 +1013,21 @@ def restore_optimizer(model, arrays, where="set_optimizer_variables", build=True
         optimizer.iterations = int(arrays[0])
     else:
         model.set_optimizer_state(int(arrays[0]), state)
+
+
+def slots_from_keras_order(arrays, interleaved, listed, weights):
+    """{slot name: [one array per weight]} from the slot arrays of a Keras file, in Keras's
+    order: the `interleaved` kinds weight by weight (m0, v0, m1, v1, ...), then the `listed`
+    kinds one after another (AMSGrad's v_hat). None if a shape does not fit its weight."""
+    mixed = arrays[:len(interleaved) * len(weights)]
+    rest = arrays[len(interleaved) * len(weights):]
+    state = {name: mixed[k::len(interleaved)] for k, name in enumerate(interleaved)}
+    state.update({name: rest[k * len(weights):(k + 1) * len(weights)]
+                  for k, name in enumerate(listed)})
+    if any(np.shape(array) != weight.shape for slot in state.values()
+           for array, weight in zip(slot, weights, strict=True)):
+        return None
+    return state
 
 
 def skipped_optimizer_reason(model, saved, expected):
@@ -1025,16 +1048,6 @@ def skipped_optimizer_reason(model, saved, expected):
         why = ("The file comes from a model with other trainable weights (layers frozen or "
                "unfrozen since) or another optimizer")
     return f"{why}. Predictions are unaffected; the optimizer keeps its own state"
-
-
-def warn_user(message):
-    """A UserWarning that points at the line of the user's code that led to it (the first
-    caller outside the tinynet package), however deep inside tinynet it is raised."""
-    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
-    frame, level = sys._getframe(1), 2  # level 2: the function that called warn_user
-    while frame is not None and frame.f_code.co_filename.startswith(package):
-        frame, level = frame.f_back, level + 1
-    warnings.warn(message, UserWarning, stacklevel=level)
 
 
 # -- files -----------------------------------------------------------------------------------
@@ -1195,12 +1208,15 @@ def warn_if_it_loads_uncompiled(model, where):
                 f"({', '.join(OPTIMIZER_KEYS)}), so no compile settings are saved")
     elif type(model.loss) not in KERAS_LOSS_NAME:
         what = (f"its loss {type(model.loss).__name__} is a loss of your own, which the file "
-                f"records by its name {model.loss.name!r} only (Keras could not train with "
-                f"it either)")
+                f"records by its class name only (Keras could not train with it either)")
     else:
         return
-    warn_user(f"{where}: the model will load uncompiled: {what}. After load_model, call "
-              f"model.compile(...) again (the weights are all saved)")
+    if where == "to_json":
+        warn_user(f"to_json: model_from_json will return the model uncompiled: {what}. Call "
+                  f"model.compile(...) on it again")
+    else:
+        warn_user(f"{where}: the model will load uncompiled: {what}. After load_model, call "
+                  f"model.compile(...) again (the weights are all saved)")
 
 
 def save_model(model, path, overwrite=True, zipped=None, **keras_only):

@@ -94,16 +94,14 @@ MISSING = {
     "PyDataset": "tinynet trains on NumPy arrays: fit(x, y, batch_size=...)",
     "Sequence": "tinynet trains on NumPy arrays: fit(x, y, batch_size=...)",
     "clear_session": "tinynet keeps no session: models are plain Python objects",
-    "custom_object_scope": "tinynet saves its built-in layers, losses and metrics only",
-    "CustomObjectScope": "tinynet saves its built-in layers, losses and metrics only",
-    "register_keras_serializable": "tinynet saves its built-in layers, losses and metrics "
-                                   "only; save a model with a layer of your own with "
-                                   "save_weights",
-    "get_custom_objects": "tinynet saves its built-in layers, losses and metrics only",
 }
 
 
 def __getattr__(name):
-    """A keras.utils helper tinynet lacks gets an error that says what to use instead."""
+    """A keras.utils helper tinynet lacks gets an error that says what to use instead (for
+    keras.utils' saving helpers, custom_object_scope and the like, what tinynet.saving says)."""
+    from tinynet import saving  # saving is heavier; only an error needs it
+
+    hints = {**saving.INSTEAD, **MISSING}
     raise missing_attribute("tinynet.utils", name,
-                            ["normalize", "set_random_seed", "to_categorical"], MISSING)
+                            ["normalize", "set_random_seed", "to_categorical"], hints)

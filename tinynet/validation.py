@@ -9,7 +9,10 @@ import difflib
 import inspect
 import math
 import numbers
+import os
 import re
+import sys
+import warnings
 
 import numpy as np
 
@@ -166,3 +169,13 @@ def to_float_array(data, name, dtype="float32", min_ndim=1, finite=True):
         raise ValueError(f"{name} contains {bad} NaN or infinite value(s) (or values too large "
                          f"for {dtype}); clean the data first")
     return array
+
+
+def warn_user(message):
+    """A UserWarning that points at the line of the user's code that led to it (the first
+    caller outside the tinynet package), however deep inside tinynet it is raised."""
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep  # tinynet/
+    frame, level = sys._getframe(1), 2  # level 2: the function that called warn_user
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, UserWarning, stacklevel=level)

@@ -413,7 +413,7 @@ KERAS_ONLY_ARGUMENTS = {
                     "transpose channels-first ones, x.transpose(0, 2, 3, 1)",
                     (None, "channels_last")),
     "dilation_rate": ("dilated (atrous) convolution, windows with gaps", "",
-                      (1, (1, 1), [1, 1])),
+                      ((1, 1), 1, [1, 1])),
     "groups": ("grouped convolution (channels split into groups)", "", (1,)),
     "synchronized": ("statistics synchronized across devices", "", (False,)),
     "renorm_clipping": ("batch renormalization", "", (None,)),

@@ -27,6 +27,10 @@ class SymbolicTensor:
     def __repr__(self):
         return f"<SymbolicTensor shape={self.shape}, dtype={self.dtype}>"
 
+    @property
+    def ndim(self):
+        return len(self.shape)
+
     def refuse(self, *args, **kwargs):
         """Every way of computing with the tensor ends here: it has no values."""
         raise TypeError(f"{self!r} has a shape but no values: calling a layer on Input(...) "
@@ -44,6 +48,8 @@ class SymbolicTensor:
     __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = refuse
     __pow__ = __rpow__ = __matmul__ = __rmatmul__ = __neg__ = __pos__ = __abs__ = refuse
     __getitem__ = __array__ = __array_ufunc__ = __array_function__ = refuse
+    # and what would turn it into a Python number or truth value: if x:, float(x), len(x)
+    __bool__ = __float__ = __int__ = __index__ = __len__ = __iter__ = refuse
 
 
 def symbolic_call(layer, x):

@@ -197,7 +197,12 @@ class Optimizer:
                                 f"(gradient, weight), two NumPy arrays (the weight is updated "
                                 f"in place), got ({type(grad).__name__}, "
                                 f"{type(weight).__name__})")
-        self.apply([weight for _, weight in pairs], [grad for grad, _ in pairs])
+        weights, grads = [weight for _, weight in pairs], [grad for grad, _ in pairs]
+        vector = whole_vector(weights)
+        if vector is not None:  # a compiled model's trainable_weights: its one flat vector
+            self.apply(vector, np.concatenate([np.ravel(grad) for grad in grads]))
+        else:
+            self.apply(weights, grads)
 
     def reset(self):
         """Forget the per-parameter state (a model compiled again with other weights)."""
@@ -458,6 +463,22 @@ def check_slots(optimizer, params):
                     f"the parameter {param.shape}, e.g. np.zeros_like(param); slot {name!r} "
                     f"is {getattr(value, 'shape', type(value).__name__)}. Keep a step counter "
                     f"in self.iterations (apply counts it) or another attribute of self")
+
+
+def whole_vector(arrays):
+    """The 1-D array that `arrays` are consecutive views of, end to end, covering all of it
+    (a compiled model's trainable_weights are such views of model.parameters), or None. The
+    optimizer then updates that vector, so that its state is the one fit keeps too."""
+    base = arrays[0].base if arrays else None
+    if not isinstance(base, np.ndarray) or base.ndim != 1 or not base.flags.c_contiguous:
+        return None
+    address, start = base.__array_interface__["data"][0], 0
+    for array in arrays:
+        if array.base is not base or not array.flags.c_contiguous or \
+                array.__array_interface__["data"][0] != address + start * base.itemsize:
+            return None
+        start += array.size
+    return base if start == base.size else None
 
 
 def check_same_shapes(optimizer, params, grads):

@@ -285,6 +285,13 @@ class CosineDecayRestarts(LearningRateSchedule):
         if self.t_mul == 1.0:
             i = math.floor(done)
             return i, done - i
+        if self.t_mul < 1 and done >= 1 / (1 - self.t_mul):
+            # shrinking periods add up to first_decay_steps / (1 - t_mul) steps in all; Keras
+            # gives NaN beyond, which would ruin every weight
+            raise ValueError(f"CosineDecayRestarts: with t_mul={self.t_mul:g} < 1 the periods "
+                             f"shrink and end after {self.first_decay_steps / (1 - self.t_mul):g} "
+                             f"steps in all; step {step:g} is beyond them. Use t_mul >= 1, or "
+                             f"stop training before then")
         # periods 0 .. i-1 add up to (t_mul^i - 1) / (t_mul - 1) first periods: solve for i
         i = math.floor(math.log(1.0 - done * (1.0 - self.t_mul)) / math.log(self.t_mul))
 
@@ -332,9 +339,9 @@ def deserialize(config):
 
 
 def __getattr__(name):
-    """A Keras schedule tinynet lacks (CosineDecayRestarts) gets an error that says so."""
-    hints = {"CyclicalLearningRate": "a schedule of your own is any callable step -> rate "
-             "(subclass LearningRateSchedule)"}
+    """A schedule tinynet lacks gets an error that lists the ones it has (all of Keras 3.15's),
+    and says how to write one's own."""
+    hint = "a schedule of your own is any callable step -> rate (subclass LearningRateSchedule)"
     raise missing_attribute("tinynet.optimizers.schedules", name,
                             [*SCHEDULES, "LearningRateSchedule", "serialize", "deserialize"],
-                            hints)
+                            {name: hint})
