@@ -106,7 +106,9 @@ class Loss:
     'mean_with_sample_weight', which divides by the sum of the sample weights instead of N;
     or 'none' for the per-sample values when called), name (the class's Keras name by
     default). Keras's axis=-1, ignore_class=None and dtype=None are accepted at those values,
-    which are what tinynet does.
+    which are what tinynet does. A single sample weight (sample_weight=2.0) is given to every
+    sample; with 'mean_with_sample_weight' Keras 3.15 then divides by that one number instead
+    of the sum of the weights (it sums the weight as given), tinynet by their sum.
     """
 
     name = "loss"
