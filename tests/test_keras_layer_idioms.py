@@ -32,6 +32,7 @@ from tinynet.layers import (
     ReLU,
     Reshape,
 )
+from tinynet.layers.base import call_instead_of_forward_error
 from tinynet.layers.symbolic import SymbolicTensor
 from tinynet.models import Sequential
 
@@ -433,3 +434,59 @@ def test_a_model_called_on_an_input_gives_its_output_shape():
            "Input of shape (4,)")
     for use in (bool, float, len):  # no silent truth value or number
         raises(TypeError, lambda use=use: use(tensor), "no functional API")
+
+
+def test_following_the_call_error_advice_gives_a_layer_that_trains():
+    # the Keras guide's Linear layer, rewritten as the error message says
+    import tinynet
+
+    message = str(call_instead_of_forward_error(Dense))
+    for step in ("self.check_input(x)", "self.check_grad_output(grad_output, self.x)",
+                 "super().build(input_shape)", "compute_output_shape"):
+        assert step in message
+
+    class Linear(Layer):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+
+        def build(self, input_shape):
+            init = tinynet.initializers.get("random_normal")
+            self.params["w"] = init((input_shape[-1], self.units), self.dtype)
+            self.params["b"] = np.zeros(self.units, self.dtype)
+            super().build(input_shape)
+
+        def compute_output_shape(self, input_shape):
+            return (*input_shape[:-1], self.units)
+
+        def forward(self, x, training=False):
+            self.check_input(x)
+            self.x = x
+            return x @ self.params["w"] + self.params["b"]
+
+        def backward(self, grad_output):
+            self.check_grad_output(grad_output, self.x)
+            self.grads["w"] = self.x.T @ grad_output
+            self.grads["b"] = grad_output.sum(axis=0)
+            return grad_output @ self.params["w"].T
+
+    assert Linear(3)(Input(shape=(4,))).shape == (None, 3)
+    assert Linear(3)(np.ones((2, 4))).shape == (2, 3)
+    model = Sequential([Input(shape=(4,)), Linear(3), Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(64, 4)), rng.normal(size=(64, 1))
+    history = model.fit(x, y, epochs=5, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+def test_a_layer_of_your_own_that_forgets_compute_output_shape_is_pointed_at():
+    class Widen(Layer):  # doubles the features, without compute_output_shape
+        def forward(self, x, training=False):
+            self.check_input(x)
+            return np.concatenate([x, x], axis=1)
+
+    model = Sequential([Input(shape=(2,)), Widen(), Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    raises(ValueError, lambda: model.predict(np.ones((3, 2)), verbose=0),
+           "built for samples of shape (2,), got x of shape (3, 4)", "compute_output_shape")

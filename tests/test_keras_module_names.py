@@ -93,3 +93,42 @@ def test_a_keras_name_tinynet_lacks_says_what_to_use_instead(module, name, words
 def test_keras_names_resolve_through_the_top_level_module():
     assert tinynet.initializers.he_normal is initializers.HeNormal
     assert tinynet.utils.normalize is utils.normalize
+
+
+def test_optimizers_take_keras_settings_spelled_out_at_their_off_values():
+    from tinynet.optimizers import SGD, Adam
+
+    adam = Adam(clipnorm=None, clipvalue=None, use_ema=False, ema_momentum=0.99,
+                weight_decay=None)
+    assert adam.get_config()["clipnorm"] is None
+    with pytest.raises(TypeError, match=r"Adam\(clipnorm=\.\.\.\) is a Keras argument"):
+        Adam(clipnorm=1.0)
+    with pytest.raises(TypeError, match="use AdamW"):
+        SGD(weight_decay=0.1)
+
+
+def test_regularizer_classes_rebuild_from_their_config():
+    for made in (regularizers.L1(0.2), regularizers.L2(0.3), regularizers.L1L2(0.1, 0.2)):
+        again = type(made).from_config(made.get_config())
+        assert type(again) is type(made) and again.get_config() == made.get_config()
+
+
+def test_an_activation_that_works_on_arrays_only_is_explained_in_a_layer():
+    from tinynet.layers import Activation, Dense
+
+    for make in (lambda: Dense(3, activation="relu6"), lambda: Activation("mish")):
+        with pytest.raises(ValueError, match="works on arrays only.*no derivative"):
+            make()
+
+
+def test_summary_takes_keras_layout_arguments_at_their_defaults():
+    from tinynet.layers import Dense
+    from tinynet.models import Sequential
+
+    model = Sequential([Dense(2, input_shape=(3,))])
+    lines = []
+    model.summary(line_length=None, show_trainable=False, expand_nested=False,
+                  print_fn=lines.append)
+    assert "Total params: 8" in lines[0]
+    with pytest.raises(TypeError, match=r"summary\(show_trainable=True\)"):
+        model.summary(show_trainable=True)

@@ -7,6 +7,8 @@ import pytest
 from helpers import feed
 
 from tinynet import metrics
+from tinynet.layers import Dense
+from tinynet.models import Sequential
 
 REF = np.load(os.path.join(os.path.dirname(__file__), "data", "keras_issue12_reference.npz"))
 BATCHES = ((0, 5), (5, 9), (9, 12))  # the three update_state calls the fixture made
@@ -128,15 +130,34 @@ def test_metric_strings_give_keras_classes_named_as_written(identifier, cls, nam
     assert metric.name == name
 
 
-@pytest.mark.parametrize("loss, cls", [
-    ("binary_crossentropy", metrics.BinaryAccuracy),
-    ("categorical_crossentropy", metrics.CategoricalAccuracy),
-    ("sparse_categorical_crossentropy", metrics.SparseCategoricalAccuracy),
+@pytest.mark.parametrize("y_true_shape, y_pred_shape, cls", [
+    ((8, 1), (8, 1), metrics.BinaryAccuracy),          # binary cross-entropy, one output
+    ((8,), (8, 1), metrics.BinaryAccuracy),
+    ((8, 3), (8, 3), metrics.CategoricalAccuracy),     # one-hot; also BCE over 3 outputs
+    ((8,), (8, 3), metrics.SparseCategoricalAccuracy),  # integer labels
+    ((8, 1), (8, 3), metrics.SparseCategoricalAccuracy),
 ])
 @pytest.mark.parametrize("word", ["accuracy", "acc"])
-def test_accuracy_means_the_accuracy_of_the_loss(loss, cls, word):
-    metric = metrics.get(word, loss)
+def test_accuracy_is_decided_by_the_shapes_as_keras_decides(y_true_shape, y_pred_shape, cls,
+                                                           word):
+    # keras/src/trainers/compile_utils.py, is_binary_or_sparse_categorical (Keras 3.15.1)
+    stand_in = metrics.get(word, "binary_crossentropy")
+    assert isinstance(stand_in, metrics.AccuracyByShape)
+    metric = stand_in.decide(y_true_shape, y_pred_shape)
     assert isinstance(metric, cls) and metric.name == word
+
+
+def test_a_model_decides_accuracy_with_its_first_data_and_keras_numbers():
+    # binary cross-entropy over 3 outputs with 'accuracy': Keras 3 takes categorical accuracy
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(8, 4)).astype(np.float32)
+    y = (rng.random((8, 3)) > 0.5).astype(np.float32)
+    model = Sequential([Dense(3, activation="sigmoid", input_shape=(4,))])
+    model.compile(optimizer="sgd", loss="binary_crossentropy", metrics=["accuracy"])
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert isinstance(model.metrics[0], metrics.CategoricalAccuracy)
+    p = model.predict(x, verbose=0)
+    assert logs["accuracy"] == pytest.approx(np.mean(y.argmax(axis=1) == p.argmax(axis=1)))
 
 
 def test_default_names_are_keras_names():
@@ -155,9 +176,12 @@ def test_get_always_returns_a_new_metric():
     assert isinstance(metrics.get(metrics.Precision), metrics.Precision)
 
 
-def test_accuracy_with_a_regression_loss_says_what_to_use():
-    with pytest.raises(ValueError, match="classification loss.*'mae' or 'mse'"):
-        metrics.get("accuracy", "mean_squared_error")
+def test_accuracy_with_a_regression_loss_works_as_in_keras_and_says_what_says_more():
+    model = Sequential([Dense(1, input_shape=(2,))])
+    with pytest.warns(UserWarning, match="'mae' or 'mse' say how far off"):
+        model.compile(optimizer="sgd", loss="mse", metrics=["accuracy"])
+    model.evaluate(np.ones((4, 2)), np.ones((4, 1)), verbose=0)
+    assert isinstance(model.metrics[0], metrics.BinaryAccuracy)  # Keras 3: one output
 
 
 def test_unknown_metric_name_suggests_the_closest():

@@ -266,3 +266,18 @@ def tinynet_seed(seed):
     import tinynet
 
     tinynet.set_seed(seed)
+
+
+def test_apply_with_keras_argument_order_is_refused_not_applied_to_the_gradients():
+    # Keras 3's optimizer.apply(grads, trainable_variables): in tinynet's apply(params, grads)
+    # the gradients would be updated, silently, and the weights left alone
+    from tinynet.layers import Dense
+    from tinynet.models import Sequential
+
+    model = Sequential([Dense(3, input_shape=(4,)), Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    grads = [np.ones_like(w) for w in model.trainable_weights]
+    with pytest.raises(TypeError, match="takes the weights first.*apply_gradients"):
+        SGD().apply(grads, model.trainable_weights)
+    assert all((g == 1).all() for g in grads)
+    SGD(0.5).apply(model.trainable_weights, grads)  # tinynet's order works

@@ -88,7 +88,10 @@ def test_training_continues_from_a_keras_file_as_in_keras(name):
 def test_each_metric_comes_back_with_its_settings():
     binary, _ = load("keras_metrics_binary")
     found = {metric.name: metric for metric in binary.metrics}
-    assert isinstance(found["accuracy"], metrics.BinaryAccuracy)     # the string, by the loss
+    # the string: decided by the first data's shapes, as in Keras (one output: binary)
+    assert isinstance(found["accuracy"], metrics.AccuracyByShape)
+    assert isinstance(found["accuracy"].decide((4, 1), binary.output_shape),
+                      metrics.BinaryAccuracy)
     assert found["auc_1"].num_thresholds == 50 and found["auc_1"].curve == "ROC"
     assert found["pr_auc"].curve == "PR" and found["pr_auc"].num_thresholds == 200
     assert found["auc_3"].thresholds[1:-1].tolist() == [0.25, 0.5, 0.75]

@@ -49,9 +49,12 @@ definitions, read in Keras 3.15.1's source, keras/src/metrics/ and keras/src/los
     true_positives, false_positives, true_negatives, false_negatives    the counts themselves
     auc                          area under the ROC curve (or the precision-recall curve), see AUC
 
-The string 'accuracy' (or 'acc') means different things for different losses, as in Keras:
-binary_accuracy with binary cross-entropy, categorical_accuracy with categorical
-cross-entropy, sparse_categorical_accuracy with the sparse one.
+The string 'accuracy' (or 'acc') means different things for different data, as in Keras 3,
+which decides by the shapes of the first targets and outputs it sees (AccuracyByShape):
+binary_accuracy for outputs of one column (binary cross-entropy's sigmoid),
+sparse_categorical_accuracy for integer labels against several outputs (the sparse
+cross-entropy's), categorical_accuracy otherwise (one-hot targets; also binary cross-entropy
+over several outputs, where Keras 3 takes the arg-max, not each output).
 
 Each metric has Keras's get_config() (its constructor arguments by Keras's names), and
 `serialize` / `deserialize` turn a metric into the dict Keras writes in a .keras file and back.
@@ -978,29 +981,57 @@ def loss_string_error(identifier):
                       f"strings tinynet takes: {', '.join(string_names())}")
 
 
-ACCURACY_FOR_LOSS = {
-    "binary_crossentropy": BinaryAccuracy,
-    "categorical_crossentropy": CategoricalAccuracy,
-    "sparse_categorical_crossentropy": SparseCategoricalAccuracy,
-}
+class AccuracyByShape(Metric):
+    """What compile(metrics=['accuracy']) means, decided as Keras 3 decides it, by the shapes
+    of the targets y_true and the outputs y_pred (keras/src/trainers/compile_utils.py,
+    is_binary_or_sparse_categorical in Keras 3.15.1):
 
+        y_pred (..., 1)                                        binary_accuracy
+        y_true of fewer axes than y_pred, or (..., 1) against (..., K > 1)
+                                                               sparse_categorical_accuracy
+        otherwise                                              categorical_accuracy
 
-def accuracy_for_loss(identifier, loss_name):
-    """The accuracy metric that goes with the loss, named as written ('accuracy' or 'acc')."""
-    if loss_name not in ACCURACY_FOR_LOSS:
-        raise ValueError(f"compile(metrics=[{identifier!r}]): accuracy needs a classification "
-                         f"loss (binary, categorical or sparse categorical cross-entropy), "
-                         f"got loss '{loss_name}'; use 'mae' or 'mse' for regression")
-    return ACCURACY_FOR_LOSS[loss_name](name=identifier)
+    A stand-in: the model swaps it for the metric it decides on before its first batch
+    (Sequential.decide_accuracy, with the data's shapes); called by hand, it decides on
+    the first update_state. Its name is the string given ('accuracy' or 'acc')."""
+
+    def __init__(self, name="accuracy", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.chosen = None
+
+    def reset_state(self):
+        if getattr(self, "chosen", None) is not None:
+            self.chosen.reset_state()
+
+    def decide(self, y_true_shape, y_pred_shape):
+        """The accuracy metric for targets and outputs of these shapes (a new object, named
+        as this one)."""
+        binary = y_pred_shape[-1] == 1
+        sparse = len(y_true_shape) < len(y_pred_shape) or (y_true_shape[-1] == 1
+                                                            and y_pred_shape[-1] > 1)
+        cls = BinaryAccuracy if binary else SparseCategoricalAccuracy if sparse else \
+            CategoricalAccuracy
+        metric = cls(name=self.name)
+        metric.identifier = getattr(self, "identifier", self.name)
+        return metric
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if self.chosen is None:
+            self.chosen = self.decide(np.shape(y_true), np.shape(y_pred))
+        self.chosen.update_state(y_true, y_pred, sample_weight)
+
+    def result(self):
+        return 0.0 if self.chosen is None else self.chosen.result()
 
 
 def get(identifier, loss_name=None):
     """A NEW metric object from a name ('accuracy', 'binary_accuracy', 'AUC', 'mae', ...), a
     Metric class or instance (a fresh copy, reset), a function f(y_true, y_pred) that
     returns one value per sample (wrapped in a MeanMetricWrapper), or Keras's dict
-    {"class_name": "AUC", "config": {...}} (see deserialize). `loss_name` (the model's loss)
-    decides what 'accuracy' means. A name given as a string is the metric's name in the
-    logs, as in Keras: metrics=['acc'] logs 'acc'."""
+    {"class_name": "AUC", "config": {...}} (see deserialize). 'accuracy' gives an
+    AccuracyByShape, which the data's shapes decide, as in Keras 3 (`loss_name` is no longer
+    used: tinynet used to decide by the loss). A name given as a string is the metric's name
+    in the logs, as in Keras: metrics=['acc'] logs 'acc'."""
     if isinstance(identifier, Metric):
         fresh = copy.deepcopy(identifier)
         fresh.reset_state()
@@ -1011,7 +1042,7 @@ def get(identifier, loss_name=None):
         return deserialize(identifier)
     if isinstance(identifier, str):
         if identifier.lower() in ("accuracy", "acc"):
-            metric = accuracy_for_loss(identifier, loss_name)
+            metric = AccuracyByShape(name=identifier)
         else:
             metric = metric_named(identifier)
     elif callable(identifier):

@@ -221,10 +221,16 @@ KERAS_DEFAULTS = {
 }
 
 
+# Settings that only choose how Keras runs, never what it computes: tinynet always runs
+# eagerly, with no compiler, so any of these values gives the same numbers and is accepted
+HOW_KERAS_RUNS = {"run_eagerly": (True, False), "jit_compile": ("auto", True, False)}
+
+
 def is_keras_default(name, value):
-    """True for a Keras-only argument given at its Keras default (steps_per_epoch=None)."""
-    default = KERAS_DEFAULTS.get(name, ...)
-    return type(value) is type(default) and value == default
+    """True for a Keras-only argument given at its Keras default (steps_per_epoch=None), or at
+    any value of a setting that changes nothing tinynet computes (run_eagerly, jit_compile)."""
+    allowed = HOW_KERAS_RUNS.get(name, (KERAS_DEFAULTS.get(name, ...),))
+    return any(type(value) is type(default) and value == default for default in allowed)
 
 
 def check_keras_only(arguments, where, method):
@@ -383,6 +389,14 @@ def warn_about_output_and_loss(model):
     elif name == "binary_crossentropy" and not logits and activation in ("linear", "relu"):
         message = (f"the last layer outputs '{activation}' values, not probabilities; use "
                    f"activation='sigmoid', or loss=BinaryCrossentropy(from_logits=True)")
+    classification = ("binary_crossentropy", "categorical_crossentropy",
+                      "sparse_categorical_crossentropy")
+    if not message and name not in classification and any(
+            type(metric).__name__ == "AccuracyByShape" for metric in model.metrics):
+        message = (f"metrics=['accuracy'] with loss '{name}': Keras 3 (and tinynet) then count "
+                   f"a prediction right when it rounds to the target (binary accuracy, for one "
+                   f"output) or has the largest output at the target's class, which measures "
+                   f"little for regression; 'mae' or 'mse' say how far off the predictions are")
     if message:
         warnings.warn(f"compile: {message}", UserWarning, stacklevel=3)
 

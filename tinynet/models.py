@@ -522,7 +522,15 @@ class Sequential:
         weights = check_sample_weight(sample_weight, len(xa), where)
         xa = self.check_x_shape(xa, where)
         self.loss.check_targets(ya, self.output_shape, where)
+        self.decide_accuracy(ya.shape)
         return xa, self.shape_targets(ya), weights
+
+    def decide_accuracy(self, y_shape):
+        """metrics=['accuracy'] means the accuracy Keras 3 picks for targets of y_shape and
+        this model's outputs (metrics.AccuracyByShape): decided once, with the first data."""
+        self.metrics = [metric.decide(y_shape, self.output_shape)
+                        if isinstance(metric, metric_functions.AccuracyByShape) else metric
+                        for metric in self.metrics]
 
     def shape_targets(self, y):
         if isinstance(self.loss, losses.SparseCategoricalCrossentropy):
@@ -856,10 +864,20 @@ class Sequential:
     def count_params(self):
         return sum(layer.count_params() for layer in self.layers)
 
-    def summary(self, print_fn=print):
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
         """Print one row per layer (name, type, output shape, parameters) and the totals.
         Before the model is built, as in Keras 3, the shapes read '?' and the counts
-        '0 (unbuilt)', with a line that says how to build it."""
+        '0 (unbuilt)', with a line that says how to build it. print_fn (default print) gets
+        the text. Keras's layout arguments are accepted at their defaults (None, False),
+        which is the one layout tinynet prints; other values raise a TypeError."""
+        for name, value in (("line_length", line_length), ("positions", positions),
+                            ("expand_nested", expand_nested),
+                            ("show_trainable", show_trainable), ("layer_range", layer_range)):
+            if value is not None and value is not False:
+                raise TypeError(f"summary({name}={value!r}): Keras's layout options are not "
+                                f"in tinynet, which prints one layout; leave {name} out")
+        print_fn = print if print_fn is None else print_fn
         print_fn(summary_text(self))
         if not self.layers:
             print_fn("The model has no layers yet: add some with model.add(layer).")

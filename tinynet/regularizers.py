@@ -56,6 +56,11 @@ class Regularizer:
     def get_config(self):
         return {}
 
+    @classmethod
+    def from_config(cls, config):
+        """The regularizer a get_config() dict describes: L2.from_config({'l2': 0.01})."""
+        return cls(**config)
+
     def __repr__(self):
         arguments = ", ".join(f"{key}={value}" for key, value in self.get_config().items())
         return f"{type(self).__name__}({arguments})"

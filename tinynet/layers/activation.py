@@ -194,6 +194,13 @@ def check_activation_name(name, where):
                         f"forward and backward instead, see tinynet.layers.Layer)")
     key = name.lower()
     if key not in ACTIVATIONS:
+        from tinynet import activations  # here: that module imports this one
+
+        if callable(getattr(activations, key, None)):  # 'relu6', 'mish': arrays only
+            raise ValueError(f"{where}: activation '{name}' is a function of "
+                             f"tinynet.activations that works on arrays only; tinynet's layers "
+                             f"have no derivative for it. They take "
+                             f"{', '.join(sorted(ACTIVATIONS))}")
         raise unknown_name_error(f"activation in {where}", name, ACTIVATIONS)
     return key
 

@@ -183,6 +183,8 @@ class Layer:
                                 f"layer on a NumPy array (or on Input(shape=...) for its "
                                 f"output shape), and chain layers in Sequential([...])") from None
             raise
+        if not self.built:  # a forward of your own may not start with check_input
+            self.build_for(x.shape)
         return self.forward(x, training=training)
 
     def check_input(self, x, training=False):
@@ -220,7 +222,8 @@ class Layer:
             sample = tuple(self.input_shape[1:])
             how = "built for samples of shape " if self.built else "given input_shape="
             raise ValueError(f"{self.where} was {how}{sample}, got x of shape {shape}"
-                             f"{channels_first_hint(shape, self.input_shape)}")
+                             f"{channels_first_hint(shape, self.input_shape)}"
+                             f"{own_layer_before_hint(self)}")
         self.build((None, *shape[1:]))
 
     def check_grad_output(self, grad_output, cache):
@@ -459,6 +462,16 @@ def check_unknown_arguments(cls, unknown):
                     f"{name}={off[0]!r}, which changes nothing){'. ' + advice if advice else ''}")
 
 
+def own_layer_before_hint(layer):
+    """When a built layer gets samples of another shape inside a model, the usual cause is
+    a layer of one's own before it that changes the shape without saying so."""
+    if not layer.built:
+        return ""
+    return ("; if the layer before it is one of your own that changes the shape, its "
+            "compute_output_shape(input_shape) must return the new shape (the model builds "
+            "each layer for the shape the one before says it gives)")
+
+
 def call_instead_of_forward_error(cls):
     """The TypeError for a layer of one's own that defines Keras's call, but no forward of
     its own (the forward that would run is Layer's or a built-in layer's)."""
@@ -468,8 +481,12 @@ def call_instead_of_forward_error(cls):
         f"tinynet has none, so a layer of your own writes both passes by hand: "
         f"forward(self, x, training=False) returns the output and keeps what backward needs "
         f"(self.x = x), and backward(self, grad_output) sets self.grads[name] for each weight "
-        f"and returns dL/dx. Rename call to forward and write backward; weights go in "
-        f"self.params in build (help(tinynet.layers.Layer) lists what to write)")
+        f"and returns dL/dx. Rename call to forward (its first line: self.check_input(x)) "
+        f"and write backward (its first line: self.check_grad_output(grad_output, self.x)); "
+        f"weights go in self.params in build(self, input_shape), which ends with "
+        f"super().build(input_shape); a layer that changes the shape also defines "
+        f"compute_output_shape(self, input_shape), e.g. return (*input_shape[:-1], "
+        f"self.units). help(tinynet.layers.Layer) lists it all")
 
 
 # -- the messages of check_input and check_grad_output, worked out only when a check fails --

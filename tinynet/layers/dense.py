@@ -52,8 +52,11 @@ class Dense(Layer):
     def build(self, input_shape):
         if len(input_shape) != 2:
             raise ValueError(f"{self.where} expects inputs of shape (batch, features), got "
-                             f"input shape {tuple(input_shape)}; put a Flatten() layer before "
-                             f"it for images")
+                             f"input shape {tuple(input_shape)}. Keras's Dense would apply "
+                             f"the same weights to the last axis of each position; tinynet's "
+                             f"takes one vector per sample: put a Flatten() layer before it "
+                             f"(one vector of all the values, as for images), or reshape "
+                             f"(N, T, F) data to (N * T, F) rows yourself")
         fan_in = input_shape[-1]
         self.params["kernel"] = self.kernel_initializer((fan_in, self.units), self.dtype)
         if self.kernel_regularizer is not None:

@@ -122,6 +122,10 @@ class Optimizer:
         # Keras's default name: the class name in snake case ('adam', 'rm_sprop', 'adam_w');
         # Keras adds _1, _2, ... to the second, third... optimizer of a session, tinynet does not
         self.name = unknown.pop("name", None) or snake_case(type(self).__name__)
+        # Keras code often spells out the "off" values (clipnorm=None, use_ema=False): they
+        # change nothing, and are accepted
+        unknown = {key: value for key, value in unknown.items()
+                   if not (key in KERAS_ONLY_OFF and is_off_value(value, KERAS_ONLY_OFF[key]))}
         keras_only = sorted(set(unknown) & set(KERAS_ONLY))
         if keras_only:
             name = keras_only[0]
@@ -465,6 +469,12 @@ def check_slots(optimizer, params):
                     f"in self.iterations (apply counts it) or another attribute of self")
 
 
+def is_off_value(value, off):
+    """value is Keras's "off" value for a setting (None, False, 0.99), a bool never standing
+    for a number."""
+    return type(value) is type(off) and value == off
+
+
 def whole_vector(arrays):
     """The 1-D array that `arrays` are consecutive views of, end to end, covering all of it
     (a compiled model's trainable_weights are such views of model.parameters), or None. The
@@ -482,6 +492,14 @@ def whole_vector(arrays):
 
 
 def check_same_shapes(optimizer, params, grads):
+    if len(params) > 1 and whole_vector(grads) is not None and whole_vector(params) is None:
+        # apply(grads, model.trainable_weights), Keras 3's order: it would update the
+        # gradients, silently, and leave the weights as they are
+        raise TypeError(f"{type(optimizer).__name__}.apply(params, grads) takes the weights "
+                        f"first and their gradients second; the second argument here holds "
+                        f"a model's weights (Keras 3's optimizer.apply takes grads first). "
+                        f"Write optimizer.apply(weights, grads), or Keras's "
+                        f"optimizer.apply_gradients(zip(grads, weights))")
     if [np.shape(g) for g in grads] != [p.shape for p in params]:
         raise ValueError(f"{type(optimizer).__name__}.apply: each gradient needs the shape of "
                          f"its parameter, {[p.shape for p in params]}; got "
