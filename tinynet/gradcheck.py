@@ -131,11 +131,18 @@ class Snapshot:
         generators = [get_rng()] + [value for layer in layers for value in vars(layer).values()
                                     if isinstance(value, np.random.Generator)]
         self.generators = [(g, g.bit_generator.state) for g in generators]
+        self.states = [(array, array.copy()) for layer in layers
+                       for array in layer.state.values()]
 
-    def rewind_generators(self):
-        """Every generator back to its saved state: the next forward draws the same masks."""
+    def rewind(self):
+        """Every generator and every layer's state back to where they were: the next
+        forward draws the same dropout masks and reads the same running statistics, so that
+        the loss changes only with the number the check moved (a layer that updates a
+        running mean in forward would otherwise drift from one evaluation to the next)."""
         for generator, state in self.generators:
             generator.bit_generator.state = state
+        for array, value in self.states:
+            array[...] = value
 
     def restore(self):
         for thing, attributes in self.attributes:
@@ -147,7 +154,7 @@ class Snapshot:
             table.update(entries)       # the original arrays, even if one was replaced
         for array, value in self.values:
             array[...] = value          # in place: views stay views
-        self.rewind_generators()
+        self.rewind()
 
 
 # --------------------------------------------------------------------------- the checks
@@ -177,7 +184,7 @@ def check_layer(layer, x, training=True, h=1e-5, seed=0, verbose=False):
         R = np.random.default_rng(seed).normal(size=layer.forward(x, training=training).shape)
 
         def loss():
-            snapshot.rewind_generators()  # the same dropout mask on every call
+            snapshot.rewind()  # the same dropout mask and state on every call
             return float(np.sum(layer.forward(x, training=training) * R)
                          + layer.regularization_loss())
 
@@ -235,11 +242,11 @@ def check_model(model, x, y, h=1e-5, verbose=False):
     snapshot = Snapshot(model.layers, owner=model)
     try:
         def loss():
-            snapshot.rewind_generators()  # the same dropout masks on every call
+            snapshot.rewind()  # the same dropout masks and state on every call
             y_pred = model.forward(x, training=True)
             return float(model.loss.loss(y, y_pred)) + model.regularization_loss()
 
-        snapshot.rewind_generators()
+        snapshot.rewind()
         y_pred = model.forward(x, training=True)
         analytic = {"input": model.backward(model.loss.gradient(y, y_pred))}
         weights = {f"{layer.name}/{key}": (layer, key) for layer in trainable

@@ -72,6 +72,7 @@ from tinynet.validation import (
     check_float,
     check_int,
     missing_attribute,
+    snake_case,
     unknown_name_error,
 )
 
@@ -230,6 +231,19 @@ class Metric:
     """Base class: a name and a running state (`reset_state`, `update_state`, `result`).
     Calling a metric, metric(y_true, y_pred), updates it and returns the result, as in Keras.
 
+    A metric of your own defines all three. Its state is plain attributes (numbers or NumPy
+    arrays), set in reset_state, which __init__ calls, so it is not created in __init__
+    (Keras's self.add_variable(...) and .assign(...) become self.total = 0.0 and
+    self.total += ...):
+
+        class TruePositiveCount(Metric):
+            def reset_state(self):
+                self.count = 0.0
+            def update_state(self, y_true, y_pred, sample_weight=None):
+                self.count += float(np.sum((np.asarray(y_pred) > 0.5) & (np.asarray(y_true) == 1)))
+            def result(self):
+                return self.count
+
     dtype is Keras's argument, kept for get_config: tinynet adds up in float64 whatever it
     is, and result() returns a Python float."""
 
@@ -245,6 +259,8 @@ class Metric:
                 raise TypeError(f"{type(self).__name__}(name=...) must be a string, "
                                 f"got {name!r}")
             self.name = name
+        elif type(self).name == Metric.name:  # a metric of your own: its class name, as
+            self.name = snake_case(type(self).__name__)  # Keras names it (true_positive_count)
         self.dtype = standardize_dtype(dtype, f"{type(self).__name__}(dtype=...)")
         self.reset_state()
 
@@ -264,6 +280,16 @@ class Metric:
     def __call__(self, y_true, y_pred, sample_weight=None):
         self.update_state(y_true, y_pred, sample_weight)
         return self.result()
+
+    @property
+    def add_variable(self):
+        # a property that raises, so that Keras's way of making a metric's state stops with
+        # what to write instead (a __getattr__ would slow every attribute of every metric)
+        raise AttributeError(f"{type(self).__name__}: tinynet metrics have no add_variable "
+                             f"(Keras's way of making a metric's state). Keep the state in "
+                             f"plain attributes set in reset_state(), which __init__ calls: "
+                             f"self.total = 0.0 there, self.total += ... in update_state "
+                             f"(see help(tinynet.metrics.Metric))")
 
     def get_config(self):
         """The constructor arguments, by Keras's names: cls(**metric.get_config()) makes the

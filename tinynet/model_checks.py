@@ -18,6 +18,7 @@ import numpy as np
 
 from tinynet.callbacks import Callback
 from tinynet.config import get_rng
+from tinynet.layers.base import Layer
 from tinynet.layers.batchnorm import BatchNormalization
 from tinynet.validation import (
     check_bool,
@@ -402,6 +403,35 @@ def warn_about_output_and_loss(model):
 
 
 # -- warnings about the batches ---------------------------------------------------------------
+
+def warn_about_layers_inside_layers(model):
+    """A layer of your own that holds layers of its own (Keras's MLPBlock with self.l1 =
+    Linear(32)) trains silently without them: the model trains the weights of the layers in
+    its list, and tinynet has no nested layers, so the inner layers' weights never move."""
+    for layer in model.layers:
+        if type(layer).__module__.startswith("tinynet."):
+            continue  # the built-in layers' inner Activation has no weights, by design
+        inner = [name for name, value in vars(layer).items()
+                 if any(may_have_weights(v) for v in
+                        (value if isinstance(value, (list, tuple)) else [value]))]
+        if inner:
+            warnings.warn(f"compile: {layer.where} holds layers of its own ({', '.join(inner)}), "
+                          f"whose weights the model will not train: tinynet has no nested "
+                          f"layers, and a model trains the weights of the layers in its list. "
+                          f"Put them in the model's list instead (Sequential([..., "
+                          f"Linear(32), ...])), or keep their weights in {layer.where}'s own "
+                          f"params", UserWarning, stacklevel=3)
+
+
+def may_have_weights(value):
+    """True for a layer that has weights, or makes some when it is built (its class writes a
+    build of its own, as Dense and BatchNormalization do); False for anything else, and for
+    a weightless layer such as the Activation every Dense keeps inside."""
+    if not isinstance(value, Layer):
+        return False
+    return bool(value.params) or (not value.built and type(value).build is not Layer.build
+                                  and not type(value).__module__.endswith(".pooling"))
+
 
 def warn_one_sample_batch(model, n, where, batch_size=None, stacklevel=3):
     """A warning that points at the user's call (stacklevel: how far up it is)."""

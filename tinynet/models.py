@@ -49,6 +49,7 @@ from tinynet.model_checks import (
     to_model_array,
     transposed_hint,
     unique_names,
+    warn_about_layers_inside_layers,
     warn_about_output_and_loss,
     warn_one_sample_batch,
 )
@@ -88,6 +89,7 @@ class Sequential:
         self.trace_next_step = False  # True: keep every activation of the next step
         self.trace = None
         self.parameters = None        # the flat vector of trainable weights (after compile)
+        self.bound_trainable = None   # the layers' trainable flags it was made for
         self.layer_inputs, self.layer_grad_inputs = [], []
         if layers is not None:
             if not isinstance(layers, (list, tuple)):
@@ -265,6 +267,7 @@ class Sequential:
         self.views, self.segments, start = [], {}, 0
         for (layer, key), array in zip(self.trainable_slots, arrays, strict=True):
             layer.params[key] = flat[start:start + array.size].reshape(array.shape)
+            follow_moved_weight(layer, array, layer.params[key])
             self.views.append(layer.params[key])
             self.segments[(id(layer), key)] = slice(start, start + array.size)
             start += array.size
@@ -292,9 +295,11 @@ class Sequential:
         self.optimizer.slots = [carried]
 
     def sync_parameters(self):
-        """Before every training step: a layer frozen or unfrozen since the last step changes
-        what the optimizer updates (as in Keras 3, without compiling again)."""
-        if [layer.trainable for layer in self.layers] != self.bound_trainable:
+        """Before every forward pass (forward calls it): a layer frozen or unfrozen since the
+        last step changes what the optimizer updates (as in Keras 3, without compiling
+        again). Nothing to do for a model that is not compiled and built yet."""
+        # bound_trainable: each layer's trainable when the vector was made (None before that)
+        if self.bound_trainable not in (None, [layer.trainable for layer in self.layers]):
             self.bind_parameters()
 
     def gather_gradients(self):
@@ -359,6 +364,7 @@ class Sequential:
         if not (isinstance(x, np.ndarray) and self.layers
                 and (training is None or isinstance(training, BOOLS))):
             raise forward_argument_error(self, x, training)
+        self.sync_parameters()  # a layer frozen or unfrozen since the last step: see there
         self.layer_inputs = []
         for layer in self.layers:
             self.layer_inputs.append(x)  # kept for model.trace (a reference, not a copy)
@@ -437,6 +443,7 @@ class Sequential:
         self.compiled = True
         self.segments = {}  # a new compile starts the optimizer's state afresh
         warn_about_output_and_loss(self)
+        warn_about_layers_inside_layers(self)
         self.parameters_changed()
 
     @property
@@ -599,7 +606,6 @@ class Sequential:
         self.reset_metrics()
         for step, (x, y, weights) in enumerate(plan.batches()):
             callbacks.on_train_batch_begin(step)
-            self.sync_parameters()
             loss, y_pred = self.train_step(x, y, weights)
             logs = self.update_metrics(loss, y, y_pred)
             callbacks.on_train_batch_end(step, logs)
@@ -640,7 +646,6 @@ class Sequential:
         weights = apply_class_weight(y, weights, class_weight, "train_on_batch")
         warn_one_sample_batch(self, len(x), "train_on_batch", stacklevel=3)
         self.reset_metrics()
-        self.sync_parameters()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             loss, y_pred = self.train_step(x, y, weights)
         logs = self.update_metrics(loss, y, y_pred)
@@ -950,6 +955,16 @@ def clone_model(model, **keras_only):
     else:
         saving.compile_from_config(clone, compile_config, "clone_model")  # warns if it fails
     return clone
+
+
+def follow_moved_weight(layer, old, new):
+    """A layer of your own may keep a weight in an attribute too (self.w = self.params['w'],
+    Keras's habit). bind_parameters moves the weight into the model's vector, so such an
+    attribute would hold the old array, which training never changes: point it at the new
+    one. (Reading self.params['w'] in forward is the plain way.)"""
+    for name, value in vars(layer).items():
+        if value is old:
+            setattr(layer, name, new)
 
 
 # -- summary ---------------------------------------------------------------------------------

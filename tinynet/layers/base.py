@@ -28,6 +28,7 @@ from the next training step, even without compiling again (what Keras 3 does, me
 its torch backend: tests/data/make_keras_model_reference.py).
 """
 
+import inspect
 import numbers
 
 import numpy as np
@@ -56,6 +57,16 @@ class Layer:
                                   forward kept>); assign self.grads[name] for EVERY param,
                                   every call; return dL/dx, the shape of x
         compute_output_shape      only if the output's shape differs from the input's
+
+    Also, when the layer needs them:
+        a weight penalty          self.regularizers[name] = tinynet.regularizers.L2(0.01) in
+                                  build, and self.add_regularization_gradients() as the last
+                                  step of backward (the loss already counts the penalty)
+        running statistics        update self.state[...] in forward only when
+                                  `training and self.trainable` (a frozen layer keeps them)
+        weights in attributes     read self.params[name] in forward: compile moves every
+                                  weight into the model's vector (an attribute that held
+                                  the array is pointed at the moved one)
 
     weight_order lists the weights in get_weights()'s order; without it they come in the
     order build created them (params first, then state). The check_* calls give clear errors
@@ -98,6 +109,11 @@ class Layer:
         # layer's), not one written next to call
         if "call" in cls.__dict__ and cls.forward.__module__.startswith("tinynet."):
             raise call_instead_of_forward_error(cls)
+        forward = cls.__dict__.get("forward")
+        if forward is not None and "training" not in inspect.signature(forward).parameters:
+            raise TypeError(f"{cls.__name__}.forward must take training as well, "
+                            f"forward(self, x, training=False): models pass it to every layer "
+                            f"(True in fit, False in predict), even to one that ignores it")
 
     def __init__(self, name=None, dtype=None, trainable=True, input_shape=None, input_dim=None,
                  **unknown):
@@ -274,8 +290,12 @@ class Layer:
     # -- regularization ---------------------------------------------------------------------
 
     def regularization_loss(self):
-        """The penalty this layer's regularizers add to the loss (0.0 without any)."""
-        return sum(float(reg(self.weight(key))) for key, reg in self.regularizers.items())
+        """The penalty this layer's regularizers add to the loss: 0.0 without any, and for a
+        frozen layer (trainable=False), whose weights training leaves alone; Keras 3 also
+        counts only the penalties of trainable weights."""
+        if not self.trainable:
+            return 0.0
+        return sum((float(reg(self.weight(key))) for key, reg in self.regularizers.items()), 0.0)
 
     def add_regularization_gradients(self):
         """grads[key] += d(penalty)/d(weight): called by backward, after the data's gradient."""

@@ -202,6 +202,12 @@ class Optimizer:
                                 f"in place), got ({type(grad).__name__}, "
                                 f"{type(weight).__name__})")
         weights, grads = [weight for _, weight in pairs], [grad for grad, _ in pairs]
+        if [grad.shape for grad in grads] != [weight.shape for weight in weights]:
+            raise ValueError(f"{type(self).__name__}.apply_gradients: each gradient needs the "
+                             f"shape of the weight it is paired with, "
+                             f"{[weight.shape for weight in weights]}; got "
+                             f"{[grad.shape for grad in grads]} (a gradient paired with "
+                             f"another weight?)")
         vector = whole_vector(weights)
         if vector is not None:  # a compiled model's trainable_weights: its one flat vector
             self.apply(vector, np.concatenate([np.ravel(grad) for grad in grads]))
