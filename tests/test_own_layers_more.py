@@ -69,8 +69,8 @@ def test_a_layer_holding_layers_of_its_own_is_warned_about_at_compile():
             return self.inner.forward(x, training)
 
     model = Sequential([Input(shape=(4,)), Block(), Dense(1)])
-    with pytest.warns(UserWarning, match=r"holds layers of its own \(inner\), whose weights "
-                                         r"the model will not train"):
+    with pytest.warns(UserWarning, match=r"holds layers of its own \(inner\), whose weights, "
+                                         r"if they have any, the model will not train"):
         model.compile(optimizer="sgd", loss="mse")
 
 
@@ -189,3 +189,69 @@ def test_a_metric_written_the_keras_way_is_told_where_its_state_goes():
     x, _ = data()
     logs = model.evaluate(x, np.ones((32, 1)), verbose=0, return_dict=True)
     assert logs["true_positive_count"] == float(np.sum(model.predict(x, verbose=0) > 0.5))
+
+
+def test_check_model_after_a_freeze_leaves_the_next_fit_as_it_would_be():
+    from tinynet.gradcheck import check_model
+
+    x, y = data()
+    weights = []
+    for check in (False, True):
+        tinynet.set_floatx("float64")
+        try:
+            tinynet.set_seed(0)
+            model = Sequential([Input(shape=(4,)), Dense(3), Dense(1)])
+            model.compile(optimizer="adam", loss="mse")
+            model.fit(x, y, epochs=1, shuffle=False, verbose=0)
+            model.layers[0].trainable = False
+            if check:
+                check_model(model, x[:4], y[:4])
+            model.fit(x, y, epochs=1, shuffle=False, verbose=0)
+            weights.append(model.get_weights())
+        finally:
+            tinynet.set_floatx("float32")
+    for a, b in zip(*weights, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_frozen_layer_with_a_regularizer_passes_the_gradient_check():
+    layer = Dense(3, kernel_regularizer=tinynet.regularizers.L2(0.5), dtype="float64",
+                  trainable=False)
+    errors = check_layer(layer, np.random.default_rng(0).normal(size=(5, 4)))
+    assert max(errors.values()) < 1e-7
+
+
+def test_a_reference_to_the_accuracy_metric_taken_after_compile_is_the_one_fit_updates():
+    x, _ = data()
+    y = (x[:, :1] > 0).astype(np.float32)
+    model = Sequential([Input(shape=(4,)), Dense(1, activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="binary_crossentropy", metrics=["accuracy"])
+    held = model.metrics[0]
+    logs = model.fit(x, y, epochs=1, verbose=0).history
+    assert held is model.metrics[0] and type(held).__name__ == "BinaryAccuracy"
+    assert held.result() == logs["accuracy"][-1] > 0
+
+
+def test_a_forward_that_passes_training_on_through_kwargs_is_accepted():
+    class Logged(Dense):
+        def forward(self, *args, **kwargs):
+            return super().forward(*args, **kwargs)
+
+    assert Logged(2)(np.ones((3, 4))).shape == (3, 2)
+
+
+def test_a_layer_that_refers_to_another_layer_of_the_model_is_not_warned_about(recwarn):
+    encoder = Linear(3)
+
+    class Decoder(Layer):
+        def __init__(self, encoder):
+            super().__init__()
+            self.encoder = encoder  # tied weights: the encoder is in the model's list
+
+        def forward(self, x, training=False):
+            self.check_input(x)
+            return x @ self.encoder.params["w"].T
+
+    model = Sequential([Input(shape=(4,)), encoder, Decoder(encoder)])
+    model.compile(optimizer="sgd", loss="mse")
+    assert not [w for w in recwarn if "holds layers" in str(w.message)]

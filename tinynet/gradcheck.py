@@ -239,6 +239,9 @@ def check_model(model, x, y, h=1e-5, verbose=False):
     x = x.copy()   # perturbed in place below: never the caller's array
     check_float64(model.trainable_weights, "check_model")
     trainable = [layer for layer in model.layers if layer.trainable]
+    # a layer frozen or unfrozen since the last step: rebind now (forward would), so that the
+    # snapshot below is taken of the layout the optimizer's state already follows
+    model.sync_parameters()
     snapshot = Snapshot(model.layers, owner=model)
     try:
         def loss():

@@ -1017,9 +1017,10 @@ class AccuracyByShape(Metric):
                                                                sparse_categorical_accuracy
         otherwise                                              categorical_accuracy
 
-    A stand-in: the model swaps it for the metric it decides on before its first batch
-    (Sequential.decide_accuracy, with the data's shapes); called by hand, it decides on
-    the first update_state. Its name is the string given ('accuracy' or 'acc')."""
+    A stand-in: before its first batch the model turns it into the metric the data's shapes
+    call for (settle), keeping the object, so that a reference taken after compile
+    (model.metrics[0]) is the metric fit updates. Called by hand, it decides on its first
+    update_state. Its name is the string given ('accuracy' or 'acc')."""
 
     def __init__(self, name="accuracy", dtype=None):
         super().__init__(name=name, dtype=dtype)
@@ -1029,17 +1030,31 @@ class AccuracyByShape(Metric):
         if getattr(self, "chosen", None) is not None:
             self.chosen.reset_state()
 
-    def decide(self, y_true_shape, y_pred_shape):
-        """The accuracy metric for targets and outputs of these shapes (a new object, named
-        as this one)."""
+    def choose(self, y_true_shape, y_pred_shape):
+        """The accuracy class for targets and outputs of these shapes."""
         binary = y_pred_shape[-1] == 1
         sparse = len(y_true_shape) < len(y_pred_shape) or (y_true_shape[-1] == 1
                                                             and y_pred_shape[-1] > 1)
-        cls = BinaryAccuracy if binary else SparseCategoricalAccuracy if sparse else \
+        return BinaryAccuracy if binary else SparseCategoricalAccuracy if sparse else \
             CategoricalAccuracy
-        metric = cls(name=self.name)
-        metric.identifier = getattr(self, "identifier", self.name)
+
+    def decide(self, y_true_shape, y_pred_shape):
+        """A new metric object of the class these shapes call for, named as this one."""
+        metric = self.choose(y_true_shape, y_pred_shape)(name=self.name)
+        metric.identifier = self.identifier
         return metric
+
+    def settle(self, y_true_shape, y_pred_shape):
+        """Become, in place, the accuracy metric these shapes call for (this object's class
+        changes to it and its state starts afresh): whoever holds this object holds the
+        model's metric. Nothing is left of the stand-in, so a training step pays nothing
+        for it."""
+        cls = self.choose(y_true_shape, y_pred_shape)
+        name, identifier = self.name, self.identifier
+        vars(self).clear()
+        self.__class__ = cls
+        cls.__init__(self, name=name)
+        self.identifier = identifier
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         if self.chosen is None:

@@ -412,12 +412,13 @@ def warn_about_layers_inside_layers(model):
         if type(layer).__module__.startswith("tinynet."):
             continue  # the built-in layers' inner Activation has no weights, by design
         inner = [name for name, value in vars(layer).items()
-                 if any(may_have_weights(v) for v in
-                        (value if isinstance(value, (list, tuple)) else [value]))]
+                 if any(may_have_weights(v) and not any(v is m for m in model.layers)
+                        for v in (value if isinstance(value, (list, tuple)) else [value]))]
         if inner:
             warnings.warn(f"compile: {layer.where} holds layers of its own ({', '.join(inner)}), "
-                          f"whose weights the model will not train: tinynet has no nested "
-                          f"layers, and a model trains the weights of the layers in its list. "
+                          f"whose weights, if they have any, the model will not train: tinynet "
+                          f"has no nested layers; a model trains the weights of the layers in "
+                          f"its list. "
                           f"Put them in the model's list instead (Sequential([..., "
                           f"Linear(32), ...])), or keep their weights in {layer.where}'s own "
                           f"params", UserWarning, stacklevel=3)

@@ -535,9 +535,9 @@ class Sequential:
     def decide_accuracy(self, y_shape):
         """metrics=['accuracy'] means the accuracy Keras 3 picks for targets of y_shape and
         this model's outputs (metrics.AccuracyByShape): decided once, with the first data."""
-        self.metrics = [metric.decide(y_shape, self.output_shape)
-                        if isinstance(metric, metric_functions.AccuracyByShape) else metric
-                        for metric in self.metrics]
+        for metric in self.metrics:
+            if isinstance(metric, metric_functions.AccuracyByShape):
+                metric.settle(y_shape, self.output_shape)
 
     def shape_targets(self, y):
         if isinstance(self.loss, losses.SparseCategoricalCrossentropy):
@@ -961,7 +961,9 @@ def follow_moved_weight(layer, old, new):
     """A layer of your own may keep a weight in an attribute too (self.w = self.params['w'],
     Keras's habit). bind_parameters moves the weight into the model's vector, so such an
     attribute would hold the old array, which training never changes: point it at the new
-    one. (Reading self.params['w'] in forward is the plain way.)"""
+    one. Only an attribute of the layer itself that IS the array is followed (not one inside
+    a list or dict, nor one held by another layer): reading self.params['w'] in forward is
+    the plain way, and always right."""
     for name, value in vars(layer).items():
         if value is old:
             setattr(layer, name, new)

@@ -110,7 +110,7 @@ class Layer:
         if "call" in cls.__dict__ and cls.forward.__module__.startswith("tinynet."):
             raise call_instead_of_forward_error(cls)
         forward = cls.__dict__.get("forward")
-        if forward is not None and "training" not in inspect.signature(forward).parameters:
+        if forward is not None and not takes_training(forward):
             raise TypeError(f"{cls.__name__}.forward must take training as well, "
                             f"forward(self, x, training=False): models pass it to every layer "
                             f"(True in fit, False in predict), even to one that ignores it")
@@ -299,7 +299,7 @@ class Layer:
 
     def add_regularization_gradients(self):
         """grads[key] += d(penalty)/d(weight): called by backward, after the data's gradient."""
-        for key, reg in self.regularizers.items():
+        for key, reg in self.regularizers.items() if self.trainable else ():  # frozen: no penalty
             self.grads[key] = self.grads[key] + reg.gradient(self.params[key])
 
     # -- weights --------------------------------------------------------------------------
@@ -480,6 +480,12 @@ def check_unknown_arguments(cls, unknown):
     raise TypeError(f"{cls.__name__}({name}=...) is a Keras argument for {what}, which tinynet "
                     f"does not have: leave it out (it is accepted at Keras's default, "
                     f"{name}={off[0]!r}, which changes nothing){'. ' + advice if advice else ''}")
+
+
+def takes_training(forward):
+    """Whether forward accepts training=...: by name, or through **kwargs."""
+    parameters = inspect.signature(forward).parameters.values()
+    return any(p.name == "training" or p.kind is p.VAR_KEYWORD for p in parameters)
 
 
 def own_layer_before_hint(layer):
