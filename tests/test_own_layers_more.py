@@ -255,3 +255,13 @@ def test_a_layer_that_refers_to_another_layer_of_the_model_is_not_warned_about(r
     model = Sequential([Input(shape=(4,)), encoder, Decoder(encoder)])
     model.compile(optimizer="sgd", loss="mse")
     assert not [w for w in recwarn if "holds layers" in str(w.message)]
+
+
+def test_a_loop_of_your_own_on_a_model_compiled_before_it_was_built_says_what_to_do():
+    model = Sequential([Dense(3), Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.ones((4, 2), np.float32), np.ones((4, 1), np.float32)
+    _, grad = model.loss.loss_and_gradient(y, model.forward(x, training=True))
+    model.backward(grad)
+    with pytest.raises(RuntimeError, match=r"compiled before it was built.*model.build"):
+        model.gather_gradients()

@@ -90,6 +90,7 @@ class Sequential:
         self.trace = None
         self.parameters = None        # the flat vector of trainable weights (after compile)
         self.bound_trainable = None   # the layers' trainable flags it was made for
+        self.trainable_slots = self.views = None  # (layer, key) and view of each weight in it
         self.layer_inputs, self.layer_grad_inputs = [], []
         if layers is not None:
             if not isinstance(layers, (list, tuple)):
