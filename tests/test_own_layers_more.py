@@ -265,3 +265,21 @@ def test_a_loop_of_your_own_on_a_model_compiled_before_it_was_built_says_what_to
     model.backward(grad)
     with pytest.raises(RuntimeError, match=r"compiled before it was built.*model.build"):
         model.gather_gradients()
+
+
+def test_a_loss_of_your_own_without_its_gradient_is_refused_at_compile():
+    # the Keras guide's CustomMSE: only call(); it used to fail at fit's first step
+    class CustomMSE(tinynet.losses.Loss):
+        def call(self, y_true, y_pred):
+            return np.mean(np.square(y_true - y_pred), axis=-1)
+
+    model = Sequential([Dense(1, input_shape=(3,))])
+    with pytest.raises(TypeError, match=r"CustomMSE defines the loss but not its gradient"):
+        model.compile(optimizer="adam", loss=CustomMSE())
+
+    class WithGradient(CustomMSE):
+        def sample_gradient(self, y_true, y_pred):
+            return 2 * (y_pred - y_true) / y_pred.shape[-1]
+
+    model.compile(optimizer="adam", loss=WithGradient())
+    assert np.isfinite(model.fit(np.ones((4, 3)), np.ones((4, 1)), verbose=0).history["loss"][0])

@@ -770,13 +770,27 @@ def keras_only_loss_error(name):
                       f"{has} (and their names such as 'mse', 'binary_crossentropy')")
 
 
+def check_complete(loss):
+    """A loss of your own must give its gradient too (sample_gradient, or call_and_gradient):
+    without it, compile would succeed and fit fail at its first step."""
+    cls = type(loss)
+    if cls.sample_gradient is Loss.sample_gradient and \
+            cls.call_and_gradient is Loss.call_and_gradient:
+        raise TypeError(f"loss={cls.__name__}(): {cls.__name__} defines the loss but not its "
+                        f"gradient: tinynet has no automatic differentiation, so a loss of "
+                        f"your own also writes sample_gradient(self, y_true, y_pred), "
+                        f"returning d l_n / d y_pred, the shape of y_pred (for l = mean_k "
+                        f"(p - y)^2 it is 2 (p - y) / K)")
+    return loss
+
+
 def get(identifier):
     """A Loss from a name ('binary_crossentropy', 'BinaryCrossentropy', 'mae', 'huber', ...),
     a Loss class or instance, or one of this module's loss functions."""
     if isinstance(identifier, Loss):
-        return identifier
+        return check_complete(identifier)
     if isinstance(identifier, type) and issubclass(identifier, Loss):
-        return identifier()
+        return check_complete(identifier())
     if isinstance(identifier, str):
         cls = CLASS_NAMES.get(identifier) or LOSSES.get(identifier.lower())
         if cls is None and identifier in KERAS_ONLY_LOSSES:
