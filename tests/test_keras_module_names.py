@@ -130,5 +130,19 @@ def test_summary_takes_keras_layout_arguments_at_their_defaults():
     model.summary(line_length=None, show_trainable=False, expand_nested=False,
                   print_fn=lines.append)
     assert "Total params: 8" in lines[0]
-    with pytest.raises(TypeError, match=r"summary\(show_trainable=True\)"):
-        model.summary(show_trainable=True)
+    with pytest.raises(TypeError, match=r"summary\(line_length=80\)"):
+        model.summary(line_length=80)
+
+
+def test_summary_shows_the_trainable_column_as_keras_does():
+    # Keras 3.15.1: "Trainable" with N for a frozen layer, - for one without weights, Y
+    from tinynet.layers import Dense, Dropout, Input
+    from tinynet.models import Sequential
+
+    model = Sequential([Input(shape=(4,)), Dense(3), Dropout(0.1), Dense(1)])
+    model.layers[0].trainable = False
+    lines = []
+    model.summary(show_trainable=True, print_fn=lines.append)
+    rows = lines[0].splitlines()
+    assert rows[2].split()[-1] == "Trainable"
+    assert [row.split()[-1] for row in rows[4:7]] == ["N", "-", "Y"]

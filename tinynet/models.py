@@ -875,16 +875,17 @@ class Sequential:
         """Print one row per layer (name, type, output shape, parameters) and the totals.
         Before the model is built, as in Keras 3, the shapes read '?' and the counts
         '0 (unbuilt)', with a line that says how to build it. print_fn (default print) gets
-        the text. Keras's layout arguments are accepted at their defaults (None, False),
-        which is the one layout tinynet prints; other values raise a TypeError."""
+        the text; show_trainable=True adds Keras's 'Trainable' column (Y, N, or - for a
+        layer without weights). Keras's other layout arguments are accepted at their
+        defaults (None, False), the one layout tinynet prints; other values raise a
+        TypeError."""
         for name, value in (("line_length", line_length), ("positions", positions),
-                            ("expand_nested", expand_nested),
-                            ("show_trainable", show_trainable), ("layer_range", layer_range)):
+                            ("expand_nested", expand_nested), ("layer_range", layer_range)):
             if value is not None and value is not False:
                 raise TypeError(f"summary({name}={value!r}): Keras's layout options are not "
                                 f"in tinynet, which prints one layout; leave {name} out")
         print_fn = print if print_fn is None else print_fn
-        print_fn(summary_text(self))
+        print_fn(summary_text(self, check_bool(show_trainable, "summary(show_trainable=...)")))
         if not self.layers:
             print_fn("The model has no layers yet: add some with model.add(layer).")
         elif not self.built:
@@ -972,7 +973,9 @@ def follow_moved_weight(layer, old, new):
 
 # -- summary ---------------------------------------------------------------------------------
 
-def summary_text(model):
+def summary_text(model, show_trainable=False):
+    """The text of model.summary(): one row per layer, then the totals. show_trainable adds
+    Keras's column 'Trainable': Y, N for a frozen layer, - for a layer without weights."""
     from tinynet import saving
 
     rows = [(f"{layer.name} ({type(layer).__name__})", str(layer.output_shape),
@@ -980,13 +983,18 @@ def summary_text(model):
             (f"{layer.name} ({type(layer).__name__})", "?", "0 (unbuilt)")
             for layer in model.layers]
     header = ("Layer (type)", "Output Shape", "Param #")
+    if show_trainable:
+        header += ("Trainable",)
+        rows = [(*row, "-" if not layer.weights else "Y" if layer.trainable else "N")
+                for row, layer in zip(rows, model.layers, strict=True)]
     width = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
     width = [max(width[0], 30), max(width[1], 20), max(width[2], 10)]
 
     def line(cells):
-        return f"{cells[0]:<{width[0]}}  {cells[1]:<{width[1]}}  {cells[2]:>{width[2]}}"
+        text = f"{cells[0]:<{width[0]}}  {cells[1]:<{width[1]}}  {cells[2]:>{width[2]}}"
+        return (text + (f"  {cells[3]:^9}" if show_trainable else "")).rstrip()
 
-    rule = "-" * len(line(("", "", "")))
+    rule = "-" * len(line(header))
     trainable = sum(layer.count_trainable_params() for layer in model.layers)
     total = model.count_params()
     itemsize = np.dtype(model.layers[0].dtype if model.layers else floatx()).itemsize
