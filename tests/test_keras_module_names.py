@@ -146,3 +146,13 @@ def test_summary_shows_the_trainable_column_as_keras_does():
     rows = lines[0].splitlines()
     assert rows[2].split()[-1] == "Trainable"
     assert [row.split()[-1] for row in rows[4:7]] == ["N", "-", "Y"]
+
+
+def test_keras_backend_and_config_queries_tutorials_call():
+    # keras.backend.clear_session() opens many tutorials; keras.config.* answers, for tinynet
+    tinynet.backend.clear_session()
+    tinynet.utils.clear_session()
+    assert tinynet.backend.floatx() == tinynet.config.floatx() == "float32"
+    assert tinynet.config.epsilon() == 1e-7 == tinynet.backend.epsilon()
+    assert tinynet.config.image_data_format() == "channels_last"
+    assert tinynet.backend.backend() == "numpy"

@@ -45,14 +45,15 @@ INSTEAD = {
     "Layer": "the base class of layers is tinynet.layers.Layer",
     "applications": "tinynet has no pretrained models",
     "preprocessing": "prepare the arrays with NumPy (tinynet.datasets.standardize)",
-    "backend": "tinynet runs on NumPy only",
 }
 
 __all__ = [
     "Input",
     "Sequential",
     "activations",
+    "backend",
     "callbacks",
+    "config",
     "datasets",
     "floatx",
     "get_rng",

@@ -57,3 +57,32 @@ def standardize_dtype(dtype, where="dtype"):
     if name not in _FLOAT_TYPES:
         raise ValueError(f"{where}: dtype must be 'float32' or 'float64', got {dtype!r}")
     return name
+
+
+# -- Keras's keras.config / keras.backend queries, with the one answer tinynet has -----------
+
+def epsilon():
+    """The fuzz factor Keras's losses clip probabilities with: 1e-7, Keras's default
+    (tinynet.losses.EPSILON, whose comment gives the sources). tinynet has no set_epsilon."""
+    from tinynet.losses import EPSILON  # here: losses imports this module
+
+    return EPSILON
+
+
+def image_data_format():
+    """'channels_last': images are (batch, height, width, channels), Keras's default, the only
+    layout tinynet's Conv2D and pooling take."""
+    return "channels_last"
+
+
+def backend():
+    """'numpy': what tinynet computes with (Keras answers 'tensorflow', 'jax' or 'torch')."""
+    return "numpy"
+
+
+def clear_session(free_memory=True):
+    """Keras's clear_session() resets its global state: layer names numbered across models,
+    and the graph. tinynet has neither (it numbers names within each model), so there is
+    nothing to clear; it is here so that Keras code that calls it runs. It does not reset
+    the random generator (tinynet.set_seed does)."""
+    return None

@@ -12,7 +12,7 @@ import random
 
 import numpy as np
 
-from tinynet.config import set_seed
+from tinynet.config import clear_session, set_seed  # noqa: F401 (keras.utils.clear_session)
 from tinynet.validation import check_int, missing_attribute, to_float_array
 
 
@@ -93,7 +93,6 @@ MISSING = {
     "Progbar": "fit(verbose=1) shows Keras's progress bar",
     "PyDataset": "tinynet trains on NumPy arrays: fit(x, y, batch_size=...)",
     "Sequence": "tinynet trains on NumPy arrays: fit(x, y, batch_size=...)",
-    "clear_session": "tinynet keeps no session: models are plain Python objects",
 }
 
 
@@ -104,4 +103,5 @@ def __getattr__(name):
 
     hints = {**saving.INSTEAD, **MISSING}
     raise missing_attribute("tinynet.utils", name,
-                            ["normalize", "set_random_seed", "to_categorical"], hints)
+                            ["clear_session", "normalize", "set_random_seed", "to_categorical"],
+                            hints)
