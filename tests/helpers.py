@@ -59,3 +59,43 @@ def run_in_keras_venv(script, *paths):
         pytest.skip(f"the venv cannot import Keras: {done.stderr.strip()[-200:]}")
     assert done.returncode == 0, done.stderr[-3000:]
     return done
+
+
+def linear_layer_class():
+    """The Keras guide's Linear layer (y = x @ w + b), written the tinynet way, as the error
+    for a layer with call() advises: check_input / check_grad_output first, weights in
+    self.params made in build (which ends with super().build), compute_output_shape because
+    it changes the shape. keep_attribute=True also keeps w in self.w and reads it from there,
+    Keras's habit. A function, so that importing this module does not import tinynet."""
+    import tinynet
+    from tinynet.layers import Layer
+
+    class Linear(Layer):
+        def __init__(self, units, keep_attribute=False, **kwargs):
+            super().__init__(**kwargs)
+            self.units, self.keep_attribute = units, keep_attribute
+
+        def build(self, input_shape):
+            init = tinynet.initializers.get("random_normal")
+            self.params["w"] = init((input_shape[-1], self.units), self.dtype)
+            self.params["b"] = np.zeros(self.units, self.dtype)
+            if self.keep_attribute:
+                self.w = self.params["w"]
+            super().build(input_shape)
+
+        def compute_output_shape(self, input_shape):
+            return (*input_shape[:-1], self.units)
+
+        def forward(self, x, training=False):
+            self.check_input(x)
+            self.x = x
+            w = self.w if self.keep_attribute else self.params["w"]
+            return x @ w + self.params["b"]
+
+        def backward(self, grad_output):
+            self.check_grad_output(grad_output, self.x)
+            self.grads["w"] = self.x.T @ grad_output
+            self.grads["b"] = grad_output.sum(axis=0)
+            return grad_output @ self.params["w"].T
+
+    return Linear

@@ -13,7 +13,7 @@ Every Keras value below was observed running Keras 3.15.1 on its torch backend
 
 import numpy as np
 import pytest
-from helpers import raises
+from helpers import linear_layer_class, raises
 
 import tinynet
 from tinynet import layers
@@ -438,37 +438,12 @@ def test_a_model_called_on_an_input_gives_its_output_shape():
 
 def test_following_the_call_error_advice_gives_a_layer_that_trains():
     # the Keras guide's Linear layer, rewritten as the error message says
-    import tinynet
-
     message = str(call_instead_of_forward_error(Dense))
     for step in ("self.check_input(x)", "self.check_grad_output(grad_output, self.x)",
                  "super().build(input_shape)", "compute_output_shape"):
         assert step in message
 
-    class Linear(Layer):
-        def __init__(self, units, **kwargs):
-            super().__init__(**kwargs)
-            self.units = units
-
-        def build(self, input_shape):
-            init = tinynet.initializers.get("random_normal")
-            self.params["w"] = init((input_shape[-1], self.units), self.dtype)
-            self.params["b"] = np.zeros(self.units, self.dtype)
-            super().build(input_shape)
-
-        def compute_output_shape(self, input_shape):
-            return (*input_shape[:-1], self.units)
-
-        def forward(self, x, training=False):
-            self.check_input(x)
-            self.x = x
-            return x @ self.params["w"] + self.params["b"]
-
-        def backward(self, grad_output):
-            self.check_grad_output(grad_output, self.x)
-            self.grads["w"] = self.x.T @ grad_output
-            self.grads["b"] = grad_output.sum(axis=0)
-            return grad_output @ self.params["w"].T
+    Linear = linear_layer_class()  # tests/helpers.py: the layer written by that advice
 
     assert Linear(3)(Input(shape=(4,))).shape == (None, 3)
     assert Linear(3)(np.ones((2, 4))).shape == (2, 3)

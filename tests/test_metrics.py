@@ -143,8 +143,9 @@ def test_accuracy_is_decided_by_the_shapes_as_keras_decides(y_true_shape, y_pred
     # keras/src/trainers/compile_utils.py, is_binary_or_sparse_categorical (Keras 3.15.1)
     stand_in = metrics.get(word, "binary_crossentropy")
     assert isinstance(stand_in, metrics.AccuracyByShape)
-    metric = stand_in.decide(y_true_shape, y_pred_shape)
-    assert isinstance(metric, cls) and metric.name == word
+    assert stand_in.choose(y_true_shape, y_pred_shape) is cls
+    stand_in.settle(y_true_shape, y_pred_shape)
+    assert type(stand_in) is cls and stand_in.name == word
 
 
 def test_a_model_decides_accuracy_with_its_first_data_and_keras_numbers():
@@ -201,3 +202,10 @@ def test_unknown_metric_name_suggests_the_closest():
 def test_bad_metric_arguments_are_refused_by_name(make, words):
     with pytest.raises((TypeError, ValueError), match=words):
         make()
+
+
+def test_accuracy_used_by_hand_becomes_the_metric_its_first_data_call_for():
+    metric = metrics.get("accuracy")
+    assert metric.result() == 0.0
+    metric.update_state([[0], [1]], [[0.2], [0.4]])
+    assert type(metric) is metrics.BinaryAccuracy and metric.result() == 0.5

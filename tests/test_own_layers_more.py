@@ -4,6 +4,7 @@ is one of those silent failures or misleading errors."""
 
 import numpy as np
 import pytest
+from helpers import linear_layer_class
 
 import tinynet
 from tinynet.gradcheck import check_layer
@@ -11,33 +12,7 @@ from tinynet.layers import Dense, Input, Layer
 from tinynet.models import Sequential
 from tinynet.optimizers import SGD
 
-
-class Linear(Layer):
-    """y = x @ w, the guide's layer written the tinynet way."""
-
-    def __init__(self, units, keep_attribute=False, **kwargs):
-        super().__init__(**kwargs)
-        self.units, self.keep_attribute = units, keep_attribute
-
-    def build(self, input_shape):
-        self.params["w"] = tinynet.initializers.get("random_normal")(
-            (input_shape[-1], self.units), self.dtype)
-        if self.keep_attribute:
-            self.w = self.params["w"]  # Keras's habit: the weight kept in an attribute too
-        super().build(input_shape)
-
-    def compute_output_shape(self, input_shape):
-        return (*input_shape[:-1], self.units)
-
-    def forward(self, x, training=False):
-        self.check_input(x)
-        self.x = x
-        return x @ (self.w if self.keep_attribute else self.params["w"])
-
-    def backward(self, grad_output):
-        self.check_grad_output(grad_output, self.x)
-        self.grads["w"] = self.x.T @ grad_output
-        return grad_output @ self.params["w"].T
+Linear = linear_layer_class()  # y = x @ w + b, written the tinynet way
 
 
 def data(seed=0):

@@ -90,8 +90,7 @@ def test_each_metric_comes_back_with_its_settings():
     found = {metric.name: metric for metric in binary.metrics}
     # the string: decided by the first data's shapes, as in Keras (one output: binary)
     assert isinstance(found["accuracy"], metrics.AccuracyByShape)
-    assert isinstance(found["accuracy"].decide((4, 1), binary.output_shape),
-                      metrics.BinaryAccuracy)
+    assert found["accuracy"].choose((4, 1), binary.output_shape) is metrics.BinaryAccuracy
     assert found["auc_1"].num_thresholds == 50 and found["auc_1"].curve == "ROC"
     assert found["pr_auc"].curve == "PR" and found["pr_auc"].num_thresholds == 200
     assert found["auc_3"].thresholds[1:-1].tolist() == [0.25, 0.5, 0.75]

@@ -1017,38 +1017,28 @@ class AccuracyByShape(Metric):
                                                                sparse_categorical_accuracy
         otherwise                                              categorical_accuracy
 
-    A stand-in: before its first batch the model turns it into the metric the data's shapes
-    call for (settle), keeping the object, so that a reference taken after compile
-    (model.metrics[0]) is the metric fit updates. Called by hand, it decides on its first
-    update_state. Its name is the string given ('accuracy' or 'acc')."""
-
-    def __init__(self, name="accuracy", dtype=None):
-        super().__init__(name=name, dtype=dtype)
-        self.chosen = None
+    A stand-in: with the first data's shapes it turns itself into the metric they call for
+    (settle), keeping the object, so that a reference taken after compile (model.metrics[0])
+    is the metric fit updates. The model settles it before its first batch; called by hand,
+    it settles on its first update_state. Its name is the string given ('accuracy' or
+    'acc')."""
 
     def reset_state(self):
-        if getattr(self, "chosen", None) is not None:
-            self.chosen.reset_state()
+        pass  # no state until it becomes the metric the data call for
 
-    def choose(self, y_true_shape, y_pred_shape):
-        """The accuracy class for targets and outputs of these shapes."""
+    @staticmethod
+    def choose(y_true_shape, y_pred_shape):
+        """The accuracy class for targets and outputs of these shapes (the table above)."""
         binary = y_pred_shape[-1] == 1
         sparse = len(y_true_shape) < len(y_pred_shape) or (y_true_shape[-1] == 1
                                                             and y_pred_shape[-1] > 1)
         return BinaryAccuracy if binary else SparseCategoricalAccuracy if sparse else \
             CategoricalAccuracy
 
-    def decide(self, y_true_shape, y_pred_shape):
-        """A new metric object of the class these shapes call for, named as this one."""
-        metric = self.choose(y_true_shape, y_pred_shape)(name=self.name)
-        metric.identifier = self.identifier
-        return metric
-
     def settle(self, y_true_shape, y_pred_shape):
         """Become, in place, the accuracy metric these shapes call for (this object's class
         changes to it and its state starts afresh): whoever holds this object holds the
-        model's metric. Nothing is left of the stand-in, so a training step pays nothing
-        for it."""
+        model's metric, and a training step pays nothing for the stand-in."""
         cls = self.choose(y_true_shape, y_pred_shape)
         name, identifier = self.name, self.identifier
         vars(self).clear()
@@ -1057,12 +1047,11 @@ class AccuracyByShape(Metric):
         self.identifier = identifier
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        if self.chosen is None:
-            self.chosen = self.decide(np.shape(y_true), np.shape(y_pred))
-        self.chosen.update_state(y_true, y_pred, sample_weight)
+        self.settle(np.shape(y_true), np.shape(y_pred))
+        self.update_state(y_true, y_pred, sample_weight)  # now the chosen class's
 
     def result(self):
-        return 0.0 if self.chosen is None else self.chosen.result()
+        return 0.0  # nothing seen yet
 
 
 def get(identifier, loss_name=None):

@@ -432,13 +432,15 @@ def warn_about_layers_inside_layers(model):
 
 
 def may_have_weights(value):
-    """True for a layer that has weights, or makes some when it is built (its class writes a
-    build of its own, as Dense and BatchNormalization do); False for anything else, and for
-    a weightless layer such as the Activation every Dense keeps inside."""
+    """True for a layer that has weights or will make some: a built-in layer that lists
+    weights (weight_order: Dense, BatchNormalization, ...; not Activation or pooling), or a
+    layer of your own that is built with params, or not built yet and writes a build of its
+    own. False for anything else."""
     if not isinstance(value, Layer):
         return False
-    return bool(value.params) or (not value.built and type(value).build is not Layer.build
-                                  and not type(value).__module__.endswith(".pooling"))
+    if type(value).__module__.startswith("tinynet."):
+        return bool(value.weight_order)
+    return bool(value.params) or (not value.built and type(value).build is not Layer.build)
 
 
 def warn_one_sample_batch(model, n, where, batch_size=None, stacklevel=3):

@@ -410,11 +410,13 @@ def weight_attribute(key, store="params", none_when_unbuilt=False):
 # -- arguments a layer does not take -----------------------------------------------------------
 
 # Arguments of Keras 3.15's layers that tinynet's lack (keras/src/layers/, each class's
-# __init__ and the base Layer's): what each does in Keras, what to do in tinynet, and the
-# values that mean "off" (Keras's default first). At those values it changes nothing and is
-# accepted, as Keras code often spells defaults out (Dense(4, kernel_constraint=None)); any
-# other value is refused with a TypeError that says what the argument is for. Each layer
-# class names the ones its Keras namesake takes in keras_only_arguments.
+# __init__ and the base Layer's; the defaults also as the keras.io API pages list them, e.g.
+# BatchNormalization's renorm_clipping=None, renorm_momentum=0.99, synchronized=False): what
+# each does in Keras, what to do in tinynet, and the values that mean "off" (Keras's default
+# first). At those values it changes nothing and is accepted, as Keras code often spells
+# defaults out (Dense(4, kernel_constraint=None)); any other value is refused with a
+# TypeError that says what the argument is for. Each layer class names the ones its Keras
+# namesake takes in keras_only_arguments.
 KERAS_ONLY_ARGUMENTS = {
     "activity_regularizer": ("a penalty on the layer's outputs, added to the loss",
                              "tinynet's regularizers penalize weights: kernel_regularizer=...",
