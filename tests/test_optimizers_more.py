@@ -2,9 +2,11 @@
 lacks, against Keras 3 (tests/data/keras_small_fixes_reference.npz, made by
 tests/data/make_keras_small_fixes_reference.py)."""
 
+import copy
 import json
 import math
 import os
+import pickle
 
 import numpy as np
 import pytest
@@ -281,3 +283,27 @@ def test_apply_with_keras_argument_order_is_refused_not_applied_to_the_gradients
         SGD().apply(grads, model.trainable_weights)
     assert all((g == 1).all() for g in grads)
     SGD(0.5).apply(model.trainable_weights, grads)  # tinynet's order works
+
+
+def test_learning_rate_answers_the_keras_variable_methods_tutorials_call():
+    # model.optimizer.learning_rate.assign(1e-5) (fine-tuning guides) and .numpy() are Keras
+    # variable methods; tinynet's rate is a float that has them too
+    optimizer = Adam(learning_rate=0.001)
+    rate = optimizer.learning_rate
+    assert rate == 0.001 and isinstance(rate, float) and rate * 2 == 0.002
+    assert rate.numpy().dtype == np.float32 and rate.numpy() == np.float32(0.001)
+    assert rate.value == 0.001 and type(rate.value) is float
+    rate.assign(1e-5)
+    assert optimizer.learning_rate == 1e-5
+    assert type(optimizer._learning_rate) is float  # the optimizer keeps a plain float
+    with pytest.raises(ValueError, match="learning_rate"):
+        optimizer.learning_rate.assign(-1.0)
+    scheduled = Adam(schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5))
+    assert scheduled.learning_rate == pytest.approx(0.1)
+    with pytest.raises(TypeError, match="schedule"):
+        scheduled.learning_rate.assign(0.01)
+    # a rate read from one optimizer may start another
+    assert Adam(learning_rate=optimizer.learning_rate).get_config()["learning_rate"] == \
+        pytest.approx(1e-5)
+    assert json.loads(json.dumps({"lr": rate})) == {"lr": 0.001}
+    assert copy.deepcopy(rate) == 0.001 and pickle.loads(pickle.dumps(rate)) == 0.001

@@ -102,6 +102,39 @@ def keep_assigned_state(views, state):
             views[name][...] = value
 
 
+class LearningRate(float):
+    """What `optimizer.learning_rate` gives: the learning rate as a float, which also answers
+    the methods of Keras's learning-rate variable that tutorials call:
+
+        optimizer.learning_rate.assign(1e-5)   # the same as optimizer.learning_rate = 1e-5
+        optimizer.learning_rate.numpy()        # array(1e-05, dtype=float32): Keras keeps the
+                                               # rate in float32
+        optimizer.learning_rate.value          # the float
+
+    It is the rate when it was read: after assign, read optimizer.learning_rate again (in
+    Keras the variable itself would show the new value)."""
+
+    def __new__(cls, value, optimizer=None):
+        rate = super().__new__(cls, value)
+        rate.optimizer = optimizer
+        return rate
+
+    def assign(self, value):
+        """Set the optimizer's learning rate (TypeError when it follows a schedule)."""
+        if self.optimizer is None:
+            raise TypeError("LearningRate.assign: this rate belongs to no optimizer; set "
+                            "optimizer.learning_rate = value instead")
+        self.optimizer.learning_rate = value
+        return self
+
+    def numpy(self):
+        return np.asarray(self, dtype=np.float32)
+
+    @property
+    def value(self):
+        return float(self)
+
+
 class Optimizer:
     """Base class: subclasses define create_slots(param) and update(param, grad, slots, lr).
 
@@ -142,9 +175,11 @@ class Optimizer:
 
     @property
     def learning_rate(self):
-        """The learning rate of the next update, a float. With a schedule, its value at this
-        step, as Keras's optimizer.learning_rate gives it (the schedule is `schedule`)."""
-        return self.current_learning_rate()
+        """The learning rate of the next update, a float (a LearningRate: it also has the
+        .assign(value) and .numpy() of Keras's learning-rate variable). With a schedule, its
+        value at this step, as Keras's optimizer.learning_rate gives it (the schedule is
+        `schedule`)."""
+        return LearningRate(self.current_learning_rate(), self)
 
     @learning_rate.setter
     def learning_rate(self, value):
