@@ -556,3 +556,19 @@ def test_a_monitor_that_was_not_logged_warns_and_training_goes_on_as_in_keras(tm
         assert (tmp_path / "m.keras").exists()
     if isinstance(callback, tinynet.callbacks.ReduceLROnPlateau):
         assert model.optimizer.current_learning_rate() == pytest.approx(0.01)
+
+
+@pytest.mark.parametrize("monitor, hint", [
+    ("val_acc", "did you mean monitor='val_accuracy'"),  # the Keras 2 name
+    ("val_acuracy", "did you mean monitor='val_accuracy'"),
+])
+def test_a_monitor_near_a_logged_name_is_pointed_at_it(monitor, hint):
+    # validation data was given: the 'pass validation data' advice would be wrong here
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(40, 3)), (rng.normal(size=(40, 1)) > 0).astype(float)
+    model = Sequential([Dense(1, input_shape=(3,), activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="binary_crossentropy", metrics=["accuracy"])
+    callback = tinynet.callbacks.EarlyStopping(monitor=monitor, mode="max", patience=0)
+    with pytest.warns(UserWarning, match=hint) as record:
+        model.fit(x, y, epochs=2, verbose=0, validation_split=0.25, callbacks=[callback])
+    assert not any("validation_split=" in str(w.message) for w in record)

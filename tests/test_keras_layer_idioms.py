@@ -230,7 +230,6 @@ def test_add_loss_and_losses_say_what_tinynet_has_instead():
     raises(AttributeError, lambda: ActivityRegularization()(np.ones((2, 2))), "no add_loss",
            "kernel_regularizer", "self.regularizers['w']", "add_regularization_gradients",
            "activity regularizer")
-    raises(AttributeError, lambda: Dense(2).losses, "no losses", "regularization_loss()")
     assert not hasattr(Dense(2), "add_weight")  # as for any attribute a layer lacks
 
 
@@ -465,3 +464,25 @@ def test_a_layer_of_your_own_that_forgets_compute_output_shape_is_pointed_at():
     model.compile(optimizer="sgd", loss="mse")
     raises(ValueError, lambda: model.predict(np.ones((3, 2)), verbose=0),
            "built for samples of shape (2,), got x of shape (3, 4)", "compute_output_shape")
+
+
+def test_losses_lists_the_regularizers_penalties_as_keras_does():
+    # the "Overfit and underfit" tutorial adds up model.losses; Keras lists one penalty per
+    # regularized trainable weight, in weight order, and none for a frozen layer
+    from tinynet import regularizers
+    from tinynet.models import Sequential
+
+    first = Dense(3, kernel_regularizer=regularizers.L2(0.01),
+                  bias_regularizer=regularizers.L1(0.1), bias_initializer="ones")
+    model = Sequential([first, Dense(1), Dense(2, kernel_regularizer=regularizers.L1(0.5))])
+    model.build((None, 4))
+    kernel = first.params["kernel"]  # the bias starts at ones: 0.1 * |1| * 3
+    last = model.layers[2].params["kernel"]
+    expected = [0.01 * float((kernel.astype(np.float64) ** 2).sum()), 0.1 * 3,
+                0.5 * float(np.abs(last.astype(np.float64)).sum())]
+    assert model.losses == pytest.approx(expected, rel=1e-6)
+    assert first.losses == pytest.approx(expected[:2], rel=1e-6)
+    assert model.layers[1].losses == []
+    assert sum(model.losses) == pytest.approx(model.regularization_loss(), rel=1e-12)
+    first.trainable = False
+    assert first.losses == [] and model.losses == pytest.approx(expected[2:], rel=1e-6)

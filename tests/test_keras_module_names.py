@@ -156,3 +156,30 @@ def test_keras_backend_and_config_queries_tutorials_call():
     assert tinynet.config.epsilon() == 1e-7 == tinynet.backend.epsilon()
     assert tinynet.config.image_data_format() == "channels_last"
     assert tinynet.backend.backend() == "numpy"
+
+
+@pytest.mark.parametrize("statement, words", [
+    # the Keras guides start with `from keras import ops`; Python would turn the advice of
+    # the module's __getattr__ into a bare "cannot import name"
+    ("from tinynet import ops", "write NumPy"),
+    ("from tinynet import Model", "Sequential models only"),
+    ("from tinynet.models import Model", "Sequential models only"),
+    ("from tinynet.layers import LeakyReLU", "use Activation.'leaky_relu'."),
+    ("from tinynet.losses import CosineSimilarity", "does not have"),
+    ("from tinynet.optimizers import Nadam", "tinynet.optimizers has no Nadam"),
+])
+def test_from_import_of_a_missing_keras_name_keeps_the_advice(statement, words):
+    with pytest.raises(ImportError, match=words):
+        exec(statement, {})
+
+
+def test_a_missing_name_is_still_an_attribute_error_for_hasattr_and_getattr():
+    import tinynet.models
+
+    assert not hasattr(tinynet, "ops") and not hasattr(tinynet.models, "Model")
+    assert getattr(tinynet.layers, "LeakyReLU", None) is None
+    with pytest.raises(AttributeError, match="write NumPy"):
+        tinynet.ops  # noqa: B018
+    from tinynet.models import Sequential  # what tinynet.models has still imports
+
+    assert Sequential is tinynet.Sequential

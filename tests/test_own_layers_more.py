@@ -149,6 +149,20 @@ def test_a_metric_written_the_keras_way_is_told_where_its_state_goes():
                                              r"reset_state"):
         KerasWay()
 
+    class CategoricalTruePositives(Metric):  # as the Keras training guide writes it
+        def __init__(self, name="categorical_true_positives", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.true_positives = self.add_variable(shape=(), name="ctp", initializer="zeros")
+
+        def reset_state(self):
+            self.true_positives.assign(0.0)
+
+    # reset_state runs inside Metric.__init__, before add_variable's line: the error says so
+    # instead of a bare "no attribute 'true_positives'" from the student's own line
+    with pytest.raises(AttributeError, match=r"reset_state\(\) failed .*true_positives.*"
+                                             r"before the rest of your __init__"):
+        CategoricalTruePositives()
+
     class TruePositiveCount(Metric):  # the docstring's example
         def reset_state(self):
             self.count = 0.0

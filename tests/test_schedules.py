@@ -37,6 +37,31 @@ def test_every_step_gives_the_rate_keras_gives(case):
 
 
 @pytest.mark.parametrize("case", KERAS["schedules"], ids=case_id)
+def test_an_array_of_steps_gives_keras_rates_for_a_plot(case):
+    # the "Overfit and underfit" tutorial plots lr_schedule(np.linspace(0, 100000)): Keras's
+    # schedules take an array of steps; each rate is the one schedule(step) gives
+    schedule = schedules.SCHEDULES[case["class"]](**case["kwargs"])
+    steps = np.arange(KERAS["steps"])
+    rates = schedule(steps)
+    assert isinstance(rates, np.ndarray) and rates.shape == steps.shape
+    scale = max(case["values"])
+    assert rates == pytest.approx(case["values"], rel=1e-6, abs=1e-7 * scale)
+    assert rates.tolist() == [schedule(int(step)) for step in steps]
+    grid = schedule(np.linspace(0, 9, 8).reshape(2, 4))  # float steps, any shape
+    assert grid.shape == (2, 4) and grid[1, 3] == schedule(9.0)
+    assert schedule([0, 1]).tolist() == [schedule(0), schedule(1)]
+    assert schedule(np.array(3)) == schedule(3) and isinstance(schedule(np.array(3)), float)
+
+
+def test_an_array_of_steps_is_checked_like_one_step():
+    schedule = ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
+    with pytest.raises(ValueError, match=r"ExponentialDecay\(step\)"):
+        schedule(np.array([0.0, -1.0]))
+    with pytest.raises(TypeError, match="steps must be numbers"):
+        schedule(np.array(["a"]))
+
+
+@pytest.mark.parametrize("case", KERAS["schedules"], ids=case_id)
 def test_get_config_is_the_dict_keras_writes_and_rebuilds_the_schedule(case):
     cls = schedules.SCHEDULES[case["class"]]
     schedule = cls(**case["kwargs"])

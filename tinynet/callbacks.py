@@ -25,6 +25,7 @@ by tests/data/make_keras_callbacks_reference.py).
 """
 
 import csv
+import difflib
 import inspect
 import io
 import os
@@ -443,8 +444,14 @@ def monitored_value(logs, monitor, where, skipped):
     warning that lists what was logged and says what the callback skips. Keras 3 warns too,
     and goes on training."""
     if monitor not in logs:
-        hint = ("; pass validation data (validation_split= or validation_data=) to log 'val_' "
-                "names" if monitor.startswith("val_") else "")
+        close = difflib.get_close_matches(monitor, logs, n=1, cutoff=0.6)
+        if monitor.startswith("val_") and not any(name.startswith("val_") for name in logs):
+            hint = ("; pass validation data (validation_split= or validation_data=) to log "
+                    "'val_' names")
+        elif close:  # 'val_acc' for 'val_accuracy', or a typo
+            hint = f"; did you mean monitor='{close[0]}'?"
+        else:
+            hint = ""
         warn_user(f"{where}: monitor '{monitor}' is not among the logged values "
                   f"{', '.join(logs) or '(none)'}, so {skipped}{hint}")
         return None

@@ -262,7 +262,18 @@ class Metric:
         elif type(self).name == Metric.name:  # a metric of your own: its class name, as
             self.name = snake_case(type(self).__name__)  # Keras names it (true_positive_count)
         self.dtype = standardize_dtype(dtype, f"{type(self).__name__}(dtype=...)")
-        self.reset_state()
+        try:
+            self.reset_state()
+        except AttributeError as error:  # Keras's way: state made in __init__, reset_state
+            # assigns into it (self.total.assign(0.0)); here reset_state runs first
+            if "add_variable" in str(error):  # add_variable's own advice says it all
+                raise
+            raise AttributeError(
+                f"{type(self).__name__}.reset_state() failed ({error}). tinynet calls it "
+                f"from Metric.__init__, before the rest of your __init__, so reset_state must "
+                f"create the state itself as plain attributes (self.total = 0.0), not assign "
+                f"into variables that Keras's add_variable made in __init__ (see "
+                f"help(tinynet.metrics.Metric))") from error
 
     def reset_state(self):
         raise NotImplementedError(f"{type(self).__name__} must define reset_state(), which "

@@ -56,6 +56,7 @@ from tinynet.model_checks import (
 from tinynet.validation import (
     check_bool,
     check_int,
+    missing_attribute,
     snake_case,
     to_float_array,
 )
@@ -241,6 +242,13 @@ class Sequential:
     @property
     def non_trainable_weights(self):
         return [w for layer in self.layers for w in layer.non_trainable_weights]
+
+    @property
+    def losses(self):
+        """The weight regularizers' penalties, one float per regularized trainable weight,
+        layer by layer, as Keras's model.losses: sum(model.losses) is what training adds to
+        the loss (model.regularization_loss())."""
+        return [loss for layer in self.layers for loss in layer.losses]
 
     # -- the flat parameter vector -----------------------------------------------------------
 
@@ -1096,3 +1104,13 @@ def read_weights_file(path):
         raise ValueError(f"load_weights: {path} is incomplete: it describes "
                          f"{len(architecture)} weights but lacks {', '.join(missing)}")
     return stored
+
+
+def __getattr__(name):
+    """A keras.models name tinynet lacks (Model: the functional API) gets an error that says
+    what to use instead, also in `from tinynet.models import Model`."""
+    raise missing_attribute(
+        "tinynet.models", name,
+        ["Sequential", "load_model", "save_model", "model_from_json", "clone_model"],
+        {"Model": "tinynet has Sequential models only (no functional API): "
+                  "tinynet.models.Sequential"})

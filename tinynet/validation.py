@@ -6,6 +6,7 @@ and what came. Errors are raised where the mistake enters, never deep inside a N
 """
 
 import difflib
+import dis
 import inspect
 import math
 import numbers
@@ -72,7 +73,18 @@ def missing_attribute(module_name, name, has, hints=None):
         return AttributeError(name)
     hint = (hints or {}).get(name)
     text = f"{module_name} has no {name}" + (f": {hint}" if hint else "")
-    return AttributeError(f"{text}. It has: {', '.join(sorted(has))}")
+    # `from tinynet import ops` turns an AttributeError into a bare "cannot import name":
+    # there, an ImportError carries the advice (elsewhere hasattr must still get False)
+    error = ImportError if is_from_import(sys._getframe(2)) else AttributeError
+    return error(f"{text}. It has: {', '.join(sorted(has))}")
+
+
+def is_from_import(frame):
+    """Is `frame` (the caller of a module's __getattr__) running `from module import name`?"""
+    try:
+        return frame.f_code.co_code[frame.f_lasti] == dis.opmap["IMPORT_FROM"]
+    except (AttributeError, IndexError, KeyError, ValueError):  # not CPython's bytecode
+        return False
 
 
 def unknown_name_error(kind, name, choices):

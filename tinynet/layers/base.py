@@ -282,10 +282,14 @@ class Layer:
 
     @property
     def losses(self):
-        raise AttributeError(
-            f"{self.where}: tinynet layers have no losses (Keras's list of what add_loss and "
-            f"activity regularizers added, which tinynet does not have); the penalty of this "
-            f"layer's weight regularizers is layer.regularization_loss()")
+        """The penalties of this layer's weight regularizers, one float per regularized
+        trainable weight in Keras's weight order (empty for a frozen layer), as Keras's
+        layer.losses lists them: sum(layer.losses) is layer.regularization_loss(). (Keras's
+        list also holds what add_loss and activity regularizers add, which tinynet lacks.)"""
+        if not self.trainable:
+            return []
+        return [float(self.regularizers[key](self.weight(key))) for key in self.weight_keys()
+                if key in self.regularizers]
 
     # -- regularization ---------------------------------------------------------------------
 

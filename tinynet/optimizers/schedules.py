@@ -3,9 +3,10 @@
     schedule = ExponentialDecay(0.1, decay_steps=1000, decay_rate=0.5)
     optimizer = SGD(learning_rate=schedule)
 
-A schedule is a callable, schedule(step) -> float. The optimizer asks it for the rate before
-every update, with step = the number of updates done so far: the first update uses
-schedule(0), update t uses schedule(t - 1), as Keras 3 does. (Adam's bias correction counts
+A schedule is a callable, schedule(step) -> float (an array of steps gives an array of rates,
+for a plot of the schedule). The optimizer asks it for the rate before every update, with
+step = the number of updates done so far: the first update uses schedule(0), update t uses
+schedule(t - 1), as Keras 3 does. (Adam's bias correction counts
 from 1 in the same updates; the two counts differ by one.)
 
 Why schedule with batch normalization: BN lets a network train at a learning rate that would
@@ -20,7 +21,10 @@ writes for it and `Class(**config)` rebuilds it. Keras computes in float32; thes
 float64, so the two agree to float32 round-off (about 1e-7 of the largest rate).
 """
 
+import functools
 import math
+
+import numpy as np
 
 from tinynet.validation import check_bool, check_float, check_int, missing_attribute
 
@@ -41,6 +45,25 @@ class LearningRateSchedule:
     def __repr__(self):
         arguments = ", ".join(f"{key}={value!r}" for key, value in self.get_config().items())
         return f"{type(self).__name__}({arguments})"
+
+
+def steps_may_be_an_array(call):
+    """Lets schedule(steps) take an array (or list) of steps, as Keras's schedules do, e.g. to
+    plot the rate: schedule(np.arange(1000)) is an array of rates (float64), each computed as
+    schedule(step) computes one; a 0-d array gives a float."""
+
+    @functools.wraps(call)
+    def call_on_each(self, step):
+        if not isinstance(step, (np.ndarray, list, tuple)):
+            return call(self, step)
+        steps = np.asarray(step)
+        if steps.dtype.kind not in "iuf":
+            raise TypeError(f"{type(self).__name__}(step): steps must be numbers, got an array "
+                            f"of {steps.dtype}")
+        rates = [call(self, float(one)) for one in steps.reshape(-1)]
+        return rates[0] if steps.ndim == 0 else np.array(rates).reshape(steps.shape)
+
+    return call_on_each
 
 
 def check_step(step, where):
@@ -71,6 +94,7 @@ class ExponentialDecay(LearningRateSchedule):
         self.name = name
         self.config_decay_steps = decay_steps  # as given, for get_config
 
+    @steps_may_be_an_array
     def __call__(self, step):
         p = check_step(step, "ExponentialDecay") / self.decay_steps
         if self.staircase:
@@ -101,6 +125,7 @@ class InverseTimeDecay(LearningRateSchedule):
         self.name = name
         self.config_decay_steps = decay_steps
 
+    @steps_may_be_an_array
     def __call__(self, step):
         p = check_step(step, "InverseTimeDecay") / self.decay_steps
         if self.staircase:
@@ -141,6 +166,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         self.values = list(values)
         self.name = name
 
+    @steps_may_be_an_array
     def __call__(self, step):
         step = check_step(step, "PiecewiseConstantDecay")
         for boundary, value in zip(self.boundaries, self.values, strict=False):
@@ -176,6 +202,7 @@ class PolynomialDecay(LearningRateSchedule):
         self.name = name
         self.config_decay_steps = decay_steps
 
+    @steps_may_be_an_array
     def __call__(self, step):
         step = check_step(step, "PolynomialDecay")
         decay_steps = self.decay_steps
@@ -231,6 +258,7 @@ class CosineDecay(LearningRateSchedule):
         cosine_decayed = 0.5 * (1 + math.cos(math.pi * step / self.decay_steps))
         return start_learning_rate * ((1 - self.alpha) * cosine_decayed + self.alpha)
 
+    @steps_may_be_an_array
     def __call__(self, step):
         step = check_step(step, "CosineDecay")
         if self.warmup_target is None:
@@ -304,6 +332,7 @@ class CosineDecayRestarts(LearningRateSchedule):
         i += (start(i + 1) <= done) - (start(i) > done)
         return i, (done - start(i)) / self.t_mul ** i
 
+    @steps_may_be_an_array
     def __call__(self, step):
         i, f = self.period(check_step(step, "CosineDecayRestarts"))
         cosine_decayed = self.m_mul ** i * 0.5 * (1.0 + math.cos(math.pi * f))
