@@ -718,12 +718,6 @@ def test_a_metric_function_with_one_value_per_sample_is_averaged_like_keras(caps
     assert result == pytest.approx(np.mean((p - Y.reshape(-1)) ** 2), rel=1e-5)
 
 
-def test_a_model_inside_a_model_says_to_add_its_layers():
-    base = Sequential([Dense(4, input_shape=(3,))])
-    raises(TypeError, lambda: Sequential([base, Dense(1)]), "model inside a model",
-           "*base.layers")
-
-
 def test_a_keras_layer_tinynet_lacks_says_so_and_lists_what_it_has():
     import tinynet.layers
 

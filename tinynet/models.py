@@ -77,6 +77,10 @@ class Sequential:
     not copies), e.g. for a callback's on_train_batch_end.
     """
 
+    # parameter vectors made so far by every model together: a model sharing layers with
+    # another (a model inside a model) checks its weights only when this count moves
+    vectors_made = 0
+
     def __init__(self, layers=None, name="sequential", trainable=True):
         if not isinstance(name, str) or not name:
             raise TypeError(f"Sequential(name=...) must be a non-empty string, got {name!r}")
@@ -92,6 +96,7 @@ class Sequential:
         self.parameters = None        # the flat vector of trainable weights (after compile)
         self.bound_trainable = None   # the layers' trainable flags it was made for
         self.trainable_slots = self.views = None  # (layer, key) and view of each weight in it
+        self.vectors_seen = 0  # Sequential.vectors_made when this model last looked
         self.layer_inputs, self.layer_grad_inputs = [], []
         if layers is not None:
             if not isinstance(layers, (list, tuple)):
@@ -112,6 +117,8 @@ class Sequential:
         shape of its input is already known. An Input(shape=...) may come first."""
         if isinstance(layer, InputLayer):
             return self.add_input(layer)
+        if isinstance(layer, Sequential):
+            return self.add_model(layer)
         check_new_layer(self, layer)
         if layer.name is None:
             layer.name = self.unique_name(snake_case(type(layer).__name__))
@@ -125,6 +132,21 @@ class Sequential:
             self.layers.pop()  # a layer that cannot be built does not stay in the model
             raise
         self.parameters_changed()
+
+    def add_model(self, model):
+        """A model inside a model (Sequential([model, Softmax()])): its layers join this one,
+        the same layer objects, so the two models share them and their weights (training
+        either trains both; freezing model freezes them here too). Keras keeps the inner
+        model as one layer; here model.layers and summary() list its layers one by one."""
+        if not model.layers:
+            raise ValueError(f"Sequential.add: model '{model.name}' has no layers to add")
+        if any(layer is other for layer in model.layers for other in self.layers):
+            raise ValueError(f"Sequential.add: the layers of model '{model.name}' are already "
+                             f"in this model")
+        if not self.layers and self.input_layer is None and model.built:
+            self.add_input(InputLayer(shape=model.input_shape[1:]))  # its input, declared
+        for layer in model.layers:
+            self.add(layer)
 
     def add_input(self, input_layer):
         if self.layers or self.input_layer is not None:
@@ -264,6 +286,8 @@ class Sequential:
         self.trainable_slots = [(layer, key) for layer in self.layers if layer.trainable
                                 for key in layer.weight_keys() if key in layer.params]
         self.bound_trainable = [layer.trainable for layer in self.layers]
+        Sequential.vectors_made += 1  # by any model: see sync_parameters
+        self.vectors_seen = Sequential.vectors_made
         arrays = [layer.params[key] for layer, key in self.trainable_slots]
         dtypes = {layer.dtype for layer in self.layers}
         if len(dtypes) > 1:
@@ -306,10 +330,22 @@ class Sequential:
     def sync_parameters(self):
         """Before every forward pass (forward calls it): a layer frozen or unfrozen since the
         last step changes what the optimizer updates (as in Keras 3, without compiling
-        again). Nothing to do for a model that is not compiled and built yet."""
+        again), and so does another model that shares layers with this one (a model inside
+        a model) and has taken their weights into its own vector since. Nothing to do for a
+        model that is not compiled and built yet."""
         # bound_trainable: each layer's trainable when the vector was made (None before that)
-        if self.bound_trainable not in (None, [layer.trainable for layer in self.layers]):
+        if self.bound_trainable is not None and (
+                self.bound_trainable != [layer.trainable for layer in self.layers]
+                or (self.vectors_seen != Sequential.vectors_made and self.weights_moved())):
             self.bind_parameters()
+
+    def weights_moved(self):
+        """Has a weight of this model's vector been replaced (by another model that made a
+        vector of its own from a shared layer)? Asked once after each new vector, by any
+        model: the answer holds until the next one."""
+        self.vectors_seen = Sequential.vectors_made
+        return any(layer.params[key] is not view
+                   for (layer, key), view in zip(self.trainable_slots, self.views, strict=True))
 
     def gather_gradients(self):
         """Every trainable weight's gradient, copied into one flat vector (P,) in the order of
@@ -1056,11 +1092,6 @@ def format_number(value):
 
 
 def check_new_layer(model, layer):
-    if isinstance(layer, Sequential):
-        raise TypeError(f"Sequential.add: a model inside a model is not supported in tinynet; "
-                        f"add its layers instead, e.g. Sequential([*base.layers, Dense(3)]) "
-                        f"(freeze them with layer.trainable = False), got model "
-                        f"'{layer.name}'")
     if not isinstance(layer, Layer):
         raise TypeError(f"Sequential.add: expected a tinynet layer such as Dense(64), "
                         f"got {layer!r}")
