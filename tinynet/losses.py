@@ -253,9 +253,7 @@ class Loss:
         """Reshape y_true to y_pred's shape when they hold the same number of values:
         targets (N,) and (N, 1) mean the same thing. Any other mismatch is an error here,
         where it would otherwise broadcast silently into a wrong loss."""
-        y_true = np.asarray(y_true)
-        if y_true.shape != y_pred.shape and y_true.size == y_pred.size:
-            y_true = y_true.reshape(y_pred.shape)
+        y_true, y_pred = match_shapes(y_true, y_pred)
         if y_true.shape != y_pred.shape:
             raise ValueError(f"{type(self).__name__}: y_true of shape {y_true.shape} does not "
                              f"match y_pred of shape {y_pred.shape} (the order is y_true, "
@@ -280,6 +278,16 @@ class Loss:
         (axis=-1, ignore_class=None, dtype=None); at any other value they are refused with
         a TypeError that says what tinynet does instead (check_keras_only_settings)."""
         return cls(**check_keras_only_settings(config, cls.__name__))
+
+
+def match_shapes(y_true, y_pred):
+    """Targets (N,) and predictions (N, 1) (or the reverse) mean the same thing: y_true is
+    reshaped to y_pred's shape when they hold the same number of values (the losses and the
+    metrics share this rule)."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape and y_true.size == y_pred.size:
+        y_true = y_true.reshape(y_pred.shape)
+    return y_true, y_pred
 
 
 def one_target_hint(y, expected):

@@ -67,6 +67,7 @@ import numpy as np
 
 from tinynet import losses
 from tinynet.config import standardize_dtype
+from tinynet.losses import match_shapes  # the rule the losses use too
 from tinynet.validation import (
     check_bool,
     check_float,
@@ -92,14 +93,6 @@ def divide_no_nan(numerator, denominator):
     denominator = np.asarray(denominator, dtype=np.float64)
     safe = np.where(denominator == 0, 1.0, denominator)
     return np.where(denominator == 0, 0.0, numerator / safe)
-
-
-def match_shapes(y_true, y_pred):
-    """Targets (N,) and predictions (N, 1) (or the reverse) mean the same thing."""
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.shape != y_pred.shape and y_true.size == y_pred.size:
-        y_true = y_true.reshape(y_pred.shape)
-    return y_true, y_pred
 
 
 def as_floats(y_true, y_pred):

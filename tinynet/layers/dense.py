@@ -7,7 +7,7 @@ Forward, for a batch x of shape (N, D_in):
 
 Backward, given g = dL/dy of shape (N, D_out):
 
-    dz      = g * activation'(z)   (done by the activation's own backward)
+    dz      = g * activation'(z)   (the activation's derivative, from z and y)
     dkernel = x.T @ dz             (D_in, D_out): each sample's outer product x_n dz_n, summed
     dbias   = sum(dz, axis=0)      (D_out,): the bias is added to every sample, so sum over N
     dx      = dz @ kernel.T        (N, D_in)
@@ -47,7 +47,7 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer, "bias_initializer")
         self.kernel_regularizer = regularizers.get(kernel_regularizer, "kernel_regularizer")
         self.bias_regularizer = regularizers.get(bias_regularizer, "bias_regularizer")
-        self.x = None
+        self.x = self.z = self.y = None
 
     def build(self, input_shape):
         if len(input_shape) != 2:
@@ -77,14 +77,16 @@ class Dense(Layer):
         z = x @ self.params["kernel"]
         if self.use_bias:
             z += self.params["bias"]
-        return self.activation.forward(z)
+        # the activation's function itself, not its layer's forward: x was checked above
+        self.z, self.y = z, self.activation.function(z)
+        return self.y
 
     def backward(self, grad_output):
         """Inputs: grad_output = dL/dy (N, units). Returns: dL/dx (N, D_in), or None when
         needs_input_grad is False (a model's first layer during training); sets
         grads['kernel'] (D_in, units) and grads['bias'] (units,)."""
         self.check_grad_output(grad_output, self.x)
-        grad_z = self.activation.backward(grad_output)
+        grad_z = self.activation.derivative(grad_output, self.z, self.y)
         self.grads["kernel"] = self.x.T @ grad_z
         if self.use_bias:
             self.grads["bias"] = grad_z.sum(axis=0)

@@ -212,7 +212,10 @@ class Optimizer:
         if self.slots is None:  # the first step: m, v, velocity... start at zero
             self.slots = [{"shape": p.shape, **self.create_slots(p)} for p in params]
             check_slots(self, params)
-        check_same_shapes(self, params, grads)
+        # one cheap test for a model's vector; lists are compared shape by shape
+        if not (len(params) == len(grads) == len(self.slots) == 1
+                and params[0].shape == self.slots[0]["shape"] == getattr(grads[0], "shape", 0)):
+            check_same_shapes(self, params, grads)
         learning_rate = self.current_learning_rate()  # before the count: Keras's order
         self.iterations += 1
         for param, grad, slots in zip(params, grads, self.slots, strict=True):
