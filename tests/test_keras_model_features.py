@@ -199,3 +199,21 @@ def test_weight_lists_follow_keras_order_and_trainability():
     assert model.get_layer(index=1) is model.layers[1]
     last = model.layers[-1]
     assert model.pop() is last and len(model.layers) == 2
+
+
+def test_return_dict_lists_names_alphabetically_as_keras_3_does():
+    # Keras 3.15: evaluate/train_on_batch/test_on_batch(return_dict=True) give
+    # {'accuracy', 'loss', 'mse'} in that order, as fit's history lists them; the list form
+    # keeps metrics_names' order, loss first
+    rng = np.random.default_rng(0)
+    x, y = rng.random((16, 4)), (rng.random((16, 1)) > 0.5).astype(float)
+    model = Sequential([Dense(1, input_shape=(4,), activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy", "mse"])
+    history = model.fit(x, y, verbose=0)
+    assert list(history.history) == ["accuracy", "loss", "mse"]
+    for result in (model.evaluate(x, y, verbose=0, return_dict=True),
+                   model.train_on_batch(x, y, return_dict=True),
+                   model.test_on_batch(x, y, return_dict=True)):
+        assert list(result) == ["accuracy", "loss", "mse"]
+    values = model.evaluate(x, y, verbose=0)
+    assert values[0] == pytest.approx(model.evaluate(x, y, verbose=0, return_dict=True)["loss"])

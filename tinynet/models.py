@@ -1067,9 +1067,11 @@ def format_bytes(size):
 
 
 def format_results(logs, return_dict):
-    """Keras's return value: a dict, or [loss, *metrics], or the loss alone."""
+    """Keras's return value: a dict (its names in alphabetical order, as Keras 3 gives them
+    and as fit's history and progress bar list them), or [loss, *metrics] (metrics_names'
+    order), or the loss alone."""
     if return_dict:
-        return dict(logs)
+        return dict(sorted(logs.items()))
     values = list(logs.values())
     return values if len(values) > 1 else values[0]
 
