@@ -684,8 +684,8 @@ def test_a_layer_whose_backward_sets_no_gradient_is_named_at_the_step():
 
 
 @pytest.mark.parametrize("method, kwargs, words", [
-    ("compile", {"loss": "mse", "weighted_metrics": ["mae"]}, ["weighted_metrics",
-                                                               "does not have"]),
+    ("compile", {"loss": "mse", "loss_weights": [1.0, 2.0]}, ["loss_weights",
+                                                              "does not have"]),
     ("compile", {"loss": "mse", "lose": "mse"}, ["'lose'", "Did you mean 'loss'?"]),
     ("fit", {"x": X, "y": Y, "steps_per_epoch": 3}, ["steps_per_epoch", "does not have"]),
     ("fit", {"x": X, "y": Y, "epoch": 3}, ["'epoch'", "Did you mean 'epochs'?"]),

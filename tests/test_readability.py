@@ -142,7 +142,8 @@ def function_node(function):
 # late evening) 241 again, by 49 functions: sync_parameters also notices weights moved into
 # another model's vector (a model inside a model, +2); Dense applies its activation's function
 # and derivative itself (+1, and 9 calls fewer); losses and metrics share one match_shapes
-# (-2); apply's list-by-list shape check runs only when one cheap test fails (-1).
+# (-2); apply's list-by-list shape check runs only when one cheap test fails (-1). Then 242:
+# compile's weighted_metrics get the batch's sample weights in update_metrics (+1).
 # Where the 241 lines go, function by function: about 148 would remain in a step with the
 # same layers and no promise behind it (one def line per function is 49 of them); the other
 # ~94 are the promises a plain step lacks: the optimizer's pieces and a rule's assigned state
@@ -151,7 +152,7 @@ def function_node(function):
 # layer's needs_input_grad put back (5), from_logits (5), freezing between steps (4), the
 # loss's reductions (4), apply with lists (4), schedules (3) and a dozen of 1-3 lines. The
 # goal of 150 would mean dropping nearly all of them. The bound keeps the step from growing.
-STEP_LINE_BUDGET = 241
+STEP_LINE_BUDGET = 242
 
 
 def test_one_training_step_reads_in_at_most_the_budget():

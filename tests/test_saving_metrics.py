@@ -121,15 +121,19 @@ def test_a_metric_tinynet_lacks_is_left_out_with_a_warning_and_the_model_stays_c
         assert not load(name)[1]  # nothing else is left out
 
 
-def test_weighted_metrics_in_a_keras_file_are_left_out_with_a_warning():
+def test_weighted_metrics_in_a_keras_file_are_restored_and_written_again():
     compile_config = dict(REF["keras_metrics_regression"]["compile_config"],
                           weighted_metrics=["mae", {"class_name": "AUC", "config": {
                               "name": "wauc"}}])
     model = Sequential([layers.Dense(1, input_shape=(6,))])
-    with pytest.warns(UserWarning, match=r"weighted_metrics are left out.*'mae', 'wauc' \(AUC\)"):
-        assert saving.compile_from_config(model, compile_config, "load_model: m.keras")
+    assert saving.compile_from_config(model, compile_config, "load_model: m.keras")
+    # 'mae' is an unweighted metric's name already: Keras logs the weighted one as
+    # weighted_mae
     assert model.metrics_names == ["loss", "root_mean_squared_error", "mape", "msle",
-                                   "cosine_similarity", "logcosh", "mae"]
+                                   "cosine_similarity", "logcosh", "mae", "weighted_mae", "wauc"]
+    written = saving.get_compile_config(model)["weighted_metrics"]
+    assert written[0] == "mae" and written[1]["class_name"] == "AUC"
+    assert written[1]["config"]["name"] == "wauc"
 
 
 @pytest.mark.parametrize("name", FILES)

@@ -204,7 +204,7 @@ def apply_class_weight(y, weights, class_weight, where):
 # Arguments of Keras's compile/fit/evaluate/predict that tinynet does not have: each gets an
 # error that says so, instead of Python's "unexpected keyword argument".
 KERAS_ONLY = {
-    "loss_weights": "models with several outputs", "weighted_metrics": "weighted metrics",
+    "loss_weights": "models with several outputs",
     "run_eagerly": "graph compilation", "steps_per_execution": "graph compilation",
     "jit_compile": "graph compilation", "auto_scale_loss": "mixed precision",
     "steps_per_epoch": "datasets and generators", "validation_steps": "datasets and generators",
@@ -216,13 +216,13 @@ KERAS_ONLY = {
 
 
 # Their defaults: passed at that value, such an argument changes nothing, so it is accepted
-# (Keras code often spells out steps_per_epoch=None). The first ten are the defaults of Keras
+# (Keras code often spells out steps_per_epoch=None). The first nine are the defaults of Keras
 # 3.15's compile, fit, evaluate and predict (inspect.signature in Keras 3.15.1); the last three
 # were Keras 2's fit arguments for generators and are now keras.utils.PyDataset's (its
 # signature in Keras 3.15.1, and the tf.keras SequenceEnqueuer API pages: workers=1,
 # max_queue_size=10, use_multiprocessing=False).
 KERAS_DEFAULTS = {
-    "loss_weights": None, "weighted_metrics": None, "run_eagerly": False,
+    "loss_weights": None, "run_eagerly": False,
     "steps_per_execution": 1, "jit_compile": "auto", "auto_scale_loss": True,
     "steps_per_epoch": None, "validation_steps": None, "validation_batch_size": None,
     "steps": None, "max_queue_size": 10, "workers": 1, "use_multiprocessing": False,
@@ -286,20 +286,40 @@ def check_callbacks(callbacks, where):
     return list(callbacks)
 
 
-def unique_names(names):
-    """['mae', 'mae', 'auc'] -> ['mae', 'mae_1', 'auc']: Keras's logs number a repeated name."""
-    unique = []
-    for name in names:
-        count = sum(earlier == name for earlier in names[:len(unique)])
-        unique.append(f"{name}_{count}" if count else name)
-    return unique
+def log_names(metrics, weighted_metrics):
+    """The names of compile's metrics in the logs, as Keras 3 gives them (CompileMetrics.
+    result in Keras 3.15): metrics first, a repeated name numbered ('mse', 'mse_1'); then the
+    weighted metrics under their own name if it is free, else 'weighted_' + name (numbered
+    too when repeated: 'weighted_mse_1')."""
+    counts, names = {}, []
+    for metric in metrics:
+        name = metric.name
+        if name in counts:
+            counts[name] += 1
+            name = f"{name}_{counts[name] - 1}"
+        else:
+            counts[name] = 1
+        names.append(name)
+    for metric in weighted_metrics:
+        name = metric.name
+        if name in counts:
+            name = f"weighted_{name}"
+            if name in counts:
+                counts[name] += 1
+                name = f"{name}_{counts[name] - 1}"
+            else:
+                counts[name] = 1
+        else:
+            counts[name] = 1
+        names.append(name)
+    return names
 
 
-def check_metrics(metrics):
+def check_metrics(metrics, argument):
     if metrics is None:
         return []
     if isinstance(metrics, str) or not isinstance(metrics, (list, tuple)):
-        raise TypeError(f"compile(metrics=...) must be a list such as ['accuracy'], "
+        raise TypeError(f"compile({argument}=...) must be a list such as ['accuracy'], "
                         f"got {metrics!r}")
     return metrics
 
@@ -400,7 +420,7 @@ def warn_about_output_and_loss(model):
     classification = ("binary_crossentropy", "categorical_crossentropy",
                       "sparse_categorical_crossentropy")
     if not message and name not in classification and any(
-            type(metric).__name__ == "AccuracyByShape" for metric in model.metrics):
+            type(metric).__name__ == "AccuracyByShape" for metric, _ in model.metric_weighting):
         message = (f"metrics=['accuracy'] with loss '{name}': Keras 3 (and tinynet) then count "
                    f"a prediction right when it rounds to the target (binary accuracy, for one "
                    f"output) or has the largest output at the target's class, which measures "

@@ -45,10 +45,10 @@ from tinynet.model_checks import (
     check_weight_arrays,
     claim_optimizer,
     forward_argument_error,
+    log_names,
     sample_shape_hint,
     to_model_array,
     transposed_hint,
-    unique_names,
     warn_about_layers_inside_layers,
     warn_about_output_and_loss,
     warn_one_sample_batch,
@@ -469,10 +469,13 @@ class Sequential:
 
     # -- compile and the training step -------------------------------------------------------
 
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, **keras_only):
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, weighted_metrics=None,
+                **keras_only):
         """Choose the optimizer, the loss and the metrics: compile(optimizer=Adam(),
         loss='binary_crossentropy', metrics=['accuracy']). Without an optimizer, RMSprop with
-        its defaults, as in Keras 3."""
+        its defaults, as in Keras 3. As in Keras, `metrics` ignore sample weights (and
+        class_weight); `weighted_metrics` use them. A weighted metric whose name an unweighted
+        one already has is logged as 'weighted_' + its name ('weighted_accuracy')."""
         check_keras_only(keras_only, "compile", self.compile)
         if not self.layers:
             raise ValueError("compile: this Sequential model has no layers; add some first")
@@ -482,9 +485,14 @@ class Sequential:
         claim_optimizer(optimizer, self)
         self.optimizer = optimizer
         self.loss = losses.get(loss)
-        self.metrics = [metric_functions.get(m, self.loss.name) for m in check_metrics(metrics)]
-        # the names in the logs: a name given twice gets _1, _2, ... as in Keras's logs
-        self.log_names = unique_names([metric.name for metric in self.metrics])
+        self.metrics = [metric_functions.get(m, self.loss.name)
+                        for m in check_metrics(metrics, "metrics")]
+        self.weighted_metrics = [metric_functions.get(m, self.loss.name)
+                                 for m in check_metrics(weighted_metrics, "weighted_metrics")]
+        # every metric, and whether it takes the sample weights, in the order of the logs
+        self.metric_weighting = [(metric, False) for metric in self.metrics] + \
+            [(metric, True) for metric in self.weighted_metrics]
+        self.log_names = log_names(self.metrics, self.weighted_metrics)  # as Keras names them
         self.compiled = True
         self.segments = {}  # a new compile starts the optimizer's state afresh
         warn_about_output_and_loss(self)
@@ -528,18 +536,19 @@ class Sequential:
 
     def reset_metrics(self):
         self.loss_sum, self.loss_count = 0.0, 0
-        for metric in self.metrics:
+        for metric, _ in self.metric_weighting:
             metric.reset_state()
 
-    def update_metrics(self, loss, y, y_pred):
+    def update_metrics(self, loss, y, y_pred, sample_weight=None):
         """Add one batch; return the logs so far: the loss averaged over the batches weighted
         by their size, and each metric accumulated over every sample seen (as Keras, whose
         `metrics` ignore sample weights; only its `weighted_metrics` use them)."""
         self.loss_sum += loss * len(y_pred)
         self.loss_count += len(y_pred)
         logs = {"loss": self.loss_sum / self.loss_count}
-        for metric, name in zip(self.metrics, self.log_names, strict=True):
-            metric.update_state(y, y_pred)
+        for (metric, weighted), name in zip(self.metric_weighting, self.log_names, strict=True):
+            weights = (sample_weight,) if weighted else ()  # as Keras calls each kind
+            metric.update_state(y, y_pred, *weights)
             result = metric.result()  # a number, or one per threshold (thresholds=[...])
             logs[name] = result.copy() if getattr(result, "ndim", 0) else float(result)
         return logs
@@ -580,7 +589,7 @@ class Sequential:
     def decide_accuracy(self, y_shape):
         """metrics=['accuracy'] means the accuracy Keras 3 picks for targets of y_shape and
         this model's outputs (metrics.AccuracyByShape): decided once, with the first data."""
-        for metric in self.metrics:
+        for metric, _ in self.metric_weighting:
             if isinstance(metric, metric_functions.AccuracyByShape):
                 metric.settle(y_shape, self.output_shape)
 
@@ -652,7 +661,7 @@ class Sequential:
         for step, (x, y, weights) in enumerate(plan.batches()):
             callbacks.on_train_batch_begin(step)
             loss, y_pred = self.train_step(x, y, weights)
-            logs = self.update_metrics(loss, y, y_pred)
+            logs = self.update_metrics(loss, y, y_pred, weights)
             callbacks.on_train_batch_end(step, logs)
             if not math.isfinite(loss):  # the weights blew up: stop, and say what to try
                 self.stop_diverged(loss, epoch, step, plan.steps)
@@ -693,7 +702,7 @@ class Sequential:
         self.reset_metrics()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             loss, y_pred = self.train_step(x, y, weights)
-        logs = self.update_metrics(loss, y, y_pred)
+        logs = self.update_metrics(loss, y, y_pred, weights)
         if not math.isfinite(loss):
             warnings.warn(f"train_on_batch: the loss became {format_number(loss)}; the weights "
                           f"have blown up. Try a smaller learning rate (now "
@@ -739,7 +748,7 @@ class Sequential:
             wb = None if weights is None else weights[part]
             y_pred = self.forward(x[part], training=False)
             loss = self.loss.loss(y[part], y_pred, wb) + self.regularization_loss()
-            logs = self.update_metrics(loss, y[part], y_pred)
+            logs = self.update_metrics(loss, y[part], y_pred, wb)
             callbacks.on_test_batch_end(step, logs)
         callbacks.on_test_end(logs)
         return logs

@@ -597,15 +597,17 @@ def get_compile_config(model):
     optimizer = optimizer_to_keras(model.optimizer)
     if optimizer is None:
         return None
-    metric_entries = []
-    for metric in getattr(model, "metrics", []):
-        try:
-            metric_entries.append(metric_to_keras(metric))
-        except ValueError as err:
-            warnings.warn(f"the metric {getattr(metric, 'name', metric)!r} is left out of the "
-                          f"saved compile settings: {err}", UserWarning, stacklevel=5)
+    entries = {"metrics": [], "weighted_metrics": []}
+    for argument, entry_list in entries.items():
+        for metric in getattr(model, argument, []):
+            try:
+                entry_list.append(metric_to_keras(metric))
+            except ValueError as err:
+                warnings.warn(f"the metric {getattr(metric, 'name', metric)!r} is left out of "
+                              f"the saved compile settings: {err}", UserWarning, stacklevel=5)
     return {"optimizer": optimizer, "loss": loss_to_keras(model.loss), "loss_weights": None,
-            "metrics": metric_entries or None, "weighted_metrics": None, "run_eagerly": False,
+            "metrics": entries["metrics"] or None,
+            "weighted_metrics": entries["weighted_metrics"] or None, "run_eagerly": False,
             "steps_per_execution": 1, "jit_compile": False}
 
 
@@ -674,23 +676,19 @@ def as_list(entries):
     return [entries] if isinstance(entries, (str, dict)) else list(entries)
 
 
-def metrics_from_keras(compile_config, loss_name, where):
-    """compile_config["metrics"] -> tinynet metrics: names stay names (built as compile
-    builds them), Keras's dicts of metric objects become tinynet's metric objects with their
-    settings (name, thresholds, num_thresholds, curve, k, ...). A metric tinynet does not
-    have is left out with a warning: the model is still compiled, and so keeps the
-    optimizer's state."""
+def metrics_from_keras(compile_config, loss_name, where, argument="metrics"):
+    """compile_config["metrics"] (or [argument], "weighted_metrics") -> tinynet metrics:
+    names stay names (built as compile builds them), Keras's dicts of metric objects become
+    tinynet's metric objects with their settings (name, thresholds, num_thresholds, curve,
+    k, ...). A metric tinynet does not have is left out with a warning: the model is
+    still compiled, and so keeps the optimizer's state."""
     restored = []
-    for entry in as_list(compile_config.get("metrics")):
+    for entry in as_list(compile_config.get(argument)):
         try:
             restored.append(metrics.get(entry, loss_name))
         except (TypeError, ValueError) as err:
             warnings.warn(f"{where}: the metric {describe_metric(entry)} is left out, the "
                           f"model is compiled without it ({err})", UserWarning, stacklevel=5)
-    weighted = as_list(compile_config.get("weighted_metrics"))
-    if weighted:
-        warnings.warn(f"{where}: weighted_metrics are left out (tinynet has none): "
-                      f"{', '.join(map(describe_metric, weighted))}", UserWarning, stacklevel=5)
     return restored
 
 
@@ -703,7 +701,9 @@ def compile_from_config(model, compile_config, where):
         optimizer = optimizer_from_keras(compile_config["optimizer"], where)
         loss = loss_from_keras(compile_config["loss"], where)
         model.compile(optimizer=optimizer, loss=loss,
-                      metrics=metrics_from_keras(compile_config, loss.name, where))
+                      metrics=metrics_from_keras(compile_config, loss.name, where),
+                      weighted_metrics=metrics_from_keras(compile_config, loss.name, where,
+                                                          "weighted_metrics"))
     except (KeyError, TypeError, ValueError) as err:
         warn_user(f"{where}: the model is returned uncompiled, because its compile settings "
                   f"cannot be restored in tinynet ({err}); call model.compile(...) yourself")
