@@ -188,7 +188,11 @@ save_figure(fig, args.out, "02_forward_steps")
 #     dx = 1 / (N s) * (N * dx_hat - sum_n dx_hat - x_hat * sum_n (dx_hat * x_hat))
 #
 # Two consequences to remember: sum_n dx = 0 for every feature (shifting all inputs by the
-# same amount changes nothing), and sum_n dx * x_hat = 0 (scaling them changes nothing).
+# same amount changes nothing), and sum_n dx * x_hat is almost 0 (scaling them changes almost
+# nothing). Not exactly: with sum_n x_hat^2 = N var / (var + eps), it is
+# eps / (var + eps) * sum_n (dx_hat * x_hat) / s, which is 0 only for eps = 0 and is large
+# for a feature whose variance is near eps (the eps keeps a nearly constant feature from
+# being blown up to unit variance, so scaling such a feature does change the output).
 #
 # We check three versions against each other: the step-by-step version above (written out in
 # NumPy), the layer's compact `backward`, and finite differences

@@ -115,6 +115,12 @@ def code_lines(function_node, lines):
     return count
 
 
+def where(code):
+    """'tinynet/layers/batchnorm.py:91': where a function starts, from the repository root."""
+    path = pathlib.Path(code.co_filename).relative_to(ROOT.parent)
+    return f"{path}:{code.co_firstlineno}"
+
+
 def function_node(function):
     source = textwrap.dedent(inspect.getsource(function))
     return ast.parse(source).body[0], source.splitlines()
@@ -160,11 +166,14 @@ def test_one_training_step_reads_in_at_most_the_budget():
     counts = [(getattr(code, "co_qualname", code.co_name), code_lines(*source_node(code)))
               for code in functions]
     counts += [(f.__qualname__, code_lines(*function_node(f))) for f in ALSO_READ]
+    # where each one is (file:line), for a reader following the step
+    places = [where(code) for code in functions]
+    places += [where(inspect.unwrap(f).__code__) for f in ALSO_READ]
     total = sum(count for _, count in counts)
     # shown with -s (and in the report of a failure), not in the middle of every test run
     print(f"\none training step: {len(counts)} functions, {total} lines of code")
-    for name, count in counts:
-        print(f"  {count:4d}  {name}")
+    for (name, count), place in zip(counts, places, strict=True):
+        print(f"  {count:4d}  {name:45s} {place}")
     assert {"Sequential.train_step", "batchnorm_backward", "Adam.update",
             "Sequential.train_epoch"} <= {name for name, _ in counts}
     assert total <= STEP_LINE_BUDGET

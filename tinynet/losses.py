@@ -347,6 +347,11 @@ class BinaryCrossentropy(CrossentropyLoss):
             probabilities p:  dl/dp = (p - y) / (p (1 - p)) / K, and 0 where p was clipped
                               (a clipped p is a constant, as in Keras)
             logits z:         dl/dz = (s(z) - y) / K
+
+        The clip has a price: a sample the model gets confidently wrong (in float32, a sigmoid
+        of z = 20 is exactly 1.0, and p = 1 for a target 0) gives no gradient at all, so it
+        stops teaching the model. from_logits=True (a linear output layer) has no clip and
+        keeps the gradient s(z) - y.
         """
         if self.from_logits:
             z = y_pred

@@ -41,6 +41,11 @@ gamma * dgamma: the code reuses the two sums the parameter gradients already nee
 and the cache keeps only x_hat and 1 / s for it (no copy of x, mu or var). In inference mode
 mu and var are constants, so y is an affine function of x and dx = g * gamma / s.
 
+A bias in the layer before BN (Dense(64) then BatchNormalization()) does nothing in training
+mode: it is added to every sample, so the batch mean takes it away again, and its gradient is
+0 up to round-off (dL/db = sum over the batch of dx = 0, see lesson 02). Keras's examples
+often keep it anyway; use_bias=False saves the weights.
+
 A batch of one sample in training mode: var = 0, x_hat = 0, so y = beta and every gradient
 that flows back through x_hat is exactly 0. That is finite (Keras does the same), but useless
 for learning: use batches of at least 2 (better, 16 or more), or LayerNormalization.
@@ -61,7 +66,7 @@ class BatchNormCache(NamedTuple):
     """What the forward pass keeps for batchnorm_backward (and the batch's statistics)."""
 
     x_hat: np.ndarray       # (N, D): the normalized input
-    inv_std: np.ndarray     # (D,): 1 / sqrt(var + epsilon)
+    inv_std: np.ndarray     # (D,): 1 / sqrt(var + epsilon) (moving_variance in inference)
     gamma: object           # (D,), or 1.0 without scale
     mu: object              # (D,): the batch mean (None in inference mode)
     var: object             # (D,): the biased batch variance (None in inference mode)

@@ -337,16 +337,28 @@ class Adam(Optimizer):
     """Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False),
     Keras 3's rule.
 
-    At step t = 1, 2, ... for every parameter with gradient g:
+    The textbook rule (Kingma and Ba 2015, "Adam: A Method for Stochastic Optimization",
+    Algorithm 1), at step t = 1, 2, ... for every parameter with gradient g:
 
-        m     += (1 - beta_1) * (g - m)          running mean of g    (m starts at 0)
-        v     += (1 - beta_2) * (g*g - v)        running mean of g^2  (v starts at 0)
-        alpha  = learning_rate * sqrt(1 - beta_2^t) / (1 - beta_1^t)   bias correction
+        m      = beta_1 * m + (1 - beta_1) * g       running mean of g    (m starts at 0)
+        v      = beta_2 * v + (1 - beta_2) * g^2     running mean of g^2  (v starts at 0)
+        m_hat  = m / (1 - beta_1^t)                  m and v start at zero, so early on they
+        v_hat  = v / (1 - beta_2^t)                  underestimate; dividing undoes that
+        param -= learning_rate * m_hat / (sqrt(v_hat) + epsilon)
+
+    Keras 3 (and so tinynet) computes the same step with the two corrections folded into one
+    number, the cheaper order the paper itself gives just before its section 2.1 (with its
+    "epsilon hat"; TensorFlow's Adam is written this way too):
+
+        m     += (1 - beta_1) * (g - m)              (the first line, rearranged)
+        v     += (1 - beta_2) * (g*g - v)
+        alpha  = learning_rate * sqrt(1 - beta_2^t) / (1 - beta_1^t)
         param -= alpha * m / (sqrt(v) + epsilon)
 
-    m and v start at zero, so early on they underestimate; the bias correction in alpha undoes
-    that. Epsilon is added to sqrt(v) after the correction is folded into alpha (Keras's order;
-    PyTorch adds it to the corrected sqrt(v) and defaults to 1e-8).
+    which is the textbook step with epsilon replaced by epsilon / sqrt(1 - beta_2^t): the two
+    differ only where sqrt(v) is as small as epsilon (gradients near 1e-7), and there only in
+    the first thousands of steps. (PyTorch adds epsilon to sqrt(v_hat), the textbook way, and
+    defaults to 1e-8.)
 
     amsgrad=True (AMSGrad, Reddi et al. 2018, "On the Convergence of Adam and Beyond") divides
     by the largest v so far instead of v, so a weight's step never grows because its recent
