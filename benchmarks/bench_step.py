@@ -246,7 +246,7 @@ def time_adam(case, repeats, rounds):
     model = spec["model"](0)
     model.train_on_batch(x, y)  # fills the gradients
     floor = FloorMLP.from_model(model)
-    floor_grads = [layer.grads[key].copy() for layer, key in model.trainable_slots]
+    floor_grads = [layer.grads[key].copy() for layer, key in model.trainable_keys]
     flat_grads = model.gather_gradients().copy()
 
     def floor_updates():

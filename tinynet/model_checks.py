@@ -41,17 +41,18 @@ def check_weight_arrays(slots, arrays, dtype):
                             f"dtype=self.dtype, e.g. np.ones(n, dtype=self.dtype)")
 
 
-def check_gradients(slots, views):
+def check_gradients(keys, views):
     """Each trainable weight needs a gradient of its own shape from its layer's backward, and
     must still be the model's view (a new array put in its place would never be trained).
-    slots is None when the model has no parameter vector yet (compiled before it was built)."""
-    if slots is None:
+    keys: (layer, weight name) of each trainable weight, in the vector's order; None when the
+    model has no parameter vector yet (compiled before it was built)."""
+    if keys is None:
         raise RuntimeError("gather_gradients: the model has no parameter vector yet: it was "
                            "compiled before it was built, and a forward pass builds its layers "
                            "but not the vector. Give the first layer an input_shape, or call "
                            "model.build((None, *sample_shape)) (fit does it) before a loop of "
                            "your own")
-    for (layer, key), view in zip(slots, views, strict=True):
+    for (layer, key), view in zip(keys, views, strict=True):
         if layer.params[key] is not view:
             raise RuntimeError(f"{layer.where}: params[{key!r}] was replaced by a new array, "
                                f"which the optimizer cannot see; write into the weight "

@@ -95,7 +95,7 @@ class Sequential:
         self.trace = None
         self.parameters = None        # the flat vector of trainable weights (after compile)
         self.bound_trainable = None   # the layers' trainable flags it was made for
-        self.trainable_slots = self.views = None  # (layer, key) and view of each weight in it
+        self.trainable_keys = self.views = None  # (layer, key) and view of each weight in it
         self.vectors_seen = 0  # Sequential.vectors_made when this model last looked
         self.layer_inputs, self.layer_grad_inputs = [], []
         if layers is not None:
@@ -283,22 +283,22 @@ class Sequential:
         """Copy every trainable weight into one flat vector and give each layer a view of its
         part, so that one vectorized optimizer step updates them all."""
         old_segments = getattr(self, "segments", {})
-        self.trainable_slots = [(layer, key) for layer in self.layers if layer.trainable
+        self.trainable_keys = [(layer, key) for layer in self.layers if layer.trainable
                                 for key in layer.weight_keys() if key in layer.params]
         self.bound_trainable = [layer.trainable for layer in self.layers]
         Sequential.vectors_made += 1  # by any model: see sync_parameters
         self.vectors_seen = Sequential.vectors_made
-        arrays = [layer.params[key] for layer, key in self.trainable_slots]
+        arrays = [layer.params[key] for layer, key in self.trainable_keys]
         dtypes = {layer.dtype for layer in self.layers}
         if len(dtypes) > 1:
             raise ValueError(f"compile: every layer must use the same dtype, got "
                              f"{sorted(dtypes)}; build all layers after one set_floatx(...)")
         dtype = self.layers[0].dtype
-        check_weight_arrays(self.trainable_slots, arrays, dtype)
+        check_weight_arrays(self.trainable_keys, arrays, dtype)
         flat = np.concatenate([a.reshape(-1) for a in arrays]) if arrays else np.zeros(0, dtype)
         self.parameters, self.gradients = flat, np.zeros_like(flat)
         self.views, self.segments, start = [], {}, 0
-        for (layer, key), array in zip(self.trainable_slots, arrays, strict=True):
+        for (layer, key), array in zip(self.trainable_keys, arrays, strict=True):
             layer.params[key] = flat[start:start + array.size].reshape(array.shape)
             follow_moved_weight(layer, array, layer.params[key])
             self.views.append(layer.params[key])
@@ -345,14 +345,14 @@ class Sequential:
         model: the answer holds until the next one."""
         self.vectors_seen = Sequential.vectors_made
         return any(layer.params[key] is not view
-                   for (layer, key), view in zip(self.trainable_slots, self.views, strict=True))
+                   for (layer, key), view in zip(self.trainable_keys, self.views, strict=True))
 
     def gather_gradients(self):
         """Every trainable weight's gradient, copied into one flat vector (P,) in the order of
         `parameters` (P trainable numbers). Read fresh at every step, so a layer may assign
         new gradient arrays. The vector is reused at every step: copy it to keep it."""
-        check_gradients(self.trainable_slots, self.views)
-        grads = [layer.grads[key] for layer, key in self.trainable_slots]
+        check_gradients(self.trainable_keys, self.views)
+        grads = [layer.grads[key] for layer, key in self.trainable_keys]
         # axis=None: each gradient is flattened into its place in the vector
         return np.concatenate(grads, axis=None, out=self.gradients) if grads else self.gradients
 
@@ -365,7 +365,7 @@ class Sequential:
                                      **self.optimizer.create_slots(self.parameters)}]
         flat = self.optimizer.slots[0]
         return {name: [flat[name][self.segments[(id(layer), key)]].reshape(view.shape).copy()
-                       for (layer, key), view in zip(self.trainable_slots, self.views,
+                       for (layer, key), view in zip(self.trainable_keys, self.views,
                                                      strict=True)]
                 for name in flat if name != "shape"}
 
