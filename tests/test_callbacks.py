@@ -559,8 +559,11 @@ def test_a_monitor_that_was_not_logged_warns_and_training_goes_on_as_in_keras(tm
 
 
 @pytest.mark.parametrize("monitor, hint", [
-    ("val_acc", "did you mean monitor='val_accuracy'"),  # the Keras 2 name
-    ("val_acuracy", "did you mean monitor='val_accuracy'"),
+    ("val_acc", "the closest logged name is 'val_accuracy'"),  # the Keras 2 names
+    ("acc", "the closest logged name is 'accuracy'"),
+    ("val_acuracy", "the closest logged name is 'val_accuracy'"),
+    ("binary_accuracy", "the closest logged name is 'accuracy'"),  # not a val_ name
+    ("val_auc", r"not among the logged values [^;]*$"),  # nothing close: no hint
 ])
 def test_a_monitor_near_a_logged_name_is_pointed_at_it(monitor, hint):
     # validation data was given: the 'pass validation data' advice would be wrong here

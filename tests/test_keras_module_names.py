@@ -183,3 +183,11 @@ def test_a_missing_name_is_still_an_attribute_error_for_hasattr_and_getattr():
     from tinynet.models import Sequential  # what tinynet.models has still imports
 
     assert Sequential is tinynet.Sequential
+
+
+def test_from_import_keeps_the_advice_in_a_module_with_many_names():
+    # past 255 names the import's argument needs two bytes: Python 3.10 then reports the
+    # EXTENDED_ARG prefix as the instruction being run (a notebook exported to one script)
+    source = "".join(f"v{i} = {i}\n" for i in range(300)) + "from tinynet import ops\n"
+    with pytest.raises(ImportError, match="write NumPy"):
+        exec(compile(source, "long_module.py", "exec"), {})

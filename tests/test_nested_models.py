@@ -109,3 +109,34 @@ def test_bad_nesting_is_refused_with_what_went_wrong():
     inner = Sequential([Dense(2, input_shape=(3,))])
     with pytest.raises(ValueError, match="already in this model"):
         Sequential([inner, inner])
+
+
+def test_two_models_with_a_layer_of_the_same_name_are_told_how_to_nest():
+    # tinynet names layers within each model, so two models made apart both have a 'dense'
+    first = Sequential([Dense(4, input_shape=(3,))])
+    second = Sequential([Dense(2, input_shape=(4,))])
+    with pytest.raises(ValueError, match=r"both have a layer named 'dense'.*name='dense_b'"):
+        Sequential([first, second])
+    renamed = Sequential([Dense(2, input_shape=(4,), name="head")])
+    assert [layer.name for layer in Sequential([first, renamed]).layers] == ["dense", "head"]
+
+
+def test_a_model_that_cannot_join_leaves_the_outer_model_as_it_was():
+    outer = Sequential([Dense(4, input_shape=(3,))])
+    # its first layer fits outer's output, its second was built for another input
+    inner = Sequential([Dense(4, input_shape=(4,), name="extra"), Dense(2, name="last")])
+    inner.layers[1].build((None, 7))
+    with pytest.raises(ValueError, match="built for inputs"):
+        outer.add(inner)
+    assert [layer.name for layer in outer.layers] == ["dense"]
+    assert outer.output_shape == (None, 4)
+
+
+def test_get_layer_names_a_model_that_was_taken_apart():
+    model, _ = trained_classifier()
+    model.name = "base"
+    probability_model = Sequential([model, Softmax()])
+    with pytest.raises(ValueError, match=r"model 'base' was added inside this one and taken "
+                                         r"apart into its layers \['flatten', 'dense'"):
+        probability_model.get_layer("base")
+    assert probability_model.get_layer("dense") is model.layers[1]

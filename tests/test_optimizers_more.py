@@ -293,7 +293,7 @@ def test_learning_rate_answers_the_keras_variable_methods_tutorials_call():
     assert rate == 0.001 and isinstance(rate, float) and rate * 2 == 0.002
     assert rate.numpy().dtype == np.float32 and rate.numpy() == np.float32(0.001)
     assert rate.value == 0.001 and type(rate.value) is float
-    rate.assign(1e-5)
+    assert rate.assign(1e-5) == 1e-5  # the new rate, as Keras's assign returns
     assert optimizer.learning_rate == 1e-5
     assert type(optimizer._learning_rate) is float  # the optimizer keeps a plain float
     with pytest.raises(ValueError, match="learning_rate"):
@@ -307,3 +307,4 @@ def test_learning_rate_answers_the_keras_variable_methods_tutorials_call():
         pytest.approx(1e-5)
     assert json.loads(json.dumps({"lr": rate})) == {"lr": 0.001}
     assert copy.deepcopy(rate) == 0.001 and pickle.loads(pickle.dumps(rate)) == 0.001
+    assert len(pickle.dumps(rate)) < 100  # the number, without its optimizer's state

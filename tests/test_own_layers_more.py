@@ -163,6 +163,14 @@ def test_a_metric_written_the_keras_way_is_told_where_its_state_goes():
                                              r"before the rest of your __init__"):
         CategoricalTruePositives()
 
+    class Typo(Metric):  # an error of another kind is left as it is
+        def reset_state(self):
+            self.total = np.zeroes(3)
+
+    with pytest.raises(AttributeError, match="zeroes") as info:
+        Typo()
+    assert "before the rest of your __init__" not in str(info.value)
+
     class TruePositiveCount(Metric):  # the docstring's example
         def reset_state(self):
             self.count = 0.0

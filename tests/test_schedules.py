@@ -57,8 +57,9 @@ def test_an_array_of_steps_is_checked_like_one_step():
     schedule = ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
     with pytest.raises(ValueError, match=r"ExponentialDecay\(step\)"):
         schedule(np.array([0.0, -1.0]))
-    with pytest.raises(TypeError, match="steps must be numbers"):
-        schedule(np.array(["a"]))
+    for bad in (np.array(["a"]), [[0, 1], [2]]):
+        with pytest.raises(TypeError, match="steps must be a number or an array of numbers"):
+            schedule(bad)
 
 
 @pytest.mark.parametrize("case", KERAS["schedules"], ids=case_id)

@@ -62,17 +62,23 @@ def test_fit_evaluate_and_the_batch_methods_agree_with_keras():
                       keras["test_on_batch"])
 
 
-def test_the_list_evaluate_returns_follows_metrics_names():
-    # Keras 3.15's list repeats the unweighted accuracy where the weighted one shares its name
-    # and puts weighted_accuracy last; tinynet's list is metrics_names' order, one value each
+def test_the_list_evaluate_returns_is_the_list_keras_returns():
+    # Keras 3.15 builds it from each metric's own name: the weighted accuracy shares the
+    # unweighted one's name, so the list repeats that value and ends with weighted_accuracy
     model = binary_model()
     x, y, w = REF["binary_x"], REF["binary_y"], REF["binary_w"]
     assert model.metrics_names == ["loss", "accuracy", "weighted_accuracy", "mse", "auc"]
+    model.fit(x, y, sample_weight=w, batch_size=8, epochs=2, shuffle=False, verbose=0,
+              validation_data=(REF["binary_xv"], REF["binary_yv"], REF["binary_wv"]))
     values = model.evaluate(x, y, sample_weight=w, batch_size=8, verbose=0)
+    assert values == pytest.approx(LOGS["binary"]["evaluate_list"], abs=TOLERANCE)
     logs = model.evaluate(x, y, sample_weight=w, batch_size=8, verbose=0, return_dict=True)
-    assert values == [logs[name] for name in model.metrics_names]
-    keras_list = LOGS["binary"]["evaluate_list"]
-    assert len(keras_list) == 6 and keras_list[1] == keras_list[2]
+    assert values == [logs[name] for name in
+                      ("loss", "accuracy", "accuracy", "mse", "auc", "weighted_accuracy")]
+    plain = Sequential([Dense(1, input_shape=(5,), activation="sigmoid")])
+    plain.compile(optimizer="sgd", loss="binary_crossentropy", metrics=["mse", "accuracy"])
+    logs = plain.evaluate(x, y, verbose=0, return_dict=True)  # no repeated name: the order
+    assert plain.evaluate(x, y, verbose=0) == [logs[n] for n in plain.metrics_names]
 
 
 def test_class_weight_weighs_the_weighted_metrics_as_in_keras():

@@ -444,12 +444,21 @@ def monitored_value(logs, monitor, where, skipped):
     warning that lists what was logged and says what the callback skips. Keras 3 warns too,
     and goes on training."""
     if monitor not in logs:
-        close = difflib.get_close_matches(monitor, logs, n=1, cutoff=0.6)
-        if monitor.startswith("val_") and not any(name.startswith("val_") for name in logs):
+        validation = monitor.startswith("val_")
+        # Keras 2 logged 'acc' where Keras 3 logs 'accuracy'; else the nearest logged name of
+        # the same kind (training or validation), for a typo
+        keras_3_name = monitor.replace("acc", "accuracy") if monitor.endswith("acc") else None
+        prefix = "val_" if validation else ""
+        same_kind = [name.removeprefix(prefix) for name in logs
+                     if name.startswith("val_") == validation]  # compared without val_
+        close = ([keras_3_name] if keras_3_name in logs else
+                 [prefix + name for name in difflib.get_close_matches(
+                     monitor.removeprefix(prefix), same_kind, n=1, cutoff=0.6)])
+        if validation and not any(name.startswith("val_") for name in logs):
             hint = ("; pass validation data (validation_split= or validation_data=) to log "
                     "'val_' names")
-        elif close:  # 'val_acc' for 'val_accuracy', or a typo
-            hint = f"; did you mean monitor='{close[0]}'?"
+        elif close:
+            hint = f"; the closest logged name is '{close[0]}'"
         else:
             hint = ""
         warn_user(f"{where}: monitor '{monitor}' is not among the logged values "

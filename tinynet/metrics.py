@@ -259,13 +259,16 @@ class Metric:
             self.reset_state()
         except AttributeError as error:  # Keras's way: state made in __init__, reset_state
             # assigns into it (self.total.assign(0.0)); here reset_state runs first
-            if "add_variable" in str(error):  # add_variable's own advice says it all
+            # only a missing attribute of the metric itself; add_variable's own advice and
+            # any other error (a typo in reset_state) speak for themselves
+            if getattr(error, "obj", None) is not self or "add_variable" in str(error):
                 raise
             raise AttributeError(
                 f"{type(self).__name__}.reset_state() failed ({error}). tinynet calls it "
                 f"from Metric.__init__, before the rest of your __init__, so reset_state must "
                 f"create the state itself as plain attributes (self.total = 0.0), not assign "
-                f"into variables that Keras's add_variable made in __init__ (see "
+                f"into variables that Keras's add_variable made in __init__; a setting it "
+                f"reads (self.k = k) is set before super().__init__() (see "
                 f"help(tinynet.metrics.Metric))") from error
 
     def reset_state(self):
@@ -1176,7 +1179,7 @@ def __getattr__(name):
     hints.update(dict.fromkeys(LOSS_NOT_METRIC_STRINGS, "a Keras loss function (keras.metrics "
                                                         "has it too) that tinynet does not have"))
     error = missing_attribute("tinynet.metrics", name, has, hints)
-    if name in hints:
+    if name in hints and isinstance(error, AttributeError):
         # Python would add "Did you mean ...?" with the closest name tinynet has, which is
         # another metric; with the name already set on the error, it does not.
         error.name = name

@@ -97,6 +97,7 @@ class Sequential:
         self.bound_trainable = None   # the layers' trainable flags it was made for
         self.trainable_keys = self.views = None  # (layer, key) and view of each weight in it
         self.vectors_seen = 0  # Sequential.vectors_made when this model last looked
+        self.taken_apart = {}  # name of a model added inside this one -> its layers' names
         self.layer_inputs, self.layer_grad_inputs = [], []
         if layers is not None:
             if not isinstance(layers, (list, tuple)):
@@ -137,16 +138,32 @@ class Sequential:
         """A model inside a model (Sequential([model, Softmax()])): its layers join this one,
         the same layer objects, so the two models share them and their weights (training
         either trains both; freezing model freezes them here too). Keras keeps the inner
-        model as one layer; here model.layers and summary() list its layers one by one."""
+        model as one layer; here model.layers and summary() list its layers one by one. All
+        or nothing: if one of its layers cannot join, none stays."""
         if not model.layers:
             raise ValueError(f"Sequential.add: model '{model.name}' has no layers to add")
         if any(layer is other for layer in model.layers for other in self.layers):
             raise ValueError(f"Sequential.add: the layers of model '{model.name}' are already "
                              f"in this model")
-        if not self.layers and self.input_layer is None and model.built:
-            self.add_input(InputLayer(shape=model.input_shape[1:]))  # its input, declared
-        for layer in model.layers:
-            self.add(layer)
+        clash = sorted({layer.name for layer in model.layers} &
+                       {layer.name for layer in self.layers})
+        if clash:
+            raise ValueError(f"Sequential.add: model '{model.name}' and this model both have a "
+                             f"layer named '{clash[0]}' (tinynet names layers within each "
+                             f"model, Keras across the session); name one of them when you "
+                             f"make it, e.g. Dense(4, name='{clash[0]}_b')")
+        count, input_layer, built = len(self.layers), self.input_layer, self.built
+        try:
+            if not self.layers and self.input_layer is None and model.built:
+                self.add_input(InputLayer(shape=model.input_shape[1:]))  # its input, declared
+            for layer in model.layers:
+                self.add(layer)
+        except (ValueError, TypeError):
+            del self.layers[count:]
+            self.input_layer, self.built = input_layer, built
+            self.parameters_changed()
+            raise
+        self.taken_apart[model.name] = [layer.name for layer in model.layers]
 
     def add_input(self, input_layer):
         if self.layers or self.input_layer is not None:
@@ -232,6 +249,10 @@ class Sequential:
         for layer in self.layers:
             if layer.name == name:
                 return layer
+        if name in self.taken_apart:
+            raise ValueError(f"get_layer: model {name!r} was added inside this one and taken "
+                             f"apart into its layers {self.taken_apart[name]} (Keras keeps it "
+                             f"as one layer); get_layer one of those, or use the model itself")
         raise ValueError(f"get_layer: no layer named {name!r}; the layers are "
                          f"{[layer.name for layer in self.layers]}")
 
@@ -536,7 +557,7 @@ class Sequential:
 
     def reset_metrics(self):
         self.loss_sum, self.loss_count = 0.0, 0
-        for metric, _ in self.metric_weighting:
+        for metric, _ in getattr(self, "metric_weighting", []):  # none before compile
             metric.reset_state()
 
     def update_metrics(self, loss, y, y_pred, sample_weight=None):
@@ -708,7 +729,7 @@ class Sequential:
                           f"have blown up. Try a smaller learning rate (now "
                           f"{self.optimizer.current_learning_rate():g}) or check the inputs.",
                           RuntimeWarning, stacklevel=2)
-        return format_results(logs, return_dict)
+        return format_results(self, logs, return_dict)
 
     def test_on_batch(self, x, y, sample_weight=None, return_dict=False):
         """Loss and metrics of one batch in inference mode (nothing is updated)."""
@@ -732,7 +753,7 @@ class Sequential:
         steps = math.ceil(len(x) / batch_size)
         callbacks = CallbackList(check_callbacks(callbacks, "evaluate"), add_progbar=verbose > 0,
                                  model=self, verbose=verbose, epochs=1, steps=steps)
-        return format_results(self.test_loop(x, y, weights, batch_size, callbacks),
+        return format_results(self, self.test_loop(x, y, weights, batch_size, callbacks),
                               return_dict)
 
     def test_loop(self, x, y, weights, batch_size, callbacks):
@@ -1075,13 +1096,21 @@ def format_bytes(size):
         size /= 1024
 
 
-def format_results(logs, return_dict):
+def format_results(model, logs, return_dict):
     """Keras's return value: a dict (its names in alphabetical order, as Keras 3 gives them
-    and as fit's history and progress bar list them), or [loss, *metrics] (metrics_names'
-    order), or the loss alone."""
+    and as fit's history and progress bar list them), or a list, or the loss alone.
+
+    The list is built as Keras 3.15 builds it (Trainer._flatten_metrics_in_order): the value
+    logged under each metric's own name, loss first, then metrics and weighted_metrics in
+    compile's order, then the logged names not met that way, alphabetically. Without two
+    metrics of the same name, that is [loss, *metrics] in metrics_names' order; with them it
+    follows Keras's quirk (metrics=['accuracy'], weighted_metrics=['accuracy'] give
+    [loss, accuracy, accuracy, weighted_accuracy])."""
     if return_dict:
         return dict(sorted(logs.items()))
-    values = list(logs.values())
+    names = ["loss", *(metric.name for metric, _ in model.metric_weighting)]
+    values = [logs[name] for name in names if name in logs]
+    values += [logs[name] for name in sorted(logs) if name not in names]
     return values if len(values) > 1 else values[0]
 
 

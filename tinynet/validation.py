@@ -66,23 +66,33 @@ def snake_case(class_name):
 
 
 def missing_attribute(module_name, name, has, hints=None):
-    """The AttributeError for `module.name` that tinynet does not have (most often a Keras
-    name): it says so, adds the hint for that name if there is one, and lists what the module
-    has. Python's own probes (names like __path__) get a plain AttributeError."""
+    """The error for `module.name` that tinynet does not have (most often a Keras name): it
+    says so, adds the hint for that name if there is one, and lists what the module has. An
+    AttributeError, or an ImportError inside `from module import name` (see is_from_import).
+    Call it from the module's __getattr__ itself. Python's own probes (names like __path__)
+    get a plain AttributeError."""
     if name.startswith("__"):
         return AttributeError(name)
     hint = (hints or {}).get(name)
     text = f"{module_name} has no {name}" + (f": {hint}" if hint else "")
     # `from tinynet import ops` turns an AttributeError into a bare "cannot import name":
     # there, an ImportError carries the advice (elsewhere hasattr must still get False)
-    error = ImportError if is_from_import(sys._getframe(2)) else AttributeError
+    error = ImportError if is_from_import(depth=3) else AttributeError
     return error(f"{text}. It has: {', '.join(sorted(has))}")
 
 
-def is_from_import(frame):
-    """Is `frame` (the caller of a module's __getattr__) running `from module import name`?"""
+def is_from_import(depth):
+    """Is the frame `depth` calls up (the caller of a module's __getattr__) running
+    `from module import name`? Read from CPython's bytecode: the instruction that frame is
+    running is IMPORT_FROM (after any EXTENDED_ARG prefixes, which Python 3.10 counts as the
+    current instruction when the name's index needs more than one byte). False wherever this
+    cannot be read."""
     try:
-        return frame.f_code.co_code[frame.f_lasti] == dis.opmap["IMPORT_FROM"]
+        frame = sys._getframe(depth)
+        code, at = frame.f_code.co_code, frame.f_lasti
+        while code[at] == dis.opmap["EXTENDED_ARG"]:
+            at += 2  # each instruction is 2 bytes: opcode, argument
+        return code[at] == dis.opmap["IMPORT_FROM"]
     except (AttributeError, IndexError, KeyError, ValueError):  # not CPython's bytecode
         return False
 

@@ -230,7 +230,9 @@ class Activation(Layer):
     def backward(self, grad_output):
         """Inputs: grad_output = dL/dy, the shape of y. Returns: dL/dx, the same shape."""
         # check_grad_output's test, made cheaper by comparing with the output y itself (it
-        # runs inside every Dense and Conv2D backward too)
+        # runs at every step: as a layer, and inside every Conv2D backward; Dense calls its
+        # activation's derivative directly, after its own check). grad_output_error returns
+        # None when a closer look finds nothing wrong (an ndarray subclass such as np.memmap)
         if (self.y is None or type(grad_output) is not np.ndarray
                 or grad_output.dtype.kind != "f" or grad_output.shape != self.y.shape) \
                 and (error := grad_output_error(self, grad_output, self.y)) is not None:

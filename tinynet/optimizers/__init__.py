@@ -108,7 +108,7 @@ class LearningRate(float):
 
         optimizer.learning_rate.assign(1e-5)   # the same as optimizer.learning_rate = 1e-5
         optimizer.learning_rate.numpy()        # array(1e-05, dtype=float32): Keras keeps the
-                                               # rate in float32
+                                               # rate in floatx(), float32 by default
         optimizer.learning_rate.value          # the float
 
     It is the rate when it was read: after assign, read optimizer.learning_rate again (in
@@ -120,15 +120,19 @@ class LearningRate(float):
         return rate
 
     def assign(self, value):
-        """Set the optimizer's learning rate (TypeError when it follows a schedule)."""
+        """Set the optimizer's learning rate (TypeError when it follows a schedule); returns
+        the new rate, as Keras's assign does."""
         if self.optimizer is None:
             raise TypeError("LearningRate.assign: this rate belongs to no optimizer; set "
                             "optimizer.learning_rate = value instead")
         self.optimizer.learning_rate = value
-        return self
+        return self.optimizer.learning_rate
 
     def numpy(self):
-        return np.asarray(self, dtype=np.float32)
+        return np.asarray(self, dtype=floatx())
+
+    def __reduce__(self):  # pickled or copied, it is the number alone, not its optimizer
+        return float, (float(self),)
 
     @property
     def value(self):

@@ -56,10 +56,13 @@ def steps_may_be_an_array(call):
     def call_on_each(self, step):
         if not isinstance(step, (np.ndarray, list, tuple)):
             return call(self, step)
-        steps = np.asarray(step)
+        try:
+            steps = np.asarray(step)
+        except ValueError:  # rows of different lengths
+            steps = np.asarray(None)
         if steps.dtype.kind not in "iuf":
-            raise TypeError(f"{type(self).__name__}(step): steps must be numbers, got an array "
-                            f"of {steps.dtype}")
+            raise TypeError(f"{type(self).__name__}(step): steps must be a number or an array "
+                            f"of numbers, got {step!r}")
         rates = [call(self, float(one)) for one in steps.reshape(-1)]
         return rates[0] if steps.ndim == 0 else np.array(rates).reshape(steps.shape)
 
