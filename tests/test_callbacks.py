@@ -28,6 +28,7 @@ from tinynet.callbacks import (
     ProgbarLogger,
     ReduceLROnPlateau,
     TerminateOnNaN,
+    monitor_direction,
 )
 from tinynet.layers import Dense
 from tinynet.models import Sequential
@@ -57,6 +58,9 @@ class FakeModel:
         self.optimizer_variables = [np.array(0), np.array(learning_rate)]
         self.history = None
         self._initial_epoch = None
+        # compiled with metrics=['accuracy'], as the Keras script's model is: mode='auto'
+        # finds 'accuracy' goes up from the metric itself
+        self.metric_weighting = [(tinynet.metrics.get("accuracy", "mse"), False)]
 
     def get_optimizer_variables(self):
         return [v.copy() for v in self.optimizer_variables]
@@ -575,3 +579,69 @@ def test_a_monitor_near_a_logged_name_is_pointed_at_it(monitor, hint):
     with pytest.warns(UserWarning, match=hint) as record:
         model.fit(x, y, epochs=2, verbose=0, validation_split=0.25, callbacks=[callback])
     assert not any("validation_split=" in str(w.message) for w in record)
+
+
+
+# Which way each metric compile accepts goes in Keras 3.15.1: the _direction of the metric
+# compile makes from the name (keras/src/trainers/compile_utils.py get_metric, then
+# ._direction; None: Keras cannot tell, so mode='auto' refuses it)
+KERAS_DIRECTIONS = {
+    "AUC": "up", "Accuracy": "up", "BCE": "down", "BinaryAccuracy": "up",
+    "BinaryCrossentropy": "down", "CategoricalAccuracy": "up", "CategoricalCrossentropy":
+    "down", "CategoricalHinge": "down", "CosineSimilarity": "up", "FalseNegatives": None,
+    "FalsePositives": None, "Hinge": "down", "KLDivergence": "down", "LogCoshError": "down",
+    "MAE": "down", "MAPE": "down", "MSE": "down", "MSLE": "down", "MeanAbsoluteError": "down",
+    "MeanAbsolutePercentageError": "down", "MeanSquaredError": "down",
+    "MeanSquaredLogarithmicError": "down", "Poisson": "down", "Precision": "up", "Recall":
+    "up", "RootMeanSquaredError": "down", "SparseCategoricalAccuracy": "up",
+    "SparseCategoricalCrossentropy": "down", "SparseTopKCategoricalAccuracy": "up",
+    "SquaredHinge": "down", "TopKCategoricalAccuracy": "up", "TrueNegatives": None,
+    "TruePositives": None, "auc": "up", "bce": "down", "binary_accuracy": "up",
+    "binary_crossentropy": "down", "categorical_accuracy": "up", "categorical_crossentropy":
+    "down", "categorical_hinge": "down", "cosine_similarity": "up", "false_negatives": None,
+    "false_positives": None, "hinge": "down", "kl_divergence": "down", "log_cosh_error":
+    "down", "mae": "down", "mape": "down", "mean_absolute_error": "down",
+    "mean_absolute_percentage_error": "down", "mean_squared_error": "down",
+    "mean_squared_logarithmic_error": "down", "mse": "down", "msle": "down", "poisson":
+    "down", "precision": "up", "recall": "up", "root_mean_squared_error": "down",
+    "sparse_categorical_accuracy": "up", "sparse_categorical_crossentropy": "down",
+    "sparse_top_k_categorical_accuracy": "up", "squared_hinge": "down",
+    "top_k_categorical_accuracy": "up", "true_negatives": None, "true_positives": None
+}
+
+
+@pytest.mark.parametrize("name, direction", KERAS_DIRECTIONS.items())
+def test_each_metric_goes_the_way_keras_says(name, direction):
+    assert tinynet.metrics.get(name, "mse").direction == direction
+
+
+@pytest.mark.parametrize("monitor, metric, stops_on", [
+    ("val_msle", "msle", "min"),
+    ("val_rmse", tinynet.metrics.RootMeanSquaredError(name="rmse"), "min"),
+    ("val_cosine_similarity", "cosine_similarity", "max"),
+    ("val_AUC", "AUC", "max"),
+])
+def test_auto_mode_reads_the_direction_of_the_compiled_metric(monitor, metric, stops_on):
+    # Keras 3 finds the compiled metric of that name and asks it; a list of names could not
+    # know 'rmse' or 'AUC'
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(40, 3)), (rng.normal(size=(40, 1)) > 0).astype(float)
+    model = Sequential([Dense(1, input_shape=(3,), activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="binary_crossentropy", metrics=[metric])
+    callback = EarlyStopping(monitor=monitor, patience=50)
+    model.fit(x, y, epochs=2, verbose=0, validation_split=0.25, callbacks=[callback])
+    assert monitor_direction(monitor, "auto", "EarlyStopping", model) == stops_on
+
+
+def test_auto_mode_refuses_what_keras_cannot_tell_either():
+    def my_score(y_true, y_pred):  # a function of one's own: no direction, as in Keras
+        return np.abs(y_true - y_pred).mean(axis=-1)
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(40, 3)), rng.normal(size=(40, 1))
+    model = Sequential([Dense(1, input_shape=(3,))])
+    model.compile(optimizer="sgd", loss="mse", metrics=[my_score, "true_positives"])
+    for monitor in ("val_my_score", "val_true_positives", "val_accuracy"):
+        callback = EarlyStopping(monitor=monitor)
+        with pytest.raises(ValueError, match=f"monitor={monitor}.*mode='max'"):
+            model.fit(x, y, epochs=1, verbose=0, validation_split=0.25, callbacks=[callback])

@@ -402,32 +402,31 @@ class TerminateOnNaN(Callback):
 
 # -- callbacks that watch one logged value ---------------------------------------------------
 
-MAXIMIZED = ("accuracy", "acc", "binary_accuracy", "categorical_accuracy",
-             "sparse_categorical_accuracy", "auc", "precision", "recall")
-MINIMIZED = ("loss", "mae", "mse", "mean_absolute_error", "mean_squared_error",
-             "binary_crossentropy", "categorical_crossentropy",
-             "sparse_categorical_crossentropy")
-
-
 def check_mode(mode, where):
     if mode not in ("auto", "min", "max"):
         raise ValueError(f"{where}(mode=...) must be 'auto', 'min' or 'max', got {mode!r}")
     return mode
 
 
-def monitor_direction(monitor, mode, where):
-    """'min' or 'max': is a smaller or a larger `monitor` better? mode 'auto' decides from
-    the name, as Keras does: losses and errors go down, accuracies go up."""
+def monitor_direction(monitor, mode, where, model):
+    """'min' or 'max': is a smaller or a larger `monitor` better? mode 'auto' decides as Keras
+    3 does (MonitorCallback._set_monitor_op): the loss goes down, and a compiled metric whose
+    name is the monitor's (without 'val_') goes the way its class says (Metric.direction:
+    accuracies up, errors down). Anything else is an error, as in Keras."""
     if mode != "auto":
         return mode
     name = monitor.removeprefix("val_")
-    if name in MINIMIZED:
-        return "min"
-    if name in MAXIMIZED:
-        return "max"
-    raise ValueError(f"{where} callback received monitor={monitor}, but it cannot tell "
-                     f"whether that value should be maximized or minimized. Pass mode='max' "
-                     f"to keep the highest value, or mode='min' to keep the lowest.")
+    direction = "min" if name == "loss" else None
+    for metric, _ in getattr(model, "metric_weighting", []):
+        if metric.name == name and metric.direction is not None:
+            direction = "max" if metric.direction == "up" else "min"
+    if direction is None:
+        raise ValueError(f"{where} callback received monitor={monitor}, but it cannot tell "
+                         f"whether that value should be maximized or minimized (it is not "
+                         f"the loss or a compiled metric whose direction is known). Pass "
+                         f"mode='max' to keep the highest value, or mode='min' to keep the "
+                         f"lowest.")
+    return direction
 
 
 def is_improvement(value, best, direction, min_delta):
@@ -482,7 +481,8 @@ class EarlyStopping(Callback):
 
     Each epoch counts as waiting unless `monitor` beats the best so far by more than
     min_delta; after `patience` epochs of waiting (epoch 0 never stops) training stops.
-    mode 'auto' minimizes losses and maximizes accuracies. baseline: the wait only restarts
+    mode 'auto' minimizes the loss and asks a compiled metric of the monitor's name which way
+    is better (errors down, accuracies up: see monitor_direction). baseline: the wait only restarts
     once the value also beats it. restore_best_weights: at the end of training the model gets
     the weights of its best epoch. start_from_epoch: epochs of warm-up not watched.
     verbose=1 prints 'Epoch 7: early stopping' and 'Restoring model weights ...'.
@@ -509,7 +509,7 @@ class EarlyStopping(Callback):
         self.best, self.best_weights, self.best_epoch = None, None, 0
 
     def on_epoch_end(self, epoch, logs=None):
-        direction = monitor_direction(self.monitor, self.mode, "EarlyStopping")
+        direction = monitor_direction(self.monitor, self.mode, "EarlyStopping", self.model)
         current = monitored_value(logs or {}, self.monitor, "EarlyStopping",
                                   "this epoch does not count towards stopping")
         if current is None or epoch < self.start_from_epoch:
@@ -592,7 +592,7 @@ class ReduceLROnPlateau(Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
         logs["learning_rate"] = current_learning_rate(self.model)
-        direction = monitor_direction(self.monitor, self.mode, "ReduceLROnPlateau")
+        direction = monitor_direction(self.monitor, self.mode, "ReduceLROnPlateau", self.model)
         current = monitored_value(logs, self.monitor, "ReduceLROnPlateau",
                                   "the learning rate is left as it is this epoch")
         if current is None:
@@ -788,7 +788,7 @@ class ModelCheckpoint(Callback):
             if self.verbose > 0:
                 print(f"\nEpoch {epoch + 1}: saving model to {path}")
             return True
-        direction = monitor_direction(self.monitor, self.mode, "ModelCheckpoint")
+        direction = monitor_direction(self.monitor, self.mode, "ModelCheckpoint", self.model)
         current = monitored_value(logs, self.monitor, "ModelCheckpoint",
                                   "the model is saved without comparing (as Keras does)")
         if current is None:

@@ -241,6 +241,10 @@ class Metric:
     is, and result() returns a Python float."""
 
     name = "metric"
+    # Which way is better: "up" (accuracy), "down" (an error), or None (not known), as
+    # Keras 3 marks its metrics (their _direction); EarlyStopping, ReduceLROnPlateau and
+    # ModelCheckpoint with mode='auto' read it. Set below the classes (DIRECTIONS).
+    direction = None
     # What compile(metrics=[...]) was given, when that was a string ('acc') or a function
     # (set by `get`); None for a metric object. A saved file keeps it as it was given, as
     # Keras does: "acc" stays "acc", an object is written with its settings.
@@ -359,6 +363,8 @@ class MeanMetricWrapper(Mean):
         self.fn_kwargs = kwargs
         super().__init__(name=name or getattr(fn, "__name__", "mean_metric_wrapper"),
                          dtype=dtype)
+        if fn in losses.FUNCTIONS or isinstance(fn, losses.Loss):  # a loss: lower is better,
+            self.direction = "down"                                # as Keras decides
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         super().update_state(self.fn(y_true, y_pred, **self.fn_kwargs), sample_weight)
@@ -923,6 +929,23 @@ class AUC(Metric):
 
 # Every spelling Keras's metrics.get() accepts for tinynet's metrics: the class name, its
 # snake_case, and the short aliases (Keras 3.15.1's keras.metrics.ALL_OBJECTS_DICT).
+# Keras 3.15's _direction of each metric class (keras/src/metrics/*.py: "up" for the
+# accuracies, precision, recall, AUC and cosine similarity, "down" for the errors, hinges and
+# cross-entropies; none for the confusion counts); a MeanMetricWrapper of a loss function is
+# "down" too (set in its __init__, as Keras's MeanMetricWrapper does).
+DIRECTIONS = {
+    "up": (Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
+           TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, Precision, Recall, AUC,
+           CosineSimilarity),
+    "down": (MeanAbsoluteError, MeanSquaredError, RootMeanSquaredError,
+             MeanAbsolutePercentageError, MeanSquaredLogarithmicError, LogCoshError, Hinge,
+             SquaredHinge, CategoricalHinge, BinaryCrossentropy, CategoricalCrossentropy,
+             SparseCategoricalCrossentropy),
+}
+for direction, classes in DIRECTIONS.items():
+    for cls in classes:
+        cls.direction = direction
+
 METRICS = {
     "Accuracy": Accuracy,
     "BinaryAccuracy": BinaryAccuracy, "binary_accuracy": BinaryAccuracy,
@@ -1029,6 +1052,8 @@ class AccuracyByShape(Metric):
     is the metric fit updates. The model settles it before its first batch; called by hand,
     it settles on its first update_state. Its name is the string given ('accuracy' or
     'acc')."""
+
+    direction = "up"  # whichever accuracy it becomes
 
     def reset_state(self):
         pass  # no state until it becomes the metric the data call for
