@@ -129,8 +129,8 @@ class Spy(Callback):
         self.calls = calls
 
     def __getattribute__(self, name):
-        if name.startswith("on_"):
-            return lambda *args: self.calls.append((name, *args))
+        if name.startswith("on_"):  # the logs by position or, for batch hooks, by name
+            return lambda *args, **logs: self.calls.append((name, *args, *logs.values()))
         return super().__getattribute__(name)
 
 
@@ -645,3 +645,31 @@ def test_auto_mode_refuses_what_keras_cannot_tell_either():
         callback = EarlyStopping(monitor=monitor)
         with pytest.raises(ValueError, match=f"monitor={monitor}.*mode='max'"):
             model.fit(x, y, epochs=1, verbose=0, validation_split=0.25, callbacks=[callback])
+
+
+def test_batch_hooks_get_the_logs_by_name_as_in_keras():
+    # Keras 3 calls callback.on_train_batch_end(batch, logs=logs) (and the other batch hooks
+    # the same way), the epoch and begin/end hooks with the logs by position
+    calls = []
+
+    class ByName(Callback):
+        def on_train_batch_end(self, batch, **kwargs):
+            calls.append(("train", batch, sorted(kwargs)))
+
+        def on_test_batch_end(self, batch, **kwargs):
+            calls.append(("test", batch, sorted(kwargs)))
+
+        def on_batch_begin(self, batch, **kwargs):  # the older name, through the base class
+            calls.append(("old", batch, sorted(kwargs)))
+
+        def on_epoch_end(self, epoch, logs):
+            calls.append(("epoch", epoch, sorted(logs)))
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(8, 3)), rng.normal(size=(8, 1))
+    model = Sequential([Dense(1, input_shape=(3,))])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0, validation_data=(x, y),
+              callbacks=[ByName()])
+    assert calls == [("old", 0, ["logs"]), ("train", 0, ["logs"]), ("test", 0, ["logs"]),
+                     ("epoch", 0, ["loss", "val_loss"])]

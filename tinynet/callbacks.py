@@ -75,10 +75,10 @@ class Callback:
         pass
 
     def on_train_batch_begin(self, batch, logs=None):
-        self.on_batch_begin(batch, logs)  # the older name, still used in Keras code
+        self.on_batch_begin(batch, logs=logs)  # the older name, still used in Keras code
 
     def on_train_batch_end(self, batch, logs=None):
-        self.on_batch_end(batch, logs)
+        self.on_batch_end(batch, logs=logs)
 
     def on_batch_begin(self, batch, logs=None):
         pass
@@ -198,11 +198,17 @@ class CallbackList:
                 callback.set_params(params)
 
     def call(self, hook, *args):
-        """Call one hook of every callback; its last argument is the logs."""
+        """Call one hook of every callback; its last argument is the logs, passed as Keras 3
+        passes them: by name to the batch hooks (callback.on_train_batch_end(batch,
+        logs=logs)), by position to the others (callback.on_epoch_end(epoch, logs))."""
         *position, logs = args
         logs = plain_logs(logs)  # one dict shared by all: a callback may add to it
+        by_name = "batch" in hook
         for callback in self.callbacks:
-            getattr(callback, hook)(*position, logs)
+            if by_name:
+                getattr(callback, hook)(*position, logs=logs)
+            else:
+                getattr(callback, hook)(*position, logs)
 
     def on_train_begin(self, logs=None):
         self.call("on_train_begin", logs)
