@@ -535,7 +535,7 @@ def optimizer_to_keras(optimizer):
     if class_name not in OPTIMIZER_KEYS:
         return None
     own, extra = OPTIMIZER_KEYS[class_name]
-    learning_rate = optimizer.schedule or float(optimizer.learning_rate)
+    learning_rate = optimizer.schedule or optimizer.current_learning_rate()  # as given
     if hasattr(learning_rate, "get_config"):  # a schedule
         learning_rate = keras_object("keras.optimizers.schedules",
                                      type(learning_rate).__name__, learning_rate.get_config())

@@ -179,11 +179,14 @@ class Optimizer:
 
     @property
     def learning_rate(self):
-        """The learning rate of the next update, a float (a LearningRate: it also has the
-        .assign(value) and .numpy() of Keras's learning-rate variable). With a schedule, its
-        value at this step, as Keras's optimizer.learning_rate gives it (the schedule is
-        `schedule`)."""
-        return LearningRate(self.current_learning_rate(), self)
+        """The learning rate of the next update, as Keras's optimizer.learning_rate gives it:
+        a float rounded to floatx() (Keras keeps it in a float32 variable, so 0.1 reads
+        0.10000000149011612), with the .assign(value) and .numpy() of that variable (a
+        LearningRate). With a schedule, its value at this step (the schedule is `schedule`).
+        The update itself uses the rate as given (current_learning_rate); the two differ by
+        float32 round-off at most."""
+        rate = float(np.asarray(self.current_learning_rate(), dtype=floatx()))
+        return LearningRate(rate, self)
 
     @learning_rate.setter
     def learning_rate(self, value):
