@@ -1014,6 +1014,10 @@ class time_limit:
     that stops any Python loop, though not one long NumPy call until it returns. From a
     thread other than the main one the block runs without a limit. seconds=None: no limit.
     use_alarm=False forces the timer thread (how the tests try the Windows way on Linux).
+
+    Python 3.10 does not look for signals in a loop whose whole body is a try statement
+    (`while True: try: ... except Exception: pass`), so there the block is also traced line
+    by line (sys.settrace), and the tracer raises TimeLimit once the time is up.
     """
 
     def __init__(self, seconds, use_alarm=True):
@@ -1033,6 +1037,10 @@ class time_limit:
         if self.alarm:
             self.previous = signal.signal(signal.SIGALRM, self.on_alarm)
             signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            if sys.version_info < (3, 11):  # see the class docstring
+                self.deadline = time.monotonic() + self.seconds
+                self.previous_trace = sys.gettrace()
+                sys.settrace(self.trace)
         elif self.timer is not None:
             self.active = True
             self.timer.start()
@@ -1040,6 +1048,12 @@ class time_limit:
 
     def on_alarm(self, signum, frame):
         raise TimeLimit()
+
+    def trace(self, frame, event, arg):
+        """Python 3.10 only: called at each line of the block's functions."""
+        if time.monotonic() > self.deadline:
+            raise TimeLimit()
+        return self.trace
 
     def interrupt(self):
         """The timer thread: interrupt the main thread (a KeyboardInterrupt there), but only
@@ -1051,6 +1065,8 @@ class time_limit:
 
     def __exit__(self, exc_type, exc_value, traceback_):
         if self.alarm:
+            if sys.version_info < (3, 11):
+                sys.settrace(self.previous_trace)
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, self.previous)
             return False
