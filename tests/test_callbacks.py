@@ -29,6 +29,7 @@ from tinynet.callbacks import (
     ReduceLROnPlateau,
     TerminateOnNaN,
     monitor_direction,
+    plain_logs,
 )
 from tinynet.layers import Dense
 from tinynet.models import Sequential
@@ -673,3 +674,21 @@ def test_batch_hooks_get_the_logs_by_name_as_in_keras():
               callbacks=[ByName()])
     assert calls == [("old", 0, ["logs"]), ("train", 0, ["logs"]), ("test", 0, ["logs"]),
                      ("epoch", 0, ["loss", "val_loss"])]
+
+
+def test_predict_outputs_of_one_sample_stay_an_array_in_the_logs():
+    # float() of a (1, 1) array is a number in NumPy before 2.3 (with a warning), an error
+    # after: the callback must get the outputs as an array either way
+    seen = []
+
+    class Outputs(Callback):
+        def on_predict_batch_end(self, batch, logs=None):
+            seen.append(logs["outputs"])
+
+    model = Sequential([Dense(1, input_shape=(3,))])
+    model.predict(np.ones((1, 3)), verbose=0, callbacks=[Outputs()])
+    assert isinstance(seen[0], np.ndarray) and seen[0].shape == (1, 1)
+    # numbers and 0-d arrays become floats; one value per threshold stays an array
+    logs = plain_logs({"loss": np.float32(0.5), "n": np.array(2.0), "auc": np.ones(3)})
+    assert logs["loss"] == 0.5 and type(logs["loss"]) is float and type(logs["n"]) is float
+    assert isinstance(logs["auc"], np.ndarray)

@@ -28,6 +28,7 @@ import csv
 import difflib
 import inspect
 import io
+import numbers
 import os
 import shutil
 
@@ -128,10 +129,11 @@ def plain_logs(logs):
     name, each number a Python float (other values, e.g. predict's outputs, as they are)."""
     result = {}
     for key, value in sorted((logs or {}).items()):
-        try:
-            result[key] = float(value)
-        except (TypeError, ValueError):
-            result[key] = value
+        # a number, or a 0-d array; an array of one value stays an array (predict's outputs
+        # for a batch of one sample: NumPy before 2.3 would turn it into a float)
+        number = isinstance(value, numbers.Real) or (isinstance(value, np.ndarray)
+                                                     and value.ndim == 0)
+        result[key] = float(value) if number else value
     return result
 
 
