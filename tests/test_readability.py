@@ -85,14 +85,15 @@ def source_node(code):
 
 def is_check(node):
     """An argument check: `if ...: raise ...` or `if ...: warnings.warn(...)`, with nothing
-    else before it but assignments that build the message, an `if` that only calls a check_*
-    function, or a call to a check_* function."""
+    else before it but assignments that build the message; an `if` that only calls a check_*
+    function (nothing else in it); or a call to a check_* function."""
     if isinstance(node, ast.If) and not node.orelse:
         *message, last = node.body
+        if not message and is_check(last):
+            return True
         return all(isinstance(s, ast.Assign) for s in message) and (
-            isinstance(last, ast.Raise) or is_check(last) or (isinstance(last, ast.Expr) and
-                                                               "warn" in ast.unparse(
-                                                                   last.value).split("(")[0]))
+            isinstance(last, ast.Raise) or (isinstance(last, ast.Expr) and
+                                            "warn" in ast.unparse(last.value).split("(")[0]))
     return isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and \
         ast.unparse(node.value.func).split(".")[-1].startswith("check")
 
@@ -164,7 +165,10 @@ def function_node(function):
 # another model's vector (a model inside a model, +2); Dense applies its activation's function
 # and derivative itself (+1, and 9 calls fewer); losses and metrics share one match_shapes
 # (-2); apply's list-by-list shape check runs only when one cheap test fails (-1). Then 242:
-# compile's weighted_metrics get the batch's sample weights in update_metrics (+1).
+# compile's weighted_metrics get the batch's sample weights in update_metrics (+1). Then 244
+# by a stricter count: an `if` that did work (made the optimizer's state on its first step)
+# and then called a check_* function had counted as a check (+2; the state now starts in
+# Optimizer.start_slots, and the optimizer keeps the shapes apart from the state).
 # Where the 241 lines go, function by function: about 148 would remain in a step with the
 # same layers and no promise behind it (one def line per function is 49 of them); the other
 # ~94 are the promises a plain step lacks: the optimizer's pieces and a rule's assigned state
@@ -173,7 +177,7 @@ def function_node(function):
 # layer's needs_input_grad put back (5), from_logits (5), freezing between steps (4), the
 # loss's reductions (4), apply with lists (4), schedules (3) and a dozen of 1-3 lines. The
 # goal of 150 would mean dropping nearly all of them. The bound keeps the step from growing.
-STEP_LINE_BUDGET = 242
+STEP_LINE_BUDGET = 244
 
 
 def test_one_training_step_reads_in_at_most_the_budget():

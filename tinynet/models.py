@@ -336,17 +336,15 @@ class Sequential:
         if not state or len(state) != 1:
             self.optimizer.reset()
             return
-        carried = {"shape": self.parameters.shape}
+        carried = {}
         fresh = self.optimizer.create_slots(self.parameters)
         for name, old in state[0].items():
-            if name == "shape":
-                continue
             new = fresh[name] if name in fresh else np.zeros_like(self.parameters)
             for slot, part in self.segments.items():
                 if slot in old_segments:
                     new[part] = old[old_segments[slot]]
             carried[name] = new
-        self.optimizer.slots = [carried]
+        self.optimizer.slots, self.optimizer.slot_shapes = [carried], [self.parameters.shape]
 
     def sync_parameters(self):
         """Before every forward pass (forward calls it): a layer frozen or unfrozen since the
@@ -382,13 +380,12 @@ class Sequential:
         model order]} (Adam: 'm' and 'v'), the layout Keras saves."""
         self.sync_parameters()
         if not self.optimizer.slots:
-            self.optimizer.slots = [{"shape": self.parameters.shape,
-                                     **self.optimizer.create_slots(self.parameters)}]
+            self.optimizer.start_slots([self.parameters])
         flat = self.optimizer.slots[0]
         return {name: [flat[name][self.segments[(id(layer), key)]].reshape(view.shape).copy()
                        for (layer, key), view in zip(self.trainable_keys, self.views,
                                                      strict=True)]
-                for name in flat if name != "shape"}
+                for name in flat}
 
     def set_optimizer_state(self, iterations, state):
         """Load what optimizer_state() gives (from a saved file): the step count and, per slot
@@ -402,7 +399,7 @@ class Sequential:
             raise ValueError(f"set_optimizer_state: the arrays hold "
                              f"{[v.size for v in flat.values()]} values, the model has "
                              f"{self.parameters.size} trainable ones")
-        self.optimizer.slots = [{"shape": self.parameters.shape, **flat}]
+        self.optimizer.slots, self.optimizer.slot_shapes = [flat], [self.parameters.shape]
         self.optimizer.iterations = int(iterations)
 
     def get_optimizer_variables(self):

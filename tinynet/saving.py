@@ -965,8 +965,7 @@ def optimizer_params(model):
     schedule), and every slot array (Adam: m and v of every trainable weight)."""
     optimizer = model.optimizer
     head = scalar_variable_count(optimizer)
-    arrays = [array for slots in optimizer.slots for name, array in slots.items()
-              if name != "shape"]
+    arrays = [array for slots in optimizer.slots for array in slots.values()]
     return (head + sum(array.size for array in arrays),
             4 * head + sum(array.nbytes for array in arrays))
 

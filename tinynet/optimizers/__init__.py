@@ -83,7 +83,7 @@ def elementwise(update):
     @functools.wraps(update)
     def update_in_pieces(self, param, grad, slots, learning_rate):
         for part in pieces(param):
-            views = {name: value[part] for name, value in slots.items() if name != "shape"}
+            views = {name: value[part] for name, value in slots.items()}
             state = dict(views)
             update(self, param[part], grad[part], state, learning_rate)
             keep_assigned_state(views, state)
@@ -175,7 +175,8 @@ class Optimizer:
         self.iterations = 0  # number of updates applied so far
         self._learning_rate = None
         self.learning_rate = learning_rate  # a float, or a schedule (see the property)
-        self.slots = None
+        self.slots = None        # per parameter array, a dict of its state (Adam: m and v)
+        self.slot_shapes = None  # the shape of the parameter array each dict was made for
 
     @property
     def learning_rate(self):
@@ -217,11 +218,10 @@ class Optimizer:
         each (a model's flat vectors) or two lists of arrays of matching shapes."""
         params, grads = as_list(params), as_list(grads)
         if self.slots is None:  # the first step: m, v, velocity... start at zero
-            self.slots = [{"shape": p.shape, **self.create_slots(p)} for p in params]
-            check_slots(self, params)
+            self.start_slots(params)
         # one cheap test for a model's vector; lists are compared shape by shape
         if not (len(params) == len(grads) == len(self.slots) == 1
-                and params[0].shape == self.slots[0]["shape"] == getattr(grads[0], "shape", 0)):
+                and params[0].shape == self.slot_shapes[0] == getattr(grads[0], "shape", 0)):
             check_same_shapes(self, params, grads)
         learning_rate = self.current_learning_rate()  # before the count: Keras's order
         self.iterations += 1
@@ -259,9 +259,15 @@ class Optimizer:
         else:
             self.apply(weights, grads)
 
+    def start_slots(self, params):
+        """The state of a first step, one dict per parameter array, from create_slots."""
+        self.slots = [self.create_slots(param) for param in params]
+        self.slot_shapes = [param.shape for param in params]
+        check_slots(self, params)
+
     def reset(self):
         """Forget the per-parameter state (a model compiled again with other weights)."""
-        self.slots = None
+        self.slots = self.slot_shapes = None
 
     def create_slots(self, param):
         return {}
@@ -524,7 +530,7 @@ def check_slots(optimizer, params):
     them over when a layer is frozen, and an @elementwise rule cuts them like the weights."""
     for param, slots in zip(params, optimizer.slots, strict=True):
         for name, value in slots.items():
-            if name != "shape" and getattr(value, "shape", None) != param.shape:
+            if getattr(value, "shape", None) != param.shape:
                 raise TypeError(
                     f"{type(optimizer).__name__}.create_slots must return arrays shaped like "
                     f"the parameter {param.shape}, e.g. np.zeros_like(param); slot {name!r} "
@@ -567,10 +573,10 @@ def check_same_shapes(optimizer, params, grads):
         raise ValueError(f"{type(optimizer).__name__}.apply: each gradient needs the shape of "
                          f"its parameter, {[p.shape for p in params]}; got "
                          f"{[np.shape(g) for g in grads]}")
-    if [slots["shape"] for slots in optimizer.slots] != [p.shape for p in params]:
+    if optimizer.slot_shapes != [p.shape for p in params]:
         raise ValueError(f"{type(optimizer).__name__}.apply: got parameters of shapes "
                          f"{[p.shape for p in params]}, but this optimizer holds state for "
-                         f"{[slots['shape'] for slots in optimizer.slots]}; use a new optimizer "
+                         f"{optimizer.slot_shapes}; use a new optimizer "
                          f"for a new model (or compile again)")
 
 
