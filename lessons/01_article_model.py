@@ -392,8 +392,8 @@ print(f"RESULT gap_bn={overfit.mean_a:.4f} gap_plain={overfit.mean_b:.4f} "
       f"gap_bn_from_fit={mixed.mean_a:.4f}")
 print(f"RESULT val_loss_epoch1_moving={moving.mean_a:.4f} val_loss_epoch1_exact={moving.mean_b:.4f}"
       f" moving_cost_se={moving.se:.4f}")
-headline(f"validation loss after {EPOCHS} epochs: {final_loss.mean_a:.3f} with BN vs "
-         f"{final_loss.mean_b:.3f} without ({final_loss.noise()}): {final_loss.verdict}")
+headline(f"validation loss after {EPOCHS} epochs: {final_loss.shown()[0]} with BN vs "
+         f"{final_loss.shown()[1]} without ({final_loss.noise()}): {final_loss.verdict}")
 
 show_figures()
 

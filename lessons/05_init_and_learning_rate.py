@@ -529,8 +529,8 @@ print(f"RESULT cells={n_cells} seeds={len(SEEDS)} useful_accuracy={USEFUL_ACCURA
       f"diverged_bn={cells_diverged['with BN'].mean():.4g} "
       f"diverged_plain={cells_diverged['without BN'].mean():.4g}")
 headline(f"cells of the {len(GAINS)} x {len(LEARNING_RATES)} (init scale, learning rate) grid "
-         f"that work (test accuracy >= {USEFUL_ACCURACY:g}), per seed: {more_cells.mean_a:.1f} "
-         f"with BN vs {more_cells.mean_b:.1f} without ({more_cells.noise()}): "
+         f"that work (test accuracy >= {USEFUL_ACCURACY:g}), per seed: {more_cells.shown()[0]} "
+         f"with BN vs {more_cells.shown()[1]} without ({more_cells.noise()}): "
          f"{more_cells.verdict}")
 
 show_figures()

@@ -607,7 +607,7 @@ print(f"RESULT bn_small={mean_acc['BN'][0]:.4f} ln_small={mean_acc['LayerNorm'][
       f"acc_sorted={np.mean(acc_sorted):.4f} acc_predict={np.mean(acc_right):.4f} "
       f"ln_flat={int(not flat['LayerNorm'].clear)} "
       f"none_flat={int(not flat['no normalization'].clear)}")
-headline(f"test accuracy at batch {small}: BN {mean_acc['BN'][0]:.3f} vs LayerNorm "
-         f"{mean_acc['LayerNorm'][0]:.3f}, difference {ln_vs_bn_small.noise()}: "
+headline(f"test accuracy at batch {small}: LayerNorm {ln_vs_bn_small.shown()[0]} vs BN "
+         f"{ln_vs_bn_small.shown()[1]}, difference {ln_vs_bn_small.noise()}: "
          f"{ln_vs_bn_small.verdict}; no normalization {mean_acc['no normalization'][0]:.3f}")
 show_figures()

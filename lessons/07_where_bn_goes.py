@@ -619,8 +619,8 @@ print(f"RESULT seeds={N_SEEDS} mean_diff={mean_diff:.4f} std_error={std_error:.4
       f"mse_scaled={mse['linear output, scaled targets'].mean():.4f} "
       f"fold_error={fold_error:.3e}")
 bn_output = vs_linear["BN on the output"]
-headline(f"BN on a regression output: test MSE {bn_output.mean_a:.0f} vs "
-         f"{bn_output.mean_b:.0f} for a linear output ({bn_output.mean_a / bn_output.mean_b:.1f}x; "
+headline(f"BN on a regression output: test MSE {bn_output.shown()[0]} vs "
+         f"{bn_output.shown()[1]} for a linear output ({bn_output.mean_a / bn_output.mean_b:.1f}x; "
          f"{bn_output.noise()}: {bn_output.verdict}); BN after - before ReLU: "
          f"{mean_diff:+.3f} ± {std_error:.3f} ({'within' if within_noise else 'beyond'} the noise)")
 show_figures()

@@ -42,7 +42,8 @@ def test_help_shows_the_default_folder_once_and_readably(tmp_path):
     assert str(tmp_path) not in text
 
 
-def test_headline_prints_one_line_that_starts_with_headline(capsys):
+def test_headline_prints_one_line_that_starts_with_headline(capsys, monkeypatch):
+    monkeypatch.setattr(classroom, "QUICK_RUN", False)  # a full run's headline
     line = classroom.headline("BN is 1.8x faster (+- 0.2, 5 seeds)")
     assert capsys.readouterr().out == "Headline: BN is 1.8x faster (+- 0.2, 5 seeds)\n"
     assert line.startswith("Headline: ")
@@ -81,3 +82,20 @@ def test_with_options_refuses_a_notebook_without_an_options_cell():
         classroom.with_options(notebook, quick=True)
     with pytest.raises(TypeError, match="quick"):
         classroom.with_options(notebook, quick="yes")
+
+
+def test_a_quick_run_says_so_and_keeps_the_full_runs_figures(monkeypatch, tmp_path, capsys):
+    # --quick's few seeds can even reverse a lesson's result: a student must not take its
+    # numbers for the lesson's, nor find the full run's figures replaced by its own
+    monkeypatch.setattr(classroom, "QUICK_RUN", False)
+    monkeypatch.setattr(classroom, "figure_folder", lambda number: str(tmp_path / "figures" /
+                                                                       f"{number:02d}"))
+    options = classroom.lesson_options(1, "lesson", argv=["--quick"])
+    assert options.out == str(tmp_path / "figures" / "01-quick")
+    assert "Quick run (--quick)" in capsys.readouterr().out
+    assert classroom.headline("BN wins").endswith("[quick run: not the lesson's result]")
+    given = classroom.lesson_options(1, "lesson", argv=["--quick", "--out", str(tmp_path)])
+    assert given.out == str(tmp_path)  # a folder given is used as it is
+    full = classroom.lesson_options(1, "lesson", argv=[])
+    assert full.out == str(tmp_path / "figures" / "01")
+    assert classroom.headline("BN wins") == "Headline: BN wins"

@@ -164,7 +164,7 @@ def test_keras_backend_and_config_queries_tutorials_call():
     ("from tinynet import ops", "write NumPy"),
     ("from tinynet import Model", "Sequential models only"),
     ("from tinynet.models import Model", "Sequential models only"),
-    ("from tinynet.layers import LeakyReLU", "use Activation.'leaky_relu'."),
+    ("from tinynet.layers import ELU", "use Activation.'elu'."),
     ("from tinynet.losses import CosineSimilarity", "does not have"),
     ("from tinynet.optimizers import Nadam", "tinynet.optimizers has no Nadam"),
 ])
@@ -177,7 +177,7 @@ def test_a_missing_name_is_still_an_attribute_error_for_hasattr_and_getattr():
     import tinynet.models
 
     assert not hasattr(tinynet, "ops") and not hasattr(tinynet.models, "Model")
-    assert getattr(tinynet.layers, "LeakyReLU", None) is None
+    assert getattr(tinynet.layers, "ELU", None) is None
     with pytest.raises(AttributeError, match="write NumPy"):
         tinynet.ops  # noqa: B018
     from tinynet.models import Sequential  # what tinynet.models has still imports

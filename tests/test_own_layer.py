@@ -153,7 +153,7 @@ def test_keras_saving_is_reachable_from_the_package():
 @pytest.mark.parametrize("module, name, words", [
     ("tinynet", "ops", "write NumPy"),
     ("tinynet", "Model", "Sequential models only"),
-    ("tinynet.layers", "LeakyReLU", "Activation('leaky_relu')"),
+    ("tinynet.layers", "ELU", "Activation('elu')"),
     ("tinynet.layers", "Rescaling", "before fit"),
     ("tinynet.callbacks", "TensorBoard", "CSVLogger"),
     ("tinynet.datasets", "cifar10", "MNIST and Fashion-MNIST"),

@@ -11,6 +11,9 @@ overrides:
 
     python lessons/01_article_model.py --quick --seed 3 --out /tmp/figs
 
+A quick run says so when it starts and in its headline, and by default writes its figures to
+figures/NN-quick, so that it never replaces the full run's figures.
+
 Everything is imported from the installed package (`from tinynet.classroom import ...`), so a
 lesson runs from any working directory, in Jupyter, VS Code or Colab, with nothing but tinynet
 installed. Matplotlib is imported only when a figure is saved or shown.
@@ -66,8 +69,19 @@ def lesson_options(number, description, quick=False, seed=0, out=None, argv=None
     if argv is None:
         argv = [] if in_notebook() else sys.argv[1:]
     options = parser.parse_args(argv)
+    global QUICK_RUN
+    QUICK_RUN = options.quick
+    if options.quick:
+        if out is None and options.out == default_out:  # keep the full run's figures
+            options.out = default_out + "-quick"
+        print("Quick run (--quick): a small version that checks the lesson runs. Its numbers "
+              "are too few to be the lesson's result; run it without --quick for those.")
     os.makedirs(options.out, exist_ok=True)
     return options
+
+
+# True after lesson_options read --quick: the headline then says it is a quick run's
+QUICK_RUN = False
 
 
 def with_options(notebook, quick=None, seed=None, out=None):
@@ -118,6 +132,8 @@ def headline(text):
     if "\n" in text:
         raise ValueError("headline(text=...) must be one line; it contains a line break")
     line = f"Headline: {text.strip()}"
+    if QUICK_RUN:
+        line += " [quick run: not the lesson's result]"
     print(line)
     return line
 

@@ -152,6 +152,7 @@ LAYER_TABLE = {
     "GroupNormalization": ("GroupNormalization", GROUP_NORMALIZATION_KEYS, True),
     "Activation": ("Activation", {"activation": REQUIRED}, False),
     "ReLU": ("ReLU", {"max_value": None, "negative_slope": 0.0, "threshold": 0.0}, False),
+    "LeakyReLU": ("LeakyReLU", {"negative_slope": 0.3}, False),
     "Softmax": ("Softmax", {"axis": -1}, False),
     "Dropout": ("Dropout", {"rate": REQUIRED, "seed": None, "noise_shape": None}, False),
     "Conv2D": ("Conv2D", CONV2D_KEYS, True),

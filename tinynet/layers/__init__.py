@@ -1,6 +1,6 @@
 """tinynet's layers, one file each: every one writes its forward and backward by hand."""
 
-from tinynet.layers.activation import Activation, ReLU, Sigmoid, Softmax, Tanh
+from tinynet.layers.activation import Activation, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from tinynet.layers.base import Layer
 from tinynet.layers.batchnorm import BatchNorm, BatchNormalization
 from tinynet.layers.conv2d import Conv2D
@@ -42,6 +42,7 @@ __all__ = [
     "Layer",
     "LayerNorm",
     "LayerNormalization",
+    "LeakyReLU",
     "MaxPool2D",
     "MaxPooling2D",
     "ReLU",
@@ -56,8 +57,8 @@ __all__ = [
 INSTEAD = {
     "Rescaling": "scale the arrays before fit (x / 255.0, or tinynet.datasets.standardize)",
     "Normalization": "standardize the arrays before fit (tinynet.datasets.standardize)",
-    "LeakyReLU": "use Activation('leaky_relu')", "ELU": "use Activation('elu')",
-    "PReLU": "tinynet has no learnable activation; Activation('leaky_relu') is the closest",
+    "ELU": "use Activation('elu')",
+    "PReLU": "tinynet has no learnable activation; LeakyReLU(negative_slope=a) is the closest",
     "Conv1D": "tinynet's convolutions are 2-D (Conv2D)", "LSTM": "tinynet has no recurrent "
     "layers", "GRU": "tinynet has no recurrent layers", "Embedding": "tinynet has no "
     "embeddings", "Concatenate": "tinynet has Sequential models only (no functional API)",

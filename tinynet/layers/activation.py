@@ -29,7 +29,12 @@ import math
 import numpy as np
 
 from tinynet.layers.base import Layer, grad_output_error, same_value
-from tinynet.validation import constructor_arguments, unknown_argument_error, unknown_name_error
+from tinynet.validation import (
+    check_float,
+    constructor_arguments,
+    unknown_argument_error,
+    unknown_name_error,
+)
 
 
 def relu(x):
@@ -292,10 +297,33 @@ class ReLU(NamedActivation):
         "max_value": ("Keras's ReLU(max_value=m) caps the output at m (max_value=6 is ReLU6); "
                       "tinynet's ReLU is max(x, 0), without a cap.", None),
         "negative_slope": ("Keras's ReLU(negative_slope=a) is a leaky ReLU, a * x below 0; "
-                           "use Activation('leaky_relu') (slope 0.2) for one.", 0.0),
+                           "use LeakyReLU(negative_slope=a) for one.", 0.0),
         "threshold": ("Keras's ReLU(threshold=t) sets the values below t to 0; tinynet's "
                       "ReLU thresholds at 0.", 0.0),
     }
+
+
+class LeakyReLU(Activation):
+    """y = x for x >= 0, negative_slope * x below 0; Keras's LeakyReLU(negative_slope=0.3).
+
+    Its default slope is the layer's in Keras, 0.3 (keras.io/api/layers/activation_layers/
+    leaky_relu, and Keras 3.15's inspect.signature); Activation('leaky_relu') uses the
+    function keras.activations.leaky_relu, whose default slope is 0.2.
+    Backward: dL/dx = dL/dy for x > 0, negative_slope * dL/dy otherwise (at x = 0 exactly the
+    slope, as torch's autograd, which Keras trains with, takes it).
+    """
+
+    def __init__(self, negative_slope=0.3, **kwargs):
+        where = "LeakyReLU(negative_slope=...)"
+        self.negative_slope = check_float(negative_slope, where, low=0.0)  # Keras: >= 0
+        super().__init__("leaky_relu", **kwargs)
+        self.function, self.derivative = self.leaky_relu, self.leaky_relu_backward
+
+    def leaky_relu(self, x):
+        return np.where(x >= 0, x, self.negative_slope * x)
+
+    def leaky_relu_backward(self, grad_output, x, y):
+        return np.where(x > 0, grad_output, self.negative_slope * grad_output)
 
 
 class Sigmoid(NamedActivation):
