@@ -519,7 +519,8 @@ class Sequential:
 
     @property
     def metrics_names(self):
-        """['loss', 'accuracy', ...]: the names of what evaluate returns, in that order."""
+        """['loss', 'accuracy', ...]: the name of each value in the logs, in the order
+        evaluate returns them (unless two metrics share a name: see format_results)."""
         return ["loss", *getattr(self, "log_names", [])]
 
     def train_step(self, x, y, sample_weight=None):

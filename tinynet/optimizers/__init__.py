@@ -17,6 +17,8 @@ builds it again (from Keras's dict too).
 
 import functools
 import math
+import numbers
+import operator
 
 import numpy as np
 
@@ -133,6 +135,33 @@ class LearningRate(float):
 
     def __reduce__(self):  # pickled or copied, it is the number alone, not its optimizer
         return float, (float(self),)
+
+    # compared as Keras compares its variable, in floatx(): SGD(0.1).learning_rate == 0.1 is
+    # True, > 0.1 False, though the float read from float32 is 0.10000000149011612
+    def compare(self, other, test):
+        if isinstance(other, bool) or not isinstance(other, numbers.Real):
+            return NotImplemented
+        return bool(test(np.asarray(self, floatx()), np.asarray(other, floatx())))
+
+    def __eq__(self, other):
+        return self.compare(other, operator.eq)
+
+    def __ne__(self, other):
+        return self.compare(other, operator.ne)
+
+    def __lt__(self, other):
+        return self.compare(other, operator.lt)
+
+    def __le__(self, other):
+        return self.compare(other, operator.le)
+
+    def __gt__(self, other):
+        return self.compare(other, operator.gt)
+
+    def __ge__(self, other):
+        return self.compare(other, operator.ge)
+
+    __hash__ = float.__hash__
 
     @property
     def value(self):
@@ -275,8 +304,8 @@ class Optimizer:
     def update(self, param, grad, slots, learning_rate):
         raise NotImplementedError
 
-    def __repr__(self):
-        return f"{type(self).__name__}(learning_rate={self.schedule or self.learning_rate})"
+    def __repr__(self):  # the rate as given, not as float32 reads it
+        return f"{type(self).__name__}(learning_rate={self.schedule or self._learning_rate})"
 
     # -- Keras's config ------------------------------------------------------------------------
 
