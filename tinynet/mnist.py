@@ -336,7 +336,8 @@ def manual_install_help(folder, where="load_mnist"):
     text = (
         f"To install the data by hand, download these four files (gzipped or not):\n{names}\n"
         f"and put them in the folder\n    {folder}\n"
-        f"or put them in any folder and pass {where}(path=...) (or set the environment "
+        f"or put them in any folder and pass tinynet.datasets.{where}(path=...) (or set the "
+        f"environment "
         f"variable {ENV_VARIABLE} to a folder holding a '{Path(folder).name}' folder)."
     )
     if where == "load_mnist":
