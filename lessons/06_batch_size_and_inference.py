@@ -609,5 +609,5 @@ print(f"RESULT bn_small={mean_acc['BN'][0]:.4f} ln_small={mean_acc['LayerNorm'][
       f"none_flat={int(not flat['no normalization'].clear)}")
 headline(f"test accuracy at batch {small}: LayerNorm {ln_vs_bn_small.shown()[0]} vs BN "
          f"{ln_vs_bn_small.shown()[1]}, difference {ln_vs_bn_small.noise()}: "
-         f"{ln_vs_bn_small.verdict}; no normalization {mean_acc['no normalization'][0]:.3f}")
+         f"{ln_vs_bn_small.verdict}; no normalization {mean_acc['no normalization'][0]:.4f}")
 show_figures()

@@ -692,3 +692,45 @@ def test_predict_outputs_of_one_sample_stay_an_array_in_the_logs():
     logs = plain_logs({"loss": np.float32(0.5), "n": np.array(2.0), "auc": np.ones(3)})
     assert logs["loss"] == 0.5 and type(logs["loss"]) is float and type(logs["n"]) is float
     assert isinstance(logs["auc"], np.ndarray)
+
+
+def test_a_loss_object_as_a_metric_is_named_and_directed_as_in_keras():
+    # Keras 3.15 logs compile(metrics=[MeanSquaredError(), Huber()]) (loss objects) as
+    # 'mean_squared_error' and 'huber_loss', and mode='auto' minimizes them
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(40, 3)), rng.normal(size=(40, 1))
+    model = Sequential([Dense(1, input_shape=(3,))])
+    model.compile(optimizer="sgd", loss="mse", metrics=[tinynet.losses.MeanSquaredError(),
+                                                        tinynet.losses.Huber(delta=2.0)])
+    callback = EarlyStopping(monitor="val_huber_loss", patience=5)
+    history = model.fit(x, y, epochs=2, verbose=0, validation_split=0.25, callbacks=[callback])
+    assert sorted(history.history) == ["huber_loss", "loss", "mean_squared_error",
+                                       "val_huber_loss", "val_loss", "val_mean_squared_error"]
+    assert monitor_direction("val_mean_squared_error", "auto", "EarlyStopping", model) == "min"
+
+
+def test_a_metric_written_for_keras_gives_its_direction_by_keras_attribute():
+    class Score(tinynet.metrics.MeanMetricWrapper):
+        def __init__(self, name="score"):
+            super().__init__(lambda y_true, y_pred: -np.abs(y_true - y_pred).mean(axis=-1),
+                             name=name)
+            self._direction = "up"  # Keras's spelling
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(40, 3)), rng.normal(size=(40, 1))
+    model = Sequential([Dense(1, input_shape=(3,))])
+    model.compile(optimizer="sgd", loss="mse", metrics=[Score()])
+    callback = EarlyStopping(monitor="val_score", patience=5)
+    model.fit(x, y, epochs=2, verbose=0, validation_split=0.25, callbacks=[callback])
+    assert monitor_direction("val_score", "auto", "EarlyStopping", model) == "max"
+
+
+def test_model_checkpoint_refuses_a_monitor_it_cannot_direct_even_saving_every_epoch(tmp_path):
+    # Keras settles the direction at each epoch's end whatever save_best_only is
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(16, 3)), (rng.normal(size=(16, 1)) > 0).astype(float)
+    model = Sequential([Dense(1, input_shape=(3,), activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="binary_crossentropy", metrics=["true_positives"])
+    checkpoint = ModelCheckpoint(str(tmp_path / "m.keras"), monitor="true_positives")
+    with pytest.raises(ValueError, match="monitor=true_positives.*mode='max'"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[checkpoint])

@@ -9,6 +9,13 @@ import pytest
 from tinynet import classroom
 
 
+@pytest.fixture(autouse=True)
+def full_run_afterwards(monkeypatch):
+    """lesson_options sets classroom.QUICK_RUN for the process: each test starts from and
+    leaves behind a full run's state."""
+    monkeypatch.setattr(classroom, "QUICK_RUN", False)
+
+
 def test_the_first_cells_values_are_the_defaults(tmp_path):
     options = classroom.lesson_options(1, "lesson", quick=True, seed=4, out=tmp_path / "f",
                                        argv=[])
@@ -92,10 +99,12 @@ def test_a_quick_run_says_so_and_keeps_the_full_runs_figures(monkeypatch, tmp_pa
                                                                        f"{number:02d}"))
     options = classroom.lesson_options(1, "lesson", argv=["--quick"])
     assert options.out == str(tmp_path / "figures" / "01-quick")
-    assert "Quick run (--quick)" in capsys.readouterr().out
+    assert "Quick run (QUICK = True or --quick)" in capsys.readouterr().out
     assert classroom.headline("BN wins").endswith("[quick run: not the lesson's result]")
     given = classroom.lesson_options(1, "lesson", argv=["--quick", "--out", str(tmp_path)])
-    assert given.out == str(tmp_path)  # a folder given is used as it is
+    assert given.out == str(tmp_path)  # a folder given is used as it is, even the default
+    default = str(tmp_path / "figures" / "01")
+    assert classroom.lesson_options(1, "l", argv=["--quick", "--out", default]).out == default
     full = classroom.lesson_options(1, "lesson", argv=[])
     assert full.out == str(tmp_path / "figures" / "01")
     assert classroom.headline("BN wins") == "Headline: BN wins"

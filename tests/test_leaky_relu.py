@@ -30,6 +30,14 @@ def test_backward_matches_finite_differences_in_float64():
     assert errors["input"] < 1e-7
 
 
+def test_keras_2s_alpha_is_taken_with_keras_3s_warning():
+    with pytest.warns(UserWarning, match="`alpha` is deprecated. Use `negative_slope`"):
+        layer = LeakyReLU(alpha=0.1)
+    assert layer.negative_slope == 0.1
+    with pytest.raises(TypeError, match=r"takes no activation argument.*Activation\('tanh'\)"):
+        LeakyReLU(activation="tanh")
+
+
 def test_the_slope_is_checked_where_it_is_given():
     with pytest.raises(ValueError, match=r"LeakyReLU\(negative_slope=...\)"):
         LeakyReLU(negative_slope=-0.1)

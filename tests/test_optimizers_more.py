@@ -296,6 +296,9 @@ def test_learning_rate_answers_the_keras_variable_methods_tutorials_call():
     # compared in float32, as Keras compares its variable (True, False in Keras 3.15)
     assert rate == 0.001 and not rate > 0.001 and rate >= 0.001 and rate < 0.002
     assert SGD(learning_rate=0.1).learning_rate == 0.1
+    assert rate < 1e300  # beyond float32's range: compared as inf, without a warning
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(rate)
     assert rate * 2 == pytest.approx(0.002)
     assert rate.numpy().dtype == np.float32 and rate.numpy() == np.float32(0.001)
     assert rate.value == rate and type(rate.value) is float

@@ -169,7 +169,7 @@ def function_node(function):
 # by a stricter count: an `if` that did work (made the optimizer's state on its first step)
 # and then called a check_* function had counted as a check (+2; the state now starts in
 # Optimizer.start_slots, and the optimizer keeps the shapes apart from the state).
-# Where the 241 lines go, function by function: about 148 would remain in a step with the
+# Where the lines go, function by function (at 241): about 148 would remain in a step with the
 # same layers and no promise behind it (one def line per function is 49 of them); the other
 # ~94 are the promises a plain step lacks: the optimizer's pieces and a rule's assigned state
 # (14), targets of shape (N,) for outputs (N, 1) (9), the callbacks' batch hooks (8),

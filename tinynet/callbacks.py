@@ -426,8 +426,10 @@ def monitor_direction(monitor, mode, where, model):
     name = monitor.removeprefix("val_")
     direction = "min" if name == "loss" else None
     for metric, _ in getattr(model, "metric_weighting", []):
-        if metric.name == name and metric.direction is not None:
-            direction = "max" if metric.direction == "up" else "min"
+        # Keras's own attribute too, for a metric written for Keras (self._direction = "up")
+        way = getattr(metric, "direction", None) or getattr(metric, "_direction", None)
+        if metric.name == name and way is not None:
+            direction = "max" if way == "up" else "min"
     if direction is None:
         raise ValueError(f"{where} callback received monitor={monitor}, but it cannot tell "
                          f"whether that value should be maximized or minimized (it is not "
@@ -792,11 +794,13 @@ class ModelCheckpoint(Callback):
 
     def should_save(self, epoch, logs, path):
         """Always, unless save_best_only; then only on an improvement (and say so)."""
+        # which way the monitor goes is settled even when it is not used, as Keras settles
+        # it at every epoch's end: a monitor mode='auto' cannot read is refused either way
+        direction = monitor_direction(self.monitor, self.mode, "ModelCheckpoint", self.model)
         if not self.save_best_only:
             if self.verbose > 0:
                 print(f"\nEpoch {epoch + 1}: saving model to {path}")
             return True
-        direction = monitor_direction(self.monitor, self.mode, "ModelCheckpoint", self.model)
         current = monitored_value(logs, self.monitor, "ModelCheckpoint",
                                   "the model is saved without comparing (as Keras does)")
         if current is None:

@@ -60,7 +60,7 @@ def lesson_options(number, description, quick=False, seed=0, out=None, argv=None
         raise TypeError(f"lesson_options(out=...) must be a folder path or None, got {out!r}")
     default_out = os.fspath(out) if out is not None else figure_folder(number)
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--out", default=default_out,
+    parser.add_argument("--out", default=None,
                         help=f"folder for the figures (default: {shown_path(default_out)})")
     parser.add_argument("--quick", action="store_true", default=quick,
                         help="a small version that runs in a few seconds (used by the tests)")
@@ -71,11 +71,12 @@ def lesson_options(number, description, quick=False, seed=0, out=None, argv=None
     options = parser.parse_args(argv)
     global QUICK_RUN
     QUICK_RUN = options.quick
+    if options.out is None:  # no folder given: the lesson's own, another for a quick run
+        options.out = default_out + ("-quick" if options.quick and out is None else "")
     if options.quick:
-        if out is None and options.out == default_out:  # keep the full run's figures
-            options.out = default_out + "-quick"
-        print("Quick run (--quick): a small version that checks the lesson runs. Its numbers "
-              "are too few to be the lesson's result; run it without --quick for those.")
+        print("Quick run (QUICK = True or --quick): a small version that checks the lesson "
+              "runs. Its numbers are too few to be the lesson's result; run it without "
+              "--quick for those.")
     os.makedirs(options.out, exist_ok=True)
     return options
 

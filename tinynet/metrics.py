@@ -1108,7 +1108,11 @@ def get(identifier, loss_name=None):
         else:
             metric = metric_named(identifier)
     elif callable(identifier):
-        metric = MeanMetricWrapper(identifier)
+        # named as Keras 3's compile names it (get_object_name): a loss object by its name
+        # (Huber() -> 'huber_loss'), a function by its name in snake case
+        name = getattr(identifier, "name", None) or snake_case(
+            getattr(identifier, "__name__", type(identifier).__name__))
+        metric = MeanMetricWrapper(identifier, name=name)
     else:
         raise TypeError(f"compile(metrics=...): each metric must be a name like 'accuracy', "
                         f"a Metric or a function, got {identifier!r}")

@@ -25,6 +25,7 @@ Each derivative takes dL/dy, the input x and the output y, and uses whichever is
 """
 
 import math
+import warnings
 
 import numpy as np
 
@@ -314,6 +315,13 @@ class LeakyReLU(Activation):
     """
 
     def __init__(self, negative_slope=0.3, **kwargs):
+        if "alpha" in kwargs:  # Keras 2's name, which Keras 3 still takes, with this warning
+            negative_slope = kwargs.pop("alpha")
+            warnings.warn("LeakyReLU: argument `alpha` is deprecated. Use `negative_slope` "
+                          "instead.", stacklevel=2)
+        if "activation" in kwargs:
+            raise TypeError(f"LeakyReLU() is the leaky ReLU and takes no activation argument; "
+                            f"for another function use Activation({kwargs['activation']!r})")
         where = "LeakyReLU(negative_slope=...)"
         self.negative_slope = check_float(negative_slope, where, low=0.0)  # Keras: >= 0
         super().__init__("leaky_relu", **kwargs)

@@ -141,7 +141,8 @@ class LearningRate(float):
     def compare(self, other, test):
         if isinstance(other, bool) or not isinstance(other, numbers.Real):
             return NotImplemented
-        return bool(test(np.asarray(self, floatx()), np.asarray(other, floatx())))
+        with np.errstate(over="ignore"):  # 1e300 is inf in float32, and compares as such
+            return bool(test(np.asarray(self, floatx()), np.asarray(other, floatx())))
 
     def __eq__(self, other):
         return self.compare(other, operator.eq)
@@ -161,7 +162,8 @@ class LearningRate(float):
     def __ge__(self, other):
         return self.compare(other, operator.ge)
 
-    __hash__ = float.__hash__
+    # unhashable, as Keras's variable is: equal in float32 to 0.1, it could not hash as 0.1
+    __hash__ = None
 
     @property
     def value(self):
