@@ -486,3 +486,27 @@ def test_losses_lists_the_regularizers_penalties_as_keras_does():
     assert sum(model.losses) == pytest.approx(model.regularization_loss(), rel=1e-12)
     first.trainable = False
     assert first.losses == [] and model.losses == pytest.approx(expected[2:], rel=1e-6)
+
+
+def test_a_layers_activation_may_be_set_as_keras_code_sets_it():
+    # Grad-CAM and saliency tutorials write model.layers[-1].activation = None for logits
+    from tinynet import activations
+    from tinynet.layers import Conv2D
+    from tinynet.models import Sequential
+
+    model = Sequential([Dense(4, input_shape=(3,), activation="softmax")])
+    x = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    probabilities = model.predict(x, verbose=0)
+    last = model.layers[-1]
+    last.activation = None
+    logits = model.predict(x, verbose=0)
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(e / e.sum(axis=1, keepdims=True), probabilities, rtol=1e-5)
+    last.activation = activations.relu
+    assert (model.predict(x, verbose=0) >= 0).all() and last.activation.activation == "relu"
+    np.testing.assert_array_equal(last.activation(logits), np.maximum(logits, 0))
+    with pytest.raises(ValueError, match="Dense.activation"):
+        last.activation = "no_such_function"
+    conv = Conv2D(2, 3, activation="relu")
+    conv.activation = "linear"
+    assert conv.activation.activation == "linear"

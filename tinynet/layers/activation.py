@@ -246,6 +246,25 @@ class Activation(Layer):
         return self.derivative(grad_output, self.x, self.y)
 
 
+def activation_attribute():
+    """The `activation` of a layer that applies one after its own step (Dense, Conv2D): an
+    Activation layer, which Keras code may also set as Keras allows: layer.activation = None
+    (linear; Grad-CAM's model.layers[-1].activation = None gives the logits), a name such as
+    'relu', or a function of tinynet.activations. Read back, it is the Activation layer,
+    which can be called on an array (layer.activation(x)) as Keras's function can."""
+
+    def get(layer):
+        return layer._activation
+
+    def set(layer, value):
+        if not isinstance(value, Activation):
+            name = check_activation_name(value, f"{type(layer).__name__}.activation")
+            value = Activation(name, dtype=layer.dtype)
+        layer._activation = value
+
+    return property(get, set)
+
+
 class NamedActivation(Activation):
     """An activation layer whose class is its function: ReLU(), Sigmoid(), Tanh(), Softmax().
     It takes the common arguments (name, dtype, ...) and no `activation`."""

@@ -44,7 +44,11 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from tinynet import initializers, regularizers
-from tinynet.layers.activation import Activation, check_activation_name
+from tinynet.layers.activation import (
+    Activation,
+    activation_attribute,
+    check_activation_name,
+)
 from tinynet.layers.base import CHANNELS_LAST_HINT, Layer, weight_attribute
 from tinynet.validation import check_bool, check_int
 
@@ -200,6 +204,7 @@ class Conv2D(Layer):
                             "lora_alpha")
     kernel = weight_attribute("kernel")
     bias = weight_attribute("bias")
+    activation = activation_attribute()  # an Activation layer; may be set to None or 'relu'
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", activation=None,
                  use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",

@@ -14,7 +14,11 @@ Backward, given g = dL/dy of shape (N, D_out):
 """
 
 from tinynet import initializers, regularizers
-from tinynet.layers.activation import Activation, check_activation_name
+from tinynet.layers.activation import (
+    Activation,
+    activation_attribute,
+    check_activation_name,
+)
 from tinynet.layers.base import Layer, weight_attribute
 from tinynet.validation import check_bool, check_int
 
@@ -34,6 +38,7 @@ class Dense(Layer):
                             "lora_rank", "lora_alpha", "quantization_config")
     kernel = weight_attribute("kernel")
     bias = weight_attribute("bias")
+    activation = activation_attribute()  # an Activation layer; may be set to None or 'relu'
 
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
@@ -41,8 +46,8 @@ class Dense(Layer):
         super().__init__(**kwargs)
         self.units = check_int(units, "Dense(units=...)", minimum=1)
         self.use_bias = check_bool(use_bias, "Dense(use_bias=...)")
-        name = check_activation_name(activation, "Dense")
-        self.activation = Activation(name, dtype=self.dtype)
+        self.activation = Activation(check_activation_name(activation, "Dense"),
+                                     dtype=self.dtype)
         self.kernel_initializer = initializers.get(kernel_initializer, "kernel_initializer")
         self.bias_initializer = initializers.get(bias_initializer, "bias_initializer")
         self.kernel_regularizer = regularizers.get(kernel_regularizer, "kernel_regularizer")
