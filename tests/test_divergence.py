@@ -173,3 +173,24 @@ def test_fit_with_batches_of_two_does_not_warn():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model.fit(x, x[:, 0], batch_size=2, verbose=0)
+
+
+def test_one_image_a_batch_does_not_warn_about_batch_norm_after_a_convolution():
+    # per channel, BN takes the statistics over every pixel of the one image: it learns, as
+    # in Keras (which warns about nothing); only BN on vectors (N, D) sees variance 0
+    import warnings
+
+    from tinynet.layers import Conv2D, Flatten
+
+    tinynet.set_seed(0)
+    model = Sequential([Conv2D(3, 3, padding="same", input_shape=(4, 4, 2)),
+                        BatchNormalization(), Flatten(), Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(3, 4, 4, 2)), rng.normal(size=(3, 1))
+    kernel_before = model.layers[0].params["kernel"].copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        model.fit(x, y, batch_size=1, epochs=1, verbose=0)
+        model.train_on_batch(x[:1], y[:1])
+    assert not np.array_equal(model.layers[0].params["kernel"], kernel_before)  # it learned

@@ -774,3 +774,14 @@ def test_a_large_array_that_is_not_c_ordered_is_checked_without_a_copy():
     assert validation.sums_are_finite(view)
     x[-1, -1, -1, -1] = np.nan
     assert not validation.sums_are_finite(view)
+
+
+def test_a_compile_that_fails_leaves_the_model_uncompiled():
+    # layers of two float types cannot share one parameter vector: compile says so, and the
+    # model stays uncompiled, so train_on_batch says "compile first", not a TypeError
+    model = Sequential([Dense(2, input_shape=(3,)), BatchNormalization(dtype="float64")])
+    with pytest.raises(ValueError, match="same dtype"):
+        model.compile(optimizer="sgd", loss="mse")
+    assert not model.compiled
+    raises(RuntimeError, lambda: model.train_on_batch(np.ones((4, 3)), np.ones((4, 2))),
+           "compile")

@@ -230,3 +230,40 @@ def test_layernorm_rejects_bad_arguments():
         LayerNormalization(epsilon=0.0)
     with pytest.raises(TypeError, match="center"):
         LayerNormalization(center="yes")
+
+
+def test_keras_argument_order_axis_first():
+    # Keras 3: LayerNormalization(axis=-1, epsilon=1e-3, center, scale, ...); a positional 1
+    # is axis=1, not epsilon=1 (which gave other numbers without a word)
+    x = np.array([[1.0, 2.0, 3.0, 4.0], [2.0, 0.0, -1.0, 5.0]], dtype=np.float32)
+    layer = LayerNormalization(1)
+    assert layer.axis == [1] and layer.epsilon == 1e-3
+    mu, var = x.mean(axis=1, keepdims=True), x.var(axis=1, keepdims=True)
+    np.testing.assert_allclose(layer(x), (x - mu) / np.sqrt(var + 1e-3), rtol=1e-5)
+    np.testing.assert_allclose(LayerNormalization(-1, 0.5)(x), (x - mu) / np.sqrt(var + 0.5),
+                               rtol=1e-5)
+
+
+def test_initializers_and_regularizers_as_in_keras(tmp_path):
+    from tinynet import regularizers
+    from tinynet.models import load_model
+
+    layer = LayerNormalization(gamma_initializer="zeros", beta_initializer="ones",
+                               gamma_regularizer=regularizers.L2(0.1),
+                               beta_regularizer="l1", dtype="float64")
+    layer.build((None, 5))
+    np.testing.assert_array_equal(layer.gamma, np.zeros(5))
+    np.testing.assert_array_equal(layer.beta, np.ones(5))
+    assert layer.regularization_loss() == pytest.approx(0.01 * 5)  # L1 default 0.01, beta = 1
+    layer.params["gamma"][:] = np.linspace(-1, 1, 5)  # a penalty on gamma too
+    errors = check_layer(layer, np.random.default_rng(0).normal(size=(4, 5)))
+    assert max(errors.values()) < 1e-7  # the penalties' gradients included
+
+    model = Sequential([LayerNormalization(beta_initializer="ones",
+                                           gamma_regularizer=regularizers.L2(0.1),
+                                           input_shape=(3,))])
+    model.compile(optimizer="sgd", loss="mse")
+    model.save(tmp_path / "m.keras")
+    again = load_model(tmp_path / "m.keras").layers[0]
+    assert again.gamma_regularizer.l2 == pytest.approx(0.1)
+    np.testing.assert_array_equal(again.beta, np.ones(3))

@@ -469,8 +469,11 @@ def warn_one_sample_batch(model, n, where, batch_size=None, stacklevel=3):
     every_batch = min(batch_size or n, n) == 1  # each batch is one sample
     last_batch = bool(batch_size) and n % batch_size == 1  # the epoch's last batch is
     # the layers are scanned only when a sample is alone: train_on_batch calls this each step
+    # only a BN layer on vectors (N, D) has a single value per feature then; on images it
+    # takes each channel's statistics over every pixel of the one image, and is fine
     if not (every_batch or last_batch) or not any(
-            isinstance(layer, BatchNormalization) and layer.trainable for layer in model.layers):
+            isinstance(layer, BatchNormalization) and layer.trainable
+            and (not layer.built or len(layer.input_shape) == 2) for layer in model.layers):
         return
     if every_batch:
         warnings.warn(f"{where}: batches of one sample with BatchNormalization. A batch of one "

@@ -515,7 +515,11 @@ class Sequential:
         self.segments = {}  # a new compile starts the optimizer's state afresh
         warn_about_output_and_loss(self)
         warn_about_layers_inside_layers(self)
-        self.parameters_changed()
+        try:
+            self.parameters_changed()
+        except (TypeError, ValueError):  # layers of two dtypes, say: not compiled after all
+            self.compiled = False
+            raise
 
     @property
     def metrics_names(self):

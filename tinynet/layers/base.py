@@ -448,11 +448,6 @@ KERAS_ONLY_ARGUMENTS = {
     "renorm_clipping": ("batch renormalization", "", (None,)),
     "renorm_momentum": ("batch renormalization", "", (0.99,)),
     "rms_scaling": ("RMS normalization (no mean subtracted, no beta)", "", (False,)),
-    # LayerNormalization's (tinynet's starts gamma at ones and beta at zeros, unpenalized)
-    "gamma_initializer": ("gamma's initializer", "", ("ones",)),
-    "beta_initializer": ("beta's initializer", "", ("zeros",)),
-    "gamma_regularizer": ("a penalty on gamma", "", (None,)),
-    "beta_regularizer": ("a penalty on beta", "", (None,)),
 }
 
 

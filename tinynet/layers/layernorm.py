@@ -41,16 +41,21 @@ normalization needs at least two features to mean anything.
 
 import numpy as np
 
+from tinynet import initializers, regularizers
 from tinynet.layers.base import Layer, weight_attribute
 from tinynet.validation import check_bool, check_float
 
 
 class LayerNormalization(Layer):
-    """LayerNormalization(epsilon=1e-3, center=True, scale=True, axis=-1), over the last axis.
+    """LayerNormalization(axis=-1, epsilon=1e-3, center=True, scale=True,
+    beta_initializer='zeros', gamma_initializer='ones', beta_regularizer=None,
+    gamma_regularizer=None): Keras 3's arguments, in Keras's order (so LayerNormalization(1)
+    is axis=1, as in Keras), over the last axis.
 
     axis: -1 (Keras's default), or the index of the last axis (e.g. 1 for inputs (N, D)),
     or a list of one of these, as Keras writes it in a saved file. Keras can normalize over
     other or several axes; tinynet normalizes over the last axis only.
+    The initializers start gamma and beta; the regularizers add penalties on them to the loss.
 
     Weights, in get_weights() order: gamma (if scale), beta (if center), each of shape (D,),
     both trainable, also readable as layer.gamma and layer.beta (None without scale / center,
@@ -58,13 +63,14 @@ class LayerNormalization(Layer):
     """
 
     weight_order = ("gamma", "beta")
-    keras_only_arguments = (*Layer.keras_only_arguments, "gamma_initializer",
-                            "beta_initializer", "gamma_regularizer", "beta_regularizer",
-                            "gamma_constraint", "beta_constraint", "rms_scaling")
+    keras_only_arguments = (*Layer.keras_only_arguments, "gamma_constraint",
+                            "beta_constraint", "rms_scaling")
     gamma = weight_attribute("gamma")
     beta = weight_attribute("beta")
 
-    def __init__(self, epsilon=1e-3, center=True, scale=True, axis=-1, **kwargs):
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
+                 gamma_regularizer=None, **kwargs):
         super().__init__(**kwargs)
         # a list of one axis: how Keras keeps it (and writes it in a saved file), e.g. [-1]
         self.axis = [check_layer_norm_axis(axis)]
@@ -72,6 +78,10 @@ class LayerNormalization(Layer):
                                    low_open=True)
         self.center = check_bool(center, "LayerNormalization(center=...)")
         self.scale = check_bool(scale, "LayerNormalization(scale=...)")
+        self.beta_initializer = initializers.get(beta_initializer, "beta_initializer")
+        self.gamma_initializer = initializers.get(gamma_initializer, "gamma_initializer")
+        self.beta_regularizer = regularizers.get(beta_regularizer, "beta_regularizer")
+        self.gamma_regularizer = regularizers.get(gamma_regularizer, "gamma_regularizer")
         self.x_hat = None
         self.inv_std = None
 
@@ -80,11 +90,15 @@ class LayerNormalization(Layer):
             raise ValueError(f"{self.where}: axis={self.axis[0]} is not the last axis of inputs "
                              f"of shape {tuple(input_shape)}; tinynet normalizes over the last "
                              f"axis only (axis=-1)")
-        features = input_shape[-1]
+        features = (input_shape[-1],)
         if self.scale:
-            self.params["gamma"] = np.ones(features, dtype=self.dtype)
+            self.params["gamma"] = self.gamma_initializer(features, self.dtype)
+            if self.gamma_regularizer is not None:
+                self.regularizers["gamma"] = self.gamma_regularizer
         if self.center:
-            self.params["beta"] = np.zeros(features, dtype=self.dtype)
+            self.params["beta"] = self.beta_initializer(features, self.dtype)
+            if self.beta_regularizer is not None:
+                self.regularizers["beta"] = self.beta_regularizer
         super().build(input_shape)
 
     def forward(self, x, training=False):
@@ -119,6 +133,7 @@ class LayerNormalization(Layer):
             grad_x_hat = g * self.params["gamma"]
         else:
             grad_x_hat = g
+        self.add_regularization_gradients()
         d = g.shape[-1]
         sum_grad = grad_x_hat.sum(axis=-1, keepdims=True)                        # (N, 1)
         sum_grad_x_hat = (grad_x_hat * self.x_hat).sum(axis=-1, keepdims=True)   # (N, 1)
