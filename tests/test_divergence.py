@@ -194,3 +194,14 @@ def test_one_image_a_batch_does_not_warn_about_batch_norm_after_a_convolution():
         model.fit(x, y, batch_size=1, epochs=1, verbose=0)
         model.train_on_batch(x[:1], y[:1])
     assert not np.array_equal(model.layers[0].params["kernel"], kernel_before)  # it learned
+
+
+def test_one_image_a_batch_still_warns_when_the_maps_are_one_pixel():
+    from tinynet.layers import Conv2D, Flatten
+
+    model = Sequential([Conv2D(3, 4, input_shape=(4, 4, 2)), BatchNormalization(), Flatten(),
+                        Dense(1)])  # 1 x 1 maps: one value per channel per image
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.ones((2, 4, 4, 2)), np.ones((2, 1))
+    with pytest.warns(RuntimeWarning, match="batches of one sample with BatchNormalization"):
+        model.fit(x, y, batch_size=1, epochs=1, verbose=0)

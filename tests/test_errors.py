@@ -785,3 +785,26 @@ def test_a_compile_that_fails_leaves_the_model_uncompiled():
     assert not model.compiled
     raises(RuntimeError, lambda: model.train_on_batch(np.ones((4, 3)), np.ones((4, 2))),
            "compile")
+
+
+def test_layers_that_cannot_train_together_are_refused_the_same_way_from_fit_and_add():
+    from tinynet.optimizers import SGD
+
+    x, y = np.ones((4, 3)), np.ones((4, 2))
+    # built in fit (no input shape): fit says why, and the model is not compiled any more, so
+    # the next fit asks for compile (it was a TypeError from inside the step)
+    model = Sequential([Dense(2), BatchNormalization(dtype="float64")])
+    optimizer = SGD(0.1)
+    model.compile(optimizer=optimizer, loss="mse")
+    raises(ValueError, lambda: model.fit(x, y, verbose=0), "same dtype", "set_floatx")
+    raises(RuntimeError, lambda: model.fit(x, y, verbose=0), "compile the model first")
+    # the optimizer of a compile that failed is free for another model
+    failed = Sequential([Dense(2, input_shape=(3,)), BatchNormalization(dtype="float64")])
+    raises(ValueError, lambda: failed.compile(optimizer=optimizer, loss="mse"), "same dtype")
+    Sequential([Dense(2, input_shape=(3,))]).compile(optimizer=optimizer, loss="mse")
+    # added to a compiled model: refused, and the model trains on as it was
+    model = Sequential([Dense(2, input_shape=(3,))])
+    model.compile(optimizer="sgd", loss="mse")
+    raises(ValueError, lambda: model.add(BatchNormalization(dtype="float64")), "same dtype")
+    assert len(model.layers) == 1 and model.compiled
+    model.train_on_batch(x, y)

@@ -510,3 +510,34 @@ def test_a_layers_activation_may_be_set_as_keras_code_sets_it():
     conv = Conv2D(2, 3, activation="relu")
     conv.activation = "linear"
     assert conv.activation.activation == "linear"
+
+
+def test_an_activation_set_on_layers_is_never_shared_and_keeps_its_settings():
+    # each layer keeps an Activation of its own (one instance set on two Conv2D layers would
+    # mix their cached outputs, and so their gradients); a LeakyReLU's slope cannot go
+    # through the activation's name, so it is refused there
+    from tinynet.layers import Activation, Conv2D, LeakyReLU, ReLU
+    from tinynet.models import Sequential
+
+    shared = Activation("tanh")
+    first, second = Conv2D(2, 3, padding="same"), Conv2D(2, 3, padding="same")
+    first.activation = shared
+    second.activation = shared
+    assert first.activation is not second.activation is not shared
+    assert first.activation.activation == "tanh"
+    first.activation = ReLU()
+    assert first.activation.activation == "relu"
+    with pytest.raises(TypeError, match="LeakyReLU layer has settings"):
+        first.activation = LeakyReLU(negative_slope=0.05)
+    # an Activation layer changes its function when told to, as in Keras
+    model = Sequential([Dense(3, input_shape=(2,)), Activation("softmax")])
+    x = np.ones((2, 2), dtype=np.float32)
+    model.layers[-1].activation = "linear"
+    np.testing.assert_array_equal(model.predict(x, verbose=0), model.layers[0](x))
+    assert model.layers[-1].get_config()["activation"] == "linear"
+    relu = ReLU()
+    with pytest.raises(TypeError, match="ReLU is the relu activation.*Activation\\('tanh'\\)"):
+        relu.activation = "tanh"
+    leaky = LeakyReLU(negative_slope=0.1)
+    leaky.activation = "leaky_relu"  # its own function: nothing changes, the slope stays
+    np.testing.assert_allclose(leaky(np.array([[-1.0]], np.float32)), [[-0.1]])

@@ -242,6 +242,8 @@ def test_keras_argument_order_axis_first():
     np.testing.assert_allclose(layer(x), (x - mu) / np.sqrt(var + 1e-3), rtol=1e-5)
     np.testing.assert_allclose(LayerNormalization(-1, 0.5)(x), (x - mu) / np.sqrt(var + 0.5),
                                rtol=1e-5)
+    with pytest.raises(TypeError, match=r"axis is the first argument.*epsilon=1e-05"):
+        LayerNormalization(1e-5)  # epsilon first, in tinynet's order before Keras's
 
 
 def test_initializers_and_regularizers_as_in_keras(tmp_path):

@@ -397,9 +397,11 @@ def claim_optimizer(optimizer, model):
     """One optimizer object serves one model (Keras refuses to share one too): its Adam
     moments belong to that model's weights."""
     owner = getattr(optimizer, "owner", None)
-    if owner is not None and owner() is not None and owner() is not model:
+    owner = owner() if owner is not None else None
+    # a model whose compile failed (or was undone) holds no claim
+    if owner is not None and owner is not model and owner.compiled:
         raise ValueError(f"compile: this {type(optimizer).__name__} optimizer is already used "
-                         f"by the model '{owner().name}'; give each model its own, e.g. "
+                         f"by the model '{owner.name}'; give each model its own, e.g. "
                          f"optimizer={type(optimizer).__name__}()")
     optimizer.owner = weakref.ref(model)
 
@@ -469,11 +471,12 @@ def warn_one_sample_batch(model, n, where, batch_size=None, stacklevel=3):
     every_batch = min(batch_size or n, n) == 1  # each batch is one sample
     last_batch = bool(batch_size) and n % batch_size == 1  # the epoch's last batch is
     # the layers are scanned only when a sample is alone: train_on_batch calls this each step
-    # only a BN layer on vectors (N, D) has a single value per feature then; on images it
-    # takes each channel's statistics over every pixel of the one image, and is fine
+    # only a BN layer with one value per feature in a sample (vectors (N, D), or 1 x 1 maps)
+    # then sees variance 0; on images it takes each channel's statistics over the pixels
     if not (every_batch or last_batch) or not any(
             isinstance(layer, BatchNormalization) and layer.trainable
-            and (not layer.built or len(layer.input_shape) == 2) for layer in model.layers):
+            and (not layer.built or math.prod(layer.input_shape[1:-1]) == 1)
+            for layer in model.layers):
         return
     if every_batch:
         warnings.warn(f"{where}: batches of one sample with BatchNormalization. A batch of one "

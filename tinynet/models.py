@@ -124,15 +124,19 @@ class Sequential:
         if layer.name is None:
             layer.name = self.unique_name(snake_case(type(layer).__name__))
         self.layers.append(layer)
+        compiled = self.compiled
         try:
             if len(self.layers) == 1 and self.declared_input_shape() is not None:
                 self.build(self.declared_input_shape())
             elif self.built:
                 self.build_layer(layer, self.layers[-2].output_shape)
+            self.parameters_changed()
         except (ValueError, TypeError):
-            self.layers.pop()  # a layer that cannot be built does not stay in the model
+            # a layer that cannot be built, or trained with the others, does not stay; the
+            # model is as it was (a refused parameter vector changed nothing)
+            self.layers.pop()
+            self.compiled = compiled
             raise
-        self.parameters_changed()
 
     def add_model(self, model):
         """A model inside a model (Sequential([model, Softmax()])): its layers join this one,
@@ -296,26 +300,34 @@ class Sequential:
     # -- the flat parameter vector -----------------------------------------------------------
 
     def parameters_changed(self):
-        """After compile, a change of layers (add, pop, build) rebuilds the parameter vector."""
+        """After compile, a change of layers (add, pop, build) rebuilds the parameter vector.
+        If the layers cannot share one (two float types), the model is not compiled any more:
+        the error says why, and compile works again once the layers are fixed."""
         if self.compiled and self.built:
-            self.bind_parameters()
+            try:
+                self.bind_parameters()
+            except (TypeError, ValueError):
+                self.compiled = False
+                raise
 
     def bind_parameters(self):
         """Copy every trainable weight into one flat vector and give each layer a view of its
-        part, so that one vectorized optimizer step updates them all."""
-        old_segments = getattr(self, "segments", {})
-        self.trainable_keys = [(layer, key) for layer in self.layers if layer.trainable
-                                for key in layer.weight_keys() if key in layer.params]
-        self.bound_trainable = [layer.trainable for layer in self.layers]
-        Sequential.vectors_made += 1  # by any model: see sync_parameters
-        self.vectors_seen = Sequential.vectors_made
-        arrays = [layer.params[key] for layer, key in self.trainable_keys]
+        part, so that one vectorized optimizer step updates them all. Checked first, so that
+        a refusal changes nothing."""
+        keys = [(layer, key) for layer in self.layers if layer.trainable
+                for key in layer.weight_keys() if key in layer.params]
+        arrays = [layer.params[key] for layer, key in keys]
         dtypes = {layer.dtype for layer in self.layers}
         if len(dtypes) > 1:
-            raise ValueError(f"compile: every layer must use the same dtype, got "
-                             f"{sorted(dtypes)}; build all layers after one set_floatx(...)")
+            raise ValueError(f"Sequential '{self.name}': every layer must use the same dtype "
+                             f"to be trained together, got {sorted(dtypes)}; build all layers "
+                             f"after one set_floatx(...), or give each the same dtype=")
         dtype = self.layers[0].dtype
-        check_weight_arrays(self.trainable_keys, arrays, dtype)
+        check_weight_arrays(keys, arrays, dtype)
+        old_segments = getattr(self, "segments", {})
+        self.trainable_keys, self.bound_trainable = keys, [l.trainable for l in self.layers]
+        Sequential.vectors_made += 1  # by any model: see sync_parameters
+        self.vectors_seen = Sequential.vectors_made
         flat = np.concatenate([a.reshape(-1) for a in arrays]) if arrays else np.zeros(0, dtype)
         self.parameters, self.gradients = flat, np.zeros_like(flat)
         self.views, self.segments, start = [], {}, 0
@@ -515,11 +527,7 @@ class Sequential:
         self.segments = {}  # a new compile starts the optimizer's state afresh
         warn_about_output_and_loss(self)
         warn_about_layers_inside_layers(self)
-        try:
-            self.parameters_changed()
-        except (TypeError, ValueError):  # layers of two dtypes, say: not compiled after all
-            self.compiled = False
-            raise
+        self.parameters_changed()  # not compiled after all if the layers cannot train together
 
     @property
     def metrics_names(self):

@@ -220,10 +220,27 @@ class Activation(Layer):
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
-        self.activation = check_activation_name(activation, type(self).__name__)
-        self.function, self.derivative = ACTIVATIONS[self.activation]
+        self.activation = activation  # sets function and derivative too (see below)
         self.x = None
         self.y = None
+
+    @property
+    def activation(self):
+        """The function's name ('relu'). May be set, as Keras code does (layer.activation =
+        'linear'): the layer then applies the new function."""
+        return self._activation_name
+
+    @activation.setter
+    def activation(self, value):
+        name = check_activation_name(value, type(self).__name__)
+        if type(self) is not Activation and hasattr(self, "_activation_name"):
+            # ReLU(), LeakyReLU(0.1), ...: the class is the function (and its settings)
+            if name != self._activation_name:
+                raise TypeError(f"{type(self).__name__} is the {self._activation_name} "
+                                f"activation; for another function use Activation({name!r})")
+            return
+        self._activation_name = name
+        self.function, self.derivative = ACTIVATIONS[name]
 
     def forward(self, x, training=False):
         """Inputs: x, a float array of any shape (N, ...), N > 0. Returns: y = activation(x),
@@ -253,16 +270,20 @@ def activation_attribute():
     'relu', or a function of tinynet.activations. Read back, it is the Activation layer,
     which can be called on an array (layer.activation(x)) as Keras's function can."""
 
-    def get(layer):
+    def get_activation(layer):
         return layer._activation
 
-    def set(layer, value):
-        if not isinstance(value, Activation):
-            name = check_activation_name(value, f"{type(layer).__name__}.activation")
-            value = Activation(name, dtype=layer.dtype)
-        layer._activation = value
+    def set_activation(layer, value):
+        where = f"{type(layer).__name__}.activation"
+        if isinstance(value, Activation):  # by its name: the layer keeps one of its own,
+            if type(value) not in (Activation, *NamedActivation.__subclasses__()):  # unshared
+                raise TypeError(f"{where}: a {type(value).__name__} layer has settings an "
+                                f"activation set this way would lose; add it to the model as "
+                                f"a layer of its own instead")
+            value = value.activation
+        layer._activation = Activation(check_activation_name(value, where), dtype=layer.dtype)
 
-    return property(get, set)
+    return property(get_activation, set_activation)
 
 
 class NamedActivation(Activation):

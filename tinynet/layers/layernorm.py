@@ -150,6 +150,9 @@ def check_layer_norm_axis(axis):
     if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool) and \
             (axis == -1 or axis > 0):
         return int(axis)
+    if isinstance(given, float):  # LayerNormalization(1e-5): epsilon, in an older order
+        raise TypeError(f"LayerNormalization(axis={given!r}): axis is the first argument, as "
+                        f"in Keras 3; for epsilon write LayerNormalization(epsilon={given!r})")
     several = isinstance(given, (list, tuple)) and len(given) > 1
     hint = (" (over several axes: for images, GroupNormalization(groups=1) takes each "
             "sample's statistics over height, width and channels together, with one gamma "
