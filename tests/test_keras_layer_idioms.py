@@ -541,3 +541,18 @@ def test_an_activation_set_on_layers_is_never_shared_and_keeps_its_settings():
     leaky = LeakyReLU(negative_slope=0.1)
     leaky.activation = "leaky_relu"  # its own function: nothing changes, the slope stays
     np.testing.assert_allclose(leaky(np.array([[-1.0]], np.float32)), [[-0.1]])
+
+
+def test_positional_arguments_follow_keras_order():
+    # the order of Keras 3.15.1's signatures (inspect.signature): a positional argument means
+    # what it means in Keras, or is refused, never silently taken as another one
+    from tinynet import Input
+    from tinynet.layers import GlobalAveragePooling2D, GlobalMaxPooling2D, LayerNormalization
+
+    x = np.ones((2, 3, 3, 4), dtype=np.float32)
+    assert GlobalAveragePooling2D("channels_last")(x).shape == (2, 4)
+    assert GlobalMaxPooling2D(None, True)(x).shape == (2, 1, 1, 4)
+    with pytest.raises(TypeError, match="data_format"):
+        GlobalAveragePooling2D("channels_first")
+    assert Input((3,), None, "float64").dtype == "float64"  # shape, batch_size, dtype
+    assert LayerNormalization(-1, 0.01).epsilon == 0.01    # axis, epsilon

@@ -62,11 +62,11 @@ class InputLayer(Layer):
         return grad_output
 
 
-def Input(shape=None, batch_size=None, name=None, dtype=None, **unknown):  # noqa: N802
+def Input(shape=None, batch_size=None, dtype=None, name=None, **unknown):  # noqa: N802
     """Input(shape=(20,)): the first item of a Sequential model (see InputLayer). (Input is
     Keras's name, a function that looks like a class.) Keras's other arguments (sparse,
     batch_shape, tensor, optional) get a TypeError that lists the ones tinynet takes."""
     if unknown:
-        raise unknown_argument_error("Input()", unknown, ("shape", "batch_size", "name",
-                                                          "dtype"))
+        raise unknown_argument_error("Input()", unknown, ("shape", "batch_size", "dtype",
+                                                          "name"))
     return InputLayer(shape=shape, batch_size=batch_size, name=name, dtype=dtype)

@@ -178,7 +178,11 @@ class GlobalPooling2D(Layer):
 
     keras_only_arguments = (*Layer.keras_only_arguments, "data_format")
 
-    def __init__(self, keepdims=False, **kwargs):
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        # data_format comes first, as in Keras 3 (GlobalAveragePooling2D('channels_last')):
+        # tinynet's images are channels last, so only that value (or None) is taken
+        if data_format is not None:
+            kwargs["data_format"] = data_format  # Layer refuses any other value, and says why
         super().__init__(**kwargs)
         self.keepdims = check_bool(keepdims, f"{type(self).__name__}(keepdims=...)")
 
@@ -196,15 +200,16 @@ class GlobalPooling2D(Layer):
 
 
 class GlobalAveragePooling2D(GlobalPooling2D):
-    """GlobalAveragePooling2D(keepdims=False): each channel's mean over the whole image.
+    """GlobalAveragePooling2D(data_format=None, keepdims=False): each channel's mean over the
+    whole image (data_format: None or 'channels_last', the only layout tinynet has).
 
     Forward:  y[n, c] = mean over i, j of x[n, i, j, c]     x (N, H, W, C) -> y (N, C)
               (keepdims=True keeps y as (N, 1, 1, C))
     Backward: dx[n, i, j, c] = g[n, c] / (H * W)            every pixel had the same weight
     """
 
-    def __init__(self, keepdims=False, **kwargs):
-        super().__init__(keepdims, **kwargs)
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        super().__init__(data_format, keepdims, **kwargs)
         self.x_shape = None
 
     def forward(self, x, training=False):
@@ -224,7 +229,8 @@ class GlobalAveragePooling2D(GlobalPooling2D):
 # Keras 3's GlobalMaxPooling2D(data_format=None, keepdims=False): keras.io/api/layers/
 # pooling_layers/global_max_pooling2d; Keras 3.15.1 computes it as ops.max(x, axis=(1, 2)).
 class GlobalMaxPooling2D(GlobalPooling2D):
-    """GlobalMaxPooling2D(keepdims=False): each channel's largest value over the whole image.
+    """GlobalMaxPooling2D(data_format=None, keepdims=False): each channel's largest value over
+    the whole image (data_format: None or 'channels_last').
 
     Forward:  y[n, c] = max over i, j of x[n, i, j, c]      x (N, H, W, C) -> y (N, C)
               (keepdims=True keeps y as (N, 1, 1, C))
@@ -235,8 +241,8 @@ class GlobalMaxPooling2D(GlobalPooling2D):
               Keras 3.15 on its torch backend; MaxPooling2D gives a tie to its first pixel)
     """
 
-    def __init__(self, keepdims=False, **kwargs):
-        super().__init__(keepdims, **kwargs)
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        super().__init__(data_format, keepdims, **kwargs)
         self.share = None
 
     def forward(self, x, training=False):
