@@ -527,7 +527,7 @@ def test_an_activation_set_on_layers_is_never_shared_and_keeps_its_settings():
     assert first.activation.activation == "tanh"
     first.activation = ReLU()
     assert first.activation.activation == "relu"
-    with pytest.raises(TypeError, match="LeakyReLU layer has settings"):
+    with pytest.raises(TypeError, match="LeakyReLU layer has a slope"):
         first.activation = LeakyReLU(negative_slope=0.05)
     # an Activation layer changes its function when told to, as in Keras
     model = Sequential([Dense(3, input_shape=(2,)), Activation("softmax")])

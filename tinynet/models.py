@@ -325,7 +325,8 @@ class Sequential:
         dtype = self.layers[0].dtype
         check_weight_arrays(keys, arrays, dtype)
         old_segments = getattr(self, "segments", {})
-        self.trainable_keys, self.bound_trainable = keys, [l.trainable for l in self.layers]
+        self.trainable_keys = keys
+        self.bound_trainable = [layer.trainable for layer in self.layers]
         Sequential.vectors_made += 1  # by any model: see sync_parameters
         self.vectors_seen = Sequential.vectors_made
         flat = np.concatenate([a.reshape(-1) for a in arrays]) if arrays else np.zeros(0, dtype)

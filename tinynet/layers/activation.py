@@ -275,12 +275,11 @@ def activation_attribute():
 
     def set_activation(layer, value):
         where = f"{type(layer).__name__}.activation"
+        if isinstance(value, LeakyReLU):  # its slope would be lost: only a name is kept
+            raise TypeError(f"{where}: a LeakyReLU layer has a slope that an activation set "
+                            f"this way would lose; add it to the model as a layer instead")
         if isinstance(value, Activation):  # by its name: the layer keeps one of its own,
-            if type(value) not in (Activation, *NamedActivation.__subclasses__()):  # unshared
-                raise TypeError(f"{where}: a {type(value).__name__} layer has settings an "
-                                f"activation set this way would lose; add it to the model as "
-                                f"a layer of its own instead")
-            value = value.activation
+            value = value.activation       # never shared with another layer
         layer._activation = Activation(check_activation_name(value, where), dtype=layer.dtype)
 
     return property(get_activation, set_activation)

@@ -45,7 +45,6 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from tinynet import initializers, regularizers
 from tinynet.layers.activation import (
-    Activation,
     activation_attribute,
     check_activation_name,
 )
@@ -215,8 +214,7 @@ class Conv2D(Layer):
         self.strides = check_pair(strides, "Conv2D(strides=...)")
         self.padding = check_padding(padding, "Conv2D(padding=...)")
         self.use_bias = check_bool(use_bias, "Conv2D(use_bias=...)")
-        self.activation = Activation(check_activation_name(activation, "Conv2D"),
-                                     dtype=self.dtype)
+        self.activation = check_activation_name(activation, "Conv2D")  # see activation_attribute
         self.kernel_initializer = initializers.get(kernel_initializer, "kernel_initializer")
         self.bias_initializer = initializers.get(bias_initializer, "bias_initializer")
         self.kernel_regularizer = regularizers.get(kernel_regularizer, "kernel_regularizer")

@@ -14,11 +14,7 @@ Backward, given g = dL/dy of shape (N, D_out):
 """
 
 from tinynet import initializers, regularizers
-from tinynet.layers.activation import (
-    Activation,
-    activation_attribute,
-    check_activation_name,
-)
+from tinynet.layers.activation import activation_attribute, check_activation_name
 from tinynet.layers.base import Layer, weight_attribute
 from tinynet.validation import check_bool, check_int
 
@@ -46,8 +42,7 @@ class Dense(Layer):
         super().__init__(**kwargs)
         self.units = check_int(units, "Dense(units=...)", minimum=1)
         self.use_bias = check_bool(use_bias, "Dense(use_bias=...)")
-        self.activation = Activation(check_activation_name(activation, "Dense"),
-                                     dtype=self.dtype)
+        self.activation = check_activation_name(activation, "Dense")  # see activation_attribute
         self.kernel_initializer = initializers.get(kernel_initializer, "kernel_initializer")
         self.bias_initializer = initializers.get(bias_initializer, "bias_initializer")
         self.kernel_regularizer = regularizers.get(kernel_regularizer, "kernel_regularizer")
