@@ -347,7 +347,8 @@ class LeakyReLU(Activation):
     """y = x for x >= 0, negative_slope * x below 0; Keras's LeakyReLU(negative_slope=0.3).
 
     Its default slope is the layer's in Keras, 0.3 (keras.io/api/layers/activation_layers/
-    leaky_relu, and Keras 3.15's inspect.signature); Activation('leaky_relu') uses the
+    leaky_relu, tensorflow.org's tf.keras.layers.LeakyReLU page, where Keras 2 called it
+    alpha, and Keras 3.15's inspect.signature); Activation('leaky_relu') uses the
     function keras.activations.leaky_relu, whose default slope is 0.2.
     Backward: dL/dx = dL/dy for x > 0, negative_slope * dL/dy otherwise (at x = 0 exactly the
     slope, as torch's autograd, which Keras trains with, takes it).
