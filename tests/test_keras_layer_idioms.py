@@ -556,3 +556,18 @@ def test_positional_arguments_follow_keras_order():
         GlobalAveragePooling2D("channels_first")
     assert Input((3,), None, "float64").dtype == "float64"  # shape, batch_size, dtype
     assert LayerNormalization(-1, 0.01).epsilon == 0.01    # axis, epsilon
+    # Conv2D(filters, kernel_size, strides, padding, data_format, dilation_rate, groups,
+    # activation, ...): 'relu' in the 8th place is the activation, as in Keras
+    from tinynet.layers import AveragePooling2D, Conv2D, MaxPooling2D
+    conv = Conv2D(2, 3, 1, "same", "channels_last", 1, 1, "relu", False)
+    assert conv.activation.activation == "relu" and not conv.use_bias
+    for channels_first in (lambda: Conv2D(2, 3, 1, "same", "channels_first"),
+                           lambda: MaxPooling2D(2, None, "valid", "channels_first"),
+                           lambda: AveragePooling2D(2, None, "valid", "channels_first")):
+        with pytest.raises(TypeError, match="data_format"):
+            channels_first()
+    with pytest.raises(TypeError, match="dilation_rate"):
+        Conv2D(2, 3, dilation_rate=2)
+    with pytest.raises(TypeError, match="groups"):
+        Conv2D(2, 3, groups=2)
+    assert MaxPooling2D(2, None, "valid", "channels_last")(x).shape == (2, 1, 1, 4)

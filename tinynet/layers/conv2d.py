@@ -188,9 +188,12 @@ def add_windows_back(grad_per_offset, padded_shape, strides):
 # convolution2d (Keras 3.15.1's source, keras/src/layers/convolutional/conv2d.py) and
 # tensorflow.org/api_docs/python/tf/keras/layers/Conv2D.
 class Conv2D(Layer):
-    """Conv2D(filters, kernel_size, strides=(1, 1), padding='valid', activation=None,
-    use_bias=True, kernel_initializer='glorot_uniform', bias_initializer='zeros',
-    kernel_regularizer=None, bias_regularizer=None), plus name, dtype, trainable, input_shape.
+    """Conv2D(filters, kernel_size, strides=(1, 1), padding='valid', data_format=None,
+    dilation_rate=(1, 1), groups=1, activation=None, use_bias=True,
+    kernel_initializer='glorot_uniform', bias_initializer='zeros', kernel_regularizer=None,
+    bias_regularizer=None), plus name, dtype, trainable, input_shape: Keras 3's arguments in
+    Keras's order. data_format, dilation_rate and groups are there only at the values tinynet
+    has (channels last, no dilation, one group); any other value is a TypeError that says so.
 
     Shapes: x (N, H, W, C_in) -> y (N, H_out, W_out, filters). Weights, in get_weights()
     order (Keras's layout): kernel (kh, kw, C_in, filters), bias (filters,), also readable as
@@ -205,10 +208,13 @@ class Conv2D(Layer):
     bias = weight_attribute("bias")
     activation = activation_attribute()  # an Activation layer; may be set to None or 'relu'
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", activation=None,
-                 use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
+                 dilation_rate=(1, 1), groups=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, **kwargs):
-        super().__init__(**kwargs)
+        # the three Keras arguments tinynet has only at their defaults: Layer checks them
+        super().__init__(data_format=data_format, dilation_rate=dilation_rate, groups=groups,
+                         **kwargs)
         self.filters = check_int(filters, "Conv2D(filters=...)", minimum=1)
         self.kernel_size = check_pair(kernel_size, "Conv2D(kernel_size=...)")
         self.strides = check_pair(strides, "Conv2D(strides=...)")

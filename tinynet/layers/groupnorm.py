@@ -48,8 +48,9 @@ class GroupNormalization(Layer):
     beta_initializer='zeros', gamma_initializer='ones', beta_regularizer=None,
     gamma_regularizer=None), plus name, dtype, trainable, input_shape (Keras 3's arguments).
 
-    groups=-1 means one group per channel (instance normalization). After build,
-    `num_groups` holds the number of groups actually used.
+    groups=-1 means one group per channel (instance normalization). As in Keras, build then
+    sets `groups` to the number of channels, so get_config() and a saved file give the
+    number of groups used (`num_groups` reads the same, None before build).
 
     Shapes: x (N, ..., C) -> y of the same shape; C must be a multiple of the number of
     groups. Weights, in get_weights() order: gamma (if scale), beta (if center), each (C,),
@@ -78,9 +79,13 @@ class GroupNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer, "gamma_initializer")
         self.beta_regularizer = regularizers.get(beta_regularizer, "beta_regularizer")
         self.gamma_regularizer = regularizers.get(gamma_regularizer, "gamma_regularizer")
-        self.num_groups = None
         self.x_hat = None
         self.inv_std = None
+
+    @property
+    def num_groups(self):
+        """The number of groups used: `groups` after build (-1 resolved), None before."""
+        return self.groups if self.built else None
 
     def build(self, input_shape):
         channels = input_shape[-1]
@@ -92,7 +97,7 @@ class GroupNormalization(Layer):
             raise ValueError(f"{self.where}: groups={self.groups} must divide the number of "
                              f"channels, {channels} (inputs of shape {tuple(input_shape)}); "
                              f"choose a divisor of {channels}, or -1 for one group per channel")
-        self.num_groups = groups
+        self.groups = groups  # -1 becomes the number of channels, as Keras writes it
         if self.scale:
             self.params["gamma"] = self.gamma_initializer((channels,), self.dtype)
             if self.gamma_regularizer is not None:

@@ -62,8 +62,9 @@ class Pooling2D(Layer):
 
     keras_only_arguments = (*Layer.keras_only_arguments, "data_format")
 
-    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", **kwargs):
-        super().__init__(**kwargs)
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None,
+                 **kwargs):
+        super().__init__(data_format=data_format, **kwargs)  # Layer checks it: channels last
         where = type(self).__name__
         self.pool_size = check_pair(pool_size, f"{where}(pool_size=...)")
         self.strides = (self.pool_size if strides is None
@@ -92,11 +93,13 @@ class Pooling2D(Layer):
 
 
 class MaxPooling2D(Pooling2D):
-    """MaxPooling2D(pool_size=(2, 2), strides=None, padding='valid'): the largest value of each
-    window. Shapes: x (N, H, W, C) -> y (N, H_out, W_out, C)."""
+    """MaxPooling2D(pool_size=(2, 2), strides=None, padding='valid', data_format=None): the
+    largest value of each window (data_format: None or 'channels_last', the only layout
+    tinynet has). Shapes: x (N, H, W, C) -> y (N, H_out, W_out, C)."""
 
-    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", **kwargs):
-        super().__init__(pool_size, strides, padding, **kwargs)
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None,
+                 **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
         self.argmax = None
 
     def forward(self, x, training=False):
@@ -120,8 +123,9 @@ class MaxPooling2D(Pooling2D):
 
 
 class AveragePooling2D(Pooling2D):
-    """AveragePooling2D(pool_size, strides=None, padding='valid'): the mean of each window's
-    real pixels. Shapes: x (N, H, W, C) -> y (N, H_out, W_out, C).
+    """AveragePooling2D(pool_size, strides=None, padding='valid', data_format=None): the mean
+    of each window's real pixels (data_format: None or 'channels_last').
+    Shapes: x (N, H, W, C) -> y (N, H_out, W_out, C).
 
     With padding='same', a window that reaches over the border averages the real pixels it
     covers, as Keras 3.15 does on its TensorFlow backend (tf.nn.avg_pool) and its JAX backend
@@ -136,8 +140,8 @@ class AveragePooling2D(Pooling2D):
     the pixel itself, which is in the same window.)
     """
 
-    def __init__(self, pool_size, strides=None, padding="valid", **kwargs):
-        super().__init__(pool_size, strides, padding, **kwargs)
+    def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
         self.count = None
 
     def build(self, input_shape):
