@@ -136,8 +136,8 @@ print(f"data: {DATA}: {len(x_train)} training and {len(x_val)} validation images
 # %% [markdown]
 # ## The networks: d2l's LeNet, with and without BN
 #
-#     Conv2D(6, 5, 'same') - [BN] - sigmoid - AveragePooling2D(2)      16x16x6 -> 8x8x6
-#     Conv2D(16, 5)        - [BN] - sigmoid - AveragePooling2D(2)      4x4x16 -> 2x2x16
+#     Conv2D(6, 5, padding='same') - [BN] - sigmoid - AveragePooling2D(2)   16x16x6 -> 8x8x6
+#     Conv2D(16, 5)                - [BN] - sigmoid - AveragePooling2D(2)   4x4x16 -> 2x2x16
 #     Flatten - Dense(120) - [BN] - sigmoid - Dense(84) - [BN] - sigmoid - Dense(10)
 #
 # The last layer gives 10 logits; the loss is cross-entropy on them

@@ -251,10 +251,10 @@ print(f"   So {ghost_words(checks_float64)}.")
 # %% [markdown]
 # ## Four networks that differ only in their normalization
 #
-#     Conv2D(8, 3, 'same')  - norm - ReLU - MaxPooling2D(2)     16x16x8 -> 8x8x8
-#     Conv2D(16, 3, 'same') - norm - ReLU - MaxPooling2D(2)     8x8x16 -> 4x4x16
-#     Conv2D(32, 3, 'same') - norm - ReLU                       4x4x32
-#     GlobalAveragePooling2D - Dense(10)                        32 -> 10 logits
+#     Conv2D(8, 3, padding='same')  - norm - ReLU - MaxPooling2D(2)   16x16x8 -> 8x8x8
+#     Conv2D(16, 3, padding='same') - norm - ReLU - MaxPooling2D(2)   8x8x16 -> 4x4x16
+#     Conv2D(32, 3, padding='same') - norm - ReLU                     4x4x32
+#     GlobalAveragePooling2D - Dense(10)                              32 -> 10 logits
 #
 # As in the last stage of a ResNet, the last feature maps are small (4 x 4): with
 # groups of 2 images BN estimates each of the last layer's channels from 2 x 4 x 4 = 32
