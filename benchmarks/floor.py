@@ -101,11 +101,11 @@ class FloorMLP:
                 "gamma": bn.params["gamma"].copy(), "beta": bn.params["beta"].copy(),
                 "moving_mean": bn.state["moving_mean"].copy(),
                 "moving_var": bn.state["moving_variance"].copy(),
-                "act": act.activation,
+                "act": act.activation.__name__,
             })
         out = layers[-1]
         return cls(hidden, out.params["kernel"].copy(), out.params["bias"].copy(),
-                   out.activation.activation, momentum=layers[1].momentum,
+                   out.activation.__name__, momentum=layers[1].momentum,
                    eps=layers[1].epsilon)
 
     def weights(self):

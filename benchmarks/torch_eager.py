@@ -31,7 +31,7 @@ def from_model(model):
                     linear.bias.copy_(torch.from_numpy(layer.params["bias"]))
             modules.append(linear)
             if layer is not model.layers[-1]:  # the last activation lives in the loss
-                modules += activation_module(layer.activation.activation)
+                modules += activation_module(layer.activation.__name__)
         elif isinstance(layer, BatchNormalization):
             bn = nn.BatchNorm1d(layer.params["gamma"].shape[0], eps=layer.epsilon,
                                 momentum=1 - layer.momentum)

@@ -565,7 +565,7 @@ while i < len(layers):
         folded_weights += [kernel * s, (bias - moving_mean) * s + beta]
         i += 2
     else:
-        copy = (Dense(layer.units, activation=layer.activation.activation)
+        copy = (Dense(layer.units, activation=layer.activation)
                 if isinstance(layer, Dense) else Activation(layer.activation))
         folded_layers.append(copy)
         folded_weights += layer.get_weights()

@@ -205,12 +205,12 @@ def torch_network(model):
         if isinstance(layer, Dense):
             fan_in = layer.input_shape[-1]
             modules.append(torch.nn.Linear(fan_in, layer.units))
-            if layer.activation.activation == "sigmoid":
+            if layer.activation.__name__ == "sigmoid":
                 modules.append(torch.nn.Sigmoid())
         elif isinstance(layer, BatchNormalization):
             modules.append(torch.nn.BatchNorm1d(layer.input_shape[-1], eps=layer.epsilon,
                                                 momentum=1 - layer.momentum))
-        elif isinstance(layer, Activation) and layer.activation == "relu":
+        elif isinstance(layer, Activation) and layer.activation.__name__ == "relu":
             modules.append(torch.nn.ReLU())
     return torch.nn.Sequential(*modules)
 

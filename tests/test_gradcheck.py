@@ -111,7 +111,7 @@ def smallest_relu_input(model, x):
     """How close any ReLU input comes to the kink at 0 (training mode)."""
     closest = np.inf
     for layer in model.layers:
-        if isinstance(layer, Activation) and layer.activation == "relu":
+        if isinstance(layer, Activation) and layer.activation.__name__ == "relu":
             closest = min(closest, float(np.min(np.abs(x))))
         x = layer.forward(x, training=True)
     return closest

@@ -503,13 +503,13 @@ def test_a_layers_activation_may_be_set_as_keras_code_sets_it():
     e = np.exp(logits - logits.max(axis=1, keepdims=True))
     np.testing.assert_allclose(e / e.sum(axis=1, keepdims=True), probabilities, rtol=1e-5)
     last.activation = activations.relu
-    assert (model.predict(x, verbose=0) >= 0).all() and last.activation.activation == "relu"
+    assert (model.predict(x, verbose=0) >= 0).all() and last.activation.__name__ == "relu"
     np.testing.assert_array_equal(last.activation(logits), np.maximum(logits, 0))
     with pytest.raises(ValueError, match="Dense.activation"):
         last.activation = "no_such_function"
     conv = Conv2D(2, 3, activation="relu")
     conv.activation = "linear"
-    assert conv.activation.activation == "linear"
+    assert conv.activation.__name__ == "linear"
 
 
 def test_an_activation_set_on_layers_is_never_shared_and_keeps_its_settings():
@@ -523,10 +523,10 @@ def test_an_activation_set_on_layers_is_never_shared_and_keeps_its_settings():
     first, second = Conv2D(2, 3, padding="same"), Conv2D(2, 3, padding="same")
     first.activation = shared
     second.activation = shared
-    assert first.activation is not second.activation is not shared
-    assert first.activation.activation == "tanh"
+    assert first.activation_layer is not second.activation_layer is not shared
+    assert first.activation.__name__ == "tanh"
     first.activation = ReLU()
-    assert first.activation.activation == "relu"
+    assert first.activation.__name__ == "relu"
     with pytest.raises(TypeError, match="LeakyReLU layer has a slope"):
         first.activation = LeakyReLU(negative_slope=0.05)
     # an Activation layer changes its function when told to, as in Keras
@@ -560,7 +560,7 @@ def test_positional_arguments_follow_keras_order():
     # activation, ...): 'relu' in the 8th place is the activation, as in Keras
     from tinynet.layers import AveragePooling2D, Conv2D, MaxPooling2D
     conv = Conv2D(2, 3, 1, "same", "channels_last", 1, 1, "relu", False)
-    assert conv.activation.activation == "relu" and not conv.use_bias
+    assert conv.activation.__name__ == "relu" and not conv.use_bias
     for channels_first in (lambda: Conv2D(2, 3, 1, "same", "channels_first"),
                            lambda: MaxPooling2D(2, None, "valid", "channels_first"),
                            lambda: AveragePooling2D(2, None, "valid", "channels_first")):
@@ -571,3 +571,21 @@ def test_positional_arguments_follow_keras_order():
     with pytest.raises(TypeError, match="groups"):
         Conv2D(2, 3, groups=2)
     assert MaxPooling2D(2, None, "valid", "channels_last")(x).shape == (2, 1, 1, 4)
+
+
+def test_a_layers_activation_reads_as_keras_function():
+    # Keras 3.15 (checked live): Dense(16, activation='relu').activation is
+    # keras.activations.relu, so tutorials print layer.activation.__name__, compare it with
+    # the module's function and serialize it; Activation('relu').activation is the same
+    from tinynet import activations
+    from tinynet.layers import Activation, Conv2D
+
+    for layer in (Dense(4, activation="relu"), Conv2D(2, 3, activation="relu"),
+                  Activation("relu")):
+        assert layer.activation is activations.relu
+        assert layer.activation == activations.relu and layer.activation.__name__ == "relu"
+        assert activations.serialize(layer.activation) == "relu"
+        np.testing.assert_array_equal(layer.activation(np.array([-1.0, 2.0])), [0.0, 2.0])
+    assert Dense(4).activation is activations.linear
+    assert Dense(4, activation="swish").get_config()["activation"] == "silu"  # Keras's name
+    assert repr(Activation("tanh", name="act")) == "Activation('tanh', name='act')"

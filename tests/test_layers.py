@@ -302,7 +302,7 @@ def test_softmax_rows_sum_to_one_and_ignore_a_shift_of_the_row():
 
 
 def test_activation_names_are_case_insensitive_and_typos_get_a_suggestion():
-    assert Activation("ReLU").activation == "relu"
+    assert Activation("ReLU").activation.__name__ == "relu"
     with pytest.raises(ValueError, match="relu"):
         Activation("rleu")
 

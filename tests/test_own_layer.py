@@ -100,14 +100,39 @@ def test_a_wrong_dx_is_reported_as_coming_from_the_layer_after():
 
 def test_loss_and_gradient_by_hand_refuses_targets_that_do_not_match():
     p = np.full((8, 1), 0.5, dtype=np.float32)
-    with pytest.raises(ValueError, match=r"y_true of shape \(10,\) does not match y_pred"):
+    with pytest.raises(ValueError, match=r"same number of samples, got 10 and 8"):
         losses.BinaryCrossentropy().loss_and_gradient(np.ones(10), p)
+    # the same number of values in another shape is not reshaped silently
+    with pytest.raises(ValueError, match=r"y_true of shape \(2, 3, 2\) does not match"):
+        losses.BinaryCrossentropy().loss_and_gradient(np.ones((2, 3, 2)), np.full((2, 2, 3), 0.5))
+    with pytest.raises(ValueError, match=r"y has shape \(2, 3, 2, 1\) but"):
+        losses.BinaryCrossentropy()(np.zeros((2, 3, 2, 1)), np.full((2, 2, 3, 1), 0.5))
     probabilities = np.full((4, 3), 1 / 3, dtype=np.float32)
     loss = losses.SparseCategoricalCrossentropy()
-    with pytest.raises(ValueError, match="one integer label per sample is needed"):
+    with pytest.raises(ValueError, match="same number of samples, got 2 and 4"):
         loss.loss_and_gradient(np.array([0, 1]), probabilities)
+    with pytest.raises(ValueError, match="labels must be whole numbers"):
+        loss.gradient(np.array([0.5, 1.7, 1, 2]), probabilities)  # not truncated to 0 and 1
     with pytest.raises(ValueError, match=r"labels must be in \[0, 3\)"):
         loss.loss_and_gradient(np.array([0, 1, 2, -1]), probabilities)
+
+
+def test_the_by_hand_loss_methods_refuse_what_they_would_get_wrong():
+    # loss, gradient and loss_and_gradient take (N, K) arrays; the loss object converts
+    y, p = np.array([0.0, 1, 1, 0]), np.array([0.2, 0.7, 0.4, 0.1])
+    mse = losses.MeanSquaredError(reduction="sum")
+    for method in (mse.loss, mse.gradient, mse.loss_and_gradient):
+        with pytest.raises(ValueError, match=r"reshape\(-1, 1\)"):
+            method(y, p)  # (N,) had been read as one sample of N outputs
+        with pytest.raises(TypeError, match="must be a NumPy array, got a list"):
+            method(list(y), p.reshape(-1, 1))
+        with pytest.raises(ValueError, match=r"one weight per sample \(4\)"):
+            method(y, p.reshape(-1, 1), np.ones(2))
+    assert mse(y, p) == pytest.approx(mse.loss(y, p.reshape(-1, 1))) == pytest.approx(0.5)
+    with pytest.raises(TypeError, match="complex128"):
+        mse.gradient(y, p.reshape(-1, 1) + 0j)
+    with pytest.raises(ValueError, match="the batch is empty"):
+        losses.SparseCategoricalCrossentropy().gradient(np.zeros(0), np.zeros((0, 3)))
 
 
 def test_loss_and_gradient_is_loss_and_gradient():

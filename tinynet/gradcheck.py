@@ -189,7 +189,9 @@ def check_layer(layer, x, training=True, h=1e-5, seed=0, verbose=False):
                          + layer.regularization_loss())
 
         loss()
+        layer.grads.clear()  # a gradient backward forgets to set is missing, not stale
         analytic = {"input": layer.backward(R.copy())}
+        check_grads_set(layer)
         analytic.update({key: np.array(layer.grads[key]) for key in layer.params})
         numeric = {"input": numerical_gradient(loss, x, h)}
         for key in layer.params:
@@ -197,6 +199,15 @@ def check_layer(layer, x, training=True, h=1e-5, seed=0, verbose=False):
     finally:
         snapshot.restore()
     return report(analytic, numeric, verbose)
+
+
+def check_grads_set(layer):
+    """A clear error for a backward that did not set the gradient of every weight."""
+    missing = [key for key in layer.params if not isinstance(layer.grads.get(key), np.ndarray)]
+    if missing:
+        raise RuntimeError(f"check_layer: {layer.where}.backward must set self.grads[key] for "
+                           f"every weight at every call (an array of the weight's shape); it "
+                           f"did not set {', '.join(map(repr, missing))}")
 
 
 def check_width(layer, x):

@@ -161,6 +161,7 @@ class Loss:
     def loss(self, y_true, y_pred, sample_weight=None):
         """Inputs: y_true, y_pred (N, K), sample_weight (N,) or None.
         Returns: L = sum_n w_n l_n / N (or the plain sum for reduction='sum'), a float."""
+        check_loss_arguments(self, y_true, y_pred, sample_weight, "loss")
         values = self.call(self.prepare_targets(y_true, y_pred), y_pred)  # l_n: (N,)
         if sample_weight is not None:
             values = values * self.weights_for(values.shape, values.dtype, sample_weight)
@@ -177,6 +178,7 @@ class Loss:
             raise ValueError(f"{type(self).__name__}: reduction='none' gives one loss per "
                              f"sample, not one number to differentiate; use "
                              f"'sum_over_batch_size' for training")
+        check_loss_arguments(self, y_true, y_pred, sample_weight, "loss_and_gradient")
         # in fit, y_true has y_pred's shape already (Sequential.shape_targets did it once):
         # prepare_targets then only casts it to y_pred's dtype and applies label_smoothing
         values, grad = self.call_and_gradient(self.prepare_targets(y_true, y_pred), y_pred)
@@ -244,15 +246,16 @@ class Loss:
         if len(y_true) != len(y_pred):
             raise ValueError(f"{where}: y_true and y_pred must have the same number of "
                              f"samples, got {len(y_true)} and {len(y_pred)}")
-        self.check_targets(y_true, (None, *y_pred.shape[1:]), where)
         if y_pred.ndim == 1:
             y_pred = y_pred.reshape(-1, 1)
+        self.check_targets(y_true, (None, *y_pred.shape[1:]), where)
         return y_true, y_pred
 
     def prepare_targets(self, y_true, y_pred):
-        """Reshape y_true to y_pred's shape when they hold the same number of values:
-        targets (N,) and (N, 1) mean the same thing. Any other mismatch is an error here,
-        where it would otherwise broadcast silently into a wrong loss."""
+        """Reshape y_true to y_pred's shape when the two differ only by trailing axes of
+        length 1: targets (N,) and (N, 1) mean the same thing. Any other mismatch (even of
+        the same size, such as (K, N) for (N, K)) is an error here, where it would otherwise
+        give a wrong loss silently."""
         y_true, y_pred = match_shapes(y_true, y_pred)
         if y_true.shape != y_pred.shape:
             raise ValueError(f"{type(self).__name__}: y_true of shape {y_true.shape} does not "
@@ -263,7 +266,7 @@ class Loss:
     def check_targets(self, y, output_shape, where):
         """Raise a clear error if the targets `y` cannot go with outputs of `output_shape`."""
         expected = (len(y), *output_shape[1:])
-        if y.shape != expected and y.size != math.prod(expected):
+        if not same_but_for_ones(y.shape, expected):
             raise ValueError(f"{where}: y has shape {y.shape} but the model outputs "
                              f"{tuple(output_shape)}; expected y of shape {expected}"
                              + one_target_hint(y, expected))
@@ -282,12 +285,65 @@ class Loss:
 
 def match_shapes(y_true, y_pred):
     """Targets (N,) and predictions (N, 1) (or the reverse) mean the same thing: y_true is
-    reshaped to y_pred's shape when they hold the same number of values (the losses and the
-    metrics share this rule)."""
+    reshaped to y_pred's shape when the two differ only by trailing axes of length 1 (the
+    losses and the metrics share this rule; Keras's squeeze_or_expand_to_same_rank is the
+    same idea). Other shapes are left as they are, for the caller to refuse."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.shape != y_pred.shape and y_true.size == y_pred.size:
+    if y_true.shape != y_pred.shape and same_but_for_ones(y_true.shape, y_pred.shape):
         y_true = y_true.reshape(y_pred.shape)
     return y_true, y_pred
+
+
+def same_but_for_ones(shape, other):
+    """Whether two shapes are the same but for trailing axes of length 1, which hold no
+    more values: (32,) and (32, 1), or (32, 28, 28) and (32, 28, 28, 1)."""
+    return without_trailing_ones(shape) == without_trailing_ones(other)
+
+
+def without_trailing_ones(shape):
+    """(32, 1) -> (32,); (32, 28, 28, 1) -> (32, 28, 28)."""
+    shape = tuple(shape)
+    while shape and shape[-1] == 1:
+        shape = shape[:-1]
+    return shape
+
+
+def check_loss_arguments(loss, y_true, y_pred, sample_weight, method):
+    """What loss, gradient and loss_and_gradient need, tested cheaply since they run at
+    every step (the loss object called as loss(y_true, y_pred) converts lists and checks
+    more): NumPy arrays, y_pred of a float type with a batch axis and its outputs, (N, K) or
+    (N, H, W, C), as many targets as samples, and one sample weight per sample (or one
+    number for all)."""
+    if not (isinstance(y_true, np.ndarray) and isinstance(y_pred, np.ndarray)
+            and y_pred.dtype.kind == "f" and y_pred.ndim >= 2 and len(y_pred)
+            and len(y_true) == len(y_pred)):
+        raise loss_argument_error(loss, y_true, y_pred, method)
+    if sample_weight is not None and np.size(sample_weight) not in (1, len(y_pred)):
+        raise ValueError(f"{type(loss).__name__}.{method}: sample_weight needs one weight per "
+                         f"sample ({len(y_pred)}) or a single number, got shape "
+                         f"{np.shape(sample_weight)}")
+
+
+def loss_argument_error(loss, y_true, y_pred, method):
+    """The error check_loss_arguments raises, worked out only when it fails."""
+    where = f"{type(loss).__name__}.{method}(y_true, y_pred)"
+    by_hand = f"call the loss object, {type(loss).__name__}()(y_true, y_pred), which converts"
+    for name, value in (("y_true", y_true), ("y_pred", y_pred)):
+        if not isinstance(value, np.ndarray):
+            return TypeError(f"{where}: {name} must be a NumPy array, got a "
+                             f"{type(value).__name__}; {by_hand} lists")
+    if y_pred.dtype.kind != "f":
+        return TypeError(f"{where}: y_pred must be an array of floats (float32 or float64), "
+                         f"got {y_pred.dtype}")
+    if y_pred.ndim < 2:
+        return ValueError(f"{where}: y_pred must have a batch axis and an axis of outputs, "
+                          f"(N, K); got shape {y_pred.shape}. For N predictions of one output "
+                          f"use y_pred.reshape(-1, 1), or {by_hand} (N,) to (N, 1)")
+    if not len(y_pred):
+        return ValueError(f"{where}: the batch is empty (y_pred of shape {y_pred.shape}); a "
+                          f"loss needs at least one sample")
+    return ValueError(f"{where}: y_true and y_pred must have the same number of samples, got "
+                      f"{len(y_true)} and {len(y_pred)}")
 
 
 def one_target_hint(y, expected):
@@ -434,7 +490,12 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
         return {"name": self.name, "reduction": self.reduction, "from_logits": self.from_logits}
 
     def prepare_targets(self, y_true, y_pred):
-        labels = np.asarray(y_true).reshape(-1).astype(np.int64)
+        given = np.asarray(y_true).reshape(-1)
+        labels = given.astype(np.int64)
+        if given.dtype != labels.dtype and np.any(labels != given):  # 1.7 is not class 1
+            raise ValueError(f"{type(self).__name__}: labels must be whole numbers (class "
+                             f"indices 0 to {y_pred.shape[-1] - 1}), got values such as "
+                             f"{given[labels != given][0]:g}")
         if len(labels) != len(y_pred):
             raise ValueError(f"{type(self).__name__}: one integer label per sample is needed "
                              f"({len(y_pred)}), got {len(labels)} (the order is y_true, y_pred)")

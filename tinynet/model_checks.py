@@ -409,8 +409,8 @@ def claim_optimizer(optimizer, model):
 def warn_about_output_and_loss(model):
     """A last activation that cannot work with the loss trains silently to nonsense."""
     last = model.layers[-1]
-    activation = getattr(last, "activation", None)
-    activation = getattr(activation, "activation", activation)
+    activation = getattr(last, "activation", None)  # the function (or a layer's own name)
+    activation = getattr(activation, "__name__", activation)
     units = last.output_shape[-1] if last.built else None
     name, logits = model.loss.name, getattr(model.loss, "from_logits", False)
     message = None

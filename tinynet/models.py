@@ -357,7 +357,7 @@ class Sequential:
                 if slot in old_segments:
                     new[part] = old[old_segments[slot]]
             carried[name] = new
-        self.optimizer.slots, self.optimizer.slot_shapes = [carried], [self.parameters.shape]
+        self.optimizer.slots, self.optimizer.slot_params = [carried], [self.parameters]
 
     def sync_parameters(self):
         """Before every forward pass (forward calls it): a layer frozen or unfrozen since the
@@ -412,7 +412,7 @@ class Sequential:
             raise ValueError(f"set_optimizer_state: the arrays hold "
                              f"{[v.size for v in flat.values()]} values, the model has "
                              f"{self.parameters.size} trainable ones")
-        self.optimizer.slots, self.optimizer.slot_shapes = [flat], [self.parameters.shape]
+        self.optimizer.slots, self.optimizer.slot_params = [flat], [self.parameters]
         self.optimizer.iterations = int(iterations)
 
     def get_optimizer_variables(self):

@@ -735,11 +735,12 @@ def split(rows, shapes):
 
 
 def activation_name(layer):
-    """'relu', 'sigmoid', ... for an Activation layer or a Dense layer's activation; else None."""
+    """'relu', 'sigmoid', ... for an Activation layer or the activation of a Dense or Conv2D
+    layer (the function's name; a layer of your own may also keep a name there); else None."""
     activation = getattr(layer, "activation", None)
     if isinstance(activation, str):
         return activation
-    return getattr(activation, "activation", None)
+    return getattr(activation, "__name__", None) if callable(activation) else None
 
 
 def check_layer_choice(layers):

@@ -70,10 +70,9 @@ import zipfile
 
 import numpy as np
 
-from tinynet import initializers, layers, losses, metrics, optimizers
+from tinynet import activations, initializers, layers, losses, metrics, optimizers
 from tinynet.config import standardize_dtype
 from tinynet.files import check_path, write_atomically
-from tinynet.layers.base import Layer
 from tinynet.validation import (
     check_bool,
     constructor_arguments,
@@ -312,8 +311,8 @@ def value_to_keras(key, value, where):
     if key.endswith("_regularizer") and value is not None:
         return keras_object("keras.regularizers", type(value).__name__,
                             as_json_value(value.get_config()))
-    if key == "activation" and isinstance(value, Layer):
-        return value.activation  # Dense keeps an Activation layer; Keras writes its name
+    if key == "activation" and callable(value):  # Keras writes the function's name
+        return activations.serialize(value)
     if key in PAIR_KEYS and isinstance(value, (int, np.integer)):
         return [int(value), int(value)]
     if callable(value):

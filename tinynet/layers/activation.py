@@ -226,9 +226,16 @@ class Activation(Layer):
 
     @property
     def activation(self):
-        """The function's name ('relu'). May be set, as Keras code does (layer.activation =
-        'linear'): the layer then applies the new function."""
-        return self._activation_name
+        """The function, as Keras gives it: tinynet.activations.relu for Activation('relu'),
+        which works on arrays of any shape (its __name__ is 'relu'; get_config()['activation']
+        gives the name too). May be set, as Keras code does (layer.activation = 'linear', or a
+        function of tinynet.activations): the layer then applies the new function."""
+        from tinynet import activations  # here: that module imports this one
+
+        return activations.get(self._activation_name)
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self._activation_name!r}, name={self.name!r})"
 
     @activation.setter
     def activation(self, value):
@@ -264,14 +271,16 @@ class Activation(Layer):
 
 
 def activation_attribute():
-    """The `activation` of a layer that applies one after its own step (Dense, Conv2D): an
-    Activation layer, which Keras code may also set as Keras allows: layer.activation = None
-    (linear; Grad-CAM's model.layers[-1].activation = None gives the logits), a name such as
-    'relu', or a function of tinynet.activations. Read back, it is the Activation layer,
-    which can be called on an array (layer.activation(x)) as Keras's function can."""
+    """The `activation` of a layer that applies one after its own step (Dense, Conv2D), as
+    Keras has it: the function (tinynet.activations.relu; layer.activation(x) works on an
+    array, layer.activation.__name__ is 'relu'). Keras code may set it as Keras allows:
+    layer.activation = None (linear; Grad-CAM's model.layers[-1].activation = None gives the
+    logits), a name such as 'relu', or a function of tinynet.activations. The layer applies
+    it through an Activation layer of its own, `activation_layer`, whose function and
+    derivative its forward and backward call."""
 
     def get_activation(layer):
-        return layer._activation
+        return layer.activation_layer.activation
 
     def set_activation(layer, value):
         where = f"{type(layer).__name__}.activation"
@@ -280,7 +289,8 @@ def activation_attribute():
                             f"this way would lose; add it to the model as a layer instead")
         if isinstance(value, Activation):  # by its name: the layer keeps one of its own,
             value = value.activation       # never shared with another layer
-        layer._activation = Activation(check_activation_name(value, where), dtype=layer.dtype)
+        layer.activation_layer = Activation(check_activation_name(value, where),
+                                            dtype=layer.dtype)
 
     return property(get_activation, set_activation)
 

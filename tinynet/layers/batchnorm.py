@@ -270,7 +270,9 @@ class BatchNormalization(Layer):
         grads['gamma'] and grads['beta']."""
         self.check_grad_output(grad_output, self.cache)
         dx, dgamma, dbeta = batchnorm_backward(grad_output, self.cache)
-        self.grads["gamma"], self.grads["beta"] = dgamma, dbeta  # used if the layer has them
+        # only the weights the layer has (scale=False has no gamma, center=False no beta)
+        self.grads.update((key, grad) for key, grad in (("gamma", dgamma), ("beta", dbeta))
+                          if key in self.params)
         self.add_regularization_gradients()
         return dx
 

@@ -206,7 +206,7 @@ class Conv2D(Layer):
                             "lora_alpha")
     kernel = weight_attribute("kernel")
     bias = weight_attribute("bias")
-    activation = activation_attribute()  # an Activation layer; may be set to None or 'relu'
+    activation = activation_attribute()  # the function; may be set to None or 'relu'
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
                  dilation_rate=(1, 1), groups=1, activation=None, use_bias=True,
@@ -260,13 +260,13 @@ class Conv2D(Layer):
         z = self.cols @ kernel.reshape(-1, self.filters)
         if self.use_bias:
             z += self.params["bias"]
-        return self.activation.forward(z.reshape(*windows.shape[:3], self.filters))
+        return self.activation_layer.forward(z.reshape(*windows.shape[:3], self.filters))
 
     def backward(self, grad_output):
         """Inputs: grad_output = dL/dy (N, H_out, W_out, filters). Returns: dL/dx (N, H, W,
         C_in); sets grads['kernel'] (kh, kw, C_in, filters) and grads['bias'] (filters,)."""
         self.check_grad_output(grad_output, self.cols)
-        grad_z = self.activation.backward(grad_output)
+        grad_z = self.activation_layer.backward(grad_output)
         g = grad_z.reshape(-1, self.filters)                      # (N*H_out*W_out, filters)
         kernel = self.params["kernel"]
         self.grads["kernel"] = (self.cols.T @ g).reshape(kernel.shape)

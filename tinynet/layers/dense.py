@@ -34,7 +34,7 @@ class Dense(Layer):
                             "lora_rank", "lora_alpha", "quantization_config")
     kernel = weight_attribute("kernel")
     bias = weight_attribute("bias")
-    activation = activation_attribute()  # an Activation layer; may be set to None or 'relu'
+    activation = activation_attribute()  # the function; may be set to None or 'relu'
 
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
@@ -78,7 +78,7 @@ class Dense(Layer):
         if self.use_bias:
             z += self.params["bias"]
         # the activation's function itself, not its layer's forward: x was checked above
-        self.z, self.y = z, self.activation.function(z)
+        self.z, self.y = z, self.activation_layer.function(z)
         return self.y
 
     def backward(self, grad_output):
@@ -86,7 +86,7 @@ class Dense(Layer):
         needs_input_grad is False (a model's first layer during training); sets
         grads['kernel'] (D_in, units) and grads['bias'] (units,)."""
         self.check_grad_output(grad_output, self.x)
-        grad_z = self.activation.derivative(grad_output, self.z, self.y)
+        grad_z = self.activation_layer.derivative(grad_output, self.z, self.y)
         self.grads["kernel"] = self.x.T @ grad_z
         if self.use_bias:
             self.grads["bias"] = grad_z.sum(axis=0)

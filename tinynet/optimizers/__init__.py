@@ -207,7 +207,7 @@ class Optimizer:
         self._learning_rate = None
         self.learning_rate = learning_rate  # a float, or a schedule (see the property)
         self.slots = None        # per parameter array, a dict of its state (Adam: m and v)
-        self.slot_shapes = None  # the shape of the parameter array each dict was made for
+        self.slot_params = None  # the parameter arrays themselves, the state's owners
 
     @property
     def learning_rate(self):
@@ -249,11 +249,13 @@ class Optimizer:
         each (a model's flat vectors) or two lists of arrays of matching shapes."""
         params, grads = as_list(params), as_list(grads)
         if self.slots is None:  # the first step: m, v, velocity... start at zero
+            check_params_and_grads(self, params, grads)
             self.start_slots(params)
-        # one cheap test for a model's vector; lists are compared shape by shape
-        if not (len(params) == len(grads) == len(self.slots) == 1
-                and params[0].shape == self.slot_shapes[0] == getattr(grads[0], "shape", 0)):
-            check_same_shapes(self, params, grads)
+        # one cheap test for a model's vector (the very array the state was made for); lists
+        # are checked array by array
+        if not (len(params) == len(grads) == 1 and params[0] is self.slot_params[0]
+                and getattr(grads[0], "shape", None) == params[0].shape):
+            check_params_and_grads(self, params, grads)
         learning_rate = self.current_learning_rate()  # before the count: Keras's order
         self.iterations += 1
         for param, grad, slots in zip(params, grads, self.slots, strict=True):
@@ -293,12 +295,17 @@ class Optimizer:
     def start_slots(self, params):
         """The state of a first step, one dict per parameter array, from create_slots."""
         self.slots = [self.create_slots(param) for param in params]
-        self.slot_shapes = [param.shape for param in params]
+        self.slot_params = list(params)
         check_slots(self, params)
+
+    @property
+    def slot_shapes(self):
+        """The shape of each parameter array the state is kept for (None before a step)."""
+        return None if self.slot_params is None else [param.shape for param in self.slot_params]
 
     def reset(self):
         """Forget the per-parameter state (a model compiled again with other weights)."""
-        self.slots = self.slot_shapes = None
+        self.slots = self.slot_params = None
 
     def create_slots(self, param):
         return {}
@@ -591,7 +598,25 @@ def whole_vector(arrays):
     return base if start == base.size else None
 
 
-def check_same_shapes(optimizer, params, grads):
+def check_params_and_grads(optimizer, params, grads):
+    """params: float arrays that can be written into (the update is in place); grads: arrays
+    of the same shapes; and, once the optimizer has state (Adam's m and v), the very arrays it
+    was made for: one optimizer shared by two sets of weights would mix their state."""
+    where = f"{type(optimizer).__name__}.apply"
+    for i, param in enumerate(params):
+        if not (isinstance(param, np.ndarray) and param.dtype.kind == "f"):
+            got = f"an array of {param.dtype}" if isinstance(param, np.ndarray) else \
+                f"a {type(param).__name__}"
+            raise TypeError(f"{where}: each parameter must be a float NumPy array, which the "
+                            f"update changes in place; parameter {i} is {got}")
+        if not param.flags.writeable:
+            raise ValueError(f"{where}: parameter {i} is read-only, so it cannot be updated in "
+                             f"place; pass the weight arrays themselves (model.trainable_"
+                             f"weights, or layer.params[...])")
+    for i, grad in enumerate(grads):
+        if not isinstance(grad, np.ndarray):
+            raise TypeError(f"{where}: each gradient must be a NumPy array, gradient {i} is a "
+                            f"{type(grad).__name__}")
     if len(params) > 1 and whole_vector(grads) is not None and whole_vector(params) is None:
         # apply(grads, model.trainable_weights), Keras 3's order: it would update the
         # gradients, silently, and leave the weights as they are
@@ -604,11 +629,17 @@ def check_same_shapes(optimizer, params, grads):
         raise ValueError(f"{type(optimizer).__name__}.apply: each gradient needs the shape of "
                          f"its parameter, {[p.shape for p in params]}; got "
                          f"{[np.shape(g) for g in grads]}")
-    if optimizer.slot_shapes != [p.shape for p in params]:
-        raise ValueError(f"{type(optimizer).__name__}.apply: got parameters of shapes "
-                         f"{[p.shape for p in params]}, but this optimizer holds state for "
-                         f"{optimizer.slot_shapes}; use a new optimizer "
-                         f"for a new model (or compile again)")
+    owners = optimizer.slot_params
+    if owners is not None and (len(owners) != len(params) or
+                               any(p is not q for p, q in zip(params, owners, strict=False))):
+        # as Keras 3 refuses variables its optimizer was not built with
+        state = ", ".join(["its step count", *sorted(optimizer.slots[0])])
+        raise ValueError(f"{where}: this optimizer keeps its state ({state}) for the "
+                         f"{len(owners)} parameter array(s) of its first update, "
+                         f"of shapes {optimizer.slot_shapes}, and got other arrays (shapes "
+                         f"{[p.shape for p in params]}). Pass the same arrays at every update, "
+                         f"all in one call (optimizer.apply([w1, w2], [g1, g2]), as a model "
+                         f"does), and use a new optimizer for other weights (or compile again)")
 
 
 OPTIMIZERS = {"adam": Adam, "sgd": SGD, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}
