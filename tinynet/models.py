@@ -96,6 +96,7 @@ class Sequential:
         self.parameters = None        # the flat vector of trainable weights (after compile)
         self.bound_trainable = None   # the layers' trainable flags it was made for
         self.trainable_keys = self.views = None  # (layer, key) and view of each weight in it
+        self.parked_slots = {}  # (id(layer), key) -> a frozen weight's optimizer state
         self.vectors_seen = 0  # Sequential.vectors_made when this model last looked
         self.taken_apart = {}  # name of a model added inside this one -> its layers' names
         self.layer_inputs, self.layer_grad_inputs = [], []
@@ -342,13 +343,19 @@ class Sequential:
 
     def carry_optimizer_state(self, old_segments):
         """When the set of trainable weights changes (a layer frozen or unfrozen, a layer
-        added or popped), the weights that stay keep their optimizer state (Adam's m and v),
-        as in Keras, where each weight has its own; new ones start from the optimizer's fresh
-        state (zeros; Adagrad's initial accumulator)."""
+        added or popped), each weight keeps its optimizer state (Adam's m and v), as in Keras,
+        where each weight has its own: the weights that stay keep theirs, a frozen weight's
+        state waits unchanged in `parked_slots` until it is unfrozen, and weights new to the
+        optimizer start from its fresh state (zeros; Adagrad's initial accumulator)."""
         state = self.optimizer.slots
         if not state or len(state) != 1:
             self.optimizer.reset()
+            self.parked_slots = {}
             return
+        parked = self.parked_slots
+        for slot, part in old_segments.items():  # leaving the vector: frozen (or popped)
+            if slot not in self.segments:
+                parked[slot] = {name: old[part].copy() for name, old in state[0].items()}
         carried = {}
         fresh = self.optimizer.create_slots(self.parameters)
         for name, old in state[0].items():
@@ -356,7 +363,11 @@ class Sequential:
             for slot, part in self.segments.items():
                 if slot in old_segments:
                     new[part] = old[old_segments[slot]]
+                elif name in parked.get(slot, {}):  # unfrozen: its state from before
+                    new[part] = parked[slot][name]
             carried[name] = new
+        for slot in self.segments:
+            parked.pop(slot, None)
         self.optimizer.slots, self.optimizer.slot_params = [carried], [self.parameters]
 
     def sync_parameters(self):
@@ -526,6 +537,7 @@ class Sequential:
         self.log_names = log_names(self.metrics, self.weighted_metrics)  # as Keras names them
         self.compiled = True
         self.segments = {}  # a new compile starts the optimizer's state afresh
+        self.parked_slots = {}
         warn_about_output_and_loss(self)
         warn_about_layers_inside_layers(self)
         self.parameters_changed()  # not compiled after all if the layers cannot train together
