@@ -696,12 +696,24 @@ def test_keras_arguments_tinynet_lacks_get_an_error_that_says_so(method, kwargs,
     assert "keras_only" not in message
 
 
-def test_images_without_a_channels_axis_are_told_to_add_one():
+def test_images_without_a_channels_axis_get_one_as_in_keras():
+    # Keras 3 adds (or drops) a last axis of length 1 that is all the samples lack (or have
+    # too many); any other mismatch is an error, and one sample without its batch axis is
+    # told to add it
     from tinynet.layers import Conv2D, Flatten
 
     model = Sequential([Conv2D(2, 3, input_shape=(8, 8, 1)), Flatten(), Dense(1)])
-    raises(ValueError, lambda: model.predict(np.zeros((4, 8, 8))), "(8, 8, 1)",
-           "(height, width, channels)", "x[..., None]")
+    x = np.random.default_rng(0).normal(size=(4, 8, 8)).astype(np.float32)
+    np.testing.assert_array_equal(model.predict(x, verbose=0),
+                                  model.predict(x[..., None], verbose=0))
+    raises(ValueError, lambda: model.predict(np.zeros((4, 8, 8, 2))), "(8, 8, 1)",
+           "(height, width, channels)")
+    raises(ValueError, lambda: model.predict(np.zeros((8, 8, 1))), "without the batch axis",
+           "x[None]")
+    dense = binary_model()
+    x = np.random.default_rng(1).normal(size=(5, 3)).astype(np.float32)
+    np.testing.assert_array_equal(dense.predict(x[..., None], verbose=0),
+                                  dense.predict(x, verbose=0))
 
 
 def test_a_metric_function_with_one_value_per_sample_is_averaged_like_keras(capsys):
@@ -726,7 +738,7 @@ def test_a_keras_layer_tinynet_lacks_says_so_and_lists_what_it_has():
 
 
 def test_a_dense_model_given_images_is_told_to_flatten_them():
-    raises(ValueError, lambda: binary_model().predict(np.zeros((8, 3, 1))), "(3,)",
+    raises(ValueError, lambda: binary_model().predict(np.zeros((8, 3, 1, 1))), "(3,)",
            "x.reshape(len(x), -1)")
 
 

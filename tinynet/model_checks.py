@@ -175,9 +175,10 @@ def check_sample_weight(sample_weight, n, where):
 def apply_class_weight(y, weights, class_weight, where):
     """class_weight {class: weight} -> one weight per sample (n,), by each sample's class
     (the integer label, the rounded binary target, or the one-hot argmax), as Keras does.
-    Raises TypeError for a class_weight that is not a dict or a weight that is not a number,
-    ValueError for a weight that is negative, NaN or infinite, for a class of y without a
-    weight, and when sample_weight is given too."""
+    A class without a weight weighs 1.0, as in Keras 3 ({1: 10.0} weighs class 1 ten times
+    class 0). Raises TypeError for a class_weight that is not a dict or a weight that is
+    not a number, ValueError for a weight that is negative, NaN or infinite, and when
+    sample_weight is given too."""
     if class_weight is None:
         return weights
     if weights is not None:
@@ -193,11 +194,7 @@ def apply_class_weight(y, weights, class_weight, where):
         if check_float(weight, name) < 0:
             raise ValueError(f"{name} must be >= 0, got {weight:g}")
     labels = y.argmax(axis=-1) if y.ndim == 2 and y.shape[1] > 1 else np.round(y).reshape(-1)
-    missing = sorted(set(labels.astype(int).tolist()) - set(class_weight))
-    if missing:
-        raise ValueError(f"{where}(class_weight=...): no weight for class(es) {missing}; "
-                         f"give one for every class in y")
-    return np.array([class_weight[int(label)] for label in labels], dtype=np.float64)
+    return np.array([class_weight.get(int(label), 1.0) for label in labels], dtype=np.float64)
 
 
 # -- Keras's arguments that tinynet does not have ---------------------------------------------
@@ -381,8 +378,9 @@ def sample_shape_hint(got, expected):
             return f" ({expected[0]} features)", "; flatten each sample: x.reshape(len(x), -1)"
         return f" ({expected[0]} features)", ""
     described = " (height, width, channels)" if len(expected) == 3 else ""
-    if got[1:] == expected[:-1] and expected[-1] == 1:
-        return described, "; add the channels axis: x[..., None]"
+    if tuple(got) == tuple(expected):
+        return described, ("; that is one sample without the batch axis: give a batch of "
+                           "one, x[None] (or np.expand_dims(x, 0))")
     return described, ""
 
 

@@ -511,14 +511,15 @@ class Sequential:
 
     # -- compile and the training step -------------------------------------------------------
 
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, weighted_metrics=None,
-                **keras_only):
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, **keras_only):
         """Choose the optimizer, the loss and the metrics: compile(optimizer=Adam(),
         loss='binary_crossentropy', metrics=['accuracy']). Without an optimizer, RMSprop with
         its defaults, as in Keras 3. As in Keras, `metrics` ignore sample weights (and
         class_weight); `weighted_metrics` use them. A weighted metric whose name an unweighted
         one already has is logged as 'weighted_' + its name ('weighted_accuracy')."""
-        check_keras_only(keras_only, "compile", self.compile)
+        # loss_weights (for models with several outputs) sits third, as in Keras's signature
+        check_keras_only({"loss_weights": loss_weights, **keras_only}, "compile", self.compile)
         if not self.layers:
             raise ValueError("compile: this Sequential model has no layers; add some first")
         if loss is None:
@@ -607,10 +608,14 @@ class Sequential:
 
     def check_x_shape(self, x, where):
         """x, already an array of the model's float type, checked against the model's input
-        shape (an unbuilt model is built for it)."""
+        shape (an unbuilt model is built for it). As Keras 3 does, samples that lack only a
+        last axis of length 1 get it (images (N, 28, 28) for Input(shape=(28, 28, 1))), and
+        samples with one more such axis lose it."""
         if not self.built:
             self.build((None, *x.shape[1:]))
         expected = tuple(self.input_shape[1:])
+        if x.shape[1:] + (1,) == expected or x.shape[1:] == expected + (1,):
+            x = x.reshape(len(x), *expected)
         if tuple(x.shape[1:]) != expected:
             described, fix = sample_shape_hint(x.shape, expected)
             raise ValueError(f"{where}: the model expects samples of shape {expected}"
@@ -658,7 +663,8 @@ class Sequential:
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, validation_freq=1, **keras_only):
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1, **keras_only):
         """Train for epochs `initial_epoch` .. `epochs - 1` over (x, y) in batches; return a
         History. Arguments, defaults and behaviour are Keras 3's:
 
@@ -668,9 +674,14 @@ class Sequential:
         every epoch. sample_weight (n,) weighs each sample's loss (its held-out part weighs
         val_loss); class_weight {class: weight} does the same by class, for the training data
         only. The validation pass calls the callbacks' on_test_* hooks, as evaluate does.
-        batch_size=None means 32.
+        batch_size=None means 32. steps_per_epoch, validation_steps and validation_batch_size
+        are Keras's, for datasets and generators: accepted at None (their default), refused
+        otherwise; they sit where Keras's signature has them, so a positional argument means
+        what it means in Keras.
         """
-        check_keras_only(keras_only, "fit", self.fit)
+        check_keras_only({"steps_per_epoch": steps_per_epoch, "validation_steps":
+                          validation_steps, "validation_batch_size": validation_batch_size,
+                          **keras_only}, "fit", self.fit)
         plan = check_fit_arguments(self, x, y, batch_size, epochs, verbose, validation_split,
                                    validation_data, shuffle, class_weight, sample_weight,
                                    initial_epoch, validation_freq)
@@ -764,11 +775,12 @@ class Sequential:
         return self.forward(self.check_x(x, "predict_on_batch"), training=False)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 callbacks=None, return_dict=False, **keras_only):
+                 steps=None, callbacks=None, return_dict=False, **keras_only):
         """Loss and metrics in inference mode: returns [loss, *metrics] (or just the loss), or
         a dict with return_dict=True. The loss is the mean over batches weighted by batch
-        size, the metrics accumulate over all samples, as in Keras."""
-        check_keras_only(keras_only, "evaluate", self.evaluate)
+        size, the metrics accumulate over all samples, as in Keras. steps (Keras's, for
+        datasets) is accepted at None only."""
+        check_keras_only({"steps": steps, **keras_only}, "evaluate", self.evaluate)
         self.check_compiled("evaluate")
         x, y, weights = self.check_xy(x, y, "evaluate", sample_weight)
         batch_size = check_batch_size(batch_size, "evaluate")
@@ -797,10 +809,12 @@ class Sequential:
         callbacks.on_test_end(logs)
         return logs
 
-    def predict(self, x, batch_size=None, verbose="auto", callbacks=None, **keras_only):
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None,
+                **keras_only):
         """Outputs for x in inference mode (moving statistics, no dropout), batch by batch,
-        so a sample's prediction never depends on the other samples."""
-        check_keras_only(keras_only, "predict", self.predict)
+        so a sample's prediction never depends on the other samples. steps (Keras's, for
+        datasets) is accepted at None only."""
+        check_keras_only({"steps": steps, **keras_only}, "predict", self.predict)
         x = self.check_x(x, "predict")
         batch_size = check_batch_size(batch_size, "predict")
         verbose = check_verbose(verbose, "predict")
@@ -856,12 +870,12 @@ class Sequential:
         return [f"{type(layer).__name__}:{key}:{layer.weight(key).shape}"
                 for layer in self.layers for key in layer.weight_keys()]
 
-    def save_weights(self, path, overwrite=True, max_shard_size=None):
+    def save_weights(self, filepath, overwrite=True, max_shard_size=None):
         """Save every weight. A name ending in '.weights.h5' writes Keras's own layout (needs
         h5py: pip install "tinynet[keras]"), so Keras's model.load_weights reads it; a name
         ending in '.npz' writes tinynet's own archive, which also holds the weights of layers
         of your own; any other name is refused, as Keras refuses it. Either way the file is
-        written atomically: a temporary file next to `path`, flushed to disk, then renamed
+        written atomically: a temporary file next to `filepath`, flushed to disk, then renamed
         over it, so a save that fails half-way leaves the previous file intact.
 
         overwrite=False refuses to replace an existing file (FileExistsError; Keras would
@@ -870,7 +884,7 @@ class Sequential:
 
         if not self.built:
             raise ValueError("save_weights: the model is not built yet, it has no weights")
-        path = check_path(path, "save_weights")
+        path = check_path(filepath, "save_weights")
         if saving.check_save_weights(path, overwrite, max_shard_size) == ".weights.h5":
             return saving.save_weights_h5(self, path)
         arrays = {f"weight_{i:04d}": w for i, w in enumerate(self.get_weights())}
@@ -878,7 +892,7 @@ class Sequential:
         write_atomically(path, lambda file: np.savez(file, **arrays), "save_weights",
                          example_name="model.weights.npz")
 
-    def load_weights(self, path, skip_mismatch=False):
+    def load_weights(self, filepath, skip_mismatch=False):
         """Load weights saved by save_weights (.npz, or Keras's .weights.h5), or the weights
         of a whole model's .keras file (as Keras 3 does). Refuses a missing, corrupt or
         foreign file and a file saved from a different architecture; either loads
@@ -893,7 +907,7 @@ class Sequential:
         if not self.built:
             raise ValueError("load_weights: build the model first (give the first layer an "
                              "input_shape), so there are weights to load into")
-        path = check_path(path, "load_weights")
+        path = check_path(filepath, "load_weights")
         kind = saving.check_load_weights(path, skip_mismatch)
         if kind == ".weights.h5":
             return saving.load_weights_h5(self, path, skip_mismatch)
@@ -908,7 +922,7 @@ class Sequential:
 
     # -- the whole model as a Keras file: configuration and saving ---------------------------
 
-    def save(self, path, overwrite=True, zipped=None, **keras_only):
+    def save(self, filepath, overwrite=True, zipped=None, **keras_only):
         """Save the whole model (architecture, weights, optimizer) in Keras 3's .keras format,
         which keras.models.load_model reads. Needs h5py (pip install "tinynet[keras]").
         Raises ValueError for a name that does not end in .keras (Keras 3 also writes the
@@ -917,7 +931,7 @@ class Sequential:
         refused."""
         from tinynet import saving
 
-        return saving.save_model(self, check_path(path, "save"), overwrite, zipped,
+        return saving.save_model(self, check_path(filepath, "save"), overwrite, zipped,
                                  **keras_only)
 
     # Keras names for things of its functional API and serving that tinynet does not have.
@@ -936,6 +950,36 @@ class Sequential:
                              "tensors of its functional API, which tinynet does not have. The "
                              "shape of the output is model.output_shape; the values come from "
                              "model.predict(x) or model(x)")
+
+    @property
+    def input(self):
+        raise AttributeError("Sequential has no input: Keras's model.input is a symbolic "
+                             "tensor of its functional API, which tinynet does not have. The "
+                             "shape of the input is model.input_shape, e.g. (None, 20). To see "
+                             "what the first i + 1 layers compute (Keras's "
+                             "Model(model.input, layer.output)), run a model made of them: "
+                             "Sequential(model.layers[:i + 1]).predict(x), which shares their "
+                             "weights")
+
+    @property
+    def output(self):
+        raise AttributeError("Sequential has no output: Keras's model.output is a symbolic "
+                             "tensor of its functional API, which tinynet does not have. The "
+                             "shape of the output is model.output_shape; the values come from "
+                             "model.predict(x) or model(x)")
+
+    @property
+    def predict_classes(self):
+        raise AttributeError("Sequential has no predict_classes (old Keras had it; Keras 3 "
+                             "does not): for one sigmoid output use "
+                             "(model.predict(x) > 0.5).astype('int32'), for softmax outputs "
+                             "np.argmax(model.predict(x), axis=-1)")
+
+    @property
+    def predict_proba(self):
+        raise AttributeError("Sequential has no predict_proba (old Keras had it; Keras 3 "
+                             "does not): model.predict(x) gives the probabilities of a "
+                             "sigmoid or softmax output")
 
     @property
     def export(self):
@@ -972,7 +1016,7 @@ class Sequential:
         """Print one row per layer (name, type, output shape, parameters) and the totals.
         Before the model is built, as in Keras 3, the shapes read '?' and the counts
         '0 (unbuilt)', with a line that says how to build it. print_fn (default print) gets
-        the text; show_trainable=True adds Keras's 'Trainable' column (Y, N, or - for a
+        the text at once, ending in a newline, as from Keras; show_trainable=True adds Keras's 'Trainable' column (Y, N, or - for a
         layer without weights). Keras's other layout arguments are accepted at their
         defaults (None, False), the one layout tinynet prints; other values raise a
         TypeError."""
@@ -981,8 +1025,12 @@ class Sequential:
             if value is not None and value is not False:
                 raise TypeError(f"summary({name}={value!r}): Keras's layout options are not "
                                 f"in tinynet, which prints one layout; leave {name} out")
-        print_fn = print if print_fn is None else print_fn
-        print_fn(summary_text(self, check_bool(show_trainable, "summary(show_trainable=...)")))
+        text = summary_text(self, check_bool(show_trainable, "summary(show_trainable=...)"))
+        if print_fn is None:  # Keras prints the text, which ends in a newline, as it is
+            print(text, end="")
+            print_fn = print
+        else:  # Keras hands print_fn the whole text at once, its last newline included
+            print_fn(text)
         if not self.layers:
             print_fn("The model has no layers yet: add some with model.add(layer).")
         elif not self.built:
@@ -990,14 +1038,14 @@ class Sequential:
                      "Dense(64, input_shape=(20,)), or call fit or build.")
 
 
-def load_model(path, custom_objects=None, compile=True, safe_mode=True):
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """A Sequential model from a .keras file written by tinynet's or Keras 3's model.save.
     compile=False loads the architecture and weights only. custom_objects and safe_mode are
     Keras's: tinynet's .keras files hold only its built-in layers, so custom_objects must be
     empty (a model with a layer of your own is saved with save_weights)."""
     from tinynet import saving
 
-    return saving.load_model(check_path(path, "load_model"), custom_objects, compile,
+    return saving.load_model(check_path(filepath, "load_model"), custom_objects, compile,
                              safe_mode)
 
 

@@ -145,6 +145,26 @@ class Layer:
     def __repr__(self):
         return f"{type(self).__name__}(name={self.name!r})"
 
+    def __getattr__(self, name):
+        """Called only for an attribute the layer does not have: Keras's layer.output and
+        layer.input (symbolic tensors of its functional API, which tutorials use to look
+        inside a model) get advice; any other name Python's usual error. (Python also comes
+        here when a property raises AttributeError, such as layer.kernel before build: that
+        property's own error is raised again.)"""
+        descriptor = getattr(type(self), name, None)
+        if isinstance(descriptor, property):
+            return descriptor.fget(self)
+        if name in ("input", "output"):
+            raise AttributeError(
+                f"{type(self).__name__} has no {name}: Keras's layer.{name} is a symbolic "
+                f"tensor of its functional API, which tinynet does not have. To see what the "
+                f"first i + 1 layers of a model compute (Keras's Model(model.input, "
+                f"layer.output)), run a model made of them: Sequential(model.layers[:i + 1])"
+                f".predict(x), which shares their weights; layer.output_shape gives the "
+                f"shape", name=name, obj=self)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'",
+                             name=name, obj=self)
+
     @property
     def where(self):
         """How errors name this layer: "Dense 'dense_1'"."""

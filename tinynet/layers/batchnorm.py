@@ -226,7 +226,9 @@ class BatchNormalization(Layer):
     def build(self, input_shape):
         if self.axis not in (-1, len(input_shape) - 1):
             raise ValueError(f"{self.where}: axis={self.axis} is not the last axis of inputs "
-                             f"of shape {tuple(input_shape)}; tinynet normalizes the last axis")
+                             f"of shape {tuple(input_shape)}; tinynet normalizes the last axis "
+                             f"(channels last): use axis=-1, and for channels-first images "
+                             f"transpose them, x.transpose(0, 2, 3, 1)")
         features = (input_shape[-1],)
         if self.scale:
             self.params["gamma"] = self.gamma_initializer(features, self.dtype)
@@ -309,7 +311,7 @@ def check_last_axis(axis, where):
         return -1 if axis is None else axis
     raise ValueError(f"{where}(axis={axis!r}): tinynet normalizes the last axis (channels "
                      f"last, Keras's default axis=-1); transpose the data to put the features "
-                     f"last")
+                     f"last (channels-first images: x.transpose(0, 2, 3, 1))")
 
 
 BatchNorm = BatchNormalization

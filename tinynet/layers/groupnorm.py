@@ -91,7 +91,9 @@ class GroupNormalization(Layer):
         channels = input_shape[-1]
         if self.axis not in (-1, len(input_shape) - 1):
             raise ValueError(f"{self.where}: axis={self.axis} is not the last axis of inputs "
-                             f"of shape {tuple(input_shape)}; tinynet normalizes the last axis")
+                             f"of shape {tuple(input_shape)}; tinynet normalizes the last axis "
+                             f"(channels last): use axis=-1, and for channels-first images "
+                             f"transpose them, x.transpose(0, 2, 3, 1)")
         groups = channels if self.groups == -1 else self.groups
         if channels % groups != 0:
             raise ValueError(f"{self.where}: groups={self.groups} must divide the number of "

@@ -1,0 +1,102 @@
+"""Lines from Keras guides and classroom tutorials that run in tinynet as Keras 3.15 runs them
+(each behaviour checked live against Keras 3.15 on its PyTorch backend), or that stop with
+advice where tinynet lacks what they use."""
+
+import inspect
+
+import numpy as np
+import pytest
+
+import tinynet
+from tinynet.layers import Conv2D, Dense, Flatten, Input
+from tinynet.models import Sequential, load_model
+
+RNG = np.random.default_rng(0)
+
+
+def small_model():
+    tinynet.set_seed(0)
+    model = Sequential([Input(shape=(4,)), Dense(3, activation="relu"),
+                        Dense(1, activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def test_a_class_without_a_weight_weighs_one_as_in_keras():
+    # the fraud-detection tutorial's {0: w0, 1: w1} and the shorter {1: 10.0}: Keras 3 gives
+    # every class missing from the dict the weight 1.0
+    x = RNG.normal(size=(32, 4)).astype(np.float32)
+    y = (x[:, :1] > 0).astype(np.float32)
+    weighted, by_hand = small_model(), small_model()
+    history = weighted.fit(x, y, batch_size=8, class_weight={1: 3.0}, shuffle=False, verbose=0)
+    expected = by_hand.fit(x, y, batch_size=8, sample_weight=np.where(y[:, 0] > 0, 3.0, 1.0),
+                           shuffle=False, verbose=0)
+    assert history.history["loss"] == expected.history["loss"]
+
+
+def test_positional_arguments_mean_what_they_mean_in_keras():
+    # Keras 3.15's signatures: compile(optimizer, loss, loss_weights, metrics, ...),
+    # fit(..., initial_epoch, steps_per_epoch, validation_steps, validation_batch_size,
+    # validation_freq), evaluate(x, y, batch_size, verbose, sample_weight, steps, callbacks,
+    # return_dict), predict(x, batch_size, verbose, steps, callbacks)
+    model = small_model()
+    names = {method: list(inspect.signature(getattr(model, method)).parameters)
+             for method in ("compile", "fit", "evaluate", "predict")}
+    assert names["compile"][:5] == ["optimizer", "loss", "loss_weights", "metrics",
+                                    "weighted_metrics"]
+    assert names["fit"][11:16] == ["initial_epoch", "steps_per_epoch", "validation_steps",
+                                   "validation_batch_size", "validation_freq"]
+    assert names["evaluate"][:8] == ["x", "y", "batch_size", "verbose", "sample_weight",
+                                     "steps", "callbacks", "return_dict"]
+    assert names["predict"][:5] == ["x", "batch_size", "verbose", "steps", "callbacks"]
+    # a list in loss_weights' place is refused (Keras fails too), not taken as the metrics
+    with pytest.raises(TypeError, match="loss_weights"):
+        model.compile("rmsprop", "mse", ["mae"])
+    with pytest.raises(TypeError, match="steps"):
+        model.predict(np.zeros((2, 4), np.float32), 32, 0, 10)
+
+
+def test_files_are_named_by_filepath_as_in_keras(tmp_path):
+    model = small_model()
+    model.save(filepath=tmp_path / "m.keras")
+    model.save_weights(filepath=tmp_path / "m.weights.npz")
+    model.load_weights(filepath=tmp_path / "m.weights.npz")
+    loaded = load_model(filepath=tmp_path / "m.keras")
+    x = RNG.normal(size=(3, 4)).astype(np.float32)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_symbolic_inputs_and_outputs_and_old_methods_get_advice():
+    model = small_model()
+    for where, name in ((model, "input"), (model, "output"), (model.layers[0], "output"),
+                        (model.layers[0], "input")):
+        with pytest.raises(AttributeError, match="functional API"):
+            getattr(where, name)
+    with pytest.raises(AttributeError, match=r"\(model.predict\(x\) > 0.5\)"):
+        model.predict_classes(np.zeros((2, 4)))
+    with pytest.raises(AttributeError, match="gives the probabilities"):
+        model.predict_proba(np.zeros((2, 4)))
+    # the advice works: a model of the first layers shares their weights
+    x = RNG.normal(size=(5, 4)).astype(np.float32)
+    hidden = Sequential(model.layers[:1]).predict(x, verbose=0)
+    np.testing.assert_allclose(model.layers[1](hidden), model.predict(x, verbose=0),
+                               rtol=1e-6)
+    # a property's own error stays its own, and other misses keep Python's suggestion
+    with pytest.raises(AttributeError, match="not built yet, so it has no kernel"):
+        Dense(2).kernel  # noqa: B018
+    with pytest.raises(AttributeError, match="has no attribute 'kernl'"):
+        Dense(2).kernl  # noqa: B018
+    assert not hasattr(Dense(2), "output")
+
+
+def test_images_without_their_channel_axis_train_as_in_keras():
+    x = RNG.uniform(size=(6, 5, 5)).astype(np.float32)  # MNIST-like (N, 28, 28)
+    y = np.arange(6) % 2
+    results = []
+    for images in (x, x[..., None]):
+        tinynet.set_seed(1)
+        model = Sequential([Input(shape=(5, 5, 1)), Conv2D(2, 3), Flatten(),
+                            Dense(2, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        results.append(model.fit(images, y, epochs=2, verbose=0).history["loss"])
+    assert results[0] == results[1]
