@@ -238,15 +238,19 @@ def test_add_loss_and_losses_say_what_tinynet_has_instead():
 def test_weight_attributes_are_the_live_arrays():
     dense = Dense(3)
     dense(np.ones((2, 4)))
-    assert dense.kernel is dense.params["kernel"] and dense.bias is dense.params["bias"]
+    # views of the layer's arrays (Keras's variables: assign, numpy, name, path)
+    assert np.shares_memory(dense.kernel, dense.params["kernel"])
+    assert np.shares_memory(dense.bias, dense.params["bias"])
     bn = BatchNormalization()
     bn(np.ones((2, 3)))
-    assert bn.gamma is bn.params["gamma"] and bn.beta is bn.params["beta"]
-    assert bn.moving_mean is bn.state["moving_mean"]
-    assert bn.moving_variance is bn.state["moving_variance"]
+    for name, store in (("gamma", bn.params), ("beta", bn.params),
+                        ("moving_mean", bn.state), ("moving_variance", bn.state)):
+        assert np.shares_memory(getattr(bn, name), store[name])
+        assert getattr(bn, name).path == f"batch_normalization/{name}"
     for norm in (LayerNormalization(), GroupNormalization(groups=1)):
         norm(np.ones((2, 3)))
-        assert norm.gamma is norm.params["gamma"] and norm.beta is norm.params["beta"]
+        assert np.shares_memory(norm.gamma, norm.params["gamma"])
+        assert np.shares_memory(norm.beta, norm.params["beta"])
     conv = Conv2D(2, 3)
     conv(np.ones((1, 5, 5, 1)))
     assert conv.kernel.shape == (3, 3, 1, 2) and conv.bias.shape == (2,)
@@ -260,7 +264,7 @@ def test_writing_into_layer_kernel_after_compile_changes_the_model():
     layer.bias[...] = 0.5
     np.testing.assert_allclose(model.predict(np.array([[1.0, 1.0]]), verbose=0), [[3.5]])
     model.fit(np.ones((4, 2)), np.zeros((4, 1)), verbose=0)
-    assert layer.kernel is layer.params["kernel"]  # still the array training updates
+    assert np.shares_memory(layer.kernel, layer.params["kernel"])  # what training updates
 
 
 # Keras 3.15.1 (torch): unbuilt Dense, Conv2D, LayerNormalization and GroupNormalization have
@@ -589,3 +593,36 @@ def test_a_layers_activation_reads_as_keras_function():
     assert Dense(4).activation is activations.linear
     assert Dense(4, activation="swish").get_config()["activation"] == "silu"  # Keras's name
     assert repr(Activation("tanh", name="act")) == "Activation('tanh', name='act')"
+
+
+def test_weights_have_the_methods_of_keras_variables():
+    # the TF imbalanced-data tutorial: model.layers[-1].bias.assign([0.0]); intro courses:
+    # for w in model.weights: print(w.name, w.shape); w.numpy(). Keras 3.15's names and
+    # paths, checked live: 'kernel', 'sequential/dense/kernel'
+    from tinynet import optimizers
+    from tinynet.variables import Variable
+
+    model = Sequential([Input(shape=(3,)), Dense(2), BatchNormalization(), Dense(1)])
+    model.layers[-1].bias.assign([0.5])
+    np.testing.assert_array_equal(model.get_weights()[-1], [0.5])
+    assert [(w.name, w.path, w.trainable) for w in model.weights][:2] == [
+        ("kernel", "sequential/dense/kernel", True), ("bias", "sequential/dense/bias", True)]
+    assert [w.name for w in model.non_trainable_weights] == ["moving_mean", "moving_variance"]
+    kernel = model.layers[0].kernel
+    assert isinstance(kernel, Variable) and kernel.path == "dense/kernel"
+    copy = kernel.numpy()
+    assert type(copy) is np.ndarray and not np.shares_memory(copy, kernel)
+    assert type(kernel * 2) is np.ndarray and type(kernel[0]) is np.ndarray
+    assert type(model.get_weights()[0]) is np.ndarray
+    kernel.assign_add(np.ones((3, 2)))
+    np.testing.assert_array_equal(model.get_weights()[0], copy + 1)
+    with pytest.raises(ValueError, match=r"shape \(3, 2\), got \(2,\)"):
+        kernel.assign(np.zeros(2))
+    assert repr(model.layers[-1].bias).startswith(
+        "<Variable path=dense_1/bias, shape=(1,), dtype=float32, value=[0.5]")
+    # a custom loop over model.trainable_weights (new views at each call) keeps one state
+    adam = optimizers.Adam(0.1)
+    for _ in range(2):
+        adam.apply_gradients(zip([np.ones(w.shape, np.float32) for w in model.trainable_weights],
+                                 model.trainable_weights, strict=True))
+    assert adam.iterations == 2

@@ -276,7 +276,10 @@ class Sequential:
 
     @property
     def weights(self):
-        return [w for layer in self.layers for w in layer.weights]
+        """Every weight, layer by layer in Keras's order: Variables (views with Keras's
+        assign, numpy, name and path, 'sequential/dense/kernel'; see tinynet.variables)."""
+        return [layer.variable(key, scope=self.name) for layer in self.layers
+                for key in layer.weight_keys()]
 
     @property
     def trainable_params(self):
@@ -285,11 +288,11 @@ class Sequential:
 
     @property
     def trainable_weights(self):
-        return [w for layer in self.layers for w in layer.trainable_weights]
+        return [w for w in self.weights if w.trainable]
 
     @property
     def non_trainable_weights(self):
-        return [w for layer in self.layers for w in layer.non_trainable_weights]
+        return [w for w in self.weights if not w.trainable]
 
     @property
     def losses(self):

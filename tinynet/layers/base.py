@@ -39,9 +39,11 @@ from tinynet.validation import (
     check_bool,
     check_int,
     constructor_arguments,
+    snake_case,
     to_float_array,
     unknown_argument_error,
 )
+from tinynet.variables import as_variable
 
 
 class Layer:
@@ -338,28 +340,33 @@ class Layer:
         listed = [key for key in self.weight_order if key in self.params or key in self.state]
         return listed + [key for key in (*self.params, *self.state) if key not in listed]
 
+    def variable(self, key, scope=None):
+        """The weight `key` as Keras code reads it: a tinynet.variables.Variable, a view of
+        the weight's memory with Keras's assign, numpy, name and path ('dense/kernel', or
+        '<scope>/dense/kernel' for a model's weights)."""
+        path = f"{self.name or snake_case(type(self).__name__)}/{key}"
+        return as_variable(self.weight(key), key, f"{scope}/{path}" if scope else path,
+                           self.trainable and key in self.params)
+
     @property
     def weights(self):
-        """Every weight array (not a copy), in Keras's order."""
-        return [self.weight(key) for key in self.weight_keys()]
+        """Every weight (views, not copies: see variable), in Keras's order."""
+        return [self.variable(key) for key in self.weight_keys()]
 
     @property
     def trainable_weights(self):
-        """The arrays that training changes: params, unless the layer is frozen."""
-        if not self.trainable:
-            return []
-        return [self.params[key] for key in self.weight_keys() if key in self.params]
+        """The weights that training changes: params, unless the layer is frozen."""
+        return [w for w in self.weights if w.trainable]
 
     @property
     def non_trainable_weights(self):
-        """The arrays training leaves alone: the state, and every weight of a frozen layer."""
-        if not self.trainable:
-            return self.weights
-        return [self.state[key] for key in self.weight_keys() if key in self.state]
+        """The weights training leaves alone: the state, and every weight of a frozen layer."""
+        return [w for w in self.weights if not w.trainable]
 
     def get_weights(self):
-        """Copies of the weights, in Keras's order (e.g. Dense: kernel, bias)."""
-        return [w.copy() for w in self.weights]
+        """Copies of the weights, plain NumPy arrays in Keras's order (e.g. Dense: kernel,
+        bias)."""
+        return [self.weight(key).copy() for key in self.weight_keys()]
 
     def set_weights(self, weights):
         """Overwrite the weights in place from a list in get_weights() order.
@@ -370,13 +377,14 @@ class Layer:
         if not self.built:
             raise ValueError(f"{where}: the layer is not built yet; give the model an "
                              f"input_shape or call it on data first")
-        arrays = check_weight_list(weights, self.weight_keys(), self.weights, where)
-        for target, value in zip(self.weights, arrays, strict=True):
+        targets = [self.weight(key) for key in self.weight_keys()]
+        arrays = check_weight_list(weights, self.weight_keys(), targets, where)
+        for target, value in zip(targets, arrays, strict=True):
             target[...] = value  # in place: the model's flat vector keeps seeing the new values
 
     def count_params(self):
         """Number of scalars in all weights, trainable or not."""
-        return int(sum(w.size for w in self.weights))
+        return int(sum(self.weight(key).size for key in self.weight_keys()))
 
     def count_trainable_params(self):
         return int(sum(w.size for w in self.trainable_weights))
@@ -404,10 +412,12 @@ class Layer:
 
 def weight_attribute(key, store="params", none_when_unbuilt=False):
     """A read-only property for a weight under its Keras name, e.g. in Dense
-    `kernel = weight_attribute("kernel")`: layer.kernel is then the array
-    layer.params['kernel'] (layer.state[...] with store='state') itself, not a copy, and
-    writing into it (layer.kernel[...] = new) changes the layer. Read it again after compile,
-    which moves the weights into the optimizer's memory. As in Keras 3.15: None when the
+    `kernel = weight_attribute("kernel")`: layer.kernel is then a view of the array
+    layer.params['kernel'] (layer.state[...] with store='state'), not a copy, with the
+    methods of Keras's variable (a tinynet.variables.Variable: assign, numpy, name, path);
+    writing into it (layer.kernel[...] = new, or layer.kernel.assign(new)) changes the layer.
+    Read it again after compile, which moves the weights into the optimizer's memory. As
+    in Keras 3.15: None when the
     layer was built without that weight (use_bias=False, center=False); an AttributeError
     before the layer is built, or None with none_when_unbuilt (BatchNormalization's).
     Assigning a new array raises an AttributeError that says to write into the array."""
@@ -419,7 +429,7 @@ def weight_attribute(key, store="params", none_when_unbuilt=False):
             raise AttributeError(f"{layer.where} is not built yet, so it has no {key}: a "
                                  f"layer makes its weights when it first sees data (layer(x), "
                                  f"or a model given an input shape)")
-        return getattr(layer, store).get(key)
+        return layer.variable(key) if key in getattr(layer, store) else None
 
     def write(layer, value):
         raise AttributeError(f"{layer.where}: layer.{key} cannot be replaced: it is the "

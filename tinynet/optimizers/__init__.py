@@ -582,16 +582,33 @@ def is_off_value(value, off):
     return type(value) is type(off) and value == off
 
 
+def same_memory(array, other):
+    """Whether two arrays are the same numbers in memory: the same array, or two views of it
+    (model.trainable_weights gives new views at each call, of the same weights)."""
+    return array is other or (
+        array.__array_interface__["data"][0] == other.__array_interface__["data"][0]
+        and array.shape == other.shape and array.strides == other.strides
+        and array.dtype == other.dtype)
+
+
+def memory_owner(array):
+    """The array whose memory `array` is a view of (NumPy's base, followed to its end; a
+    Variable is a view of a view), or the array itself when it owns its memory."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
 def whole_vector(arrays):
     """The 1-D array that `arrays` are consecutive views of, end to end, covering all of it
     (a compiled model's trainable_weights are such views of model.parameters), or None. The
     optimizer then updates that vector, so that its state is the one fit keeps too."""
-    base = arrays[0].base if arrays else None
-    if not isinstance(base, np.ndarray) or base.ndim != 1 or not base.flags.c_contiguous:
+    base = memory_owner(arrays[0]) if arrays else None
+    if base is None or base is arrays[0] or base.ndim != 1 or not base.flags.c_contiguous:
         return None
     address, start = base.__array_interface__["data"][0], 0
     for array in arrays:
-        if array.base is not base or not array.flags.c_contiguous or \
+        if memory_owner(array) is not base or not array.flags.c_contiguous or \
                 array.__array_interface__["data"][0] != address + start * base.itemsize:
             return None
         start += array.size
@@ -630,8 +647,8 @@ def check_params_and_grads(optimizer, params, grads):
                          f"its parameter, {[p.shape for p in params]}; got "
                          f"{[np.shape(g) for g in grads]}")
     owners = optimizer.slot_params
-    if owners is not None and (len(owners) != len(params) or
-                               any(p is not q for p, q in zip(params, owners, strict=False))):
+    if owners is not None and (len(owners) != len(params) or not all(
+            same_memory(p, q) for p, q in zip(params, owners, strict=True))):
         # as Keras 3 refuses variables its optimizer was not built with
         state = ", ".join(["its step count", *sorted(optimizer.slots[0])])
         raise ValueError(f"{where}: this optimizer keeps its state ({state}) for the "
