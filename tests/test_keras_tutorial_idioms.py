@@ -100,3 +100,18 @@ def test_images_without_their_channel_axis_train_as_in_keras():
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
         results.append(model.fit(images, y, epochs=2, verbose=0).history["loss"])
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("name, advice", [
+    ("RandomFlip", r"x\[:, :, ::-1\]"), ("RandomRotation", "augment the training arrays"),
+    ("SeparableConv2D", "use Conv2D"), ("ZeroPadding2D", "padding='same'"),
+    ("SpatialDropout2D", "use Dropout"), ("Lambda", "forward and backward")])
+def test_keras_layers_tinynet_lacks_say_what_to_do_instead(name, advice):
+    with pytest.raises(AttributeError, match=advice):
+        getattr(tinynet.layers, name)
+
+
+def test_keras_other_names_and_modules():
+    assert tinynet.layers.Convolution2D is Conv2D  # Keras's alias
+    with pytest.raises(AttributeError, match="leave kernel_constraint=... out"):
+        tinynet.constraints  # noqa: B018

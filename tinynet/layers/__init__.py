@@ -22,6 +22,8 @@ from tinynet.layers.pooling import (
 from tinynet.layers.reshape import Flatten, Reshape
 from tinynet.validation import missing_attribute
 
+Convolution2D = Conv2D  # Keras's other name for it
+
 __all__ = [
     "Activation",
     "AveragePooling2D",
@@ -29,6 +31,7 @@ __all__ = [
     "BatchNorm",
     "BatchNormalization",
     "Conv2D",
+    "Convolution2D",
     "Dense",
     "Dropout",
     "Flatten",
@@ -63,6 +66,26 @@ INSTEAD = {
     "layers", "GRU": "tinynet has no recurrent layers", "Embedding": "tinynet has no "
     "embeddings", "Concatenate": "tinynet has Sequential models only (no functional API)",
     "Add": "tinynet has Sequential models only (no functional API)",
+    # data augmentation (the TensorFlow image-classification tutorial): random changes in
+    # training, nothing at inference
+    **dict.fromkeys(
+        ("RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
+         "RandomCrop", "RandomBrightness"),
+        "augment the training arrays with NumPy at each epoch instead (a flip of images "
+        "(N, H, W, C) is x[:, :, ::-1]; fit them one epoch at a time); these layers change "
+        "nothing at inference, so leave them out of the model"),
+    "SeparableConv2D": "use Conv2D (a separable convolution computes a cheaper "
+    "approximation of it)",
+    "DepthwiseConv2D": "use Conv2D (tinynet has no per-channel convolution)",
+    "ZeroPadding2D": "use padding='same' in the next Conv2D, or pad the arrays with np.pad",
+    "Cropping2D": "crop the arrays before fit: x[:, top:-bottom, left:-right]",
+    "SpatialDropout2D": "use Dropout, which drops single values, not whole channels",
+    "UpSampling2D": "tinynet has no upsampling layers (np.repeat repeats the pixels of "
+    "arrays)",
+    "Conv2DTranspose": "tinynet has no transposed convolution",
+    "Lambda": "write a layer of your own with forward and backward (see "
+    "tinynet.layers.Layer): without automatic differentiation a function needs its "
+    "derivative",
 }
 
 
