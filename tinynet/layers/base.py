@@ -46,6 +46,27 @@ from tinynet.validation import (
 from tinynet.variables import as_variable
 
 
+def keras_symbolic_attribute(name):
+    """layer.output or layer.input: in Keras a symbolic tensor of its functional API, which
+    tutorials use to look inside a model; here an AttributeError that says what to do
+    instead. A layer of your own may still set and read an attribute of that name."""
+
+    def read(layer):
+        if name in layer.__dict__:
+            return layer.__dict__[name]
+        raise AttributeError(
+            f"{type(layer).__name__} has no {name}: Keras's layer.{name} is a symbolic tensor "
+            f"of its functional API, which tinynet does not have. To see what the first "
+            f"i + 1 layers of a model compute (Keras's Model(model.input, layer.output)), run "
+            f"a model made of them: Sequential(model.layers[:i + 1]).predict(x), which shares "
+            f"their weights; layer.output_shape gives the shape")
+
+    def write(layer, value):
+        layer.__dict__[name] = value
+
+    return property(read, write)
+
+
 class Layer:
     """Base class. A layer of your own implements:
 
@@ -146,26 +167,6 @@ class Layer:
 
     def __repr__(self):
         return f"{type(self).__name__}(name={self.name!r})"
-
-    def __getattr__(self, name):
-        """Called only for an attribute the layer does not have: Keras's layer.output and
-        layer.input (symbolic tensors of its functional API, which tutorials use to look
-        inside a model) get advice; any other name Python's usual error. (Python also comes
-        here when a property raises AttributeError, such as layer.kernel before build: that
-        property's own error is raised again.)"""
-        descriptor = getattr(type(self), name, None)
-        if isinstance(descriptor, property):
-            return descriptor.fget(self)
-        if name in ("input", "output"):
-            raise AttributeError(
-                f"{type(self).__name__} has no {name}: Keras's layer.{name} is a symbolic "
-                f"tensor of its functional API, which tinynet does not have. To see what the "
-                f"first i + 1 layers of a model compute (Keras's Model(model.input, "
-                f"layer.output)), run a model made of them: Sequential(model.layers[:i + 1])"
-                f".predict(x), which shares their weights; layer.output_shape gives the "
-                f"shape", name=name, obj=self)
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'",
-                             name=name, obj=self)
 
     @property
     def where(self):
@@ -274,6 +275,13 @@ class Layer:
                 or len(grad_output) != self.last_batch_size) \
                 and (error := grad_output_error(self, grad_output, cache)) is not None:
             raise error
+
+    # -- Keras's symbolic layer.input and layer.output, which tinynet does not have ----------
+    # Properties (a __getattr__ would slow every attribute lookup of the training step) that
+    # explain, unless a layer of your own keeps an attribute of that name, which they hold.
+
+    input = keras_symbolic_attribute("input")
+    output = keras_symbolic_attribute("output")
 
     # -- Keras's ways of making weights and losses, which tinynet does not have ---------------
     # Properties that raise (not a __getattr__, which would slow every attribute lookup of
