@@ -168,6 +168,7 @@ class Sequential:
             self.input_layer, self.built = input_layer, built
             self.parameters_changed()
             raise
+        self.taken_apart.update(model.taken_apart)  # the models it took apart (two levels)
         self.taken_apart[model.name] = [layer.name for layer in model.layers]
 
     def add_input(self, input_layer):

@@ -47,6 +47,10 @@ Keras loads an optimizer's state" below): load_weights into a model that has not
 skips it, and so does a model whose frozen layers changed. Predictions never depend on the
 optimizer.
 
+A model inside the model (keras.Sequential([Input, base_model, ...])) is taken apart on
+loading, as Sequential([base_model, ...]) is in code: see "a model inside a model" below.
+Saving such a model writes a flat model, its layers one after another.
+
 The compile settings (config.json's "compile_config") hold the optimizer, the loss and the
 metrics as Keras writes them: a metric given as a string stays that string ("accuracy"), a
 metric object is written with its class and settings,
@@ -56,7 +60,9 @@ metric object is written with its class and settings,
 
 (its get_config(), see tinynet.metrics.serialize), and loading turns each back into
 tinynet's metric with those settings. A metric tinynet does not have (F1Score, ...) is left
-out with a warning, and the model is still compiled.
+out with a warning, and the model is still compiled. An optimizer setting tinynet lacks
+(clipnorm, clipvalue, global_clipnorm, use_ema, weight_decay outside AdamW, ...) leaves the
+model uncompiled, with a warning: tinynet would train it differently from Keras.
 
 h5py is an optional dependency: pip install "tinynet[keras]".
 """
@@ -463,6 +469,10 @@ def unwrap_model_config(config, where):
     if not isinstance(config, dict):
         raise TypeError(f"{where}: expected a dict, got {type(config).__name__}")
     if "class_name" in config:
+        if config["class_name"] in FUNCTIONAL_CLASSES:
+            raise ValueError(f"{where}: tinynet builds Sequential models only, this is a "
+                             f"functional model (keras.Model(inputs, outputs)); rebuild it "
+                             f"in Keras as a keras.Sequential if its layers form one chain")
         if config["class_name"] != "Sequential":
             raise ValueError(f"{where}: tinynet builds Sequential models only, this is a "
                              f"{config['class_name']} model")
@@ -472,28 +482,111 @@ def unwrap_model_config(config, where):
     return config
 
 
-def model_from_config(config):
-    """A new, built Sequential from Keras's Sequential config (inner or wrapped)."""
-    config = unwrap_model_config(config, "model_from_config")
-    layer_list, input_shape = [], config.get("build_input_shape")
+# -- a model inside a model --------------------------------------------------------------------
+#
+# Keras keeps a Sequential inside a Sequential (a transfer-learning base, a block of layers)
+# as one layer: in config.json its entry is a whole model config,
+#
+#     {"module": "keras", "class_name": "Sequential",
+#      "config": {"name": "base", "trainable": true, "layers": [InputLayer, Conv2D, ...],
+#                 "build_input_shape": [...]}, "build_config": {...}, "compile_config": {}}
+#
+# and in model.weights.h5 its layers' weights sit one level down, numbered within the inner
+# model, the inner model itself counted among the outer model's layers as "sequential":
+#
+#     layers/sequential/layers/conv2d/vars/0, 1          the inner model's Conv2D
+#     layers/sequential/layers/batch_normalization/vars/0 .. 3
+#     layers/dense/vars/0, 1                             the outer model's first Dense
+#
+# (two levels: layers/sequential/layers/sequential/layers/dense/...). The optimizer's
+# variables follow the trainable weights of all the layers in model order, the inner model's
+# where it stands (Adam: m and v of the inner Conv2D's kernel, ..., then the outer Dense's).
+# Keras writes each inner layer's own trainable flag (freezing the inner model sets them all
+# to false) and, loading, goes by those flags only, not by the inner model's own "trainable".
+# Checked on files saved by Keras 3.15.1 (tests/data/make_keras_nested_reference.py).
+#
+# tinynet takes an inner model apart, as Sequential([inner_model, ...]) does in code
+# (Sequential.add_model): its layers, with their weights and trainable flags, join the outer
+# model. Saving such a model writes a flat model (its layers one after another), which Keras
+# loads as a flat Sequential with the same predictions. A functional model inside is refused.
+
+FUNCTIONAL_CLASSES = ("Functional", "Model")
+
+
+def item_from_config(entry, where):
+    """A layer from one entry of a config's "layers" list, or a tinynet Sequential for an
+    inner Sequential (which the outer model then takes apart)."""
+    if not isinstance(entry, dict) or "class_name" not in entry:
+        raise ValueError(f"{where}: each layer must be a dict with a 'class_name', got "
+                         f"{entry!r}")
+    class_name, config = entry["class_name"], entry.get("config") or {}
+    if class_name in FUNCTIONAL_CLASSES:
+        raise ValueError(f"{layer_description(class_name, config)}: a Keras functional model "
+                         f"(keras.Model(inputs, outputs)) inside this model. tinynet has no "
+                         f"functional API: it takes an inner Sequential apart into its layers, "
+                         f"but cannot load a functional one. In Keras, rebuild the inner model "
+                         f"as keras.Sequential([...]) (if its layers form one chain) and save "
+                         f"again")
+    if class_name == "Sequential":
+        return model_from_config(entry, where, inner=True)
+    return layer_from_config(class_name, config)
+
+
+def input_layer_shape(config):
+    """The batch shape an InputLayer's config gives: batch_shape (Keras 3),
+    batch_input_shape (older files) or shape."""
+    return (config.get("batch_shape") or config.get("batch_input_shape")
+            or [None, *config.get("shape", [])])
+
+
+def is_fixed(shape):
+    """True unless a size past the batch axis is None (or there is no shape)."""
+    return shape is None or all(size is not None for size in shape[1:])
+
+
+def check_fixed_shape(shape, name, class_name):
+    """tinynet builds every layer for one input shape: a size None (Keras's variable image
+    size, Input(shape=(None, None, 3))) gets one clear error naming the layer."""
+    if is_fixed(shape):
+        return
+    raise ValueError(f"layer '{name}' ({class_name}) takes inputs of shape "
+                     f"{tuple(shape[1:])}, with a size None (Keras's variable size, as in "
+                     f"Input(shape=(None, None, 3)) for images of any size): tinynet needs "
+                     f"fixed image sizes. Save the model from Keras with "
+                     f"Input(shape=(H, W, C)), e.g. Input(shape=(32, 32, 3)); or build the "
+                     f"same layers in tinynet with a fixed size and load this file's weights "
+                     f"with model.load_weights(path) (a convolution's weights do not depend "
+                     f"on the image size)")
+
+
+def model_from_config(config, where="model_from_config", inner=False):
+    """A new, built Sequential from Keras's Sequential config (inner or wrapped). An inner
+    Sequential is taken apart: its layers join this model (see "a model inside a model").
+    inner=True, for such an inner model: one with a variable input size (a base model made
+    with Input(shape=(None, None, 3)) inside a model of fixed size) is left unbuilt, and the
+    outer model builds its layers for its own input size."""
+    config = unwrap_model_config(config, where)
+    items, input_shape = [], config.get("build_input_shape")
+    input_name = (config.get("name", "sequential"), "Sequential")
     for entry in config["layers"]:
-        if not isinstance(entry, dict) or "class_name" not in entry:
-            raise ValueError(f"model_from_config: each layer must be a dict with a "
-                             f"'class_name', got {entry!r}")
-        layer_config = entry.get("config", {})
-        if entry["class_name"] == "InputLayer":
+        if isinstance(entry, dict) and entry.get("class_name") == "InputLayer":
             # Keras keeps the input shape as a pseudo-layer; tinynet builds from it instead
-            shape = (layer_config.get("batch_shape") or layer_config.get("batch_input_shape")
-                     or [None, *layer_config.get("shape", [])])
-            input_shape = input_shape or shape
+            layer_config = entry.get("config") or {}
+            input_shape = input_shape or input_layer_shape(layer_config)
+            input_name = (layer_config.get("name", "input_layer"), "InputLayer")
+            if not inner:
+                check_fixed_shape(input_shape, *input_name)
             continue
-        if input_shape is None and not layer_list:
+        if input_shape is None and not items and isinstance(entry, dict):
             input_shape = (entry.get("build_config") or {}).get("input_shape")
-        layer_list.append(layer_from_config(entry["class_name"], layer_config))
+        items.append(item_from_config(entry, where))
+    if inner and not is_fixed(input_shape):
+        input_shape = None  # the outer model's input decides
+    check_fixed_shape(input_shape, *input_name)
     from tinynet.models import Sequential  # here: models.py imports this module
 
-    model = Sequential(layer_list, name=config.get("name", "sequential"))
-    if input_shape is not None and layer_list:
+    model = Sequential(items, name=config.get("name", "sequential"))
+    if input_shape is not None and model.layers:
         model.build((None, *input_shape[1:]))
     return model
 
@@ -613,7 +706,9 @@ def get_compile_config(model):
 
 def optimizer_from_keras(value, where):
     """Keras's serialized optimizer (or 'adam') -> a tinynet optimizer with its settings.
-    Keras-only settings that are on (clipnorm, use_ema, ...) are dropped with a warning."""
+    A Keras-only setting that is on (clipnorm, use_ema, ...) raises a ValueError (see
+    keras_only_settings): compile_from_config then leaves the model uncompiled, with a
+    warning, rather than train it with another optimizer than Keras's."""
     if isinstance(value, str):
         return optimizers.get(value)
     class_name = next((name for name in OPTIMIZER_KEYS
@@ -628,12 +723,69 @@ def optimizer_from_keras(value, where):
         learning_rate = schedule_from_keras(learning_rate, where)
     if learning_rate is not None:
         kwargs["learning_rate"] = learning_rate
-    unsupported = {key: config[key] for key, off in {**OPTIMIZER_COMMON, **extra}.items()
-                   if key in config and key not in own and config[key] != off}
+    unsupported = keras_only_settings(config, own, extra)
     if unsupported:
-        warnings.warn(f"{where}: optimizer settings tinynet does not have are ignored: "
-                      f"{unsupported}", UserWarning, stacklevel=3)
+        raise unsupported_optimizer_error(class_name, kwargs, unsupported, where)
     return getattr(optimizers, class_name)(**kwargs)
+
+
+# What each optimizer setting tinynet lacks does in Keras 3.15 (BaseOptimizer), for the
+# warning of a model loaded uncompiled because of it.
+KERAS_ONLY_SETTINGS = {
+    "weight_decay": "Keras shrinks every weight by learning_rate * weight_decay at each step "
+                    "(tinynet has weight decay in AdamW only)",
+    "clipnorm": "Keras scales each gradient whose norm is larger down to this norm",
+    "global_clipnorm": "Keras scales all gradients together down to this global norm",
+    "clipvalue": "Keras clips each gradient's values to [-clipvalue, clipvalue]",
+    "use_ema": "Keras keeps a moving average of the weights and writes it into them",
+    "loss_scale_factor": "Keras scales the loss and unscales the gradients",
+    "gradient_accumulation_steps": "Keras averages the gradients of that many batches into "
+                                   "one update",
+}
+
+
+def keras_only_settings(config, own, extra):
+    """{setting: value} of a Keras optimizer config's settings that tinynet's optimizer lacks
+    and that are on. Off, as Keras's BaseOptimizer reads them: None and Keras's default;
+    clipnorm, global_clipnorm and clipvalue at 0 or below and gradient_accumulation_steps
+    at 0 (Keras applies them only when they are positive); weight_decay=0 and
+    loss_scale_factor=1, which change nothing; ema_momentum and ema_overwrite_frequency
+    unless use_ema is on."""
+    found = {}
+    for key, off in {**OPTIMIZER_COMMON, **extra}.items():
+        value = config.get(key, off)
+        if key in own or value is None or value == off:
+            continue
+        if key.startswith("ema_") and not config.get("use_ema"):
+            continue
+        if key in ("clipnorm", "global_clipnorm", "clipvalue") and value <= 0:
+            continue
+        if (key, value) in (("weight_decay", 0), ("gradient_accumulation_steps", 0),
+                            ("loss_scale_factor", 1)):
+            continue
+        found[key] = value
+    return found
+
+
+def unsupported_optimizer_error(class_name, kwargs, unsupported, where):
+    """The ValueError for an optimizer saved with settings tinynet lacks, with what to do
+    (its .advice ends compile_from_config's warning)."""
+    settings = ", ".join(f"{key}={value!r}" for key, value in unsupported.items())
+    meanings = "; ".join(f"{key}: {KERAS_ONLY_SETTINGS[key]}"
+                         for key in unsupported if key in KERAS_ONLY_SETTINGS)
+    error = ValueError(f"its optimizer {class_name} was saved with {settings}, which "
+                       f"tinynet's optimizers do not have ({meanings}), so tinynet would "
+                       f"train it differently from Keras")
+    rate = kwargs.get("learning_rate")
+    rate = f"{rate:.6g}" if isinstance(rate, (int, float)) else "..."
+    error.advice = (f"the weights are loaded and predict works. To train it, compile it again "
+                    f"with tinynet's optimizer, e.g. model.compile(optimizer="
+                    f"tinynet.optimizers.{class_name}(learning_rate={rate}), loss=...), "
+                    f"knowing that training then differs from Keras's")
+    if where.startswith("load_model"):
+        error.advice += ("; or load it with load_model(..., compile=False) to say you know "
+                         "(no warning then)")
+    return error
 
 
 def schedule_from_keras(value, where):
@@ -705,8 +857,9 @@ def compile_from_config(model, compile_config, where):
                       weighted_metrics=metrics_from_keras(compile_config, loss.name, where,
                                                           "weighted_metrics"))
     except (KeyError, TypeError, ValueError) as err:
+        advice = getattr(err, "advice", "call model.compile(...) yourself")
         warn_user(f"{where}: the model is returned uncompiled, because its compile settings "
-                  f"cannot be restored in tinynet ({err}); call model.compile(...) yourself")
+                  f"cannot be restored in tinynet ({err}); {advice}")
         return False
     build_optimizer(model)  # as Keras's compile_from_config does
     return True
@@ -724,19 +877,132 @@ def import_h5py(where):
     return h5py
 
 
-def layer_paths(model):
-    """(layer, 'layers/dense_1') for every layer: Keras's group names, made from the layer's
-    CLASS and its rank among layers of that class (not from the layer's own name)."""
+def layer_paths(items, prefix="layers"):
+    """(layer, 'layers/dense_1') for every layer of a model (or of a list of items): Keras's
+    group names, made from the layer's CLASS and its rank among layers of that class (not
+    from the layer's own name). An item that is a list stands for a model inside the model
+    (see nested_layers): it is counted as a "sequential", and its layers are numbered within
+    it, under layers/sequential/layers/..."""
     counts, paths = {}, []
-    for layer in model.layers:
-        class_name = keras_class_name(layer)
-        if class_name == "InputLayer":
+    for item in getattr(items, "layers", items):
+        base = "sequential" if isinstance(item, list) else snake_case(keras_class_name(item))
+        if base == "input_layer":
             continue  # Keras stores nothing for it
-        base = snake_case(class_name)
         count = counts.get(base, -1) + 1
         counts[base] = count
-        paths.append((layer, f"layers/{base}" if count == 0 else f"layers/{base}_{count}"))
+        path = f"{prefix}/{base}" if count == 0 else f"{prefix}/{base}_{count}"
+        if isinstance(item, list):
+            paths += layer_paths(item, f"{path}/layers")
+        else:
+            paths.append((item, path))
     return paths
+
+
+def nested_groups(h5_file, prefix="layers"):
+    """The groups of a weights file that hold a model inside the model (Keras's
+    layers/sequential/layers/...), outermost first."""
+    found = []
+    for name in h5_file.get(prefix, {}):
+        if f"{prefix}/{name}/layers" in h5_file:
+            found += [f"{prefix}/{name}", *nested_groups(h5_file, f"{prefix}/{name}/layers")]
+    return found
+
+
+def file_layer_groups(h5_file, prefix="layers"):
+    """Every layer group of a weights file, those inside an inner model's group included."""
+    found = []
+    for name in h5_file.get(prefix, {}):
+        path = f"{prefix}/{name}"
+        found += (file_layer_groups(h5_file, f"{path}/layers") if f"{path}/layers" in h5_file
+                  else [path])
+    return found
+
+
+def nested_layers(model, config, where):
+    """The model's layers as Keras nested them when it saved the file: a list with, for each
+    inner Sequential, a list of its layers in its place. Read from the file's config.json
+    when there is one (the model's layers are matched in order); else from the models that
+    were taken apart to make this model (model.taken_apart, see Sequential.add_model)."""
+    if config is None:
+        return recorded_nesting(model)
+    remaining = list(model.layers)
+
+    def items_of(model_config):
+        items = []
+        for entry in unwrap_model_config(model_config, where)["layers"]:
+            class_name = entry.get("class_name") if isinstance(entry, dict) else None
+            if class_name in FUNCTIONAL_CLASSES:
+                item_from_config(entry, where)  # refused, with the reason
+            if class_name == "Sequential":
+                items.append(items_of(entry))
+            elif class_name != "InputLayer" and remaining:
+                items.append(remaining.pop(0))
+            elif class_name != "InputLayer":
+                items.append(None)  # the file has more layers than the model
+        return items
+
+    items = items_of(config)
+    count = len(flatten_items(items))
+    if remaining or None in flatten_items(items):
+        raise ValueError(f"{where}: the file's model has {count} layers (its inner models "
+                         f"taken apart), this model has {len(model.layers)}: build it with "
+                         f"the same layers in the same order, as tinynet.models.load_model "
+                         f"does")
+    return items
+
+
+def flatten_items(items):
+    """The layers of nested_layers' list, in order."""
+    return [leaf for item in items
+            for leaf in (flatten_items(item) if isinstance(item, list) else [item])]
+
+
+def recorded_nesting(model):
+    """nested_layers from model.taken_apart: each model taken apart to make this one left
+    the names of its layers, a run of consecutive layers here; runs inside runs are models
+    inside models. A record that no longer fits (a layer popped since) is left out."""
+    names = [layer.name for layer in model.layers]
+    runs = []
+    for members in getattr(model, "taken_apart", {}).values():
+        starts = [i for i in range(len(names)) if names[i:i + len(members)] == members]
+        runs += [(starts[0], starts[0] + len(members))] if starts and members else []
+    return group_runs(model.layers, 0, len(names), sorted(runs, key=lambda r: (r[0], -r[1])))
+
+
+def group_runs(layers, start, stop, runs):
+    """layers[start:stop] as a list in which each run (first, end) is a list of its own
+    (the longest first, so that a run inside a run is nested in it)."""
+    items, i = [], start
+    while i < stop:
+        run = next((r for r in runs if r[0] == i and r[1] <= stop), None)
+        if run is None:
+            items.append(layers[i])
+            i += 1
+            continue
+        rest = list(runs)
+        rest.remove(run)
+        inside = [r for r in rest if run[0] <= r[0] and r[1] <= run[1]]
+        items.append(group_runs(layers, run[0], run[1], inside))
+        i = run[1]
+    return items
+
+
+def weight_paths(h5_file, model, config, where):
+    """(layer, path) of every layer of `model` in the file: Keras's flat layout, or, for a
+    file saved from a model with a model inside, the nesting its config (or the model's
+    record of the models it took apart) gives."""
+    groups = nested_groups(h5_file)
+    if not groups:
+        return layer_paths(model)
+    items = nested_layers(model, config, where)
+    if config is None and not any(isinstance(item, list) for item in items):
+        raise ValueError(f"{where}: the file holds the weights of a model with a model "
+                         f"inside it ({', '.join(groups)}), and this model was built without "
+                         f"one, so tinynet cannot tell which of its layers were inside: build "
+                         f"it as the Keras model was, with the inner model as one item "
+                         f"(Sequential([Input(...), inner_model, ...])), or load the whole "
+                         f".keras file, whose config says")
+    return layer_paths(items)
 
 
 def write_weights(h5_file, model):
@@ -781,13 +1047,15 @@ def weights_mismatch(layer, path, arrays):
     return None
 
 
-def read_weights(h5_file, model, where, skip_mismatch=False):
+def read_weights(h5_file, model, where, skip_mismatch=False, config=None):
     """Check the file's arrays against the model, then load them all (or nothing).
+    config: the .keras file's config.json, which says how a model inside was nested.
 
     skip_mismatch=True (Keras's load_weights argument): a layer whose weights do not fit
     keeps its own, and one warning names them all, as in Keras; the others are loaded."""
     plan, skipped = [], []
-    for layer, path in layer_paths(model):
+    paths = weight_paths(h5_file, model, config, where)
+    for layer, path in paths:
         arrays = stored_arrays(h5_file, path, where)
         problem = weights_mismatch(layer, path, arrays)
         if problem is None:
@@ -796,10 +1064,9 @@ def read_weights(h5_file, model, where, skip_mismatch=False):
             skipped.append(problem)
         else:
             raise ValueError(f"{where}: {problem}")
-    expected = {path for _, path in layer_paths(model)}
-    extra = sorted(f"layers/{name}" for name in h5_file.get("layers", {})
-                   if f"layers/{name}" not in expected
-                   and stored_arrays(h5_file, f"layers/{name}", where))
+    expected = {path for _, path in paths}
+    extra = sorted(path for path in file_layer_groups(h5_file)
+                   if path not in expected and stored_arrays(h5_file, path, where))
     if extra and not skip_mismatch:
         raise ValueError(f"{where}: the file has weights for layers this model lacks: "
                          f"{', '.join(extra)}; was it saved from a different model? (To load "
@@ -823,7 +1090,8 @@ def h5_bytes(model, where):
     return buffer.getvalue()
 
 
-def load_h5_bytes(model, data, where, skip_mismatch=False):
+def load_h5_bytes(model, data, where, skip_mismatch=False, config=None):
+    """Load a weights file's bytes into the model (config: see read_weights)."""
     h5py = import_h5py(where)
     try:
         h5_file = h5py.File(io.BytesIO(data), "r")
@@ -831,7 +1099,7 @@ def load_h5_bytes(model, data, where, skip_mismatch=False):
         raise ValueError(f"{where}: not an HDF5 weights file (corrupt, truncated or of "
                          f"another format)") from None
     with h5_file:
-        read_weights(h5_file, model, where, skip_mismatch)
+        read_weights(h5_file, model, where, skip_mismatch, config)
 
 
 # -- the optimizer's variables ---------------------------------------------------------------
@@ -1155,7 +1423,10 @@ def save_weights_h5(model, path):
 
 def load_weights_h5(model, path, skip_mismatch=False):
     """Load a .weights.h5 file written by Keras 3 or save_weights_h5 into a built model with
-    the same layers; everything is checked before anything is written."""
+    the same layers; everything is checked before anything is written. A Keras file of a
+    model with a model inside (layers/sequential/layers/...) loads into a model built the
+    same way in code, Sequential([Input(...), inner_model, ...]), which remembers which of
+    its layers were inside (model.taken_apart)."""
     path = check_filename(path, "load_weights", ".weights.h5")
     if not model.built:
         raise ValueError("load_weights: build the model first (give the first layer an "
@@ -1167,14 +1438,20 @@ def load_weights_h5(model, path, skip_mismatch=False):
 def load_weights_keras(model, path, skip_mismatch=False):
     """Load the weights (and optimizer variables) of a .keras file into a built model with
     the same layers, as Keras 3's model.load_weights('model.keras') does: the file's
-    architecture and compile settings are not used."""
+    architecture and compile settings are not used, except to tell which layers were inside
+    a model inside the model (see "a model inside a model"): the file's layers, taken
+    apart, load into this model's in order."""
     path = check_filename(path, "load_weights", ".keras")
     if not model.built:
         raise ValueError("load_weights: build the model first (give the first layer an "
                          "input_shape), so there are weights to load into")
     where = f"load_weights: {path}"
     members = read_members(path, where, "load_weights")
-    load_h5_bytes(model, members[WEIGHTS_FILE], where, skip_mismatch)
+    try:
+        config = json.loads(members[CONFIG_FILE])
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        config = None  # the weights may still load; a model inside would be named then
+    load_h5_bytes(model, members[WEIGHTS_FILE], where, skip_mismatch, config)
 
 
 def save_weights(model, filepath, overwrite=True, max_shard_size=None):
@@ -1220,6 +1497,9 @@ def warn_if_it_loads_uncompiled(model, where):
 
 def save_model(model, path, overwrite=True, zipped=None, **keras_only):
     """Save a whole model as a Keras 3 .keras file: config, weights and compile settings.
+    A model with a model taken apart inside it (Sequential([base_model, ...]), or loaded
+    from a Keras file that had one) is saved as the flat model it is, its layers one after
+    another: Keras loads it as a flat Sequential, with the same predictions and training.
     overwrite=False refuses to replace a file that exists (Keras asks; tinynet raises
     FileExistsError). zipped: Keras's; tinynet writes the zipped file only (zipped=None or
     True). Keras's other arguments (include_optimizer, save_format) are for its legacy .h5
@@ -1284,7 +1564,16 @@ def load_model(path, custom_objects=None, compile=True, safe_mode=True):
     warning says why not), with the optimizer's saved state when it fits the model (see
     restore_optimizer). compile=False skips that. custom_objects must be empty (tinynet's
     .keras files hold only its built-in layers); safe_mode is accepted for Keras code and
-    changes nothing (nothing in these files runs code)."""
+    changes nothing (nothing in these files runs code).
+
+    A Sequential inside the saved model is taken apart, as Sequential([inner_model, ...])
+    does in code: its layers, with their weights and trainable flags, join the model
+    (model.taken_apart names them), at any depth; the optimizer's state, which Keras keeps
+    for all the trainable weights in that order, loads as for a flat model. A functional
+    model inside, or an input with a size None (a variable image size), is refused with a
+    ValueError naming the layer. An optimizer setting tinynet lacks (clipnorm, use_ema, ...)
+    leaves the model uncompiled with a warning that says what to do; compile=False says you
+    know."""
     if custom_objects:
         raise TypeError(f"load_model(custom_objects=...): tinynet saves and loads only its "
                         f"built-in layers in .keras files, got {sorted(custom_objects)}; for "
@@ -1304,7 +1593,7 @@ def load_model(path, custom_objects=None, compile=True, safe_mode=True):
     compile_config = config.get("compile_config") if isinstance(config, dict) else None
     if compile and compile_config:
         compile_from_config(model, compile_config, where)
-    load_h5_bytes(model, members[WEIGHTS_FILE], where)
+    load_h5_bytes(model, members[WEIGHTS_FILE], where, config=config)
     return model
 
 

@@ -28,7 +28,13 @@ class InputLayer(Layer):
                             "InputLayer(shape=(20,))")
         if shape is not None and input_shape is not None:
             raise ValueError("InputLayer: give shape or input_shape, not both")
-        shape = check_sample_shape(shape if shape is not None else input_shape, "InputLayer")
+        shape = shape if shape is not None else input_shape
+        if isinstance(shape, (tuple, list)) and any(size is None for size in shape):
+            raise TypeError(f"InputLayer: shape={tuple(shape)} has a size None (Keras's "
+                            f"variable size, as in Input(shape=(None, None, 3)) for images of "
+                            f"any size): tinynet needs fixed image sizes; give them, e.g. "
+                            f"Input(shape=(32, 32, 3))")
+        shape = check_sample_shape(shape, "InputLayer")
         super().__init__(input_shape=shape, **kwargs)
         self.batch_size = (None if batch_size is None
                            else check_int(batch_size, "InputLayer(batch_size=...)", minimum=1))
