@@ -115,3 +115,10 @@ def test_keras_other_names_and_modules():
     assert tinynet.layers.Convolution2D is Conv2D  # Keras's alias
     with pytest.raises(AttributeError, match="leave kernel_constraint=... out"):
         tinynet.constraints  # noqa: B018
+
+
+def test_history_params_keep_verbose_as_given_as_in_keras():
+    model = small_model()
+    x, y = RNG.normal(size=(8, 4)).astype(np.float32), np.zeros((8, 1), np.float32)
+    assert model.fit(x, y, verbose=0).params == {"verbose": 0, "epochs": 1, "steps": 1}
+    assert model.fit(x, y, verbose="auto", epochs=1).params["verbose"] == "auto"

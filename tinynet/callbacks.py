@@ -8,9 +8,10 @@
 
 `epoch` and `batch` count from 0. `logs` is always a dict (maybe empty), with its keys sorted
 by name and its values Python floats, as Keras passes them. A callback sees the model as
-`self.model` and fit's settings as `self.params` ({'verbose': 1, 'epochs': 10, 'steps': 32});
-it may stop training by setting `self.model.stop_training = True`, and change the learning
-rate by assigning `self.model.optimizer.learning_rate` a float.
+`self.model` and fit's settings as `self.params` ({'verbose': 'auto', 'epochs': 10,
+'steps': 32}: verbose as fit was given it, as in Keras); it may stop training by setting
+`self.model.stop_training = True`, and change the learning rate by assigning
+`self.model.optimizer.learning_rate` a float.
 
 Here: Callback (the base class), CallbackList (what fit calls), History (what fit returns),
 ProgbarLogger (what fit prints), LambdaCallback, TerminateOnNaN, EarlyStopping,
@@ -276,7 +277,7 @@ def check_callback_list(callbacks):
 class History(Callback):
     """What `fit` returns: `history.history['loss']` is the list of epoch losses, and so on
     for every logged value ('val_' ones included); `history.epoch` lists the epoch numbers
-    and `history.params` fit's settings ({'verbose': 1, 'epochs': 10, 'steps': 32}).
+    and `history.params` fit's settings ({'verbose': 'auto', 'epochs': 10, 'steps': 32}).
 
     If training stopped because the loss became NaN or infinite, `diverged` is True and
     `stop_message` says where it happened.

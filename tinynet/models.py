@@ -691,7 +691,9 @@ class Sequential:
                                    initial_epoch, validation_freq)
         callbacks = CallbackList(check_callbacks(callbacks, "fit"), add_history=True,
                                  add_progbar=plan.verbose > 0, model=self,
-                                 verbose=plan.verbose, epochs=plan.epochs, steps=plan.steps)
+                                 # history.params keeps 'auto' as Keras's does
+                                 verbose="auto" if verbose == "auto" else plan.verbose,
+                                 epochs=plan.epochs, steps=plan.steps)
         self.stop_training = False
         logs = {}
         callbacks.on_train_begin()
