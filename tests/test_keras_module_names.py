@@ -134,8 +134,10 @@ def test_summary_takes_keras_layout_arguments_at_their_defaults():
         model.summary(line_length=80)
 
 
-def test_summary_shows_the_trainable_column_as_keras_does():
-    # Keras 3.15.1: "Trainable" with N for a frozen layer, - for one without weights, Y
+def test_summary_shows_the_trainable_column_as_keras_does(monkeypatch):
+    # Keras 3.15.1: "Trainable" with N for a frozen layer, - for one without weights, Y; its
+    # column is 5 characters wide in a 76-character table, so the header reads "Trai…"
+    monkeypatch.setenv("COLUMNS", "80")
     from tinynet.layers import Dense, Dropout, Input
     from tinynet.models import Sequential
 
@@ -144,8 +146,8 @@ def test_summary_shows_the_trainable_column_as_keras_does():
     lines = []
     model.summary(show_trainable=True, print_fn=lines.append)
     rows = lines[0].splitlines()
-    assert rows[2].split()[-1] == "Trainable"
-    assert [row.split()[-1] for row in rows[4:7]] == ["N", "-", "Y"]
+    assert rows[2].split()[-2:] == ["Trai…", "┃"]
+    assert [row.split()[-2] for row in rows[4:9:2]] == ["N", "-", "Y"]
 
 
 def test_keras_backend_and_config_queries_tutorials_call():

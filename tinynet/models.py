@@ -1022,10 +1022,10 @@ class Sequential:
         """Print one row per layer (name, type, output shape, parameters) and the totals.
         Before the model is built, as in Keras 3, the shapes read '?' and the counts
         '0 (unbuilt)', with a line that says how to build it. print_fn (default print) gets
-        the text at once, ending in a newline, as from Keras; show_trainable=True adds Keras's 'Trainable' column (Y, N, or - for a
-        layer without weights). Keras's other layout arguments are accepted at their
-        defaults (None, False), the one layout tinynet prints; other values raise a
-        TypeError."""
+        the text at once, ending in a newline, as Keras gives it; show_trainable=True adds
+        Keras's 'Trainable' column (Y, N, or - for a layer without weights). Keras's other
+        layout arguments are accepted at their defaults (None, False), the one layout
+        tinynet prints; other values raise a TypeError."""
         for name, value in (("line_length", line_length), ("positions", positions),
                             ("expand_nested", expand_nested), ("layer_range", layer_range)):
             if value is not None and value is not False:
