@@ -42,7 +42,7 @@ def from_model(model):
                 bn.running_var.copy_(torch.from_numpy(layer.state["moving_variance"]))
             modules.append(bn)
         else:
-            modules += activation_module(layer.activation)
+            modules += activation_module(layer.activation.__name__)
     return nn.Sequential(*modules)
 
 
