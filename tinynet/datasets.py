@@ -9,12 +9,14 @@ for binary tasks and int64 class indices for multi-class ones.
 
 MNIST and Fashion-MNIST live in their own file, `tinynet/mnist.py`; `load_mnist` and
 `load_fashion_mnist` are re-exported here so that `from tinynet.datasets import load_mnist`
-works like the synthetic sets.
+works like the synthetic sets. Keras's IMDB, Reuters and Boston housing (`imdb`, `reuters`,
+`boston_housing`, read from the files Keras reads) live in `tinynet/keras_datasets.py`.
 """
 
 import numpy as np
 
 from tinynet.config import get_rng
+from tinynet.keras_datasets import boston_housing, imdb, reuters
 from tinynet.mnist import (
     FASHION_MNIST_CLASSES,
     DownloadError,
@@ -28,6 +30,8 @@ __all__ = [
     "FASHION_MNIST_CLASSES",
     "DownloadError",
     "batches",
+    "boston_housing",
+    "imdb",
     "load_fashion_mnist",
     "load_mnist",
     "make_classification",
@@ -38,6 +42,7 @@ __all__ = [
     "mnist",
     "fashion_mnist",
     "read_idx",
+    "reuters",
     "standardize",
     "train_test_split",
 ]
@@ -375,15 +380,15 @@ fashion_mnist = KerasDataSet(load_fashion_mnist)
 
 
 # Keras's other data sets, and what tinynet offers instead.
-KERAS_ONLY_DATASETS = ("cifar10", "cifar100", "imdb", "reuters", "boston_housing",
-                       "california_housing")
+KERAS_ONLY_DATASETS = ("cifar10", "cifar100", "california_housing")
 INSTEAD = ("tinynet downloads only MNIST and Fashion-MNIST (datasets.mnist.load_data(), "
-           "datasets.fashion_mnist.load_data()) and makes small data sets itself "
+           "datasets.fashion_mnist.load_data()) and Keras's imdb, reuters and "
+           "boston_housing, and makes small data sets itself "
            "(make_classification, make_moons, make_spirals, make_strokes, make_regression)")
 
 
 def __getattr__(name):
-    """A Keras data set tinynet does not have (cifar10, imdb, ...) gets an error that says
+    """A Keras data set tinynet does not have (cifar10, cifar100, ...) gets an error that says
     which data sets tinynet has: MNIST, Fashion-MNIST and small generated ones."""
     raise missing_attribute("tinynet.datasets", name, __all__,
                             dict.fromkeys(KERAS_ONLY_DATASETS, INSTEAD))
