@@ -66,6 +66,15 @@ def test_groups_minus_one_is_instance_normalization():
     y = layer(x)
     # as Keras 3.15 does (checked live), build writes the number of channels into groups
     assert layer.num_groups == 5 and layer.groups == 5 and layer.get_config()["groups"] == 5
+    # a build that a model undid (another layer refused the shape) starts again from -1
+    from tinynet.layers import Conv2D, Dense, Flatten
+    from tinynet.models import Sequential
+    model = Sequential([GroupNormalization(groups=-1), Conv2D(2, 3), Flatten(), Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    with pytest.raises(ValueError):
+        model.fit(np.ones((4, 5), "float32"), np.ones((4, 1)), verbose=0)  # Conv2D refuses
+    model.fit(np.ones((4, 8, 8, 3), "float32"), np.ones((4, 1)), verbose=0)
+    assert model.layers[0].groups == 3
     mean = x.mean(axis=(1, 2), keepdims=True)
     var = x.var(axis=(1, 2), keepdims=True)
     np.testing.assert_allclose(y, (x - mean) / np.sqrt(var + 1e-3), rtol=1e-12, atol=1e-12)

@@ -609,7 +609,13 @@ def test_weights_have_the_methods_of_keras_variables():
         ("kernel", "sequential/dense/kernel", True), ("bias", "sequential/dense/bias", True)]
     assert [w.name for w in model.non_trainable_weights] == ["moving_mean", "moving_variance"]
     kernel = model.layers[0].kernel
-    assert isinstance(kernel, Variable) and kernel.path == "dense/kernel"
+    assert isinstance(kernel, Variable) and kernel.path == "sequential/dense/kernel"
+    # one object per weight, as in Keras: kernel is kernel, and it is found in the lists
+    assert kernel is model.layers[0].kernel is model.weights[0]
+    assert kernel in model.trainable_variables
+    standalone = Dense(2)
+    standalone(np.zeros((1, 3), np.float32))
+    assert standalone.kernel.path == "dense/kernel"  # built outside a model, as in Keras
     copy = kernel.numpy()
     assert type(copy) is np.ndarray and not np.shares_memory(copy, kernel)
     assert type(kernel * 2) is np.ndarray and type(kernel[0]) is np.ndarray
@@ -619,7 +625,15 @@ def test_weights_have_the_methods_of_keras_variables():
     with pytest.raises(ValueError, match=r"shape \(3, 2\), got \(2,\)"):
         kernel.assign(np.zeros(2))
     assert repr(model.layers[-1].bias).startswith(
-        "<Variable path=dense_1/bias, shape=(1,), dtype=float32, value=[0.5]")
+        "<Variable path=sequential/dense_1/bias, shape=(1,), dtype=float32, value=[0.5]")
+    assert type(kernel.copy()) is np.ndarray and repr(kernel.T).startswith("array(")
+    # read before compile, which moves the weights into the model's vector: assign and
+    # numpy still reach the weight (Keras's variable is the same object throughout)
+    bias = model.layers[-1].bias
+    model.compile(optimizer="sgd", loss="mse")
+    bias.assign([-2.0])
+    np.testing.assert_array_equal(model.layers[-1].bias.numpy(), [-2.0])
+    np.testing.assert_array_equal(bias.numpy(), [-2.0])
     # a custom loop over model.trainable_weights (new views at each call) keeps one state
     adam = optimizers.Adam(0.1)
     for _ in range(2):

@@ -242,3 +242,23 @@ def test_a_weight_frozen_for_a_while_keeps_its_optimizer_state_as_in_keras(name,
     np.testing.assert_allclose(losses, UNFREEZE[f"{name}_losses"], rtol=1e-5)
     for i, weight in enumerate(model.get_weights()):
         np.testing.assert_allclose(weight, UNFREEZE[f"{name}_w_{i}"], rtol=1e-5, atol=1e-6)
+
+
+def test_a_popped_layers_parked_state_is_never_given_to_a_new_layer():
+    # parked state is kept with its layer object: Python reuses the id of a freed layer,
+    # and a new head added after popping a frozen one had started with the old head's m, v
+    x = np.random.default_rng(3).normal(size=(64, 3)).astype(np.float32)
+    y = (x[:, :1] > 0).astype(np.float32)
+    for trial in range(30):
+        model = Sequential([Dense(4, input_shape=(3,)), Dense(1)])
+        model.compile(optimizer=Adam(), loss="mse")
+        model.fit(x, y, batch_size=32, verbose=0)
+        model.layers[-1].trainable = False
+        model.fit(x, y, batch_size=32, verbose=0)
+        assert len(model.parked_slots) == 2  # the frozen head's kernel and bias
+        model.pop()
+        new = Dense(1 + trial % 2)
+        model.add(new)
+        assert not model.parked_slots
+        part = model.segments[(id(new), "kernel")]
+        assert not model.optimizer.slots[0]["m"][part].any()

@@ -64,6 +64,12 @@ def test_files_are_named_by_filepath_as_in_keras(tmp_path):
     loaded = load_model(filepath=tmp_path / "m.keras")
     x = RNG.normal(size=(3, 4)).astype(np.float32)
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    # path=, tinynet's earlier name, still works
+    model.save(path=tmp_path / "p.keras")
+    model.load_weights(path=tmp_path / "m.weights.npz")
+    assert load_model(path=tmp_path / "p.keras").count_params() == model.count_params()
+    with pytest.raises(TypeError, match="needs the file as filepath"):
+        model.save()
 
 
 def test_symbolic_inputs_and_outputs_and_old_methods_get_advice():

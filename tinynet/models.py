@@ -96,7 +96,7 @@ class Sequential:
         self.parameters = None        # the flat vector of trainable weights (after compile)
         self.bound_trainable = None   # the layers' trainable flags it was made for
         self.trainable_keys = self.views = None  # (layer, key) and view of each weight in it
-        self.parked_slots = {}  # (id(layer), key) -> a frozen weight's optimizer state
+        self.parked_slots = {}  # (id(layer), key) -> (layer, a frozen weight's optimizer state)
         self.vectors_seen = 0  # Sequential.vectors_made when this model last looked
         self.taken_apart = {}  # name of a model added inside this one -> its layers' names
         self.layer_inputs, self.layer_grad_inputs = [], []
@@ -229,6 +229,7 @@ class Sequential:
                 raise ValueError(f"Layer '{layer.name}' was built for inputs {layer.input_shape}"
                                  f" but receives {tuple(input_shape)}")
         else:
+            layer.path_scope = self.name  # its weights' paths: 'sequential/dense/kernel'
             layer.build(tuple(input_shape))
         return layer.output_shape
 
@@ -279,8 +280,7 @@ class Sequential:
     def weights(self):
         """Every weight, layer by layer in Keras's order: Variables (views with Keras's
         assign, numpy, name and path, 'sequential/dense/kernel'; see tinynet.variables)."""
-        return [layer.variable(key, scope=self.name) for layer in self.layers
-                for key in layer.weight_keys()]
+        return [w for layer in self.layers for w in layer.weights]
 
     @property
     def trainable_params(self):
@@ -294,6 +294,12 @@ class Sequential:
     @property
     def non_trainable_weights(self):
         return [w for w in self.weights if not w.trainable]
+
+    # Keras 3's other names for the same lists (custom loops write
+    # zip(grads, model.trainable_variables))
+    variables = weights
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
 
     @property
     def losses(self):
@@ -329,7 +335,7 @@ class Sequential:
                              f"after one set_floatx(...), or give each the same dtype=")
         dtype = self.layers[0].dtype
         check_weight_arrays(keys, arrays, dtype)
-        old_segments = getattr(self, "segments", {})
+        old_segments, old_keys = getattr(self, "segments", {}), self.trainable_keys or []
         self.trainable_keys = keys
         self.bound_trainable = [layer.trainable for layer in self.layers]
         Sequential.vectors_made += 1  # by any model: see sync_parameters
@@ -343,35 +349,42 @@ class Sequential:
             self.views.append(layer.params[key])
             self.segments[(id(layer), key)] = slice(start, start + array.size)
             start += array.size
-        self.carry_optimizer_state(old_segments)
+        self.carry_optimizer_state(old_segments, old_keys)
 
-    def carry_optimizer_state(self, old_segments):
+    def carry_optimizer_state(self, old_segments, old_keys):
         """When the set of trainable weights changes (a layer frozen or unfrozen, a layer
         added or popped), each weight keeps its optimizer state (Adam's m and v), as in Keras,
         where each weight has its own: the weights that stay keep theirs, a frozen weight's
         state waits unchanged in `parked_slots` until it is unfrozen, and weights new to the
-        optimizer start from its fresh state (zeros; Adagrad's initial accumulator)."""
+        optimizer start from its fresh state (zeros; Adagrad's initial accumulator). The state
+        of a layer that leaves the model (pop) is dropped. Parked state is kept with its layer
+        object and given back only to that object (ids of freed layers are reused)."""
         state = self.optimizer.slots
         if not state or len(state) != 1:
             self.optimizer.reset()
             self.parked_slots = {}
             return
-        parked = self.parked_slots
-        for slot, part in old_segments.items():  # leaving the vector: frozen (or popped)
-            if slot not in self.segments:
-                parked[slot] = {name: old[part].copy() for name, old in state[0].items()}
+        in_model = {id(layer) for layer in self.layers}
+        parked = {slot: held for slot, held in self.parked_slots.items()
+                  if id(held[0]) in in_model}
+        for layer, key in old_keys:  # leaving the vector: frozen
+            slot = (id(layer), key)
+            if slot not in self.segments and id(layer) in in_model:
+                parked[slot] = (layer, {name: old[old_segments[slot]].copy()
+                                        for name, old in state[0].items()})
         carried = {}
         fresh = self.optimizer.create_slots(self.parameters)
         for name, old in state[0].items():
             new = fresh[name] if name in fresh else np.zeros_like(self.parameters)
-            for slot, part in self.segments.items():
+            for (layer, _), (slot, part) in zip(self.trainable_keys, self.segments.items(),
+                                                strict=True):
                 if slot in old_segments:
                     new[part] = old[old_segments[slot]]
-                elif name in parked.get(slot, {}):  # unfrozen: its state from before
-                    new[part] = parked[slot][name]
+                elif slot in parked and parked[slot][0] is layer:  # unfrozen: its old state
+                    new[part] = parked[slot][1][name]
             carried[name] = new
-        for slot in self.segments:
-            parked.pop(slot, None)
+        self.parked_slots = {slot: held for slot, held in parked.items()
+                             if slot not in self.segments}
         self.optimizer.slots, self.optimizer.slot_params = [carried], [self.parameters]
 
     def sync_parameters(self):
@@ -876,7 +889,7 @@ class Sequential:
         return [f"{type(layer).__name__}:{key}:{layer.weight(key).shape}"
                 for layer in self.layers for key in layer.weight_keys()]
 
-    def save_weights(self, filepath, overwrite=True, max_shard_size=None):
+    def save_weights(self, filepath=None, overwrite=True, max_shard_size=None, *, path=None):
         """Save every weight. A name ending in '.weights.h5' writes Keras's own layout (needs
         h5py: pip install "tinynet[keras]"), so Keras's model.load_weights reads it; a name
         ending in '.npz' writes tinynet's own archive, which also holds the weights of layers
@@ -890,7 +903,7 @@ class Sequential:
 
         if not self.built:
             raise ValueError("save_weights: the model is not built yet, it has no weights")
-        path = check_path(filepath, "save_weights")
+        path = check_path(file_argument(filepath, path, "save_weights"), "save_weights")
         if saving.check_save_weights(path, overwrite, max_shard_size) == ".weights.h5":
             return saving.save_weights_h5(self, path)
         arrays = {f"weight_{i:04d}": w for i, w in enumerate(self.get_weights())}
@@ -898,7 +911,7 @@ class Sequential:
         write_atomically(path, lambda file: np.savez(file, **arrays), "save_weights",
                          example_name="model.weights.npz")
 
-    def load_weights(self, filepath, skip_mismatch=False):
+    def load_weights(self, filepath=None, skip_mismatch=False, *, path=None):
         """Load weights saved by save_weights (.npz, or Keras's .weights.h5), or the weights
         of a whole model's .keras file (as Keras 3 does). Refuses a missing, corrupt or
         foreign file and a file saved from a different architecture; either loads
@@ -913,7 +926,7 @@ class Sequential:
         if not self.built:
             raise ValueError("load_weights: build the model first (give the first layer an "
                              "input_shape), so there are weights to load into")
-        path = check_path(filepath, "load_weights")
+        path = check_path(file_argument(filepath, path, "load_weights"), "load_weights")
         kind = saving.check_load_weights(path, skip_mismatch)
         if kind == ".weights.h5":
             return saving.load_weights_h5(self, path, skip_mismatch)
@@ -928,7 +941,7 @@ class Sequential:
 
     # -- the whole model as a Keras file: configuration and saving ---------------------------
 
-    def save(self, filepath, overwrite=True, zipped=None, **keras_only):
+    def save(self, filepath=None, overwrite=True, zipped=None, *, path=None, **keras_only):
         """Save the whole model (architecture, weights, optimizer) in Keras 3's .keras format,
         which keras.models.load_model reads. Needs h5py (pip install "tinynet[keras]").
         Raises ValueError for a name that does not end in .keras (Keras 3 also writes the
@@ -937,6 +950,7 @@ class Sequential:
         refused."""
         from tinynet import saving
 
+        filepath = file_argument(filepath, path, "save")
         return saving.save_model(self, check_path(filepath, "save"), overwrite, zipped,
                                  **keras_only)
 
@@ -1044,13 +1058,14 @@ class Sequential:
                      "Dense(64, input_shape=(20,)), or call fit or build.")
 
 
-def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+def load_model(filepath=None, custom_objects=None, compile=True, safe_mode=True, *, path=None):
     """A Sequential model from a .keras file written by tinynet's or Keras 3's model.save.
     compile=False loads the architecture and weights only. custom_objects and safe_mode are
     Keras's: tinynet's .keras files hold only its built-in layers, so custom_objects must be
     empty (a model with a layer of your own is saved with save_weights)."""
     from tinynet import saving
 
+    filepath = file_argument(filepath, path, "load_model")
     return saving.load_model(check_path(filepath, "load_model"), custom_objects, compile,
                              safe_mode)
 
@@ -1120,6 +1135,16 @@ def follow_moved_weight(layer, old, new):
     for name, value in vars(layer).items():
         if value is old:
             setattr(layer, name, new)
+
+
+def file_argument(filepath, path, where):
+    """The file a save or load names: filepath, Keras's name for the argument, or path, the
+    name tinynet used before (still accepted); exactly one of the two."""
+    if (filepath is None) == (path is None):
+        raise TypeError(f"{where}() needs the file as filepath (Keras's name), e.g. "
+                        f"{where}('model.keras')" + (", not both filepath and path"
+                                                     if path is not None else ""))
+    return path if filepath is None else filepath
 
 
 def format_results(model, logs, return_dict):

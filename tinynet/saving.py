@@ -1230,10 +1230,13 @@ def optimizer_variable_count(model):
 def optimizer_params(model):
     """(count, bytes) of the optimizer's variables, as Keras's summary() counts them once the
     optimizer is built: iterations (an int32) and the learning rate (a float32, none with a
-    schedule), and every slot array (Adam: m and v of every trainable weight)."""
+    schedule), and every slot array (Adam: m and v of every trainable weight), those of
+    weights frozen since included (Keras keeps their variables; tinynet parks them)."""
     optimizer = model.optimizer
     head = scalar_variable_count(optimizer)
     arrays = [array for slots in optimizer.slots for array in slots.values()]
+    arrays += [array for _, slots in getattr(model, "parked_slots", {}).values()
+               for array in slots.values()]
     return (head + sum(array.size for array in arrays),
             4 * head + sum(array.nbytes for array in arrays))
 

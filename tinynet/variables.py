@@ -12,23 +12,28 @@ layer, and arithmetic on it gives plain NumPy arrays, as Keras's gives plain ten
     w.numpy()                           # a copy, a plain array
     w * 2                               # a plain array
 
+compile (and freezing or unfreezing a layer) moves the weights into new memory, the model's
+vector. A Variable read before that still reaches the weight through assign, numpy and its
+printout (they go to the layer's weight as it is now); its own memory, which plain NumPy
+reads and writes (w * 2, w[...] = 0), is the old one: read the weight again after compile.
+
 Keras 3.15's names, checked live: `name` is the weight's name ('kernel', 'moving_mean'),
-`path` is 'sequential/dense/kernel' for model.weights (the model's name, the layer's, the
-weight's); layer.kernel's path is 'dense/kernel' (a layer does not know its model's name).
+`path` is 'sequential/dense/kernel' for a layer that a model built, 'dense/kernel' for a layer
+built on its own.
 """
 
 import numpy as np
 
 
 class Variable(np.ndarray):
-    """A layer's weight, seen as Keras's variable (see the module docstring). Make one with
-    `as_variable(array, name, path, trainable)`."""
+    """A layer's weight, seen as Keras's variable (see the module docstring). The layer makes
+    one with as_variable; arrays derived from it (w.T, w.reshape(...), copies) are not the
+    weight and print as plain arrays."""
 
     def __array_finalize__(self, source):
-        # views and copies of a Variable keep its names (NumPy calls this for each new one)
-        self.name = getattr(source, "name", None)
-        self.path = getattr(source, "path", None)
-        self.trainable = getattr(source, "trainable", False)
+        # called by NumPy for every array derived from a Variable: none of them is the weight
+        self.layer = self.key = self.name = self.path = None
+        self.trainable = False
 
     def __array_wrap__(self, array, context=None, return_scalar=False):
         # the result of arithmetic (w * 2, w.sum()) is a plain array, or a number
@@ -38,14 +43,20 @@ class Variable(np.ndarray):
     def __getitem__(self, index):
         return self.view(np.ndarray)[index]  # w[0]: a plain view, as Keras gives a tensor
 
+    def weight(self):
+        """The weight as the layer holds it now (a plain array), or this array itself when it
+        is not a layer's weight."""
+        return self.view(np.ndarray) if self.layer is None else self.layer.weight(self.key)
+
     def assign(self, value):
         """Write `value` into the weight (Keras's variable.assign); its shape must be the
         weight's. Returns the Variable."""
-        value = np.asarray(value, dtype=self.dtype)
-        if value.shape != self.shape:
+        weight = self.weight()
+        value = np.asarray(value, dtype=weight.dtype)
+        if value.shape != weight.shape:
             raise ValueError(f"{self.path}.assign(value): the value must have the weight's "
-                             f"shape {self.shape}, got {value.shape}")
-        self.view(np.ndarray)[...] = value
+                             f"shape {weight.shape}, got {value.shape}")
+        weight[...] = value
         return self
 
     def assign_add(self, value):
@@ -58,29 +69,39 @@ class Variable(np.ndarray):
 
     def numpy(self):
         """A copy of the weight, a plain NumPy array (as Keras's variable.numpy())."""
-        return np.array(self.view(np.ndarray))
+        return np.array(self.weight())
+
+    copy = numpy  # w.copy(): a plain array too, not a second Variable
 
     @property
     def value(self):
         """The weight itself as a plain array (a view: writing into it changes the layer)."""
-        return self.view(np.ndarray)
+        return self.weight()
 
     def __repr__(self):
-        values = np.array2string(self.view(np.ndarray))
+        if self.layer is None:
+            return repr(self.view(np.ndarray))
+        values = np.array2string(self.weight())
         return (f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}, "
                 f"value={values}>")
 
     __str__ = __repr__
 
     def __reduce__(self):
-        # pickled (copy.deepcopy, multiprocessing) as the plain array it holds
+        # pickled (multiprocessing, pickle.dumps) as the plain array it holds
         return self.view(np.ndarray).__reduce__()
 
 
-def as_variable(array, name, path, trainable):
-    """A Variable that is a view of `array` (the same memory), or None for None."""
-    if array is None:
-        return None
+def as_variable(layer, key, array, path, trainable):
+    """The Variable of layer's weight `key`: a view of `array`, the layer's array for it."""
     variable = array.view(Variable)
-    variable.name, variable.path, variable.trainable = name, path, trainable
+    variable.layer, variable.key, variable.name = layer, key, key
+    variable.path, variable.trainable = path, trainable
     return variable
+
+
+def same_variable(variable, array, path, trainable):
+    """Whether a Variable made earlier still describes the weight: the same array (not moved
+    by compile or freezing), path and trainable flag."""
+    return (variable.base is array and variable.path == path
+            and variable.trainable == trainable)

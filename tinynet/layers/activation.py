@@ -234,9 +234,6 @@ class Activation(Layer):
 
         return activations.get(self._activation_name)
 
-    def __repr__(self):
-        return f"{type(self).__name__}({self._activation_name!r}, name={self.name!r})"
-
     @activation.setter
     def activation(self, value):
         name = check_activation_name(value, type(self).__name__)
@@ -248,6 +245,9 @@ class Activation(Layer):
             return
         self._activation_name = name
         self.function, self.derivative = ACTIVATIONS[name]
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self._activation_name!r}, name={self.name!r})"
 
     def forward(self, x, training=False):
         """Inputs: x, a float array of any shape (N, ...), N > 0. Returns: y = activation(x),
@@ -307,6 +307,9 @@ class NamedActivation(Activation):
     def __init__(self, **kwargs):
         check_named_activation_arguments(type(self), kwargs)
         super().__init__(self.function_name, **kwargs)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(name={self.name!r})"
 
 
 def check_named_activation_arguments(cls, kwargs):
@@ -376,6 +379,26 @@ class LeakyReLU(Activation):
         self.negative_slope = check_float(negative_slope, where, low=0.0)  # Keras: >= 0
         super().__init__("leaky_relu", **kwargs)
         self.function, self.derivative = self.leaky_relu, self.leaky_relu_backward
+
+    def __repr__(self):
+        return f"LeakyReLU(negative_slope={self.negative_slope}, name={self.name!r})"
+
+    @property
+    def activation(self):
+        """keras.activations.leaky_relu with this layer's slope (the function's own default
+        is 0.2): what the layer computes, as a function of an array."""
+        from tinynet import activations  # here: that module imports this one
+
+        slope = self.negative_slope
+
+        def leaky_relu(x):
+            return activations.leaky_relu(x, negative_slope=slope)
+
+        return leaky_relu
+
+    @activation.setter
+    def activation(self, value):
+        Activation.activation.fset(self, value)  # only its own function is accepted
 
     def leaky_relu(self, x):
         return np.where(x >= 0, x, self.negative_slope * x)

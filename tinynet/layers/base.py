@@ -43,7 +43,7 @@ from tinynet.validation import (
     to_float_array,
     unknown_argument_error,
 )
-from tinynet.variables import as_variable
+from tinynet.variables import as_variable, same_variable
 
 
 def keras_symbolic_attribute(name):
@@ -161,6 +161,8 @@ class Layer:
         self.grads = {}
         self.state = {}
         self.regularizers = {}  # weight name -> regularizer (kernel_regularizer=... and so on)
+        self.variable_views = {}  # weight name -> its Variable, as Keras reads it (variable())
+        self.path_scope = None  # the name of the model that built the layer (variable())
         # False: backward may skip dL/dx and return None (a model's first layer in training)
         self.needs_input_grad = True
         self.last_batch_size = None  # of the last forward's x: backward checks grad_output
@@ -348,13 +350,22 @@ class Layer:
         listed = [key for key in self.weight_order if key in self.params or key in self.state]
         return listed + [key for key in (*self.params, *self.state) if key not in listed]
 
-    def variable(self, key, scope=None):
+    def variable(self, key):
         """The weight `key` as Keras code reads it: a tinynet.variables.Variable, a view of
-        the weight's memory with Keras's assign, numpy, name and path ('dense/kernel', or
-        '<scope>/dense/kernel' for a model's weights)."""
-        path = f"{self.name or snake_case(type(self).__name__)}/{key}"
-        return as_variable(self.weight(key), key, f"{scope}/{path}" if scope else path,
-                           self.trainable and key in self.params)
+        the weight's memory with Keras's assign, numpy, name and path. The same object at
+        every call while the weight stays where it is (compile and freezing move it into the
+        model's vector: a new Variable then, whose assign the old one also reaches). Its path
+        is Keras's: 'sequential/dense/kernel' for a layer a model built, 'dense/kernel' for
+        one built on its own (path_scope, set by the model that builds the layer)."""
+        array = self.weight(key)
+        scope = getattr(self, "path_scope", None)
+        path = "/".join([*([scope] if scope else []),
+                         self.name or snake_case(type(self).__name__), key])
+        trainable = self.trainable and key in self.params
+        cached = self.variable_views.get(key)
+        if cached is None or not same_variable(cached, array, path, trainable):
+            cached = self.variable_views[key] = as_variable(self, key, array, path, trainable)
+        return cached
 
     @property
     def weights(self):
@@ -370,6 +381,12 @@ class Layer:
     def non_trainable_weights(self):
         """The weights training leaves alone: the state, and every weight of a frozen layer."""
         return [w for w in self.weights if not w.trainable]
+
+    # Keras 3's other names for the same lists (custom loops write
+    # zip(grads, model.trainable_variables))
+    variables = weights
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
 
     def get_weights(self):
         """Copies of the weights, plain NumPy arrays in Keras's order (e.g. Dense: kernel,

@@ -67,7 +67,8 @@ class GroupNormalization(Layer):
                  gamma_regularizer=None, **kwargs):
         super().__init__(**kwargs)
         where = "GroupNormalization"
-        self.groups = check_int(groups, f"{where}(groups=...)", minimum=-1)
+        # as asked (-1: one group per channel); build resolves it into groups, as Keras does
+        self.groups_asked = self.groups = check_int(groups, f"{where}(groups=...)", minimum=-1)
         if self.groups == 0:
             raise ValueError(f"{where}(groups=0): groups must be a positive number of groups, "
                              f"or -1 for one group per channel (instance normalization)")
@@ -94,9 +95,9 @@ class GroupNormalization(Layer):
                              f"of shape {tuple(input_shape)}; tinynet normalizes the last axis "
                              f"(channels last): use axis=-1, and for channels-first images "
                              f"transpose them, x.transpose(0, 2, 3, 1)")
-        groups = channels if self.groups == -1 else self.groups
+        groups = channels if self.groups_asked == -1 else self.groups_asked
         if channels % groups != 0:
-            raise ValueError(f"{self.where}: groups={self.groups} must divide the number of "
+            raise ValueError(f"{self.where}: groups={self.groups_asked} must divide the number of "
                              f"channels, {channels} (inputs of shape {tuple(input_shape)}); "
                              f"choose a divisor of {channels}, or -1 for one group per channel")
         self.groups = groups  # -1 becomes the number of channels, as Keras writes it
