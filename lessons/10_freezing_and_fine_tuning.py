@@ -648,8 +648,13 @@ def decay_words(norm, step, accuracy):
     shrank = norm.clear and norm.difference < 0
     faster = step.clear and step.difference > 0
     if not (shrank and faster):
-        return ("in these runs the decay did not clearly shrink the kernel and enlarge its "
-                "steps, so this run does not show the effect")
+        # each half said as its own numbers say it
+        kernel = ("the decay shrank the kernel, beyond the noise" if shrank else
+                  "the decay did not clearly shrink the kernel")
+        steps = ("its relative steps grew, beyond the noise" if faster else
+                 "its relative steps did not clearly grow")
+        return (f"in these runs {kernel}, and {steps}; so this run does not show the "
+                f"mechanism (both together)")
     ratio = step.mean_a / step.mean_b
     mechanism = (f"the decay shrank the kernel and made its relative steps {ratio:.1f}x "
                  f"larger: a higher effective learning rate")

@@ -128,3 +128,23 @@ def test_history_params_keep_verbose_as_given_as_in_keras():
     x, y = RNG.normal(size=(8, 4)).astype(np.float32), np.zeros((8, 1), np.float32)
     assert model.fit(x, y, verbose=0).params == {"verbose": 0, "epochs": 1, "steps": 1}
     assert model.fit(x, y, verbose="auto", epochs=1).params["verbose"] == "auto"
+
+
+def test_the_readmes_custom_training_loop_trains_as_fit_does():
+    # README, "By hand": forward, loss_and_gradient, backward, grads found through each
+    # weight's layer and key, apply_gradients; the same weights as train_on_batch
+    x = RNG.normal(size=(16, 4)).astype(np.float32)
+    y = (x[:, :1] > 0).astype(np.float32)
+    by_fit, by_hand = small_model(), small_model()
+    optimizer, loss_fn = tinynet.optimizers.SGD(), tinynet.losses.BinaryCrossentropy()
+    for _ in range(3):
+        by_fit.train_on_batch(x, y)
+        loss, grad = loss_fn.loss_and_gradient(y, by_hand(x, training=True))
+        by_hand.backward(grad)
+        grads = [w.layer.grads[w.key] for w in by_hand.trainable_weights]
+        optimizer.apply_gradients(zip(grads, by_hand.trainable_weights, strict=True))
+    for a, b in zip(by_fit.get_weights(), by_hand.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    # Keras 3's optimizer.apply(grads, weights) order is refused, not applied to the grads
+    with pytest.raises(TypeError, match="takes the weights first"):
+        tinynet.optimizers.SGD().apply([g.copy() for g in grads], by_hand.trainable_weights)

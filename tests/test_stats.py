@@ -90,7 +90,12 @@ def test_few_seeds_need_a_larger_margin_than_two_standard_errors():
     from tinynet.stats import compare, noise_multiple
 
     assert noise_multiple(2) == 12.706 and noise_multiple(5) == 2.776
-    assert noise_multiple(100) == 1.96
+    # past the table's 30 degrees of freedom, the expansion gives the tables' values (NIST:
+    # 2.042 at 30, 2.021 at 40, 2.000 at 60, 1.984 at 100), not the normal's 1.96
+    assert noise_multiple(31) == pytest.approx(2.042, abs=5e-4)
+    for n, t in ((41, 2.021), (51, 2.009), (61, 2.000), (101, 1.984)):
+        assert noise_multiple(n) == pytest.approx(t, abs=5e-4)
+    assert 1.96 < noise_multiple(10_000) < 1.961
     # a mean difference of 3.46 standard errors: clear with 10 seeds, not with 3 (t = 4.30)
     three = [1.0, 2.0, 3.0]  # mean 2, se 0.577
     assert compare(three, [0.0] * 3, "x").clear is False  # the old 2-s.e. rule said clear

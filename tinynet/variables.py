@@ -17,6 +17,9 @@ vector. A Variable read before that still reaches the weight through assign, num
 printout (they go to the layer's weight as it is now); its own memory, which plain NumPy
 reads and writes (w * 2, w[...] = 0), is the old one: read the weight again after compile.
 
+Two attributes are tinynet's own: `w.layer` and `w.key`, the layer and the weight's name in
+it, so that a custom loop finds each weight's gradient: w.layer.grads[w.key].
+
 Keras 3.15's names, checked live: `name` is the weight's name ('kernel', 'moving_mean'),
 `path` is 'sequential/dense/kernel' for a layer that a model built, 'dense/kernel' for a layer
 built on its own.

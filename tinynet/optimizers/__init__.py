@@ -30,6 +30,7 @@ from tinynet.validation import (
     snake_case,
     unknown_name_error,
 )
+from tinynet.variables import Variable
 
 # Arguments every Keras 3 optimizer takes that tinynet's do not, with what they are for: the
 # signature of BaseOptimizer.__init__ in Keras 3.15's source (keras/src/optimizers/
@@ -582,6 +583,12 @@ def is_off_value(value, off):
     return type(value) is type(off) and value == off
 
 
+def is_weight(array):
+    """Whether an array is a layer's weight as model.trainable_weights and layer.kernel give
+    it (a tinynet.variables.Variable of a layer)."""
+    return isinstance(array, Variable) and array.layer is not None
+
+
 def same_memory(array, other):
     """Whether two arrays are the same numbers in memory: the same array, or two views of it
     (model.trainable_weights gives new views at each call, of the same weights)."""
@@ -634,7 +641,8 @@ def check_params_and_grads(optimizer, params, grads):
         if not isinstance(grad, np.ndarray):
             raise TypeError(f"{where}: each gradient must be a NumPy array, gradient {i} is a "
                             f"{type(grad).__name__}")
-    if len(params) > 1 and whole_vector(grads) is not None and whole_vector(params) is None:
+    if (len(params) > 1 and whole_vector(grads) is not None and whole_vector(params) is None) \
+            or (any(is_weight(g) for g in grads) and not any(is_weight(p) for p in params)):
         # apply(grads, model.trainable_weights), Keras 3's order: it would update the
         # gradients, silently, and leave the weights as they are
         raise TypeError(f"{type(optimizer).__name__}.apply(params, grads) takes the weights "
