@@ -31,6 +31,7 @@ import argparse
 import asyncio
 import base64
 import copy
+import html
 import html.parser
 import io
 import os
@@ -466,7 +467,39 @@ def render_page(lesson, previous, following, quick, seed):
             "mode": mode_sentence(quick, seed), "css": BOOK_CSS + PAGE_CSS}
     resources = {"metadata": {"name": lesson.title}, "book": book}
     page, _ = exporter.from_notebook_node(lesson.notebook, resources=resources)
-    return page
+    return describe_figures(page, figure_descriptions(lesson.notebook, lesson.number))
+
+
+# What nbconvert writes for an image without alternative text (nbconvert 7's HTMLExporter).
+NO_DESCRIPTION = 'alt="No description has been provided for this image"'
+
+
+def figure_descriptions(notebook, number):
+    """Alternative text for each figure the lesson drew, in order, for screen readers: the
+    name it saved the figure under (the cell's 'figure written: .../01_curves.png' lines), in
+    words, 'Lesson 01: curves'; 'Lesson 01: a figure' when the cell named none."""
+    texts = []
+    for cell in notebook.cells:
+        outputs = cell.get("outputs", [])
+        printed = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+        names = re.findall(r"figure written: \S*?([^/\\\s]+)\.png", printed)
+        for i, _ in enumerate(o for o in outputs if "image/png" in o.get("data", {})):
+            words = names[i].split("_", 1)[-1].replace("_", " ") if i < len(names) else \
+                "a figure"
+            texts.append(f"Lesson {number}: {words}")
+    return texts
+
+
+def describe_figures(page, texts):
+    """The page with nbconvert's placeholder alternative text replaced, figure by figure, by
+    `texts` (left as it is when the counts differ, rather than describe the wrong one)."""
+    parts = page.split(NO_DESCRIPTION)
+    if len(parts) - 1 != len(texts):
+        return page
+    described = [parts[0]]
+    for text, rest in zip(texts, parts[1:], strict=True):
+        described += [f'alt="{html.escape(text, quote=True)}"', rest]
+    return "".join(described)
 
 
 def render_index(lessons, quick, seed):
