@@ -148,3 +148,21 @@ def test_the_readmes_custom_training_loop_trains_as_fit_does():
     # Keras 3's optimizer.apply(grads, weights) order is refused, not applied to the grads
     with pytest.raises(TypeError, match="takes the weights first"):
         tinynet.optimizers.SGD().apply([g.copy() for g in grads], by_hand.trainable_weights)
+
+
+def test_tensorflows_first_example_fits_a_vector_of_single_features():
+    # TensorFlow's "Hello world" of machine learning: Dense(units=1, input_shape=[1]) fit on
+    # xs of shape (6,); Keras 3.15 reads a vector as N samples of the one feature (checked
+    # live), and predict([10.0]) as one sample
+    tinynet.set_seed(0)
+    model = Sequential([Dense(units=1, input_shape=[1])])
+    model.compile(optimizer="sgd", loss="mean_squared_error")
+    xs = np.array([-1.0, 0.0, 1.0, 2.0, 3.0, 4.0])
+    ys = np.array([-3.0, -1.0, 1.0, 3.0, 5.0, 7.0])
+    model.fit(xs, ys, epochs=500, verbose=0)
+    assert model.predict([10.0], verbose=0) == pytest.approx(19.0, abs=0.2)  # y = 2x - 1
+    np.testing.assert_array_equal(model.predict(xs, verbose=0),
+                                  model.predict(xs.reshape(-1, 1), verbose=0))
+    # a vector for a model of 4 features is still one sample without its batch axis
+    with pytest.raises(ValueError, match=r"x.reshape\(1, -1\)"):
+        small_model().predict(np.zeros(4))

@@ -340,9 +340,14 @@ def forward_argument_error(model, x, training):
 
 def to_model_array(model, x, where):
     """x as an array of the model's float type, with the samples axis first: (N, ...).
-    Raises ValueError for a single number or a vector (one sample without its samples
+    A vector is N samples of one feature for a model that takes one, (None, 1), as Keras 3
+    reads it (TensorFlow's first example: Dense(1, input_shape=[1]) fit on xs of shape (6,)).
+    Raises ValueError for a single number or another vector (one sample without its samples
     axis), saying the shape the model needs."""
     array = to_float_array(x, f"{where}: x", dtype=model.layers[0].dtype, min_ndim=0)
+    if array.ndim == 1 and model.input_shape is not None and \
+            tuple(model.input_shape[1:]) == (1,):
+        return array.reshape(-1, 1)
     if array.ndim < 2:
         raise no_samples_axis_error(model, array, where)
     return array
