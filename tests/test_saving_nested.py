@@ -315,3 +315,17 @@ def test_a_file_with_clipnorm_loads_uncompiled_with_what_to_do():
     with pytest.warns(UserWarning, match="clipnorm=1.0") as caught:
         model_from_json(members(path)["config.json"].decode())
     assert "compile=False" not in str(caught[0].message)  # model_from_json has no such option
+
+
+def test_two_inner_models_of_one_default_name_load_keras_s_weights_file():
+    # both inner models are named 'sequential' when tinynet makes them (it numbers names
+    # within each model); each keeps its own record of the layers it held, so Keras's
+    # layers/sequential and layers/sequential_1 groups are matched to them in order
+    dense, keras_input = layers.Dense, layers.Input
+    first = tinynet.Sequential([keras_input((3,)), dense(4, name="a")])
+    second = tinynet.Sequential([keras_input((4,)), dense(2, name="b")])
+    model = tinynet.Sequential([keras_input((3,)), first, second, dense(1, name="c")])
+    assert list(model.taken_apart) == ["sequential", "sequential#2"]
+    model.load_weights(DATA / "keras_nested_two.weights.h5")
+    np.testing.assert_allclose(model.predict(REFERENCE["two_x"], verbose=0),
+                               REFERENCE["two_predict"], rtol=1e-5, atol=1e-6)

@@ -168,8 +168,15 @@ class Sequential:
             self.input_layer, self.built = input_layer, built
             self.parameters_changed()
             raise
-        self.taken_apart.update(model.taken_apart)  # the models it took apart (two levels)
-        self.taken_apart[model.name] = [layer.name for layer in model.layers]
+        # the models it took apart itself (two levels), then itself; two inner models of one
+        # name (both 'sequential' by default) each keep a record: 'sequential', 'sequential#2'
+        for name, members in [*model.taken_apart.items(),
+                              (model.name, [layer.name for layer in model.layers])]:
+            key, n = name, 1
+            while key in self.taken_apart:
+                n += 1
+                key = f"{name}#{n}"
+            self.taken_apart[key] = members
 
     def add_input(self, input_layer):
         if self.layers or self.input_layer is not None:

@@ -153,6 +153,14 @@ def other_files(rng, out):
     outer = keras.Sequential([keras.Input((3,)), functional, layers.Dense(1)])
     save(outer, "keras_nested_functional", x, out)
 
+    # two inner models left with their default names, side by side, weights file only
+    first = keras.Sequential([keras.Input((3,)), layers.Dense(4, name="a")])
+    second = keras.Sequential([keras.Input((4,)), layers.Dense(2, name="b")])
+    two = keras.Sequential([keras.Input((3,)), first, second, layers.Dense(1, name="c")])
+    two.save_weights(os.path.join(HERE, "keras_nested_two.weights.h5"))
+    out["two_x"] = x
+    out["two_predict"] = two.predict(x, verbose=0)
+
 
 OPTIMIZERS = {
     "adam_clipnorm": lambda: keras.optimizers.Adam(1e-3, clipnorm=1.0),
