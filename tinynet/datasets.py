@@ -16,7 +16,7 @@ works like the synthetic sets. Keras's IMDB, Reuters and Boston housing (`imdb`,
 import numpy as np
 
 from tinynet.config import get_rng
-from tinynet.keras_datasets import boston_housing, imdb, reuters
+from tinynet.keras_datasets import boston_housing, fashion_mnist, imdb, mnist, reuters
 from tinynet.mnist import (
     FASHION_MNIST_CLASSES,
     DownloadError,
@@ -351,31 +351,10 @@ def _iterate_batches(x, y, index, batch_size):
         yield x[rows], y[rows]
 
 
-class KerasDataSet:
-    """keras.datasets.mnist and keras.datasets.fashion_mnist, for Keras code that calls
-    `mnist.load_data()`: the same files as load_mnist / load_fashion_mnist, returned in
-    Keras's format."""
-
-    def __init__(self, loader):
-        self.loader = loader
-
-    def load_data(self, path=None):
-        """((x_train, y_train), (x_test, y_test)) as Keras returns them: uint8 images of shape
-        (n, 28, 28) with pixels 0..255, and uint8 labels (n,).
-
-        path: a folder holding the four IDX files, as load_mnist takes it. Keras's path is the
-        name of a cached .npz file instead; a name ending in .npz is read as "the default
-        place", which for tinynet is $TINYNET_DATA or ~/.cache/tinynet (see load_mnist)."""
-        if isinstance(path, str) and path.endswith(".npz"):
-            path = None
-        (x_train, y_train), (x_test, y_test) = self.loader(path, normalize=False,
-                                                           flatten=False)
-        return ((x_train[..., 0], y_train.astype(np.uint8)),
-                (x_test[..., 0], y_test.astype(np.uint8)))
-
-
-mnist = KerasDataSet(load_mnist)
-fashion_mnist = KerasDataSet(load_fashion_mnist)
+# keras.datasets.mnist and keras.datasets.fashion_mnist (`mnist.load_data()`, in Keras's
+# uint8 format) live in tinynet/keras_datasets.py beside imdb: they read Keras's cached files
+# first ($KERAS_HOME/datasets/mnist.npz, .../fashion-mnist/*.gz), then the same IDX files as
+# load_mnist / load_fashion_mnist.
 
 
 

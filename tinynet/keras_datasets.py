@@ -1,10 +1,13 @@
-"""Keras's IMDB, Reuters and Boston housing data sets, from the files Keras itself reads.
+"""Keras's IMDB, Reuters and Boston housing data sets, from the files Keras itself reads;
+and keras.datasets.mnist / fashion_mnist, which read Keras's cached copies too.
 
     import tinynet as keras
     (x_train, y_train), (x_test, y_test) = keras.datasets.imdb.load_data(num_words=10000)
     word_index = keras.datasets.imdb.get_word_index()
     (x_train, y_train), (x_test, y_test) = keras.datasets.reuters.load_data(num_words=10000)
     (x_train, y_train), (x_test, y_test) = keras.datasets.boston_housing.load_data()
+    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    (x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
 
 The arguments, the shuffling (NumPy's RandomState with the same seed and the same calls), the
 filtering and the types of the results are those of Keras 3.15 (keras/src/datasets/imdb.py,
@@ -32,6 +35,12 @@ so they are read with np.load(allow_pickle=True). A pickle can run code, so tiny
 only for the bytes whose SHA-256 it has just compared with the published one (the same bytes
 in memory that are then read: the file cannot change in between). Keras 3.15 reads them with
 a restricted unpickler instead. Boston housing holds plain float arrays: no pickle.
+
+MNIST and Fashion-MNIST (mnist_load_data, fashion_mnist_load_data; see their docstrings) take
+Keras's cached files first: $KERAS_HOME/datasets/mnist.npz (SHA-256 checked, plain arrays, read
+with allow_pickle=False) and the four gzipped IDX files of $KERAS_HOME/datasets/fashion-mnist
+(size and SHA-256 checked). Without them they fall back to tinynet's own IDX files and their
+download (tinynet/mnist.py), as before.
 """
 
 import hashlib
@@ -43,6 +52,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tinynet import mnist as idx_sets
 from tinynet.files import write_atomically
 from tinynet.mnist import TIMEOUT, DownloadError, _ProgressBar, default_data_dir
 from tinynet.validation import check_float, check_int
@@ -76,6 +86,30 @@ KERAS_HASHES = {
     # tensorflow/python/keras/datasets/boston_housing.py.
     "boston_housing.npz": "f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5",
 }
+
+# The same for the image data sets, kept apart from KERAS_HASHES (the text data sets' table).
+KERAS_IMAGE_HASHES = {
+    # SHA-256 of https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz (the
+    # address is ORIGIN + this name). Sources: keras/src/datasets/mnist.py (Keras 3.15.1,
+    # `file_hash` and `origin_folder`); keras-team/tf-keras, tf_keras/datasets/mnist.py;
+    # tensorflow/tensorflow, tensorflow/python/keras/datasets/mnist.py.
+    "mnist.npz": "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
+}
+
+# Keras keeps Fashion-MNIST's four gzipped IDX files (the names of
+# tinynet.mnist.FASHION_MNIST_FILES, e.g. train-images-idx3-ubyte.gz) in this subfolder of its
+# cache and downloads each from ORIGIN + its name. Sources: keras/src/datasets/fashion_mnist.py
+# (Keras 3.15.1: `dirname = os.path.join("datasets", "fashion-mnist")`, `base`, `files`) and
+# keras-team/tf-keras, tf_keras/datasets/fashion_mnist.py (the same three lines). Keras
+# 3.15.1 checks no hash for these files (get_file without file_hash: any file of that name is
+# read); another keras-team/keras revision (commit 75565fb, keras/src/datasets/
+# fashion_mnist.py, FILE_HASHES) checks SHA-256 values equal to those of
+# tinynet.mnist.FASHION_MNIST_FILES. tinynet checks those (and the sizes): a genuine file
+# passes either way, anything else is passed over.
+FASHION_SUBFOLDER = "fashion-mnist"
+
+# The arrays of Keras's mnist.npz, read as keras/src/datasets/mnist.py reads them.
+MNIST_ARRAYS = ("x_train", "y_train", "x_test", "y_test")
 
 # The 46 Reuters topics, label i = REUTERS_LABEL_NAMES[i], as Keras 3.15's
 # reuters.get_label_names() returns them. Sources: keras/src/datasets/reuters.py (Keras
@@ -127,19 +161,37 @@ def candidates(where, data_set, path, published):
     return [keras_cache_dir() / path, default_data_dir(data_set) / path]
 
 
-def verified_bytes(where, data_set, published, path):
-    """The content (bytes) of the file Keras publishes as `published` (e.g. 'imdb.npz'): from
-    the first of candidates() whose hash is Keras's, else downloaded into the last candidate.
-    Raises DownloadError (saying where to put the file by hand) when the download fails."""
-    expected = KERAS_HASHES[published]
-    places = candidates(where, data_set, path, published)
+def keras_hash(published):
+    """The hash Keras checks for the file it publishes as `published` ('imdb.npz',
+    'mnist.npz', ...): from KERAS_HASHES or KERAS_IMAGE_HASHES, read at each call."""
+    if published in KERAS_HASHES:
+        return KERAS_HASHES[published]
+    return KERAS_IMAGE_HASHES[published]
+
+
+def first_verified(places, expected):
+    """(bytes, wrong): the content of the first existing file of `places` (Paths) whose hash
+    (file_digest) is `expected`, or None; and the files found with another hash. The bytes
+    returned are the bytes hashed: a file changed in between cannot slip through."""
     wrong = []
     for place in places:
         if place.is_file():
             data = place.read_bytes()
             if file_digest(data, expected) == expected:
-                return data
+                return data, wrong
             wrong.append(place)
+    return None, wrong
+
+
+def verified_bytes(where, data_set, published, path):
+    """The content (bytes) of the file Keras publishes as `published` (e.g. 'imdb.npz'): from
+    the first of candidates() whose hash is Keras's, else downloaded into the last candidate.
+    Raises DownloadError (saying where to put the file by hand) when the download fails."""
+    expected = keras_hash(published)
+    places = candidates(where, data_set, path, published)
+    data, wrong = first_verified(places, expected)
+    if data is not None:
+        return data
     try:
         return download(ORIGIN + published, places[-1], expected)
     except DownloadError as err:
@@ -451,6 +503,164 @@ def boston_housing_load_data(path="boston_housing.npz", test_split=0.2, seed=113
     return (np.array(x[:split]), np.array(y[:split])), (np.array(x[split:]), np.array(y[split:]))
 
 
+# --------------------------------------------------------------------------- MNIST, Fashion-MNIST
+
+
+def idx_folder(where, path):
+    """tinynet's own meaning of mnist/fashion_mnist.load_data(path=...): a folder holding the
+    four IDX files (as load_mnist takes it). Returns that folder (a Path), or None when `path`
+    is None or Keras's kind of path: a name ending in '.npz', or an existing file.
+    Raises TypeError for a path that is not a str, bytes or os.PathLike, ValueError for ''."""
+    if path is None:
+        return None
+    try:
+        text = os.fspath(path)
+    except TypeError:
+        raise TypeError(f"{where}(path=...) must be a file name such as 'mnist.npz' or a "
+                        f"folder (a str or pathlib.Path), got {type(path).__name__}") from None
+    text = text.decode() if isinstance(text, bytes) else text
+    if not text:
+        raise ValueError(f"{where}(path=...) must name a file or a folder, got ''")
+    folder = Path(text).expanduser()
+    if text.lower().endswith(".npz") or folder.is_file():
+        return None
+    return folder
+
+
+def keras_format(loaded):
+    """tinynet's load_mnist(normalize=False, flatten=False) result as Keras returns it:
+    uint8 images (n, 28, 28) and uint8 labels (n,)."""
+    (x_train, y_train), (x_test, y_test) = loaded
+    return ((x_train[..., 0], y_train.astype(np.uint8)),
+            (x_test[..., 0], y_test.astype(np.uint8)))
+
+
+def idx_fallback(where, loader, keras_help):
+    """Keras's copy was not found: tinynet's own IDX files (load_mnist or load_fashion_mnist
+    with no path: $TINYNET_DATA/..., else ~/.cache/tinynet/..., downloaded if missing), in
+    Keras's format. A failed download raises DownloadError naming both ways to install the
+    data by hand: tinynet's four IDX files, and Keras's own file(s) (`keras_help`)."""
+    try:
+        loaded = loader(None, normalize=False, flatten=False)
+    except DownloadError as err:
+        raise DownloadError(f"{where}: no copy of Keras's file with Keras's hash was found, "
+                            f"and tinynet's download of its own files failed too.\n{err}\n"
+                            f"{keras_help}") from None
+    return keras_format(loaded)
+
+
+def keras_files_help(what, urls, folder, wrong):
+    """How to install Keras's own copy by hand: the URLs, Keras's cache folder, and the files
+    found there with another size or hash."""
+    text = (f"Or put Keras's own copy, what keras.datasets.{what}() downloads:\n"
+            + "\n".join(f"    {url}" for url in urls)
+            + f"\nin Keras's cache folder\n    {folder}")
+    if wrong:
+        text += ("\nFound there, but not the file Keras publishes (its size or hash differs; "
+                 "incomplete or damaged?): " + ", ".join(str(place) for place in wrong))
+    return text
+
+
+def mnist_load_data(path="mnist.npz"):
+    """keras.datasets.mnist.load_data: 70,000 handwritten digits, from Keras's own file first.
+
+    Returns ((x_train, y_train), (x_test, y_test)): x_* uint8 (n, 28, 28), pixels 0..255;
+    y_* uint8 (n,), digits 0..9; n = 60,000 and 10,000 for the real data. From Keras's
+    mnist.npz they are its arrays exactly as keras/src/datasets/mnist.py (Keras 3.15.1)
+    returns them; from tinynet's IDX files, the same images converted to that format.
+    path, as in Keras 3.15: the file's name in Keras's cache, 'mnist.npz' by default (None is
+    the same). Where the data are taken from, the first that works:
+      1. a path with a folder in it ('data/mnist.npz'): that file alone, downloaded from
+         Keras's address into it if missing, as imdb.load_data does (Keras refuses such paths);
+      2. Keras's cache: $KERAS_HOME/datasets/<path>, else ~/.keras/datasets/<path>;
+      3. tinynet's folder for MNIST, default_data_dir('mnist') / <path>;
+      4. tinynet's four IDX files there, downloaded if missing (load_mnist, as before).
+    Each .npz is used only when its SHA-256 is Keras's (KERAS_IMAGE_HASHES) and is then read
+    without pickle (allow_pickle=False). A path naming a folder (not ending in '.npz' and not
+    a file) is tinynet's extension: the folder of the four IDX files, as load_mnist takes it.
+    Raises TypeError/ValueError for a bad path, ValueError for a file that is not an .npz
+    of these arrays, DownloadError (naming Keras's file, its URL and tinynet's files) when
+    nothing is found and nothing can be downloaded.
+    """
+    where = "mnist.load_data"
+    folder = idx_folder(where, path)
+    if folder is not None:
+        return keras_format(idx_sets.load_mnist(folder, normalize=False, flatten=False))
+    places = candidates(where, "mnist", path, "mnist.npz")
+    if len(places) == 1:
+        data = verified_bytes(where, "mnist", "mnist.npz", path)
+    else:
+        data, wrong = first_verified(places, keras_hash("mnist.npz"))
+        if data is None:
+            help_text = keras_files_help("mnist.load_data", [ORIGIN + "mnist.npz"],
+                                         places[0].parent, wrong)
+            if places[0].name != "mnist.npz":
+                help_text += f"\nnamed {places[0].name}"
+            return idx_fallback(where, idx_sets.load_mnist, help_text)
+    arrays = read_npz(where, data, MNIST_ARRAYS, pickled=False)
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+
+
+def keras_fashion_files():
+    """({file name: bytes} of the four gzipped IDX files in Keras's cache folder
+    <cache>/fashion-mnist when all four are there with the size and SHA-256 of
+    tinynet.mnist.FASHION_MNIST_FILES, else None; the files found with another size or hash)."""
+    folder = keras_cache_dir() / FASHION_SUBFOLDER
+    found, wrong = {}, []
+    for name, (size, sha256) in idx_sets.FASHION_MNIST_FILES.items():
+        place = folder / name
+        if not place.is_file():
+            continue
+        data = place.read_bytes()
+        if (size is None or len(data) == size) and \
+                (sha256 is None or hashlib.sha256(data).hexdigest() == sha256.lower()):
+            found[name] = data
+        else:
+            wrong.append(place)
+    return (found if len(found) == len(idx_sets.FASHION_MNIST_FILES) else None), wrong
+
+
+def fashion_mnist_load_data(path=None):
+    """keras.datasets.fashion_mnist.load_data: 70,000 pictures of clothes in 10 classes
+    (tinynet.mnist.FASHION_MNIST_CLASSES), from Keras's own files first.
+
+    Returns ((x_train, y_train), (x_test, y_test)): x_* uint8 (n, 28, 28), pixels 0..255;
+    y_* uint8 (n,), classes 0..9; n = 60,000 and 10,000 for the real data, the values
+    keras/src/datasets/fashion_mnist.py (Keras 3.15.1) returns for the same files.
+    Where the data are taken from, the first that works:
+      1. path (tinynet's extension; Keras's load_data takes no argument): a folder holding
+         the four IDX files, read (and filled by download) as load_fashion_mnist(path) does;
+      2. Keras's cache: the four files train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz,
+         t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz in $KERAS_HOME/datasets/
+         fashion-mnist, else ~/.keras/datasets/fashion-mnist, when all four have their
+         published size and SHA-256 (FASHION_MNIST_FILES; see FASHION_SUBFOLDER);
+      3. tinynet's IDX files, default_data_dir('fashion_mnist'), downloaded if missing.
+    Raises TypeError/ValueError for a bad path (a file or an '.npz' name: Keras has no
+    path here), ValueError for a damaged IDX file, DownloadError (naming Keras's folder and
+    tinynet's) when nothing is found and nothing can be downloaded.
+    """
+    where = "fashion_mnist.load_data"
+    if path is not None:
+        folder = idx_folder(where, path)
+        if folder is None:
+            raise ValueError(f"{where}(path=...) must be a folder holding the four IDX files "
+                             f"(tinynet's extension: Keras's fashion_mnist.load_data() takes "
+                             f"no path), got the file name {os.fspath(path)!r}")
+        return keras_format(idx_sets.load_fashion_mnist(folder, normalize=False,
+                                                        flatten=False))
+    found, wrong = keras_fashion_files()
+    if found is None:
+        urls = [ORIGIN + name for name in idx_sets.FASHION_MNIST_FILES]
+        help_text = keras_files_help("fashion_mnist.load_data", urls,
+                                     keras_cache_dir() / FASHION_SUBFOLDER, wrong)
+        return idx_fallback(where, idx_sets.load_fashion_mnist, help_text)
+    x_train, y_train, x_test, y_test = (
+        idx_sets.read_idx(found[name + ".gz"])
+        for name in (idx_sets.TRAIN_IMAGES, idx_sets.TRAIN_LABELS, idx_sets.TEST_IMAGES,
+                     idx_sets.TEST_LABELS))
+    return (x_train, y_train), (x_test, y_test)
+
+
 class KerasDataSetModule:
     """What `keras.datasets.imdb` (reuters, boston_housing) is: a name holding the data
     set's functions, so `from tinynet.datasets import imdb; imdb.load_data()` reads like
@@ -475,3 +685,5 @@ reuters = KerasDataSetModule("reuters", load_data=reuters_load_data,
                              get_word_index=reuters_get_word_index,
                              get_label_names=reuters_get_label_names)
 boston_housing = KerasDataSetModule("boston_housing", load_data=boston_housing_load_data)
+mnist = KerasDataSetModule("mnist", load_data=mnist_load_data)
+fashion_mnist = KerasDataSetModule("fashion_mnist", load_data=fashion_mnist_load_data)

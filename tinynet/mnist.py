@@ -84,8 +84,9 @@ MIRRORS = (
 #              (the README of zalandoresearch/fashion-mnist gives them rounded: 26 MB,
 #              29 KB, 4.3 MB, 5.1 KB);
 #   SHA-256:   tensorflow/datasets (the same file) and keras-team/keras,
-#              keras/src/datasets/fashion_mnist.py (also FluxML/Flux.jl,
-#              src/data/fashion-mnist.jl).
+#              keras/src/datasets/fashion_mnist.py, FILE_HASHES (in revision 75565fb; not
+#              in Keras 3.15.1, which checks no hash for these files)
+#              (also FluxML/Flux.jl, src/data/fashion-mnist.jl).
 FASHION_MNIST_FILES = {
     TRAIN_IMAGES + ".gz": (26_421_880,
                            "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84"),
