@@ -336,9 +336,10 @@ def moving_average_sentence(moving, exact):
                 f"{moving.difference:.3f}, {share} {gap:.3f} gap to the network without BN "
                 f"as a point estimate; but {why}. So the moving averages may explain "
                 f"{explain}, but not beyond the noise in these runs.")
+    # moving.difference is moving - exact: the change exact statistics make is its negative
     return (f"  These runs cannot tell whether the moving averages explain any of the BN "
             f"network's validation loss after epoch 1: exact statistics change it by "
-            f"{moving.difference:+.3f} ± {moving.se:.3f} ({moving.verdict}).")
+            f"{-moving.difference:+.3f} ± {moving.se:.3f} ({moving.verdict}).")
 
 
 bn_params, plain_params = params["with BN"], params["without BN"]

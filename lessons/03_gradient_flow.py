@@ -349,10 +349,11 @@ def width_ratio(key):
 
 
 def width_words(vs_flat):
-    """'3.7e+05x narrower than layer 10's', '6.0x wider than ...' or 'as wide as ..., within the
-    noise', from a Comparison of log10(std at layer 1 / std at the last layer) against 0."""
+    """'3.7e+05x narrower than layer 10's', '6.0x wider than ...' or 'not clearly wider or
+    narrower than ...', from a Comparison of log10(std at layer 1 / std at the last layer)
+    against 0 (an unclear difference is not equality: 1.5x may hide in the noise)."""
     if not vs_flat.clear:
-        return f"as wide as layer {DEPTH}'s within the noise"
+        return f"not clearly wider or narrower than layer {DEPTH}'s at this scale"
     times = 10 ** abs(vs_flat.difference)
     return f"{times:.3g}x {'wider' if vs_flat.difference > 0 else 'narrower'} than layer {DEPTH}'s"
 
@@ -404,10 +405,10 @@ save_figure(fig, args.out, "5_update_ratios")
 def factor(vs_flat, last):
     """How layer 1's gradient compares with the last layer's (`last`, e.g. "layer 10's"), from a
     Comparison of log10(layer 1 / last layer) against 0 (flat): 'a 4.7e+05x smaller gradient
-    than layer 10's' when the ratio is clearly not 1, else 'a gradient as large as layer
-    10's within the noise (...)'."""
+    than layer 10's' when the ratio is clearly not 1, else 'a gradient not clearly larger or
+    smaller than layer 10's (...)'."""
     if not vs_flat.clear:
-        return (f"a gradient as large as {last} within the noise (log10 ratio "
+        return (f"a gradient not clearly larger or smaller than {last} (log10 ratio "
                 f"{vs_flat.noise()})")
     times = 10 ** abs(vs_flat.difference)
     direction = "larger" if vs_flat.difference > 0 else "smaller"
@@ -421,9 +422,13 @@ def profile_sentence(bn_ratios):
         return "BN's gradients grow toward the input: BN does NOT make them equal across depth."
     if all(r.clear and r.difference < 0 for r in bn_ratios):
         return "BN's gradients shrink toward the input: BN does NOT make them equal across depth."
-    if any(r.clear for r in bn_ratios):
-        return "BN's gradient profile depends on the init: not equal across depth, no common slope."
-    return "With BN the first and last layers' gradients are equal within the noise."
+    if any(r.clear for r in bn_ratios):  # name the init that shows a slope, and the other
+        sloped = "; ".join(r.what.split(":")[0] for r in bn_ratios if r.clear)
+        level = "; ".join(r.what.split(":")[0] for r in bn_ratios if not r.clear)
+        return (f"BN's gradient profile slopes beyond the noise with {sloped}, but not "
+                f"clearly with {level}.")
+    return ("With BN the first and last layers' gradients are not clearly different at this "
+            "scale.")
 
 
 def scale_sentence(std_min, std_max, profile_flat):
@@ -431,8 +436,9 @@ def scale_sentence(std_min, std_max, profile_flat):
     steady = 0.45 < std_min <= std_max < 0.75
     if steady and not profile_flat:
         return "What BN fixes here is the scale of the activations, not the gradient profile."
-    if steady:
-        return "Here BN fixes both the scale of the activations and the gradient profile."
+    if steady:  # an unclear profile is not a flat one
+        return ("Here BN fixes the scale of the activations; the gradient profile shows no "
+                "clear slope at this scale.")
     return (f"The spread of BN's ReLU outputs ranges from {std_min:.2f} to {std_max:.2f}: not "
             f"the steady 0.58 the theory gives.")
 

@@ -372,9 +372,10 @@ def over_seeds(runs, value):
 
 def catch_up_sentence(final):
     """Does the plain network catch up by the end? From the final-accuracy comparison."""
-    if not final.clear:
-        return ("The plain network has caught up by the end: no clear difference in final "
-                "accuracy.")
+    if not final.measured:
+        return f"By the end: {final.verdict}."
+    if not final.clear:  # not "caught up": that would assume it was behind, and equal now
+        return "By the end there is no clear difference in final accuracy at this scale."
     points = f"{100 * abs(final.difference):.1f} points"
     if final.favours == "with BN":
         return f"The plain network has not caught up by the end: BN is still {points} ahead."
@@ -391,9 +392,11 @@ def conclusion(speed, shift, final, small_init):
     if not bought:
         return "In these runs BN bought neither speed nor robustness to the init."
     steadier = ("kept the sigmoid's input steadier" if shift.clear and shift.difference < 0
+                else "let the sigmoid's input change more, beyond the noise" if shift.clear
                 else "did not clearly keep the sigmoid's input steadier")
-    if not final.clear:
-        end = "the plain network got as far, only later"
+    if not final.clear:  # "only later" only when BN was measured faster
+        later = ", only later" if speed.favours == "with BN" else ""
+        end = f"the final accuracies are not clearly different{later}"
     else:
         behind = "behind" if final.difference > 0 else "ahead"
         end = f"the plain network ends {100 * abs(final.difference):.1f} points {behind}"
@@ -440,12 +443,18 @@ for bn in (False, True):
 print(start.sentence())
 print(shift.sentence())
 print(moved.sentence())
+# the verdict says what each measure shows: the spread (line 2) and the median (the line
+# under it) are two measures of the input distribution, and they need not agree
+median_words = ("its median moves more without BN, beyond the noise"
+                if moved.clear and moved.difference < 0 else
+                "its median moves more with BN, beyond the noise" if moved.clear else
+                "how far its median moves is not clearly different")
 if shift.clear and shift.difference < 0:
-    print("   The paper's internal covariate shift shows: the input distribution moves more "
-          "without BN.")
+    print(f"   The paper's internal covariate shift shows in the spread: the spread of the "
+          f"input changes more without BN, beyond the noise; {median_words}.")
 else:
-    print("   The paper's effect does not show here: the input distribution does not clearly "
-          "move more without BN.")
+    print(f"   The paper's effect does not show here: the spread of the input does not "
+          f"clearly change more without BN; {median_words}.")
 print(ended.sentence())
 print("   " + catch_up_sentence(ended))
 print(small.sentence())

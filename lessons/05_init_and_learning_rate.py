@@ -402,8 +402,8 @@ def large_weights_caveat(comparison, small_lr, big_gain):
                 f"{result}, so the caveat that large weights learn slower with BN does not "
                 f"show at this scale")
     if comparison.difference < 0:
-        return (f"at learning rate {small_lr:g}, a {big_gain:g} x He start even ends lower "
-                f"with BN ({comparison.noise()})")
+        return (f"at learning rate {small_lr:g}, with BN a {big_gain:g} x He start even ends "
+                f"lower than He's start ({comparison.noise()})")
     return (f"a caveat with BN: at learning rate {small_lr:g} a {big_gain:g} x He start ends "
             f"higher than He's ({comparison.noise()}). BN removes the effect of the weights' "
             f"scale on the output, but a gradient step of the same size changes large weights "

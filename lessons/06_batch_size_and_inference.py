@@ -160,18 +160,26 @@ ax.legend(loc="lower right")
 save_figure(fig, args.out, "accuracy_vs_batch_size")
 
 
-def normalization_needed(none_vs_best):
+def normalization_needed(none_vs_best, bn_small_vs_best):
     """Words for 'does any normalization beat none?', from one Comparison per batch size of
-    (no normalization) - (the better normalization) in test accuracy; each Comparison's .what
-    names its batch size."""
+    (no normalization) - (the better normalization) in test accuracy (each Comparison's .what
+    names its batch size), and what BN loses at the smallest batch size: a Comparison of
+    BN's accuracy there - at its best batch size."""
     behind = [c for c in none_vs_best if c.clear and c.difference < 0]
     ahead = [c for c in none_vs_best if c.clear and c.difference > 0]
+    if bn_small_vs_best.clear and bn_small_vs_best.difference < 0:
+        cost = (f"what this part shows is what BN costs at small batches: at "
+                f"{bn_small_vs_best.names[0]} it is {-bn_small_vs_best.difference:.3f} below "
+                f"its best, beyond the noise")
+    else:
+        cost = "what BN costs at small batches is not clear at this scale either"
     if not behind:
-        return (f"no normalization is best or tied at every batch size (ahead beyond the noise "
-                f"at {len(ahead)} of {len(none_vs_best)}): on this small task normalization "
-                f"is not needed; what this part shows is what BN costs at small batches")
+        return (f"no normalization is not clearly behind the better normalization at any "
+                f"batch size (ahead of it, beyond the noise, at {len(ahead)} of "
+                f"{len(none_vs_best)}): these runs do not show that this small task needs "
+                f"normalization; {cost}")
     where = ", ".join(f"{c.what} (by {-c.difference:.3f})" for c in behind)
-    return (f"no normalization is best or tied at {len(none_vs_best) - len(behind)} of "
+    return (f"no normalization is not clearly behind at {len(none_vs_best) - len(behind)} of "
             f"{len(none_vs_best)} batch sizes, and behind the better normalization, beyond the "
             f"noise, at {where}")
 
@@ -200,12 +208,14 @@ for b, batch_size in enumerate(BATCH_SIZES):
                                 f"batch {batch_size}", ("no normalization", better),
                                 lower_is_better=False))
     print(f"   {none_vs_best[-1].sentence()}")
-print(f"   So: {normalization_needed(none_vs_best)}.")
+print(f"   So: {normalization_needed(none_vs_best, bn_small_vs_best)}.")
 
 
 def flat_words(norm, ends):
     """Is `norm`'s curve flat? From a Comparison of its test accuracy at the smallest batch
     size - at the largest, over the seeds (its names say which batch sizes)."""
+    if not ends.measured:
+        return f"{norm}: {ends.verdict}"
     if not ends.clear:
         return (f"{norm}, no clear change from {ends.names[0]} to {ends.names[1]} at this "
                 f"scale")
@@ -594,8 +604,8 @@ print("   " + sorted_vs_right.sentence())
 # %%
 print("\n== Summary ==")
 print(f"   {ln_vs_bn_small.sentence()}.")
-print(f"   {normalization_needed(none_vs_best)[0].upper()}"
-      f"{normalization_needed(none_vs_best)[1:]}.")
+needed = normalization_needed(none_vs_best, bn_small_vs_best)
+print(f"   {needed[0].upper()}{needed[1:]}.")
 print(f"RESULT bn_small={mean_acc['BN'][0]:.4f} ln_small={mean_acc['LayerNorm'][0]:.4f} "
       f"bn_best={mean_acc['BN'].max():.4f} none_small={mean_acc['no normalization'][0]:.4f} "
       f"ln_minus_bn_small={ln_vs_bn_small.difference:.4f} "

@@ -305,8 +305,9 @@ input_acc = {way: np.array(values) for way, values in input_acc.items()}
 
 def input_bn_conclusion(bn_vs_standardized):
     """The conclusion of part 2, from the Comparison of input BN - standardized accuracy."""
-    if not np.isfinite(bn_vs_standardized.se):
-        return "one seed cannot tell the input BN layer from standardizing"
+    if not bn_vs_standardized.measured:  # one seed, or two with the same difference
+        return f"these runs cannot tell the input BN layer from standardizing " \
+               f"({bn_vs_standardized.verdict})"
     if not bn_vs_standardized.clear:
         return ("the input BN layer shows no clear difference from standardizing at this "
                 "scale: it learns a noisy standardization, with extra parameters and a "
@@ -495,8 +496,13 @@ print(f"   A floor: in training mode every batch's mean prediction is beta, but 
       f"figure's left panel). First seed, last epoch's training MSE: "
       f"{first['BN on the output, head start']['loss'][-1]:.0f} with the head start, "
       f"{first['linear output']['loss'][-1]:.0f} with a linear output (which has no floor).")
-print("   Does the floor explain why the head-start net has the higher test MSE? Then it "
-      "would also keep its training MSE above the linear output's:")
+if vs_linear["BN on the output, head start"].favours == "linear output":
+    print("   Does the floor explain why the head-start net has the higher test MSE? Then it "
+          "would also keep its training MSE above the linear output's:")
+else:  # the question would assume a gap these runs do not show
+    print("   The head-start net's test MSE is not clearly higher than the linear output's "
+          "here, so there is no gap for the floor to explain; for the record, the training "
+          "MSEs:")
 print(f"   {head_start_train.sentence()}")
 print(f"   {floor_conclusion(head_start_train, vs_linear['BN on the output, head start'])}")
 

@@ -513,22 +513,30 @@ def gap_words(comparison, smaller="narrows", larger="widens"):
 
 def overconfidence_words(loss_gap, val_accuracy, confidence_when_wrong):
     """Why BN's loss gap is smaller (or not), from three Comparisons of BN - plain: loss gap,
-    validation accuracy and mean confidence on wrongly classified validation samples."""
+    validation accuracy and mean confidence on wrongly classified validation samples. Each
+    of the three is worded from its own verdict."""
     if not (loss_gap.clear and loss_gap.difference < 0):
-        return "its loss gap is not clearly smaller either"
+        gap = ("its loss gap is larger, beyond the noise" if loss_gap.clear else
+               "its loss gap is not clearly smaller")
+        return f"{gap}: there is no smaller loss gap to explain"
     more_right = val_accuracy.clear and val_accuracy.difference > 0
     less_sure = confidence_when_wrong.clear and confidence_when_wrong.difference < 0
+    accuracy = ("its validation accuracy is higher" if more_right else
+                "its validation accuracy is lower" if val_accuracy.clear else
+                "its validation accuracy is not clearly different")
+    sure = ("less" if less_sure else "more" if confidence_when_wrong.clear else
+            "not clearly more or less")
+    confidence = (f"on the validation samples it gets wrong it is {sure} confident "
+                  f"({' vs '.join(confidence_when_wrong.shown()[:2])}, "
+                  f"{confidence_when_wrong.noise()})")
     if less_sure and not more_right:
-        return (f"its loss gap is smaller at no better validation accuracy, and on the "
-                f"validation samples it gets wrong it is less confident "
-                f"({' vs '.join(confidence_when_wrong.shown()[:2])}, "
-                f"{confidence_when_wrong.noise()}): it is less over-confident about its "
-                f"mistakes, it does not make fewer of them")
-    if more_right:
-        return (f"its loss gap is smaller and its validation accuracy higher "
-                f"({val_accuracy.noise()}): it gets more samples right")
-    return (f"its loss gap is smaller, but neither its validation accuracy nor its confidence "
-            f"on its mistakes differs clearly ({confidence_when_wrong.noise()})")
+        reading = "it is less over-confident about its mistakes, it does not make fewer of them"
+    elif more_right:
+        reading = "it gets more samples right"
+    else:
+        reading = "these runs do not show why its loss gap is smaller"
+    return (f"its loss gap is smaller; {accuracy} ({val_accuracy.noise()}); {confidence}: "
+            f"{reading}")
 
 
 def direction_words(comparison, more="larger", less="smaller"):

@@ -394,9 +394,11 @@ def new_task_words(new, old):
     if not np.isfinite(new.se):
         return "one seed only: no verdict on the new task"
     if not new.clear:
-        return "on the new task the two ways are level (no clear difference at this scale)"
-    if new.difference > 0:
-        return "on the new task too, Keras 3's rule is ahead, beyond the noise"
+        return ("on the new task the two ways are not clearly different (no clear difference "
+                "at this scale)")
+    if new.difference > 0:  # "too" only when it is ahead on the old task as well
+        too = " too" if old.clear and old.difference > 0 else ""
+        return f"on the new task{too}, Keras 3's rule is ahead, beyond the noise"
     ahead = ("on the new task the old way is ahead, beyond the noise: normalizing with the new "
              "inputs' statistics undoes part of the shift (the idea behind AdaBN, Li et al. "
              "2016)")
@@ -650,8 +652,10 @@ def decay_words(norm, step, accuracy):
     if not (shrank and faster):
         # each half said as its own numbers say it
         kernel = ("the decay shrank the kernel, beyond the noise" if shrank else
+                  "the kernel grew with the decay, beyond the noise" if norm.clear else
                   "the decay did not clearly shrink the kernel")
         steps = ("its relative steps grew, beyond the noise" if faster else
+                 "its relative steps shrank, beyond the noise" if step.clear else
                  "its relative steps did not clearly grow")
         return (f"in these runs {kernel}, and {steps}; so this run does not show the "
                 f"mechanism (both together)")

@@ -576,13 +576,15 @@ def curve_words(first, final):
     start = ("BN starts faster (lower first-epoch loss)" if first.favours == first.names[0]
              else "BN does not start clearly faster" if first.favours is None
              else "the network without BN starts faster")
+    # each half names its subject: "..., and ends ahead" after "the network without BN
+    # starts faster" would have said the wrong network ended ahead
     if final.favours == final.names[0]:
-        end = f"and ends ahead on validation accuracy by {points(final)} points"
+        end = f"BN ends ahead on validation accuracy by {points(final)} points"
     elif final.favours is None:
-        end = "but the final validation accuracies are not clearly different"
+        end = "the final validation accuracies are not clearly different"
     else:
-        end = f"but ends behind on validation accuracy by {points(final)} points"
-    return f"{start}, {end}"
+        end = f"BN ends behind on validation accuracy by {points(final)} points"
+    return f"{start}; {end}"
 
 
 print(f"\nSummary (data: {DATA}; {len(SEEDS)} seeds)")

@@ -132,7 +132,10 @@ def test_new_task_words_mention_the_cost_only_when_measured():
     keras3_ahead = made_up([0.91, 0.90, 0.92], [0.80, 0.79, 0.81])
     assert "Keras 3's rule is ahead" in new_task_words(keras3_ahead, old_hurt)
     level = made_up([0.90, 0.91, 0.92], [0.91, 0.92, 0.90])
-    assert "level" in new_task_words(level, old_hurt)
+    assert "not clearly different" in new_task_words(level, old_hurt)
+    # "too" only when Keras 3's rule is ahead on the old task as well
+    assert "on the new task too" in new_task_words(keras3_ahead, old_hurt)
+    assert "on the new task too" not in new_task_words(keras3_ahead, old_level)
 
 
 def test_headline_carries_the_noise_and_says_when_there_is_no_clear_cost():

@@ -151,6 +151,10 @@ def test_lesson01_moving_average_conclusion_follows_the_numbers():
     # no clear difference is not "no effect": the sentence must say the runs cannot tell
     assert "cannot tell" in sentence(free, ahead)
     assert "do not explain" not in sentence(free, ahead)
+    # moving 0.31 vs exact 0.32 on average: exact statistics raise the loss, by +0.010 (the
+    # sign printed had been moving - exact's)
+    higher_exact = compare([0.30, 0.32, 0.31], [0.32, 0.31, 0.33], "x", names=names)
+    assert "exact statistics change it by +0.010" in sentence(higher_exact, ahead)
     unclear = compare([0.34, 0.36, 0.32], [0.32, 0.31, 0.33], "x", names=names)
     exact_behind = compare([0.32, 0.31, 0.33], [0.30, 0.30, 0.30], "x",
                            names=("with BN (exact statistics)", "without BN"))
@@ -252,6 +256,11 @@ def test_lesson02_momentum_conclusion_follows_the_numbers():
     assert "trade-off shows" in trade_off(sooner, wobblier)
     assert "not clear" in trade_off(sooner, calm)
     assert "Neither" in trade_off(same_time, calm)
+    # the opposite of the trade-off, beyond the noise, is not "not clear"
+    steadier = compare([0.02, 0.02, 0.03], [0.08, 0.09, 0.08], "std", names=names,
+                       lower_is_better=None)
+    text = trade_off(sooner, steadier)
+    assert "wobbles less, beyond the noise" in text and "one half" in text
 
 
 def test_lesson02_dense_bias_before_bn_gets_no_gradient(lesson02):

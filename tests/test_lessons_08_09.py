@@ -192,6 +192,16 @@ def test_lesson_08_over_confidence_is_claimed_only_when_measured():
     assert "less over-confident" not in words(smaller_gap, same_accuracy, as_sure)
     same_gap = made_up([1.5, 1.6, 1.55], [1.55, 1.5, 1.6])
     assert "not clearly smaller" in words(same_gap, same_accuracy, less_sure)
+    # each comparison in its own words: a clearly lower accuracy is not "no clear difference"
+    lower_accuracy = made_up([0.70, 0.71, 0.72], [0.80, 0.81, 0.80], higher_is_better=True)
+    text = words(smaller_gap, lower_accuracy, as_sure)
+    assert "validation accuracy is lower" in text and "neither" not in text
+    assert "not clearly more or less confident" in text
+    more_sure = made_up([0.97, 0.98, 0.97], [0.93, 0.93, 0.94])
+    assert "it is more confident" in words(smaller_gap, same_accuracy, more_sure)
+    larger_gap = made_up([1.9, 2.0, 1.95], [1.5, 1.6, 1.55])
+    assert words(larger_gap, same_accuracy, less_sure).startswith(
+        "its loss gap is larger, beyond the noise")
 
 
 def test_lesson_08_gap_and_depth_words_follow_the_noise():
@@ -287,8 +297,14 @@ def test_lesson_09_smoothness_is_claimed_only_beyond_the_noise():
 
 
 def test_lesson_09_covariate_shift_conclusion_follows_the_measurements():
-    conclusion = lesson_functions(LESSON_09, "covariate_shift_conclusion")[
+    covariate_shift_conclusion = lesson_functions(LESSON_09, "covariate_shift_conclusion")[
         "covariate_shift_conclusion"]
+    ahead = made_up([0.74, 0.75, 0.73], [0.30, 0.31, 0.29], ("BN", "standard"),
+                    higher_is_better=True)
+
+    def conclusion(more_shift, *rest):  # BN clearly ahead of the standard network
+        return covariate_shift_conclusion(more_shift, ahead, *rest)
+
     names, higher = ("noisy BN", "BN"), {"higher_is_better": True}
     close = made_up([0.74, 0.73, 0.75], [0.74, 0.75, 0.73], names, **higher)
     slower = made_up([0.60, 0.61, 0.62], [0.74, 0.75, 0.73], names, **higher)
@@ -317,6 +333,13 @@ def test_lesson_09_covariate_shift_conclusion_follows_the_measurements():
     unsure_words = conclusion(True, slower, beats, 0.6, unsure)
     assert "60%" in unsure_words and "cannot tell whether most" in unsure_words
     assert "not where most" not in unsure_words
+    # with no clear BN advantage to undo, the story cannot be tested (it had been said to be
+    # borne out)
+    level = made_up([0.30, 0.31, 0.29], [0.30, 0.29, 0.31], ("BN", "standard"),
+                    higher_is_better=True)
+    words = covariate_shift_conclusion(True, level, slower, ties, 0.0, least)
+    assert "BN itself is not clearly faster" in words and "cannot test" in words
+    assert "as the covariate-shift story" not in words
 
 
 def test_lesson_09_headline_leads_with_a_measure_beyond_the_noise():

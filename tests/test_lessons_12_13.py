@@ -180,6 +180,10 @@ def test_lesson_12_lag_and_curve_words_follow_the_noise():
     assert "ends ahead on validation accuracy by 28.7 points" in curve_words(faster, ahead)
     assert "not clearly different" in curve_words(faster, tied)
     assert curve_words(same_start, tied).startswith("BN does not start clearly faster")
+    # the network without BN starts faster and BN ends ahead: each half names its subject
+    slower = made_up([2.4, 2.39, 2.41], [1.4, 1.5, 1.45])
+    text = curve_words(slower, ahead)
+    assert text.startswith("the network without BN starts faster; BN ends ahead")
 
 
 def test_lesson_12_uses_fashion_mnist_when_its_files_are_there(tmp_path, monkeypatch):

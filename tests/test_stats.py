@@ -122,3 +122,13 @@ def test_a_borderline_difference_carries_its_interval_and_a_clear_one_does_not()
     far = Comparison(**{**near.__dict__, "difference": 5.2 * near.se})
     assert not far.borderline and "95 % interval" not in far.sentence()
     assert "95 % interval" in far.sentence(interval=True)
+
+
+def test_measured_says_whether_there_is_a_noise_estimate():
+    from tinynet.stats import compare
+
+    assert compare([1.0, 2.0, 3.0], [0.0, 1.0, 3.5], "x").measured
+    assert not compare([1.0], [0.0], "x").measured            # one seed
+    same = compare([1.0, 2.0], [0.0, 1.0], "x")                 # the same difference twice
+    assert not same.measured and "no verdict" in same.verdict
+    assert compare([1.0, 2.0], [1.0, 2.0], "x").measured       # zero difference, se 0

@@ -99,6 +99,14 @@ class Comparison:
         return bool(abs(self.difference) > noise_multiple(self.n) * self.se)
 
     @property
+    def measured(self):
+        """False when there is no noise estimate to judge by (one seed, or two that gave
+        exactly the same difference): `verdict` then says so, and words built on "no clear
+        difference" would claim more than the runs show."""
+        return bool(np.isfinite(self.se)) and not (self.se == 0 and self.n < 3
+                                                   and self.difference != 0)
+
+    @property
     def favours(self):
         """The name of the better side when the difference is clear, else None."""
         if not self.clear or self.lower_is_better is None:
