@@ -659,15 +659,15 @@ def momentum_trade_off(settling, wobble):
         return ("  The trade-off shows: momentum 0.9 forgets its start sooner but wobbles more; "
                 "0.99 is steady but slow to forget its start.")
     # each half in three ways: as the trade-off says, the opposite (beyond the noise), unclear
-    forget = ("forgets its start sooner" if faster else
-              "forgets its start more slowly, beyond the noise" if settling.clear else
-              "does not clearly forget its start sooner")
+    forget = ("forgets its start sooner than 0.99" if faster else
+              "forgets its start more slowly than 0.99 (beyond the noise)" if settling.clear
+              else "does not clearly forget its start sooner than 0.99")
     wobble_words = ("wobbles more" if noisier else
-                    "wobbles less, beyond the noise" if wobble.clear else
+                    "wobbles less (beyond the noise)" if wobble.clear else
                     "does not clearly wobble more")
     if not (faster or noisier or settling.clear or wobble.clear):
         return "  Neither side of the momentum trade-off is clear in these runs."
-    return (f"  Momentum 0.9 {forget} and {wobble_words} than 0.99: "
+    return (f"  Momentum 0.9 {forget}, and {wobble_words}: "
             f"{'one half' if faster or noisier else 'neither half'} of the trade-off shows "
             f"here.")
 

@@ -422,11 +422,15 @@ def profile_sentence(bn_ratios):
         return "BN's gradients grow toward the input: BN does NOT make them equal across depth."
     if all(r.clear and r.difference < 0 for r in bn_ratios):
         return "BN's gradients shrink toward the input: BN does NOT make them equal across depth."
-    if any(r.clear for r in bn_ratios):  # name the init that shows a slope, and the other
-        sloped = "; ".join(r.what.split(":")[0] for r in bn_ratios if r.clear)
-        level = "; ".join(r.what.split(":")[0] for r in bn_ratios if not r.clear)
-        return (f"BN's gradient profile slopes beyond the noise with {sloped}, but not "
-                f"clearly with {level}.")
+    if any(r.clear for r in bn_ratios):  # name each init and what its profile does
+        def init(r):
+            return r.what.split(":")[0]
+
+        parts = [f"grows toward the input with {init(r)}" if r.clear and r.difference > 0
+                 else f"shrinks toward the input with {init(r)}" if r.clear
+                 else f"shows no clear slope with {init(r)}" for r in bn_ratios]
+        return (f"BN's gradient profile {'; it '.join(parts)}: it depends on the init, "
+                f"not equal across depth.")
     return ("With BN the first and last layers' gradients are not clearly different at this "
             "scale.")
 

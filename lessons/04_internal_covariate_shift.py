@@ -394,8 +394,11 @@ def conclusion(speed, shift, final, small_init):
     steadier = ("kept the sigmoid's input steadier" if shift.clear and shift.difference < 0
                 else "let the sigmoid's input change more, beyond the noise" if shift.clear
                 else "did not clearly keep the sigmoid's input steadier")
-    if not final.clear:  # "only later" only when BN was measured faster
-        later = ", only later" if speed.favours == "with BN" else ""
+    if not final.measured:
+        end = f"the final accuracies cannot be compared ({final.verdict})"
+    elif not final.clear:  # "only later" only when BN was measured faster
+        later = (": the plain network gets as far, only later" if speed.favours == "with BN"
+                 else "")
         end = f"the final accuracies are not clearly different{later}"
     else:
         behind = "behind" if final.difference > 0 else "ahead"

@@ -179,9 +179,8 @@ def normalization_needed(none_vs_best, bn_small_vs_best):
                 f"{len(none_vs_best)}): these runs do not show that this small task needs "
                 f"normalization; {cost}")
     where = ", ".join(f"{c.what} (by {-c.difference:.3f})" for c in behind)
-    return (f"no normalization is not clearly behind at {len(none_vs_best) - len(behind)} of "
-            f"{len(none_vs_best)} batch sizes, and behind the better normalization, beyond the "
-            f"noise, at {where}")
+    return (f"no normalization is behind the better normalization, beyond the noise, at "
+            f"{len(behind)} of {len(none_vs_best)} batch sizes: {where}")
 
 
 small = BATCH_SIZES[0]

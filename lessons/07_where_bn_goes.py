@@ -496,15 +496,17 @@ print(f"   A floor: in training mode every batch's mean prediction is beta, but 
       f"figure's left panel). First seed, last epoch's training MSE: "
       f"{first['BN on the output, head start']['loss'][-1]:.0f} with the head start, "
       f"{first['linear output']['loss'][-1]:.0f} with a linear output (which has no floor).")
-if vs_linear["BN on the output, head start"].favours == "linear output":
+head_start_test = vs_linear["BN on the output, head start"]
+if head_start_test.favours == "linear output":
     print("   Does the floor explain why the head-start net has the higher test MSE? Then it "
           "would also keep its training MSE above the linear output's:")
-else:  # the question would assume a gap these runs do not show
-    print("   The head-start net's test MSE is not clearly higher than the linear output's "
-          "here, so there is no gap for the floor to explain; for the record, the training "
-          "MSEs:")
-print(f"   {head_start_train.sentence()}")
-print(f"   {floor_conclusion(head_start_train, vs_linear['BN on the output, head start'])}")
+    print(f"   {head_start_train.sentence()}")
+    print(f"   {floor_conclusion(head_start_train, head_start_test)}")
+else:  # the question would assume a gap these runs do not show: no answer to it either
+    lower = "clearly lower" if head_start_test.clear else "not clearly higher"
+    print(f"   The head-start net's test MSE is {lower} than the linear output's here, so "
+          f"there is no gap for the floor to explain; for the record, the training MSEs:")
+    print(f"   {head_start_train.sentence()}")
 
 fig, axes = plt.subplots(1, 2, figsize=(15, 6.5), layout="constrained")
 for name, run in first.items():

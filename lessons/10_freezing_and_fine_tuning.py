@@ -391,11 +391,10 @@ def fit_words(fit_vs_inference):
 def new_task_words(new, old):
     """What the new task says, from Comparisons of new-task and old-task accuracy (Keras 3 -
     old Keras, each)."""
-    if not np.isfinite(new.se):
-        return "one seed only: no verdict on the new task"
+    if not new.measured:
+        return f"on the new task: {new.verdict}"
     if not new.clear:
-        return ("on the new task the two ways are not clearly different (no clear difference "
-                "at this scale)")
+        return "on the new task the two ways are not clearly different at this scale"
     if new.difference > 0:  # "too" only when it is ahead on the old task as well
         too = " too" if old.clear and old.difference > 0 else ""
         return f"on the new task{too}, Keras 3's rule is ahead, beyond the noise"

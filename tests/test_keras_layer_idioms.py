@@ -640,3 +640,27 @@ def test_weights_have_the_methods_of_keras_variables():
         adam.apply_gradients(zip([np.ones(w.shape, np.float32) for w in model.trainable_weights],
                                  model.trainable_weights, strict=True))
     assert adam.iterations == 2
+
+
+def test_a_weight_read_before_compile_still_is_the_weight():
+    # a custom loop may keep model.trainable_variables from before compile (which moves the
+    # weights into the model's vector): NumPy's functions and operators, indexing and the
+    # optimizer still reach the weight as the layer holds it, as a Keras variable would
+    from tinynet import optimizers
+
+    model = Sequential([Input(shape=(3,)), Dense(2)])
+    kernel, kept = model.layers[0].kernel, model.trainable_variables
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.random.default_rng(0).normal(size=(8, 3)).astype(np.float32)
+    model.fit(x, np.zeros((8, 2), np.float32), verbose=0)
+    now = model.get_weights()[0]
+    assert np.mean(kernel) == pytest.approx(float(np.mean(now)))
+    np.testing.assert_array_equal(kernel[0], now[0])
+    np.testing.assert_array_equal(kernel * 2, now * 2)
+    kernel += 1
+    assert isinstance(kernel, type(model.layers[0].kernel))  # still the Variable
+    np.testing.assert_array_equal(model.get_weights()[0], now + 1)
+    before = model.get_weights()[0]
+    optimizers.SGD(0.5).apply_gradients(zip([np.ones(w.shape, np.float32) for w in kept], kept,
+                                            strict=True))
+    np.testing.assert_allclose(model.get_weights()[0], before - 0.5)

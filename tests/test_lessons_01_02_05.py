@@ -260,7 +260,7 @@ def test_lesson02_momentum_conclusion_follows_the_numbers():
     steadier = compare([0.02, 0.02, 0.03], [0.08, 0.09, 0.08], "std", names=names,
                        lower_is_better=None)
     text = trade_off(sooner, steadier)
-    assert "wobbles less, beyond the noise" in text and "one half" in text
+    assert "wobbles less (beyond the noise)" in text and "one half" in text
 
 
 def test_lesson02_dense_bias_before_bn_gets_no_gradient(lesson02):

@@ -96,8 +96,13 @@ def test_lesson_03_profile_and_moral_follow_the_numbers():
                     names=("measured", "flat"), lower_is_better=None)
     other = compare([0.01, -0.02, 0.0], [0, 0, 0], "ReLU + BN, tiny init: log10(...)",
                     names=("measured", "flat"), lower_is_better=None)
-    assert "slopes beyond the noise with ReLU + BN, He init, but not clearly with ReLU + BN, " \
-           "tiny init" in profile([mixed, other])
+    assert "grows toward the input with ReLU + BN, He init; it shows no clear slope with " \
+           "ReLU + BN, tiny init" in profile([mixed, other])
+    falling = compare([-0.7, -0.75, -0.72], [0, 0, 0], "ReLU + BN, tiny init: log10(...)",
+                      names=("measured", "flat"), lower_is_better=None)
+    opposite = profile([mixed, falling])  # both clear, opposite slopes
+    assert "grows toward the input with ReLU + BN, He init" in opposite
+    assert "shrinks toward the input with ReLU + BN, tiny init" in opposite
     assert "not the gradient profile" in scale(0.57, 0.61, profile_flat=False)
     assert "no clear slope" in scale(0.57, 0.61, profile_flat=True)
     assert "not the steady" in scale(0.2, 0.9, profile_flat=False)

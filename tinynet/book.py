@@ -484,7 +484,8 @@ def figure_descriptions(notebook, number):
         printed = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
         names = re.findall(r"figure written: \S*?([^/\\\s]+)\.png", printed)
         for i, _ in enumerate(o for o in outputs if "image/png" in o.get("data", {})):
-            words = names[i].split("_", 1)[-1].replace("_", " ") if i < len(names) else \
+            # '01_curves' -> 'curves', 'accuracy_vs_batch_size' -> 'accuracy vs batch size'
+            words = re.sub(r"^\d+_", "", names[i]).replace("_", " ") if i < len(names) else \
                 "a figure"
             texts.append(f"Lesson {number}: {words}")
     return texts

@@ -1148,9 +1148,10 @@ def file_argument(filepath, path, where):
     """The file a save or load names: filepath, Keras's name for the argument, or path, the
     name tinynet used before (still accepted); exactly one of the two."""
     if (filepath is None) == (path is None):
+        example = "model.weights.h5" if "weights" in where else "model.keras"
         raise TypeError(f"{where}() needs the file as filepath (Keras's name), e.g. "
-                        f"{where}('model.keras')" + (", not both filepath and path"
-                                                     if path is not None else ""))
+                        f"{where}('{example}')" + (", not both filepath and path"
+                                                   if path is not None else ""))
     return path if filepath is None else filepath
 
 

@@ -44,7 +44,11 @@ FIXED_POINT = re.compile(r"\{:\+?\.(\d+)([f%])\}")
 
 
 def noise_multiple(n):
-    """How many standard errors a mean of n values must be from 0 to be told from noise."""
+    """How many standard errors a mean of n values must be from 0 to be told from noise.
+    Raises ValueError for n < 2: one value has no noise estimate."""
+    if n < 2:
+        raise ValueError(f"noise_multiple(n={n}): a mean of fewer than 2 values has no noise "
+                         f"estimate, so no margin")
     degrees = n - 1
     return T_CRITICAL_95[degrees - 1] if 1 <= degrees <= 30 else t_critical_95(degrees)
 
@@ -90,21 +94,21 @@ class Comparison:
     over: str = "seed"
 
     @property
-    def clear(self):
-        """True when the 95 % interval of the difference leaves out 0 (see noise_multiple).
-        Two seeds that happen to give exactly the same difference (se = 0, common with counts)
-        measure no noise at all: no verdict from them."""
-        if not np.isfinite(self.se) or (self.se == 0 and self.n < 3):
-            return False
-        return bool(abs(self.difference) > noise_multiple(self.n) * self.se)
-
-    @property
     def measured(self):
-        """False when there is no noise estimate to judge by (one seed, or two that gave
-        exactly the same difference): `verdict` then says so, and words built on "no clear
+        """False when there is no noise estimate to judge by: one seed, or two seeds that
+        happen to give exactly the same difference (se = 0, common with counts), which
+        measure no noise at all. `verdict` then says so, and words built on "no clear
         difference" would claim more than the runs show."""
         return bool(np.isfinite(self.se)) and not (self.se == 0 and self.n < 3
                                                    and self.difference != 0)
+
+    @property
+    def clear(self):
+        """True when the 95 % interval of the difference leaves out 0 (see noise_multiple);
+        never without a noise estimate (see measured)."""
+        if not self.measured:
+            return False
+        return bool(abs(self.difference) > noise_multiple(self.n) * self.se)
 
     @property
     def favours(self):
@@ -117,10 +121,10 @@ class Comparison:
     @property
     def verdict(self):
         """A few words from the numbers: which side is better, or that noise cannot tell."""
-        if not np.isfinite(self.se):
-            return "one seed only: no noise estimate, so no verdict"
-        if self.se == 0 and self.n < 3 and self.difference != 0:
-            return (f"the same difference in both {self.over}s, too few to measure the noise, "
+        if not self.measured:
+            return ("one seed only: no noise estimate, so no verdict"
+                    if not np.isfinite(self.se) else
+                    f"the same difference in both {self.over}s, too few to measure the noise, "
                     f"so no verdict")
         if not self.clear:
             return "no clear difference at this scale"

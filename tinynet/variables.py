@@ -13,9 +13,11 @@ layer, and arithmetic on it gives plain NumPy arrays, as Keras's gives plain ten
     w * 2                               # a plain array
 
 compile (and freezing or unfreezing a layer) moves the weights into new memory, the model's
-vector. A Variable read before that still reaches the weight through assign, numpy and its
-printout (they go to the layer's weight as it is now); its own memory, which plain NumPy
-reads and writes (w * 2, w[...] = 0), is the old one: read the weight again after compile.
+vector. A Variable read before that still is the weight, as a Keras variable would be: its
+methods, NumPy's functions and operators on it (np.mean(w), w * 2, w += 1), indexing
+(w[0], w[...] = 0) and optimizers all go to the layer's weight as it is now. What NumPy
+reads as plain memory without asking, np.asarray(w) and views such as w.T, w.ravel() or
+w.reshape(...), is the memory it was made on: after compile, read the weight again for those.
 
 Two attributes are tinynet's own: `w.layer` and `w.key`, the layer and the weight's name in
 it, so that a custom loop finds each weight's gradient: w.layer.grads[w.key].
@@ -44,7 +46,32 @@ class Variable(np.ndarray):
         return array[()] if return_scalar else array
 
     def __getitem__(self, index):
-        return self.view(np.ndarray)[index]  # w[0]: a plain view, as Keras gives a tensor
+        return self.weight()[index]  # w[0]: a plain view of the weight, as Keras gives a tensor
+
+    def __setitem__(self, index, value):
+        self.weight()[index] = value
+
+    def __array__(self, dtype=None, copy=None):
+        weight = self.weight()  # np.asarray(w): the weight as the layer holds it now
+        if dtype is not None and dtype != weight.dtype:
+            return weight.astype(dtype)
+        return weight.copy() if copy else weight
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        # w * 2, w += 1, w.sum(): computed on the weight as the layer holds it now
+        inputs = [current(value) for value in inputs]
+        out = kwargs.get("out")
+        if out:
+            kwargs["out"] = tuple(current(value) for value in out)
+        result = getattr(ufunc, method)(*inputs, **kwargs)
+        if out:  # NumPy gives `out` back: the Variable itself, so that after w += 1, w is w
+            return out[0] if len(out) == 1 else out
+        return result
+
+    def __array_function__(self, function, types, args, kwargs):
+        # np.mean(w), np.concatenate([w, ...]): the same, for NumPy's other functions
+        return function(*[current_all(arg) for arg in args],
+                        **{key: current_all(value) for key, value in kwargs.items()})
 
     def weight(self):
         """The weight as the layer holds it now (a plain array), or this array itself when it
@@ -92,7 +119,19 @@ class Variable(np.ndarray):
 
     def __reduce__(self):
         # pickled (multiprocessing, pickle.dumps) as the plain array it holds
-        return self.view(np.ndarray).__reduce__()
+        return np.array(self.weight()).__reduce__()
+
+
+def current(value):
+    """A Variable of a layer: the layer's weight as it is now (a plain array); else value."""
+    return value.weight() if isinstance(value, Variable) else value
+
+
+def current_all(value):
+    """current() also inside the lists and tuples NumPy's functions take."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(current_all(item) for item in value)
+    return current(value)
 
 
 def as_variable(layer, key, array, path, trainable):

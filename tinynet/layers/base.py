@@ -350,15 +350,16 @@ class Layer:
         listed = [key for key in self.weight_order if key in self.params or key in self.state]
         return listed + [key for key in (*self.params, *self.state) if key not in listed]
 
-    def variable(self, key):
+    def variable(self, key, scope=None):
         """The weight `key` as Keras code reads it: a tinynet.variables.Variable, a view of
         the weight's memory with Keras's assign, numpy, name and path. The same object at
         every call while the weight stays where it is (compile and freezing move it into the
         model's vector: a new Variable then, whose assign the old one also reaches). Its path
         is Keras's: 'sequential/dense/kernel' for a layer a model built, 'dense/kernel' for
-        one built on its own (path_scope, set by the model that builds the layer)."""
+        one built on its own (path_scope, set by the model that builds the layer); `scope`
+        names another prefix."""
         array = self.weight(key)
-        scope = getattr(self, "path_scope", None)
+        scope = scope or getattr(self, "path_scope", None)
         path = "/".join([*([scope] if scope else []),
                          self.name or snake_case(type(self).__name__), key])
         trainable = self.trainable and key in self.params
