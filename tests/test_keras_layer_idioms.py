@@ -664,3 +664,19 @@ def test_a_weight_read_before_compile_still_is_the_weight():
     optimizers.SGD(0.5).apply_gradients(zip([np.ones(w.shape, np.float32) for w in kept], kept,
                                             strict=True))
     np.testing.assert_allclose(model.get_weights()[0], before - 0.5)
+
+
+def test_setting_an_activation_between_forward_and_backward_asks_for_a_new_forward():
+    # the new derivative with the old function's outputs would be a wrong gradient, silently
+    # (Dense), or an error naming the inner Activation (Conv2D)
+    from tinynet.layers import Conv2D
+
+    for layer, x in ((Dense(2, activation="relu", dtype="float64"), np.ones((4, 3))),
+                     (Conv2D(2, 2, activation="relu", dtype="float64"), np.ones((2, 4, 4, 1)))):
+        y = layer.forward(x, training=True)
+        layer.activation = "tanh"
+        with pytest.raises(RuntimeError, match=f"{type(layer).__name__}.backward was called "
+                                               f"before forward"):
+            layer.backward(np.ones_like(y))
+        layer.forward(x, training=True)
+        layer.backward(np.ones_like(y))  # after a new forward, as usual

@@ -291,6 +291,10 @@ def activation_attribute():
             value = value.activation       # never shared with another layer
         layer.activation_layer = Activation(check_activation_name(value, where),
                                             dtype=layer.dtype)
+        # a backward after this would pair the new derivative with the old function's
+        # outputs: the layer forgets its last forward, so that backward asks for a new one
+        if hasattr(layer, "forget_forward"):
+            layer.forget_forward()
 
     return property(get_activation, set_activation)
 

@@ -262,6 +262,10 @@ class Conv2D(Layer):
             z += self.params["bias"]
         return self.activation_layer.forward(z.reshape(*windows.shape[:3], self.filters))
 
+    def forget_forward(self):
+        """Drop what backward differentiates (a new activation was set since forward)."""
+        self.cols = None
+
     def backward(self, grad_output):
         """Inputs: grad_output = dL/dy (N, H_out, W_out, filters). Returns: dL/dx (N, H, W,
         C_in); sets grads['kernel'] (kh, kw, C_in, filters) and grads['bias'] (filters,)."""

@@ -81,6 +81,10 @@ class Dense(Layer):
         self.z, self.y = z, self.activation_layer.function(z)
         return self.y
 
+    def forget_forward(self):
+        """Drop what backward differentiates (a new activation was set since forward)."""
+        self.x = self.z = self.y = None
+
     def backward(self, grad_output):
         """Inputs: grad_output = dL/dy (N, units). Returns: dL/dx (N, D_in), or None when
         needs_input_grad is False (a model's first layer during training); sets
