@@ -436,14 +436,16 @@ BN_MISTAKES = list(dict.fromkeys(
 
 def answering_with(name, output, hint):
     """A function that answers as tinynet does, except `output`: the known mistake that has
-    this hint (batchnorm_train keeps mu and var in a dict)."""
+    this hint in the first check, made in every check (batchnorm_train keeps mu and var in a
+    dict)."""
     checks = grade.EXERCISES[name].make_checks(np.random.default_rng(0))
+    key = next(m.key for m in checks[0].mistakes if (m.output, m.hint) == (output, hint))
 
     def function(*args):
         check = next(c for c in checks if np.array_equal(next(iter(c.args.values())), args[0]))
         got = dict(check.expected)
-        got.update({m.output: m.value for m in check.mistakes if (m.output, m.hint) == (
-            output, hint)})
+        got.update({m.output: m.value for m in check.mistakes if (m.output, m.key) == (
+            output, key)})
         if name == "batchnorm_train":
             return got["y"], {"mu": got["mu"], "var": got["var"]}
         if name == "batchnorm_inference":
@@ -465,7 +467,8 @@ def test_every_known_bn_mistake_is_diagnosed(name, output, hint):
     if mistake.value.shape == first.expected[output].shape:
         assert " ".join(hint.split()) in text, text
     else:   # e.g. a mean over axis 1: its shape tells first ("you reduced over axis 1 ...")
-        assert "has the wrong shape" in text and "axis 1" in text, text
+        assert "has the wrong shape" in text, text
+        assert "axis 1" in text or "every axis" in text, text
 
 
 # A student may choose another cache: this batchnorm_train keeps x itself, and the backward
@@ -974,11 +977,16 @@ def test_an_old_forward_file_is_told_the_new_signatures(tmp_path, capsys, name):
     assert "used to ask for batchnorm_forward(x, gamma, beta, epsilon=1e-3) -> (out, mu, " \
            "var)" in hint and "mu and var inside the cache" in hint
     assert "did you mean" not in output   # batchnorm_forward is not a typo of _backward
+    # a function of the right name that returns y alone is told so plainly: a new student
+    # never saw the old exercise, which is only an aside
     inference = report_of(output, "batchnorm_inference")
-    assert "has the exercise's old signature" in inference
-    assert "found:        batchnorm_inference(...) -> one ndarray" in inference
-    assert "expected now: batchnorm_inference(x, gamma, beta, moving_mean, moving_variance, " \
-           "epsilon) -> (y, cache)" in inference
+    assert "should return a tuple of 2 values (y, cache), got one ndarray." in inference
+    assert "old signature" not in inference
+    hint = hint_of(output, "batchnorm_inference")
+    assert hint.startswith("hint: return y and a cache, as a tuple: return y, cache."), hint
+    assert "(tinynet's keeps x_hat, inv_std and gamma). (Older copies of this exercise asked " \
+           "for batchnorm_inference(x, gamma, beta, moving_mean, moving_variance, " \
+           "epsilon=1e-3) -> out.)" in hint, hint
     assert code == 1
 
 
@@ -1001,9 +1009,12 @@ def test_a_renamed_forward_that_still_returns_out_mu_var_is_told_the_new_signatu
     source = OLD_FORWARD_FILE.replace("def batchnorm_forward(", "def batchnorm_train(")
     _, output = run_grader(tmp_path, capsys, source)
     train = report_of(output, "batchnorm_train")
-    assert "has the exercise's old signature" in train
-    assert "found:        batchnorm_train(...) -> 3 values" in train
-    assert "expected now: batchnorm_train(x, gamma, beta, epsilon) -> (y, cache)" in train
+    assert "should return a tuple of 2 values (y, cache), got 3 values." in train
+    assert "old signature" not in train
+    hint = hint_of(output, "batchnorm_train")
+    assert hint.startswith("hint: return y and ONE cache"), hint
+    assert "mu, var). (Older copies of this exercise asked for batchnorm_forward(x, gamma, " \
+           "beta, epsilon=1e-3) -> (out, mu, var).)" in hint, hint
 
 
 @pytest.mark.parametrize("name", ["batchnorm_backward.py", "my_bn.py"])
@@ -1023,7 +1034,10 @@ def test_old_and_new_functions_in_one_file_are_each_told_what_changed(tmp_path, 
     _, output = run_grader(tmp_path, capsys, OLD_FORWARD_FILE + OLD_BACKWARD_FILE)
     assert status_lines(output) == {"batchnorm_train": "MISS", "update_moving_statistics": "PASS",
                                     "batchnorm_inference": "FAIL", "batchnorm_backward": "FAIL"}
-    assert output.count("the exercise's old signature") == 3
+    # batchnorm_inference has its own name and parameters: only its result is wrong
+    assert output.count("the exercise's old signature") == 2
+    assert "should return a tuple of 2 values (y, cache), got one ndarray." in report_of(
+        output, "batchnorm_inference")
 
 
 def test_other_parameters_than_the_exercises_are_named_with_the_expected_signature(
@@ -1261,3 +1275,175 @@ def test_the_cause_found_on_another_output_is_the_first_hint(tmp_path, capsys):
     hints = [line.strip() for line in report_of(output, "adam_step").splitlines()
              if line.strip().startswith("hint: ")]
     assert hints and "SQUARED" in hints[0], hints
+
+
+# -- a hint must hold in every check, not only the first that fails -------------------------------
+
+ADAM_NO_EPSILON = ("return param - alpha * m / (np.sqrt(v) + epsilon), m, v",
+                   "return param - alpha * m / np.sqrt(v), m, v")
+ADAM_STEP_ALONG_GRAD = ("return param - alpha * m / (np.sqrt(v) + epsilon), m, v",
+                        "return param - alpha * grad / (np.sqrt(v) + epsilon), m, v")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_adam_without_epsilon_is_told_so_at_every_seed(tmp_path, capsys, seed):
+    # at t = 1 (m = v = 0) it agrees with PyTorch's epsilon to 1e-6: with seeds 1 and 7 that
+    # check fails first, and its PyTorch hint was wrong for the checks at t = 3 and 5
+    path = tmp_path / "adam_mine.py"
+    path.write_text(solution_of("adam_step").replace(*ADAM_NO_EPSILON))
+    assert grade.main([str(path), "--seed", str(seed)]) == 1
+    hint = hint_of(capsys.readouterr().out, "adam_step")
+    assert hint.startswith("hint: epsilon is missing"), hint
+    assert "PyTorch" not in hint
+
+
+def test_adam_stepping_along_grad_is_not_told_its_bias_correction_is_upside_down(tmp_path,
+                                                                                  capsys):
+    # at t = 1, (1 - beta_1)^2 / (1 - beta_2) = 10 = 1 / (1 - beta_1): the upside-down
+    # correction gives the same step there, and only there
+    _, output = run_grader(tmp_path, capsys, solution_of("adam_step").replace(
+        *ADAM_STEP_ALONG_GRAD))
+    hint = hint_of(output, "adam_step")
+    assert hint.startswith("hint: the step uses grad; Adam steps along the running average "
+                           "m_new."), hint
+    assert "upside down" not in hint
+
+
+def test_a_known_mistake_that_fits_only_the_failing_check_gives_no_hint():
+    # answers as Adam without epsilon in the first check (t = 1), where PyTorch's epsilon
+    # gives the same values, and right in the others: neither mistake explains them all
+    checks = grade.adam_step_checks(np.random.default_rng(1))
+    wrong = next(m.value for m in checks[0].mistakes if "PyTorch" in m.hint)
+
+    def adam_step(param, grad, m, v, t, learning_rate, beta_1, beta_2, epsilon):
+        right = grade.keras_adam_step(param, grad, m, v, t, learning_rate, beta_1, beta_2,
+                                      epsilon)
+        step = wrong if t == 1 else right["param_new"]
+        return step, right["m_new"], right["v_new"]
+
+    result = grade.grade_function("adam_step", adam_step, "student.py", 1)
+    assert result.status == "fail" and "t=1" in result.lines[1], result.lines
+    assert not any(line.startswith("hint:") for line in result.lines), result.lines
+
+
+# -- what the BN forward passes return ---------------------------------------------------------
+
+def test_an_inference_that_returns_y_alone_is_told_to_return_y_and_a_cache(tmp_path, capsys):
+    source = broken("return gamma * x_hat + beta, (x_hat, inv_std, gamma)\n",
+                    "return gamma * x_hat + beta\n")
+    _, output = run_grader(tmp_path, capsys, source)
+    report = report_of(output, "batchnorm_inference")
+    assert report.splitlines()[1].strip() == ("should return a tuple of 2 values (y, cache), "
+                                              "got one ndarray."), report
+    assert "old signature" not in report and "used to ask" not in report
+    assert hint_of(output, "batchnorm_inference").startswith(
+        "hint: return y and a cache, as a tuple: return y, cache.")
+
+
+def test_a_forward_pass_that_returns_cache_then_y_is_told_the_order(tmp_path, capsys):
+    source = broken("return gamma * x_hat + beta, (x_hat, inv_std, gamma, mu, var)",
+                    "return (x_hat, inv_std, gamma, mu, var), gamma * x_hat + beta")
+    _, output = run_grader(tmp_path, capsys, source)
+    assert status_lines(output)["batchnorm_train"] == "FAIL", output
+    assert hint_of(output, "batchnorm_train").startswith(
+        "hint: return (y, cache) in that order"), output
+    assert "keep this batch's mu and var" not in output
+
+
+def hints_in(output, function):
+    """The hints of the grader's report on `function`, each with its line wrapping undone."""
+    hints = []
+    for line in report_of(output, function).splitlines()[1:]:
+        if line.startswith(" " * 8 + "hint: "):
+            hints.append(line.strip())
+        elif line.startswith(" " * 14) and hints and not line.startswith(" " * 15):
+            hints[-1] += " " + line.strip()
+        elif not line.startswith(" " * 8):
+            break
+    return hints
+
+
+def test_statistics_over_every_axis_are_named(tmp_path, capsys):
+    source = broken("mu = x.mean(axis=0)\n    var = ((x - mu) ** 2).mean(axis=0)",
+                    "mu = x.mean()\n    var = x.var()")
+    _, output = run_grader(tmp_path, capsys, source)
+    hints = hints_in(output, "batchnorm_train")
+    assert len(hints) == 1 and hints[0].startswith(
+        "hint: mu is a single number: you averaged over every axis"), output
+    assert "axis=0, one value per feature" in hints[0] and "cache" not in hints[0]
+
+
+# -- dgamma and dbeta computed the wrong way round, returned in the right order -------------------
+
+def test_dgamma_and_dbeta_computed_the_wrong_way_round_are_not_told_the_order(tmp_path, capsys):
+    source = broken("return dx, dgamma, dbeta", "dgamma, dbeta = dbeta, dgamma\n"
+                    "    return dx, dgamma, dbeta")
+    _, output = run_grader(tmp_path, capsys, source)
+    hint = hint_of(output, "batchnorm_backward")
+    assert "in that order" not in hint
+    assert hint.startswith("hint: your dgamma is what dbeta should be and your dbeta is what "
+                           "dgamma should be: you return them in the right order, so they are "
+                           "swapped in how you compute them (dgamma = sum(g * x_hat), dbeta = "
+                           "sum(g))."), hint
+
+
+# -- parameters ----------------------------------------------------------------------------------
+
+def test_the_exercises_parameters_in_another_order_fail_before_the_call(tmp_path, capsys):
+    source = broken("def dense_backward(grad_output, x, kernel):",
+                    "def dense_backward(x, kernel, grad_output):")
+    _, output = run_grader(tmp_path, capsys, source)
+    report = report_of(output, "dense_backward")
+    assert "takes the exercise's parameters in another order" in report
+    assert "found:    dense_backward(x, kernel, grad_output)" in report
+    assert hint_of(output, "dense_backward").startswith(
+        "hint: your parameters are (x, kernel, grad_output); the grader passes (grad_output, "
+        "x, kernel) in that order."), output
+    assert "raised" not in report   # it was not called
+
+
+def test_renamed_parameters_are_accepted(tmp_path, capsys):
+    source = broken("def dense_backward(grad_output, x, kernel):\n"
+                    "    dx = grad_output @ kernel.T\n"
+                    "    dkernel = x.T @ grad_output\n"
+                    "    dbias = grad_output.sum(axis=0)",
+                    "def dense_backward(dout, x, w):\n"
+                    "    dx = dout @ w.T\n"
+                    "    dkernel = x.T @ dout\n"
+                    "    dbias = dout.sum(axis=0)")
+    code, output = run_grader(tmp_path, capsys, source)
+    assert status_lines(output)["dense_backward"] == "PASS", output
+    assert code == 0
+
+
+# -- notes and shared factors ---------------------------------------------------------------------
+
+def test_writing_into_grad_output_gets_a_note_that_does_not_speak_of_x(tmp_path, capsys):
+    source = broken("a = grad_output * gamma", "grad_output *= gamma\n    a = grad_output")
+    _, output = run_grader(tmp_path, capsys, source)
+    assert status_lines(output)["batchnorm_backward"] == "PASS", output
+    note = " ".join(output[output.index("note: batchnorm_backward changed"):].split())
+    assert note.startswith("note: batchnorm_backward changed its argument grad_output in place")
+    assert "mu" not in note.split("Passed")[0] and "centered" not in note, note
+
+
+def test_outputs_all_off_by_the_same_factor_get_one_hint(tmp_path, capsys):
+    source = broken("return dx, dkernel, dbias",
+                    "n = x.shape[0]\n    return dx / n, dkernel / n, dbias / n")
+    _, output = run_grader(tmp_path, capsys, source)
+    assert hints_in(output, "dense_backward") == [
+        "hint: dx, dkernel and dbias are all N = 4 times too small: an extra 1/N (a mean where "
+        "a sum belongs?)."], output
+
+
+def test_what_the_students_code_prints_is_counted_not_shown(tmp_path, capsys):
+    source = broken("def sigmoid_forward(x):\n",
+                    "print('importing')\n\n\ndef sigmoid_forward(x):\n"
+                    "    for _ in range(3):\n        print('debug', x.shape)\n")
+    code, output = run_grader(tmp_path, capsys, source)
+    assert "debug" not in output and "importing" not in output
+    assert "note: the file printed 1 line as it was imported (not shown here)" in output
+    checks = len(grade.sigmoid_forward_checks(np.random.default_rng(0)))
+    assert f"note: your function printed {3 * checks} lines while it was graded" in " ".join(
+        output.split())
+    assert status_lines(output)["sigmoid_forward"] == "PASS" and code == 0

@@ -7,9 +7,11 @@ sigmoid_backward; see EXERCISE_FILES), known by the file's name or by any of tho
 it defines. One that is missing is reported as MISS, with a did-you-mean when the file
 defines a similar name (`sigmoid_foward`). For every function the file defines, the grader:
 
-  1. checks that it takes the exercise's parameters; if not, it says what the function takes
-     and what the exercise asks for, and whether that was the exercise's old signature (the
-     BN exercises now have the signatures of tinynet's own functions; see OldSignature);
+  1. checks that it takes the exercise's parameters (as many positional ones, and none named
+     as one of the exercise's in another's place; see check_signature); if not, it says what
+     the function takes and what the exercise asks for, and whether that was the exercise's
+     old signature (the BN exercises now have the signatures of tinynet's own functions; see
+     OldSignature);
   2. calls it on random float64 inputs of several shapes (seeded: the same inputs every run),
      including a square one (N = D) where a transposed or wrong-axis answer has the right
      shape and must be caught by its values;
@@ -24,12 +26,14 @@ defines a similar name (`sigmoid_foward`). For every function the file defines, 
      and a hint. The hint comes from trying the usual mistakes: the grader computes each
      known-wrong answer (unbiased variance, a missing 1/N, a bias gradient not summed over
      the batch, the mean over the wrong axis, no bias correction in Adam, epsilon on the
-     wrong side of a square root, ...) and names the one the student's output equals; when
-     the first wrong output matches none, the hint of another wrong output it may be built
-     on follows (a param_new computed from a wrong v_new). A value that equals another
+     wrong side of a square root, ...) and names the one the student's output equals, in
+     every check where it is computed (the checks after the failing one are run for that:
+     see reproduced); when the first wrong output matches none, the hint of another wrong
+     output it may be built on follows (a param_new computed from a wrong v_new). A value that equals another
      output's is named as returned in the wrong order; an inf or a nan is explained by the
      warning NumPy raised (a division by zero, exp overflowing), with its line. A function
-     that writes into an argument it does not own (x -= mu) passes, with a note.
+     that writes into an argument it does not own (x -= mu) passes, with a note. What the
+     student's code prints is counted, not shown (LineCounter).
 
 A BN forward pass returns (y, cache), and what the cache holds is the student's choice: of
 batchnorm_train's the grader checks only the batch's mu and var (read_from_cache), and it
@@ -52,9 +56,13 @@ to EXERCISE_FILES.
 
 import _thread
 import argparse
+import ast
+import contextlib
+import dataclasses
 import difflib
 import importlib.util
 import inspect
+import io
 import linecache
 import os
 import re
@@ -89,6 +97,8 @@ class Mistake:
     output: str
     value: np.ndarray
     hint: str
+    key: int = None    # its place in the list of known_mistakes: the same mistake in every
+                       # check of an exercise (its hint may differ, e.g. by the N it names)
 
 
 def known_mistakes(*mistakes):
@@ -96,15 +106,17 @@ def known_mistakes(*mistakes):
 
     Each wrong answer is computed right away; one that cannot even be computed with these
     shapes (a broadcasting error, a division by zero) cannot be the student's, and is left out.
+    A hint is only given when its mistake gives the student's output in every check where
+    it can be computed (see reproduced), not only in the check that failed.
     """
     result = []
-    for output, compute, hint in mistakes:
+    for key, (output, compute, hint) in enumerate(mistakes):
         try:
             with np.errstate(divide="raise", invalid="raise", over="ignore"):
                 value = np.asarray(compute(), dtype=np.float64)
         except (ValueError, FloatingPointError, IndexError, ZeroDivisionError):
             continue
-        result.append(Mistake(output, value, hint))
+        result.append(Mistake(output, value, hint, key))
     return result
 
 
@@ -163,6 +175,9 @@ AXIS_HINT = ("you reduced over axis 1 (the features of each sample). Batch norma
 SUM_AXIS_HINT = ("a sum in your dx runs over axis 1 (the features of each sample). dL/dmu and "
                  "dL/dvar collect every sample of the batch: sum over axis=0 (keepdims=True "
                  "or not, as long as it is axis 0).")
+ALL_AXES_HINT = ("mu is a single number: you averaged over every axis (x.mean() with no axis). "
+                 "Batch normalization averages each feature over the batch: axis=0, one value "
+                 "per feature.")
 UNBIASED_HINT = ("you used the unbiased variance (dividing by N - 1, e.g. ddof=1). Batch "
                  "normalization divides by N: np.var(x, axis=0), the biased variance.")
 EPSILON_SQRT_HINT = ("epsilon goes INSIDE the square root: sqrt(var + epsilon), not "
@@ -420,6 +435,11 @@ def batchnorm_train_check(x, gamma, beta, eps):
          "you forgot to multiply by gamma: y = gamma * x_hat + beta."),
         ("y", lambda: gamma * (x - x.mean(axis=0)) / (x.var(axis=0) + eps) + beta,
          "divide by the standard deviation sqrt(var + epsilon), not by the variance."),
+        ("y", lambda: gamma * (x - x.mean()) / np.sqrt(x.var() + eps) + beta, ALL_AXES_HINT),
+        ("mu", lambda: x.mean(), ALL_AXES_HINT),
+        ("var", lambda: x.var(),
+         "var is a single number: you took the variance over every axis (x.var() with no "
+         "axis). Batch normalization takes it per feature, over the batch: axis=0."),
     ))
 
 
@@ -670,6 +690,11 @@ def adam_step_check(param, grad, m, v, t, lr, b1, b2, eps):
          * direction,
          "off by one step: this is step t (the first step is t = 1), so the correction uses "
          "beta**t."),
+        ("param_new", lambda: param - alpha * m_new / np.sqrt(v_new),
+         "epsilon is missing: add it to sqrt(v_new) (Keras's place for it), so that a "
+         "tiny v_new cannot make the step blow up."),
+        ("param_new", lambda: param - alpha * grad / (np.sqrt(v_new) + eps),
+         "the step uses grad; Adam steps along the running average m_new."),
     ))
 
 
@@ -761,8 +786,8 @@ def shape_hint(got, expected, n):
     return None
 
 
-def ratio_hint(got, expected, n):
-    """If every value is off by the same factor, name the factor."""
+def common_factor(got, expected):
+    """The factor by which every value of `got` is off from `expected`, or None."""
     nonzero = np.abs(expected) > 1e-6 * np.max(np.abs(expected), initial=0.0)
     if not nonzero.any() or not np.all(np.isfinite(got)):
         return None
@@ -770,17 +795,30 @@ def ratio_hint(got, expected, n):
     factor = float(np.median(ratios))
     if factor == 0 or not np.allclose(ratios, factor, rtol=1e-6):
         return None
-    known = [(-1.0, "every value has the wrong sign.")]
+    return factor
+
+
+def factor_text(factor, n, names=None):
+    """What a common factor says: 'every value is N = 4 times too small: an extra 1/N
+    (...)', or with `names` (several outputs off by the same factor) 'dx, dkernel and dbias
+    are all N = 4 times too small: ...'."""
+    if np.isclose(factor, -1.0, rtol=1e-6):
+        return f"{names} all have the wrong sign." if names else "every value has the wrong sign."
+    known = []
     if n is not None and n > 1:
-        known += [(n, f"every value is N = {n} times too large: a missing 1/N (a sum where a "
-                      f"mean belongs?)."),
-                  (1 / n, f"every value is N = {n} times too small: an extra 1/N (a mean "
-                          f"where a sum belongs?)."),
-                  (n / (n - 1), "every value is off by N / (N - 1): the unbiased variance?")]
-    for value, hint in known:
-        if np.isclose(factor, value, rtol=1e-6):
-            return hint
-    return f"every value is off by the same factor, {factor:.6g}."
+        known = [(n, f"N = {n} times too large: a missing 1/N (a sum where a mean belongs?)."),
+                 (1 / n, f"N = {n} times too small: an extra 1/N (a mean where a sum "
+                         f"belongs?)."),
+                 (n / (n - 1), "off by N / (N - 1): the unbiased variance?")]
+    words = next((text for value, text in known if np.isclose(factor, value, rtol=1e-6)),
+                 f"off by the same factor, {factor:.6g}.")
+    return f"{names} are all {words}" if names else f"every value is {words}"
+
+
+def and_list(words):
+    """'a', 'a and b', 'a, b and c'."""
+    words = list(words)
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else words[0]
 
 
 ORDINALS = ("first", "second", "third", "fourth")
@@ -805,6 +843,8 @@ class Problem:
     hint: str = None
     known: bool = False    # the hint names the cause (a known mistake, outputs in the wrong
                            # order), not only a symptom (a common factor, a nan)
+    factor: float = None   # every value is off from the expected one by this factor
+    n: int = None          # the batch size of the check, for the hint of a common factor
 
 
 class Wrong(Exception):
@@ -851,17 +891,18 @@ def compare_output(name, which, got, check, rtol, seen=(), exercise=None, order_
     error = (f"relative error {abs(have - want) / abs(want):.1e}, "
              if want != 0 and np.isfinite(have) else "")
     lines.append(f"    {error}{int(wrong.sum())} of {wrong.size} values are wrong")
+    factor = common_factor(got, expected)
     known = order_hint or find_mistake(name, got, check, rtol)
     if known:
-        raise Wrong(Problem(name, lines, known, True))
-    hint = ratio_hint(got, expected, check.n)
+        raise Wrong(Problem(name, lines, known, True, factor, check.n))
+    hint = None if factor is None else factor_text(factor, check.n)
     if hint is None and not np.all(np.isfinite(got)):
         warning = first_numeric_warning(seen)
         lines += warning.location if warning else []
         hint = nonfinite_hint(warning, exercise)
     if hint is None and single_precision:
         hint = "your result is float32: compute in float64 (do not cast to float32)."
-    raise Wrong(Problem(name, lines, hint))
+    raise Wrong(Problem(name, lines, hint, factor=factor, n=check.n))
 
 
 def find_mistake(name, got, check, rtol):
@@ -901,8 +942,7 @@ def order_hint(swapped, outputs):
     dbeta) in that order.'"""
     values = [f"{ORDINALS[outputs.index(output)]} value equals {other}"
               for output, other in swapped.items()]
-    listed = ", ".join(values[:-1]) + " and " + values[-1] if len(values) > 1 else values[0]
-    return f"your {listed}: return ({', '.join(outputs)}) in that order."
+    return f"your {and_list(values)}: return ({', '.join(outputs)}) in that order."
 
 
 def failure_lines(problems, outputs, order):
@@ -911,12 +951,18 @@ def failure_lines(problems, outputs, order):
     first one's hint names no cause, the cause may be another wrong output (a param_new
     built on a wrong v_new, a dx on a wrong dgamma): the hint of the first of them, in
     `order` (simplest first), whose hint names a cause, comes first, before the first one's
-    (which then only explains its values, e.g. a nan from a square root)."""
+    (which then only explains its values, e.g. a nan from a square root). When every wrong
+    output is off by the same factor, one hint says so for all of them."""
     first, others = problems[0], problems[1:]
     lines = list(first.lines)
     if others:
         names = [problem.output for problem in others]
         lines.append(f"also wrong: {', '.join(describe(name, outputs) for name in names)}")
+    if others and all(problem.factor is not None and np.isclose(problem.factor, first.factor,
+                                                                rtol=1e-6)
+                      for problem in problems):   # one hint for all: they share the factor
+        names = and_list(problem.output for problem in problems)
+        return lines + [hint_line(factor_text(first.factor, first.n, names))]
     cause = None
     if not first.known:
         ranked = sorted(others, key=lambda problem: order.index(problem.output)
@@ -1103,11 +1149,15 @@ def note_arguments_written(name, names, arguments, before, notes):
     if name in MAY_WRITE_ARGUMENTS:
         return
     for key, now, old in zip(names, arguments, before, strict=True):
-        if old is not None and (now.shape != old.shape or now.tobytes() != old.tobytes()):
-            notes.add(f"{name} changed its argument {key} in place ({key} -= ... or {key} *= "
-                      f"...): the caller still owns it (in a network, x is the previous "
-                      f"layer's output, which that layer's backward may still read); compute "
-                      f"a new array instead ({key}_centered = {key} - mu, not {key} -= mu)")
+        if old is None or (now.shape == old.shape and now.tobytes() == old.tobytes()):
+            continue
+        why = ("in a network, x is the previous layer's output, which that layer's backward "
+               "may still read" if key == "x" else "it may still need the array it passed")
+        instead = ("x_centered = x - mu, not x -= mu" if key == "x" else
+                   f"{key}_new = {key} * ..., not {key} *= ...")
+        notes.add(f"{name} changed its argument {key} in place ({key} -= ... or {key} *= "
+                  f"...): the caller still owns it ({why}); compute a new array instead "
+                  f"({instead})")
 
 
 def call_arguments(check, make_cache=None):
@@ -1325,24 +1375,32 @@ def unpack_hint(text, args):
 
 # -- signatures: the one the exercise asks for, and the one it used to ask for ---------------------
 
-def check_signature(name, function, arguments):
-    """Raise Failure when `function` cannot be called with the exercise's `arguments` (how
-    many it passes), saying what the function takes and what the exercise asks for."""
+def check_signature(name, function, parameters):
+    """Raise Failure when `function` cannot be called with as many positional arguments as
+    the exercise's `parameters` (their names, in the order the grader passes them), or when
+    one of its parameters has the name of one of the exercise's but another place
+    (`dense_backward(x, kernel, grad_output)`), saying what the function takes and what the
+    exercise asks for. Other names are fine (`dense_backward(dout, x, w)`)."""
     try:
         signature = inspect.signature(function)
     except (TypeError, ValueError):   # nothing to read (e.g. a NumPy ufunc): the call will tell
         return
-    if accepts(signature, arguments):
-        return
-    old = EXERCISES[name].old
-    if old and accepts(signature, old.arguments):
-        raise Failure(*old_signature_lines("has the exercise's old signature",
-                                           f"{name}{signature}", name, old))
-    raise Failure("does not take the exercise's parameters",
-                  f"    found:    {name}{signature}",
-                  f"    expected: {expected_signature(name)}",
-                  hint_line("keep the function's parameters as they were given: the grader "
-                            "calls it with positional arguments, in that order."))
+    found = [f"    found:    {name}{signature}", f"    expected: {expected_signature(name)}"]
+    if not accepts(signature, len(parameters)):
+        old = EXERCISES[name].old
+        if old and accepts(signature, old.arguments):
+            raise Failure(*old_signature_lines("has the exercise's old signature",
+                                               f"{name}{signature}", name, old))
+        raise Failure("does not take the exercise's parameters", *found,
+                      hint_line("keep the function's parameters as they were given: the "
+                                "grader calls it with positional arguments, in that order."))
+    names = [parameter.name for parameter in signature.parameters.values() if parameter.kind
+             in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD)]
+    if any(word in parameters and parameters.index(word) != place
+           for place, word in enumerate(names)):
+        raise Failure("takes the exercise's parameters in another order", *found,
+                      hint_line(f"your parameters are ({', '.join(names)}); the grader passes "
+                                f"({', '.join(parameters)}) in that order."))
 
 
 def accepts(signature, count):
@@ -1378,13 +1436,17 @@ def split_outputs(result, name, exercise):
     if isinstance(result, (tuple, list)) and count == len(outputs):
         return list(result)
     got = f"{count} values" if isinstance(result, (tuple, list)) else f"one {type(result).__name__}"
-    if exercise.old and count == exercise.old.results:
-        raise Failure(*old_signature_lines("has the exercise's old signature",
-                                           f"{name}(...) -> {got}", name, exercise.old))
     hint = None
     if "cache" in outputs and count > len(outputs):
         hint = ("return y and ONE cache: put everything you keep into a single tuple, e.g. "
                 "return y, (x_hat, inv_std, gamma, mu, var).")
+    elif "cache" in outputs and count == 1:
+        hint = ("return y and a cache, as a tuple: return y, cache. What the cache holds is "
+                "up to you" + (" (this batch's mu and var must be in it)."
+                               if "mu" in exercise.checked else
+                               " (tinynet's keeps x_hat, inv_std and gamma)."))
+    if hint and exercise.old and count == exercise.old.results:   # a short aside
+        hint += f" (Older copies of this exercise asked for {exercise.old.text}.)"
     raise Failure(f"should return a tuple of {len(outputs)} values "
                   f"({', '.join(outputs)}), got {got}.", hint_line(hint))
 
@@ -1405,22 +1467,56 @@ def grade_function(name, function, path, seed, seconds=None, forward=None):
     it makes. Returns a Result."""
     checks = EXERCISES[name].make_checks(np.random.default_rng(seed))
     notes = set()
+    printed = LineCounter()
     try:
-        check_signature(name, function, len(checks[0].args))
-        errors = run_checks(name, function, checks, path, notes, seconds, forward)
+        with contextlib.redirect_stdout(printed):
+            check_signature(name, function, tuple(checks[0].args))
+            errors = run_checks(name, function, checks, path, notes, seconds, forward)
+        result = Result(name, "pass", pass_lines(len(checks), errors), notes)
     except NotDone:
-        return Result(name, "todo", ["not done yet (it still raises NotImplementedError)"],
-                      set())
+        result = Result(name, "todo", ["not done yet (it still raises NotImplementedError)"],
+                        set())
     except Failure as failure:
-        return Result(name, "fail", failure.lines, notes)
-    return Result(name, "pass", pass_lines(len(checks), errors), notes)
+        result = Result(name, "fail", failure.lines, notes)
+    if printed.lines:
+        result.notes.add(f"your function printed {printed.text()} while it was graded (not "
+                         f"shown here); call it yourself on one input to see what it prints, "
+                         f"and remove the print calls once it works")
+    return result
+
+
+class LineCounter(io.TextIOBase):
+    """A stand-in for sys.stdout that counts the lines the student's code prints, and keeps
+    none: a print in a loop would otherwise flood the report (or the memory)."""
+
+    def __init__(self):
+        super().__init__()
+        self.newlines_seen, self.open_line = 0, False
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        if text:
+            self.newlines_seen += text.count("\n")
+            self.open_line = not text.endswith("\n")
+        return len(text)
+
+    @property
+    def lines(self):
+        return self.newlines_seen + self.open_line
+
+    def text(self):
+        return "1 line" if self.lines == 1 else f"{self.lines} lines"
 
 
 def run_checks(name, function, checks, path, notes, seconds, forward):
     """Call `function` on each check and compare what it returns; returns {output:
     {reference: [(relative error, equal bit for bit), one per check]}}, or raises NotDone
     or Failure. A check with wrong outputs fails with the first of them in the order the
-    function returns them."""
+    function returns them; the checks after it are run too, so that a known mistake's hint
+    is only given when that mistake gives the student's outputs in every check (see
+    reproduced)."""
     exercise = EXERCISES[name]
     errors = {output: {} for output in exercise.checked}
 
@@ -1432,31 +1528,153 @@ def run_checks(name, function, checks, path, notes, seconds, forward):
                       f"inv_std): try {name} with the cache the exercise gives")
         return cache
 
-    for check in checks:
-        rtol = RTOL if check.reference == "tinynet" else RTOL_FD
+    def run(check, call_notes):
         arguments = call_arguments(check, make_cache)
         before = [value.copy() if isinstance(value, np.ndarray) else None for value in arguments]
-        result, seen = call_student(function, arguments, check.label, path, notes, seconds, name)
-        note_arguments_written(name, check.args, arguments, before, notes)
+        result, seen = call_student(function, arguments, check.label, path, call_notes, seconds,
+                                    name)
+        note_arguments_written(name, check.args, arguments, before, call_notes)
         got = dict(zip(exercise.outputs, split_outputs(result, name, exercise), strict=True))
-        swapped = misplaced(got, check, exercise.outputs, rtol)
-        problems = []
-        for output in exercise.checked:
-            try:
-                value = (got[output] if output in got
-                         else read_from_cache(got["cache"], output, check, rtol))
-                error, equal = compare_output(output, describe(output, exercise.outputs),
-                                              value, check, rtol, seen, name,
-                                              order_hint(swapped, exercise.outputs)
-                                              if output in swapped else None)
-            except Wrong as wrong:
-                problems.append(wrong.problem)
-                continue
-            errors[output].setdefault(check.reference, []).append((error, equal))
-        if problems:
+        cache_returned_first(got, check, exercise.outputs)
+        return got, seen
+
+    in_order = returned_names(function) == exercise.outputs
+    runs = []
+    for index, check in enumerate(checks):
+        got, seen = run(check, notes)
+        runs.append((check, got))
+        if compare_outputs(name, check, got, seen, in_order, errors):
+            runs += list(other_runs(run, checks[index + 1:]))
+            problems = compare_outputs(name, confirmed(name, check, runs), got, seen, in_order,
+                                       read_with=check)
             raise Failure(*failure_lines(problems, exercise.outputs,
                                          check.order or exercise.checked))
     return errors
+
+
+def check_rtol(check):
+    return RTOL if check.reference == "tinynet" else RTOL_FD
+
+
+def compare_outputs(name, check, got, seen, in_order, errors=None, read_with=None):
+    """The Problems of the outputs `got` of one call of exercise `name`, in the order the
+    function returns them ([] when all are right: their errors then go into `errors`).
+    `in_order`: the function's return statement names the outputs in the right order.
+    `read_with`: the check whose known mistakes help find mu and var in the cache, when
+    `check` keeps only some of them (see confirmed)."""
+    exercise = EXERCISES[name]
+    rtol = check_rtol(check)
+    swapped = misplaced(got, check, exercise.outputs, rtol)
+    hint = swap_hint(swapped, exercise.outputs, in_order) if swapped else None
+    problems = []
+    for output in exercise.checked:
+        try:
+            value = (got[output] if output in got
+                     else read_from_cache(got["cache"], output, read_with or check, rtol))
+            error, equal = compare_output(output, describe(output, exercise.outputs), value,
+                                          check, rtol, seen, name,
+                                          hint if output in swapped else None)
+        except Wrong as wrong:
+            problems.append(wrong.problem)
+            continue
+        if errors is not None:
+            errors[output].setdefault(check.reference, []).append((error, equal))
+    return problems
+
+
+def other_runs(run, checks):
+    """(check, outputs) of each of `checks` that `run` gets through (a call that raises, or
+    returns the wrong number of values, is left out): the evidence for reproduced."""
+    for check in checks:
+        try:
+            yield check, run(check, set())[0]
+        except (Failure, NotDone):
+            continue
+
+
+def confirmed(name, check, runs):
+    """`check` keeping only the known mistakes that reproduce the student's outputs in every
+    run ((check, outputs) pairs; see reproduced)."""
+    values = [(run_check, student_values(name, run_check, got)) for run_check, got in runs]
+    return dataclasses.replace(check, mistakes=[mistake for mistake in check.mistakes
+                                                if reproduced(mistake, values)])
+
+
+def student_values(name, check, got):
+    """{checked output: the student's value}, those of the cache included when they are
+    found in it."""
+    values = {}
+    for output in EXERCISES[name].checked:
+        try:
+            values[output] = (got[output] if output in got else
+                              read_from_cache(got["cache"], output, check, check_rtol(check)))
+        except Wrong:
+            continue
+    return values
+
+
+def reproduced(mistake, values):
+    """True if the mistake (the same one: its key) gives the student's value in each of
+    `values`, (check, {output: value}) pairs, where it can be computed. At t = 1, Adam
+    without epsilon and PyTorch's epsilon agree to 1e-6: only the other checks tell them
+    apart."""
+    for check, got in values:
+        twin = next((other for other in check.mistakes
+                     if (other.key, other.output) == (mistake.key, mistake.output)), None)
+        if twin is None or mistake.output not in got:
+            continue
+        try:
+            value = np.asarray(got[mistake.output], dtype=np.float64)
+        except (TypeError, ValueError):
+            return False
+        if not matches(value, twin.value, check_rtol(check)):
+            return False
+    return True
+
+
+def returned_names(function):
+    """The names in the first return statement of `function` that returns a tuple of plain
+    names (`return dx, dgamma, dbeta`), or () when there is none or no source to read."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        return ()
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple)
+                and all(isinstance(item, ast.Name) for item in node.value.elts)):
+            return tuple(item.id for item in node.value.elts)
+    return ()
+
+
+# How an output is computed: the hint for two outputs computed the wrong way round names them
+FORMULAS = {"dgamma": "dgamma = sum(g * x_hat)", "dbeta": "dbeta = sum(g)"}
+
+
+def swap_hint(swapped, outputs, in_order):
+    """The hint for values in another output's place (`swapped`, see misplaced): returned in
+    the wrong order, or, when the return statement names them in the right order
+    (`in_order`), computed the wrong way round (dgamma, dbeta = dbeta, dgamma)."""
+    if not in_order:
+        return order_hint(swapped, outputs)
+    values = [f"your {output} is what {other} should be" for output, other in swapped.items()]
+    formulas = [FORMULAS[output] for output in swapped if output in FORMULAS]
+    formulas = f" ({', '.join(formulas)})" if len(formulas) == len(swapped) else ""
+    return (f"{and_list(values)}: you return them in the right order, so they are swapped "
+            f"in how you compute them{formulas}.")
+
+
+def cache_returned_first(got, check, outputs):
+    """Raise Failure when a forward pass returned (cache, y): a container first, and then an
+    array of y's shape."""
+    if outputs != ("y", "cache"):
+        return
+    y, cache = got["y"], got["cache"]
+    if (isinstance(cache, np.ndarray) and cache.shape == check.expected["y"].shape
+            and (isinstance(y, (tuple, list, dict)) or cache_fields(y))):
+        raise Failure(f"returned (cache, y): the first value is a {type(y).__name__}, the "
+                      f"second an array of y's shape {cache.shape}",
+                      f"    inputs: {check.label}",
+                      hint_line("return (y, cache) in that order: y first, then the cache."))
 
 
 def needs_hint(path):
@@ -1666,12 +1884,17 @@ def grade_file(path, seed=0, print_fn=print, seconds=None):
         print_fn(f"  {problem} {path}. The exercises are in {EXERCISE_FOLDER}/:")
         print_fn(f"  {', '.join(list_exercise_files())}")
         return False
+    printed = LineCounter()
     try:
-        module = load_student_file(path, seconds)
+        with contextlib.redirect_stdout(printed):
+            module = load_student_file(path, seconds)
     except Failure as failure:
         for line in failure.lines:
             print_fn("  " + line)
         return False
+    if printed.lines:
+        print_fn(f"  note: the file printed {printed.text()} as it was imported (not shown "
+                 f"here)")
     defined = defined_functions(module)
     typos = misspellings(defined)
     expected = expected_functions(os.path.basename(path), defined, typos)
