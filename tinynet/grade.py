@@ -29,11 +29,11 @@ defines a similar name (`sigmoid_foward`). For every function the file defines, 
      wrong side of a square root, ...) and names the one the student's output equals, in
      every check where it is computed (the checks after the failing one are run for that:
      see reproduced); when the first wrong output matches none, the hint of another wrong
-     output it may be built on follows (a param_new computed from a wrong v_new). A value that equals another
-     output's is named as returned in the wrong order; an inf or a nan is explained by the
-     warning NumPy raised (a division by zero, exp overflowing), with its line. A function
-     that writes into an argument it does not own (x -= mu) passes, with a note. What the
-     student's code prints is counted, not shown (LineCounter).
+     output it may be built on follows (a param_new computed from a wrong v_new). A value
+     that equals another output's is named as returned in the wrong order; an inf or a nan
+     is explained by the warning NumPy raised (a division by zero, exp overflowing), with
+     its line. A function that writes into an argument it does not own (x -= mu) passes,
+     with a note. What the student's code prints is counted, not shown (LineCounter).
 
 A BN forward pass returns (y, cache), and what the cache holds is the student's choice: of
 batchnorm_train's the grader checks only the batch's mu and var (read_from_cache), and it
