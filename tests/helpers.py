@@ -1,8 +1,10 @@
 """Helpers several test files share (pytest puts this folder on sys.path, as for
 lesson_runner.py)."""
 
+import http.server
 import os
 import subprocess
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -99,3 +101,38 @@ def linear_layer_class():
             return grad_output @ self.params["w"].T
 
     return Linear
+
+
+# -- a web server on 127.0.0.1, for the downloaders (tests never use the internet) ----------
+
+class RouteServer(http.server.BaseHTTPRequestHandler):
+    """Serves server.routes {url path: body} (404 for any other path) and records the paths
+    asked for in server.requests."""
+
+    def do_GET(self):
+        self.server.requests.append(self.path)
+        body = self.server.routes.get(self.path)
+        self.send_response(200 if body is not None else 404)
+        body = b"no such file" if body is None else body
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def serve_locally():
+    """Start a RouteServer on a free local port; yield it (its address is
+    server.server_address), then stop it. For a pytest fixture: `yield from serve_locally()`."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RouteServer)
+    httpd.routes, httpd.requests = {}, []
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02},
+                              daemon=True)
+    thread.start()
+    try:
+        yield httpd
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()

@@ -11,16 +11,14 @@ HOME (~/.keras/datasets) or TINYNET_DATA, downloads come from a local HTTP serve
 
 import builtins
 import hashlib
-import http.server
 import inspect
 import json
 import subprocess
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import KERAS_VENV_PYTHON, raises
+from helpers import KERAS_VENV_PYTHON, raises, serve_locally
 
 import tinynet as keras
 import tinynet.keras_datasets as kd
@@ -193,34 +191,11 @@ def test_a_file_whose_hash_does_not_match_is_never_unpickled(monkeypatch):
 # ----------------------------------------------------------------------- downloading
 
 
-class Server(http.server.BaseHTTPRequestHandler):
-    """Serves server.routes {url path: body}; counts requests in server.requests."""
-
-    def do_GET(self):
-        self.server.requests.append(self.path)
-        body = self.server.routes.get(self.path)
-        self.send_response(200 if body is not None else 404)
-        body = b"no such file" if body is None else body
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def server(monkeypatch):
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Server)
-    httpd.routes, httpd.requests = {}, []
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02},
-                              daemon=True)
-    thread.start()
-    monkeypatch.setattr(kd, "ORIGIN", f"http://127.0.0.1:{httpd.server_address[1]}/ds/")
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+    for httpd in serve_locally():  # tests/helpers.py: 127.0.0.1, never the internet
+        monkeypatch.setattr(kd, "ORIGIN", f"http://127.0.0.1:{httpd.server_address[1]}/ds/")
+        yield httpd
 
 
 def test_a_missing_file_is_downloaded_checked_and_kept_in_tinynet_s_folder(tmp_path, server,

@@ -12,17 +12,15 @@ temporary HOME and TINYNET_DATA; downloads come from a local HTTP server on 127.
 
 import gzip
 import hashlib
-import http.server
 import importlib.util
 import inspect
 import json
 import subprocess
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import KERAS_VENV_PYTHON, raises
+from helpers import KERAS_VENV_PYTHON, raises, serve_locally
 
 import tinynet as keras
 import tinynet.keras_datasets as kd
@@ -289,34 +287,11 @@ def test_offline_fashion_mnist_names_keras_s_folder_and_tinynet_s(tmp_path):
 # ----------------------------------------------------------------------- a path with a folder
 
 
-class Server(http.server.BaseHTTPRequestHandler):
-    """Serves server.routes {url path: body}; records the paths asked for."""
-
-    def do_GET(self):
-        self.server.requests.append(self.path)
-        body = self.server.routes.get(self.path)
-        self.send_response(200 if body is not None else 404)
-        body = b"no such file" if body is None else body
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def server(monkeypatch):
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Server)
-    httpd.routes, httpd.requests = {}, []
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02},
-                              daemon=True)
-    thread.start()
-    monkeypatch.setattr(kd, "ORIGIN", f"http://127.0.0.1:{httpd.server_address[1]}/ds/")
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+    for httpd in serve_locally():  # tests/helpers.py: 127.0.0.1, never the internet
+        monkeypatch.setattr(kd, "ORIGIN", f"http://127.0.0.1:{httpd.server_address[1]}/ds/")
+        yield httpd
 
 
 def test_a_path_with_a_folder_names_that_file_and_is_downloaded_once(tmp_path, server):
