@@ -301,7 +301,7 @@ def plus_minus_one_story(share_near_one, pairs_vs_inference):
             "layers only which of the two examples is larger, and that is all it learned from")
 
 
-print("\n== 2. Why batches of 2 fail ==")
+print("\n== 2. What BN computes with batches of 2 ==")
 bn2 = kept[2][0]  # the first seed's batch-2 net, taken apart
 x_train, x_test, y_train, y_test = data[SEEDS[0]]
 eps = bn2.layers[1].epsilon

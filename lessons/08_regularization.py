@@ -489,7 +489,7 @@ for ax in (ax_depth, ax_zoom):
     legend.update(zip(*reversed(ax.get_legend_handles_labels()), strict=True))
 fig.legend(legend.values(), legend.keys(), loc="outside lower center", ncol=len(legend),
            frameon=False)
-fig.suptitle("Dropout before BN: the moving variance is too large for inference")
+fig.suptitle("Dropout before BN: the moving variance against the variance inference sees")
 save_figure(fig, args.out, "3_dropout_variance_shift")
 
 # %% [markdown]

@@ -355,18 +355,27 @@ def per_seed(mode, key, epoch=-1):
     return np.array([run[mode][key][epoch] for run in runs])
 
 
-def old_task_words(keras3_vs_old):
-    """What the old task says, from a Comparison of old-task accuracy (Keras 3 - old Keras)."""
+def old_task_words(keras3_vs_old, frozen_change=0.0, old_drift=None):
+    """What the old task says, from a Comparison of old-task accuracy (Keras 3 - old Keras),
+    the largest change of any frozen weight (frozen_change) and the old way's drift of the
+    moving means in old stds (a Comparison against 0, or None when not measured)."""
     if not np.isfinite(keras3_vs_old.se):
         return "one seed only: no verdict on the old task"
     if not keras3_vs_old.clear:
         return ("the old way of freezing did not clearly hurt the old task in these runs "
                 "(no clear difference at this scale)")
     if keras3_vs_old.difference > 0:
+        # each clause from what was measured: the frozen weights' change, the statistics' drift
+        weights = ("although not one frozen weight changed" if frozen_change == 0 else
+                   f"while the frozen weights changed by at most {frozen_change:.1e}")
+        moved = (old_drift is not None and old_drift.clear and old_drift.difference > 0)
+        why = (f"the moving statistics moved to the new inputs ({old_drift.shown()[0]} old "
+               f"stds, beyond the noise), so the layers after them receive differently "
+               f"normalized values than the ones they learned from" if moved else
+               "these runs do not show the moving statistics clearly moving, so they do not "
+               "say why")
         return (f"the old way of freezing cost the old task {keras3_vs_old.difference:.3f} of "
-                f"accuracy, beyond the noise, although not one frozen weight changed: the "
-                f"moving statistics moved to the new inputs, so the layers after them receive "
-                f"differently normalized values than the ones they learned from")
+                f"accuracy, beyond the noise, {weights}: {why}")
     return ("the old way of freezing kept the old task better than Keras 3's rule, beyond the "
             "noise: a surprise worth investigating")
 
@@ -411,8 +420,12 @@ def new_task_words(new, old):
 def headline_text(keras3_vs_old, before):
     """The lesson's headline, from the old-task Comparison and the accuracy before
     fine-tuning (mean over seeds)."""
-    verdict = ("" if keras3_vs_old.clear and keras3_vs_old.difference > 0
-               else "; no clear cost at this scale")
+    verdict = ("; the old way costs the old task accuracy, beyond the noise"
+               if keras3_vs_old.clear and keras3_vs_old.difference > 0 else
+               "; the old way keeps the old task better, beyond the noise"
+               if keras3_vs_old.clear else
+               f"; {keras3_vs_old.verdict}" if not keras3_vs_old.measured else
+               "; no clear cost at this scale")
     return (f"old-task accuracy after fine-tuning: {keras3_vs_old.mean_a:.3f} with BN frozen "
             f"the Keras 3 way (before: {before:.3f}) vs {keras3_vs_old.mean_b:.3f} frozen the "
             f"old way; difference {keras3_vs_old.noise()}{verdict}")
@@ -453,7 +466,10 @@ for mode in MODES:
           f"(mean ± s.e. over {N_SEEDS} seeds)")
 for comparison in (old_cmp, trainable_cmp):
     print(comparison.sentence())
-print(f"  So: {old_task_words(old_cmp)}.")
+old_drift_cmp = compare(per_seed(OLD_KERAS, "drift"), np.zeros(N_SEEDS),
+                        "drift of the moving means", ("old Keras", "none"),
+                        lower_is_better=None)
+print(f"  So: {old_task_words(old_cmp, frozen_change, old_drift_cmp)}.")
 print(new_cmp.sentence())
 print(f"  So: {new_task_words(new_cmp, old_cmp)}.")
 for comparison in (fit_early, fit_late):

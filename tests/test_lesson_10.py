@@ -107,6 +107,16 @@ def test_old_task_words_follow_the_noise():
                                                             [0.94, 0.96, 0.95]))
     assert "surprise" in old_task_words(made_up([0.75, 0.74, 0.76], [0.95, 0.94, 0.96]))
     assert "one seed" in old_task_words(made_up([0.95], [0.75]))
+    # the reasons are said from what was measured, not as fixed text
+    cost = made_up([0.95, 0.94, 0.96], [0.75, 0.74, 0.76])
+    moved = made_up([0.8, 0.9, 0.85], [0.0, 0.0, 0.0], ("old Keras", "none"),
+                    lower_is_better=None)
+    still = made_up([0.01, -0.02, 0.0], [0.0, 0.0, 0.0], ("old Keras", "none"),
+                    lower_is_better=None)
+    text = old_task_words(cost, 0.0, moved)
+    assert "not one frozen weight changed" in text and "moving statistics moved" in text
+    text = old_task_words(cost, 1e-3, still)
+    assert "changed by at most 1.0e-03" in text and "do not say why" in text
 
 
 def test_fit_words_say_when_fit_promises_more_than_inference():
@@ -143,8 +153,11 @@ def test_headline_carries_the_noise_and_says_when_there_is_no_clear_cost():
     clear = headline_text(made_up([0.95, 0.94, 0.96], [0.75, 0.74, 0.76]), 0.95)
     assert "0.950" in clear and "0.750" in clear and "±" in clear
     assert "no clear cost" not in clear
+    assert "the old way costs the old task accuracy, beyond the noise" in clear
     unclear = headline_text(made_up([0.95, 0.94, 0.96], [0.94, 0.96, 0.95]), 0.95)
     assert "no clear cost" in unclear and "\n" not in unclear
+    better_old = headline_text(made_up([0.75, 0.74, 0.76], [0.95, 0.94, 0.96]), 0.95)
+    assert "no clear cost" not in better_old and "keeps the old task better" in better_old
 
 
 def test_decay_words_call_it_an_effective_learning_rate_only_when_measured():
