@@ -672,8 +672,8 @@ def decay_words(norm, step, accuracy):
         steps = ("its relative steps grew, beyond the noise" if faster else
                  "its relative steps shrank, beyond the noise" if step.clear else
                  "its relative steps did not clearly grow")
-        return (f"in these runs {kernel}, and {steps}; so this run does not show the "
-                f"mechanism (both together)")
+        return (f"in these runs {kernel}, and {steps}; the mechanism needs both at once, so "
+                f"this run does not show it")
     ratio = step.mean_a / step.mean_b
     mechanism = (f"the decay shrank the kernel and made its relative steps {ratio:.1f}x "
                  f"larger: a higher effective learning rate")

@@ -166,3 +166,17 @@ def test_tensorflows_first_example_fits_a_vector_of_single_features():
     # a vector for a model of 4 features is still one sample without its batch axis
     with pytest.raises(ValueError, match=r"x.reshape\(1, -1\)"):
         small_model().predict(np.zeros(4))
+
+
+def test_activation_layers_given_as_an_activation_and_flatten_s_positional_data_format():
+    from tinynet import activations
+
+    assert Dense(2, activation=tinynet.layers.ReLU()).activation is activations.relu
+    # LeakyReLU keeps a slope a name cannot hold: the advice is to add it as a layer
+    with pytest.raises(TypeError, match=r"LeakyReLU\(negative_slope=0.1\)"):
+        Dense(2, activation=tinynet.layers.LeakyReLU(0.1))
+    with pytest.raises(ValueError, match="not tinynet.activations.leaky_relu but a layer's"):
+        activations.serialize(tinynet.layers.LeakyReLU(0.1).activation)
+    assert Flatten("channels_last")(np.ones((2, 3, 3, 1), np.float32)).shape == (2, 9)
+    with pytest.raises(TypeError, match="data_format"):
+        Flatten("channels_first")

@@ -399,6 +399,11 @@ def serialize(activation):
     if any(activation is function for function in FUNCTIONS.values()):
         return activation.__name__
     name = getattr(activation, "__name__", repr(activation))
+    if name in FUNCTIONS:  # LeakyReLU(0.1).activation: the layer's own leaky_relu, its slope
+        raise ValueError(f"activations.serialize(): this {name} is not "
+                         f"tinynet.activations.{name} but a layer's own (with the layer's "
+                         f"settings, such as LeakyReLU's slope), which a name cannot hold; a "
+                         f"file stores the layer itself")
     raise ValueError(f"activations.serialize(): {name} is not one of tinynet.activations' "
                      f"functions, so it has no name a file could store; tinynet can save: "
                      f"{', '.join(sorted(FUNCTIONS))}")

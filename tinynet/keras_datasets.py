@@ -203,14 +203,15 @@ def install_help(published, places, wrong):
     """How to install `published` by hand: the URL, the folders, files found with the wrong
     hash."""
     folders = "\n".join(f"    {place.parent}" for place in places)
-    text = (f"To install it by hand, download\n    {ORIGIN}{published}\n(on any machine "
-            f"with internet access) and put it in one of these folders:\n{folders}")
+    text = ""
+    if wrong:  # first: the student may have put a file there already
+        found = ", ".join(str(place) for place in wrong)
+        text = (f"Found, but not the file Keras publishes (its hash differs; incomplete, "
+                f"damaged or another file?): {found}\n")
+    text += (f"To install it by hand, download\n    {ORIGIN}{published}\n(on any machine "
+             f"with internet access) and put it in one of these folders:\n{folders}")
     if places[0].name != published:
         text += f"\nnamed {places[0].name}"
-    if wrong:
-        found = ", ".join(str(place) for place in wrong)
-        text += (f"\nFound, but not the file Keras publishes (its hash differs; incomplete or "
-                 f"damaged?): {found}")
     return text
 
 
@@ -552,13 +553,14 @@ def idx_fallback(where, loader, keras_help):
 def keras_files_help(what, urls, folder, wrong):
     """How to install Keras's own copy by hand: the URLs, Keras's cache folder, and the files
     found there with another size or hash."""
-    text = (f"Or put Keras's own copy, what keras.datasets.{what}() downloads:\n"
+    text = ""
+    if wrong:  # first: the student may have put a file there already
+        text = ("Found in Keras's cache, but not the file Keras publishes (its size or hash "
+                "differs; incomplete, damaged or another file?): "
+                + ", ".join(str(place) for place in wrong) + "\n")
+    return (text + f"Or put Keras's own copy, what keras.datasets.{what}() downloads:\n"
             + "\n".join(f"    {url}" for url in urls)
             + f"\nin Keras's cache folder\n    {folder}")
-    if wrong:
-        text += ("\nFound there, but not the file Keras publishes (its size or hash differs; "
-                 "incomplete or damaged?): " + ", ".join(str(place) for place in wrong))
-    return text
 
 
 def mnist_load_data(path="mnist.npz"):

@@ -187,6 +187,12 @@ def check_activation_name(name, where):
     passes keras.activations.relu) -> its name; unknown names get the list of valid ones."""
     if name is None:
         return "linear"
+    if isinstance(name, Activation):  # ReLU(), Activation('tanh'): the function it applies
+        if isinstance(name, LeakyReLU):  # (its slope would be lost in a name)
+            raise TypeError(f"{where}: activation=LeakyReLU(...) is a layer with its own slope; "
+                            f"in tinynet put it after this layer as a layer of its own, e.g. "
+                            f"Dense(64), LeakyReLU(negative_slope={name.negative_slope:g})")
+        return name._activation_name
     if callable(name) and getattr(name, "__module__", None) == "tinynet.activations":
         if name.__name__ not in ACTIVATIONS:  # relu6, mish, ...: no derivative here
             raise ValueError(f"{where}: activations.{name.__name__} works on arrays only; "

@@ -14,13 +14,14 @@ from tinynet.validation import check_int
 
 
 class Flatten(Layer):
-    """Flatten(): each sample becomes a vector. Shapes: x (N, d1, d2, ...) -> y (N, d1*d2*...).
+    """Flatten(data_format=None): each sample becomes a vector (data_format: None or
+    'channels_last', Keras's first argument). Shapes: x (N, d1, d2, ...) -> y (N, d1*d2*...).
     """
 
     keras_only_arguments = (*Layer.keras_only_arguments, "data_format")
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(data_format=data_format, **kwargs)  # Layer checks it: channels last
         self.x_shape = None
 
     def compute_output_shape(self, input_shape):
