@@ -399,7 +399,8 @@ def serialize(activation):
     if any(activation is function for function in FUNCTIONS.values()):
         return activation.__name__
     name = getattr(activation, "__name__", repr(activation))
-    if name in FUNCTIONS:  # LeakyReLU(0.1).activation: the layer's own leaky_relu, its slope
+    if name in FUNCTIONS and getattr(activation, "__module__", "").startswith("tinynet."):
+        # LeakyReLU(0.1).activation: the layer's own leaky_relu, with its slope
         raise ValueError(f"activations.serialize(): this {name} is not "
                          f"tinynet.activations.{name} but a layer's own (with the layer's "
                          f"settings, such as LeakyReLU's slope), which a name cannot hold; a "
