@@ -480,8 +480,8 @@ print(f"   First seed, after training: gamma = {gamma[0]:.2f} and beta = {beta[0
       f"little more while the gradient grows), so {reg_steps} steps move a weight by about "
       f"{budget:.2f}: gamma moved by {gamma[0] - 1:+.2f} from its start 1 "
       f"({abs(gamma[0] - 1) / budget:.0%} of that) and beta by {beta[0]:+.2f} from 0 "
-      f"({abs(beta[0]) / budget:.0%}): |gamma| is {abs(gamma[0]) / y_std:.0%} of the "
-      f"targets' std and |beta| {abs(beta[0]) / max(abs(y_mean), 1e-12):.0%} of their mean.")
+      f"({abs(beta[0]) / budget:.0%}): |gamma| is {abs(gamma[0]) / y_std:.1%} of the "
+      f"targets' std and |beta| {abs(beta[0]) / max(abs(y_mean), 1e-12):.1%} of their mean.")
 print(f"   In training mode one batch of its predictions has mean {batch_prediction.mean():.3f} "
       f"(beta = {beta[0]:.3f}) and std {batch_prediction.std():.3f} (|gamma| = "
       f"{abs(gamma[0]):.3f}), whatever the batch.")
