@@ -130,8 +130,8 @@ def test_summary_takes_keras_layout_arguments_at_their_defaults():
     model.summary(line_length=None, show_trainable=False, expand_nested=False,
                   print_fn=lines.append)
     assert "Total params: 8" in lines[0]
-    with pytest.raises(TypeError, match=r"summary\(line_length=80\)"):
-        model.summary(line_length=80)
+    with pytest.raises(TypeError, match=r"summary\(layer_range="):
+        model.summary(layer_range=["dense", "dense"])
 
 
 def test_summary_shows_the_trainable_column_as_keras_does(monkeypatch):

@@ -251,3 +251,25 @@ def test_summary_equals_keras_at_many_widths_live(tmp_path, monkeypatch):
         except ValueError as error:
             received = f"ValueError: {error}"
         assert received == text, key
+
+
+def test_line_length_sets_the_tables_width_and_expand_nested_is_accepted(monkeypatch):
+    # checked live against Keras 3.15 (line_length 40, 60 and 100, with and without
+    # show_trainable): the same text; expand_nested changes nothing, a model inside another
+    # being taken apart into its layers
+    import tinynet
+
+    monkeypatch.setenv("COLUMNS", "120")
+    model = tinynet.Sequential([tinynet.Input((20,)), tinynet.layers.Dense(64),
+                                tinynet.layers.BatchNormalization(), tinynet.layers.Dense(1)])
+    for width in (40, 60, 100):
+        texts = []
+        model.summary(line_length=width, print_fn=texts.append)
+        table = [line for line in texts[0].splitlines() if line[:1] in "┏┃┡│├└"]
+        assert {len(line) for line in table} == {width}
+    plain, nested = [], []
+    model.summary(print_fn=plain.append)
+    model.summary(expand_nested=True, print_fn=nested.append)
+    assert plain == nested
+    with pytest.raises(TypeError, match="positions"):
+        model.summary(positions=[0.3, 0.6, 1.0])

@@ -1044,15 +1044,20 @@ class Sequential:
         Before the model is built, as in Keras 3, the shapes read '?' and the counts
         '0 (unbuilt)', with a line that says how to build it. print_fn (default print) gets
         the text at once, ending in a newline, as Keras gives it; show_trainable=True adds
-        Keras's 'Trainable' column (Y, N, or - for a layer without weights). Keras's other
-        layout arguments are accepted at their defaults (None, False), the one layout
-        tinynet prints; other values raise a TypeError."""
-        for name, value in (("line_length", line_length), ("positions", positions),
-                            ("expand_nested", expand_nested), ("layer_range", layer_range)):
-            if value is not None and value is not False:
-                raise TypeError(f"summary({name}={value!r}): Keras's layout options are not "
-                                f"in tinynet, which prints one layout; leave {name} out")
-        text = summary_text(self, check_bool(show_trainable, "summary(show_trainable=...)"))
+        Keras's 'Trainable' column (Y, N, or - for a layer without weights); line_length
+        sets the table's width, as in Keras (by default from the terminal). expand_nested is
+        accepted either way: a model inside this one was taken apart, so its layers are
+        listed one by one already. positions and layer_range are Keras's too, accepted at
+        their default None; other values raise a TypeError."""
+        for name, value in (("positions", positions), ("layer_range", layer_range)):
+            if value is not None:
+                raise TypeError(f"summary({name}={value!r}): Keras's layout option {name} is "
+                                f"not in tinynet; leave it out")
+        if line_length is not None:
+            line_length = check_int(line_length, "summary(line_length=...)", minimum=20)
+        check_bool(expand_nested, "summary(expand_nested=...)")
+        text = summary_text(self, check_bool(show_trainable, "summary(show_trainable=...)"),
+                            line_length)
         if print_fn is None:  # Keras prints the text, which ends in a newline, as it is
             print(text, end="")
             print_fn = print

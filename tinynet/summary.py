@@ -31,11 +31,13 @@ BOX_TOP, BOX_HEAD, BOX_BELOW_HEAD = "┏━┳┓", "┃ ┃┃", "┡━╇┩"
 BOX_ROW, BOX_BETWEEN, BOX_BOTTOM = "│ ││", "├─┼┤", "└─┴┘"
 
 
-def summary_text(model, show_trainable=False):
+def summary_text(model, show_trainable=False, line_length=None):
     """The whole text Keras 3's model.summary() hands to print_fn (at once, ending in a
     newline): the model's name, the table (one row per layer: name and type, output shape,
     number of weights, and with show_trainable Keras's column 'Trainable': Y, N for a frozen
-    layer, - for a layer without weights), then the totals, each line indented by a space."""
+    layer, - for a layer without weights), then the totals, each line indented by a space.
+    line_length: the table's width, Keras's summary(line_length=...); None for Keras's
+    default (table_width)."""
     header = ["Layer (type)", "Output Shape", "Param #"]
     justify = ["left", "left", "right"]
     rows = [layer_row(layer) for layer in model.layers]
@@ -44,7 +46,7 @@ def summary_text(model, show_trainable=False):
         justify.append("center")
         rows = [[*row, trainable_mark(layer)]
                 for row, layer in zip(rows, model.layers, strict=True)]
-    widths = column_widths(table_width(show_trainable), show_trainable)
+    widths = column_widths(line_length or table_width(show_trainable), show_trainable)
     console = console_width()
     table = [line[:console] for line in draw_table(header, rows, widths, justify)]
     lines = [*wrap_plain(f'Model: "{model.name}"', console), *table]
