@@ -136,3 +136,22 @@ def serve_locally():
         httpd.shutdown()
         httpd.server_close()
         thread.join()
+
+
+def closed_url():
+    """The URL of a local port nothing listens on: a download from it fails at once."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}/"
+
+
+def load_script(path, name):
+    """A fixture script of tests/data as a module (the scripts import Keras only in main())."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import KERAS_VENV_PYTHON, raises, serve_locally
+from helpers import KERAS_VENV_PYTHON, closed_url, load_script, raises, serve_locally
 
 import tinynet as keras
 import tinynet.keras_datasets as kd
@@ -34,26 +34,7 @@ PUBLISHED = {"imdb": "imdb.npz", "reuters": "reuters.npz",
              "boston_housing": "boston_housing.npz"}
 
 
-def load_script():
-    """The fixture script as a module (it imports Keras only inside main())."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("make_kds", DATA /
-                                                  "make_keras_datasets_reference.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-SCRIPT = load_script()
-
-
-def closed_url():
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}/"
+SCRIPT = load_script(DATA / "make_keras_datasets_reference.py", "make_kds")
 
 
 @pytest.fixture(autouse=True)

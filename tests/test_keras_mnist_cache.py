@@ -12,7 +12,6 @@ temporary HOME and TINYNET_DATA; downloads come from a local HTTP server on 127.
 
 import gzip
 import hashlib
-import importlib.util
 import inspect
 import json
 import subprocess
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import KERAS_VENV_PYTHON, raises, serve_locally
+from helpers import KERAS_VENV_PYTHON, closed_url, load_script, raises, serve_locally
 
 import tinynet as keras
 import tinynet.keras_datasets as kd
@@ -35,23 +34,7 @@ REAL_FASHION_FILES = dict(idx_sets.FASHION_MNIST_FILES)
 NAMES = ("x_train", "y_train", "x_test", "y_test")
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location(
-        "make_kmc", DATA / "make_keras_mnist_cache_reference.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-SCRIPT = load_script()
-
-
-def closed_url():
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}/"
+SCRIPT = load_script(DATA / "make_keras_mnist_cache_reference.py", "make_kmc")
 
 
 @pytest.fixture(autouse=True)
