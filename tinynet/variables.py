@@ -40,25 +40,16 @@ class Variable(np.ndarray):
         self.layer = self.key = self.name = self.path = None
         self.trainable = False
 
-    def __array_wrap__(self, array, context=None, return_scalar=False):
-        # the result of arithmetic (w * 2, w.sum()) is a plain array, or a number
-        array = array.view(np.ndarray)
-        return array[()] if return_scalar else array
-
     def __getitem__(self, index):
         return self.weight()[index]  # w[0]: a plain view of the weight, as Keras gives a tensor
 
     def __setitem__(self, index, value):
         self.weight()[index] = value
 
-    def __array__(self, dtype=None, copy=None):
-        weight = self.weight()  # np.asarray(w): the weight as the layer holds it now
-        if dtype is not None and dtype != weight.dtype:
-            return weight.astype(dtype)
-        return weight.copy() if copy else weight
-
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        # w * 2, w += 1, w.sum(): computed on the weight as the layer holds it now
+        # w * 2, w += 1, w.sum(): computed on the weight as the layer holds it now, and a
+        # plain array (or number) as the result. (np.asarray(w) does not come here: NumPy
+        # reads an ndarray subclass's memory directly; see the module docstring.)
         inputs = [current(value) for value in inputs]
         out = kwargs.get("out")
         if out:
