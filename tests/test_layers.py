@@ -144,6 +144,22 @@ def test_dense_counts_kernel_and_bias_parameters():
     assert built(Dense(64, use_bias=False), 20).count_params() == 20 * 64
 
 
+def test_count_params_before_building_is_an_error_where_keras_raises_one():
+    # Keras 3.15 (checked live): ValueError for a layer whose weights come at build and for an
+    # unbuilt model; 0 for a layer without weights (Activation, pooling, Dropout)
+    for layer in (Dense(3), tinynet.layers.BatchNormalization(), tinynet.layers.Conv2D(2, 3)):
+        with pytest.raises(ValueError, match=rf"{type(layer).__name__}.*not built"):
+            layer.count_params()
+    for layer in (tinynet.layers.Activation("relu"), tinynet.layers.MaxPooling2D(),
+                  tinynet.layers.GlobalAveragePooling2D(), tinynet.layers.Dropout(0.5)):
+        assert layer.count_params() == 0
+    model = tinynet.Sequential([Dense(3)])
+    with pytest.raises(ValueError, match="Sequential .*not built.*input_shape"):
+        model.count_params()
+    model.build((None, 4))
+    assert model.count_params() == 4 * 3 + 3
+
+
 def test_dense_weights_are_kernel_then_bias_in_keras_shapes():
     shapes = [w.shape for w in built(Dense(5), 3).get_weights()]
     assert shapes == [(3, 5), (5,)]

@@ -1036,6 +1036,13 @@ class Sequential:
     # -- summary -------------------------------------------------------------------------
 
     def count_params(self):
+        """Number of scalars in all weights, trainable or not. ValueError before the model is
+        built (no input_shape, Input or build yet), as in Keras 3."""
+        if not self.built:
+            raise ValueError(f"{type(self).__name__} '{self.name}'.count_params: the model is "
+                             f"not built yet, so its weights do not exist; give its first "
+                             f"layer an input_shape (or start with Input(shape=...)), or call "
+                             f"model.build((None, 20)) for inputs of 20 features")
         return sum(layer.count_params() for layer in self.layers)
 
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,

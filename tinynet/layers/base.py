@@ -120,6 +120,10 @@ class Layer:
     # Weights not listed (a layer of your own may list none) follow in the order of creation.
     weight_order = ()
 
+    # True for a layer whose build only checks its input shape and makes no weights (pooling):
+    # count_params() is 0 before building, as in Keras, instead of an error.
+    weightless = False
+
     # Arguments Keras's layer of the same name takes and tinynet's lacks (see
     # KERAS_ONLY_ARGUMENTS): every Keras layer takes these two.
     keras_only_arguments = ("activity_regularizer", "autocast")
@@ -409,7 +413,14 @@ class Layer:
             target[...] = value  # in place: the model's flat vector keeps seeing the new values
 
     def count_params(self):
-        """Number of scalars in all weights, trainable or not."""
+        """Number of scalars in all weights, trainable or not. ValueError for a layer that
+        makes weights when it is built (its class has a build of its own) and is not built
+        yet, as in Keras 3: its count is not known until it sees its input shape."""
+        if not self.built and type(self).build is not Layer.build and not self.weightless:
+            raise ValueError(f"{self.where}.count_params: the layer is not built yet, so its "
+                             f"weights do not exist; build it first (layer.build((None, 20)) "
+                             f"for inputs of 20 features) or put it in a model given an "
+                             f"input_shape")
         return int(sum(self.weight(key).size for key in self.weight_keys()))
 
     def count_trainable_params(self):

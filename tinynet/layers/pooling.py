@@ -60,6 +60,8 @@ from tinynet.validation import check_bool
 class Pooling2D(Layer):
     """What max and average pooling share: pool_size, strides (default: pool_size), padding."""
 
+    weightless = True  # its build checks shapes only
+
     keras_only_arguments = (*Layer.keras_only_arguments, "data_format")
 
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None,
@@ -179,6 +181,8 @@ class AveragePooling2D(Pooling2D):
 class GlobalPooling2D(Layer):
     """What global average and max pooling share: images (N, H, W, C) in, one number per
     channel out, (N, C), or (N, 1, 1, C) with keepdims=True."""
+
+    weightless = True  # its build checks shapes only
 
     keras_only_arguments = (*Layer.keras_only_arguments, "data_format")
 
