@@ -65,7 +65,7 @@ from tinynet.layers import Activation, BatchNormalization, Dense
 from tinynet.layers.batchnorm import batchnorm_train
 from tinynet.models import Sequential
 from tinynet.optimizers import SGD, Adam
-from tinynet.stats import compare, mean_and_se, noise_multiple
+from tinynet.stats import compare, mean_and_se
 
 args = lesson_options(10, "Lesson 10: freezing, fine-tuning, and weight decay before BN",
                       quick=QUICK, seed=SEED, out=OUT)
@@ -386,10 +386,9 @@ def fit_words(fit_vs_inference):
     if not np.isfinite(fit_vs_inference.se):
         return "one seed only: no verdict"
     if not fit_vs_inference.clear:
-        reach = noise_multiple(fit_vs_inference.n) * fit_vs_inference.se  # the 95 % margin
-        low, high = fit_vs_inference.difference - reach, fit_vs_inference.difference + reach
         return (f"fit's accuracy is not clearly different from inference at this scale (95 % "
-                f"interval {low:+.3f} to {high:+.3f}: it could be either side of zero)")
+                f"interval {fit_vs_inference.interval_words()}: it could be either side of "
+                f"zero)")
     if fit_vs_inference.difference > 0:
         return (f"fit's accuracy promises {fit_vs_inference.difference:.3f} more than "
                 f"inference delivers, beyond the noise")
@@ -434,19 +433,19 @@ def headline_text(keras3_vs_old, before):
 n_first = int(np.ceil(N_NEW / BATCH))
 old_cmp = compare(per_seed(KERAS_3, "old"), per_seed(OLD_KERAS, "old"),
                   f"- Old task after {FINE_TUNE_EPOCHS} epochs, accuracy", (KERAS_3, OLD_KERAS),
-                  lower_is_better=False)
+                  lower_is_better=False, bounds=(0, 1))
 trainable_cmp = compare(per_seed(KERAS_3, "old"), per_seed(TRAINABLE_BN, "old"),
                         f"- Old task after {FINE_TUNE_EPOCHS} epochs, accuracy",
-                        (KERAS_3, TRAINABLE_BN), lower_is_better=False)
+                        (KERAS_3, TRAINABLE_BN), lower_is_better=False, bounds=(0, 1))
 new_cmp = compare(per_seed(KERAS_3, "new"), per_seed(OLD_KERAS, "new"),
                   f"- New task after {FINE_TUNE_EPOCHS} epochs, accuracy (inference)",
-                  (KERAS_3, OLD_KERAS), lower_is_better=False)
+                  (KERAS_3, OLD_KERAS), lower_is_better=False, bounds=(0, 1))
 fit_early = compare(per_seed(OLD_KERAS, "fit", 1), per_seed(OLD_KERAS, "new", 1),
                     f"- Old Keras, new task after 1 epoch ({n_first} steps)",
-                    ("fit's", "inference"), lower_is_better=None)
+                    ("fit's", "inference"), lower_is_better=None, bounds=(0, 1))
 fit_late = compare(per_seed(OLD_KERAS, "fit"), per_seed(OLD_KERAS, "new"),
                    f"- Old Keras, new task after {FINE_TUNE_EPOCHS} epochs",
-                   ("fit's", "inference"), lower_is_better=None)
+                   ("fit's", "inference"), lower_is_better=None, bounds=(0, 1))
 before = per_seed(KERAS_3, "old", 0).mean()
 keras3_change = max(max(run[KERAS_3]["params_change"], run[KERAS_3]["state_change"])
                     for run in runs)
@@ -703,7 +702,8 @@ step_cmp = compare(decay_value["step"][1], decay_value["step"][0],
                    "- Relative step |dW|/|W|, last epoch", names[::-1], lower_is_better=None,
                    fmt="{:.4f}")
 accuracy_cmp = compare(decay_value["accuracy"][1], decay_value["accuracy"][0],
-                       "- Test accuracy", names[::-1], lower_is_better=False)
+                       "- Test accuracy", names[::-1], lower_is_better=False,
+                       bounds=(0, 1))
 print("\nSummary (part 2)")
 for comparison in (norm_cmp, step_cmp, accuracy_cmp):
     print(comparison.sentence())

@@ -421,15 +421,15 @@ def paper_check(bn_change, gap_small, gap_large, close):
     low, high = gap_large.difference - reach, gap_large.difference + reach
     near = measurable and -close <= low and high <= close
     if near:
-        why = (f"BN - GroupNorm = {gap_large.noise()}; its 95 % interval, {100 * low:+.1f} to "
-               f"{100 * high:+.1f} points, lies within ± {margin}")
+        why = (f"BN - GroupNorm = {gap_large.noise()}; its 95 % interval, "
+               f"{gap_large.interval_words()}, lies within ± {margin}")
     elif gap_large.clear:
         side = "worse" if gap_large.difference < 0 else "better"
         why = f"GroupNorm is clearly {side}: BN - GroupNorm = {measured(gap_large)}"
     elif measurable:
         why = (f"BN - GroupNorm = {measured(gap_large)}, but its 95 % interval, "
-               f"{100 * low:+.1f} to {100 * high:+.1f} points, is too wide to show that they "
-               f"are within ± {margin}")
+               f"{gap_large.interval_words()}, is too wide to show that they are within "
+               f"± {margin}")
     else:
         why = f"BN - GroupNorm = {measured(gap_large)}"
     return [
@@ -458,9 +458,10 @@ def conclusion(checks):
 
 small, large = GROUP_SIZES[0], GROUP_SIZES[-1]
 bn_change = compare(errors["BN"][:, 0], errors["BN"][:, -1], "   BN, validation error",
-                    (f"n = {small}", f"n = {large}"), fmt="{:.1%}")
+                    (f"n = {small}", f"n = {large}"), fmt="{:.1%}", bounds=(0, 1))
 gaps = {n: compare(errors["BN"][:, k], errors["GroupNorm"][:, k],
-                   f"   n = {n}, validation error", ("BN", "GroupNorm"), fmt="{:.1%}")
+                   f"   n = {n}, validation error", ("BN", "GroupNorm"), fmt="{:.1%}",
+                   bounds=(0, 1))
         for k, n in enumerate(GROUP_SIZES)}
 print(f"\n== BN from n = {large} to n = {small} ==")
 print(bn_change.sentence())
@@ -469,7 +470,8 @@ print("\n== BN and GroupNorm at each n ==")
 for n in GROUP_SIZES:
     print(gaps[n].sentence())
 others = [compare(errors[norm][:, 0], errors["GroupNorm"][:, 0], "   validation error",
-                  (norm, "GroupNorm"), fmt="{:.1%}") for norm in ("LayerNorm", "no normalization")]
+                  (norm, "GroupNorm"), fmt="{:.1%}", bounds=(0, 1))
+          for norm in ("LayerNorm", "no normalization")]
 print("\n== The other two, against GroupNorm ==")
 for comparison in others:
     print(comparison.sentence())

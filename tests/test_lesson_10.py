@@ -127,7 +127,7 @@ def test_fit_words_say_when_fit_promises_more_than_inference():
     below = made_up([0.70, 0.72, 0.71], [0.95, 0.94, 0.96], names, lower_is_better=None)
     assert "promises 0.240 more" in fit_words(gap)
     assert "not clearly different from inference" in fit_words(level)
-    assert "95 % interval -0.050 to +0.050" in fit_words(level)  # 0 ± 4.303 * 0.0115
+    assert "95 % interval -0.0497 to +0.0497" in fit_words(level)  # 0 ± 4.303 * 0.0115
     assert "matches" not in fit_words(level)  # no difference seen is not equality shown
     assert "below inference" in fit_words(below)
 

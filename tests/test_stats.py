@@ -132,3 +132,25 @@ def test_measured_says_whether_there_is_a_noise_estimate():
     same = compare([1.0, 2.0], [0.0, 1.0], "x")                 # the same difference twice
     assert not same.measured and "no verdict" in same.verdict
     assert compare([1.0, 2.0], [1.0, 2.0], "x").measured       # zero difference, se 0
+
+
+def test_an_interval_wider_than_any_difference_is_cut_there_and_says_so():
+    # two seeds: margin 12.706 s.e.; accuracies lie in [0, 1], so differences in [-1, 1]
+    wide = compare([0.9, 0.65], [0.5, 0.4], "accuracy", ("a", "b"), lower_is_better=False,
+                   bounds=(0, 1))
+    low, high = wide.interval()
+    assert -1 < low and high > 1  # the t interval reaches past any possible difference
+    assert wide.interval_words() == (f"{low:+.4f} to +1.0000, cut at the largest possible "
+                                     f"difference, ±1.0000")
+    # the same numbers without bounds, or a narrow interval with them: printed as computed
+    assert compare([0.9, 0.65], [0.5, 0.4], "accuracy").interval_words() == \
+        f"{low:+.4f} to {high:+.4f}"
+    narrow = compare([0.9, 0.91, 0.92], [0.5, 0.52, 0.5], "accuracy", bounds=(0, 1))
+    assert "cut" not in narrow.interval_words()
+    percent = compare([0.9, 0.1], [0.1, 0.2], "error", fmt="{:.1%}", bounds=(0, 1))
+    assert percent.interval_words().endswith("to +100.00 points, cut at the largest possible "
+                                             "difference, ±100.00 points")
+    assert "cut at" in percent.noise(interval=True)
+    for bad, error in (((1, 0), ValueError), (("a", "b"), TypeError), ((0,), TypeError)):
+        with pytest.raises(error, match="bounds"):
+            compare([1, 2], [3, 4], "x", bounds=bad)

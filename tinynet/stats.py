@@ -92,6 +92,7 @@ class Comparison:
     lower_is_better: bool
     fmt: str
     over: str = "seed"
+    bounds: tuple = None  # (lowest, highest) value one measurement can take, if it has them
 
     @property
     def measured(self):
@@ -187,9 +188,26 @@ class Comparison:
             se = "n/a" if not np.isfinite(self.se) else self.fmt.format(self.se).lstrip("+")
             text = f"{difference} ± {se} {over}"
         if np.isfinite(self.se) and (interval or (interval is None and self.borderline)):
-            low, high = (self.finer(value) for value in self.interval())
             # after a comma, not in brackets: lessons put noise() itself in brackets
-            text += f", 95 % interval {low} to {high}"
+            text += f", 95 % interval {self.interval_words()}"
+        return text
+
+    def interval_words(self):
+        """The 95 % interval as printed, '+0.0001 to +0.0103' ('-3.42 to +1.05 points' with a
+        percent fmt). With bounds (say (0, 1) for accuracies) no difference can pass
+        ±(highest - lowest); an interval reaching further, as it does with two seeds, whose
+        margin is 12.7 standard errors, is cut there and says so, instead of printing an
+        impossible range as if it were measured: '-0.4649 to +1.0000, cut at the largest
+        possible difference, ±1.0000'. (The true difference lies in that range, so the cut
+        interval covers it whenever the whole one does.)"""
+        low, high = self.interval()
+        points = " points" if self.fmt.endswith("%}") else ""
+        widest = np.inf if self.bounds is None else self.bounds[1] - self.bounds[0]
+        cut = low < -widest or high > widest
+        low, high = max(low, -widest), min(high, widest)
+        text = f"{self.finer(low)} to {self.finer(high)}{points}"
+        if cut:
+            text += f", cut at the largest possible difference, ±{self.finer(widest)[1:]}{points}"
         return text
 
     def finer(self, value):
@@ -217,7 +235,7 @@ def signed(text):
 
 
 def compare(a, b, what, names=("with BN", "without BN"), lower_is_better=True,
-            fmt="{:.3f}", paired=True, over="seed"):
+            fmt="{:.3f}", paired=True, over="seed", bounds=None):
     """Compare a quantity measured over seeds for two kinds of run.
 
     a, b: (n,) one value per seed (the same seeds in the same order when paired=True).
@@ -226,6 +244,9 @@ def compare(a, b, what, names=("with BN", "without BN"), lower_is_better=True,
     is better (the verdict then says which is higher).
     paired=False: independent runs; the standard error is sqrt(se_a^2 + se_b^2).
     over: what one value stands for, in the printout ('seed', or e.g. 'batch').
+    bounds: (lowest, highest) value a measurement can take, e.g. (0, 1) for an accuracy or an
+    error rate; an interval printed wider than any difference can be then says so (see
+    Comparison.interval_words).
     Returns a Comparison (its .sentence() is ready to print)."""
     a, b = as_vector(a, "a"), as_vector(b, "b")
     if not isinstance(what, str) or not what:
@@ -245,7 +266,22 @@ def compare(a, b, what, names=("with BN", "without BN"), lower_is_better=True,
                       mean_b=float(b.mean()), difference=float(difference), se=float(se),
                       n=min(len(a), len(b)),
                       lower_is_better=None if lower_is_better is None else bool(lower_is_better),
-                      fmt=fmt, over=over)
+                      fmt=fmt, over=over, bounds=check_bounds(bounds))
+
+
+def check_bounds(bounds):
+    """bounds as a (low, high) pair of floats with low < high, or None."""
+    if bounds is None:
+        return None
+    try:
+        low, high = (float(value) for value in bounds)
+    except (TypeError, ValueError):
+        raise TypeError(f"compare(bounds=...) must be (lowest, highest), two numbers, e.g. "
+                        f"(0, 1) for an accuracy; got {bounds!r}") from None
+    if not low < high:
+        raise ValueError(f"compare(bounds=...): the lowest value must be below the highest, "
+                         f"got {bounds!r}")
+    return low, high
 
 
 def plural(word, count):
