@@ -392,5 +392,5 @@ def test_comparison_shown_prints_the_docstrings_example():
                                       "sparse_top_k_categorical_accuracy"])
 def test_sparse_metrics_refuse_one_hot_targets_instead_of_reading_their_first_column(function):
     one_hot = np.eye(3)[[0, 1, 2, 1]]
-    with pytest.raises(ValueError, match=r"one integer label per sample.*\(4, 3\).*sparse_"):
+    with pytest.raises(ValueError, match=r"one integer label per row of y_pred.*\(4, 3\).*sparse_"):
         getattr(metrics, function)(one_hot, np.random.default_rng(0).random((4, 3)))

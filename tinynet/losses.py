@@ -438,7 +438,10 @@ class BinaryCrossentropy(CrossentropyLoss):
 
 
 class CategoricalCrossentropy(CrossentropyLoss):
-    """Categorical cross-entropy: one-hot targets (N, K), a probability (or logit) per class."""
+    """Categorical cross-entropy: one-hot targets (N, K), a probability (or logit) per class.
+    Outputs with more axes, such as one class per pixel (N, H, W, K), take targets of the
+    same shape; the cross-entropy is taken along the last axis and the reduction averages
+    over every pixel of every sample, as in Keras."""
 
     name = "categorical_crossentropy"
 
@@ -469,15 +472,18 @@ class CategoricalCrossentropy(CrossentropyLoss):
         return self.call_and_gradient(y_true, y_pred)[1]
 
     def check_targets(self, y, output_shape, where):
-        if y.ndim != 2 or y.shape[1] != output_shape[-1]:
+        expected = (len(y), *output_shape[1:])
+        if y.shape != expected:
             raise ValueError(f"{where}: categorical_crossentropy needs one-hot targets of "
-                             f"shape ({len(y)}, {output_shape[-1]}), got {y.shape}; for "
-                             f"integer labels use 'sparse_categorical_crossentropy'")
+                             f"shape {expected}, got {y.shape}; for integer labels of shape "
+                             f"{expected[:-1]} use 'sparse_categorical_crossentropy'")
 
 
 class SparseCategoricalCrossentropy(CategoricalCrossentropy):
     """Categorical cross-entropy with integer labels y of shape (N,) or (N, 1): the same
-    numbers as CategoricalCrossentropy with the one-hot rows of those labels."""
+    numbers as CategoricalCrossentropy with the one-hot rows of those labels. For outputs
+    with more axes, one class per pixel (N, H, W, K), the labels are (N, H, W) or
+    (N, H, W, 1), one per pixel."""
 
     name = "sparse_categorical_crossentropy"
 
@@ -490,28 +496,33 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
         return {"name": self.name, "reduction": self.reduction, "from_logits": self.from_logits}
 
     def prepare_targets(self, y_true, y_pred):
-        given = np.asarray(y_true).reshape(-1)
+        """The one-hot targets (y_pred's shape) of integer labels y_true, one per row of
+        y_pred: (N,) or (N, 1) for outputs (N, K); (N, H, W) or (N, H, W, 1) for (N, H, W, K)."""
+        given = np.asarray(y_true)
+        if given.size != math.prod(y_pred.shape[:-1]):
+            raise ValueError(f"{type(self).__name__}: one integer label per row of y_pred is "
+                             f"needed, shape {y_pred.shape[:-1]}, got y_true of shape "
+                             f"{given.shape} (the order is y_true, y_pred)")
+        given = given.reshape(y_pred.shape[:-1])
         labels = given.astype(np.int64)
         if given.dtype != labels.dtype and np.any(labels != given):  # 1.7 is not class 1
             raise ValueError(f"{type(self).__name__}: labels must be whole numbers (class "
                              f"indices 0 to {y_pred.shape[-1] - 1}), got values such as "
-                             f"{given[labels != given][0]:g}")
-        if len(labels) != len(y_pred):
-            raise ValueError(f"{type(self).__name__}: one integer label per sample is needed "
-                             f"({len(y_pred)}), got {len(labels)} (the order is y_true, y_pred)")
+                             f"{given[labels != given].flat[0]:g}")
         if labels.min() < 0 or labels.max() >= y_pred.shape[-1]:
             raise ValueError(f"{type(self).__name__}: labels must be in [0, "
                              f"{y_pred.shape[-1]}), got values from {labels.min()} to "
                              f"{labels.max()}")
-        one_hot = np.zeros(y_pred.shape, dtype=y_pred.dtype)
-        one_hot[np.arange(len(labels)), labels] = 1
-        return one_hot
+        # one_hot[..., k] = 1 where the label is k
+        return (labels[..., None] == np.arange(y_pred.shape[-1])).astype(y_pred.dtype)
 
     def check_targets(self, y, output_shape, where):
         classes = output_shape[-1]
-        if y.ndim > 2 or (y.ndim == 2 and y.shape[1] != 1):
+        expected = (len(y), *output_shape[1:-1])  # one label per row of outputs
+        if not same_but_for_ones(y.shape, expected):
             raise ValueError(f"{where}: sparse_categorical_crossentropy needs integer labels "
-                             f"of shape ({len(y)},), got {y.shape}; for one-hot targets use "
+                             f"of shape {expected}, got {y.shape}; for one-hot targets of "
+                             f"shape {(len(y), *output_shape[1:])} use "
                              f"'categorical_crossentropy'")
         fractions = y[y != np.round(y)]
         if fractions.size:

@@ -67,7 +67,7 @@ import numpy as np
 
 from tinynet import losses
 from tinynet.config import standardize_dtype
-from tinynet.losses import match_shapes  # the rule the losses use too
+from tinynet.losses import match_shapes, same_but_for_ones  # the rules the losses use too
 from tinynet.validation import (
     check_bool,
     check_float,
@@ -126,23 +126,27 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
 
 
 def categorical_accuracy(y_true, y_pred):
-    """(N,): 1.0 where the most probable class is the one-hot target's class."""
+    """(N,): 1.0 where the most probable class is the one-hot target's class ((N, H, W) for
+    outputs (N, H, W, K))."""
     return (np.argmax(y_pred, axis=-1) == np.argmax(y_true, axis=-1)).astype(np.float64)
 
 
 def sparse_labels(y_true, y_pred, where):
-    """The integer labels (N,) of y_true of shape (N,) or (N, 1); one-hot targets (N, K) or
-    any other shape get a clear error (taking their first column would be a wrong answer)."""
-    labels = np.asarray(y_true)
-    if labels.size != len(y_pred):
-        raise ValueError(f"{where}: needs one integer label per sample, shape ({len(y_pred)},) "
-                         f"or ({len(y_pred)}, 1), got y_true of shape {labels.shape}; for "
-                         f"one-hot targets use the metric without 'sparse_'")
-    return labels.reshape(-1)
+    """The integer labels of y_true, one per row of y_pred: (N,) from (N,) or (N, 1) for
+    outputs (N, K); (N, H, W) from (N, H, W) or (N, H, W, 1) for (N, H, W, K). One-hot
+    targets or any other shape get a clear error (taking their first column would be a
+    wrong answer)."""
+    labels, rows = np.asarray(y_true), np.shape(y_pred)[:-1]
+    if not same_but_for_ones(labels.shape, rows):
+        raise ValueError(f"{where}: needs one integer label per row of y_pred, shape {rows} "
+                         f"or {(*rows, 1)}, got y_true of shape {labels.shape}; for one-hot "
+                         f"targets use the metric without 'sparse_'")
+    return labels.reshape(rows)
 
 
 def sparse_categorical_accuracy(y_true, y_pred):
-    """(N,): 1.0 where the most probable class is the integer label."""
+    """(N,): 1.0 where the most probable class is the integer label ((N, H, W) for outputs
+    (N, H, W, K), one per pixel)."""
     labels = sparse_labels(y_true, y_pred, "sparse_categorical_accuracy")
     return (np.argmax(y_pred, axis=-1) == labels).astype(np.float64)
 
@@ -151,10 +155,10 @@ def in_top_k(labels, y_pred, k):
     """(N,): 1.0 where the label's score is among the k largest of its row, ties included:
     fewer than k scores are strictly larger than it (Keras's ops.in_top_k: the label's score
     >= the k-th largest score)."""
-    y_pred = np.asarray(y_pred)
-    labels = np.asarray(labels).reshape(-1).astype(np.int64)
-    label_score = y_pred[np.arange(len(y_pred)), labels]                    # (N,)
-    larger = np.sum(y_pred > label_score[:, None], axis=-1)                 # (N,)
+    y_pred = np.asarray(y_pred)                                             # (N, K)
+    labels = np.asarray(labels).reshape(y_pred.shape[:-1]).astype(np.int64)  # (N,)
+    label_score = np.take_along_axis(y_pred, labels[..., None], axis=-1)    # (N, 1)
+    larger = np.sum(y_pred > label_score, axis=-1)                          # (N,)
     return (larger < k).astype(np.float64)
 
 
@@ -169,7 +173,8 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False
     label is one of the first k."""
     labels = sparse_labels(y_true, y_pred, "sparse_top_k_categorical_accuracy")
     if from_sorted_ids:
-        return np.any(np.asarray(y_pred)[:, :k] == labels[:, None], axis=1).astype(np.float64)
+        return np.any(np.asarray(y_pred)[..., :k] == labels[..., None],
+                      axis=-1).astype(np.float64)
     return in_top_k(labels, y_pred, k)
 
 

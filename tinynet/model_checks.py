@@ -164,9 +164,12 @@ def check_sample_weight(sample_weight, n, where):
     if sample_weight is None:
         return None
     weights = to_float_array(sample_weight, f"{where}: sample_weight", dtype="float64")
-    if weights.shape not in ((n,), (n, 1)):
+    # (n,), or (n, 1) or (n, 1, 1) as Keras's torch backend wants them for losses per pixel
+    if weights.ndim < 1 or len(weights) != n or weights.size != n:
+        per_pixel = (" (one weight per pixel or per output is not supported: tinynet weighs "
+                     "whole samples)" if weights.ndim > 1 and len(weights) == n else "")
         raise ValueError(f"{where}: sample_weight must hold one weight per sample, shape "
-                         f"({n},), got {weights.shape}")
+                         f"({n},), got {weights.shape}{per_pixel}")
     if np.any(weights < 0):
         raise ValueError(f"{where}: sample_weight must be >= 0, got {weights.min():g}")
     return weights.reshape(-1)

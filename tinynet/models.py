@@ -667,8 +667,8 @@ class Sequential:
                 metric.settle(y_shape, self.output_shape)
 
     def shape_targets(self, y):
-        if isinstance(self.loss, losses.SparseCategoricalCrossentropy):
-            return y.reshape(-1).astype(np.int64)
+        if isinstance(self.loss, losses.SparseCategoricalCrossentropy):  # a label per row
+            return y.reshape(len(y), *self.output_shape[1:-1]).astype(np.int64)
         expected = self.output_shape[1:]
         if y.shape[1:] != expected and y.size == len(y) * math.prod(expected):
             return y.reshape(len(y), *expected)  # (n,) -> (n, 1): the same for BCE
