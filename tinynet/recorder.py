@@ -27,54 +27,111 @@ PERCENTILES = (15, 50, 85)  # the three curves of Ioffe & Szegedy (2015), Fig. 1
 # statistics are computed together
 FLUSH_RECORDS = 32
 FLUSH_BYTES = 16 * 2**20
+MAX_BINS = 10_000  # more bins than a figure has pixels across would only cost memory
 
 
 # The statistics, one record at a time: what each number the Recorder reports means. The
 # Recorder computes the same numbers for many records at once (see "How it stays cheap" in its
-# docstring); tests/test_recorder.py checks that it gives what these functions give.
+# docstring); tests/test_recorder.py checks that it gives what these functions give, NaN and
+# inf included. Each takes NumPy arrays or lists of numbers, and raises a TypeError for
+# anything else (text, None) and a ValueError for an empty array.
+
+SATURATING = ("sigmoid", "tanh")  # the activations saturated_fraction knows
+
 
 def activation_summary(values):
-    """mean, std (biased, as np.std) and the 15/50/85th percentiles of all the values."""
+    """mean, std (biased, as np.std) and the 15/50/85th percentiles of all the values, as
+    np.mean, np.std and np.percentile give them: all five are NaN when a value is NaN, and an
+    inf makes the mean inf (or NaN, with both signs)."""
+    values = numbers(values, "activation_summary(values=...)")
     p15, p50, p85 = np.percentile(values, PERCENTILES)
     return {"mean": np.mean(values), "std": np.std(values), "p15": p15, "p50": p50, "p85": p85}
 
 
 def grad_norm(grad):
     """||dL/dW||: the Frobenius norm sqrt(sum(g^2)) of a gradient (or of dL/dx)."""
-    return np.linalg.norm(grad.ravel())
+    return np.linalg.norm(numbers(grad, "grad_norm(grad=...)").ravel())
 
 
 def update_ratio(before, after):
     """||W_after - W_before|| / ||W_before||: how far one step moved a weight, relative to its
-    size (makemore's rule of thumb: about 1e-3). NaN while the weight is all zeros."""
+    size (makemore's rule of thumb: about 1e-3). NaN while the weight is all zeros. Both
+    arrays must have the same shape (ValueError otherwise)."""
+    before = numbers(before, "update_ratio(before=...)")
+    after = numbers(after, "update_ratio(after=...)")
+    if before.shape != after.shape:
+        raise ValueError(f"update_ratio: before and after must be the same weight, of one "
+                         f"shape; got shapes {before.shape} and {after.shape}")
     size = np.linalg.norm(before.ravel())
     return np.linalg.norm((after - before).ravel()) / size if size > 0 else np.nan
 
 
 def dead_fraction(y):
     """Share of ReLU units that output 0 for every sample of the batch: they pass back no
-    gradient. y: (batch, units...)."""
+    gradient. y: (batch, units...). A unit with a NaN output is not counted as dead."""
+    y = numbers(y, "dead_fraction(y=...)", min_ndim=1)
     return np.mean(np.all(y.reshape(len(y), -1) <= 0, axis=0))
 
 
 def saturated_fraction(y, activation):
     """Share of outputs in the flat tails, where the derivative is almost 0: sigmoid below
-    0.01 or above 0.99; tanh beyond +-0.99."""
+    0.01 or above 0.99; tanh beyond +-0.99 (NaN outputs are not counted as saturated).
+    activation: 'sigmoid' or 'tanh' (ValueError for any other)."""
+    if activation not in SATURATING:
+        raise ValueError(f"saturated_fraction(activation=...) must be one of "
+                         f"{', '.join(map(repr, SATURATING))}, got {activation!r}")
+    y = numbers(y, "saturated_fraction(y=...)")
     if activation == "sigmoid":
         return np.mean((y < 0.01) | (y > 0.99))
     return np.mean(np.abs(y) > 0.99)
 
 
 def unit_percentiles(x):
-    """(3, units): the 15/50/85th percentiles over the batch of each unit. x: (batch, ...)."""
+    """(3, units): the 15/50/85th percentiles over the batch of each unit (NaN for a unit
+    with a NaN value). x: (batch, ...)."""
+    x = numbers(x, "unit_percentiles(x=...)", min_ndim=1)
     return np.percentile(x.reshape(len(x), -1), PERCENTILES, axis=0)
 
 
 def histogram_shares(values, edges):
     """Share of the values in each bin [edge_k, edge_k+1) (the last bin closed); values
-    outside the edges count in the end bins, so the shares sum to 1."""
+    outside the edges (inf included) count in the end bins. A NaN falls in no bin: the shares
+    sum to 1 minus the share of NaNs. edges: at least 2 finite, increasing numbers (a
+    ValueError otherwise)."""
+    values = numbers(values, "histogram_shares(values=...)")
+    edges = numbers(edges, "histogram_shares(edges=...)")
+    if edges.ndim != 1 or len(edges) < 2 or not np.all(np.isfinite(edges)) \
+            or not np.all(np.diff(edges) > 0):
+        raise ValueError(f"histogram_shares(edges=...) must be at least 2 finite numbers in "
+                         f"increasing order, got {np.array2string(edges, threshold=8)}")
     counts, _ = np.histogram(np.clip(values, edges[0], edges[-1]), bins=edges)
     return counts / values.size
+
+
+def numbers(values, where, min_ndim=0):
+    """`values` (an array or a list) as a NumPy array of numbers, in its own dtype. A
+    TypeError for text, None or ragged lists, a ValueError for an empty array or one with
+    fewer than `min_ndim` axes."""
+    try:
+        array = np.asarray(values)
+    except (TypeError, ValueError):  # e.g. a ragged list
+        array = None
+    if array is None or array.dtype.kind not in "biuf":  # bool, int, unsigned, float
+        raise TypeError(f"{where} must be an array of numbers, got {type(values).__name__}"
+                        + ("" if array is None else f" of dtype {array.dtype}"))
+    if array.size == 0:
+        raise ValueError(f"{where} is empty (shape {array.shape}); it needs at least one value")
+    if array.ndim < min_ndim:
+        raise ValueError(f"{where} must have a batch axis first, (batch, ...), got a "
+                         f"{array.ndim}-D array")
+    return array
+
+
+class UnknownName(ValueError, KeyError):
+    """A layer or statistic that was not recorded. A ValueError, as every bad argument in
+    tinynet; also a KeyError, which these errors were before (`except KeyError` still works)."""
+
+    __str__ = ValueError.__str__  # KeyError's own would print the message in quotes
 
 
 class Recorder(Callback):
@@ -113,8 +170,14 @@ class Recorder(Callback):
 
     Read the results with .steps (the recorded global steps), .layer_names, .get(layer, key)
     (an array indexed by record) and .keys(layer); keep them with .save(path) and
-    Recorder.load(path). Recording never changes the training itself: the same seed gives the
-    same weights with or without a recorder.
+    Recorder.load(path). .output_layer names the model's last layer (recorded or not).
+    Recording never changes the training itself: the same seed gives the same weights with or
+    without a recorder. A NaN or inf in an array gives the statistics the functions above give
+    for it (NaN percentiles for a NaN, for instance).
+
+    One recorder records one model, as it was at its first fit: fit raises a ValueError when
+    it is given a recorder of another model, one whose model's layers have changed since
+    (model.pop(), model.add(...)), or one made by Recorder.load.
 
     How it stays cheap (and why it is not simply a loop over those functions): on the
     article's small model a training step takes about a quarter of a millisecond, and calling
@@ -138,6 +201,8 @@ class Recorder(Callback):
             check_bool(value, f"Recorder({flag}=...)")
         self.histograms = histograms
         self.bins = check_int(bins, "Recorder(bins=...)", minimum=1)
+        if self.bins > MAX_BINS:
+            raise ValueError(f"Recorder(bins=...) must be at most {MAX_BINS:,}, got {bins:,}")
         self.hist_range = check_hist_range(hist_range)
         self.x_probe = None
         if x_probe is not None:
@@ -154,7 +219,10 @@ class Recorder(Callback):
         self.columns = {}          # name -> {statistic: list of arrays, one per flush}
         self.edges = {}            # (name, 'input' | 'output') -> histogram bin edges
         self.indices = []          # positions of the recorded layers in model.layers
+        self.output_layer = None   # the name of the model's last layer (recorded or not)
         self.recorded_model = None
+        self.model_layers = []     # the model's layers when the recorder first saw it
+        self.loaded_from = None    # the file, for a recorder made by Recorder.load
         self.recording = False
         self.params_before = None
         self.probe = None
@@ -173,12 +241,23 @@ class Recorder(Callback):
 
     def on_train_begin(self, logs=None):
         model = self.model
+        if self.loaded_from is not None:
+            raise ValueError(f"Recorder: this recorder was loaded from {self.loaded_from} "
+                             f"(Recorder.load): its records can be read and plotted, but it "
+                             f"cannot record more; pass a new Recorder() to fit")
         if self.recorded_model is not None and self.recorded_model is not model:
             raise ValueError("Recorder: this recorder already holds records of another model; "
                              "use a new Recorder() for each model")
         if self.recorded_model is None:
             self.choose_layers(model)
             self.recorded_model = model
+            self.model_layers = list(model.layers)
+        elif not same_layers(model.layers, self.model_layers):
+            # the positions, names and weights of the records would no longer match the model
+            raise ValueError(f"Recorder: the model's layers have changed since this recorder "
+                             f"first recorded it (then: {layer_list(self.model_layers)}; now: "
+                             f"{layer_list(model.layers)}); its records cannot go on across "
+                             f"the change: use a new Recorder()")
         if self.x_probe is not None:
             expected = tuple(model.layers[0].input_shape[1:])
             if self.x_probe.shape[1:] != expected:
@@ -206,6 +285,7 @@ class Recorder(Callback):
             indices = sorted(set(indices))  # model order, each layer once
         self.indices = indices
         self.layer_names = [names[i] for i in indices]
+        self.output_layer = names[-1]
         for i in indices:
             layer = model.layers[i]
             self.layer_types[layer.name] = type(layer).__name__
@@ -369,8 +449,10 @@ class Recorder(Callback):
                     new["dead_fraction"] = dead_fractions(y)
             # last, as the table's activations are sorted in place: the statistics of the
             # values themselves
-            self.sort_activations(rows("activations"), table.sizes["activations"], slots)
-            summaries = sorted_summaries(rows("activations"), table.sizes["activations"])
+            activations, activation_sizes = rows("activations"), table.sizes["activations"]
+            unsorted_sums = segment_sums(activations, activation_sizes)  # see sorted_summaries
+            self.sort_activations(activations, activation_sizes, slots)
+            summaries = sorted_summaries(activations, activation_sizes, unsorted_sums)
             for j, name in enumerate(self.layer_names):
                 values = {f"{which}_{key}": column[:, slot]
                           for which, slot in zip(("input", "output"), slots[j], strict=True)
@@ -415,12 +497,18 @@ class Recorder(Callback):
         values = np.clip(block.reshape(len(block), -1), edges[0], edges[-1])
         # the bin of each value, as np.histogram counts: [edge_k, edge_k+1), the last closed
         bins = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, self.bins - 1)
-        # one count for all records at once: record r's bins are numbered from r * self.bins
-        bins += np.arange(len(block))[:, None] * self.bins
-        counts = np.bincount(bins.ravel(), minlength=len(block) * self.bins)
-        return counts.reshape(len(block), self.bins) / values.shape[1]
+        # a NaN belongs to no bin (np.histogram leaves it out): it goes to an extra bin,
+        # number self.bins, which is dropped below
+        bins[np.isnan(values)] = self.bins
+        # one count for all records at once: record r's bins are numbered from
+        # r * (self.bins + 1)
+        bins += np.arange(len(block))[:, None] * (self.bins + 1)
+        counts = np.bincount(bins.ravel(), minlength=len(block) * (self.bins + 1))
+        return counts.reshape(len(block), self.bins + 1)[:, :-1] / values.shape[1]
 
     def choose_edges(self, layer, which, values):
+        # from the finite values only: a NaN or inf would make every bin NaN or infinitely wide
+        values = values[np.isfinite(values)]
         if self.hist_range is not None:
             low, high = self.hist_range
         elif which == "output" and activation_name(layer) in ("sigmoid", "softmax"):
@@ -428,55 +516,75 @@ class Recorder(Callback):
         elif which == "output" and activation_name(layer) == "tanh":
             low, high = -1.0, 1.0
         elif which == "output" and activation_name(layer) == "relu":
-            low, high = 0.0, 1.5 * float(np.max(values)) or 1.0  # room to grow; never < 0
+            # room to grow; never < 0
+            low, high = 0.0, 1.5 * float(np.max(values, initial=0.0)) or 1.0
         else:
             # the first record's spread, widened by half of it on each side: room for drift
-            low, high = float(np.min(values)), float(np.max(values))
+            low, high = (float(np.min(values)), float(np.max(values))) if values.size else (0, 0)
             pad = 0.5 * (high - low) if high > low else 1.0
             low, high = low - pad, high + pad
         return np.linspace(low, high, self.bins + 1)
 
     # -- reading the records --------------------------------------------------------------
 
-    def check_layer(self, layer_name):
+    def check_layer(self, layer_name, where):
+        """The columns of a recorded layer, after computing what is left to compute; `where`
+        (e.g. 'Recorder.get') names the caller in the errors."""
+        self.check_not_empty(where)
+        if not isinstance(layer_name, str):
+            # Recorder(layers=[0]) takes positions in the model; here a name is needed, as
+            # the records do not keep the model's positions
+            raise TypeError(f"{where}(layer_name=...) must be a layer's name (a str), got "
+                            f"{layer_name!r}; recorded layers: {', '.join(self.layer_names)}")
+        if layer_name not in self.columns:
+            raise UnknownName(f"{where}: no layer named {layer_name!r} was recorded; recorded "
+                              f"layers: {', '.join(self.layer_names)}")
+        return self.columns[layer_name]
+
+    def check_not_empty(self, where):
         self.flush()
         if not self.step_list:
-            raise ValueError("Recorder: nothing recorded yet. A recorder records during "
+            raise ValueError(f"{where}: nothing recorded yet. A recorder records during "
                              "training: pass it to fit (model.fit(x, y, callbacks=[recorder])) "
                              f"for at least one step (it records steps 0, {self.every}, "
                              f"{2 * self.every}, ...)")
-        if not isinstance(layer_name, str) or layer_name not in self.columns:
-            raise KeyError(f"Recorder: no layer named {layer_name!r} was recorded; recorded "
-                           f"layers: {', '.join(self.layer_names) or '(none yet)'}")
-        return self.columns[layer_name]
 
     def keys(self, layer_name):
-        """The names of the statistics recorded for one layer."""
-        return list(self.check_layer(layer_name))
+        """The names of the statistics recorded for one layer. A ValueError (also a
+        KeyError, see UnknownName) for a layer that was not recorded, a TypeError for a
+        name that is not a str, a ValueError before anything was recorded."""
+        return list(self.check_layer(layer_name, "Recorder.keys"))
 
     def get(self, layer_name, key):
         """One statistic of one layer as an array whose first axis is the record
-        (aligned with .steps), e.g. get('dense', 'grad_norm/kernel')."""
-        columns = self.check_layer(layer_name)
+        (aligned with .steps), e.g. get('dense', 'grad_norm/kernel'). Layers are named, not
+        numbered. Errors: as keys, and the same for a statistic the layer does not have."""
+        columns = self.check_layer(layer_name, "Recorder.get")
+        if not isinstance(key, str):
+            raise TypeError(f"Recorder.get(key=...) must be a statistic's name (a str) such "
+                            f"as 'grad_norm/kernel', got {key!r}")
         if key not in columns:
-            raise KeyError(f"Recorder: layer {layer_name!r} has no statistic {key!r}; it has: "
-                           f"{', '.join(columns) or '(no records yet)'}")
+            raise UnknownName(f"Recorder.get: layer {layer_name!r} has no statistic {key!r}; "
+                              f"it has: {', '.join(columns)}")
         return np.concatenate(columns[key])
 
     def hist_edges(self, layer_name, which="output"):
-        """The bin edges (bins + 1,) of the 'input' or 'output' histograms of a layer."""
-        self.check_layer(layer_name)
+        """The bin edges (bins + 1,) of the 'input' or 'output' histograms of a layer (a
+        copy: changing it changes nothing here). Errors: as keys, and a ValueError (also a
+        KeyError) when the recorder kept no histograms."""
+        self.check_layer(layer_name, "Recorder.hist_edges")
         if which not in ("input", "output"):
             raise ValueError(f"Recorder.hist_edges: which must be 'input' or 'output', "
                              f"got {which!r}")
         if (layer_name, which) not in self.edges:
-            raise KeyError(f"Recorder: no {which} histograms for layer {layer_name!r}; "
-                           f"record with Recorder(histograms=True)")
-        return self.edges[(layer_name, which)]
+            raise UnknownName(f"Recorder.hist_edges: no {which} histograms for layer "
+                              f"{layer_name!r}; record with Recorder(histograms=True)")
+        return self.edges[(layer_name, which)].copy()
 
     def as_dict(self):
         """Everything as one flat dict of arrays: {'steps': ..., '<layer>/<key>': ...,
-        '<layer>/<which>_hist_edges': ...}."""
+        '<layer>/<which>_hist_edges': ...}. A ValueError before anything was recorded."""
+        self.check_not_empty("Recorder.as_dict")
         out = {"steps": self.steps}
         for name in self.layer_names:
             for key in self.keys(name):
@@ -487,21 +595,29 @@ class Recorder(Callback):
 
     def save(self, path):
         """Write the records to a .npz file, atomically (a temporary file renamed over
-        `path`), so an interrupted save never leaves half a file behind."""
+        `path`), so an interrupted save never leaves half a file behind. A ValueError before
+        anything was recorded (an empty file would only fail later, when read)."""
+        self.check_not_empty("Recorder.save")
         arrays = self.as_dict()
         arrays["__meta__/layer_names"] = np.array(self.layer_names, dtype=str)
         arrays["__meta__/layer_types"] = np.array(
             [self.layer_types[name] for name in self.layer_names], dtype=str)
         arrays["__meta__/activations"] = np.array(
             [self.activations.get(name, "") for name in self.layer_names], dtype=str)
+        arrays["__meta__/output_layer"] = np.array(self.output_layer, dtype=str)
         arrays["__meta__/every"] = np.array(self.every)
         write_atomically(path, lambda file: np.savez(file, **arrays), "Recorder.save",
                          example_name="recording.npz")
 
     @classmethod
     def load(cls, path):
-        """A Recorder holding the records of a file written by Recorder.save (it can be read
-        and plotted, but not attached to a model)."""
+        """A Recorder holding the records of a file written by Recorder.save. It can be read
+        and plotted, but not passed to fit again (it refuses to record more). Errors: a
+        TypeError when `path` is not a path, FileNotFoundError when there is no such file, a
+        ValueError for a file Recorder.save did not write (or a damaged one)."""
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"Recorder.load(path=...) must be a file path (a str or a "
+                            f"pathlib.Path), got {path!r}")
         path = os.fspath(path)
         if not os.path.isfile(path):
             raise FileNotFoundError(f"Recorder.load: no such file: {path}")
@@ -515,10 +631,14 @@ class Recorder(Callback):
         if "__meta__/layer_names" not in arrays:
             raise ValueError(f"Recorder.load: {path} was not written by Recorder.save")
         recorder = cls(every=int(arrays.pop("__meta__/every")))
+        recorder.loaded_from = path
         names = [str(name) for name in arrays.pop("__meta__/layer_names")]
         types = arrays.pop("__meta__/layer_types")
         activations = arrays.pop("__meta__/activations")
         recorder.layer_names = names
+        # files saved before the output layer was stored: their last recorded layer, as was
+        # assumed then
+        recorder.output_layer = str(arrays.pop("__meta__/output_layer", names[-1]))
         recorder.layer_types = {name: str(t) for name, t in zip(names, types, strict=True)}
         recorder.activations = {name: str(a) for name, a in zip(names, activations,
                                                                 strict=True) if str(a)}
@@ -527,7 +647,10 @@ class Recorder(Callback):
         # the longest matching name first, in case one layer's name starts another's
         by_length = sorted(names, key=len, reverse=True)
         for full_key, value in arrays.items():
-            name = next(n for n in by_length if full_key.startswith(n + "/"))
+            name = next((n for n in by_length if full_key.startswith(n + "/")), None)
+            if name is None:
+                raise ValueError(f"Recorder.load: {path} holds {full_key!r}, which is no "
+                                 f"recorded layer's: it was not written by Recorder.save")
             key = full_key[len(name) + 1:]
             if key.endswith("_hist_edges"):
                 recorder.edges[(name, key[:-len("_hist_edges")])] = value
@@ -579,25 +702,34 @@ class RecordTable:
 
 # -- the statistics: each takes a block of records, (records, ...) -> one value per record ----
 
-def sorted_summaries(rows, sizes):
-    """mean, std and the 15/50/85th percentiles of every array of every record.
+def sorted_summaries(rows, sizes, unsorted_sums):
+    """mean, std and the 15/50/85th percentiles of every array of every record, as
+    activation_summary gives them.
 
     rows: (records, total), each row a record's arrays laid end to end (`sizes` values each),
-    every array's values SORTED. For the n values x of one array:
+    every array's values SORTED; unsorted_sums: (records, len(sizes)), the sum of each array
+    taken BEFORE sorting. For the n values x of one array:
 
         mean = sum(x) / n        std = sqrt(sum((x - mean)^2) / n)    (biased, like np.std)
 
     Returns {'mean', 'std', 'p15', 'p50', 'p85'}, each (records, len(sizes)). The
     percentiles of all the arrays are picked from their columns in one go (see
-    sorted_percentiles for the formula). `rows` is used as scratch space: it holds the
-    squares (x - mean)^2 afterwards.
+    sorted_percentiles for the formula); NaN sorts last, so an array whose last sorted value
+    is NaN holds one, and its percentiles are NaN, as np.percentile gives. `rows` is used as
+    scratch space: it holds the squares (x - mean)^2 afterwards.
     """
     starts = np.cumsum((0, *sizes[:-1]))
     n = np.asarray(sizes)
     low, high, fraction = sorted_positions(tuple(sizes))  # (arrays * 3,) each
     v_low, v_high = rows[:, low], rows[:, high]
     percentile = (v_low + fraction * (v_high - v_low)).reshape(len(rows), len(sizes), 3)
-    mean = segment_sums(rows, sizes) / n  # (records, arrays), in float64
+    percentile[np.isnan(rows[:, starts + n - 1])] = np.nan
+    # The sorted values add up to the same sum, up to rounding, as the values in their own
+    # order (which np.mean adds). Not when the sum overflows (a network blowing up): then the
+    # order decides between inf, -inf and NaN, and the sum in np.mean's order is the one used.
+    sums = segment_sums(rows, sizes)
+    sums = np.where(np.isfinite(sums) & np.isfinite(unsorted_sums), sums, unsorted_sums)
+    mean = sums / n  # (records, arrays), in float64
     for k, (start, size) in enumerate(zip(starts, sizes, strict=True)):
         rows[:, start:start + size] -= mean[:, k:k + 1].astype(rows.dtype)
     np.square(rows, out=rows)
@@ -652,10 +784,16 @@ def sorted_percentiles(ordered, q=PERCENTILES):
     between v[floor(t)] and v[floor(t) + 1] (np.percentile's default, linear interpolation):
 
         p = v[floor(t)] + (t - floor(t)) * (v[floor(t) + 1] - v[floor(t)])
+
+    NaN sorts last: values holding one get NaN percentiles, as np.percentile gives. (Where
+    two neighbours are further apart than the dtype's largest number, v[floor(t) + 1] -
+    v[floor(t)] overflows to inf, and so does p; np.percentile then gives inf or -inf too,
+    its sign depending on t.)
     """
     low, high, fraction = percentile_positions(ordered.shape[-1], tuple(q))
     v_low, v_high = ordered[..., low], ordered[..., high]  # (..., len(q))
-    return np.moveaxis(v_low + fraction * (v_high - v_low), -1, 0)
+    result = np.where(np.isnan(ordered[..., -1:]), np.nan, v_low + fraction * (v_high - v_low))
+    return np.moveaxis(result, -1, 0)
 
 
 @functools.lru_cache(maxsize=64)
@@ -732,6 +870,15 @@ def split(rows, shapes):
         blocks.append(rows[:, start:start + size].reshape(len(rows), *shape))
         start += size
     return blocks
+
+
+def same_layers(layers, before):
+    """Are these the very layer objects the recorder saw first, in the same order?"""
+    return len(layers) == len(before) and all(a is b for a, b in zip(layers, before, strict=True))
+
+
+def layer_list(layers):
+    return ", ".join(layer.name for layer in layers) or "(no layers)"
 
 
 def activation_name(layer):
