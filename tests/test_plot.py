@@ -395,3 +395,173 @@ def test_decision_boundary_of_a_model_with_20_inputs_says_it_needs_2():
     model = Sequential([Dense(1, input_shape=(20,), activation="sigmoid")])
     with pytest.raises(ValueError, match="needs a model with 2 inputs.*takes 20"):
         plot.decision_boundary(model, np.zeros((10, 20)), np.zeros(10))
+
+
+# -- from a user trial: epochs, layer choices, colours and bad input ------------------------
+
+def fit_history(**fit_args):
+    tinynet.set_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 4)).astype(np.float32)
+    model = Sequential([Dense(1, input_shape=(4,), activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="binary_crossentropy")
+    return model, model.fit(x, (x[:, :1] > 0).astype(np.float32), verbose=0,
+                            validation_split=0.25, **fit_args)
+
+
+def line_x(fig):
+    return {line.get_label(): list(line.get_xdata()) for line in fig.axes[0].lines}
+
+
+def test_loss_curves_put_validation_at_the_epochs_that_validated():
+    _, history = fit_history(epochs=6, validation_freq=3)
+    assert len(history.history["val_loss"]) == 2
+    fig = plot.loss_curves({"run": history}, validation_freq=3)
+    assert line_x(fig) == {"run (training)": [1, 2, 3, 4, 5, 6],
+                           "run (validation)": [3, 6]}
+    fig = plot.loss_curves({"run": history.history}, validation_freq=[3, 6])
+    assert line_x(fig)["run (validation)"] == [3, 6]
+    # without validation_freq the two validation values cannot be placed: said, not guessed
+    with pytest.raises(ValueError, match=r"2 validation value.*6 epochs.*validation_freq="):
+        plot.loss_curves({"run": history})
+    with pytest.raises(ValueError, match="validation_freq"):
+        plot.loss_curves({"run": history}, validation_freq=2)
+    with pytest.raises(ValueError, match=r"loss_curves\(validation_freq=...\)"):
+        plot.loss_curves({"run": history}, validation_freq=0)
+
+
+def test_loss_curves_number_epochs_as_the_history_does():
+    model, _ = fit_history(epochs=2)
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(40, 4)).astype(np.float32)
+    history = model.fit(x, (x[:, :1] > 0).astype(np.float32), epochs=8, initial_epoch=5,
+                        validation_split=0.25, verbose=0)
+    assert history.epoch == [5, 6, 7]
+    assert line_x(plot.loss_curves({"run": history})) == {
+        "run (training)": [6, 7, 8], "run (validation)": [6, 7, 8]}
+
+
+def test_loss_curves_leave_out_the_validation_fit_skipped_when_the_loss_blew_up():
+    run = {"loss": [0.7, 0.5, float("nan")], "val_loss": [0.8, 0.6]}
+    assert line_x(plot.loss_curves({"run": run})) == {"run (training)": [1, 2, 3],
+                                                      "run (validation)": [1, 2]}
+
+
+def test_layer_lists_with_unknown_names_are_refused(runs):
+    _, recorders = runs
+    for draw in (plot.gradient_flow, plot.update_ratios):
+        with pytest.raises(ValueError, match=r"'dense_1 ', 'Dense'.*recorded layers: dense, "
+                                             r"batch_normalization") as error:
+            draw(recorders, layers=["dense", "dense_1 ", "Dense"])
+        assert isinstance(error.value, KeyError)
+        with pytest.raises(ValueError, match=r"'batch_normalization' has no .*kernel.*dense"):
+            draw(recorders, layers=["batch_normalization"])
+    for draw in (plot.gradient_flow, plot.update_ratios, plot.activation_histograms):
+        with pytest.raises(ValueError, match=r"layers=...\) is an empty list"):
+            draw(recorders, layers=[])
+    with pytest.raises(ValueError, match=r"activation_histograms\(layers=...\).*'dense_9'"):
+        plot.activation_histograms(recorders, layers=["dense_9"])
+    with pytest.raises(TypeError, match=r"activation_histograms\(layers=...\).*got 0"):
+        plot.activation_histograms(recorders, layers=[0])
+
+
+def test_activation_histograms_leave_out_only_the_model_output_layer():
+    tinynet.set_seed(0)
+    model = Sequential([Dense(8, input_shape=(4,)), Activation("tanh"), Dense(6),
+                        Activation("relu"), Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    x = np.random.default_rng(0).normal(size=(32, 4)).astype(np.float32)
+    two = Recorder(every=1, histograms=True, layers=["activation", "activation_1"])
+    every = Recorder(every=1, histograms=True)
+    for recorder in (two, every):
+        model.fit(x, np.zeros((32, 1)), verbose=0, callbacks=[recorder])
+    labels = [line.get_label().split(":")[0]
+              for line in plot.activation_histograms(two).axes[0].lines]
+    assert labels == ["activation", "activation_1"]  # both hidden: the relu stays
+    labels = [line.get_label().split(":")[0]
+              for line in plot.activation_histograms(every).axes[0].lines]
+    assert labels == ["activation", "activation_1"]  # the sigmoid output is left out
+
+
+def test_labels_that_say_no_normalization_get_the_without_bn_colour():
+    without = plot.KIND_COLORS["without BN"]
+    for label in ("no batch norm", "no BatchNorm", "w/o BN", "BN off", "non-BN",
+                  "without batch normalization", "no LayerNorm", "without GroupNorm"):
+        assert plot.color_for(label) == without, label
+    assert plot.color_for("subnet") not in plot.KIND_COLORS.values()
+    assert plot.color_for("with BN, no dropout") == plot.KIND_COLORS["with BN"]
+    assert plot.color_for("batch normalization") == plot.KIND_COLORS["with BN"]
+    assert plot.color_for("layer norm") == plot.KIND_COLORS["LayerNorm"]
+
+
+def test_the_lessons_labels_keep_their_colours():
+    # every label the lessons pass to color_for (or to plots that colour by label), with the
+    # colour it had before names were matched as whole words
+    before = {"with BN": plot.BLUE, "without BN": plot.ORANGE, "BN": plot.BLUE,
+              "LayerNorm": plot.GREEN, "GroupNorm": plot.PURPLE,
+              "no normalization": plot.ORANGE, "BN + dropout": plot.BLUE,
+              "BN, lr 0.1": plot.BLUE, "no BN": plot.ORANGE, "plain": plot.ORANGE,
+              "dropout": "#56B4E9"}
+    assert {label: plot.color_for(label) for label in before} == before
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda r: plot.gradient_flow_bars(r, step_index=[]), ValueError,
+     r"step_index=...\) is an empty list"),
+    (lambda r: plot.gradient_flow(r, key=None), TypeError, r"gradient_flow\(key=...\)"),
+    (lambda r: plot.histograms({"a": {"b": []}}, "x"), ValueError, r"\['b'\] is empty"),
+    (lambda r: plot.histograms({"a": {"b": [np.nan, 1.0]}}, "x"), ValueError,
+     r"\['b'\] holds 1 NaN"),
+    (lambda r: plot.histograms({"a": {"b": [1.0, 2.0]}}, "x", bins=1.5), TypeError,
+     r"histograms\(bins=...\)"),
+    (lambda r: plot.histograms({"a": {"b": [1.0, 2.0]}}, "x", bins=0), ValueError,
+     r"histograms\(bins=...\)"),
+    (lambda r: plot.loss_curves({"a": [1.0]}, path=3), TypeError, r"loss_curves\(path=...\)"),
+    (lambda r: plot.loss_curves({"a": {"loss": ["x"]}}), TypeError,
+     r"run 'a' \(loss\) must be numbers"),
+    (lambda r: plot.loss_curves({"a": []}), ValueError, "run 'a' holds no values"),
+    (lambda r: plot.loss_curves({"a": [1.0]}, ax="left"), TypeError, r"loss_curves\(ax="),
+    (lambda r: plot.save(None, "f.png"), TypeError, r"save\(fig=...\)"),
+    (lambda r: plot.step_curves({"a": ([1, 2], np.ones((2, 3)))}, "y"), ValueError, "1-D"),
+    (lambda r: plot.step_curves({"a": ([1, 2], ["a", "b"])}, "y"), TypeError,
+     "values of runs"),
+    (lambda r: plot.setting_color("learning_rate", float("inf")), ValueError, "finite"),
+    (lambda r: plot.setting_color("depth", float("nan")), ValueError, "finite"),
+    (lambda r: plot.heatmap([[1.0]], ["a"], ["b"], "x", "y", fmt="{:d}"), ValueError,
+     r"heatmap\(fmt=...\)"),
+    (lambda r: plot.heatmap([[1.0]], ["a"], ["b"], "x", "y", cmap="nocmap"), ValueError,
+     r"heatmap\(cmap=...\)"),
+    (lambda r: plot.update_ratios(None), TypeError, r"update_ratios\(recorder_or_dict=...\)"),
+    (lambda r: plot.activation_histograms([r]), TypeError,
+     r"activation_histograms\(recorder_or_dict=...\)"),
+])
+def test_bad_input_is_refused_where_it_enters(runs, call, error, words):
+    _, recorders = runs
+    with pytest.raises(error, match=words):
+        call(recorders["with BN"])
+
+
+def test_a_path_matplotlib_cannot_write_is_refused_before_drawing(tmp_path):
+    with pytest.raises(ValueError, match=r"loss_curves\(path=...\).*\.xyz"):
+        plot.loss_curves({"a": [1.0, 0.5]}, path=tmp_path / "f.xyz")
+    assert plt.get_fignums() == [] and list(tmp_path.iterdir()) == []
+    with pytest.raises(FileNotFoundError, match="loss_curves: cannot save"):
+        plot.loss_curves({"a": [1.0, 0.5]}, path=tmp_path / "missing" / "f.png")
+
+
+def test_recorder_errors_raised_through_a_plot_name_the_plot(runs):
+    histories, recorders = runs
+    with pytest.raises(ValueError, match=r"^percentile_bands\(layer=...\).*'dense_9'"):
+        plot.percentile_bands(recorders, "dense_9")
+    tinynet.set_seed(0)
+    plain = Recorder(every=1)
+    build(False).fit(np.zeros((8, 4)), np.zeros(8), verbose=0, callbacks=[plain])
+    with pytest.raises(ValueError, match=r"^percentile_bands\(unit=...\).*per_unit=True"):
+        plot.percentile_bands(plain, "dense", unit=0)
+    with pytest.raises(ValueError, match=r"^activation_histograms: .*histograms=True"):
+        plot.activation_histograms(plain)
+    with pytest.raises(ValueError, match=r"out of range for 6 units of 'dense_2'") as error:
+        plot.percentile_bands(recorders, "dense_2", unit=99)
+    assert isinstance(error.value, IndexError)
+    with pytest.raises(ValueError, match=r"^loss_curves\(metric=...\).*'acc'.*accuracy"):
+        plot.loss_curves(histories, metric="acc")

@@ -11,7 +11,12 @@
     heatmap, heatmaps      a sweep's results, e.g. learning rate x init scale
     decision_boundary      what a 2-D classifier has learned
 
-Every function returns the matplotlib Figure and saves it (atomically) when given `path`.
+Every function returns the matplotlib Figure and saves it (atomically) when given `path`
+(a file name whose extension matplotlib writes: .png, .pdf, .svg, ...; none means PNG).
+Arguments are checked before anything is drawn: a wrong one raises a TypeError or a
+ValueError that names the function and the argument. A layer or statistic a recorder did not
+record raises recorder.UnknownName, a ValueError (and, as it was before, a KeyError); an index
+out of range raises OutOfRange, a ValueError (and, as before, an IndexError).
 
 The classroom style lives here, and only here: `STYLE` (fonts sized for a projector: titles
 16 pt, labels 14, ticks and legends 13), `use_style()` to make it the default for a lesson's
@@ -25,16 +30,21 @@ This module imports matplotlib; `import tinynet` does not, so training needs no 
 """
 
 import os
+import re
 import zlib
 
 import matplotlib
 import matplotlib.axes
+import matplotlib.backend_bases
 import matplotlib.colors
+import matplotlib.figure
 import matplotlib.ticker
 import numpy as np
 from matplotlib import pyplot as plt
 
-from tinynet.files import write_atomically
+from tinynet.files import check_path, write_atomically
+from tinynet.recorder import MAX_BINS, UnknownName
+from tinynet.validation import check_int
 
 # Okabe & Ito (2008): eight colours that colour-blind readers can tell apart
 COLORS = ["#0072B2",  # blue            - with BN
@@ -84,28 +94,59 @@ def use_style():
     plt.rcParams.update(STYLE)
 
 
+# How labels name each kind of normalization, in lowercase words ('normalization' alone
+# names none in particular: 'no normalization' is a run without any).
+KIND_WORDS = {
+    "LayerNorm": [("layernorm",), ("layer", "norm"), ("layernormalization",),
+                  ("layer", "normalization")],
+    "GroupNorm": [("groupnorm",), ("group", "norm"), ("groupnormalization",),
+                  ("group", "normalization")],
+    "with BN": [("bn",), ("batchnorm",), ("batch", "norm"), ("batchnormalization",),
+                ("batch", "normalization")],
+    "normalization": [("normalization",), ("norm",)],
+}
+NEGATIONS = ("no", "without", "non", "minus")  # right before a name: 'no BN', 'non-BN'
+
+
 def color_for(label):
     """A stable colour for a run's label, the same in every lesson:
 
-        'without BN', 'no BN', 'plain', 'no normalization'  -> orange
-        'LayerNorm', 'layer norm'                           -> bluish green
-        'GroupNorm', 'group norm'                           -> reddish purple
-        anything else mentioning BN / batch norm            -> blue
-        any other label: a fixed colour computed from its text (never blue or orange)."""
+        'with BN', 'BN', 'batch norm', 'BatchNorm + dropout'      -> blue
+        'LayerNorm', 'layer norm'                                 -> bluish green
+        'GroupNorm', 'group norm'                                 -> reddish purple
+        'without BN', 'no batch norm', 'w/o BN', 'BN off',
+        'no LayerNorm', 'no normalization', 'plain'               -> orange
+        any other label: a fixed colour computed from its text (never blue or orange).
+
+    Names are whole words ('subnet' does not say BN), and a name is negated by 'no',
+    'without', 'w/o', 'non' or 'minus' right before it, or 'off' right after it. A TypeError
+    for a label that is not a string."""
     if not isinstance(label, str):
         raise TypeError(f"color_for(label=...) must be a string, got {label!r}")
-    text = label.lower()
-    if any(words in text for words in ("without bn", "no bn", "plain", "without batch",
-                                       "no normalization", "without normalization")):
+    words = re.findall(r"[a-z0-9]+", label.lower().replace("w/o", "without"))
+    named = kinds_named(words)
+    for kind in ("LayerNorm", "GroupNorm", "with BN"):
+        if (kind, False) in named:
+            return KIND_COLORS[kind]
+    if "plain" in words or any(negated for _, negated in named):
         return KIND_COLORS["without BN"]
-    if any(words in text for words in ("layernorm", "layer norm", "layernormalization")):
-        return KIND_COLORS["LayerNorm"]
-    if any(words in text for words in ("groupnorm", "group norm", "groupnormalization")):
-        return KIND_COLORS["GroupNorm"]
-    if any(words in text for words in ("bn", "batchnorm", "batch norm")):
-        return KIND_COLORS["with BN"]
     others = [SKY, VERMILLION, "#F0E442"]  # not the four kinds' colours, not black
     return others[zlib.crc32(label.encode()) % len(others)]
+
+
+def kinds_named(words):
+    """(kind, negated) for each normalization the words name, e.g. ['no', 'batch', 'norm'] ->
+    [('with BN', True), ('normalization', False)] (the second from 'norm' alone)."""
+    found = []
+    for start in range(len(words)):
+        for kind, phrases in KIND_WORDS.items():
+            for phrase in phrases:
+                end = start + len(phrase)
+                if tuple(words[start:end]) == phrase:
+                    before = words[start - 1] if start > 0 else None
+                    after = words[end] if end < len(words) else None
+                    found.append((kind, before in NEGATIONS or after == "off"))
+    return found
 
 
 # A setting's colour comes from where its value sits on a fixed scale, so momentum 0.99 has
@@ -124,7 +165,9 @@ SETTING_SCALES = {
 def setting_color(setting, value):
     """The fixed colour of one value of a setting, e.g. setting_color('momentum', 0.99):
     dark for small values, light for large ones, the same in every lesson. Settings:
-    momentum, batch_size, learning_rate, init_scale, depth."""
+    momentum, batch_size, learning_rate, init_scale, depth. A ValueError for an unknown
+    setting or a value off its scale (NaN, inf, a momentum outside [0, 1), a learning rate,
+    batch size or init scale <= 0), a TypeError for a value that is not a number."""
     if setting not in SETTING_SCALES:
         raise ValueError(f"setting_color(setting=...) must be one of "
                          f"{', '.join(SETTING_SCALES)}, got {setting!r}")
@@ -132,6 +175,8 @@ def setting_color(setting, value):
         value = float(value)
     except (TypeError, ValueError):
         raise TypeError(f"setting_color(value=...) must be a number, got {value!r}") from None
+    if not np.isfinite(value):
+        raise ValueError(f"setting_color(value=...) must be a finite number, got {value}")
     place, (low, high) = SETTING_SCALES[setting]
     if setting == "momentum" and not 0.0 <= value < 1.0:
         raise ValueError(f"setting_color: a momentum must be in [0, 1), got {value}")
@@ -149,52 +194,73 @@ def depth_colors(count):
 
 # -- loss and other curves ------------------------------------------------------------------
 
-def loss_curves(runs, metric="loss", xlabel="epoch", path=None, title=None, val=True, ax=None):
+def loss_curves(runs, metric="loss", xlabel="epoch", path=None, title=None, val=True, ax=None,
+                validation_freq=None):
     """Training curves of several runs overlaid: solid = training, dashed = validation.
 
     runs: dict label -> History, history dict ({'loss': [...], 'val_loss': [...]}) or a 1-D
-    array of values. metric: which logged value ('loss', 'accuracy', ...).
+    array of values. metric: which logged value ('loss', 'accuracy', ...). The x axis counts
+    epochs from 1: a History's own epochs (history.epoch, counted from 0 as in Keras, plus 1:
+    after fit(initial_epoch=5, epochs=8) the points are at epochs 6, 7, 8), else 1, 2, 3, ...
+
+    Validation points go at the epochs that were validated: fit(validation_freq=k) validates
+    every k-th epoch (a list: those epochs, counted from 1), and fit skips the validation of
+    an epoch whose loss became NaN or inf. A History does not keep validation_freq: when fit
+    had one other than 1, pass the same here (an int or a list, as fit takes it).
+
+    Errors: a TypeError or ValueError naming the argument for runs that are not a non-empty
+    dict of 1-D numbers, for a path matplotlib cannot write or a bad validation_freq; a
+    ValueError (also a KeyError) for a metric a run did not log; a ValueError when a run's
+    validation values do not match the epochs validation_freq validates.
     """
     runs = check_runs(runs, "loss_curves")
     if not isinstance(metric, str):
         raise TypeError(f"loss_curves(metric=...) must be a name like 'loss', got {metric!r}")
+    validation_freq = check_validation_freq(validation_freq)
+    path = check_figure_path(path, "loss_curves")
+    curves = {label: history_values(run, metric, label, validation_freq)
+              for label, run in runs.items()}
     with matplotlib.rc_context(STYLE):
-        fig, ax = new_axes(ax, figsize=(8, 5))
-        for label, run in runs.items():
-            train, validation = history_values(run, metric, label)
-            epochs = np.arange(1, len(train) + 1)
+        fig, ax = new_axes(ax, (8, 5), "loss_curves")
+        for label, (epochs, train, val_epochs, validation) in curves.items():
             color = color_for(label)
             ax.plot(epochs, train, color=color, label=f"{label} (training)")
             if val and validation is not None:
-                ax.plot(np.arange(1, len(validation) + 1), validation, "--", color=color,
-                        label=f"{label} (validation)")
+                ax.plot(val_epochs, validation, "--", color=color, label=f"{label} (validation)")
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax.set_xlabel(xlabel)
         ax.set_ylabel(metric)
         ax.set_title(title or f"{metric.capitalize()} during training")
         ax.legend()
-        return finish(fig, path)
+        return finish(fig, path, "loss_curves")
 
 
 def step_curves(runs, ylabel, xlabel="training step", path=None, title=None, logy=False,
                 ax=None):
     """One line per run of any quantity recorded over training steps.
 
-    runs: dict label -> (steps, values), e.g. {'with BN': (rec.steps, rec.get(...))}.
+    runs: dict label -> (steps, values), two 1-D arrays of numbers of the same length, e.g.
+    {'with BN': (rec.steps, rec.get(...))}. A TypeError or ValueError naming the argument
+    for anything else, or for a path matplotlib cannot write.
     """
     runs = check_runs(runs, "step_curves")
     if not isinstance(ylabel, str):
         raise TypeError(f"step_curves(ylabel=...) must be a string, got {ylabel!r}")
+    path = check_figure_path(path, "step_curves")
+    curves = {}
+    for label, pair in runs.items():
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise TypeError(f"step_curves(runs=...): runs[{label!r}] must be a pair "
+                            f"(steps, values), got {type(pair).__name__}")
+        steps = as_curve(pair[0], f"step_curves(runs=...): the steps of runs[{label!r}]")
+        values = as_curve(pair[1], f"step_curves(runs=...): the values of runs[{label!r}]")
+        if len(steps) != len(values):
+            raise ValueError(f"step_curves(runs=...): runs[{label!r}] has {len(steps)} "
+                             f"steps but {len(values)} values")
+        curves[label] = steps, values
     with matplotlib.rc_context(STYLE):
-        fig, ax = new_axes(ax, figsize=(8, 5))
-        for label, pair in runs.items():
-            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-                raise TypeError(f"step_curves(runs=...): runs[{label!r}] must be a pair "
-                                f"(steps, values), got {type(pair).__name__}")
-            steps, values = np.asarray(pair[0]), np.asarray(pair[1])
-            if len(steps) != len(values):
-                raise ValueError(f"step_curves(runs=...): runs[{label!r}] has {len(steps)} "
-                                 f"steps but {len(values)} values")
+        fig, ax = new_axes(ax, (8, 5), "step_curves")
+        for label, (steps, values) in curves.items():
             ax.plot(steps, values, color=color_for(label), label=label)
         if logy:
             ax.set_yscale("log")
@@ -202,7 +268,7 @@ def step_curves(runs, ylabel, xlabel="training step", path=None, title=None, log
         ax.set_ylabel(ylabel + (" (log scale)" if logy else ""))
         ax.set_title(title or ylabel)
         ax.legend()
-        return finish(fig, path)
+        return finish(fig, path, "step_curves")
 
 
 # -- gradients ------------------------------------------------------------------------------
@@ -213,11 +279,16 @@ def gradient_flow(recorders, key="grad_norm/kernel", path=None, title=None, laye
     recorders: a Recorder or dict label -> Recorder. key: a statistic every plotted layer has,
     e.g. 'grad_norm/kernel' (the default) or 'grad_input_norm'. layers: None for every layer
     with `key`, a number n for n of them evenly spaced from the first to the last (a panel
-    stays readable with about 4 lines), or a list of names.
+    stays readable with about 4 lines), or a list of names (a panel whose recorder lacks one
+    shows the others). A ValueError (also a KeyError) for a key no recorded layer has, or a
+    listed layer no recorder recorded or that has no `key`; TypeError / ValueError for the
+    other arguments.
     """
     recorders = check_recorders(recorders, "gradient_flow")
+    check_key(key, "gradient_flow")
+    path = check_figure_path(path, "gradient_flow")
+    found = layers_per_panel(recorders, key, "gradient_flow", layers)
     with matplotlib.rc_context(STYLE):
-        found = layers_per_panel(recorders, key, "gradient_flow", layers)
         fig, axes = panels(len(recorders), sharey=True)
         for ax, (label, recorder) in zip(axes, recorders.items(), strict=True):
             names = found[label]
@@ -233,19 +304,32 @@ def gradient_flow(recorders, key="grad_norm/kernel", path=None, title=None, laye
         for ax in axes[::columns_of(len(axes))]:
             ax.set_ylabel(f"{gradient_label(key)} (log scale)")
         suptitle(fig, axes, title or "Gradient norm per layer during training")
-        return finish(fig, path)
+        return finish(fig, path, "gradient_flow")
 
 
 def gradient_flow_bars(recorders, key="grad_norm/kernel", step_index=-1, path=None,
                        title=None):
     """Bars of the gradient norm of each layer (x: depth), at the chosen record(s), grouped
-    by recorder. step_index: an index into recorder.steps, or a list of them."""
+    by recorder. step_index: an index into recorder.steps, or a non-empty list of them. A
+    ValueError (also a KeyError) when a recorder has no layer with `key`, OutOfRange (a
+    ValueError, also an IndexError) for an index past the records; TypeError / ValueError for
+    the other arguments."""
     recorders = check_recorders(recorders, "gradient_flow_bars")
+    check_key(key, "gradient_flow_bars")
     indices = step_index if isinstance(step_index, (list, tuple)) else [step_index]
+    if not indices:
+        raise ValueError("gradient_flow_bars(step_index=...) is an empty list; give at least "
+                         "one index into recorder.steps, e.g. -1 for the last record")
     for index in indices:
         if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
             raise TypeError(f"gradient_flow_bars(step_index=...) must be an int or a list of "
                             f"ints, got {step_index!r}")
+    path = check_figure_path(path, "gradient_flow_bars")
+    found = {}
+    for label, recorder in recorders.items():
+        found[label] = layers_with(recorder, key, label, "gradient_flow_bars")
+        for index in indices:
+            check_index(index, len(recorder.steps), "gradient_flow_bars(step_index=...)")
     groups = [(label, recorder, index) for label, recorder in recorders.items()
               for index in indices]
     hatches = ["", "//", "..", "xx", "\\\\"]
@@ -254,8 +338,7 @@ def gradient_flow_bars(recorders, key="grad_norm/kernel", step_index=-1, path=No
         width = 0.8 / len(groups)
         depth = 0
         for g, (label, recorder, index) in enumerate(groups):
-            names = layers_with(recorder, key, label, "gradient_flow_bars")
-            check_index(index, len(recorder.steps), "gradient_flow_bars(step_index=...)")
+            names = found[label]
             values = [recorder.get(name, key)[index] for name in names]
             depth = max(depth, len(names))
             positions = np.arange(len(names)) + (g - (len(groups) - 1) / 2) * width
@@ -271,19 +354,21 @@ def gradient_flow_bars(recorders, key="grad_norm/kernel", step_index=-1, path=No
         ax.set_ylabel(f"{gradient_label(key)} (log scale)")
         ax.set_title(title or "Gradient norm layer by layer")
         ax.legend()
-        return finish(fig, path)
+        return finish(fig, path, "gradient_flow_bars")
 
 
 def update_ratios(recorder_or_dict, param="kernel", path=None, title=None, layers=None):
     """log10 of ||update|| / ||weight|| per layer over training, with the rule-of-thumb
     reference at -3 (updates about a thousandth of the weights; Karpathy, makemore).
-    layers: as in gradient_flow."""
-    recorders = check_recorders(recorder_or_dict, "update_ratios")
+    layers: as in gradient_flow. Errors: as gradient_flow's, for the key
+    'update_ratio/<param>'."""
+    recorders = check_recorders(recorder_or_dict, "update_ratios", "recorder_or_dict")
     if not isinstance(param, str):
         raise TypeError(f"update_ratios(param=...) must be a name like 'kernel', got {param!r}")
+    path = check_figure_path(path, "update_ratios")
     key = f"update_ratio/{param}"
+    found = layers_per_panel(recorders, key, "update_ratios", layers)
     with matplotlib.rc_context(STYLE):
-        found = layers_per_panel(recorders, key, "update_ratios", layers)
         fig, axes = panels(len(recorders), sharey=True)
         for ax, (label, recorder) in zip(axes, recorders.items(), strict=True):
             names = found[label]
@@ -300,7 +385,7 @@ def update_ratios(recorder_or_dict, param="kernel", path=None, title=None, layer
         for ax in axes[::columns_of(len(axes))]:
             ax.set_ylabel(f"log10(||update|| / ||{param}||)")
         suptitle(fig, axes, title or "Update-to-weight ratio per layer")
-        return finish(fig, path)
+        return finish(fig, path, "update_ratios")
 
 
 # -- activations ----------------------------------------------------------------------------
@@ -309,11 +394,19 @@ def activation_histograms(recorder_or_dict, layers=None, which="output", step_in
                           path=None, title=None, logy=False):
     """One density curve per layer of its activations at one record (needs a Recorder made
     with histograms=True). The legend gives each layer's mean, std, and % saturated (sigmoid,
-    tanh) or % dead units (ReLU). layers: None for the layers with a nonlinearity, a number n
-    for n of those evenly spaced from the first to the last, or a list of names. The y axis
-    is a density (share per unit of x), so layers binned over different ranges compare;
-    logy=True puts it on a log scale (a ReLU's spike at 0 can be 10^5 times the rest)."""
-    recorders = check_recorders(recorder_or_dict, "activation_histograms")
+    tanh) or % dead units (ReLU).
+
+    layers: None for the recorded layers with a nonlinearity, except the model's output layer
+    (its probabilities are not a hidden activation; it stays when it is the only one), a
+    number n for n of those evenly spaced from the first to the last, or a list of names.
+    The y axis is a density (share per unit of x), so layers binned over different ranges
+    compare; logy=True puts it on a log scale (a ReLU's spike at 0 can be 10^5 times the
+    rest).
+
+    Errors: a ValueError (also a KeyError) for a listed layer a recorder did not record or
+    histograms it did not keep; OutOfRange (a ValueError, also an IndexError) for a
+    step_index past the records; TypeError / ValueError for the other arguments."""
+    recorders = check_recorders(recorder_or_dict, "activation_histograms", "recorder_or_dict")
     if which not in ("input", "output"):
         raise ValueError(f"activation_histograms(which=...) must be 'input' or 'output', "
                          f"got {which!r}")
@@ -321,12 +414,23 @@ def activation_histograms(recorder_or_dict, layers=None, which="output", step_in
         raise TypeError(f"activation_histograms(step_index=...) must be an int, "
                         f"got {step_index!r}")
     check_layers_option(layers, "activation_histograms")
+    path = check_figure_path(path, "activation_histograms")
+    found = {}
+    for label, recorder in recorders.items():
+        check_index(step_index, len(recorder.steps), "activation_histograms(step_index=...)")
+        names = (list(layers) if isinstance(layers, (list, tuple))
+                 else evenly_spaced(nonlinear_layers(recorder), layers))
+        check_recorded(recorder, names, label, "activation_histograms(layers=...)")
+        for name in names:
+            if f"{which}_hist" not in recorder.keys(name):
+                raise UnknownName(f"activation_histograms: {recorder_name(label)} has no "
+                                  f"{which} histograms of layer {name!r}; record with "
+                                  f"Recorder(histograms=True)")
+        found[label] = names
     with matplotlib.rc_context(STYLE):
         fig, axes = panels(len(recorders), sharey=False)
         for ax, (label, recorder) in zip(axes, recorders.items(), strict=True):
-            check_index(step_index, len(recorder.steps), "activation_histograms(step_index=...)")
-            names = (list(layers) if isinstance(layers, (list, tuple))
-                     else evenly_spaced(nonlinear_layers(recorder), layers))
+            names = found[label]
             for name, color in zip(names, depth_colors(len(names)), strict=True):
                 edges = recorder.hist_edges(name, which)
                 share = recorder.get(name, f"{which}_hist")[step_index]
@@ -340,25 +444,34 @@ def activation_histograms(recorder_or_dict, layers=None, which="output", step_in
             ax.set_title(f"{label + ': ' if label else ''}step {int(recorder.steps[step_index])}")
             legend_below(ax, len(names), columns=1)
         suptitle(fig, axes, title or f"Distribution of each layer's {which}")
-        return finish(fig, path)
+        return finish(fig, path, "activation_histograms")
 
 
 def histograms(groups, xlabel, path=None, title=None, bins=60):
     """Density curves of raw values, one panel per group and one curve per entry, e.g. the
     gradients each layer received at one step. groups: dict panel label -> dict line label
-    -> array of values. Within a panel every curve uses the same bins (over the panel's
-    range, from the 0.5th to the 99.5th percentile of all its values), so the curves compare;
-    the legend gives each entry's mean and std."""
+    -> array of finite numbers. Within a panel every curve uses the same `bins` bins (an int
+    from 1 to 10,000; over the panel's range, from the 0.5th to the 99.5th percentile of all
+    its values), so the curves compare; the legend gives each entry's mean and std. A
+    TypeError or ValueError naming the argument for anything else (text, an empty array, a
+    NaN or inf value)."""
     groups = check_runs(groups, "histograms", what="groups")
     if not isinstance(xlabel, str):
         raise TypeError(f"histograms(xlabel=...) must be a string, got {xlabel!r}")
+    bins = check_int(bins, "histograms(bins=...)", minimum=1)
+    if bins > MAX_BINS:
+        raise ValueError(f"histograms(bins=...) must be at most {MAX_BINS:,}, got {bins:,}")
+    path = check_figure_path(path, "histograms")
+    panels_values = {}
+    for label, lines in groups.items():
+        if not isinstance(lines, dict) or not lines:
+            raise TypeError(f"histograms(groups=...): groups[{label!r}] must be a non-empty "
+                            f"dict line label -> values")
+        panels_values[label] = {name: histogram_values(v, f"groups[{label!r}][{name!r}]")
+                                for name, v in lines.items()}
     with matplotlib.rc_context(STYLE):
         fig, axes = panels(len(groups), sharey=False)
-        for ax, (label, lines) in zip(axes, groups.items(), strict=True):
-            if not isinstance(lines, dict) or not lines:
-                raise TypeError(f"histograms(groups=...): groups[{label!r}] must be a non-empty "
-                                f"dict line label -> values")
-            values = {name: np.asarray(v, dtype=float).ravel() for name, v in lines.items()}
+        for ax, (label, values) in zip(axes, panels_values.items(), strict=True):
             pooled = np.concatenate(list(values.values()))
             low, high = np.percentile(pooled, [0.5, 99.5])
             edges = np.linspace(low, high, bins + 1) if high > low else bins
@@ -373,18 +486,31 @@ def histograms(groups, xlabel, path=None, title=None, bins=60):
             ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3))
             legend_below(ax, len(values), columns=1)
         suptitle(fig, axes, title or "Histograms")
-        return finish(fig, path)
+        return finish(fig, path, "histograms")
 
 
 def percentile_bands(recorders, layer, unit=None, path=None, title=None, sharey=False):
     """The 15th, 50th and 85th percentiles of one layer's INPUT over training, one panel per
     recorder (Ioffe & Szegedy 2015, Fig. 1b,c). unit=None: over all values of the input;
-    unit=k: over the batch for unit k (needs Recorder(per_unit=True))."""
+    unit=k: over the batch for unit k (needs Recorder(per_unit=True)). A ValueError (also a
+    KeyError) for a layer a recorder did not record, or unit=k without per-unit
+    percentiles; OutOfRange (a ValueError, also an IndexError) for a unit the layer does not
+    have; TypeError for the other arguments."""
     recorders = check_recorders(recorders, "percentile_bands")
     if not isinstance(layer, str):
         raise TypeError(f"percentile_bands(layer=...) must be a layer name, got {layer!r}")
     if unit is not None and (isinstance(unit, bool) or not isinstance(unit, (int, np.integer))):
         raise TypeError(f"percentile_bands(unit=...) must be None or an int, got {unit!r}")
+    path = check_figure_path(path, "percentile_bands")
+    for label, recorder in recorders.items():
+        check_recorded(recorder, [layer], label, "percentile_bands(layer=...)")
+        if unit is not None:
+            if "input_unit_percentiles" not in recorder.keys(layer):
+                raise UnknownName(f"percentile_bands(unit=...): {recorder_name(label)} has no "
+                                  f"per-unit percentiles of {layer!r}; record with "
+                                  f"Recorder(per_unit=True)")
+            units = recorder.get(layer, "input_unit_percentiles").shape[2]
+            check_index(unit, units, "percentile_bands(unit=...)", what=f"units of {layer!r}")
     with matplotlib.rc_context(STYLE):
         fig, axes = panels(len(recorders), sharey=sharey)
         for ax, (label, recorder) in zip(axes, recorders.items(), strict=True):
@@ -393,7 +519,6 @@ def percentile_bands(recorders, layer, unit=None, path=None, title=None, sharey=
                 p15, p50, p85 = (recorder.get(layer, f"input_p{q}") for q in (15, 50, 85))
             else:
                 values = recorder.get(layer, "input_unit_percentiles")
-                check_index(unit, values.shape[2], "percentile_bands(unit=...)")
                 p15, p50, p85 = values[:, 0, unit], values[:, 1, unit], values[:, 2, unit]
             color = color_for(label) if label else BLUE
             ax.fill_between(steps, p15, p85, color=color, alpha=0.15, linewidth=0)
@@ -406,7 +531,7 @@ def percentile_bands(recorders, layer, unit=None, path=None, title=None, sharey=
         what = f"unit {unit} of the input" if unit is not None else "input value"
         axes[0].set_ylabel(f"{what} of {layer}")
         suptitle(fig, axes, title or f"Distribution of the input of {layer} during training")
-        return finish(fig, path)
+        return finish(fig, path, "percentile_bands")
 
 
 # -- sweeps ---------------------------------------------------------------------------------
@@ -415,10 +540,15 @@ def heatmap(values, row_labels, col_labels, xlabel, ylabel, path=None, title=Non
             fmt="{:.2f}", cmap="viridis", ax=None, vmin=None, vmax=None, colorbar_label=None,
             nan_label="diverged"):
     """A grid of results with each cell's value written in it; NaN cells (runs that
-    diverged) are grey and labelled `nan_label`. values: (rows, cols)."""
+    diverged) are grey and labelled `nan_label`. values: (rows, cols). A TypeError or
+    ValueError naming the argument for values of the wrong shape, labels that are not lists,
+    a fmt that cannot format a number, an unknown cmap or a path matplotlib cannot write."""
     values = check_grid(values, row_labels, col_labels, "heatmap")
+    check_cells_style(fmt, cmap, "heatmap")
+    path = check_figure_path(path, "heatmap")
     with matplotlib.rc_context(STYLE):
-        fig, ax = new_axes(ax, figsize=(1.3 * len(col_labels) + 3, 0.8 * len(row_labels) + 2))
+        fig, ax = new_axes(ax, (1.3 * len(col_labels) + 3, 0.8 * len(row_labels) + 2),
+                           "heatmap")
         image = draw_cells(ax, values, row_labels, col_labels, fmt, cmap, vmin, vmax,
                            nan_label)
         ax.set_xlabel(xlabel)
@@ -427,17 +557,19 @@ def heatmap(values, row_labels, col_labels, xlabel, ylabel, path=None, title=Non
         colorbar = fig.colorbar(image, ax=ax)
         if colorbar_label:
             colorbar.set_label(colorbar_label)
-        return finish(fig, path)
+        return finish(fig, path, "heatmap")
 
 
 def heatmaps(grids, row_labels, col_labels, xlabel, ylabel, path=None, title=None,
              fmt="{:.2f}", cmap="viridis", vmin=None, vmax=None, colorbar_label=None,
              nan_label="diverged"):
     """Several heatmaps side by side (dict label -> values) on ONE colour scale, so that the
-    same colour means the same number in every panel."""
+    same colour means the same number in every panel. Errors: as heatmap's."""
     grids = check_runs(grids, "heatmaps", what="grids")
     checked = {label: check_grid(values, row_labels, col_labels, "heatmaps")
                for label, values in grids.items()}
+    check_cells_style(fmt, cmap, "heatmaps")
+    path = check_figure_path(path, "heatmaps")
     finite = np.concatenate([v[np.isfinite(v)] for v in checked.values()] + [np.zeros(0)])
     if vmin is None:
         vmin = float(finite.min()) if finite.size else 0.0
@@ -459,7 +591,7 @@ def heatmaps(grids, row_labels, col_labels, xlabel, ylabel, path=None, title=Non
             colorbar.set_label(colorbar_label)
         if title:
             fig.suptitle(title)
-        return finish(fig, path)
+        return finish(fig, path, "heatmaps")
 
 
 def draw_cells(ax, values, row_labels, col_labels, fmt, cmap, vmin, vmax, nan_label):
@@ -491,7 +623,8 @@ def decision_boundary(model, x, y, path=None, title=None, ax=None, resolution=20
     """The regions a 2-D classifier assigns to each class, with the data on top.
 
     model: anything with predict(x) giving (n, 1) probabilities (binary) or (n, classes)
-    (softmax). x: (n, 2). y: (n,) class labels (or (n, 1) / one-hot).
+    (softmax). x: (n, 2). y: (n,) class labels (or (n, 1) / one-hot). A TypeError or
+    ValueError naming the argument for anything else, or for a path matplotlib cannot write.
     """
     if not callable(getattr(model, "predict", None)):
         raise TypeError(f"decision_boundary(model=...) must have a predict method, got "
@@ -511,6 +644,7 @@ def decision_boundary(model, x, y, path=None, title=None, ax=None, resolution=20
             or resolution < 2:
         raise ValueError(f"decision_boundary(resolution=...) must be an int >= 2, "
                          f"got {resolution!r}")
+    path = check_figure_path(path, "decision_boundary")
     low, high = x.min(axis=0), x.max(axis=0)
     pad = 0.1 * (high - low) + 1e-9
     grid_x, grid_y = np.meshgrid(np.linspace(low[0] - pad[0], high[0] + pad[0], resolution),
@@ -519,7 +653,7 @@ def decision_boundary(model, x, y, path=None, title=None, ax=None, resolution=20
                                                                grid_y.ravel()])))
     classes = np.unique(labels).astype(int)
     with matplotlib.rc_context(STYLE):
-        fig, ax = new_axes(ax, figsize=(7, 6))
+        fig, ax = new_axes(ax, (7, 6), "decision_boundary")
         if probabilities.ndim == 1 or probabilities.shape[1] == 1:
             p = probabilities.reshape(grid_x.shape)
             blue_orange = matplotlib.colors.LinearSegmentedColormap.from_list(
@@ -545,18 +679,18 @@ def decision_boundary(model, x, y, path=None, title=None, ax=None, resolution=20
         ax.set_title(title or "Decision boundary")
         ax.legend(loc="best")
         ax.grid(False)
-        return finish(fig, path)
+        return finish(fig, path, "decision_boundary")
 
 
 # -- shared helpers -------------------------------------------------------------------------
 
-def new_axes(ax, figsize):
+def new_axes(ax, figsize, where):
     """(figure, axes): a new figure, or the figure of the axes the caller passed in."""
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize, layout="constrained")
         return fig, ax
     if not isinstance(ax, matplotlib.axes.Axes):
-        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+        raise TypeError(f"{where}(ax=...) must be a matplotlib Axes, got {type(ax).__name__}")
     return ax.figure, ax
 
 
@@ -624,24 +758,46 @@ def show():
 
 
 def save(fig, path):
-    """Write `fig` to `path` atomically (see finish) and return the path."""
-    finish(fig, path)
+    """Write `fig` to `path` atomically (see finish) and return the path. A TypeError when
+    fig is not a matplotlib Figure or path not a file name, a ValueError for an extension
+    matplotlib cannot write."""
+    if not isinstance(fig, matplotlib.figure.Figure):
+        raise TypeError(f"save(fig=...) must be a matplotlib Figure, such as a plot function "
+                        f"returns, got {type(fig).__name__}")
+    if path is None:
+        raise TypeError("save(path=...) must be a file name such as 'figure.png', got None")
+    finish(fig, check_figure_path(path, "save"), "save")
     return path
 
 
-def finish(fig, path):
-    """Save the figure when a path is given, atomically: written to a temporary file in the
-    same folder, then renamed, so a half-written image never replaces a good one."""
+def finish(fig, path, where):
+    """Save the figure when a path is given (checked by check_figure_path), atomically:
+    written to a temporary file in the same folder, then renamed, so a half-written image
+    never replaces a good one. `where` names the caller in the errors."""
     if path is not None:
-        path = os.fspath(path)
         extension = os.path.splitext(path)[1].lower().lstrip(".") or "png"
         # a figure without a layout engine may spill over its edges: trim it to what was
         # drawn (this draws it twice, so laid-out figures skip it)
         tight = None if fig.get_layout_engine() is not None else "tight"
         write_atomically(path, lambda file: fig.savefig(file, format=extension, dpi=DPI,
                                                         bbox_inches=tight),
-                         "cannot save the figure", example_name="figure.png")
+                         f"{where}: cannot save the figure", example_name="figure.png")
     return fig
+
+
+def check_figure_path(path, where):
+    """None, or `path` as a str whose extension matplotlib writes (none: PNG). Checked
+    before anything is drawn, so that a wrong name fails at once."""
+    if path is None:
+        return None
+    path = check_path(path, f"{where}(path=...)")
+    extension = os.path.splitext(path)[1].lower().lstrip(".")
+    formats = matplotlib.backend_bases.FigureCanvasBase.get_supported_filetypes()
+    if extension and extension not in formats:
+        raise ValueError(f"{where}(path=...): matplotlib cannot write .{extension} files "
+                         f"({path}); use .png, .pdf or .svg (all it writes: "
+                         f"{', '.join(sorted(formats))})")
+    return path
 
 
 def check_runs(runs, where, what="runs"):
@@ -656,50 +812,124 @@ def check_runs(runs, where, what="runs"):
     return runs
 
 
-def history_values(run, metric, label):
-    """(training values, validation values or None) of a History, dict or array."""
+def history_values(run, metric, label, validation_freq=None):
+    """(epochs, training values, validation epochs, validation values) of one run of
+    loss_curves: a History, a dict of lists or a 1-D array (see loss_curves for the epochs).
+    The validation pair is (None, None) when the run has no validation values."""
     history = getattr(run, "history", run)
+    what = f"loss_curves(runs=...): run {label!r}"
+    empty = "(fit has not run, or ran 0 epochs)"
     if isinstance(history, dict):
         if not history:
             raise ValueError(f"loss_curves: run {label!r} has nothing recorded yet: its "
-                             f"History holds no epoch (fit has not run, or ran 0 epochs)")
+                             f"History holds no epoch {empty}")
         if metric not in history:
-            raise KeyError(f"loss_curves: run {label!r} has no {metric!r}; it has: "
-                           f"{', '.join(map(str, history))}")
+            raise UnknownName(f"loss_curves(metric=...): run {label!r} has no {metric!r}; it "
+                              f"has: {', '.join(map(str, history))}")
+        train = as_curve(history[metric], f"{what} ({metric})", empty)
         validation = history.get("val_" + metric)
-        return (np.asarray(history[metric], dtype=float),
-                None if validation is None else np.asarray(validation, dtype=float))
-    if isinstance(history, (list, tuple, np.ndarray)):
-        values = np.asarray(history, dtype=float)
-        if values.ndim != 1:
-            raise ValueError(f"loss_curves: run {label!r} must be 1-D, got shape {values.shape}")
-        return values, None
-    raise TypeError(f"loss_curves(runs=...): run {label!r} must be a History, a dict of "
-                    f"lists or a 1-D array, got {type(run).__name__}")
+        loss = history.get("loss")
+    elif isinstance(history, (list, tuple, np.ndarray)):
+        train, validation, loss = as_curve(history, what, empty), None, None
+    else:
+        raise TypeError(f"{what} must be a History, a dict of lists or a 1-D array, got "
+                        f"{type(run).__name__}")
+    epochs = np.arange(1, len(train) + 1)
+    numbers = getattr(run, "epoch", None)  # a History's epochs, counted from 0
+    if isinstance(numbers, list) and len(numbers) == len(train):
+        epochs = np.asarray(numbers) + 1
+    if validation is None:
+        return epochs, train, None, None
+    validation = as_curve(validation, f"{what} (val_{metric})")
+    # the epochs fit validated: as FitPlan.validates_after decides (tinynet/model_checks.py)
+    freq = 1 if validation_freq is None else validation_freq
+    validated = [e for e in epochs if (e in freq if isinstance(freq, list) else e % freq == 0)]
+    diverged = loss is not None and len(loss) and not np.isfinite(float(loss[-1]))
+    if diverged and validated and validated[-1] == epochs[-1]:
+        validated.pop()  # fit stops without validating the epoch whose loss blew up
+    if len(validated) != len(validation):
+        hint = ("; fit validates every validation_freq-th epoch: pass loss_curves(..., "
+                "validation_freq=...) as given to fit" if validation_freq is None else "")
+        raise ValueError(f"{what} has {len(validation)} validation value(s) for its "
+                         f"{len(train)} epochs, but validation_freq={freq!r} validates "
+                         f"{len(validated)} of them{hint}")
+    return epochs, train, np.asarray(validated), validation
+
+
+def as_curve(values, what, empty_hint=""):
+    """`values` as a 1-D float array, or a TypeError / ValueError that starts with `what`."""
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{what} must be numbers, got {values!r:.80}") from None
+    if array.ndim != 1:
+        raise ValueError(f"{what} must be 1-D (one number per point), got shape {array.shape}")
+    if array.size == 0:
+        raise ValueError(f"{what} holds no values {empty_hint}".rstrip())
+    return array
+
+
+def check_validation_freq(validation_freq):
+    """None, an int >= 1 or a list of ints >= 1, as fit takes it."""
+    where = "loss_curves(validation_freq=...)"
+    if validation_freq is None:
+        return None
+    if isinstance(validation_freq, (list, tuple)):
+        return [check_int(epoch, f"{where}: each epoch of the list", minimum=1)
+                for epoch in validation_freq]
+    return check_int(validation_freq, where, minimum=1)
+
+
+def histogram_values(values, what):
+    """The values of one curve of histograms(): a flat array of finite numbers."""
+    try:
+        array = np.asarray(values, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise TypeError(f"histograms(groups=...): {what} must be numbers, got "
+                        f"{values!r:.80}") from None
+    if array.size == 0:
+        raise ValueError(f"histograms(groups=...): {what} is empty; it needs values")
+    bad = array.size - np.count_nonzero(np.isfinite(array))
+    if bad:
+        raise ValueError(f"histograms(groups=...): {what} holds {bad} NaN or infinite "
+                         f"value(s); a histogram needs finite values (keep those: "
+                         f"values[np.isfinite(values)])")
+    return array
 
 
 def is_recorder(value):
     return all(hasattr(value, name) for name in ("get", "steps", "layer_names", "keys"))
 
 
-def check_recorders(recorders, where):
-    """dict label -> Recorder; a single Recorder becomes {'': recorder}."""
+def check_recorders(recorders, where, name="recorders"):
+    """dict label -> Recorder; a single Recorder becomes {'': recorder}. `name` is the
+    argument's name in the caller's signature."""
     if is_recorder(recorders):
         recorders = {"": recorders}
     if not isinstance(recorders, dict) or not recorders:
-        raise TypeError(f"{where}(recorders=...) must be a Recorder or a non-empty dict "
+        raise TypeError(f"{where}({name}=...) must be a Recorder or a non-empty dict "
                         f"label -> Recorder, got {type(recorders).__name__}")
     for label, recorder in recorders.items():
         if not isinstance(label, str):
-            raise TypeError(f"{where}(recorders=...): labels must be strings, got {label!r}")
+            raise TypeError(f"{where}({name}=...): labels must be strings, got {label!r}")
         if not is_recorder(recorder):
-            raise TypeError(f"{where}(recorders=...): {label!r} is a "
+            raise TypeError(f"{where}({name}=...): {label!r} is a "
                             f"{type(recorder).__name__}, not a Recorder")
         if len(recorder.steps) == 0:
-            raise ValueError(f"{where}: the recorder{f' {label!r}' if label else ''} has "
-                             f"recorded nothing yet; train with it first: "
-                             f"model.fit(..., callbacks=[recorder])")
+            raise ValueError(f"{where}: {recorder_name(label)} has recorded nothing yet; "
+                             f"train with it first: model.fit(..., callbacks=[recorder])")
     return recorders
+
+
+def recorder_name(label):
+    """How an error names a recorder: 'the recorder' when it came alone, else by label."""
+    return f"recorder {label!r}" if label else "the recorder"
+
+
+def check_key(key, where):
+    if not isinstance(key, str):
+        raise TypeError(f"{where}(key=...) must be the name of a statistic such as "
+                        f"'grad_norm/kernel', got {key!r}")
 
 
 def layers_with(recorder, key, label, where):
@@ -707,13 +937,31 @@ def layers_with(recorder, key, label, where):
     names = [name for name in recorder.layer_names if key in recorder.keys(name)]
     if not names:
         available = sorted({k for name in recorder.layer_names for k in recorder.keys(name)})
-        raise KeyError(f"{where}: no layer of recorder {label!r} has {key!r}; available: "
-                       f"{', '.join(available)}")
+        raise UnknownName(f"{where}: no layer of {recorder_name(label)} has {key!r}; "
+                          f"available: {', '.join(available)}")
     return names
 
 
+def check_recorded(recorder, names, label, where):
+    """Refuse layer names the recorder did not record (a typo would drop a curve unseen)."""
+    unknown = [name for name in names if name not in recorder.layer_names]
+    if unknown:
+        raise UnknownName(f"{where}: {recorder_name(label)} recorded no layer named "
+                          f"{', '.join(map(repr, unknown))}; it recorded: "
+                          f"{', '.join(recorder.layer_names)}")
+
+
 def check_layers_option(layers, where):
-    if layers is None or isinstance(layers, (list, tuple)):
+    if layers is None:
+        return
+    if isinstance(layers, (list, tuple)):
+        if not layers:
+            raise ValueError(f"{where}(layers=...) is an empty list; give layer names, a "
+                             f"number of layers, or None for all")
+        for name in layers:
+            if not isinstance(name, str):
+                raise TypeError(f"{where}(layers=...): each entry must be a layer name (a "
+                                f"str), got {name!r}")
         return
     if isinstance(layers, bool) or not isinstance(layers, (int, np.integer)) or layers < 1:
         raise TypeError(f"{where}(layers=...) must be None, a number of layers >= 1 or a list "
@@ -733,19 +981,31 @@ def evenly_spaced(names, count):
 
 def layers_per_panel(recorders, key, where, layers=None):
     """{label: layers with `key`} (chosen by `layers`, see gradient_flow); a panel may have
-    none (e.g. 'gamma' without BN), but at least one must have some."""
+    none (e.g. 'gamma' without BN), but at least one must have some. A listed layer must
+    have `key` in at least one recorder."""
     check_layers_option(layers, where)
     found = {label: [name for name in recorder.layer_names if key in recorder.keys(name)]
              for label, recorder in recorders.items()}
-    if isinstance(layers, (list, tuple)):
-        found = {label: [name for name in names if name in layers]
-                 for label, names in found.items()}
-    else:
-        found = {label: evenly_spaced(names, layers) for label, names in found.items()}
     if not any(found.values()):
         label, recorder = next(iter(recorders.items()))
         layers_with(recorder, key, label, where)  # raises, listing what there is
-    return found
+    if isinstance(layers, (list, tuple)):
+        recorded = list(dict.fromkeys(name for recorder in recorders.values()
+                                      for name in recorder.layer_names))
+        with_key = list(dict.fromkeys(name for names in found.values() for name in names))
+        unknown = [name for name in layers if name not in recorded]
+        if unknown:
+            raise UnknownName(f"{where}(layers=...): no layer named "
+                              f"{', '.join(map(repr, unknown))} was recorded; recorded "
+                              f"layers: {', '.join(recorded)}")
+        lacking = [name for name in layers if name not in with_key]
+        if lacking:
+            raise UnknownName(f"{where}(layers=...): {', '.join(map(repr, lacking))} "
+                              f"{'has' if len(lacking) == 1 else 'have'} no {key!r}; the "
+                              f"layers that have it: {', '.join(with_key)}")
+        return {label: [name for name in names if name in layers]
+                for label, names in found.items()}
+    return {label: evenly_spaced(names, layers) for label, names in found.items()}
 
 
 def note_missing(ax, key):
@@ -754,14 +1014,13 @@ def note_missing(ax, key):
 
 
 def nonlinear_layers(recorder):
-    """The hidden layers ending in a nonlinearity (relu, tanh, ...): the last recorded layer
-    is left out when there are others (it is usually the model's output, whose probabilities
-    are not a hidden activation); every layer if none has a nonlinearity."""
+    """The recorded layers ending in a nonlinearity (relu, tanh, ...) other than the model's
+    output layer, whose probabilities are not a hidden activation (it stays when it is the
+    only one); every recorded layer if none has a nonlinearity."""
     names = [name for name in recorder.layer_names
              if recorder.activations.get(name, "linear") != "linear"]
-    if len(names) > 1 and names[-1] == recorder.layer_names[-1]:
-        names = names[:-1]
-    return names or list(recorder.layer_names)
+    hidden = [name for name in names if name != getattr(recorder, "output_layer", None)]
+    return hidden or names or list(recorder.layer_names)
 
 
 def histogram_legend(recorder, name, which, index):
@@ -784,9 +1043,27 @@ def gradient_label(key):
     return key
 
 
-def check_index(index, length, where):
+class OutOfRange(ValueError, IndexError):
+    """An index past the end: a ValueError, as every bad argument in tinynet; also an
+    IndexError, which these errors were before."""
+
+
+def check_index(index, length, where, what="records"):
     if not -length <= index < length:
-        raise IndexError(f"{where}: index {index} is out of range for {length} records")
+        raise OutOfRange(f"{where}: index {index} is out of range for {length} {what}")
+
+
+def check_cells_style(fmt, cmap, where):
+    """heatmap's fmt must format a number ('{:.2f}') and cmap be a colormap or its name."""
+    try:
+        fmt.format(0.5)
+    except (AttributeError, ValueError, IndexError, KeyError):
+        raise ValueError(f"{where}(fmt=...) must format a number, like '{{:.2f}}', got "
+                         f"{fmt!r}") from None
+    if not isinstance(cmap, matplotlib.colors.Colormap) and not (
+            isinstance(cmap, str) and cmap in matplotlib.colormaps):
+        raise ValueError(f"{where}(cmap=...) must be a matplotlib colormap or its name, like "
+                         f"'viridis', got {cmap!r}")
 
 
 def check_grid(values, row_labels, col_labels, where):
