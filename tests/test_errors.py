@@ -251,8 +251,15 @@ def test_evaluate_and_predict_check_batch_size_and_verbose():
            ">= 1")
     raises(ValueError, lambda: model.predict(X, batch_size=-1), "predict(batch_size=...)",
            "got -1")
-    raises(ValueError, lambda: model.evaluate(X, Y, verbose=True), "evaluate(verbose=...)",
-           "True")
+    raises(ValueError, lambda: model.evaluate(X, Y, verbose=3), "evaluate(verbose=...)",
+           "got 3")
+    raises(ValueError, lambda: model.predict(X, verbose=1.0), "predict(verbose=...)", "1.0")
+
+
+def test_verbose_may_be_false_or_true_as_in_keras():
+    model = binary_model()
+    assert model.evaluate(X, Y, verbose=False) == model.evaluate(X, Y, verbose=0)
+    assert model.fit(X, Y, verbose=False).params["verbose"] is False  # as given, as Keras keeps
 
 
 # -- order of calls, empty models ---------------------------------------------------------

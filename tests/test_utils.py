@@ -60,3 +60,13 @@ def test_set_random_seed_seeds_tinynet_numpy_and_python():
 def test_set_random_seed_refuses_a_bad_seed():
     with pytest.raises(TypeError, match="seed"):
         utils.set_random_seed(-1)
+
+
+def test_to_categorical_takes_booleans_and_empty_labels_as_keras_does():
+    # Keras 3.15.1 (checked live): [True, False] are classes 1, 0; no labels with num_classes
+    # give (0, num_classes); without num_classes Keras fails inside NumPy, tinynet says why
+    np.testing.assert_array_equal(utils.to_categorical(np.array([True, False])),
+                                  [[0, 1], [1, 0]])
+    assert utils.to_categorical(np.array([], dtype=int), num_classes=3).shape == (0, 3)
+    with pytest.raises(ValueError, match="no labels.*num_classes"):
+        utils.to_categorical(np.array([], dtype=int))

@@ -266,10 +266,10 @@ def check_batch_size(batch_size, where):
 
 
 def check_verbose(verbose, where):
-    """0, 1 or 2; Keras's 'auto' means 1."""
+    """0, 1 or 2; Keras's 'auto' means 1, and False and True mean 0 and 1, as in Keras."""
     if verbose == "auto":
         return 1
-    if isinstance(verbose, bool) or verbose not in (0, 1, 2):
+    if not isinstance(verbose, (int, np.integer)) or verbose not in (0, 1, 2):
         raise ValueError(f"{where}(verbose=...) must be 0 (silent), 1 (progress bar), 2 "
                          f"(one line per epoch) or 'auto', got {verbose!r}")
     return int(verbose)

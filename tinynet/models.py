@@ -711,8 +711,9 @@ class Sequential:
                                    initial_epoch, validation_freq)
         callbacks = CallbackList(check_callbacks(callbacks, "fit"), add_history=True,
                                  add_progbar=plan.verbose > 0, model=self,
-                                 # history.params keeps 'auto' as Keras's does
-                                 verbose="auto" if verbose == "auto" else plan.verbose,
+                                 # history.params keeps verbose as given ('auto', False)
+                                 # as Keras's does
+                                 verbose=verbose,
                                  epochs=plan.epochs, steps=plan.steps)
         self.stop_training = False
         logs = {}

@@ -24,9 +24,14 @@ def to_categorical(x, num_classes=None):
     in column x[n] of row n and 0 elsewhere.
     """
     labels = np.asarray(x)
-    if labels.size == 0 or not np.issubdtype(labels.dtype, np.number):
+    if labels.dtype == bool:  # False, True are classes 0, 1, as in Keras
+        labels = labels.astype(np.int64)
+    if not np.issubdtype(labels.dtype, np.number):
         raise ValueError(f"to_categorical: x must hold integer class labels (0, 1, 2, ...), "
                          f"got an array of dtype {labels.dtype} and shape {labels.shape}")
+    if labels.size == 0 and num_classes is None:
+        raise ValueError(f"to_categorical: x holds no labels (shape {labels.shape}), so the "
+                         f"number of classes cannot be read from them; give num_classes")
     fractions = labels[labels != np.round(labels)]
     if fractions.size:
         raise ValueError(f"to_categorical: x must hold integer class labels (0, 1, 2, ...), "
@@ -37,7 +42,7 @@ def to_categorical(x, num_classes=None):
     if num_classes is None:
         num_classes = int(labels.max()) + 1
     num_classes = check_int(num_classes, "to_categorical(num_classes=...)", minimum=1)
-    if labels.min() < 0 or labels.max() >= num_classes:
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
         raise ValueError(f"to_categorical: labels must be in [0, {num_classes}) for "
                          f"num_classes={num_classes}, got values from {labels.min()} to "
                          f"{labels.max()}")
@@ -66,9 +71,10 @@ def normalize(x, axis=-1, order=2):
     1: sum of absolute values, np.inf: the largest absolute value).
     Returns: a float array of x's shape (float32 stays float32; integers become float64).
 
-    One difference: Keras 3.15.1's NumPy path replaces axis=0 by -1 (`axis = axis or -1`), so
-    normalize(x, axis=0) there divides each ROW by the norms of the columns; here axis=0
-    normalizes each column, as the argument says."""
+    Two differences: Keras 3.15.1's NumPy path replaces axis=0 by -1 (`axis = axis or -1`),
+    so normalize(x, axis=0) there divides each ROW by the norms of the columns; here axis=0
+    normalizes each column, as the argument says. And a 1-D x keeps its shape (n,) here,
+    where that path returns (1, n) (its list path returns (n,))."""
     array = np.asarray(x)
     dtype = array.dtype if array.dtype.kind == "f" else np.float64
     array = to_float_array(array, "normalize: x", dtype=dtype)
