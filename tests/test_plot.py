@@ -520,6 +520,8 @@ def test_the_lessons_labels_keep_their_colours():
     (lambda r: plot.loss_curves({"a": {"loss": ["x"]}}), TypeError,
      r"run 'a' \(loss\) must be numbers"),
     (lambda r: plot.loss_curves({"a": []}), ValueError, "run 'a' holds no values"),
+    (lambda r: plot.loss_curves({"a": {"loss": ["x"], "accuracy": [1.0], "val_accuracy": [1.0]}},
+                                metric="accuracy"), TypeError, r"run 'a' \(loss\) must be numbers"),
     (lambda r: plot.loss_curves({"a": [1.0]}, ax="left"), TypeError, r"loss_curves\(ax="),
     (lambda r: plot.save(None, "f.png"), TypeError, r"save\(fig=...\)"),
     (lambda r: plot.step_curves({"a": ([1, 2], np.ones((2, 3)))}, "y"), ValueError, "1-D"),

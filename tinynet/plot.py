@@ -624,8 +624,7 @@ def decision_boundary(model, x, y, path=None, title=None, ax=None, resolution=20
 
     model: anything with predict(x) giving (n, 1) probabilities (binary) or (n, classes)
     (softmax). x: (n, 2). y: (n,) class labels (or (n, 1) / one-hot). A TypeError or
-    ValueError naming the argument for anything else, or for a path matplotlib cannot write.
-    """
+    ValueError naming the argument for anything else, or for a path matplotlib cannot write."""
     if not callable(getattr(model, "predict", None)):
         raise TypeError(f"decision_boundary(model=...) must have a predict method, got "
                         f"{type(model).__name__}")
@@ -844,8 +843,8 @@ def history_values(run, metric, label, validation_freq=None):
     # the epochs fit validated: as FitPlan.validates_after decides (tinynet/model_checks.py)
     freq = 1 if validation_freq is None else validation_freq
     validated = [e for e in epochs if (e in freq if isinstance(freq, list) else e % freq == 0)]
-    diverged = loss is not None and len(loss) and not np.isfinite(float(loss[-1]))
-    if diverged and validated and validated[-1] == epochs[-1]:
+    if loss is not None and not np.isfinite(as_curve(loss, f"{what} (loss)")[-1]) \
+            and validated and validated[-1] == epochs[-1]:
         validated.pop()  # fit stops without validating the epoch whose loss blew up
     if len(validated) != len(validation):
         hint = ("; fit validates every validation_freq-th epoch: pass loss_curves(..., "

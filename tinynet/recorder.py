@@ -42,21 +42,24 @@ SATURATING = ("sigmoid", "tanh")  # the activations saturated_fraction knows
 def activation_summary(values):
     """mean, std (biased, as np.std) and the 15/50/85th percentiles of all the values, as
     np.mean, np.std and np.percentile give them: all five are NaN when a value is NaN, and an
-    inf makes the mean inf (or NaN, with both signs)."""
+    inf makes the mean inf (or NaN, with both signs). TypeError for anything but numbers,
+    ValueError when there are none."""
     values = numbers(values, "activation_summary(values=...)")
     p15, p50, p85 = np.percentile(values, PERCENTILES)
     return {"mean": np.mean(values), "std": np.std(values), "p15": p15, "p50": p50, "p85": p85}
 
 
 def grad_norm(grad):
-    """||dL/dW||: the Frobenius norm sqrt(sum(g^2)) of a gradient (or of dL/dx)."""
+    """||dL/dW||: the Frobenius norm sqrt(sum(g^2)) of a gradient (or of dL/dx). TypeError
+    for anything but numbers, ValueError when there are none."""
     return np.linalg.norm(numbers(grad, "grad_norm(grad=...)").ravel())
 
 
 def update_ratio(before, after):
     """||W_after - W_before|| / ||W_before||: how far one step moved a weight, relative to its
-    size (makemore's rule of thumb: about 1e-3). NaN while the weight is all zeros. Both
-    arrays must have the same shape (ValueError otherwise)."""
+    size (makemore's rule of thumb: about 1e-3). NaN while the weight is all zeros.
+    TypeError for anything but numbers, ValueError when there are none or the two shapes
+    differ."""
     before = numbers(before, "update_ratio(before=...)")
     after = numbers(after, "update_ratio(after=...)")
     if before.shape != after.shape:
@@ -68,7 +71,8 @@ def update_ratio(before, after):
 
 def dead_fraction(y):
     """Share of ReLU units that output 0 for every sample of the batch: they pass back no
-    gradient. y: (batch, units...). A unit with a NaN output is not counted as dead."""
+    gradient. y: (batch, units...). A unit with a NaN output is not counted as dead.
+    TypeError for anything but numbers, ValueError when empty or without a batch axis."""
     y = numbers(y, "dead_fraction(y=...)", min_ndim=1)
     return np.mean(np.all(y.reshape(len(y), -1) <= 0, axis=0))
 
@@ -76,7 +80,8 @@ def dead_fraction(y):
 def saturated_fraction(y, activation):
     """Share of outputs in the flat tails, where the derivative is almost 0: sigmoid below
     0.01 or above 0.99; tanh beyond +-0.99 (NaN outputs are not counted as saturated).
-    activation: 'sigmoid' or 'tanh' (ValueError for any other)."""
+    activation: 'sigmoid' or 'tanh' (ValueError for any other). TypeError for a y of
+    anything but numbers, ValueError when it is empty."""
     if activation not in SATURATING:
         raise ValueError(f"saturated_fraction(activation=...) must be one of "
                          f"{', '.join(map(repr, SATURATING))}, got {activation!r}")
@@ -88,7 +93,8 @@ def saturated_fraction(y, activation):
 
 def unit_percentiles(x):
     """(3, units): the 15/50/85th percentiles over the batch of each unit (NaN for a unit
-    with a NaN value). x: (batch, ...)."""
+    with a NaN value). x: (batch, ...). TypeError for anything but numbers, ValueError when
+    empty or without a batch axis."""
     x = numbers(x, "unit_percentiles(x=...)", min_ndim=1)
     return np.percentile(x.reshape(len(x), -1), PERCENTILES, axis=0)
 
@@ -97,7 +103,7 @@ def histogram_shares(values, edges):
     """Share of the values in each bin [edge_k, edge_k+1) (the last bin closed); values
     outside the edges (inf included) count in the end bins. A NaN falls in no bin: the shares
     sum to 1 minus the share of NaNs. edges: at least 2 finite, increasing numbers (a
-    ValueError otherwise)."""
+    ValueError otherwise). TypeError for anything but numbers, ValueError for no values."""
     values = numbers(values, "histogram_shares(values=...)")
     edges = numbers(edges, "histogram_shares(edges=...)")
     if edges.ndim != 1 or len(edges) < 2 or not np.all(np.isfinite(edges)) \
