@@ -55,7 +55,7 @@ from tinynet.datasets import make_classification, standardize, train_test_split
 from tinynet.layers import Activation, BatchNormalization, Dense, Dropout
 from tinynet.models import Sequential
 from tinynet.optimizers import Adam
-from tinynet.stats import compare, mean_and_se
+from tinynet.stats import compare, mean_and_se, noise_multiple
 
 args = lesson_options(8, "Lesson 08: batch normalization as a regularizer, and dropout",
                       quick=QUICK, seed=SEED, out=OUT)
@@ -380,6 +380,15 @@ def short_verdict(comparison):
     return f"{'lower' if comparison.difference < 0 else 'higher'}, beyond the noise"
 
 
+def interval_reading(comparison):
+    """What a borderline row's verdict rests on: its 95 % interval, difference ± t s.e., and
+    whether that interval leaves out 0."""
+    t = noise_multiple(comparison.n)
+    return (f"The verdict reads the 95 % interval, difference ± {t:.2f} s.e. for "
+            f"{comparison.n} seeds: {comparison.interval_words()}, which "
+            f"{'leaves out' if comparison.clear else 'includes'} 0.")
+
+
 # Without dropout: each layer as trained, and the control, against sampling alone; and the
 # two paired, seed by seed
 vs_expected = {bn: against(medians["BN"][:, k], EXPECTED, f"{bn} - sampling")
@@ -394,7 +403,12 @@ print(f"Without dropout: each layer's ratio, and ratio - {EXPECTED:.4f} (samplin
 for arm, comparisons in (("as trained", vs_expected), ("control", control_vs_expected)):
     for k, (bn, c) in enumerate(comparisons.items()):
         print(f"  {arm if k == 0 else '':<12s}{bn:<6s}{c.shown()[0]}  "
-              f"{c.noise().split(' s.e.')[0]}  {short_verdict(c)}")
+              f"{c.noise(interval=False).split(' s.e.')[0]}  {short_verdict(c)}"
+              f"{', near the edge of the noise (below)' if c.borderline else ''}")
+for arm, comparisons in (("as trained", vs_expected), ("control", control_vs_expected)):
+    for bn, c in comparisons.items():
+        if c.borderline:  # the rounded numbers alone could seem to contradict the verdict
+            print(f"  {arm} {bn}: near the edge of the noise. {interval_reading(c)}")
 
 
 def listed(names):
