@@ -4,6 +4,8 @@ Each test asserts the exception's type and the key words of its message: the arg
 layer) it names, what was expected and what came. None relies on a NumPy error text.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 from helpers import raises
@@ -643,6 +645,19 @@ def test_an_output_that_cannot_work_with_binary_crossentropy_warns_at_compile(la
         model.compile(loss="binary_crossentropy")
     for word in words:
         assert word in str(record[0].message)
+
+
+def test_a_sigmoid_followed_by_layers_that_pass_it_on_does_not_warn_at_compile():
+    # Dense(1, 'sigmoid') then Activation('linear') or Dropout still outputs probabilities
+    for tail in ([Activation("linear")], [Dropout(0.5)],
+                 [Dropout(0.5), Activation("linear")]):
+        model = Sequential([Dense(4, input_shape=(3,)), Dense(1, activation="sigmoid"), *tail])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            model.compile(loss="binary_crossentropy")
+    model = Sequential([Dense(4, input_shape=(3,)), Dense(1, activation="sigmoid"), Dense(1)])
+    with pytest.warns(UserWarning, match="'linear' values"):  # a Dense after it: linear again
+        model.compile(loss="binary_crossentropy")
 
 
 @pytest.mark.parametrize("layer", [Dense(3), BatchNormalization(), Dropout(0.5), ReLU(),

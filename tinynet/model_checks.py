@@ -18,8 +18,11 @@ import numpy as np
 
 from tinynet.callbacks import Callback
 from tinynet.config import get_rng
+from tinynet.layers.activation import Activation
 from tinynet.layers.base import Layer
 from tinynet.layers.batchnorm import BatchNormalization
+from tinynet.layers.dropout import Dropout
+from tinynet.layers.reshape import Flatten, Reshape
 from tinynet.validation import (
     check_bool,
     check_float,
@@ -415,8 +418,7 @@ def claim_optimizer(optimizer, model):
 def warn_about_output_and_loss(model):
     """A last activation that cannot work with the loss trains silently to nonsense."""
     last = model.layers[-1]
-    activation = getattr(last, "activation", None)  # the function (or a layer's own name)
-    activation = getattr(activation, "__name__", activation)
+    activation = output_activation_name(model.layers)
     units = last.output_shape[-1] if last.built else None
     name, logits = model.loss.name, getattr(model.loss, "from_logits", False)
     message = None
@@ -436,6 +438,20 @@ def warn_about_output_and_loss(model):
                    f"little for regression; 'mae' or 'mse' say how far off the predictions are")
     if message:
         warnings.warn(f"compile: {message}", UserWarning, stacklevel=3)
+
+
+def output_activation_name(layers):
+    """The name of the activation that shapes the model's outputs: the last layer's, or,
+    when the last layers pass their values on unchanged (Activation('linear'), Dropout,
+    Flatten, Reshape), that of the layer before them."""
+    for layer in reversed(layers):
+        activation = getattr(layer, "activation", None)  # the function, or a layer's name
+        activation = getattr(activation, "__name__", activation)
+        passes_on = isinstance(layer, (Dropout, Flatten, Reshape)) or (
+            type(layer) is Activation and activation == "linear")
+        if not passes_on:
+            return activation
+    return None
 
 
 # -- warnings about the batches ---------------------------------------------------------------
