@@ -195,7 +195,9 @@ class CovariateShiftNoise(Layer):
 # probe we take the ratio (without BN) / (with BN). A mean of ratios can be driven by two or
 # three spikes, so we report each seed's **median** ratio and the **share of probes** at which
 # the network without BN has the larger value, then their mean over seeds with its standard
-# error.
+# error. A measure counts as larger without BN only when both are beyond the noise: the 95 %
+# interval of the median ratio lies above 1 *and* that of the share above one half. The
+# printout gives both intervals and says which one decides.
 
 # %%
 def parameters(model):
@@ -353,6 +355,48 @@ def smoothness_words(median_ratios, shares):
     return "no clear difference at this scale"
 
 
+def smoothness_reasons(median_ratios, shares):
+    """What smoothness_words's verdict rests on, as printed: the 95 % interval (mean ± t s.e.)
+    of the median ratio, against 1, and of the share of probes, against one half, and which
+    of them decides. An interval is cut where the quantity cannot go (a ratio below 0, a share
+    outside 0% to 100%) and says so. '' with one seed (no intervals)."""
+    ratio, ratio_se = mean_and_se(median_ratios)
+    share, share_se = mean_and_se(shares)
+    if not (np.isfinite(ratio_se) and np.isfinite(share_se)):
+        return ""
+    t = noise_multiple(len(shares))
+    ends = {"ratio": (ratio - t * ratio_se, ratio + t * ratio_se),
+            "share": (share - t * share_se, share + t * share_se)}
+    middle = {"ratio": 1.0, "share": 0.5}
+    side = {name: "above" if low > middle[name] else "below" if high < middle[name]
+            else "includes" for name, (low, high) in ends.items()}
+    texts = {}
+    for name, (low, high) in ends.items():
+        floor, ceiling = (0.0, np.inf) if name == "ratio" else (0.0, 1.0)
+        cut = low < floor or high > ceiling
+        low, high = max(low, floor), min(high, ceiling)
+        shown = (f"{low:.2f} to {high:.2f}" if name == "ratio"
+                 else f"{low:.0%} to {high:.0%}")
+        if cut:
+            shown += " (cut at 0)" if name == "ratio" else " (cut to 0%-100%)"
+        where = "1" if name == "ratio" else "50%"
+        texts[name] = (f"{name} {shown}, "
+                       + (f"includes {where}" if side[name] == "includes"
+                          else f"{side[name]} {where}"))
+    head = (f"95 % intervals, mean ± {t:.2f} s.e. for {len(shares)} seeds: {texts['ratio']}; "
+            f"{texts['share']}.")
+    if side["ratio"] == side["share"] != "includes":
+        return f"{head} Both lie {side['ratio']}, as a verdict needs"
+    if side["ratio"] == side["share"] == "includes":
+        return f"{head} Neither leaves out its no-difference value"
+    if "includes" in side.values():
+        deciding = "ratio" if side["ratio"] == "includes" else "share"
+        where = "1" if deciding == "ratio" else "50%"
+        return (f"{head} The {deciding}'s interval decides: it includes {where}, and a verdict "
+                f"needs both")
+    return f"{head} They point opposite ways, so no clear difference"
+
+
 def landscape_conclusion(words):
     """The part-1 conclusion from the verdict of each quantity (dict name -> words)."""
     smoother = [name for name, verdict in words.items() if verdict.startswith("larger")]
@@ -396,9 +440,10 @@ for key, label in QUANTITIES.items():
     share, share_se = mean_and_se(shares)
     landscape_words[label] = smoothness_words(medians, shares)
     landscape_numbers[key] = (ratio, ratio_se, share, share_se)
+    reasons = smoothness_reasons(medians, shares)
     print(f"   {label}: median per-probe ratio without BN / with BN {ratio:.2f} ± "
-          f"{ratio_se:.2f}; larger without BN at {share:.0%} ± {share_se:.0%} of the probes: "
-          f"{landscape_words[label]}.")
+          f"{ratio_se:.2f} s.e.; larger without BN at {share:.0%} ± {share_se:.0%} s.e. of the "
+          f"probes: {landscape_words[label]}." + (f"\n      {reasons}." if reasons else ""))
 print(f"   So: {landscape_conclusion(landscape_words)}.")
 
 # %% [markdown]
