@@ -421,9 +421,12 @@ def test_loss_curves_put_validation_at_the_epochs_that_validated():
                            "run (validation)": [3, 6]}
     fig = plot.loss_curves({"run": history.history}, validation_freq=[3, 6])
     assert line_x(fig)["run (validation)"] == [3, 6]
-    # without validation_freq the two validation values cannot be placed: said, not guessed
+    # a tinynet History knows which epochs it validated; a history dict does not, and without
+    # validation_freq its two validation values cannot be placed: said, not guessed
+    assert history.validation_epochs == [2, 5]
+    assert line_x(plot.loss_curves({"run": history}))["run (validation)"] == [3, 6]
     with pytest.raises(ValueError, match=r"2 validation value.*6 epochs.*validation_freq="):
-        plot.loss_curves({"run": history})
+        plot.loss_curves({"run": history.history})
     with pytest.raises(ValueError, match="validation_freq"):
         plot.loss_curves({"run": history}, validation_freq=2)
     with pytest.raises(ValueError, match=r"loss_curves\(validation_freq=...\)"):

@@ -281,20 +281,29 @@ class History(Callback):
 
     If training stopped because the loss became NaN or infinite, `diverged` is True and
     `stop_message` says where it happened.
+
+    tinynet adds `validation_epochs`: the epochs (counted from 0, as `epoch`) after which the
+    validation pass ran, so that history.history['val_loss'][i] belongs to epoch
+    validation_epochs[i] when fit(validation_freq=...) skipped some (plot.loss_curves reads
+    it). Keras's History does not keep it.
     """
 
     def __init__(self):
         super().__init__()
         self.history = {}
         self.epoch = []
+        self.validation_epochs = []
         self.diverged = False
         self.stop_message = None
 
     def on_train_begin(self, logs=None):
         self.epoch = []
+        self.validation_epochs = []
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)
+        if any(key.startswith("val_") for key in (logs or {})):
+            self.validation_epochs.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
         if self.model is not None:

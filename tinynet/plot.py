@@ -205,8 +205,10 @@ def loss_curves(runs, metric="loss", xlabel="epoch", path=None, title=None, val=
 
     Validation points go at the epochs that were validated: fit(validation_freq=k) validates
     every k-th epoch (a list: those epochs, counted from 1), and fit skips the validation of
-    an epoch whose loss became NaN or inf. A History does not keep validation_freq: when fit
-    had one other than 1, pass the same here (an int or a list, as fit takes it).
+    an epoch whose loss became NaN or inf. A tinynet History records which epochs it
+    validated (history.validation_epochs), and they are used; for a history dict (or a
+    History from Keras) from a fit with a validation_freq other than 1, pass the same here
+    (an int or a list, as fit takes it).
 
     Errors: a TypeError or ValueError naming the argument for runs that are not a non-empty
     dict of 1-D numbers, for a path matplotlib cannot write or a bad validation_freq; a
@@ -840,6 +842,10 @@ def history_values(run, metric, label, validation_freq=None):
     if validation is None:
         return epochs, train, None, None
     validation = as_curve(validation, f"{what} (val_{metric})")
+    recorded = getattr(run, "validation_epochs", None)  # a History's, counted from 0
+    if validation_freq is None and isinstance(recorded, list) and \
+            len(recorded) == len(validation):
+        return epochs, train, np.asarray(recorded) + 1, validation
     # the epochs fit validated: as FitPlan.validates_after decides (tinynet/model_checks.py)
     freq = 1 if validation_freq is None else validation_freq
     validated = [e for e in epochs if (e in freq if isinstance(freq, list) else e % freq == 0)]
