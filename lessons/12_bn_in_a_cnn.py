@@ -466,13 +466,16 @@ save_figure(fig, args.out, "2_learning_rate_range")
 # update. For contrast, the same for **one unit of the BN after Dense(120)**, whose
 # statistics come from only the 32 values of the batch.
 #
-# **What to look for.** The thin line (one batch) wanders as the weights before BN change:
+# **What to look for.** The thin line (one batch) moves as the weights before BN change:
 # the statistics of a channel are a moving target. The thick line (the moving estimate,
-# momentum 0.9) follows it about 10 steps late. For the channel, the batch values are smooth
-# (8,192 values per estimate); for the Dense unit they jump from batch to batch. At inference
-# BN uses the thick line, so when the target moves fast the network is evaluated with
-# statistics from a few steps ago: this is why BN's validation curve in section 2 is less
-# smooth than its training curve.
+# momentum 0.9) averages about the last 10 steps, so it follows late. Compare how much the
+# thin line jumps from one step to the next in the two columns: the channel's statistics
+# come from 8,192 values per estimate, the Dense unit's from 32. The figure draws the means
+# in units of the values' own standard deviation and the variances on a log scale, each row
+# with the same span in both columns, the scales on which the printout measures the jumps.
+# At inference BN uses the thick line: when the target moves fast the network is evaluated
+# with statistics from a few steps ago, one reason a validation curve in section 2 can be
+# less smooth than its training curve; the printout measures what the lag costs at the end.
 
 # %%
 def mean_jump(means, variances):
@@ -549,21 +552,41 @@ print(f"   So {lag_words(moving_vs_exact)}.")
 
 fig, axes = plt.subplots(2, 2, figsize=(14, 9), sharex=True, layout="constrained")
 names = ["conv 1, channel 0 (N x H x W values)", "Dense(120) BN, unit 0 (N values)"]
+# Drawn on the scales the printout measures the jumps with, the same span in both columns:
+# the means in standard deviations of the values (median sqrt of the batch variance), the
+# variances on a log scale (a relative change is the same height everywhere).
+spans = {"mean": [], "variance": []}
 for column, (watcher, name) in enumerate(zip(watchers, names, strict=True)):
     steps = np.arange(1, len(watcher.batch_mean) + 1)
+    unit = float(np.median(np.sqrt(watcher.batch_var)))  # the values' typical std
     for row, (batch_values, moving, what) in enumerate((
-            (watcher.batch_mean, watcher.moving_mean, "mean"),
-            (watcher.batch_var, watcher.moving_var, "variance"))):
+            (np.asarray(watcher.batch_mean) / unit, np.asarray(watcher.moving_mean) / unit,
+             "mean"),
+            (np.asarray(watcher.batch_var), np.asarray(watcher.moving_var), "variance"))):
         ax = axes[row, column]
         ax.plot(steps, batch_values, color=plot.SKY, linewidth=1.2,
                 label="this step's batch (what BN normalizes with in training)")
         ax.plot(steps, moving, color=plot.BLUE,
                 label=f"moving estimate, momentum {BN_MOMENTUM} (what inference uses)")
         ax.set_title(f"{name}: {what}")
+        values = np.concatenate([batch_values, moving])
+        if what == "variance":
+            ax.set_yscale("log")
+            values = np.log10(values[values > 0])
+        spans[what].append((ax, values.min(), values.max()))
         if row == 1:
             ax.set_xlabel("training step")
+    axes[0, column].set_ylabel(f"mean / {unit:.3g} (the values' std)")
+    axes[1, column].set_ylabel("variance (log scale)")
+for what, panels in spans.items():  # the same span in both columns, each around its own data
+    half = 0.55 * max(high - low for _, low, high in panels)
+    for ax, low, high in panels:
+        middle = (low + high) / 2
+        ax.set_ylim(*((middle - half, middle + half) if what == "mean"
+                      else (10 ** (middle - half), 10 ** (middle + half))))
 plot.shared_legend(fig, axes[1, 1], columns=2)
-fig.suptitle(f"What BN measured during training (LeNet with BN, seed {SEEDS[0]})")
+fig.suptitle(f"What BN measured during training (LeNet with BN, seed {SEEDS[0]}): each row "
+             f"has the same y-span in both columns")
 save_figure(fig, args.out, "3_channel_statistics")
 
 # %% [markdown]
