@@ -263,8 +263,10 @@ print(f"the trap: with L = sum(y), max |dL/dx| = {np.max(np.abs(dx_sum_loss)):.1
 # %% [markdown]
 # **What to look at.** Left: each dot is one entry of a gradient, the hand-written value
 # against the finite-difference value: on the diagonal means they agree. Right: the relative
-# error of each gradient on a log scale; a correct backward in float64 sits near 1e-9 or
-# below, a wrong one near 1e-2 or above.
+# error of each gradient on a log scale, against the dashed pass threshold. Finite
+# differences carry an error of their own, so even a correct backward does not reach 0: it
+# passes when its bar stays below the line (the printout above gives each value). A wrong
+# backward typically lands near 1e-2 or above.
 
 # %%
 fig, (ax_scatter, ax_bars) = plt.subplots(1, 2, figsize=(14, 5.5), layout="constrained")
@@ -370,10 +372,13 @@ print(f"one sample in two batches of 8 (its 7 mates shifted by one std): in trai
 # %% [markdown]
 # **What to look at.** Each dot is one output value (64 samples x 3 features): its
 # training-mode value across, its inference-mode value up; on the dashed diagonal the two
-# modes agree. Left, the fresh layer: its inference output is the raw input, so feature 0
-# sits near 50 and features 1 and 2 near their own means, all far from the diagonal, while
-# training mode has already normalized them. Right, after the stream of batches: the
-# moving averages match the data, and the dots sit on the diagonal.
+# modes agree. Left, the fresh layer: its inference output is the raw input, so each
+# feature's dots sit at the height of its own raw values, while training mode has already
+# normalized them to around 0 along the bottom axis. A feature whose raw values happen to lie
+# near that range crosses the diagonal by chance, not because the two modes agree: look at
+# the slope, the feature's raw standard deviation in this batch, not 1. Right, after the stream
+# of batches: do the dots now follow the diagonal? The printout above measures how far they
+# are from it on average, before and after.
 
 # %%
 plot.use_style()
@@ -618,11 +623,12 @@ for name, values in norms.items():
 print(f"after {BIAS_STEPS} SGD steps the pre-BN bias moved by at most {bias_moved:.1e}")
 
 # %% [markdown]
-# **What to look at.** Gradient norms over training on a log scale. The pre-BN bias (red)
-# lies some ten orders of magnitude below the others: that is float64 round-off, the
-# numerical face of an exact zero. This is why the paper drops that bias, and why Keras
-# examples write `Dense(64, use_bias=False)` before `BatchNormalization()`; BN's beta does
-# the bias's job.
+# **What to look at.** Gradient norms over training on a log scale. How far does the pre-BN
+# bias (orange-red) lie below the others? The printout above gives each one's median: count
+# the orders of magnitude between the bias's and the kernel's. A gradient at float64's
+# round-off, some 1e-16 times the size of the numbers it is computed from, is the numerical
+# face of an exact zero. This is why the paper drops that bias, and why Keras examples write
+# `Dense(64, use_bias=False)` before `BatchNormalization()`; BN's beta does the bias's job.
 
 # %%
 fig, ax = plt.subplots(figsize=(10, 6), layout="constrained")
