@@ -434,8 +434,9 @@ def test_spatial_batchnorm_gradients_match_finite_differences(training):
 
 
 def test_spatial_batchnorm_after_conv2d_gradients_match_finite_differences():
-    # BN's grad_input feeds Conv2D's kernel gradient: a wrong dx shows here (a check of BN
-    # alone can miss it)
+    # BN's grad_input feeds Conv2D's kernel gradient: the two backward passes are checked
+    # composed, Conv2D's getting the real upstream gradient BN returns rather than a made-up
+    # one (a check of BN alone already catches a wrong dx: see tinynet/gradcheck.py)
     tinynet.set_seed(5)
     conv, bn = Conv2D(3, 3, dtype="float64"), image_batchnorm()
     x = random_x((3, 6, 7, 2))

@@ -8,17 +8,21 @@ the same values on every call.
 For a Dense kernel of shape (fan_in, fan_out) (a Conv2D kernel (kh, kw, C_in, C_out) has
 fan_in = kh * kw * C_in and fan_out = kh * kw * C_out):
     GlorotUniform  U(-limit, limit), limit = sqrt(6 / (fan_in + fan_out))   (Keras's default)
-    GlorotNormal   truncated N(0, 2 / (fan_in + fan_out))
+    GlorotNormal   truncated normal, kept std sqrt(2 / (fan_in + fan_out))
     HeUniform      U(-limit, limit), limit = sqrt(6 / fan_in)
-    HeNormal       truncated N(0, 2 / fan_in)   (good for ReLU)
+    HeNormal       truncated normal, kept std sqrt(2 / fan_in)   (good for ReLU)
     LecunUniform   U(-limit, limit), limit = sqrt(3 / fan_in)
-    LecunNormal    truncated N(0, 1 / fan_in)   (the one SELU networks need)
+    LecunNormal    truncated normal, kept std sqrt(1 / fan_in)   (the one SELU networks need)
+"Truncated normal, kept std s": drawn from N(0, (s / 0.8796...)^2) and redrawn beyond 2 of
+that normal's standard deviations; cutting the tails shrinks the spread by 0.8796..., so
+what is kept has std s (TRUNCATED_STD_OF_UNIT_NORMAL below).
 Glorot keeps the variance of activations and gradients roughly equal across layers for
 tanh-like units; He doubles it to make up for ReLU zeroing half of its inputs. All six are
 VarianceScaling(scale, mode, distribution): variance = scale / n, with n = fan_in, fan_out or
 their mean, drawn from a truncated normal or a uniform of that variance.
 
     TruncatedNormal(mean=0.0, stddev=0.05)   N(mean, stddev^2), redrawn beyond 2 stddev
+                                             (what is kept has std 0.88 * stddev)
     Orthogonal(gain=1.0)                     gain * an orthogonal matrix (rows or columns)
 """
 

@@ -12,8 +12,9 @@ Where the numbers live:
     self.grads[name]    their gradients, set by backward: plain assignment
                         (self.grads["kernel"] = dkernel) is all a layer has to do
     self.state[name]    non-trainable arrays (BN's moving statistics)
-The built-in layers also show them under Keras's names, read-only: layer.kernel is
-layer.params["kernel"], BN's layer.moving_mean is layer.state["moving_mean"] (weight_attribute).
+The built-in layers also show them under Keras's names, read-only: layer.kernel is a view of
+layer.params["kernel"] (a Variable sharing its memory, not the same object), BN's
+layer.moving_mean a view of layer.state["moving_mean"] (weight_attribute).
 
 A layer knows nothing of the model that holds it. When a model is compiled it gathers every
 trainable array into ONE flat vector and gives each layer a view into it, so that the optimizer

@@ -38,7 +38,9 @@ gamma * dgamma: the code reuses the two sums the parameter gradients already nee
 
     dx = gamma / (N * s) * (N * g - dbeta - x_hat * dgamma)
 
-and the cache keeps only x_hat and 1 / s for it (no copy of x, mu or var). In inference mode
+and backward reads only x_hat and 1 / s from the cache (no copy of x is kept; the cache's mu
+and var are the batch statistics the layer's forward moves its moving mean and variance
+toward). In inference mode
 mu and var are constants, so y is an affine function of x and dx = g * gamma / s.
 
 A bias in the layer before BN (Dense(64) then BatchNormalization()) does nothing in training

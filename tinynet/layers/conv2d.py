@@ -6,8 +6,8 @@ y (N, H_out, W_out, C_out). With strides (sh, sw) and x_pad the padded input:
     z[n, i, j, o] = bias[o] + sum over a, b, c of x_pad[n, i*sh+a, j*sw+b, c] * kernel[a, b, c, o]
     y = activation(z)
 
-The obvious code is six nested loops (n, i, j, o outside; a, b, c inside the sum). Written that
-way a LeNet step would take minutes, so the code does the same sum as ONE matrix product
+The obvious code is seven nested loops (n, i, j, o outside; a, b, c inside the sum). Written
+that way a LeNet step would take minutes, so the code does the same sum as ONE matrix product
 ("im2col"): every (kh, kw, C_in) window of x_pad becomes one row of a matrix,
 
     cols[(n, i, j), (a, b, c)] = x_pad[n, i*sh + a, j*sw + b, c]     (N*H_out*W_out, kh*kw*C_in)

@@ -7,7 +7,9 @@ Forward, for a batch x of shape (N, D_in):
 
 Backward, given g = dL/dy of shape (N, D_out):
 
-    dz      = g * activation'(z)   (the activation's derivative, from z and y)
+    dz      = dL/dz, from g, z and y by the activation's backward: g * activation'(z) for an
+              activation applied to each entry alone (ReLU, sigmoid, tanh, ...); for softmax,
+              whose every output depends on the whole row, y * (g - sum(g * y, axis=-1))
     dkernel = x.T @ dz             (D_in, D_out): each sample's outer product x_n dz_n, summed
     dbias   = sum(dz, axis=0)      (D_out,): the bias is added to every sample, so sum over N
     dx      = dz @ kernel.T        (N, D_in)

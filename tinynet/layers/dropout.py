@@ -1,7 +1,7 @@
 """Dropout (inverted): in training, zero each unit with probability `rate` and scale the
 survivors by 1 / (1 - rate), so the expected output equals the input; in inference, do nothing.
 
-    training:  mask ~ Bernoulli(1 - rate), shape (N, D);  y = x * mask / (1 - rate)
+    training:  mask ~ Bernoulli(1 - rate), the shape of x;  y = x * mask / (1 - rate)
     inference: y = x
     backward:  dx = g * mask / (1 - rate)   (or g in inference)
 """

@@ -3,8 +3,9 @@
 Batch normalization averages each feature over the batch; layer normalization averages each
 sample over its features. For a batch x of shape (N, D), with the statistics of row n:
 
-    mu    = mean(x, axis=1)                       (N, 1) one mean per sample
-    var   = mean((x - mu)^2, axis=1)              (N, 1) per-sample variance, biased (divide by D)
+    mu    = mean(x, axis=1, keepdims=True)        (N, 1) one mean per sample
+    var   = mean((x - mu)^2, axis=1, keepdims=True)
+                                                  (N, 1) per-sample variance, biased (divide by D)
     x_hat = (x - mu) / sqrt(var + eps)            (N, D) each ROW has zero mean, unit variance
     y     = gamma * x_hat + beta                  (N, D) gamma, beta: (D,), one per feature
 
