@@ -174,7 +174,8 @@ def log_ratio(grads):
         return np.log10(grads[:, 0] / grads[:, -1])
 
 
-print(f"At initialization (one batch of {BATCH}, mean over {N_SEEDS_INIT} seeds):")
+print(f"At initialization (one batch of {BATCH}, mean over {N_SEEDS_INIT} seeds; ± is the "
+      f"s.e. over the seeds):")
 print(f"  {'network':52s} {'std, layer 1':>13s} {'layer ' + str(DEPTH):>10s}   "
       f"log10(grad 1 / grad {DEPTH})")
 for key in at_init:
@@ -482,8 +483,9 @@ print(f"1. {heading}. " + squash.sentence())
 print(f"   Without BN layer 1 gets {factor(squash_flat[False], last_layer)}; with BN, "
       f"{factor(squash_flat[True], last_layer)}.")
 print(f"2. ReLU without BN: the std of layer {DEPTH}'s output is {last_std['small'][0]:.2g} ± "
-      f"{last_std['small'][1]:.1g} with N(0, 0.05^2) weights and {last_std['large'][0]:.3g} ± "
-      f"{last_std['large'][1]:.2g} with N(0, 1) weights ({N_SEEDS_INIT} seeds).")
+      f"{last_std['small'][1]:.1g} s.e. with N(0, 0.05^2) weights and "
+      f"{last_std['large'][0]:.3g} ± {last_std['large'][1]:.2g} s.e. with N(0, 1) weights, "
+      f"over {N_SEEDS_INIT} seeds.")
 print(f"   With BN every hidden ReLU output has std between {bn_stds.min():.3f} and "
       f"{bn_stds.max():.3f}, at every depth, for both inits and every seed (theory 0.584).")
 for number, result in zip(("3.", "  "), bn_profile, strict=True):
