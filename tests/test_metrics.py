@@ -167,14 +167,28 @@ def test_default_names_are_keras_names():
         "auc", "precision", "recall", "binary_accuracy", "mean_absolute_error"]
 
 
-def test_get_always_returns_a_new_metric():
+def test_get_returns_a_metric_object_itself_and_new_ones_for_names_and_classes():
     original = metrics.AUC(name="my_auc")
-    original.update_state([1, 0], [0.9, 0.1])
-    fresh = metrics.get(original, "binary_crossentropy")
-    assert fresh is not original and fresh.name == "my_auc"
-    assert fresh.true_positives.sum() == 0
+    assert metrics.get(original) is original  # as Keras's compile uses the object given
     assert metrics.get("auc") is not metrics.get("auc")
     assert isinstance(metrics.get(metrics.Precision), metrics.Precision)
+
+
+def test_a_metric_object_given_to_compile_is_the_one_fit_updates_as_in_keras():
+    # Keras 3.15 (checked live): after fit, auc.result() is the last value fit logged (the
+    # validation pass's, when there is one); an object given twice gets a copy for its second
+    # place, so that each log keeps its own state
+    x = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
+    y = (x[:, :1] > 0).astype(np.float32)
+    auc = metrics.AUC()
+    model = Sequential([Dense(1, input_shape=(3,), activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="binary_crossentropy", metrics=[auc],
+                  weighted_metrics=[auc])
+    history = model.fit(x, y, verbose=0)
+    assert model.metrics[0] is auc and model.weighted_metrics[0] is not auc
+    assert float(auc.result()) == history.history["auc"][-1]
+    history = model.fit(x, y, verbose=0, validation_split=0.25)
+    assert float(auc.result()) == history.history["val_auc"][-1]
 
 
 def test_accuracy_with_a_regression_loss_works_as_in_keras_and_says_what_says_more():

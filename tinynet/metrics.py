@@ -60,7 +60,6 @@ Each metric has Keras's get_config() (its constructor arguments by Keras's names
 `serialize` / `deserialize` turn a metric into the dict Keras writes in a .keras file and back.
 """
 
-import copy
 import json
 
 import numpy as np
@@ -1092,17 +1091,17 @@ class AccuracyByShape(Metric):
 
 
 def get(identifier, loss_name=None):
-    """A NEW metric object from a name ('accuracy', 'binary_accuracy', 'AUC', 'mae', ...), a
-    Metric class or instance (a fresh copy, reset), a function f(y_true, y_pred) that
-    returns one value per sample (wrapped in a MeanMetricWrapper), or Keras's dict
+    """The metric object for a name ('accuracy', 'binary_accuracy', 'AUC', 'mae', ...: a new
+    one), a Metric class (a new instance), a Metric instance (that very object, as in Keras:
+    after compile(metrics=[auc]) and fit, auc.result() is the value fit logged last), a
+    function f(y_true, y_pred) that returns one value per sample (wrapped in a
+    MeanMetricWrapper), or Keras's dict
     {"class_name": "AUC", "config": {...}} (see deserialize). 'accuracy' gives an
     AccuracyByShape, which the data's shapes decide, as in Keras 3 (`loss_name` is no longer
     used: tinynet used to decide by the loss). A name given as a string is the metric's name
     in the logs, as in Keras: metrics=['acc'] logs 'acc'."""
     if isinstance(identifier, Metric):
-        fresh = copy.deepcopy(identifier)
-        fresh.reset_state()
-        return fresh
+        return identifier
     if isinstance(identifier, type) and issubclass(identifier, Metric):
         return identifier()
     if isinstance(identifier, dict):

@@ -9,6 +9,7 @@ Nothing here is needed to understand a training step: models.py holds the model,
 these before it starts.
 """
 
+import copy
 import inspect
 import math
 import warnings
@@ -326,6 +327,22 @@ def check_metrics(metrics, argument):
         raise TypeError(f"compile({argument}=...) must be a list such as ['accuracy'], "
                         f"got {metrics!r}")
     return metrics
+
+
+def own_metrics(metrics, weighted_metrics):
+    """The metric objects of one compile, each in one place only: an object given twice (in
+    metrics and in weighted_metrics, say) is copied for its second place, so that each log
+    keeps a state of its own. (Keras updates the one object twice a batch and logs the same
+    number under both names.) Returns the two lists."""
+    seen = set()
+
+    def once(metric):
+        if id(metric) in seen:
+            metric = copy.deepcopy(metric)
+        seen.add(id(metric))
+        return metric
+
+    return [once(metric) for metric in metrics], [once(metric) for metric in weighted_metrics]
 
 
 # -- x: what a layer or a model is given ------------------------------------------------------

@@ -45,6 +45,7 @@ from tinynet.model_checks import (
     claim_optimizer,
     forward_argument_error,
     log_names,
+    own_metrics,
     sample_shape_hint,
     to_model_array,
     transposed_hint,
@@ -552,10 +553,10 @@ class Sequential:
         claim_optimizer(optimizer, self)
         self.optimizer = optimizer
         self.loss = losses.get(loss)
-        self.metrics = [metric_functions.get(m, self.loss.name)
-                        for m in check_metrics(metrics, "metrics")]
-        self.weighted_metrics = [metric_functions.get(m, self.loss.name)
-                                 for m in check_metrics(weighted_metrics, "weighted_metrics")]
+        self.metrics, self.weighted_metrics = own_metrics(
+            [metric_functions.get(m) for m in check_metrics(metrics, "metrics")],
+            [metric_functions.get(m) for m in check_metrics(weighted_metrics,
+                                                             "weighted_metrics")])
         # every metric, and whether it takes the sample weights, in the order of the logs
         self.metric_weighting = [(metric, False) for metric in self.metrics] + \
             [(metric, True) for metric in self.weighted_metrics]
