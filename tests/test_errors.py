@@ -842,3 +842,35 @@ def test_layers_that_cannot_train_together_are_refused_the_same_way_from_fit_and
     raises(ValueError, lambda: model.add(BatchNormalization(dtype="float64")), "same dtype")
     assert len(model.layers) == 1 and model.compiled
     model.train_on_batch(x, y)
+
+
+def test_compile_refuses_a_loss_that_gives_one_value_per_sample():
+    # Keras 3.15: evaluate reports the mean, fit fails at its first step (checked live)
+    raises(ValueError, lambda: binary_model().compile(
+        loss=losses.BinaryCrossentropy(reduction="none")), "compile", "reduction='none'",
+        "sum_over_batch_size")
+
+
+def test_a_schedule_that_gives_a_negative_or_non_number_rate_is_refused_at_that_step():
+    x, y = np.ones((4, 3), dtype=np.float32), np.ones((4, 1), dtype=np.float32)
+    model = binary_model()
+    model.compile(optimizer=optimizers.SGD(lambda step: 0.1 - 0.1 * step),
+                  loss="binary_crossentropy")
+    model.train_on_batch(x, y)  # step 0: rate 0.1
+    model.train_on_batch(x, y)  # step 1: rate 0, allowed (it trains nothing)
+    raises(ValueError, lambda: model.train_on_batch(x, y),
+           "SGD: the learning-rate schedule <lambda> at step 2", "got -0.1")
+    model.compile(optimizer=optimizers.SGD(lambda step: "fast"), loss="binary_crossentropy")
+    raises(TypeError, lambda: model.train_on_batch(x, y), "schedule <lambda> at step 0",
+           "must be a number", "'fast'")
+
+
+@pytest.mark.parametrize("loss", ["categorical_crossentropy", "sparse_categorical_crossentropy"])
+def test_a_linear_output_with_a_categorical_crossentropy_warns_at_compile(loss):
+    model = Sequential([Dense(4, input_shape=(3,)), Dense(3)])
+    with pytest.warns(UserWarning, match="'linear' values.*softmax.*from_logits=True"):
+        model.compile(loss=loss)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.compile(loss=losses.get(loss).__class__(from_logits=True))
+        Sequential([Dense(3, input_shape=(3,), activation="softmax")]).compile(loss=loss)

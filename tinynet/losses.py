@@ -160,7 +160,9 @@ class Loss:
 
     def loss(self, y_true, y_pred, sample_weight=None):
         """Inputs: y_true, y_pred (N, K), sample_weight (N,) or None.
-        Returns: L = sum_n w_n l_n / N (or the plain sum for reduction='sum'), a float."""
+        Returns: L = sum_n w_n l_n / N (or the plain sum for reduction='sum' and 'none';
+        a model refuses 'none' at compile, and the loss object called by hand with it gives
+        the per-sample values), a float."""
         check_loss_arguments(self, y_true, y_pred, sample_weight, "loss")
         values = self.call(self.prepare_targets(y_true, y_pred), y_pred)  # l_n: (N,)
         if sample_weight is not None:

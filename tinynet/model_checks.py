@@ -445,6 +445,11 @@ def warn_about_output_and_loss(model):
     elif name == "binary_crossentropy" and not logits and activation in ("linear", "relu"):
         message = (f"the last layer outputs '{activation}' values, not probabilities; use "
                    f"activation='sigmoid', or loss=BinaryCrossentropy(from_logits=True)")
+    elif name in ("categorical_crossentropy", "sparse_categorical_crossentropy") and \
+            not logits and activation in ("linear", "relu"):
+        loss_class = type(model.loss).__name__
+        message = (f"the last layer outputs '{activation}' values, not probabilities that add "
+                   f"up to 1; use activation='softmax', or loss={loss_class}(from_logits=True)")
     classification = ("binary_crossentropy", "categorical_crossentropy",
                       "sparse_categorical_crossentropy")
     if not message and name not in classification and any(

@@ -553,6 +553,12 @@ class Sequential:
         claim_optimizer(optimizer, self)
         self.optimizer = optimizer
         self.loss = losses.get(loss)
+        if self.loss.reduction == "none":  # Keras's fit fails on it too, at its first step
+            raise ValueError(f"compile: the loss {type(self.loss).__name__} has "
+                             f"reduction='none', which gives one loss per sample, not the one "
+                             f"number that training minimizes and evaluate reports; use the "
+                             f"default reduction='sum_over_batch_size' (reduction='none' is "
+                             f"for calling the loss by hand)")
         self.metrics, self.weighted_metrics = own_metrics(
             [metric_functions.get(m) for m in check_metrics(metrics, "metrics")],
             [metric_functions.get(m) for m in check_metrics(weighted_metrics,

@@ -243,7 +243,7 @@ class Optimizer:
     def current_learning_rate(self):
         """The learning rate of the next update: the float, or the schedule at this step."""
         rate = self._learning_rate
-        return float(rate(self.iterations)) if callable(rate) else rate
+        return check_scheduled_rate(self, rate(self.iterations)) if callable(rate) else rate
 
     def apply(self, params, grads):
         """One update of every params[i] from grads[i], in place. params and grads: one array
@@ -559,6 +559,18 @@ class Adagrad(Optimizer):
 # The defaults above are Keras 3.15's, checked against its source (keras-team/keras,
 # keras/src/optimizers/{adamw,rmsprop,adagrad}.py) and the API pages on keras.io
 # (optimizers/adamw, optimizers/rmsprop) and tensorflow.org (tf.keras.optimizers.Adagrad).
+def check_scheduled_rate(optimizer, value):
+    """What a schedule gave for this step, as a float: a finite number >= 0 (a schedule of
+    your own, lambda step: 0.1 - 1e-4 * step, turns negative after 1000 steps; a negative
+    rate would climb the loss)."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    schedule = getattr(optimizer._learning_rate, "__name__", None) or \
+        type(optimizer._learning_rate).__name__
+    return check_float(value, f"{type(optimizer).__name__}: the learning-rate schedule "
+                              f"{schedule} at step {optimizer.iterations}", low=0.0)
+
+
 def as_list(arrays):
     """One array -> [array]; a list or tuple of arrays stays as it is."""
     return [arrays] if isinstance(arrays, np.ndarray) else list(arrays)
