@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinynet.config import get_rng
-from tinynet.validation import to_float_array
+from tinynet.validation import check_float, to_float_array
 
 
 def relative_error(analytic, numeric, zero_tol=1e-8, floor_fraction=1e-3):
@@ -96,8 +96,19 @@ def compare(name, mine, reference, tol=1e-6):
 def numerical_gradient(f, w, h=1e-5):
     """Central-difference gradient of the scalar function f() with respect to array w.
 
-    w is changed in place, one entry at a time, and restored; f reads it.
+    w: a float64 NumPy array, changed in place one entry at a time and restored; f reads it.
+    h: the step, a number > 0. Returns an array of w's shape, float64.
+    TypeError for a w that is not a float64 array: w + h in an integer array rounds back to
+    w (the gradient would come out 0 or huge), and in float32 the step is lost to round-off;
+    a list cannot be changed in place where f reads it. ValueError for h <= 0 (h = 0 would
+    divide by zero).
     """
+    if not isinstance(w, np.ndarray) or w.dtype != np.float64:
+        what = f"an array of {w.dtype}" if isinstance(w, np.ndarray) else type(w).__name__
+        raise TypeError(f"numerical_gradient: w must be a float64 NumPy array (f reads it, "
+                        f"and it is moved by h in place), got {what}; pass "
+                        f"np.asarray(w, dtype=np.float64) and let f read that array")
+    h = check_float(h, "numerical_gradient: h", low=0.0, low_open=True)
     grad = np.zeros_like(w, dtype=np.float64)
     for i in np.ndindex(w.shape):
         old = w[i]

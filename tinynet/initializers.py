@@ -234,7 +234,7 @@ class GlorotUniform(RandomInitializer):
 
     def __call__(self, shape, dtype="float32"):
         fan_in, fan_out = compute_fans(shape)
-        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        limit = np.sqrt(6.0 / max(1, fan_in + fan_out))  # max: see VarianceScaling
         return self.rng().uniform(-limit, limit, size=shape).astype(standardize_dtype(dtype))
 
 
@@ -245,7 +245,7 @@ class GlorotNormal(RandomInitializer):
 
     def __call__(self, shape, dtype="float32"):
         fan_in, fan_out = compute_fans(shape)
-        stddev = np.sqrt(2.0 / (fan_in + fan_out)) / TRUNCATED_STD_OF_UNIT_NORMAL
+        stddev = np.sqrt(2.0 / max(1, fan_in + fan_out)) / TRUNCATED_STD_OF_UNIT_NORMAL
         return draw_truncated_normal(shape, stddev, self.rng()).astype(standardize_dtype(dtype))
 
 
@@ -256,7 +256,7 @@ class HeUniform(RandomInitializer):
 
     def __call__(self, shape, dtype="float32"):
         fan_in, _ = compute_fans(shape)
-        limit = np.sqrt(6.0 / fan_in)
+        limit = np.sqrt(6.0 / max(1, fan_in))
         return self.rng().uniform(-limit, limit, size=shape).astype(standardize_dtype(dtype))
 
 
@@ -267,7 +267,7 @@ class HeNormal(RandomInitializer):
 
     def __call__(self, shape, dtype="float32"):
         fan_in, _ = compute_fans(shape)
-        stddev = np.sqrt(2.0 / fan_in) / TRUNCATED_STD_OF_UNIT_NORMAL
+        stddev = np.sqrt(2.0 / max(1, fan_in)) / TRUNCATED_STD_OF_UNIT_NORMAL
         return draw_truncated_normal(shape, stddev, self.rng()).astype(standardize_dtype(dtype))
 
 
@@ -278,7 +278,7 @@ class LecunUniform(RandomInitializer):
 
     def __call__(self, shape, dtype="float32"):
         fan_in, _ = compute_fans(shape)
-        limit = np.sqrt(3.0 / fan_in)
+        limit = np.sqrt(3.0 / max(1, fan_in))
         return self.rng().uniform(-limit, limit, size=shape).astype(standardize_dtype(dtype))
 
 
@@ -289,7 +289,7 @@ class LecunNormal(RandomInitializer):
 
     def __call__(self, shape, dtype="float32"):
         fan_in, _ = compute_fans(shape)
-        stddev = np.sqrt(1.0 / fan_in) / TRUNCATED_STD_OF_UNIT_NORMAL
+        stddev = np.sqrt(1.0 / max(1, fan_in)) / TRUNCATED_STD_OF_UNIT_NORMAL
         return draw_truncated_normal(shape, stddev, self.rng()).astype(standardize_dtype(dtype))
 
 
@@ -327,6 +327,8 @@ class VarianceScaling(RandomInitializer):
     def __call__(self, shape, dtype="float32"):
         fan_in, fan_out = compute_fans(shape)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
+        # max(1, n), as Keras: a weight with a 0 in its shape has no entries to draw, and
+        # its fan of 0 must not divide by zero on the way (the same in the six above)
         variance = self.scale / max(1.0, n)
         if self.distribution == "truncated_normal":
             stddev = np.sqrt(variance) / TRUNCATED_STD_OF_UNIT_NORMAL

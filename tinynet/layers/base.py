@@ -183,8 +183,10 @@ class Layer:
     # -- building -------------------------------------------------------------------------
 
     def build(self, input_shape):
-        """Create the weights for inputs of `input_shape`, e.g. (None, 20). Called once."""
-        self.input_shape = tuple(input_shape)
+        """Create the weights for inputs of `input_shape`, e.g. (None, 20). Called once.
+        TypeError or ValueError for a shape that is not (batch, positive sizes...): see
+        check_input_shape, which each built-in layer's build calls first."""
+        self.input_shape = check_input_shape(self, input_shape)
         self.output_shape = self.compute_output_shape(self.input_shape)
         self.built = True
 
@@ -703,6 +705,37 @@ def check_weight_list(weights, keys, targets, where):
             raise TypeError(f"{where}: weight '{key}' must be numeric, got {value.dtype}")
         arrays.append(value)
     return arrays
+
+
+def check_input_shape(layer, input_shape):
+    """A build's input_shape, (batch, *sample shape), checked where build starts: a tuple or
+    list of at least two entries, the batch size None or an int >= 0, every other size an int
+    >= 1. Returns it as a tuple. Without this check a 0 would build a layer of no weights in
+    silence, and a None, a 2.5, a -2 or a missing axis would stop deep inside NumPy or an
+    initializer, in words that do not name the layer."""
+    where = f"{layer.where}.build: input_shape"
+    example = "like (None, 20) for samples of 20 features or (None, 28, 28, 1) for images"
+    if not isinstance(input_shape, (tuple, list)):
+        raise TypeError(f"{where} must be a tuple (batch, *sample shape), {example}; got "
+                        f"{input_shape!r} ({type(input_shape).__name__})")
+    shape = tuple(input_shape)
+    if len(shape) < 2:
+        raise ValueError(f"{where} must have the batch axis first and at least one axis "
+                         f"after it, {example}; got {shape}")
+    if shape[0] is not None:
+        check_int(shape[0], f"{where}[0], the batch size (None: any),", minimum=0)
+    for size in shape[1:]:
+        if size is None:
+            raise TypeError(f"{where} = {shape} has a size None (Keras's variable size): "
+                            f"tinynet builds layers for fixed sizes; give every size after "
+                            f"the batch axis, e.g. (None, 32, 32, 3)")
+        if isinstance(size, bool) or not isinstance(size, numbers.Integral):
+            raise TypeError(f"{where} must hold integer sizes after the batch axis, got "
+                            f"{shape} ({size!r} is a {type(size).__name__})")
+        if size < 1:
+            raise ValueError(f"{where} must hold sizes >= 1 after the batch axis, got "
+                             f"{shape}: every axis of a sample needs at least one value")
+    return (shape[0] if shape[0] is None else int(shape[0]), *map(int, shape[1:]))
 
 
 def check_sample_shape(shape, where):

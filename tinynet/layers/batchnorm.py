@@ -60,7 +60,7 @@ from typing import NamedTuple
 import numpy as np
 
 from tinynet import initializers, regularizers
-from tinynet.layers.base import Layer, weight_attribute
+from tinynet.layers.base import Layer, check_input_shape, weight_attribute
 from tinynet.validation import check_bool, check_float
 
 
@@ -84,6 +84,14 @@ def sum_over_batch(a, dtype=None):
     """
     a2d = a.reshape(-1, a.shape[-1])
     return ones(len(a2d), dtype or a.dtype) @ a2d
+
+
+def mean_in_float64(x, axis):
+    """x.mean(axis, keepdims=True) with the sum accumulated in float64 and the mean rounded
+    once to x's type: the mean batchnorm_train takes (its docstring says why), for the layers
+    that average over other axes (LayerNormalization over the features of each sample,
+    GroupNormalization over each sample's groups). Shape: x's, with each axis in `axis` 1."""
+    return x.mean(axis=axis, keepdims=True, dtype=np.float64).astype(x.dtype, copy=False)
 
 
 @functools.lru_cache(maxsize=64)
@@ -226,6 +234,7 @@ class BatchNormalization(Layer):
         self.cache = None
 
     def build(self, input_shape):
+        input_shape = check_input_shape(self, input_shape)
         if self.axis not in (-1, len(input_shape) - 1):
             raise ValueError(f"{self.where}: axis={self.axis} is not the last axis of inputs "
                              f"of shape {tuple(input_shape)}; tinynet normalizes the last axis "

@@ -48,7 +48,7 @@ from tinynet.layers.activation import (
     activation_attribute,
     check_activation_name,
 )
-from tinynet.layers.base import CHANNELS_LAST_HINT, Layer, weight_attribute
+from tinynet.layers.base import CHANNELS_LAST_HINT, Layer, check_input_shape, weight_attribute
 from tinynet.validation import check_bool, check_int
 
 # -- window arithmetic, shared with pooling.py ------------------------------------------------
@@ -230,6 +230,7 @@ class Conv2D(Layer):
         self.padded_shape = None
 
     def build(self, input_shape):
+        input_shape = check_input_shape(self, input_shape)
         self.pads, _ = spatial_padding(input_shape, self.kernel_size, self.strides,
                                        self.padding, self.where)
         warn_if_channels_first(input_shape, self.kernel_size, self.where)

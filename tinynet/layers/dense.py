@@ -17,7 +17,7 @@ Backward, given g = dL/dy of shape (N, D_out):
 
 from tinynet import initializers, regularizers
 from tinynet.layers.activation import activation_attribute, check_activation_name
-from tinynet.layers.base import Layer, weight_attribute
+from tinynet.layers.base import Layer, check_input_shape, weight_attribute
 from tinynet.validation import check_bool, check_int
 
 
@@ -52,6 +52,7 @@ class Dense(Layer):
         self.x = self.z = self.y = None
 
     def build(self, input_shape):
+        input_shape = check_input_shape(self, input_shape)
         if len(input_shape) != 2:
             raise ValueError(f"{self.where} expects inputs of shape (batch, features), got "
                              f"input shape {tuple(input_shape)}. Keras's Dense would apply "

@@ -34,8 +34,8 @@ with the sums over the same K values as the statistics (one per sample and group
 import numpy as np
 
 from tinynet import initializers, regularizers
-from tinynet.layers.base import Layer, weight_attribute
-from tinynet.layers.batchnorm import check_last_axis
+from tinynet.layers.base import Layer, check_input_shape, weight_attribute
+from tinynet.layers.batchnorm import check_last_axis, mean_in_float64
 from tinynet.validation import check_bool, check_float, check_int
 
 
@@ -89,6 +89,7 @@ class GroupNormalization(Layer):
         return self.groups if self.built else None
 
     def build(self, input_shape):
+        input_shape = check_input_shape(self, input_shape)
         channels = input_shape[-1]
         if self.axis not in (-1, len(input_shape) - 1):
             raise ValueError(f"{self.where}: axis={self.axis} is not the last axis of inputs "
@@ -121,7 +122,7 @@ class GroupNormalization(Layer):
         modes use the sample's own statistics."""
         self.check_input(x)
         xg = self.grouped(x)                                        # (N, M, G, C/G)
-        mu = xg.mean(axis=(1, 3), keepdims=True)                    # (N, 1, G, 1)
+        mu = mean_in_float64(xg, axis=(1, 3))  # (N, 1, G, 1), summed in float64: see BN
         centered = xg - mu
         var = (centered * centered).mean(axis=(1, 3), keepdims=True)
         # backward needs only these two: x_hat and 1 / sqrt(var + eps)

@@ -43,7 +43,8 @@ normalization needs at least two features to mean anything.
 import numpy as np
 
 from tinynet import initializers, regularizers
-from tinynet.layers.base import Layer, weight_attribute
+from tinynet.layers.base import Layer, check_input_shape, weight_attribute
+from tinynet.layers.batchnorm import mean_in_float64
 from tinynet.validation import check_bool, check_float
 
 
@@ -87,6 +88,7 @@ class LayerNormalization(Layer):
         self.inv_std = None
 
     def build(self, input_shape):
+        input_shape = check_input_shape(self, input_shape)
         if self.axis[0] not in (-1, len(input_shape) - 1):
             raise ValueError(f"{self.where}: axis={self.axis[0]} is not the last axis of inputs "
                              f"of shape {tuple(input_shape)}; tinynet normalizes over the last "
@@ -107,12 +109,12 @@ class LayerNormalization(Layer):
         same shape. `training` is ignored on purpose: both modes use the sample's own
         statistics."""
         self.check_input(x)
-        mu = x.mean(axis=-1, keepdims=True)
+        mu = mean_in_float64(x, axis=-1)  # summed in float64: see batchnorm_train
         centered = x - mu
         # biased, like BN and Keras: divide by the number of features D
         var = (centered * centered).mean(axis=-1, keepdims=True)
         # backward needs only these two: x_hat (N, D) and 1 / sqrt(var + eps) (N, 1)
-        self.inv_std = 1.0 / np.sqrt(var + self.epsilon)
+        self.inv_std = 1.0 / np.sqrt(var + x.dtype.type(self.epsilon))
         self.x_hat = centered * self.inv_std
         y = self.x_hat
         if self.scale:

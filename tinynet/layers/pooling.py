@@ -34,7 +34,7 @@ gradient does that (torch.amax's).
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from tinynet.layers.base import Layer
+from tinynet.layers.base import Layer, check_input_shape
 from tinynet.layers.conv2d import (
     add_windows_back,
     check_padding,
@@ -76,6 +76,7 @@ class Pooling2D(Layer):
         self.padded_shape = None
 
     def build(self, input_shape):
+        input_shape = check_input_shape(self, input_shape)
         self.pads, _ = spatial_padding(input_shape, self.pool_size, self.strides, self.padding,
                                        self.where)
         warn_if_channels_first(input_shape, self.pool_size, self.where)
@@ -195,6 +196,7 @@ class GlobalPooling2D(Layer):
         self.keepdims = check_bool(keepdims, f"{type(self).__name__}(keepdims=...)")
 
     def build(self, input_shape):
+        input_shape = check_input_shape(self, input_shape)
         if len(input_shape) != 4:
             raise ValueError(f"{self.where} expects images of shape (batch, height, width, "
                              f"channels), got samples of shape {tuple(input_shape[1:])} "
