@@ -734,3 +734,21 @@ def test_model_checkpoint_refuses_a_monitor_it_cannot_direct_even_saving_every_e
     checkpoint = ModelCheckpoint(str(tmp_path / "m.keras"), monitor="true_positives")
     with pytest.raises(ValueError, match="monitor=true_positives.*mode='max'"):
         model.fit(x, y, epochs=1, verbose=0, callbacks=[checkpoint])
+
+
+def test_a_monitor_with_one_value_per_threshold_is_saved_uncompared_or_refused(tmp_path):
+    # Keras 3.15's ModelCheckpoint warns and saves as if save_best_only=False; tinynet's
+    # EarlyStopping and ReduceLROnPlateau say what to monitor instead of failing inside
+    x, y = small_data()
+    model = small_model(SGD(learning_rate=0.1))
+    model.compile(optimizer=SGD(learning_rate=0.1), loss="binary_crossentropy",
+                  metrics=[tinynet.metrics.Precision(thresholds=[0.3, 0.6])])
+    checkpoint = ModelCheckpoint(tmp_path / "w-{epoch}.npz", monitor="precision", mode="max",
+                                 save_best_only=True, save_weights_only=True)
+    with pytest.warns(UserWarning, match="several values.*save_best_only=False"):
+        model.fit(x, y, epochs=2, verbose=0, callbacks=[checkpoint])
+    assert sorted(os.listdir(tmp_path)) == ["w-1.npz", "w-2.npz"]
+    with pytest.raises(TypeError, match="EarlyStopping: monitor 'precision' holds one value "
+                                        "per threshold"):
+        model.fit(x, y, epochs=1, verbose=0,
+                  callbacks=[EarlyStopping(monitor="precision", mode="max")])

@@ -483,6 +483,11 @@ def monitored_value(logs, monitor, where, skipped):
         warn_user(f"{where}: monitor '{monitor}' is not among the logged values "
                   f"{', '.join(logs) or '(none)'}, so {skipped}{hint}")
         return None
+    if getattr(logs[monitor], "ndim", 0) > 0:
+        raise TypeError(f"{where}: monitor '{monitor}' holds one value per threshold "
+                        f"({logs[monitor]}), not one number to compare; monitor a metric "
+                        f"with a single threshold (e.g. Precision(thresholds=0.5, "
+                        f"name='precision_at_half'))")
     return logs[monitor]
 
 
@@ -810,6 +815,12 @@ class ModelCheckpoint(Callback):
         if not self.save_best_only:
             if self.verbose > 0:
                 print(f"\nEpoch {epoch + 1}: saving model to {path}")
+            return True
+        if getattr(logs.get(self.monitor), "ndim", 0) > 0:  # one value per threshold
+            warn_user(f"ModelCheckpoint: monitor '{self.monitor}' holds several values "
+                      f"({logs[self.monitor]}), which cannot be compared with the best one, "
+                      f"so the model is saved without comparing (save_best_only=False), as "
+                      f"Keras does")
             return True
         current = monitored_value(logs, self.monitor, "ModelCheckpoint",
                                   "the model is saved without comparing (as Keras does)")
