@@ -4,7 +4,7 @@ test fails without its fix."""
 import numpy as np
 import pytest
 
-from tinynet import initializers
+from tinynet import initializers, regularizers
 from tinynet.gradcheck import numerical_gradient
 from tinynet.layers import (
     BatchNormalization,
@@ -12,6 +12,7 @@ from tinynet.layers import (
     Dense,
     Dropout,
     GroupNormalization,
+    InputLayer,
     LayerNormalization,
     MaxPooling2D,
 )
@@ -113,3 +114,80 @@ def test_fan_based_initializers_give_an_empty_array_for_a_shape_with_a_zero(name
     # as Keras (max(1, fan)): nothing to draw, and no division by a fan of 0 on the way
     values = initializers.get(name)(shape)
     assert values.shape == shape
+
+
+# -- set_weights takes real numbers only, and names the weight ----------------------------------
+
+
+def built_dense():
+    layer = Dense(2)
+    layer.build((None, 3))
+    return layer
+
+
+@pytest.mark.parametrize("kernel, error, words", [
+    (np.ones((3, 2), dtype=complex), TypeError, "complex numbers"),
+    ([[1.0, 2.0], [3.0], [4.0, 5.0]], ValueError, "ragged list"),
+    (np.ones((3, 2), dtype=bool), TypeError, "bool"),
+], ids=["complex", "ragged", "bool"])
+def test_set_weights_refuses_what_is_not_real_numbers_and_changes_nothing(kernel, error,
+                                                                         words):
+    layer = built_dense()
+    before = layer.get_weights()
+    with pytest.raises(error, match="Dense.set_weights: weight 'kernel'") as caught:
+        layer.set_weights([kernel, np.zeros(2)])
+    assert words in str(caught.value)
+    assert all(np.array_equal(a, b) for a, b in zip(before, layer.get_weights(), strict=True))
+
+
+def test_set_weights_takes_integers():
+    layer = built_dense()
+    layer.set_weights([np.ones((3, 2), dtype=int), [1, 2]])
+    assert np.array_equal(layer.bias, [1.0, 2.0]) and layer.kernel.dtype == np.float32
+
+
+# -- the regularizers measure integer arrays and lists as floats ---------------------------------
+
+
+def test_regularizer_gradients_of_integer_arrays_are_not_rounded_to_zero():
+    np.testing.assert_allclose(regularizers.L2(0.01).gradient(np.array([1, 2])), [0.02, 0.04])
+    np.testing.assert_allclose(regularizers.L1(0.01).gradient(np.array([1, -2])), [0.01, -0.01])
+    np.testing.assert_allclose(regularizers.L1L2(0.1, 0.2).gradient(np.array([1, 2])),
+                               [0.5, 0.9])
+
+
+def test_regularizers_take_lists_in_both_the_penalty_and_the_gradient():
+    reg = regularizers.L1L2(0.1, 0.2)
+    assert reg([1.0, -2.0]) == pytest.approx(0.1 * 3 + 0.2 * 5)
+    np.testing.assert_allclose(reg.gradient([1.0, -2.0]), [0.1 + 0.4, -0.1 - 0.8])
+
+
+def test_regularizer_gradient_keeps_a_float_weights_dtype():
+    weight = np.array([1.0, 2.0], dtype=np.float32)
+    assert regularizers.L2().gradient(weight).dtype == np.float32
+    assert regularizers.L1().gradient(weight).dtype == np.float32
+
+
+@pytest.mark.parametrize("weight", [np.array([1 + 1j]), ["a"], np.array([True])],
+                         ids=["complex", "text", "bool"])
+@pytest.mark.parametrize("reg", [regularizers.L1(), regularizers.L2()], ids=["L1", "L2"])
+def test_regularizers_refuse_what_is_not_real_numbers(reg, weight):
+    name = type(reg).__name__
+    with pytest.raises(TypeError, match=f"{name}.gradient: the weight must hold real numbers"):
+        reg.gradient(weight)
+    with pytest.raises(TypeError, match=f"{name}: the weight must hold real numbers"):
+        reg(weight)
+
+
+# -- InputLayer takes its arguments in Keras 3's order -------------------------------------------
+
+
+def test_input_layer_third_positional_argument_is_dtype_as_in_keras():
+    assert InputLayer((20,), None, "float64").dtype == "float64"
+
+
+def test_input_layer_keeps_input_shape_and_name_as_keywords():
+    layer = InputLayer(input_shape=(3,), name="pixels")
+    assert layer.shape == (None, 3) and layer.name == "pixels"
+    with pytest.raises(TypeError):
+        InputLayer((20,), None, None, False)  # Keras's sparse: not taken, not misread

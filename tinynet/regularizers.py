@@ -31,7 +31,8 @@ from tinynet.validation import check_float, missing_attribute, unknown_name_erro
 
 class Regularizer:
     """Base class: `regularizer(W)` -> the penalty (a float), `gradient(W)` -> d penalty / dW,
-    an array of W's shape and dtype; `get_config()` -> the arguments, as in Keras.
+    an array of W's shape and dtype; `get_config()` -> the arguments, as in Keras. (The
+    built-in ones also take a list or an integer array, measured as float64: see as_weight.)
 
     A regularizer of your own defines both (Keras's own only define `__call__`, because Keras
     differentiates it automatically; tinynet has no automatic differentiation):
@@ -85,6 +86,26 @@ def check_complete(regularizer, name):
     return regularizer
 
 
+def as_weight(weight, where):
+    """The weight a built-in regularizer measures, as an array of floats: a float array as
+    it is (the gradient keeps its dtype: float32 for a float32 weight), and integers or a
+    list of numbers as float64. Converted rather than refused: the penalty and its gradient
+    are defined at any real point, and in an integer array the gradient would be silently
+    wrong (int64(0.01) is 0). Anything else (complex numbers, booleans, text, a ragged
+    list) gets a TypeError naming `where`."""
+    if type(weight) is np.ndarray and weight.dtype.kind == "f":  # the usual case, in training
+        return weight
+    try:
+        array = np.asarray(weight)
+    except ValueError:  # a list of rows of different lengths
+        raise TypeError(f"{where}: the weight must be an array of real numbers, got a ragged "
+                        f"{type(weight).__name__} (rows of different lengths)") from None
+    if array.dtype.kind not in "iuf":
+        raise TypeError(f"{where}: the weight must hold real numbers (integers or floats), "
+                        f"got an array of {array.dtype}")
+    return array if array.dtype.kind == "f" else array.astype(np.float64)
+
+
 def check_factor(value, where):
     """A regularization factor: a finite number >= 0 (None means 0, as in Keras)."""
     return 0.0 if value is None else check_float(value, where, low=0.0)
@@ -102,9 +123,10 @@ class L1(Regularizer):
         self.l1 = check_factor(l1, "L1(l1=...)")
 
     def __call__(self, weight):
-        return float(self.l1 * np.sum(np.abs(weight)))
+        return float(self.l1 * np.sum(np.abs(as_weight(weight, "L1"))))
 
     def gradient(self, weight):
+        weight = as_weight(weight, "L1.gradient")
         return weight.dtype.type(self.l1) * np.sign(weight)
 
     def get_config(self):
@@ -118,9 +140,10 @@ class L2(Regularizer):
         self.l2 = check_factor(l2, "L2(l2=...)")
 
     def __call__(self, weight):
-        return float(self.l2 * np.sum(np.square(weight)))
+        return float(self.l2 * np.sum(np.square(as_weight(weight, "L2"))))
 
     def gradient(self, weight):
+        weight = as_weight(weight, "L2.gradient")
         return weight.dtype.type(2 * self.l2) * weight
 
     def get_config(self):

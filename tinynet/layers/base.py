@@ -688,7 +688,10 @@ CHANNELS_LAST_HINT = ("; the images look channels-first, (batch, channels, heigh
 
 
 def check_weight_list(weights, keys, targets, where):
-    """Check a list of arrays against the weights it will replace; return them as arrays."""
+    """Check a list of arrays against the weights it will replace; return them as arrays.
+    Each must have its weight's shape and hold real numbers (integers or floats): complex
+    values would lose their imaginary part in silence, and text, booleans or objects are
+    not weights. TypeError or ValueError naming the weight otherwise."""
     if not isinstance(weights, (list, tuple)):
         raise TypeError(f"{where}: expected a list of {len(keys)} arrays, "
                         f"got {type(weights).__name__}")
@@ -697,12 +700,19 @@ def check_weight_list(weights, keys, targets, where):
                          f"got {len(weights)}")
     arrays = []
     for key, value, target in zip(keys, weights, targets, strict=True):
-        value = np.asarray(value)
+        try:
+            value = np.asarray(value)
+        except ValueError:  # NumPy's complaint about a list of rows of different lengths
+            raise ValueError(f"{where}: weight '{key}' must be an array of shape "
+                             f"{target.shape}, got a ragged {type(value).__name__} (rows of "
+                             f"different lengths)") from None
         if value.shape != target.shape:
             raise ValueError(f"{where}: weight '{key}' must have shape {target.shape}, "
                              f"got {value.shape}")
-        if not np.issubdtype(value.dtype, np.number):
-            raise TypeError(f"{where}: weight '{key}' must be numeric, got {value.dtype}")
+        if value.dtype.kind not in "iuf":  # c: complex, b: bool, U: text, O: objects, ...
+            what = "complex numbers" if value.dtype.kind == "c" else value.dtype
+            raise TypeError(f"{where}: weight '{key}' must be numeric, real numbers "
+                            f"(integers or floats), got an array of {what}")
         arrays.append(value)
     return arrays
 

@@ -16,13 +16,20 @@ from tinynet.validation import check_int, unknown_argument_error
 
 
 class InputLayer(Layer):
-    """InputLayer(shape=None, batch_size=None, name=None, dtype=None), also input_shape=.
+    """InputLayer(shape=None, batch_size=None, dtype=None, *, name=None, input_shape=None):
+    the first three in Keras 3's order (InputLayer((20,), None, 'float64') is dtype float64,
+    as in Keras), the others by keyword only. Keras's next positional arguments (sparse,
+    ragged, batch_shape, input_tensor, optional) are not tinynet's: given by keyword they
+    are refused with a TypeError that lists the arguments InputLayer takes.
 
     shape: the shape of one sample, e.g. (20,) or (28, 28, 1), without the batch axis.
     batch_size: None, or a positive int (Keras's fixed batch size; tinynet only keeps it).
+    dtype: 'float32' (None) or 'float64', as for every layer.
+    input_shape: the same as shape (Keras's older name); give one of the two.
     """
 
-    def __init__(self, shape=None, batch_size=None, input_shape=None, **kwargs):
+    def __init__(self, shape=None, batch_size=None, dtype=None, *, input_shape=None,
+                 **kwargs):
         if shape is None and input_shape is None:
             raise TypeError("InputLayer: give the shape of one sample, e.g. "
                             "InputLayer(shape=(20,))")
@@ -35,7 +42,7 @@ class InputLayer(Layer):
                             f"any size): tinynet needs fixed image sizes; give them, e.g. "
                             f"Input(shape=(32, 32, 3))")
         shape = check_sample_shape(shape, "InputLayer")
-        super().__init__(input_shape=shape, **kwargs)
+        super().__init__(input_shape=shape, dtype=dtype, **kwargs)
         self.batch_size = (None if batch_size is None
                            else check_int(batch_size, "InputLayer(batch_size=...)", minimum=1))
         self.build(self.input_shape)
