@@ -223,3 +223,21 @@ def test_accuracy_used_by_hand_becomes_the_metric_its_first_data_call_for():
     assert metric.result() == 0.0
     metric.update_state([[0], [1]], [[0.2], [0.4]])
     assert type(metric) is metrics.BinaryAccuracy and metric.result() == 0.5
+
+
+def test_metrics_called_by_hand_refuse_targets_of_another_shape_naming_themselves():
+    cases = [(lambda: metrics.Precision()(np.ones(4), np.ones(5)), "Precision.update_state"),
+             (lambda: metrics.AUC()(np.ones(3), np.ones(4)), "AUC.update_state"),
+             (lambda: metrics.binary_accuracy(np.ones((3, 2)), np.ones((2, 3))),
+              "binary_accuracy"),
+             (lambda: metrics.categorical_accuracy(np.eye(3), np.eye(4)[:3]),
+              "categorical_accuracy"),
+             (lambda: metrics.cosine_similarity(np.ones(3), np.ones(4)), "cosine_similarity"),
+             (lambda: metrics.Precision(class_id=1)(np.ones((4, 1)), np.ones((4, 1))),
+              r"class_id=1.*K > 1.*\(4, 1\)"),
+             (lambda: metrics.Recall(class_id=5)(np.eye(3), np.eye(3)), r"class_id=5.*\(3, 3\)")]
+    for call, words in cases:
+        with pytest.raises(ValueError, match=words):
+            call()
+    # (N,) and (N, 1) still go together
+    assert metrics.Precision()(np.ones(4), np.ones((4, 1))) == 1.0

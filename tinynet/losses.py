@@ -258,11 +258,7 @@ class Loss:
         length 1: targets (N,) and (N, 1) mean the same thing. Any other mismatch (even of
         the same size, such as (K, N) for (N, K)) is an error here, where it would otherwise
         give a wrong loss silently."""
-        y_true, y_pred = match_shapes(y_true, y_pred)
-        if y_true.shape != y_pred.shape:
-            raise ValueError(f"{type(self).__name__}: y_true of shape {y_true.shape} does not "
-                             f"match y_pred of shape {y_pred.shape} (the order is y_true, "
-                             f"y_pred)")
+        y_true, y_pred = match_shapes(y_true, y_pred, type(self).__name__)
         return y_true.astype(y_pred.dtype, copy=False)
 
     def check_targets(self, y, output_shape, where):
@@ -285,14 +281,19 @@ class Loss:
         return cls(**check_keras_only_settings(config, cls.__name__))
 
 
-def match_shapes(y_true, y_pred):
+def match_shapes(y_true, y_pred, where):
     """Targets (N,) and predictions (N, 1) (or the reverse) mean the same thing: y_true is
     reshaped to y_pred's shape when the two differ only by trailing axes of length 1 (the
     losses and the metrics share this rule; Keras's squeeze_or_expand_to_same_rank is the
-    same idea). Other shapes are left as they are, for the caller to refuse."""
+    same idea). Any other mismatch, even of the same size, such as (K, N) for (N, K), is a
+    ValueError that starts with `where` (the loss or metric): NumPy would broadcast the two
+    into a wrong number, or fail inside."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape and same_but_for_ones(y_true.shape, y_pred.shape):
         y_true = y_true.reshape(y_pred.shape)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"{where}: y_true of shape {y_true.shape} does not match y_pred of "
+                         f"shape {y_pred.shape} (the order is y_true, y_pred)")
     return y_true, y_pred
 
 

@@ -94,9 +94,9 @@ def divide_no_nan(numerator, denominator):
     return np.where(denominator == 0, 0.0, numerator / safe)
 
 
-def as_floats(y_true, y_pred):
-    """Both as float arrays of the same shape (match_shapes), in y_pred's float type."""
-    y_true, y_pred = match_shapes(y_true, y_pred)
+def as_floats(y_true, y_pred, where):
+    """Both as float arrays of the same shape (matched_shapes), in y_pred's float type."""
+    y_true, y_pred = match_shapes(y_true, y_pred, where)
     dtype = y_pred.dtype if y_pred.dtype in (np.float32, np.float64) else np.float64
     return y_true.astype(dtype), y_pred.astype(dtype)
 
@@ -114,19 +114,21 @@ def check_metric_axis(axis, where):
 
 def accuracy(y_true, y_pred):
     """1.0 where the prediction equals the target exactly, else 0.0; shape of y_pred."""
-    y_true, y_pred = match_shapes(y_true, y_pred)
+    y_true, y_pred = match_shapes(y_true, y_pred, "accuracy")
     return (y_true == y_pred).astype(np.float64)
 
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
     """(N, K): 1.0 where (p > threshold) equals the target (a 0/1 label), else 0.0."""
-    y_true, y_pred = match_shapes(y_true, y_pred)  # in fit, y has y_pred's shape already
+    # in fit, y has y_pred's shape already
+    y_true, y_pred = match_shapes(y_true, y_pred, "binary_accuracy")
     return (y_true == (y_pred > threshold)).astype(np.float64)
 
 
 def categorical_accuracy(y_true, y_pred):
     """(N,): 1.0 where the most probable class is the one-hot target's class ((N, H, W) for
     outputs (N, H, W, K))."""
+    y_true, y_pred = match_shapes(y_true, y_pred, "categorical_accuracy")
     return (np.argmax(y_pred, axis=-1) == np.argmax(y_true, axis=-1)).astype(np.float64)
 
 
@@ -209,14 +211,14 @@ def cosine_similarity(y_true, y_pred, axis=-1):
     prediction: 1 for the same direction, 0 at right angles, -1 opposite. (This is the
     metric, keras.metrics.CosineSimilarity's function; keras.losses.cosine_similarity is its
     negative.)"""
-    y_true, y_pred = as_floats(y_true, y_pred)
+    y_true, y_pred = as_floats(y_true, y_pred, "cosine_similarity")
     return np.sum(l2_normalize(y_true, axis) * l2_normalize(y_pred, axis), axis=axis)
 
 
 def categorical_hinge(y_true, y_pred):
     """(N,): max(neg - pos + 1, 0) for one-hot y, with pos = sum_k y_k p_k (the target's
     score) and neg = max_k (1 - y_k) p_k (the best other score)."""
-    y_true, y_pred = as_floats(y_true, y_pred)
+    y_true, y_pred = as_floats(y_true, y_pred, "categorical_hinge")
     pos = np.sum(y_true * y_pred, axis=-1)
     neg = np.max((1.0 - y_true) * y_pred, axis=-1)
     return np.maximum(neg - pos + 1.0, 0.0)
@@ -644,7 +646,7 @@ def confusion_counts(y_true, y_pred, thresholds, sample_weight=None,
     value_weights); `where` names the caller in errors. Returns: four arrays (T,).
     A target counts as positive if it is not 0.
     """
-    y_true, y_pred = match_shapes(y_true, y_pred)
+    y_true, y_pred = match_shapes(y_true, y_pred, where)
     weights = value_weights(sample_weight, y_pred.shape, where)
     positive = (y_true != 0).reshape(1, -1)                                # (1, N*K)
     # compared in float32, as Keras 3 does (metrics_utils casts both to the metric's float32):
@@ -689,10 +691,18 @@ class ConfusionMetric(Metric):
         self.true_positives, self.false_positives = zeros.copy(), zeros.copy()
         self.false_negatives = zeros.copy()
 
+    def class_column(self, y):
+        """y[:, class_id], the one class that counts, for y of shape (N, K)."""
+        y = np.asarray(y)
+        if y.ndim != 2 or not self.class_id < y.shape[1]:
+            raise ValueError(f"{type(self).__name__}(class_id={self.class_id}) counts one "
+                             f"column of outputs (N, K) with K > {self.class_id}, got an "
+                             f"array of shape {y.shape}")
+        return y[:, self.class_id]
+
     def update_state(self, y_true, y_pred, sample_weight=None):
         if self.class_id is not None:  # only that class's column counts
-            y_true = np.asarray(y_true)[:, self.class_id]
-            y_pred = np.asarray(y_pred)[:, self.class_id]
+            y_true, y_pred = self.class_column(y_true), self.class_column(y_pred)
         tp, fp, _, fn = confusion_counts(y_true, y_pred, self.thresholds, sample_weight,
                                          f"{type(self).__name__}.update_state")
         self.true_positives += tp
@@ -861,7 +871,7 @@ class AUC(Metric):
 
     def bucket_counts(self, y_true, y_pred, sample_weight):
         """(TP, FP, TN, FN) at the evenly spaced thresholds, through buckets (see above)."""
-        y_true, y_pred = match_shapes(y_true, y_pred)
+        y_true, y_pred = match_shapes(y_true, y_pred, "AUC.update_state")
         weights = value_weights(sample_weight, y_pred.shape, "AUC.update_state")
         positive = (np.asarray(y_true) != 0).reshape(-1)
         p = np.clip(y_pred, 0.0, 1.0).reshape(-1)
