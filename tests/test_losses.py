@@ -5,6 +5,7 @@ import os
 import numpy as np
 import pytest
 
+import tinynet
 from tinynet import losses
 from tinynet.gradcheck import check_loss
 from tinynet.layers.activation import sigmoid, softmax
@@ -306,3 +307,37 @@ def test_live_keras_gives_the_fixture_numbers():
     live = tool.loss_cases(tool.inputs())
     for key, value in live.items():
         np.testing.assert_allclose(value, REF[key], rtol=1e-6, atol=1e-7, err_msg=key)
+
+
+@pytest.mark.parametrize("name", ["crossentropy", "ce", "CE"])
+def test_crossentropy_by_name_becomes_the_one_the_shapes_call_for_as_in_keras(name):
+    # Keras 3.15's compile_utils.get_loss: binary for one output, sparse for labels with
+    # fewer axes (or (N, 1) against K > 1 outputs), categorical otherwise (checked live)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(30, 3)).astype(np.float32)
+    labels = rng.integers(0, 3, 30)
+    cases = [(1, "sigmoid", (x[:, :1] > 0).astype(np.float32), "binary_crossentropy"),
+             (3, "softmax", labels, "sparse_categorical_crossentropy"),
+             (3, "softmax", labels[:, None], "sparse_categorical_crossentropy"),
+             (3, "softmax", np.eye(3, dtype=np.float32)[labels], "categorical_crossentropy")]
+    for units, activation, y, expected in cases:
+        histories = []
+        for loss in (name, expected):
+            tinynet.set_seed(0)
+            model = tinynet.Sequential([tinynet.layers.Dense(units, input_shape=(3,),
+                                                             activation=activation)])
+            model.compile(optimizer="sgd", loss=loss, metrics=["accuracy"])
+            histories.append(model.fit(x, y, epochs=2, verbose=0, shuffle=False).history)
+            assert model.loss.name == expected
+        assert histories[0] == histories[1]
+
+
+def test_a_model_saved_before_crossentropy_was_decided_keeps_keras_string(tmp_path):
+    pytest.importorskip("h5py")
+    model = tinynet.Sequential([tinynet.layers.Dense(1, input_shape=(3,), activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="crossentropy")
+    model.save(tmp_path / "m.keras")  # as Keras writes it: compile_config["loss"] is the string
+    loaded = tinynet.models.load_model(tmp_path / "m.keras")
+    assert isinstance(loaded.loss, losses.CrossentropyByShape)
+    loaded.fit(np.ones((4, 3), dtype=np.float32), np.ones(4, dtype=np.float32), verbose=0)
+    assert loaded.loss.name == "binary_crossentropy"

@@ -872,13 +872,56 @@ def check_complete(loss):
     return loss
 
 
+class CrossentropyByShape(Loss):
+    """What compile(loss='crossentropy') (or 'ce') means, decided as Keras 3 decides it, by
+    the shapes of the targets y and the outputs (keras/src/trainers/compile_utils.py,
+    get_loss and is_binary_or_sparse_categorical, in Keras 3.15.1):
+
+        outputs (..., 1)                                          binary_crossentropy
+        y of fewer axes than the outputs, or (..., 1) against (..., K > 1)
+                                                                  sparse_categorical_crossentropy
+        otherwise                                                 categorical_crossentropy
+
+    A stand-in, as metrics.AccuracyByShape is: the model checks the first targets it is
+    given (check_targets), and this object then becomes, in place, the loss they call for,
+    so that the training step pays nothing for the choice."""
+
+    name = "crossentropy"
+
+    def settle(self, y_shape, output_shape):
+        """Become the cross-entropy these shapes call for (this object's class changes)."""
+        binary = output_shape[-1] == 1
+        sparse = len(y_shape) < len(output_shape) or (y_shape[-1] == 1 and
+                                                      output_shape[-1] > 1)
+        cls = (BinaryCrossentropy if binary else SparseCategoricalCrossentropy if sparse
+               else CategoricalCrossentropy)
+        self.__class__ = cls
+        cls.__init__(self, reduction=self.reduction)
+
+    def check_targets(self, y, output_shape, where):
+        self.settle(y.shape, output_shape)
+        self.check_targets(y, output_shape, where)  # the chosen loss's own check
+
+    def call_and_gradient(self, y_true, y_pred):
+        """Called by hand before any model checked targets: settles on these shapes."""
+        self.settle(np.shape(y_true), np.shape(y_pred))
+        return self.call_and_gradient(y_true, y_pred)
+
+    def prepare_targets(self, y_true, y_pred):
+        self.settle(np.shape(y_true), np.shape(y_pred))
+        return self.prepare_targets(y_true, y_pred)
+
+
 def get(identifier):
     """A Loss from a name ('binary_crossentropy', 'BinaryCrossentropy', 'mae', 'huber', ...),
-    a Loss class or instance, or one of this module's loss functions."""
+    a Loss class or instance, or one of this module's loss functions. Keras's 'crossentropy'
+    (or 'ce') gives a CrossentropyByShape, which the data's shapes decide."""
     if isinstance(identifier, Loss):
         return check_complete(identifier)
     if isinstance(identifier, type) and issubclass(identifier, Loss):
         return check_complete(identifier())
+    if isinstance(identifier, str) and identifier.lower() in ("crossentropy", "ce"):
+        return CrossentropyByShape()
     if isinstance(identifier, str):
         cls = CLASS_NAMES.get(identifier) or LOSSES.get(identifier.lower())
         if cls is None and identifier in KERAS_ONLY_LOSSES:

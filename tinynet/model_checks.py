@@ -451,7 +451,7 @@ def warn_about_output_and_loss(model):
         message = (f"the last layer outputs '{activation}' values, not probabilities that add "
                    f"up to 1; use activation='softmax', or loss={loss_class}(from_logits=True)")
     classification = ("binary_crossentropy", "categorical_crossentropy",
-                      "sparse_categorical_crossentropy")
+                      "sparse_categorical_crossentropy", "crossentropy")
     if not message and name not in classification and any(
             type(metric).__name__ == "AccuracyByShape" for metric, _ in model.metric_weighting):
         message = (f"metrics=['accuracy'] with loss '{name}': Keras 3 (and tinynet) then count "

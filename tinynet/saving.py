@@ -644,6 +644,8 @@ def optimizer_to_keras(optimizer):
 # name can differ: Huber().name is "huber_loss", which keras.losses.get does not know (Keras
 # loads such a file, then fit fails: "Could not interpret loss identifier: huber_loss").
 KERAS_LOSS_NAME = {cls: function.__name__ for function, cls in losses.FUNCTIONS.items()}
+# compile(loss='crossentropy') before any data decided which one: Keras writes the string
+KERAS_LOSS_NAME[losses.CrossentropyByShape] = "crossentropy"
 
 
 def loss_to_keras(loss):
