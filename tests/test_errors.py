@@ -874,3 +874,28 @@ def test_a_linear_output_with_a_categorical_crossentropy_warns_at_compile(loss):
         warnings.simplefilter("error")
         model.compile(loss=losses.get(loss).__class__(from_logits=True))
         Sequential([Dense(3, input_shape=(3,), activation="softmax")]).compile(loss=loss)
+
+
+def test_class_weight_keys_that_are_not_class_numbers_warn():
+    # Keras 3.15 ignores {'0': 1, '1': 5} without a word (checked by a trial): no sample is
+    # weighted; tinynet does the same and says so
+    x = np.ones((4, 3), dtype=np.float32)
+    y = np.array([0, 1, 1, 0], dtype=np.float32)
+    model = binary_model()
+    with pytest.warns(UserWarning, match=r"keys \['0', '1'\] are not class numbers"):
+        model.fit(x, y, class_weight={"0": 1.0, "1": 5.0}, verbose=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.fit(x, y, class_weight={0: 1.0, np.int64(1): 5.0}, verbose=0)
+
+
+def test_model_set_weights_refuses_complex_boolean_and_ragged_weights_naming_them():
+    model = binary_model()
+    weights = model.get_weights()
+    for bad, error, words in (([weights[0] * (1 + 1j), *weights[1:]], TypeError, "complex"),
+                              ([weights[0].astype(bool), *weights[1:]], TypeError, "bool"),
+                              ([weights[0], [[1.0, 2.0], [3.0]], *weights[2:]], ValueError,
+                               "ragged")):
+        raises(error, lambda bad=bad: model.set_weights(bad), "set_weights: layer 'dense'",
+               words)
+    assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights(), strict=True))

@@ -594,7 +594,8 @@ class ReduceLROnPlateau(Callback):
     After `patience` epochs without an improvement larger than min_delta, the learning rate
     becomes max(learning_rate * factor, min_lr); then `cooldown` epochs pass before the
     waiting starts again. Every epoch's logs (and so the history) get 'learning_rate': the
-    rate that epoch trained with.
+    optimizer's rate at the epoch's end (with a schedule, that of the next step), as Keras
+    logs it.
     """
 
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",

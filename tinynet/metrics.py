@@ -30,8 +30,9 @@ definitions, read in Keras 3.15.1's source, keras/src/metrics/ and keras/src/los
     binary_crossentropy          v = the loss's value for the sample (tinynet.losses), and
     categorical_crossentropy         so for the two others: a cross-entropy metric reports
     sparse_categorical_crossentropy  the same number as the loss of that name
-    (these three, and below every one but root_mean_squared_error, cosine_similarity and
-    categorical_hinge, ARE tinynet.losses' per-sample functions, as in Keras)
+    (these three, and below the per-sample ones from kl_divergence to squared_hinge except
+    root_mean_squared_error and cosine_similarity, ARE tinynet.losses' per-sample functions,
+    as in Keras; categorical_hinge is a Keras loss too, which tinynet has as a metric only)
     kl_divergence                v = sum_k y_k log(y_k / p_k),  y and p clipped to [eps, 1]
     poisson                      v = mean_k (p_k - y_k log(p_k + eps))
     mean_absolute_error          v = mean_k |p_k - y_k|

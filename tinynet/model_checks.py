@@ -12,6 +12,7 @@ these before it starts.
 import copy
 import inspect
 import math
+import numbers
 import warnings
 import weakref
 
@@ -200,6 +201,12 @@ def apply_class_weight(y, weights, class_weight, where):
         name = f"{where}(class_weight=...): the weight of class {label!r}"
         if check_float(weight, name) < 0:
             raise ValueError(f"{name} must be >= 0, got {weight:g}")
+    # a key such as '1' (a string) never matches a class; Keras ignores it without a word
+    strangers = [label for label in class_weight if not isinstance(label, numbers.Integral)]
+    if strangers:
+        warnings.warn(f"{where}(class_weight=...): the keys {strangers} are not class numbers "
+                      f"(0, 1, 2, ...), so no sample gets their weights (as in Keras); use "
+                      f"integer keys, e.g. {{0: 1.0, 1: 5.0}}", UserWarning, stacklevel=3)
     labels = y.argmax(axis=-1) if y.ndim == 2 and y.shape[1] > 1 else np.round(y).reshape(-1)
     return np.array([class_weight.get(int(label), 1.0) for label in labels], dtype=np.float64)
 

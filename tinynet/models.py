@@ -28,7 +28,7 @@ from tinynet import losses, optimizers
 from tinynet import metrics as metric_functions
 from tinynet.callbacks import CallbackList
 from tinynet.files import check_path, write_atomically
-from tinynet.layers.base import Layer
+from tinynet.layers.base import Layer, check_weight_list
 from tinynet.layers.input import InputLayer
 from tinynet.layers.symbolic import SymbolicTensor
 from tinynet.model_checks import (
@@ -845,9 +845,9 @@ class Sequential:
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None,
                 **keras_only):
-        """Outputs for x in inference mode (moving statistics, no dropout), batch by batch,
-        so a sample's prediction never depends on the other samples. steps (Keras's, for
-        datasets) is accepted at None only."""
+        """Outputs for x in inference mode (BN's moving statistics, no dropout), so a
+        sample's prediction never depends on the other samples; the batches only bound the
+        memory used. steps (Keras's, for datasets) is accepted at None only."""
         check_keras_only({"steps": steps, **keras_only}, "predict", self.predict)
         x = self.check_x(x, "predict")
         batch_size = check_batch_size(batch_size, "predict")
@@ -884,16 +884,12 @@ class Sequential:
         if len(weights) != len(expected):
             raise ValueError(f"set_weights: this model has {len(expected)} weight arrays, got "
                              f"{len(weights)}")
-        arrays = []
-        for (layer, key), value in zip(expected, weights, strict=True):
-            array = np.asarray(value)
-            if array.shape != layer.weight(key).shape:
-                raise ValueError(f"set_weights: weight '{key}' of layer '{layer.name}' must "
-                                 f"have shape {layer.weight(key).shape}, got {array.shape}")
-            if not np.issubdtype(array.dtype, np.number):
-                raise TypeError(f"set_weights: weight '{key}' of layer '{layer.name}' must be "
-                                f"numeric, got an array of dtype {array.dtype}")
-            arrays.append(array)
+        arrays = []  # each layer's part of the list, checked as layer.set_weights checks it
+        for layer in self.layers:
+            keys = layer.weight_keys()
+            part, weights = weights[:len(keys)], weights[len(keys):]
+            arrays += check_weight_list(part, keys, [layer.weight(key) for key in keys],
+                                        f"set_weights: layer '{layer.name}'")
         # every array has passed its checks: only now is anything written
         for (layer, key), array in zip(expected, arrays, strict=True):
             layer.weight(key)[...] = array
