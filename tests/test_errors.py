@@ -899,3 +899,13 @@ def test_model_set_weights_refuses_complex_boolean_and_ragged_weights_naming_the
         raises(error, lambda bad=bad: model.set_weights(bad), "set_weights: layer 'dense'",
                words)
     assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights(), strict=True))
+
+
+def test_variable_assign_refuses_complex_text_and_ragged_values():
+    kernel = binary_model().layers[0].kernel
+    before = kernel.numpy()
+    raises(TypeError, lambda: kernel.assign(before * (1 + 1j)), "assign", "complex")
+    raises(TypeError, lambda: kernel.assign(before.astype(str)), "assign", "real numbers")
+    raises(ValueError, lambda: kernel.assign([[1.0] * 4, [1.0] * 3, [1.0] * 4]), "ragged")
+    np.testing.assert_array_equal(kernel.numpy(), before)
+    kernel.assign(before.tolist())  # a list of rows is fine

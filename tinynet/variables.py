@@ -73,7 +73,15 @@ class Variable(np.ndarray):
         """Write `value` into the weight (Keras's variable.assign); its shape must be the
         weight's. Returns the Variable."""
         weight = self.weight()
-        value = np.asarray(value, dtype=weight.dtype)
+        try:
+            value = np.asarray(value)
+        except ValueError:  # NumPy's complaint about rows of different lengths
+            raise ValueError(f"{self.path}.assign(value): the value must be an array of the "
+                             f"weight's shape {weight.shape}, got a ragged "
+                             f"{type(value).__name__}") from None
+        if value.dtype.kind not in "iuf":  # complex would lose its imaginary part silently
+            raise TypeError(f"{self.path}.assign(value): the value must hold real numbers "
+                            f"(integers or floats), got an array of {value.dtype}")
         if value.shape != weight.shape:
             raise ValueError(f"{self.path}.assign(value): the value must have the weight's "
                              f"shape {weight.shape}, got {value.shape}")
