@@ -311,8 +311,18 @@ def test_input_layer_batch_size_is_checked(batch_size, exception):
 def test_input_names_keras_arguments_it_lacks_and_the_closest_one():
     raises(TypeError, lambda: tinynet.layers.Input(shape=(6,), batchsize=3), "Input()",
            "'batchsize'", "Did you mean 'batch_size'?")
-    raises(TypeError, lambda: tinynet.layers.Input(shape=(6,), sparse=True), "'sparse'",
-           "Valid arguments: batch_size, dtype, name, shape")
+    raises(TypeError, lambda: tinynet.layers.Input(shape=(6,), sparse=True), "sparse=True",
+           "default None only", "valid arguments: shape, batch_size, dtype, batch_shape, name")
+
+
+def test_input_takes_keras_3s_arguments_in_keras_3s_order():
+    # Keras 3.15: Input(shape, batch_size, dtype, sparse, ragged, batch_shape, name, ...)
+    layer = tinynet.layers.Input((6,), None, "float64", None, None, None, "pixels")
+    assert layer.name == "pixels" and layer.dtype == "float64"
+    assert tinynet.layers.Input(batch_shape=(None, 6)).input_shape == (None, 6)
+    assert tinynet.layers.Input(batch_shape=(8, 6)).batch_size == 8
+    raises(ValueError, lambda: tinynet.layers.Input((6,), batch_shape=(None, 6)), "not both")
+    raises(TypeError, lambda: tinynet.layers.Input(optional=True), "optional=True")
 
 
 # -- channels-first images ------------------------------------------------------------------

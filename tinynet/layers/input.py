@@ -75,11 +75,30 @@ class InputLayer(Layer):
         return grad_output
 
 
-def Input(shape=None, batch_size=None, dtype=None, name=None, **unknown):  # noqa: N802
+def Input(shape=None, batch_size=None, dtype=None, sparse=None, ragged=None,  # noqa: N802
+          batch_shape=None, name=None, tensor=None, optional=False, **unknown):
     """Input(shape=(20,)): the first item of a Sequential model (see InputLayer). (Input is
-    Keras's name, a function that looks like a class.) Keras's other arguments (sparse,
-    batch_shape, tensor, optional) get a TypeError that lists the ones tinynet takes."""
+    Keras's name, a function that looks like a class.) The arguments are Keras 3's, in its
+    order; batch_shape=(None, 20) is shape=(20,) with its batch size first. Keras's
+    sparse, ragged, tensor and optional are taken at their defaults only (tinynet has dense
+    arrays and no symbolic tensors); any other value, or an unknown argument, gets a
+    TypeError that says so."""
     if unknown:
         raise unknown_argument_error("Input()", unknown, ("shape", "batch_size", "dtype",
-                                                          "name"))
+                                                          "batch_shape", "name"))
+    for argument, value, default in (("sparse", sparse, (None, False)),
+                                     ("ragged", ragged, (None, False)),
+                                     ("tensor", tensor, (None,)), ("optional", optional, (False,))):
+        if not any(value is allowed for allowed in default):
+            raise TypeError(f"Input({argument}={value!r}): tinynet takes Keras's {argument} "
+                            f"at its default {default[0]!r} only (dense arrays, no symbolic "
+                            f"tensors); valid arguments: shape, batch_size, dtype, "
+                            f"batch_shape, name")
+    if batch_shape is not None:
+        if shape is not None or batch_size is not None:
+            raise ValueError("Input(): give batch_shape, or shape (and batch_size), not both")
+        if not isinstance(batch_shape, (tuple, list)) or len(batch_shape) < 2:
+            raise TypeError(f"Input(batch_shape=...) must be a tuple with the batch size first, "
+                            f"e.g. (None, 20), got {batch_shape!r}")
+        batch_size, *shape = batch_shape
     return InputLayer(shape=shape, batch_size=batch_size, name=name, dtype=dtype)
