@@ -360,3 +360,32 @@ def test_lesson_09_headline_leads_with_a_measure_beyond_the_noise():
     assert line.index("gradient change 2.15 ± 0.20 (larger without BN, beyond the noise)") < \
         line.index("loss range 1.52 ± 0.21 (no clear difference at this scale)")
     assert "effective beta-smoothness 1.08 ± 0.04 (no clear difference" in line
+
+
+def test_lesson_08_says_what_a_borderline_verdict_reads():
+    reading = lesson_functions(LESSON_08, "interval_reading")["interval_reading"]
+    # differences whose noise reads as ~3 s.e. but whose 95 % interval (t = 2.78, 5 seeds)
+    # still includes 0, and one clearly away from 0
+    near = made_up([0.0, -0.012, -0.003, -0.02, -0.01], np.zeros(5))
+    far = made_up([-0.01, -0.011, -0.009, -0.012, -0.010], np.zeros(5))
+    for comparison in (near, far):
+        low, high = comparison.interval()
+        text = reading(comparison)
+        assert "± 2.78 s.e. for 5 seeds" in text
+        assert f"{low:+.4f} to {high:+.4f}" in text
+        assert text.endswith("leaves out 0." if low * high > 0 else "includes 0.")
+
+
+def test_lesson_09_says_which_interval_decides_its_smoothness_verdict():
+    reasons = lesson_functions(LESSON_09, "smoothness_reasons")["smoothness_reasons"]
+    # ratio interval includes 1, share interval above 50%: the ratio decides
+    text = reasons(np.array([0.9, 1.5, 2.2, 1.4, 1.6]), np.array([0.6, 0.62, 0.64, 0.6, 0.63]))
+    assert "ratio" in text and "includes 1" in text and "above 50%" in text
+    assert "The ratio's interval decides" in text
+    # both above: a verdict may follow
+    text = reasons(np.array([1.5, 1.6, 1.55, 1.58, 1.52]), np.array([0.7, 0.72, 0.71, 0.7, 0.73]))
+    assert text.endswith("Both lie above, as a verdict needs")
+    # two seeds far apart: intervals past what a share can be are cut, and say so
+    text = reasons(np.array([0.5, 3.0]), np.array([0.1, 0.9]))
+    assert "(cut to 0%-100%)" in text and "(cut at 0)" in text
+    assert reasons(np.array([1.5]), np.array([0.6])) == ""  # one seed: no interval
