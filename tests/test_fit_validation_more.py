@@ -78,13 +78,19 @@ def test_fit_validation_calls_the_test_hooks_in_keras_order_with_keras_logs():
 
 def test_fit_validation_skips_the_test_batch_hooks_when_no_callback_has_them(monkeypatch):
     called = []
-    original = CallbackList.call
+    original, original_batch = CallbackList.call, CallbackList.call_batch_hook
 
     def counting_call(self, hook, *args):
         called.append(hook)
         return original(self, hook, *args)
 
+    def counting_batch_call(self, hook, batch, logs):
+        if self.batch_callbacks[hook]:  # some callback is called
+            called.append(hook)
+        return original_batch(self, hook, batch, logs)
+
     monkeypatch.setattr(CallbackList, "call", counting_call)
+    monkeypatch.setattr(CallbackList, "call_batch_hook", counting_batch_call)
     small_model().fit(X, Y, batch_size=8, epochs=2, verbose=0, validation_split=0.25)
     assert "on_test_begin" in called and "on_test_end" in called
     assert "on_test_batch_begin" not in called and "on_test_batch_end" not in called

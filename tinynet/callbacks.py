@@ -113,9 +113,11 @@ class Callback:
         pass
 
 
-TRAIN_BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin",
-                     "on_batch_end")
-TEST_BATCH_HOOKS = ("on_test_batch_begin", "on_test_batch_end")
+BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_test_batch_begin",
+               "on_test_batch_end", "on_predict_batch_begin", "on_predict_batch_end")
+# Callback's own training-batch hooks call these older names, which Keras code still uses
+OLDER_NAMES = {"on_train_batch_begin": ("on_batch_begin",),
+               "on_train_batch_end": ("on_batch_end",)}
 
 
 def implements_hooks(callback, names):
@@ -130,11 +132,13 @@ def plain_logs(logs):
     name, each number a Python float (other values, e.g. predict's outputs, as they are)."""
     result = {}
     for key, value in sorted((logs or {}).items()):
-        # a number, or a 0-d array; an array of one value stays an array (predict's outputs
-        # for a batch of one sample: NumPy before 2.3 would turn it into a float)
-        number = isinstance(value, numbers.Real) or (isinstance(value, np.ndarray)
-                                                     and value.ndim == 0)
-        result[key] = float(value) if number else value
+        if type(value) is not float:  # a float, the common case, stays as it is
+            # a number, or a 0-d array; an array of one value stays an array (predict's
+            # outputs for a batch of one sample: NumPy before 2.3 would make it a float)
+            number = isinstance(value, numbers.Real) or (isinstance(value, np.ndarray)
+                                                         and value.ndim == 0)
+            value = float(value) if number else value
+        result[key] = value
     return result
 
 
@@ -177,13 +181,16 @@ class CallbackList:
         self.find_batch_hooks()
 
     def find_batch_hooks(self):
-        """When no callback acts on training batches (or on evaluation batches), those hooks
-        are skipped, as in Keras: building the logs for nobody costs a few microseconds of
-        every step."""
-        self.train_batch_hooks = any(implements_hooks(c, TRAIN_BATCH_HOOKS)
-                                     for c in self.callbacks)
-        self.test_batch_hooks = any(implements_hooks(c, TEST_BATCH_HOOKS)
-                                    for c in self.callbacks)
+        """The callbacks that act on each batch hook, found once: a batch hook calls only
+        those (Callback's own hooks do nothing), and none at all when no callback acts on
+        it, as in Keras: the hooks run at every step, where a few microseconds count."""
+        self.batch_callbacks = {
+            hook: [callback for callback in self.callbacks
+                   if implements_hooks(callback, (hook, *OLDER_NAMES.get(hook, ())))]
+            for hook in BATCH_HOOKS}
+        listening = {hook for hook, callbacks in self.batch_callbacks.items() if callbacks}
+        self.train_batch_hooks = bool(listening & {"on_train_batch_begin", "on_train_batch_end"})
+        self.test_batch_hooks = bool(listening & {"on_test_batch_begin", "on_test_batch_end"})
 
     def set_model(self, model):
         if model is None:
@@ -206,12 +213,17 @@ class CallbackList:
         logs=logs)), by position to the others (callback.on_epoch_end(epoch, logs))."""
         *position, logs = args
         logs = plain_logs(logs)  # one dict shared by all: a callback may add to it
-        by_name = "batch" in hook
         for callback in self.callbacks:
-            if by_name:
-                getattr(callback, hook)(*position, logs=logs)
-            else:
-                getattr(callback, hook)(*position, logs)
+            getattr(callback, hook)(*position, logs)
+
+    def call_batch_hook(self, hook, batch, logs):
+        """Call one batch hook of the callbacks that act on it, with the logs by name, as
+        Keras 3 passes them: callback.on_train_batch_end(batch, logs=logs)."""
+        callbacks = self.batch_callbacks[hook]
+        if callbacks:
+            logs = plain_logs(logs)  # one dict shared by all: a callback may add to it
+            for callback in callbacks:
+                getattr(callback, hook)(batch, logs=logs)
 
     def on_train_begin(self, logs=None):
         self.call("on_train_begin", logs)
@@ -226,12 +238,10 @@ class CallbackList:
         self.call("on_epoch_end", epoch, logs)
 
     def on_train_batch_begin(self, batch, logs=None):
-        if self.train_batch_hooks:
-            self.call("on_train_batch_begin", batch, logs)
+        self.call_batch_hook("on_train_batch_begin", batch, logs)
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.train_batch_hooks:
-            self.call("on_train_batch_end", batch, logs)
+        self.call_batch_hook("on_train_batch_end", batch, logs)
 
     def on_test_begin(self, logs=None):
         self.call("on_test_begin", logs)
@@ -240,12 +250,10 @@ class CallbackList:
         self.call("on_test_end", logs)
 
     def on_test_batch_begin(self, batch, logs=None):
-        if self.test_batch_hooks:
-            self.call("on_test_batch_begin", batch, logs)
+        self.call_batch_hook("on_test_batch_begin", batch, logs)
 
     def on_test_batch_end(self, batch, logs=None):
-        if self.test_batch_hooks:
-            self.call("on_test_batch_end", batch, logs)
+        self.call_batch_hook("on_test_batch_end", batch, logs)
 
     def on_predict_begin(self, logs=None):
         self.call("on_predict_begin", logs)
@@ -254,10 +262,10 @@ class CallbackList:
         self.call("on_predict_end", logs)
 
     def on_predict_batch_begin(self, batch, logs=None):
-        self.call("on_predict_batch_begin", batch, logs)
+        self.call_batch_hook("on_predict_batch_begin", batch, logs)
 
     def on_predict_batch_end(self, batch, logs=None):
-        self.call("on_predict_batch_end", batch, logs)
+        self.call_batch_hook("on_predict_batch_end", batch, logs)
 
 
 def check_callback_list(callbacks):
