@@ -146,6 +146,10 @@ CONV2D_KEYS = {
 }
 POOLING2D_KEYS = {"pool_size": [2, 2], "padding": "valid", "strides": None,
                   "data_format": "channels_last"}
+# the preprocessing layers (keras/src/layers/preprocessing/): Normalization writes its
+# constructor's mean and variance (None after adapt, whose statistics are weights)
+NORMALIZATION_KEYS = {"axis": [-1], "invert": False, "mean": None, "variance": None}
+RESCALING_KEYS = {"scale": REQUIRED, "offset": 0.0}
 
 # Keras class name -> (tinynet class name in tinynet.layers, config keys, has build_config).
 # Keras writes a build_config only for layers with a build step of their own (with weights).
@@ -169,7 +173,12 @@ LAYER_TABLE = {
                            {"data_format": "channels_last", "keepdims": False}, False),
     "Flatten": ("Flatten", {"data_format": "channels_last"}, False),
     "Reshape": ("Reshape", {"target_shape": REQUIRED}, False),
+    "Normalization": ("Normalization", NORMALIZATION_KEYS, True),
+    "Rescaling": ("Rescaling", RESCALING_KEYS, True),
 }
+# Config keys a layer keeps under another attribute name: Normalization's layer.mean is the
+# statistics in use (adapt's, or the given ones), its config's "mean" the constructor argument.
+CONFIG_ATTRIBUTES = {"Normalization": {"mean": "input_mean", "variance": "input_variance"}}
 # tinynet layer classes Keras has no class for: saved as the Keras class that computes the same
 # (and other spellings of the same classes, as Keras accepts them in a config)
 KERAS_CLASS_OF = {"Sigmoid": "Activation", "Tanh": "Activation", "BatchNorm": "BatchNormalization",
@@ -324,6 +333,9 @@ def value_to_keras(key, value, where):
     if callable(value):
         raise ValueError(f"{where}: {key}={value!r} is a Python function, which Keras's "
                          f"config cannot hold; use a name such as 'relu'")
+    if isinstance(value, np.ndarray):  # Rescaling(scale=np.array([...])): Keras's wrapper
+        return {"class_name": "__numpy__",
+                "config": {"value": value.tolist(), "dtype": str(value.dtype)}}
     return as_json_value(value)
 
 
@@ -336,8 +348,9 @@ def layer_get_config(layer):
                 "sparse": False, "ragged": False, "name": layer.name, "optional": False}
     config = {"name": layer.name, "trainable": bool(getattr(layer, "trainable", True)),
               "dtype": dtype_policy(layer.dtype)}
+    attributes = CONFIG_ATTRIBUTES.get(class_name, {})
     for key, default in LAYER_TABLE[class_name][1].items():
-        value = getattr(layer, key, default)
+        value = getattr(layer, attributes.get(key, key), default)
         if key == "strides" and value is None and class_name.endswith("Pooling2D"):
             value = getattr(layer, "pool_size", None)  # Keras writes strides = pool_size
         config[key] = value_to_keras(key, value, where)
@@ -350,6 +363,8 @@ def value_from_keras(key, value, where):
         return initializer_from_keras(value, f"{where}: {key}")
     if key == "activation":
         return activation_from_keras(value, where)
+    if isinstance(value, dict) and value.get("class_name") == "__numpy__":  # an array
+        return np.asarray(value["config"]["value"], dtype=value["config"]["dtype"])
     if isinstance(value, list):
         return tuple(value)
     return value

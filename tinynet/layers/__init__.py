@@ -9,6 +9,7 @@ from tinynet.layers.dropout import Dropout
 from tinynet.layers.groupnorm import GroupNormalization
 from tinynet.layers.input import Input, InputLayer
 from tinynet.layers.layernorm import LayerNorm, LayerNormalization
+from tinynet.layers.normalization import Normalization
 from tinynet.layers.pooling import (
     AveragePooling2D,
     AvgPool2D,
@@ -19,6 +20,7 @@ from tinynet.layers.pooling import (
     MaxPool2D,
     MaxPooling2D,
 )
+from tinynet.layers.rescaling import Rescaling
 from tinynet.layers.reshape import Flatten, Reshape
 from tinynet.validation import missing_attribute
 
@@ -48,7 +50,9 @@ __all__ = [
     "LeakyReLU",
     "MaxPool2D",
     "MaxPooling2D",
+    "Normalization",
     "ReLU",
+    "Rescaling",
     "Reshape",
     "Sigmoid",
     "Softmax",
@@ -58,8 +62,6 @@ __all__ = [
 
 # Keras layers tinynet does not have, and what to use instead.
 INSTEAD = {
-    "Rescaling": "scale the arrays before fit (x / 255.0, or tinynet.datasets.standardize)",
-    "Normalization": "standardize the arrays before fit (tinynet.datasets.standardize)",
     "ELU": "use Activation('elu')",
     "PReLU": "tinynet has no learnable activation; LeakyReLU(negative_slope=a) is the closest",
     "Conv1D": "tinynet's convolutions are 2-D (Conv2D)", "LSTM": "tinynet has no recurrent "
