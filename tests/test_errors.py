@@ -755,8 +755,8 @@ def test_a_metric_function_with_one_value_per_sample_is_averaged_like_keras(caps
 def test_a_keras_layer_tinynet_lacks_says_so_and_lists_what_it_has():
     import tinynet.layers
 
-    raises(AttributeError, lambda: tinynet.layers.Rescaling, "has no Rescaling", "Dense",
-           "standardize")
+    raises(AttributeError, lambda: tinynet.layers.Embedding, "has no Embedding", "Dense",
+           "embeddings")
 
 
 def test_a_dense_model_given_images_is_told_to_flatten_them():

@@ -179,7 +179,7 @@ def test_keras_saving_is_reachable_from_the_package():
     ("tinynet", "ops", "write NumPy"),
     ("tinynet", "Model", "Sequential models only"),
     ("tinynet.layers", "ELU", "Activation('elu')"),
-    ("tinynet.layers", "Rescaling", "before fit"),
+    ("tinynet.layers", "RandomFlip", "augment the training arrays"),
     ("tinynet.callbacks", "TensorBoard", "CSVLogger"),
     ("tinynet.datasets", "cifar10", "MNIST and Fashion-MNIST"),
     ("tinynet.metrics", "F1Score", "It has: AUC"),

@@ -238,10 +238,12 @@ class CallbackList:
         self.call("on_epoch_end", epoch, logs)
 
     def on_train_batch_begin(self, batch, logs=None):
-        self.call_batch_hook("on_train_batch_begin", batch, logs)
+        if self.train_batch_hooks:  # a step without listeners pays one test
+            self.call_batch_hook("on_train_batch_begin", batch, logs)
 
     def on_train_batch_end(self, batch, logs=None):
-        self.call_batch_hook("on_train_batch_end", batch, logs)
+        if self.train_batch_hooks:  # a step without listeners pays one test
+            self.call_batch_hook("on_train_batch_end", batch, logs)
 
     def on_test_begin(self, logs=None):
         self.call("on_test_begin", logs)
@@ -250,10 +252,12 @@ class CallbackList:
         self.call("on_test_end", logs)
 
     def on_test_batch_begin(self, batch, logs=None):
-        self.call_batch_hook("on_test_batch_begin", batch, logs)
+        if self.test_batch_hooks:  # a step without listeners pays one test
+            self.call_batch_hook("on_test_batch_begin", batch, logs)
 
     def on_test_batch_end(self, batch, logs=None):
-        self.call_batch_hook("on_test_batch_end", batch, logs)
+        if self.test_batch_hooks:  # a step without listeners pays one test
+            self.call_batch_hook("on_test_batch_end", batch, logs)
 
     def on_predict_begin(self, logs=None):
         self.call("on_predict_begin", logs)
