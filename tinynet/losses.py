@@ -49,6 +49,7 @@ import numpy as np
 
 from tinynet.config import floatx
 from tinynet.layers.activation import sigmoid, softmax
+from tinynet.tensors import as_tensor
 from tinynet.validation import (
     check_bool,
     check_float,
@@ -230,12 +231,13 @@ class Loss:
                 raise ValueError(f"{where}: sample_weight needs one weight per sample "
                                  f"({len(y_pred)}) or a single number, got shape "
                                  f"{sample_weight.shape}")
+        # values that also answer .numpy(), as Keras's tensors do (tinynet.tensors)
         if self.reduction == "none":
             values = self.call(self.prepare_targets(y_true, y_pred), y_pred)
-            if sample_weight is None:
-                return values
-            return values * self.weights_for(values.shape, values.dtype, sample_weight)
-        return self.loss(y_true, y_pred, sample_weight)
+            if sample_weight is not None:
+                values = values * self.weights_for(values.shape, values.dtype, sample_weight)
+            return as_tensor(values)
+        return as_tensor(self.loss(y_true, y_pred, sample_weight), y_pred.dtype)
 
     def checked_arrays(self, y_true, y_pred, where, finite_pred=True):
         """y_true and y_pred as float arrays of y_pred's float type, checked to go together;

@@ -54,6 +54,7 @@ from tinynet.model_checks import (
     warn_one_sample_batch,
 )
 from tinynet.summary import summary_text
+from tinynet.tensors import as_tensor
 from tinynet.validation import (
     check_bool,
     check_int,
@@ -518,7 +519,8 @@ class Sequential:
         if isinstance(x, (InputLayer, SymbolicTensor)):  # model(keras.Input(shape=...))
             return self.symbolic_call(x)
         x = self.check_x(x, "model(x)")
-        return self.forward(x, training=training)
+        # an array that also answers .numpy(), as Keras's tensors do (tinynet.tensors)
+        return as_tensor(self.forward(x, training=training))
 
     def symbolic_call(self, x):
         """model(Input(shape=...)): the output's shape only, as for a layer (see

@@ -36,6 +36,7 @@ import numpy as np
 
 from tinynet.config import standardize_dtype
 from tinynet.layers.symbolic import SymbolicTensor, symbolic_call
+from tinynet.tensors import as_tensor
 from tinynet.validation import (
     check_bool,
     check_int,
@@ -233,7 +234,8 @@ class Layer:
             raise
         if not self.built:  # a forward of your own may not start with check_input
             self.build_for(x.shape)
-        return self.forward(x, training=training)
+        # an array that also answers .numpy(), as Keras's tensors do (tinynet.tensors)
+        return as_tensor(self.forward(x, training=training))
 
     def check_input(self, x, training=False):
         """The first line of every forward: x must be a float array of samples of the shape
