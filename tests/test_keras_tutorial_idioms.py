@@ -180,3 +180,33 @@ def test_activation_layers_given_as_an_activation_and_flatten_s_positional_data_
     assert Flatten("channels_last")(np.ones((2, 3, 3, 1), np.float32)).shape == (2, 9)
     with pytest.raises(TypeError, match="data_format"):
         Flatten("channels_first")
+
+
+def test_an_input_keeps_its_name_in_the_config_and_in_files(tmp_path):
+    # Keras 3.15 (checked live): Input((8,), name='features') is 'features' in get_config and
+    # in the .keras file, and loads back with that name
+    pytest.importorskip("h5py")
+    model = tinynet.Sequential([tinynet.Input((8,), name="features"),
+                                tinynet.layers.Dense(1)])
+    assert model.get_config()["layers"][0]["config"]["name"] == "features"
+    model.save(tmp_path / "m.keras")
+    loaded = tinynet.models.load_model(tmp_path / "m.keras")
+    assert loaded.get_config()["layers"][0]["config"]["name"] == "features"
+    x = np.ones((2, 8), dtype=np.float32)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_quickstart_numpy_calls_run_on_models_layers_and_losses():
+    # TensorFlow's quickstart: predictions = model(x[:1]).numpy(); loss_fn(y, p).numpy()
+    tinynet.set_seed(0)
+    model = tinynet.Sequential([tinynet.layers.Flatten(input_shape=(4, 4)),
+                                tinynet.layers.Dense(3)])
+    x = np.random.default_rng(0).random((2, 4, 4)).astype(np.float32)
+    predictions = model(x[:1]).numpy()
+    assert type(predictions) is np.ndarray and predictions.shape == (1, 3)
+    np.testing.assert_array_equal(predictions, model.predict(x[:1], verbose=0))
+    loss_fn = tinynet.losses.SparseCategoricalCrossentropy(from_logits=True)
+    value = loss_fn(np.array([2]), predictions)
+    assert isinstance(value.numpy(), np.float32) and value.numpy() == np.float32(value)
+    assert type(model.layers[1](predictions[:, :1].repeat(16, 1)).numpy()) is np.ndarray
+    assert repr(model(x[:1])).startswith("array(")

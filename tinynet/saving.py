@@ -460,8 +460,10 @@ def model_get_config(model):
     if model.built:
         shape = as_json_value(model.input_shape)
         if not entries or entries[0]["class_name"] != "InputLayer":
+            # the name an Input(shape, name=...) was given, as Keras keeps it
+            name = getattr(model.input_layer, "name", None) or "input_layer"
             input_layer = {"batch_shape": shape, "dtype": model.layers[0].dtype,
-                           "sparse": False, "ragged": False, "name": "input_layer",
+                           "sparse": False, "ragged": False, "name": name,
                            "optional": False}
             entries.insert(0, keras_object("keras.layers", "InputLayer", input_layer))
         config["build_input_shape"] = shape
@@ -600,6 +602,11 @@ def model_from_config(config, where="model_from_config", inner=False):
     check_fixed_shape(input_shape, *input_name)
     from tinynet.models import Sequential  # here: models.py imports this module
 
+    if input_name[1] == "InputLayer" and input_name[0] != "input_layer" and \
+            input_shape is not None and not inner:  # an Input given a name keeps it
+        from tinynet.layers.input import Input
+
+        items.insert(0, Input(shape=tuple(input_shape[1:]), name=input_name[0]))
     model = Sequential(items, name=config.get("name", "sequential"))
     if input_shape is not None and model.layers:
         model.build((None, *input_shape[1:]))
