@@ -210,3 +210,17 @@ def test_quickstart_numpy_calls_run_on_models_layers_and_losses():
     assert isinstance(value.numpy(), np.float32) and value.numpy() == np.float32(value)
     assert type(model.layers[1](predictions[:, :1].repeat(16, 1)).numpy()) is np.ndarray
     assert repr(model(x[:1])).startswith("array(")
+
+
+def test_metric_results_answer_numpy_as_on_the_keras_api_pages():
+    # keras.io's metric examples end in m.result().numpy(); Keras gives float32 numbers
+    auc = tinynet.metrics.AUC()
+    auc.update_state([0, 1, 1, 0], [0.2, 0.8, 0.4, 0.6])
+    assert isinstance(auc.result().numpy(), np.float32) and auc.result() == 0.75
+    precision = tinynet.metrics.Precision(thresholds=[0.3, 0.6])
+    precision.update_state([0, 1, 1, 0], [0.2, 0.8, 0.4, 0.6])
+    np.testing.assert_allclose(precision.result().numpy(), [2 / 3, 1.0])
+    accuracy = tinynet.metrics.Accuracy()
+    assert accuracy([[1], [2], [3], [4]], [[0], [2], [3], [4]]).numpy() == np.float32(0.75)
+    assert tinynet.metrics.RootMeanSquaredError()([1.0, 2.0], [1.0, 3.0]).numpy() == \
+        np.float32(np.sqrt(0.5))

@@ -67,7 +67,8 @@ import numpy as np
 
 from tinynet import losses
 from tinynet.config import standardize_dtype
-from tinynet.losses import match_shapes, same_but_for_ones  # the rules the losses use too
+from tinynet.losses import match_shapes, same_but_for_ones
+from tinynet.tensors import Scalar, Tensor, as_tensor  # the rules the losses use too
 from tinynet.validation import (
     check_bool,
     check_float,
@@ -297,7 +298,7 @@ class Metric:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         self.update_state(y_true, y_pred, sample_weight)
-        return self.result()
+        return as_tensor(self.result())  # it answers .numpy() too, as Keras's does
 
     @property
     def add_variable(self):
@@ -356,7 +357,8 @@ class Mean(Metric):
         return None
 
     def result(self):
-        return self.total / self.count if self.count else 0.0  # Keras's divide_no_nan
+        # a float that also answers .numpy(), as Keras's result does (tinynet.tensors)
+        return Scalar(self.total / self.count if self.count else 0.0)  # divide_no_nan
 
 
 class MeanMetricWrapper(Mean):
@@ -484,7 +486,7 @@ class RootMeanSquaredError(Mean):
         super().update_state(np.square(y_pred - y_true), sample_weight)
 
     def result(self):
-        return float(np.sqrt(super().result()))
+        return Scalar(np.sqrt(super().result()))
 
 
 class MeanAbsolutePercentageError(MeanMetricWrapper):
@@ -712,7 +714,7 @@ class ConfusionMetric(Metric):
 
     def single_or_all(self, values):
         """A float for one threshold (the usual case), else an array, one per threshold."""
-        return float(values[0]) if len(self.thresholds) == 1 else values
+        return Scalar(values[0]) if len(self.thresholds) == 1 else values.view(Tensor)
 
     def get_config(self):
         return {**super().get_config(), "thresholds": self.init_thresholds,
@@ -761,7 +763,8 @@ class ConfusionCount(Metric):
         self.accumulator += {"tp": tp, "fp": fp, "tn": tn, "fn": fn}[self.condition]
 
     def result(self):
-        return float(self.accumulator[0]) if len(self.thresholds) == 1 else self.accumulator
+        return (Scalar(self.accumulator[0]) if len(self.thresholds) == 1
+                else self.accumulator.copy().view(Tensor))
 
     def get_config(self):
         return {**super().get_config(), "thresholds": self.init_thresholds}
@@ -903,7 +906,7 @@ class AUC(Metric):
             heights = np.minimum(y[:-1], y[1:])
         else:
             heights = np.maximum(y[:-1], y[1:])
-        return float(np.sum((x[:-1] - x[1:]) * heights))
+        return Scalar(np.sum((x[:-1] - x[1:]) * heights))
 
     def interpolate_pr_auc(self):
         """The area under the precision-recall curve, interpolated as Davis and Goadrich
@@ -928,7 +931,7 @@ class AUC(Metric):
         p_ratio = np.where(both_positive, divide_no_nan(p[:-1], np.maximum(p[1:], 0)), 1.0)
         area = divide_no_nan(slope * (d_tp + intercept * np.log(p_ratio)),
                              np.maximum(tp[1:] + fn[1:], 0))
-        return float(np.sum(area))
+        return Scalar(np.sum(area))
 
     def get_config(self):
         config = {**super().get_config(), "num_thresholds": self.num_thresholds,

@@ -1,5 +1,5 @@
-"""What a model, a layer or a loss called directly returns: NumPy values that also answer
-`.numpy()`, as Keras's tensors do.
+"""What a model, a layer or a loss called directly returns, and a metric's result(): NumPy
+values that also answer `.numpy()`, as Keras's tensors do.
 
 Keras returns tensors of its backend (TensorFlow's, PyTorch's...), and tutorials turn them
 into NumPy with `.numpy()`; TensorFlow's first quickstart does it on its second line of
@@ -13,8 +13,9 @@ types only add the method, so that such code runs unchanged:
 
     Tensor   an array (np.ndarray subclass): t.numpy() is the same numbers as a plain
              np.ndarray (a view, no copy); everything else is NumPy's. It prints as an array.
-    Scalar   a float (a loss's value): s.numpy() is the number as a NumPy scalar of the
-             loss's float type (np.float32 for a float32 model, as Keras gives).
+    Scalar   a float (a loss's value, a metric's result()): s.numpy() is the number as a
+             NumPy scalar of its float type (np.float32 for a float32 model and for every
+             metric, as Keras gives).
 
 Arithmetic on a Tensor gives a Tensor (NumPy keeps the subclass), so t.argmax(axis=1) and
 np.exp(t) answer .numpy() too; np.asarray(t) gives a plain array.
@@ -42,15 +43,15 @@ class Tensor(np.ndarray):
 
 
 class Scalar(float):
-    """A float returned by a loss called directly; see the module docstring."""
+    """A float returned by a loss called directly, or by a metric's result(); see the module
+    docstring. Scalar(value) is float's own constructor (no Python code runs: a metric's
+    result() is read at every training step); its dtype is float32, Keras's for metrics
+    and for float32 models, unless as_tensor sets another."""
 
-    def __new__(cls, value, dtype=np.float32):
-        scalar = super().__new__(cls, value)
-        scalar.dtype = np.dtype(dtype)
-        return scalar
+    dtype = np.dtype(np.float32)
 
     def numpy(self):
-        """The number as a NumPy scalar of the loss's float type."""
+        """The number as a NumPy scalar of its float type (np.float32 by default)."""
         return self.dtype.type(self)
 
 
@@ -60,5 +61,8 @@ def as_tensor(values, dtype=None):
     if isinstance(values, np.ndarray):
         return values.view(Tensor)
     if isinstance(values, float):
-        return Scalar(values, dtype or np.float32)
+        scalar = Scalar(values)
+        if dtype is not None:
+            scalar.dtype = np.dtype(dtype)
+        return scalar
     return values
