@@ -40,7 +40,9 @@ __version__ = "0.1.0"
 
 # Keras names tinynet does not have, and what to use instead.
 INSTEAD = {
-    "ops": "tinynet has no tensor operations of its own: write NumPy (import numpy as np)",
+    "ops": "tinynet has no tensor operations of its own: write NumPy (import numpy as np); "
+           "keras.ops.softmax(x) (or tf.nn.softmax) is tinynet.activations.softmax(x), and "
+           "keras.ops.convert_to_numpy(t) is t.numpy() or np.asarray(t)",
     "Model": "tinynet has Sequential models only (no functional API): tinynet.Sequential",
     "Layer": "the base class of layers is tinynet.layers.Layer",
     "applications": "tinynet has no pretrained models",

@@ -42,6 +42,7 @@ import numpy as np
 
 from tinynet.config import floatx
 from tinynet.layers import activation as layer_functions
+from tinynet.tensors import as_tensor
 from tinynet.validation import (
     check_bool,
     check_float,
@@ -79,7 +80,7 @@ def keras_function(function):
       TypeError that names the function (and says that Keras 3 renamed alpha);
     - x becomes a float array (as_float_array), of at least one dimension: a number is
       handled as an array of shape (1,), and the result given back with shape ();
-    - the result is always an np.ndarray of x's shape."""
+    - the result is always an np.ndarray of x's shape (one that also answers .numpy())."""
     signature = inspect.signature(function)
     name = function.__name__
 
@@ -99,7 +100,8 @@ def keras_function(function):
             raise TypeError(f"{name}{signature}: {error}") from None
         x = as_float_array(bound.arguments.pop("x"), f"{name}()")
         y = function(x.reshape(1) if x.ndim == 0 else x, **bound.arguments)
-        return np.asarray(y).reshape(x.shape)
+        # an array that also answers .numpy(), as Keras's tensors do (tinynet.tensors)
+        return as_tensor(np.asarray(y).reshape(x.shape))
 
     return call
 
