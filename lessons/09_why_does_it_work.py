@@ -370,8 +370,15 @@ def smoothness_reasons(median_ratios, shares):
     middle = {"ratio": 1.0, "share": 0.5}
     side = {name: "above" if low > middle[name] else "below" if high < middle[name]
             else "includes" for name, (low, high) in ends.items()}
+    # two seeds that agree exactly measure no noise: no interval to print (tinynet.stats)
+    unmeasured = {name for name, se in (("ratio", ratio_se), ("share", share_se))
+                  if se == 0 and len(shares) < 3}
     texts = {}
     for name, (low, high) in ends.items():
+        if name in unmeasured:
+            value = f"{ratio:.2f}" if name == "ratio" else f"{share:.0%}"
+            texts[name] = f"{name} {value} in both seeds, which measure no noise"
+            continue
         floor, ceiling = (0.0, np.inf) if name == "ratio" else (0.0, 1.0)
         cut = low < floor or high > ceiling
         low, high = max(low, floor), min(high, ceiling)
@@ -385,6 +392,8 @@ def smoothness_reasons(median_ratios, shares):
                           else f"{side[name]} {where}"))
     head = (f"95 % intervals, mean ± {t:.2f} s.e. for {len(shares)} seeds: {texts['ratio']}; "
             f"{texts['share']}.")
+    if unmeasured:
+        return f"{head} No verdict can rest on a quantity without a noise estimate"
     if side["ratio"] == side["share"] != "includes":
         return f"{head} Both lie {side['ratio']}, as a verdict needs"
     if side["ratio"] == side["share"] == "includes":

@@ -389,3 +389,7 @@ def test_lesson_09_says_which_interval_decides_its_smoothness_verdict():
     text = reasons(np.array([0.5, 3.0]), np.array([0.1, 0.9]))
     assert "(cut to 0%-100%)" in text and "(cut at 0)" in text
     assert reasons(np.array([1.5]), np.array([0.6])) == ""  # one seed: no interval
+    # two seeds with the same share: no interval of zero width, no verdict resting on it
+    text = reasons(np.array([1.2, 1.3]), np.array([0.82, 0.82]))
+    assert "share 82% in both seeds, which measure no noise" in text
+    assert text.endswith("No verdict can rest on a quantity without a noise estimate")
