@@ -752,3 +752,17 @@ def test_a_monitor_with_one_value_per_threshold_is_saved_uncompared_or_refused(t
                                         "per threshold"):
         model.fit(x, y, epochs=1, verbose=0,
                   callbacks=[EarlyStopping(monitor="precision", mode="max")])
+
+
+def test_a_batch_hook_a_callback_sets_on_itself_when_training_begins_is_called():
+    # as Keras calls every callback's batch hooks (a callback made its hook in on_train_begin)
+    calls = []
+
+    class LateHook(tinynet.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.on_train_batch_end = lambda batch, logs=None: calls.append(batch)
+
+    x, y = small_data()
+    small_model(SGD(learning_rate=0.1)).fit(x, y, batch_size=16, verbose=0,
+                                             callbacks=[LateHook()])
+    assert calls == [0, 1, 2, 3]

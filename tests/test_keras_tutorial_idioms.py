@@ -224,3 +224,42 @@ def test_metric_results_answer_numpy_as_on_the_keras_api_pages():
     assert accuracy([[1], [2], [3], [4]], [[0], [2], [3], [4]]).numpy() == np.float32(0.75)
     assert tinynet.metrics.RootMeanSquaredError()([1.0, 2.0], [1.0, 3.0]).numpy() == \
         np.float32(np.sqrt(0.5))
+
+
+def test_reductions_of_a_models_output_are_numpy_scalars_as_for_plain_arrays():
+    model = Sequential([Dense(3, input_shape=(2,))])
+    outputs = model(np.ones((4, 2), dtype=np.float32))
+    for value in (outputs.sum(), outputs.max(), (outputs.argmax(1) == 0).mean()):
+        assert isinstance(value, np.generic)  # json, dict keys, float() as before
+    assert outputs.sum(axis=0).numpy().shape == (3,)
+
+
+def test_an_input_and_a_layer_cannot_share_a_name():
+    with pytest.raises(ValueError, match="Input and a layer are both named 'x'"):
+        Sequential([Input((4,), name="x"), Dense(2, name="x")])
+    model = Sequential([Input((4,), name="dense"), Dense(2)])  # the layer's own name moves on
+    assert model.layers[0].name == "dense_1"
+
+
+def test_a_crossentropy_by_name_called_by_hand_before_any_data_settles_first():
+    # a loop of your own: model.loss.loss(...) or loss_and_gradient(...) before fit
+    rng = np.random.default_rng(0)
+    probabilities = tinynet.activations.softmax(rng.normal(size=(5, 3))).numpy()
+    labels = np.array([0, 2, 1, 1, 0])
+    for method in ("loss", "loss_and_gradient", "gradient"):
+        by_name = tinynet.losses.get("crossentropy")
+        ours = getattr(by_name, method)(labels, probabilities)
+        theirs = getattr(tinynet.losses.SparseCategoricalCrossentropy(), method)(
+            labels, probabilities)
+        np.testing.assert_equal(ours, theirs)
+        assert by_name.name == "sparse_categorical_crossentropy"
+
+
+def test_class_weight_with_targets_per_pixel_is_refused():
+    # it weighed sample i by the class of pixel i of sample 0; Keras refuses it too
+    model = Sequential([Input((4, 4, 2)), Conv2D(3, 1, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    x = np.ones((6, 4, 4, 2), dtype=np.float32)
+    labels = np.random.default_rng(0).integers(0, 3, (6, 4, 4))
+    with pytest.raises(ValueError, match="one class per sample.*sample_weight"):
+        model.fit(x, labels, class_weight={0: 1.0, 1: 2.0, 2: 3.0}, verbose=0)

@@ -227,6 +227,7 @@ class CallbackList:
 
     def on_train_begin(self, logs=None):
         self.call("on_train_begin", logs)
+        self.find_batch_hooks()  # a callback may have set a batch hook of its own just now
 
     def on_train_end(self, logs=None):
         self.call("on_train_end", logs)
@@ -247,6 +248,7 @@ class CallbackList:
 
     def on_test_begin(self, logs=None):
         self.call("on_test_begin", logs)
+        self.find_batch_hooks()
 
     def on_test_end(self, logs=None):
         self.call("on_test_end", logs)
@@ -261,6 +263,7 @@ class CallbackList:
 
     def on_predict_begin(self, logs=None):
         self.call("on_predict_begin", logs)
+        self.find_batch_hooks()
 
     def on_predict_end(self, logs=None):
         self.call("on_predict_end", logs)

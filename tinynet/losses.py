@@ -904,8 +904,26 @@ class CrossentropyByShape(Loss):
         self.settle(y.shape, output_shape)
         self.check_targets(y, output_shape, where)  # the chosen loss's own check
 
+    # Called by hand before any model checked targets (a loop of your own): each settles on
+    # these shapes first, then runs the chosen loss's own method. (Settling inside a method
+    # the base class calls would be too late: Python has looked that method up already.)
+    def loss(self, y_true, y_pred, sample_weight=None):
+        self.settle(np.shape(y_true), np.shape(y_pred))
+        return self.loss(y_true, y_pred, sample_weight)
+
+    def loss_and_gradient(self, y_true, y_pred, sample_weight=None):
+        self.settle(np.shape(y_true), np.shape(y_pred))
+        return self.loss_and_gradient(y_true, y_pred, sample_weight)
+
+    def call(self, y_true, y_pred):
+        self.settle(np.shape(y_true), np.shape(y_pred))
+        return self.call(y_true, y_pred)
+
+    def sample_gradient(self, y_true, y_pred):
+        self.settle(np.shape(y_true), np.shape(y_pred))
+        return self.sample_gradient(y_true, y_pred)
+
     def call_and_gradient(self, y_true, y_pred):
-        """Called by hand before any model checked targets: settles on these shapes."""
         self.settle(np.shape(y_true), np.shape(y_pred))
         return self.call_and_gradient(y_true, y_pred)
 

@@ -208,6 +208,11 @@ def apply_class_weight(y, weights, class_weight, where):
                       f"(0, 1, 2, ...), so no sample gets their weights (as in Keras); use "
                       f"integer keys, e.g. {{0: 1.0, 1: 5.0}}", UserWarning, stacklevel=3)
     labels = y.argmax(axis=-1) if y.ndim == 2 and y.shape[1] > 1 else np.round(y).reshape(-1)
+    if len(labels) != len(y):  # targets per pixel (N, H, W): one class per sample is needed
+        raise ValueError(f"{where}(class_weight=...) weighs each sample by its class, so it "
+                         f"needs one class per sample; targets of shape {y.shape} have one "
+                         f"per pixel (Keras refuses class_weight for targets of 3 or more "
+                         f"axes too). Weigh whole samples with sample_weight instead")
     return np.array([class_weight.get(int(label), 1.0) for label in labels], dtype=np.float64)
 
 

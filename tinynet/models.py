@@ -197,7 +197,7 @@ class Sequential:
 
     def unique_name(self, base):
         """'dense', then 'dense_1', 'dense_2', ... within this model."""
-        taken = {layer.name for layer in self.layers}
+        taken = {layer.name for layer in self.layers} | {getattr(self.input_layer, "name", None)}
         name, count = base, 0
         while name in taken:
             count += 1
@@ -1214,6 +1214,11 @@ def check_new_layer(model, layer):
                         f"got {layer!r}")
     if any(layer is other for other in model.layers):
         raise ValueError(f"Sequential.add: layer '{layer.name}' is already in this model")
+    input_name = getattr(model.input_layer, "name", None)
+    if layer.name is not None and input_name == layer.name:
+        raise ValueError(f"Sequential.add: the Input and a layer are both named "
+                         f"'{layer.name}'; names must be unique in a model (Keras refuses a "
+                         f"file with the two)")
     if layer.name is not None and any(other.name == layer.name for other in model.layers):
         raise ValueError(f"Sequential.add: two layers named '{layer.name}'; names must be "
                          f"unique in a model")

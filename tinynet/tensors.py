@@ -31,6 +31,13 @@ class Tensor(np.ndarray):
         """The same numbers as a plain np.ndarray (a view: no copy)."""
         return self.view(np.ndarray)
 
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        # a reduction to one number (t.sum(), (t.argmax(1) == y).mean()) gives a NumPy
+        # scalar, as it does for a plain array, not a 0-d Tensor
+        if return_scalar:
+            return array[()]
+        return super().__array_wrap__(array, context, return_scalar)
+
     def __repr__(self):
         return repr(self.view(np.ndarray))
 
