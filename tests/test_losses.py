@@ -341,3 +341,6 @@ def test_a_model_saved_before_crossentropy_was_decided_keeps_keras_string(tmp_pa
     assert isinstance(loaded.loss, losses.CrossentropyByShape)
     loaded.fit(np.ones((4, 3), dtype=np.float32), np.ones(4, dtype=np.float32), verbose=0)
     assert loaded.loss.name == "binary_crossentropy"
+    loaded.save(tmp_path / "after.keras")  # decided, it still saves as given, as Keras does
+    assert isinstance(tinynet.models.load_model(tmp_path / "after.keras").loss,
+                      losses.CrossentropyByShape)

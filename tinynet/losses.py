@@ -899,6 +899,7 @@ class CrossentropyByShape(Loss):
                else CategoricalCrossentropy)
         self.__class__ = cls
         cls.__init__(self, reduction=self.reduction)
+        self.given_as = "crossentropy"  # a .keras file records what compile was given
 
     def check_targets(self, y, output_shape, where):
         self.settle(y.shape, output_shape)

@@ -675,6 +675,8 @@ def loss_to_keras(loss):
     when every setting is its default, else the loss object with its settings (from_logits,
     label_smoothing, delta, reduction...), which keras.losses rebuilds. A loss of your own is
     written by its name, which neither library can rebuild (save_model warns)."""
+    if getattr(loss, "given_as", None) == "crossentropy":  # decided by the data, as in Keras
+        return "crossentropy"
     if type(loss) not in KERAS_LOSS_NAME:
         # its class name, which neither library can rebuild: not its .name, which a subclass
         # of a built-in loss inherits ('mean_squared_error') and which would load as that
