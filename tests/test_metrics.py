@@ -235,9 +235,22 @@ def test_metrics_called_by_hand_refuse_targets_of_another_shape_naming_themselve
              (lambda: metrics.cosine_similarity(np.ones(3), np.ones(4)), "cosine_similarity"),
              (lambda: metrics.Precision(class_id=1)(np.ones((4, 1)), np.ones((4, 1))),
               r"class_id=1.*K > 1.*\(4, 1\)"),
+             (lambda: metrics.Precision(class_id=0)(np.ones(4), np.ones(4)), r"\(4,\)"),
              (lambda: metrics.Recall(class_id=5)(np.eye(3), np.eye(3)), r"class_id=5.*\(3, 3\)")]
     for call, words in cases:
         with pytest.raises(ValueError, match=words):
             call()
     # (N,) and (N, 1) still go together
     assert metrics.Precision()(np.ones(4), np.ones((4, 1))) == 1.0
+
+
+def test_precision_and_recall_of_one_class_count_it_at_every_pixel():
+    # outputs (N, H, W, K): class_id counts that class at every pixel, as Keras 3.15 does
+    # (checked live on the same kind of data)
+    rng = np.random.default_rng(3)
+    y = np.eye(3)[rng.integers(0, 3, (4, 5, 5))]
+    p = rng.random((4, 5, 5, 3))
+    for metric_class in (metrics.Precision, metrics.Recall):
+        per_pixel = metric_class(class_id=1)(y, p)
+        flat = metric_class(class_id=1)(y.reshape(-1, 3), p.reshape(-1, 3))
+        assert per_pixel == flat

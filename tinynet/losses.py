@@ -732,7 +732,8 @@ def per_sample(loss, y_true, y_pred):
     where = f"{type(loss).__name__}()(y_true, y_pred)"
     y_true, y_pred = loss.checked_arrays(y_true, y_pred, where, finite_pred=False)
     with np.errstate(invalid="ignore", over="ignore"):  # NaN in, NaN out, quietly
-        return loss.call(loss.prepare_targets(y_true, y_pred), y_pred)
+        values = loss.call(loss.prepare_targets(y_true, y_pred), y_pred)
+    return as_tensor(values)  # it answers .numpy() too, as Keras's does (tinynet.tensors)
 
 
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):

@@ -695,13 +695,14 @@ class ConfusionMetric(Metric):
         self.false_negatives = zeros.copy()
 
     def class_column(self, y):
-        """y[:, class_id], the one class that counts, for y of shape (N, K)."""
+        """y[..., class_id], the one class that counts, for y of shape (N, K) (or (N, H, W,
+        K): one class per pixel, as Keras reads it too)."""
         y = np.asarray(y)
-        if y.ndim != 2 or not self.class_id < y.shape[1]:
+        if y.ndim < 2 or not self.class_id < y.shape[-1]:
             raise ValueError(f"{type(self).__name__}(class_id={self.class_id}) counts one "
-                             f"column of outputs (N, K) with K > {self.class_id}, got an "
+                             f"class of outputs (N, K) with K > {self.class_id}, got an "
                              f"array of shape {y.shape}")
-        return y[:, self.class_id]
+        return y[..., self.class_id]
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         if self.class_id is not None:  # only that class's column counts
