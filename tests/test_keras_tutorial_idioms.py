@@ -263,3 +263,18 @@ def test_class_weight_with_targets_per_pixel_is_refused():
     labels = np.random.default_rng(0).integers(0, 3, (6, 4, 4))
     with pytest.raises(ValueError, match="one class per sample.*sample_weight"):
         model.fit(x, labels, class_weight={0: 1.0, 1: 2.0, 2: 3.0}, verbose=0)
+
+
+def test_an_inputs_fixed_batch_size_is_kept_in_config_and_files(tmp_path):
+    # Keras 3.15 (checked live): Input(batch_shape=(8, 4)) writes batch_shape and
+    # build_input_shape (8, 4), and loads back so
+    pytest.importorskip("h5py")
+    model = Sequential([Input(batch_shape=(8, 4)), Dense(2)])
+    config = model.get_config()
+    assert config["layers"][0]["config"]["batch_shape"] == [8, 4]
+    assert config["build_input_shape"] == [8, 4]
+    model.save(tmp_path / "m.keras")
+    loaded = load_model(tmp_path / "m.keras")
+    assert loaded.get_config()["layers"][0]["config"]["batch_shape"] == [8, 4]
+    x = np.ones((3, 4), dtype=np.float32)  # tinynet keeps the size; any batch still runs
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))

@@ -458,7 +458,10 @@ def model_get_config(model):
               "dtype": dtype_policy(model.layers[0].dtype if model.layers else "float32"),
               "layers": entries}
     if model.built:
-        shape = as_json_value(model.input_shape)
+        # the fixed batch size an Input(shape, batch_size=...) was given, as Keras keeps it
+        # (the model's own input_shape has None for the batch)
+        shape = [getattr(model.input_layer, "batch_size", None),
+                 *as_json_value(model.input_shape)[1:]]
         if not entries or entries[0]["class_name"] != "InputLayer":
             # the name an Input(shape, name=...) was given, as Keras keeps it
             name = getattr(model.input_layer, "name", None) or "input_layer"
@@ -602,11 +605,13 @@ def model_from_config(config, where="model_from_config", inner=False):
     check_fixed_shape(input_shape, *input_name)
     from tinynet.models import Sequential  # here: models.py imports this module
 
-    if input_name[1] == "InputLayer" and input_name[0] != "input_layer" and \
-            input_shape is not None and not inner:  # an Input given a name keeps it
+    if input_name[1] == "InputLayer" and input_shape is not None and not inner and (
+            input_name[0] != "input_layer" or input_shape[0] is not None):
+        # an Input given a name, or a fixed batch size, keeps it
         from tinynet.layers.input import Input
 
-        items.insert(0, Input(shape=tuple(input_shape[1:]), name=input_name[0]))
+        items.insert(0, Input(shape=tuple(input_shape[1:]), batch_size=input_shape[0],
+                              name=input_name[0]))
     model = Sequential(items, name=config.get("name", "sequential"))
     if input_shape is not None and model.layers:
         model.build((None, *input_shape[1:]))
