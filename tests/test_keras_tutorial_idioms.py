@@ -278,3 +278,14 @@ def test_an_inputs_fixed_batch_size_is_kept_in_config_and_files(tmp_path):
     assert loaded.get_config()["layers"][0]["config"]["batch_shape"] == [8, 4]
     x = np.ones((3, 4), dtype=np.float32)  # tinynet keeps the size; any batch still runs
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_a_layer_on_its_own_has_keras_default_name_until_a_model_names_it():
+    layer = Dense(3)
+    assert layer.name == "dense" and layer.get_config()["name"] == "dense"  # as in Keras
+    model = Sequential([Dense(2, input_shape=(4,)), layer])
+    assert [each.name for each in model.layers] == ["dense", "dense_1"]  # unique in the model
+    assert Dense(3, name="hidden").name == "hidden"
+    renamed = Dense(3)
+    renamed.name = "mine"  # set by hand: kept by the model
+    assert Sequential([renamed]).layers[0].name == "mine"

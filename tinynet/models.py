@@ -124,7 +124,7 @@ class Sequential:
         if isinstance(layer, Sequential):
             return self.add_model(layer)
         check_new_layer(self, layer)
-        if layer.name is None:
+        if not layer.name_given:  # a name of its own in this model, kept from now on
             layer.name = self.unique_name(snake_case(type(layer).__name__))
         self.layers.append(layer)
         compiled = self.compiled
@@ -1215,11 +1215,11 @@ def check_new_layer(model, layer):
     if any(layer is other for other in model.layers):
         raise ValueError(f"Sequential.add: layer '{layer.name}' is already in this model")
     input_name = getattr(model.input_layer, "name", None)
-    if layer.name is not None and input_name == layer.name:
+    if layer.name_given and input_name == layer.name:
         raise ValueError(f"Sequential.add: the Input and a layer are both named "
                          f"'{layer.name}'; names must be unique in a model (Keras refuses a "
                          f"file with the two)")
-    if layer.name is not None and any(other.name == layer.name for other in model.layers):
+    if layer.name_given and any(other.name == layer.name for other in model.layers):
         raise ValueError(f"Sequential.add: two layers named '{layer.name}'; names must be "
                          f"unique in a model")
     if (model.layers or model.input_layer) and layer.input_shape is not None \

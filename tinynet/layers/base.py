@@ -151,7 +151,10 @@ class Layer:
         where = type(self).__name__
         if name is not None and (not isinstance(name, str) or not name):
             raise TypeError(f"{where}: name must be a non-empty string, got {name!r}")
-        self.name = name
+        # Keras's default name ('dense' for Dense), until a model gives it one of its own,
+        # unique in that model ('dense_1' for its second Dense); a name given here is kept
+        self._name = name if name is not None else snake_case(type(self).__name__)
+        self.name_given = name is not None
         self.dtype = standardize_dtype(dtype, f"{where}(dtype=...)")
         self.trainable = check_bool(trainable, f"{where}(trainable=...)")
         if input_dim is not None:
@@ -177,9 +180,22 @@ class Layer:
         return f"{type(self).__name__}(name={self.name!r})"
 
     @property
+    def name(self):
+        """The layer's name: the one given (Dense(4, name='hidden')), the one a model gave it
+        (unique in the model: 'dense', 'dense_1', ...), or on its own Keras's default
+        ('dense')."""
+        return self._name
+
+    @name.setter
+    def name(self, value):
+        self._name = value
+        self.name_given = value is not None  # set by hand or by a model: kept from now on
+
+    @property
     def where(self):
-        """How errors name this layer: "Dense 'dense_1'"."""
-        return type(self).__name__ + (f" '{self.name}'" if self.name else "")
+        """How errors name this layer: "Dense 'dense_1'" (just "Dense" for a layer on its own
+        that was given no name: its default name would add nothing)."""
+        return type(self).__name__ + (f" '{self.name}'" if self.name_given else "")
 
     # -- building -------------------------------------------------------------------------
 
