@@ -208,9 +208,9 @@ class CallbackList:
                 callback.set_params(params)
 
     def call(self, hook, *args):
-        """Call one hook of every callback; its last argument is the logs, passed as Keras 3
-        passes them: by name to the batch hooks (callback.on_train_batch_end(batch,
-        logs=logs)), by position to the others (callback.on_epoch_end(epoch, logs))."""
+        """Call one hook that is not a batch hook (those go through call_batch_hook) of every
+        callback; its last argument is the logs, passed by position as Keras 3 passes them:
+        callback.on_epoch_end(epoch, logs)."""
         *position, logs = args
         logs = plain_logs(logs)  # one dict shared by all: a callback may add to it
         for callback in self.callbacks:
