@@ -8,7 +8,7 @@ Every loss is computed in two steps, as in Keras 3:
      (all 1 when none are given). Note the divisor is N, not sum_n w_n: a weight of 2 counts a
      sample twice, a weight of 0 drops it, and the loss of a batch shrinks with its weights.
      (For per-pixel outputs, l has shape (N, H, W) and the divisor is N * H * W, the number
-     of values, as in Keras.)
+     of values, as in Keras; the weights may then be one per pixel, w of shape (N, H, W).)
 
 `gradient(y_true, y_pred, sample_weight)` returns dL/dy_pred, shape (N, K), of that same L,
 and `loss_and_gradient` returns both from one pass (what a training step calls: the two share
@@ -201,14 +201,18 @@ class Loss:
         return max(math.prod(values_shape), 1)
 
     def weights_for(self, values_shape, dtype, sample_weight):
-        """The sample weights (N,), shaped to broadcast against per-sample values of
-        `values_shape` ((N,), or (N, H, W) for image outputs).
+        """The sample weights, shaped to broadcast against per-sample values of `values_shape`
+        ((N,), or (N, H, W) for image outputs): one weight per sample (N,) (or one number for
+        all), or for image outputs one per value, (N, H, W) or (N, H, W, 1), as in Keras.
 
         For reduction='mean_with_sample_weight' they are rescaled by N / sum(w), so that the
         mean over N that follows, sum_n w_n l_n / N, is Keras's sum_n w_n l_n / sum_n w_n
         (0 when the weights add up to 0, as Keras's divide_no_nan gives)."""
-        weights = np.asarray(sample_weight, dtype=dtype).reshape(-1)
-        weights = weights.reshape(len(weights), *[1] * (len(values_shape) - 1))
+        weights = np.asarray(sample_weight, dtype=dtype)
+        if weights.size in (1, values_shape[0]):  # one per sample: each of its values gets it
+            weights = weights.reshape(weights.size, *[1] * (len(values_shape) - 1))
+        else:  # one per value (N, H, W), for outputs (N, H, W, K) (check_loss_arguments)
+            weights = weights.reshape(values_shape)
         if self.reduction == "mean_with_sample_weight":
             total = float(np.broadcast_to(weights, values_shape).sum())
             weights = weights * dtype.type(math.prod(values_shape) / total if total else 0.0)
@@ -227,10 +231,11 @@ class Loss:
                                            dtype=y_pred.dtype, min_ndim=0)
             if sample_weight.size == 1:  # one weight for every sample, as Keras broadcasts it
                 sample_weight = np.full(len(y_pred), sample_weight.item(), y_pred.dtype)
-            if sample_weight.size != len(y_pred):
+            if sample_weight.size != len(y_pred) and not \
+                    per_value_weights(sample_weight, y_pred.shape):
                 raise ValueError(f"{where}: sample_weight needs one weight per sample "
-                                 f"({len(y_pred)}) or a single number, got shape "
-                                 f"{sample_weight.shape}")
+                                 f"({len(y_pred)}) or a single number{per_value_hint(y_pred)}"
+                                 f", got shape {sample_weight.shape}")
         # values that also answer .numpy(), as Keras's tensors do (tinynet.tensors)
         if self.reduction == "none":
             values = self.call(self.prepare_targets(y_true, y_pred), y_pred)
@@ -318,15 +323,30 @@ def check_loss_arguments(loss, y_true, y_pred, sample_weight, method):
     every step (the loss object called as loss(y_true, y_pred) converts lists and checks
     more): NumPy arrays, y_pred of a float type with a batch axis and its outputs, (N, K) or
     (N, H, W, C), as many targets as samples, and one sample weight per sample (or one
-    number for all)."""
+    number for all; or, for outputs (N, H, W, C), one per pixel: per_value_weights)."""
     if not (isinstance(y_true, np.ndarray) and isinstance(y_pred, np.ndarray)
             and y_pred.dtype.kind == "f" and y_pred.ndim >= 2 and len(y_pred)
             and len(y_true) == len(y_pred)):
         raise loss_argument_error(loss, y_true, y_pred, method)
-    if sample_weight is not None and np.size(sample_weight) not in (1, len(y_pred)):
+    if sample_weight is not None and np.size(sample_weight) not in (1, len(y_pred)) and \
+            not per_value_weights(sample_weight, y_pred.shape):
         raise ValueError(f"{type(loss).__name__}.{method}: sample_weight needs one weight per "
-                         f"sample ({len(y_pred)}) or a single number, got shape "
-                         f"{np.shape(sample_weight)}")
+                         f"sample ({len(y_pred)}) or a single number{per_value_hint(y_pred)}, "
+                         f"got shape {np.shape(sample_weight)}")
+
+
+def per_value_weights(sample_weight, pred_shape):
+    """Whether sample_weight holds one weight per value of the loss for outputs of
+    `pred_shape` (N, H, W, K): (N, H, W) or (N, H, W, 1), one per pixel, as Keras takes
+    them (every loss averages over the last axis, so its values are (N, H, W))."""
+    per_value = tuple(pred_shape[:-1])
+    return len(pred_shape) > 2 and np.shape(sample_weight) in (per_value, (*per_value, 1))
+
+
+def per_value_hint(y_pred):
+    """', or one per value of the loss, shape (N, H, W)' for outputs with more axes."""
+    return (f", or one per value of the loss, shape {tuple(y_pred.shape[:-1])}"
+            if y_pred.ndim > 2 else "")
 
 
 def loss_argument_error(loss, y_true, y_pred, method):

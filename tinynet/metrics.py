@@ -623,7 +623,9 @@ def value_weights(sample_weight, shape, where):
 
     sample_weight None: all 1. A single number (or [w]): w for every value. (N,) or (N, 1):
     one weight per sample, given to each of its values. `shape` itself: one weight per value
-    (Keras takes this too). Raises: ValueError for any other shape, e.g. 8 weights for 4
+    (Keras takes this too). shape[:-1] for shapes of 3 or more axes, (N, H, W) for
+    (N, H, W, K): one weight per pixel, given to each of its K values (the sample weights of
+    fit for outputs per pixel). Raises: ValueError for any other shape, e.g. 8 weights for 4
     samples (never a silent reshape of, say, transposed weights)."""
     if sample_weight is None:
         return np.ones(shape)
@@ -635,6 +637,8 @@ def value_weights(sample_weight, shape, where):
     if weights.shape in ((shape[0],), (shape[0], 1)):
         per_sample = weights.reshape(shape[0], *[1] * (len(shape) - 1))
         return np.broadcast_to(per_sample, shape)
+    if len(shape) > 2 and weights.shape == tuple(shape[:-1]):
+        return np.broadcast_to(weights[..., None], shape)
     raise ValueError(f"{where}: sample_weight needs one weight per sample ({shape[0]}), one "
                      f"per value (shape {tuple(shape)}) or a single number, got shape "
                      f"{weights.shape}")

@@ -166,18 +166,41 @@ def check_validation_data(model, validation_data):
 
 
 def check_sample_weight(sample_weight, n, where):
+    """sample_weight as float64, checked to hold finite weights >= 0 for n samples (None
+    stays None). Its shape is checked against the model's outputs by shape_sample_weight,
+    once the model is built."""
     if sample_weight is None:
         return None
     weights = to_float_array(sample_weight, f"{where}: sample_weight", dtype="float64")
-    # (n,), or (n, 1) or (n, 1, 1) as Keras's torch backend wants them for losses per pixel
-    if weights.ndim < 1 or len(weights) != n or weights.size != n:
-        per_pixel = (" (one weight per pixel or per output is not supported: tinynet weighs "
-                     "whole samples)" if weights.ndim > 1 and len(weights) == n else "")
+    if weights.ndim < 1 or len(weights) != n:
         raise ValueError(f"{where}: sample_weight must hold one weight per sample, shape "
-                         f"({n},), got {weights.shape}{per_pixel}")
+                         f"({n},), got {weights.shape}")
     if np.any(weights < 0):
         raise ValueError(f"{where}: sample_weight must be >= 0, got {weights.min():g}")
-    return weights.reshape(-1)
+    return weights
+
+
+def shape_sample_weight(weights, output_shape, where):
+    """The sample weights of a model whose outputs are `output_shape` (None, ..., K), in one
+    of two shapes:
+      (n,)       one weight per sample: given as (n,), or (n, 1) or (n, 1, 1) as Keras's
+                 torch backend wants them for losses per pixel;
+      (n, H, W)  one weight per value of the loss, for outputs (n, H, W, K) (a class per
+                 pixel): every loss averages over the last axis K, so its values are
+                 (n, H, W), and each pixel's loss gets its own weight, as in Keras (given as
+                 (n, H, W) or (n, H, W, 1)).
+    Raises ValueError for any other shape (Keras fails inside on those)."""
+    if weights is None:
+        return None
+    n, per_value = len(weights), tuple(output_shape[1:-1])
+    if weights.size == n:
+        return weights.reshape(n)
+    if per_value and weights.shape[1:] in (per_value, (*per_value, 1)):
+        return weights.reshape(n, *per_value)
+    per_pixel = f", or one per value of the loss, shape {(n, *per_value)}" if per_value else ""
+    raise ValueError(f"{where}: sample_weight must hold one weight per sample, shape ({n},)"
+                     f"{per_pixel}; got {weights.shape} for outputs of shape "
+                     f"{tuple(output_shape)}")
 
 
 def apply_class_weight(y, weights, class_weight, where):

@@ -47,6 +47,7 @@ from tinynet.model_checks import (
     log_names,
     own_metrics,
     sample_shape_hint,
+    shape_sample_weight,
     to_model_array,
     transposed_hint,
     warn_about_layers_inside_layers,
@@ -665,6 +666,7 @@ class Sequential:
         weights = check_sample_weight(sample_weight, len(xa), where)
         xa = self.check_x_shape(xa, where)
         self.loss.check_targets(ya, self.output_shape, where)
+        weights = shape_sample_weight(weights, self.output_shape, where)
         self.decide_accuracy(ya.shape)
         return xa, self.shape_targets(ya), weights
 
@@ -702,15 +704,17 @@ class Sequential:
         History. Arguments, defaults and behaviour are Keras 3's:
 
         The epoch's loss is the mean over its batches weighted by batch size, each measured
-        before that batch's update; metrics accumulate over the epoch. validation_split holds
-        out the LAST fraction of the data (before shuffling); shuffle reorders the rest at
-        every epoch. sample_weight (n,) weighs each sample's loss (its held-out part weighs
-        val_loss); class_weight {class: weight} does the same by class, for the training data
-        only. The validation pass calls the callbacks' on_test_* hooks, as evaluate does.
-        batch_size=None means 32. steps_per_epoch, validation_steps and validation_batch_size
-        are Keras's, for datasets and generators: accepted at None (their default), refused
-        otherwise; they sit where Keras's signature has them, so a positional argument means
-        what it means in Keras.
+        before that batch's update; metrics accumulate over the epoch. validation_split
+        holds out the LAST fraction of the data (before shuffling); shuffle reorders the
+        rest at every epoch. sample_weight (n,) weighs each sample's loss (its held-out part
+        weighs val_loss), and for outputs per pixel (n, H, W, K) sample_weight (n, H, W)
+        weighs each pixel's (see model_checks.shape_sample_weight); class_weight {class:
+        weight} does the same by class, for the training data only. The validation pass
+        calls the callbacks' on_test_* hooks, as evaluate does. batch_size=None means 32.
+        steps_per_epoch, validation_steps and validation_batch_size are Keras's, for
+        datasets and generators: accepted at None (their default), refused otherwise; they
+        sit where Keras's signature has them, so a positional argument means what it means
+        in Keras.
         """
         check_keras_only({"steps_per_epoch": steps_per_epoch, "validation_steps":
                           validation_steps, "validation_batch_size": validation_batch_size,
