@@ -32,15 +32,18 @@ for backward, and the random generators are saved first and put back at the end.
 Everything here runs in float64: build layers with dtype='float64'.
 """
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 from tinynet.config import get_rng
-from tinynet.validation import check_float, to_float_array
+from tinynet.validation import check_float, check_int, to_float_array, warn_user
+
+ZERO_TOL = 1e-8  # gradients smaller than this everywhere count as zero (see relative_error)
 
 
-def relative_error(analytic, numeric, zero_tol=1e-8, floor_fraction=1e-3):
+def relative_error(analytic, numeric, zero_tol=ZERO_TOL, floor_fraction=1e-3):
     """max_i |a_i - n_i| / max(|a_i| + |n_i|, floor), the scale-free error of CS231n.
 
     When every entry of both arrays is below `zero_tol`, both gradients are zero up to the
@@ -52,7 +55,12 @@ def relative_error(analytic, numeric, zero_tol=1e-8, floor_fraction=1e-3):
     itself. Central differences carry an absolute round-off of about 1e-11, which would make a
     correct entry of 1e-8 look 1e-3 wrong (this happens in the article's model, where ReLU
     leaves some kernel gradients tiny). A wrong backward still shows: it is off by far more.
+    zero_tol: a number > 0 (an infinite one would call every error 0); floor_fraction: a
+    number in [0, 1].
     """
+    zero_tol = check_float(zero_tol, "relative_error(zero_tol=...)", low=0.0, low_open=True)
+    floor_fraction = check_float(floor_fraction, "relative_error(floor_fraction=...)",
+                                 low=0.0, high=1.0)
     a = np.asarray(analytic, dtype=np.float64)
     n = np.asarray(numeric, dtype=np.float64)
     if a.shape != n.shape:
@@ -85,6 +93,9 @@ def compare(name, mine, reference, tol=1e-6):
     """Compare `mine` with `reference`: one line in the style of makemore's backprop ninja."""
     mine = np.asarray(mine, dtype=np.float64)
     reference = np.asarray(reference, dtype=np.float64)
+    if mine.shape != reference.shape:  # else NumPy would broadcast them, or fail inside
+        raise ValueError(f"gradcheck.compare({name!r}): mine and reference must have the same "
+                         f"shape, got {mine.shape} and {reference.shape}")
     diff = np.abs(mine - reference)
     where = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.size else ()
     error = relative_error(mine, reference)
@@ -96,29 +107,54 @@ def compare(name, mine, reference, tol=1e-6):
 def numerical_gradient(f, w, h=1e-5):
     """Central-difference gradient of the scalar function f() with respect to array w.
 
-    w: a float64 NumPy array, changed in place one entry at a time and restored; f reads it.
-    h: the step, a number > 0. Returns an array of w's shape, float64.
+    w: a writable float64 NumPy array, changed in place one entry at a time and restored;
+    f reads it and returns one number. h: the step, a number > 0. Returns an array of w's
+    shape, float64.
     TypeError for a w that is not a float64 array: w + h in an integer array rounds back to
     w (the gradient would come out 0 or huge), and in float32 the step is lost to round-off;
-    a list cannot be changed in place where f reads it. ValueError for h <= 0 (h = 0 would
-    divide by zero).
+    a list cannot be changed in place where f reads it. ValueError for a read-only w, for
+    h <= 0 (h = 0 would divide by zero) and for an h too small to change w (w + h == w: the
+    gradient would come out 0 and blame a correct backward). TypeError when f does not
+    return one number.
     """
     if not isinstance(w, np.ndarray) or w.dtype != np.float64:
         what = f"an array of {w.dtype}" if isinstance(w, np.ndarray) else type(w).__name__
         raise TypeError(f"numerical_gradient: w must be a float64 NumPy array (f reads it, "
                         f"and it is moved by h in place), got {what}; pass "
                         f"np.asarray(w, dtype=np.float64) and let f read that array")
+    if not w.flags.writeable:
+        raise ValueError("numerical_gradient: w is read-only, but it is moved by h in place; "
+                         "pass a writable float64 array (np.array(w)) and let f read that array")
     h = check_float(h, "numerical_gradient: h", low=0.0, low_open=True)
+    # float64 keeps about 16 digits: an h below w's last digit is lost, w + h == w
+    lost = np.isfinite(w) & ((w + h == w) | (w - h == w))
+    if np.any(lost):
+        raise ValueError(f"numerical_gradient: h={h:g} is too small to change w (w + h == w "
+                         f"for values of size {np.max(np.abs(w[lost])):g}), so every "
+                         f"difference would be 0; use an h of about 1e-5 times w's size")
     grad = np.zeros_like(w, dtype=np.float64)
     for i in np.ndindex(w.shape):
         old = w[i]
         w[i] = old + h
-        f_plus = f()
+        f_plus = loss_value(f)
         w[i] = old - h
-        f_minus = f()
+        f_minus = loss_value(f)
         w[i] = old
         grad[i] = (f_plus - f_minus) / (2 * h)
     return grad
+
+
+def loss_value(f):
+    """f(), checked to be one number (the loss), as it came (its own precision)."""
+    value = f()
+    if isinstance(value, np.ndarray) and value.shape == ():
+        return value  # a 0-d array is one number too
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        what = f"an array of shape {value.shape}" if isinstance(value, np.ndarray) else \
+            repr(value)[:80]
+        raise TypeError(f"numerical_gradient: f() must return the loss, one number, got "
+                        f"{what}; sum an array of losses first, e.g. float(np.sum(...))")
+    return value
 
 
 def check_float64(arrays, where):
@@ -186,6 +222,12 @@ def check_layer(layer, x, training=True, h=1e-5, seed=0, verbose=False):
     built for x's shape (the one change a check makes); anything else it changes while
     checking is put back (see Snapshot).
     """
+    from tinynet.layers.base import Layer  # here: the layers need not load with this module
+
+    if not isinstance(layer, Layer):
+        raise TypeError(f"check_layer: layer must be a layer object such as "
+                        f"Dense(3, dtype='float64'), got {layer!r}")
+    seed = check_int(seed, "check_layer(seed=...)", minimum=0)
     x = to_float_array(x, "check_layer: x", dtype="float64", min_ndim=2).copy()
     if not layer.built:
         layer.build((None, *x.shape[1:]))
@@ -214,7 +256,9 @@ def check_layer(layer, x, training=True, h=1e-5, seed=0, verbose=False):
             numeric[key] = numerical_gradient(loss, layer.params[key], h)
     finally:
         snapshot.restore()
-    return report(analytic, numeric, verbose)
+    errors = report(analytic, numeric, verbose)  # first: it refuses gradients of wrong shape
+    warn_if_untested(analytic, numeric, list(analytic), "check_layer")
+    return errors
 
 
 def check_grads_set(layer):
@@ -243,6 +287,9 @@ def check_width(layer, x):
 def check_loss(loss, y_true, y_pred, h=1e-5, verbose=False):
     """Check loss.gradient(y_true, y_pred) = dL/dy_pred against finite differences.
     Returns the relative error."""
+    if not (callable(getattr(loss, "loss", None)) and callable(getattr(loss, "gradient", None))):
+        raise TypeError(f"check_loss: loss must be a loss object with .loss and .gradient, "
+                        f"such as tinynet.losses.get('mse'), got {loss!r}")
     y_pred = np.array(y_pred, dtype=np.float64)
     y_true = np.asarray(y_true)
     analytic = loss.gradient(y_true, y_pred)
@@ -259,8 +306,15 @@ def check_model(model, x, y, h=1e-5, verbose=False):
     place and measures model.loss.loss (plus the regularization penalties). The model is left
     exactly as it was found (see Snapshot).
 
-    Returns {'input': error, 'dense/kernel': error, ...}, one entry per trainable weight.
+    Returns {'input': error, 'dense/kernel': error, ...}, one entry per trainable weight. (A
+    weight whose gradient is truly 0, such as a Dense bias right before BatchNormalization,
+    reports 0; only a zero dL/dx, where the loss ignores the input, gets a warning.)
     """
+    from tinynet.models import Sequential  # here: models import much of tinynet
+
+    if not isinstance(model, Sequential):
+        raise TypeError(f"check_model: model must be a compiled Sequential model, got "
+                        f"{model!r}")
     model.check_compiled("check_model")
     x, y, _ = model.check_xy(x, y, "check_model")
     x = x.copy()   # perturbed in place below: never the caller's array
@@ -288,7 +342,24 @@ def check_model(model, x, y, h=1e-5, verbose=False):
             numeric[name] = numerical_gradient(loss, layer.params[key], h)
     finally:
         snapshot.restore()
-    return report(analytic, numeric, verbose)
+    errors = report(analytic, numeric, verbose)  # first: it refuses gradients of wrong shape
+    warn_if_untested(analytic, numeric, ["input"], "check_model")
+    return errors
+
+
+def warn_if_untested(analytic, numeric, names, where):
+    """Warn about gradients that are zero both ways: relative_error calls them equal (error
+    0), but such a check tested nothing, the loss does not depend on them at this input."""
+    zero = [name for name in names
+            if np.max(np.abs(np.asarray(analytic[name], dtype=np.float64))
+                      + np.abs(numeric[name]), initial=0) < ZERO_TOL]
+    if zero:
+        warn_user(f"{where}: the gradients of {', '.join(map(repr, zero))} are all 0, both "
+                  f"from backward and from finite differences, so their error of 0 tests "
+                  f"nothing: the loss does not depend on them for this x (as with "
+                  f"BatchNormalization on a batch of one sample, LayerNormalization over one "
+                  f"feature, or a ReLU that is off for every sample); check with a larger "
+                  f"batch or other inputs")
 
 
 def report(analytic, numeric, verbose):

@@ -20,7 +20,13 @@ import numpy as np
 from tinynet.callbacks import Callback
 from tinynet.config import get_rng
 from tinynet.files import write_atomically
-from tinynet.validation import check_bool, check_int, to_float_array, unknown_name_error
+from tinynet.validation import (
+    check_bool,
+    check_float,
+    check_int,
+    to_float_array,
+    unknown_name_error,
+)
 
 PERCENTILES = (15, 50, 85)  # the three curves of Ioffe & Szegedy (2015), Fig. 1(b, c)
 # raw records are kept until there are this many (or they take this much memory); then their
@@ -115,9 +121,11 @@ def histogram_shares(values, edges):
 
 
 def numbers(values, where, min_ndim=0):
-    """`values` (an array or a list) as a NumPy array of numbers, in its own dtype. A
-    TypeError for text, None or ragged lists, a ValueError for an empty array or one with
-    fewer than `min_ndim` axes."""
+    """`values` (an array or a list) as a NumPy array of floats: float32 and float64 (what a
+    model computes in) stay as they are, so the numbers are the Recorder's; anything else
+    (integers, bools, float16) becomes float64, where uint8 1 - 2 does not wrap round to 255
+    and 300 ** 2 does not overflow as in float16. A TypeError for text, None or ragged lists,
+    a ValueError for an empty array or one with fewer than `min_ndim` axes."""
     try:
         array = np.asarray(values)
     except (TypeError, ValueError):  # e.g. a ragged list
@@ -130,6 +138,8 @@ def numbers(values, where, min_ndim=0):
     if array.ndim < min_ndim:
         raise ValueError(f"{where} must have a batch axis first, (batch, ...), got a "
                          f"{array.ndim}-D array")
+    if array.dtype not in (np.float32, np.float64):
+        array = array.astype(np.float64)
     return array
 
 
@@ -915,12 +925,12 @@ def check_layer_choice(layers):
 def check_hist_range(hist_range):
     if hist_range is None:
         return None
-    try:
-        low, high = (float(v) for v in hist_range)
-    except (TypeError, ValueError):
+    # a string such as '01' is two items long too: only a pair of numbers will do
+    if not isinstance(hist_range, (tuple, list, np.ndarray)) or len(hist_range) != 2:
         raise TypeError(f"Recorder(hist_range=...) must be a pair (low, high) of numbers, "
-                        f"got {hist_range!r}") from None
-    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+                        f"got {hist_range!r}")
+    low, high = (check_float(v, "Recorder(hist_range=...): each end") for v in hist_range)
+    if not low < high:
         raise ValueError(f"Recorder(hist_range=...) must have finite low < high, "
                          f"got {hist_range!r}")
     return low, high

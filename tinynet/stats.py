@@ -26,11 +26,14 @@ difference of the printed means: the numbers add up as you read them (Comparison
 """
 
 import re
+import string
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from statistics import NormalDist
 
 import numpy as np
+
+from tinynet.validation import check_bool, check_float, check_int
 
 # Two-sided 95 % critical values of Student's t for 1, 2, ..., 30 degrees of freedom, as in the
 # t table of the NIST/SEMATECH e-Handbook of Statistical Methods and in Quené & van den Bergh's
@@ -46,23 +49,27 @@ FIXED_POINT = re.compile(r"\{:\+?\.(\d+)([f%])\}")
 def noise_multiple(n):
     """How many standard errors a mean of n values must be from 0 to be told from noise.
     Raises ValueError for n < 2: one value has no noise estimate."""
+    n = check_int(n, "noise_multiple(n=...)")
     if n < 2:
         raise ValueError(f"noise_multiple(n={n}): a mean of fewer than 2 values has no noise "
                          f"estimate, so no margin")
-    degrees = n - 1
-    return T_CRITICAL_95[degrees - 1] if 1 <= degrees <= 30 else t_critical_95(degrees)
+    return t_critical_95(n - 1)
 
 
 def t_critical_95(degrees):
-    """Student's two-sided 95 % critical value for more than 30 degrees of freedom, from the
-    first terms of its expansion about the normal's z = 1.95996 (Cornish-Fisher; Abramowitz
-    & Stegun 26.7.5):
+    """Student's two-sided 95 % critical value for `degrees` (an int >= 1) degrees of
+    freedom: the table T_CRITICAL_95 up to 30, and beyond it the first terms of its expansion
+    about the normal's z = 1.95996 (Cornish-Fisher; Abramowitz & Stegun 26.7.5):
 
         t = z + (z^3 + z) / (4 v) + (5 z^5 + 16 z^3 + 3 z) / (96 v^2)
               + (3 z^7 + 19 z^5 + 17 z^3 - 15 z) / (384 v^3)
 
     It gives the tables' 2.042 at v = 30, 2.021 at 40, 2.000 at 60 and 1.984 at 100 (NIST's
-    table), and tends to z for very many values."""
+    table), and tends to z for very many values. (For few degrees the expansion is far off,
+    9.71 instead of 12.706 at v = 1: there the table is used.)"""
+    degrees = check_int(degrees, "t_critical_95(degrees=...)", minimum=1)
+    if degrees <= 30:
+        return T_CRITICAL_95[degrees - 1]
     z, v = NormalDist().inv_cdf(0.975), float(degrees)
     return (z + (z ** 3 + z) / (4 * v) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * v ** 2)
             + (3 * z ** 7 + 19 * z ** 5 + 17 * z ** 3 - 15 * z) / (384 * v ** 3))
@@ -246,7 +253,8 @@ def compare(a, b, what, names=("with BN", "without BN"), lower_is_better=True,
     over: what one value stands for, in the printout ('seed', or e.g. 'batch').
     bounds: (lowest, highest) value a measurement can take, e.g. (0, 1) for an accuracy or an
     error rate; an interval printed wider than any difference can be then says so (see
-    Comparison.interval_words).
+    Comparison.interval_words). Every value of a and b must lie within them.
+    fmt: how one number is printed, one replacement field such as '{:.3f}' or '{:.1%}'.
     Returns a Comparison (its .sentence() is ready to print)."""
     a, b = as_vector(a, "a"), as_vector(b, "b")
     if not isinstance(what, str) or not what:
@@ -254,6 +262,14 @@ def compare(a, b, what, names=("with BN", "without BN"), lower_is_better=True,
     if not (isinstance(names, (tuple, list)) and len(names) == 2
             and all(isinstance(name, str) for name in names)):
         raise TypeError(f"compare(names=...) must be two strings, got {names!r}")
+    # 'False' would count as true and flip the verdict: only True, False (or None) will do
+    if lower_is_better is not None:
+        lower_is_better = check_bool(lower_is_better, "compare(lower_is_better=...)")
+    paired = check_bool(paired, "compare(paired=...)")
+    check_fmt(fmt)
+    bounds = check_bounds(bounds)
+    if bounds is not None:
+        check_within(a, b, bounds)
     if paired:
         if len(a) != len(b):
             raise ValueError(f"compare: paired runs need as many values in a as in b, got "
@@ -265,23 +281,51 @@ def compare(a, b, what, names=("with BN", "without BN"), lower_is_better=True,
     return Comparison(what=what, names=tuple(names), mean_a=float(a.mean()),
                       mean_b=float(b.mean()), difference=float(difference), se=float(se),
                       n=min(len(a), len(b)),
-                      lower_is_better=None if lower_is_better is None else bool(lower_is_better),
-                      fmt=fmt, over=over, bounds=check_bounds(bounds))
+                      lower_is_better=lower_is_better, fmt=fmt, over=over, bounds=bounds)
 
 
 def check_bounds(bounds):
     """bounds as a (low, high) pair of floats with low < high, or None."""
     if bounds is None:
         return None
-    try:
-        low, high = (float(value) for value in bounds)
-    except (TypeError, ValueError):
+    # a string such as '01' is two items long too: only a pair of numbers will do
+    if not isinstance(bounds, (tuple, list, np.ndarray)) or len(bounds) != 2:
         raise TypeError(f"compare(bounds=...) must be (lowest, highest), two numbers, e.g. "
-                        f"(0, 1) for an accuracy; got {bounds!r}") from None
+                        f"(0, 1) for an accuracy; got {bounds!r}")
+    low, high = (check_float(value, "compare(bounds=...): each end") for value in bounds)
     if not low < high:
         raise ValueError(f"compare(bounds=...): the lowest value must be below the highest, "
                          f"got {bounds!r}")
     return low, high
+
+
+def check_within(a, b, bounds):
+    """A clear error for values outside bounds (their interval would contradict itself)."""
+    low, high = bounds
+    outside = [float(value) for value in np.concatenate([a, b]) if not low <= value <= high]
+    if outside:
+        hint = " (percentages? then bounds=(0, 100))" if high <= 1 < max(outside) <= 100 else ""
+        shown = ", ".join(f"{value:g}" for value in outside[:5])
+        raise ValueError(f"compare: every value of a and b must lie within bounds=({low:g}, "
+                         f"{high:g}), got {shown}{' ...' if len(outside) > 5 else ''}{hint}")
+
+
+def check_fmt(fmt):
+    """A clear error now, not inside .sentence(), for a fmt that cannot print one number:
+    it must have exactly one replacement field ('abc' would print 'abc' for every number,
+    '{}{}' needs two) and format a float ('{:d}' cannot)."""
+    if not isinstance(fmt, str):
+        raise TypeError(f"compare(fmt=...) must be a format string such as '{{:.3f}}', "
+                        f"got {fmt!r}")
+    try:
+        fields = [field for _, field, _, _ in string.Formatter().parse(fmt) if field is not None]
+        fmt.format(0.5)
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError) as error:
+        raise ValueError(f"compare(fmt={fmt!r}) cannot print a number ({error}); use one "
+                         f"field such as '{{:.3f}}' or '{{:.1%}}'") from None
+    if len(fields) != 1:
+        raise ValueError(f"compare(fmt={fmt!r}) must hold exactly one replacement field for "
+                         f"the number, such as '{{:.3f}}' or '{{:.1%}}'; it has {len(fields)}")
 
 
 def plural(word, count):
