@@ -430,8 +430,12 @@ def layer_from_config(class_name, config):
             continue
         if key in accepted:
             kwargs[key] = value_from_keras(key, value, where)
-        else:
+        elif key in table or value is None:  # None: a newer Keras's key left at its default
             check_keras_only_value(key, value, table.get(key, None), where)
+        else:
+            raise ValueError(f"{where}: tinynet knows no argument {key!r} of {class_name} "
+                             f"(given {key}={value!r}); the arguments it knows: "
+                             f"{', '.join(sorted(set(accepted) | set(table)))}")
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as err:

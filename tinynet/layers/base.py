@@ -361,9 +361,27 @@ class Layer:
     def add_regularization_gradients(self):
         """grads[key] += d(penalty)/d(weight): called by backward, after the data's gradient."""
         for key, reg in self.regularizers.items() if self.trainable else ():  # frozen: no penalty
-            self.grads[key] = self.grads[key] + reg.gradient(self.params[key])
+            self.grads[key] = self.grads[key] + penalty_gradient(self, key, reg)
 
     # -- weights --------------------------------------------------------------------------
+
+    def new_weight(self, name, shape):
+        """A new weight `name` ('kernel', 'gamma', ...) made by the layer's initializer for it,
+        self.<name>_initializer(shape, self.dtype): what build calls for each weight.
+        An initializer of your own must return an array of exactly that shape (a number or
+        an array of another shape would broadcast silently at every step; Keras refuses it
+        too); one of another real type is cast to the layer's dtype, as Keras casts it.
+        Raises ValueError naming the argument (e.g. 'kernel_initializer') otherwise."""
+        argument = f"{name}_initializer"
+        value = getattr(self, argument)(shape, self.dtype)
+        array = np.asarray(value)
+        if array.shape != tuple(shape) or array.dtype.kind not in "fiu":
+            got = (f"values of type {array.dtype}" if array.dtype.kind not in "fiu"
+                   else f"shape {array.shape}")
+            raise ValueError(f"{self.where}: {argument} returned {got}; expected an array of "
+                             f"shape {tuple(shape)}, as it was asked for (it is called as "
+                             f"initializer(shape, dtype))")
+        return np.array(array, dtype=self.dtype)  # a copy: two layers never share one
 
     def weight(self, key):
         """The array stored under `key`, trainable or not."""
@@ -661,6 +679,19 @@ def training_error(layer, training):
     return TypeError(f"{layer.where}.forward: training must be True, False or None "
                      f"(inference), got "
                      f"{training!r} ({type(training).__name__}){hint}")
+
+
+def penalty_gradient(layer, key, regularizer):
+    """regularizer.gradient(weight) of the layer's weight `key`, checked to hold one value per
+    weight: a regularizer of your own that returned a number, or one row, would otherwise be
+    broadcast silently into the gradient."""
+    weight = layer.params[key]
+    gradient = regularizer.gradient(weight)
+    if np.shape(gradient) != weight.shape:
+        raise ValueError(f"{layer.where}: the regularizer {type(regularizer).__name__} of "
+                         f"{key!r} returned a gradient of shape {np.shape(gradient)}; "
+                         f"gradient(w) must return one value per weight, shape {weight.shape}")
+    return gradient
 
 
 def grad_output_error(layer, grad_output, cache):

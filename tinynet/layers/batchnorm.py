@@ -120,6 +120,11 @@ def batchnorm_train(x, gamma, beta, epsilon):
     error into a visible output (a constant feature of 12345.678 would not normalize to
     exactly beta). With an exact mean, x - mu of a constant feature is exactly 0.
     """
+    # one cheap test (this runs at every step); the exact complaint only when it fails
+    if not (isinstance(x, np.ndarray) and x.ndim >= 2 and x.dtype.kind == "f" and epsilon > 0
+            and getattr(gamma, "shape", ()) in ((), x.shape[-1:])
+            and getattr(beta, "shape", ()) in ((), x.shape[-1:])):
+        raise batchnorm_argument_error("batchnorm_train", x, gamma, beta, epsilon)
     n = x.size // x.shape[-1]  # values per feature: N (N * H * W for images)
     # mu = x.mean(axis=0) and var = (centered ** 2).mean(axis=0) for (N, D), written with
     # sum_over_batch (its docstring says why) and the mean's sum in float64 (see above)
@@ -142,6 +147,12 @@ def batchnorm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon):
              moving_variance (D,); epsilon float
     Returns: y (same shape as x), cache for batchnorm_backward
     """
+    if not (isinstance(x, np.ndarray) and x.ndim >= 2 and x.dtype.kind == "f" and epsilon > 0
+            and getattr(gamma, "shape", ()) in ((), x.shape[-1:])
+            and getattr(beta, "shape", ()) in ((), x.shape[-1:])
+            and np.shape(moving_mean) == np.shape(moving_variance) == x.shape[-1:]):
+        raise batchnorm_argument_error("batchnorm_inference", x, gamma, beta, epsilon,
+                                       moving_mean, moving_variance)
     inv_std = 1.0 / np.sqrt(moving_variance + x.dtype.type(epsilon))
     x_hat = (x - moving_mean) * inv_std
     return gamma * x_hat + beta, BatchNormCache(x_hat, inv_std, gamma, None, None, False)
@@ -159,6 +170,9 @@ def batchnorm_backward(g, cache):
     Returns:
         dx (the shape of x), dgamma (D,), dbeta (D,)
     """
+    if not (isinstance(cache, BatchNormCache) and isinstance(g, np.ndarray)
+            and g.shape == cache.x_hat.shape):
+        raise backward_argument_error(g, cache)
     x_hat, inv_std, gamma, _, _, training = cache
     dbeta = sum_over_batch(g)
     dgamma = sum_over_batch(g * x_hat)
@@ -167,6 +181,52 @@ def batchnorm_backward(g, cache):
     n = g.size // g.shape[-1]
     dx = (gamma * inv_std / n) * (n * g - dbeta - x_hat * dgamma)
     return dx, dgamma, dbeta
+
+
+def describe(a):
+    """'an array of shape (4, 3) and type float32', or the type of anything else."""
+    if isinstance(a, np.ndarray):
+        return f"an array of shape {a.shape} and type {a.dtype}"
+    return f"a {type(a).__name__}"
+
+
+def batchnorm_argument_error(where, x, gamma, beta, epsilon, *moving):
+    """The error for arguments of batchnorm_train or batchnorm_inference that do not go
+    together, saying which one and what it should be (a TypeError for a non-array x)."""
+    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
+        return TypeError(f"{where}: x must be a float array (N, D) or (N, H, W, C), got "
+                         f"{describe(x)}")
+    if x.ndim < 2:
+        return ValueError(f"{where}: x must be (N, D) or (N, H, W, C), a batch of samples, "
+                          f"got shape {x.shape} (one sample of D features is x[None, :])")
+    if not epsilon > 0:
+        return ValueError(f"{where}: epsilon must be > 0 (it keeps 1 / sqrt(var + epsilon) "
+                          f"finite), got {epsilon!r}")
+    expected = x.shape[-1:]
+    # gamma and beta may be plain numbers (1.0 and 0.0 without scale or center)
+    wrong = [(name, value) for name, value in (("gamma", gamma), ("beta", beta))
+             if getattr(value, "shape", ()) not in ((), expected)]
+    if moving:
+        wrong += [(name, value) for name, value in zip(("moving_mean", "moving_variance"),
+                                                       moving, strict=True)
+                  if np.shape(value) != expected]
+    name, value = wrong[0]
+    return ValueError(f"{where}: {name} must have shape {expected}, one value per feature of "
+                      f"x {x.shape}, got shape {np.shape(value)}")
+
+
+def backward_argument_error(g, cache):
+    """The error for a batchnorm_backward(g, cache) whose g is not dL/dy of that cache's
+    forward pass (a TypeError for the wrong kinds of object, a ValueError for a g of another
+    shape, which NumPy would otherwise broadcast into a wrong dx)."""
+    if not isinstance(cache, BatchNormCache):
+        return TypeError(f"batchnorm_backward(g, cache): cache must be what batchnorm_train "
+                         f"or batchnorm_inference returned, got {describe(cache)}")
+    if not isinstance(g, np.ndarray):
+        return TypeError(f"batchnorm_backward(g, cache): g must be an array, dL/dy, got "
+                         f"{describe(g)}")
+    return ValueError(f"batchnorm_backward(g, cache): g must have the shape of the forward "
+                      f"pass's x and y, {cache.x_hat.shape}, got {g.shape}")
 
 
 class BatchNormalization(Layer):
@@ -242,15 +302,15 @@ class BatchNormalization(Layer):
                              f"transpose them, x.transpose(0, 2, 3, 1)")
         features = (input_shape[-1],)
         if self.scale:
-            self.params["gamma"] = self.gamma_initializer(features, self.dtype)
+            self.params["gamma"] = self.new_weight("gamma", features)
             if self.gamma_regularizer is not None:
                 self.regularizers["gamma"] = self.gamma_regularizer
         if self.center:
-            self.params["beta"] = self.beta_initializer(features, self.dtype)
+            self.params["beta"] = self.new_weight("beta", features)
             if self.beta_regularizer is not None:
                 self.regularizers["beta"] = self.beta_regularizer
-        self.state["moving_mean"] = self.moving_mean_initializer(features, self.dtype)
-        self.state["moving_variance"] = self.moving_variance_initializer(features, self.dtype)
+        self.state["moving_mean"] = self.new_weight("moving_mean", features)
+        self.state["moving_variance"] = self.new_weight("moving_variance", features)
         super().build(input_shape)
 
     def forward(self, x, training=False):
@@ -318,8 +378,13 @@ def non_finite_variance_message(layer, mean, variance):
 def check_last_axis(axis, where):
     """Only the channels-last layout is supported: axis=-1 (or None, or a positive index, which
     the layer cannot check until it is built and so must be the last axis)."""
-    if axis in (-1, None) or (isinstance(axis, int) and not isinstance(axis, bool) and axis > 0):
-        return -1 if axis is None else axis
+    if axis is None or (isinstance(axis, (int, np.integer)) and not isinstance(axis, bool)
+                        and (axis == -1 or axis > 0)):
+        return -1 if axis is None else int(axis)
+    if isinstance(axis, float):  # BatchNormalization(1e-5): epsilon, given where axis goes
+        raise TypeError(f"{where}(axis={axis!r}): axis is an int (-1 for the last axis), and "
+                        f"comes before epsilon, as in Keras 3; for epsilon write "
+                        f"{where}(epsilon={axis!r})")
     raise ValueError(f"{where}(axis={axis!r}): tinynet normalizes the last axis (channels "
                      f"last, Keras's default axis=-1); transpose the data to put the features "
                      f"last (channels-first images: x.transpose(0, 2, 3, 1))")

@@ -235,11 +235,11 @@ class Conv2D(Layer):
                                        self.padding, self.where)
         warn_if_channels_first(input_shape, self.kernel_size, self.where)
         shape = (*self.kernel_size, input_shape[-1], self.filters)
-        self.params["kernel"] = self.kernel_initializer(shape, self.dtype)
+        self.params["kernel"] = self.new_weight("kernel", shape)
         if self.kernel_regularizer is not None:
             self.regularizers["kernel"] = self.kernel_regularizer
         if self.use_bias:
-            self.params["bias"] = self.bias_initializer((self.filters,), self.dtype)
+            self.params["bias"] = self.new_weight("bias", (self.filters,))
             if self.bias_regularizer is not None:
                 self.regularizers["bias"] = self.bias_regularizer
         super().build(input_shape)

@@ -61,11 +61,11 @@ class Dense(Layer):
                              f"(one vector of all the values, as for images), or reshape "
                              f"(N, T, F) data to (N * T, F) rows yourself")
         fan_in = input_shape[-1]
-        self.params["kernel"] = self.kernel_initializer((fan_in, self.units), self.dtype)
+        self.params["kernel"] = self.new_weight("kernel", (fan_in, self.units))
         if self.kernel_regularizer is not None:
             self.regularizers["kernel"] = self.kernel_regularizer
         if self.use_bias:
-            self.params["bias"] = self.bias_initializer((self.units,), self.dtype)
+            self.params["bias"] = self.new_weight("bias", (self.units,))
             if self.bias_regularizer is not None:
                 self.regularizers["bias"] = self.bias_regularizer
         super().build(input_shape)

@@ -103,11 +103,11 @@ class GroupNormalization(Layer):
                              f"choose a divisor of {channels}, or -1 for one group per channel")
         self.groups = groups  # -1 becomes the number of channels, as Keras writes it
         if self.scale:
-            self.params["gamma"] = self.gamma_initializer((channels,), self.dtype)
+            self.params["gamma"] = self.new_weight("gamma", (channels,))
             if self.gamma_regularizer is not None:
                 self.regularizers["gamma"] = self.gamma_regularizer
         if self.center:
-            self.params["beta"] = self.beta_initializer((channels,), self.dtype)
+            self.params["beta"] = self.new_weight("beta", (channels,))
             if self.beta_regularizer is not None:
                 self.regularizers["beta"] = self.beta_regularizer
         super().build(input_shape)

@@ -95,11 +95,11 @@ class LayerNormalization(Layer):
                              f"axis only (axis=-1)")
         features = (input_shape[-1],)
         if self.scale:
-            self.params["gamma"] = self.gamma_initializer(features, self.dtype)
+            self.params["gamma"] = self.new_weight("gamma", features)
             if self.gamma_regularizer is not None:
                 self.regularizers["gamma"] = self.gamma_regularizer
         if self.center:
-            self.params["beta"] = self.beta_initializer(features, self.dtype)
+            self.params["beta"] = self.new_weight("beta", features)
             if self.beta_regularizer is not None:
                 self.regularizers["beta"] = self.beta_regularizer
         super().build(input_shape)

@@ -42,8 +42,13 @@ class Rescaling(Layer):
         self.scale = check_factor(scale, "Rescaling(scale=...)")
         self.offset = check_factor(offset, "Rescaling(offset=...)")
         # in the layer's float type once, so forward does not convert them at every step
-        self.scale_array = np.asarray(self.scale, dtype=self.dtype)
-        self.offset_array = np.asarray(self.offset, dtype=self.dtype)
+        with np.errstate(over="ignore"):  # an overflow is refused just below, in words
+            self.scale_array = np.asarray(self.scale, dtype=self.dtype)
+            self.offset_array = np.asarray(self.offset, dtype=self.dtype)
+        for name in ("scale", "offset"):  # 1e40 is finite, but not in float32
+            if not np.all(np.isfinite(getattr(self, f"{name}_array"))):
+                raise ValueError(f"Rescaling({name}=...) must be finite in the layer's type "
+                                 f"{self.dtype}, got {getattr(self, name)!r}")
         self.ran_forward = None
 
     def build(self, input_shape):
@@ -77,7 +82,8 @@ def check_factor(value, name):
         return value
     if isinstance(value, (bool, np.bool_, str)) or value is None:
         raise TypeError(f"{name} must be a number or an array of numbers, got {value!r}")
-    array = to_float_array(value, name, dtype="float64")  # refuses text, NaN, ragged lists
+    # refuses text, NaN, ragged lists; a 0-d array is one number, as Keras takes it
+    array = to_float_array(value, name, dtype="float64", min_ndim=0)
     if isinstance(value, list):
         return value
     return np.array(value) if isinstance(value, np.ndarray) else array
