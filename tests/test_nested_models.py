@@ -43,7 +43,9 @@ def test_freezing_the_inner_model_freezes_its_layers_in_the_outer_one():
     model.trainable = False
     assert inner.trainable is False and inner.layers[0].trainable is False
     inner.trainable = True
-    assert model.layers[2].trainable is False and model.trainable is True
+    # as in Keras 3: the outer model's own flag stays False, and with it nothing trains
+    assert model.layers[2].trainable is False and model.trainable is False
+    assert model.trainable_weights == [] and len(inner.trainable_weights) == 4
 
 
 def test_a_frozen_base_stays_fixed_and_unfreezing_it_trains_it():

@@ -154,8 +154,15 @@ class Loss:
 
     def call_and_gradient(self, y_true, y_pred):
         """Inputs: y_true, y_pred (N, K). Returns: (l (N,), d l_n / d y_pred[n] (N, K)).
-        A loss whose two share work (the cross-entropies' clipping) computes them together."""
-        return self.call(y_true, y_pred), self.sample_gradient(y_true, y_pred)
+        A loss whose two share work (the cross-entropies' clipping) computes them together.
+        What a loss of your own returns is checked here (see per_sample_values)."""
+        values = per_sample_values(self, self.call(y_true, y_pred), y_pred)
+        grad = self.sample_gradient(y_true, y_pred)
+        if np.shape(grad) != y_pred.shape:  # NumPy would broadcast it into a wrong step
+            raise ValueError(f"{type(self).__name__}.sample_gradient returned shape "
+                             f"{np.shape(grad)}; it must return d l_n / d y_pred, the shape of "
+                             f"y_pred {y_pred.shape}")
+        return values, grad
 
     # -- the reduction -----------------------------------------------------------------------
 
@@ -165,7 +172,8 @@ class Loss:
         a model refuses 'none' at compile, and the loss object called by hand with it gives
         the per-sample values), a float."""
         check_loss_arguments(self, y_true, y_pred, sample_weight, "loss")
-        values = self.call(self.prepare_targets(y_true, y_pred), y_pred)  # l_n: (N,)
+        values = per_sample_values(self, self.call(self.prepare_targets(y_true, y_pred), y_pred),
+                                   y_pred)  # l_n: (N,)
         if sample_weight is not None:
             values = values * self.weights_for(values.shape, values.dtype, sample_weight)
         return float(values.sum() / self.divisor(values.shape))
@@ -208,6 +216,11 @@ class Loss:
         For reduction='mean_with_sample_weight' they are rescaled by N / sum(w), so that the
         mean over N that follows, sum_n w_n l_n / N, is Keras's sum_n w_n l_n / sum_n w_n
         (0 when the weights add up to 0, as Keras's divide_no_nan gives)."""
+        if not values_shape:  # see per_sample_values
+            raise ValueError(f"{type(self).__name__}: call returned one number for the whole "
+                             f"batch, which sample weights (and class_weight) cannot weigh: "
+                             f"return one loss per sample, shape (N,) (a mean over the last "
+                             f"axis only, axis=-1), and from sample_gradient d l_n / d y_pred")
         weights = np.asarray(sample_weight, dtype=dtype)
         if weights.size in (1, values_shape[0]):  # one per sample: each of its values gets it
             weights = weights.reshape(weights.size, *[1] * (len(values_shape) - 1))
@@ -238,7 +251,8 @@ class Loss:
                                  f", got shape {sample_weight.shape}")
         # values that also answer .numpy(), as Keras's tensors do (tinynet.tensors)
         if self.reduction == "none":
-            values = self.call(self.prepare_targets(y_true, y_pred), y_pred)
+            values = per_sample_values(
+                self, self.call(self.prepare_targets(y_true, y_pred), y_pred), y_pred)
             if sample_weight is not None:
                 values = values * self.weights_for(values.shape, values.dtype, sample_weight)
             return as_tensor(values)
@@ -286,6 +300,23 @@ class Loss:
         (axis=-1, ignore_class=None, dtype=None); at any other value they are refused with
         a TypeError that says what tinynet does instead (check_keras_only_settings)."""
         return cls(**check_keras_only_settings(config, cls.__name__))
+
+
+def per_sample_values(loss, values, y_pred):
+    """What a loss's call returned, as one value per sample, y_pred.shape[:-1]: (N,) for
+    outputs (N, K), (N, H, W) for (N, H, W, K). A call written with keepdims, (N, 1), is
+    read as (N,), as Keras reads it. One number for the whole batch (a mean over every axis)
+    is kept as it is: without sample weights the step is the same as Keras's (weights_for
+    refuses to weigh it). Raises ValueError for any other shape, naming the loss's call."""
+    values = np.asarray(values)
+    expected = y_pred.shape[:-1]
+    if values.shape == expected or values.ndim == 0:
+        return values
+    if values.ndim and values.size == math.prod(expected):
+        return values.reshape(expected)
+    raise ValueError(f"{type(loss).__name__}.call returned shape {values.shape}; it must "
+                     f"return one loss per sample, shape {expected} for y_pred {y_pred.shape} "
+                     f"(a mean over the last axis, axis=-1)")
 
 
 def match_shapes(y_true, y_pred, where):

@@ -467,6 +467,29 @@ def claim_optimizer(optimizer, model):
     optimizer.owner = weakref.ref(model)
 
 
+def optimizer_continues(optimizer, model):
+    """Whether compile keeps the optimizer's state: compile(optimizer=model.optimizer) (the
+    same object again, to change the loss or the metrics, or after freezing layers) goes on
+    with Adam's moments and the step count, as in Keras, where the state belongs to the
+    optimizer object. An optimizer object that holds state for weights that are gone (used by
+    this model before another optimizer, or by a model whose compile was undone) starts
+    afresh, its step count too, with a warning: Keras would go on from that old state, whose
+    layout tinynet no longer knows. (Going on with zero moments and the old step count, as
+    tinynet did, matched neither.)"""
+    if optimizer.slots is None:
+        return False
+    if model.parameters is not None and optimizer.slot_params[0] is model.parameters:
+        return True
+    warnings.warn(f"compile: this {type(optimizer).__name__} optimizer has state (after "
+                  f"{optimizer.iterations} steps) for weights this model no longer lays out "
+                  f"that way; tinynet starts it afresh, step count included (Keras would go on "
+                  f"from that state). Compile with the optimizer the model has now "
+                  f"(optimizer=model.optimizer) to go on", UserWarning, stacklevel=3)
+    optimizer.reset()
+    optimizer.iterations = 0
+    return False
+
+
 def warn_about_output_and_loss(model):
     """A last activation that cannot work with the loss trains silently to nonsense."""
     last = model.layers[-1]

@@ -45,6 +45,7 @@ from tinynet.model_checks import (
     claim_optimizer,
     forward_argument_error,
     log_names,
+    optimizer_continues,
     own_metrics,
     sample_shape_hint,
     shape_sample_weight,
@@ -88,6 +89,7 @@ class Sequential:
         if not isinstance(name, str) or not name:
             raise TypeError(f"Sequential(name=...) must be a non-empty string, got {name!r}")
         self.name = name
+        self.trainable_flag = True  # model.trainable, the model's own flag (see there)
         self.layers = []
         self.input_layer = None  # an Input(shape=...) given as the first item, if any
         self.built = False
@@ -102,6 +104,7 @@ class Sequential:
         self.parked_slots = {}  # (id(layer), key) -> (layer, a frozen weight's optimizer state)
         self.vectors_seen = 0  # Sequential.vectors_made when this model last looked
         self.taken_apart = {}  # name of a model added inside this one -> its layers' names
+        self.inner_models = []  # those models themselves: model.trainable = ... sets theirs
         self.layer_inputs, self.layer_grad_inputs = [], []
         if layers is not None:
             if not isinstance(layers, (list, tuple)):
@@ -180,6 +183,7 @@ class Sequential:
                 n += 1
                 key = f"{name}#{n}"
             self.taken_apart[key] = members
+        self.inner_models += [*model.inner_models, model]
 
     def add_input(self, input_layer):
         if self.layers or self.input_layer is not None:
@@ -277,14 +281,26 @@ class Sequential:
 
     @property
     def trainable(self):
-        """False when every layer is frozen. Setting it sets every layer's trainable."""
-        return any(layer.trainable for layer in self.layers) if self.layers else True
+        """The model's own flag, as in Keras 3. Setting it sets every layer's trainable too;
+        while it is False nothing in the model trains, even a layer unfrozen afterwards
+        (model.trainable = False; model.layers[-1].trainable = True trains nothing, and
+        Keras's fit warns that there is nothing to train). Freezing every layer one by one
+        leaves it True."""
+        return self.trainable_flag
 
     @trainable.setter
     def trainable(self, value):
-        value = check_bool(value, "model.trainable")
+        self.trainable_flag = check_bool(value, "model.trainable")
         for layer in self.layers:
-            layer.trainable = value
+            layer.trainable = self.trainable_flag
+        for inner in self.inner_models:  # as Keras sets every model inside this one
+            if any(layer in self.layers for layer in inner.layers):  # (not popped since)
+                inner.trainable_flag = self.trainable_flag
+        self.parameters_changed()  # even if no layer's flag changed
+
+    def trains(self, layer):
+        """Whether fit updates this layer's weights: the layer and the model are trainable."""
+        return self.trainable_flag and layer.trainable
 
     @property
     def weights(self):
@@ -299,11 +315,14 @@ class Sequential:
 
     @property
     def trainable_weights(self):
-        return [w for w in self.weights if w.trainable]
+        """The weights fit updates (none while model.trainable is False)."""
+        return [w for w in self.weights if w.trainable] if self.trainable_flag else []
 
     @property
     def non_trainable_weights(self):
-        return [w for w in self.weights if not w.trainable]
+        """The other weights: frozen layers', moving statistics, all of them while
+        model.trainable is False."""
+        return [w for w in self.weights if not (w.trainable and self.trainable_flag)]
 
     # Keras 3's other names for the same lists (custom loops write
     # zip(grads, model.trainable_variables))
@@ -335,7 +354,7 @@ class Sequential:
         """Copy every trainable weight into one flat vector and give each layer a view of its
         part, so that one vectorized optimizer step updates them all. Checked first, so that
         a refusal changes nothing."""
-        keys = [(layer, key) for layer in self.layers if layer.trainable
+        keys = [(layer, key) for layer in self.layers if self.trains(layer)
                 for key in layer.weight_keys() if key in layer.params]
         arrays = [layer.params[key] for layer, key in keys]
         dtypes = {layer.dtype for layer in self.layers}
@@ -554,6 +573,7 @@ class Sequential:
             raise ValueError("compile: loss is required, e.g. loss='binary_crossentropy'")
         optimizer = optimizers.get(optimizer)
         claim_optimizer(optimizer, self)
+        continuing = optimizer_continues(optimizer, self)
         self.optimizer = optimizer
         self.loss = losses.get(loss)
         if self.loss.reduction == "none":  # Keras's fit fails on it too, at its first step
@@ -571,8 +591,8 @@ class Sequential:
             [(metric, True) for metric in self.weighted_metrics]
         self.log_names = log_names(self.metrics, self.weighted_metrics)  # as Keras names them
         self.compiled = True
-        self.segments = {}  # a new compile starts the optimizer's state afresh
-        self.parked_slots = {}
+        if not continuing:  # another optimizer: its state starts afresh
+            self.segments, self.parked_slots = {}, {}
         warn_about_output_and_loss(self)
         warn_about_layers_inside_layers(self)
         self.parameters_changed()  # not compiled after all if the layers cannot train together

@@ -1166,7 +1166,7 @@ def keras_slot_order(optimizer):
 def trainable_weights(model):
     """The trainable arrays in Keras's order: layer by layer, each layer's weight order."""
     return [layer.params[key] for layer in model.layers for key in layer.weight_keys()
-            if key in layer.params and getattr(layer, "trainable", True)]
+            if key in layer.params and model.trains(layer)]
 
 
 def optimizer_variables(model):

@@ -1,0 +1,106 @@
+"""Make tests/data/keras_guides_reference.npz: Keras 3 on three patterns of the Keras guides
+("Transfer learning & fine-tuning", "Training & evaluation with the built-in methods") that
+tinynet once got wrong.
+
+    x, y, labels, weights      fixed data (64, 5), regression targets (64, 1), class labels
+                               (64,), sample weights (64,)
+    start                      the starting weights of the classifier (get_weights order)
+    recompile_loss             fit's loss, 1 epoch before and 1 after compiling again with the
+                               same Adam object (and a metric added), then 1 more epoch after
+                               compiling with model.optimizer and freezing the first layer
+    recompile_iterations       the optimizer's step count at the end (12)
+    recompile_weights_<i>      the weights at the end
+    keepdims_loss              2 epochs of fit with a loss of your own whose call returns
+                               (N, 1) (a mean with keepdims=True), with sample weights
+    keepdims_weights_<i>       the weights after it
+    scalar_loss                2 epochs of fit with a loss whose call returns one number for
+                               the batch (the older guide's CustomMSE), without weights
+The classifier: Dense(8, relu), BatchNormalization, Dense(3, softmax); the regression model:
+Dense(4, relu), Dense(1). Batches of 16, shuffle=False.
+
+How to run it (Keras and PyTorch in a venv outside the repo, see tests/data/README.md):
+
+    KERAS_BACKEND=torch /tmp/kvenv/bin/python tests/data/make_keras_guides_reference.py
+"""
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from keras import ops  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keras_guides_reference.npz")
+
+
+class KeepdimsMSE(keras.losses.Loss):
+    def call(self, y_true, y_pred):
+        return ops.mean(ops.square(y_true - y_pred), axis=-1, keepdims=True)
+
+
+class ScalarMSE(keras.losses.Loss):  # the older guide's CustomMSE: reduce_mean, no axis
+    def call(self, y_true, y_pred):
+        return ops.mean(ops.square(y_true - y_pred)) + 0.1 * ops.mean(ops.square(0.5 - y_pred))
+
+
+def classifier(start):
+    model = keras.Sequential([keras.Input(shape=(5,)), keras.layers.Dense(8, activation="relu"),
+                              keras.layers.BatchNormalization(),
+                              keras.layers.Dense(3, activation="softmax")])
+    model.set_weights(start)
+    return model
+
+
+def regression(start):
+    model = keras.Sequential([keras.Input(shape=(5,)), keras.layers.Dense(4, activation="relu"),
+                              keras.layers.Dense(1)])
+    model.set_weights(start)
+    return model
+
+
+def main():
+    rng = np.random.default_rng(11)
+    out = {"x": rng.normal(size=(64, 5)).astype(np.float32),
+           "y": rng.normal(size=(64, 1)).astype(np.float32),
+           "labels": rng.integers(0, 3, size=64),
+           "weights": rng.uniform(0.2, 2.0, size=64).astype(np.float32)}
+    x, fit = out["x"], {"batch_size": 16, "shuffle": False, "verbose": 0}
+    keras.utils.set_random_seed(0)
+    start = keras.Sequential([keras.Input(shape=(5,)), keras.layers.Dense(8),
+                              keras.layers.BatchNormalization(),
+                              keras.layers.Dense(3)]).get_weights()
+    out.update({f"start_{i}": w for i, w in enumerate(start)})
+
+    model = classifier(start)
+    adam = keras.optimizers.Adam(0.01)
+    model.compile(optimizer=adam, loss="sparse_categorical_crossentropy")
+    losses = model.fit(x, out["labels"], epochs=1, **fit).history["loss"]
+    model.compile(optimizer=adam, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    losses += model.fit(x, out["labels"], epochs=1, **fit).history["loss"]
+    model.layers[0].trainable = False
+    model.compile(optimizer=model.optimizer, loss="sparse_categorical_crossentropy")
+    losses += model.fit(x, out["labels"], epochs=1, **fit).history["loss"]
+    out["recompile_loss"] = np.array(losses)
+    out["recompile_iterations"] = np.array(int(model.optimizer.iterations))
+    out.update({f"recompile_weights_{i}": w for i, w in enumerate(model.get_weights())})
+
+    keras.utils.set_random_seed(1)
+    start = keras.Sequential([keras.Input(shape=(5,)), keras.layers.Dense(4),
+                              keras.layers.Dense(1)]).get_weights()
+    out.update({f"regression_start_{i}": w for i, w in enumerate(start)})
+    model = regression(start)
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss=KeepdimsMSE())
+    out["keepdims_loss"] = np.array(model.fit(x, out["y"], sample_weight=out["weights"],
+                                              epochs=2, **fit).history["loss"])
+    out.update({f"keepdims_weights_{i}": w for i, w in enumerate(model.get_weights())})
+    model = regression(start)
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss=ScalarMSE())
+    out["scalar_loss"] = np.array(model.fit(x, out["y"], epochs=2, **fit).history["loss"])
+    out.update({f"scalar_weights_{i}": w for i, w in enumerate(model.get_weights())})
+    np.savez(OUT, **out)
+    print(f"wrote {OUT} (Keras {keras.__version__})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""Patterns of the Keras guides that tinynet once got wrong, against Keras 3's numbers
+(tests/data/make_keras_guides_reference.py): compiling again with the same optimizer, a model
+frozen as a whole, and losses of your own whose call returns (N, 1) or one number."""
+
+import pathlib
+import warnings
+
+import numpy as np
+import pytest
+
+import tinynet as keras
+
+REFERENCE = np.load(pathlib.Path(__file__).parent / "data" / "keras_guides_reference.npz")
+X, Y, LABELS, WEIGHTS = (REFERENCE[k] for k in ("x", "y", "labels", "weights"))
+FIT = {"batch_size": 16, "shuffle": False, "verbose": 0}
+
+
+def weights(prefix):
+    return [REFERENCE[f"{prefix}_{i}"] for i in range(sum(k.startswith(f"{prefix}_")
+                                                           for k in REFERENCE.files))]
+
+
+def classifier():
+    model = keras.Sequential([keras.Input(shape=(5,)), keras.layers.Dense(8, activation="relu"),
+                              keras.layers.BatchNormalization(),
+                              keras.layers.Dense(3, activation="softmax")])
+    model.set_weights(weights("start"))
+    return model
+
+
+def regression():
+    model = keras.Sequential([keras.Input(shape=(5,)), keras.layers.Dense(4, activation="relu"),
+                              keras.layers.Dense(1)])
+    model.set_weights(weights("regression_start"))
+    return model
+
+
+def test_compiling_again_with_the_same_optimizer_keeps_its_state_as_keras_does():
+    # the transfer-learning guide compiles again after changing trainable; Adam's moments and
+    # step count go on (tinynet had restarted the moments but kept counting the steps)
+    model = classifier()
+    adam = keras.optimizers.Adam(0.01)
+    model.compile(optimizer=adam, loss="sparse_categorical_crossentropy")
+    losses = model.fit(X, LABELS, epochs=1, **FIT).history["loss"]
+    model.compile(optimizer=adam, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    losses += model.fit(X, LABELS, epochs=1, **FIT).history["loss"]
+    model.layers[0].trainable = False
+    model.compile(optimizer=model.optimizer, loss="sparse_categorical_crossentropy")
+    losses += model.fit(X, LABELS, epochs=1, **FIT).history["loss"]
+    np.testing.assert_allclose(losses, REFERENCE["recompile_loss"], rtol=1e-5)
+    assert model.optimizer.iterations == int(REFERENCE["recompile_iterations"])
+    for mine, theirs in zip(model.get_weights(), weights("recompile_weights"), strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-4, atol=1e-5)
+
+
+def test_an_optimizer_whose_state_is_for_weights_that_are_gone_starts_afresh_and_says_so():
+    model = classifier()
+    first = keras.optimizers.Adam(0.01)
+    model.compile(optimizer=first, loss="sparse_categorical_crossentropy")
+    model.fit(X, LABELS, epochs=1, **FIT)
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+    model.fit(X, LABELS, epochs=1, **FIT)
+    with pytest.warns(UserWarning, match=r"starts it afresh, step count included"):
+        model.compile(optimizer=first, loss="sparse_categorical_crossentropy")
+    assert first.iterations == 0 and first.slots is None
+
+
+def test_a_model_frozen_as_a_whole_trains_nothing_though_a_layer_is_unfrozen():
+    # Keras 3: model.trainable is the model's own flag; while it is False nothing trains
+    model = classifier()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    model.trainable = False
+    model.layers[-1].trainable = True
+    assert model.trainable is False and model.trainable_weights == []
+    assert len(model.non_trainable_weights) == 8 and len(model.layers[-1].trainable_weights) == 2
+    before = model.get_weights()
+    model.fit(X, LABELS, epochs=1, **FIT)
+    for old, new in zip(before, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(old, new)
+    model.trainable = True  # every layer again, and the model
+    assert [layer.trainable for layer in model.layers] == [True, True, True]
+    assert len(model.trainable_weights) == 6
+
+
+def test_freezing_every_layer_one_by_one_leaves_the_models_flag_true():
+    model = classifier()
+    for layer in model.layers:
+        layer.trainable = False
+    assert model.trainable is True and model.trainable_weights == []
+
+
+class KeepdimsMSE(keras.losses.Loss):
+    """mean_k (y - p)^2, returned as (N, 1) as a keepdims=True mean gives it."""
+
+    def call(self, y_true, y_pred):
+        return np.mean((y_true - y_pred) ** 2, axis=-1, keepdims=True)
+
+    def sample_gradient(self, y_true, y_pred):
+        return 2 * (y_pred - y_true) / y_pred.shape[-1]
+
+
+class ScalarMSE(keras.losses.Loss):
+    """One number for the whole batch (the older guide's CustomMSE), and its gradient."""
+
+    def call(self, y_true, y_pred):
+        return np.mean((y_true - y_pred) ** 2) + 0.1 * np.mean((0.5 - y_pred) ** 2)
+
+    def sample_gradient(self, y_true, y_pred):
+        return (2 * (y_pred - y_true) + 0.2 * (y_pred - 0.5)) / y_pred.size
+
+
+def test_a_loss_whose_call_keeps_the_last_axis_trains_with_sample_weights_as_in_keras():
+    model = regression()
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss=KeepdimsMSE())
+    history = model.fit(X, Y, sample_weight=WEIGHTS, epochs=2, **FIT).history
+    np.testing.assert_allclose(history["loss"], REFERENCE["keepdims_loss"], rtol=1e-5)
+    for mine, theirs in zip(model.get_weights(), weights("keepdims_weights"), strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_a_loss_that_returns_one_number_trains_as_in_keras_and_refuses_sample_weights():
+    model = regression()
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss=ScalarMSE())
+    history = model.fit(X, Y, epochs=2, **FIT).history
+    np.testing.assert_allclose(history["loss"], REFERENCE["scalar_loss"], rtol=1e-5)
+    for mine, theirs in zip(model.get_weights(), weights("scalar_weights"), strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"ScalarMSE: call returned one number for the whole "
+                                         r"batch, which sample weights .* cannot weigh"):
+        model.fit(X, Y, sample_weight=WEIGHTS, epochs=1, **FIT)
+
+
+class WrongGradient(KeepdimsMSE):
+    def sample_gradient(self, y_true, y_pred):
+        return (y_pred - y_true).ravel()
+
+
+class WrongValues(KeepdimsMSE):
+    def call(self, y_true, y_pred):
+        return (y_true - y_pred)[:4, 0]
+
+
+def test_a_loss_of_your_own_that_returns_wrong_shapes_is_named():
+    model = regression()
+    model.compile(optimizer="sgd", loss=WrongGradient())
+    with pytest.raises(ValueError, match=r"WrongGradient.sample_gradient returned shape "
+                                         r"\(16,\); .* \(16, 1\)"):
+        model.fit(X, Y, epochs=1, **FIT)
+    model.compile(optimizer="sgd", loss=WrongValues())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match=r"WrongValues.call returned shape \(4,\); it must "
+                                             r"return one loss per sample, shape \(16,\)"):
+            model.fit(X, Y, epochs=1, **FIT)
