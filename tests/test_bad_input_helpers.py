@@ -7,7 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
-from tinynet import gradcheck, stats
+import tinynet
+from tinynet import datasets, gradcheck, stats, utils
 from tinynet import recorder as statistics
 from tinynet.callbacks import Recorder
 from tinynet.layers import BatchNormalization, Dense, LayerNormalization
@@ -148,3 +149,61 @@ def test_the_one_record_functions_compute_integers_bools_and_float16_as_numbers(
 def test_the_recorder_wants_a_histogram_range_of_two_numbers(hist_range, error, words):
     with pytest.raises(error, match=words):
         Recorder(hist_range=hist_range)
+
+
+# -- utils ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("order, error", [(0, ValueError), (-1, ValueError),
+                                          (-np.inf, ValueError), (True, TypeError),
+                                          ("fro", TypeError)])
+def test_normalize_takes_the_order_of_a_norm_only(order, error):
+    # Keras passes orders below 1 on to NumPy, which computes no norm with them: refused here
+    with pytest.raises(error, match=r"normalize\(order=...\)"):
+        utils.normalize([[3.0, 4.0]], order=order)
+    np.testing.assert_allclose(utils.normalize([[3.0, 4.0]], order=np.inf), [[0.75, 1.0]])
+    np.testing.assert_allclose(utils.normalize([[3.0, 4.0]], order=1), [[3 / 7, 4 / 7]])
+
+
+def test_set_random_seed_checks_the_seed_before_seeding_anything():
+    tinynet.set_seed(5)
+    before = tinynet.get_rng().bit_generator.state
+    with pytest.raises(ValueError, match=r"set_random_seed\(seed=...\) must be at most 2\*\*32"):
+        utils.set_random_seed(2 ** 40)
+    assert tinynet.get_rng().bit_generator.state == before  # not half done
+    utils.set_random_seed(2 ** 32 - 1)
+
+
+@pytest.mark.parametrize("x, error, words", [
+    ([[0, 1], [2]], TypeError, "rectangular array"),
+    ([1.0, np.inf], ValueError, r"inf, NaN or value too large.*inf"),
+    ([0, 1e20], ValueError, r"inf, NaN or value too large.*1e\+20"),
+])
+def test_to_categorical_says_what_is_wrong_with_the_labels(x, error, words):
+    with pytest.raises(error, match=r"to_categorical: x.*" + words):
+        utils.to_categorical(x)
+
+
+# -- datasets ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("split", [datasets.train_test_split, datasets.batches])
+def test_train_test_split_and_batches_refuse_bad_data(split):
+    x, y = np.zeros((10, 2)), np.arange(10)
+    name = split.__name__
+    for call, error, words in [
+        (lambda: split(x, y, shuffle="False"), TypeError, r"\(shuffle=...\) must be True or False"),
+        (lambda: split([[1, 2], [3]], [0, 1]), TypeError, r": x must be a rectangular array"),
+        (lambda: split(5, 5), ValueError, r": x must be an array of samples, got a single value 5"),
+        (lambda: split(x, None), TypeError, r": y is required"),
+        (lambda: split([], []), ValueError, r": x is empty"),
+    ]:
+        with pytest.raises(error, match=name + words):
+            call()
+
+
+def test_make_strokes_refuses_a_shift_that_would_wrap_the_strokes_round():
+    with pytest.raises(ValueError, match=r"make_strokes\(max_shift=...\) must be at most 2, "
+                                         r"got 100.*wrap"):
+        datasets.make_strokes(10, side=8, max_shift=100)
+    assert datasets.make_strokes(10, side=8, max_shift=2, seed=0)[0].shape == (10, 8, 8, 1)

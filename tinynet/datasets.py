@@ -24,7 +24,13 @@ from tinynet.mnist import (
     load_mnist,
     read_idx,
 )
-from tinynet.validation import check_float, check_int, missing_attribute, to_float_array
+from tinynet.validation import (
+    check_bool,
+    check_float,
+    check_int,
+    missing_attribute,
+    to_float_array,
+)
 
 __all__ = [
     "FASHION_MNIST_CLASSES",
@@ -52,6 +58,24 @@ def _check_seed(seed, where):
     if seed is None:
         return None
     return check_int(seed, f"{where}(seed=...)", minimum=0)
+
+
+def _samples(data, name):
+    """data as an array whose first axis is the samples (of any dtype: labels may be text).
+    Refused: None, a single number, an empty array, and a ragged list (rows of different
+    lengths), which NumPy cannot turn into an array."""
+    if data is None:
+        raise TypeError(f"{name} is required, got None")
+    try:
+        array = np.asarray(data)
+    except ValueError:
+        raise TypeError(f"{name} must be a rectangular array (every sample the same shape), "
+                        f"got a {type(data).__name__} that NumPy cannot turn into one") from None
+    if array.ndim == 0:
+        raise ValueError(f"{name} must be an array of samples, got a single value {data!r}")
+    if len(array) == 0:
+        raise ValueError(f"{name} is empty (shape {array.shape}); it needs at least one sample")
+    return array
 
 
 def make_classification(n_samples=1000, n_features=20, n_informative=10, n_redundant=5,
@@ -183,11 +207,17 @@ def make_strokes(n_samples=1000, side=16, max_shift=2, noise=0.15, seed=None):
 
     Returns x: float32 (n_samples, side, side, 1) in [0, 1] (channels last), y: int64
     (n_samples,) class indices 0..9.
+    max_shift: 0, 1 or 2. The strokes end as close as 2 pixels to the edges, and np.roll
+    brings what a larger shift pushes over one edge back in at the opposite one.
     """
     where = "make_strokes"
     n_samples = check_int(n_samples, f"{where}(n_samples=...)", minimum=1)
     side = check_int(side, f"{where}(side=...)", minimum=8)
     max_shift = check_int(max_shift, f"{where}(max_shift=...)", minimum=0)
+    if max_shift > 2:
+        raise ValueError(f"{where}(max_shift=...) must be at most 2, got {max_shift}: the "
+                         f"strokes come as close as 2 pixels to the edges, and a larger shift "
+                         f"would wrap them round to the opposite edge")
     noise = check_float(noise, f"{where}(noise=...)", low=0.0)
     rng = np.random.default_rng(_check_seed(seed, where))
     templates = stroke_templates(side)
@@ -268,11 +298,8 @@ def train_test_split(x, y, test_size=0.2, shuffle=True, seed=None):
     one) or an int count. With shuffle=False the last samples become the test set.
     """
     where = "train_test_split"
-    x = np.asarray(x)
-    y = np.asarray(y)
-    if x.ndim == 0 or y.ndim == 0:
-        raise ValueError(f"{where}: x and y must be arrays of samples, got shapes "
-                         f"{x.shape} and {y.shape}")
+    x, y = _samples(x, f"{where}: x"), _samples(y, f"{where}: y")
+    shuffle = check_bool(shuffle, f"{where}(shuffle=...)")  # 'False' would shuffle
     n = len(x)
     if len(y) != n:
         raise ValueError(f"{where}: x and y must have the same number of samples, got "
@@ -325,10 +352,11 @@ def batches(x, y, batch_size=32, shuffle=True, seed=None):
     The last batch is smaller when batch_size does not divide the number of samples.
     With shuffle=True the order is a permutation drawn from `seed` (or, when seed is None,
     from tinynet's global generator, so `tinynet.set_seed` makes it reproducible).
+    Empty data is refused (as fit refuses it): a loop over no batch would silently not train.
     """
     where = "batches"
-    x = np.asarray(x)
-    y = np.asarray(y)
+    x, y = _samples(x, f"{where}: x"), _samples(y, f"{where}: y")
+    shuffle = check_bool(shuffle, f"{where}(shuffle=...)")  # 'False' would shuffle
     n = len(x)
     if len(y) != n:
         raise ValueError(f"{where}: x and y must have the same number of samples, got "

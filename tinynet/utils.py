@@ -13,7 +13,7 @@ import random
 import numpy as np
 
 from tinynet.config import clear_session, set_seed  # noqa: F401 (keras.utils.clear_session)
-from tinynet.validation import check_int, missing_attribute, to_float_array
+from tinynet.validation import check_float, check_int, missing_attribute, to_float_array
 
 
 def to_categorical(x, num_classes=None):
@@ -23,7 +23,12 @@ def to_categorical(x, num_classes=None):
     Returns: float64 array of shape (N, num_classes) ((..., num_classes) in general), with a 1
     in column x[n] of row n and 0 elsewhere.
     """
-    labels = np.asarray(x)
+    try:
+        labels = np.asarray(x)
+    except ValueError:  # a list of rows of different lengths
+        raise TypeError(f"to_categorical: x must be a rectangular array of class labels (every "
+                        f"row the same length), got a {type(x).__name__} that NumPy cannot "
+                        f"turn into one") from None
     if labels.dtype == bool:  # False, True are classes 0, 1, as in Keras
         labels = labels.astype(np.int64)
     if not np.issubdtype(labels.dtype, np.number):
@@ -32,6 +37,13 @@ def to_categorical(x, num_classes=None):
     if labels.size == 0 and num_classes is None:
         raise ValueError(f"to_categorical: x holds no labels (shape {labels.shape}), so the "
                          f"number of classes cannot be read from them; give num_classes")
+    if labels.dtype.kind == "f":
+        # inf, NaN and values beyond int64 would turn into nonsense integers below
+        bad = labels[~(np.abs(labels) < 2.0 ** 63)]
+        if bad.size:
+            raise ValueError(f"to_categorical: x must hold integer class labels (0, 1, 2, ...), "
+                             f"got {bad.size} inf, NaN or value too large to be a class label, "
+                             f"such as {bad[0]:g}")
     fractions = labels[labels != np.round(labels)]
     if fractions.size:
         raise ValueError(f"to_categorical: x must hold integer class labels (0, 1, 2, ...), "
@@ -56,9 +68,13 @@ def set_random_seed(seed):
     the same as tinynet.set_seed), NumPy's global one (np.random.rand ...) and Python's
     `random`, as keras.utils.set_random_seed does.
 
-    seed: a non-negative int.
+    seed: an int from 0 to 2**32 - 1 (what np.random.seed takes), checked before any generator
+    is seeded.
     """
-    set_seed(seed)
+    if isinstance(seed, (int, np.integer)) and seed > 2 ** 32 - 1:
+        raise ValueError(f"set_random_seed(seed=...) must be at most 2**32 - 1 = {2 ** 32 - 1} "
+                         f"(np.random.seed's limit), got {seed}")
+    set_seed(seed)  # it refuses anything but an int >= 0, before seeding
     np.random.seed(int(seed))
     random.seed(int(seed))
 
@@ -68,7 +84,9 @@ def normalize(x, axis=-1, order=2):
     default. A zero vector stays zero (its norm counts as 1, as in Keras 3.15.1's code).
 
     Inputs: x, an array of any shape; axis, an int; order, the norm's order (2: Euclidean,
-    1: sum of absolute values, np.inf: the largest absolute value).
+    1: sum of absolute values, np.inf: the largest absolute value, or any other p >= 1, the
+    p-norm). Orders below 1 (0, -1, -np.inf), which Keras passes on to NumPy, are refused:
+    they give no norm (0 counts the nonzero values, -np.inf takes the smallest one).
     Returns: a float array of x's shape (float32 stays float32; integers become float64).
 
     Two differences: Keras 3.15.1's NumPy path replaces axis=0 by -1 (`axis = axis or -1`),
@@ -79,6 +97,10 @@ def normalize(x, axis=-1, order=2):
     dtype = array.dtype if array.dtype.kind == "f" else np.float64
     array = to_float_array(array, "normalize: x", dtype=dtype)
     axis = check_int(axis, "normalize(axis=...)", minimum=-array.ndim)
+    # a norm's order is a number p >= 1 or np.inf; below 1 (0, -1, -np.inf) there is no norm
+    if order == -np.inf or (order != np.inf and check_float(order, "normalize(order=...)") < 1):
+        raise ValueError(f"normalize(order=...) must be 1, 2, np.inf or another p >= 1 (the "
+                         f"order of a norm), got {order}")
     if axis >= array.ndim:
         raise ValueError(f"normalize(axis={axis}): x has only {array.ndim} axes")
     norm = np.linalg.norm(array, ord=order, axis=axis, keepdims=True)
