@@ -133,12 +133,21 @@ def test_a_function_and_a_wrapped_function_serialize_as_keras_writes_them():
     assert again.fn is metrics.binary_accuracy and again.fn_kwargs == {"threshold": 0.6}
 
 
-def test_a_metric_of_your_own_cannot_be_serialized_and_says_why():
+def test_a_metric_of_your_own_is_serialized_as_keras_writes_it():
+    # by its name, which only load_model(custom_objects=...) can turn back into it
     def squared_error(y_true, y_pred):
         return (y_true - y_pred) ** 2
 
-    with pytest.raises(ValueError, match="squared_error.*not one of Keras's"):
-        metrics.serialize(metrics.MeanMetricWrapper(squared_error))
+    assert metrics.serialize(squared_error) == {
+        "module": "builtins", "class_name": "function", "config": "squared_error",
+        "registered_name": "function"}
+    config = metrics.serialize(metrics.MeanMetricWrapper(squared_error, name="se"))
+    assert config["module"] == "keras.metrics" and config["config"]["fn"]["config"] == \
+        "squared_error"
+    with pytest.raises(ValueError, match="metric function 'squared_error': tinynet has"):
+        metrics.deserialize(config)
+    with pytest.raises(ValueError, match="no name to be found by"):
+        metrics.serialize(lambda y_true, y_pred: y_true)
     with pytest.raises(ValueError, match="'F1Score'.*tinynet does not have"):
         metrics.deserialize({"class_name": "F1Score", "config": {"name": "f1"}})
 

@@ -233,14 +233,25 @@ def test_a_tinynet_file_comes_back_with_the_same_metrics_and_numbers(kind, tmp_p
         assert metrics.serialize(original) == metrics.serialize(again)
 
 
-def test_a_metric_function_of_your_own_is_left_out_of_the_file_with_a_warning(tmp_path):
+def test_a_metric_function_of_your_own_is_saved_by_name_and_loaded_from_custom_objects(
+        tmp_path):
+    # as Keras 3 writes it; only custom_objects can turn the name back into the function
     model = Sequential([layers.Dense(1, input_shape=(3,))])
     model.compile(optimizer="adam", loss="mse", metrics=["mae", own_metric])
-    with pytest.warns(UserWarning, match="'own_metric' is left out.*not one of Keras's"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         model.save(tmp_path / "m.keras")
-    assert saved_compile_config(tmp_path / "m.keras")["metrics"] == ["mae"]
-    loaded = tinynet.models.load_model(tmp_path / "m.keras")
+    assert saved_compile_config(tmp_path / "m.keras")["metrics"] == ["mae", {
+        "module": "builtins", "class_name": "function", "config": "own_metric",
+        "registered_name": "function"}]
+    with pytest.warns(UserWarning, match=r"'own_metric' \(function\) is left out.*"
+                                         r"custom_objects=\{'own_metric': own_metric\}"):
+        loaded = tinynet.models.load_model(tmp_path / "m.keras")
     assert loaded.compiled and loaded.metrics_names == ["loss", "mae"]
+    loaded = tinynet.models.load_model(tmp_path / "m.keras",
+                                       custom_objects={"own_metric": own_metric})
+    assert loaded.metrics_names == ["loss", "mae", "own_metric"]
+    assert loaded.metrics[1].fn is own_metric
 
 
 # -- live: Keras 3 opens what tinynet saved ----------------------------------------------------

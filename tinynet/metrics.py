@@ -1172,23 +1172,24 @@ def serialize(metric):
         {"module": "builtins", "class_name": "function", "config": "binary_accuracy",
          "registered_name": "function"}                  (a function, as Keras 3.15 writes it)
 
-    A ValueError for a metric Keras cannot rebuild (a class or function of your own)."""
+    A class or function of your own is written as Keras 3 writes it (module None and its
+    class name as registered_name; a function by its name, as above): loading rebuilds it
+    only from custom_objects={name: class or function}. A ValueError for anything else (a
+    lambda, which has no name to find it by)."""
     if callable(metric) and not isinstance(metric, Metric):
         name = getattr(metric, "__name__", None)
-        if FUNCTIONS.get(name) is not metric:
-            raise ValueError(f"the metric function {name or metric!r} is not one of Keras's "
-                             f"({', '.join(sorted(FUNCTIONS))}), so Keras could not rebuild "
-                             f"it from its name")
+        if not name or name == "<lambda>":
+            raise ValueError(f"the metric function {metric!r} has no name to be found by "
+                             f"when the file is loaded; write it with def")
         return {"module": "builtins", "class_name": "function", "config": name,
                 "registered_name": "function"}
+    if not isinstance(metric, Metric):
+        raise ValueError(f"{metric!r} is not a metric")
     class_name = type(metric).__name__
     keras_has_it = METRICS.get(class_name) is type(metric) or type(metric) is MeanMetricWrapper
-    if not isinstance(metric, Metric) or not keras_has_it:
-        raise ValueError(f"the metric {metric!r} is a class of your own, which Keras could "
-                         f"not rebuild from a file")
     config = json.loads(json.dumps(metric.get_config(), default=lambda v: v.tolist()))
-    return {"module": "keras.metrics", "class_name": class_name, "config": config,
-            "registered_name": None}
+    return {"module": "keras.metrics" if keras_has_it else None, "class_name": class_name,
+            "config": config, "registered_name": None if keras_has_it else class_name}
 
 
 def deserialize(config):

@@ -247,7 +247,11 @@ KERAS_ONLY = {
     "loss_weights": "models with several outputs",
     "run_eagerly": "graph compilation", "steps_per_execution": "graph compilation",
     "jit_compile": "graph compilation", "auto_scale_loss": "mixed precision",
-    "steps_per_epoch": "datasets and generators", "validation_steps": "datasets and generators",
+    # (Keras 3 takes steps_per_epoch with arrays too, checked on Keras 3.15: each epoch then
+    # runs that many batches and the next goes on where it stopped)
+    "steps_per_epoch": "a fixed number of batches per epoch (with arrays, Keras 3 then goes "
+                       "on through the data from one epoch to the next)",
+    "validation_steps": "datasets and generators",
     "validation_batch_size": "a separate validation batch size",
     "steps": "a fixed number of batches (tinynet always goes through every sample)",
     "max_queue_size": "generators", "workers": "generators",

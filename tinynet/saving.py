@@ -633,10 +633,7 @@ def model_from_json(text, custom_objects=None):
     """A new Sequential (new weights) from the JSON text of model_to_json (or Keras's
     to_json), compiled as its "compile_config" says, as Keras 3's model_from_json does
     (a model's get_config() has no compile settings: from_config leaves it uncompiled)."""
-    if custom_objects:
-        raise TypeError(f"model_from_json(custom_objects=...): tinynet builds its built-in "
-                        f"layers only, got {sorted(custom_objects)}; build a model with a "
-                        f"layer of your own in code")
+    custom_objects = check_custom_objects(custom_objects, "model_from_json")
     if not isinstance(text, (str, bytes)):
         raise TypeError(f"model_from_json: expected a JSON string, got {type(text).__name__}")
     try:
@@ -646,7 +643,7 @@ def model_from_json(text, custom_objects=None):
     model = model_from_config(config)
     compile_config = config.get("compile_config") if isinstance(config, dict) else None
     if compile_config:
-        compile_from_config(model, compile_config, "model_from_json")
+        compile_from_config(model, compile_config, "model_from_json", custom_objects)
     return model
 
 
@@ -683,14 +680,17 @@ def loss_to_keras(loss):
     """What Keras writes in compile_config["loss"]: a name keras.losses.get knows ("huber")
     when every setting is its default, else the loss object with its settings (from_logits,
     label_smoothing, delta, reduction...), which keras.losses rebuilds. A loss of your own is
-    written by its name, which neither library can rebuild (save_model warns)."""
+    written as Keras writes one, {"module": None, "class_name": its class, "config": its
+    get_config(), "registered_name": its class}: load_model rebuilds it only when given
+    custom_objects={name: class} (save_model warns)."""
     if getattr(loss, "given_as", None) == "crossentropy":  # decided by the data, as in Keras
         return "crossentropy"
     if type(loss) not in KERAS_LOSS_NAME:
-        # its class name, which neither library can rebuild: not its .name, which a subclass
-        # of a built-in loss inherits ('mean_squared_error') and which would load as that
+        # by its class name, as Keras writes an object of your own (load_model rebuilds it
+        # from custom_objects={name: class}): not by its .name, which a subclass of a
+        # built-in loss inherits ('mean_squared_error') and which would load as that
         # built-in loss, silently without the subclass's own formula
-        return type(loss).__name__
+        return own_object_entry(loss)
     config = loss.get_config()
     if config == type(loss)().get_config():
         return KERAS_LOSS_NAME[type(loss)]
@@ -836,14 +836,18 @@ def schedule_from_keras(value, where):
     return cls(**{key: v for key, v in config.items() if key in accepted})
 
 
-def loss_from_keras(value, where):
-    """'binary_crossentropy' or {"class_name": "BinaryCrossentropy", "config": {...}}."""
+def loss_from_keras(value, where, custom_objects=None):
+    """'binary_crossentropy' or {"class_name": "BinaryCrossentropy", "config": {...}}, or a
+    loss of your own that custom_objects names (see own_object)."""
+    own = own_object(value, custom_objects)
+    if own is not None:
+        return losses.get(own)  # a class of your own must be a tinynet Loss (its gradient)
     if isinstance(value, str):
         # "huber_loss" (Huber's own name) is what earlier versions of tinynet wrote for Huber
         return losses.get("huber" if value == "huber_loss" else value)
     cls = getattr(losses, str(value.get("class_name")), None) if isinstance(value, dict) else None
     if cls is None or not (isinstance(cls, type) and issubclass(cls, losses.Loss)):
-        raise ValueError(f"{where}: tinynet has no loss {value!r}")
+        raise ValueError(f"{where}: tinynet has no loss {value!r}{own_object_hint(value)}")
     return cls.from_config(value.get("config") or {})  # Keras's settings, as the loss takes them
 
 
@@ -863,34 +867,39 @@ def as_list(entries):
     return [entries] if isinstance(entries, (str, dict)) else list(entries)
 
 
-def metrics_from_keras(compile_config, loss_name, where, argument="metrics"):
+def metrics_from_keras(compile_config, loss_name, where, argument="metrics",
+                       custom_objects=None):
     """compile_config["metrics"] (or [argument], "weighted_metrics") -> tinynet metrics:
     names stay names (built as compile builds them), Keras's dicts of metric objects become
     tinynet's metric objects with their settings (name, thresholds, num_thresholds, curve,
-    k, ...). A metric tinynet does not have is left out with a warning: the model is
+    k, ...), and a metric of your own that custom_objects names is made from it (see
+    own_object). A metric tinynet does not have is left out with a warning: the model is
     still compiled, and so keeps the optimizer's state."""
     restored = []
     for entry in as_list(compile_config.get(argument)):
         try:
-            restored.append(metrics.get(entry, loss_name))
+            own = own_object(entry, custom_objects)
+            restored.append(metrics.get(entry if own is None else own, loss_name))
         except (TypeError, ValueError) as err:
             warnings.warn(f"{where}: the metric {describe_metric(entry)} is left out, the "
-                          f"model is compiled without it ({err})", UserWarning, stacklevel=5)
+                          f"model is compiled without it ({err}{own_object_hint(entry)})",
+                          UserWarning, stacklevel=5)
     return restored
 
 
-def compile_from_config(model, compile_config, where):
+def compile_from_config(model, compile_config, where, custom_objects=None):
     """Compile `model` as the compile_config says, and build its optimizer (give it its
     slots) as Keras's compile_from_config does; warn and leave it uncompiled when tinynet
     cannot (a Keras-only loss or optimizer; a Keras-only metric is only left out). Returns
     True if compiled."""
     try:
         optimizer = optimizer_from_keras(compile_config["optimizer"], where)
-        loss = loss_from_keras(compile_config["loss"], where)
+        loss = loss_from_keras(compile_config["loss"], where, custom_objects)
         model.compile(optimizer=optimizer, loss=loss,
-                      metrics=metrics_from_keras(compile_config, loss.name, where),
+                      metrics=metrics_from_keras(compile_config, loss.name, where,
+                                                 custom_objects=custom_objects),
                       weighted_metrics=metrics_from_keras(compile_config, loss.name, where,
-                                                          "weighted_metrics"))
+                                                          "weighted_metrics", custom_objects))
     except (KeyError, TypeError, ValueError) as err:
         advice = getattr(err, "advice", "call model.compile(...) yourself")
         warn_user(f"{where}: the model is returned uncompiled, because its compile settings "
@@ -1521,8 +1530,10 @@ def warn_if_it_loads_uncompiled(model, where):
         what = (f"its optimizer {type(model.optimizer).__name__} is not one of Keras's "
                 f"({', '.join(OPTIMIZER_KEYS)}), so no compile settings are saved")
     elif type(model.loss) not in KERAS_LOSS_NAME:
-        what = (f"its loss {type(model.loss).__name__} is a loss of your own, which the file "
-                f"records by its class name only (Keras could not train with it either)")
+        name = type(model.loss).__name__
+        what = (f"its loss {name} is a loss of your own, which the file records by its class "
+                f"name and get_config(), unless it is given as custom_objects={{{name!r}: "
+                f"{name}}} when loading")
     else:
         return
     if where == "to_json":
@@ -1600,9 +1611,11 @@ def load_model(path, custom_objects=None, compile=True, safe_mode=True):
     """A Sequential from a .keras file saved by Keras 3 or by tinynet, with its weights;
     compiled as it was saved when tinynet has that optimizer, loss and metrics (else a
     warning says why not), with the optimizer's saved state when it fits the model (see
-    restore_optimizer). compile=False skips that. custom_objects must be empty (tinynet's
-    .keras files hold only its built-in layers); safe_mode is accepted for Keras code and
-    changes nothing (nothing in these files runs code).
+    restore_optimizer). compile=False skips that. custom_objects={name: class or function}
+    gives the losses and metrics of your own that the compile settings name, as in Keras
+    (load_model(path, custom_objects={"CustomMSE": CustomMSE})); layers of your own are not
+    saved in .keras files (see check_custom_objects). safe_mode is accepted for Keras code
+    and changes nothing (nothing in these files runs code).
 
     A Sequential inside the saved model is taken apart, as Sequential([inner_model, ...])
     does in code: its layers, with their weights and trainable flags, join the model
@@ -1612,11 +1625,7 @@ def load_model(path, custom_objects=None, compile=True, safe_mode=True):
     ValueError naming the layer. An optimizer setting tinynet lacks (clipnorm, use_ema, ...)
     leaves the model uncompiled with a warning that says what to do; compile=False says you
     know."""
-    if custom_objects:
-        raise TypeError(f"load_model(custom_objects=...): tinynet saves and loads only its "
-                        f"built-in layers in .keras files, got {sorted(custom_objects)}; for "
-                        f"a model with a layer of your own, build it in code and use "
-                        f"model.load_weights")
+    custom_objects = check_custom_objects(custom_objects, "load_model")
     path = check_filename(path, "load_model", ".keras")
     where = f"load_model: {path}"
     members = read_members(path, where)
@@ -1630,19 +1639,90 @@ def load_model(path, custom_objects=None, compile=True, safe_mode=True):
         raise type(err)(f"{where}: {err}") from None
     compile_config = config.get("compile_config") if isinstance(config, dict) else None
     if compile and compile_config:
-        compile_from_config(model, compile_config, where)
+        compile_from_config(model, compile_config, where, custom_objects)
     load_h5_bytes(model, members[WEIGHTS_FILE], where, config=config)
     return model
 
 
-# -- Keras's registry of objects of your own, which tinynet does not have ----------------------
+# -- losses and metrics of your own: custom_objects ---------------------------------------------
 #
-# Keras saves a layer, loss or metric of your own in a .keras file by its registered name and
-# rebuilds it on loading from its get_config(). tinynet's .keras files hold its built-in
-# objects only; a model with a layer of your own is saved with save_weights and built in code.
+# Keras saves a layer, loss or metric of your own in a .keras file by its class name and its
+# get_config(), and load_model rebuilds it from custom_objects={name: class}. tinynet does the
+# same for losses and metrics. Its .keras files hold built-in layers only: a model with a
+# layer of your own is saved with save_weights and built in code.
 
-OWN_OBJECTS = ("tinynet saves and loads only its built-in layers, losses and metrics in "
-               ".keras files. For a model with a layer of your own: build it in code and use "
+def check_custom_objects(custom_objects, where):
+    """custom_objects: None or {name: a loss or metric class or function of your own}.
+    A layer class is refused (tinynet's .keras files hold built-in layers only)."""
+    if custom_objects is None:
+        return {}
+    if not isinstance(custom_objects, dict):
+        raise TypeError(f"{where}(custom_objects=...) must be a dict {{name: class}}, got "
+                        f"{type(custom_objects).__name__}")
+    for name, value in custom_objects.items():
+        if isinstance(value, type) and issubclass(value, layers.Layer):
+            raise TypeError(f"{where}(custom_objects=...): {name!r} is a layer; tinynet saves "
+                            f"and loads only its built-in layers in .keras files. For a model "
+                            f"with a layer of your own, build it in code and use "
+                            f"model.load_weights (custom_objects takes losses and metrics)")
+        if not callable(value):
+            raise TypeError(f"{where}(custom_objects=...): {name!r} must be a class or a "
+                            f"function, got {value!r}")
+    return custom_objects
+
+
+def own_object_entry(obj):
+    """How Keras 3 writes an object of your own in compile_config (checked on Keras 3.15):
+    {"module": None, "class_name": "CustomMSE", "config": obj.get_config(),
+    "registered_name": "CustomMSE"}."""
+    name = type(obj).__name__
+    return {"module": None, "class_name": name, "config": as_json_value(obj.get_config()),
+            "registered_name": name}
+
+
+def own_object(entry, custom_objects):
+    """The loss or metric of your own that a compile_config entry names, made from
+    custom_objects as Keras's load_model makes it; None when it names none of them.
+        {"class_name": "CustomMSE", "config": {...}}  ->  CustomMSE.from_config(config)
+        {"class_name": "function", "config": "my_metric"}  ->  my_metric itself
+        "CustomMSE" (how older tinynet files name a loss)  ->  CustomMSE()"""
+    if not custom_objects:
+        return None
+    if isinstance(entry, str):
+        name, config = entry, {}
+    elif isinstance(entry, dict) and entry.get("class_name") == "function":
+        return custom_objects.get(entry.get("config"))
+    elif isinstance(entry, dict):
+        # Keras's registered names may carry a package: "my_package>CustomMSE"
+        registered = str(entry.get("registered_name") or "").split(">")[-1]
+        name = next((n for n in (entry.get("class_name"), registered) if n in custom_objects),
+                    None)
+        config = dict(entry.get("config") or {})
+    else:
+        return None
+    found = custom_objects.get(name)
+    if isinstance(found, type):
+        return found.from_config(config) if hasattr(found, "from_config") else found(**config)
+    return found
+
+
+def own_object_hint(entry):
+    """'; if it is a class of your own, ...' for a compile_config entry Keras wrote for an
+    object of your own (module None, or a function), else ''."""
+    if isinstance(entry, dict) and (entry.get("module") is None
+                                    or entry.get("class_name") == "function"):
+        name = entry.get("config") if entry.get("class_name") == "function" else \
+            entry.get("class_name")
+        return (f"; if {name!r} is one of your own, pass it to load_model(..., "
+                f"custom_objects={{{name!r}: {name}}})")
+    return ""
+
+
+# -- Keras's registry of objects of your own, which tinynet does not have ----------------------
+
+OWN_OBJECTS = ("tinynet has no registry of objects of your own: give losses and metrics of "
+               "your own to load_model(path, custom_objects={name: class}). Layers of your "
+               "own are not saved in .keras files: build the model in code and use "
                "model.save_weights('model.weights.npz') and model.load_weights(...)")
 INSTEAD = {
     "register_keras_serializable": OWN_OBJECTS,
