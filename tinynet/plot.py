@@ -44,7 +44,8 @@ from matplotlib import pyplot as plt
 
 from tinynet.files import check_path, write_atomically
 from tinynet.recorder import MAX_BINS, UnknownName
-from tinynet.validation import check_int
+from tinynet.stats import check_fmt
+from tinynet.validation import check_bool, check_float, check_int, to_float_array
 
 # Okabe & Ito (2008): eight colours that colour-blind readers can tell apart
 COLORS = ["#0072B2",  # blue            - with BN
@@ -167,7 +168,11 @@ def setting_color(setting, value):
     dark for small values, light for large ones, the same in every lesson. Settings:
     momentum, batch_size, learning_rate, init_scale, depth. A ValueError for an unknown
     setting or a value off its scale (NaN, inf, a momentum outside [0, 1), a learning rate,
-    batch size or init scale <= 0), a TypeError for a value that is not a number."""
+    batch size or init scale <= 0), a TypeError for a setting that is not a string or a
+    value that is not a number."""
+    if not isinstance(setting, str):  # a list cannot even be looked up in SETTING_SCALES
+        raise TypeError(f"setting_color(setting=...) must be a setting's name, one of "
+                        f"{', '.join(SETTING_SCALES)}, got {setting!r}")
     if setting not in SETTING_SCALES:
         raise ValueError(f"setting_color(setting=...) must be one of "
                          f"{', '.join(SETTING_SCALES)}, got {setting!r}")
@@ -189,6 +194,7 @@ def setting_color(setting, value):
 def depth_colors(count):
     """`count` colours from dark to light along viridis (ordered, colour-blind safe): for
     layers, where the order is the message."""
+    count = check_int(count, "depth_colors(count=...)", minimum=0)
     return [plt.cm.viridis(value) for value in np.linspace(0.0, 0.85, max(count, 1))][:count]
 
 
@@ -475,6 +481,7 @@ def histograms(groups, xlabel, path=None, title=None, bins=60):
         fig, axes = panels(len(groups), sharey=False)
         for ax, (label, values) in zip(axes, panels_values.items(), strict=True):
             pooled = np.concatenate(list(values.values()))
+            check_span(pooled, label)
             low, high = np.percentile(pooled, [0.5, 99.5])
             edges = np.linspace(low, high, bins + 1) if high > low else bins
             for (name, v), color in zip(values.items(), depth_colors(len(values)), strict=True):
@@ -498,6 +505,7 @@ def percentile_bands(recorders, layer, unit=None, path=None, title=None, sharey=
     KeyError) for a layer a recorder did not record, or unit=k without per-unit
     percentiles; OutOfRange (a ValueError, also an IndexError) for a unit the layer does not
     have; TypeError for the other arguments."""
+    sharey = check_bool(sharey, "percentile_bands(sharey=...)")
     recorders = check_recorders(recorders, "percentile_bands")
     if not isinstance(layer, str):
         raise TypeError(f"percentile_bands(layer=...) must be a layer name, got {layer!r}")
@@ -547,6 +555,7 @@ def heatmap(values, row_labels, col_labels, xlabel, ylabel, path=None, title=Non
     a fmt that cannot format a number, an unknown cmap or a path matplotlib cannot write."""
     values = check_grid(values, row_labels, col_labels, "heatmap")
     check_cells_style(fmt, cmap, "heatmap")
+    vmin, vmax = check_color_range(vmin, vmax, "heatmap")
     path = check_figure_path(path, "heatmap")
     with matplotlib.rc_context(STYLE):
         fig, ax = new_axes(ax, (1.3 * len(col_labels) + 3, 0.8 * len(row_labels) + 2),
@@ -571,12 +580,14 @@ def heatmaps(grids, row_labels, col_labels, xlabel, ylabel, path=None, title=Non
     checked = {label: check_grid(values, row_labels, col_labels, "heatmaps")
                for label, values in grids.items()}
     check_cells_style(fmt, cmap, "heatmaps")
+    vmin, vmax = check_color_range(vmin, vmax, "heatmaps")
     path = check_figure_path(path, "heatmaps")
     finite = np.concatenate([v[np.isfinite(v)] for v in checked.values()] + [np.zeros(0)])
     if vmin is None:
         vmin = float(finite.min()) if finite.size else 0.0
     if vmax is None:
         vmax = float(finite.max()) if finite.size else 1.0
+    check_color_range(vmin, vmax, "heatmaps")  # one end given, the other from the data
     with matplotlib.rc_context(STYLE):
         width = (1.3 * len(col_labels) + 1.5) * len(checked) + 1.5
         fig, axes = plt.subplots(1, len(checked), figsize=(width, 0.8 * len(row_labels) + 2.2),
@@ -634,13 +645,7 @@ def decision_boundary(model, x, y, path=None, title=None, ax=None, resolution=20
     if width != 2:
         raise ValueError(f"decision_boundary needs a model with 2 inputs (it colours the plane "
                          f"of the two features), but this model takes {width}")
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 2 or x.shape[1] != 2:
-        raise ValueError(f"decision_boundary(x=...) must have shape (n, 2), got {x.shape}")
-    y = np.asarray(y)
-    labels = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1)
-    if len(labels) != len(x):
-        raise ValueError(f"decision_boundary: x has {len(x)} samples but y has {len(labels)}")
+    x, labels = check_boundary_data(x, y)
     if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) \
             or resolution < 2:
         raise ValueError(f"decision_boundary(resolution=...) must be an int >= 2, "
@@ -652,6 +657,7 @@ def decision_boundary(model, x, y, path=None, title=None, ax=None, resolution=20
                                  np.linspace(low[1] - pad[1], high[1] + pad[1], resolution))
     probabilities = np.asarray(model.predict(np.column_stack([grid_x.ravel(),
                                                                grid_y.ravel()])))
+    check_predictions(probabilities, labels, grid_x.size)
     classes = np.unique(labels).astype(int)
     with matplotlib.rc_context(STYLE):
         fig, ax = new_axes(ax, (7, 6), "decision_boundary")
@@ -681,6 +687,37 @@ def decision_boundary(model, x, y, path=None, title=None, ax=None, resolution=20
         ax.legend(loc="best")
         ax.grid(False)
         return finish(fig, path, "decision_boundary")
+
+
+def check_boundary_data(x, y):
+    """x as (n, 2) finite floats and y's class labels as (n,): whole numbers >= 0 (a -1 or
+    0.5 would be cast to a class of its own, or to another's)."""
+    x = to_float_array(x, "decision_boundary(x=...)", dtype="float64", min_ndim=2)
+    if x.ndim != 2 or x.shape[1] != 2:
+        raise ValueError(f"decision_boundary(x=...) must have shape (n, 2), got {x.shape}")
+    y = to_float_array(y, "decision_boundary(y=...)", dtype="float64")
+    labels = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1)
+    if len(labels) != len(x):
+        raise ValueError(f"decision_boundary: x has {len(x)} samples but y has {len(labels)}")
+    bad = labels[(labels < 0) | (labels != np.round(labels))]
+    if bad.size:
+        raise ValueError(f"decision_boundary(y=...) must hold class labels 0, 1, 2, ..., got "
+                         f"{bad.size} other value(s) such as {bad[0]:g}")
+    return x, labels
+
+
+def check_predictions(probabilities, labels, points):
+    """model.predict's answer for the grid's points: (points,) or (points, 1) probabilities
+    of class 1, or (points, classes); and every label one of those classes."""
+    if probabilities.ndim not in (1, 2) or len(probabilities) != points:
+        raise ValueError(f"decision_boundary: model.predict must give ({points}, 1) "
+                         f"probabilities or ({points}, classes) for the {points} points of "
+                         f"the grid, got shape {probabilities.shape}")
+    classes = 2 if probabilities.ndim == 1 or probabilities.shape[1] == 1 else \
+        probabilities.shape[1]
+    if labels.max() >= classes:
+        raise ValueError(f"decision_boundary(y=...): the model predicts {classes} classes (0 "
+                         f"to {classes - 1}), but y holds the label {labels.max():g}")
 
 
 # -- shared helpers -------------------------------------------------------------------------
@@ -792,6 +829,8 @@ def check_figure_path(path, where):
     if path is None:
         return None
     path = check_path(path, f"{where}(path=...)")
+    if not path:
+        raise ValueError(f"{where}(path=...) is empty; give a file name such as 'figure.png'")
     extension = os.path.splitext(path)[1].lower().lstrip(".")
     formats = matplotlib.backend_bases.FigureCanvasBase.get_supported_filetypes()
     if extension and extension not in formats:
@@ -900,6 +939,16 @@ def histogram_values(values, what):
                          f"value(s); a histogram needs finite values (keep those: "
                          f"values[np.isfinite(values)])")
     return array
+
+
+def check_span(values, label):
+    """A clear error for a panel whose values lie further apart than a float can count (from
+    -1e308 to 1e308): its bins would be infinitely wide."""
+    low, high = float(values.min()), float(values.max())
+    if not np.isfinite(high - low):  # Python floats: inf, without NumPy's overflow warning
+        raise ValueError(f"histograms(groups=...): the values of panel {label!r} go from "
+                         f"{low:g} to {high:g}, further apart than a float can hold; scale "
+                         f"them down first")
 
 
 def is_recorder(value):
@@ -1060,15 +1109,21 @@ def check_index(index, length, where, what="records"):
 
 def check_cells_style(fmt, cmap, where):
     """heatmap's fmt must format a number ('{:.2f}') and cmap be a colormap or its name."""
-    try:
-        fmt.format(0.5)
-    except (AttributeError, ValueError, IndexError, KeyError):
-        raise ValueError(f"{where}(fmt=...) must format a number, like '{{:.2f}}', got "
-                         f"{fmt!r}") from None
+    check_fmt(fmt, where)
     if not isinstance(cmap, matplotlib.colors.Colormap) and not (
             isinstance(cmap, str) and cmap in matplotlib.colormaps):
         raise ValueError(f"{where}(cmap=...) must be a matplotlib colormap or its name, like "
                          f"'viridis', got {cmap!r}")
+
+
+def check_color_range(vmin, vmax, where):
+    """vmin and vmax, the ends of the colour scale: each None or a number, vmin <= vmax."""
+    vmin = None if vmin is None else check_float(vmin, f"{where}(vmin=...)")
+    vmax = None if vmax is None else check_float(vmax, f"{where}(vmax=...)")
+    if vmin is not None and vmax is not None and vmin > vmax:
+        raise ValueError(f"{where}: vmin must be <= vmax (the ends of the colour scale; a "
+                         f"missing one comes from the data), got vmin={vmin:g}, vmax={vmax:g}")
+    return vmin, vmax
 
 
 def check_grid(values, row_labels, col_labels, where):

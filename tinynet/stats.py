@@ -310,22 +310,23 @@ def check_within(a, b, bounds):
                          f"{high:g}), got {shown}{' ...' if len(outside) > 5 else ''}{hint}")
 
 
-def check_fmt(fmt):
-    """A clear error now, not inside .sentence(), for a fmt that cannot print one number:
-    it must have exactly one replacement field ('abc' would print 'abc' for every number,
-    '{}{}' needs two) and format a float ('{:d}' cannot)."""
+def check_fmt(fmt, where="compare"):
+    """A clear error now, not later inside .sentence() or a figure, for a fmt that cannot
+    print one number: it must have exactly one replacement field ('abc' would print 'abc'
+    for every number, '{}{}' needs two) and format a float ('{:d}' cannot). `where` names
+    the caller (plot.heatmap uses it too)."""
     if not isinstance(fmt, str):
-        raise TypeError(f"compare(fmt=...) must be a format string such as '{{:.3f}}', "
+        raise TypeError(f"{where}(fmt=...) must be a format string such as '{{:.3f}}', "
                         f"got {fmt!r}")
     try:
         fields = [field for _, field, _, _ in string.Formatter().parse(fmt) if field is not None]
         fmt.format(0.5)
     except (ValueError, TypeError, IndexError, KeyError, AttributeError) as error:
-        raise ValueError(f"compare(fmt={fmt!r}) cannot print a number ({error}); use one "
-                         f"field such as '{{:.3f}}' or '{{:.1%}}'") from None
+        raise ValueError(f"{where}(fmt=...) must format a number, like '{{:.3f}}'; {fmt!r} "
+                         f"cannot ({error})") from None
     if len(fields) != 1:
-        raise ValueError(f"compare(fmt={fmt!r}) must hold exactly one replacement field for "
-                         f"the number, such as '{{:.3f}}' or '{{:.1%}}'; it has {len(fields)}")
+        raise ValueError(f"{where}(fmt=...) must hold one replacement field for the number, "
+                         f"like '{{:.3f}}'; {fmt!r} has {len(fields)}")
 
 
 def plural(word, count):
