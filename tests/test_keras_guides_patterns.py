@@ -152,3 +152,51 @@ def test_a_loss_of_your_own_that_returns_wrong_shapes_is_named():
         with pytest.raises(ValueError, match=r"WrongValues.call returned shape \(4,\); it must "
                                              r"return one loss per sample, shape \(16,\)"):
             model.fit(X, Y, epochs=1, **FIT)
+
+
+@pytest.mark.parametrize("how", ["evaluate", "predict"])
+def test_evaluate_builds_the_optimizer_so_load_weights_restores_its_state(tmp_path, how):
+    # TensorFlow's "Save and load models": evaluate a new model, then load a trained one's
+    # weights file; Keras's evaluate builds the optimizer (predict does not)
+    model = classifier()
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+    model.fit(X, LABELS, epochs=2, **FIT)
+    model.save_weights(tmp_path / "trained.weights.h5")
+    again = classifier()
+    again.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+    if how == "evaluate":
+        again.evaluate(X, LABELS, verbose=0)
+        lines = []
+        again.summary(print_fn=lines.append)
+        assert "Optimizer params" in "\n".join(lines)  # counted, as Keras counts it
+        again.load_weights(tmp_path / "trained.weights.h5")
+    else:
+        again.predict(X, verbose=0)
+        with pytest.warns(UserWarning, match="Skipping variable loading for optimizer"):
+            again.load_weights(tmp_path / "trained.weights.h5")
+    assert again.optimizer.iterations == int(REFERENCE[f"after_{how}_iterations"])
+    loss = again.fit(X, LABELS, epochs=1, **FIT).history["loss"]
+    np.testing.assert_allclose(loss, REFERENCE[f"after_{how}_loss"], rtol=1e-5)
+
+
+def test_a_mean_metric_is_called_with_the_values_as_in_the_advanced_quickstart():
+    train_loss = keras.metrics.Mean(name="train_loss")
+    assert float(train_loss(0.5)) == 0.5
+    assert float(train_loss(1.5)) == 1.0
+    assert float(train_loss(np.array([4.0]), sample_weight=[2.0])) == pytest.approx(2.5)
+
+
+@pytest.mark.parametrize("name, words", [
+    ("GradientTape", r"no automatic differentiation.*loss_and_gradient.*model.backward"),
+    ("Model", r"no subclassed models.*Sequential\(\[Conv2D"),
+    ("newaxis", r"np.newaxis"),
+])
+def test_tensorflow_names_of_the_quickstarts_say_what_to_write(name, words):
+    with pytest.raises(AttributeError, match=words):
+        getattr(keras, name)
+
+
+def test_a_legacy_h5_model_file_is_named_as_what_tinynet_does_not_read():
+    with pytest.raises(ValueError, match=r"load_model: tinynet reads .keras files only.*"
+                                         r"legacy HDF5 model files are not read"):
+        keras.models.load_model("my_model.h5")

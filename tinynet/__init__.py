@@ -43,7 +43,16 @@ INSTEAD = {
     "ops": "tinynet has no tensor operations of its own: write NumPy (import numpy as np); "
            "keras.ops.softmax(x) (or tf.nn.softmax) is tinynet.activations.softmax(x), and "
            "keras.ops.convert_to_numpy(t) is t.numpy() or np.asarray(t)",
-    "Model": "tinynet has Sequential models only (no functional API): tinynet.Sequential",
+    "Model": "tinynet has Sequential models only (no functional API, no subclassed models "
+             "with a call method): write the layers in order, tinynet.Sequential([Conv2D(32, "
+             "3, activation='relu'), Flatten(), Dense(10)])",
+    "GradientTape": "tinynet has no automatic differentiation: the model computes its "
+                    "gradients by hand. In a loop of your own: y_pred = model(x, "
+                    "training=True); loss, grad = loss_fn.loss_and_gradient(y, y_pred); "
+                    "model.backward(grad); then optimizer.apply_gradients(zip([w.layer.grads"
+                    "[w.key] for w in model.trainable_weights], model.trainable_weights)) "
+                    "(README: Coming from Keras, By hand)",
+    "newaxis": "use NumPy's: x[..., np.newaxis]",
     "Layer": "the base class of layers is tinynet.layers.Layer",
     "applications": "tinynet has no pretrained models",
     "preprocessing": "prepare the arrays with NumPy (tinynet.datasets.standardize)",

@@ -296,8 +296,11 @@ class Metric:
         raise NotImplementedError(f"{type(self).__name__} must define result(), the value "
                                   f"so far as a float")
 
-    def __call__(self, y_true, y_pred, sample_weight=None):
-        self.update_state(y_true, y_pred, sample_weight)
+    def __call__(self, *args, **kwargs):
+        """metric(y_true, y_pred, sample_weight=None): update_state with the same arguments
+        (for Mean, metric(values, sample_weight=None), as Keras's guides call
+        train_loss(loss)), then the result so far."""
+        self.update_state(*args, **kwargs)
         return as_tensor(self.result())  # it answers .numpy() too, as Keras's does
 
     @property

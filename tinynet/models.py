@@ -825,6 +825,15 @@ class Sequential:
                           RuntimeWarning, stacklevel=2)
         return format_results(self, logs, return_dict)
 
+    def build_optimizer(self):
+        """Give the optimizer its state (zeros: Adam's m and v) before the first step, as
+        Keras builds its optimizer in fit, evaluate, train_on_batch and test_on_batch (not in
+        predict): summary() then counts it, and load_weights restores a saved optimizer state
+        into it."""
+        from tinynet import saving  # saving imports this module
+
+        saving.build_optimizer(self)
+
     def test_on_batch(self, x, y, sample_weight=None, return_dict=False):
         """Loss and metrics of one batch in inference mode (nothing is updated)."""
         return self.evaluate(x, y, batch_size=len(np.asarray(x)) or 1, verbose=0,
@@ -843,6 +852,7 @@ class Sequential:
         check_keras_only({"steps": steps, **keras_only}, "evaluate", self.evaluate)
         self.check_compiled("evaluate")
         x, y, weights = self.check_xy(x, y, "evaluate", sample_weight)
+        self.build_optimizer()
         batch_size = check_batch_size(batch_size, "evaluate")
         verbose = check_verbose(verbose, "evaluate")
         steps = math.ceil(len(x) / batch_size)

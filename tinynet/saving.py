@@ -1377,10 +1377,15 @@ def check_filename(path, where, suffix):
         hint = (" (Keras 3 also writes the legacy .h5 format; tinynet does not); for the "
                 "weights alone use save_weights('model.weights.h5')" if suffix == ".keras"
                 else " (Keras's save_weights refuses other names too)")
+        verb = "writes" if where.startswith("save") else "reads"
         if where == "load_model" and str(path).endswith((".weights.h5", ".npz")):
             hint = ("; this file holds weights only: build the model in code, then "
                     "model.load_weights(path)")
-        raise ValueError(f"{where}: tinynet writes {suffix} files only, so the name must end "
+        elif where == "load_model" and str(path).endswith((".h5", ".hdf5")):
+            hint = (" (Keras's legacy HDF5 model files are not read; in Keras, load the model "
+                    "and save it again as .keras: keras.models.load_model('model.h5')"
+                    ".save('model.keras'))")
+        raise ValueError(f"{where}: tinynet {verb} {suffix} files only, so the name must end "
                          f"in {suffix}, got {path!r}{hint}")
     return path
 

@@ -10,6 +10,10 @@ tinynet once got wrong.
                                compiling with model.optimizer and freezing the first layer
     recompile_iterations       the optimizer's step count at the end (12)
     recompile_weights_<i>      the weights at the end
+    after_<how>_iterations     a new classifier, after `how` (evaluate or predict), given the
+    after_<how>_loss           weights file of one trained 2 epochs (Adam 0.01): its step
+                               count, and the loss of 1 more epoch (evaluate builds the
+                               optimizer, so the file's optimizer state is restored)
     keepdims_loss              2 epochs of fit with a loss of your own whose call returns
                                (N, 1) (a mean with keepdims=True), with sample weights
     keepdims_weights_<i>       the weights after it
@@ -42,6 +46,10 @@ class KeepdimsMSE(keras.losses.Loss):
 class ScalarMSE(keras.losses.Loss):  # the older guide's CustomMSE: reduce_mean, no axis
     def call(self, y_true, y_pred):
         return ops.mean(ops.square(y_true - y_pred)) + 0.1 * ops.mean(ops.square(0.5 - y_pred))
+
+
+def start_of(out, prefix):
+    return [out[f"{prefix}_{i}"] for i in range(8)]
 
 
 def classifier(start):
@@ -98,6 +106,27 @@ def main():
     model.compile(optimizer=keras.optimizers.SGD(0.05), loss=ScalarMSE())
     out["scalar_loss"] = np.array(model.fit(x, out["y"], epochs=2, **fit).history["loss"])
     out.update({f"scalar_weights_{i}": w for i, w in enumerate(model.get_weights())})
+
+    # TensorFlow's "Save and load models": a new model evaluated, then given the weights file
+    # of a trained one; Keras's evaluate builds the optimizer, so load_weights restores its
+    # state too, and training goes on as the trained model would
+    import tempfile
+
+    path = os.path.join(tempfile.mkdtemp(), "trained.weights.h5")
+    model = classifier(start_of(out, "start"))
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+    model.fit(x, out["labels"], epochs=2, **fit)
+    model.save_weights(path)
+    for how in ("evaluate", "predict"):
+        again = classifier(start_of(out, "start"))
+        again.compile(optimizer=keras.optimizers.Adam(0.01),
+                      loss="sparse_categorical_crossentropy")
+        getattr(again, how)(x, **({"y": out["labels"]} if how == "evaluate" else {}),
+                            verbose=0)
+        again.load_weights(path)
+        out[f"after_{how}_iterations"] = np.array(int(again.optimizer.iterations))
+        out[f"after_{how}_loss"] = np.array(again.fit(x, out["labels"], epochs=1,
+                                                      **fit).history["loss"])
     np.savez(OUT, **out)
     print(f"wrote {OUT} (Keras {keras.__version__})")
 
