@@ -68,7 +68,8 @@ def test_metric_classes_give_the_losses_numbers():
              (metrics.Poisson(), losses.Poisson()), (metrics.Hinge(), losses.Hinge()),
              (metrics.SquaredHinge(), losses.SquaredHinge())]
     for metric, loss in pairs:
-        assert metric(y, p) == pytest.approx(loss(y, p), rel=1e-12), type(metric).__name__
+        # the metric reports its float64 mean rounded to float32, as Keras's result reads
+        assert metric(y, p) == float(np.float32(loss(y, p))), type(metric).__name__
 
 
 def test_a_metric_of_nan_predictions_is_nan_not_an_error():

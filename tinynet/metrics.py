@@ -246,7 +246,10 @@ class Metric:
                 return self.count
 
     dtype is Keras's argument, kept for get_config: tinynet adds up in float64 whatever it
-    is, and result() returns a Python float."""
+    is, and the built-in metrics' result() returns that number rounded to float32 (a Python
+    float holding a float32 value, as Keras's float32 result reads: 0.5199999809265137 for
+    0.52), so that result(), the logs and History agree with Keras's to the last digit in
+    most cases (the logs round any metric's result so)."""
 
     name = "metric"
     # Which way is better: "up" (accuracy), "down" (an error), or None (not known), as
@@ -361,7 +364,8 @@ class Mean(Metric):
 
     def result(self):
         # a float that also answers .numpy(), as Keras's result does (tinynet.tensors)
-        return Scalar(self.total / self.count if self.count else 0.0)  # divide_no_nan
+        # divide_no_nan; rounded to float32, what Keras's float32 result holds
+        return Scalar(np.float32(self.total / self.count) if self.count else 0.0)
 
 
 class MeanMetricWrapper(Mean):
@@ -489,7 +493,7 @@ class RootMeanSquaredError(Mean):
         super().update_state(np.square(y_pred - y_true), sample_weight)
 
     def result(self):
-        return Scalar(np.sqrt(super().result()))
+        return Scalar(np.float32(np.sqrt(super().result())))
 
 
 class MeanAbsolutePercentageError(MeanMetricWrapper):
@@ -722,7 +726,7 @@ class ConfusionMetric(Metric):
 
     def single_or_all(self, values):
         """A float for one threshold (the usual case), else an array, one per threshold."""
-        return Scalar(values[0]) if len(self.thresholds) == 1 else values.view(Tensor)
+        return Scalar(np.float32(values[0])) if len(self.thresholds) == 1 else values.view(Tensor)
 
     def get_config(self):
         return {**super().get_config(), "thresholds": self.init_thresholds,
@@ -771,7 +775,7 @@ class ConfusionCount(Metric):
         self.accumulator += {"tp": tp, "fp": fp, "tn": tn, "fn": fn}[self.condition]
 
     def result(self):
-        return (Scalar(self.accumulator[0]) if len(self.thresholds) == 1
+        return (Scalar(np.float32(self.accumulator[0])) if len(self.thresholds) == 1
                 else self.accumulator.copy().view(Tensor))
 
     def get_config(self):
@@ -914,7 +918,7 @@ class AUC(Metric):
             heights = np.minimum(y[:-1], y[1:])
         else:
             heights = np.maximum(y[:-1], y[1:])
-        return Scalar(np.sum((x[:-1] - x[1:]) * heights))
+        return Scalar(np.float32(np.sum((x[:-1] - x[1:]) * heights)))
 
     def interpolate_pr_auc(self):
         """The area under the precision-recall curve, interpolated as Davis and Goadrich
@@ -939,7 +943,7 @@ class AUC(Metric):
         p_ratio = np.where(both_positive, divide_no_nan(p[:-1], np.maximum(p[1:], 0)), 1.0)
         area = divide_no_nan(slope * (d_tp + intercept * np.log(p_ratio)),
                              np.maximum(tp[1:] + fn[1:], 0))
-        return Scalar(np.sum(area))
+        return Scalar(np.float32(np.sum(area)))
 
     def get_config(self):
         config = {**super().get_config(), "num_thresholds": self.num_thresholds,

@@ -644,12 +644,14 @@ class Sequential:
         `metrics` ignore sample weights; only its `weighted_metrics` use them)."""
         self.loss_sum += loss * len(y_pred)
         self.loss_count += len(y_pred)
-        logs = {"loss": self.loss_sum / self.loss_count}
+        # each number as a float32 reads, as in Keras's logs (its metrics are float32): History
+        # then holds 0.5199999809265137 for 0.52, and the progress bar rounds as Keras's does
+        logs = {"loss": float(np.float32(self.loss_sum / self.loss_count))}
         for (metric, weighted), name in zip(self.metric_weighting, self.log_names, strict=True):
             weights = (sample_weight,) if weighted else ()  # as Keras calls each kind
             metric.update_state(y, y_pred, *weights)
             result = metric.result()  # a number, or one per threshold (thresholds=[...])
-            logs[name] = result.copy() if getattr(result, "ndim", 0) else float(result)
+            logs[name] = result.copy() if getattr(result, "ndim", 0) else float(np.float32(result))
         return logs
 
     # -- checking what users pass in ---------------------------------------------------------
