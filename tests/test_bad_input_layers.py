@@ -20,11 +20,12 @@ GAMMA, BETA = np.ones(3), np.zeros(3)
 
 @pytest.mark.parametrize("args, error, words", [
     ((X[0], GAMMA, BETA, 1e-3), ValueError, r"x must be \(N, D\).*got shape \(3,\)"),
-    ((X, np.ones((4, 1)), BETA, 1e-3), ValueError, r"gamma must have shape \(3,\).*\(4, 1\)"),
-    ((X, GAMMA, np.zeros(2), 1e-3), ValueError, r"beta must have shape \(3,\).*\(2,\)"),
+    ((X, np.ones((4, 1)), BETA, 1e-3), ValueError, r"gamma must be an.*got shape \(4, 1\)"),
+    ((X, GAMMA, np.zeros(2), 1e-3), ValueError, r"beta must be an array of shape \(3,\).*\(2,\)"),
     ((X, GAMMA, BETA, -1.0), ValueError, r"epsilon must be > 0"),
     ((X.tolist(), GAMMA, BETA, 1e-3), TypeError, r"x must be a float array.*a list"),
     ((X.astype(int), GAMMA, BETA, 1e-3), TypeError, r"x must be a float array.*int"),
+    ((X, [1.0], BETA, 1e-3), ValueError, r"gamma must be an array of shape \(3,\).*a list"),
 ])
 def test_batchnorm_train_refuses_arguments_that_do_not_go_together(args, error, words):
     with pytest.raises(error, match=words):
@@ -37,7 +38,7 @@ def test_batchnorm_train_still_takes_plain_numbers_for_gamma_and_beta():
 
 
 def test_batchnorm_inference_refuses_moving_statistics_of_another_size():
-    with pytest.raises(ValueError, match=r"moving_mean must have shape \(3,\).*\(2,\)"):
+    with pytest.raises(ValueError, match=r"moving_mean must be an array of shape \(3,\).*\(2,\)"):
         batchnorm_inference(X, GAMMA, BETA, np.zeros(2), np.ones(3), 1e-3)
 
 
@@ -59,7 +60,7 @@ def test_batchnorm_backward_refuses_a_gradient_of_another_shape(g, error, words)
 def test_an_initializer_of_your_own_must_return_the_shape_it_was_asked_for():
     layer = BatchNormalization(gamma_initializer=lambda shape, dtype: np.ones(1, dtype))
     with pytest.raises(ValueError, match=r"gamma_initializer returned shape \(1,\); "
-                                         r"expected an array of shape \(3,\)"):
+                                         r"expected an array of numbers of shape \(3,\)"):
         layer.build((None, 3))
     dense = Dense(2, kernel_initializer=lambda shape, dtype: 2.0)
     with pytest.raises(ValueError, match=r"kernel_initializer returned shape \(\)"):
@@ -105,6 +106,7 @@ def test_a_regularizer_whose_gradient_is_not_one_per_weight_is_refused():
 
 def test_epsilon_given_where_axis_goes_is_named():
     with pytest.raises(TypeError, match=r"BatchNormalization\(axis=1e-05\): axis is an int.*"
+                                        r"BatchNormalization\(momentum=1e-05\) or "
                                         r"BatchNormalization\(epsilon=1e-05\)"):
         BatchNormalization(1e-5)
     with pytest.raises(TypeError, match=r"GroupNormalization\(epsilon=1e-05\)"):
@@ -114,9 +116,11 @@ def test_epsilon_given_where_axis_goes_is_named():
 
 def test_rescaling_takes_a_0d_array_and_refuses_what_float32_cannot_hold():
     np.testing.assert_array_equal(Rescaling(np.array(2.0))(np.ones((2, 2))), 2.0)
-    with pytest.raises(ValueError, match=r"Rescaling\(scale=...\) must be finite in the "
-                                         r"layer's type float32"):
+    with pytest.raises(ValueError, match=r"Rescaling\(scale=...\) must be finite and, if not "
+                                         r"0, not round to 0 in the layer's type float32"):
         Rescaling(1e40)
+    with pytest.raises(ValueError, match=r"not round to 0"):
+        Rescaling(1e-50)
 
 
 def test_an_unknown_config_key_is_called_unknown():

@@ -113,3 +113,26 @@ def test_custom_objects_refuses_a_layer_and_what_is_not_a_class_or_function():
         load_model(DATA / "keras_custom_objects.keras", custom_objects={"A": 1})
     with pytest.raises(TypeError, match=r"must be a dict"):
         load_model(DATA / "keras_custom_objects.keras", custom_objects=[CustomMSE])
+
+
+def test_a_wrapped_metric_function_of_your_own_comes_back_from_custom_objects(tmp_path):
+    model = Sequential([Dense(1, input_shape=(3,))])
+    model.compile(optimizer="adam", loss="mse",
+                  metrics=[tinynet.metrics.MeanMetricWrapper(my_mae, name="wrapped")])
+    model.save(tmp_path / "w.keras")
+    with pytest.warns(UserWarning, match=r"custom_objects=\{'my_mae': my_mae\} to load_model "
+                                         r"or model_from_json"):
+        assert load_model(tmp_path / "w.keras").metrics_names == ["loss"]
+    loaded = load_model(tmp_path / "w.keras", custom_objects={"my_mae": my_mae})
+    assert loaded.metrics_names == ["loss", "wrapped"] and loaded.metrics[0].fn is my_mae
+
+
+def test_a_clone_of_a_model_with_objects_of_your_own_is_compiled_with_them():
+    model = Sequential([Dense(1, input_shape=(3,))])
+    model.compile(optimizer="adam", loss=CustomMSE(0.25), metrics=[Positives(), my_mae])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clone = tinynet.models.clone_model(model)
+    assert isinstance(clone.loss, CustomMSE) and clone.loss is not model.loss
+    assert clone.loss.regularization_factor == 0.25
+    assert clone.metrics_names == model.metrics_names

@@ -74,7 +74,9 @@ def test_a_model_frozen_as_a_whole_trains_nothing_though_a_layer_is_unfrozen():
     assert model.trainable is False and model.trainable_weights == []
     assert len(model.non_trainable_weights) == 8 and len(model.layers[-1].trainable_weights) == 2
     before = model.get_weights()
-    model.fit(X, LABELS, epochs=1, **FIT)
+    with pytest.warns(UserWarning, match=r"does not have any trainable weights"):
+        model.fit(X, LABELS, epochs=1, **FIT)
+    assert model.optimizer.iterations == 0  # no step counted, as in Keras
     for old, new in zip(before, model.get_weights(), strict=True):
         np.testing.assert_array_equal(old, new)
     model.trainable = True  # every layer again, and the model
@@ -200,3 +202,77 @@ def test_a_legacy_h5_model_file_is_named_as_what_tinynet_does_not_read():
     with pytest.raises(ValueError, match=r"load_model: tinynet reads .keras files only.*"
                                          r"legacy HDF5 model files are not read"):
         keras.models.load_model("my_model.h5")
+
+
+class PerImageMSE(keras.losses.Loss):
+    """One value per image, for outputs (N, H, W, K), and its gradient."""
+
+    def call(self, y_true, y_pred):
+        return np.mean((y_true - y_pred) ** 2, axis=(1, 2, 3))
+
+    def sample_gradient(self, y_true, y_pred):
+        return 2 * (y_pred - y_true) / np.prod(y_pred.shape[1:])
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_a_loss_of_your_own_may_give_one_value_per_image_as_in_keras(weighted):
+    model = keras.Sequential([keras.Input(shape=(4, 4, 2)),
+                              keras.layers.Conv2D(3, 1, kernel_initializer="ones")])
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss=PerImageMSE())
+    history = model.fit(REFERENCE["images"], REFERENCE["image_targets"], epochs=2, verbose=0,
+                        shuffle=False, batch_size=4,
+                        sample_weight=REFERENCE["image_weights"] if weighted else None)
+    key = "per_image_weighted" if weighted else "per_image"
+    np.testing.assert_allclose(history.history["loss"], REFERENCE[f"{key}_loss"], rtol=1e-5)
+    np.testing.assert_allclose(model.get_weights()[0], REFERENCE[f"{key}_kernel"], rtol=1e-5)
+    with pytest.raises(ValueError, match=r"one weight per pixel, but call returned one loss "
+                                         r"per sample"):
+        model.fit(REFERENCE["images"], REFERENCE["image_targets"], verbose=0,
+                  sample_weight=np.ones((8, 4, 4)))
+
+
+def test_a_model_with_nothing_to_train_takes_no_step_and_says_so():
+    # as in Keras: the optimizer counts no step, so Adam's later steps are the same as if
+    # the frozen fit had not happened
+    model, twin = classifier(), classifier()
+    for m in (model, twin):
+        m.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+        m.fit(X, LABELS, epochs=1, **FIT)
+    model.trainable = False
+    before = model.get_weights()[0].copy()
+    with pytest.warns(UserWarning, match=r"does not have any trainable weights"):
+        model.fit(X, LABELS, epochs=1, **FIT)
+    assert model.optimizer.iterations == 4
+    np.testing.assert_array_equal(model.get_weights()[0], before)
+    model.trainable = True
+    model.compile(optimizer=model.optimizer, loss="sparse_categorical_crossentropy")
+    twin.compile(optimizer=twin.optimizer, loss="sparse_categorical_crossentropy")
+    np.testing.assert_array_equal(model.fit(X, LABELS, epochs=1, **FIT).history["loss"],
+                                  twin.fit(X, LABELS, epochs=1, **FIT).history["loss"])
+
+
+def test_a_clone_keeps_the_models_own_trainable_flag():
+    model = classifier()
+    model.trainable = False
+    model.layers[-1].trainable = True
+    clone = keras.models.clone_model(model)
+    assert clone.trainable is False and clone.trainable_weights == []
+    assert [layer.trainable for layer in clone.layers] == [False, False, True]
+
+
+def test_metrics_called_by_hand_take_the_weight_shapes_fit_takes():
+    rng = np.random.default_rng(0)
+    y, p, w = rng.random((2, 3, 3, 2)), rng.random((2, 3, 3, 2)), rng.random((2, 3, 3))
+    results = []
+    for weights in (w, w[..., None]):
+        metric = keras.metrics.MeanSquaredError()
+        metric.update_state(y, p, sample_weight=weights)
+        results.append(float(metric.result()))
+    squared = ((y - p) ** 2).mean(axis=-1)
+    assert results[0] == results[1] == pytest.approx((w * squared).sum() / w.sum(), rel=1e-6)
+    metric = keras.metrics.MeanSquaredError()
+    metric.update_state(y, p, sample_weight=np.array([0.3, 2.0])[:, None, None])
+    assert float(metric.result()) == pytest.approx(
+        (0.3 * squared[0].mean() + 2.0 * squared[1].mean()) / 2.3, rel=1e-6)
+    with pytest.raises(ValueError, match=r"one weight per sample \(2\)"):
+        keras.metrics.MeanSquaredError().update_state(y, p, sample_weight=np.ones((3, 2)))

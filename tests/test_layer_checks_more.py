@@ -273,7 +273,6 @@ def test_relu_given_an_activation_says_it_is_relu():
     (lambda: ReLU(max_value=6), ["ReLU has no max_value", "caps the output at", "ReLU6"]),
     (lambda: ReLU(negative_slope=0.1), ["no negative_slope", "LeakyReLU(negative_slope=a)"]),
     (lambda: ReLU(threshold=1.0), ["no threshold"]),
-    (lambda: Softmax(axis=1), ["Softmax has no axis", "last axis", "axis=-1"]),
     (lambda: ReLU(nmae="r"), ["unknown argument 'nmae'", "Did you mean 'name'?"]),
 ])
 def test_keras_arguments_of_relu_and_softmax_are_explained(make, words):

@@ -100,7 +100,9 @@ def test_a_model_with_every_layer_frozen_saves_and_loads(tmp_path):
     model.train_on_batch(x[:32], y[:32])
     for layer in model.layers:
         layer.trainable = False
-    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    with pytest.warns(UserWarning, match="does not have any trainable weights"):
+        model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    assert model.optimizer.iterations == 1  # nothing to train: no step counted, as in Keras
     model.save(tmp_path / "frozen.keras")
     again = load_model(tmp_path / "frozen.keras")
     for a, b in zip(model.get_weights(), again.get_weights(), strict=True):

@@ -30,9 +30,12 @@ def write_atomically(path, data, where="write", example_name="file"):
           open binary file (e.g. lambda file: np.savez(file, **arrays)).
     where: how errors name the caller, e.g. 'save_weights'. example_name: the file name an
           error suggests when `path` is a folder.
-    The new file gets the permissions open() would give it: 0o666 minus the user's umask.
+    The new file gets the permissions open() would give it: 0o666 minus the user's umask;
+    a file it replaces keeps its own permissions, and a symbolic link is written through (the
+    file it points to is replaced, the link stays), as writing in place would do.
     """
     path = check_path(path, where)
+    path = os.path.realpath(path) if os.path.islink(path) else path
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise IsADirectoryError(f"{where}: {path} is a folder; give a file name such as "
@@ -56,7 +59,9 @@ def write_atomically(path, data, where="write", example_name="file"):
                 file.write(data.encode("utf-8") if isinstance(data, str) else data)
             file.flush()
             os.fsync(file.fileno())  # on disk before the rename, or a crash could lose both
-        os.chmod(temp_path, default_file_mode())  # mkstemp makes files only we can read
+        # mkstemp makes files only we can read: give the old file's mode, or open()'s
+        mode = os.stat(path).st_mode & 0o7777 if os.path.isfile(path) else default_file_mode()
+        os.chmod(temp_path, mode)
         os.replace(temp_path, path)
     except BaseException as err:
         if os.path.exists(temp_path):

@@ -195,7 +195,7 @@ class Loss:
         values, grad = self.call_and_gradient(self.prepare_targets(y_true, y_pred), y_pred)
         if sample_weight is not None:
             weights = self.weights_for(values.shape, values.dtype, sample_weight)  # w_n
-            values, grad = values * weights, grad * weights[..., None]
+            values, grad = values * weights, grad * per_row(weights, grad.ndim)
         n = self.divisor(values.shape)  # N (1 for reduction='sum')
         # n as a number of grad's own type, so that a float32 gradient stays float32
         return float(values.sum() / n), grad / grad.dtype.type(n)
@@ -204,9 +204,7 @@ class Loss:
         """N, the number of per-sample values, for 'sum_over_batch_size' and 'mean'; 1 for
         'sum' ('mean_with_sample_weight' divides by N too, after weights_for rescaled the
         weights)."""
-        if self.reduction in ("sum", "none"):
-            return 1
-        return max(math.prod(values_shape), 1)
+        return 1 if self.reduction in ("sum", "none") else max(math.prod(values_shape), 1)
 
     def weights_for(self, values_shape, dtype, sample_weight):
         """The sample weights, shaped to broadcast against per-sample values of `values_shape`
@@ -224,8 +222,13 @@ class Loss:
         weights = np.asarray(sample_weight, dtype=dtype)
         if weights.size in (1, values_shape[0]):  # one per sample: each of its values gets it
             weights = weights.reshape(weights.size, *[1] * (len(values_shape) - 1))
-        else:  # one per value (N, H, W), for outputs (N, H, W, K) (check_loss_arguments)
+        elif weights.size == math.prod(values_shape):  # one per value (N, H, W)
             weights = weights.reshape(values_shape)
+        else:  # per-pixel weights, but a loss of your own gave one value per image
+            raise ValueError(f"{type(self).__name__}: sample_weight of shape {weights.shape} "
+                             f"has one weight per pixel, but call returned one loss per "
+                             f"sample, shape {tuple(values_shape)}; give one weight per "
+                             f"sample, or return one loss per pixel from call")
         if self.reduction == "mean_with_sample_weight":
             total = float(np.broadcast_to(weights, values_shape).sum())
             weights = weights * dtype.type(math.prod(values_shape) / total if total else 0.0)
@@ -303,20 +306,28 @@ class Loss:
 
 
 def per_sample_values(loss, values, y_pred):
-    """What a loss's call returned, as one value per sample, y_pred.shape[:-1]: (N,) for
-    outputs (N, K), (N, H, W) for (N, H, W, K). A call written with keepdims, (N, 1), is
-    read as (N,), as Keras reads it. One number for the whole batch (a mean over every axis)
-    is kept as it is: without sample weights the step is the same as Keras's (weights_for
-    refuses to weigh it). Raises ValueError for any other shape, naming the loss's call."""
+    """What a loss's call returned, checked: one value per sample and position,
+    y_pred.shape[:-1] ((N,) for outputs (N, K), (N, H, W) for (N, H, W, K)), or for outputs
+    with more axes one value per sample, (N,) (a loss of your own over each whole image). A
+    call written with keepdims, (N, 1) or (N, H, W, 1), is read without the last axis, as
+    Keras reads it. One number for the whole batch (a mean over every axis) is kept as it
+    is: without sample weights the step is the same as Keras's (weights_for refuses to weigh
+    it). Raises ValueError for any other shape, naming the loss's call."""
     values = np.asarray(values)
     expected = y_pred.shape[:-1]
-    if values.shape == expected or values.ndim == 0:
+    if values.shape in (expected, expected[:1]) or values.ndim == 0:
         return values
-    if values.ndim and values.size == math.prod(expected):
-        return values.reshape(expected)
+    if values.shape[:-1] in (expected, expected[:1]) and values.shape[-1] == 1:
+        return values.reshape(values.shape[:-1])
     raise ValueError(f"{type(loss).__name__}.call returned shape {values.shape}; it must "
                      f"return one loss per sample, shape {expected} for y_pred {y_pred.shape} "
                      f"(a mean over the last axis, axis=-1)")
+
+
+def per_row(weights, ndim):
+    """weights (N,) or (N, H, W) with axes of length 1 added at the end up to `ndim`, so that
+    they multiply the gradient (N, ..., K) row by row."""
+    return weights.reshape(*weights.shape, *[1] * (ndim - weights.ndim))
 
 
 def match_shapes(y_true, y_pred, where):

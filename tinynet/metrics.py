@@ -630,10 +630,11 @@ def value_weights(sample_weight, shape, where):
 
     sample_weight None: all 1. A single number (or [w]): w for every value. (N,) or (N, 1):
     one weight per sample, given to each of its values. `shape` itself: one weight per value
-    (Keras takes this too). shape[:-1] for shapes of 3 or more axes, (N, H, W) for
-    (N, H, W, K): one weight per pixel, given to each of its K values (the sample weights of
-    fit for outputs per pixel). Raises: ValueError for any other shape, e.g. 8 weights for 4
-    samples (never a silent reshape of, say, transposed weights)."""
+    (Keras takes this too). (N, H, W) or (N, H, W, 1) for (N, H, W, K): one weight per pixel,
+    given to each of its K values (the sample weights of fit for outputs per pixel), and
+    (N, 1, 1) one per image. In general, weights whose axes are the first axes of `shape`,
+    each of the same length or 1. Raises: ValueError for any other shape, e.g. 8 weights for
+    4 samples (never a silent reshape of, say, transposed weights)."""
     if sample_weight is None:
         return np.ones(shape)
     weights = np.asarray(sample_weight, dtype=np.float64)
@@ -641,11 +642,15 @@ def value_weights(sample_weight, shape, where):
         return weights
     if weights.size == 1:
         return np.full(shape, weights.item())
-    if weights.shape in ((shape[0],), (shape[0], 1)):
-        per_sample = weights.reshape(shape[0], *[1] * (len(shape) - 1))
-        return np.broadcast_to(per_sample, shape)
-    if len(shape) > 2 and weights.shape == tuple(shape[:-1]):
-        return np.broadcast_to(weights[..., None], shape)
+    if weights.ndim > len(shape) and set(weights.shape[len(shape):]) == {1}:
+        weights = weights.reshape(weights.shape[:len(shape)])  # (N, H, W, 1) for (N, H, W)
+    # otherwise the weights' axes are the first axes of `shape`, each of its length or 1:
+    # (N,) or (N, 1) one per sample, (N, 1, 1) or (N, H, W) or (N, H, W, 1) for (N, H, W, K)
+    # one per sample or per pixel, as fit and the losses take them
+    if weights.ndim and len(weights) == shape[0] and weights.ndim <= len(shape) and all(
+            w in (1, s) for w, s in zip(weights.shape, shape, strict=False)):
+        return np.broadcast_to(weights.reshape(*weights.shape,
+                                               *[1] * (len(shape) - weights.ndim)), shape)
     raise ValueError(f"{where}: sample_weight needs one weight per sample ({shape[0]}), one "
                      f"per value (shape {tuple(shape)}) or a single number, got shape "
                      f"{weights.shape}")

@@ -479,7 +479,10 @@ def optimizer_continues(optimizer, model):
     this model before another optimizer, or by a model whose compile was undone) starts
     afresh, its step count too, with a warning: Keras would go on from that old state, whose
     layout tinynet no longer knows. (Going on with zero moments and the old step count, as
-    tinynet did, matched neither.)"""
+    tinynet did, matched neither.) Layers added or popped since do not count as weights that
+    are gone: the weights that stay keep their state and new ones start from zeros, as when
+    layers are frozen and unfrozen (Keras refuses the new weights: its optimizer works only
+    on the weights it was built with)."""
     if optimizer.slots is None:
         return False
     if model.parameters is not None and optimizer.slot_params[0] is model.parameters:
@@ -492,6 +495,17 @@ def optimizer_continues(optimizer, model):
     optimizer.reset()
     optimizer.iterations = 0
     return False
+
+
+def warn_if_nothing_to_train(model, where):
+    """fit or train_on_batch on a model whose weights are all frozen (every layer, or the
+    model itself: model.trainable = False) runs, changes nothing, and counts no optimizer
+    step; Keras warns too ('The model does not have any trainable weights')."""
+    model.sync_parameters()  # a layer frozen since the last step counts
+    if not model.trainable_keys:
+        warnings.warn(f"{where}: the model does not have any trainable weights (every layer, "
+                      f"or the model itself, is frozen): nothing will change, and the "
+                      f"optimizer counts no step, as in Keras", UserWarning, stacklevel=3)
 
 
 def warn_about_output_and_loss(model):

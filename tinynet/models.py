@@ -53,6 +53,7 @@ from tinynet.model_checks import (
     transposed_hint,
     warn_about_layers_inside_layers,
     warn_about_output_and_loss,
+    warn_if_nothing_to_train,
     warn_one_sample_batch,
 )
 from tinynet.summary import summary_text
@@ -615,8 +616,9 @@ class Sequential:
         # backward (the first layer skips dL/d(data), which training never uses, unless
         # model.trace asked for it)
         self.backward(grad_output, input_grad=self.trace_next_step)
-        # update
-        self.optimizer.apply(self.parameters, self.gather_gradients())
+        # update (none if every weight is frozen: Keras's optimizer then counts no step)
+        if self.trainable_keys:
+            self.optimizer.apply(self.parameters, self.gather_gradients())
         if self.trace_next_step:
             self.keep_trace(y_pred)
         return loss, y_pred
@@ -733,8 +735,9 @@ class Sequential:
         weighs each pixel's (see model_checks.shape_sample_weight); class_weight {class:
         weight} does the same by class, for the training data only. The validation pass
         calls the callbacks' on_test_* hooks, as evaluate does. batch_size=None means 32.
-        steps_per_epoch, validation_steps and validation_batch_size are Keras's, for
-        datasets and generators: accepted at None (their default), refused otherwise; they
+        steps_per_epoch (a fixed number of batches per epoch), validation_steps and
+        validation_batch_size are Keras's: accepted at None (their default), refused
+        otherwise (tinynet goes through every sample in each epoch); they
         sit where Keras's signature has them, so a positional argument means what it means
         in Keras.
         """
@@ -744,6 +747,7 @@ class Sequential:
         plan = check_fit_arguments(self, x, y, batch_size, epochs, verbose, validation_split,
                                    validation_data, shuffle, class_weight, sample_weight,
                                    initial_epoch, validation_freq)
+        warn_if_nothing_to_train(self, "fit")
         callbacks = CallbackList(check_callbacks(callbacks, "fit"), add_history=True,
                                  add_progbar=plan.verbose > 0, model=self,
                                  # history.params keeps verbose as given ('auto', False)
@@ -816,6 +820,7 @@ class Sequential:
         x, y, weights = self.check_xy(x, y, "train_on_batch", sample_weight)
         weights = apply_class_weight(y, weights, class_weight, "train_on_batch")
         warn_one_sample_batch(self, len(x), "train_on_batch", stacklevel=3)
+        warn_if_nothing_to_train(self, "train_on_batch")
         self.reset_metrics()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             loss, y_pred = self.train_step(x, y, weights)
@@ -1174,6 +1179,8 @@ def clone_model(model, **keras_only):
                              f"from its configuration, which tinynet has for its built-in "
                              f"layers only; build the new model in code instead") from None
     clone = saving.model_from_config(model.get_config())
+    # the model's own flag, as Keras's clone keeps it (a config holds only the layers')
+    clone.trainable_flag = model.trainable_flag
     if not model.compiled:
         return clone
     compile_config = saving.get_compile_config(model)
@@ -1181,9 +1188,23 @@ def clone_model(model, **keras_only):
         warnings.warn("clone_model: the clone is returned uncompiled, because tinynet cannot "
                       "name this model's optimizer, loss or metrics; call clone.compile(...) "
                       "yourself", UserWarning, stacklevel=2)
-    else:
-        saving.compile_from_config(clone, compile_config, "clone_model")  # warns if it fails
+    else:  # a loss or metric of your own comes back from the model's own classes
+        saving.compile_from_config(clone, compile_config, "clone_model",
+                                   own_objects_of(model))  # warns if it fails
     return clone
+
+
+def own_objects_of(model):
+    """{class or function name: class or function} of the model's loss and metrics, which
+    clone_model gives compile_from_config as custom_objects: the clone's own are new objects
+    of the same classes, with the same settings (get_config)."""
+    objects = {type(model.loss).__name__: type(model.loss)}
+    for metric, _ in model.metric_weighting:
+        objects[type(metric).__name__] = type(metric)
+        function = getattr(metric, "fn", None)
+        if callable(function):
+            objects[getattr(function, "__name__", "")] = function
+    return objects
 
 
 def follow_moved_weight(layer, old, new):

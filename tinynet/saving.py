@@ -171,7 +171,7 @@ LAYER_TABLE = {
                                {"data_format": "channels_last", "keepdims": False}, False),
     "GlobalMaxPooling2D": ("GlobalMaxPooling2D",
                            {"data_format": "channels_last", "keepdims": False}, False),
-    "Flatten": ("Flatten", {"data_format": "channels_last"}, False),
+    "Flatten": ("Flatten", {"data_format": "channels_last"}, True),
     "Reshape": ("Reshape", {"target_shape": REQUIRED}, False),
     "Normalization": ("Normalization", NORMALIZATION_KEYS, True),
     "Rescaling": ("Rescaling", RESCALING_KEYS, True),
@@ -239,7 +239,8 @@ def dtype_policy(dtype):
 def dtype_from_keras(value, where):
     """A DTypePolicy dict or a plain 'float32' -> 'float32'; mixed precision is refused."""
     if isinstance(value, dict):
-        value = value.get("config", {}).get("name")
+        inner = value.get("config")
+        value = inner.get("name") if isinstance(inner, dict) else inner
     try:
         return standardize_dtype(value, where)
     except ValueError:
@@ -430,7 +431,9 @@ def layer_from_config(class_name, config):
             continue
         if key in accepted:
             kwargs[key] = value_from_keras(key, value, where)
-        elif key in table or value is None:  # None: a newer Keras's key left at its default
+        elif key in table or value is None or key.endswith(("_regularizer", "_constraint")):
+            # None: a newer Keras's key left at its default; an activity_regularizer, which
+            # most tables leave out, is dropped with a warning like the other regularizers
             check_keras_only_value(key, value, table.get(key, None), where)
         else:
             raise ValueError(f"{where}: tinynet knows no argument {key!r} of {class_name} "
@@ -501,7 +504,7 @@ def unwrap_model_config(config, where):
             raise ValueError(f"{where}: tinynet builds Sequential models only, this is a "
                              f"{config['class_name']} model")
         config = config.get("config", {})
-    if not isinstance(config.get("layers"), list):
+    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
         raise ValueError(f"{where}: the config has no 'layers' list")
     return config
 
@@ -544,6 +547,9 @@ def item_from_config(entry, where):
         raise ValueError(f"{where}: each layer must be a dict with a 'class_name', got "
                          f"{entry!r}")
     class_name, config = entry["class_name"], entry.get("config") or {}
+    if not isinstance(config, dict):
+        raise ValueError(f"{where}: the config of a {class_name} must be a dict, got "
+                         f"{config!r}")
     if class_name in FUNCTIONAL_CLASSES:
         raise ValueError(f"{layer_description(class_name, config)}: a Keras functional model "
                          f"(keras.Model(inputs, outputs)) inside this model. tinynet has no "
@@ -596,6 +602,9 @@ def model_from_config(config, where="model_from_config", inner=False):
         if isinstance(entry, dict) and entry.get("class_name") == "InputLayer":
             # Keras keeps the input shape as a pseudo-layer; tinynet builds from it instead
             layer_config = entry.get("config") or {}
+            if not isinstance(layer_config, dict):
+                raise ValueError(f"{where}: the InputLayer's config must be a dict, got "
+                                 f"{layer_config!r}")
             input_shape = input_shape or input_layer_shape(layer_config)
             input_name = (layer_config.get("name", "input_layer"), "InputLayer")
             if not inner:
@@ -746,6 +755,9 @@ def optimizer_from_keras(value, where):
     warning, rather than train it with another optimizer than Keras's."""
     if isinstance(value, str):
         return optimizers.get(value)
+    if not isinstance(value, dict):
+        raise ValueError(f"{where}: the optimizer must be a name or Keras's dict, got "
+                         f"{value!r}")
     class_name = next((name for name in OPTIMIZER_KEYS
                        if name.lower() == str(value.get("class_name")).lower()), None)
     if class_name is None:
@@ -842,6 +854,9 @@ def loss_from_keras(value, where, custom_objects=None):
     own = own_object(value, custom_objects)
     if own is not None:
         return losses.get(own)  # a class of your own must be a tinynet Loss (its gradient)
+    if isinstance(value, dict) and value.get("class_name") == "function":
+        # compile(loss=keras.losses.mean_squared_error): Keras writes the function's name
+        value = value.get("config")
     if isinstance(value, str):
         # "huber_loss" (Huber's own name) is what earlier versions of tinynet wrote for Huber
         return losses.get("huber" if value == "huber_loss" else value)
@@ -1310,6 +1325,7 @@ def restore_optimizer(model, arrays, where="set_optimizer_variables", build=True
                   f"{skipped_optimizer_reason(model, len(arrays), expected)}")
         return
     head = scalar_variable_count(optimizer)  # iterations (, learning_rate)
+    check_step_count_and_rate(arrays[:head], where)
     state = None
     if optimizer.slots is not None:  # built: the slots follow, in Keras's order
         state = slots_from_keras_order(arrays[head:], interleaved, listed,
@@ -1327,6 +1343,19 @@ def restore_optimizer(model, arrays, where="set_optimizer_variables", build=True
         optimizer.iterations = int(arrays[0])
     else:
         model.set_optimizer_state(int(arrays[0]), state)
+
+
+def check_step_count_and_rate(head, where):
+    """A file's optimizer/vars/0 (the step count, an int >= 0) and vars/1 (the learning rate,
+    a finite number >= 0) checked, so that a damaged file gets an error naming them, not one
+    of NumPy's from deep inside."""
+    names = ("the step count (optimizer/vars/0)", "the learning rate (optimizer/vars/1)")
+    for name, value in zip(names, head, strict=False):
+        value = np.asarray(value)
+        if value.shape != () or value.dtype.kind not in "iuf" or not np.isfinite(value) \
+                or value < 0 or (name.startswith("the step") and value != int(value)):
+            raise ValueError(f"{where}: {name} must be one number >= 0, got "
+                             f"{value.tolist()!r}; the file is damaged")
 
 
 def slots_from_keras_order(arrays, interleaved, listed, weights):
@@ -1690,6 +1719,8 @@ def own_object(entry, custom_objects):
     custom_objects as Keras's load_model makes it; None when it names none of them.
         {"class_name": "CustomMSE", "config": {...}}  ->  CustomMSE.from_config(config)
         {"class_name": "function", "config": "my_metric"}  ->  my_metric itself
+        {"class_name": "MeanMetricWrapper", "config": {"fn": <my_metric>, "name": ...}}
+                                                 ->  MeanMetricWrapper(my_metric, name=...)
         "CustomMSE" (how older tinynet files name a loss)  ->  CustomMSE()"""
     if not custom_objects:
         return None
@@ -1697,6 +1728,14 @@ def own_object(entry, custom_objects):
         name, config = entry, {}
     elif isinstance(entry, dict) and entry.get("class_name") == "function":
         return custom_objects.get(entry.get("config"))
+    elif isinstance(entry, dict) and entry.get("class_name") == "MeanMetricWrapper":
+        # MeanMetricWrapper(my_function, name=...): the function is named inside its config
+        config = dict(entry.get("config") or {})
+        fn = config.get("fn")
+        name = fn.get("config") if isinstance(fn, dict) else fn
+        if not isinstance(name, str) or name not in custom_objects:
+            return None
+        return metrics.MeanMetricWrapper(**{**config, "fn": custom_objects[name]})
     elif isinstance(entry, dict):
         # Keras's registered names may carry a package: "my_package>CustomMSE"
         registered = str(entry.get("registered_name") or "").split(">")[-1]
@@ -1714,12 +1753,18 @@ def own_object(entry, custom_objects):
 def own_object_hint(entry):
     """'; if it is a class of your own, ...' for a compile_config entry Keras wrote for an
     object of your own (module None, or a function), else ''."""
-    if isinstance(entry, dict) and (entry.get("module") is None
-                                    or entry.get("class_name") == "function"):
+    if not isinstance(entry, dict):
+        return ""
+    config = entry.get("config")
+    if entry.get("class_name") == "MeanMetricWrapper" and isinstance(config, dict):
+        entry = config.get("fn")  # the function inside
+        if not isinstance(entry, dict):
+            return ""
+    if entry.get("module") is None or entry.get("class_name") == "function":
         name = entry.get("config") if entry.get("class_name") == "function" else \
             entry.get("class_name")
-        return (f"; if {name!r} is one of your own, pass it to load_model(..., "
-                f"custom_objects={{{name!r}: {name}}})")
+        return (f"; if {name!r} is one of your own, give it as custom_objects="
+                f"{{{name!r}: {name}}} to load_model or model_from_json")
     return ""
 
 

@@ -19,6 +19,10 @@ tinynet once got wrong.
     keepdims_weights_<i>       the weights after it
     scalar_loss                2 epochs of fit with a loss whose call returns one number for
                                the batch (the older guide's CustomMSE), without weights
+    per_image[_weighted]_loss  2 epochs of a 1x1 Conv2D (kernel of ones) on images (8, 4, 4, 2),
+    per_image[_weighted]_kernel targets (8, 4, 4, 3), with a loss whose call returns one value
+                               per image (N,), without and with sample weights 0..7 (SGD 0.01,
+                               batch 4); and the kernel after it
 The classifier: Dense(8, relu), BatchNormalization, Dense(3, softmax); the regression model:
 Dense(4, relu), Dense(1). Batches of 16, shuffle=False.
 
@@ -41,6 +45,11 @@ OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keras_guides_ref
 class KeepdimsMSE(keras.losses.Loss):
     def call(self, y_true, y_pred):
         return ops.mean(ops.square(y_true - y_pred), axis=-1, keepdims=True)
+
+
+class PerImageMSE(keras.losses.Loss):  # one value per image, for outputs (N, H, W, K)
+    def call(self, y_true, y_pred):
+        return ops.mean(ops.square(y_true - y_pred), axis=(1, 2, 3))
 
 
 class ScalarMSE(keras.losses.Loss):  # the older guide's CustomMSE: reduce_mean, no axis
@@ -127,6 +136,23 @@ def main():
         out[f"after_{how}_iterations"] = np.array(int(again.optimizer.iterations))
         out[f"after_{how}_loss"] = np.array(again.fit(x, out["labels"], epochs=1,
                                                       **fit).history["loss"])
+
+    # a loss of your own that gives one value per image, for outputs per pixel (a Dice-like
+    # loss): fit without and with one weight per image
+    rng_images = np.random.default_rng(0)
+    out["images"] = rng_images.normal(size=(8, 4, 4, 2)).astype(np.float32)
+    out["image_targets"] = rng_images.normal(size=(8, 4, 4, 3)).astype(np.float32)
+    out["image_weights"] = np.arange(8, dtype=np.float32)
+    for weighted in (False, True):
+        model = keras.Sequential([keras.Input(shape=(4, 4, 2)),
+                                  keras.layers.Conv2D(3, 1, kernel_initializer="ones")])
+        model.compile(optimizer=keras.optimizers.SGD(0.01), loss=PerImageMSE())
+        history = model.fit(out["images"], out["image_targets"], epochs=2, verbose=0,
+                            shuffle=False, batch_size=4,
+                            sample_weight=out["image_weights"] if weighted else None)
+        key = "per_image_weighted" if weighted else "per_image"
+        out[f"{key}_loss"] = np.array(history.history["loss"])
+        out[f"{key}_kernel"] = model.get_weights()[0]
     np.savez(OUT, **out)
     print(f"wrote {OUT} (Keras {keras.__version__})")
 

@@ -29,7 +29,7 @@ import warnings
 
 import numpy as np
 
-from tinynet.layers.base import Layer, grad_output_error, same_value
+from tinynet.layers.base import Layer, check_input_shape, grad_output_error, same_value
 from tinynet.validation import (
     check_float,
     constructor_arguments,
@@ -430,11 +430,27 @@ class Tanh(NamedActivation):
 
 
 class Softmax(NamedActivation):
-    """y_i = exp(x_i) / sum_j exp(x_j), over the last axis."""
+    """y_i = exp(x_i) / sum_j exp(x_j), over the last axis.
+
+    axis: -1 (Keras's default), or the index of the last axis (1 for outputs (N, K), as a
+    Keras file may hold it), checked when the layer is built. Keras's Softmax(axis=k)
+    normalizes along any axis k; tinynet's only along the last (transpose another axis to
+    the end)."""
 
     function_name = "softmax"
-    keras_arguments = {
-        "axis": ("Keras's Softmax(axis=k) normalizes along axis k; tinynet's Softmax always "
-                 "normalizes over the last axis, which is Keras's default axis=-1 (leave the "
-                 "argument out for it; for another axis, transpose that axis to the end).", -1),
-    }
+
+    def __init__(self, axis=-1, **kwargs):
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) or axis < -1:
+            raise TypeError(f"Softmax(axis=...) must be -1 or the index of the last axis (an "
+                            f"int), got {axis!r}")
+        self.axis = int(axis)
+        super().__init__(**kwargs)
+
+    def build(self, input_shape):
+        input_shape = check_input_shape(self, input_shape)
+        if self.axis not in (-1, len(input_shape) - 1):
+            raise ValueError(f"{self.where}: axis={self.axis} is not the last axis of inputs "
+                             f"of shape {tuple(input_shape)}; tinynet's Softmax normalizes "
+                             f"over the last axis only (axis=-1): transpose that axis to the "
+                             f"end")
+        super().build(input_shape)

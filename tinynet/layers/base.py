@@ -369,8 +369,9 @@ class Layer:
         """A new weight `name` ('kernel', 'gamma', ...) made by the layer's initializer for it,
         self.<name>_initializer(shape, self.dtype): what build calls for each weight.
         An initializer of your own must return an array of exactly that shape (a number or
-        an array of another shape would broadcast silently at every step; Keras refuses it
-        too); one of another real type is cast to the layer's dtype, as Keras casts it.
+        an array of another shape would broadcast silently at every step; Keras 3.15 takes
+        it, and trains the broadcast weight); one of another real type is cast to the
+        layer's dtype, as Keras casts it.
         Raises ValueError naming the argument (e.g. 'kernel_initializer') otherwise."""
         argument = f"{name}_initializer"
         value = getattr(self, argument)(shape, self.dtype)
@@ -379,8 +380,8 @@ class Layer:
             got = (f"values of type {array.dtype}" if array.dtype.kind not in "fiu"
                    else f"shape {array.shape}")
             raise ValueError(f"{self.where}: {argument} returned {got}; expected an array of "
-                             f"shape {tuple(shape)}, as it was asked for (it is called as "
-                             f"initializer(shape, dtype))")
+                             f"numbers of shape {tuple(shape)}, as it was asked for (it is "
+                             f"called as initializer(shape, dtype))")
         return np.array(array, dtype=self.dtype)  # a copy: two layers never share one
 
     def weight(self, key):

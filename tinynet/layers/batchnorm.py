@@ -123,7 +123,8 @@ def batchnorm_train(x, gamma, beta, epsilon):
     # one cheap test (this runs at every step); the exact complaint only when it fails
     if not (isinstance(x, np.ndarray) and x.ndim >= 2 and x.dtype.kind == "f" and epsilon > 0
             and getattr(gamma, "shape", ()) in ((), x.shape[-1:])
-            and getattr(beta, "shape", ()) in ((), x.shape[-1:])):
+            and getattr(beta, "shape", ()) in ((), x.shape[-1:])
+            and not isinstance(gamma, (list, tuple)) and not isinstance(beta, (list, tuple))):
         raise batchnorm_argument_error("batchnorm_train", x, gamma, beta, epsilon)
     n = x.size // x.shape[-1]  # values per feature: N (N * H * W for images)
     # mu = x.mean(axis=0) and var = (centered ** 2).mean(axis=0) for (N, D), written with
@@ -205,14 +206,17 @@ def batchnorm_argument_error(where, x, gamma, beta, epsilon, *moving):
     expected = x.shape[-1:]
     # gamma and beta may be plain numbers (1.0 and 0.0 without scale or center)
     wrong = [(name, value) for name, value in (("gamma", gamma), ("beta", beta))
-             if getattr(value, "shape", ()) not in ((), expected)]
+             if getattr(value, "shape", ()) not in ((), expected)
+             or isinstance(value, (list, tuple))]
     if moving:
         wrong += [(name, value) for name, value in zip(("moving_mean", "moving_variance"),
                                                        moving, strict=True)
                   if np.shape(value) != expected]
     name, value = wrong[0]
-    return ValueError(f"{where}: {name} must have shape {expected}, one value per feature of "
-                      f"x {x.shape}, got shape {np.shape(value)}")
+    got = f"a {type(value).__name__}" if isinstance(value, (list, tuple)) else \
+        f"shape {np.shape(value)}"
+    return ValueError(f"{where}: {name} must be an array of shape {expected}, one value per "
+                      f"feature of x {x.shape} (or a plain number), got {got}")
 
 
 def backward_argument_error(g, cache):
@@ -381,10 +385,10 @@ def check_last_axis(axis, where):
     if axis is None or (isinstance(axis, (int, np.integer)) and not isinstance(axis, bool)
                         and (axis == -1 or axis > 0)):
         return -1 if axis is None else int(axis)
-    if isinstance(axis, float):  # BatchNormalization(1e-5): epsilon, given where axis goes
+    if isinstance(axis, float):  # BatchNormalization(0.9) or (1e-5): momentum or epsilon
         raise TypeError(f"{where}(axis={axis!r}): axis is an int (-1 for the last axis), and "
-                        f"comes before epsilon, as in Keras 3; for epsilon write "
-                        f"{where}(epsilon={axis!r})")
+                        f"comes first, as in Keras 3; name the number: {where}(momentum="
+                        f"{axis!r}) or {where}(epsilon={axis!r})")
     raise ValueError(f"{where}(axis={axis!r}): tinynet normalizes the last axis (channels "
                      f"last, Keras's default axis=-1); transpose the data to put the features "
                      f"last (channels-first images: x.transpose(0, 2, 3, 1))")

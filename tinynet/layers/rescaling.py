@@ -45,10 +45,12 @@ class Rescaling(Layer):
         with np.errstate(over="ignore"):  # an overflow is refused just below, in words
             self.scale_array = np.asarray(self.scale, dtype=self.dtype)
             self.offset_array = np.asarray(self.offset, dtype=self.dtype)
-        for name in ("scale", "offset"):  # 1e40 is finite, but not in float32
-            if not np.all(np.isfinite(getattr(self, f"{name}_array"))):
-                raise ValueError(f"Rescaling({name}=...) must be finite in the layer's type "
-                                 f"{self.dtype}, got {getattr(self, name)!r}")
+        for name in ("scale", "offset"):  # 1e40 is finite, and 1e-50 not 0, but not in float32
+            given, kept = np.asarray(getattr(self, name), float), getattr(self, f"{name}_array")
+            if not np.all(np.isfinite(kept)) or np.any((kept == 0) & (given != 0)):
+                raise ValueError(f"Rescaling({name}=...) must be finite and, if not 0, not "
+                                 f"round to 0 in the layer's type {self.dtype}, got "
+                                 f"{getattr(self, name)!r}")
         self.ran_forward = None
 
     def build(self, input_shape):
@@ -73,8 +75,8 @@ class Rescaling(Layer):
 
 def check_factor(value, name):
     """scale or offset: a real number (kept as given, int or float, as Keras writes it in a
-    config), or an array-like of finite real numbers (a list stays a list and an array a
-    copy of itself, as Keras keeps them; a tuple becomes an array). TypeError or ValueError
+    config), or an array-like of finite real numbers (a list or tuple is kept as a list and
+    an array as a copy of itself, as Keras keeps and writes them). TypeError or ValueError
     naming the argument otherwise."""
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         if not np.isfinite(value):
@@ -84,8 +86,8 @@ def check_factor(value, name):
         raise TypeError(f"{name} must be a number or an array of numbers, got {value!r}")
     # refuses text, NaN, ragged lists; a 0-d array is one number, as Keras takes it
     array = to_float_array(value, name, dtype="float64", min_ndim=0)
-    if isinstance(value, list):
-        return value
+    if isinstance(value, (list, tuple)):  # a list, as Keras writes it in a config
+        return list(value)
     return np.array(value) if isinstance(value, np.ndarray) else array
 
 
