@@ -276,3 +276,18 @@ def test_metrics_called_by_hand_take_the_weight_shapes_fit_takes():
         (0.3 * squared[0].mean() + 2.0 * squared[1].mean()) / 2.3, rel=1e-6)
     with pytest.raises(ValueError, match=r"one weight per sample \(2\)"):
         keras.metrics.MeanSquaredError().update_state(y, p, sample_weight=np.ones((3, 2)))
+
+
+def test_keras_ways_of_making_a_metrics_state_say_what_to_write():
+    class Counter(keras.metrics.Metric):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+
+        def reset_state(self):
+            self.count = self.add_weight(name="count", initializer="zeros")
+
+    with pytest.raises(AttributeError, match=r"no add_variable or add_weight.*"
+                                             r"self.total = 0.0"):
+        Counter()
+    with pytest.raises(AttributeError, match=r"no Resizing: resize the images before fit"):
+        keras.layers.Resizing(8, 8)

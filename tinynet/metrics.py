@@ -282,7 +282,8 @@ class Metric:
                 f"{type(self).__name__}.reset_state() failed ({error}). tinynet calls it "
                 f"from Metric.__init__, before the rest of your __init__, so reset_state must "
                 f"create the state itself as plain attributes (self.total = 0.0), not assign "
-                f"into variables that Keras's add_variable made in __init__; a setting it "
+                f"into variables that Keras's add_variable or add_weight made in __init__; "
+                f"a setting it "
                 f"reads (self.k = k) is set before super().__init__() (see "
                 f"help(tinynet.metrics.Metric))") from error
 
@@ -311,10 +312,13 @@ class Metric:
         # a property that raises, so that Keras's way of making a metric's state stops with
         # what to write instead (a __getattr__ would slow every attribute of every metric)
         raise AttributeError(f"{type(self).__name__}: tinynet metrics have no add_variable "
-                             f"(Keras's way of making a metric's state). Keep the state in "
-                             f"plain attributes set in reset_state(), which __init__ calls: "
-                             f"self.total = 0.0 there, self.total += ... in update_state "
+                             f"or add_weight (Keras's ways of making a metric's state). Keep "
+                             f"the state in plain attributes set in reset_state(), which "
+                             f"__init__ calls: self.total = 0.0 there, self.total += ... in "
+                             f"update_state, where Keras writes self.total.assign_add(...) "
                              f"(see help(tinynet.metrics.Metric))")
+
+    add_weight = add_variable  # Keras 3 metrics have both names
 
     def get_config(self):
         """The constructor arguments, by Keras's names: cls(**metric.get_config()) makes the

@@ -76,6 +76,9 @@ INSTEAD = {
         "augment the training arrays with NumPy at each epoch instead (a flip of images "
         "(N, H, W, C) is x[:, :, ::-1]; fit them one epoch at a time); these layers change "
         "nothing at inference, so leave them out of the model"),
+    "Resizing": "resize the images before fit, to the size the model takes (for example "
+    "with PIL's Image.resize, or by keeping every k-th pixel, x[:, ::k, ::k])",
+    "CenterCrop": "crop the arrays before fit: x[:, top:top + h, left:left + w]",
     "SeparableConv2D": "use Conv2D (a separable convolution computes a cheaper "
     "approximation of it)",
     "DepthwiseConv2D": "use Conv2D (tinynet has no per-channel convolution)",
