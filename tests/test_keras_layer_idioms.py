@@ -592,7 +592,11 @@ def test_a_layers_activation_reads_as_keras_function():
         np.testing.assert_array_equal(layer.activation(np.array([-1.0, 2.0])), [0.0, 2.0])
     assert Dense(4).activation is activations.linear
     assert Dense(4, activation="swish").get_config()["activation"] == "silu"  # Keras's name
-    assert repr(Activation("tanh", name="act")) == "Activation('tanh', name='act')"
+    # printed as Keras 3 prints layers and models (print(model.layers) in the guides)
+    assert repr(Activation("tanh", name="act")) == "<Activation name=act, built=False>"
+    model = Sequential([Input((3,)), Dense(2)])
+    assert repr(model.layers) == "[<Dense name=dense, built=True>]"
+    assert repr(model) == "<Sequential name=sequential, built=True>"
 
 
 def test_weights_have_the_methods_of_keras_variables():

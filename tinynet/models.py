@@ -116,8 +116,8 @@ class Sequential:
         if not check_bool(trainable, "Sequential(trainable=...)"):
             self.trainable = False
 
-    def __repr__(self):
-        return f"Sequential(name={self.name!r}, layers={len(self.layers)})"
+    def __repr__(self):  # Keras 3's form
+        return f"<Sequential name={self.name}, built={self.built}>"
 
     # -- building ---------------------------------------------------------------------------
 

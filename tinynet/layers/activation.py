@@ -252,9 +252,6 @@ class Activation(Layer):
         self._activation_name = name
         self.function, self.derivative = ACTIVATIONS[name]
 
-    def __repr__(self):
-        return f"{type(self).__name__}({self._activation_name!r}, name={self.name!r})"
-
     def forward(self, x, training=False):
         """Inputs: x, a float array of any shape (N, ...), N > 0. Returns: y = activation(x),
         the same shape."""
@@ -317,9 +314,6 @@ class NamedActivation(Activation):
     def __init__(self, **kwargs):
         check_named_activation_arguments(type(self), kwargs)
         super().__init__(self.function_name, **kwargs)
-
-    def __repr__(self):
-        return f"{type(self).__name__}(name={self.name!r})"
 
 
 def check_named_activation_arguments(cls, kwargs):
@@ -389,9 +383,6 @@ class LeakyReLU(Activation):
         self.negative_slope = check_float(negative_slope, where, low=0.0)  # Keras: >= 0
         super().__init__("leaky_relu", **kwargs)
         self.function, self.derivative = self.leaky_relu, self.leaky_relu_backward
-
-    def __repr__(self):
-        return f"LeakyReLU(negative_slope={self.negative_slope}, name={self.name!r})"
 
     @property
     def activation(self):

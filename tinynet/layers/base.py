@@ -177,7 +177,9 @@ class Layer:
         self.last_batch_size = None  # of the last forward's x: backward checks grad_output
 
     def __repr__(self):
-        return f"{type(self).__name__}(name={self.name!r})"
+        """Keras 3's form, so that print(model.layers) reads as in Keras: <Dense name=dense,
+        built=True>."""
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
     @property
     def name(self):
