@@ -29,7 +29,13 @@ import warnings
 
 import numpy as np
 
-from tinynet.layers.base import Layer, check_input_shape, grad_output_error, same_value
+from tinynet.layers.base import (
+    Layer,
+    check_input_shape,
+    check_last_axis_at_build,
+    grad_output_error,
+    same_value,
+)
 from tinynet.validation import (
     check_float,
     constructor_arguments,
@@ -439,9 +445,7 @@ class Softmax(NamedActivation):
 
     def build(self, input_shape):
         input_shape = check_input_shape(self, input_shape)
-        if self.axis not in (-1, len(input_shape) - 1):
-            raise ValueError(f"{self.where}: axis={self.axis} is not the last axis of inputs "
-                             f"of shape {tuple(input_shape)}; tinynet's Softmax normalizes "
-                             f"over the last axis only (axis=-1): transpose that axis to the "
-                             f"end")
+        check_last_axis_at_build(self, self.axis, input_shape,
+                                 "tinynet's Softmax normalizes over the last axis only "
+                                 "(axis=-1): transpose that axis to the end")
         super().build(input_shape)

@@ -769,6 +769,19 @@ def check_weight_list(weights, keys, targets, where):
     return arrays
 
 
+CHANNELS_LAST = ("tinynet normalizes the last axis (channels last): use axis=-1, and for "
+                 "channels-first images transpose them, x.transpose(0, 2, 3, 1)")
+
+
+def check_last_axis_at_build(layer, axis, input_shape, advice=CHANNELS_LAST):
+    """A layer that works along one axis takes only the last: axis -1, or its index, which
+    only build can check (1 for inputs (N, D), 3 for images (N, H, W, C)). ValueError with
+    `advice` otherwise."""
+    if axis not in (-1, len(input_shape) - 1):
+        raise ValueError(f"{layer.where}: axis={axis} is not the last axis of inputs of "
+                         f"shape {tuple(input_shape)}; {advice}")
+
+
 def check_input_shape(layer, input_shape):
     """A build's input_shape, (batch, *sample shape), checked where build starts: a tuple or
     list of at least two entries, the batch size None or an int >= 0, every other size an int

@@ -60,7 +60,7 @@ from typing import NamedTuple
 import numpy as np
 
 from tinynet import initializers, regularizers
-from tinynet.layers.base import Layer, check_input_shape, weight_attribute
+from tinynet.layers.base import Layer, check_input_shape, check_last_axis_at_build, weight_attribute
 from tinynet.validation import check_bool, check_float
 
 
@@ -299,11 +299,7 @@ class BatchNormalization(Layer):
 
     def build(self, input_shape):
         input_shape = check_input_shape(self, input_shape)
-        if self.axis not in (-1, len(input_shape) - 1):
-            raise ValueError(f"{self.where}: axis={self.axis} is not the last axis of inputs "
-                             f"of shape {tuple(input_shape)}; tinynet normalizes the last axis "
-                             f"(channels last): use axis=-1, and for channels-first images "
-                             f"transpose them, x.transpose(0, 2, 3, 1)")
+        check_last_axis_at_build(self, self.axis, input_shape)
         features = (input_shape[-1],)
         if self.scale:
             self.params["gamma"] = self.new_weight("gamma", features)

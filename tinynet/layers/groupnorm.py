@@ -34,7 +34,7 @@ with the sums over the same K values as the statistics (one per sample and group
 import numpy as np
 
 from tinynet import initializers, regularizers
-from tinynet.layers.base import Layer, check_input_shape, weight_attribute
+from tinynet.layers.base import Layer, check_input_shape, check_last_axis_at_build, weight_attribute
 from tinynet.layers.batchnorm import check_last_axis, mean_in_float64
 from tinynet.validation import check_bool, check_float, check_int
 
@@ -91,11 +91,7 @@ class GroupNormalization(Layer):
     def build(self, input_shape):
         input_shape = check_input_shape(self, input_shape)
         channels = input_shape[-1]
-        if self.axis not in (-1, len(input_shape) - 1):
-            raise ValueError(f"{self.where}: axis={self.axis} is not the last axis of inputs "
-                             f"of shape {tuple(input_shape)}; tinynet normalizes the last axis "
-                             f"(channels last): use axis=-1, and for channels-first images "
-                             f"transpose them, x.transpose(0, 2, 3, 1)")
+        check_last_axis_at_build(self, self.axis, input_shape)
         groups = channels if self.groups_asked == -1 else self.groups_asked
         if channels % groups != 0:
             raise ValueError(f"{self.where}: groups={self.groups_asked} must divide the number of "

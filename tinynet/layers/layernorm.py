@@ -43,7 +43,7 @@ normalization needs at least two features to mean anything.
 import numpy as np
 
 from tinynet import initializers, regularizers
-from tinynet.layers.base import Layer, check_input_shape, weight_attribute
+from tinynet.layers.base import Layer, check_input_shape, check_last_axis_at_build, weight_attribute
 from tinynet.layers.batchnorm import mean_in_float64
 from tinynet.validation import check_bool, check_float
 
@@ -89,10 +89,8 @@ class LayerNormalization(Layer):
 
     def build(self, input_shape):
         input_shape = check_input_shape(self, input_shape)
-        if self.axis[0] not in (-1, len(input_shape) - 1):
-            raise ValueError(f"{self.where}: axis={self.axis[0]} is not the last axis of inputs "
-                             f"of shape {tuple(input_shape)}; tinynet normalizes over the last "
-                             f"axis only (axis=-1)")
+        check_last_axis_at_build(self, self.axis[0], input_shape,
+                                 "tinynet normalizes over the last axis only (axis=-1)")
         features = (input_shape[-1],)
         if self.scale:
             self.params["gamma"] = self.new_weight("gamma", features)
