@@ -291,3 +291,29 @@ def test_keras_ways_of_making_a_metrics_state_say_what_to_write():
         Counter()
     with pytest.raises(AttributeError, match=r"no Resizing: resize the images before fit"):
         keras.layers.Resizing(8, 8)
+
+
+def test_metrics_names_is_empty_before_compile_as_in_keras():
+    model = classifier()
+    assert model.metrics_names == []
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    assert model.metrics_names == ["loss", "accuracy"]
+
+
+def test_an_optimizer_of_your_own_after_freezing_says_what_to_do():
+    # the README's loop of your own: model.optimizer follows a freeze, another one refuses
+    model = classifier()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    own = keras.optimizers.SGD(0.1)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy()
+    for step, optimizer in enumerate([own, own, model.optimizer]):
+        if step == 1:
+            model.layers[0].trainable = False
+        loss, grad = loss_fn.loss_and_gradient(LABELS[:16], model(X[:16], training=True))
+        model.backward(grad)
+        grads = [w.layer.grads[w.key] for w in model.trainable_weights]
+        if optimizer is own and step == 1:
+            with pytest.raises(ValueError, match=r"froze or unfroze layers.*model.optimizer"):
+                optimizer.apply_gradients(zip(grads, model.trainable_weights, strict=True))
+        else:
+            optimizer.apply_gradients(zip(grads, model.trainable_weights, strict=True))

@@ -601,8 +601,9 @@ class Sequential:
     @property
     def metrics_names(self):
         """['loss', 'accuracy', ...]: the name of each value in the logs, in the order
-        evaluate returns them (unless two metrics share a name: see format_results)."""
-        return ["loss", *getattr(self, "log_names", [])]
+        evaluate returns them (unless two metrics share a name: see format_results); [] before
+        compile, as in Keras."""
+        return ["loss", *self.log_names] if self.compiled else []
 
     def train_step(self, x, y, sample_weight=None):
         """One gradient step on one batch. Returns the batch's loss (measured on the forward

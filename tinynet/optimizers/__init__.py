@@ -676,7 +676,10 @@ def check_params_and_grads(optimizer, params, grads):
                          f"of shapes {optimizer.slot_shapes}, and got other arrays (shapes "
                          f"{[p.shape for p in params]}). Pass the same arrays at every update, "
                          f"all in one call (optimizer.apply([w1, w2], [g1, g2]), as a model "
-                         f"does), and use a new optimizer for other weights (or compile again)")
+                         f"does), and use a new optimizer for other weights (or compile again). "
+                         f"In a loop of your own that froze or unfroze layers: the weights are "
+                         f"new arrays since; update with the compiled model's own optimizer "
+                         f"(model.optimizer), which follows the change, or make a new one")
 
 
 OPTIMIZERS = {"adam": Adam, "sgd": SGD, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}
