@@ -137,3 +137,20 @@ def test_an_activity_regularizer_in_a_keras_file_is_dropped_with_a_warning(tmp_p
     with pytest.warns(UserWarning, match=r"activity_regularizer=.* is ignored"):
         model = load_model(path)
     assert model.layers[0].units == 2
+
+
+def test_an_input_with_a_fixed_batch_size_shows_it_as_keras_does(tmp_path):
+    # Keras 3.15 builds the layers for (16, 6): summary and output_shape show 16, and each
+    # layer's build_config holds it
+    model = keras.Sequential([keras.Input((6,), batch_size=16), keras.layers.Dense(4),
+                              keras.layers.Dense(1)])
+    assert model.input_shape == (16, 6) and model.output_shape == (16, 1)
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert "(16, 4)" in "\n".join(lines)
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(np.ones((40, 6)), np.ones((40, 1)), batch_size=8, verbose=0)  # other batches
+    with zipfile.ZipFile(saved(tmp_path, model)) as archive:
+        config = json.loads(archive.read("config.json"))["config"]
+    assert config["layers"][1]["build_config"] == {"input_shape": [16, 6]}
+    assert load_model(tmp_path / "m.keras").output_shape == (16, 1)

@@ -234,8 +234,11 @@ class Sequential:
         self.parameters_changed()
 
     def declared_input_shape(self):
+        """The input shape the model was given: an Input's (with its fixed batch size, if it
+        has one, as Keras builds with it: summary() then shows (16, 4)), or the first
+        layer's input_shape=."""
         if self.input_layer is not None:
-            return self.input_layer.input_shape
+            return self.input_layer.shape
         return self.layers[0].input_shape if self.layers else None
 
     def build_layer(self, layer, input_shape):
@@ -250,8 +253,9 @@ class Sequential:
 
     @property
     def input_shape(self):
+        """(batch, *sample shape): None for the batch unless an Input fixed it, as in Keras."""
         if self.input_layer is not None:
-            return self.input_layer.input_shape
+            return self.input_layer.shape
         return self.layers[0].input_shape if self.layers else None
 
     @property
