@@ -19,6 +19,9 @@ tinynet once got wrong.
     keepdims_weights_<i>       the weights after it
     scalar_loss                2 epochs of fit with a loss whose call returns one number for
                                the batch (the older guide's CustomMSE), without weights
+    loop_*                     a training loop of your own (Dense(4, tanh), Dense(1), MSE,
+                               its own Adam(0.05)): data, starting and final weights, step
+                               count, with the first layer frozen for steps 2 and 3 of 6
     per_image[_weighted]_loss  2 epochs of a 1x1 Conv2D (kernel of ones) on images (8, 4, 4, 2),
     per_image[_weighted]_kernel targets (8, 4, 4, 3), with a loss whose call returns one value
                                per image (N,), without and with sample weights 0..7 (SGD 0.01,
@@ -153,6 +156,29 @@ def main():
         key = "per_image_weighted" if weighted else "per_image"
         out[f"{key}_loss"] = np.array(history.history["loss"])
         out[f"{key}_kernel"] = model.get_weights()[0]
+
+    # "Writing a training loop from scratch": an optimizer of its own, a layer frozen at step
+    # 2 and unfrozen at step 4; Keras keeps the optimizer's state per weight through it
+    import torch
+
+    rng_loop = np.random.default_rng(21)
+    out["loop_x"] = rng_loop.normal(size=(16, 3)).astype(np.float32)
+    out["loop_y"] = rng_loop.normal(size=(16, 1)).astype(np.float32)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(4, activation="tanh"),
+                              keras.layers.Dense(1)])
+    out.update({f"loop_start_{i}": w for i, w in enumerate(model.get_weights())})
+    optimizer, loss_fn = keras.optimizers.Adam(0.05), keras.losses.MeanSquaredError()
+    for step in range(6):
+        model.layers[0].trainable = not 2 <= step < 4
+        loss = loss_fn(out["loop_y"], model(out["loop_x"], training=True))
+        model.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            optimizer.apply([w.value.grad for w in model.trainable_weights],
+                            model.trainable_weights)
+    out.update({f"loop_final_{i}": w for i, w in enumerate(model.get_weights())})
+    out["loop_iterations"] = np.array(int(optimizer.iterations))
     np.savez(OUT, **out)
     print(f"wrote {OUT} (Keras {keras.__version__})")
 

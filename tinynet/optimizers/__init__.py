@@ -289,9 +289,62 @@ class Optimizer:
                              f"another weight?)")
         vector = whole_vector(weights)
         if vector is not None:  # a compiled model's trainable_weights: its one flat vector
+            self.follow_weights(vector, weights)
             self.apply(vector, np.concatenate([np.ravel(grad) for grad in grads]))
+        elif self.slot_params is not None and 0 < len(weights) < len(self.slot_params):
+            self.apply_to_some(weights, grads)
         else:
             self.apply(weights, grads)
+
+    def apply_to_some(self, weights, grads):
+        """An update of some of the arrays this optimizer keeps state for (the layers of a
+        model that is not compiled, some frozen since the first update), each with its own
+        state, as Keras's optimizer updates a part of the weights it was built with. The
+        others' state waits unchanged. Any array it has no state for is refused by apply."""
+        positions = [next((i for i, owner in enumerate(self.slot_params)
+                           if same_memory(weight, owner)), None) for weight in weights]
+        if None in positions:
+            return self.apply(weights, grads)  # refused there, with the reason
+        every_slot, every_param = self.slots, self.slot_params
+        self.slots = [every_slot[i] for i in positions]
+        self.slot_params = [every_param[i] for i in positions]
+        try:
+            self.apply(weights, grads)
+        finally:
+            self.slots, self.slot_params = every_slot, every_param
+        return None
+
+    def follow_weights(self, vector, weights):
+        """Keras keeps an optimizer's state per weight, so a loop of your own may freeze or
+        unfreeze layers between updates. Here the model then lays its trainable weights out
+        in a new vector; apply_gradients sees that vector come and moves the state to it,
+        weight by weight (each weight knows its layer and name, w.layer and w.key): a weight
+        that stays keeps its state, a frozen one's waits until it is unfrozen, a new one
+        starts from create_slots. (The model's own optimizer has been moved already.)"""
+        if not all(getattr(w, "layer", None) is not None for w in weights):
+            return
+        parts, start = {}, 0
+        for w in weights:
+            parts[(id(w.layer), w.key)] = slice(start, start + w.size)
+            start += w.size
+        old_parts = getattr(self, "weight_parts", None)
+        if old_parts is not None and self.slots is not None and len(self.slots) == 1 \
+                and self.slot_params[0] is not vector:
+            old, fresh = self.slots[0], self.create_slots(vector)
+            parked = self.__dict__.setdefault("parked_weights", {})
+            for key, part in old_parts.items():  # leaving: kept until it comes back
+                if key not in parts:
+                    parked[key] = {name: value[part].copy() for name, value in old.items()}
+            for name, value in old.items():
+                new = fresh[name] if name in fresh else np.zeros_like(vector)
+                for key, part in parts.items():
+                    if key in old_parts:
+                        new[part] = value[old_parts[key]]
+                    elif key in parked:
+                        new[part] = parked[key][name]
+                fresh[name] = new
+            self.slots, self.slot_params = [fresh], [vector]
+        self.weight_parts = parts
 
     def start_slots(self, params):
         """The state of a first step, one dict per parameter array, from create_slots."""
@@ -307,6 +360,7 @@ class Optimizer:
     def reset(self):
         """Forget the per-parameter state (a model compiled again with other weights)."""
         self.slots = self.slot_params = None
+        self.weight_parts, self.parked_weights = None, {}
 
     def create_slots(self, param):
         return {}
@@ -676,10 +730,7 @@ def check_params_and_grads(optimizer, params, grads):
                          f"of shapes {optimizer.slot_shapes}, and got other arrays (shapes "
                          f"{[p.shape for p in params]}). Pass the same arrays at every update, "
                          f"all in one call (optimizer.apply([w1, w2], [g1, g2]), as a model "
-                         f"does), and use a new optimizer for other weights (or compile again). "
-                         f"In a loop of your own that froze or unfroze layers: the weights are "
-                         f"new arrays since; update with the compiled model's own optimizer "
-                         f"(model.optimizer), which follows the change, or make a new one")
+                         f"does), and use a new optimizer for other weights (or compile again)")
 
 
 OPTIMIZERS = {"adam": Adam, "sgd": SGD, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}
