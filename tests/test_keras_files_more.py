@@ -154,3 +154,22 @@ def test_an_input_with_a_fixed_batch_size_shows_it_as_keras_does(tmp_path):
         config = json.loads(archive.read("config.json"))["config"]
     assert config["layers"][1]["build_config"] == {"input_shape": [16, 6]}
     assert load_model(tmp_path / "m.keras").output_shape == (16, 1)
+
+
+@pytest.mark.parametrize("build, expected", [
+    (lambda m: m(np.ones((3, 6))), (3, 6)),
+    (lambda m: m.predict(np.ones((40, 6)), batch_size=8, verbose=0), (8, 6)),
+    (lambda m: m.fit(np.ones((40, 6)), np.ones((40, 1)), batch_size=8, verbose=0), (8, 6)),
+    (lambda m: m.evaluate(np.ones((5, 6)), np.ones((5, 1)), verbose=0), (5, 6)),
+    (lambda m: m.build((None, 6)), (None, 6)),
+])
+def test_a_model_built_from_data_is_built_for_its_first_batch_as_in_keras(tmp_path, build,
+                                                                          expected):
+    # Keras 3.15 (checked live): model(x), predict, fit and evaluate build an unbuilt model
+    # for the first batch, so summary() shows its size; the file keeps it both ways
+    model = keras.Sequential([keras.layers.Dense(4), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    build(model)
+    assert model.input_shape == expected and model.output_shape == (expected[0], 1)
+    assert load_model(saved(tmp_path, model)).input_shape == expected
+    assert model.predict(np.ones((7, 6)), verbose=0).shape == (7, 1)  # any batch size runs

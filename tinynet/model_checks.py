@@ -109,7 +109,7 @@ def check_fit_arguments(model, x, y, batch_size, epochs, verbose, validation_spl
     plan.shuffle = check_bool(shuffle, "fit(shuffle=...)")
     plan.validation_freq = check_validation_freq(validation_freq)
     split = check_float(validation_split, "fit(validation_split=...)", 0.0, 1.0, high_open=True)
-    x, y, weights = model.check_xy(x, y, "fit", sample_weight)
+    x, y, weights = model.check_xy(x, y, "fit", sample_weight, plan.batch_size)
     plan.validation = None
     if validation_data is not None:
         plan.validation = check_validation_data(model, validation_data)

@@ -543,7 +543,7 @@ class Sequential:
     def __call__(self, x, training=False):
         if isinstance(x, (InputLayer, SymbolicTensor)):  # model(keras.Input(shape=...))
             return self.symbolic_call(x)
-        x = self.check_x(x, "model(x)")
+        x = self.check_x(x, "model(x)", batch_size=math.inf)
         # an array that also answers .numpy(), as Keras's tensors do (tinynet.tensors)
         return as_tensor(self.forward(x, training=training))
 
@@ -663,19 +663,23 @@ class Sequential:
 
     # -- checking what users pass in ---------------------------------------------------------
 
-    def check_x(self, x, where):
+    def check_x(self, x, where, batch_size=None):
         """Convert x to the model's float type and check its shape against the model."""
         if not self.layers:
             raise ValueError(f"{where}: this Sequential model has no layers; add some first")
-        return self.check_x_shape(to_model_array(self, x, where), where)
+        return self.check_x_shape(to_model_array(self, x, where), where, batch_size)
 
-    def check_x_shape(self, x, where):
+    def check_x_shape(self, x, where, batch_size=None):
         """x, already an array of the model's float type, checked against the model's input
-        shape (an unbuilt model is built for it). As Keras 3 does, samples that lack only a
-        last axis of length 1 get it (images (N, 28, 28) for Input(shape=(28, 28, 1))), and
-        samples with one more such axis lose it."""
+        shape. An unbuilt model is built for it, as Keras 3 builds it, for the first batch
+        x is cut into: (min(batch_size, N), *sample shape), so that summary() shows that
+        batch size as Keras's does (math.inf: x is one batch; None: the batch size stays
+        None). As Keras 3 does, samples that lack only a last axis of length 1 get it
+        (images (N, 28, 28) for Input(shape=(28, 28, 1))), and samples with one more such
+        axis lose it."""
         if not self.built:
-            self.build((None, *x.shape[1:]))
+            first = None if batch_size is None else min(batch_size, len(x))
+            self.build((first, *x.shape[1:]))
         expected = tuple(self.input_shape[1:])
         if x.shape[1:] + (1,) == expected or x.shape[1:] == expected + (1,):
             x = x.reshape(len(x), *expected)
@@ -685,15 +689,16 @@ class Sequential:
                              f"{described}, got x of shape {x.shape}{fix}")
         return x
 
-    def check_xy(self, x, y, where, sample_weight=None):
-        """x, y (and sample_weight) converted and checked, all before the model is built."""
+    def check_xy(self, x, y, where, sample_weight=None, batch_size=None):
+        """x, y (and sample_weight) converted and checked, all before the model is built
+        (batch_size: see check_x_shape)."""
         xa = to_model_array(self, x, where)
         ya = to_float_array(y, f"{where}: y", dtype=xa.dtype)
         if len(xa) != len(ya):
             raise ValueError(f"{where}: x and y must have the same number of samples, got "
                              f"{len(xa)} and {len(ya)}" + transposed_hint(xa, ya))
         weights = check_sample_weight(sample_weight, len(xa), where)
-        xa = self.check_x_shape(xa, where)
+        xa = self.check_x_shape(xa, where, batch_size)
         self.loss.check_targets(ya, self.output_shape, where)
         weights = shape_sample_weight(weights, self.output_shape, where)
         self.decide_accuracy(ya.shape)
@@ -822,7 +827,7 @@ class Sequential:
         """One gradient step on (x, y); returns [loss, *metrics] (or just the loss) of this
         batch, measured before the update."""
         self.check_compiled("train_on_batch")
-        x, y, weights = self.check_xy(x, y, "train_on_batch", sample_weight)
+        x, y, weights = self.check_xy(x, y, "train_on_batch", sample_weight, math.inf)
         weights = apply_class_weight(y, weights, class_weight, "train_on_batch")
         warn_one_sample_batch(self, len(x), "train_on_batch", stacklevel=3)
         warn_if_nothing_to_train(self, "train_on_batch")
@@ -853,7 +858,7 @@ class Sequential:
 
     def predict_on_batch(self, x):
         """The outputs for one batch in inference mode."""
-        return self.forward(self.check_x(x, "predict_on_batch"), training=False)
+        return self.forward(self.check_x(x, "predict_on_batch", math.inf), training=False)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False, **keras_only):
@@ -863,9 +868,9 @@ class Sequential:
         datasets) is accepted at None only."""
         check_keras_only({"steps": steps, **keras_only}, "evaluate", self.evaluate)
         self.check_compiled("evaluate")
-        x, y, weights = self.check_xy(x, y, "evaluate", sample_weight)
-        self.build_optimizer()
         batch_size = check_batch_size(batch_size, "evaluate")
+        x, y, weights = self.check_xy(x, y, "evaluate", sample_weight, batch_size)
+        self.build_optimizer()
         verbose = check_verbose(verbose, "evaluate")
         steps = math.ceil(len(x) / batch_size)
         callbacks = CallbackList(check_callbacks(callbacks, "evaluate"), add_progbar=verbose > 0,
@@ -897,8 +902,8 @@ class Sequential:
         sample's prediction never depends on the other samples; the batches only bound the
         memory used. steps (Keras's, for datasets) is accepted at None only."""
         check_keras_only({"steps": steps, **keras_only}, "predict", self.predict)
-        x = self.check_x(x, "predict")
         batch_size = check_batch_size(batch_size, "predict")
+        x = self.check_x(x, "predict", batch_size)
         verbose = check_verbose(verbose, "predict")
         steps = math.ceil(len(x) / batch_size)
         callbacks = CallbackList(check_callbacks(callbacks, "predict"), add_progbar=verbose > 0,

@@ -465,10 +465,9 @@ def model_get_config(model):
               "dtype": dtype_policy(model.layers[0].dtype if model.layers else "float32"),
               "layers": entries}
     if model.built:
-        # the fixed batch size an Input(shape, batch_size=...) was given, as Keras keeps it
-        # (the model's own input_shape has None for the batch)
-        shape = [getattr(model.input_layer, "batch_size", None),
-                 *as_json_value(model.input_shape)[1:]]
+        # the batch size the model was built for, as Keras keeps it: an Input's fixed one,
+        # or the first batch's when it was built from data (None when it was declared)
+        shape = as_json_value(model.input_shape)
         if not entries or entries[0]["class_name"] != "InputLayer":
             # the name an Input(shape, name=...) was given, as Keras keeps it
             name = getattr(model.input_layer, "name", None) or "input_layer"
