@@ -173,3 +173,22 @@ def test_a_model_built_from_data_is_built_for_its_first_batch_as_in_keras(tmp_pa
     assert model.input_shape == expected and model.output_shape == (expected[0], 1)
     assert load_model(saved(tmp_path, model)).input_shape == expected
     assert model.predict(np.ones((7, 6)), verbose=0).shape == (7, 1)  # any batch size runs
+
+
+@pytest.mark.parametrize("batch_size, split, expected", [(128, 0.2, 80), (32, 0.9, 9)])
+def test_with_validation_split_the_first_batch_is_of_the_training_part(batch_size, split,
+                                                                       expected):
+    # Keras 3.15 (checked live): (80, 3) and (9, 3) for 100 samples
+    model = keras.Sequential([keras.layers.Dense(4), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(np.ones((100, 3)), np.ones((100, 1)), batch_size=batch_size,
+              validation_split=split, verbose=0)
+    assert model.input_shape == (expected, 3)
+
+
+def test_a_nested_model_loads_with_the_batch_size_it_was_built_for(tmp_path):
+    inner = keras.Sequential([keras.layers.Dense(4), keras.layers.Dense(2)])
+    model = keras.Sequential([keras.Input((3,), batch_size=16), inner, keras.layers.Dense(1)])
+    loaded = load_model(saved(tmp_path, model))
+    assert loaded.input_shape == (16, 3)
+    assert [layer.output_shape for layer in loaded.layers] == [(16, 4), (16, 2), (16, 1)]

@@ -321,3 +321,20 @@ def test_a_loop_of_your_own_may_freeze_layers_with_an_optimizer_of_its_own(compi
     assert optimizer.iterations == int(REFERENCE["loop_iterations"])
     for mine, theirs in zip(model.get_weights(), weights("loop_final"), strict=True):
         np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_an_update_with_nothing_to_train_is_no_step_as_in_keras():
+    # a warm-up step with the whole model frozen, then training: Keras's optimizer.apply of
+    # no variables does nothing (checked live), and the next real update is its first
+    model = classifier()
+    optimizer = keras.optimizers.Adam(0.01)
+    model.trainable = False
+    optimizer.apply_gradients(zip([], model.trainable_weights, strict=True))
+    assert optimizer.iterations == 0 and optimizer.slots is None
+    model.trainable = True
+    _, grad = keras.losses.SparseCategoricalCrossentropy().loss_and_gradient(
+        LABELS[:16], model(X[:16], training=True))
+    model.backward(grad)
+    grads = [w.layer.grads[w.key] for w in model.trainable_weights]
+    optimizer.apply_gradients(zip(grads, model.trainable_weights, strict=True))
+    assert optimizer.iterations == 1

@@ -109,7 +109,12 @@ def check_fit_arguments(model, x, y, batch_size, epochs, verbose, validation_spl
     plan.shuffle = check_bool(shuffle, "fit(shuffle=...)")
     plan.validation_freq = check_validation_freq(validation_freq)
     split = check_float(validation_split, "fit(validation_split=...)", 0.0, 1.0, high_open=True)
-    x, y, weights = model.check_xy(x, y, "fit", sample_weight, plan.batch_size)
+    # an unbuilt model is built for the first training batch, as in Keras: of the part that
+    # validation_split leaves for training (cut as split_off_validation cuts it)
+    n = len(x) if hasattr(x, "__len__") else 0
+    first = min(plan.batch_size, max(1, int(np.floor(n * (1 - split))))) if split else \
+        plan.batch_size
+    x, y, weights = model.check_xy(x, y, "fit", sample_weight, first)
     plan.validation = None
     if validation_data is not None:
         plan.validation = check_validation_data(model, validation_data)

@@ -626,7 +626,7 @@ def model_from_config(config, where="model_from_config", inner=False):
                               name=input_name[0]))
     model = Sequential(items, name=config.get("name", "sequential"))
     if input_shape is not None and model.layers:
-        model.build((None, *input_shape[1:]))
+        model.build(tuple(input_shape))  # the batch size Keras built it for, or None
     return model
 
 

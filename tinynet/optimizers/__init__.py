@@ -280,6 +280,8 @@ class Optimizer:
                                 f"(gradient, weight), two NumPy arrays (the weight is updated "
                                 f"in place), got ({type(grad).__name__}, "
                                 f"{type(weight).__name__})")
+        if not pairs:  # nothing to train (every layer frozen): no step, as in Keras
+            return None
         weights, grads = [weight for _, weight in pairs], [grad for grad, _ in pairs]
         if [grad.shape for grad in grads] != [weight.shape for weight in weights]:
             raise ValueError(f"{type(self).__name__}.apply_gradients: each gradient needs the "
@@ -332,19 +334,22 @@ class Optimizer:
                 and self.slot_params[0] is not vector:
             old, fresh = self.slots[0], self.create_slots(vector)
             parked = self.__dict__.setdefault("parked_weights", {})
-            for key, part in old_parts.items():  # leaving: kept until it comes back
+            layers = {(id(w.layer), w.key): w.layer for w in weights}
+            for key, part in old_parts.items():  # leaving: kept (with its layer) until back
                 if key not in parts:
-                    parked[key] = {name: value[part].copy() for name, value in old.items()}
+                    parked[key] = (self.weight_layers[key],
+                                   {name: value[part].copy() for name, value in old.items()})
             for name, value in old.items():
                 new = fresh[name] if name in fresh else np.zeros_like(vector)
                 for key, part in parts.items():
                     if key in old_parts:
                         new[part] = value[old_parts[key]]
-                    elif key in parked:
-                        new[part] = parked[key][name]
+                    elif key in parked and parked[key][0] is layers[key]:  # ids are reused
+                        new[part] = parked[key][1][name]
                 fresh[name] = new
             self.slots, self.slot_params = [fresh], [vector]
         self.weight_parts = parts
+        self.weight_layers = {(id(w.layer), w.key): w.layer for w in weights}
 
     def start_slots(self, params):
         """The state of a first step, one dict per parameter array, from create_slots."""
