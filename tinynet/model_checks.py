@@ -110,10 +110,9 @@ def check_fit_arguments(model, x, y, batch_size, epochs, verbose, validation_spl
     plan.validation_freq = check_validation_freq(validation_freq)
     split = check_float(validation_split, "fit(validation_split=...)", 0.0, 1.0, high_open=True)
     # an unbuilt model is built for the first training batch, as in Keras: of the part that
-    # validation_split leaves for training (cut as split_off_validation cuts it)
-    n = len(x) if hasattr(x, "__len__") else 0
-    first = min(plan.batch_size, max(1, int(np.floor(n * (1 - split))))) if split else \
-        plan.batch_size
+    # validation_split leaves for training
+    training = training_count(len(x), split) if split and hasattr(x, "__len__") else None
+    first = plan.batch_size if not training else min(plan.batch_size, training)
     x, y, weights = model.check_xy(x, y, "fit", sample_weight, first)
     plan.validation = None
     if validation_data is not None:
@@ -139,9 +138,15 @@ def check_validation_freq(validation_freq):
     return check_int(validation_freq, where, minimum=1)
 
 
+def training_count(n, split):
+    """How many of n samples validation_split leaves for training: the first
+    floor(n * (1 - split)), as Keras cuts them."""
+    return int(np.floor(n * (1 - split)))
+
+
 def split_off_validation(x, y, weights, split):
     """The LAST fraction of the data becomes the validation set (Keras: before shuffling)."""
-    cut = int(np.floor(len(x) * (1 - split)))
+    cut = training_count(len(x), split)
     if cut == 0 or cut == len(x):
         raise ValueError(f"fit(validation_split={split}) leaves no samples for training or "
                          f"validation with {len(x)} samples")

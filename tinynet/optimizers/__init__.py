@@ -209,6 +209,10 @@ class Optimizer:
         self.learning_rate = learning_rate  # a float, or a schedule (see the property)
         self.slots = None        # per parameter array, a dict of its state (Adam: m and v)
         self.slot_params = None  # the parameter arrays themselves, the state's owners
+        # for apply_gradients with a model's weights (see follow_weights): where each weight
+        # (id of its layer, its name) sits in the vector, its layer, and the state of weights
+        # frozen since, with their layer
+        self.weight_parts, self.weight_layers, self.parked_weights = None, {}, {}
 
     @property
     def learning_rate(self):
@@ -329,11 +333,11 @@ class Optimizer:
         for w in weights:
             parts[(id(w.layer), w.key)] = slice(start, start + w.size)
             start += w.size
-        old_parts = getattr(self, "weight_parts", None)
+        old_parts = self.weight_parts
         if old_parts is not None and self.slots is not None and len(self.slots) == 1 \
                 and self.slot_params[0] is not vector:
             old, fresh = self.slots[0], self.create_slots(vector)
-            parked = self.__dict__.setdefault("parked_weights", {})
+            parked = self.parked_weights
             layers = {(id(w.layer), w.key): w.layer for w in weights}
             for key, part in old_parts.items():  # leaving: kept (with its layer) until back
                 if key not in parts:
@@ -365,7 +369,7 @@ class Optimizer:
     def reset(self):
         """Forget the per-parameter state (a model compiled again with other weights)."""
         self.slots = self.slot_params = None
-        self.weight_parts, self.parked_weights = None, {}
+        self.weight_parts, self.weight_layers, self.parked_weights = None, {}, {}
 
     def create_slots(self, param):
         return {}
