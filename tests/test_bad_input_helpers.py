@@ -247,9 +247,20 @@ def test_decision_boundary_refuses_bad_data_where_it_enters(x, y, model, error, 
         plot.decision_boundary(model, x, y)
 
 
+def test_decision_boundary_keeps_predicts_progress_bar_quiet(capsys):
+    model = tinynet.models.Sequential([tinynet.layers.Dense(2, input_shape=(2,),
+                                                            activation="softmax")])
+    plot.decision_boundary(model, XY, [0, 1, 0], resolution=20)
+    assert capsys.readouterr().out == ""  # predict's verbose='auto' would draw a bar
+    plt.close("all")
+
+
 @pytest.mark.parametrize("options, error, words", [
     ({"vmin": "a"}, TypeError, r"heatmap\(vmin=...\) must be a number"),
     ({"vmin": 2, "vmax": 1}, ValueError, r"heatmap: vmin must be <= vmax.*vmin=2, vmax=1"),
+    # one end given, beyond the data: the other end, from the data, is checked against it
+    ({"vmin": 5}, ValueError, r"heatmap: vmin must be <= vmax.*vmin=5, vmax=1"),
+    ({"vmax": -3}, ValueError, r"heatmap: vmin must be <= vmax.*vmin=1, vmax=-3"),
     ({"fmt": "abc"}, ValueError, r"heatmap\(fmt=...\) must hold one replacement field"),
     ({"fmt": "{0[0]}"}, ValueError, r"heatmap\(fmt=...\) must format a number"),
 ])

@@ -142,3 +142,24 @@ def test_get_layer_names_a_model_that_was_taken_apart():
                                          r"apart into its layers \['flatten', 'dense'"):
         probability_model.get_layer("base")
     assert probability_model.get_layer("dense") is model.layers[1]
+
+
+@pytest.mark.parametrize("built_by", ["Input", "fit"])
+def test_an_inner_model_is_built_with_the_outer_one(built_by, capsys):
+    # Keras builds the inner model when it builds the outer one: base.summary() then shows
+    # its shapes, not "the model is not built yet"
+    base = Sequential([Dense(4, activation="relu"), Dense(3)])
+    first = [Input(shape=(5,))] if built_by == "Input" else []
+    outer = Sequential([*first, base, Dense(1)])
+    assert base.built is (built_by == "Input")
+    if built_by == "fit":
+        outer.compile(optimizer="sgd", loss="mse")
+        outer.fit(np.zeros((8, 5), np.float32), np.zeros((8, 1), np.float32), verbose=0)
+    assert base.built and base.output_shape[1:] == (3,)
+    capsys.readouterr()
+    base.summary()
+    assert "not built" not in capsys.readouterr().out
+    base.compile(optimizer="sgd", loss="mse")  # and it trains alone, sharing the weights
+    base.fit(np.ones((8, 5), np.float32), np.ones((8, 3), np.float32), verbose=0)
+    np.testing.assert_array_equal(outer.layers[1].get_weights()[0],
+                                  base.layers[1].get_weights()[0])

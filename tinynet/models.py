@@ -185,6 +185,7 @@ class Sequential:
                 key = f"{name}#{n}"
             self.taken_apart[key] = members
         self.inner_models += [*model.inner_models, model]
+        self.inner_models_built()
 
     def add_input(self, input_layer):
         if self.layers or self.input_layer is not None:
@@ -232,6 +233,16 @@ class Sequential:
             raise
         self.built = True
         self.parameters_changed()
+        self.inner_models_built()
+
+    def inner_models_built(self):
+        """A model inside this one is built once all its layers are (by this model's build, as
+        Keras builds the inner model with the outer one): summary() and input_shape then
+        answer for it too."""
+        for inner in self.inner_models:
+            if not inner.built and all(layer.built for layer in inner.layers):
+                inner.built = True
+                inner.parameters_changed()
 
     def declared_input_shape(self):
         """The input shape the model was given: an Input's (with its fixed batch size, if it

@@ -29,6 +29,7 @@ atomically and `show()` opens the windows when there is a screen.
 This module imports matplotlib; `import tinynet` does not, so training needs no plotting library.
 """
 
+import inspect
 import os
 import re
 import zlib
@@ -556,6 +557,8 @@ def heatmap(values, row_labels, col_labels, xlabel, ylabel, path=None, title=Non
     values = check_grid(values, row_labels, col_labels, "heatmap")
     check_cells_style(fmt, cmap, "heatmap")
     vmin, vmax = check_color_range(vmin, vmax, "heatmap")
+    if (vmin is None) != (vmax is None):  # one end given: the other comes from the data
+        vmin, vmax = color_range_of([values], vmin, vmax, "heatmap")
     path = check_figure_path(path, "heatmap")
     with matplotlib.rc_context(STYLE):
         fig, ax = new_axes(ax, (1.3 * len(col_labels) + 3, 0.8 * len(row_labels) + 2),
@@ -582,12 +585,7 @@ def heatmaps(grids, row_labels, col_labels, xlabel, ylabel, path=None, title=Non
     check_cells_style(fmt, cmap, "heatmaps")
     vmin, vmax = check_color_range(vmin, vmax, "heatmaps")
     path = check_figure_path(path, "heatmaps")
-    finite = np.concatenate([v[np.isfinite(v)] for v in checked.values()] + [np.zeros(0)])
-    if vmin is None:
-        vmin = float(finite.min()) if finite.size else 0.0
-    if vmax is None:
-        vmax = float(finite.max()) if finite.size else 1.0
-    check_color_range(vmin, vmax, "heatmaps")  # one end given, the other from the data
+    vmin, vmax = color_range_of(list(checked.values()), vmin, vmax, "heatmaps")
     with matplotlib.rc_context(STYLE):
         width = (1.3 * len(col_labels) + 1.5) * len(checked) + 1.5
         fig, axes = plt.subplots(1, len(checked), figsize=(width, 0.8 * len(row_labels) + 2.2),
@@ -632,6 +630,15 @@ def draw_cells(ax, values, row_labels, col_labels, fmt, cmap, vmin, vmax, nan_la
 
 # -- decision boundary ----------------------------------------------------------------------
 
+def accepts_keyword(function, name):
+    """Whether function(..., name=...) is allowed (a named parameter, or **kwargs)."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):  # some built-ins have no signature
+        return False
+    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in parameters)
+
+
 def decision_boundary(model, x, y, path=None, title=None, ax=None, resolution=200):
     """The regions a 2-D classifier assigns to each class, with the data on top.
 
@@ -655,8 +662,10 @@ def decision_boundary(model, x, y, path=None, title=None, ax=None, resolution=20
     pad = 0.1 * (high - low) + 1e-9
     grid_x, grid_y = np.meshgrid(np.linspace(low[0] - pad[0], high[0] + pad[0], resolution),
                                  np.linspace(low[1] - pad[1], high[1] + pad[1], resolution))
-    probabilities = np.asarray(model.predict(np.column_stack([grid_x.ravel(),
-                                                               grid_y.ravel()])))
+    grid = np.column_stack([grid_x.ravel(), grid_y.ravel()])
+    # quietly: a tinynet or Keras model's predict would print a progress bar over the grid
+    quiet = {"verbose": 0} if accepts_keyword(model.predict, "verbose") else {}
+    probabilities = np.asarray(model.predict(grid, **quiet))
     check_predictions(probabilities, labels, grid_x.size)
     classes = np.unique(labels).astype(int)
     with matplotlib.rc_context(STYLE):
@@ -1114,6 +1123,19 @@ def check_cells_style(fmt, cmap, where):
             isinstance(cmap, str) and cmap in matplotlib.colormaps):
         raise ValueError(f"{where}(cmap=...) must be a matplotlib colormap or its name, like "
                          f"'viridis', got {cmap!r}")
+
+
+def color_range_of(grids, vmin, vmax, where):
+    """(vmin, vmax) for a colour scale over `grids`: an end not given is the smallest (largest)
+    finite value of the data (0 and 1 without any), and the two ends are checked again, so
+    that a vmin given above the data's largest value is a clear error here rather than
+    matplotlib's inside the drawing."""
+    finite = np.concatenate([grid[np.isfinite(grid)] for grid in grids] + [np.zeros(0)])
+    if vmin is None:
+        vmin = float(finite.min()) if finite.size else 0.0
+    if vmax is None:
+        vmax = float(finite.max()) if finite.size else 1.0
+    return check_color_range(vmin, vmax, where)
 
 
 def check_color_range(vmin, vmax, where):
