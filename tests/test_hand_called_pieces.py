@@ -71,9 +71,9 @@ def test_check_layer_says_which_gradient_a_backward_did_not_set():
     layer = ForgetsItsBias(2, dtype="float64")
     x = RNG.normal(size=(4, 3))
     layer(x)
-    with pytest.raises(RuntimeError, match="did not set 'bias'"):
+    with pytest.raises(RuntimeError, match=r"grads\['bias'\] at every call.*it did not set it"):
         gradcheck.check_layer(layer, x)
     # a gradient left from an earlier backward is not taken for this one's
     layer.grads["bias"] = np.zeros(2)
-    with pytest.raises(RuntimeError, match="did not set 'bias'"):
+    with pytest.raises(RuntimeError, match=r"grads\['bias'\] at every call.*it did not set it"):
         gradcheck.check_layer(layer, x)

@@ -21,18 +21,22 @@ class Scale(Layer):
     """y = x * gamma, a learnable scale per feature; no weight_order (it is optional)."""
 
     def __init__(self, mistake=None, **kwargs):
-        super().__init__(**kwargs)
+        if mistake != "no super().__init__":
+            super().__init__(**kwargs)
         self.mistake = mistake
         self.calls = 0
 
     def build(self, input_shape):
         dtype = np.float64 if self.mistake == "float64 weight" else self.dtype
         self.params["gamma"] = np.ones(input_shape[-1], dtype=dtype)
-        super().build(input_shape)
+        if self.mistake != "no super().build":
+            super().build(input_shape)
 
     def forward(self, x, training=False):
         self.check_input(x)
         self.x = x
+        if self.mistake == "new weight array":  # instead of writing into it
+            self.params["gamma"] = np.clip(self.params["gamma"], -10, 10)
         return x * self.params["gamma"]
 
     def backward(self, grad_output):
@@ -45,10 +49,12 @@ class Scale(Layer):
             self.grads["gamma"] = float(dgamma.sum())
         elif self.mistake == "misspelt":
             self.grads["gama"] = dgamma
+        elif self.mistake == "in place":
+            self.grads["gamma"][...] = dgamma
         else:
             self.grads["gamma"] = dgamma
         dx = grad_output * self.params["gamma"]
-        return dx[:, :2] if self.mistake == "wrong dx" else dx
+        return {"wrong dx": dx[:, :2], "no dx": None}.get(self.mistake, dx)
 
 
 def model_with(layer, optimizer=None):
@@ -92,10 +98,83 @@ def test_a_float64_weight_in_a_float32_model_is_refused_at_compile():
         model_with(Scale(mistake="float64 weight"))
 
 
-def test_a_wrong_dx_is_reported_as_coming_from_the_layer_after():
-    model = model_with(Scale(mistake="wrong dx"))
-    with pytest.raises(ValueError, match="what the next layer's backward returned"):
+@pytest.mark.parametrize("mistake, error, words", [
+    ("wrong dx", ValueError, r"Scale 'scale'.backward returned an array of shape \(32, 2\) "
+                             r"and type float32; it must return dL/dx.*\(32, 4\).*Dense 'dense'"),
+    ("no dx", TypeError, r"Scale 'scale'.backward returned NoneType; it must return dL/dx"),
+])
+def test_a_wrong_dx_is_blamed_on_the_layer_that_returned_it(mistake, error, words):
+    # the layer before refuses it as its grad_output; the error names the layer at fault
+    model = model_with(Scale(mistake=mistake))
+    with pytest.raises(error, match=words):
         model.train_on_batch(X, Y)
+
+
+def test_writing_into_a_cleared_gradient_says_to_assign_it():
+    model = model_with(Scale(mistake="in place"))
+    words = r"read self.grads\['gamma'\] before setting it.*self.grads\['gamma'\] = dgamma"
+    with pytest.raises(TypeError, match=words):
+        model.train_on_batch(X, Y)
+    with pytest.raises(TypeError, match="check_layer: .*" + words):
+        tinynet.gradcheck.check_layer(Scale(mistake="in place", dtype="float64"), X)
+
+
+@pytest.mark.parametrize("use", [
+    lambda layer: model_with(layer),
+    lambda layer: layer(X),
+    lambda layer: tinynet.gradcheck.check_layer(layer, X),
+])
+def test_a_layer_without_super_init_says_so_where_it_is_first_used(use):
+    with pytest.raises(TypeError, match=r"Scale was .*its __init__ did not call "
+                                        r"super\(\).__init__\(\*\*kwargs\)"):
+        use(Scale(mistake="no super().__init__"))
+
+
+@pytest.mark.parametrize("use", [
+    lambda layer: model_with(layer),
+    lambda layer: layer(X),
+    lambda layer: tinynet.gradcheck.check_layer(layer, X),
+])
+def test_a_build_without_super_build_says_so(use):
+    # otherwise every layer(x) rebuilt the layer, its weights made anew each time
+    with pytest.raises(TypeError, match=r"build\(input_shape\) must end with "
+                                        r"super\(\).build\(input_shape\)"):
+        use(Scale(mistake="no super().build"))
+
+
+def test_the_gradient_checker_names_what_fit_names():
+    check = tinynet.gradcheck.check_layer
+    with pytest.raises(RuntimeError, match=r"grads\['gamma'\] at every call to an array.*it "
+                                           r"set it to a float"):
+        check(Scale(mistake="python float", dtype="float64"), X)
+    with pytest.raises(RuntimeError, match=r"it did not set it \(it set grads \['gama'\]: a "
+                                           r"misspelt name\?\)"):
+        check(Scale(mistake="misspelt", dtype="float64"), X)
+    with pytest.raises(RuntimeError, match=r"forward replaced params\['gamma'\] with a new "
+                                           r"array"):
+        check(Scale(mistake="new weight array", dtype="float64"), X)
+    with pytest.raises(ValueError, match=r"backward returned shape \(32, 2\); it must return "
+                                         r"dL/dx, an array of the shape of x, \(32, 4\)"):
+        check(Scale(mistake="wrong dx", dtype="float64"), X)
+
+
+class Twice(Layer):
+    """[x, x] side by side, (N, 2D), without the compute_output_shape that says so."""
+
+    def forward(self, x, training=False):
+        self.check_input(x)
+        return np.concatenate([x, x], axis=1)
+
+    def backward(self, grad_output):
+        half = grad_output.shape[1] // 2
+        return grad_output[:, :half] + grad_output[:, half:]
+
+
+def test_the_gradient_checker_points_to_compute_output_shape():
+    with pytest.raises(ValueError, match=r"forward returned shape \(32, 8\), but the layer "
+                                         r"says its output has samples of shape \(4,\).*"
+                                         r"compute_output_shape"):
+        tinynet.gradcheck.check_layer(Twice(dtype="float64"), X)
 
 
 def test_loss_and_gradient_by_hand_refuses_targets_that_do_not_match():

@@ -86,7 +86,13 @@ def source_node(code):
 def is_check(node):
     """An argument check: `if ...: raise ...` or `if ...: warnings.warn(...)`, with nothing
     else before it but assignments that build the message; an `if` that only calls a check_*
-    function (nothing else in it); or a call to a check_* function."""
+    function (nothing else in it); a call to a check_* function; or an `except` clause that
+    only raises a clearer error (assignments and checks, then raise), which runs only when
+    the step has already failed."""
+    if isinstance(node, ast.ExceptHandler):
+        *message, last = node.body
+        return isinstance(last, ast.Raise) and all(
+            isinstance(s, ast.Assign) or is_check(s) for s in message)
     if isinstance(node, ast.If) and not node.orelse:
         *message, last = node.body
         if not message and is_check(last):
@@ -184,7 +190,10 @@ def function_node(function):
 # has (+1), and the loss checks its arguments in a check function, whose def line counts (+1).
 # Then (2026-12-01, morning) 245: a model with every weight frozen takes no optimizer step, as
 # in Keras (+1: the update is under `if self.trainable_keys:`), and the loss's divisor is one
-# conditional expression (-2).
+# conditional expression (-2). Then (2026-12-01, afternoon) 245 still: Sequential.backward
+# names the layer at fault when a layer of one's own returns something other than dL/dx or
+# writes into a cleared gradient, in an `except` clause that only raises a clearer error,
+# which the count now treats as the checks it is (it runs only once the step has failed).
 STEP_LINE_BUDGET = 245
 
 

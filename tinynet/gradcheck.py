@@ -222,15 +222,17 @@ def check_layer(layer, x, training=True, h=1e-5, seed=0, verbose=False):
     built for x's shape (the one change a check makes); anything else it changes while
     checking is put back (see Snapshot).
     """
-    from tinynet.layers.base import Layer  # here: the layers need not load with this module
+    # here: the layers need not load with this module
+    from tinynet.layers.base import Layer, build_checked, check_initialized
 
     if not isinstance(layer, Layer):
         raise TypeError(f"check_layer: layer must be a layer object such as "
                         f"Dense(3, dtype='float64'), got {layer!r}")
+    check_initialized(layer, "given to check_layer")
     seed = check_int(seed, "check_layer(seed=...)", minimum=0)
     x = to_float_array(x, "check_layer: x", dtype="float64", min_ndim=2).copy()
     if not layer.built:
-        layer.build((None, *x.shape[1:]))
+        build_checked(layer, (None, *x.shape[1:]))
     check_width(layer, x)
     check_float64([*layer.params.values()], "check_layer")
     snapshot = Snapshot([layer])
@@ -239,7 +241,9 @@ def check_layer(layer, x, training=True, h=1e-5, seed=0, verbose=False):
         # for a model's first layer during a training step) must compute it for the check
         # (restore() puts the flag back)
         layer.needs_input_grad = True
-        R = np.random.default_rng(seed).normal(size=layer.forward(x, training=training).shape)
+        weights = dict(layer.params)
+        R = np.random.default_rng(seed).normal(size=checked_output(layer, x, training).shape)
+        check_weights_kept(layer, weights)
 
         def loss():
             snapshot.rewind()  # the same dropout mask and state on every call
@@ -248,7 +252,7 @@ def check_layer(layer, x, training=True, h=1e-5, seed=0, verbose=False):
 
         loss()
         layer.grads.clear()  # a gradient backward forgets to set is missing, not stale
-        analytic = {"input": layer.backward(R.copy())}
+        analytic = {"input": backward_checked(layer, R.copy(), x.shape)}
         check_grads_set(layer)
         analytic.update({key: np.array(layer.grads[key]) for key in layer.params})
         numeric = {"input": numerical_gradient(loss, x, h)}
@@ -262,12 +266,68 @@ def check_layer(layer, x, training=True, h=1e-5, seed=0, verbose=False):
 
 
 def check_grads_set(layer):
-    """A clear error for a backward that did not set the gradient of every weight."""
-    missing = [key for key in layer.params if not isinstance(layer.grads.get(key), np.ndarray)]
-    if missing:
-        raise RuntimeError(f"check_layer: {layer.where}.backward must set self.grads[key] for "
-                           f"every weight at every call (an array of the weight's shape); it "
-                           f"did not set {', '.join(map(repr, missing))}")
+    """A clear error for a backward that did not set the gradient of every weight as an
+    array (saying what it set instead, if anything), or set one under another name."""
+    for key in layer.params:
+        grad = layer.grads.get(key)
+        if not isinstance(grad, np.ndarray):
+            got = "did not set it" if grad is None else f"set it to a {type(grad).__name__}"
+            others = sorted(set(layer.grads) - set(layer.params))
+            hint = f" (it set grads {others}: a misspelt name?)" if others else ""
+            raise RuntimeError(f"check_layer: {layer.where}.backward must set "
+                               f"self.grads[{key!r}] at every call to an array of the weight's "
+                               f"shape; it {got}{hint}")
+
+
+def checked_output(layer, x, training):
+    """layer.forward(x), refused if its shape is not the one the layer's output_shape
+    (compute_output_shape) promises: a model would build the next layer for the wrong
+    shape, and backward checks grad_output against it."""
+    output = layer.forward(x, training=training)
+    promised = tuple(layer.output_shape[1:])
+    if not isinstance(output, np.ndarray) or output.shape[1:] != promised:
+        got = f"shape {output.shape}" if isinstance(output, np.ndarray) else \
+            f"a {type(output).__name__}"
+        raise ValueError(f"check_layer: {layer.where}.forward returned {got}, but the layer "
+                         f"says its output has samples of shape {promised} (output_shape, "
+                         f"from compute_output_shape(input_shape)); a layer that changes the "
+                         f"shape defines compute_output_shape(self, input_shape) to return "
+                         f"the new one")
+    return output
+
+
+def check_weights_kept(layer, weights):
+    """forward must read and write the weights in place: one that put a new array in
+    self.params (self.params['w'] = np.clip(...)) would be checked against a weight the
+    optimizer never sees."""
+    for key, array in weights.items():
+        if layer.params.get(key) is not array:
+            raise RuntimeError(f"check_layer: {layer.where}.forward replaced params[{key!r}] "
+                               f"with a new array, which an optimizer cannot see; write into "
+                               f"the weight instead: self.params[{key!r}][...] = new_values")
+
+
+def backward_checked(layer, grad_output, input_shape):
+    """layer.backward(grad_output), with clear errors for writing into a gradient in place
+    (check_layer clears them first, as a model does) and for returning something other than
+    dL/dx of the shape of x."""
+    try:
+        grad_input = layer.backward(grad_output)
+    except KeyError as error:
+        key = error.args[0] if error.args else None
+        if key not in layer.params or key in layer.grads:
+            raise
+        raise TypeError(f"check_layer: {layer.where}.backward read self.grads[{key!r}] before "
+                        f"setting it (check_layer, like a model, clears the gradients before "
+                        f"each backward, so that a forgotten one is caught): write "
+                        f"self.grads[{key!r}] = d{key}, a new array, rather than into the old "
+                        f"one") from error
+    if not isinstance(grad_input, np.ndarray) or grad_input.shape != input_shape:
+        got = f"shape {grad_input.shape}" if isinstance(grad_input, np.ndarray) else \
+            f"a {type(grad_input).__name__}"
+        raise ValueError(f"check_layer: {layer.where}.backward returned {got}; it must return "
+                         f"dL/dx, an array of the shape of x, {input_shape}")
+    return grad_input
 
 
 def check_width(layer, x):

@@ -72,6 +72,35 @@ def check_gradients(keys, views):
                                f"shape {view.shape} at every call, got {got}{hint}")
 
 
+def backward_error(model, layer, error):
+    """A clearer error for what went wrong in layer.backward during model.backward, when the
+    cause is one of two mistakes of a layer of one's own (None otherwise: the error stands):
+    writing into self.grads[key] in place, which finds no array because the model clears
+    the gradients before each backward (a KeyError); or a backward that returned something
+    other than dL/dx, which the layer before it then refuses, naming itself rather than the
+    layer at fault."""
+    if isinstance(error, KeyError) and error.args and error.args[0] in layer.params \
+            and error.args[0] not in layer.grads:
+        key = error.args[0]
+        return TypeError(f"{layer.where}.backward read self.grads[{key!r}] before setting it: "
+                         f"a model clears every layer's gradients before its backward pass "
+                         f"(so that a forgotten one is caught, not reused), so write "
+                         f"self.grads[{key!r}] = d{key} (a new array) rather than into the old "
+                         f"one (self.grads[{key!r}][...] = or +=)")
+    index = model.layers.index(layer)
+    if index + 1 == len(model.layers) or not model.layer_grad_inputs:
+        return None  # its grad_output came from the loss
+    after, grad = model.layers[index + 1], model.layer_grad_inputs[0]
+    expected = model.layer_inputs[index + 1].shape
+    if isinstance(grad, np.ndarray) and grad.shape == expected and grad.dtype.kind == "f":
+        return None
+    got = (f"an array of shape {grad.shape} and type {grad.dtype}"
+           if isinstance(grad, np.ndarray) else type(grad).__name__)
+    return type(error)(f"{after.where}.backward returned {got}; it must return dL/dx, a float "
+                       f"array of the shape of its input x, {expected} (the layer before it, "
+                       f"{layer.where}, takes it as its grad_output)")
+
+
 # -- fit's data, batches and epochs -----------------------------------------------------------
 
 class FitPlan:

@@ -28,11 +28,12 @@ from tinynet import losses, optimizers
 from tinynet import metrics as metric_functions
 from tinynet.callbacks import CallbackList
 from tinynet.files import check_path, write_atomically
-from tinynet.layers.base import Layer, check_weight_list
+from tinynet.layers.base import Layer, build_checked, check_initialized, check_weight_list
 from tinynet.layers.input import InputLayer
 from tinynet.layers.symbolic import SymbolicTensor
 from tinynet.model_checks import (
     apply_class_weight,
+    backward_error,
     check_batch_size,
     check_callbacks,
     check_fit_arguments,
@@ -259,7 +260,7 @@ class Sequential:
                                  f" but receives {tuple(input_shape)}")
         else:
             layer.path_scope = self.name  # its weights' paths: 'sequential/dense/kernel'
-            layer.build(tuple(input_shape))
+            build_checked(layer, tuple(input_shape))
         return layer.output_shape
 
     @property
@@ -547,6 +548,11 @@ class Sequential:
                 layer.grads.clear()
                 grad_output = layer.backward(grad_output)
                 self.layer_grad_inputs.insert(0, grad_output)
+        except (KeyError, TypeError, ValueError) as error:  # a layer of one's own, often
+            clearer = backward_error(self, layer, error)
+            if clearer is None:
+                raise
+            raise clearer from error
         finally:  # a layer called by hand afterwards returns its dL/dx again
             first.needs_input_grad = was
         return grad_output
@@ -1290,6 +1296,7 @@ def check_new_layer(model, layer):
     if not isinstance(layer, Layer):
         raise TypeError(f"Sequential.add: expected a tinynet layer such as Dense(64), "
                         f"got {layer!r}")
+    check_initialized(layer, "added to a model")
     if any(layer is other for other in model.layers):
         raise ValueError(f"Sequential.add: layer '{layer.name}' is already in this model")
     input_name = getattr(model.input_layer, "name", None)

@@ -236,6 +236,7 @@ class Layer:
         On Input(shape=...), or on what a layer returned for one, only build the layer and
         return a SymbolicTensor with the output's shape, as Keras's docs use it (symbolic.py).
         """
+        check_initialized(self, "called")
         try:
             x = to_float_array(x, f"{self.where}: x", dtype=self.dtype, min_ndim=2)
         except TypeError:
@@ -292,7 +293,7 @@ class Layer:
             raise ValueError(f"{self.where} was {how}{sample}, got x of shape {shape}"
                              f"{channels_first_hint(shape, self.input_shape)}"
                              f"{own_layer_before_hint(self)}")
-        self.build((None, *shape[1:]))
+        build_checked(self, (None, *shape[1:]))
 
     def check_grad_output(self, grad_output, cache):
         """The first line of every backward: forward must have run (its `cache` is what
@@ -590,6 +591,29 @@ def check_unknown_arguments(cls, unknown):
     raise TypeError(f"{cls.__name__}({name}=...) is a Keras argument for {what}, which tinynet "
                     f"does not have: leave it out (it is accepted at Keras's default, "
                     f"{name}={off[0]!r}, which changes nothing){'. ' + advice if advice else ''}")
+
+
+def check_initialized(layer, what):
+    """A layer of one's own whose __init__ forgot super().__init__(...) has no name, dtype,
+    params or grads: say so where it is first used (added to a model, called, checked),
+    instead of an AttributeError about one of them."""
+    if "grads" not in vars(layer):
+        raise TypeError(f"{type(layer).__name__} was {what}, but its __init__ did not call "
+                        f"super().__init__(**kwargs) (Layer.__init__ sets up the name, dtype, "
+                        f"trainable and the params, grads and state every layer needs): make "
+                        f"it the first line of __init__")
+
+
+def build_checked(layer, input_shape):
+    """layer.build(input_shape), and a clear error if a build of one's own forgot to end with
+    super().build(input_shape): without it the layer has no output_shape for the next one,
+    and stays unbuilt, so that every call would build it again, making its weights anew."""
+    layer.build(input_shape)
+    if not layer.built or layer.output_shape is None:
+        raise TypeError(f"{layer.where}.build(input_shape) must end with "
+                        f"super().build(input_shape), which records the input and output "
+                        f"shapes and marks the layer built (otherwise every call would build "
+                        f"it again, making its weights anew)")
 
 
 def takes_training(forward):
