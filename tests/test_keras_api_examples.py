@@ -5,6 +5,7 @@ same code."""
 import numpy as np
 import pytest
 
+import tinynet
 from tinynet import losses, metrics
 
 
@@ -100,3 +101,11 @@ def test_root_mean_squared_error_checks_its_inputs_as_the_loss_does():
         rmse.update_state(["a", "b"], [[1.0], [2.0]])
     rmse.update_state([1, 0, 1], [[0.9], [0.2], [0.3]])  # (N,) targets for (N, 1) outputs
     assert rmse.result() == pytest.approx(np.sqrt((0.01 + 0.04 + 0.49) / 3))
+
+
+def test_sequential_takes_keras_s_positional_order():
+    # Keras 3: Sequential(layers=None, trainable=True, name=None)
+    model = tinynet.models.Sequential([tinynet.layers.Dense(2, input_shape=(3,))], False, "m")
+    assert model.trainable is False and model.name == "m"
+    with pytest.raises(TypeError, match=r"Sequential\(trainable=...\)"):
+        tinynet.models.Sequential([], "a name where trainable goes")

@@ -243,3 +243,40 @@ def test_one_target_per_sample_for_several_outputs_is_refused_with_what_keras_do
         model.fit(x, np.zeros(5), verbose=0)
     history = model.fit(x, np.repeat(np.zeros((5, 1)), 10, axis=1), verbose=0)
     assert np.isfinite(history.history["loss"][0])
+
+
+# Keras 3.15.1's signatures (inspect.signature in Keras's venv): arguments given by position
+# must land where Keras puts them
+@pytest.mark.parametrize("make, reduction, name", [
+    # SparseCategoricalCrossentropy(from_logits, ignore_class, reduction, axis, name, dtype):
+    # a second argument None is ignore_class, not reduction=None (which means 'none')
+    (lambda: losses.SparseCategoricalCrossentropy(False, None), "sum_over_batch_size",
+     "sparse_categorical_crossentropy"),
+    (lambda: losses.SparseCategoricalCrossentropy(False, None, "sum", -1, "s"), "sum", "s"),
+    # (from_logits, label_smoothing, axis, reduction, name, dtype)
+    (lambda: losses.BinaryCrossentropy(False, 0.0, -1, "sum", "b"), "sum", "b"),
+    (lambda: losses.CategoricalCrossentropy(True, 0.1, -1, "sum", "c", None), "sum", "c"),
+    # (reduction, name, dtype)
+    (lambda: losses.MeanSquaredError("sum", "m", "float32"), "sum", "m"),
+    (lambda: losses.Huber(2.0, "sum", "h", None), "sum", "h"),
+    (lambda: losses.MeanAbsoluteError("sum", "a", None), "sum", "a"),
+])
+def test_arguments_by_position_land_where_keras_puts_them(make, reduction, name):
+    loss = make()
+    assert (loss.reduction, loss.name) == (reduction, name)
+
+
+def test_keras_only_positions_are_refused_at_other_values():
+    with pytest.raises(TypeError, match="BinaryCrossentropy has no axis=1"):
+        losses.BinaryCrossentropy(False, 0.0, 1)
+    with pytest.raises(TypeError, match="SparseCategoricalCrossentropy has no ignore_class=0"):
+        losses.SparseCategoricalCrossentropy(False, 0)
+    # Keras's base class takes name first: a subclass passing it by position is told so
+    with pytest.raises(ValueError, match="takes name first"):
+        losses.Loss("my_loss")
+
+
+def test_the_cross_entropies_write_keras_s_config_keys():
+    assert losses.BinaryCrossentropy().get_config()["axis"] == -1
+    assert losses.CategoricalCrossentropy().get_config()["axis"] == -1
+    assert losses.SparseCategoricalCrossentropy().get_config()["ignore_class"] is None

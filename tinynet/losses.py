@@ -114,10 +114,14 @@ class Loss:
 
     name = "loss"
 
-    def __init__(self, reduction="sum_over_batch_size", name=None, **keras_settings):
+    def __init__(self, reduction="sum_over_batch_size", name=None, dtype=None,
+                 **keras_settings):
         # Keras's axis=-1, ignore_class=None, dtype=None are what tinynet does: accepted
-        # there (Keras code spells them out), refused at any other value, or misspelt
-        unknown = check_keras_only_settings(keras_settings, type(self).__name__)
+        # there (Keras code spells them out), refused at any other value, or misspelt.
+        # (reduction, name, dtype) is the order of Keras's built-in losses; Keras's base
+        # class puts name first, which a subclass of one's own may pass by position
+        unknown = check_keras_only_settings({**keras_settings, "dtype": dtype},
+                                            type(self).__name__)
         if unknown:
             raise unknown_argument_error(f"{type(self).__name__}()", unknown, [
                 *constructor_arguments(type(self)), *KERAS_ONLY_SETTINGS])
@@ -125,8 +129,11 @@ class Loss:
         if reduction is None:
             reduction = "none"
         if reduction not in REDUCTIONS:
+            name_first = (" (Keras's Loss base class takes name first, Loss(name, "
+                          "reduction): pass them by keyword, name=..., reduction=...)"
+                          if isinstance(reduction, str) and name is None else "")
             raise ValueError(f"{where} must be one of {', '.join(map(repr, REDUCTIONS))}, "
-                             f"got {reduction!r}")
+                             f"got {reduction!r}{name_first}")
         self.reduction = reduction
         if name is not None:
             if not isinstance(name, str):
@@ -435,9 +442,12 @@ class CrossentropyLoss(Loss):
 
     uniform_target = None  # 1/2 for binary targets, 1/K for K classes
 
-    def __init__(self, from_logits=False, label_smoothing=0.0, reduction="sum_over_batch_size",
-                 name=None, **keras_settings):
-        super().__init__(reduction=reduction, name=name, **keras_settings)
+    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
+                 reduction="sum_over_batch_size", name=None, dtype=None, **keras_settings):
+        # Keras 3's order, axis (accepted at -1 only) included, so that arguments given by
+        # position land where Keras puts them
+        super().__init__(reduction=reduction, name=name, dtype=dtype, axis=axis,
+                         **keras_settings)
         where = type(self).__name__
         self.from_logits = check_bool(from_logits, f"{where}(from_logits=...)")
         self.label_smoothing = check_float(label_smoothing, f"{where}(label_smoothing=...)",
@@ -454,8 +464,9 @@ class CrossentropyLoss(Loss):
         return y_true
 
     def get_config(self):
+        # axis=-1 as Keras 3 writes it (tinynet always uses the last axis)
         return {**super().get_config(), "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing}
+                "label_smoothing": self.label_smoothing, "axis": -1}
 
 
 class BinaryCrossentropy(CrossentropyLoss):
@@ -554,13 +565,17 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
 
     name = "sparse_categorical_crossentropy"
 
-    def __init__(self, from_logits=False, reduction="sum_over_batch_size", name=None,
-                 **keras_settings):
-        super().__init__(from_logits=from_logits, reduction=reduction, name=name,
-                         **keras_settings)
+    def __init__(self, from_logits=False, ignore_class=None, reduction="sum_over_batch_size",
+                 axis=-1, name=None, dtype=None, **keras_settings):
+        # Keras 3's order (ignore_class accepted at None only, axis at -1), so that
+        # SparseCategoricalCrossentropy(False, None) does not set reduction=None ('none')
+        super().__init__(from_logits=from_logits, reduction=reduction, name=name, dtype=dtype,
+                         axis=axis, ignore_class=ignore_class, **keras_settings)
 
     def get_config(self):
-        return {"name": self.name, "reduction": self.reduction, "from_logits": self.from_logits}
+        # ignore_class=None as Keras 3 writes it (tinynet counts every label)
+        return {"name": self.name, "reduction": self.reduction, "from_logits": self.from_logits,
+                "ignore_class": None}
 
     def prepare_targets(self, y_true, y_pred):
         """The one-hot targets (y_pred's shape) of integer labels y_true, one per row of
@@ -607,14 +622,14 @@ class MeanSquaredError(Loss):
 
     name = "mean_squared_error"
 
-    def __init__(self, reduction="sum_over_batch_size", name=None, from_logits=False,
-                 **keras_settings):
+    def __init__(self, reduction="sum_over_batch_size", name=None, dtype=None, *,
+                 from_logits=False, **keras_settings):
         # from_logits=False is accepted (and True refused) only so that code written for
         # tinynet 0.1, where every loss took it, keeps running; Keras has no such argument.
         if check_bool(from_logits, "MeanSquaredError(from_logits=...)"):
             raise ValueError("MeanSquaredError(from_logits=True): from_logits applies to the "
                              "cross-entropies; mean squared error compares values directly")
-        super().__init__(reduction=reduction, name=name, **keras_settings)
+        super().__init__(reduction=reduction, name=name, dtype=dtype, **keras_settings)
 
     def call(self, y_true, y_pred):
         return np.mean((y_pred - y_true) ** 2, axis=-1)
@@ -644,8 +659,9 @@ class Huber(Loss):
 
     name = "huber_loss"
 
-    def __init__(self, delta=1.0, reduction="sum_over_batch_size", name=None, **keras_settings):
-        super().__init__(reduction=reduction, name=name, **keras_settings)
+    def __init__(self, delta=1.0, reduction="sum_over_batch_size", name=None, dtype=None,
+                 **keras_settings):
+        super().__init__(reduction=reduction, name=name, dtype=dtype, **keras_settings)
         self.delta = check_float(delta, "Huber(delta=...)", low=0.0, low_open=True)
 
     def __repr__(self):

@@ -87,7 +87,8 @@ class Sequential:
     # another (a model inside a model) checks its weights only when this count moves
     vectors_made = 0
 
-    def __init__(self, layers=None, name="sequential", trainable=True):
+    def __init__(self, layers=None, trainable=True, name="sequential"):
+        # Keras 3's order: Sequential(layers, trainable, name)
         if not isinstance(name, str) or not name:
             raise TypeError(f"Sequential(name=...) must be a non-empty string, got {name!r}")
         self.name = name
