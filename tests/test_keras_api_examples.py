@@ -109,3 +109,14 @@ def test_sequential_takes_keras_s_positional_order():
     assert model.trainable is False and model.name == "m"
     with pytest.raises(TypeError, match=r"Sequential\(trainable=...\)"):
         tinynet.models.Sequential([], "a name where trainable goes")
+
+
+def test_an_initializer_called_without_dtype_follows_floatx_as_in_keras():
+    # Keras 3: initializer(shape, dtype=None), None meaning floatx()
+    tinynet.set_floatx("float64")
+    try:
+        for name in ("glorot_uniform", "he_normal", "zeros", "ones", "orthogonal"):
+            assert tinynet.initializers.get(name)((2, 2)).dtype == np.float64, name
+    finally:
+        tinynet.set_floatx("float32")
+    assert tinynet.initializers.get("glorot_uniform")((2, 2)).dtype == np.float32

@@ -289,3 +289,47 @@ def test_a_layer_on_its_own_has_keras_default_name_until_a_model_names_it():
     renamed = Dense(3)
     renamed.name = "mine"  # set by hand: kept by the model
     assert Sequential([renamed]).layers[0].name == "mine"
+
+
+def test_greedy_layer_wise_pretraining_pops_the_output_and_adds_it_back():
+    # Machine Learning Mastery's greedy layer-wise pretraining: pop the output layer, freeze
+    # the rest, add a hidden layer, add the output layer again. Keras 3.15.1 names the new
+    # layer 'dense_2' (its names are counted over the session), so the output layer keeps
+    # 'dense_1' without a clash: ['dense', 'dense_2', 'dense_1'], measured live.
+    tinynet.set_seed(0)
+    model = Sequential([Dense(10, input_dim=2, activation="relu"),
+                        Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["accuracy"])
+    x = np.random.default_rng(0).normal(size=(30, 2)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[np.arange(30) % 3]
+    model.fit(x, y, epochs=1, verbose=0)
+    for _ in range(2):
+        output_layer = model.layers[-1]
+        model.pop()
+        for layer in model.layers:
+            layer.trainable = False
+        model.add(Dense(10, activation="relu", kernel_initializer="he_uniform"))
+        model.add(output_layer)
+        model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["accuracy"])
+        model.fit(x, y, epochs=1, verbose=0)
+    assert [layer.name for layer in model.layers] == ["dense", "dense_2", "dense_3", "dense_1"]
+    assert [layer.trainable for layer in model.layers] == [False, False, True, True]
+
+
+@pytest.mark.parametrize("make", [
+    lambda: tinynet.optimizers.SGD(learning_rate=0.01, momentum=0.9, decay=0.01 / 200),
+    lambda: tinynet.optimizers.Adam(decay=1e-6),
+])
+def test_keras_2_s_decay_is_ignored_with_a_warning_as_keras_3_ignores_it(make):
+    # Keras 3.15's base optimizer: "Argument `decay` is no longer supported and will be
+    # ignored." The same steps follow as without it.
+    with pytest.warns(UserWarning, match=r"decay=...\): Keras 2's learning-rate decay is "
+                                         r"ignored.*InverseTimeDecay"):
+        optimizer = make()
+    plain = type(optimizer)(**{k: v for k, v in optimizer.get_config().items()
+                               if k != "name"})
+    weights = [np.ones(3, np.float32), np.ones(3, np.float32)]
+    for _ in range(3):
+        optimizer.apply(weights[0], np.full(3, 0.5, np.float32))
+        plain.apply(weights[1], np.full(3, 0.5, np.float32))
+    np.testing.assert_array_equal(weights[0], weights[1])

@@ -72,7 +72,7 @@ class Initializer:
 
     config_keys = ()  # the arguments get_config gives, in Keras 3.15's order
 
-    def __call__(self, shape, dtype="float32"):
+    def __call__(self, shape, dtype=None):
         raise NotImplementedError
 
     def __repr__(self):
@@ -117,12 +117,12 @@ class RandomInitializer(Initializer):
 
 
 class Zeros(Initializer):
-    def __call__(self, shape, dtype="float32"):
+    def __call__(self, shape, dtype=None):
         return np.zeros(shape, dtype=standardize_dtype(dtype))
 
 
 class Ones(Initializer):
-    def __call__(self, shape, dtype="float32"):
+    def __call__(self, shape, dtype=None):
         return np.ones(shape, dtype=standardize_dtype(dtype))
 
 
@@ -142,7 +142,7 @@ class Constant(Initializer):
                 else np.float64
             self.value = to_float_array(value, where, dtype=dtype)
 
-    def __call__(self, shape, dtype="float32"):
+    def __call__(self, shape, dtype=None):
         """Returns: an array of `shape` and `dtype`, every row (along the axes `value` lacks)
         a copy of `value`. A ValueError if `value` cannot be broadcast to `shape`."""
         try:
@@ -184,7 +184,7 @@ class RandomNormal(RandomInitializer):
         self.mean = check_float(mean, "RandomNormal(mean=...)")
         self.stddev = check_float(stddev, "RandomNormal(stddev=...)", low=0.0)
 
-    def __call__(self, shape, dtype="float32"):
+    def __call__(self, shape, dtype=None):
         values = self.rng().normal(self.mean, self.stddev, size=shape)
         return values.astype(standardize_dtype(dtype))
 
@@ -201,7 +201,7 @@ class RandomUniform(RandomInitializer):
         if self.maxval < self.minval:
             raise ValueError(f"RandomUniform: maxval ({maxval}) must be >= minval ({minval})")
 
-    def __call__(self, shape, dtype="float32"):
+    def __call__(self, shape, dtype=None):
         values = self.rng().uniform(self.minval, self.maxval, size=shape)
         return values.astype(standardize_dtype(dtype))
 
@@ -222,7 +222,7 @@ class TruncatedNormal(RandomInitializer):
         self.mean = check_float(mean, "TruncatedNormal(mean=...)")
         self.stddev = check_float(stddev, "TruncatedNormal(stddev=...)", low=0.0)
 
-    def __call__(self, shape, dtype="float32"):
+    def __call__(self, shape, dtype=None):
         values = draw_truncated_normal(shape, self.stddev, self.rng(), self.mean)
         return values.astype(standardize_dtype(dtype))
 
@@ -232,7 +232,7 @@ class GlorotUniform(RandomInitializer):
 
     config_keys = ("seed", "input_axes", "output_axes")
 
-    def __call__(self, shape, dtype="float32"):
+    def __call__(self, shape, dtype=None):
         fan_in, fan_out = compute_fans(shape)
         limit = np.sqrt(6.0 / max(1, fan_in + fan_out))  # max: see VarianceScaling
         return self.rng().uniform(-limit, limit, size=shape).astype(standardize_dtype(dtype))
@@ -243,7 +243,7 @@ class GlorotNormal(RandomInitializer):
 
     config_keys = ("seed", "input_axes", "output_axes")
 
-    def __call__(self, shape, dtype="float32"):
+    def __call__(self, shape, dtype=None):
         fan_in, fan_out = compute_fans(shape)
         stddev = np.sqrt(2.0 / max(1, fan_in + fan_out)) / TRUNCATED_STD_OF_UNIT_NORMAL
         return draw_truncated_normal(shape, stddev, self.rng()).astype(standardize_dtype(dtype))
@@ -254,7 +254,7 @@ class HeUniform(RandomInitializer):
 
     config_keys = ("seed", "input_axes", "output_axes")
 
-    def __call__(self, shape, dtype="float32"):
+    def __call__(self, shape, dtype=None):
         fan_in, _ = compute_fans(shape)
         limit = np.sqrt(6.0 / max(1, fan_in))
         return self.rng().uniform(-limit, limit, size=shape).astype(standardize_dtype(dtype))
@@ -265,7 +265,7 @@ class HeNormal(RandomInitializer):
 
     config_keys = ("seed", "input_axes", "output_axes")
 
-    def __call__(self, shape, dtype="float32"):
+    def __call__(self, shape, dtype=None):
         fan_in, _ = compute_fans(shape)
         stddev = np.sqrt(2.0 / max(1, fan_in)) / TRUNCATED_STD_OF_UNIT_NORMAL
         return draw_truncated_normal(shape, stddev, self.rng()).astype(standardize_dtype(dtype))
@@ -276,7 +276,7 @@ class LecunUniform(RandomInitializer):
 
     config_keys = ("seed", "input_axes", "output_axes")
 
-    def __call__(self, shape, dtype="float32"):
+    def __call__(self, shape, dtype=None):
         fan_in, _ = compute_fans(shape)
         limit = np.sqrt(3.0 / max(1, fan_in))
         return self.rng().uniform(-limit, limit, size=shape).astype(standardize_dtype(dtype))
@@ -287,7 +287,7 @@ class LecunNormal(RandomInitializer):
 
     config_keys = ("seed", "input_axes", "output_axes")
 
-    def __call__(self, shape, dtype="float32"):
+    def __call__(self, shape, dtype=None):
         fan_in, _ = compute_fans(shape)
         stddev = np.sqrt(1.0 / max(1, fan_in)) / TRUNCATED_STD_OF_UNIT_NORMAL
         return draw_truncated_normal(shape, stddev, self.rng()).astype(standardize_dtype(dtype))
@@ -324,7 +324,7 @@ class VarianceScaling(RandomInitializer):
         self.mode = mode
         self.distribution = distribution
 
-    def __call__(self, shape, dtype="float32"):
+    def __call__(self, shape, dtype=None):
         fan_in, fan_out = compute_fans(shape)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         # max(1, n), as Keras: a weight with a 0 in its shape has no entries to draw, and
@@ -357,7 +357,7 @@ class Orthogonal(RandomInitializer):
         super().__init__(seed)
         self.gain = check_float(gain, "Orthogonal(gain=...)")
 
-    def __call__(self, shape, dtype="float32"):
+    def __call__(self, shape, dtype=None):
         if len(shape) < 2:
             raise ValueError(f"Orthogonal: the weight must have at least 2 dimensions, got "
                              f"shape {tuple(shape)}")

@@ -95,6 +95,7 @@ class Sequential:
         self.trainable_flag = True  # model.trainable, the model's own flag (see there)
         self.layers = []
         self.input_layer = None  # an Input(shape=...) given as the first item, if any
+        self.names_given = set()  # every name unique_name gave (see there)
         self.built = False
         self.compiled = False
         self.stop_training = False
@@ -205,12 +206,16 @@ class Sequential:
         return layer
 
     def unique_name(self, base):
-        """'dense', then 'dense_1', 'dense_2', ... within this model."""
+        """'dense', then 'dense_1', 'dense_2', ... within this model. A name the model gave
+        once is not given again, even after pop() took its layer out (Keras counts names
+        over the whole session): the layer popped may come back (greedy layer-wise
+        pretraining pops the output layer, adds a hidden one, then adds the output again)."""
         taken = {layer.name for layer in self.layers} | {getattr(self.input_layer, "name", None)}
         name, count = base, 0
-        while name in taken:
+        while name in taken or name in self.names_given:
             count += 1
             name = f"{base}_{count}"
+        self.names_given.add(name)
         return name
 
     def build(self, input_shape=None):

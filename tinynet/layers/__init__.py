@@ -6,6 +6,8 @@ from tinynet.layers.batchnorm import BatchNorm, BatchNormalization
 from tinynet.layers.conv2d import Conv2D
 from tinynet.layers.dense import Dense
 from tinynet.layers.dropout import Dropout
+from tinynet.layers.gaussian_dropout import GaussianDropout
+from tinynet.layers.gaussian_noise import GaussianNoise
 from tinynet.layers.groupnorm import GroupNormalization
 from tinynet.layers.input import Input, InputLayer
 from tinynet.layers.layernorm import LayerNorm, LayerNormalization
@@ -37,6 +39,8 @@ __all__ = [
     "Dense",
     "Dropout",
     "Flatten",
+    "GaussianDropout",
+    "GaussianNoise",
     "GlobalAveragePooling2D",
     "GlobalAvgPool2D",
     "GlobalMaxPool2D",

@@ -19,6 +19,7 @@ import functools
 import math
 import numbers
 import operator
+import warnings
 
 import numpy as np
 
@@ -188,6 +189,14 @@ class Optimizer:
         if "lr" in unknown:
             raise TypeError(f"{where}(lr=...): the argument is called learning_rate in Keras 3 "
                             f"and tinynet, e.g. {where}(learning_rate=0.001)")
+        if unknown.pop("decay", None) is not None:
+            # Keras 2's time-based decay, lr / (1 + decay * iterations): Keras 3 ignores it
+            # with a warning, and so does tinynet, so that the numbers agree
+            warnings.warn(f"{where}(decay=...): Keras 2's learning-rate decay is ignored, as "
+                          f"Keras 3 ignores it; for the same decay give a schedule, "
+                          f"learning_rate=tinynet.optimizers.schedules.InverseTimeDecay("
+                          f"initial_learning_rate, decay_steps=1, decay_rate=decay)",
+                          UserWarning, stacklevel=3)
         # Keras's default name: the class name in snake case ('adam', 'rm_sprop', 'adam_w');
         # Keras adds _1, _2, ... to the second, third... optimizer of a session, tinynet does not
         self.name = unknown.pop("name", None) or snake_case(type(self).__name__)
