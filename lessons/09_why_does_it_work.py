@@ -117,7 +117,9 @@ def build(n_features, bn, noise=False, init="glorot_uniform", outputs=1, momentu
 # %% [markdown]
 # ## A layer of our own: deliberate covariate shift
 #
-# Writing a layer in tinynet takes two methods, `forward` and `backward`. This one does what
+# Writing a layer in tinynet takes two methods, `forward` and `backward`, each starting with
+# the check that gives a clear error for a wrong input (`help(tinynet.layers.Layer)` lists
+# the rest; this layer has no weights, so it needs no `build`). This one does what
 # Santurkar et al. did after each BN layer. At every training step it draws a shift and a
 # scale for the whole step,
 #
@@ -146,12 +148,13 @@ class CovariateShiftNoise(Layer):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.s = None  # the scales of the last training step, for backward
+        self.s = None  # the scales of the last forward pass, for backward
 
     def forward(self, a, training=False):
+        self.check_input(a, training)  # a float batch of the right shape; training a bool
         if not training:
-            self.s = None
-            return a * a.dtype.type(self.MEAN_SCALE)
+            self.s = a.dtype.type(self.MEAN_SCALE)  # one number for every element
+            return a * self.s
         rng = tinynet.get_rng()  # tinynet's generator: set_seed makes the noise repeatable
         mu_t = rng.uniform(-0.5, 0.5)
         sigma_t = rng.uniform(1.0, 1.25)
@@ -160,8 +163,7 @@ class CovariateShiftNoise(Layer):
         return self.s * a + m
 
     def backward(self, grad_output):
-        if self.s is None:
-            return grad_output * grad_output.dtype.type(self.MEAN_SCALE)
+        self.check_grad_output(grad_output, self.s)  # forward ran; the shape of its output
         return grad_output * self.s
 
 

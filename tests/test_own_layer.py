@@ -302,3 +302,31 @@ def test_load_model_takes_keras_arguments(tmp_path):
     assert not loaded.compiled
     with pytest.raises(TypeError, match="custom_objects.*built-in layers"):
         tinynet.models.load_model(tmp_path / "m.keras", custom_objects={"Scale": Scale})
+
+
+class Counter(Layer):
+    """Counts its training calls in a 0-d state, assigned anew (count + 1 is a NumPy scalar)."""
+
+    def build(self, input_shape):
+        self.state["count"] = np.zeros((), self.dtype)
+        super().build(input_shape)
+
+    def forward(self, x, training=False):
+        self.check_input(x, training)
+        if training:
+            self.state["count"] = self.state["count"] + 1
+        self.x = x
+        return x
+
+    def backward(self, grad_output):
+        self.check_grad_output(grad_output, self.x)
+        return grad_output
+
+
+def test_a_0_d_state_assigned_anew_is_still_a_weight(capsys):
+    model = model_with(Counter())
+    model.fit(X, Y, epochs=2, batch_size=16, verbose=0)
+    model.summary()  # it failed inside on the NumPy scalar
+    assert "Non-trainable params: 1" in capsys.readouterr().out
+    count = model.layers[1].weights[0]
+    assert count.shape == () and float(count) == 4.0

@@ -56,9 +56,6 @@ INSTEAD = {
     "Layer": "the base class of layers is tinynet.layers.Layer",
     "applications": "tinynet has no pretrained models",
     "preprocessing": "prepare the arrays with NumPy (tinynet.datasets.standardize)",
-    "constraints": "a constraint (MaxNorm, NonNeg, ...) changes a weight after each "
-    "update, which tinynet does not do; leave kernel_constraint=... out (a regularizer, "
-    "tinynet.regularizers.L2, pulls weights towards small values instead)",
 }
 
 __all__ = [

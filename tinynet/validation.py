@@ -78,7 +78,7 @@ def missing_attribute(module_name, name, has, hints=None):
     # `from tinynet import ops` turns an AttributeError into a bare "cannot import name":
     # there, an ImportError carries the advice (elsewhere hasattr must still get False)
     error = ImportError if is_from_import(depth=3) else AttributeError
-    return error(f"{text}. It has: {', '.join(sorted(has))}")
+    return error(f"{text}." + (f" It has: {', '.join(sorted(has))}" if has else ""))
 
 
 def is_from_import(depth):

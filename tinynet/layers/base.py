@@ -388,8 +388,15 @@ class Layer:
         return np.array(array, dtype=self.dtype)  # a copy: two layers never share one
 
     def weight(self, key):
-        """The array stored under `key`, trainable or not."""
-        return self.params[key] if key in self.params else self.state[key]
+        """The array stored under `key`, trainable or not. A 0-d state a forward assigned anew
+        (self.state['count'] = self.state['count'] + 1 gives a NumPy scalar, not an array) is
+        stored back as the 0-d array it was, which get_weights, summary() and files expect."""
+        if key in self.params:
+            return self.params[key]
+        value = self.state[key]
+        if isinstance(value, np.generic):
+            value = self.state[key] = np.array(value)
+        return value
 
     def weight_keys(self):
         """Names of the weights that exist: those in weight_order first (Keras's order),
