@@ -194,7 +194,10 @@ def function_node(function):
 # names the layer at fault when a layer of one's own returns something other than dL/dx or
 # writes into a cleared gradient, in an `except` clause that only raises a clearer error,
 # which the count now treats as the checks it is (it runs only once the step has failed).
-STEP_LINE_BUDGET = 245
+# Then 249: Keras's weight constraints (kernel_constraint=MaxNorm(3)), which Keras's
+# optimizer applies right after each update, are applied there too (apply_constraints, 3
+# lines, and its call in train_step, which grows from 10 lines to 11).
+STEP_LINE_BUDGET = 249
 
 
 def test_one_training_step_reads_in_at_most_the_budget():
@@ -219,7 +222,7 @@ def test_train_step_is_four_labelled_lines():
     text = "\n".join(lines)
     for label in ("# forward", "# loss", "# backward", "# update"):
         assert label in text
-    assert code_lines(node, lines) <= 10
+    assert code_lines(node, lines) <= 11  # 10 until the constraints' line (see the budget)
 
 
 def all_functions():

@@ -105,6 +105,7 @@ class Sequential:
         self.parameters = None        # the flat vector of trainable weights (after compile)
         self.bound_trainable = None   # the layers' trainable flags it was made for
         self.trainable_keys = self.views = None  # (layer, key) and view of each weight in it
+        self.constrained_keys = []  # those of them with a constraint (apply_constraints)
         self.parked_slots = {}  # (id(layer), key) -> (layer, a frozen weight's optimizer state)
         self.vectors_seen = 0  # Sequential.vectors_made when this model last looked
         self.taken_apart = {}  # name of a model added inside this one -> its layers' names
@@ -389,6 +390,9 @@ class Sequential:
         check_weight_arrays(keys, arrays, dtype)
         old_segments, old_keys = getattr(self, "segments", {}), self.trainable_keys or []
         self.trainable_keys = keys
+        # the weights with a constraint, fixed here as Keras fixes a variable's constraint
+        # when the weight is made (setting layer.kernel_constraint later changes nothing)
+        self.constrained_keys = [(layer, key) for layer, key in keys if key in layer.constraints]
         self.bound_trainable = [layer.trainable for layer in self.layers]
         Sequential.vectors_made += 1  # by any model: see sync_parameters
         self.vectors_seen = Sequential.vectors_made
@@ -644,12 +648,21 @@ class Sequential:
         # backward (the first layer skips dL/d(data), which training never uses, unless
         # model.trace asked for it)
         self.backward(grad_output, input_grad=self.trace_next_step)
-        # update (none if every weight is frozen: Keras's optimizer then counts no step)
+        # update (none if every weight is frozen: Keras's optimizer then counts no step),
+        # then the weights' constraints, if any (kernel_constraint=MaxNorm(3))
         if self.trainable_keys:
             self.optimizer.apply(self.parameters, self.gather_gradients())
+            self.apply_constraints()
         if self.trace_next_step:
             self.keep_trace(y_pred)
         return loss, y_pred
+
+    def apply_constraints(self):
+        """Project each trainable weight that has a constraint back into the set it allows,
+        in place, right after the optimizer's update, as Keras's optimizer does (see
+        tinynet.constraints). A frozen weight is not updated, so it is left alone too."""
+        for layer, key in self.constrained_keys:
+            layer.params[key][...] = layer.constrained(key)
 
     def regularization_loss(self):
         return sum(layer.regularization_loss() for layer in self.layers if layer.regularizers)

@@ -76,7 +76,7 @@ import zipfile
 
 import numpy as np
 
-from tinynet import activations, initializers, layers, losses, metrics, optimizers
+from tinynet import activations, constraints, initializers, layers, losses, metrics, optimizers
 from tinynet.config import standardize_dtype
 from tinynet.files import check_path, write_atomically
 from tinynet.validation import (
@@ -327,6 +327,8 @@ def value_to_keras(key, value, where):
     if key.endswith("_regularizer") and value is not None:
         return keras_object("keras.regularizers", type(value).__name__,
                             as_json_value(value.get_config()))
+    if key.endswith("_constraint") and value is not None:  # MaxNorm(3), as Keras writes it
+        return constraints.serialize(value)
     if key == "activation" and callable(value):  # Keras writes the function's name
         return activations.serialize(value)
     if key in PAIR_KEYS and isinstance(value, (int, np.integer)):
@@ -429,7 +431,7 @@ def layer_from_config(class_name, config):
     for key, value in config.items():
         if key in ("name", "trainable", "dtype"):
             continue
-        if key in accepted:
+        if key in accepted and key != "activity_regularizer":  # tinynet's takes None only
             kwargs[key] = value_from_keras(key, value, where)
         elif key in table or value is None or key.endswith(("_regularizer", "_constraint")):
             # None: a newer Keras's key left at its default; an activity_regularizer, which

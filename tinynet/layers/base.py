@@ -170,6 +170,7 @@ class Layer:
         self.grads = {}
         self.state = {}
         self.regularizers = {}  # weight name -> regularizer (kernel_regularizer=... and so on)
+        self.constraints = {}  # weight name -> constraint (kernel_constraint=...): see there
         self.variable_views = {}  # weight name -> its Variable, as Keras reads it (variable())
         self.path_scope = None  # the name of the model that built the layer (variable())
         # False: backward may skip dL/dx and return None (a model's first layer in training)
@@ -360,6 +361,30 @@ class Layer:
         if not self.trainable:
             return 0.0
         return sum((float(reg(self.weight(key))) for key, reg in self.regularizers.items()), 0.0)
+
+    def attach_rules(self, key):
+        """What build calls after making weight `key` ('kernel'): the layer's regularizer and
+        constraint for it (self.kernel_regularizer, self.kernel_constraint), if it has them
+        and they are set, start to apply: the penalty joins the loss, and the constraint is
+        applied after each update (tinynet.constraints)."""
+        for rules, suffix in ((self.regularizers, "_regularizer"),
+                              (self.constraints, "_constraint")):
+            rule = getattr(self, key + suffix, None)
+            if rule is not None:
+                rules[key] = rule
+
+    def constrained(self, key):
+        """Trainable weight `key` after its constraint (self.constraints[key], e.g.
+        MaxNorm(3)): a new array of the weight's shape, which the caller writes into the
+        weight. A ValueError naming the constraint if it gives another shape (writing it into
+        the weight would broadcast it silently)."""
+        weight = self.params[key]
+        new = np.asarray(self.constraints[key](weight))
+        if new.shape != weight.shape:
+            raise ValueError(f"{self.where}: the constraint {self.constraints[key]!r} of "
+                             f"{key} returned shape {new.shape}; a constraint must return the "
+                             f"weight's new value, of its shape {weight.shape}")
+        return new
 
     def add_regularization_gradients(self):
         """grads[key] += d(penalty)/d(weight): called by backward, after the data's gradient."""

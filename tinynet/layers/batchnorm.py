@@ -59,7 +59,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tinynet import initializers, regularizers
+from tinynet import constraints, initializers, regularizers
 from tinynet.layers.base import Layer, check_input_shape, check_last_axis_at_build, weight_attribute
 from tinynet.validation import check_bool, check_float
 
@@ -265,8 +265,8 @@ class BatchNormalization(Layer):
     """
 
     weight_order = ("gamma", "beta", "moving_mean", "moving_variance")
-    keras_only_arguments = (*Layer.keras_only_arguments, "gamma_constraint", "beta_constraint",
-                            "renorm_clipping", "renorm_momentum", "synchronized")
+    keras_only_arguments = (*Layer.keras_only_arguments, "renorm_clipping", "renorm_momentum",
+                            "synchronized")
     gamma = weight_attribute("gamma", none_when_unbuilt=True)
     beta = weight_attribute("beta", none_when_unbuilt=True)
     moving_mean = weight_attribute("moving_mean", "state", none_when_unbuilt=True)
@@ -275,7 +275,8 @@ class BatchNormalization(Layer):
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones",
                  moving_mean_initializer="zeros", moving_variance_initializer="ones",
-                 beta_regularizer=None, gamma_regularizer=None, renorm=False, **kwargs):
+                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, renorm=False, **kwargs):
         super().__init__(**kwargs)
         where = "BatchNormalization"
         self.axis = check_last_axis(axis, where)
@@ -295,6 +296,8 @@ class BatchNormalization(Layer):
                                                             "moving_variance_initializer")
         self.beta_regularizer = regularizers.get(beta_regularizer, "beta_regularizer")
         self.gamma_regularizer = regularizers.get(gamma_regularizer, "gamma_regularizer")
+        self.beta_constraint = constraints.get(beta_constraint, "beta_constraint")
+        self.gamma_constraint = constraints.get(gamma_constraint, "gamma_constraint")
         self.cache = None
 
     def build(self, input_shape):
@@ -303,12 +306,10 @@ class BatchNormalization(Layer):
         features = (input_shape[-1],)
         if self.scale:
             self.params["gamma"] = self.new_weight("gamma", features)
-            if self.gamma_regularizer is not None:
-                self.regularizers["gamma"] = self.gamma_regularizer
+            self.attach_rules("gamma")
         if self.center:
             self.params["beta"] = self.new_weight("beta", features)
-            if self.beta_regularizer is not None:
-                self.regularizers["beta"] = self.beta_regularizer
+            self.attach_rules("beta")
         self.state["moving_mean"] = self.new_weight("moving_mean", features)
         self.state["moving_variance"] = self.new_weight("moving_variance", features)
         super().build(input_shape)

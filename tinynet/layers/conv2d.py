@@ -43,7 +43,7 @@ import warnings
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from tinynet import initializers, regularizers
+from tinynet import constraints, initializers, regularizers
 from tinynet.layers.activation import (
     activation_attribute,
     check_activation_name,
@@ -202,8 +202,7 @@ class Conv2D(Layer):
 
     weight_order = ("kernel", "bias")
     keras_only_arguments = (*Layer.keras_only_arguments, "data_format", "dilation_rate",
-                            "groups", "kernel_constraint", "bias_constraint", "lora_rank",
-                            "lora_alpha")
+                            "groups", "lora_rank", "lora_alpha")
     kernel = weight_attribute("kernel")
     bias = weight_attribute("bias")
     activation = activation_attribute()  # the function; may be set to None or 'relu'
@@ -211,10 +210,12 @@ class Conv2D(Layer):
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
                  dilation_rate=(1, 1), groups=1, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
-        # the three Keras arguments tinynet has only at their defaults: Layer checks them
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        # the Keras arguments tinynet has only at their defaults: Layer checks them
         super().__init__(data_format=data_format, dilation_rate=dilation_rate, groups=groups,
-                         **kwargs)
+                         **kwargs, **({} if activity_regularizer is None else
+                                      {"activity_regularizer": activity_regularizer}))
         self.filters = check_int(filters, "Conv2D(filters=...)", minimum=1)
         self.kernel_size = check_pair(kernel_size, "Conv2D(kernel_size=...)")
         self.strides = check_pair(strides, "Conv2D(strides=...)")
@@ -225,6 +226,8 @@ class Conv2D(Layer):
         self.bias_initializer = initializers.get(bias_initializer, "bias_initializer")
         self.kernel_regularizer = regularizers.get(kernel_regularizer, "kernel_regularizer")
         self.bias_regularizer = regularizers.get(bias_regularizer, "bias_regularizer")
+        self.kernel_constraint = constraints.get(kernel_constraint, "kernel_constraint")
+        self.bias_constraint = constraints.get(bias_constraint, "bias_constraint")
         self.pads = None
         self.cols = None
         self.padded_shape = None
@@ -236,12 +239,10 @@ class Conv2D(Layer):
         warn_if_channels_first(input_shape, self.kernel_size, self.where)
         shape = (*self.kernel_size, input_shape[-1], self.filters)
         self.params["kernel"] = self.new_weight("kernel", shape)
-        if self.kernel_regularizer is not None:
-            self.regularizers["kernel"] = self.kernel_regularizer
+        self.attach_rules("kernel")
         if self.use_bias:
             self.params["bias"] = self.new_weight("bias", (self.filters,))
-            if self.bias_regularizer is not None:
-                self.regularizers["bias"] = self.bias_regularizer
+            self.attach_rules("bias")
         super().build(input_shape)
 
     def compute_output_shape(self, input_shape):

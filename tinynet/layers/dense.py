@@ -15,7 +15,7 @@ Backward, given g = dL/dy of shape (N, D_out):
     dx      = dz @ kernel.T        (N, D_in)
 """
 
-from tinynet import initializers, regularizers
+from tinynet import constraints, initializers, regularizers
 from tinynet.layers.activation import activation_attribute, check_activation_name
 from tinynet.layers.base import Layer, check_input_shape, weight_attribute
 from tinynet.validation import check_bool, check_int
@@ -32,16 +32,19 @@ class Dense(Layer):
     """
 
     weight_order = ("kernel", "bias")
-    keras_only_arguments = (*Layer.keras_only_arguments, "kernel_constraint", "bias_constraint",
-                            "lora_rank", "lora_alpha", "quantization_config")
+    keras_only_arguments = (*Layer.keras_only_arguments, "lora_rank", "lora_alpha",
+                            "quantization_config")
     kernel = weight_attribute("kernel")
     bias = weight_attribute("bias")
     activation = activation_attribute()  # the function; may be set to None or 'relu'
 
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
-        super().__init__(**kwargs)
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        # Keras 3's order; activity_regularizer is accepted at None only (Layer checks it)
+        super().__init__(**kwargs, **({} if activity_regularizer is None else
+                                      {"activity_regularizer": activity_regularizer}))
         self.units = check_int(units, "Dense(units=...)", minimum=1)
         self.use_bias = check_bool(use_bias, "Dense(use_bias=...)")
         self.activation = check_activation_name(activation, "Dense")  # see activation_attribute
@@ -49,6 +52,8 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer, "bias_initializer")
         self.kernel_regularizer = regularizers.get(kernel_regularizer, "kernel_regularizer")
         self.bias_regularizer = regularizers.get(bias_regularizer, "bias_regularizer")
+        self.kernel_constraint = constraints.get(kernel_constraint, "kernel_constraint")
+        self.bias_constraint = constraints.get(bias_constraint, "bias_constraint")
         self.x = self.z = self.y = None
 
     def build(self, input_shape):
@@ -62,12 +67,10 @@ class Dense(Layer):
                              f"(N, T, F) data to (N * T, F) rows yourself")
         fan_in = input_shape[-1]
         self.params["kernel"] = self.new_weight("kernel", (fan_in, self.units))
-        if self.kernel_regularizer is not None:
-            self.regularizers["kernel"] = self.kernel_regularizer
+        self.attach_rules("kernel")
         if self.use_bias:
             self.params["bias"] = self.new_weight("bias", (self.units,))
-            if self.bias_regularizer is not None:
-                self.regularizers["bias"] = self.bias_regularizer
+            self.attach_rules("bias")
         super().build(input_shape)
 
     def compute_output_shape(self, input_shape):

@@ -33,7 +33,7 @@ with the sums over the same K values as the statistics (one per sample and group
 
 import numpy as np
 
-from tinynet import initializers, regularizers
+from tinynet import constraints, initializers, regularizers
 from tinynet.layers.base import Layer, check_input_shape, check_last_axis_at_build, weight_attribute
 from tinynet.layers.batchnorm import check_last_axis, mean_in_float64
 from tinynet.validation import check_bool, check_float, check_int
@@ -58,13 +58,13 @@ class GroupNormalization(Layer):
     """
 
     weight_order = ("gamma", "beta")
-    keras_only_arguments = (*Layer.keras_only_arguments, "gamma_constraint", "beta_constraint")
+    keras_only_arguments = Layer.keras_only_arguments
     gamma = weight_attribute("gamma")
     beta = weight_attribute("beta")
 
     def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
-                 gamma_regularizer=None, **kwargs):
+                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):
         super().__init__(**kwargs)
         where = "GroupNormalization"
         # as asked (-1: one group per channel); build resolves it into groups, as Keras does
@@ -80,6 +80,8 @@ class GroupNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer, "gamma_initializer")
         self.beta_regularizer = regularizers.get(beta_regularizer, "beta_regularizer")
         self.gamma_regularizer = regularizers.get(gamma_regularizer, "gamma_regularizer")
+        self.beta_constraint = constraints.get(beta_constraint, "beta_constraint")
+        self.gamma_constraint = constraints.get(gamma_constraint, "gamma_constraint")
         self.x_hat = None
         self.inv_std = None
 
@@ -100,12 +102,10 @@ class GroupNormalization(Layer):
         self.groups = groups  # -1 becomes the number of channels, as Keras writes it
         if self.scale:
             self.params["gamma"] = self.new_weight("gamma", (channels,))
-            if self.gamma_regularizer is not None:
-                self.regularizers["gamma"] = self.gamma_regularizer
+            self.attach_rules("gamma")
         if self.center:
             self.params["beta"] = self.new_weight("beta", (channels,))
-            if self.beta_regularizer is not None:
-                self.regularizers["beta"] = self.beta_regularizer
+            self.attach_rules("beta")
         super().build(input_shape)
 
     def grouped(self, array):

@@ -42,7 +42,7 @@ normalization needs at least two features to mean anything.
 
 import numpy as np
 
-from tinynet import initializers, regularizers
+from tinynet import constraints, initializers, regularizers
 from tinynet.layers.base import Layer, check_input_shape, check_last_axis_at_build, weight_attribute
 from tinynet.layers.batchnorm import mean_in_float64
 from tinynet.validation import check_bool, check_float
@@ -65,14 +65,13 @@ class LayerNormalization(Layer):
     """
 
     weight_order = ("gamma", "beta")
-    keras_only_arguments = (*Layer.keras_only_arguments, "gamma_constraint",
-                            "beta_constraint", "rms_scaling")
+    keras_only_arguments = (*Layer.keras_only_arguments, "rms_scaling")
     gamma = weight_attribute("gamma")
     beta = weight_attribute("beta")
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
-                 gamma_regularizer=None, **kwargs):
+                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):
         super().__init__(**kwargs)
         # a list of one axis: how Keras keeps it (and writes it in a saved file), e.g. [-1]
         self.axis = [check_layer_norm_axis(axis)]
@@ -84,6 +83,8 @@ class LayerNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer, "gamma_initializer")
         self.beta_regularizer = regularizers.get(beta_regularizer, "beta_regularizer")
         self.gamma_regularizer = regularizers.get(gamma_regularizer, "gamma_regularizer")
+        self.beta_constraint = constraints.get(beta_constraint, "beta_constraint")
+        self.gamma_constraint = constraints.get(gamma_constraint, "gamma_constraint")
         self.x_hat = None
         self.inv_std = None
 
@@ -94,12 +95,10 @@ class LayerNormalization(Layer):
         features = (input_shape[-1],)
         if self.scale:
             self.params["gamma"] = self.new_weight("gamma", features)
-            if self.gamma_regularizer is not None:
-                self.regularizers["gamma"] = self.gamma_regularizer
+            self.attach_rules("gamma")
         if self.center:
             self.params["beta"] = self.new_weight("beta", features)
-            if self.beta_regularizer is not None:
-                self.regularizers["beta"] = self.beta_regularizer
+            self.attach_rules("beta")
         super().build(input_shape)
 
     def forward(self, x, training=False):

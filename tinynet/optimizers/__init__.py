@@ -310,6 +310,7 @@ class Optimizer:
             self.apply_to_some(weights, grads)
         else:
             self.apply(weights, grads)
+        apply_constraints(weights)
 
     def apply_to_some(self, weights, grads):
         """An update of some of the arrays this optimizer keeps state for (the layers of a
@@ -641,6 +642,16 @@ def check_scheduled_rate(optimizer, value):
         type(optimizer._learning_rate).__name__
     return check_float(value, f"{type(optimizer).__name__}: the learning-rate schedule "
                               f"{schedule} at step {optimizer.iterations}", low=0.0)
+
+
+def apply_constraints(weights):
+    """After apply_gradients' update, as Keras's optimizer does: each weight that is a layer's
+    Variable (model.trainable_weights) and has a constraint (kernel_constraint=MaxNorm(3)) is
+    projected back into the set the constraint allows, in place (tinynet.constraints)."""
+    for weight in weights:
+        layer, key = getattr(weight, "layer", None), getattr(weight, "key", None)
+        if layer is not None and key in getattr(layer, "constraints", {}):
+            layer.params[key][...] = layer.constrained(key)
 
 
 def as_list(arrays):
