@@ -4,6 +4,7 @@ finite differences in float64, and the argument ranges Keras 3.15.1 accepts."""
 
 import numpy as np
 import pytest
+from helpers import KERAS_VENV_PYTHON, run_in_keras_venv
 
 import tinynet
 from tinynet.gradcheck import check_layer
@@ -60,3 +61,51 @@ def test_a_model_with_noise_trains_and_repeats_with_a_seed():
 def test_arguments_out_of_range_are_refused(make, words):
     with pytest.raises(ValueError, match=words):
         make()
+
+
+def noise_model():
+    return Sequential([tinynet.layers.Input(shape=(3,)), GaussianNoise(0.1),
+                       GaussianDropout(0.2, seed=3), Dense(1)])
+
+
+def test_the_configs_are_keras_s():
+    # Keras 3.15.1 writes {'name', 'trainable', 'dtype', 'stddev': 0.1, 'seed': None} and
+    # {..., 'rate': 0.2, 'seed': 3}, with no build_config (read from its config.json)
+    model = noise_model()
+    noise, dropout = (layer.get_config() for layer in model.layers[:2])
+    assert {k: noise[k] for k in ("stddev", "seed")} == {"stddev": 0.1, "seed": None}
+    assert {k: dropout[k] for k in ("rate", "seed")} == {"rate": 0.2, "seed": 3}
+    assert set(noise) == {"name", "trainable", "dtype", "stddev", "seed"}
+
+
+def test_a_keras_file_round_trips(tmp_path):
+    pytest.importorskip("h5py")
+    model = noise_model()
+    model.save(str(tmp_path / "noise.keras"))
+    loaded = tinynet.models.load_model(str(tmp_path / "noise.keras"))
+    assert [type(layer).__name__ for layer in loaded.layers] == [
+        "GaussianNoise", "GaussianDropout", "Dense"]
+    assert (loaded.layers[0].stddev, loaded.layers[1].rate, loaded.layers[1].seed) == \
+        (0.1, 0.2, 3)
+    x = X[:4, :3].astype(np.float32)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+KERAS_LOADS = """
+import sys, numpy as np, keras
+model = keras.models.load_model(sys.argv[1])
+assert [type(l).__name__ for l in model.layers] == ["GaussianNoise", "GaussianDropout", "Dense"]
+np.save(sys.argv[3], model.predict(np.load(sys.argv[2]), verbose=0))
+"""
+
+
+@pytest.mark.skipif(not KERAS_VENV_PYTHON.exists(), reason="no Keras venv at /tmp/kvenv")
+def test_keras_loads_a_tinynet_file_with_noise_layers(tmp_path):
+    pytest.importorskip("h5py")
+    model, x = noise_model(), X[:4, :3].astype(np.float32)
+    model.save(str(tmp_path / "noise.keras"))
+    np.save(tmp_path / "x.npy", x)
+    run_in_keras_venv(KERAS_LOADS, tmp_path / "noise.keras", tmp_path / "x.npy",
+                      tmp_path / "p.npy")
+    np.testing.assert_allclose(np.load(tmp_path / "p.npy"), model.predict(x, verbose=0),
+                               rtol=1e-6)

@@ -164,6 +164,8 @@ LAYER_TABLE = {
     "LeakyReLU": ("LeakyReLU", {"negative_slope": 0.3}, False),
     "Softmax": ("Softmax", {"axis": -1}, False),
     "Dropout": ("Dropout", {"rate": REQUIRED, "seed": None, "noise_shape": None}, False),
+    "GaussianNoise": ("GaussianNoise", {"stddev": REQUIRED, "seed": None}, False),
+    "GaussianDropout": ("GaussianDropout", {"rate": REQUIRED, "seed": None}, False),
     "Conv2D": ("Conv2D", CONV2D_KEYS, True),
     "MaxPooling2D": ("MaxPooling2D", POOLING2D_KEYS, False),
     "AveragePooling2D": ("AveragePooling2D", {**POOLING2D_KEYS, "pool_size": REQUIRED}, False),
