@@ -313,8 +313,12 @@ def keras_class_name(layer):
     name = type(layer).__name__
     name = KERAS_CLASS_OF.get(name, name)
     if name not in LAYER_TABLE:
+        whose = ("it is a layer of your own, and tinynet writes only its built-in layers "
+                 "(Keras would need your class, written for Keras, to read it)"
+                 if not type(layer).__module__.startswith("tinynet.") else
+                 "Keras 3 has no such layer")
         raise ValueError(f"Layer '{layer.name}' ({type(layer).__name__}) cannot be saved in "
-                         f"Keras's format: Keras 3 has no such layer. Save the weights "
+                         f"Keras's format: {whose}. Save the weights "
                          f"instead (model.save_weights('model.weights.npz'), or "
                          f"ModelCheckpoint('model.weights.npz', save_weights_only=True)) and "
                          f"build the model in code to load them. Layers that can be saved "
