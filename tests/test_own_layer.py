@@ -245,8 +245,8 @@ def test_a_metric_of_your_own_without_reset_state_says_what_to_write():
 
 
 def test_keras_optimizer_arguments_tinynet_lacks_are_named():
-    with pytest.raises(TypeError, match="clipnorm=.*Keras argument for gradient clipping"):
-        Adam(learning_rate=1e-3, clipnorm=1.0)
+    with pytest.raises(TypeError, match="use_ema=.*Keras argument for an exponential moving"):
+        Adam(learning_rate=1e-3, use_ema=True)
     assert Adam(name="my_adam").name == "my_adam"
 
 

@@ -106,6 +106,7 @@ class Sequential:
         self.bound_trainable = None   # the layers' trainable flags it was made for
         self.trainable_keys = self.views = None  # (layer, key) and view of each weight in it
         self.constrained_keys = []  # those of them with a constraint (apply_constraints)
+        self.weight_slices = []  # where each of them sits in the vector (clipnorm: per weight)
         self.parked_slots = {}  # (id(layer), key) -> (layer, a frozen weight's optimizer state)
         self.vectors_seen = 0  # Sequential.vectors_made when this model last looked
         self.taken_apart = {}  # name of a model added inside this one -> its layers' names
@@ -405,6 +406,7 @@ class Sequential:
             self.views.append(layer.params[key])
             self.segments[(id(layer), key)] = slice(start, start + array.size)
             start += array.size
+        self.weight_slices = list(self.segments.values())
         self.carry_optimizer_state(old_segments, old_keys)
 
     def carry_optimizer_state(self, old_segments, old_keys):
@@ -651,7 +653,7 @@ class Sequential:
         # update (none if every weight is frozen: Keras's optimizer then counts no step),
         # then the weights' constraints, if any (kernel_constraint=MaxNorm(3))
         if self.trainable_keys:
-            self.optimizer.apply(self.parameters, self.gather_gradients())
+            self.optimizer.apply(self.parameters, self.gather_gradients(), self.weight_slices)
             self.apply_constraints()
         if self.trace_next_step:
             self.keep_trace(y_pred)

@@ -38,8 +38,7 @@ from tinynet.variables import Variable
 # base_optimizer.py) and the keras.optimizers.Adam page of the Keras API docs.
 KERAS_ONLY = {
     "weight_decay": "weight decay in every optimizer",
-    "clipnorm": "gradient clipping", "clipvalue": "gradient clipping",
-    "global_clipnorm": "gradient clipping", "use_ema": "an exponential moving average of "
+    "use_ema": "an exponential moving average of "
     "the weights", "ema_momentum": "an exponential moving average of the weights",
     "ema_overwrite_frequency": "an exponential moving average of the weights",
     "loss_scale_factor": "mixed-precision loss scaling",
@@ -197,6 +196,8 @@ class Optimizer:
                           f"learning_rate=tinynet.optimizers.schedules.InverseTimeDecay("
                           f"initial_learning_rate, decay_steps=1, decay_rate=decay)",
                           UserWarning, stacklevel=3)
+        self.clipnorm, self.clipvalue, self.global_clipnorm = check_clipping(
+            where, *(unknown.pop(key, None) for key in CLIPPING))
         # Keras's default name: the class name in snake case ('adam', 'rm_sprop', 'adam_w');
         # Keras adds _1, _2, ... to the second, third... optimizer of a session, tinynet does not
         self.name = unknown.pop("name", None) or snake_case(type(self).__name__)
@@ -258,9 +259,11 @@ class Optimizer:
         rate = self._learning_rate
         return check_scheduled_rate(self, rate(self.iterations)) if callable(rate) else rate
 
-    def apply(self, params, grads):
+    def apply(self, params, grads, parts=None):
         """One update of every params[i] from grads[i], in place. params and grads: one array
-        each (a model's flat vectors) or two lists of arrays of matching shapes."""
+        each (a model's flat vectors) or two lists of arrays of matching shapes. parts: for one
+        vector that holds several weights (a model's), the slice of each, so that clipnorm
+        clips each weight's gradient on its own, as Keras does (the whole vector otherwise)."""
         params, grads = as_list(params), as_list(grads)
         if self.slots is None:  # the first step: m, v, velocity... start at zero
             check_params_and_grads(self, params, grads)
@@ -272,6 +275,8 @@ class Optimizer:
             check_params_and_grads(self, params, grads)
         learning_rate = self.current_learning_rate()  # before the count: Keras's order
         self.iterations += 1
+        if self.clipnorm or self.clipvalue or self.global_clipnorm:  # Keras's clipping, set
+            grads = clip_gradients(self, grads, parts)                # and not 0: see there
         for param, grad, slots in zip(params, grads, self.slots, strict=True):
             # a built-in rule is @elementwise: update_in_pieces calls it once per CHUNK-long
             # piece of the vector, with views of param, grad and the slots
@@ -305,7 +310,8 @@ class Optimizer:
         vector = whole_vector(weights)
         if vector is not None:  # a compiled model's trainable_weights: its one flat vector
             self.follow_weights(vector, weights)
-            self.apply(vector, np.concatenate([np.ravel(grad) for grad in grads]))
+            self.apply(vector, np.concatenate([np.ravel(grad) for grad in grads]),
+                       parts=consecutive_parts(weights))
         elif self.slot_params is not None and 0 < len(weights) < len(self.slot_params):
             self.apply_to_some(weights, grads)
         else:
@@ -407,7 +413,9 @@ class Optimizer:
             rate = schedules.serialize(rate)
         elif not callable(rate):
             rate = float(np.asarray(rate, dtype=floatx()))
-        config = {"name": self.name, "learning_rate": rate, **KERAS_ONLY_OFF}
+        config = {"name": self.name, "learning_rate": rate, **KERAS_ONLY_OFF,
+                  "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm,
+                  "clipvalue": self.clipvalue}
         config.update({key: getattr(self, key) for key in self.config_keys})
         return config
 
@@ -419,7 +427,7 @@ class Optimizer:
         if isinstance(config.get("learning_rate"), dict):
             config["learning_rate"] = schedules.deserialize(config["learning_rate"])
         for key, off in KERAS_ONLY_OFF.items():
-            if key in config and key not in cls.config_keys and config[key] == off:
+            if key in config and key not in cls.config_keys + CLIPPING and config[key] == off:
                 del config[key]
         return cls(**config)
 
@@ -644,6 +652,56 @@ def check_scheduled_rate(optimizer, value):
                               f"{schedule} at step {optimizer.iterations}", low=0.0)
 
 
+CLIPPING = ("clipnorm", "clipvalue", "global_clipnorm")  # Keras's order in the signature
+
+
+def check_clipping(where, clipnorm, clipvalue, global_clipnorm):
+    """Keras's gradient-clipping settings, each None (off) or a number >= 0 (0 is off too, as
+    Keras treats it); at most one of them, as Keras requires."""
+    values = [None if value is None else
+              check_float(value, f"{where}({name}=...)", low=0.0)
+              for name, value in zip(CLIPPING, (clipnorm, clipvalue, global_clipnorm),
+                                     strict=True)]
+    given = [name for name, value in zip(CLIPPING, values, strict=True) if value is not None]
+    if len(given) > 1:
+        raise ValueError(f"{where}: only one of clipnorm, clipvalue and global_clipnorm can be "
+                         f"set (as in Keras), got {' and '.join(given)}")
+    return values
+
+
+def clip_gradients(optimizer, grads, parts=None):
+    """The gradients clipped as Keras 3.15's optimizer clips them (base_optimizer.py,
+    _clip_gradients), before the update; new arrays (the ones given are left as they are):
+
+        clipnorm=c          each weight's gradient g -> g * c / max(||g||, c): its norm at
+                            most c (parts: the slices of the weights in one vector)
+        global_clipnorm=c   every gradient times min(c / ||all of them||, 1): their joint
+                            norm at most c (NaN if that norm is not finite, as in Keras)
+        clipvalue=v         each number clipped to [-v, v]
+    """
+    if optimizer.clipnorm:
+        pieces = parts if parts is not None and len(grads) == 1 else None
+        return [clip_by_norm(grad, optimizer.clipnorm, pieces) for grad in grads]
+    if optimizer.global_clipnorm:
+        # the squared norms summed in the gradients' float type, as Keras sums them
+        norm = float(np.sqrt(np.sum([np.sum(np.square(grad)) for grad in grads])))
+        scale = min(optimizer.global_clipnorm / norm, 1.0) + (norm - norm) if norm else 1.0
+        return [grad * grad.dtype.type(scale) for grad in grads]
+    if optimizer.clipvalue:
+        return [np.clip(grad, -optimizer.clipvalue, optimizer.clipvalue).astype(grad.dtype)
+                for grad in grads]
+    return grads
+
+
+def clip_by_norm(grad, clipnorm, pieces=None):
+    """g * clipnorm / max(||g||, clipnorm), for the whole array or for each of its pieces."""
+    clipped = np.array(grad)
+    for piece in pieces or [...]:
+        norm = np.sqrt(np.sum(np.square(clipped[piece])))
+        clipped[piece] = clipped[piece] * clipnorm / max(norm, clipnorm)
+    return clipped
+
+
 def apply_constraints(weights):
     """After apply_gradients' update, as Keras's optimizer does: each weight that is a layer's
     Variable (model.trainable_weights) and has a constraint (kernel_constraint=MaxNorm(3)) is
@@ -699,6 +757,12 @@ def memory_owner(array):
     while isinstance(array.base, np.ndarray):
         array = array.base
     return array
+
+
+def consecutive_parts(arrays):
+    """The slice of each array in one vector that holds them end to end (whole_vector)."""
+    ends = np.cumsum([0, *(array.size for array in arrays)])
+    return [slice(int(start), int(end)) for start, end in zip(ends[:-1], ends[1:], strict=True)]
 
 
 def whole_vector(arrays):
