@@ -3,6 +3,8 @@
 training. Also the hand-called pieces of a step (loss_and_gradient) and the Keras spellings
 that point to what tinynet lacks."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -331,3 +333,35 @@ def test_a_0_d_state_assigned_anew_is_still_a_weight(capsys):
     assert "Non-trainable params: 1" in capsys.readouterr().out
     count = model.layers[1].weights[0]
     assert count.shape == () and float(count) == 4.0
+
+
+class PenalizedScale(Scale):
+    """Scale with an L2 penalty on gamma; `forget` leaves add_regularization_gradients out."""
+
+    def __init__(self, forget, **kwargs):
+        super().__init__(**kwargs)
+        self.forget = forget
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.regularizers["gamma"] = tinynet.regularizers.L2(0.5)
+
+    def backward(self, grad_output):
+        dx = super().backward(grad_output)
+        if not self.forget:
+            self.add_regularization_gradients()
+        return dx
+
+
+@pytest.mark.parametrize("forget", [True, False])
+def test_the_gradient_checker_names_a_forgotten_penalty_gradient(forget):
+    layer = PenalizedScale(forget, dtype="float64")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        errors = tinynet.gradcheck.check_layer(layer, X[:6])
+    said = [str(w.message) for w in caught if "add_regularization_gradients" in str(w.message)]
+    if forget:
+        assert said and "left out the gradient of the regularization penalty of 'gamma'" in said[0]
+        assert errors["gamma"] > 1e-4
+    else:
+        assert said == [] and errors["gamma"] < 1e-6

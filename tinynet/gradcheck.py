@@ -262,7 +262,27 @@ def check_layer(layer, x, training=True, h=1e-5, seed=0, verbose=False):
         snapshot.restore()
     errors = report(analytic, numeric, verbose)  # first: it refuses gradients of wrong shape
     warn_if_untested(analytic, numeric, list(analytic), "check_layer")
+    warn_if_penalty_gradient_missing(layer, analytic, numeric)
     return errors
+
+
+def warn_if_penalty_gradient_missing(layer, analytic, numeric):
+    """A backward that forgot self.add_regularization_gradients() sets the data's gradient
+    alone, while the loss (and the check's) includes the penalty: the weight's error is then
+    small but not round-off, easy to read as a pass. Warn when adding the penalty's gradient
+    is what makes a gradient right."""
+    from tinynet.layers.base import penalty_gradient
+
+    forgotten = [key for key, regularizer in layer.regularizers.items()
+                 if layer.trainable and key in analytic
+                 and relative_error(analytic[key], numeric[key]) > 1e-4
+                 and relative_error(analytic[key] + penalty_gradient(layer, key, regularizer),
+                                    numeric[key]) < 1e-6]
+    if forgotten:
+        warn_user(f"check_layer: {layer.where}.backward left out the gradient of the "
+                  f"regularization penalty of {', '.join(map(repr, forgotten))}: with it added "
+                  f"the gradient is right. End backward with self.add_regularization_gradients()"
+                  f" (the loss counts the penalty, so its gradient must be in grads too)")
 
 
 def check_grads_set(layer):
