@@ -198,9 +198,9 @@ def test_tensorflow_names_of_the_quickstarts_say_what_to_write(name, words):
         getattr(keras, name)
 
 
-def test_a_legacy_h5_model_file_is_named_as_what_tinynet_does_not_read():
-    with pytest.raises(ValueError, match=r"load_model: tinynet reads .keras files only.*"
-                                         r"legacy HDF5 model files are not read"):
+def test_a_missing_legacy_h5_model_file_is_named():
+    # .h5 files are read now (tests/test_legacy_h5.py); a missing one says so
+    with pytest.raises(FileNotFoundError, match=r"load_model: no such file: my_model.h5"):
         keras.models.load_model("my_model.h5")
 
 

@@ -1,7 +1,8 @@
 """Whole models in Keras's legacy HDF5 format (tinynet/legacy_h5.py): model.save('model.h5')
 and load_model('model.h5').
 
-Claims tested here, through legacy_h5's own save_model and load_model: files Keras 3.15.1
+Claims tested here, through legacy_h5's own save_model and load_model (and, in the last
+section, through model.save, save_model, load_model and ModelCheckpoint): files Keras 3.15.1
 saved (tests/data/keras_legacy_*.h5, made by make_keras_legacy_h5_reference.py) load with
 Keras's predictions and compile settings and train on as the saved Keras model did; a file
 tinynet saves has the layout of Keras's own and loads in Keras 3 with tinynet's predictions,
@@ -22,8 +23,9 @@ import pytest
 from helpers import KERAS_VENV_PYTHON, raises, run_in_keras_venv
 
 import tinynet
-from tinynet import layers, legacy_h5, losses, metrics, regularizers
-from tinynet.models import Sequential
+from tinynet import layers, legacy_h5, losses, metrics, regularizers, saving
+from tinynet.callbacks import ModelCheckpoint
+from tinynet.models import Sequential, load_model, save_model
 from tinynet.optimizers import SGD, Adam, RMSprop
 from tinynet.optimizers.schedules import ExponentialDecay
 
@@ -398,4 +400,74 @@ def test_keras_loads_tinynet_h5_files(tmp_path):
     schedule = report[str(tmp_path / "schedule.h5")]
     assert schedule["optimizer"] == "RMSprop" and schedule["iterations"] == 2
     assert schedule["optimizer_config"] == {"momentum": 0.5, "centered": True}
+    assert "must end in `.keras`" in report["hdf5"]  # Keras 3 refuses .hdf5 checkpoints
+
+
+# -- 6. model.save, save_model, load_model and ModelCheckpoint hand .h5 names to legacy_h5 ----
+
+def test_model_save_warns_once_that_the_format_is_legacy(tmp_path):
+    model, _, _ = anchor_model()
+    _, messages = quietly(lambda: model.save(tmp_path / "m.h5"))
+    legacy = [m for m in messages if "legacy" in m]
+    assert len(legacy) == 1 and "model.save('my_model.keras')" in legacy[0]
+    _, messages = quietly(lambda: model.save(tmp_path / "m.keras"))
+    assert not [m for m in messages if "legacy" in m]
+
+
+def test_model_checkpoint_writes_the_best_model_as_h5(tmp_path):
+    model, x, y = anchor_model()
+    path = tmp_path / "best_model.h5"
+    checkpoint = ModelCheckpoint(str(path), monitor="val_accuracy", mode="max",
+                                 save_best_only=True)
+    _, messages = quietly(lambda: model.fit(x, y, validation_split=0.25, epochs=4,
+                                            verbose=0, callbacks=[checkpoint]))
+    assert len([m for m in messages if "legacy" in m]) == 1  # once, not at every save
+    best = load_model(path)
+    assert best.compiled
+    every = tmp_path / "every-{epoch:02d}.h5"
+    quietly(lambda: model.fit(x, y, epochs=2, verbose=0,
+                              callbacks=[ModelCheckpoint(str(every), monitor="loss")]))
+    assert sorted(p.name for p in tmp_path.glob("every-*")) == ["every-01.h5", "every-02.h5"]
+
+
+def test_model_checkpoint_refuses_hdf5_as_keras_3_does(tmp_path):
+    raises(ValueError, lambda: ModelCheckpoint(str(tmp_path / "w.best.hdf5")),
+           ".keras or .h5", "refuses .hdf5 too")
+    raises(ValueError, lambda: ModelCheckpoint(str(tmp_path / "w.weights.h5")),
+           "save_weights_only=True")
+
+
+def test_save_model_and_hdf5_names_and_include_optimizer(tmp_path):
+    model, x, _ = anchor_model()
+    quietly(lambda: save_model(model, tmp_path / "a.hdf5"))
+    quietly(lambda: saving.save_model(model, str(tmp_path / "b.h5"),
+                                      include_optimizer=False))
+    loaded = load_model(tmp_path / "a.hdf5")
+    assert loaded.compiled and loaded.optimizer.iterations == model.optimizer.iterations
+    bare = load_model(tmp_path / "b.h5")
+    assert not getattr(bare, "compiled", False)
+    with h5py.File(tmp_path / "b.h5", "r") as h5_file:
+        assert "training_config" not in h5_file.attrs and "optimizer_weights" not in h5_file
+    np.testing.assert_array_equal(bare.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_load_model_refuses_a_weights_h5_file(tmp_path):
+    model, _, _ = anchor_model()
+    model.save_weights(tmp_path / "w.weights.h5")
+    raises(ValueError, lambda: load_model(tmp_path / "w.weights.h5"), "weights only")
+
+
+def test_a_model_checkpoint_h5_file_loads_in_keras(tmp_path):
+    model, x, y = anchor_model(seed=3)
+    quietly(lambda: model.fit(x, y, validation_split=0.25, epochs=2, verbose=0,
+                              callbacks=[ModelCheckpoint(str(tmp_path / "best_model.h5"),
+                                                         monitor="val_accuracy", mode="max",
+                                                         save_best_only=True)]))
+    if not KERAS_VENV_PYTHON.exists():
+        pytest.skip("no Keras venv at /tmp/kvenv")
+    np.save(tmp_path / "x.npy", x)
+    run_in_keras_venv(KERAS_CHECK, tmp_path / "report.json", tmp_path / "best_model.h5",
+                      tmp_path / "x.npy")
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report[str(tmp_path / "best_model.h5")]["compiled"]
     assert "must end in `.keras`" in report["hdf5"]  # Keras 3 refuses .hdf5 checkpoints

@@ -32,6 +32,7 @@ import io
 import numbers
 import os
 import shutil
+import warnings
 
 import numpy as np
 
@@ -769,8 +770,11 @@ class ModelCheckpoint(Callback):
                     initial_value_threshold=None)
 
     filepath may hold fields filled from the epoch (counted from 1) and the logs:
-    'ckpt/model-{epoch:02d}-{val_loss:.2f}.keras'. It must end in '.keras' (model.save), or,
-    with save_weights_only=True, in '.weights.h5' or '.npz' (model.save_weights).
+    'ckpt/model-{epoch:02d}-{val_loss:.2f}.keras'. It must end in '.keras' or '.h5' (Keras's
+    legacy HDF5 format, as ModelCheckpoint('best_model.h5', ...) in older tutorials; the
+    legacy-format warning is given once, at the first save) for model.save, or, with
+    save_weights_only=True, in '.weights.h5' or '.npz' (model.save_weights). As in Keras 3,
+    '.hdf5' is refused: name the file '.h5'.
     save_best_only: save only when `monitor` beats the best so far (mode as in
     EarlyStopping); initial_value_threshold: the value to beat at first.
     save_freq: 'epoch', or a number of batches between saves.
@@ -791,11 +795,19 @@ class ModelCheckpoint(Callback):
         self.best = initial_value_threshold
         self.batches_since_save = 0
         self.epoch = 0
-        endings = (".weights.h5", ".npz") if self.save_weights_only else (".keras",)
-        if not self.filepath.endswith(endings):
+        self.legacy_warned = False
+        endings = (".weights.h5", ".npz") if self.save_weights_only else (".keras", ".h5")
+        if not self.filepath.endswith(endings) or (
+                not self.save_weights_only and self.filepath.endswith(".weights.h5")):
             what = "weights" if self.save_weights_only else "whole-model"
+            hint = ""
+            if self.filepath.endswith(".hdf5") and not self.save_weights_only:
+                hint = (" (Keras 3's ModelCheckpoint refuses .hdf5 too: name the file .h5 "
+                        "for the legacy HDF5 format, or .keras)")
+            elif self.filepath.endswith(".weights.h5"):
+                hint = " (a weights file: pass save_weights_only=True)"
             raise ValueError(f"ModelCheckpoint(filepath=...): a {what} file name must end in "
-                             f"{' or '.join(endings)}, got {self.filepath!r}")
+                             f"{' or '.join(endings)}, got {self.filepath!r}{hint}")
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
@@ -865,6 +877,12 @@ class ModelCheckpoint(Callback):
             os.makedirs(folder, exist_ok=True)
         if self.save_weights_only:
             self.model.save_weights(path)
+        elif path.endswith(".h5"):
+            with warnings.catch_warnings():
+                if self.legacy_warned:  # the legacy-format warning once, not every epoch
+                    warnings.filterwarnings("ignore", message=".*legacy HDF5 format")
+                self.model.save(path)
+            self.legacy_warned = True
         else:
             self.model.save(path)
         if self.verbose > 0:

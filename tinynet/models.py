@@ -1045,9 +1045,10 @@ class Sequential:
 
     def save(self, filepath=None, overwrite=True, zipped=None, *, path=None, **keras_only):
         """Save the whole model (architecture, weights, optimizer) in Keras 3's .keras format,
-        which keras.models.load_model reads. Needs h5py (pip install "tinynet[keras]").
-        Raises ValueError for a name that does not end in .keras (Keras 3 also writes the
-        legacy .h5 format; tinynet does not). overwrite=False refuses to replace an existing
+        which keras.models.load_model reads, or, for a name ending in .h5, in Keras's legacy
+        HDF5 format (tinynet.legacy_h5, with a warning, as Keras warns). Needs h5py (pip
+        install "tinynet[keras]"). Raises ValueError for a name that ends in neither.
+        overwrite=False refuses to replace an existing
         file (FileExistsError; Keras would ask); zipped=False (Keras's unzipped folder) is
         refused."""
         from tinynet import saving

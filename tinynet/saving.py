@@ -64,6 +64,9 @@ out with a warning, and the model is still compiled. An optimizer setting tinyne
 (clipnorm, clipvalue, global_clipnorm, use_ema, weight_decay outside AdamW, ...) leaves the
 model uncompiled, with a warning: tinynet would train it differently from Keras.
 
+Keras's legacy HDF5 model files (model.save('model.h5')) are read and written by
+tinynet/legacy_h5.py, which save_model and load_model hand .h5 and .hdf5 names to.
+
 h5py is an optional dependency: pip install "tinynet[keras]".
 """
 
@@ -1410,19 +1413,18 @@ def check_filename(path, where, suffix):
         raise TypeError(f"{where}: path must be a file name (str or pathlib.Path), "
                         f"got {path!r}") from None
     if not str(path).endswith(suffix):
-        hint = (" (Keras 3 also writes the legacy .h5 format; tinynet does not); for the "
-                "weights alone use save_weights('model.weights.h5')" if suffix == ".keras"
-                else " (Keras's save_weights refuses other names too)")
         verb = "writes" if where.startswith("save") else "reads"
+        if suffix == ".keras":  # whole models: .keras, or Keras's legacy .h5 (legacy_h5.py)
+            kinds, endings = ".keras files (and Keras's legacy .h5 files)", ".keras or .h5"
+            hint = "; for the weights alone use save_weights('model.weights.h5')"
+        else:
+            kinds, endings = f"{suffix} files only", suffix
+            hint = " (Keras's save_weights refuses other names too)"
         if where == "load_model" and str(path).endswith((".weights.h5", ".npz")):
             hint = ("; this file holds weights only: build the model in code, then "
                     "model.load_weights(path)")
-        elif where == "load_model" and str(path).endswith((".h5", ".hdf5")):
-            hint = (" (Keras's legacy HDF5 model files are not read; in Keras, load the model "
-                    "and save it again as .keras: keras.models.load_model('model.h5')"
-                    ".save('model.keras'))")
-        raise ValueError(f"{where}: tinynet {verb} {suffix} files only, so the name must end "
-                         f"in {suffix}, got {path!r}{hint}")
+        raise ValueError(f"{where}: tinynet {verb} {kinds}, so the name must end in "
+                         f"{endings}, got {path!r}{hint}")
     return path
 
 
@@ -1461,8 +1463,10 @@ def weights_format(path, where):
         if path.endswith(ending):
             return ending
     if path.endswith((".h5", ".hdf5")):
-        raise ValueError(f"{where}: {path!r} names Keras's legacy .h5 format, which tinynet "
-                         f"does not read or write; name the file {WEIGHTS_NAMES}")
+        raise ValueError(f"{where}: {path!r} names Keras's legacy .h5 format, in which "
+                         f"tinynet saves and loads whole models only (model.save('model.h5'), "
+                         f"load_model('model.h5')); for the weights alone, name the file "
+                         f"{WEIGHTS_NAMES}")
     if where == "save_weights":
         raise ValueError(f"{where}: the file name must end in .weights.h5 or .npz, got "
                          f"{path!r}; e.g. {WEIGHTS_NAMES}")
@@ -1592,13 +1596,18 @@ def save_model(model, path, overwrite=True, zipped=None, **keras_only):
     another: Keras loads it as a flat Sequential, with the same predictions and training.
     overwrite=False refuses to replace a file that exists (Keras asks; tinynet raises
     FileExistsError). zipped: Keras's; tinynet writes the zipped file only (zipped=None or
-    True). Keras's other arguments (include_optimizer, save_format) are for its legacy .h5
-    format and are refused."""
+    True). A name ending in .h5 or .hdf5 writes Keras's legacy HDF5 format instead (see
+    tinynet.legacy_h5), which also takes Keras's include_optimizer; for a .keras file
+    Keras's other arguments (include_optimizer, save_format) are refused."""
+    from tinynet import legacy_h5  # here: it imports this module
+
+    if legacy_h5.is_legacy_name(path):
+        return legacy_h5.save_model(model, path, overwrite, zipped, **keras_only)
     if keras_only:
         raise TypeError(f"save({sorted(keras_only)[0]}=...): tinynet's save takes the file "
                         f"name, overwrite and zipped; Keras's other arguments "
-                        f"(include_optimizer, save_format) are for its legacy .h5 format, "
-                        f"which tinynet does not write")
+                        f"(include_optimizer, save_format) are for its legacy .h5 format: "
+                        f"model.save('model.h5', include_optimizer=False)")
     if zipped is not None and not check_bool(zipped, "save(zipped=...)"):
         raise ValueError("save(zipped=False): tinynet writes the zipped .keras file only "
                          "(Keras writes an unzipped folder instead, e.g. for the Hugging Face "
@@ -1665,7 +1674,12 @@ def load_model(path, custom_objects=None, compile=True, safe_mode=True):
     model inside, or an input with a size None (a variable image size), is refused with a
     ValueError naming the layer. An optimizer setting tinynet lacks (clipnorm, use_ema, ...)
     leaves the model uncompiled with a warning that says what to do; compile=False says you
-    know."""
+    know. A name ending in .h5 or .hdf5 is read as Keras's legacy HDF5 model file (see
+    tinynet.legacy_h5)."""
+    from tinynet import legacy_h5  # here: it imports this module
+
+    if legacy_h5.is_legacy_name(path):
+        return legacy_h5.load_model(path, custom_objects, compile, safe_mode)
     custom_objects = check_custom_objects(custom_objects, "load_model")
     path = check_filename(path, "load_model", ".keras")
     where = f"load_model: {path}"
