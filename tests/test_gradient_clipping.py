@@ -10,6 +10,7 @@ import os
 import numpy as np
 import pytest
 
+import tinynet
 from tinynet import optimizers
 from tinynet.layers import Dense, Input
 from tinynet.models import Sequential
@@ -78,3 +79,14 @@ def test_the_gradients_given_are_not_changed():
 def test_bad_settings_are_refused(make, error, words):
     with pytest.raises(error, match=words):
         make()
+
+
+def test_clipping_is_kept_in_a_keras_file(tmp_path):
+    pytest.importorskip("h5py")
+    net = model()
+    net.compile(optimizer=optimizers.Adam(clipnorm=1.5), loss="mse")
+    net.fit(REF["x"], REF["y"], batch_size=10, verbose=0)
+    net.save(str(tmp_path / "m.keras"))
+    again = tinynet.models.load_model(str(tmp_path / "m.keras"))
+    assert again.compiled and again.optimizer.clipnorm == 1.5
+    assert again.optimizer.clipvalue is None and again.optimizer.global_clipnorm is None

@@ -280,16 +280,26 @@ def test_the_weights_of_a_variable_size_model_load_into_a_fixed_size_one():
 # -- optimizer settings tinynet lacks -------------------------------------------------------------
 
 KERAS_OPTIMIZERS = json.loads(str(REFERENCE["optimizer_configs"]))
-ON = {"adam_clipnorm": "clipnorm=1.0", "adam_clipvalue": "clipvalue=0.5",
-      "rmsprop_global_clipnorm": "global_clipnorm=1.0", "adam_use_ema": "use_ema=True",
-      "sgd_weight_decay": "weight_decay=0.0001", "adam_weight_decay": "weight_decay=0.0001",
+ON = {"adam_use_ema": "use_ema=True", "sgd_weight_decay": "weight_decay=0.0001",
+      "adam_weight_decay": "weight_decay=0.0001",
       "adam_accumulation": "gradient_accumulation_steps=2"}
+# gradient clipping, which tinynet's optimizers have (tests/test_gradient_clipping.py)
+CLIPPING = {"adam_clipnorm": ("clipnorm", 1.0), "adam_clipvalue": ("clipvalue", 0.5),
+            "rmsprop_global_clipnorm": ("global_clipnorm", 1.0)}
 
 
 @pytest.mark.parametrize("label", sorted(ON))
 def test_an_optimizer_setting_tinynet_lacks_is_refused(label):
     raises(ValueError, lambda: saving.optimizer_from_keras(KERAS_OPTIMIZERS[label], "f"),
            ON[label], "tinynet's optimizers do not have")
+
+
+@pytest.mark.parametrize("label", sorted(CLIPPING))
+def test_keras_s_gradient_clipping_is_read(label):
+    optimizer = saving.optimizer_from_keras(KERAS_OPTIMIZERS[label], "f")
+    key, value = CLIPPING[label]
+    assert getattr(optimizer, key) == value
+    assert type(optimizer).__name__ == KERAS_OPTIMIZERS[label]["class_name"]
 
 
 @pytest.mark.parametrize("label", ["sgd_off", "adam_weight_decay_0", "adamw"])
@@ -300,21 +310,25 @@ def test_settings_at_their_off_values_are_accepted(label):
     assert type(optimizer).__name__ == KERAS_OPTIMIZERS[label]["class_name"]
 
 
-def test_a_file_with_clipnorm_loads_uncompiled_with_what_to_do():
+def test_a_file_with_clipnorm_loads_compiled_with_it():
     path = DATA / "keras_nested_clipnorm.keras"
+    model = load_model(path)
+    assert model.compiled and model.optimizer.clipnorm == 1.0
+    assert model.predict(np.ones((2, 3)), verbose=0).shape == (2, 2)
+    again = model_from_json(members(path)["config.json"].decode())
+    assert again.compiled and again.optimizer.clipnorm == 1.0
+
+
+def test_a_file_with_an_optimizer_setting_tinynet_lacks_loads_uncompiled_with_what_to_do():
+    config = json.loads(members(DATA / "keras_nested_clipnorm.keras")["config.json"])
+    config["compile_config"]["optimizer"]["config"].update(clipnorm=None, use_ema=True)
     with pytest.warns(UserWarning) as caught:
-        model = load_model(path)
+        model = model_from_json(json.dumps(config))
     message = " ".join(str(w.message) for w in caught)
-    for words in ("uncompiled", "clipnorm=1.0", "tinynet.optimizers.Adam(learning_rate=0.001)",
-                  "training then differs from Keras's", "compile=False"):
+    for words in ("uncompiled", "use_ema=True", "tinynet.optimizers.Adam(learning_rate=0.001)",
+                  "training then differs from Keras's"):
         assert words in message, message
-    assert not model.compiled and model.predict(np.ones((2, 3)), verbose=0).shape == (2, 2)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # compile=False: the user knows, no warning
-        assert not load_model(path, compile=False).compiled
-    with pytest.warns(UserWarning, match="clipnorm=1.0") as caught:
-        model_from_json(members(path)["config.json"].decode())
-    assert "compile=False" not in str(caught[0].message)  # model_from_json has no such option
+    assert not model.compiled
 
 
 def test_two_inner_models_of_one_default_name_load_keras_s_weights_file():

@@ -453,7 +453,7 @@ def read_model(h5_file, where, custom_objects, compile):
     if config is None:
         raise not_a_model_file(h5_file, where)
     try:
-        model = saving.model_from_config(config)
+        model = saving.model_from_config(config, custom_objects=custom_objects)
     except (TypeError, ValueError) as err:
         raise type(err)(f"{where}: {err}") from None
     read_weights(h5_file, model, config, where)

@@ -1119,10 +1119,14 @@ class Sequential:
         return saving.model_get_config(self)
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config, custom_objects=None):
+        """A new model (new weights, uncompiled) from get_config()'s dict. custom_objects:
+        {name: class} of the regularizers, initializers and constraints of your own that its
+        layers use, as Keras's from_config takes them."""
         from tinynet import saving
 
-        return saving.model_from_config(config)
+        custom_objects = saving.check_custom_objects(custom_objects, "from_config")
+        return saving.model_from_config(config, custom_objects=custom_objects)
 
     def to_json(self):
         from tinynet import saving
@@ -1227,7 +1231,7 @@ def clone_model(model, **keras_only):
                              f"a layer of your own, and clone_model builds each layer anew "
                              f"from its configuration, which tinynet has for its built-in "
                              f"layers only; build the new model in code instead") from None
-    clone = saving.model_from_config(model.get_config())
+    clone = saving.model_from_config(model.get_config(), custom_objects=own_objects_of(model))
     # the model's own flag, as Keras's clone keeps it (a config holds only the layers')
     clone.trainable_flag = model.trainable_flag
     if not model.compiled:
@@ -1244,10 +1248,20 @@ def clone_model(model, **keras_only):
 
 
 def own_objects_of(model):
-    """{class or function name: class or function} of the model's loss and metrics, which
-    clone_model gives compile_from_config as custom_objects: the clone's own are new objects
-    of the same classes, with the same settings (get_config)."""
-    objects = {type(model.loss).__name__: type(model.loss)}
+    """{class or function name: class or function} of the model's loss and metrics, and of
+    its layers' regularizers, initializers and constraints, which clone_model gives
+    model_from_config and compile_from_config as custom_objects: the clone's own are new
+    objects of the same classes, with the same settings (get_config)."""
+    objects = {type(rule).__name__: type(rule) for layer in model.layers
+               for name, rule in vars(layer).items()
+               if name.endswith(("_regularizer", "_initializer", "_constraint"))
+               and rule is not None and not type(rule).__module__.startswith("tinynet.")}
+    if not model.compiled:
+        return objects
+    objects[type(model.loss).__name__] = type(model.loss)
+    schedule = model.optimizer.schedule  # a learning-rate schedule of your own, if any
+    if schedule is not None and not type(schedule).__module__.startswith("tinynet."):
+        objects[type(schedule).__name__] = type(schedule)
     for metric, _ in model.metric_weighting:
         objects[type(metric).__name__] = type(metric)
         function = getattr(metric, "fn", None)

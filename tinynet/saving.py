@@ -79,7 +79,16 @@ import zipfile
 
 import numpy as np
 
-from tinynet import activations, constraints, initializers, layers, losses, metrics, optimizers
+from tinynet import (
+    activations,
+    constraints,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    optimizers,
+    regularizers,
+)
 from tinynet.config import standardize_dtype
 from tinynet.files import check_path, write_atomically
 from tinynet.validation import (
@@ -264,9 +273,13 @@ def initializer_to_keras(initializer, where):
     if isinstance(initializer, str):
         initializer = initializers.get(initializer)
     class_name = type(initializer).__name__
+    if class_name not in INITIALIZER_CONFIGS and isinstance(initializer,
+                                                            initializers.Initializer):
+        return own_object_entry(initializer)  # one of your own: load it with custom_objects
     if class_name not in INITIALIZER_CONFIGS:
         raise ValueError(f"{where}: the initializer {initializer!r} has no Keras equivalent; "
-                         f"use one of {', '.join(INITIALIZER_CONFIGS)}")
+                         f"use one of {', '.join(INITIALIZER_CONFIGS)}, or a subclass of "
+                         f"tinynet.initializers.Initializer with get_config()")
     if class_name == "Constant":  # a number, or an array in Keras's '__numpy__' wrapper
         return keras_object("keras.initializers", class_name, initializer.get_config())
     config = {key: as_json_value(getattr(initializer, key, default))
@@ -334,9 +347,14 @@ def value_to_keras(key, value, where):
     if key in INITIALIZER_KEYS:
         return initializer_to_keras(value, f"{where}: {key}")
     if key.endswith("_regularizer") and value is not None:
+        if type(value).__name__ not in regularizers.REGULARIZERS:
+            return own_object_entry(value)  # one of your own: load it with custom_objects
         return keras_object("keras.regularizers", type(value).__name__,
                             as_json_value(value.get_config()))
     if key.endswith("_constraint") and value is not None:  # MaxNorm(3), as Keras writes it
+        if isinstance(value, constraints.Constraint) and \
+                type(value).__name__ not in constraints.CONSTRAINTS:
+            return own_object_entry(value)  # a Constraint class of your own, as above
         return constraints.serialize(value)
     if key == "activation" and callable(value):  # Keras writes the function's name
         return activations.serialize(value)
@@ -369,8 +387,14 @@ def layer_get_config(layer):
     return config
 
 
-def value_from_keras(key, value, where):
-    """A config value -> the constructor argument tinynet's layer takes."""
+def value_from_keras(key, value, where, custom_objects=None):
+    """A config value -> the constructor argument tinynet's layer takes. A regularizer,
+    initializer or constraint of your own is made from custom_objects (see own_object)."""
+    if key.endswith(RULE_SUFFIXES) and isinstance(value, dict):
+        own = own_object(value, custom_objects)
+        if own is not None:
+            return own
+        check_known_rule(key, value, where)
     if key in INITIALIZER_KEYS:
         return initializer_from_keras(value, f"{where}: {key}")
     if key == "activation":
@@ -420,9 +444,10 @@ def tinynet_layer_class(class_name, config):
     return cls
 
 
-def layer_from_config(class_name, config):
+def layer_from_config(class_name, config, custom_objects=None):
     """A new tinynet layer from Keras's class name and config (the inverse of
-    layer_get_config): Dense + {"units": 64, ...} -> Dense(64, ...)."""
+    layer_get_config): Dense + {"units": 64, ...} -> Dense(64, ...). custom_objects: {name:
+    class} of regularizers, initializers and constraints of your own (see own_object)."""
     if not isinstance(config, dict):
         raise TypeError(f"layer_from_config: config must be a dict, got {config!r}")
     class_name = KERAS_CLASS_OF.get(class_name, class_name)  # Sigmoid -> Activation('sigmoid')
@@ -441,7 +466,7 @@ def layer_from_config(class_name, config):
         if key in ("name", "trainable", "dtype"):
             continue
         if key in accepted and key != "activity_regularizer":  # tinynet's takes None only
-            kwargs[key] = value_from_keras(key, value, where)
+            kwargs[key] = value_from_keras(key, value, where, custom_objects)
         elif key in table or value is None or key.endswith(("_regularizer", "_constraint")):
             # None: a newer Keras's key left at its default; an activity_regularizer, which
             # most tables leave out, is dropped with a warning like the other regularizers
@@ -550,7 +575,7 @@ def unwrap_model_config(config, where):
 FUNCTIONAL_CLASSES = ("Functional", "Model")
 
 
-def item_from_config(entry, where):
+def item_from_config(entry, where, custom_objects=None):
     """A layer from one entry of a config's "layers" list, or a tinynet Sequential for an
     inner Sequential (which the outer model then takes apart)."""
     if not isinstance(entry, dict) or "class_name" not in entry:
@@ -568,8 +593,8 @@ def item_from_config(entry, where):
                          f"as keras.Sequential([...]) (if its layers form one chain) and save "
                          f"again")
     if class_name == "Sequential":
-        return model_from_config(entry, where, inner=True)
-    return layer_from_config(class_name, config)
+        return model_from_config(entry, where, inner=True, custom_objects=custom_objects)
+    return layer_from_config(class_name, config, custom_objects)
 
 
 def input_layer_shape(config):
@@ -599,12 +624,13 @@ def check_fixed_shape(shape, name, class_name):
                      f"on the image size)")
 
 
-def model_from_config(config, where="model_from_config", inner=False):
+def model_from_config(config, where="model_from_config", inner=False, custom_objects=None):
     """A new, built Sequential from Keras's Sequential config (inner or wrapped). An inner
     Sequential is taken apart: its layers join this model (see "a model inside a model").
     inner=True, for such an inner model: one with a variable input size (a base model made
     with Input(shape=(None, None, 3)) inside a model of fixed size) is left unbuilt, and the
-    outer model builds its layers for its own input size."""
+    outer model builds its layers for its own input size. custom_objects: {name: class} of
+    the regularizers, initializers and constraints of your own its layers use."""
     config = unwrap_model_config(config, where)
     items, input_shape = [], config.get("build_input_shape")
     input_name = (config.get("name", "sequential"), "Sequential")
@@ -622,7 +648,7 @@ def model_from_config(config, where="model_from_config", inner=False):
             continue
         if input_shape is None and not items and isinstance(entry, dict):
             input_shape = (entry.get("build_config") or {}).get("input_shape")
-        items.append(item_from_config(entry, where))
+        items.append(item_from_config(entry, where, custom_objects))
     if inner and not is_fixed(input_shape):
         input_shape = None  # the outer model's input decides
     check_fixed_shape(input_shape, *input_name)
@@ -659,7 +685,7 @@ def model_from_json(text, custom_objects=None):
         config = json.loads(text)
     except json.JSONDecodeError as err:
         raise ValueError(f"model_from_json: the text is not valid JSON ({err})") from None
-    model = model_from_config(config)
+    model = model_from_config(config, custom_objects=custom_objects)
     compile_config = config.get("compile_config") if isinstance(config, dict) else None
     if compile_config:
         compile_from_config(model, compile_config, "model_from_json", custom_objects)
@@ -676,12 +702,14 @@ def optimizer_to_keras(optimizer):
         return None
     own, extra = OPTIMIZER_KEYS[class_name]
     learning_rate = optimizer.schedule or optimizer.current_learning_rate()  # as given
-    if hasattr(learning_rate, "get_config"):  # a schedule
-        learning_rate = keras_object("keras.optimizers.schedules",
-                                     type(learning_rate).__name__, learning_rate.get_config())
+    if hasattr(learning_rate, "get_config"):  # a schedule (one of your own: see serialize)
+        from tinynet.optimizers import schedules
+
+        learning_rate = schedules.serialize(learning_rate)
     config = {"name": snake_case(class_name), "learning_rate": learning_rate,
               **OPTIMIZER_COMMON}
-    config.update({key: getattr(optimizer, key) for key in own})
+    # gradient clipping, which tinynet's optimizers have too, as set
+    config.update({key: getattr(optimizer, key) for key in (*optimizers.CLIPPING, *own)})
     config.update(extra)
     return keras_object("keras.optimizers", class_name, as_json_value(config))
 
@@ -758,7 +786,7 @@ def get_compile_config(model):
             "steps_per_execution": 1, "jit_compile": False}
 
 
-def optimizer_from_keras(value, where):
+def optimizer_from_keras(value, where, custom_objects=None):
     """Keras's serialized optimizer (or 'adam') -> a tinynet optimizer with its settings.
     A Keras-only setting that is on (clipnorm, use_ema, ...) raises a ValueError (see
     keras_only_settings): compile_from_config then leaves the model uncompiled, with a
@@ -775,9 +803,14 @@ def optimizer_from_keras(value, where):
     config = dict(value.get("config") or {})
     own, extra = OPTIMIZER_KEYS[class_name]
     kwargs = {key: config[key] for key in own if key in config}
+    # gradient clipping: Keras applies a setting only when it is positive
+    kwargs.update({key: config[key] for key in optimizers.CLIPPING
+                   if isinstance(config.get(key), (int, float)) and config[key] > 0})
+    own = (*own, *optimizers.CLIPPING)
     learning_rate = config.get("learning_rate", None)
     if isinstance(learning_rate, dict):
-        learning_rate = schedule_from_keras(learning_rate, where)
+        learning_rate = own_object(learning_rate, custom_objects) or \
+            schedule_from_keras(learning_rate, where)
     if learning_rate is not None:
         kwargs["learning_rate"] = learning_rate
     unsupported = keras_only_settings(config, own, extra)
@@ -852,7 +885,7 @@ def schedule_from_keras(value, where):
     cls = getattr(schedules, str(value.get("class_name")), None)
     if not isinstance(cls, type) or not issubclass(cls, schedules.LearningRateSchedule):
         raise ValueError(f"{where}: tinynet has no learning-rate schedule "
-                         f"{value.get('class_name')!r}")
+                         f"{value.get('class_name')!r}{own_object_hint(value)}")
     accepted = constructor_arguments(cls)
     config = value.get("config") or {}
     return cls(**{key: v for key, v in config.items() if key in accepted})
@@ -918,7 +951,7 @@ def compile_from_config(model, compile_config, where, custom_objects=None):
     cannot (a Keras-only loss or optimizer; a Keras-only metric is only left out). Returns
     True if compiled."""
     try:
-        optimizer = optimizer_from_keras(compile_config["optimizer"], where)
+        optimizer = optimizer_from_keras(compile_config["optimizer"], where, custom_objects)
         loss = loss_from_keras(compile_config["loss"], where, custom_objects)
         model.compile(optimizer=optimizer, loss=loss,
                       metrics=metrics_from_keras(compile_config, loss.name, where,
@@ -1689,7 +1722,7 @@ def load_model(path, custom_objects=None, compile=True, safe_mode=True):
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ValueError(f"{where}: config.json is not valid JSON ({err})") from None
     try:
-        model = model_from_config(config)
+        model = model_from_config(config, custom_objects=custom_objects)
     except (TypeError, ValueError) as err:
         raise type(err)(f"{where}: {err}") from None
     compile_config = config.get("compile_config") if isinstance(config, dict) else None
@@ -1703,12 +1736,29 @@ def load_model(path, custom_objects=None, compile=True, safe_mode=True):
 #
 # Keras saves a layer, loss or metric of your own in a .keras file by its class name and its
 # get_config(), and load_model rebuilds it from custom_objects={name: class}. tinynet does the
-# same for losses and metrics. Its .keras files hold built-in layers only: a model with a
-# layer of your own is saved with save_weights and built in code.
+# same for losses, metrics, regularizers, initializers, constraints and learning-rate
+# schedules. Its .keras files hold built-in layers only: a model with a layer of your own is
+# saved with save_weights and built in code.
+
+RULE_SUFFIXES = ("_regularizer", "_initializer", "_constraint")
+
+
+def check_known_rule(key, value, where):
+    """A layer's regularizer, initializer or constraint that is none of tinynet's and not in
+    custom_objects: say what to pass, rather than the layer's own complaint about it."""
+    known = {"_regularizer": regularizers.REGULARIZERS, "_constraint": constraints.CONSTRAINTS,
+             "_initializer": INITIALIZER_CONFIGS}[next(s for s in RULE_SUFFIXES
+                                                        if key.endswith(s))]
+    name = value.get("class_name")
+    if name not in known and not str(value.get("module") or "").startswith("keras"):
+        raise ValueError(f"{where}: {key} is {name!r}, one of your own: give it as "
+                         f"custom_objects={{{name!r}: {name}}} to load_model (or "
+                         f"model_from_json, from_config)")
 
 def check_custom_objects(custom_objects, where):
-    """custom_objects: None or {name: a loss or metric class or function of your own}.
-    A layer class is refused (tinynet's .keras files hold built-in layers only)."""
+    """custom_objects: None or {name: a class or function of your own}: a loss, metric,
+    regularizer, initializer, constraint or learning-rate schedule. A layer class is refused
+    (tinynet's .keras files hold built-in layers only)."""
     if custom_objects is None:
         return {}
     if not isinstance(custom_objects, dict):
@@ -1719,7 +1769,8 @@ def check_custom_objects(custom_objects, where):
             raise TypeError(f"{where}(custom_objects=...): {name!r} is a layer; tinynet saves "
                             f"and loads only its built-in layers in .keras files. For a model "
                             f"with a layer of your own, build it in code and use "
-                            f"model.load_weights (custom_objects takes losses and metrics)")
+                            f"model.load_weights (custom_objects takes losses, metrics, "
+                            f"regularizers, initializers, constraints and schedules)")
         if not callable(value):
             raise TypeError(f"{where}(custom_objects=...): {name!r} must be a class or a "
                             f"function, got {value!r}")

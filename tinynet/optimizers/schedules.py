@@ -356,8 +356,14 @@ def serialize(schedule):
     """Keras's dict of a schedule, what an optimizer's get_config holds as its learning_rate:
     {'module': 'keras.optimizers.schedules', 'class_name': 'ExponentialDecay',
      'config': schedule.get_config(), 'registered_name': None} (keras.optimizers.schedules.
-    serialize in Keras 3.15.1 gives the same dict)."""
-    return {"module": "keras.optimizers.schedules", "class_name": type(schedule).__name__,
+    serialize in Keras 3.15.1 gives the same dict). A schedule of your own is written as
+    Keras writes its user's objects, {'module': None, 'class_name': 'MySchedule', 'config':
+    ..., 'registered_name': 'MySchedule'}, for load_model(..., custom_objects={...})."""
+    name = type(schedule).__name__
+    if name not in SCHEDULES:
+        return {"module": None, "class_name": name, "config": schedule.get_config(),
+                "registered_name": name}
+    return {"module": "keras.optimizers.schedules", "class_name": name,
             "config": schedule.get_config(), "registered_name": None}
 
 
