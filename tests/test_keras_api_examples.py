@@ -2,6 +2,8 @@
 with Keras. Every expected number below was printed by Keras 3.15.1 (torch backend) for the
 same code."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -120,3 +122,26 @@ def test_an_initializer_called_without_dtype_follows_floatx_as_in_keras():
     finally:
         tinynet.set_floatx("float32")
     assert tinynet.initializers.get("glorot_uniform")((2, 2)).dtype == np.float32
+
+
+def test_an_input_layer_rebuilds_from_its_config_batch_size_included():
+    # Keras 3.15.1: InputLayer(shape=(4, 2), batch_size=8).get_config()["batch_shape"] is
+    # (8, 4, 2); tinynet wrote None for the batch, and from_config refused its own config
+    layer = tinynet.layers.InputLayer(shape=(4, 2), batch_size=8, name="pixels")
+    config = layer.get_config()
+    assert config["batch_shape"] == [8, 4, 2]
+    again = tinynet.layers.InputLayer.from_config(config)
+    assert (again.shape, again.name, again.get_config()) == ((8, 4, 2), "pixels", config)
+    with pytest.raises(ValueError, match="sparse=True"):
+        tinynet.layers.InputLayer.from_config({**config, "sparse": True})
+
+
+def test_a_compile_config_without_an_optimizer_compiles_with_keras_s_default():
+    # Keras writes no optimizer in compile_config after a legacy .h5 save; its load_model
+    # then compiles with compile()'s default, RMSprop
+    model = tinynet.models.Sequential([tinynet.layers.Dense(1, input_shape=(2,))])
+    model.compile(optimizer="sgd", loss="mse")
+    config = json.loads(model.to_json())
+    del config["compile_config"]["optimizer"]
+    again = tinynet.models.model_from_json(json.dumps(config))
+    assert again.compiled and type(again.optimizer).__name__ == "RMSprop"

@@ -336,3 +336,29 @@ def test_keras_2_s_decay_is_ignored_with_a_warning_as_keras_3_ignores_it(make):
         optimizer.apply(weights[0], np.full(3, 0.5, np.float32))
         plain.apply(weights[1], np.full(3, 0.5, np.float32))
     np.testing.assert_array_equal(weights[0], weights[1])
+
+
+@pytest.mark.parametrize("recompile", [False, True])
+def test_a_layer_popped_and_added_back_keeps_its_optimizer_state(recompile):
+    # Keras 3.15.1 (measured live): pop the output layer and add it back, with or without
+    # compiling again with the same optimizer, and training goes on exactly as without the
+    # pop: the layer's momentum is kept (tinynet dropped it, as for a new layer)
+    def run(pop_and_add):
+        tinynet.set_seed(0)
+        model = Sequential([Dense(10, input_dim=2, activation="relu"),
+                            Dense(3, activation="softmax")])
+        optimizer = tinynet.optimizers.SGD(0.01, momentum=0.9)
+        model.compile(loss="categorical_crossentropy", optimizer=optimizer)
+        x = np.random.default_rng(0).normal(size=(64, 2)).astype(np.float32)
+        y = np.eye(3, dtype=np.float32)[np.arange(64) % 3]
+        model.fit(x, y, epochs=1, shuffle=False, verbose=0)
+        if pop_and_add:
+            output = model.layers[-1]
+            model.pop()
+            model.add(output)
+            if recompile:
+                model.compile(loss="categorical_crossentropy", optimizer=optimizer)
+        model.fit(x[:32], y[:32], batch_size=32, shuffle=False, verbose=0)
+        return model.get_weights()
+    for a, b in zip(run(False), run(True), strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -277,6 +277,8 @@ def save_model(model, path, overwrite=True, zipped=None, **keras_only):
     if not model.built:
         raise ValueError("save: the model is not built yet; give the first layer an "
                          "input_shape or call the model on data first")
+    for layer in model.layers:  # a layer of your own is refused before the format's warning
+        saving.keras_class_name(layer)
     warn_user(LEGACY_WARNING.format(where="save", path=path))
     if include_optimizer:
         saving.warn_if_it_loads_uncompiled(model, "save")

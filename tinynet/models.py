@@ -415,19 +415,19 @@ class Sequential:
         where each weight has its own: the weights that stay keep theirs, a frozen weight's
         state waits unchanged in `parked_slots` until it is unfrozen, and weights new to the
         optimizer start from its fresh state (zeros; Adagrad's initial accumulator). The state
-        of a layer that leaves the model (pop) is dropped. Parked state is kept with its layer
-        object and given back only to that object (ids of freed layers are reused)."""
+        of a layer that leaves the model (pop) waits in the same way, for the same layer
+        object to come back (greedy layer-wise pretraining pops the output layer and adds it
+        back: in Keras it keeps its momentum). Parked state is kept with its layer object and
+        given back only to that object (ids of freed layers are reused)."""
         state = self.optimizer.slots
         if not state or len(state) != 1:
             self.optimizer.reset()
             self.parked_slots = {}
             return
-        in_model = {id(layer) for layer in self.layers}
-        parked = {slot: held for slot, held in self.parked_slots.items()
-                  if id(held[0]) in in_model}
-        for layer, key in old_keys:  # leaving the vector: frozen
+        parked = dict(self.parked_slots)
+        for layer, key in old_keys:  # leaving the vector: frozen, or out of the model
             slot = (id(layer), key)
-            if slot not in self.segments and id(layer) in in_model:
+            if slot not in self.segments:
                 parked[slot] = (layer, {name: old[old_segments[slot]].copy()
                                         for name, old in state[0].items()})
         carried = {}

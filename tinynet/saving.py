@@ -334,7 +334,7 @@ def keras_class_name(layer):
                  if not type(layer).__module__.startswith("tinynet.") else
                  "Keras 3 has no such layer")
         raise ValueError(f"Layer '{layer.name}' ({type(layer).__name__}) cannot be saved in "
-                         f"Keras's format: {whose}. Save the weights "
+                         f"Keras's formats (.keras, .h5): {whose}. Save the weights "
                          f"instead (model.save_weights('model.weights.npz'), or "
                          f"ModelCheckpoint('model.weights.npz', save_weights_only=True)) and "
                          f"build the model in code to load them. Layers that can be saved "
@@ -374,7 +374,7 @@ def layer_get_config(layer):
     class_name = keras_class_name(layer)
     where = f"layer '{layer.name}' ({type(layer).__name__})"
     if class_name == "InputLayer":
-        return {"batch_shape": as_json_value(layer.input_shape), "dtype": layer.dtype,
+        return {"batch_shape": as_json_value(layer.shape), "dtype": layer.dtype,
                 "sparse": False, "ragged": False, "name": layer.name, "optional": False}
     config = {"name": layer.name, "trainable": bool(getattr(layer, "trainable", True)),
               "dtype": dtype_policy(layer.dtype)}
@@ -951,7 +951,9 @@ def compile_from_config(model, compile_config, where, custom_objects=None):
     cannot (a Keras-only loss or optimizer; a Keras-only metric is only left out). Returns
     True if compiled."""
     try:
-        optimizer = optimizer_from_keras(compile_config["optimizer"], where, custom_objects)
+        # no optimizer (Keras writes none after a legacy .h5 save): Keras's compile default
+        optimizer = optimizer_from_keras(compile_config.get("optimizer") or "rmsprop", where,
+                                         custom_objects)
         loss = loss_from_keras(compile_config["loss"], where, custom_objects)
         model.compile(optimizer=optimizer, loss=loss,
                       metrics=metrics_from_keras(compile_config, loss.name, where,

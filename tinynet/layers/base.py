@@ -87,6 +87,12 @@ class Layer:
         a weight penalty          self.regularizers[name] = tinynet.regularizers.L2(0.01) in
                                   build, and self.add_regularization_gradients() as the last
                                   step of backward (the loss already counts the penalty)
+        a weight constraint       self.constraints[name] = tinynet.constraints.MaxNorm(3) in
+                                  build: applied after each optimizer update, as in Keras
+                                  (for arguments in Keras's style, self.kernel_regularizer
+                                  and self.kernel_constraint set in __init__, call
+                                  self.attach_rules('kernel') in build after making the
+                                  weight: it fills both dicts)
         running statistics        update self.state[...] in forward only when
                                   `training and self.trainable` (a frozen layer keeps them)
         weights in attributes     read self.params[name] in forward: compile moves every
@@ -98,6 +104,10 @@ class Layer:
     for a wrong input (not a float array, an empty batch, samples of another shape, a
     training that is not a bool, a grad_output of another shape or batch size than the last
     output) or a backward called before forward.
+
+    Check a layer of your own against finite differences, in float64, before training it:
+    tinynet.gradcheck.check_layer(MyLayer(dtype='float64'), x) gives the relative error of
+    dL/dx and of each weight's gradient (about 1e-8 or less when backward is right).
 
     Keras's way, call(inputs) with weights from self.add_weight(...), is refused with an error
     that says what to write instead: tinynet has no automatic differentiation, so backward is
@@ -113,8 +123,8 @@ class Layer:
         trainable:   False freezes the layer's weights (default True).
         input_shape: the shape of one sample, e.g. (20,); only needed on a model's first layer.
         input_dim:   an int, the same as input_shape=(input_dim,) (Keras 2 spelling).
-    Keras arguments tinynet lacks (activity_regularizer=..., Dense's kernel_constraint=...)
-    are accepted at Keras's default, which changes nothing, and otherwise refused with a
+    Keras arguments tinynet lacks (activity_regularizer=..., Dropout's noise_shape=...) are
+    accepted at Keras's default, which changes nothing, and otherwise refused with a
     TypeError that says so (KERAS_ONLY_ARGUMENTS).
     """
 

@@ -48,6 +48,27 @@ class InputLayer(Layer):
         self.build(self.input_shape)
         self.ran_forward = None
 
+    @classmethod
+    def from_config(cls, config):
+        """An InputLayer from get_config()'s dict, which holds Keras's keys (batch_shape,
+        dtype, sparse, ragged, name, optional), tinynet's or Keras's. sparse, ragged and
+        optional are Keras's and taken at False only (a ValueError otherwise)."""
+        if not isinstance(config, dict):
+            raise TypeError(f"InputLayer.from_config: config must be a dict, got {config!r}")
+        on = [key for key in ("sparse", "ragged", "optional") if config.get(key)]
+        if on:
+            raise ValueError(f"InputLayer.from_config: tinynet's inputs are dense and required; "
+                             f"got {on[0]}={config[on[0]]!r}")
+        batch_shape = config.get("batch_shape") or config.get("batch_input_shape")
+        if not isinstance(batch_shape, (list, tuple)) or len(batch_shape) < 2:
+            raise ValueError(f"InputLayer.from_config: config needs a batch_shape such as "
+                             f"[None, 20], got {batch_shape!r}")
+        dtype = config.get("dtype")
+        if isinstance(dtype, dict):  # Keras's DTypePolicy entry
+            dtype = (dtype.get("config") or {}).get("name")
+        return cls(shape=tuple(batch_shape[1:]), batch_size=batch_shape[0], dtype=dtype,
+                   name=config.get("name"))
+
     @property
     def shape(self):
         """(batch_size, *sample_shape), batch_size None unless given: the batch axis first, as
