@@ -305,7 +305,7 @@ def test_clone_model_of_an_unbuilt_uncompiled_model():
     assert not clone.built and not clone.compiled and len(clone.layers) == 2
 
 
-def test_clone_model_refuses_a_layer_of_your_own_and_keras_arguments():
+def test_clone_model_makes_a_layer_of_your_own_from_its_config_and_refuses_keras_arguments():
     class Double(Layer):
         def build(self, input_shape):
             super().build(input_shape)
@@ -316,8 +316,17 @@ def test_clone_model_refuses_a_layer_of_your_own_and_keras_arguments():
         def backward(self, grad_output):
             return 2 * grad_output
 
-    with pytest.raises(ValueError, match="clone_model: layer 'double' .* a layer of your own"):
-        clone_model(Sequential([Dense(2, input_shape=(4,)), Double()]))
+    class Times(Double):  # an argument its get_config does not give
+        def __init__(self, factor, **kwargs):
+            super().__init__(**kwargs)
+            self.factor = factor
+
+    model = Sequential([Dense(2, input_shape=(4,)), Double()])
+    clone = clone_model(model)
+    assert type(clone.layers[1]) is Double and clone.layers[1] is not model.layers[1]
+    with pytest.raises(ValueError, match=r"its get_config\(\) must return a dict with the "
+                                         r"arguments of its __init__ \(factor\)"):
+        clone_model(Sequential([Dense(2, input_shape=(4,)), Times(3)]))
     with pytest.raises(TypeError, match=r"clone_model\(clone_function=\.\.\.\)"):
         clone_model(small_model(), clone_function=lambda layer: layer)
     with pytest.raises(TypeError, match="expected a Sequential model, got Dense"):

@@ -82,7 +82,7 @@ def test_normalize_divides_by_the_norm_along_the_axis():
     (regularizers, "OrthogonalRegularizer", "L1 and L2"),
     (schedules, "WarmupCosine", "subclass LearningRateSchedule"),
     (utils, "pad_sequences", "no text"),
-    (utils, "register_keras_serializable", "save_weights"),
+    (utils, "register_keras_serializable", "custom_objects="),
     (utils, "plot_model", "summary"),
 ])
 def test_a_keras_name_tinynet_lacks_says_what_to_use_instead(module, name, words):

@@ -1179,9 +1179,9 @@ class Sequential:
 
 def load_model(filepath=None, custom_objects=None, compile=True, safe_mode=True, *, path=None):
     """A Sequential model from a .keras file written by tinynet's or Keras 3's model.save.
-    compile=False loads the architecture and weights only. custom_objects and safe_mode are
-    Keras's: tinynet's .keras files hold only its built-in layers, so custom_objects must be
-    empty (a model with a layer of your own is saved with save_weights)."""
+    compile=False loads the architecture and weights only. custom_objects={name: class}
+    gives the layers, losses, metrics, regularizers, initializers, constraints and schedules
+    of your own that the file names, as in Keras; safe_mode is Keras's and changes nothing."""
     from tinynet import saving
 
     filepath = file_argument(filepath, path, "load_model")
@@ -1213,8 +1213,8 @@ def clone_model(model, **keras_only):
     model's clone is compiled the same way, with an optimizer of its own.
 
     Raises TypeError for a model that is not a Sequential or for Keras's other arguments
-    (input_tensors, clone_function, ...), ValueError for a layer of your own, which has no
-    configuration to be built from."""
+    (input_tensors, clone_function, ...), ValueError for a layer of your own whose
+    get_config() does not give the arguments of its __init__ (see Layer.get_config)."""
     from tinynet import saving
 
     if keras_only:
@@ -1223,14 +1223,6 @@ def clone_model(model, **keras_only):
     if not isinstance(model, Sequential):
         raise TypeError(f"clone_model: expected a Sequential model, got "
                         f"{type(model).__name__}")
-    for layer in model.layers:
-        try:
-            saving.keras_class_name(layer)  # refuses a class that has no Keras config
-        except ValueError:
-            raise ValueError(f"clone_model: layer '{layer.name}' ({type(layer).__name__}) is "
-                             f"a layer of your own, and clone_model builds each layer anew "
-                             f"from its configuration, which tinynet has for its built-in "
-                             f"layers only; build the new model in code instead") from None
     clone = saving.model_from_config(model.get_config(), custom_objects=own_objects_of(model))
     # the model's own flag, as Keras's clone keeps it (a config holds only the layers')
     clone.trainable_flag = model.trainable_flag
@@ -1256,6 +1248,9 @@ def own_objects_of(model):
                for name, rule in vars(layer).items()
                if name.endswith(("_regularizer", "_initializer", "_constraint"))
                and rule is not None and not type(rule).__module__.startswith("tinynet.")}
+    # and its layers of your own (made again from their get_config())
+    objects.update({type(layer).__name__: type(layer) for layer in model.layers
+                    if not type(layer).__module__.startswith("tinynet.")})
     if not model.compiled:
         return objects
     objects[type(model.loss).__name__] = type(model.loss)

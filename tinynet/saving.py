@@ -71,6 +71,7 @@ h5py is an optional dependency: pip install "tinynet[keras]".
 """
 
 import datetime
+import inspect
 import io
 import json
 import os
@@ -324,22 +325,45 @@ def activation_from_keras(value, where):
 
 # -- one layer -------------------------------------------------------------------------------
 
+def is_own_layer(layer_or_class):
+    """A layer class of your own (defined outside tinynet): saved as Keras saves its users'
+    layers, by class name and get_config(), and loaded with custom_objects."""
+    cls = layer_or_class if isinstance(layer_or_class, type) else type(layer_or_class)
+    return not cls.__module__.startswith("tinynet.")
+
+
 def keras_class_name(layer):
-    """The Keras class a tinynet layer is saved as; an error for a layer Keras lacks."""
+    """The Keras class a tinynet layer is saved as (a layer of your own: its class's name);
+    an error for a built-in layer Keras lacks."""
     name = type(layer).__name__
+    if is_own_layer(layer):
+        return name
     name = KERAS_CLASS_OF.get(name, name)
     if name not in LAYER_TABLE:
-        whose = ("it is a layer of your own, and tinynet writes only its built-in layers "
-                 "(Keras would need your class, written for Keras, to read it)"
-                 if not type(layer).__module__.startswith("tinynet.") else
-                 "Keras 3 has no such layer")
         raise ValueError(f"Layer '{layer.name}' ({type(layer).__name__}) cannot be saved in "
-                         f"Keras's formats (.keras, .h5): {whose}. Save the weights "
-                         f"instead (model.save_weights('model.weights.npz'), or "
+                         f"Keras's formats (.keras, .h5): Keras 3 has no such layer. Save "
+                         f"the weights instead (model.save_weights('model.weights.npz'), or "
                          f"ModelCheckpoint('model.weights.npz', save_weights_only=True)) and "
                          f"build the model in code to load them. Layers that can be saved "
                          f"as .keras: {', '.join(sorted(LAYER_TABLE))}")
     return name
+
+
+def own_layer_config(layer):
+    """Keras's config of a layer of your own: what its get_config() returns, which starts
+    from super().get_config() ({"name", "trainable", "dtype"}), as in Keras. A class whose
+    __init__ takes arguments must say them in get_config (Keras refuses it too)."""
+    required = [p.name for p in inspect.signature(type(layer).__init__).parameters.values()
+                if p.name != "self" and p.default is p.empty
+                and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    config = layer.get_config()
+    if not isinstance(config, dict) or [name for name in required if name not in config]:
+        raise ValueError(f"Layer '{layer.name}' ({type(layer).__name__}) cannot be saved: "
+                         f"its get_config() must return a dict with the arguments of its "
+                         f"__init__ ({', '.join(required)}), as in Keras: def get_config("
+                         f"self): return {{**super().get_config(), "
+                         f"{', '.join(f'{n!r}: self.{n}' for n in required)}}}")
+    return as_json_value(config)
 
 
 def value_to_keras(key, value, where):
@@ -370,7 +394,12 @@ def value_to_keras(key, value, where):
 
 
 def layer_get_config(layer):
-    """Keras's config of one layer: {"name", "trainable", "dtype", <its arguments>}."""
+    """Keras's config of one layer: {"name", "trainable", "dtype", <its arguments>}. For a
+    layer of your own, what Layer.get_config gives it: the first three, to which its own
+    get_config adds its arguments."""
+    if is_own_layer(layer):
+        return {"name": layer.name, "trainable": bool(getattr(layer, "trainable", True)),
+                "dtype": dtype_policy(layer.dtype)}
     class_name = keras_class_name(layer)
     where = f"layer '{layer.name}' ({type(layer).__name__})"
     if class_name == "InputLayer":
@@ -436,7 +465,9 @@ def tinynet_layer_class(class_name, config):
     """The tinynet class for a Keras class name, or an error naming the layer."""
     where = layer_description(class_name, config)
     if class_name not in LAYER_TABLE:
-        raise ValueError(f"{where}: tinynet has no {class_name} layer. It can load: "
+        raise ValueError(f"{where}: tinynet has no {class_name} layer (if it is a layer of "
+                         f"your own, written for tinynet, give custom_objects={{"
+                         f"{class_name!r}: {class_name}}}). It can load: "
                          f"{', '.join(sorted(LAYER_TABLE))}")
     cls = getattr(layers, LAYER_TABLE[class_name][0], None)
     if cls is None:
@@ -450,6 +481,9 @@ def layer_from_config(class_name, config, custom_objects=None):
     class} of regularizers, initializers and constraints of your own (see own_object)."""
     if not isinstance(config, dict):
         raise TypeError(f"layer_from_config: config must be a dict, got {config!r}")
+    own = (custom_objects or {}).get(class_name)
+    if isinstance(own, type) and issubclass(own, layers.Layer):  # a layer of your own
+        return own.from_config(config)
     class_name = KERAS_CLASS_OF.get(class_name, class_name)  # Sigmoid -> Activation('sigmoid')
     cls = tinynet_layer_class(class_name, config)
     where = layer_description(class_name, config)
@@ -484,8 +518,15 @@ def layer_from_config(class_name, config, custom_objects=None):
 # -- the model -------------------------------------------------------------------------------
 
 def layer_entry(layer):
-    """One element of the model config's "layers" list."""
+    """One element of the model config's "layers" list (a layer of your own as Keras writes
+    one: module None and its class name as registered_name, with a build_config)."""
     class_name = keras_class_name(layer)
+    if is_own_layer(layer):
+        entry = {"module": None, "class_name": class_name, "config": own_layer_config(layer),
+                 "registered_name": class_name}
+        if layer.built:
+            entry["build_config"] = {"input_shape": as_json_value(layer.input_shape)}
+        return entry
     entry = keras_object("keras.layers", class_name, layer_get_config(layer))
     if layer.built and LAYER_TABLE[class_name][2]:
         entry["build_config"] = {"input_shape": as_json_value(layer.input_shape)}
@@ -1697,9 +1738,9 @@ def load_model(path, custom_objects=None, compile=True, safe_mode=True):
     compiled as it was saved when tinynet has that optimizer, loss and metrics (else a
     warning says why not), with the optimizer's saved state when it fits the model (see
     restore_optimizer). compile=False skips that. custom_objects={name: class or function}
-    gives the losses and metrics of your own that the compile settings name, as in Keras
-    (load_model(path, custom_objects={"CustomMSE": CustomMSE})); layers of your own are not
-    saved in .keras files (see check_custom_objects). safe_mode is accepted for Keras code
+    gives the layers, losses, metrics and other objects of your own that the file names, as
+    in Keras (load_model(path, custom_objects={"CustomMSE": CustomMSE})); see
+    check_custom_objects. safe_mode is accepted for Keras code
     and changes nothing (nothing in these files runs code).
 
     A Sequential inside the saved model is taken apart, as Sequential([inner_model, ...])
@@ -1734,13 +1775,12 @@ def load_model(path, custom_objects=None, compile=True, safe_mode=True):
     return model
 
 
-# -- losses and metrics of your own: custom_objects ---------------------------------------------
+# -- objects of your own: custom_objects ---------------------------------------------------------
 #
 # Keras saves a layer, loss or metric of your own in a .keras file by its class name and its
 # get_config(), and load_model rebuilds it from custom_objects={name: class}. tinynet does the
-# same for losses, metrics, regularizers, initializers, constraints and learning-rate
-# schedules. Its .keras files hold built-in layers only: a model with a layer of your own is
-# saved with save_weights and built in code.
+# same for layers (layer_entry), losses, metrics, regularizers, initializers, constraints and
+# learning-rate schedules.
 
 RULE_SUFFIXES = ("_regularizer", "_initializer", "_constraint")
 
@@ -1758,21 +1798,14 @@ def check_known_rule(key, value, where):
                          f"model_from_json, from_config)")
 
 def check_custom_objects(custom_objects, where):
-    """custom_objects: None or {name: a class or function of your own}: a loss, metric,
-    regularizer, initializer, constraint or learning-rate schedule. A layer class is refused
-    (tinynet's .keras files hold built-in layers only)."""
+    """custom_objects: None or {name: a class or function of your own}: a layer, loss,
+    metric, regularizer, initializer, constraint or learning-rate schedule."""
     if custom_objects is None:
         return {}
     if not isinstance(custom_objects, dict):
         raise TypeError(f"{where}(custom_objects=...) must be a dict {{name: class}}, got "
                         f"{type(custom_objects).__name__}")
     for name, value in custom_objects.items():
-        if isinstance(value, type) and issubclass(value, layers.Layer):
-            raise TypeError(f"{where}(custom_objects=...): {name!r} is a layer; tinynet saves "
-                            f"and loads only its built-in layers in .keras files. For a model "
-                            f"with a layer of your own, build it in code and use "
-                            f"model.load_weights (custom_objects takes losses, metrics, "
-                            f"regularizers, initializers, constraints and schedules)")
         if not callable(value):
             raise TypeError(f"{where}(custom_objects=...): {name!r} must be a class or a "
                             f"function, got {value!r}")
@@ -1844,10 +1877,8 @@ def own_object_hint(entry):
 
 # -- Keras's registry of objects of your own, which tinynet does not have ----------------------
 
-OWN_OBJECTS = ("tinynet has no registry of objects of your own: give losses and metrics of "
-               "your own to load_model(path, custom_objects={name: class}). Layers of your "
-               "own are not saved in .keras files: build the model in code and use "
-               "model.save_weights('model.weights.npz') and model.load_weights(...)")
+OWN_OBJECTS = ("tinynet has no registry of objects of your own: give your layers, losses, "
+               "metrics and other classes to load_model(path, custom_objects={name: class})")
 INSTEAD = {
     "register_keras_serializable": OWN_OBJECTS,
     "get_custom_objects": OWN_OBJECTS,

@@ -517,16 +517,27 @@ class Layer:
     # -- configuration (Keras's get_config / from_config) ---------------------------------
 
     def get_config(self):
-        """The layer's constructor arguments as Keras writes them in a .keras file."""
+        """The layer's constructor arguments as Keras writes them in a .keras file. A layer
+        of your own whose __init__ takes arguments adds them, as in Keras:
+            def get_config(self):
+                return {**super().get_config(), "units": self.units}
+        (super() gives name, trainable and dtype); model.save then writes the layer, and
+        load_model(path, custom_objects={"MyLayer": MyLayer}) makes it again."""
         from tinynet import saving  # the Keras file format lives in one module
 
         return saving.layer_get_config(self)
 
     @classmethod
     def from_config(cls, config):
-        """A new layer from get_config()'s dictionary."""
+        """A new layer from get_config()'s dictionary (a layer of your own: cls(**config),
+        with Keras's dtype entry read as its name, as Keras's Layer.from_config does)."""
         from tinynet import saving
 
+        if saving.is_own_layer(cls):
+            config = dict(config)
+            if isinstance(config.get("dtype"), dict):  # Keras's DTypePolicy entry
+                config["dtype"] = (config["dtype"].get("config") or {}).get("name")
+            return cls(**config)
         return saving.layer_from_config(cls.__name__, config)
 
 
