@@ -3,6 +3,7 @@
 advice where tinynet lacks what they use."""
 
 import inspect
+import warnings
 
 import numpy as np
 import pytest
@@ -362,3 +363,33 @@ def test_a_layer_popped_and_added_back_keeps_its_optimizer_state(recompile):
         return model.get_weights()
     for a, b in zip(run(False), run(True), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+class OwnBinaryLoss(tinynet.losses.Loss):
+    """A binary cross-entropy of one's own, for 0/1 targets (a classification loss)."""
+
+    def call(self, y_true, y_pred):
+        p = np.clip(y_pred, 1e-7, 1 - 1e-7)
+        return -np.mean(y_true * np.log(p) + (1 - y_true) * np.log(1 - p), axis=-1)
+
+    def sample_gradient(self, y_true, y_pred):
+        p = np.clip(y_pred, 1e-7, 1 - 1e-7)
+        return (p - y_true) / (p * (1 - p)) / y_pred.shape[-1]
+
+
+@pytest.mark.parametrize("loss, warns", [("mse", True), ("huber", True),
+                                         (OwnBinaryLoss(), False), ("hinge", False)])
+def test_accuracy_with_a_regression_loss_is_pointed_out_once(loss, warns, tmp_path):
+    pytest.importorskip("h5py")
+    model = Sequential([Dense(1, input_shape=(2,), activation="sigmoid")])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.compile(optimizer="sgd", loss=loss, metrics=["accuracy"])
+    said = [w for w in caught if "measures little for regression" in str(w.message)]
+    assert bool(said) is warns
+    if warns:  # at compile, not again when the saved model is loaded
+        model.save(tmp_path / "m.keras")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            tinynet.models.load_model(tmp_path / "m.keras")
+        assert not [w for w in caught if "measures little" in str(w.message)]

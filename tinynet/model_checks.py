@@ -565,9 +565,10 @@ def warn_about_output_and_loss(model):
         loss_class = type(model.loss).__name__
         message = (f"the last layer outputs '{activation}' values, not probabilities that add "
                    f"up to 1; use activation='softmax', or loss={loss_class}(from_logits=True)")
-    classification = ("binary_crossentropy", "categorical_crossentropy",
-                      "sparse_categorical_crossentropy", "crossentropy")
-    if not message and name not in classification and any(
+    # tinynet's regression losses (a loss of your own may well be a classification one)
+    regression = ("mean_squared_error", "mean_absolute_error", "mean_squared_logarithmic_error",
+                  "mean_absolute_percentage_error", "huber_loss", "log_cosh", "poisson")
+    if not message and name in regression and any(
             type(metric).__name__ == "AccuracyByShape" for metric, _ in model.metric_weighting):
         message = (f"metrics=['accuracy'] with loss '{name}': Keras 3 (and tinynet) then count "
                    f"a prediction right when it rounds to the target (binary accuracy, for one "

@@ -996,11 +996,15 @@ def compile_from_config(model, compile_config, where, custom_objects=None):
         optimizer = optimizer_from_keras(compile_config.get("optimizer") or "rmsprop", where,
                                          custom_objects)
         loss = loss_from_keras(compile_config["loss"], where, custom_objects)
-        model.compile(optimizer=optimizer, loss=loss,
-                      metrics=metrics_from_keras(compile_config, loss.name, where,
-                                                 custom_objects=custom_objects),
-                      weighted_metrics=metrics_from_keras(compile_config, loss.name, where,
-                                                          "weighted_metrics", custom_objects))
+        with warnings.catch_warnings():  # compile's advice on 'accuracy' was given when the
+            warnings.filterwarnings(      # model was compiled; loading is not the place
+                "ignore", message=r"compile: metrics=\['accuracy'\] with loss")
+            model.compile(optimizer=optimizer, loss=loss,
+                          metrics=metrics_from_keras(compile_config, loss.name, where,
+                                                     custom_objects=custom_objects),
+                          weighted_metrics=metrics_from_keras(compile_config, loss.name,
+                                                              where, "weighted_metrics",
+                                                              custom_objects))
     except (KeyError, TypeError, ValueError) as err:
         advice = getattr(err, "advice", "call model.compile(...) yourself")
         warn_user(f"{where}: the model is returned uncompiled, because its compile settings "
