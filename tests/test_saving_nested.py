@@ -331,6 +331,20 @@ def test_a_file_with_an_optimizer_setting_tinynet_lacks_loads_uncompiled_with_wh
     assert not model.compiled
 
 
+def test_load_model_with_compile_false_says_nothing_about_the_optimizer(tmp_path):
+    config = json.loads(members(DATA / "keras_nested_clipnorm.keras")["config.json"])
+    config["compile_config"]["optimizer"]["config"].update(clipnorm=None, use_ema=True)
+    original = members(DATA / "keras_nested_clipnorm.keras")
+    with zipfile.ZipFile(tmp_path / "ema.keras", "w") as archive:
+        for name, data in original.items():
+            archive.writestr(name, json.dumps(config) if name == "config.json" else data)
+    with pytest.warns(UserWarning, match="use_ema=True.*compile=False"):
+        assert not load_model(tmp_path / "ema.keras").compiled
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # compile=False: the user knows, no warning
+        assert not load_model(tmp_path / "ema.keras", compile=False).compiled
+
+
 def test_two_inner_models_of_one_default_name_load_keras_s_weights_file():
     # both inner models are named 'sequential' when tinynet makes them (it numbers names
     # within each model); each keeps its own record of the layers it held, so Keras's
