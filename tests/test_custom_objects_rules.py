@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from helpers import KERAS_VENV_PYTHON, run_in_keras_venv
 
+import tinynet
 from tinynet.constraints import Constraint
 from tinynet.initializers import Initializer
 from tinynet.layers import Dense
@@ -189,3 +190,37 @@ def test_keras_reads_the_file_with_its_classes_and_tinynet_reads_keras_s(tmp_pat
     check_rebuilt(model, again)
     np.testing.assert_allclose(again.predict(X, verbose=0), model.predict(X, verbose=0),
                                rtol=1e-6)
+
+
+class L2(Regularizer):
+    """A class of one's own that shares its name with tinynet's L2 (half its penalty)."""
+
+    def __init__(self, strength=0.01):
+        self.strength = strength
+
+    def __call__(self, weight):
+        return float(0.5 * self.strength * np.sum(weight ** 2))
+
+    def gradient(self, weight):
+        return self.strength * weight
+
+    def get_config(self):
+        return {"strength": self.strength}
+
+
+def test_a_class_of_one_s_own_named_like_a_built_in_is_not_swapped(tmp_path):
+    pytest.importorskip("h5py")
+    model = Sequential([Dense(2, input_shape=(2,), kernel_initializer="ones",
+                              kernel_regularizer=L2(1.0),
+                              bias_initializer="ones",
+                              bias_regularizer=tinynet.regularizers.L2(1.0))])
+    assert model.regularization_loss() == 2.0 + 2.0  # 0.5 * 4 ones, then 2 ones
+    entry = model.get_config()["layers"][1]["config"]["kernel_regularizer"]
+    assert (entry["module"], entry["registered_name"]) == (None, "L2")  # as Keras writes it
+    model.save(str(tmp_path / "m.keras"))
+    with pytest.raises(ValueError, match="one of your own"):
+        load_model(str(tmp_path / "m.keras"))  # not tinynet's L2 in silence
+    again = load_model(str(tmp_path / "m.keras"), custom_objects={"L2": L2})
+    assert type(again.layers[0].kernel_regularizer) is L2
+    assert type(again.layers[0].bias_regularizer) is tinynet.regularizers.L2
+    assert again.regularization_loss() == 4.0

@@ -274,8 +274,7 @@ def initializer_to_keras(initializer, where):
     if isinstance(initializer, str):
         initializer = initializers.get(initializer)
     class_name = type(initializer).__name__
-    if class_name not in INITIALIZER_CONFIGS and isinstance(initializer,
-                                                            initializers.Initializer):
+    if isinstance(initializer, initializers.Initializer) and is_own_layer(type(initializer)):
         return own_object_entry(initializer)  # one of your own: load it with custom_objects
     if class_name not in INITIALIZER_CONFIGS:
         raise ValueError(f"{where}: the initializer {initializer!r} has no Keras equivalent; "
@@ -371,13 +370,12 @@ def value_to_keras(key, value, where):
     if key in INITIALIZER_KEYS:
         return initializer_to_keras(value, f"{where}: {key}")
     if key.endswith("_regularizer") and value is not None:
-        if type(value).__name__ not in regularizers.REGULARIZERS:
-            return own_object_entry(value)  # one of your own: load it with custom_objects
+        if is_own_layer(type(value)):  # one of your own (by its module, not its name)
+            return own_object_entry(value)
         return keras_object("keras.regularizers", type(value).__name__,
                             as_json_value(value.get_config()))
     if key.endswith("_constraint") and value is not None:  # MaxNorm(3), as Keras writes it
-        if isinstance(value, constraints.Constraint) and \
-                type(value).__name__ not in constraints.CONSTRAINTS:
+        if isinstance(value, constraints.Constraint) and is_own_layer(type(value)):
             return own_object_entry(value)  # a Constraint class of your own, as above
         return constraints.serialize(value)
     if key == "activation" and callable(value):  # Keras writes the function's name
@@ -420,7 +418,9 @@ def value_from_keras(key, value, where, custom_objects=None):
     """A config value -> the constructor argument tinynet's layer takes. A regularizer,
     initializer or constraint of your own is made from custom_objects (see own_object)."""
     if key.endswith(RULE_SUFFIXES) and isinstance(value, dict):
-        own = own_object(value, custom_objects)
+        # only an entry written for a class of its user (module None, a registered_name):
+        # a Keras built-in of the same name as a class in custom_objects stays the built-in
+        own = own_object(value, custom_objects) if is_users_entry(value) else None
         if own is not None:
             return own
         check_known_rule(key, value, where)
@@ -850,8 +850,9 @@ def optimizer_from_keras(value, where, custom_objects=None):
     own = (*own, *optimizers.CLIPPING)
     learning_rate = config.get("learning_rate", None)
     if isinstance(learning_rate, dict):
-        learning_rate = own_object(learning_rate, custom_objects) or \
-            schedule_from_keras(learning_rate, where)
+        users = own_object(learning_rate, custom_objects) if is_users_entry(learning_rate) \
+            else None
+        learning_rate = users or schedule_from_keras(learning_rate, where)
     if learning_rate is not None:
         kwargs["learning_rate"] = learning_rate
     unsupported = keras_only_settings(config, own, extra)
@@ -924,7 +925,8 @@ def schedule_from_keras(value, where):
     from tinynet.optimizers import schedules
 
     cls = getattr(schedules, str(value.get("class_name")), None)
-    if not isinstance(cls, type) or not issubclass(cls, schedules.LearningRateSchedule):
+    if is_users_entry(value) or not isinstance(cls, type) or \
+            not issubclass(cls, schedules.LearningRateSchedule):
         raise ValueError(f"{where}: tinynet has no learning-rate schedule "
                          f"{value.get('class_name')!r}{own_object_hint(value)}")
     accepted = constructor_arguments(cls)
@@ -1789,6 +1791,13 @@ def load_model(path, custom_objects=None, compile=True, safe_mode=True):
 RULE_SUFFIXES = ("_regularizer", "_initializer", "_constraint")
 
 
+def is_users_entry(entry):
+    """Whether a serialized object is one its user wrote (Keras writes module None or the
+    user's module, and a registered_name), not one of Keras's own classes."""
+    return not str(entry.get("module") or "").startswith("keras") or \
+        bool(entry.get("registered_name"))
+
+
 def check_known_rule(key, value, where):
     """A layer's regularizer, initializer or constraint that is none of tinynet's and not in
     custom_objects: say what to pass, rather than the layer's own complaint about it."""
@@ -1796,7 +1805,7 @@ def check_known_rule(key, value, where):
              "_initializer": INITIALIZER_CONFIGS}[next(s for s in RULE_SUFFIXES
                                                         if key.endswith(s))]
     name = value.get("class_name")
-    if name not in known and not str(value.get("module") or "").startswith("keras"):
+    if is_users_entry(value) or name not in known:
         raise ValueError(f"{where}: {key} is {name!r}, one of your own: give it as "
                          f"custom_objects={{{name!r}: {name}}} to load_model (or "
                          f"model_from_json, from_config)")

@@ -360,7 +360,7 @@ def serialize(schedule):
     Keras writes its user's objects, {'module': None, 'class_name': 'MySchedule', 'config':
     ..., 'registered_name': 'MySchedule'}, for load_model(..., custom_objects={...})."""
     name = type(schedule).__name__
-    if name not in SCHEDULES:
+    if not type(schedule).__module__.startswith("tinynet."):  # by module, not by name
         return {"module": None, "class_name": name, "config": schedule.get_config(),
                 "registered_name": name}
     return {"module": "keras.optimizers.schedules", "class_name": name,
