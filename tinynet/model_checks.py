@@ -79,9 +79,8 @@ def backward_error(model, layer, error):
     the gradients before each backward (a KeyError); or a backward that returned something
     other than dL/dx, which the layer before it then refuses, naming itself rather than the
     layer at fault."""
-    if isinstance(error, KeyError) and error.args and error.args[0] in layer.params \
-            and error.args[0] not in layer.grads:
-        key = error.args[0]
+    key = error.args[0] if isinstance(error, KeyError) and error.args else None
+    if isinstance(key, str) and key in layer.params and key not in layer.grads:
         return TypeError(f"{layer.where}.backward read self.grads[{key!r}] before setting it: "
                          f"a model clears every layer's gradients before its backward pass "
                          f"(so that a forgotten one is caught, not reused), so write "

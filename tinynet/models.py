@@ -5,7 +5,8 @@ The whole of training is one step repeated for every batch (`train_step`):
     y_pred = model.forward(x, training=True)                  # forward: each layer in turn
     loss, grad = model.loss.loss_and_gradient(y, y_pred)       # loss: how wrong, and dL/dy_pred
     model.backward(grad)                                       # backward: the chain rule
-    optimizer.apply(model.parameters, model.gather_gradients())  # update: a step downhill
+    optimizer.apply(model.parameters, model.gather_gradients(),  # update: a step downhill
+                    model.weight_slices)  # where each weight sits (clipnorm: per weight)
 
 `model.parameters` is ONE flat vector holding every trainable weight; each layer's
 `params[name]` is a view into it (see tinynet.layers.base), so the optimizer's formula runs

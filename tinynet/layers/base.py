@@ -377,11 +377,13 @@ class Layer:
         constraint for it (self.kernel_regularizer, self.kernel_constraint), if it has them
         and they are set, start to apply: the penalty joins the loss, and the constraint is
         applied after each update (tinynet.constraints)."""
-        for rules, suffix in ((self.regularizers, "_regularizer"),
-                              (self.constraints, "_constraint")):
+        from tinynet import constraints, regularizers  # here: they need not load with layers
+
+        for rules, suffix, get in ((self.regularizers, "_regularizer", regularizers.get),
+                                   (self.constraints, "_constraint", constraints.get)):
             rule = getattr(self, key + suffix, None)
-            if rule is not None:
-                rules[key] = rule
+            if rule is not None:  # a name such as 'l2' or 'max_norm' becomes the object
+                rules[key] = get(rule, f"{type(self).__name__}({key}{suffix}=...)")
 
     def constrained(self, key):
         """Trainable weight `key` after its constraint (self.constraints[key], e.g.
