@@ -274,7 +274,7 @@ def initializer_to_keras(initializer, where):
     if isinstance(initializer, str):
         initializer = initializers.get(initializer)
     class_name = type(initializer).__name__
-    if isinstance(initializer, initializers.Initializer) and is_own_layer(type(initializer)):
+    if isinstance(initializer, initializers.Initializer) and is_own_class(type(initializer)):
         return own_object_entry(initializer)  # one of your own: load it with custom_objects
     if class_name not in INITIALIZER_CONFIGS:
         raise ValueError(f"{where}: the initializer {initializer!r} has no Keras equivalent; "
@@ -324,9 +324,11 @@ def activation_from_keras(value, where):
 
 # -- one layer -------------------------------------------------------------------------------
 
-def is_own_layer(layer_or_class):
-    """A layer class of your own (defined outside tinynet): saved as Keras saves its users'
-    layers, by class name and get_config(), and loaded with custom_objects."""
+def is_own_class(layer_or_class):
+    """A class of your own (defined outside tinynet), or an object of one: a layer,
+    regularizer, initializer, constraint or schedule, saved as Keras saves its users'
+    objects, by class name and get_config(), and loaded with custom_objects. Decided by the
+    class's module, not its name (a class of your own may be called L2)."""
     cls = layer_or_class if isinstance(layer_or_class, type) else type(layer_or_class)
     return not cls.__module__.startswith("tinynet.")
 
@@ -335,7 +337,7 @@ def keras_class_name(layer):
     """The Keras class a tinynet layer is saved as (a layer of your own: its class's name);
     an error for a built-in layer Keras lacks."""
     name = type(layer).__name__
-    if is_own_layer(layer):
+    if is_own_class(layer):
         return name
     name = KERAS_CLASS_OF.get(name, name)
     if name not in LAYER_TABLE:
@@ -370,12 +372,12 @@ def value_to_keras(key, value, where):
     if key in INITIALIZER_KEYS:
         return initializer_to_keras(value, f"{where}: {key}")
     if key.endswith("_regularizer") and value is not None:
-        if is_own_layer(type(value)):  # one of your own (by its module, not its name)
+        if is_own_class(type(value)):  # one of your own (by its module, not its name)
             return own_object_entry(value)
         return keras_object("keras.regularizers", type(value).__name__,
                             as_json_value(value.get_config()))
     if key.endswith("_constraint") and value is not None:  # MaxNorm(3), as Keras writes it
-        if isinstance(value, constraints.Constraint) and is_own_layer(type(value)):
+        if isinstance(value, constraints.Constraint) and is_own_class(type(value)):
             return own_object_entry(value)  # a Constraint class of your own, as above
         return constraints.serialize(value)
     if key == "activation" and callable(value):  # Keras writes the function's name
@@ -395,7 +397,7 @@ def layer_get_config(layer):
     """Keras's config of one layer: {"name", "trainable", "dtype", <its arguments>}. For a
     layer of your own, what Layer.get_config gives it: the first three, to which its own
     get_config adds its arguments."""
-    if is_own_layer(layer):
+    if is_own_class(layer):
         return {"name": layer.name, "trainable": bool(getattr(layer, "trainable", True)),
                 "dtype": dtype_policy(layer.dtype)}
     class_name = keras_class_name(layer)
@@ -521,7 +523,7 @@ def layer_entry(layer):
     """One element of the model config's "layers" list (a layer of your own as Keras writes
     one: module None and its class name as registered_name, with a build_config)."""
     class_name = keras_class_name(layer)
-    if is_own_layer(layer):
+    if is_own_class(layer):
         entry = {"module": None, "class_name": class_name, "config": own_layer_config(layer),
                  "registered_name": class_name}
         if layer.built:

@@ -535,7 +535,7 @@ class Layer:
         with Keras's dtype entry read as its name, as Keras's Layer.from_config does)."""
         from tinynet import saving
 
-        if saving.is_own_layer(cls):
+        if saving.is_own_class(cls):
             config = dict(config)
             if isinstance(config.get("dtype"), dict):  # Keras's DTypePolicy entry
                 config["dtype"] = (config["dtype"].get("config") or {}).get("name")
