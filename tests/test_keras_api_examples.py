@@ -109,7 +109,8 @@ def test_sequential_takes_keras_s_positional_order():
     # Keras 3: Sequential(layers=None, trainable=True, name=None)
     model = tinynet.models.Sequential([tinynet.layers.Dense(2, input_shape=(3,))], False, "m")
     assert model.trainable is False and model.name == "m"
-    with pytest.raises(TypeError, match=r"Sequential\(trainable=...\)"):
+    with pytest.raises(TypeError, match=r"Sequential\(trainable=...\).*give the model's name "
+                                        r"as name='a name where trainable goes'"):
         tinynet.models.Sequential([], "a name where trainable goes")
 
 

@@ -320,6 +320,29 @@ def test_greedy_layer_wise_pretraining_pops_the_output_and_adds_it_back():
     assert [layer.trainable for layer in model.layers] == [False, False, True, True]
 
 
+@pytest.mark.parametrize("rebuild", ["load_model", "clone_model", "from_config"])
+def test_a_model_from_a_file_or_a_config_pops_and_adds_back_without_a_name_clash(
+        rebuild, tmp_path):
+    # the layers of a model made from a file or a config had names the model never gave, so
+    # a new Dense after pop() was named like the popped layer, which then could not come back
+    tinynet.set_seed(0)
+    model = Sequential([Dense(4, input_shape=(2,), activation="relu"), Dense(3),
+                        Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    if rebuild == "load_model":
+        model.save(tmp_path / "m.keras")
+        copy = tinynet.models.load_model(tmp_path / "m.keras")
+    elif rebuild == "clone_model":
+        copy = tinynet.models.clone_model(model)
+    else:
+        copy = Sequential.from_config(model.get_config())
+    output_layer = copy.layers[-1]
+    copy.pop()
+    copy.add(Dense(3, activation="relu"))
+    copy.add(output_layer)
+    assert [layer.name for layer in copy.layers] == ["dense", "dense_1", "dense_3", "dense_2"]
+
+
 @pytest.mark.parametrize("make", [
     lambda: tinynet.optimizers.SGD(learning_rate=0.01, momentum=0.9, decay=0.01 / 200),
     lambda: tinynet.optimizers.Adam(decay=1e-6),

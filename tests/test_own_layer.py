@@ -144,6 +144,24 @@ def test_a_build_without_super_build_says_so(use):
         use(Scale(mistake="no super().build"))
 
 
+class Halve(Scale):
+    """A layer whose compute_output_shape forgets its return (a common slip)."""
+
+    def compute_output_shape(self, input_shape):
+        (*input_shape[:-1], input_shape[-1] // 2)
+
+
+@pytest.mark.parametrize("use", [
+    lambda layer: model_with(layer),
+    lambda layer: layer(X),
+])
+def test_a_compute_output_shape_that_returns_nothing_is_named(use):
+    # it used to be blamed on a missing super().build(), which the layer does call
+    with pytest.raises(TypeError, match=r"compute_output_shape\(\(None, 4\)\) must return "
+                                        r"the output's shape as a tuple.*got None"):
+        use(Halve())
+
+
 def test_the_gradient_checker_names_what_fit_names():
     check = tinynet.gradcheck.check_layer
     with pytest.raises(RuntimeError, match=r"grads\['gamma'\] at every call to an array.*it "

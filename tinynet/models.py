@@ -119,6 +119,10 @@ class Sequential:
                                 f"got {type(layers).__name__}")
             for layer in layers:
                 self.add(layer)
+        if isinstance(trainable, str):  # Keras 2's order was Sequential(layers, name)
+            raise TypeError(f"Sequential(trainable=...) must be True or False, got "
+                            f"{trainable!r}; Keras 3's order is Sequential(layers, trainable, "
+                            f"name): give the model's name as name={trainable!r}")
         if not check_bool(trainable, "Sequential(trainable=...)"):
             self.trainable = False
 
@@ -151,6 +155,9 @@ class Sequential:
             self.layers.pop()
             self.compiled = compiled
             raise
+        # every name that joined, given here or not (a model loaded from a file), so that a
+        # layer popped and added back never finds its name given to another (see unique_name)
+        self.names_given.add(layer.name)
 
     def add_model(self, model):
         """A model inside a model (Sequential([model, Softmax()])): its layers join this one,

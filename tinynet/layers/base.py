@@ -664,6 +664,10 @@ def build_checked(layer, input_shape):
     super().build(input_shape): without it the layer has no output_shape for the next one,
     and stays unbuilt, so that every call would build it again, making its weights anew."""
     layer.build(input_shape)
+    if layer.built and not isinstance(layer.output_shape, (tuple, list)):
+        raise TypeError(f"{layer.where}.compute_output_shape({tuple(input_shape)}) must return "
+                        f"the output's shape as a tuple, like (None, 8), got "
+                        f"{layer.output_shape!r}")
     if not layer.built or layer.output_shape is None:
         raise TypeError(f"{layer.where}.build(input_shape) must end with "
                         f"super().build(input_shape), which records the input and output "
