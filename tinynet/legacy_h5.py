@@ -454,6 +454,10 @@ def read_model(h5_file, where, custom_objects, compile):
     config = json_attribute(h5_file, "model_config", where)
     if config is None:
         raise not_a_model_file(h5_file, where)
+    version = keras_version(h5_file)
+    keras2 = not version.startswith("3.")  # Keras 2 (or older): see "Files of Keras 2"
+    if keras2:
+        config = keras2_model_config(config, version, where)
     try:
         model = saving.model_from_config(config, custom_objects=custom_objects)
     except (TypeError, ValueError) as err:
@@ -461,7 +465,196 @@ def read_model(h5_file, where, custom_objects, compile):
     read_weights(h5_file, model, config, where)
     training = json_attribute(h5_file, "training_config", where) if compile else None
     if isinstance(training, dict):
+        if keras2:
+            training = keras2_training_config(training, where)
         if saving.compile_from_config(model, compile_config_of(training), where,
                                       custom_objects) and "optimizer_weights" in h5_file:
-            restore_optimizer(model, read_arrays(h5_file["optimizer_weights"], where), where)
+            group = h5_file["optimizer_weights"]
+            arrays = read_arrays(group, where)
+            if keras2:
+                arrays = keras2_optimizer_arrays(model, read_names(group, "weight_names"),
+                                                 arrays, where)
+            restore_optimizer(model, arrays, where)
     return model
+
+
+# -- files of Keras 2 (tf.keras, TensorFlow 2.x) ------------------------------------------------
+#
+# Keras 2 wrote the same layout (see the top of this module) with older spellings inside, which
+# Keras 3.15.1's reader (keras/src/legacy/saving/saving_utils.py) turns into its own, and so does
+# tinynet, before anything else reads the file:
+#
+#   keras_version "2.15.0" (any 2.x, or none)      the file is read as Keras 2's
+#   "config": [layer, layer, ...]                  Keras 2.2 and older: refused, as Keras 3
+#                                                  refuses it (a clear error; see below)
+#   {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 20], ...}}
+#                                                  -> "batch_shape"
+#   {"class_name": "Dense", "config": {"batch_input_shape": [null, 20], ...}}
+#                                                  the input shape given to the first layer:
+#                                                  dropped when an InputLayer comes first (as
+#                                                  Keras 2.4+ writes it), else it becomes one
+#   "axis": [1]                                    BatchNormalization's, LayerNormalization's:
+#                                                  one axis in a list -> 1
+#   "alpha": 0.3                                   LeakyReLU's -> "negative_slope"
+#   "dtype": "float32"                             kept: tinynet reads a plain dtype as well
+#   initializers, regularizers, constraints        {"class_name", "config"} with or without a
+#                                                  "module": read as they are
+#   "metrics": [["accuracy", {...}]]               one list per output -> one list
+#       {"class_name": "MeanMetricWrapper", "config": {"name": "accuracy",
+#        "fn": "binary_accuracy"}}                 read as it is (tinynet's MeanMetricWrapper)
+#   "loss": {"class_name": "MeanSquaredError",
+#            "config": {"reduction": "auto", "fn": "mean_squared_error", ...}}
+#                                                  "fn" dropped, "auto" -> "sum_over_batch_size"
+#                                                  (Keras 3.15.1 fails on both: it refuses the
+#                                                  file; tinynet loads it)
+#   "optimizer_config": {"class_name": "Custom>Adam", "config": {"is_legacy_optimizer": false,
+#                        "jit_compile": false, "learning_rate": 0.01, ...}}
+#                                                  Keras 2.11-2.15's optimizers -> "Adam" with
+#                                                  the file's settings. (Keras 3.15.1 rebuilds
+#                                                  them with their DEFAULT settings: it finds no
+#                                                  class "Custom>SGD" and falls back on
+#                                                  keras.optimizers.get("SGD"), so SGD(0.05,
+#                                                  momentum=0.9) comes back as SGD(0.01). tinynet
+#                                                  keeps what the file says, as Keras 2 does.)
+#   "lr": 0.001, "decay": 0.0                      older optimizers' keys -> "learning_rate";
+#                                                  a decay other than 0 is ignored with a
+#                                                  warning, as Keras 3 ignores it
+#
+# The optimizer's variables come in one of three layouts (/optimizer_weights, weight_names):
+#
+#   ["iteration:0", "Adam/m/dense/kernel:0", "Adam/v/dense/kernel:0", ...]
+#       Keras 2.11-2.15: the step count, then the slots in Keras 3's order (no learning rate).
+#       Restored whole (the learning rate comes from the settings): training goes on exactly
+#       as in Keras 2 (checked: tests/test_legacy_h5_keras2.py against TensorFlow 2.15's next
+#       steps). Keras 3.15.1 takes only the step count and starts the slots from zero.
+#   ["Adam/iter:0", "Adam/dense/kernel/m:0", ..., "Adam/dense/kernel/v:0", ...]
+#   ["Adam/iterations:0", "training/Adam/Variable:0", ...]
+#       Keras 2.10 and older (tf.keras.optimizers.legacy, standalone Keras 2.x): the step
+#       count is taken, the slots start again from zero, with a warning, as Keras 3.15.1 does.
+#
+# Weights are named "dense/kernel:0" instead of "sequential/dense/kernel"; they are read by
+# order, so the names do not matter.
+
+KERAS2_ONLY_OPTIMIZER_KEYS = ("is_legacy_optimizer", "jit_compile", "decay")
+
+
+def keras_version(h5_file):
+    """The keras_version the file records ("2.15.0"), or "" when it records none."""
+    version = h5_file.attrs.get("keras_version", "")
+    return version.decode("utf8") if isinstance(version, bytes) else str(version)
+
+
+def keras2_model_config(config, version, where):
+    """A Keras 2 model_config in Keras 3's spelling (see above), or a clear error for the bare
+    list of layers of Keras 2.2 and older."""
+    inner = config.get("config") if isinstance(config, dict) else None
+    if isinstance(inner, list):
+        written = f"Keras {version}" if version else "an old Keras"
+        raise ValueError(f"{where}: this file was written by {written}: its model config is a "
+                         f"bare list of layers, as Keras 2.2 and older wrote it, which neither "
+                         f"Keras 3 nor tinynet reads. Open it with TensorFlow 2.x "
+                         f"(tf.keras.models.load_model) and save it again with "
+                         f"model.save('model.h5'), or rebuild the model in tinynet and load "
+                         f"its weights")
+    if not isinstance(inner, dict) or not isinstance(inner.get("layers"), list):
+        return config  # saving.model_from_config says what is wrong
+    layers = [keras2_layer(entry, version, where) for entry in inner["layers"]]
+    # a layer's batch_input_shape: the input shape given to the first layer, which Keras 2.4+
+    # also writes as an InputLayer before it; else it becomes that InputLayer
+    shapes = [entry["config"].pop("batch_input_shape", None) if is_entry(entry) else None
+              for entry in layers]
+    if layers and shapes[0] is not None:
+        layers.insert(0, {"class_name": "InputLayer",
+                          "config": {"batch_shape": shapes[0], "name": "input_layer"}})
+    inner = dict(inner, layers=layers)
+    return dict(config, config=inner)
+
+
+def is_entry(entry):
+    return isinstance(entry, dict) and isinstance(entry.get("config"), dict)
+
+
+def keras2_layer(entry, version, where):
+    """One layer's entry in Keras 3's spelling: an InputLayer's batch_shape, axis,
+    negative_slope (see above); an inner Sequential's layers too."""
+    if not is_entry(entry):
+        return entry
+    if entry.get("class_name") == "Sequential":
+        return keras2_model_config(entry, version, where)
+    config = dict(entry["config"])
+    if entry.get("class_name") == "InputLayer" and "batch_input_shape" in config:
+        config["batch_shape"] = config.pop("batch_input_shape")
+    for key, value in config.items():
+        if key.endswith(saving.RULE_SUFFIXES) and isinstance(value, dict) \
+                and "module" not in value and ">" not in str(value.get("class_name")):
+            # Keras 2.4-2.12 wrote Keras's own {"class_name": "L2", "config": ...} without a
+            # module, which for Keras 3 marks one of your own
+            config[key] = {"module": "keras." + key.split("_")[-1] + "s", **value}
+    axis = config.get("axis")
+    if isinstance(axis, list) and len(axis) == 1:
+        config["axis"] = int(axis[0])
+    if entry.get("class_name") == "LeakyReLU" and "alpha" in config:
+        config["negative_slope"] = config.pop("alpha")
+    return dict(entry, config=config)
+
+
+
+def keras2_training_config(training, where):
+    """A Keras 2 training_config in Keras 3's spelling: its optimizer, loss and metrics."""
+    training = dict(training)
+    training["optimizer_config"] = keras2_optimizer(training.get("optimizer_config"), where)
+    training["loss"] = keras2_loss(training.get("loss"))
+    for key in ("metrics", "weighted_metrics"):
+        if isinstance(training.get(key), list):  # one list per output; tinynet has one output
+            training[key] = [metric for entry in training[key]
+                             for metric in (entry if isinstance(entry, list) else [entry])]
+    return training
+
+
+def keras2_optimizer(optimizer, where):
+    """{"class_name": "Custom>Adam", "config": {"lr": ..., "decay": ...}} -> {"class_name":
+    "Adam", "config": {"learning_rate": ...}}; a decay other than 0 is warned about."""
+    if not is_entry(optimizer):
+        return optimizer
+    class_name = str(optimizer.get("class_name", "")).split(">")[-1]
+    config = dict(optimizer["config"])
+    if "lr" in config:
+        config.setdefault("learning_rate", config.pop("lr"))
+    decay = config.get("decay")
+    if isinstance(decay, (int, float)) and decay != 0:
+        warn_user(f"{where}: the optimizer was saved with decay={decay!r} (Keras 2's learning "
+                  f"rate decay), which Keras 3 no longer has and ignores, as tinynet does: "
+                  f"the learning rate stays {config.get('learning_rate')!r}. Give a schedule "
+                  f"(tinynet.optimizers.schedules.InverseTimeDecay) to decay it")
+    for key in KERAS2_ONLY_OPTIMIZER_KEYS:
+        config.pop(key, None)
+    return {"class_name": class_name, "config": config}
+
+
+def keras2_loss(loss):
+    """A Keras 2 loss object's config: without "fn", and its reduction "auto" is Keras 3's
+    "sum_over_batch_size" (what "auto" meant in fit)."""
+    if not is_entry(loss):
+        return loss
+    config = {key: value for key, value in loss["config"].items() if key != "fn"}
+    if config.get("reduction") == "auto":
+        config["reduction"] = "sum_over_batch_size"
+    return dict(loss, config=config)
+
+
+def keras2_optimizer_arrays(model, names, arrays, where):
+    """The optimizer's variables of a Keras 2 file in Keras 3's order (see above): Keras
+    2.11-2.15's with the learning rate put in after the step count; for an older layout the
+    step count only, with a warning that the slots start again from zero."""
+    if not names or not arrays:
+        return arrays
+    optimizer = model.optimizer
+    rate = [np.float32(optimizer.learning_rate)] if optimizer.schedule is None else []
+    if names[0] == "iteration:0":
+        return [arrays[0], *rate, *arrays[1:]]
+    if len(arrays) > 1:
+        warn_user(f"{where}: the optimizer's state was saved by Keras 2.10 or older "
+                  f"({names[0]!r}, ...), in a layout Keras 3 does not read: only its step "
+                  f"count is loaded, as Keras 3 loads it, and its slots (Adam's m and v, "
+                  f"...) start again from zero. Predictions are unaffected")
+    return [arrays[0], *rate]
