@@ -4,6 +4,7 @@ damaged files that get an error naming what is wrong (not one of Python's from i
 
 import io
 import json
+import warnings
 import zipfile
 
 import h5py
@@ -127,16 +128,18 @@ def test_saving_over_a_file_keeps_its_permissions_and_writes_through_a_link(tmp_
     assert not [name for name in os.listdir(tmp_path) if name.startswith(".tinynet-")]
 
 
-def test_an_activity_regularizer_in_a_keras_file_is_dropped_with_a_warning(tmp_path):
-    # it changes training only, as the weight regularizers tinynet drops the same way
+def test_an_activity_regularizer_in_a_keras_file_is_kept(tmp_path):
+    # it was dropped with a warning until tinynet had activity regularizers
     def regularize(config):
         config["config"]["layers"][1]["config"]["activity_regularizer"] = {
             "module": "keras.regularizers", "class_name": "L2", "config": {"l2": 0.01},
             "registered_name": None}
     path = rewrite(small(tmp_path), tmp_path / "act.keras", regularize)
-    with pytest.warns(UserWarning, match=r"activity_regularizer=.* is ignored"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         model = load_model(path)
     assert model.layers[0].units == 2
+    assert repr(model.layers[0].activity_regularizer) == "L2(l2=0.01)"
 
 
 def test_an_input_with_a_fixed_batch_size_shows_it_as_keras_does(tmp_path):

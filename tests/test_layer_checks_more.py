@@ -276,7 +276,7 @@ def test_relu_given_an_activation_says_it_is_relu():
     (lambda: ReLU(nmae="r"), ["unknown argument 'nmae'", "Did you mean 'name'?"]),
 ])
 def test_keras_arguments_of_relu_and_softmax_are_explained(make, words):
-    message = raises(TypeError, make, *words, "Valid arguments: dtype")
+    message = raises(TypeError, make, *words, "Valid arguments: activity_regularizer, dtype")
     assert "activation" not in message.split("Valid arguments:")[1]
 
 

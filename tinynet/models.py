@@ -112,7 +112,7 @@ class Sequential:
         self.vectors_seen = 0  # Sequential.vectors_made when this model last looked
         self.taken_apart = {}  # name of a model added inside this one -> its layers' names
         self.inner_models = []  # those models themselves: model.trainable = ... sets theirs
-        self.layer_inputs, self.layer_grad_inputs = [], []
+        self.forget_passes()  # each layer's input, output and dL/d(input): see forward
         if layers is not None:
             if not isinstance(layers, (list, tuple)):
                 raise TypeError(f"Sequential(layers=...) must be a list of layers, "
@@ -142,6 +142,7 @@ class Sequential:
         if not layer.name_given:  # a name of its own in this model, kept from now on
             layer.name = self.unique_name(snake_case(type(layer).__name__))
         self.layers.append(layer)
+        self.forget_passes()
         compiled = self.compiled
         try:
             if len(self.layers) == 1 and self.declared_input_shape() is not None:
@@ -211,9 +212,15 @@ class Sequential:
         if not self.layers:
             raise ValueError("Sequential.pop: the model has no layers to remove")
         layer = self.layers.pop()
+        self.forget_passes()
         self.built = self.built and bool(self.layers)
         self.parameters_changed()
         return layer
+
+    def forget_passes(self):
+        """After a layer is added or removed, what the last passes recorded (each layer's
+        input, output and dL/d(input)) no longer lines up with the layers: forget it."""
+        self.layer_inputs, self.layer_outputs, self.layer_grad_inputs = [], [], []
 
     def unique_name(self, base):
         """'dense', then 'dense_1', 'dense_2', ... within this model. A name the model gave
@@ -365,10 +372,11 @@ class Sequential:
 
     @property
     def losses(self):
-        """The weight regularizers' penalties, one float per regularized trainable weight,
-        layer by layer, as Keras's model.losses: sum(model.losses) is what training adds to
-        the loss (model.regularization_loss())."""
-        return [loss for layer in self.layers for loss in layer.losses]
+        """The regularizers' penalties in Keras's order of model.losses: the activity
+        regularizers' on the last forward pass (see activity_losses), then the weight
+        regularizers', one float per regularized trainable weight, layer by layer.
+        sum(model.losses) is what training adds to the loss (model.regularization_loss())."""
+        return self.activity_losses() + [loss for layer in self.layers for loss in layer.losses]
 
     # -- the flat parameter vector -----------------------------------------------------------
 
@@ -535,10 +543,13 @@ class Sequential:
                 and (training is None or isinstance(training, BOOLS))):
             raise forward_argument_error(self, x, training)
         self.sync_parameters()  # a layer frozen or unfrozen since the last step: see there
-        self.layer_inputs = []
+        # what each layer saw and gave (references, not copies): for model.trace, and for
+        # the activity regularizers, which penalize a layer's output
+        self.layer_inputs, self.layer_outputs = [], []
         for layer in self.layers:
-            self.layer_inputs.append(x)  # kept for model.trace (a reference, not a copy)
+            self.layer_inputs.append(x)
             x = layer.forward(x, training=training)
+            self.layer_outputs.append(x)
         return x
 
     def backward(self, grad_output, input_grad=True):
@@ -557,15 +568,19 @@ class Sequential:
         if not isinstance(input_grad, BOOLS):
             raise TypeError(f"Sequential.backward(input_grad=...) must be True or False, got "
                             f"{input_grad!r}")
-        if not self.layer_inputs:
-            raise RuntimeError("Sequential.backward was called before forward: call "
-                               "model.forward(x, training=True) first")
+        if len(self.layer_inputs) != len(self.layers):
+            raise RuntimeError("Sequential.backward was called before forward (or after layers "
+                               "were added or removed): call model.forward(x, training=True) "
+                               "first")
         first, was = self.layers[0], self.layers[0].needs_input_grad
         first.needs_input_grad = input_grad
         self.layer_grad_inputs = []  # dL/d(each layer's input), first layer first: for trace
         try:
-            for layer in reversed(self.layers):
+            for layer, output in zip(reversed(self.layers), reversed(self.layer_outputs),
+                                     strict=True):
                 layer.grads.clear()
+                if layer.activity_regularizer is not None:  # a penalty on its output: its
+                    grad_output = grad_output + layer.activity_gradient(output)  # share of dL
                 grad_output = layer.backward(grad_output)
                 self.layer_grad_inputs.insert(0, grad_output)
         except (KeyError, TypeError, ValueError) as error:  # a layer of one's own, often
@@ -675,12 +690,25 @@ class Sequential:
             layer.params[key][...] = layer.constrained(key)
 
     def regularization_loss(self):
-        return sum(layer.regularization_loss() for layer in self.layers if layer.regularizers)
+        """The penalties Keras adds to the loss: the weight regularizers' (kernel_regularizer=
+        ...) and the activity regularizers' on each layer's output in the last forward pass
+        (activity_regularizer=..., divided by the batch size). A float."""
+        weights = sum(layer.regularization_loss() for layer in self.layers if layer.regularizers)
+        return weights + sum(self.activity_losses())
+
+    def activity_losses(self):
+        """Each activity regularizer's penalty on its layer's output in the last forward pass
+        (activity_regularizer=...), divided by the batch size: a list of floats, in model
+        order; empty before the first forward pass."""
+        # no strict zip: both lists are emptied when layers are added or removed (forget_passes)
+        return [layer.activity_loss(output) for layer, output in
+                zip(self.layers, self.layer_outputs, strict=False)
+                if layer.activity_regularizer is not None]
 
     def keep_trace(self, y_pred):
         """What the Recorder reads: each layer's input, output and dL/d(input) of this step."""
         self.trace = {"inputs": self.layer_inputs,
-                      "outputs": [*self.layer_inputs[1:], y_pred],
+                      "outputs": self.layer_outputs,
                       "grad_inputs": self.layer_grad_inputs}
         self.trace_next_step = False
 

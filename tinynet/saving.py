@@ -397,16 +397,18 @@ def layer_get_config(layer):
     """Keras's config of one layer: {"name", "trainable", "dtype", <its arguments>}. For a
     layer of your own, what Layer.get_config gives it: the first three, to which its own
     get_config adds its arguments."""
-    if is_own_class(layer):
-        return {"name": layer.name, "trainable": bool(getattr(layer, "trainable", True)),
-                "dtype": dtype_policy(layer.dtype)}
-    class_name = keras_class_name(layer)
     where = f"layer '{layer.name}' ({type(layer).__name__})"
-    if class_name == "InputLayer":
+    if not is_own_class(layer) and keras_class_name(layer) == "InputLayer":
         return {"batch_shape": as_json_value(layer.shape), "dtype": layer.dtype,
                 "sparse": False, "ragged": False, "name": layer.name, "optional": False}
     config = {"name": layer.name, "trainable": bool(getattr(layer, "trainable", True)),
               "dtype": dtype_policy(layer.dtype)}
+    if getattr(layer, "activity_regularizer", None) is not None:  # where Keras's Layer puts it
+        config["activity_regularizer"] = value_to_keras("activity_regularizer",
+                                                        layer.activity_regularizer, where)
+    if is_own_class(layer):
+        return config
+    class_name = keras_class_name(layer)
     attributes = CONFIG_ATTRIBUTES.get(class_name, {})
     for key, default in LAYER_TABLE[class_name][1].items():
         value = getattr(layer, attributes.get(key, key), default)
@@ -501,11 +503,10 @@ def layer_from_config(class_name, config, custom_objects=None):
     for key, value in config.items():
         if key in ("name", "trainable", "dtype"):
             continue
-        if key in accepted and key != "activity_regularizer":  # tinynet's takes None only
+        if key in accepted:
             kwargs[key] = value_from_keras(key, value, where, custom_objects)
         elif key in table or value is None or key.endswith(("_regularizer", "_constraint")):
-            # None: a newer Keras's key left at its default; an activity_regularizer, which
-            # most tables leave out, is dropped with a warning like the other regularizers
+            # None: a newer Keras's key left at its default
             check_keras_only_value(key, value, table.get(key, None), where)
         else:
             raise ValueError(f"{where}: tinynet knows no argument {key!r} of {class_name} "

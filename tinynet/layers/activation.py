@@ -340,7 +340,7 @@ def check_named_activation_arguments(cls, kwargs):
                 continue
             raise TypeError(f"{where}: tinynet's {cls.__name__} has no {key} argument. "
                             f"{text} Valid arguments: {', '.join(sorted(valid))}")
-    # Layer's own Keras-only arguments (activity_regularizer) are left to Layer.__init__
+    # Layer's own Keras-only arguments (autocast) are left to Layer.__init__
     unknown = {key: value for key, value in kwargs.items()
                if key not in valid and key not in cls.keras_only_arguments}
     if unknown:

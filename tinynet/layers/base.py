@@ -34,6 +34,7 @@ import numbers
 
 import numpy as np
 
+from tinynet import regularizers
 from tinynet.config import standardize_dtype
 from tinynet.layers.symbolic import SymbolicTensor, symbolic_call
 from tinynet.tensors import as_tensor
@@ -123,7 +124,10 @@ class Layer:
         trainable:   False freezes the layer's weights (default True).
         input_shape: the shape of one sample, e.g. (20,); only needed on a model's first layer.
         input_dim:   an int, the same as input_shape=(input_dim,) (Keras 2 spelling).
-    Keras arguments tinynet lacks (activity_regularizer=..., Dropout's noise_shape=...) are
+        activity_regularizer: a penalty on the layer's OUTPUT (a regularizer or its name,
+                     e.g. L1(1e-4) for sparse activations), divided by the batch size and
+                     added to the loss in fit and evaluate, as in Keras 3 (see activity_loss).
+    Keras arguments tinynet lacks (autocast=..., Dropout's noise_shape=...) are
     accepted at Keras's default, which changes nothing, and otherwise refused with a
     TypeError that says so (KERAS_ONLY_ARGUMENTS).
     """
@@ -137,8 +141,8 @@ class Layer:
     weightless = False
 
     # Arguments Keras's layer of the same name takes and tinynet's lacks (see
-    # KERAS_ONLY_ARGUMENTS): every Keras layer takes these two.
-    keras_only_arguments = ("activity_regularizer", "autocast")
+    # KERAS_ONLY_ARGUMENTS): every Keras layer takes this one.
+    keras_only_arguments = ("autocast",)
 
     def __init_subclass__(cls, **kwargs):
         """Checks a layer of your own where its class is defined: one written the Keras way,
@@ -155,7 +159,7 @@ class Layer:
                             f"(True in fit, False in predict), even to one that ignores it")
 
     def __init__(self, name=None, dtype=None, trainable=True, input_shape=None, input_dim=None,
-                 **unknown):
+                 activity_regularizer=None, **unknown):
         if unknown:  # Dense(64, activaton='relu'), Dense(64, kernel_constraint=...)
             check_unknown_arguments(type(self), unknown)
         where = type(self).__name__
@@ -181,6 +185,10 @@ class Layer:
         self.state = {}
         self.regularizers = {}  # weight name -> regularizer (kernel_regularizer=... and so on)
         self.constraints = {}  # weight name -> constraint (kernel_constraint=...): see there
+        # a penalty on the layer's output, or None (see activity_loss); as in Keras a plain
+        # attribute, which Keras code may set later to a regularizer object
+        self.activity_regularizer = regularizers.get(
+            activity_regularizer, f"{where}(activity_regularizer=...)")
         self.variable_views = {}  # weight name -> its Variable, as Keras reads it (variable())
         self.path_scope = None  # the name of the model that built the layer (variable())
         # False: backward may skip dL/dx and return None (a model's first layer in training)
@@ -348,15 +356,17 @@ class Layer:
             f"the loss from inside a layer: tinynet's loss is the compiled loss plus the "
             f"penalties of weight regularizers (Dense(..., kernel_regularizer='l2'); in a "
             f"layer of your own, self.regularizers['w'] = tinynet.regularizers.L2(0.01) in "
-            f"build and self.add_regularization_gradients() at the end of backward). A penalty "
-            f"on a layer's outputs (an activity regularizer) is not available")
+            f"build and self.add_regularization_gradients() at the end of backward), and the "
+            f"activity regularizers' penalties on layers' outputs (activity_regularizer=...)")
 
     @property
     def losses(self):
         """The penalties of this layer's weight regularizers, one float per regularized
         trainable weight in Keras's weight order (empty for a frozen layer), as Keras's
         layer.losses lists them: sum(layer.losses) is layer.regularization_loss(). (Keras's
-        list also holds what add_loss and activity regularizers add, which tinynet lacks.)"""
+        list also holds what add_loss adds, which tinynet lacks, and the activity
+        regularizer's penalty from the layer's last call, which tinynet's model.losses
+        holds.)"""
         if not self.trainable:
             return []
         return [float(self.regularizers[key](self.weight(key))) for key in self.weight_keys()
@@ -371,6 +381,18 @@ class Layer:
         if not self.trainable:
             return 0.0
         return sum((float(reg(self.weight(key))) for key, reg in self.regularizers.items()), 0.0)
+
+    def activity_loss(self, output):
+        """The activity regularizer's penalty on output (N, ...), this layer's output,
+        divided by the batch size N, as Keras 3 adds it to the loss (0.0 for a batch of 0).
+        Returns a float."""
+        return float(self.activity_regularizer(output)) / len(output) if len(output) else 0.0
+
+    def activity_gradient(self, output):
+        """d(activity_loss)/d(output): the regularizer's gradient at output (N, ...), divided by
+        N; what the model adds to dL/d(output) before this layer's backward. Same shape."""
+        return checked_gradient(self, "its output", self.activity_regularizer,
+                                output) / max(len(output), 1)
 
     def attach_rules(self, key):
         """What build calls after making weight `key` ('kernel'): the layer's regularizer and
@@ -587,9 +609,6 @@ def weight_attribute(key, store="params", none_when_unbuilt=False):
 # TypeError that says what the argument is for. Each layer class names the ones its Keras
 # namesake takes in keras_only_arguments.
 KERAS_ONLY_ARGUMENTS = {
-    "activity_regularizer": ("a penalty on the layer's outputs, added to the loss",
-                             "tinynet's regularizers penalize weights: kernel_regularizer=...",
-                             (None,)),
     "autocast": ("mixed precision (casting the inputs to the layer's compute dtype)", "",
                  (True,)),
     "kernel_constraint": ("a constraint (such as MaxNorm) applied to the kernel after each "
@@ -768,15 +787,19 @@ def training_error(layer, training):
 
 
 def penalty_gradient(layer, key, regularizer):
-    """regularizer.gradient(weight) of the layer's weight `key`, checked to hold one value per
-    weight: a regularizer of your own that returned a number, or one row, would otherwise be
-    broadcast silently into the gradient."""
-    weight = layer.params[key]
-    gradient = regularizer.gradient(weight)
-    if np.shape(gradient) != weight.shape:
+    """regularizer.gradient(weight) of the layer's weight `key`, checked (checked_gradient)."""
+    return checked_gradient(layer, repr(key), regularizer, layer.params[key])
+
+
+def checked_gradient(layer, what, regularizer, value):
+    """regularizer.gradient(value), checked to hold one number per number of value (a weight,
+    or the layer's output): a regularizer of your own that returned a number, or one row,
+    would otherwise be broadcast silently into the gradient."""
+    gradient = regularizer.gradient(value)
+    if np.shape(gradient) != value.shape:
         raise ValueError(f"{layer.where}: the regularizer {type(regularizer).__name__} of "
-                         f"{key!r} returned a gradient of shape {np.shape(gradient)}; "
-                         f"gradient(w) must return one value per weight, shape {weight.shape}")
+                         f"{what} returned a gradient of shape {np.shape(gradient)}; "
+                         f"gradient(w) must return one value per number, shape {value.shape}")
     return gradient
 
 

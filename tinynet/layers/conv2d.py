@@ -214,8 +214,7 @@ class Conv2D(Layer):
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         # the Keras arguments tinynet has only at their defaults: Layer checks them
         super().__init__(data_format=data_format, dilation_rate=dilation_rate, groups=groups,
-                         **kwargs, **({} if activity_regularizer is None else
-                                      {"activity_regularizer": activity_regularizer}))
+                         activity_regularizer=activity_regularizer, **kwargs)
         self.filters = check_int(filters, "Conv2D(filters=...)", minimum=1)
         self.kernel_size = check_pair(kernel_size, "Conv2D(kernel_size=...)")
         self.strides = check_pair(strides, "Conv2D(strides=...)")

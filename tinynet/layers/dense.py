@@ -42,9 +42,8 @@ class Dense(Layer):
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
-        # Keras 3's order; activity_regularizer is accepted at None only (Layer checks it)
-        super().__init__(**kwargs, **({} if activity_regularizer is None else
-                                      {"activity_regularizer": activity_regularizer}))
+        # Keras 3's order; the activity regularizer is every layer's (see Layer)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = check_int(units, "Dense(units=...)", minimum=1)
         self.use_bias = check_bool(use_bias, "Dense(use_bias=...)")
         self.activation = check_activation_name(activation, "Dense")  # see activation_attribute
