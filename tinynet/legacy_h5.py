@@ -2,10 +2,23 @@
 load_model('model.h5'), as Keras 2 tutorials write them and Keras 3 still reads and writes
 them (with a warning that the format is legacy).
 
-Checked against the files Keras 3.15.1 writes (tests/data/make_keras_legacy_h5_reference.py)
-and its reader (keras/src/legacy/saving/legacy_h5_format.py). A .h5 model file is one HDF5
-file, which h5py opens like nested folders of arrays (groups and datasets), each of which can
-carry small named values (attributes). Its layout:
+Which files load_model reads:
+  - Keras 3's (checked against the files Keras 3.15.1 writes,
+    tests/data/make_keras_legacy_h5_reference.py, and its reader,
+    keras/src/legacy/saving/legacy_h5_format.py);
+  - Keras 2's: tf.keras in TensorFlow 2.x (checked against the files TensorFlow 2.15.1
+    writes, tests/data/make_keras2_h5_reference.py, and a Keras 2.11 file of an MNIST
+    convnet), with the spellings of older Keras 2 files that Keras 3.15.1's reader converts
+    (see "Files of Keras 2" below; checked on files the tests build in those layouts, not on
+    files older Keras wrote). Their predictions are Keras 3's; their compile settings are the
+    file's, and so is the optimizer state of Keras 2.11-2.15, so training goes on as it would
+    have in Keras 2.
+  - Not Keras 2.2's and older, whose model config is a bare list of layers: Keras 3 does not
+    read them either, and the error says how to convert them.
+
+tinynet writes the layout of Keras 3. A .h5 model file is one HDF5 file, which h5py opens
+like nested folders of arrays (groups and datasets), each of which can carry small named
+values (attributes). Its layout:
 
     /                          the file itself; its attributes:
         keras_version          "3.15.1": the Keras release that wrote it (tinynet writes the
@@ -60,6 +73,8 @@ What Keras 3.15.1 restores from such a file, and what tinynet does:
     it fits the model (the same number of variables), so training goes on exactly where it
     stopped, as after a .keras file; else it takes the step count and learning rate only, as
     Keras does, with a warning.
+  - a file of Keras 2: see "Files of Keras 2" below (Keras 3.15.1 loses or refuses some of
+    its compile settings; tinynet keeps them, and Keras 2.11-2.15's optimizer state too).
   - a model inside the model (Sequential([base_model, ...])): Keras keeps its weights in
     one group, all its trainable weights first, then the others. tinynet reads such a file
     (taking the inner model apart) and writes a flat model.
@@ -497,8 +512,9 @@ def read_model(h5_file, where, custom_objects, compile):
 #                                                  one axis in a list -> 1
 #   "alpha": 0.3                                   LeakyReLU's -> "negative_slope"
 #   "dtype": "float32"                             kept: tinynet reads a plain dtype as well
-#   initializers, regularizers, constraints        {"class_name", "config"} with or without a
-#                                                  "module": read as they are
+#   initializers, regularizers, constraints        {"class_name", "config"}: Keras's own
+#                                                  class even without a "module" (older
+#                                                  Keras 2 wrote none)
 #   "metrics": [["accuracy", {...}]]               one list per output -> one list
 #       {"class_name": "MeanMetricWrapper", "config": {"name": "accuracy",
 #        "fn": "binary_accuracy"}}                 read as it is (tinynet's MeanMetricWrapper)
@@ -587,8 +603,8 @@ def keras2_layer(entry, version, where):
     for key, value in config.items():
         if key.endswith(saving.RULE_SUFFIXES) and isinstance(value, dict) \
                 and "module" not in value and ">" not in str(value.get("class_name")):
-            # Keras 2.4-2.12 wrote Keras's own {"class_name": "L2", "config": ...} without a
-            # module, which for Keras 3 marks one of your own
+            # older Keras 2 (2.11 does) wrote Keras's own {"class_name": "L2", "config": ...}
+            # without a module, which in a Keras 3 file marks a class of your own
             config[key] = {"module": "keras." + key.split("_")[-1] + "s", **value}
     axis = config.get("axis")
     if isinstance(axis, list) and len(axis) == 1:
